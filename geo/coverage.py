@@ -1,0 +1,156 @@
+"""Coverage: which communities have a fitness path inside or within walking distance.
+
+Definitions, applied to every community polygon:
+
+* ``n_sets_inside`` — fitness paths that the polygon *covers*: a set exactly on the boundary
+  counts as inside (a set on the fence line serves the residents). The test runs on the stored
+  WGS84 coordinates, so a point given exactly on an edge stays on it.
+* ``nearest_set_m`` — distance in metres from the polygon (its nearest edge, not its centroid) to
+  the nearest set, measured in the UTM CRS that fits the data; 0 when a set is inside; NaN when
+  there are no sets at all.
+* ``served_inside`` — at least one set inside.
+* ``served_within_radius`` — ``nearest_set_m <= walk_radius_m`` (with a 1 mm tolerance for
+  round-off from reprojection, so a set placed at exactly the radius counts); implies nothing
+  about ``served_inside``, but every community served inside is also served within the radius.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.crs import metric_crs_for
+
+# Reprojection round-off is far below a millimetre at city scale.
+RADIUS_TOLERANCE_M = 1e-3
+
+COVERAGE_COLUMNS = ("n_sets_inside", "nearest_set_m", "served_inside", "served_within_radius")
+
+
+def community_coverage(
+    communities: gpd.GeoDataFrame,
+    fitness_paths: gpd.GeoDataFrame,
+    walk_radius_m: float,
+    metric_crs=None,
+) -> gpd.GeoDataFrame:
+    """Add the coverage columns to a copy of ``communities``.
+
+    Parameters
+    ----------
+    communities : GeoDataFrame
+        Polygons or MultiPolygons in EPSG:4326.
+    fitness_paths : GeoDataFrame
+        Points in EPSG:4326 (may be empty).
+    walk_radius_m : float
+        Walk radius in metres.
+    metric_crs : CRS or str, optional
+        Projected CRS for distances; by default the UTM zone that fits the communities.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``communities`` (EPSG:4326, same index) plus ``n_sets_inside`` (int),
+        ``nearest_set_m`` (float, metres), ``served_inside`` and ``served_within_radius`` (bool).
+    """
+    if walk_radius_m < 0:
+        raise ValueError(f"walk radius must be ≥ 0 m, got {walk_radius_m}")
+    for name, frame in (("communities", communities), ("fitness_paths", fitness_paths)):
+        if frame.crs is None or not frame.crs.equals("EPSG:4326"):
+            raise ValueError(f"{name} must be in EPSG:4326 (WGS84); got {frame.crs}. Read it with geo.io.")
+    result = communities.copy()
+    polygons = communities.geometry.values
+    points = fitness_paths.geometry.values
+    n = len(communities)
+
+    inside_counts = np.zeros(n, dtype=np.int64)
+    if len(points) and n:
+        tree = shapely.STRtree(polygons)
+        pairs = tree.query(points, predicate="covered_by")  # row 0: point index, row 1: polygon index
+        inside_counts = np.bincount(pairs[1], minlength=n)
+
+    nearest = np.full(n, np.nan)
+    if len(points) and n:
+        metric_crs = metric_crs or metric_crs_for(communities)
+        polygons_m = communities.geometry.to_crs(metric_crs).values
+        points_m = fitness_paths.geometry.to_crs(metric_crs).values
+        tree_m = shapely.STRtree(points_m)
+        (poly_idx, _), distance = tree_m.query_nearest(polygons_m, return_distance=True, all_matches=False)
+        nearest[poly_idx] = distance
+        nearest[inside_counts > 0] = 0.0
+
+    result["n_sets_inside"] = inside_counts
+    result["nearest_set_m"] = nearest
+    result["served_inside"] = inside_counts > 0
+    result["served_within_radius"] = nearest <= walk_radius_m + RADIUS_TOLERANCE_M
+    return result
+
+
+def coverage_summary(covered: pd.DataFrame, districts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Totals per district, from the output of :func:`community_coverage`.
+
+    Parameters
+    ----------
+    covered : DataFrame
+        Communities with ``district_code``, ``population`` and the coverage columns.
+    districts : DataFrame, optional
+        ``district_code`` and ``district_name`` of every district, so districts with no community
+        still get a row (of zeros) and rows follow this order. Defaults to the codes present.
+
+    Returns
+    -------
+    DataFrame
+        One row per district: ``district_code``, ``district_name``, ``communities``,
+        ``served_inside``, ``served_within_radius``, ``population``, ``population_served_inside``,
+        ``population_served_within_radius``, ``share_served_inside``,
+        ``share_served_within_radius`` (shares of communities, 0–1; NaN for a district with none).
+    """
+    population = covered["population"].fillna(0).astype("int64")
+    parts = pd.DataFrame(
+        {
+            "district_code": covered["district_code"].astype(str).to_numpy(),
+            "communities": 1,
+            "served_inside": covered["served_inside"].astype(bool).astype(int).to_numpy(),
+            "served_within_radius": covered["served_within_radius"].astype(bool).astype(int).to_numpy(),
+            "population": population.to_numpy(),
+            "population_served_inside": np.where(covered["served_inside"], population, 0),
+            "population_served_within_radius": np.where(covered["served_within_radius"], population, 0),
+        }
+    )
+    sums = parts.groupby("district_code", sort=True).sum()
+    if districts is not None:
+        names = districts[["district_code", "district_name"]].astype(str).drop_duplicates("district_code")
+    else:
+        names = (
+            covered[["district_code", "district_name"]].astype(str).drop_duplicates("district_code")
+            if "district_name" in covered
+            else pd.DataFrame({"district_code": sums.index, "district_name": sums.index})
+        ).sort_values("district_code")
+    table = names.merge(sums, left_on="district_code", right_index=True, how="left")
+    count_columns = list(sums.columns)
+    table[count_columns] = table[count_columns].fillna(0).astype("int64")
+    return _with_shares(table.reset_index(drop=True))
+
+
+def city_total(summary: pd.DataFrame) -> dict:
+    """City-wide totals from :func:`coverage_summary` (plain Python numbers, JSON-ready)."""
+    counts = [c for c in summary.columns if c not in ("district_code", "district_name") and not c.startswith("share_")]
+    total = {c: int(summary[c].sum()) for c in counts}
+    shares = _with_shares(pd.DataFrame([total])).iloc[0]
+    total["share_served_inside"] = _plain(shares["share_served_inside"])
+    total["share_served_within_radius"] = _plain(shares["share_served_within_radius"])
+    return total
+
+
+def _with_shares(table: pd.DataFrame) -> pd.DataFrame:
+    """Add shares of communities served; NaN where there are no communities."""
+    communities = table["communities"].where(table["communities"] > 0)
+    table["share_served_inside"] = table["served_inside"] / communities
+    table["share_served_within_radius"] = table["served_within_radius"] / communities
+    return table
+
+
+def _plain(value: float) -> float | None:
+    """A JSON-friendly float: None for NaN."""
+    return None if pd.isna(value) else float(value)
