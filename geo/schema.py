@@ -45,3 +45,4 @@ LAYERS = {
     "communities": COMMUNITY_COLUMNS,
     "fitness_paths": FITNESS_PATH_COLUMNS,
 }
+REQUIRED_DISTRICT_COLUMNS = ("district_code", "district_name")
