@@ -1,0 +1,52 @@
+"""The pipeline as one call each for the app, the CLI and notebooks, so all give the same numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.coverage import city_total, community_coverage, coverage_summary
+from geo.io import read_communities, read_districts, read_fitness_paths
+
+
+@dataclass(frozen=True)
+class CityData:
+    """The three layers of a city, in EPSG:4326."""
+
+    districts: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    fitness_paths: gpd.GeoDataFrame
+    source: str
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    """Communities with coverage columns, the per-district table and the city totals."""
+
+    communities: gpd.GeoDataFrame
+    by_district: pd.DataFrame
+    total: dict
+    walk_radius_m: float
+
+
+def load_city(path: str | Path) -> CityData:
+    """Read the ``districts``, ``communities`` and ``fitness_paths`` layers of a GeoPackage."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"data file not found: {path}")
+    return CityData(
+        districts=read_districts(path, layer="districts"),
+        communities=read_communities(path, layer="communities"),
+        fitness_paths=read_fitness_paths(path, layer="fitness_paths"),
+        source=str(path),
+    )
+
+
+def coverage_report(city: CityData, walk_radius_m: float) -> CoverageReport:
+    """Coverage of every community and its totals per district and for the city."""
+    covered = community_coverage(city.communities, city.fitness_paths, walk_radius_m)
+    by_district = coverage_summary(covered, city.districts)
+    return CoverageReport(covered, by_district, city_total(by_district), walk_radius_m)
