@@ -1,0 +1,262 @@
+"""Tests for geo.maps: offline assets, data sent to the browser, legend, labels, standalone HTML."""
+
+import json
+import re
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pytest
+from folium.elements import JSCSSMixin
+from shapely.geometry import Point, box
+
+from geo import maps
+
+ASSET_BASE = "/app/static/vendor"
+VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
+HARMLESS_URLS = {"http://www.w3.org/2000/svg"}   # XML namespace, never fetched
+URL = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s\"'<>)\\]*")
+
+
+def js_string(text):
+    """How a string appears inside the page's JSON data (non-ASCII escaped)."""
+    return json.dumps(text)[1:-1]
+
+
+@pytest.fixture
+def districts():
+    return gpd.GeoDataFrame(
+        {
+            "district_code": ["450202", "450203"],
+            "district_name": ["城中区", "鱼峰区"],
+            "district_name_en": ["Chengzhong", "Yufeng"],
+        },
+        geometry=[box(109.40, 24.30, 109.42, 24.32), box(109.42, 24.30, 109.44, 24.32)],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture
+def communities():
+    # One community per combination of (served_inside, served_within_radius).
+    return gpd.GeoDataFrame(
+        {
+            "community_id": ["CZ-0001", "CZ-0002", "YF-0003", "YF-0004"],
+            "name": ["柳南新村", "<b>河东</b>小区", "鱼峰花园", "驾鹤小区"],
+            "district_name": ["城中区", "城中区", "鱼峰区", "鱼峰区"],
+            "population": [1200, 3400, 15000, 800],
+            "built_year": [1995, 2005, 1988, 2012],
+            "n_sets_inside": [1, 2, 0, 0],
+            "nearest_set_m": [0.0, 0.0, 320.4, float("inf")],
+            "served_inside": [True, True, False, False],
+            "served_within_radius": [True, False, True, False],
+        },
+        geometry=[
+            box(109.401, 24.301, 109.405, 24.305),
+            box(109.410, 24.310, 109.415, 24.315),
+            box(109.425, 24.305, 109.430, 24.310),
+            box(109.435, 24.312, 109.439, 24.318),
+        ],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture
+def fitness_paths():
+    return gpd.GeoDataFrame(
+        {"path_id": ["P-1", "P-2", "P-3"], "name": ["柳南健身路径", "河东健身路径", None]},
+        geometry=[Point(109.402, 24.302), Point(109.412, 24.312), Point(109.4311, 24.3012)],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture
+def page(districts, communities, fitness_paths):
+    m = maps.coverage_map(districts, communities, fitness_paths, asset_base=ASSET_BASE)
+    return m.get_root().render()
+
+
+def asset_links(page):
+    return re.findall(r"<script\b[^>]*\bsrc=\"([^\"]*)\"", page) + re.findall(
+        r"<link\b[^>]*\bhref=\"([^\"]*)\"", page
+    )
+
+
+def test_page_links_no_outside_url(page):
+    assert set(URL.findall(page)) - HARMLESS_URLS == set()
+
+
+def test_every_asset_link_is_under_asset_base_and_vendored(page):
+    links = asset_links(page)
+    assert f"{ASSET_BASE}/leaflet-1.9.3/leaflet.js" in links
+    assert f"{ASSET_BASE}/leaflet-1.9.3/leaflet.css" in links
+    for link in links:
+        assert link.startswith(ASSET_BASE + "/"), link
+        assert (VENDOR_DIR / link[len(ASSET_BASE) + 1:]).is_file(), link
+
+
+def test_unused_folium_defaults_are_not_linked(page):
+    for name in ("jquery", "bootstrap", "fontawesome", "awesome-markers", "glyphicons"):
+        assert name not in page.lower()
+
+
+def test_assets_st_folium_would_load_are_under_asset_base(districts, communities, fitness_paths):
+    # streamlit_folium.st_folium loads the default_js/default_css of each JSCSSMixin element
+    # itself rather than the page header, so check those lists too.
+    m = maps.coverage_map(districts, communities, fitness_paths, asset_base="/x/vendor")
+    stack, urls = [m], []
+    while stack:
+        element = stack.pop()
+        stack.extend(element._children.values())
+        if isinstance(element, JSCSSMixin):
+            urls += [url for _, url in element.default_js + element.default_css]
+    assert len(urls) == 5
+    for url in urls:
+        assert url.startswith("/x/vendor/")
+        assert (VENDOR_DIR / url[len("/x/vendor/"):]).is_file()
+
+
+def test_folium_class_defaults_are_left_alone(page):
+    assert folium.Map.default_js == folium.folium._default_js
+    assert any("cdn" in url for _, url in folium.Map.default_js)
+    assert any("cdn" in url for _, url in folium.plugins.MarkerCluster.default_js)
+
+
+def test_icon_image_path_points_at_vendored_images(page):
+    assert f'L.Icon.Default.imagePath = "{ASSET_BASE}/leaflet-1.9.3/images/"' in page
+    assert (VENDOR_DIR / "leaflet-1.9.3" / "images" / "marker-icon.png").is_file()
+
+
+def test_no_base_tiles_but_a_max_zoom(page):
+    assert "tileLayer" not in page
+    # Regression: with no tile layer and no maxZoom, markercluster threw and the legend,
+    # the layer control and fitBounds never ran (seen in headless Chromium).
+    assert '"maxZoom": 19' in page
+
+
+def test_each_community_appears_once(page, communities):
+    for community_id in communities["community_id"]:
+        assert page.count(f'"community_id": "{community_id}"') == 1
+        assert page.count(community_id) == 1
+
+
+def test_only_display_properties_are_sent(page):
+    assert "served_inside\":" not in page
+    assert "served_within_radius\":" not in page
+    assert '"properties": {"built_year": "1995", "community_id": "CZ-0001", ' in page
+
+
+def test_tooltip_values_are_formatted_and_escaped(page):
+    assert '"population": "15,000"' in page
+    assert '"nearest_set_m": "320"' in page
+    assert '"nearest_set_m": "' + js_string("—") + '"' in page   # infinite distance
+    assert js_string("<b>河东") not in page
+    assert r"\u0026lt;b\u0026gt;" + js_string("河东") in page   # HTML-escaped, then JSON
+
+
+def test_legend_counts(page):
+    counts = dict(re.findall(r"data-status='(\w+)' data-count='(\d+)'", page))
+    assert counts == {
+        "served_inside": "2",
+        "served_within_radius": "1",
+        "unserved": "1",
+        "fitness_paths": "3",
+    }
+
+
+def test_one_layer_per_status(page):
+    for label in ("小区内已有健身路径", "步行范围内有健身路径", "未覆盖小区"):
+        assert f'"{js_string(label)}" : feature_group_' in page
+    assert page.count("L.control.layers(") == 1
+
+
+def test_english_labels(districts, communities, fitness_paths, page):
+    english = maps.coverage_map(
+        districts, communities, fitness_paths, lang="en", asset_base=ASSET_BASE
+    ).get_root().render()
+    assert "Fitness-path coverage" in english and "Not served" in english
+    assert '"Population"' in english and '"label": "Yufeng"' in english
+    assert '"district_name": "Chengzhong"' in english
+    assert "健身路径覆盖情况" not in english and "健身路径覆盖情况" in page
+    assert js_string("人口") not in english and js_string("人口") in page
+
+
+def test_coordinates_are_rounded(districts, communities, fitness_paths):
+    communities = communities.copy()
+    communities.loc[0, "geometry"] = box(109.40112345678, 24.301, 109.405, 24.30598765432)
+    page = maps.coverage_map(districts, communities, fitness_paths).get_root().render()
+    assert "109.401123" in page and "109.4011234" not in page
+    assert "24.305988" in page
+
+
+def test_simplification_drops_vertices_closer_than_tolerance(districts, communities, fitness_paths):
+    # A vertex 1 m off a straight edge goes; the corners stay.
+    communities = communities.copy()
+    bump = 1.0 / 111_320
+    communities.loc[0, "geometry"] = box(109.401, 24.301, 109.405, 24.305).union(
+        box(109.403, 24.305 - 1e-9, 109.4031, 24.305 + bump)
+    )
+    page = maps.coverage_map(districts, communities, fitness_paths).get_root().render()
+    assert "24.305009" not in page
+    assert "[109.401, 24.301]" in page
+
+
+def test_empty_status_layer_still_renders(districts, communities, fitness_paths):
+    served = communities.assign(served_inside=True)
+    page = maps.coverage_map(districts, served, fitness_paths).get_root().render()
+    counts = dict(re.findall(r"data-status='(\w+)' data-count='(\d+)'", page))
+    assert counts["served_inside"] == "4" and counts["unserved"] == "0"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d, c, p: (d, c.drop(columns="population"), p), "population"),
+        (lambda d, c, p: (d.to_crs(32649), c, p), "EPSG:4326"),
+        (lambda d, c, p: (d, c, p.set_geometry([box(109.4, 24.3, 109.41, 24.31)] * 3)), "points only"),
+    ],
+)
+def test_invalid_input_is_reported(districts, communities, fitness_paths, change, message):
+    with pytest.raises(ValueError, match=message):
+        maps.coverage_map(*change(districts, communities, fitness_paths))
+
+
+def test_unknown_language(districts, communities, fitness_paths):
+    with pytest.raises(ValueError, match="lang"):
+        maps.coverage_map(districts, communities, fitness_paths, lang="fr")
+
+
+def test_unvendored_plugin_is_refused(districts, communities, fitness_paths):
+    m = maps.coverage_map(districts, communities, fitness_paths)
+    folium.plugins.Fullscreen().add_to(m)
+    with pytest.raises(ValueError, match="not vendored"):
+        maps._check_assets(m, ASSET_BASE)
+
+
+def test_standalone_html_inlines_everything(districts, communities, fitness_paths):
+    m = maps.coverage_map(districts, communities, fitness_paths)
+    page = maps.standalone_html(m)
+    assert not re.search(r"<script\b[^>]*\bsrc\s*=", page, re.IGNORECASE)
+    assert not re.search(r"<link\b[^>]*\bhref\s*=", page, re.IGNORECASE)
+    assert ASSET_BASE not in page.replace(f'imagePath = "{ASSET_BASE}', "")
+    assert "Leaflet 1.9.3, a JS library for interactive maps" in page
+    assert "markerClusterGroup=function" in page or "L.markerClusterGroup=" in page
+    assert "url(data:image/png;base64," in page           # layer-control icon
+    assert "sourceMappingURL" not in page
+    # Only links a person may click (Leaflet's attribution) and comments remain.
+    assert set(URL.findall(page)) - HARMLESS_URLS <= {
+        "https://leafletjs.com", "https://bugzilla.mozilla.org/show_bug.cgi?id=888319",
+    }
+    for _, relative in (*maps._MAP_JS, *maps._CLUSTER_JS):
+        code = (VENDOR_DIR / relative).read_text(encoding="utf-8")
+        assert maps._strip_source_map(code).strip()[-200:] in page
+
+
+def test_vendored_files_have_licences():
+    for folder in ("leaflet-1.9.3", "leaflet.markercluster-1.5.3"):
+        names = {p.name for p in (VENDOR_DIR / folder).iterdir()}
+        assert names & {"LICENSE", "MIT-LICENCE.txt"}, folder
+    readme = (VENDOR_DIR / "README.md").read_text(encoding="utf-8")
+    for path in sorted(VENDOR_DIR.rglob("*")):
+        if path.is_file() and path.name != "README.md":
+            assert f"`{path.relative_to(VENDOR_DIR).as_posix()}`" in readme, path
