@@ -40,6 +40,32 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
 TEXT: dict[str, tuple[str, str]] = {
     "city_total": ("全市合计", "City total"),
     "walk_radius": ("步行服务半径", "Walk radius"),
+    "app_title": ("健身路径覆盖分析", "Fitness-path coverage"),
+    "app_caption": (
+        "柳州市体育局 · 小区健身路径覆盖情况（按区县）",
+        "Liuzhou Sports Bureau · fitness-path coverage of residential communities, by district",
+    ),
+    "language": ("语言 / Language", "语言 / Language"),
+    "walk_radius_input": ("步行服务半径（米）", "Walk radius (m)"),
+    "districts_filter": ("区县", "District"),
+    "whole_city": ("全市", "Whole city"),
+    "metric_communities": ("小区总数", "Communities"),
+    "metric_served_inside": ("小区内已有健身路径", "With a set inside"),
+    "metric_served_within_radius": ("步行范围内已覆盖", "Served within walk radius"),
+    "metric_population_served": ("步行范围内覆盖人口", "Residents within walk radius"),
+    "metric_unserved": ("尚未覆盖的小区", "Communities not served"),
+    "by_district": ("各区县覆盖情况", "Coverage by district"),
+    "map": ("覆盖地图", "Coverage map"),
+    "map_caption": (
+        "绿色：小区内已有健身路径；蓝色：步行范围内有；橙红：尚未覆盖。点为现有健身路径。无底图（离线）。",
+        "Green: a set inside; blue: a set within the walk radius; orange-red: not served. Dots are existing sets. No base map (offline).",
+    ),
+    "data_source": ("数据文件", "Data file"),
+    "error_data": ("无法读取数据：", "Cannot read the data: "),
+    "error_internal": (
+        "发生内部错误，请将此页面截图发给系统管理员。",
+        "An internal error occurred; please send a screenshot of this page to your administrator.",
+    ),
     "synthetic_notice": (
         "示例数据：区县边界为柳州市真实行政区划；小区与健身路径均为程序生成的虚构数据。",
         "Sample data: district boundaries are Liuzhou's real divisions; communities and fitness paths are synthetic.",
