@@ -1,0 +1,74 @@
+"""Benchmark: load + coverage on the bundled sample and on generated cities of other sizes.
+
+Run: ``.venv/bin/python benchmarks/bench_coverage.py [--sizes 2500,10000,100000] [--runs 3]``
+Prints a line per measurement and, last, one JSON line with the medians (seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config  # noqa: E402
+from geo.io import read_districts, write_layers  # noqa: E402
+from geo.pipeline import coverage_report, load_city  # noqa: E402
+from geo.sample import generate_sample  # noqa: E402
+
+
+def measure_once(path: Path, radius: float) -> dict:
+    """Seconds to load the three layers, and to compute coverage and totals."""
+    start = time.perf_counter()
+    city = load_city(path)
+    loaded = time.perf_counter()
+    coverage_report(city, radius)
+    done = time.perf_counter()
+    return {"load_s": loaded - start, "coverage_s": done - loaded, "total_s": done - start}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="2500,10000,100000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--child", nargs=2, metavar=("PATH", "RADIUS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:  # one measurement in a fresh process
+        print(json.dumps(measure_once(Path(args.child[0]), float(args.child[1]))))
+        return
+
+    config = load_config()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in (int(s) for s in args.sizes.split(",")):
+            if size == config.sample_communities:
+                path, generate_s = DEFAULT_DATA_PATH, None
+            else:
+                start = time.perf_counter()
+                layers = generate_sample(read_districts(BOUNDARIES_PATH), n_communities=size, seed=config.sample_seed)
+                generate_s = time.perf_counter() - start
+                path = Path(tmp) / f"city_{size}.gpkg"
+                write_layers(path, layers)
+            runs = []
+            for _ in range(args.runs):
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", str(path), str(config.walk_radius_m)],
+                    capture_output=True, text=True, check=True,
+                )
+                runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            row = {"communities": size, "generate_s": None if generate_s is None else round(generate_s, 2)}
+            for key in ("load_s", "coverage_s", "total_s"):
+                row[key] = round(statistics.median(r[key] for r in runs), 3)
+            print(row, flush=True)
+            results.append(row)
+    print(json.dumps({"benchmark": "coverage", "runs": args.runs, "results": results}))
+
+
+if __name__ == "__main__":
+    main()
