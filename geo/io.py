@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pyproj
 import shapely
 
@@ -218,14 +219,15 @@ def write_layers(path, layers: dict[str, gpd.GeoDataFrame]) -> None:
     ----------
     path : str or os.PathLike
         GeoPackage file to create (conventionally ``.gpkg``). Its folder must exist.
-    layers : dict of str to geopandas.GeoDataFrame
+    layers : dict of str to geopandas.GeoDataFrame or pandas.DataFrame
         Layer name → frame, written in dict order, each in its own CRS (normally EPSG:4326)
-        with its dtypes; nullable missing values are stored as NULL.
+        with its dtypes; nullable missing values are stored as NULL. A plain DataFrame becomes
+        an attribute table without geometry.
 
     Raises
     ------
     ValueError
-        If ``layers`` is empty or a value is not a GeoDataFrame.
+        If ``layers`` is empty or a value is not a DataFrame.
 
     Notes
     -----
@@ -235,17 +237,17 @@ def write_layers(path, layers: dict[str, gpd.GeoDataFrame]) -> None:
     if not layers:
         raise ValueError("no layers to write; pass a dict of layer name to GeoDataFrame")
     for name, frame in layers.items():
-        if not isinstance(frame, gpd.GeoDataFrame):
-            raise ValueError(
-                f"layer {name!r} is a {type(frame).__name__}, not a GeoDataFrame; "
-                "give it a geometry column first"
-            )
+        if not isinstance(frame, pd.DataFrame):
+            raise ValueError(f"layer {name!r} is a {type(frame).__name__}, not a (Geo)DataFrame")
     path = Path(path)
     folder = Path(tempfile.mkdtemp(prefix=f".{path.stem}-", dir=path.parent))
     try:
         staged = folder / path.name
         for name, frame in layers.items():
-            frame.to_file(staged, layer=name, driver="GPKG", engine="pyogrio")
+            if isinstance(frame, gpd.GeoDataFrame):
+                frame.to_file(staged, layer=name, driver="GPKG", engine="pyogrio")
+            else:  # a plain attribute table, e.g. applications
+                pyogrio.write_dataframe(frame, staged, layer=name, driver="GPKG")
         os.replace(staged, path)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -653,3 +655,50 @@ def _ordered(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     columns = list(schema.LAYERS[kind])
     extras = [column for column in frame.columns if column not in columns and column != "geometry"]
     return frame[columns + extras + ["geometry"]].reset_index(drop=True)
+
+
+def read_applications(path, layer: str = "applications") -> pd.DataFrame:
+    """Applications received through district offices: ``community_id`` and ``application_date``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A GeoPackage (attribute table ``layer``) or a CSV (UTF-8 with or without BOM, or GBK).
+
+    Returns
+    -------
+    DataFrame
+        ``community_id`` (string) and ``application_date`` (datetime64, day precision); extra
+        columns kept. A date that cannot be read raises ValueError naming the 1-based row.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; check the path")
+    if _sniff_format(path) == "gpkg":
+        frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+    else:
+        raw = path.read_bytes()
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValueError(f"{path.name}: text is neither UTF-8 nor GBK")
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    frame = frame.rename(columns={c: c.strip().lower() for c in frame.columns})
+    frame = frame.rename(columns={"小区编号": "community_id", "申请日期": "application_date"})
+    for column in ("community_id", "application_date"):
+        if column not in frame.columns:
+            raise ValueError(f"applications in {path.name}: required column '{column}' is missing")
+    frame["community_id"] = frame["community_id"].astype("string").str.strip()
+    dates = pd.to_datetime(frame["application_date"], errors="coerce")
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if bad.size:
+        value = frame["application_date"].iloc[bad[0]]
+        raise ValueError(
+            f"applications in {path.name}: row {bad[0] + 1}, column 'application_date': cannot read {value!r} as a date"
+        )
+    frame["application_date"] = dates.astype("datetime64[ns]")
+    return frame

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from geo.coverage import city_total, community_coverage, coverage_summary
-from geo.io import read_communities, read_districts, read_fitness_paths
+from geo.io import read_applications, read_communities, read_districts, read_fitness_paths
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class CityData:
     communities: gpd.GeoDataFrame
     fitness_paths: gpd.GeoDataFrame
     source: str
+    applications: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -33,15 +35,17 @@ class CoverageReport:
 
 
 def load_city(path: str | Path) -> CityData:
-    """Read the ``districts``, ``communities`` and ``fitness_paths`` layers of a GeoPackage."""
+    """Read the ``districts``, ``communities``, ``fitness_paths`` (and ``applications``, if any) layers."""
     path = Path(path)
     if not path.exists():
         raise ValueError(f"data file not found: {path}")
+    layers = {name for name, _ in pyogrio.list_layers(path)}
     return CityData(
         districts=read_districts(path, layer="districts"),
         communities=read_communities(path, layer="communities"),
         fitness_paths=read_fitness_paths(path, layer="fitness_paths"),
         source=str(path),
+        applications=read_applications(path) if "applications" in layers else None,
     )
 
 

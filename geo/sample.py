@@ -250,7 +250,9 @@ def generate_sample(
     -------
     dict of GeoDataFrame
         ``districts``, ``communities`` and ``fitness_paths``, all in EPSG:4326, columns as in
-        :mod:`geo.schema`.
+        :mod:`geo.schema`, and ``applications`` (a plain table: ``community_id``,
+        ``application_date`` as ISO text) — about 5 % of the communities without a set, old
+        ones three times as likely, dated August 2018 to December 2019.
     """
     if n_communities < 1:
         raise ValueError("n_communities must be at least 1")
@@ -313,10 +315,33 @@ def generate_sample(
         crs="EPSG:4326",
     )
 
-    paths = _fitness_paths(rng, communities, attrs, served_share, ccx, ccy, half_w, half_h, theta, split,
-                           cx, cy, cells, cell_m, metric_crs)
+    paths, served = _fitness_paths(rng, communities, attrs, served_share, ccx, ccy, half_w, half_h, theta, split,
+                                   cx, cy, cells, cell_m, metric_crs)
+    applications = _applications(rng, communities, old, served)
     out_districts = districts[["district_code", "district_name", "district_name_en", "kind", "geometry"]].copy()
-    return {"districts": out_districts, "communities": _typed(communities), "fitness_paths": paths}
+    return {
+        "districts": out_districts,
+        "communities": _typed(communities),
+        "fitness_paths": paths,
+        "applications": applications,
+    }
+
+
+def _applications(rng, communities, old, served, share=0.05):
+    """Applications through district offices since the August 2018 survey, mostly from old communities."""
+    n = len(communities)
+    weights = np.where(old, 3.0, 1.0)
+    weights[served] = 0.0
+    k = min(int(round(share * n)), int(np.count_nonzero(weights)))
+    applicants = _weighted_sample(rng, weights, k)
+    first = np.datetime64("2018-08-01")
+    days = rng.integers(0, 517, k)  # up to the end of 2019
+    return pd.DataFrame(
+        {
+            "community_id": pd.array(communities["community_id"].to_numpy()[applicants], dtype="string"),
+            "application_date": pd.array((first + days).astype(str), dtype="string"),
+        }
+    )
 
 
 def _fitness_paths(rng, communities, attrs, served_share, ccx, ccy, half_w, half_h, theta, split,
@@ -383,7 +408,7 @@ def _fitness_paths(rng, communities, attrs, served_share, ccx, ccy, half_w, half
         geometry=geometry,
         crs="EPSG:4326",
     )
-    return _typed(frame)
+    return _typed(frame), served
 
 
 def _kernels_for(districts):

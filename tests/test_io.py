@@ -421,8 +421,23 @@ def test_only_layer_is_read_whatever_its_name(tmp_path):
 def test_write_layers_rejects_bad_input(tmp_path):
     with pytest.raises(ValueError, match="no layers"):
         gio.write_layers(tmp_path / "x.gpkg", {})
-    with pytest.raises(ValueError, match="'t' is a DataFrame, not a GeoDataFrame"):
-        gio.write_layers(tmp_path / "x.gpkg", {"t": pd.DataFrame({"a": [1]})})
+    with pytest.raises(ValueError, match="'t' is a list, not a"):
+        gio.write_layers(tmp_path / "x.gpkg", {"t": [1, 2]})
+
+
+def test_applications_table_round_trip_and_csv(tmp_path):
+    table = pd.DataFrame({"community_id": ["450202-0001", "450203-0002"], "application_date": ["2018-09-01", "2019-01-15"]})
+    path = tmp_path / "a.gpkg"
+    gio.write_layers(path, {"applications": table})
+    read = gio.read_applications(path)
+    assert read["community_id"].tolist() == ["450202-0001", "450203-0002"]
+    assert read["application_date"].tolist() == [pd.Timestamp("2018-09-01"), pd.Timestamp("2019-01-15")]
+    csv = tmp_path / "a.csv"
+    csv.write_bytes("小区编号,申请日期\n450202-0001,2018/9/1\n".encode("gbk"))
+    assert gio.read_applications(csv)["application_date"].iloc[0] == pd.Timestamp("2018-09-01")
+    csv.write_text("community_id,application_date\n450202-0001,soon\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="row 1.*'soon'"):
+        gio.read_applications(csv)
 
 
 # --------------------------------------------------------------------------- CRS

@@ -2,13 +2,14 @@
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
 from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config
 from geo.coverage import community_coverage
-from geo.io import read_communities, read_districts, read_fitness_paths
+from geo.io import read_applications, read_communities, read_districts, read_fitness_paths
 from geo.sample import generate_sample
 from geo.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
 
@@ -102,6 +103,20 @@ def test_committed_sample_equals_generator_output(sample):
     }
     for layer in ("communities", "fitness_paths", "districts"):
         assert_geodataframe_equal(committed[layer], sample[layer], check_less_precise=False)
+    applications = read_applications(DEFAULT_DATA_PATH)
+    assert applications["community_id"].tolist() == sample["applications"]["community_id"].tolist()
+    assert (applications["application_date"] == pd.to_datetime(sample["applications"]["application_date"])).all()
+
+
+def test_applications_come_from_communities_without_a_set(sample):
+    applications = sample["applications"]
+    assert len(applications) == 125 and applications["community_id"].is_unique
+    covered = community_coverage(sample["communities"], sample["fitness_paths"], walk_radius_m=500)
+    applied = covered[covered["community_id"].isin(applications["community_id"])]
+    assert not applied["served_inside"].any()
+    assert (applied["built_year"] < 2000).mean() > 0.5  # old communities apply more often
+    dates = pd.to_datetime(applications["application_date"])
+    assert dates.min() >= pd.Timestamp("2018-08-01") and dates.max() <= pd.Timestamp("2019-12-31")
 
 
 def test_generator_scales_to_a_bigger_city(districts):
