@@ -20,6 +20,13 @@ class Program:
     name_zh: str
     name_en: str
     budget_cny: int
+    # district_code -> number of sets: at least / at most this many in that district.
+    district_min_sets: dict[str, int] = field(default_factory=dict)
+    district_max_sets: dict[str, int] = field(default_factory=dict)
+
+    def name(self, lang: str = "zh") -> str:
+        """The programme's name in ``lang``."""
+        return self.name_zh if lang == "zh" else self.name_en
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,8 @@ class Config:
     served_within_radius_is_served: bool
     distance_cap_m: float
     priority_weights: dict[str, float] = field(default_factory=dict)
+    optimal_time_limit_s: float = 60.0
+    optimal_mip_rel_gap: float = 1e-6
     sample_seed: int = 0
     sample_communities: int = 0
 
@@ -60,6 +69,19 @@ def _get(table: dict, dotted: str, kind: type | tuple[type, ...]):
     return node
 
 
+def _district_limits(entry: dict, key: str, where: str) -> dict[str, int]:
+    """An optional ``{"450202" = 2, …}`` table of whole, non-negative numbers of sets."""
+    table = entry.get(key, {})
+    if not isinstance(table, dict):
+        raise ValueError(f"config.toml: {where}.{key} must be a table like {{ \"450202\" = 2 }}")
+    limits = {}
+    for code, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"config.toml: {where}.{key}.{code} must be a whole number ≥ 0, got {value!r}")
+        limits[str(code)] = value
+    return limits
+
+
 def parse_config(raw: dict) -> Config:
     """Build a :class:`Config` from a parsed TOML mapping, naming any missing or bad key."""
     number = (int, float)
@@ -78,6 +100,8 @@ def parse_config(raw: dict) -> Config:
                 name_zh=str(entry["name_zh"]),
                 name_en=str(entry["name_en"]),
                 budget_cny=int(entry["budget_cny"]),
+                district_min_sets=_district_limits(entry, "district_min_sets", where),
+                district_max_sets=_district_limits(entry, "district_max_sets", where),
             )
         except KeyError as missing:
             raise ValueError(f"config.toml: {where} lacks key {missing}") from None
@@ -96,6 +120,8 @@ def parse_config(raw: dict) -> Config:
         served_within_radius_is_served=bool(_get(raw, "eligibility.served_within_radius_is_served", bool)),
         distance_cap_m=float(_get(raw, "priority.distance_cap_m", number)),
         priority_weights=weights,
+        optimal_time_limit_s=float(_get(raw, "optimal.time_limit_s", number)),
+        optimal_mip_rel_gap=float(_get(raw, "optimal.mip_rel_gap", number)),
         sample_seed=int(_get(raw, "sample.seed", int)),
         sample_communities=int(_get(raw, "sample.communities", int)),
     )

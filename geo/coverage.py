@@ -154,3 +154,39 @@ def _with_shares(table: pd.DataFrame) -> pd.DataFrame:
 def _plain(value: float) -> float | None:
     """A JSON-friendly float: None for NaN."""
     return None if pd.isna(value) else float(value)
+
+
+def candidate_sites(communities_m: gpd.GeoSeries) -> np.ndarray:
+    """Where a new set in each community would stand: a point guaranteed inside its polygon.
+
+    ``shapely.point_on_surface`` (not the centroid, which can fall outside an L-shape or in the
+    road between the parts of a MultiPolygon). Input and output in the same metric CRS.
+    """
+    return shapely.point_on_surface(np.asarray(communities_m))
+
+
+def coverage_pairs(sites_m, polygons_m, walk_radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sparse coverage relation: which site lies within the walk radius of which polygon.
+
+    Parameters
+    ----------
+    sites_m : array of shapely Points
+        Candidate set locations, in a metric CRS (metres).
+    polygons_m : array of shapely (Multi)Polygons
+        Communities (the demand), in the same CRS.
+    walk_radius_m : float
+        Walk radius in metres (with the same 1 mm tolerance as :func:`community_coverage`).
+
+    Returns
+    -------
+    (site_index, polygon_index) : tuple of int arrays
+        One entry per covering pair, sorted by site then polygon; never a dense matrix.
+    """
+    polygons_m = np.asarray(polygons_m)
+    sites_m = np.asarray(sites_m)
+    if len(polygons_m) == 0 or len(sites_m) == 0:
+        return np.array([], dtype=np.intp), np.array([], dtype=np.intp)
+    tree = shapely.STRtree(polygons_m)
+    site_idx, polygon_idx = tree.query(sites_m, predicate="dwithin", distance=walk_radius_m + RADIUS_TOLERANCE_M)
+    order = np.lexsort((polygon_idx, site_idx))
+    return site_idx[order], polygon_idx[order]

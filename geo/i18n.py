@@ -30,6 +30,37 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "population_served_within_radius": ("已覆盖人口（步行范围）", "Population served within radius"),
     "share_served_inside": ("小区内覆盖率", "Share served inside"),
     "share_served_within_radius": ("步行范围覆盖率", "Share served within radius"),
+    "eligible": ("符合建设条件", "Eligible"),
+    "reasons": ("不符合原因", "Reasons not eligible"),
+    "reason_text": ("不符合原因", "Reasons not eligible"),
+    "missing_fields": ("缺失字段", "Missing fields"),
+    "applied": ("已申请", "Applied"),
+    "application_date": ("申请日期", "Application date"),
+    "needs_land_solution": ("需解决用地", "Needs a land solution"),
+    "priority_score": ("优先得分", "Priority score"),
+    "priority_rank": ("优先序号", "Priority rank"),
+    "c_population": ("人口分项", "Population component"),
+    "c_elderly_and_children": ("老人儿童分项", "Elderly & children component"),
+    "c_distance_to_nearest_set": ("距离分项", "Distance component"),
+    "c_old_community": ("老旧小区分项", "Old community component"),
+    "c_application_received": ("申请分项", "Application component"),
+    "c_neighbours_unserved": ("周边未覆盖人口分项", "Unserved neighbours component"),
+    "neighbours_unserved_population": ("周边未覆盖人口", "Unserved residents nearby"),
+    "program": ("资金项目", "Program"),
+    "program_name": ("资金项目名称", "Program name"),
+    "mode": ("方式", "Mode"),
+    "rank": ("序号", "Rank"),
+    "cost_cny": ("造价（元）", "Cost (CNY)"),
+    "cumulative_cost_cny": ("累计金额（元）", "Cumulative cost (CNY)"),
+    "money_left_cny": ("剩余资金（元）", "Money left (CNY)"),
+    "population_newly_served": ("新增覆盖人口", "Residents newly served"),
+    "served_communities": ("新增覆盖小区", "Communities newly served"),
+    "budget_cny": ("预算（元）", "Budget (CNY)"),
+    "spent_cny": ("已用资金（元）", "Spent (CNY)"),
+    "sets": ("套数", "Sets"),
+    "optimality_gap": ("最优性差距", "Optimality gap"),
+    "solve_seconds": ("求解时间（秒）", "Solve time (s)"),
+    "status": ("状态", "Status"),
     "path_id": ("健身路径编号", "Path ID"),
     "install_year": ("安装年份", "Year installed"),
     "n_pieces": ("器材件数", "Pieces"),
@@ -71,6 +102,22 @@ TEXT: dict[str, tuple[str, str]] = {
         "Sample data: district boundaries are Liuzhou's real divisions; communities and fitness paths are synthetic.",
     ),
 }
+
+
+REASON_LABELS: dict[str, tuple[str, str]] = {
+    "served_inside": ("小区内已有健身路径", "Already has a set inside"),
+    "served_within_radius": ("步行范围内已有健身路径", "A set within the walk radius"),
+    "no_open_space": ("可用空地不足一套健身路径占地", "Open space smaller than one set's footprint"),
+    "parking_no_space": ("公共空间已用于停车，无其他空地", "Public space used for parking, no other open space"),
+    "not_residential": ("非住宅小区", "Not residential"),
+    "missing_data": ("数据缺失", "Missing data"),
+}
+
+
+def reason_label(code: str, lang: str = "zh") -> str:
+    """The user-facing label of an eligibility reason code (the code itself when unknown)."""
+    labels = REASON_LABELS.get(code)
+    return labels[LANGS.index(check_lang(lang))] if labels else code
 
 
 def check_lang(lang: str) -> str:

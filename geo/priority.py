@@ -1,0 +1,136 @@
+"""Priority: a transparent 0–100 score per community from weighted, separately kept components.
+
+Each component is normalised to 0–1 and kept as its own column ``c_<name>``, so a district
+office can see exactly why one community ranks above another:
+
+=============================  ==========================================================
+component                      value (0–1)
+=============================  ==========================================================
+``population``                 residents ÷ the largest community's residents (city-wide)
+``elderly_and_children``       share aged 60+ plus share under 14 (the residents asked for
+                               equipment suited to the elderly and children), capped at 1
+``distance_to_nearest_set``    distance to the nearest existing set ÷ ``distance_cap_m``,
+                               capped at 1 (1 when there is no set at all)
+``old_community``              1 when built before ``old_before_year`` (老旧小区), else 0
+``application_received``       1 when the community applied through its district office
+``neighbours_unserved``        residents of *other* communities not served within the walk
+                               radius that a set here would bring within it, ÷ the city's
+                               largest such number
+=============================  ==========================================================
+
+``priority_score = 100 × Σ wₖ·cₖ / Σ wₖ`` with the weights of ``config.toml``. Missing inputs
+count as 0 for their component (and are reported by eligibility). ``priority_rank`` orders the
+eligible communities by score, ties broken by ``community_id``: the same inputs always give the
+same order.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.config import Config
+from geo.coverage import candidate_sites, coverage_pairs
+from geo.crs import metric_crs_for
+
+COMPONENTS = (
+    "population", "elderly_and_children", "distance_to_nearest_set", "old_community",
+    "application_received", "neighbours_unserved",
+)
+
+
+def check_weights(weights: dict[str, float]) -> dict[str, float]:
+    """All six weights (absent ones 0); unknown names or no positive weight raise ValueError."""
+    unknown = sorted(set(weights) - set(COMPONENTS))
+    if unknown:
+        raise ValueError(f"unknown priority weight(s) {', '.join(unknown)}; known: {', '.join(COMPONENTS)}")
+    full = {name: float(weights.get(name, 0.0)) for name in COMPONENTS}
+    if any(w < 0 for w in full.values()) or sum(full.values()) <= 0:
+        raise ValueError("priority weights must be ≥ 0 and at least one must be positive")
+    return full
+
+
+def neighbours_unserved_population(assessed: gpd.GeoDataFrame, walk_radius_m: float, metric_crs=None) -> np.ndarray:
+    """Residents of other not-served-within-radius communities within the walk radius of each site.
+
+    The site of a new set is the community's ``point_on_surface`` (see
+    :func:`geo.coverage.candidate_sites`); distances in metres in ``metric_crs`` (default: the
+    data's UTM zone). Returns one integer per row of ``assessed``.
+    """
+    n = len(assessed)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    polygons_m = assessed.geometry.to_crs(metric_crs or metric_crs_for(assessed)).values
+    sites = candidate_sites(polygons_m)
+    site_idx, demand_idx = coverage_pairs(sites, polygons_m, walk_radius_m)
+    unserved = ~assessed["served_within_radius"].to_numpy(dtype=bool)
+    population = assessed["population"].fillna(0).to_numpy(dtype=np.int64)
+    keep = unserved[demand_idx] & (site_idx != demand_idx)
+    return np.bincount(site_idx[keep], weights=population[demand_idx[keep]], minlength=n).astype(np.int64)
+
+
+def priority_scores(assessed: gpd.GeoDataFrame, config: Config, metric_crs=None) -> gpd.GeoDataFrame:
+    """Add the components ``c_*``, ``neighbours_unserved_population``, ``priority_score`` and ``priority_rank``.
+
+    Parameters
+    ----------
+    assessed : GeoDataFrame
+        Output of :func:`geo.eligibility.assess_eligibility` (EPSG:4326).
+    config : Config
+        Priority weights, ``distance_cap_m`` (m), ``old_before_year``, ``walk_radius_m`` (m).
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with the components (0–1), ``priority_score`` (0–100) and ``priority_rank``
+        (1 = first among eligible communities; missing for ineligible ones).
+    """
+    weights = check_weights(config.priority_weights)
+    result = assessed.copy()
+    population = result["population"].astype("Float64").fillna(0).to_numpy(dtype=float)
+    share = (
+        result["share_60plus"].astype("Float64").fillna(0).to_numpy(dtype=float)
+        + result["share_under14"].astype("Float64").fillna(0).to_numpy(dtype=float)
+    )
+    distance = result["nearest_set_m"].to_numpy(dtype=float)
+    built = result["built_year"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    neighbours = neighbours_unserved_population(result, config.walk_radius_m, metric_crs)
+
+    components = {
+        "population": _share_of_max(population),
+        "elderly_and_children": np.clip(share, 0.0, 1.0),
+        "distance_to_nearest_set": np.where(np.isnan(distance), 1.0, np.clip(distance / config.distance_cap_m, 0.0, 1.0)),
+        "old_community": (built < config.old_before_year).astype(float),
+        "application_received": result["applied"].to_numpy(dtype=bool).astype(float),
+        "neighbours_unserved": _share_of_max(neighbours.astype(float)),
+    }
+    total_weight = sum(weights.values())
+    score = np.zeros(len(result))
+    for name in COMPONENTS:
+        result[f"c_{name}"] = components[name]
+        score += weights[name] * components[name]
+    result["neighbours_unserved_population"] = neighbours
+    result["priority_score"] = 100.0 * score / total_weight
+    result["priority_rank"] = _rank_eligible(result)
+    return result
+
+
+def priority_order(scored: pd.DataFrame) -> np.ndarray:
+    """Row positions of the eligible communities, best first (score desc, then ``community_id``)."""
+    eligible = np.flatnonzero(scored["eligible"].to_numpy(dtype=bool))
+    keys = scored.iloc[eligible]
+    order = np.lexsort((keys["community_id"].astype(str).to_numpy(), -keys["priority_score"].to_numpy(dtype=float)))
+    return eligible[order]
+
+
+def _rank_eligible(scored: pd.DataFrame) -> pd.Series:
+    rank = pd.Series(pd.NA, index=scored.index, dtype="Int64")
+    rank.iloc[priority_order(scored)] = np.arange(1, int(scored["eligible"].sum()) + 1)
+    return rank
+
+
+def _share_of_max(values: np.ndarray) -> np.ndarray:
+    """values ÷ max(values), 0 when all are 0."""
+    top = values.max() if values.size else 0.0
+    return values / top if top > 0 else np.zeros_like(values)
