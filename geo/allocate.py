@@ -1,0 +1,326 @@
+"""Budget allocation: which eligible communities get a set, by priority rank or by optimal coverage.
+
+Two modes, both on a :class:`CoverageProblem` built once from the scored communities:
+
+* ``rank`` — walk down the priority list; take each eligible community whose cost still fits
+  the money left (skip what does not fit and keep going), respecting district limits.
+* ``optimal`` — maximal covering with existing sets fixed: choose the eligible communities that
+  maximise the residents *newly* served within the walk radius, subject to the money budget and
+  the district limits. A mixed-integer programme solved exactly by HiGHS
+  (``scipy.optimize.milp``) on a sparse coverage relation::
+
+      maximise   Σ_g w_g · y_g
+      subject to y_g ≤ Σ_{j ∈ C(g)} x_j        for every demand group g
+                 Σ_j c_j · x_j ≤ B
+                 min_d ≤ Σ_{j ∈ d} x_j ≤ max_d  for every limited district d
+                 x_j ∈ {0, 1},  0 ≤ y_g ≤ 1
+
+  Demand is every community not yet served within the walk radius (weight: residents);
+  communities whose sets of covering candidates are identical are merged into one group ``g``
+  (weights summed), and demand no candidate can reach is left out. ``y`` may be continuous:
+  for integral ``x`` the optimum sets ``y_g = min(1, Σ x_j)``, which is integral. Money the
+  optimum leaves (no affordable candidate adds anyone) is then spent down the priority list,
+  which cannot lower the objective.
+
+A new set in community ``j`` stands at ``point_on_surface`` of its polygon and serves every
+community whose polygon lies within the walk radius of that point (its own included); distances
+in metres in the data's UTM CRS.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from geo.coverage import candidate_sites, coverage_pairs
+from geo.crs import metric_crs_for
+from geo.priority import priority_order
+
+MODES = ("rank", "optimal")
+
+
+@dataclass(frozen=True)
+class CoverageProblem:
+    """Candidates, demand and the sparse relation between them, in priority order.
+
+    Attributes
+    ----------
+    candidates : ndarray of int
+        Row positions (in the scored frame) of eligible communities, best priority first.
+    cost_cny : ndarray of float
+        Cost of a set in each candidate (CNY).
+    district : ndarray of str
+        District code of each candidate.
+    demand : ndarray of int
+        Row positions of communities not served within the walk radius.
+    weight : ndarray of int
+        Residents of each demand community.
+    cover : scipy.sparse.csr_array (candidates × demand, bool)
+        ``cover[j, i]`` when a set in candidate ``j`` serves demand ``i``.
+    """
+
+    candidates: np.ndarray
+    cost_cny: np.ndarray
+    district: np.ndarray
+    demand: np.ndarray
+    weight: np.ndarray
+    cover: sp.csr_array
+
+    @classmethod
+    def from_scored(
+        cls, scored: gpd.GeoDataFrame, walk_radius_m: float, set_cost_cny: float, metric_crs=None
+    ) -> "CoverageProblem":
+        """Build the problem from :func:`geo.priority.priority_scores` output (EPSG:4326).
+
+        A ``cost_cny`` column, where present and not missing, overrides ``set_cost_cny``.
+        """
+        candidates = priority_order(scored)
+        cost = np.full(len(scored), float(set_cost_cny))
+        if "cost_cny" in scored.columns:
+            own = pd.to_numeric(scored["cost_cny"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            bad = np.flatnonzero(own[candidates] <= 0)
+            if bad.size:
+                row = candidates[bad[0]]
+                raise ValueError(f"cost_cny must be positive; community {scored['community_id'].iloc[row]} has {own[row]}")
+            cost = np.where(np.isnan(own), cost, own)
+        demand = np.flatnonzero(~scored["served_within_radius"].to_numpy(dtype=bool))
+        weight = scored["population"].fillna(0).to_numpy(dtype=np.int64)[demand]
+        polygons_m = scored.geometry.to_crs(metric_crs or metric_crs_for(scored)).values
+        sites = candidate_sites(polygons_m[candidates])
+        site_idx, demand_idx = coverage_pairs(sites, polygons_m[demand], walk_radius_m)
+        cover = sp.csr_array(
+            (np.ones(site_idx.size, dtype=bool), (site_idx, demand_idx)), shape=(candidates.size, demand.size)
+        )
+        return cls(
+            candidates=candidates,
+            cost_cny=cost[candidates],
+            district=scored["district_code"].astype(str).to_numpy()[candidates],
+            demand=demand,
+            weight=weight,
+            cover=cover,
+        )
+
+    def newly_served(self, chosen: np.ndarray) -> int:
+        """Residents newly served by the candidates at local positions ``chosen``."""
+        if len(chosen) == 0 or self.demand.size == 0:
+            return 0
+        reached = np.asarray(self.cover[np.asarray(chosen)].sum(axis=0)).ravel() > 0
+        return int(self.weight[reached].sum())
+
+
+@dataclass
+class Allocation:
+    """The result of one programme: chosen candidates (local positions, in plan order) and figures."""
+
+    mode: str
+    budget_cny: float
+    chosen: np.ndarray
+    population_newly_served: int
+    optimality_gap: float | None = None
+    solve_seconds: float = 0.0
+    status: str = "ok"
+    messages: list[str] = field(default_factory=list)
+
+
+def _limits_check(problem: CoverageProblem, district_min: dict, district_max: dict) -> list[str]:
+    """Messages for limits that cannot be met (too few candidates, min above max)."""
+    messages = []
+    for code, minimum in sorted(district_min.items()):
+        available = int((problem.district == code).sum())
+        if minimum > available:
+            messages.append(f"district {code}: minimum {minimum} sets but only {available} eligible communities")
+        if code in district_max and district_max[code] < minimum:
+            messages.append(f"district {code}: minimum {minimum} is above maximum {district_max[code]}")
+    return messages
+
+
+def allocate_rank(
+    problem: CoverageProblem, budget_cny: float, district_min: dict | None = None, district_max: dict | None = None
+) -> Allocation:
+    """Walk down the priority list taking whatever still fits the money left.
+
+    District minimums are served first (each district's best candidates), then the walk goes on
+    from the top; a district at its maximum is skipped. Plan order is priority order.
+    """
+    start = time.perf_counter()
+    district_min, district_max = district_min or {}, district_max or {}
+    messages = _limits_check(problem, district_min, district_max)
+    cost = problem.cost_cny
+    taken = np.zeros(problem.candidates.size, dtype=bool)
+    count: dict[str, int] = {}
+    money = float(budget_cny)
+
+    def take(j: int) -> bool:
+        nonlocal money
+        code = problem.district[j]
+        if taken[j] or cost[j] > money or count.get(code, 0) >= district_max.get(code, np.inf):
+            return False
+        taken[j] = True
+        money -= cost[j]
+        count[code] = count.get(code, 0) + 1
+        return True
+
+    for code, minimum in sorted(district_min.items()):
+        for j in np.flatnonzero(problem.district == code):
+            if count.get(code, 0) >= minimum:
+                break
+            take(int(j))
+        if count.get(code, 0) < minimum:
+            messages.append(f"district {code}: minimum {minimum} sets not met ({count.get(code, 0)} affordable)")
+    # Suffix minimum of costs: stop once nothing further down the list can fit.
+    cheapest_after = np.minimum.accumulate(cost[::-1])[::-1] if cost.size else cost
+    for j in range(problem.candidates.size):
+        if cheapest_after[j] > money:
+            break
+        take(j)
+    chosen = np.flatnonzero(taken)
+    return Allocation(
+        mode="rank", budget_cny=budget_cny, chosen=chosen,
+        population_newly_served=problem.newly_served(chosen), optimality_gap=None,
+        solve_seconds=time.perf_counter() - start, status="ok" if not messages else "limits not met", messages=messages,
+    )
+
+
+def demand_groups(cover: sp.csr_array, weight: np.ndarray) -> tuple[sp.csr_array, np.ndarray]:
+    """Merge demand with identical covering candidates; drop demand no candidate reaches.
+
+    Returns the (candidates × groups) relation and each group's summed weight.
+    """
+    by_demand = sp.csr_array(cover.T)
+    by_demand.sort_indices()
+    indptr, indices = by_demand.indptr, by_demand.indices
+    groups: dict[bytes, int] = {}
+    group_of = np.full(by_demand.shape[0], -1)
+    for i in range(by_demand.shape[0]):
+        if indptr[i] == indptr[i + 1]:
+            continue  # nothing can serve it
+        key = indices[indptr[i]:indptr[i + 1]].tobytes()
+        group_of[i] = groups.setdefault(key, len(groups))
+    reached = group_of >= 0
+    group_weight = np.bincount(group_of[reached], weights=weight[reached], minlength=len(groups))
+    rows, cols = cover.nonzero()
+    keep = reached[cols]
+    grouped = sp.csr_array(
+        (np.ones(int(keep.sum()), dtype=bool), (rows[keep], group_of[cols[keep]])), shape=(cover.shape[0], len(groups))
+    )
+    grouped.sum_duplicates()
+    return grouped, group_weight
+
+
+def allocate_optimal(
+    problem: CoverageProblem,
+    budget_cny: float,
+    district_min: dict | None = None,
+    district_max: dict | None = None,
+    time_limit_s: float | None = 60.0,
+    mip_rel_gap: float = 1e-6,
+) -> Allocation:
+    """Maximise residents newly served within the walk radius (MILP, HiGHS); see the module doc."""
+    start = time.perf_counter()
+    district_min, district_max = district_min or {}, district_max or {}
+    messages = _limits_check(problem, district_min, district_max)
+    n = problem.candidates.size
+    if n == 0:
+        return Allocation("optimal", budget_cny, np.array([], dtype=int), 0, 0.0, time.perf_counter() - start,
+                          "no eligible community", messages)
+    grouped, group_weight = demand_groups(problem.cover, problem.weight)
+    m = group_weight.size
+
+    # Variables: x (n binaries), then y (m continuous in [0, 1]). milp minimises, so negate.
+    objective = np.concatenate([np.zeros(n), -group_weight.astype(float)])
+    integrality = np.concatenate([np.ones(n), np.zeros(m)])
+    rows = [sp.hstack([-sp.csr_array(grouped.T, dtype=float), sp.eye_array(m, format="csr")])]  # y - Σx ≤ 0
+    lower = [np.full(m, -np.inf)]
+    upper = [np.zeros(m)]
+    rows.append(sp.csr_array(np.concatenate([problem.cost_cny, np.zeros(m)])[None, :]))
+    lower.append(np.array([-np.inf]))
+    upper.append(np.array([float(budget_cny)]))
+    for code in sorted(set(district_min) | set(district_max)):
+        members = (problem.district == code).astype(float)
+        rows.append(sp.csr_array(np.concatenate([members, np.zeros(m)])[None, :]))
+        lower.append(np.array([float(district_min.get(code, 0))]))
+        upper.append(np.array([float(district_max.get(code, np.inf))]))
+    constraint = LinearConstraint(sp.vstack(rows, format="csr"), np.concatenate(lower), np.concatenate(upper))
+    options = {"mip_rel_gap": mip_rel_gap, "disp": False}
+    if time_limit_s is not None:
+        options["time_limit"] = float(time_limit_s)
+    result = milp(objective, integrality=integrality, bounds=Bounds(0, 1), constraints=[constraint], options=options)
+    solve_seconds = time.perf_counter() - start
+
+    if result.x is None:
+        status = "infeasible" if result.status == 2 else f"no solution ({result.message})"
+        return Allocation("optimal", budget_cny, np.array([], dtype=int), 0, None, solve_seconds, status,
+                          messages + [str(result.message)])
+    chosen = np.flatnonzero(result.x[:n] > 0.5)
+    objective_value = problem.newly_served(chosen)
+    bound = -float(result.mip_dual_bound) if result.mip_dual_bound is not None else float(objective_value)
+    gap = max(0.0, (bound - objective_value) / bound) if bound > 0 else 0.0
+    status = "optimal" if result.status == 0 else "time limit: best found"
+    chosen = _spend_leftover(problem, chosen, budget_cny, district_max)
+    filled = problem.newly_served(chosen)
+    return Allocation("optimal", budget_cny, _plan_order(problem, chosen), filled, gap, solve_seconds, status, messages)
+
+
+def _spend_leftover(problem: CoverageProblem, chosen: np.ndarray, budget_cny: float, district_max: dict) -> np.ndarray:
+    """Add candidates down the priority list while money is left (never lowers coverage)."""
+    taken = np.zeros(problem.candidates.size, dtype=bool)
+    taken[chosen] = True
+    money = float(budget_cny) - float(problem.cost_cny[chosen].sum())
+    count = pd.Series(problem.district[chosen]).value_counts().to_dict()
+    for j in np.flatnonzero(~taken):
+        if problem.cost_cny[j] <= money and count.get(problem.district[j], 0) < district_max.get(problem.district[j], np.inf):
+            taken[j] = True
+            money -= problem.cost_cny[j]
+            count[problem.district[j]] = count.get(problem.district[j], 0) + 1
+    return np.flatnonzero(taken)
+
+
+def _plan_order(problem: CoverageProblem, chosen: np.ndarray) -> np.ndarray:
+    """Order chosen candidates greedily by the residents each newly adds (ties: priority order)."""
+    remaining = list(np.sort(chosen))
+    reached = np.zeros(problem.demand.size, dtype=bool)
+    order = []
+    while remaining:
+        gains = [int(problem.weight[(problem.cover[[j]].toarray().ravel()) & ~reached].sum()) for j in remaining]
+        best = int(np.argmax(gains))  # first maximum = best priority among equals
+        j = remaining.pop(best)
+        order.append(j)
+        reached |= problem.cover[[j]].toarray().ravel()
+    return np.array(order, dtype=int)
+
+
+def plan_rows(scored: gpd.GeoDataFrame, problem: CoverageProblem, allocation: Allocation, program) -> gpd.GeoDataFrame:
+    """One row per chosen community, in plan order, with the programme's money and coverage columns.
+
+    Columns: ``program``, ``program_name``, ``mode``, ``rank`` (1…), the community's own columns and
+    priority components, ``cost_cny``, ``cumulative_cost_cny``, ``money_left_cny``,
+    ``population_newly_served`` (residents this pick adds after the ones above it) and
+    ``served_communities`` (``;``-joined ids of the communities it newly serves).
+    """
+    chosen = allocation.chosen
+    reached = np.zeros(problem.demand.size, dtype=bool)
+    gains, served_ids = [], []
+    ids = scored["community_id"].astype(str).to_numpy()
+    for j in chosen:
+        row = problem.cover[[j]].toarray().ravel() & ~reached
+        reached |= row
+        gains.append(int(problem.weight[row].sum()))
+        served_ids.append(";".join(ids[problem.demand[row]]))
+    rows = scored.iloc[problem.candidates[chosen]].copy()
+    cost = problem.cost_cny[chosen]
+    rows.insert(0, "program", program.key)
+    rows.insert(1, "program_name", program.name_zh)
+    rows.insert(2, "mode", allocation.mode)
+    rows.insert(3, "rank", np.arange(1, chosen.size + 1))
+    rows["cost_cny"] = cost
+    rows["cumulative_cost_cny"] = np.cumsum(cost)
+    rows["money_left_cny"] = float(allocation.budget_cny) - np.cumsum(cost)
+    rows["population_newly_served"] = np.array(gains, dtype=np.int64)
+    rows["served_communities"] = pd.array(served_ids, dtype="string")
+    return rows.reset_index(drop=True)

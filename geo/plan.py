@@ -1,0 +1,148 @@
+"""Budget plans: run programmes in sequence (coverage → eligibility → priority → allocation).
+
+The second programme treats the first one's picks as existing sets: coverage, eligibility and
+priority are recomputed with them before it allocates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.allocate import MODES, Allocation, CoverageProblem, allocate_optimal, allocate_rank, plan_rows
+from geo.config import Config, Program
+from geo.coverage import candidate_sites, community_coverage
+from geo.crs import metric_crs_for
+from geo.eligibility import assess_eligibility, mark_applications
+from geo.priority import priority_scores
+
+
+@dataclass(frozen=True)
+class ProgramOutcome:
+    """One programme's figures (JSON-ready through :meth:`summary`) and its selected rows."""
+
+    program: Program
+    allocation: Allocation
+    selected: gpd.GeoDataFrame
+    scored: gpd.GeoDataFrame  # the communities as this programme saw them
+
+    def summary(self) -> dict:
+        a = self.allocation
+        return {
+            "program": self.program.key,
+            "program_name": self.program.name_zh,
+            "mode": a.mode,
+            "budget_cny": int(self.program.budget_cny),
+            "spent_cny": float(self.selected["cost_cny"].sum()) if len(self.selected) else 0.0,
+            "sets": int(len(self.selected)),
+            "population_newly_served": int(a.population_newly_served),
+            "optimality_gap": None if a.optimality_gap is None else float(a.optimality_gap),
+            "solve_seconds": round(float(a.solve_seconds), 4),
+            "status": a.status,
+            "messages": list(a.messages),
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Programmes run in sequence; ``selected`` stacks every programme's rows."""
+
+    outcomes: tuple[ProgramOutcome, ...]
+    walk_radius_m: float
+    mode: str
+
+    @property
+    def selected(self) -> gpd.GeoDataFrame:
+        frames = [o.selected for o in self.outcomes]
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326") if frames else gpd.GeoDataFrame()
+
+    def summaries(self) -> list[dict]:
+        return [o.summary() for o in self.outcomes]
+
+
+def with_overrides(config: Config, walk_radius_m=None, weights=None, budgets: dict | None = None) -> Config:
+    """A copy of ``config`` with the walk radius, weights or programme budgets replaced."""
+    programs = config.programs
+    if budgets:
+        unknown = sorted(set(budgets) - {p.key for p in programs})
+        programs = tuple(replace(p, budget_cny=int(budgets[p.key])) if p.key in budgets else p for p in programs)
+        programs += tuple(Program(key, key, key, int(budgets[key])) for key in unknown)
+    return replace(
+        config,
+        walk_radius_m=config.walk_radius_m if walk_radius_m is None else float(walk_radius_m),
+        priority_weights=config.priority_weights if weights is None else dict(weights),
+        programs=programs,
+    )
+
+
+def score_communities(communities, fitness_paths, config: Config, applications=None, metric_crs=None) -> gpd.GeoDataFrame:
+    """Coverage, eligibility and priority of every community, given the sets that exist."""
+    covered = community_coverage(communities, fitness_paths, config.walk_radius_m, metric_crs)
+    assessed = assess_eligibility(mark_applications(covered, applications), config)
+    return priority_scores(assessed, config, metric_crs)
+
+
+def run_plan(
+    communities: gpd.GeoDataFrame,
+    fitness_paths: gpd.GeoDataFrame,
+    config: Config,
+    program_keys: list[str],
+    mode: str = "rank",
+    applications: pd.DataFrame | None = None,
+) -> Plan:
+    """Run the named programmes in order with ``mode`` ("rank" or "optimal").
+
+    Parameters
+    ----------
+    communities, fitness_paths : GeoDataFrame
+        EPSG:4326 layers as read by :mod:`geo.io`.
+    config : Config
+        Walk radius (m), unit cost (CNY), programmes and their budgets (CNY), weights, limits.
+    program_keys : list of str
+        Keys of ``config.programs``, run in this order.
+    mode : {"rank", "optimal"}
+    applications : DataFrame, optional
+        ``community_id`` and ``application_date`` of applications received.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    if not program_keys:
+        raise ValueError("name at least one budget program")
+    metric_crs = metric_crs_for(communities)
+    sets = fitness_paths
+    outcomes = []
+    for key in program_keys:
+        program = config.program(key)
+        scored = score_communities(communities, sets, config, applications, metric_crs)
+        problem = CoverageProblem.from_scored(scored, config.walk_radius_m, config.set_cost_cny, metric_crs)
+        if mode == "rank":
+            allocation = allocate_rank(problem, program.budget_cny, program.district_min_sets, program.district_max_sets)
+        else:
+            allocation = allocate_optimal(
+                problem, program.budget_cny, program.district_min_sets, program.district_max_sets,
+                time_limit_s=config.optimal_time_limit_s, mip_rel_gap=config.optimal_mip_rel_gap,
+            )
+        selected = plan_rows(scored, problem, allocation, program)
+        outcomes.append(ProgramOutcome(program, allocation, selected, scored))
+        sets = _with_planned_sets(sets, selected, program, metric_crs)
+    return Plan(tuple(outcomes), config.walk_radius_m, mode)
+
+
+def _with_planned_sets(fitness_paths, selected, program: Program, metric_crs) -> gpd.GeoDataFrame:
+    """Existing sets plus one planned set at the site of each selected community."""
+    if len(selected) == 0:
+        return fitness_paths
+    sites = gpd.GeoSeries(candidate_sites(selected.geometry.to_crs(metric_crs).values), crs=metric_crs).to_crs("EPSG:4326")
+    planned = gpd.GeoDataFrame(
+        {
+            "path_id": pd.array([f"PLAN-{program.key}-{i:04d}" for i in range(1, len(selected) + 1)], dtype="string"),
+            "name": pd.array((selected["name"].astype(str) + "（规划）").to_numpy(), dtype="string"),
+            "funding_source": pd.array(np.full(len(selected), program.key), dtype="string"),
+        },
+        geometry=sites.values,
+        crs="EPSG:4326",
+    )
+    return gpd.GeoDataFrame(pd.concat([fitness_paths, planned], ignore_index=True), crs="EPSG:4326")
