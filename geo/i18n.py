@@ -141,3 +141,13 @@ def text(key: str, lang: str = "zh") -> str:
 def labelled(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """A copy of ``frame`` with user-facing column headers."""
     return frame.rename(columns={c: column_label(c, lang) for c in frame.columns})
+
+
+def humanised(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """Like :func:`labelled`, with yes/no columns shown as 是/否 (Yes/No)."""
+    yes, no = ("是", "否") if check_lang(lang) == "zh" else ("Yes", "No")
+    shown = frame.copy()
+    for column in shown.columns:
+        if pd.api.types.is_bool_dtype(shown[column]):
+            shown[column] = shown[column].map({True: yes, False: no}).fillna("")
+    return labelled(shown, lang)

@@ -6,7 +6,8 @@ priority are recomputed with them before it allocates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
 
 import geopandas as gpd
 import numpy as np
@@ -146,3 +147,53 @@ def _with_planned_sets(fitness_paths, selected, program: Program, metric_crs) ->
         crs="EPSG:4326",
     )
     return gpd.GeoDataFrame(pd.concat([fitness_paths, planned], ignore_index=True), crs="EPSG:4326")
+
+
+# Columns of a plan export, in order; geometry last. Community columns absent from a frame are skipped.
+PLAN_COLUMNS = (
+    "program", "program_name", "mode", "rank", "community_id", "name", "district_code", "district_name",
+    "population", "households", "built_year", "share_60plus", "share_under14", "open_space_m2", "applied",
+    "application_date", "nearest_set_m", "priority_score", "priority_rank",
+    "c_population", "c_elderly_and_children", "c_distance_to_nearest_set", "c_old_community",
+    "c_application_received", "c_neighbours_unserved", "neighbours_unserved_population",
+    "cost_cny", "cumulative_cost_cny", "money_left_cny", "population_newly_served", "served_communities",
+)
+
+
+def plan_sheets(plan: Plan, lang: str = "zh") -> dict[str, gpd.GeoDataFrame]:
+    """One export table per programme, named by the programme, with :data:`PLAN_COLUMNS`."""
+    sheets = {}
+    for outcome in plan.outcomes:
+        rows = outcome.selected
+        columns = [c for c in PLAN_COLUMNS if c in rows.columns] + ["geometry"]
+        sheets[outcome.program.name(lang)] = gpd.GeoDataFrame(rows[columns], geometry="geometry", crs="EPSG:4326")
+    return sheets
+
+
+def plan_parameters(plan: Plan, config: Config, data_path=None) -> dict:
+    """Every parameter needed to reproduce ``plan``: settings, programmes, data hash, version."""
+    from geo.export import file_sha256, software_version
+
+    parameters = {
+        "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "software_version": software_version(),
+        "data_file": str(data_path) if data_path else "",
+        "data_sha256": file_sha256(data_path) if data_path else "",
+        "mode": plan.mode,
+        "walk_radius_m": config.walk_radius_m,
+        "set_cost_cny": config.set_cost_cny,
+        "programs_run": ",".join(o.program.key for o in plan.outcomes),
+        "min_open_space_m2": config.min_open_space_m2,
+        "old_before_year": config.old_before_year,
+        "served_within_radius_is_served": config.served_within_radius_is_served,
+        "distance_cap_m": config.distance_cap_m,
+        "priority_weights": dict(config.priority_weights),
+        "optimal_time_limit_s": config.optimal_time_limit_s,
+        "optimal_mip_rel_gap": config.optimal_mip_rel_gap,
+    }
+    for outcome in plan.outcomes:
+        program = asdict(outcome.program)
+        summary = outcome.summary()
+        parameters[f"program.{outcome.program.key}"] = {**program, **{k: summary[k] for k in (
+            "spent_cny", "sets", "population_newly_served", "optimality_gap", "solve_seconds", "status")}}
+    return parameters

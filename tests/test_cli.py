@@ -74,3 +74,63 @@ def test_sample_command_writes_a_city(tmp_path, capsys):
     city = load_city(out)
     assert len(city.communities) == 300 and len(city.districts) == 10
     assert len(city.fitness_paths) > 0
+
+
+def test_plan_json_city_region_rank(capsys):
+    assert main(["plan", "--program", "city,region", "--mode", "rank", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    city, region = out["programs"]
+    assert set(city) >= {"program", "mode", "budget_cny", "spent_cny", "sets", "population_newly_served",
+                         "optimality_gap", "solve_seconds"}
+    assert (city["program"], city["sets"], city["spent_cny"]) == ("city", 12, 600_000)
+    assert (region["program"], region["sets"], region["spent_cny"]) == ("region", 100, 5_000_000)
+    assert city["optimality_gap"] is None  # rank mode proves nothing
+
+
+def test_plan_optimal_reports_gap_and_matches_library(capsys):
+    from geo.plan import run_plan
+
+    assert main(["plan", "--program", "city", "--mode", "optimal", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)["programs"][0]
+    city = load_city(DEFAULT_DATA_PATH)
+    expected = run_plan(city.communities, city.fitness_paths, load_config(), ["city"], "optimal", city.applications)
+    assert out["population_newly_served"] == expected.summaries()[0]["population_newly_served"]
+    assert out["optimality_gap"] <= 1e-6 and out["status"] == "optimal"
+
+
+def test_plan_budget_override_and_xlsx_out(tmp_path, capsys):
+    import openpyxl
+
+    target = tmp_path / "plan.xlsx"
+    assert main(["plan", "--program", "city", "--budget", "city=250000", "--out", str(target), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)["programs"][0]
+    assert out["sets"] == 5 and out["budget_cny"] == 250_000
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames == ["市本级", "参数"]
+    assert book["市本级"].max_row == 6  # header + 5 sets
+
+
+@pytest.mark.parametrize("bad, message", [
+    (["plan", "--program", "province"], "unknown budget program 'province'"),
+    (["plan", "--budget", "city=lots"], "--budget takes KEY=CNY"),
+    (["plan", "--out", "plan.pdf"], "unsupported suffix"),
+    (["eligibility", "--district", "999999"], "unknown district code 999999"),
+])
+def test_bad_arguments_are_one_line_errors(bad, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(bad) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_eligibility_for_one_district_to_csv(tmp_path, capsys):
+    target = tmp_path / "e.csv"
+    assert main(["eligibility", "--district", "450202", "--out", str(target)]) == 0
+    assert target.read_bytes()[:3] == b"\xef\xbb\xbf"
+    import pandas as pd
+
+    table = pd.read_csv(target, encoding="utf-8-sig", dtype=str)
+    assert len(table) == 359 and set(table["区县"]) == {"城中区"}
+    assert set(table["符合建设条件"]) == {"是", "否"}
+    ineligible = table[table["符合建设条件"] == "否"]
+    assert ineligible["不符合原因"].notna().all()  # every ineligible community says why
