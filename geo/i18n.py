@@ -31,7 +31,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "share_served_inside": ("小区内覆盖率", "Share served inside"),
     "share_served_within_radius": ("步行范围覆盖率", "Share served within radius"),
     "eligible": ("符合建设条件", "Eligible"),
-    "reasons": ("不符合原因", "Reasons not eligible"),
+    "reasons": ("不符合原因代码", "Reason codes"),
     "reason_text": ("不符合原因", "Reasons not eligible"),
     "missing_fields": ("缺失字段", "Missing fields"),
     "applied": ("已申请", "Applied"),

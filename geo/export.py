@@ -1,0 +1,649 @@
+"""Render plan tables to CSV, Excel, GeoJSON and GeoPackage files; render only, decide nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import shapely
+
+from geo import io as gio
+from geo.i18n import LANGS, check_lang, column_label
+from geo.schema import STORAGE_CRS
+
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
+
+# Words export itself introduces, (Chinese, English). Candidates for geo.i18n.
+_WORDS = {
+    "yes": ("是", "Yes"),
+    "no": ("否", "No"),
+    "longitude": ("经度", "Longitude"),
+    "latitude": ("纬度", "Latitude"),
+    "parameters_sheet": ("参数", "Parameters"),
+    "parameter": ("参数", "Parameter"),
+    "value": ("值", "Value"),
+}
+
+# OWASP "CSV injection": a spreadsheet treats text starting with these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# Lists in human tables read as "a; b"; in GeoJSON/GPKG as "a;b", so ``str.split(";")`` restores them.
+_TABLE_LIST_SEPARATOR = "; "
+_FILE_LIST_SEPARATOR = ";"
+
+# 6 decimal degrees is about 0.1 m: finer digits in a CSV only suggest false precision.
+_LONLAT_DECIMALS = 6
+
+_SHEET_NAME_MAX = 31
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_RESERVED_SHEET_NAMES = ("history",)  # Excel refuses a sheet named History (any case)
+_COLUMN_WIDTH_MIN = 6
+_COLUMN_WIDTH_MAX = 60
+_NUMBER_WIDTH_MAX = 12  # Excel's General format shows at most about 11 characters of a number
+# Characters a spreadsheet draws double width: CJK, Hangul, kana, full-width forms.
+_WIDE_CHARACTERS = (
+    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+    "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd]"
+)
+# Control characters an .xlsx cannot hold (tab, line feed and carriage return it can).
+_XLSX_ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def export(frame_or_sheets, path, lang: str = "zh", parameters: dict | None = None) -> Path:
+    """Write a table, or several, to the format named by the suffix of ``path``.
+
+    Parameters
+    ----------
+    frame_or_sheets : pandas.DataFrame, geopandas.GeoDataFrame or dict of str to DataFrame
+        One table, or sheet name → table (e.g. one per programme). Geometries in EPSG:4326.
+    path : str or os.PathLike
+        File to create or replace; its suffix chooses the format (case-insensitive):
+        ``.csv`` (:func:`to_csv`), ``.xlsx`` (:func:`to_xlsx`), ``.geojson``/``.json``
+        (:func:`to_geojson`), ``.gpkg`` (:func:`to_gpkg`, layer ``"plan"``).
+    lang : {"zh", "en"}
+        Language of headers and yes/no words in ``.csv`` and ``.xlsx``; the machine-readable
+        formats keep internal column names and ignore it.
+    parameters : dict, optional
+        Plan parameters for the ``参数``/``Parameters`` sheet; required for ``.xlsx`` (pass
+        ``{}`` for an empty sheet), ignored by the other formats.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If the suffix is not supported (the message lists the supported ones), ``lang`` is
+        unknown, ``.xlsx`` is asked for without ``parameters``, or a format-specific check of
+        the functions above fails.
+
+    Notes
+    -----
+    For ``.xlsx`` a single table becomes one sheet named after the file's stem. For the other
+    formats several sheets are stacked into one table, in dict order, on a fresh index: each
+    sheet's rows keep their ``program`` column, and a sheet without one gets the sheet name as
+    its ``program`` (first column).
+    """
+    path = Path(path)
+    check_lang(lang)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise ValueError(
+            f"cannot export to {path.name!r}: unsupported suffix {path.suffix or '(none)'!r}; "
+            f"use one of {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    if suffix == ".xlsx":
+        if parameters is None:
+            raise ValueError(
+                "an .xlsx export records the plan parameters on its 参数 sheet; pass parameters= "
+                "(plan parameters, file_sha256 of the data, software_version()), or {} for none"
+            )
+        sheets = frame_or_sheets if isinstance(frame_or_sheets, dict) else {path.stem: frame_or_sheets}
+        return to_xlsx(sheets, path, parameters, lang=lang)
+    frame = _stacked(frame_or_sheets) if isinstance(frame_or_sheets, dict) else frame_or_sheets
+    if suffix == ".csv":
+        return to_csv(frame, path, lang=lang)
+    if suffix == ".gpkg":
+        return to_gpkg(frame, path)
+    return to_geojson(frame, path)
+
+
+def to_csv(frame: pd.DataFrame, path, lang: str = "zh") -> Path:
+    """Write a table as a CSV that Excel and WPS open correctly, with translated headers.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or geopandas.GeoDataFrame
+        Columns with internal names; a GeoDataFrame must be in EPSG:4326.
+    path : str or os.PathLike
+        File to create or replace; its folder must exist.
+    lang : {"zh", "en"}
+        Language of headers (:func:`geo.i18n.column_label`) and of yes/no words.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If ``lang`` is unknown, the GeoDataFrame is not in EPSG:4326, or it already has a
+        ``longitude`` or ``latitude`` column.
+
+    Notes
+    -----
+    - Encoding UTF-8 with BOM (``utf-8-sig``), comma-separated, CRLF line ends (RFC 4180;
+      a bare CR inside a cell is then quoted too), no index column.
+    - Geometry: a GeoDataFrame's active geometry becomes ``longitude`` and ``latitude``
+      columns (degrees EPSG:4326, 6 decimals ≈ 0.1 m) of a representative point — a point
+      itself, a point guaranteed inside a polygon — appended last; missing geometry gives empty
+      cells. Other geometry columns are dropped. :func:`geo.io.read_layer` reads such a file
+      back as points.
+    - Booleans are written 是/否 (``"zh"``) or Yes/No (``"en"``); lists as ``"a; b"``;
+      missing values as empty cells; numbers as numbers; datetimes as ``YYYY-MM-DD`` when
+      every time is midnight, else ``YYYY-MM-DD HH:MM:SS`` (time zone dropped, local time kept).
+    - Formula injection: a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets
+      a leading ``'`` so a spreadsheet shows it as text instead of running it. This includes
+      text such as ``"-5"`` in a text column; numbers, negative ones included, are untouched.
+      Headers are ours and are left as they are.
+    """
+    check_lang(lang)
+    table = _human_table(frame, lang)
+    with _staged(path) as staged:
+        table.to_csv(staged, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    return Path(path)
+
+
+def to_xlsx(sheets: dict, path, parameters: dict, lang: str = "zh") -> Path:
+    """Write tables to an Excel workbook, one sheet each, plus a sheet of plan parameters.
+
+    Parameters
+    ----------
+    sheets : dict of str to pandas.DataFrame
+        Sheet name → table (e.g. programme → priority list), written in dict order. Tables are
+        rendered as in :func:`to_csv` (geometry → longitude/latitude, 是/否, lists, formula
+        neutralisation).
+    path : str or os.PathLike
+        ``.xlsx`` file to create or replace; its folder must exist.
+    parameters : dict
+        Written as key/value rows to a last sheet ``参数`` (``"en"``: ``Parameters``): nested
+        dicts flattened to dotted keys (``{"budget": {"total_cny": 1}}`` → ``budget.total_cny``),
+        lists joined with ``"; "``, numbers as numbers, booleans as 是/否 or Yes/No, other
+        values as text. Callers put all plan parameters here, with the data file's
+        :func:`file_sha256` and :func:`software_version`.
+    lang : {"zh", "en"}
+        Language of headers, yes/no words and the parameters sheet's name and headers.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If ``sheets`` is empty, ``lang`` is unknown, or a table fails a check of :func:`to_csv`.
+
+    Notes
+    -----
+    Sheet names follow Excel's rules: ``[]:*?/\\`` become ``_``, at most 31 characters, no
+    leading or trailing ``'``, not ``History``, unique ignoring case (a clash gets `` (2)``,
+    `` (3)`` …) and distinct from the parameters sheet. Every sheet has a bold header row,
+    frozen (``A2``), and an autofilter over the data; column widths follow the longest cell,
+    CJK characters counted double, between 6 and 60 characters. Missing values are empty
+    cells. Control characters an .xlsx cannot hold (other than tab and line breaks) are
+    removed; CR and CRLF line breaks are stored as LF, which is what reading an .xlsx gives.
+    Text starting with ``=`` is written with a ``'`` prefix, so it is stored as a string and
+    never as a formula.
+    """
+    check_lang(lang)
+    if not sheets:
+        raise ValueError("no sheets to write; pass a dict of sheet name to DataFrame")
+    try:
+        from openpyxl import Workbook
+    except ImportError as error:  # pragma: no cover - openpyxl is a declared dependency
+        raise ValueError("writing .xlsx needs openpyxl; install it with `pip install openpyxl`") from error
+
+    parameters_sheet = _word("parameters_sheet", lang)
+    names = _sheet_names([str(name) for name in sheets], reserved=[parameters_sheet])
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, frame in zip(names, sheets.values()):
+        _write_sheet(workbook.create_sheet(name), _human_table(frame, lang), autofilter=True)
+    _write_sheet(workbook.create_sheet(parameters_sheet), _parameter_table(parameters, lang), autofilter=False)
+    with _staged(path) as staged:
+        workbook.save(staged)
+    return Path(path)
+
+
+def to_geojson(frame: gpd.GeoDataFrame, path) -> Path:
+    """Write a GeoDataFrame as UTF-8 GeoJSON with internal column names, for other programs.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        CRS EPSG:4326; any geometry types, mixed or missing.
+    path : str or os.PathLike
+        File to create or replace; its folder must exist.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If ``frame`` is not a GeoDataFrame or its CRS is not EPSG:4326.
+
+    Notes
+    -----
+    Chinese text is written as is (UTF-8, not ``\\u`` escapes); coordinates and floats with
+    17 significant digits, so they read back exactly; missing values and NaN as ``null``.
+    Columns are prepared as described in :func:`to_gpkg`. :func:`read_geojson` reads the file
+    back equal to the prepared frame, except that GeoJSON records values, not column types:
+    a column missing in every row reads back as text, and datetimes as ISO 8601 text
+    (``pd.to_datetime`` restores them).
+    """
+    prepared = _machine_frame(frame, "GeoJSON")
+    with _staged(path) as staged:
+        pyogrio.write_dataframe(prepared, staged, driver="GeoJSON", layer=Path(path).stem, promote_to_multi=False)
+    return Path(path)
+
+
+def to_gpkg(frame: gpd.GeoDataFrame, path, layer: str = "plan") -> Path:
+    """Write a GeoDataFrame as a one-layer GeoPackage with internal column names.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        CRS EPSG:4326; any geometry types, mixed or missing.
+    path : str or os.PathLike
+        File to create; an existing file is replaced whole (other layers included).
+    layer : str
+        Layer name.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If ``frame`` is not a GeoDataFrame or its CRS is not EPSG:4326.
+
+    Notes
+    -----
+    Columns are prepared for both :func:`to_gpkg` and :func:`to_geojson` as follows: the index
+    is dropped (written rows are numbered afresh), the geometry column is named ``geometry``
+    and comes last (other geometry columns are dropped),
+    object columns holding lists or tuples are joined into ``";"``-separated text
+    (``["a", "b"]`` → ``"a;b"``, restore with ``str.split(";")``), other object columns are
+    given the nullable dtype of their values (``string``, ``Int64``, ``boolean`` or
+    ``float64``; text otherwise), and ``bool``/integer columns become ``boolean``/``Int64``;
+    datetimes stay datetimes. :func:`read_gpkg` reads the layer back equal to the prepared
+    frame, datetimes at millisecond precision.
+    """
+    prepared = _machine_frame(frame, "GeoPackage")
+    gio.write_layers(path, {layer: prepared})
+    return Path(path)
+
+
+def read_geojson(path) -> gpd.GeoDataFrame:
+    """Read a file written by :func:`to_geojson`, restoring nullable dtypes.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        GeoJSON file.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        CRS EPSG:4326, RangeIndex, text as ``string``, integers as ``Int64``, booleans as
+        ``boolean``, reals as ``float64`` (missing as NaN), then ``geometry``.
+    """
+    return _read_typed(path, layer=None)
+
+
+def read_gpkg(path, layer: str = "plan") -> gpd.GeoDataFrame:
+    """Read a layer written by :func:`to_gpkg`, restoring nullable dtypes.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        GeoPackage file.
+    layer : str
+        Layer name.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`read_geojson`.
+    """
+    return _read_typed(path, layer=layer)
+
+
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes as 64 lowercase hex digits, to record which data a plan used."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def software_version() -> str:
+    """The version of this software (``geo.__version__``), to record which code made a plan."""
+    from geo import __version__
+
+    return __version__
+
+
+# --------------------------------------------------------------------------- human tables
+
+
+def _word(key: str, lang: str) -> str:
+    return _WORDS[key][LANGS.index(check_lang(lang))]
+
+
+def _human_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Cells for people: geometry as lon/lat, yes/no words, lists joined, formulas defused, NA as None.
+
+    Every column is of object dtype holding str, int, float or None, under translated headers.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"expected a DataFrame to export, got a {type(frame).__name__}")
+    table = _with_lonlat(frame)
+    yes, no = _word("yes", lang), _word("no", lang)
+    columns = []
+    for position in range(table.shape[1]):
+        values = table.iloc[:, position].reset_index(drop=True)
+        if pd.api.types.is_bool_dtype(values.dtype):
+            cells = values.astype("boolean").astype(object).map({True: yes, False: no}, na_action="ignore")
+        elif pd.api.types.is_numeric_dtype(values.dtype):
+            cells = values.astype(object).map(_plain_number, na_action="ignore")
+        elif pd.api.types.is_datetime64_any_dtype(values.dtype):
+            cells = _date_cells(values)
+        else:
+            cells = _neutralised(values.astype(object).map(lambda v: _cell(v, yes, no), na_action="ignore"))
+        columns.append(cells.astype(object).where(values.notna(), None))
+    labels = [_word(c, lang) if c in ("longitude", "latitude") else column_label(str(c), lang) for c in table.columns]
+    return pd.concat(columns, axis=1, ignore_index=True).set_axis(labels, axis=1) if columns else pd.DataFrame()
+
+
+def _with_lonlat(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without geometry columns; a GeoDataFrame's geometry becomes longitude/latitude."""
+    geometry_columns = [c for c in frame.columns if isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
+    table = pd.DataFrame(frame.drop(columns=geometry_columns))
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+        clash = [c for c in ("longitude", "latitude") if c in table.columns]
+        if clash:
+            raise ValueError(
+                f"the frame has a geometry and already a {' and '.join(clash)} column; drop or "
+                "rename that column, or drop the geometry, so the coordinates are not written twice"
+            )
+        _check_crs(frame, "CSV/Excel longitude and latitude")
+        points = shapely.point_on_surface(frame.geometry.to_numpy())
+        table["longitude"] = np.round(shapely.get_x(points), _LONLAT_DECIMALS)
+        table["latitude"] = np.round(shapely.get_y(points), _LONLAT_DECIMALS)
+    return table
+
+
+def _date_cells(values: pd.Series) -> pd.Series:
+    """Dates when every time is midnight, else datetimes; a time zone's wall-clock time is kept."""
+    if values.dt.tz is not None:
+        values = values.dt.tz_localize(None)
+    present = values.dropna()
+    if (present == present.dt.normalize()).all():
+        return values.dt.date.astype(object)
+    return pd.Series(values.dt.to_pydatetime(), index=values.index, dtype=object)
+
+
+def _cell(value, yes: str, no: str):
+    """One non-missing cell of a text/object column: a number stays, the rest becomes text."""
+    if isinstance(value, (bool, np.bool_)):
+        return yes if value else no
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return _plain_number(value)
+    if isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
+        return _TABLE_LIST_SEPARATOR.join(
+            str(_cell(item, yes, no)) for item in value if not _is_na(item)
+        )
+    return str(value)
+
+
+def _plain_number(value):
+    """A Python int or float for a NumPy one, which the CSV and Excel writers render plainly."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _is_na(value) -> bool:
+    missing = pd.isna(value)
+    return bool(missing) if np.ndim(missing) == 0 else False
+
+
+def _neutralised(cells: pd.Series) -> pd.Series:
+    """Prefix ``'`` to text cells that a spreadsheet would run as a formula; other cells unchanged."""
+    is_text = cells.map(lambda v: isinstance(v, str)).astype(bool)
+    risky = is_text & cells.where(is_text, "").astype(str).str.startswith(FORMULA_PREFIXES)
+    return cells.where(~risky, "'" + cells.where(risky, "").astype(str))
+
+
+def _parameter_table(parameters: dict, lang: str) -> pd.DataFrame:
+    """Key/value rows of ``parameters`` with nested dicts flattened to dotted keys."""
+    if not isinstance(parameters, dict):
+        raise ValueError(f"parameters must be a dict of name to value, got a {type(parameters).__name__}")
+    rows = _flattened(parameters)
+    frame = pd.DataFrame(
+        {"parameter": pd.Series([key for key, _ in rows], dtype=object),
+         "value": pd.Series([value for _, value in rows], dtype=object)}
+    )
+    table = _human_table(frame, lang)
+    return table.set_axis([_word("parameter", lang), _word("value", lang)], axis=1)
+
+
+def _flattened(mapping: dict, prefix: str = "") -> list[tuple[str, object]]:
+    rows = []
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            rows.extend(_flattened(value, f"{name}."))
+        else:
+            rows.append((name, None if isinstance(value, dict) else value))
+    return rows
+
+
+def _sheet_names(names: list[str], reserved: list[str]) -> list[str]:
+    """Excel-valid, case-insensitively unique sheet names, none equal to a ``reserved`` one."""
+    taken = {name.casefold() for name in reserved}
+    result = []
+    for raw in names:
+        base = _SHEET_NAME_FORBIDDEN.sub("_", raw).strip("'")[:_SHEET_NAME_MAX].strip("'") or "Sheet"
+        name, n = base, 1
+        while name.casefold() in taken or name.casefold() in _RESERVED_SHEET_NAMES:
+            n += 1
+            suffix = f" ({n})"
+            name = base[: _SHEET_NAME_MAX - len(suffix)] + suffix
+        taken.add(name.casefold())
+        result.append(name)
+    return result
+
+
+def _write_sheet(sheet, table: pd.DataFrame, autofilter: bool) -> None:
+    """Fill ``sheet`` with a bold, frozen header row, the cells, column widths and an autofilter."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet.append([_xlsx_text(str(label)) for label in table.columns])
+    for row in table.itertuples(index=False, name=None):
+        sheet.append([_xlsx_text(value) if isinstance(value, str) else value for value in row])
+    bold = Font(bold=True)
+    for cell in sheet[1]:
+        cell.font = bold
+    sheet.freeze_panes = "A2"
+    last_column = get_column_letter(max(len(table.columns), 1))
+    if autofilter:
+        sheet.auto_filter.ref = f"A1:{last_column}{len(table) + 1}"
+    for index, width in enumerate(_column_widths(table), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def _xlsx_text(text: str) -> str:
+    """Text an .xlsx holds as given: XML reading turns a CR into LF anyway, so write LF."""
+    return _XLSX_ILLEGAL_CHARACTERS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _column_widths(table: pd.DataFrame) -> list[float]:
+    """Width of each column in characters: its widest line, header included, between the bounds."""
+    widths = []
+    for position, label in enumerate(table.columns):
+        values = table.iloc[:, position]
+        is_number = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).astype(bool)
+        cell_widths = _display_widths(values.map(str, na_action="ignore").fillna(""))
+        cell_widths = cell_widths.where(~is_number, cell_widths.clip(upper=_NUMBER_WIDTH_MAX))
+        longest = max([int(_display_widths(pd.Series([str(label)])).iloc[0])] + cell_widths.tolist())
+        widths.append(float(min(max(longest + 2, _COLUMN_WIDTH_MIN), _COLUMN_WIDTH_MAX)))
+    return widths
+
+
+def _display_widths(text: pd.Series) -> pd.Series:
+    """Display width of the widest line of each text, CJK and other wide characters counted double."""
+    lines = text.reset_index(drop=True).astype(str).str.split(r"\r\n|\r|\n", regex=True).explode()
+    widths = lines.str.len() + lines.str.count(_WIDE_CHARACTERS)
+    return widths.groupby(level=0).max().astype(int)
+
+
+# --------------------------------------------------------------------------- machine-readable files
+
+
+def _stacked(sheets: dict) -> pd.DataFrame:
+    """Rows of all sheets in dict order on a fresh index; a sheet without ``program`` gets its name."""
+    if not sheets:
+        raise ValueError("no sheets to write; pass a dict of sheet name to DataFrame")
+    frames = []
+    for name, frame in sheets.items():
+        if "program" not in frame.columns:
+            frame = frame.copy()
+            frame.insert(0, "program", pd.Series(str(name), index=frame.index, dtype="string"))
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _check_crs(frame: gpd.GeoDataFrame, what: str) -> None:
+    crs = frame.crs
+    if crs is None or not pyproj.CRS.from_user_input(crs).equals(
+        pyproj.CRS.from_user_input(STORAGE_CRS), ignore_axis_order=True
+    ):
+        raise ValueError(
+            f"{what} are written in {STORAGE_CRS}, but the frame's CRS is {crs or 'not set'}; "
+            f"call frame.to_crs({STORAGE_CRS!r}) first (or set_crs if the CRS is missing)"
+        )
+
+
+def _machine_frame(frame, format_name: str) -> gpd.GeoDataFrame:
+    """A copy ready for GDAL: fresh index, ``geometry`` column, list and object columns typed."""
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        raise ValueError(
+            f"{format_name} needs a GeoDataFrame with a geometry, got a {type(frame).__name__} without one; "
+            "export a plain table to .csv or .xlsx instead"
+        )
+    _check_crs(frame, f"{format_name} geometries")
+    frame = frame.reset_index(drop=True)
+    if frame.geometry.name != "geometry":
+        frame = frame.rename_geometry("geometry")
+    other_geometries = [c for c in frame.columns
+                        if c != "geometry" and isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
+    frame = frame.drop(columns=other_geometries)
+    frame = frame[[c for c in frame.columns if c != "geometry"] + ["geometry"]]
+    for column in frame.columns.drop("geometry"):
+        frame[column] = _machine_column(frame[column])
+    return frame
+
+
+def _machine_column(values: pd.Series) -> pd.Series:
+    """``values`` in a dtype GDAL writes and :func:`_read_typed` restores."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return values.astype("boolean")
+    if pd.api.types.is_integer_dtype(dtype):
+        return values.astype("Int64")
+    if pd.api.types.is_float_dtype(dtype):
+        return values.astype("float64")
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return values
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        return values.astype("string")
+    objects = values.astype(object)
+    present = objects[~objects.map(_is_na).astype(bool)]
+    if present.map(_is_listlike).any():
+        joined = objects.map(lambda v: _joined(v) if _is_listlike(v) else v, na_action="ignore")
+        return joined.astype("string")
+    kind = pd.api.types.infer_dtype(present, skipna=True)
+    if kind == "boolean":
+        return objects.where(objects.notna(), None).astype("boolean")
+    if kind == "integer":
+        return objects.where(objects.notna(), None).astype("Int64")
+    if kind in ("floating", "mixed-integer-float"):
+        return pd.to_numeric(objects).astype("float64")
+    return objects.map(str, na_action="ignore").astype("string")
+
+
+def _is_listlike(value) -> bool:
+    return isinstance(value, (list, tuple, set, frozenset, np.ndarray))
+
+
+def _joined(items) -> str:
+    return _FILE_LIST_SEPARATOR.join(str(item) for item in items if not _is_na(item))
+
+
+# OGR field type → pandas dtype on reading; booleans are integers of subtype OFSTBoolean.
+_OGR_DTYPES = {"OFTString": "string", "OFTInteger": "Int64", "OFTInteger64": "Int64", "OFTReal": "float64"}
+
+
+def _read_typed(path, layer: str | None) -> gpd.GeoDataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; check the path")
+    # GeoJSON has no date type: without DATE_AS_STRING, GDAL would turn date-like text into dates.
+    options = {"DATE_AS_STRING": "YES"} if layer is None else {}
+    info = pyogrio.read_info(path, layer=layer, **options)
+    frame = pyogrio.read_dataframe(path, layer=layer, **options)
+    for name, ogr_type, subtype in zip(info["fields"], info["ogr_types"], info["ogr_subtypes"]):
+        dtype = "boolean" if subtype == "OFSTBoolean" else _OGR_DTYPES.get(ogr_type)
+        if dtype is not None:
+            frame[name] = frame[name].astype(dtype)
+    return frame
+
+
+@contextlib.contextmanager
+def _staged(path):
+    """Yield a temporary path next to ``path`` that replaces it on success, so a failed write
+    leaves an existing file untouched."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"folder {path.parent} does not exist; create it first")
+    folder = Path(tempfile.mkdtemp(prefix=f".{path.stem}-", dir=path.parent))
+    try:
+        staged = folder / path.name
+        yield staged
+        os.replace(staged, path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
