@@ -253,18 +253,62 @@ def allocate_optimal(
     result = milp(objective, integrality=integrality, bounds=Bounds(0, 1), constraints=[constraint], options=options)
     solve_seconds = time.perf_counter() - start
 
+    bound = -float(result.mip_dual_bound) if getattr(result, "mip_dual_bound", None) is not None else None
     if result.x is None:
-        status = "infeasible" if result.status == 2 else f"no solution ({result.message})"
-        return Allocation("optimal", budget_cny, np.array([], dtype=int), 0, None, solve_seconds, status,
-                          messages + [str(result.message)])
-    chosen = np.flatnonzero(result.x[:n] > 0.5)
+        if result.status == 2:
+            return Allocation("optimal", budget_cny, np.array([], dtype=int), 0, None, solve_seconds, "infeasible",
+                              messages + ["no plan meets the budget and the district limits together"])
+        # Time limit before HiGHS found any solution: fall back to the greedy plan, gap vs HiGHS's bound.
+        chosen = greedy_cover(problem, budget_cny, district_max)
+        status = "time limit: greedy plan"
+        messages = messages + [f"solver stopped before finding a solution ({result.message}); greedy plan used"]
+    else:
+        chosen = np.flatnonzero(result.x[:n] > 0.5)
+        status = "optimal" if result.status == 0 else "time limit: best found"
     objective_value = problem.newly_served(chosen)
-    bound = -float(result.mip_dual_bound) if result.mip_dual_bound is not None else float(objective_value)
-    gap = max(0.0, (bound - objective_value) / bound) if bound > 0 else 0.0
-    status = "optimal" if result.status == 0 else "time limit: best found"
+    if bound is None or not np.isfinite(bound):
+        gap = 0.0 if status == "optimal" else None
+    else:
+        gap = max(0.0, (bound - objective_value) / bound) if bound > 0 else 0.0
     chosen = _spend_leftover(problem, chosen, budget_cny, district_max)
     filled = problem.newly_served(chosen)
     return Allocation("optimal", budget_cny, _plan_order(problem, chosen), filled, gap, solve_seconds, status, messages)
+
+
+def greedy_cover(problem: CoverageProblem, budget_cny: float, district_max: dict | None = None) -> np.ndarray:
+    """Greedy maximal covering: repeatedly add the affordable candidate with the most residents
+    newly served per yuan (ties: priority order), until nothing affordable adds anyone.
+
+    Returns local candidate positions. A fast approximation (used when the solver stops early
+    and as a reference in benchmarks); :func:`allocate_optimal` is the exact answer.
+    """
+    district_max = district_max or {}
+    cover = problem.cover.tocsc() if problem.demand.size else None
+    gains = np.asarray(problem.cover.astype(np.int64) @ problem.weight).ravel() if problem.demand.size else np.zeros(problem.candidates.size)
+    gains = gains.astype(float)
+    taken = np.zeros(problem.candidates.size, dtype=bool)
+    reached = np.zeros(problem.demand.size, dtype=bool)
+    count: dict[str, int] = {}
+    money = float(budget_cny)
+    while True:
+        allowed = ~taken & (problem.cost_cny <= money) & (gains > 0)
+        if district_max:
+            full = np.array([count.get(d, 0) >= district_max.get(d, np.inf) for d in problem.district])
+            allowed &= ~full
+        if not allowed.any():
+            break
+        ratio = np.where(allowed, gains / problem.cost_cny, -np.inf)
+        j = int(np.argmax(ratio))
+        taken[j] = True
+        money -= problem.cost_cny[j]
+        count[problem.district[j]] = count.get(problem.district[j], 0) + 1
+        newly = problem.cover[[j]].toarray().ravel() & ~reached
+        reached |= newly
+        # Lower the gains of every candidate that also reaches the newly served demand.
+        for i in np.flatnonzero(newly):
+            rows = cover.indices[cover.indptr[i]:cover.indptr[i + 1]]
+            gains[rows] -= problem.weight[i]
+    return np.flatnonzero(taken)
 
 
 def _spend_leftover(problem: CoverageProblem, chosen: np.ndarray, budget_cny: float, district_max: dict) -> np.ndarray:

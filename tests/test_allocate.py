@@ -236,3 +236,26 @@ def test_invariants_on_random_instances(seed):
         assert (problem.district[result.chosen] == "A").sum() <= 2
         assert len(set(result.chosen.tolist())) == len(result.chosen)
     assert optimal.population_newly_served >= rank.population_newly_served
+
+
+def test_greedy_is_feasible_and_close_on_random_instances():
+    from geo.allocate import greedy_cover
+
+    for seed in range(3):
+        rng = np.random.default_rng(300 + seed)
+        problem = random_problem(rng, 60, n_demand=200, density=0.04)
+        greedy = greedy_cover(problem, 400_000)
+        assert problem.cost_cny[greedy].sum() <= 400_000
+        optimal = allocate_optimal(problem, 400_000, mip_rel_gap=0.0)
+        assert problem.newly_served(greedy) <= optimal.population_newly_served
+        assert problem.newly_served(greedy) >= 0.63 * optimal.population_newly_served  # (1 - 1/e) guarantee
+
+
+def test_time_limit_returns_a_plan_with_its_gap():
+    rng = np.random.default_rng(7)
+    problem = random_problem(rng, 3000, n_demand=6000, density=0.002)
+    result = allocate_optimal(problem, 100 * 50_000, time_limit_s=0.05, mip_rel_gap=0.0)
+    assert result.status.startswith("time limit")
+    assert 0 < len(result.chosen) <= 100 and problem.cost_cny[result.chosen].sum() <= 5_000_000
+    assert result.population_newly_served > 0
+    assert result.optimality_gap is None or result.optimality_gap >= 0
