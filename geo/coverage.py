@@ -57,21 +57,44 @@ def community_coverage(
     if walk_radius_m < 0:
         raise ValueError(f"walk radius must be ≥ 0 m, got {walk_radius_m}")
     for name, frame in (("communities", communities), ("fitness_paths", fitness_paths)):
-        if frame.crs is None or not frame.crs.equals("EPSG:4326"):
-            raise ValueError(f"{name} must be in EPSG:4326 (WGS84); got {frame.crs}. Read it with geo.io.")
-    result = communities.copy()
+        _check_wgs84(frame, name)
+    inside_counts, nearest = _sets_inside_and_nearest(communities, fitness_paths, metric_crs)
+    return _with_coverage_columns(communities.copy(), inside_counts, nearest, walk_radius_m)
+
+
+def add_fitness_paths(
+    covered: gpd.GeoDataFrame, new_paths: gpd.GeoDataFrame, walk_radius_m: float, metric_crs=None
+) -> gpd.GeoDataFrame:
+    """Update :func:`community_coverage` output for newly added sets, without recomputing the rest.
+
+    Gives exactly what :func:`community_coverage` would give on all sets together: counts add
+    up and the nearest distance is the smaller of the old and the new one. Units and CRS as there.
+    """
+    if len(new_paths) == 0:
+        return covered.copy()
+    _check_wgs84(new_paths, "new fitness paths")
+    inside_counts, nearest = _sets_inside_and_nearest(covered, new_paths, metric_crs)
+    inside_counts = inside_counts + covered["n_sets_inside"].to_numpy(dtype=np.int64)
+    nearest = np.fmin(nearest, covered["nearest_set_m"].to_numpy(dtype=float))
+    return _with_coverage_columns(covered.copy(), inside_counts, nearest, walk_radius_m)
+
+
+def _check_wgs84(frame, name: str) -> None:
+    if frame.crs is None or not frame.crs.equals("EPSG:4326"):
+        raise ValueError(f"{name} must be in EPSG:4326 (WGS84); got {frame.crs}. Read it with geo.io.")
+
+
+def _sets_inside_and_nearest(communities, fitness_paths, metric_crs):
+    """Sets covered by each polygon (tested in WGS84) and the distance in metres to the nearest one."""
     polygons = communities.geometry.values
     points = fitness_paths.geometry.values
     n = len(communities)
-
     inside_counts = np.zeros(n, dtype=np.int64)
+    nearest = np.full(n, np.nan)
     if len(points) and n:
         tree = shapely.STRtree(polygons)
         pairs = tree.query(points, predicate="covered_by")  # row 0: point index, row 1: polygon index
         inside_counts = np.bincount(pairs[1], minlength=n)
-
-    nearest = np.full(n, np.nan)
-    if len(points) and n:
         metric_crs = metric_crs or metric_crs_for(communities)
         polygons_m = communities.geometry.to_crs(metric_crs).values
         points_m = fitness_paths.geometry.to_crs(metric_crs).values
@@ -79,7 +102,10 @@ def community_coverage(
         (poly_idx, _), distance = tree_m.query_nearest(polygons_m, return_distance=True, all_matches=False)
         nearest[poly_idx] = distance
         nearest[inside_counts > 0] = 0.0
+    return inside_counts, nearest
 
+
+def _with_coverage_columns(result, inside_counts, nearest, walk_radius_m):
     result["n_sets_inside"] = inside_counts
     result["nearest_set_m"] = nearest
     result["served_inside"] = inside_counts > 0

@@ -15,7 +15,7 @@ import pandas as pd
 
 from geo.allocate import MODES, Allocation, CoverageProblem, allocate_optimal, allocate_rank, plan_rows
 from geo.config import Config, Program
-from geo.coverage import candidate_sites, community_coverage
+from geo.coverage import add_fitness_paths, candidate_sites, community_coverage
 from geo.crs import metric_crs_for
 from geo.eligibility import assess_eligibility, mark_applications
 from geo.priority import priority_scores
@@ -82,6 +82,11 @@ def with_overrides(config: Config, walk_radius_m=None, weights=None, budgets: di
 def score_communities(communities, fitness_paths, config: Config, applications=None, metric_crs=None) -> gpd.GeoDataFrame:
     """Coverage, eligibility and priority of every community, given the sets that exist."""
     covered = community_coverage(communities, fitness_paths, config.walk_radius_m, metric_crs)
+    return score_covered(covered, config, applications, metric_crs)
+
+
+def score_covered(covered, config: Config, applications=None, metric_crs=None) -> gpd.GeoDataFrame:
+    """Eligibility and priority of communities whose coverage is already computed."""
     assessed = assess_eligibility(mark_applications(covered, applications), config)
     return priority_scores(assessed, config, metric_crs)
 
@@ -93,6 +98,7 @@ def run_plan(
     program_keys: list[str],
     mode: str = "rank",
     applications: pd.DataFrame | None = None,
+    covered: gpd.GeoDataFrame | None = None,
 ) -> Plan:
     """Run the named programmes in order with ``mode`` ("rank" or "optimal").
 
@@ -107,17 +113,22 @@ def run_plan(
     mode : {"rank", "optimal"}
     applications : DataFrame, optional
         ``community_id`` and ``application_date`` of applications received.
+    covered : GeoDataFrame, optional
+        :func:`geo.coverage.community_coverage` of ``communities`` with ``fitness_paths`` at
+        ``config.walk_radius_m``, when the caller has it already (the app caches it, so changing
+        a weight or a budget does not recompute coverage).
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     if not program_keys:
         raise ValueError("name at least one budget program")
     metric_crs = metric_crs_for(communities)
-    sets = fitness_paths
+    if covered is None:
+        covered = community_coverage(communities, fitness_paths, config.walk_radius_m, metric_crs)
     outcomes = []
     for key in program_keys:
         program = config.program(key)
-        scored = score_communities(communities, sets, config, applications, metric_crs)
+        scored = score_covered(covered, config, applications, metric_crs)
         problem = CoverageProblem.from_scored(scored, config.walk_radius_m, config.set_cost_cny, metric_crs)
         if mode == "rank":
             allocation = allocate_rank(problem, program.budget_cny, program.district_min_sets, program.district_max_sets)
@@ -128,16 +139,15 @@ def run_plan(
             )
         selected = plan_rows(scored, problem, allocation, program)
         outcomes.append(ProgramOutcome(program, allocation, selected, scored))
-        sets = _with_planned_sets(sets, selected, program, metric_crs)
+        if len(selected):
+            covered = add_fitness_paths(covered, planned_sets(selected, program, metric_crs), config.walk_radius_m, metric_crs)
     return Plan(tuple(outcomes), config.walk_radius_m, mode)
 
 
-def _with_planned_sets(fitness_paths, selected, program: Program, metric_crs) -> gpd.GeoDataFrame:
-    """Existing sets plus one planned set at the site of each selected community."""
-    if len(selected) == 0:
-        return fitness_paths
+def planned_sets(selected: gpd.GeoDataFrame, program: Program, metric_crs) -> gpd.GeoDataFrame:
+    """One planned set at the site of each selected community (EPSG:4326 points)."""
     sites = gpd.GeoSeries(candidate_sites(selected.geometry.to_crs(metric_crs).values), crs=metric_crs).to_crs("EPSG:4326")
-    planned = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "path_id": pd.array([f"PLAN-{program.key}-{i:04d}" for i in range(1, len(selected) + 1)], dtype="string"),
             "name": pd.array((selected["name"].astype(str) + "（规划）").to_numpy(), dtype="string"),
@@ -146,7 +156,6 @@ def _with_planned_sets(fitness_paths, selected, program: Program, metric_crs) ->
         geometry=sites.values,
         crs="EPSG:4326",
     )
-    return gpd.GeoDataFrame(pd.concat([fitness_paths, planned], ignore_index=True), crs="EPSG:4326")
 
 
 # Columns of a plan export, in order; geometry last. Community columns absent from a frame are skipped.

@@ -137,3 +137,16 @@ def test_district_and_city_totals():
         "population_served_inside": 900, "population_served_within_radius": 1100,
         "share_served_inside": 0.5, "share_served_within_radius": 0.75,
     }
+
+
+def test_adding_sets_incrementally_equals_recomputing():
+    from geo.config import DEFAULT_DATA_PATH
+    from geo.coverage import add_fitness_paths
+    from geo.pipeline import load_city
+    from geopandas.testing import assert_geodataframe_equal
+
+    city = load_city(DEFAULT_DATA_PATH)
+    paths = city.fitness_paths
+    first, later = paths.iloc[:700], paths.iloc[700:]
+    incremental = add_fitness_paths(community_coverage(city.communities, first, 500), later, 500)
+    assert_geodataframe_equal(incremental, community_coverage(city.communities, paths, 500))
