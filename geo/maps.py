@@ -3,7 +3,9 @@
 Every JavaScript and CSS file the maps load comes from ``static/vendor`` (see its README.md):
 in the Streamlit app they are served by Streamlit's static file serving at
 ``/app/static/vendor/...``, and :func:`standalone_html` inlines them into one file that opens
-with no internet and no server. A map built here makes no request to any other host.
+with no internet and no server. A map built here makes no request to any other host, unless
+the caller explicitly asks for base-map tiles (``base_layer``), which the browser then fetches
+from that tile host.
 
 folium's base :class:`folium.Map` asks for jQuery, Bootstrap, Font Awesome and
 Leaflet.awesome-markers; none of them is needed by what is drawn here (they serve popups,
@@ -31,6 +33,9 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.plugins import FastMarkerCluster
 from folium.template import Template
+
+from geo.crs import convert_geometries
+from geo.eligibility import reason_labels
 
 VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
 """Folder of the vendored web assets; Streamlit serves it at ``/app/static/vendor``."""
@@ -66,12 +71,75 @@ _CLUSTER_CSS = (
 _VENDORED = frozenset(path for _, path in _MAP_JS + _MAP_CSS + _CLUSTER_JS + _CLUSTER_CSS)
 
 STATUSES = ("served_inside", "served_within_radius", "unserved")
+"""Community statuses of a map drawn from coverage flags only (no ``eligible`` column)."""
+
+ELIGIBILITY_STATUSES = (
+    "served_inside", "served_within_radius", "unserved_eligible", "unserved_ineligible",
+)
+"""Statuses when the communities carry an ``eligible`` column: "unserved" split in two."""
+
+SELECTED_STATUS = "selected"
+"""Status of the communities in ``selected_ids``; it takes precedence over every other."""
+
+# Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
 STATUS_COLORS = {
-    "served_inside": "#1a9850",         # green
-    "served_within_radius": "#2b8cbe",  # blue
-    "unserved": "#e34a33",              # orange-red
+    "served_inside": "#009E73",         # bluish green
+    "served_within_radius": "#0072B2",  # blue
+    "unserved": "#D55E00",              # vermillion
+    "unserved_eligible": "#E69F00",     # orange
+    "unserved_ineligible": "#8C8C8C",   # grey: nothing can be built there as things stand
+    "selected": "#CC79A7",              # reddish purple, with a dark outline
 }
-FITNESS_PATH_COLOR = "#54278f"          # purple: distinct from the three status colours
+SELECTED_OUTLINE_COLOR = "#6A1B4D"
+FOCUS_OUTLINE_COLOR = "#000000"
+FITNESS_PATH_COLOR = "#222222"          # near-black dots: apart from every status colour
+
+SELECTED_DOT_RADIUS_PX = 5
+"""Radius of the dot drawn at each selected community (pixels), visible at any zoom."""
+
+_SELECTED_PANE = "fp-selected"
+_SELECTED_PANE_Z = 640   # Leaflet's markerPane (cluster icons) is 600, tooltipPane 650
+
+FOCUS_MAX_ZOOM = 17
+"""Deepest zoom when fitting the map to ``focus_id`` (~1.1 m per pixel at Liuzhou)."""
+
+BASE_LAYERS = ("osm", "amap", "tianditu")
+"""Names accepted by ``coverage_map(base_layer=...)``; ``None`` means no tiles (offline)."""
+
+_TIANDITU_ATTRIBUTION = (
+    '&copy; <a href="https://www.tianditu.gov.cn/">天地图</a> 国家地理信息公共服务平台'
+)
+# (url template, subdomains, attribution, deepest zoom with tiles); "{key}" takes tianditu_key.
+_TILES = {
+    "osm": (
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "abc",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        19,
+    ),
+    "amap": (
+        "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+        "&x={x}&y={y}&z={z}",
+        "1234",
+        '&copy; <a href="https://www.amap.com/">高德地图</a> AutoNavi (GCJ-02)',
+        18,
+    ),
+    "tianditu": (
+        "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+        "&TILECOL={x}&tk={key}",
+        "01234567",
+        _TIANDITU_ATTRIBUTION,
+        18,
+    ),
+    "tianditu_labels": (
+        "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        "&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+        "&TILECOL={x}&tk={key}",
+        "01234567",
+        _TIANDITU_ATTRIBUTION,
+        18,
+    ),
+}
 
 LABELS = {
     "zh": {
@@ -79,28 +147,56 @@ LABELS = {
         "served_inside": "小区内已有健身路径",
         "served_within_radius": "步行范围内有健身路径",
         "unserved": "未覆盖小区",
+        "unserved_eligible": "未覆盖，符合建设条件",
+        "unserved_ineligible": "未覆盖，不符合建设条件",
+        "selected": "本次计划选中",
+        "focus": "定位小区",
         "fitness_paths": "健身路径",
         "districts": "行政区界",
+        "base_osm": "OpenStreetMap 底图",
+        "base_amap": "高德地图底图",
+        "base_tianditu": "天地图底图",
+        "base_tianditu_labels": "天地图注记",
         "name": "小区",
+        "selected_program": "资金项目",
         "district_name": "所属城区",
         "population": "人口",
         "built_year": "建成年份",
         "n_sets_inside": "小区内健身路径（套）",
         "nearest_set_m": "距最近健身路径（米）",
+        "eligible": "符合建设条件",
+        "reasons": "不符合原因",
+        "priority_score": "优先得分",
+        "yes": "是",
+        "no": "否",
     },
     "en": {
         "legend_title": "Fitness-path coverage",
         "served_inside": "Set inside the community",
         "served_within_radius": "Set within walk radius",
         "unserved": "Not served",
+        "unserved_eligible": "Not served, eligible",
+        "unserved_ineligible": "Not served, not eligible",
+        "selected": "Selected in this plan",
+        "focus": "Located community",
         "fitness_paths": "Fitness paths",
         "districts": "District boundaries",
+        "base_osm": "OpenStreetMap base map",
+        "base_amap": "Amap base map",
+        "base_tianditu": "Tianditu base map",
+        "base_tianditu_labels": "Tianditu labels",
         "name": "Community",
+        "selected_program": "Programme",
         "district_name": "District",
         "population": "Population",
         "built_year": "Built",
         "n_sets_inside": "Sets inside",
         "nearest_set_m": "Nearest set (m)",
+        "eligible": "Eligible",
+        "reasons": "Reasons not eligible",
+        "priority_score": "Priority score",
+        "yes": "Yes",
+        "no": "No",
     },
 }
 """Legend, layer and tooltip labels per language (an i18n module may take these over)."""
@@ -125,6 +221,11 @@ def coverage_map(
     fitness_paths: gpd.GeoDataFrame,
     lang: str = "zh",
     asset_base: str = DEFAULT_ASSET_BASE,
+    selected_ids=None,
+    selected_program: dict | None = None,
+    base_layer: str | None = None,
+    tianditu_key: str | None = None,
+    focus_id: str | None = None,
 ) -> folium.Map:
     """Draw districts, communities coloured by coverage status, and fitness paths.
 
@@ -132,26 +233,52 @@ def coverage_map(
     ----------
     districts : geopandas.GeoDataFrame
         EPSG:4326 (multi)polygons with ``district_code``, ``district_name`` and
-        ``district_name_en``. Drawn as outlines with a tooltip; the map is fitted to them.
+        ``district_name_en``. Drawn as outlines with a tooltip; the map is fitted to them
+        unless ``focus_id`` is given.
     communities : geopandas.GeoDataFrame
         EPSG:4326 (multi)polygons with ``community_id``, ``name``, ``district_name``,
         ``population`` (int), ``built_year`` (int), ``n_sets_inside`` (int),
         ``nearest_set_m`` (float, metres), ``served_inside`` (bool) and
-        ``served_within_radius`` (bool). A community with a set inside is drawn green, one
-        served within the walk radius only blue, any other orange-red; one layer per status.
+        ``served_within_radius`` (bool). Optional: ``eligible`` (bool; missing counts as not
+        eligible) splits the unserved ones into eligible (orange) and not eligible (grey);
+        ``reasons`` (``;``-joined codes of :mod:`geo.eligibility`) and ``priority_score``
+        (0–100) are added to the tooltips. A community with a set inside is drawn green, one
+        served within the walk radius only blue, any other vermillion (or orange/grey); one
+        toggleable layer per status.
     fitness_paths : geopandas.GeoDataFrame
-        EPSG:4326 points with ``path_id`` and ``name``; drawn as small circles, clustered
-        when zoomed out (clustering stops at zoom 15).
+        EPSG:4326 points with ``path_id`` and ``name``; drawn as small dark circles,
+        clustered when zoomed out (clustering stops at zoom 15).
     lang : {"zh", "en"}, default "zh"
         Language of the legend, layer names and tooltips.
     asset_base : str, default "/app/static/vendor"
         URL prefix under which the contents of ``static/vendor`` are served; every script and
         stylesheet of the map is loaded from below it.
+    selected_ids : iterable of str, optional
+        ``community_id`` of the communities selected in the current plan. When given, they
+        form a status and layer of their own ("selected", reddish purple with a thick dark
+        outline, drawn above the other communities, plus a dot of
+        :data:`SELECTED_DOT_RADIUS_PX` at each so it shows at city zoom), whatever their
+        coverage status; ids not among ``communities`` are ignored.
+    selected_program : dict of str to str, optional
+        ``community_id`` → label of the programme that selected it, shown in the tooltips of
+        the selected communities.
+    base_layer : {None, "osm", "amap", "tianditu"}, default None
+        Tiles under the data. ``None`` draws none, and the map then requests nothing from any
+        other host. ``"osm"``: OpenStreetMap. ``"amap"``: Amap (高德); its tiles are in
+        GCJ-02, so every layer drawn is shifted from WGS84 to GCJ-02 with
+        :func:`geo.crs.convert_geometries` first (the inputs stay untouched). ``"tianditu"``:
+        天地图 vector map and labels in web mercator on WGS84 (CGCS2000), no shift; needs
+        ``tianditu_key``. Any base layer makes the browser fetch tiles from its host.
+    tianditu_key : str, optional
+        The user's 天地图 key (letters and digits); required with ``base_layer="tianditu"``.
+    focus_id : str, optional
+        A ``community_id``: the map opens fitted to that community (at most zoom
+        :data:`FOCUS_MAX_ZOOM`) and outlines it thickly in black above everything else.
 
     Returns
     -------
     folium.Map
-        No base tiles; a legend with the number of communities per status; a layer control.
+        A legend with the number of communities per status; a layer control.
         Display geometry is simplified by :data:`DISPLAY_TOLERANCE_DEG` (~2 m) and rounded to
         :data:`COORDINATE_DECIMALS` (~0.1 m); features carry only the tooltip values and
         ``community_id``.
@@ -160,7 +287,9 @@ def coverage_map(
     ------
     ValueError
         If a column is missing, a layer is not in EPSG:4326, ``districts`` has no geometry,
-        ``fitness_paths`` holds anything but points, or ``lang`` is unknown.
+        ``fitness_paths`` holds anything but points, ``lang`` or ``base_layer`` is unknown,
+        ``tianditu_key`` is missing or malformed for ``"tianditu"``, ``selected_ids`` is a
+        single string, or ``focus_id`` names no drawable community.
     """
     if lang not in LABELS:
         raise ValueError(f"lang must be one of {sorted(LABELS)}, got {lang!r}")
@@ -168,17 +297,39 @@ def coverage_map(
         ("districts", districts), ("communities", communities), ("fitness_paths", fitness_paths),
     ):
         _validate(layer_name, frame)
+    tiles = _tile_layers(base_layer, tianditu_key)
+    if isinstance(selected_ids, str):
+        raise ValueError(
+            "selected_ids must be an iterable of community ids, not one string; "
+            f"pass [{selected_ids!r}] for a single community"
+        )
     labels = LABELS[lang]
     asset_base = asset_base.rstrip("/")
 
+    if base_layer == "amap":
+        districts, communities, fitness_paths = (
+            _to_gcj02(frame) for frame in (districts, communities, fitness_paths)
+        )
     district_display = _display_geometry(districts)
     if district_display.empty:
         raise ValueError("districts has no non-empty geometry: the map needs it for its extent")
-    min_lon, min_lat, max_lon, max_lat = district_display.total_bounds
+    focus_display = None
+    if focus_id is not None:
+        focus_display = _display_geometry(
+            communities[communities["community_id"].astype(str) == str(focus_id)]
+        )
+        if focus_display.empty:
+            raise ValueError(
+                f"focus_id {focus_id!r} names no community with a geometry among the "
+                f"{len(communities)} communities passed; check the id or the district filter"
+            )
+    min_lon, min_lat, max_lon, max_lat = (
+        district_display if focus_display is None else focus_display
+    ).total_bounds
 
     m = folium.Map(
         location=[(min_lat + max_lat) / 2, (min_lon + max_lon) / 2],
-        zoom_start=11,
+        zoom_start=11 if focus_display is None else FOCUS_MAX_ZOOM,
         tiles=None,
         prefer_canvas=True,   # thousands of polygons draw faster on one canvas than as SVG
         control_scale=True,
@@ -188,32 +339,111 @@ def coverage_map(
     m.options["max_zoom"] = MAX_ZOOM
     _set_assets(m, _MAP_JS, _MAP_CSS, asset_base)
     _IconImagePath(f"{asset_base}/{_LEAFLET}/images/").add_to(m)
+    for key, url, subdomains, attribution, native_zoom, overlay in tiles:
+        folium.TileLayer(
+            tiles=url, attr=attribution, name=labels[f"base_{key}"], subdomains=subdomains,
+            max_zoom=MAX_ZOOM, max_native_zoom=native_zoom, overlay=overlay,
+        ).add_to(m)
 
     _add_districts(m, district_display, labels, lang)
-    status = _community_status(communities)
-    for key in STATUSES:
-        _add_communities(m, communities[status == key], districts, key, labels, lang)
+    status = _community_status(communities, selected_ids)
+    statuses = _statuses(communities, selected_ids)
+    tooltip_columns = _community_tooltip_values(communities, districts, labels, lang)
+    programs = None
+    if selected_program is not None:
+        programs = _text(communities["community_id"].astype(str).map(
+            {str(k): v for k, v in dict(selected_program).items()}
+        ))
+    if SELECTED_STATUS in statuses:
+        folium.map.CustomPane(
+            _SELECTED_PANE, z_index=_SELECTED_PANE_Z, pointer_events=True
+        ).add_to(m)
+    for key in statuses:
+        in_status = (status == key).to_numpy()
+        _add_communities(
+            m, communities[in_status], tooltip_columns[in_status], key, labels,
+            programs[in_status] if key == SELECTED_STATUS and programs is not None else None,
+        )
     _add_fitness_paths(m, fitness_paths, labels, asset_base)
+    if focus_display is not None:
+        _add_focus(m, focus_display, labels)
 
-    counts = {key: int((status == key).sum()) for key in STATUSES}
-    _Legend(_legend_html(counts, len(fitness_paths), labels)).add_to(m)
+    counts = {key: int((status == key).sum()) for key in statuses}
+    _Legend(_legend_html(statuses, counts, len(fitness_paths), labels)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    m.fit_bounds([[min_lat, min_lon], [max_lat, max_lon]])
+    m.fit_bounds(
+        [[min_lat, min_lon], [max_lat, max_lon]],
+        max_zoom=None if focus_display is None else FOCUS_MAX_ZOOM,
+    )
 
     _check_assets(m, asset_base)
     return m
 
 
-def _community_status(communities: pd.DataFrame) -> pd.Series:
-    """Name each community's coverage status from its two flags.
+def _tile_layers(base_layer: str | None, tianditu_key: str | None) -> list[tuple]:
+    """(label key, url, subdomains, attribution, native zoom, overlay) of each tile layer."""
+    if base_layer is None:
+        return []
+    if base_layer not in BASE_LAYERS:
+        raise ValueError(
+            f"base_layer must be None (no tiles, offline) or one of {list(BASE_LAYERS)}, "
+            f"got {base_layer!r}"
+        )
+    if base_layer != "tianditu":
+        url, subdomains, attribution, native_zoom = _TILES[base_layer]
+        return [(base_layer, url, subdomains, attribution, native_zoom, False)]
+    if not tianditu_key:
+        raise ValueError(
+            "base_layer='tianditu' needs tianditu_key, the user's 天地图 key (apply for one at "
+            "console.tianditu.gov.cn), or choose base_layer=None for a map without tiles"
+        )
+    if not isinstance(tianditu_key, str) or not re.fullmatch(r"[A-Za-z0-9]+", tianditu_key):
+        raise ValueError("tianditu_key must be letters and digits only, as issued by 天地图")
+    layers = []
+    for key, overlay in (("tianditu", False), ("tianditu_labels", True)):
+        url, subdomains, attribution, native_zoom = _TILES[key]
+        url = url.replace("{key}", tianditu_key)
+        layers.append((key, url, subdomains, attribution, native_zoom, overlay))
+    return layers
 
+
+def _to_gcj02(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy of ``frame`` with its geometry shifted from WGS84 to GCJ-02 (for Amap tiles)."""
+    return frame.set_geometry(convert_geometries(frame.geometry, "wgs84", "gcj02"))
+
+
+def _statuses(communities: pd.DataFrame, selected_ids) -> tuple[str, ...]:
+    """The statuses (= layers and legend rows) drawn, bottom to top."""
+    base = ELIGIBILITY_STATUSES if "eligible" in communities.columns else STATUSES
+    return base + ((SELECTED_STATUS,) if selected_ids is not None else ())
+
+
+def _community_status(communities: pd.DataFrame, selected_ids=None) -> pd.Series:
+    """Name each community's status from its flags.
+
+    ``"selected"`` where ``community_id`` is in ``selected_ids`` (when given), else
     ``"served_inside"`` where ``served_inside`` is true, else ``"served_within_radius"`` where
-    ``served_within_radius`` is true, else ``"unserved"`` (a missing flag counts as false).
+    ``served_within_radius`` is true, else ``"unserved_eligible"`` / ``"unserved_ineligible"``
+    by the ``eligible`` column if there is one, else ``"unserved"``. A missing flag counts as
+    false.
     """
     inside = communities["served_inside"].astype("boolean").fillna(False).to_numpy(bool)
     within = communities["served_within_radius"].astype("boolean").fillna(False).to_numpy(bool)
+    if "eligible" in communities.columns:
+        eligible = communities["eligible"].astype("boolean").fillna(False).to_numpy(bool)
+        unserved = np.where(eligible, "unserved_eligible", "unserved_ineligible")
+    else:
+        unserved = np.full(len(communities), "unserved", dtype=object)
+    selected = np.zeros(len(communities), dtype=bool)
+    if selected_ids is not None:
+        wanted = {str(community_id) for community_id in selected_ids}
+        selected = communities["community_id"].astype(str).isin(wanted).to_numpy(bool)
     return pd.Series(
-        np.select([inside, within], [STATUSES[0], STATUSES[1]], STATUSES[2]),
+        np.select(
+            [selected, inside, within],
+            [SELECTED_STATUS, "served_inside", "served_within_radius"],
+            unserved,
+        ).astype(object),
         index=communities.index,
         name="status",
     )
@@ -306,51 +536,115 @@ def _add_districts(m: folium.Map, display: gpd.GeoDataFrame, labels: dict, lang:
     layer.add_to(m)
 
 
-def _add_communities(
-    m: folium.Map,
-    communities: gpd.GeoDataFrame,
-    districts: gpd.GeoDataFrame,
-    status: str,
-    labels: dict,
-    lang: str,
-) -> None:
-    layer = folium.FeatureGroup(name=labels[status])
-    layer.add_to(m)
-    display = _display_geometry(communities)
-    if display.empty:   # folium's tooltip cannot be built on an empty layer
-        return
-    district_names = display["district_name"]
+def _community_tooltip_values(
+    communities: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, labels: dict, lang: str
+) -> pd.DataFrame:
+    """Tooltip text of every community (HTML-escaped), in tooltip order, and its id.
+
+    The optional columns ``eligible``, ``reasons`` and ``priority_score`` add their fields
+    only when present, so a frame with coverage flags alone gives the original tooltip.
+    """
+    district_names = communities["district_name"]
     if lang == "en":
         english = dict(zip(districts["district_name"], districts["district_name_en"]))
         district_names = district_names.map(english).fillna(district_names)
-    tooltip_values = pd.DataFrame(
-        {
-            "name": _text(display["name"]),
-            "district_name": _text(district_names),
-            "population": _whole_number(display["population"]),
-            "built_year": _whole_number(display["built_year"], thousands=False),
-            "n_sets_inside": _whole_number(display["n_sets_inside"]),
-            "nearest_set_m": _whole_number(display["nearest_set_m"]),
-        },
-        index=display.index,
-    )
-    props = gpd.GeoDataFrame(
-        tooltip_values.assign(community_id=display["community_id"].astype(str)),
-        geometry=display.geometry,
-    )
+    values = {
+        "name": _text(communities["name"]),
+        "district_name": _text(district_names),
+        "population": _whole_number(communities["population"]),
+        "built_year": _whole_number(communities["built_year"], thousands=False),
+        "n_sets_inside": _whole_number(communities["n_sets_inside"]),
+        "nearest_set_m": _whole_number(communities["nearest_set_m"]),
+    }
+    if "eligible" in communities.columns:
+        eligible = communities["eligible"].astype("boolean")
+        values["eligible"] = pd.Series(
+            np.where(eligible.fillna(False), labels["yes"], labels["no"]),
+            index=communities.index,
+        ).where(eligible.notna(), _MISSING)
+        if "reasons" in communities.columns:
+            reasons = reason_labels(communities["reasons"].astype("string"), lang)
+            values["reasons"] = _text(reasons.where(reasons != "", None))
+    if "priority_score" in communities.columns:
+        score = pd.to_numeric(communities["priority_score"], errors="coerce").astype(float)
+        values["priority_score"] = score.where(np.isfinite(score)).map(
+            lambda x: _MISSING if pd.isna(x) else f"{x:.1f}"
+        )
+    frame = pd.DataFrame(values, index=communities.index)
+    frame.insert(0, "community_id", communities["community_id"].astype(str))
+    return frame
+
+
+def _add_communities(
+    m: folium.Map,
+    communities: gpd.GeoDataFrame,
+    tooltip_values: pd.DataFrame,
+    status: str,
+    labels: dict,
+    programs: pd.Series | None = None,
+) -> None:
+    """One toggleable layer of the communities of ``status``; ``programs`` adds a tooltip row."""
+    layer = folium.FeatureGroup(name=labels[status])
+    layer.add_to(m)
+    drawable = (communities.geometry.notna() & ~communities.geometry.is_empty).to_numpy()
+    display = _display_geometry(communities[drawable])
+    if display.empty:   # folium's tooltip cannot be built on an empty layer
+        return
+    values = tooltip_values[drawable]
+    if programs is not None:
+        values.insert(2, "selected_program", programs[drawable].to_numpy())
+    fields = [c for c in values.columns if c != "community_id"]
+    props = gpd.GeoDataFrame(values.set_axis(display.index), geometry=display.geometry)
     color = STATUS_COLORS[status]
+    if status == SELECTED_STATUS:
+        style = {"color": SELECTED_OUTLINE_COLOR, "weight": 3, "fillColor": color,
+                 "fillOpacity": 0.8}
+        highlight = {"weight": 5, "fillOpacity": 0.95}
+    else:
+        style = {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.55}
+        highlight = {"weight": 3, "fillOpacity": 0.8}
     folium.GeoJson(
-        _feature_collection(props, ["community_id", *_TOOLTIP_FIELDS]),
-        style_function=lambda _: {
-            "color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.55,
-        },
-        highlight_function=lambda _: {"weight": 3, "fillOpacity": 0.8},
-        tooltip=folium.GeoJsonTooltip(
-            fields=list(_TOOLTIP_FIELDS),
-            aliases=[labels[field] for field in _TOOLTIP_FIELDS],
-        ),
+        _feature_collection(props, ["community_id", *fields]),
+        style_function=lambda _: style,
+        highlight_function=lambda _: highlight,
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[labels[f] for f in fields]),
         control=False,
     ).add_to(layer)
+    if status == SELECTED_STATUS:
+        # A community is a few pixels wide at city zoom: a dot keeps each pick in sight.
+        dots = props.set_geometry(
+            shapely.transform(
+                shapely.point_on_surface(props.geometry.to_numpy()),
+                lambda coords: np.round(coords, COORDINATE_DECIMALS),
+            )
+        )
+        dot = folium.CircleMarker(radius=SELECTED_DOT_RADIUS_PX)
+        dot.options["pane"] = _SELECTED_PANE   # above the fitness-path cluster icons
+        folium.GeoJson(
+            _feature_collection(dots, ["community_id", *fields]),
+            marker=dot,
+            style_function=lambda _: {
+                "color": SELECTED_OUTLINE_COLOR, "weight": 2, "fillColor": color,
+                "fillOpacity": 0.9,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[labels[f] for f in fields]),
+            control=False,
+        ).add_to(layer)
+
+
+def _add_focus(m: folium.Map, display: gpd.GeoDataFrame, labels: dict) -> None:
+    """A thick outline around the focused community, above everything, letting hovers through."""
+    layer = folium.FeatureGroup(name=labels["focus"])
+    folium.GeoJson(
+        _feature_collection(display.assign(community_id=display["community_id"].astype(str)),
+                            ["community_id"]),
+        style_function=lambda _: {
+            "color": FOCUS_OUTLINE_COLOR, "weight": 5, "opacity": 1, "fill": False,
+        },
+        interactive=False,   # the community's own tooltip underneath stays reachable
+        control=False,
+    ).add_to(layer)
+    layer.add_to(m)
 
 
 def _add_fitness_paths(
@@ -401,13 +695,16 @@ def _whole_number(values: pd.Series, thousands: bool = True) -> pd.Series:
     return numbers.map(lambda x: _MISSING if pd.isna(x) else pattern.format(x))
 
 
-def _legend_html(counts: dict, n_fitness_paths: int, labels: dict) -> str:
+def _legend_html(statuses, counts: dict, n_fitness_paths: int, labels: dict) -> str:
     # Single quotes only: the markup travels inside a JSON string in the page's script.
     rows = [f"<div class='fp-legend-title'>{html.escape(labels['legend_title'])}</div>"]
-    for key in STATUSES:
+    for key in statuses:
+        outline = ""
+        if key == SELECTED_STATUS:
+            outline = f";box-shadow:inset 0 0 0 2px {SELECTED_OUTLINE_COLOR}"
         rows.append(
             f"<div class='fp-legend-row' data-status='{key}' data-count='{counts[key]}'>"
-            f"<i style='background:{STATUS_COLORS[key]}'></i>"
+            f"<i style='background:{STATUS_COLORS[key]}{outline}'></i>"
             f"{html.escape(labels[key])} <b>{counts[key]:,}</b></div>"
         )
     rows.append(
@@ -433,8 +730,8 @@ class _Legend(MacroElement):
                     margin-right: 6px; vertical-align: -1px; border-radius: 2px; opacity: 0.8; }
                 .fp-legend i.fp-dot { border-radius: 50%; }
                 .fp-legend b { float: right; margin-left: 12px; font-weight: normal; }
-                .marker-cluster.fp-cluster { background-color: rgba(84, 39, 143, 0.3); }
-                .marker-cluster.fp-cluster div { background-color: rgba(84, 39, 143, 0.85);
+                .marker-cluster.fp-cluster { background-color: rgba(34, 34, 34, 0.3); }
+                .marker-cluster.fp-cluster div { background-color: rgba(34, 34, 34, 0.85);
                     color: #ffffff; }
             </style>
         {% endmacro %}

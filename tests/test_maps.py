@@ -5,6 +5,8 @@ import re
 from pathlib import Path
 
 import folium
+import numpy as np
+import pandas as pd
 import geopandas as gpd
 import pytest
 from folium.elements import JSCSSMixin
@@ -260,3 +262,242 @@ def test_vendored_files_have_licences():
     for path in sorted(VENDOR_DIR.rglob("*")):
         if path.is_file() and path.name != "README.md":
             assert f"`{path.relative_to(VENDOR_DIR).as_posix()}`" in readme, path
+
+
+# --------------------------------------------------------------------------- five statuses, plan
+
+
+@pytest.fixture
+def assessed(communities):
+    """The four communities plus one unserved-ineligible one, with eligibility and priority."""
+    extra = gpd.GeoDataFrame(
+        {
+            "community_id": ["YF-0005"], "name": ["立新小区"], "district_name": ["鱼峰区"],
+            "population": [2600], "built_year": [1983], "n_sets_inside": [0],
+            "nearest_set_m": [910.0], "served_inside": [False], "served_within_radius": [False],
+        },
+        geometry=[box(109.431, 24.302, 109.433, 24.304)],
+        crs="EPSG:4326",
+    )
+    frame = gpd.GeoDataFrame(
+        pd.concat([communities, extra], ignore_index=True), crs="EPSG:4326"
+    )
+    # CZ-0001 inside, CZ-0002 inside, YF-0003 within radius, YF-0004 unserved eligible,
+    # YF-0005 unserved not eligible (no open space, parking).
+    return frame.assign(
+        eligible=[False, False, True, True, False],
+        reasons=["served_inside", "served_inside", "", "", "no_open_space;parking_no_space"],
+        priority_score=[10.0, 12.25, 55.0, 87.54, 40.0],
+    )
+
+
+def features_of(page):
+    """Every feature of the page's GeoJSON layers, in the order the layers are drawn."""
+    features = []
+    for data in re.findall(r"_add\((\{\"features\".*?\})\);\n", page):
+        features += json.loads(data)["features"]
+    return features
+
+
+def legend_counts(page):
+    return dict(re.findall(r"data-status='(\w+)' data-count='(\d+)'", page))
+
+
+def render(*args, **kwargs):
+    return maps.coverage_map(*args, asset_base=ASSET_BASE, **kwargs).get_root().render()
+
+
+def test_five_statuses_with_counts_in_legend(districts, assessed, fitness_paths):
+    page = render(districts, assessed, fitness_paths, selected_ids=["YF-0004"])
+    assert legend_counts(page) == {
+        "served_inside": "2",
+        "served_within_radius": "1",
+        "unserved_eligible": "0",     # its only member is selected
+        "unserved_ineligible": "1",
+        "selected": "1",
+        "fitness_paths": "3",
+    }
+    for label in ("未覆盖，符合建设条件", "未覆盖，不符合建设条件", "本次计划选中"):
+        assert f'"{js_string(label)}" : feature_group_' in page
+    # The undivided status is replaced, not added: neither a layer nor a legend row.
+    assert js_string("未覆盖小区") not in page and "未覆盖小区" not in page
+
+
+def test_without_selection_unserved_splits_by_eligibility(districts, assessed, fitness_paths):
+    page = render(districts, assessed, fitness_paths)
+    assert legend_counts(page) == {
+        "served_inside": "2", "served_within_radius": "1", "unserved_eligible": "1",
+        "unserved_ineligible": "1", "fitness_paths": "3",
+    }
+    assert "selected" not in legend_counts(page)
+
+
+def test_missing_eligibility_counts_as_not_eligible(districts, assessed, fitness_paths):
+    frame = assessed.assign(eligible=pd.array([False, False, True, None, False], dtype="boolean"))
+    page = render(districts, frame, fitness_paths)
+    counts = legend_counts(page)
+    assert counts["unserved_eligible"] == "0" and counts["unserved_ineligible"] == "2"
+    assert '"eligible": "' + js_string("—") + '"' in page
+
+
+def test_selected_drawn_on_top_with_outline_dot_and_programme(districts, assessed, fitness_paths):
+    page = render(
+        districts, assessed, fitness_paths, selected_ids=["YF-0004", "NOT-THERE"],
+        selected_program={"YF-0004": "市本级"},
+    )
+    features = features_of(page)
+    communities = [f for f in features if "population" in f["properties"]]
+    # Polygon and dot of the selected community come last of the communities: drawn on top.
+    assert [f["properties"]["community_id"] for f in communities[-2:]] == ["YF-0004"] * 2
+    assert [f["geometry"]["type"] for f in communities[-2:]] == ["Polygon", "Point"]
+    assert communities[-1]["properties"]["selected_program"] == "市本级"
+    assert all("selected_program" not in f["properties"] for f in communities[:-2])
+    assert f'"color": "{maps.SELECTED_OUTLINE_COLOR}", "fillColor": "{maps.STATUS_COLORS["selected"]}"' in page
+    assert '"weight": 3' in page
+    assert '"pane": "fp-selected"' in page and 'createPane(\n                "fp-selected")' in page
+    assert legend_counts(page)["selected"] == "1"
+
+
+def test_tooltip_shows_eligibility_reasons_and_priority(districts, assessed, fitness_paths):
+    page = render(districts, assessed, fitness_paths)
+    props = {f["properties"]["community_id"]: f["properties"] for f in features_of(page)
+             if "community_id" in f["properties"]}
+    assert props["YF-0005"]["eligible"] == "否"
+    assert props["YF-0005"]["reasons"] == "可用空地不足一套健身路径占地；公共空间已用于停车，无其他空地"
+    assert props["YF-0004"]["eligible"] == "是" and props["YF-0004"]["reasons"] == "—"
+    assert props["YF-0004"]["priority_score"] == "87.5"
+    for alias in ("符合建设条件", "不符合原因", "优先得分"):
+        assert js_string(alias) in page
+    english = render(districts, assessed, fitness_paths, lang="en")
+    props = {f["properties"]["community_id"]: f["properties"] for f in features_of(english)
+             if "community_id" in f["properties"]}
+    assert props["YF-0005"]["eligible"] == "No"
+    assert props["YF-0005"]["reasons"] == (
+        "Open space smaller than one set's".replace("'", "&#x27;") + " footprint; "
+        "Public space used for parking, no other open space"
+    )
+    assert '"Reasons not eligible"' in english and "Not served, not eligible" in english
+
+
+def test_selected_ids_as_one_string_is_refused(districts, communities, fitness_paths):
+    with pytest.raises(ValueError, match="selected_ids"):
+        maps.coverage_map(districts, communities, fitness_paths, selected_ids="CZ-0001")
+
+
+# --------------------------------------------------------------------------- focus
+
+
+def test_focus_fits_that_community_and_outlines_it(districts, communities, fitness_paths):
+    page = render(districts, communities, fitness_paths, focus_id="YF-0003")
+    fit = re.search(r"fitBounds\(\s*(\[\[.*?\]\]),\s*(\{.*?\})\s*\)", page, re.DOTALL)
+    assert json.loads(fit.group(1)) == [[24.305, 109.425], [24.31, 109.43]]
+    assert json.loads(fit.group(2)) == {"maxZoom": maps.FOCUS_MAX_ZOOM}
+    assert page.count("fitBounds(") == 1
+    outline = features_of(page)[-1]
+    assert outline["properties"] == {"community_id": "YF-0003"}
+    assert f'"color": "{maps.FOCUS_OUTLINE_COLOR}", "fill": false' in page
+    assert '"interactive": false' in page
+    assert f'"{js_string("定位小区")}" : feature_group_' in page
+
+
+def test_without_focus_the_map_fits_the_districts(page):
+    fit = re.search(r"fitBounds\(\s*(\[\[.*?\]\]),\s*(\{.*?\})\s*\)", page, re.DOTALL)
+    assert json.loads(fit.group(1)) == [[24.30, 109.40], [24.32, 109.44]]
+    assert json.loads(fit.group(2)) == {}
+
+
+def test_unknown_focus_is_refused(districts, communities, fitness_paths):
+    with pytest.raises(ValueError, match="focus_id 'XX-9999'"):
+        maps.coverage_map(districts, communities, fitness_paths, focus_id="XX-9999")
+
+
+# --------------------------------------------------------------------------- base layers
+
+
+def test_no_base_layer_references_no_tile_host(page):
+    assert "tileLayer" not in page and "{z}" not in page
+    for host in ("openstreetmap", "autonavi", "amap", "tianditu"):
+        assert host not in page.lower()
+
+
+def test_osm_base_layer(districts, communities, fitness_paths):
+    page = render(districts, communities, fitness_paths, base_layer="osm")
+    assert page.count("L.tileLayer(") == 1
+    assert '"https://tile.openstreetmap.org/{z}/{x}/{y}.png"' in page
+    assert "OpenStreetMap\\u003c/a\\u003e contributors" in page
+    # Drawn as given: WGS84 tiles, no shift.
+    assert "[109.401, 24.301]" in page
+
+
+def test_amap_shifts_every_layer_to_gcj02(districts, communities, fitness_paths):
+    from geo.crs import wgs84_to_gcj02
+
+    before = communities.copy()
+    page = render(districts, communities, fitness_paths, base_layer="amap")
+    assert "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn" in page
+    assert '"subdomains": "1234"' in page
+    assert js_string("高德地图") in page
+    features = features_of(page)
+
+    def vertices(feature):
+        return np.asarray(feature["geometry"]["coordinates"], dtype=float).reshape(-1, 2)
+
+    community = next(f for f in features if f["properties"].get("community_id") == "CZ-0001")
+    expected = np.array(wgs84_to_gcj02(109.401, 24.301), dtype=float)
+    assert np.abs(vertices(community) - expected).max(axis=1).min() <= 1e-6
+    assert "[109.401, 24.301]" not in page
+    district = next(f for f in features if f["properties"].get("district_code") == "450203")
+    expected = np.array(wgs84_to_gcj02(109.44, 24.32), dtype=float)
+    assert np.abs(vertices(district) - expected).max(axis=1).min() <= 1e-6
+    lon, lat = wgs84_to_gcj02(109.402, 24.302)
+    assert f"[{round(float(lat), 6)}, {round(float(lon), 6)}, " in page   # fitness path marker
+    # The shift moves ~500 m at Liuzhou, so a forgotten layer could not pass for shifted.
+    assert abs(expected[0] - 109.44) > 0.003
+    assert_frame_unchanged(communities, before)
+
+
+def assert_frame_unchanged(frame, before):
+    from geopandas.testing import assert_geodataframe_equal
+
+    assert_geodataframe_equal(frame, before)
+
+
+def test_amap_focus_fits_the_shifted_community(districts, communities, fitness_paths):
+    from geo.crs import wgs84_to_gcj02
+
+    page = render(districts, communities, fitness_paths, base_layer="amap", focus_id="CZ-0001")
+    fit = re.search(r"fitBounds\(\s*(\[\[.*?\]\])", page, re.DOTALL)
+    (south, west), _ = json.loads(fit.group(1))
+    lon, lat = wgs84_to_gcj02(109.401, 24.301)
+    assert abs(west - lon) <= 1e-6 and abs(south - lat) <= 1e-6
+
+
+def test_tianditu_base_layer_uses_key_without_shift(districts, communities, fitness_paths):
+    page = render(
+        districts, communities, fitness_paths, base_layer="tianditu", tianditu_key="abc123DEF"
+    )
+    assert page.count("L.tileLayer(") == 2
+    assert "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS" in page
+    assert "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS" in page
+    assert page.count("\\u0026tk=abc123DEF\"") == 2
+    assert '"subdomains": "01234567"' in page
+    assert js_string("天地图") in page
+    assert "[109.401, 24.301]" in page
+
+
+@pytest.mark.parametrize("key", [None, ""])
+def test_tianditu_without_key_is_refused(districts, communities, fitness_paths, key):
+    with pytest.raises(ValueError, match="tianditu_key"):
+        maps.coverage_map(districts, communities, fitness_paths, base_layer="tianditu", tianditu_key=key)
+
+
+def test_tianditu_key_must_be_letters_and_digits(districts, communities, fitness_paths):
+    with pytest.raises(ValueError, match="letters and digits"):
+        maps.coverage_map(
+            districts, communities, fitness_paths, base_layer="tianditu", tianditu_key="a&b=c"
+        )
+
+
+def test_unknown_base_layer_is_refused(districts, communities, fitness_paths):
+    with pytest.raises(ValueError, match="base_layer"):
+        maps.coverage_map(districts, communities, fitness_paths, base_layer="google")

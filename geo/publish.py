@@ -1,0 +1,401 @@
+"""Render a plan as one self-contained public-notice HTML page (整改公开); render only, decide nothing.
+
+The page holds the heading, an explanation, the coverage map with the selected communities,
+a summary per programme, the list of selected communities and every parameter needed to
+reproduce the plan. Scripts and styles are inline (the map is :func:`geo.maps.standalone_html`
+in an ``<iframe srcdoc>``), and a Content-Security-Policy forbids loading anything, so the
+file opens from disk, a USB stick or an e-mail attachment with no internet and no server.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.config import Config
+from geo.i18n import check_lang, column_label
+from geo.i18n import text as i18n_text
+from geo.maps import coverage_map, standalone_html
+from geo.plan import Plan, plan_parameters
+
+# Nothing but inline scripts, inline styles and data: images; srcdoc frames inherit it.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data:; frame-src 'self'"
+)
+
+_WORDS = {
+    "title": ("柳州市健身路径建设计划（公示）", "Liuzhou fitness-path construction plan (public notice)"),
+    "intro": (
+        "本页公示柳州市健身路径建设计划。计划在各资金项目预算内，按照配置文件中的每套健身路径造价和评分规则，"
+        "从小区内尚无健身路径且具备建设条件的小区中选出拟建设健身路径的小区：{how}"
+        "地图中紫红色、带深色边框的小区为本次计划选中的小区，其余颜色表示现有覆盖情况。"
+        "下方依次列出各资金项目的汇总、选中小区名单，以及复算本计划所需的全部参数。",
+        "This page publishes Liuzhou's fitness-path construction plan. Within each programme's "
+        "budget, and with the cost of one set and the scoring rules of the configuration file, "
+        "it selects communities that have no set inside yet and can host one: {how} "
+        "On the map the communities selected by this plan are reddish purple with a dark "
+        "outline; the other colours show today's coverage. Below follow a summary per "
+        "programme, the selected communities and every parameter needed to reproduce the plan.",
+    ),
+    "how_rank": (
+        "按优先得分从高到低依次选取，直至预算用完（步行服务半径 {radius} 米）。",
+        "in order of priority score, highest first, until the budget is spent "
+        "(walk radius {radius} m).",
+    ),
+    "how_optimal": (
+        "选取使步行 {radius} 米范围内新增覆盖居民最多的组合。",
+        "the combination that brings the most residents within a {radius} m walk of a set.",
+    ),
+    "map": ("地图", "Map"),
+    "map_title": ("健身路径覆盖与本次计划选中小区地图", "Map of fitness-path coverage and the selected communities"),
+    "map_note": (
+        "地图无底图，可离线查看；可在右上角勾选或取消各图层，鼠标悬停查看小区信息。",
+        "The map has no base tiles, so it works offline; toggle layers at the top right and "
+        "hover over a community for its details.",
+    ),
+    "summary": ("各资金项目汇总", "Summary by programme"),
+    "selected": ("选中小区名单", "Selected communities"),
+    "none_selected": ("本资金项目未选中小区。", "This programme selected no community."),
+    "parameters": ("计算参数", "Parameters"),
+    "parameters_note": (
+        "使用相同的数据文件（以 SHA-256 校验）、软件版本和以下参数，可复算得到相同结果。",
+        "The same data file (checked by its SHA-256), software version and these parameters "
+        "reproduce the same plan.",
+    ),
+    "total": ("合计", "Total"),
+    "parameter": ("参数", "Parameter"),
+    "key": ("代码", "Key"),
+    "value": ("值", "Value"),
+    "yes": ("是", "Yes"),
+    "no": ("否", "No"),
+    "footer": ("本页为离线文件，无需联网即可打开和打印。", "This page is a self-contained file: it opens and prints without internet."),
+}
+
+_PARAMETER_LABELS = {
+    "created_utc": ("生成时间（UTC）", "Created (UTC)"),
+    "software_version": ("软件版本", "Software version"),
+    "data_file": ("数据文件", "Data file"),
+    "data_sha256": ("数据文件 SHA-256", "Data file SHA-256"),
+    "mode": ("分配方式", "Allocation mode"),
+    "walk_radius_m": ("步行服务半径（米）", "Walk radius (m)"),
+    "set_cost_cny": ("每套造价（元）", "Cost of one set (CNY)"),
+    "programs_run": ("执行的资金项目", "Programmes run"),
+    "min_open_space_m2": ("最小可用空地（平方米）", "Minimum open space (m²)"),
+    "old_before_year": ("老旧小区：建成年份早于", "Old community: built before"),
+    "served_within_radius_is_served": ("步行范围内已有视为已覆盖", "A set within the walk radius counts as served"),
+    "distance_cap_m": ("距离计分上限（米）", "Distance score cap (m)"),
+    "priority_weights": ("优先得分权重", "Priority weight"),
+    "optimal_time_limit_s": ("最优模式求解时限（秒）", "Optimal mode time limit (s)"),
+    "optimal_mip_rel_gap": ("最优模式相对差距", "Optimal mode relative gap"),
+    "key": ("代码", "Key"),
+    "name_zh": ("中文名称", "Chinese name"),
+    "name_en": ("英文名称", "English name"),
+    "district_min_sets": ("各区县最少套数", "Minimum sets per district"),
+    "district_max_sets": ("各区县最多套数", "Maximum sets per district"),
+}
+
+_SUMMARY_COLUMNS = ("budget_cny", "spent_cny", "sets", "population_newly_served")
+_LIST_COLUMNS = ("rank", "name", "district_name", "population_newly_served", "cost_cny")
+
+_STYLE = """
+body { margin: 0 auto; max-width: 1100px; padding: 24px 28px 40px; color: #1a1a1a;
+  font: 15px/1.7 "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",
+  "WenQuanYi Micro Hei", sans-serif; background: #ffffff; }
+h1 { font-size: 26px; margin: 8px 0 12px; text-align: center; letter-spacing: 1px; }
+h2 { font-size: 19px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 2px solid #6A1B4D; }
+h3 { font-size: 16px; margin: 18px 0 6px; }
+p { margin: 6px 0; }
+.notice { background: #fff6e0; border-left: 4px solid #E69F00; padding: 6px 12px; }
+.note { color: #555555; font-size: 13px; }
+iframe.map { display: block; width: 100%; height: 620px; border: 1px solid #bbbbbb; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; font-size: 14px; }
+th, td { border: 1px solid #c8c8c8; padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #f2eef1; font-weight: bold; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.total td { font-weight: bold; background: #faf8f9; }
+td code { font-size: 12px; word-break: break-all; }
+footer { margin-top: 28px; color: #666666; font-size: 12px; text-align: center; }
+@page { size: A4; margin: 14mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 11pt; }
+  iframe.map { height: 150mm; page-break-inside: avoid; }
+  h2, h3 { page-break-after: avoid; }
+  tr { page-break-inside: avoid; }
+  .note { display: none; }
+}
+"""
+
+# Goes into the map's own document: the layer control is a screen tool, not print content.
+_MAP_PRINT_STYLE = (
+    "<style>@media print { .leaflet-control-layers, .leaflet-control-zoom "
+    "{ display: none !important; } }</style>"
+)
+
+
+def publish_html(
+    plan: Plan,
+    config: Config,
+    districts: gpd.GeoDataFrame,
+    scored_communities: gpd.GeoDataFrame,
+    fitness_paths: gpd.GeoDataFrame,
+    lang: str = "zh",
+    title: str | None = None,
+    data_sha256: str | None = None,
+    synthetic_notice: bool = True,
+    parameters: dict | None = None,
+) -> str:
+    """Return the public notice of ``plan`` as one self-contained HTML document.
+
+    Parameters
+    ----------
+    plan : geo.plan.Plan
+        The plan to publish; its programmes' summaries and selected rows fill the tables.
+    config : geo.config.Config
+        The configuration the plan was run with (walk radius in metres for the text; the
+        parameters table when ``parameters`` is not given).
+    districts : geopandas.GeoDataFrame
+        EPSG:4326 district polygons, as for :func:`geo.maps.coverage_map`; also give the
+        English district names of the list.
+    scored_communities : geopandas.GeoDataFrame
+        EPSG:4326 communities with the coverage columns :func:`geo.maps.coverage_map` needs,
+        before the plan (e.g. ``plan.outcomes[0].scored``); ``eligible``, ``reasons`` and
+        ``priority_score`` are shown when present.
+    fitness_paths : geopandas.GeoDataFrame
+        EPSG:4326 points of the existing sets.
+    lang : {"zh", "en"}, default "zh"
+    title : str, optional
+        Heading and document title; default "柳州市健身路径建设计划（公示）" or its English.
+    data_sha256 : str, optional
+        SHA-256 of the data file, recorded in the parameters table (replaces the one in
+        ``parameters``).
+    synthetic_notice : bool, default True
+        Say that the communities and fitness paths are synthetic (true of the bundled sample).
+    parameters : dict, optional
+        Plan parameters to list; default :func:`geo.plan.plan_parameters` ``(plan, config)``.
+        Nested dicts are listed under dotted keys; ``data_file`` is shown by file name only,
+        so no local folder is published.
+
+    Returns
+    -------
+    str
+        The HTML document. Every text value is HTML-escaped; it loads no script, stylesheet,
+        font or image from anywhere (also enforced by a Content-Security-Policy meta tag).
+
+    Raises
+    ------
+    ValueError
+        If ``lang`` is unknown, or :func:`geo.maps.coverage_map` refuses the layers.
+    """
+    check_lang(lang)
+
+    def word(key: str) -> str:
+        return _WORDS[key][0 if lang == "zh" else 1]
+
+    title = word("title") if title is None else str(title)
+    parameters = dict(plan_parameters(plan, config) if parameters is None else parameters)
+    if data_sha256 is not None:
+        parameters["data_sha256"] = data_sha256
+
+    selected = [(o, o.selected) for o in plan.outcomes]
+    selected_ids = [cid for _, rows in selected for cid in rows["community_id"].astype(str)]
+    selected_program = {
+        cid: outcome.program.name(lang)
+        for outcome, rows in selected for cid in rows["community_id"].astype(str)
+    }
+    m = coverage_map(
+        districts, scored_communities, fitness_paths, lang=lang,
+        selected_ids=selected_ids, selected_program=selected_program,
+    )
+    map_document = standalone_html(m).replace("</head>", _MAP_PRINT_STYLE + "</head>", 1)
+    english_district = dict(zip(districts["district_name"], districts["district_name_en"]))
+
+    how = word("how_optimal" if plan.mode == "optimal" else "how_rank")
+    intro = word("intro").format(how=how.format(radius=_number(config.walk_radius_m)))
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{_STYLE}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{_e(title)}</h1>",
+        f"<p>{_e(intro)}</p>",
+    ]
+    if synthetic_notice:
+        parts.append(f'<p class="notice">{_e(i18n_text("synthetic_notice", lang))}</p>')
+    parts += [
+        f"<h2>{_e(word('map'))}</h2>",
+        f'<iframe class="map" title="{_e(word("map_title"))}" srcdoc=\'{_srcdoc(map_document)}\'>'
+        "</iframe>",
+        f'<p class="note">{_e(word("map_note"))}</p>',
+        f"<h2>{_e(word('summary'))}</h2>",
+        _summary_table(plan, lang, word),
+        f"<h2>{_e(word('selected'))}</h2>",
+    ]
+    for outcome, rows in selected:
+        parts.append(f"<h3>{_e(outcome.program.name(lang))}</h3>")
+        if len(rows) == 0:
+            parts.append(f"<p>{_e(word('none_selected'))}</p>")
+        else:
+            parts.append(_selected_table(rows, english_district if lang == "en" else None, lang))
+    parts += [
+        f"<h2>{_e(word('parameters'))}</h2>",
+        f'<p class="note">{_e(word("parameters_note"))}</p>',
+        _parameters_table(parameters, plan, lang, word),
+        f"<footer>{_e(word('footer'))}</footer>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _summary_table(plan: Plan, lang: str, word) -> str:
+    head = "".join(
+        f'<th class="num">{_e(column_label(c, lang))}</th>' for c in _SUMMARY_COLUMNS
+    )
+    rows = []
+    for outcome in plan.outcomes:
+        summary = outcome.summary()
+        cells = "".join(_number_cell(c, summary[c]) for c in _SUMMARY_COLUMNS)
+        rows.append(
+            f'<tr data-program="{_e(outcome.program.key)}">'
+            f"<td>{_e(outcome.program.name(lang))}</td>{cells}</tr>"
+        )
+    if len(plan.outcomes) > 1:
+        summaries = plan.summaries()
+        cells = "".join(
+            _number_cell(c, sum(s[c] for s in summaries)) for c in _SUMMARY_COLUMNS
+        )
+        rows.append(f'<tr class="total"><td>{_e(word("total"))}</td>{cells}</tr>')
+    return (
+        f"<table class=\"summary\"><thead><tr><th>{_e(column_label('program_name', lang))}</th>"
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _selected_table(rows: pd.DataFrame, english_district: dict | None, lang: str) -> str:
+    districts = rows["district_name"]
+    if english_district is not None:
+        districts = districts.map(english_district).fillna(districts)
+    head = "".join(f"<th{_num_class(c)}>{_e(column_label(c, lang))}</th>" for c in _LIST_COLUMNS)
+    body = []
+    for rank, cid, name, district, gain, cost in zip(
+        rows["rank"], rows["community_id"].astype(str), rows["name"], districts,
+        rows["population_newly_served"], rows["cost_cny"],
+    ):
+        body.append(
+            f'<tr data-community-id="{_e(cid)}">'
+            f"{_number_cell('rank', rank)}<td>{_e(_plain(name))}</td>"
+            f"<td>{_e(_plain(district))}</td>"
+            f"{_number_cell('population_newly_served', gain)}{_number_cell('cost_cny', cost)}</tr>"
+        )
+    return (
+        f'<table class="selected"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _parameters_table(parameters: dict, plan: Plan, lang: str, word) -> str:
+    program_names = {o.program.key: o.program.name(lang) for o in plan.outcomes}
+    body = []
+    for key, value in _flattened(parameters):
+        if key == "data_file" and value:
+            value = Path(str(value)).name
+        body.append(
+            f"<tr><td>{_e(_parameter_label(key, program_names, lang))}</td>"
+            f"<td><code>{_e(key)}</code></td><td>{_e(_value_text(value, word))}</td></tr>"
+        )
+    return (
+        f'<table class="parameters"><thead><tr><th>{_e(word("parameter"))}</th>'
+        f'<th>{_e(word("key"))}</th><th>{_e(word("value"))}</th></tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _parameter_label(key: str, program_names: dict, lang: str) -> str:
+    index = 0 if lang == "zh" else 1
+    head, _, rest = key.partition(".")
+    if head in _PARAMETER_LABELS and not rest:
+        return _PARAMETER_LABELS[head][index]
+    if head == "priority_weights" and rest:
+        component = column_label(f"c_{rest}", lang)   # the weight's score component
+        shown = rest if component == f"c_{rest}" else component
+        return f"{_PARAMETER_LABELS[head][index]} · {shown}"
+    if head == "program" and rest:
+        program, _, field = rest.partition(".")
+        name = program_names.get(program, program)
+        label = (
+            _PARAMETER_LABELS[field][index] if field in _PARAMETER_LABELS
+            else column_label(field, lang)
+        )
+        return f"{name} · {label}"
+    return key
+
+
+def _flattened(mapping: dict, prefix: str = "") -> list[tuple[str, object]]:
+    rows = []
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            rows.extend(_flattened(value, f"{name}."))
+        else:
+            rows.append((name, value))
+    return rows
+
+
+def _value_text(value, word) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return word("yes") if value else word("no")
+    if value is None or (isinstance(value, dict) and not value) or value == "":
+        return "—"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value) or "—"
+    if isinstance(value, (float, np.floating)):
+        return "—" if not math.isfinite(value) else f"{float(value):g}"
+    return str(value)
+
+
+def _num_class(column: str) -> str:
+    return ' class="num"' if column not in ("name", "district_name") else ""
+
+
+def _number_cell(column: str, value) -> str:
+    """A right-aligned cell: ``value`` with thousands separators, the raw value in data-value."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return f'<td class="num" data-key="{column}" data-value="">—</td>'
+    number = float(value)
+    shown = f"{number:,.0f}" if number == round(number) else f"{number:,.2f}"
+    raw = str(int(number)) if number == round(number) else repr(number)
+    return f'<td class="num" data-key="{column}" data-value="{raw}">{shown}</td>'
+
+
+def _number(value) -> str:
+    number = float(value)
+    return f"{number:,.0f}" if number == round(number) else f"{number:,.1f}"
+
+
+def _plain(value) -> str:
+    return "—" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _srcdoc(document: str) -> str:
+    """``document`` as the value of a single-quoted ``srcdoc`` attribute.
+
+    Only ``&`` and ``'`` need escaping there; the map's JSON holds ~140,000 double quotes, so
+    a double-quoted attribute would grow the page by ~0.7 MB.
+    """
+    return document.replace("&", "&amp;").replace("'", "&#39;")
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)

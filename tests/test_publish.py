@@ -1,0 +1,163 @@
+"""Tests for geo.publish: one offline HTML notice of a plan, escaped, with the plan's own numbers."""
+
+import html
+import re
+
+import pytest
+
+from geo.config import DEFAULT_DATA_PATH, load_config
+from geo.pipeline import load_city
+from geo.plan import run_plan
+from geo.publish import publish_html
+
+HOSTILE_NAME = "<script>alert(1)</script>"
+HARMLESS_URLS = {"http://www.w3.org/2000/svg"}   # XML namespace, never fetched
+# Inside the inlined Leaflet 1.9.3, never fetched: its attribution link and a code comment.
+LEAFLET_OWN_URLS = {"https://leafletjs.com", "https://bugzilla.mozilla.org/show_bug.cgi?id=888319"}
+URL = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s\"'<>)\\&]*")
+SHA = "ab" * 32
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """The bundled sample planned with two programmes; the first pick carries a hostile name."""
+    city = load_city(DEFAULT_DATA_PATH)
+    config = load_config()
+    first = run_plan(city.communities, city.fitness_paths, config, ["city"]).selected
+    communities = city.communities.copy()
+    communities.loc[communities["community_id"] == first["community_id"].iloc[0], "name"] = HOSTILE_NAME
+    plan = run_plan(communities, city.fitness_paths, config, ["city", "region"])
+    return city, config, plan
+
+
+@pytest.fixture(scope="module")
+def page(sample):
+    city, config, plan = sample
+    return publish_html(
+        plan, config, city.districts, plan.outcomes[0].scored, city.fitness_paths, data_sha256=SHA
+    )
+
+
+@pytest.fixture(scope="module")
+def english(sample):
+    city, config, plan = sample
+    return publish_html(
+        plan, config, city.districts, plan.outcomes[0].scored, city.fitness_paths, lang="en",
+        synthetic_notice=False,
+    )
+
+
+def map_document(page):
+    srcdoc = re.search(r"<iframe class=\"map\"[^>]*\bsrcdoc='([^']*)'", page)
+    return html.unescape(srcdoc.group(1))
+
+
+def test_map_is_a_complete_document_in_the_page(page, sample):
+    _, _, plan = sample
+    document = map_document(page)
+    assert document.startswith("<!DOCTYPE html>")
+    assert "L.map(" in document and "Leaflet 1.9.3" in document
+    assert f"data-status='selected' data-count='{len(plan.selected)}'" in document
+    assert "@media print" in document and ".leaflet-control-layers" in document
+
+
+@pytest.mark.parametrize("variant", ["page", "english"])
+def test_nothing_is_loaded_from_outside(variant, request):
+    page = request.getfixturevalue(variant)
+    for text in (page, map_document(page)):
+        assert set(URL.findall(text)) - HARMLESS_URLS <= LEAFLET_OWN_URLS
+        assert not re.search(r"<script\b[^>]*\bsrc\s*=", text, re.IGNORECASE)
+        assert not re.search(r"<link\b[^>]*\bhref\s*=", text, re.IGNORECASE)
+        assert not re.search(r"<(img|iframe)\b[^>]*\bsrc\s*=", text, re.IGNORECASE)
+        assert "@import" not in text and "@font-face" not in text
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+
+
+def test_selected_communities_are_listed_per_programme(page, sample):
+    _, _, plan = sample
+    for outcome in plan.outcomes:
+        assert f"<h3>{outcome.program.name_zh}</h3>" in page
+        for cid, name in zip(outcome.selected["community_id"], outcome.selected["name"]):
+            row = re.search(rf'<tr data-community-id="{cid}">(.*?)</tr>', page).group(1)
+            assert f"<td>{html.escape(name)}</td>" in row
+    listed = re.findall(r'<tr data-community-id="([^"]+)">', page)
+    assert listed == plan.selected["community_id"].tolist()
+    first = plan.outcomes[0].selected.iloc[0]
+    row = re.search(rf'<tr data-community-id="{first["community_id"]}">(.*?)</tr>', page).group(1)
+    assert re.findall(r'data-key="(\w+)" data-value="([^"]*)"', row) == [
+        ("rank", "1"),
+        ("population_newly_served", str(first["population_newly_served"])),
+        ("cost_cny", str(int(first["cost_cny"]))),
+    ]
+    assert f"<td>{first['district_name']}</td>" in row
+
+
+def test_summary_numbers_are_the_plans(page, sample):
+    _, _, plan = sample
+    for summary in plan.summaries():
+        row = re.search(rf'<tr data-program="{summary["program"]}">(.*?)</tr>', page).group(1)
+        shown = dict(re.findall(r'data-key="(\w+)" data-value="([^"]*)"', row))
+        assert int(shown["budget_cny"]) == summary["budget_cny"]
+        assert float(shown["spent_cny"]) == summary["spent_cny"]
+        assert int(shown["sets"]) == summary["sets"]
+        assert int(shown["population_newly_served"]) == summary["population_newly_served"]
+        assert f">{summary['budget_cny']:,}</td>" in row
+    total = re.search(r'<tr class="total">(.*?)</tr>', page).group(1)
+    shown = dict(re.findall(r'data-key="(\w+)" data-value="([^"]*)"', total))
+    assert int(shown["sets"]) == sum(s["sets"] for s in plan.summaries())
+
+
+def test_hostile_text_is_escaped(page, sample):
+    city, config, plan = sample
+    assert HOSTILE_NAME not in page and HOSTILE_NAME not in map_document(page)
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in page
+    titled = publish_html(
+        plan, config, city.districts, plan.outcomes[0].scored.iloc[:50], city.fitness_paths.iloc[:5],
+        title="<b>公示</b>",
+    )
+    assert "<b>公示</b>" not in titled and "<h1>&lt;b&gt;公示&lt;/b&gt;</h1>" in titled
+
+
+def test_chinese_defaults(page):
+    assert '<html lang="zh-CN">' in page
+    assert "<h1>柳州市健身路径建设计划（公示）</h1>" in page
+    assert "按优先得分从高到低" in page and "步行服务半径 500 米" in page
+    assert "小区与健身路径均为程序生成的虚构数据" in page   # synthetic notice
+    assert "<th>资金项目名称</th>" in page and "合计" in page
+
+
+def test_parameters_table(page, sample):
+    _, config, _ = sample
+    rows = dict(re.findall(r"<td><code>([\w.]+)</code></td><td>(.*?)</td>", page))
+    assert rows["data_sha256"] == SHA
+    assert rows["walk_radius_m"] == f"{config.walk_radius_m:g}"
+    assert rows["programs_run"] == "city,region"
+    assert rows["served_within_radius_is_served"] == "否"
+    assert rows["program.region.budget_cny"] == str(config.program("region").budget_cny)
+    assert "<td>优先得分权重 · 人口分项</td>" in page
+
+
+def test_data_file_is_shown_by_name_only(sample):
+    city, config, plan = sample
+    parameters = {"data_file": "/home/planner/秘密/liuzhou.gpkg", "walk_radius_m": 500.0}
+    page = publish_html(
+        plan, config, city.districts, plan.outcomes[0].scored.iloc[:50], city.fitness_paths.iloc[:5],
+        parameters=parameters,
+    )
+    assert "<td><code>data_file</code></td><td>liuzhou.gpkg</td>" in page
+    assert "/home/planner" not in page
+    assert "<td><code>walk_radius_m</code></td><td>500</td>" in page
+
+
+def test_english_variant(english, sample):
+    _, _, plan = sample
+    assert '<html lang="en">' in english
+    assert "<h1>Liuzhou fitness-path construction plan (public notice)</h1>" in english
+    assert "Summary by programme" in english and "<h3>City budget</h3>" in english
+    assert "<th>Program name</th>" in english and "Residents newly served" in english
+    assert "柳州市健身路径建设计划" not in english
+    assert "synthetic" not in english   # synthetic_notice=False
+    first = plan.outcomes[0].selected.iloc[1]
+    row = re.search(rf'<tr data-community-id="{first["community_id"]}">(.*?)</tr>', english).group(1)
+    assert re.search(r"<td>[A-Z][a-z]+( [A-Za-z]+)*</td>", row)   # district in English
+    assert "Selected in this plan" in map_document(english)
