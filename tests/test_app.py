@@ -1,60 +1,135 @@
-"""The Streamlit app renders the coverage summary the pipeline computes, in both languages."""
+"""Every page of the Streamlit app renders, shows the pipeline's numbers, and reacts to its widgets."""
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.config import DEFAULT_DATA_PATH, load_config
 from geo.pipeline import coverage_report, load_city
+from geo.plan import score_communities
+
+APP = "../app.py"
 
 
 @pytest.fixture(scope="module")
-def expected():
-    return coverage_report(load_city(DEFAULT_DATA_PATH), load_config().walk_radius_m)
+def city():
+    return load_city(DEFAULT_DATA_PATH)
 
 
-def run_app():
-    app = AppTest.from_file("../app.py", default_timeout=120)
-    return app.run()
+@pytest.fixture(scope="module")
+def expected(city):
+    return coverage_report(city, load_config().walk_radius_m)
 
 
-def metric_values(app):
+@pytest.fixture(scope="module")
+def scored(city):
+    return score_communities(city.communities, city.fitness_paths, load_config(), city.applications)
+
+
+def open_page(page=None):
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    if page:
+        app.switch_page(page)
+        app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def metrics(app):
     return {m.label: m.value for m in app.metric}
 
 
-def test_app_shows_the_pipeline_numbers_in_chinese(expected):
-    app = run_app()
-    assert not app.exception and not app.error
-    metrics = metric_values(app)
-    assert metrics["小区总数"] == f"{expected.total['communities']:,}"
-    assert metrics["小区内已有健身路径"] == f"{expected.total['served_inside']:,}"
-    assert metrics["步行范围内已覆盖"] == f"{expected.total['served_within_radius']:,}"
+def number(value: str) -> int:
+    return int(value.split()[0].replace(",", ""))
+
+
+def test_coverage_page_shows_the_pipeline_numbers(expected, scored):
+    app = open_page()
+    assert not app.error
+    shown = metrics(app)
+    assert shown["小区总数"] == f"{expected.total['communities']:,}"
+    assert shown["小区内已有健身路径"] == f"{expected.total['served_inside']:,}"
+    assert shown["步行范围内已覆盖"] == f"{expected.total['served_within_radius']:,}"
+    unserved_eligible = int((~scored["served_within_radius"] & scored["eligible"]).sum())
+    assert number(shown["未覆盖且可建设"]) == unserved_eligible
     table = app.dataframe[0].value
     assert list(table["区县"])[:5] == ["城中区", "鱼峰区", "柳南区", "柳北区", "柳江区"]
     assert table["小区数"].sum() == 2500
-    assert any("虚构" in info.value for info in app.info)  # the sample is said to be synthetic
 
 
 def test_language_switch_to_english():
-    app = run_app()
-    app.sidebar.radio[0].set_value("English").run()
+    app = open_page()
+    app.sidebar.radio(key="language_choice").set_value("English").run()
     assert not app.exception
-    assert "Communities" in metric_values(app)
-    table = app.dataframe[0].value
-    assert "Chengzhong District" in list(table["District"])
-    assert app.title[0].value == "Fitness-path coverage"
+    assert app.title[0].value == "Coverage map"
+    assert "Communities" in metrics(app)
+    assert "Chengzhong District" in list(app.dataframe[0].value["District"])
 
 
 def test_walk_radius_changes_coverage(expected):
-    app = run_app()
-    app.sidebar.number_input[0].set_value(1000).run()
+    app = open_page()
+    app.sidebar.number_input(key="widget_walk_radius_m").set_value(1000).run()
     assert not app.exception
-    wider = int(metric_values(app)["步行范围内已覆盖"].replace(",", ""))
-    assert wider > expected.total["served_within_radius"]
-    assert metric_values(app)["小区内已有健身路径"] == f"{expected.total['served_inside']:,}"
+    assert number(metrics(app)["步行范围内已覆盖"]) > expected.total["served_within_radius"]
+    assert metrics(app)["小区内已有健身路径"] == f"{expected.total['served_inside']:,}"
 
 
-def test_district_choice_limits_the_table():
-    app = run_app()
-    app.sidebar.selectbox[0].set_value("450226").run()
+def test_district_choice_limits_the_community_search(city):
+    app = open_page()
+    app.selectbox[0].set_value("450226").run()
     assert not app.exception
-    assert list(app.dataframe[0].value["区县"]) == ["三江侗族自治县"]
+    in_sanjiang = int((city.communities["district_code"] == "450226").sum())
+    assert len(app.selectbox[1].options) == in_sanjiang
+
+
+def test_eligibility_page_counts_and_filters(scored):
+    app = open_page("pages/eligibility.py")
+    app.selectbox(key="widget_eligibility_district").set_value("450202").run()
+    assert not app.exception
+    mine = scored[scored["district_code"] == "450202"]
+    shown = metrics(app)
+    assert number(shown["符合建设条件"]) == int(mine["eligible"].sum())
+    assert number(shown["不符合条件"]) == int((~mine["eligible"]).sum())
+    assert number(shown["已申请"]) == int(mine["applied"].sum())
+    app.radio(key="eligibility_status").set_value("ineligible").run()
+    table = app.dataframe[0].value
+    assert len(table) == int((~mine["eligible"]).sum())
+    assert table["不符合原因"].str.len().gt(0).all()  # every ineligible community says why
+
+
+@pytest.mark.parametrize("choice, sets", [("city", 12), ("region", 100)])
+def test_priority_page_programs_buy_the_seed_numbers(choice, sets):
+    app = open_page("pages/priority_budget.py")
+    app.radio(key="widget_program_choice").set_value(choice).run()
+    assert not app.exception
+    first = app.metric[0]
+    assert first.value == f"{sets} 套"
+    assert len(app.dataframe[1].value) == sets
+
+
+def test_priority_page_custom_budget_and_optimal_mode():
+    app = open_page("pages/priority_budget.py")
+    app.radio(key="widget_program_choice").set_value("custom").run()
+    app.number_input(key="widget_custom_budget_cny").set_value(250_000).run()
+    app.radio(key="widget_mode").set_value("optimal").run()
+    assert not app.exception
+    assert app.metric[0].value == "5 套"
+    assert app.metric[3].value == "已证明最优"
+    comparison = app.dataframe[0].value
+    assert (comparison["差值"] >= 0).all()  # optimal never serves fewer than rank
+
+
+def test_changing_a_weight_changes_the_list():
+    app = open_page("pages/priority_budget.py")
+    app.radio(key="widget_program_choice").set_value("city").run()
+    before = list(app.dataframe[1].value["小区编号"])
+    app.slider(key="widget_weight_population").set_value(0.0).run()
+    assert not app.exception
+    after = list(app.dataframe[1].value["小区编号"])
+    assert before != after
+
+
+def test_publish_page_renders():
+    app = open_page("pages/publish.py")
+    assert not app.error
+    assert app.title[0].value == "发布"

@@ -1,0 +1,93 @@
+"""优先排序与预算 · Priority & budget — for analysts: rank unserved communities and fit them to the budgets."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.maps import coverage_map
+from geo.priority import COMPONENTS
+from pages import shared
+from pages.shared import t
+
+LIST_COLUMNS = [
+    "program_name", "rank", "community_id", "name", "district_name", "priority_score", *[f"c_{c}" for c in COMPONENTS],
+    "population", "cost_cny", "cumulative_cost_cny", "money_left_cny", "population_newly_served",
+]
+
+
+def reset_weights() -> None:
+    for name, value in shared.base_config().priority_weights.items():
+        st.session_state[f"keep_weight_{name}"] = value
+
+
+st.title(t("page_priority"))
+settings = st.columns([2, 1, 1])
+program_choice = shared.keep_widget(
+    settings[0].radio, t("program_choice"), "program_choice", "city,region", options=list(shared.PROGRAM_CHOICES),
+    format_func=lambda c: t({"city": "program_city", "region": "program_region", "city,region": "program_both",
+                              "custom": "program_custom"}[c]),
+)
+if program_choice == "custom":
+    shared.keep_widget(settings[0].number_input, t("custom_budget"), "custom_budget_cny", 1_000_000,
+                       min_value=0, step=50_000)
+shared.keep_widget(settings[1].radio, t("mode_choice"), "mode", "rank", options=list(shared.MODES),
+                   format_func=lambda m: t(f"mode_{m}"))
+with settings[2].expander(t("weights"), expanded=False):
+    st.caption(t("weights_help"))
+    for name in COMPONENTS:
+        shared.keep_widget(st.slider, t(f"weight_{name}"), f"weight_{name}",
+                           float(shared.base_config().priority_weights.get(name, 0.0)),
+                           min_value=0.0, max_value=50.0, step=1.0)
+    st.button(t("weights_reset"), on_click=reset_weights)
+
+if sum(shared.weights().values()) <= 0:
+    st.warning(t("weights_help"))
+    st.stop()
+
+plan = shared.current_plan()
+other = shared.current_plan("optimal" if plan.mode == "rank" else "rank")
+plans = {"rank": plan if plan.mode == "rank" else other, "optimal": plan if plan.mode == "optimal" else other}
+
+for summary in plan.summaries():
+    name = next(o.program.name(shared.lang()) for o in plan.outcomes if o.program.key == summary["program"])
+    columns = st.columns(4)
+    columns[0].metric(name, f"{summary['sets']} {t('sets_unit')}")
+    columns[1].metric(t("spent"), f"¥{summary['spent_cny']:,.0f}", t("budget_of", budget=f"¥{summary['budget_cny']:,}"),
+                      delta_color="off", delta_arrow="off")
+    columns[2].metric(t("newly_served"), f"{summary['population_newly_served']:,}")
+    if summary["optimality_gap"] is not None:
+        gap = summary["optimality_gap"]
+        columns[3].metric(t("mode_optimal"), t("gap_proven") if gap <= 1e-6 else t("gap_value", gap=f"{gap:.2%}"),
+                          f"{summary['solve_seconds']:.2f} s", delta_color="off", delta_arrow="off")
+    for message in summary["messages"]:
+        st.warning(message)
+
+st.subheader(t("rank_vs_optimal"))
+comparison = pd.DataFrame(
+    {
+        t("mode_rank"): [s["population_newly_served"] for s in plans["rank"].summaries()],
+        t("mode_optimal"): [s["population_newly_served"] for s in plans["optimal"].summaries()],
+    },
+    index=[o.program.name(shared.lang()) for o in plan.outcomes],
+)
+comparison[t("difference")] = comparison[t("mode_optimal")] - comparison[t("mode_rank")]
+st.dataframe(comparison, width="stretch")
+
+st.subheader(t("selected_list"))
+selected = plan.selected
+if len(selected) == 0:
+    st.info(t("no_selection"))
+else:
+    table = pd.DataFrame(selected[LIST_COLUMNS]).round({"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}})
+    st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420)
+    sheets, parameters = shared.plan_export(plan)
+    shared.download_buttons(sheets, f"plan_{plan.mode}", parameters)
+
+    st.subheader(t("map"))
+    city = shared.city()
+    m = coverage_map(city.districts, shared.scored(), city.fitness_paths, lang=shared.lang(),
+                     selected_ids=selected["community_id"].tolist(),
+                     selected_program=dict(zip(selected["community_id"], selected["program_name"])))
+    st_folium(m, height=560, use_container_width=True, returned_objects=[], key="plan-map")

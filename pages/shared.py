@@ -1,0 +1,222 @@
+"""What every page shares: the user's choices (session state), cached calls into geo/, small widgets.
+
+No analysis here: each cached function is one call into the geo pipeline. Session state holds
+only what the user chose (language, walk radius, weights, programme, mode, …).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo.config import DEFAULT_DATA_PATH, Config, Program, load_config
+from geo.coverage import city_total, community_coverage, coverage_summary
+from geo.eligibility import reason_labels
+from geo.export import export
+from geo import i18n
+from geo.i18n import text
+from geo.plan import Plan, plan_parameters, plan_sheets, run_plan, score_covered, with_overrides
+from geo.pipeline import CityData, load_city
+from geo.priority import COMPONENTS
+
+log = logging.getLogger("fitness-path-planner")
+
+PROGRAM_CHOICES = ("city", "region", "city,region", "custom")
+TABLE_COLUMNS = [
+    "district_name", "communities", "served_inside", "served_within_radius", "share_served_within_radius",
+    "population", "population_served_within_radius",
+]
+MODES = ("rank", "optimal")
+
+
+# --------------------------------------------------------------------------- user's choices
+
+def lang() -> str:
+    return st.session_state.get("lang", "zh")
+
+
+def t(key: str, **values) -> str:
+    """UI text in the current language, with ``{name}`` placeholders filled."""
+    phrase = text(key, lang())
+    return phrase.format(**values) if values else phrase
+
+
+@st.cache_resource
+def base_config() -> Config:
+    return load_config()
+
+
+def kept(name: str, default):
+    """A user choice that survives page switches (widget keys are dropped with their page)."""
+    store = f"keep_{name}"
+    if store not in st.session_state:
+        st.session_state[store] = default
+    return st.session_state[store]
+
+
+def keep_widget(widget, label: str, name: str, default, **kwargs):
+    """Draw ``widget`` bound to the kept choice ``name`` and return its value."""
+    store, key = f"keep_{name}", f"widget_{name}"
+    kept(name, default)
+    st.session_state[key] = st.session_state[store]
+
+    def sync():
+        st.session_state[store] = st.session_state[key]
+
+    return widget(label, key=key, on_change=sync, **kwargs)
+
+
+def walk_radius_m() -> float:
+    return float(kept("walk_radius_m", int(base_config().walk_radius_m)))
+
+
+def weights() -> dict[str, float]:
+    defaults = base_config().priority_weights
+    return {name: float(kept(f"weight_{name}", defaults.get(name, 0.0))) for name in COMPONENTS}
+
+
+def plan_settings() -> dict:
+    """The current plan choices as plain values (hashable pieces for caching)."""
+    return {
+        "program_choice": kept("program_choice", "city,region"),
+        "custom_budget_cny": int(kept("custom_budget_cny", 1_000_000)),
+        "mode": kept("mode", "rank"),
+    }
+
+
+# --------------------------------------------------------------------------- cached pipeline
+
+def data_path() -> Path:
+    return Path(DEFAULT_DATA_PATH)
+
+
+def data_version(path: Path) -> float:
+    return path.stat().st_mtime
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_city(path: str, version: float) -> CityData:
+    return load_city(path)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_coverage(path: str, version: float, walk_radius_m: float) -> gpd.GeoDataFrame:
+    city = cached_city(path, version)
+    return community_coverage(city.communities, city.fitness_paths, walk_radius_m)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_summary(path: str, version: float, walk_radius_m: float) -> tuple[pd.DataFrame, dict]:
+    city = cached_city(path, version)
+    by_district = coverage_summary(cached_coverage(path, version, walk_radius_m), city.districts)
+    return by_district, city_total(by_district)
+
+
+def config_for(walk_radius_m: float, weights_items: tuple, custom_budget_cny: int) -> Config:
+    config = with_overrides(base_config(), walk_radius_m=walk_radius_m, weights=dict(weights_items))
+    custom = Program("custom", text("program_custom", "zh"), text("program_custom", "en"), int(custom_budget_cny))
+    return replace(config, programs=config.programs + (custom,))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_scored(path: str, version: float, walk_radius_m: float, weights_items: tuple) -> gpd.GeoDataFrame:
+    """Eligibility and priority on cached coverage: a weight change does not recompute coverage."""
+    city = cached_city(path, version)
+    config = config_for(walk_radius_m, weights_items, 0)
+    return score_covered(cached_coverage(path, version, walk_radius_m), config, city.applications)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_plan(path: str, version: float, walk_radius_m: float, weights_items: tuple,
+                program_choice: str, custom_budget_cny: int, mode: str) -> Plan:
+    city = cached_city(path, version)
+    config = config_for(walk_radius_m, weights_items, custom_budget_cny)
+    return run_plan(city.communities, city.fitness_paths, config, program_choice.split(","), mode,
+                    city.applications, covered=cached_coverage(path, version, walk_radius_m))
+
+
+def current_plan(mode: str | None = None) -> Plan:
+    """The plan for the user's current choices (``mode`` overrides the chosen mode)."""
+    settings = plan_settings()
+    path = data_path()
+    return cached_plan(str(path), data_version(path), walk_radius_m(), tuple(sorted(weights().items())),
+                       settings["program_choice"], settings["custom_budget_cny"], mode or settings["mode"])
+
+
+def current_config() -> Config:
+    settings = plan_settings()
+    return config_for(walk_radius_m(), tuple(sorted(weights().items())), settings["custom_budget_cny"])
+
+
+def city() -> CityData:
+    path = data_path()
+    return cached_city(str(path), data_version(path))
+
+
+def scored() -> gpd.GeoDataFrame:
+    path = data_path()
+    return cached_scored(str(path), data_version(path), walk_radius_m(), tuple(sorted(weights().items())))
+
+
+def with_reason_text(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(reason_text=reason_labels(frame["reasons"], lang()))
+
+
+def humanised(frame: pd.DataFrame) -> pd.DataFrame:
+    """Headers and yes/no in the current language."""
+    return i18n.humanised(frame, lang())
+
+
+def district_names() -> dict[str, str]:
+    districts = city().districts
+    column = "district_name" if lang() == "zh" else "district_name_en"
+    return dict(zip(districts["district_code"], districts[column]))
+
+
+# --------------------------------------------------------------------------- downloads
+
+def export_bytes(tables, suffix: str, parameters: dict | None = None) -> bytes:
+    """The bytes of an export (CSV, XLSX, GeoJSON, GPKG) of ``tables``."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / f"export{suffix}"
+        export(tables, target, lang=lang(), parameters=parameters if parameters is not None else {})
+        return target.read_bytes()
+
+
+MIME = {
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".geojson": "application/geo+json",
+    ".gpkg": "application/geopackage+sqlite3",
+}
+
+
+def download_buttons(tables, stem: str, parameters: dict | None = None, suffixes=(".xlsx", ".csv", ".geojson", ".gpkg")):
+    """One download button per format; each file is built only when its button is pressed."""
+    labels = {".xlsx": "download_excel", ".csv": "download_csv", ".geojson": "download_geojson", ".gpkg": "download_gpkg"}
+    columns = st.columns(len(suffixes))
+    for column, suffix in zip(columns, suffixes):
+        column.download_button(
+            t(labels[suffix]), data=lambda s=suffix: export_bytes(tables, s, parameters),
+            file_name=f"{stem}{suffix}", mime=MIME[suffix], key=f"download-{stem}-{suffix}", on_click="ignore",
+        )
+
+
+def plan_export(plan: Plan):
+    """Sheets and parameters for exporting ``plan``."""
+    return plan_sheets(plan, lang()), plan_parameters(plan, current_config(), data_path())
+
+
+def fail_gently(error: BaseException) -> None:
+    """Show a plain message instead of a traceback; log the details on the server."""
+    if isinstance(error, (ValueError, OSError)):
+        st.error(text("error_data", lang()) + str(error))
+    else:
+        log.exception("unhandled error in the app", exc_info=error)
+        st.error(text("error_internal", lang()))
