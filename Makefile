@@ -14,7 +14,7 @@ $(STAMP): requirements.txt
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/python -m streamlit run app.py --server.port $(PORT)
+	$(VENV)/bin/python scripts/serve.py --server.port $(PORT)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)

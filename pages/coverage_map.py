@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.i18n import column_label
-from geo.maps import coverage_map
 from pages import shared
 from pages.shared import t
 
@@ -41,21 +39,11 @@ base = controls[2].selectbox(t("base_map"), list(BASE_LAYERS), format_func=lambd
 key = controls[2].text_input(t("tianditu_key"), type="password") if base == "tianditu" else None
 show_plan = controls[3].toggle(t("show_plan_on_map"), value=False)
 
-st.subheader(t("map"))
 st.caption(t("map_caption"))
 if base == "tianditu" and not key:
     st.info(t("tianditu_key_missing"))
 else:
-    selected, programs = None, None
-    if show_plan:
-        plan = shared.current_plan()
-        selected = plan.selected["community_id"].tolist()
-        programs = dict(zip(plan.selected["community_id"], plan.selected["program_name"]))
-    city = shared.city()
-    districts = city.districts if district is None else city.districts[city.districts["district_code"] == district]
-    m = coverage_map(districts, in_district, city.fitness_paths, lang=shared.lang(), selected_ids=selected,
-                     selected_program=programs, base_layer=base, tianditu_key=key, focus_id=focus_id)
-    st_folium(m, height=620, use_container_width=True, returned_objects=[], key="coverage-map")
+    shared.show_map(620, district=district, focus_id=focus_id, base_layer=base, tianditu_key=key, with_plan=show_plan)
 
 st.subheader(t("chart_by_district"))
 chart = by_district.assign(district=[names[c] for c in by_district["district_code"]]).set_index("district")[

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.eligibility import REASONS
 from geo.i18n import reason_label
-from geo.maps import coverage_map
 from pages import shared
 from pages.shared import t
 
@@ -66,7 +64,4 @@ with st.expander(f"{t('land_solution_title')}: {len(land)}", expanded=bool(len(l
                                                      "open_space_m2"]])), hide_index=True, width="stretch")
 
 st.subheader(t("map"))
-city = shared.city()
-m = coverage_map(city.districts[city.districts["district_code"] == district], mine, city.fitness_paths,
-                 lang=shared.lang())
-st_folium(m, height=560, use_container_width=True, returned_objects=[], key="eligibility-map")
+shared.show_map(560, district=district)

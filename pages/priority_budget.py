@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from geo.maps import coverage_map
 from geo.priority import COMPONENTS
 from pages import shared
 from pages.shared import t
@@ -47,9 +45,6 @@ if sum(shared.weights().values()) <= 0:
     st.stop()
 
 plan = shared.current_plan()
-other = shared.current_plan("optimal" if plan.mode == "rank" else "rank")
-plans = {"rank": plan if plan.mode == "rank" else other, "optimal": plan if plan.mode == "optimal" else other}
-
 for summary in plan.summaries():
     name = next(o.program.name(shared.lang()) for o in plan.outcomes if o.program.key == summary["program"])
     columns = st.columns(4)
@@ -64,17 +59,6 @@ for summary in plan.summaries():
     for message in summary["messages"]:
         st.warning(message)
 
-st.subheader(t("rank_vs_optimal"))
-comparison = pd.DataFrame(
-    {
-        t("mode_rank"): [s["population_newly_served"] for s in plans["rank"].summaries()],
-        t("mode_optimal"): [s["population_newly_served"] for s in plans["optimal"].summaries()],
-    },
-    index=[o.program.name(shared.lang()) for o in plan.outcomes],
-)
-comparison[t("difference")] = comparison[t("mode_optimal")] - comparison[t("mode_rank")]
-st.dataframe(comparison, width="stretch")
-
 st.subheader(t("selected_list"))
 selected = plan.selected
 if len(selected) == 0:
@@ -85,9 +69,20 @@ else:
     sheets, parameters = shared.plan_export(plan)
     shared.download_buttons(sheets, f"plan_{plan.mode}", parameters)
 
+# The other mode is computed after the list is on screen, so a changed weight shows at once.
+st.subheader(t("rank_vs_optimal"))
+other = shared.current_plan("optimal" if plan.mode == "rank" else "rank")
+plans = {plan.mode: plan, other.mode: other}
+comparison = pd.DataFrame(
+    {
+        t("mode_rank"): [s["population_newly_served"] for s in plans["rank"].summaries()],
+        t("mode_optimal"): [s["population_newly_served"] for s in plans["optimal"].summaries()],
+    },
+    index=[o.program.name(shared.lang()) for o in plan.outcomes],
+)
+comparison[t("difference")] = comparison[t("mode_optimal")] - comparison[t("mode_rank")]
+st.dataframe(comparison, width="stretch")
+
+if len(selected):
     st.subheader(t("map"))
-    city = shared.city()
-    m = coverage_map(city.districts, shared.scored(), city.fitness_paths, lang=shared.lang(),
-                     selected_ids=selected["community_id"].tolist(),
-                     selected_program=dict(zip(selected["community_id"], selected["program_name"])))
-    st_folium(m, height=560, use_container_width=True, returned_objects=[], key="plan-map")
+    shared.show_map(560, with_plan=True)

@@ -1,7 +1,9 @@
 """What every page shares: the user's choices (session state), cached calls into geo/, small widgets.
 
 No analysis here: each cached function is one call into the geo pipeline. Session state holds
-only what the user chose (language, walk radius, weights, programme, mode, …).
+only what the user chose (language, walk radius, weights, programme, mode, …). The frames are
+cached with ``st.cache_resource`` (shared, never copied or pickled — the pipeline never mutates
+its inputs), because unpickling a plan's frames on every rerun would cost more than the rerun.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
 from geo.config import DEFAULT_DATA_PATH, Config, Program, load_config
 from geo.coverage import city_total, community_coverage, coverage_summary
@@ -21,6 +24,7 @@ from geo.eligibility import reason_labels
 from geo.export import export
 from geo import i18n
 from geo.i18n import text
+from geo.maps import coverage_map
 from geo.plan import Plan, plan_parameters, plan_sheets, run_plan, score_covered, with_overrides
 from geo.pipeline import CityData, load_city
 from geo.priority import COMPONENTS
@@ -100,12 +104,12 @@ def data_version(path: Path) -> float:
     return path.stat().st_mtime
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def cached_city(path: str, version: float) -> CityData:
     return load_city(path)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def cached_coverage(path: str, version: float, walk_radius_m: float) -> gpd.GeoDataFrame:
     city = cached_city(path, version)
     return community_coverage(city.communities, city.fitness_paths, walk_radius_m)
@@ -124,7 +128,7 @@ def config_for(walk_radius_m: float, weights_items: tuple, custom_budget_cny: in
     return replace(config, programs=config.programs + (custom,))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def cached_scored(path: str, version: float, walk_radius_m: float, weights_items: tuple) -> gpd.GeoDataFrame:
     """Eligibility and priority on cached coverage: a weight change does not recompute coverage."""
     city = cached_city(path, version)
@@ -132,7 +136,7 @@ def cached_scored(path: str, version: float, walk_radius_m: float, weights_items
     return score_covered(cached_coverage(path, version, walk_radius_m), config, city.applications)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def cached_plan(path: str, version: float, walk_radius_m: float, weights_items: tuple,
                 program_choice: str, custom_budget_cny: int, mode: str) -> Plan:
     city = cached_city(path, version)
@@ -177,6 +181,43 @@ def district_names() -> dict[str, str]:
     districts = city().districts
     column = "district_name" if lang() == "zh" else "district_name_en"
     return dict(zip(districts["district_code"], districts[column]))
+
+
+@st.cache_data(show_spinner=False, max_entries=24)
+def cached_map_html(path: str, version: float, walk_radius_m: float, weights_items: tuple, lang: str,
+                    district: str | None, focus_id: str | None, base_layer: str | None, tianditu_key: str | None,
+                    plan_key: tuple | None) -> str:
+    """The rendered map for these choices; ``plan_key`` = (programmes, custom budget, mode) to show picks."""
+    city = cached_city(path, version)
+    communities = cached_scored(path, version, walk_radius_m, weights_items)
+    districts = city.districts
+    if district is not None:
+        communities = communities[communities["district_code"] == district]
+        districts = districts[districts["district_code"] == district]
+    selected = programs = None
+    if plan_key is not None:
+        plan = cached_plan(path, version, walk_radius_m, weights_items, *plan_key)
+        selected = plan.selected["community_id"].tolist()
+        programs = dict(zip(plan.selected["community_id"], plan.selected["program_name"]))
+    m = coverage_map(districts, communities, city.fitness_paths, lang=lang, selected_ids=selected,
+                     selected_program=programs, base_layer=base_layer, tianditu_key=tianditu_key, focus_id=focus_id)
+    return m.get_root().render()
+
+
+def show_map(height: int = 600, district: str | None = None, focus_id: str | None = None,
+             base_layer: str | None = None, tianditu_key: str | None = None, with_plan: bool = False) -> None:
+    """Show the coverage map for the user's choices as a static iframe (assets from /app/static).
+
+    ``components.html`` rather than ``streamlit_folium.st_folium``: the pages never read clicks
+    back from the map, and the static iframe draws the sample's map about 1 s sooner. The HTML is
+    cached, so switching pages or languages back and forth does not rebuild it.
+    """
+    path = data_path()
+    settings = plan_settings()
+    plan_key = (settings["program_choice"], settings["custom_budget_cny"], settings["mode"]) if with_plan else None
+    html = cached_map_html(str(path), data_version(path), walk_radius_m(), tuple(sorted(weights().items())), lang(),
+                           district, focus_id, base_layer, tianditu_key, plan_key)
+    components.html(html, height=height)
 
 
 # --------------------------------------------------------------------------- downloads

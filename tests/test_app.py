@@ -104,7 +104,7 @@ def test_priority_page_programs_buy_the_seed_numbers(choice, sets):
     assert not app.exception
     first = app.metric[0]
     assert first.value == f"{sets} 套"
-    assert len(app.dataframe[1].value) == sets
+    assert len(app.dataframe[0].value) == sets
 
 
 def test_priority_page_custom_budget_and_optimal_mode():
@@ -115,17 +115,17 @@ def test_priority_page_custom_budget_and_optimal_mode():
     assert not app.exception
     assert app.metric[0].value == "5 套"
     assert app.metric[3].value == "已证明最优"
-    comparison = app.dataframe[0].value
+    comparison = app.dataframe[1].value
     assert (comparison["差值"] >= 0).all()  # optimal never serves fewer than rank
 
 
 def test_changing_a_weight_changes_the_list():
     app = open_page("pages/priority_budget.py")
     app.radio(key="widget_program_choice").set_value("city").run()
-    before = list(app.dataframe[1].value["小区编号"])
+    before = list(app.dataframe[0].value["小区编号"])
     app.slider(key="widget_weight_population").set_value(0.0).run()
     assert not app.exception
-    after = list(app.dataframe[1].value["小区编号"])
+    after = list(app.dataframe[0].value["小区编号"])
     assert before != after
 
 
