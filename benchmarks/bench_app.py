@@ -1,0 +1,143 @@
+"""Benchmark the app in headless Chromium: cold start to the map drawn, and a weight change to the new list.
+
+Run: ``.venv/bin/python benchmarks/bench_app.py [--runs 3]`` (needs Debian's ``chromium`` and the
+``playwright`` package). Each run starts a fresh server (``python -m streamlit run app.py``, as
+``make run`` does), so caches are cold. Prints a line per run and, last, one JSON line of medians.
+
+* ``cold_start_s`` — from ``page.goto`` on a freshly started server to all 2,500 community
+  polygons drawn by Leaflet in the map iframe.
+* ``weight_change_s`` — on the Priority & budget page, from setting a weight slider (population
+  weight to 0 with the keyboard) to the new residents-newly-served figure shown.
+* ``weight_change_compute_s`` — the same change measured in-process: eligibility + priority +
+  both programmes on cached coverage (what the server does for that rerun).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+
+from test_e2e import CHROMIUM, CHROMIUM_ARGS, COUNT_COMMUNITIES_JS  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [sys.executable, "scripts/serve.py", "--server.port", str(port)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2).status == 200:
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("server did not start")
+
+
+def wait_for_map(page, expected: int, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            try:
+                if frame.evaluate(COUNT_COMMUNITIES_JS) >= expected:
+                    return
+            except Exception:  # frames are replaced while the page renders
+                continue
+        time.sleep(0.02)
+    raise SystemExit("map not drawn")
+
+
+def newly_served_text(page) -> str:
+    return page.locator('[data-testid="stMetricValue"]').nth(2).inner_text()
+
+
+def one_run(browser) -> dict:
+    port = free_port()
+    server = start_server(port)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        start = time.perf_counter()
+        page.goto(f"http://localhost:{port}/")
+        wait_for_map(page, 2500)
+        cold = time.perf_counter() - start
+
+        page.goto(f"http://localhost:{port}/priority")
+        page.locator('[data-testid="stMetricValue"]').nth(2).wait_for(timeout=60_000)
+        page.get_by_text("优先得分权重").click()
+        slider = page.get_by_role("slider").first
+        slider.wait_for(timeout=30_000)
+        before = newly_served_text(page)
+        slider.focus()
+        start = time.perf_counter()
+        page.keyboard.press("Home")  # population weight 25 → 0
+        deadline = time.monotonic() + 30
+        while newly_served_text(page) == before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        change = time.perf_counter() - start
+        page.close()
+        return {"cold_start_s": cold, "weight_change_s": change}
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def compute_only() -> float:
+    """In-process: a weight change with coverage cached, as the app's rerun does."""
+    from geo.config import DEFAULT_DATA_PATH, load_config
+    from geo.coverage import community_coverage
+    from geo.pipeline import load_city
+    from geo.plan import run_plan, with_overrides
+
+    city = load_city(DEFAULT_DATA_PATH)
+    config = load_config()
+    covered = community_coverage(city.communities, city.fitness_paths, config.walk_radius_m)
+    weights = dict(config.priority_weights, population=0.0)
+    start = time.perf_counter()
+    run_plan(city.communities, city.fitness_paths, with_overrides(config, weights=weights), ["city", "region"], "rank",
+             city.applications, covered=covered)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    if CHROMIUM is None:
+        raise SystemExit("needs Debian's chromium: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    runs = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for i in range(args.runs):
+            result = one_run(browser)
+            print(f"run {i + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()), flush=True)
+            runs.append(result)
+        browser.close()
+    compute = [compute_only() for _ in range(args.runs)]
+    medians = {key: round(statistics.median(r[key] for r in runs), 3) for key in runs[0]}
+    medians["weight_change_compute_s"] = round(statistics.median(compute), 3)
+    print(json.dumps({"benchmark": "app", "runs": args.runs, **medians}))
+
+
+if __name__ == "__main__":
+    main()
