@@ -702,3 +702,17 @@ def read_applications(path, layer: str = "applications") -> pd.DataFrame:
         )
     frame["application_date"] = dates.astype("datetime64[ns]")
     return frame
+
+
+def gpkg_layers(path) -> list[str]:
+    """Names of the layers of a GeoPackage; ValueError (not a GDAL error) for anything else."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"data file not found: {path}")
+    if path.is_dir() or _sniff_format(path) != "gpkg":
+        raise ValueError(f"{path.name} is not a GeoPackage; the city data must be a .gpkg with the layers "
+                         "districts, communities and fitness_paths")
+    try:
+        return [name for name, _ in pyogrio.list_layers(path)]
+    except pyogrio.errors.DataSourceError as err:
+        raise ValueError(f"{path.name} cannot be opened as a GeoPackage: {err}") from None

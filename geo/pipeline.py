@@ -7,10 +7,9 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from geo.coverage import city_total, community_coverage, coverage_summary
-from geo.io import read_applications, read_communities, read_districts, read_fitness_paths
+from geo.io import gpkg_layers, read_applications, read_communities, read_districts, read_fitness_paths
 
 
 @dataclass(frozen=True)
@@ -37,9 +36,10 @@ class CoverageReport:
 def load_city(path: str | Path) -> CityData:
     """Read the ``districts``, ``communities``, ``fitness_paths`` (and ``applications``, if any) layers."""
     path = Path(path)
-    if not path.exists():
-        raise ValueError(f"data file not found: {path}")
-    layers = {name for name, _ in pyogrio.list_layers(path)}
+    layers = set(gpkg_layers(path))
+    missing = [name for name in ("districts", "communities", "fitness_paths") if name not in layers]
+    if missing:
+        raise ValueError(f"{path.name} lacks the layer(s) {', '.join(missing)}; it has: {', '.join(sorted(layers))}")
     return CityData(
         districts=read_districts(path, layer="districts"),
         communities=read_communities(path, layer="communities"),

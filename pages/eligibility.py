@@ -15,53 +15,57 @@ TABLE = [
     "open_space_m2", "public_space_used_for_parking", "served_inside", "nearest_set_m", "population", "built_year",
 ]
 
-st.title(t("page_eligibility"))
-st.caption(t("eligibility_intro"))
-names = shared.district_names()
-district = shared.keep_widget(st.selectbox, t("districts_filter"), "eligibility_district", next(iter(names)),
-                              options=list(names), format_func=names.get)
-communities = shared.with_reason_text(shared.scored())
-mine = communities[communities["district_code"] == district]
+def render() -> None:
+    st.title(t("page_eligibility"))
+    st.caption(t("eligibility_intro"))
+    names = shared.district_names()
+    district = shared.keep_widget(st.selectbox, t("districts_filter"), "eligibility_district", next(iter(names)),
+                                  options=list(names), format_func=names.get)
+    communities = shared.with_reason_text(shared.scored())
+    mine = communities[communities["district_code"] == district]
 
-columns = st.columns(5)
-columns[0].metric(t("metric_communities"), f"{len(mine):,}")
-columns[1].metric(t("metric_eligible"), f"{int(mine['eligible'].sum()):,}")
-columns[2].metric(t("metric_ineligible"), f"{int((~mine['eligible']).sum()):,}")
-columns[3].metric(t("metric_applied"), f"{int(mine['applied'].sum()):,}")
-columns[4].metric(t("metric_land"), f"{int(mine['needs_land_solution'].sum()):,}")
+    columns = st.columns(5)
+    columns[0].metric(t("metric_communities"), f"{len(mine):,}")
+    columns[1].metric(t("metric_eligible"), f"{int(mine['eligible'].sum()):,}")
+    columns[2].metric(t("metric_ineligible"), f"{int((~mine['eligible']).sum()):,}")
+    columns[3].metric(t("metric_applied"), f"{int(mine['applied'].sum()):,}")
+    columns[4].metric(t("metric_land"), f"{int(mine['needs_land_solution'].sum()):,}")
 
-filters = st.columns([1, 2, 1, 1])
-status = filters[0].radio(t("filter_status"), ["all", "eligible", "ineligible"], horizontal=True,
-                          format_func=lambda s: t(f"filter_{s}"), key="eligibility_status")
-reasons = filters[1].multiselect(t("filter_reasons"), list(REASONS), format_func=lambda r: reason_label(r, shared.lang()))
-applied_only = filters[2].checkbox(t("filter_applied"))
-name_part = filters[3].text_input(t("filter_name"))
+    filters = st.columns([1, 2, 1, 1])
+    status = filters[0].radio(t("filter_status"), ["all", "eligible", "ineligible"], horizontal=True,
+                              format_func=lambda s: t(f"filter_{s}"), key="eligibility_status")
+    reasons = filters[1].multiselect(t("filter_reasons"), list(REASONS), format_func=lambda r: reason_label(r, shared.lang()))
+    applied_only = filters[2].checkbox(t("filter_applied"))
+    name_part = filters[3].text_input(t("filter_name"))
 
-shown = mine
-if status != "all":
-    shown = shown[shown["eligible"] == (status == "eligible")]
-if reasons:
-    codes = shown["reasons"].fillna("").str.split(";")
-    shown = shown[codes.map(lambda have: any(r in have for r in reasons))]
-if applied_only:
-    shown = shown[shown["applied"]]
-if name_part:
-    shown = shown[shown["name"].str.contains(name_part, regex=False, na=False)]
+    shown = mine
+    if status != "all":
+        shown = shown[shown["eligible"] == (status == "eligible")]
+    if reasons:
+        codes = shown["reasons"].fillna("").str.split(";")
+        shown = shown[codes.map(lambda have: any(r in have for r in reasons))]
+    if applied_only:
+        shown = shown[shown["applied"]]
+    if name_part:
+        shown = shown[shown["name"].str.contains(name_part, regex=False, na=False)]
 
-st.caption(t("rows_shown", shown=len(shown), total=len(mine)))
-table = pd.DataFrame(shown[TABLE]).assign(nearest_set_m=shown["nearest_set_m"].round(0))
-st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420)
-shared.download_buttons(
-    shown[TABLE + ["geometry"]], f"eligibility_{district}",
-    parameters={"district": district, "filter": status, "reasons": ",".join(reasons), "applicants_only": applied_only,
-                "walk_radius_m": shared.walk_radius_m(), "data_file": str(shared.data_path())},
-    suffixes=(".xlsx", ".csv"),
-)
+    st.caption(t("rows_shown", shown=len(shown), total=len(mine)))
+    table = pd.DataFrame(shown[TABLE]).assign(nearest_set_m=shown["nearest_set_m"].round(0))
+    st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420)
+    shared.download_buttons(
+        shown[TABLE + ["geometry"]], f"eligibility_{district}",
+        parameters={"district": district, "filter": status, "reasons": ",".join(reasons), "applicants_only": applied_only,
+                    "walk_radius_m": shared.walk_radius_m(), "data_file": str(shared.data_path())},
+        suffixes=(".xlsx", ".csv"),
+    )
 
-land = mine[mine["needs_land_solution"]]
-with st.expander(f"{t('land_solution_title')}: {len(land)}", expanded=bool(len(land))):
-    st.dataframe(shared.humanised(pd.DataFrame(land[["community_id", "name", "application_date", "reason_text",
-                                                     "open_space_m2"]])), hide_index=True, width="stretch")
+    land = mine[mine["needs_land_solution"]]
+    with st.expander(f"{t('land_solution_title')}: {len(land)}", expanded=bool(len(land))):
+        st.dataframe(shared.humanised(pd.DataFrame(land[["community_id", "name", "application_date", "reason_text",
+                                                         "open_space_m2"]])), hide_index=True, width="stretch")
 
-st.subheader(t("map"))
-shared.show_map(560, district=district)
+    st.subheader(t("map"))
+    shared.show_map(560, district=district)
+
+
+shared.guarded(render)

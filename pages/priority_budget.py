@@ -20,69 +20,73 @@ def reset_weights() -> None:
         st.session_state[f"keep_weight_{name}"] = value
 
 
-st.title(t("page_priority"))
-settings = st.columns([2, 1, 1])
-program_choice = shared.keep_widget(
-    settings[0].radio, t("program_choice"), "program_choice", "city,region", options=list(shared.PROGRAM_CHOICES),
-    format_func=lambda c: t({"city": "program_city", "region": "program_region", "city,region": "program_both",
-                              "custom": "program_custom"}[c]),
-)
-if program_choice == "custom":
-    shared.keep_widget(settings[0].number_input, t("custom_budget"), "custom_budget_cny", 1_000_000,
-                       min_value=0, step=50_000)
-shared.keep_widget(settings[1].radio, t("mode_choice"), "mode", "rank", options=list(shared.MODES),
-                   format_func=lambda m: t(f"mode_{m}"))
-with settings[2].expander(t("weights"), expanded=False):
-    st.caption(t("weights_help"))
-    for name in COMPONENTS:
-        shared.keep_widget(st.slider, t(f"weight_{name}"), f"weight_{name}",
-                           float(shared.base_config().priority_weights.get(name, 0.0)),
-                           min_value=0.0, max_value=50.0, step=1.0)
-    st.button(t("weights_reset"), on_click=reset_weights)
+def render() -> None:
+    st.title(t("page_priority"))
+    settings = st.columns([2, 1, 1])
+    program_choice = shared.keep_widget(
+        settings[0].radio, t("program_choice"), "program_choice", "city,region", options=list(shared.PROGRAM_CHOICES),
+        format_func=lambda c: t({"city": "program_city", "region": "program_region", "city,region": "program_both",
+                                  "custom": "program_custom"}[c]),
+    )
+    if program_choice == "custom":
+        shared.keep_widget(settings[0].number_input, t("custom_budget"), "custom_budget_cny", 1_000_000,
+                           min_value=0, step=50_000)
+    shared.keep_widget(settings[1].radio, t("mode_choice"), "mode", "rank", options=list(shared.MODES),
+                       format_func=lambda m: t(f"mode_{m}"))
+    with settings[2].expander(t("weights"), expanded=False):
+        st.caption(t("weights_help"))
+        for name in COMPONENTS:
+            shared.keep_widget(st.slider, t(f"weight_{name}"), f"weight_{name}",
+                               float(shared.base_config().priority_weights.get(name, 0.0)),
+                               min_value=0.0, max_value=50.0, step=1.0)
+        st.button(t("weights_reset"), on_click=reset_weights)
 
-if sum(shared.weights().values()) <= 0:
-    st.warning(t("weights_help"))
-    st.stop()
+    if sum(shared.weights().values()) <= 0:
+        st.warning(t("weights_help"))
+        st.stop()
 
-plan = shared.current_plan()
-for summary in plan.summaries():
-    name = next(o.program.name(shared.lang()) for o in plan.outcomes if o.program.key == summary["program"])
-    columns = st.columns(4)
-    columns[0].metric(name, f"{summary['sets']} {t('sets_unit')}")
-    columns[1].metric(t("spent"), f"¥{summary['spent_cny']:,.0f}", t("budget_of", budget=f"¥{summary['budget_cny']:,}"),
-                      delta_color="off", delta_arrow="off")
-    columns[2].metric(t("newly_served"), f"{summary['population_newly_served']:,}")
-    if summary["optimality_gap"] is not None:
-        gap = summary["optimality_gap"]
-        columns[3].metric(t("mode_optimal"), t("gap_proven") if gap <= 1e-6 else t("gap_value", gap=f"{gap:.2%}"),
-                          f"{summary['solve_seconds']:.2f} s", delta_color="off", delta_arrow="off")
-    for message in summary["messages"]:
-        st.warning(message)
+    plan = shared.current_plan()
+    for summary in plan.summaries():
+        name = next(o.program.name(shared.lang()) for o in plan.outcomes if o.program.key == summary["program"])
+        columns = st.columns(4)
+        columns[0].metric(name, f"{summary['sets']} {t('sets_unit')}")
+        columns[1].metric(t("spent"), f"¥{summary['spent_cny']:,.0f}", t("budget_of", budget=f"¥{summary['budget_cny']:,}"),
+                          delta_color="off", delta_arrow="off")
+        columns[2].metric(t("newly_served"), f"{summary['population_newly_served']:,}")
+        if summary["optimality_gap"] is not None:
+            gap = summary["optimality_gap"]
+            columns[3].metric(t("mode_optimal"), t("gap_proven") if gap <= 1e-6 else t("gap_value", gap=f"{gap:.2%}"),
+                              f"{summary['solve_seconds']:.2f} s", delta_color="off", delta_arrow="off")
+        for message in summary["messages"]:
+            st.warning(message)
 
-st.subheader(t("selected_list"))
-selected = plan.selected
-if len(selected) == 0:
-    st.info(t("no_selection"))
-else:
-    table = pd.DataFrame(selected[LIST_COLUMNS]).round({"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}})
-    st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420)
-    sheets, parameters = shared.plan_export(plan)
-    shared.download_buttons(sheets, f"plan_{plan.mode}", parameters)
+    st.subheader(t("selected_list"))
+    selected = plan.selected
+    if len(selected) == 0:
+        st.info(t("no_selection"))
+    else:
+        table = pd.DataFrame(selected[LIST_COLUMNS]).round({"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}})
+        st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420)
+        sheets, parameters = shared.plan_export(plan)
+        shared.download_buttons(sheets, f"plan_{plan.mode}", parameters)
 
-# The other mode is computed after the list is on screen, so a changed weight shows at once.
-st.subheader(t("rank_vs_optimal"))
-other = shared.current_plan("optimal" if plan.mode == "rank" else "rank")
-plans = {plan.mode: plan, other.mode: other}
-comparison = pd.DataFrame(
-    {
-        t("mode_rank"): [s["population_newly_served"] for s in plans["rank"].summaries()],
-        t("mode_optimal"): [s["population_newly_served"] for s in plans["optimal"].summaries()],
-    },
-    index=[o.program.name(shared.lang()) for o in plan.outcomes],
-)
-comparison[t("difference")] = comparison[t("mode_optimal")] - comparison[t("mode_rank")]
-st.dataframe(comparison, width="stretch")
+    # The other mode is computed after the list is on screen, so a changed weight shows at once.
+    st.subheader(t("rank_vs_optimal"))
+    other = shared.current_plan("optimal" if plan.mode == "rank" else "rank")
+    plans = {plan.mode: plan, other.mode: other}
+    comparison = pd.DataFrame(
+        {
+            t("mode_rank"): [s["population_newly_served"] for s in plans["rank"].summaries()],
+            t("mode_optimal"): [s["population_newly_served"] for s in plans["optimal"].summaries()],
+        },
+        index=[o.program.name(shared.lang()) for o in plan.outcomes],
+    )
+    comparison[t("difference")] = comparison[t("mode_optimal")] - comparison[t("mode_rank")]
+    st.dataframe(comparison, width="stretch")
 
-if len(selected):
-    st.subheader(t("map"))
-    shared.show_map(560, with_plan=True)
+    if len(selected):
+        st.subheader(t("map"))
+        shared.show_map(560, with_plan=True)
+
+
+shared.guarded(render)

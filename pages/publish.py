@@ -10,27 +10,31 @@ from geo.publish import publish_html
 from pages import shared
 from pages.shared import t
 
-st.title(t("page_publish"))
-st.write(t("publish_intro"))
-st.caption(t("publish_uses_plan"))
+def render() -> None:
+    st.title(t("page_publish"))
+    st.write(t("publish_intro"))
+    st.caption(t("publish_uses_plan"))
 
-notice_lang = st.radio(t("publish_lang"), ["zh", "en"], horizontal=True, format_func=lambda c: {"zh": "中文", "en": "English"}[c],
-                       index=0 if shared.lang() == "zh" else 1)
-title = st.text_input(t("publish_title"), value=text("publish_default_title", notice_lang))
+    notice_lang = st.radio(t("publish_lang"), ["zh", "en"], horizontal=True, format_func=lambda c: {"zh": "中文", "en": "English"}[c],
+                           index=0 if shared.lang() == "zh" else 1)
+    title = st.text_input(t("publish_title"), value=text("publish_default_title", notice_lang))
 
-plan = shared.current_plan()
-for summary in plan.summaries():
-    st.write(f"**{summary['program_name']}** — {summary['sets']} {t('sets_unit')}, "
-             f"¥{summary['spent_cny']:,.0f}, {t('newly_served')} {summary['population_newly_served']:,}")
-
-
-def page_bytes() -> bytes:
-    city = shared.city()
-    html = publish_html(plan, shared.current_config(), city.districts, shared.scored(), city.fitness_paths,
-                        lang=notice_lang, title=title, data_sha256=file_sha256(shared.data_path()),
-                        synthetic_notice=True)
-    return html.encode("utf-8")
+    plan = shared.current_plan()
+    for summary in plan.summaries():
+        st.write(f"**{summary['program_name']}** — {summary['sets']} {t('sets_unit')}, "
+                 f"¥{summary['spent_cny']:,.0f}, {t('newly_served')} {summary['population_newly_served']:,}")
 
 
-st.download_button(t("publish_download"), data=page_bytes, file_name="fitness_path_plan_notice.html",
-                   mime="text/html", type="primary", on_click="ignore")
+    def page_bytes() -> bytes:
+        city = shared.city()
+        html = publish_html(plan, shared.current_config(), city.districts, shared.scored(), city.fitness_paths,
+                            lang=notice_lang, title=title, data_sha256=file_sha256(shared.data_path()),
+                            synthetic_notice=True)
+        return html.encode("utf-8")
+
+
+    st.download_button(t("publish_download"), data=page_bytes, file_name="fitness_path_plan_notice.html",
+                       mime="text/html", type="primary", on_click="ignore")
+
+
+shared.guarded(render)

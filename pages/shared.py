@@ -9,6 +9,7 @@ its inputs), because unpickling a plan's frames on every rerun would cost more t
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -96,11 +97,18 @@ def plan_settings() -> dict:
 
 # --------------------------------------------------------------------------- cached pipeline
 
+DATA_ENV = "PLANNER_DATA"
+
+
 def data_path() -> Path:
-    return Path(DEFAULT_DATA_PATH)
+    """The city GeoPackage: ``$PLANNER_DATA`` when set (a bureau's own data), else the sample."""
+    return Path(os.environ.get(DATA_ENV) or DEFAULT_DATA_PATH)
 
 
 def data_version(path: Path) -> float:
+    """Changes when the file does, so an edited file is read again."""
+    if not path.exists():
+        raise ValueError(f"data file not found: {path}")
     return path.stat().st_mtime
 
 
@@ -252,6 +260,17 @@ def download_buttons(tables, stem: str, parameters: dict | None = None, suffixes
 def plan_export(plan: Plan):
     """Sheets and parameters for exporting ``plan``."""
     return plan_sheets(plan, lang()), plan_parameters(plan, current_config(), data_path())
+
+
+def guarded(render) -> None:
+    """Run a page's ``render`` so that a failure shows a plain message, never a traceback.
+
+    app.py guards navigation too; this also covers a page run on its own (tests, old-style links).
+    """
+    try:
+        render()
+    except Exception as error:  # shown to the user as a message; the server log keeps the traceback
+        fail_gently(error)
 
 
 def fail_gently(error: BaseException) -> None:

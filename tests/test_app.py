@@ -133,3 +133,16 @@ def test_publish_page_renders():
     app = open_page("pages/publish.py")
     assert not app.error
     assert app.title[0].value == "发布"
+
+
+@pytest.mark.parametrize("content", [None, b"this is not a GeoPackage"])
+def test_bad_data_file_gives_a_plain_message_not_a_traceback(tmp_path, monkeypatch, content):
+    target = tmp_path / "city.gpkg"
+    if content is not None:
+        target.write_bytes(content)
+    monkeypatch.setenv("PLANNER_DATA", str(target))
+    for page in (None, "pages/eligibility.py", "pages/priority_budget.py", "pages/publish.py"):
+        app = open_page(page)
+        assert not app.exception
+        assert app.error, "a bad data file must be reported on the page"
+        assert "无法读取数据" in app.error[0].value and "Traceback" not in app.error[0].value

@@ -134,3 +134,17 @@ def test_eligibility_for_one_district_to_csv(tmp_path, capsys):
     assert set(table["符合建设条件"]) == {"是", "否"}
     ineligible = table[table["符合建设条件"] == "否"]
     assert ineligible["不符合原因"].notna().all()  # every ineligible community says why
+
+
+def test_not_a_geopackage_and_missing_layers_are_clear_errors(tmp_path, capsys):
+    junk = tmp_path / "junk.gpkg"
+    junk.write_bytes(b"PK\x03\x04 not really")
+    assert main(["coverage", "--data", str(junk)]) == 2
+    assert "is not a GeoPackage" in capsys.readouterr().err
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    partial = tmp_path / "partial.gpkg"
+    gpd.GeoDataFrame({"path_id": ["a"]}, geometry=[Point(109.4, 24.3)], crs="EPSG:4326").to_file(partial, layer="fitness_paths")
+    assert main(["coverage", "--data", str(partial)]) == 2
+    assert "lacks the layer(s) districts, communities" in capsys.readouterr().err
