@@ -162,3 +162,26 @@ def test_language_switch_and_other_pages(app_url, browser):
     page.screenshot(path=str(OUTPUT / "eligibility.png"), full_page=True)
     assert outside == [], f"requests left the machine: {outside[:5]}"
     page.close()
+
+
+def test_publish_page_downloads_a_self_contained_notice(app_url, browser):
+    page, outside = _open(browser, app_url)
+    page.goto(f"{app_url}/publish")
+    button = page.get_by_role("button", name="下载公示页面（HTML）")
+    button.wait_for(timeout=60_000)
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    target = OUTPUT / "notice.html"
+    download.value.save_as(str(target))
+    html = target.read_text(encoding="utf-8")
+    assert "柳州市健身路径建设计划（公示）" in html and "市本级" in html and "自治区补助" in html
+    assert "<script src=" not in html
+    # Open the saved notice from disk, offline: it must draw its map with no request at all.
+    notice, notice_outside = _open(browser, "file://")
+    notice.goto(target.as_uri())
+    frame = _map_frame(notice)
+    assert frame.evaluate(COUNT_COMMUNITIES_JS) == 2500
+    notice.screenshot(path=str(OUTPUT / "notice.png"), full_page=True)
+    assert outside == [] and [u for u in notice_outside if not u.startswith("file://")] == []
+    page.close()
+    notice.close()
