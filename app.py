@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.i18n import text
-from pages import shared
+from views import shared
 
 st.set_page_config(page_title="健身路径规划 · Fitness-path planner", page_icon="🏃", layout="wide")
 
@@ -16,10 +16,10 @@ choice = st.sidebar.radio(
 st.session_state["lang"] = "en" if choice == "English" else "zh"
 
 pages = [
-    st.Page("pages/coverage_map.py", title=shared.t("page_coverage"), icon=":material/map:", url_path="coverage", default=True),
-    st.Page("pages/eligibility.py", title=shared.t("page_eligibility"), icon=":material/fact_check:", url_path="eligibility"),
-    st.Page("pages/priority_budget.py", title=shared.t("page_priority"), icon=":material/leaderboard:", url_path="priority"),
-    st.Page("pages/publish.py", title=shared.t("page_publish"), icon=":material/campaign:", url_path="publish"),
+    st.Page("views/coverage_map.py", title=shared.t("page_coverage"), icon=":material/map:", url_path="coverage", default=True),
+    st.Page("views/eligibility.py", title=shared.t("page_eligibility"), icon=":material/fact_check:", url_path="eligibility"),
+    st.Page("views/priority_budget.py", title=shared.t("page_priority"), icon=":material/leaderboard:", url_path="priority"),
+    st.Page("views/publish.py", title=shared.t("page_publish"), icon=":material/campaign:", url_path="publish"),
 ]
 navigation = st.navigation(pages)
 

@@ -6,8 +6,11 @@ Run: ``.venv/bin/python benchmarks/bench_app.py [--runs 3]`` (needs Debian's ``c
 
 * ``cold_start_s`` — from ``page.goto`` on a freshly started server to all 2,500 community
   polygons drawn by Leaflet in the map iframe.
-* ``weight_change_s`` — on the Priority & budget page, from setting a weight slider (population
-  weight to 0 with the keyboard) to the new residents-newly-served figure shown.
+* ``first_weight_change_s`` — on the Priority & budget page, from setting a weight slider with the
+  keyboard (population weight 25 → 0) to the new residents-newly-served figure shown: the first
+  change after the page opened.
+* ``weight_change_s`` — the median of the next three changes (0 → 50 → 45 → 44), each a weight
+  not seen before, so nothing comes from the cache.
 * ``weight_change_compute_s`` — the same change measured in-process: eligibility + priority +
   both programmes on cached coverage (what the server does for that rerun).
 """
@@ -85,16 +88,21 @@ def one_run(browser) -> dict:
         page.get_by_text("优先得分权重").click()
         slider = page.get_by_role("slider").first
         slider.wait_for(timeout=30_000)
-        before = newly_served_text(page)
-        slider.focus()
-        start = time.perf_counter()
-        page.keyboard.press("Home")  # population weight 25 → 0
-        deadline = time.monotonic() + 30
-        while newly_served_text(page) == before and time.monotonic() < deadline:
-            time.sleep(0.01)
-        change = time.perf_counter() - start
+        changes = []
+        # Home: 25 → 0, End: 0 → 50, PageDown: 50 → 45, ArrowLeft: 45 → 44 — each a new, uncached weight.
+        for key in ("Home", "End", "PageDown", "ArrowLeft"):
+            before = newly_served_text(page)
+            slider.focus()
+            start = time.perf_counter()
+            page.keyboard.press(key)
+            deadline = time.monotonic() + 30
+            while newly_served_text(page) == before and time.monotonic() < deadline:
+                time.sleep(0.005)
+            changes.append(time.perf_counter() - start)
+            time.sleep(2.0)  # let the rest of the page (comparison, map) finish before the next change
         page.close()
-        return {"cold_start_s": cold, "weight_change_s": change}
+        return {"cold_start_s": cold, "first_weight_change_s": changes[0],
+                "weight_change_s": statistics.median(changes[1:])}
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -83,7 +83,7 @@ def test_district_choice_limits_the_community_search(city):
 
 
 def test_eligibility_page_counts_and_filters(scored):
-    app = open_page("pages/eligibility.py")
+    app = open_page("views/eligibility.py")
     app.selectbox(key="widget_eligibility_district").set_value("450202").run()
     assert not app.exception
     mine = scored[scored["district_code"] == "450202"]
@@ -99,7 +99,7 @@ def test_eligibility_page_counts_and_filters(scored):
 
 @pytest.mark.parametrize("choice, sets", [("city", 12), ("region", 100)])
 def test_priority_page_programs_buy_the_seed_numbers(choice, sets):
-    app = open_page("pages/priority_budget.py")
+    app = open_page("views/priority_budget.py")
     app.radio(key="widget_program_choice").set_value(choice).run()
     assert not app.exception
     first = app.metric[0]
@@ -108,7 +108,7 @@ def test_priority_page_programs_buy_the_seed_numbers(choice, sets):
 
 
 def test_priority_page_custom_budget_and_optimal_mode():
-    app = open_page("pages/priority_budget.py")
+    app = open_page("views/priority_budget.py")
     app.radio(key="widget_program_choice").set_value("custom").run()
     app.number_input(key="widget_custom_budget_cny").set_value(250_000).run()
     app.radio(key="widget_mode").set_value("optimal").run()
@@ -120,7 +120,7 @@ def test_priority_page_custom_budget_and_optimal_mode():
 
 
 def test_changing_a_weight_changes_the_list():
-    app = open_page("pages/priority_budget.py")
+    app = open_page("views/priority_budget.py")
     app.radio(key="widget_program_choice").set_value("city").run()
     before = list(app.dataframe[0].value["小区编号"])
     app.slider(key="widget_weight_population").set_value(0.0).run()
@@ -130,7 +130,7 @@ def test_changing_a_weight_changes_the_list():
 
 
 def test_publish_page_renders():
-    app = open_page("pages/publish.py")
+    app = open_page("views/publish.py")
     assert not app.error
     assert app.title[0].value == "发布"
 
@@ -141,7 +141,7 @@ def test_bad_data_file_gives_a_plain_message_not_a_traceback(tmp_path, monkeypat
     if content is not None:
         target.write_bytes(content)
     monkeypatch.setenv("PLANNER_DATA", str(target))
-    for page in (None, "pages/eligibility.py", "pages/priority_budget.py", "pages/publish.py"):
+    for page in (None, "views/eligibility.py", "views/priority_budget.py", "views/publish.py"):
         app = open_page(page)
         assert not app.exception
         assert app.error, "a bad data file must be reported on the page"

@@ -155,6 +155,8 @@ def test_language_switch_and_other_pages(app_url, browser):
 
     page.goto(f"{app_url}/priority")
     page.locator("h1", has_text="优先排序与预算").wait_for(timeout=30_000)
+    time.sleep(0.5)
+    assert page.get_by_text("Page not found").count() == 0  # a direct link opens its page
     _map_frame(page)
     page.screenshot(path=str(OUTPUT / "priority.png"), full_page=True)
     page.goto(f"{app_url}/eligibility")

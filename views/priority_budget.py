@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from geo.priority import COMPONENTS
-from pages import shared
-from pages.shared import t
+from views import shared
+from views.shared import t
 
 LIST_COLUMNS = [
     "program_name", "rank", "community_id", "name", "district_name", "priority_score", *[f"c_{c}" for c in COMPONENTS],

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.i18n import column_label
-from pages import shared
-from pages.shared import t
+from views import shared
+from views.shared import t
 
 BASE_LAYERS = {None: "base_none", "osm": "base_osm", "amap": "base_amap", "tianditu": "base_tianditu"}
 

@@ -7,8 +7,8 @@ import streamlit as st
 
 from geo.eligibility import REASONS
 from geo.i18n import reason_label
-from pages import shared
-from pages.shared import t
+from views import shared
+from views.shared import t
 
 TABLE = [
     "community_id", "name", "eligible", "reason_text", "applied", "application_date", "needs_land_solution",

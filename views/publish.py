@@ -7,8 +7,8 @@ import streamlit as st
 from geo.export import file_sha256
 from geo.i18n import text
 from geo.publish import publish_html
-from pages import shared
-from pages.shared import t
+from views import shared
+from views.shared import t
 
 def render() -> None:
     st.title(t("page_publish"))
