@@ -43,6 +43,10 @@ class Config:
     priority_weights: dict[str, float] = field(default_factory=dict)
     optimal_time_limit_s: float = 60.0
     optimal_mip_rel_gap: float = 1e-6
+    max_upload_mb: float = 200.0
+    max_unzipped_mb: float = 1000.0
+    default_footprint_m2: float = 10000.0
+    repair_max_area_change: float = 0.05
     sample_seed: int = 0
     sample_communities: int = 0
 
@@ -122,6 +126,10 @@ def parse_config(raw: dict) -> Config:
         priority_weights=weights,
         optimal_time_limit_s=float(_get(raw, "optimal.time_limit_s", number)),
         optimal_mip_rel_gap=float(_get(raw, "optimal.mip_rel_gap", number)),
+        max_upload_mb=float(_get(raw, "intake.max_upload_mb", number)),
+        max_unzipped_mb=float(_get(raw, "intake.max_unzipped_mb", number)),
+        default_footprint_m2=float(_get(raw, "intake.default_footprint_m2", number)),
+        repair_max_area_change=float(_get(raw, "intake.repair_max_area_change", number)),
         sample_seed=int(_get(raw, "sample.seed", int)),
         sample_communities=int(_get(raw, "sample.communities", int)),
     )
