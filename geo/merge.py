@@ -1,0 +1,693 @@
+"""Merge the district offices' survey returns into the city's communities layer, logging every change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo.schema import STORAGE_CRS
+
+# Columns that are not attributes to merge: the match key and the provenance of a row.
+_NOT_ATTRIBUTES = ("community_id", "source", "geometry_approximate")
+APPROXIMATE_COLUMN = "geometry_approximate"
+SOURCE_COLUMN = "source"
+# Geometries are compared on a 1e-7° grid (≈1 cm), the precision the boundaries are stored at.
+_GEOMETRY_GRID = 1e-7
+# Reals are compared to 9 decimals, so 0.22 typed in Excel equals 0.22 read from a GeoPackage.
+_REAL_DECIMALS = 9
+
+# How good a community's geometry is: none, an approximate footprint (or a point), a polygon.
+_NO_GEOMETRY, _APPROXIMATE, _POLYGON = 0, 1, 2
+
+UPDATE_COLUMNS = ("community_id", "name", "district_code", "column", "old", "new", "source")
+CONFLICT_COLUMNS = ("community_id", "name", "district_code", "kind", "column", "city_value",
+                    "values", "sources", "rows", "resolution")
+ADDED_COLUMNS = ("community_id", "name", "district_code", "district_name", "source", "id_generated", "rows")
+MATCH_COLUMNS = ("source", "row", "community_id", "matched_by")
+
+_KEEP_CITY = "kept the city's value"
+_LEFT_MISSING = "left missing (the city had no value)"
+_NEW_ID = "new ID generated"
+_NOT_MERGED = "row not merged"
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What :func:`merge_returns` did.
+
+    Attributes
+    ----------
+    communities : geopandas.GeoDataFrame
+        The merged layer, EPSG:4326: the city's rows in their order, then the added ones, on a
+        fresh RangeIndex; the city's columns and dtypes (a NumPy int or bool column becomes
+        ``Int64``/``boolean`` when it must hold a missing value), then columns only the returns
+        had, then ``geometry``.
+    updates : pandas.DataFrame
+        The change log of city rows, one row per changed value: ``community_id``, ``name``,
+        ``district_code``, ``column``, ``old`` (missing when the city had no value), ``new``,
+        ``source`` (the returns that gave the value, ``"; "``-joined). Geometries as WKT.
+    conflicts : pandas.DataFrame
+        One row per disagreement, none resolved: ``community_id``, ``name``, ``district_code``,
+        ``kind`` (``value``, ``geometry``, ``duplicate_id``, ``ambiguous_match``,
+        ``unmatchable``), ``column``, ``city_value``, ``values``/``sources``/``rows`` (aligned
+        lists: each contributing return row's value, return and 1-based row), ``resolution``.
+    added : pandas.DataFrame
+        One row per new community: ``community_id``, ``name``, ``district_code``,
+        ``district_name``, ``source``, ``id_generated`` (bool), ``rows`` (return rows merged).
+    matches : pandas.DataFrame
+        One row per returned row: ``source``, ``row`` (1-based), ``community_id`` it went to
+        (missing when not merged), ``matched_by`` (``id``, ``name``, ``new``,
+        ``ambiguous_match``, ``unmatchable``).
+    returns : tuple of str
+        The names of the returns, in the order given.
+    """
+
+    communities: gpd.GeoDataFrame
+    updates: pd.DataFrame
+    conflicts: pd.DataFrame
+    added: pd.DataFrame
+    matches: pd.DataFrame
+    returns: tuple[str, ...] = ()
+
+    def summary(self) -> dict:
+        """Counts for a headline: rows returned and how they matched, updates, conflicts, additions."""
+        matched_by = self.matches["matched_by"].value_counts()
+        return {
+            "returns": len(self.returns),
+            "rows_returned": len(self.matches),
+            "matched_by_id": int(matched_by.get("id", 0)),
+            "matched_by_name": int(matched_by.get("name", 0)),
+            "rows_new": int(matched_by.get("new", 0)),
+            "rows_not_merged": int(matched_by.get("ambiguous_match", 0) + matched_by.get("unmatchable", 0)),
+            "communities_before": len(self.communities) - len(self.added),
+            "communities_after": len(self.communities),
+            "added": len(self.added),
+            "updates": len(self.updates),
+            "communities_updated": int(self.updates["community_id"].nunique()),
+            "conflicts": len(self.conflicts),
+            "communities_in_conflict": int(self.conflicts["community_id"].dropna().nunique()),
+        }
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def normalised_name(name) -> str | None:
+    """The matching key of a community name: NFKC (full-width → half-width), no whitespace, casefolded.
+
+    ``"阳光 花园"``, ``"阳光花园"`` and ``"阳光　花园"`` (ideographic space) give the same key;
+    a missing or blank name gives None.
+    """
+    if _is_missing(name):
+        return None
+    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name))).casefold()
+    return key or None
+
+
+def merge_returns(city: gpd.GeoDataFrame, returns) -> MergeResult:
+    """Merge the communities returned by district offices into the city's communities layer.
+
+    Parameters
+    ----------
+    city : geopandas.GeoDataFrame
+        The current communities layer (columns of :data:`geo.schema.COMMUNITY_COLUMNS`,
+        EPSG:4326, unique ``community_id``); may be empty. An optional ``geometry_approximate``
+        column marks footprints made from a point.
+    returns : list or dict of geopandas.GeoDataFrame
+        Accepted communities frames, one per district office, same schema and CRS; they may
+        carry ``geometry_approximate``, ``existing_sets``, ``application_date``, ``source`` and
+        other columns. A dict's keys name the returns in the reports; in a list a return is
+        named by its ``source`` column when that holds one value, else ``"return N"``.
+
+    Returns
+    -------
+    MergeResult
+        The merged layer and the reports (see :class:`MergeResult`).
+
+    Raises
+    ------
+    ValueError
+        If a frame is not in EPSG:4326 or the city's ``community_id`` values are not unique.
+
+    Notes
+    -----
+    Matching: a returned row goes to the city community with its ``community_id``; failing
+    that, to the one with the same :func:`normalised_name` and ``district_code`` (filled from
+    ``district_name`` when missing). A name shared by two city communities of the district is
+    an ``ambiguous_match`` conflict and the row is not merged; so is a row with no name or
+    district (``unmatchable``). Other rows are new communities: rows with the same name and
+    district, in any returns, are one community, given the ``community_id`` its rows agree on
+    or a new ``<district_code>-N<nnnn>`` (numbers continue after the highest in use).
+
+    Conflict policy — nothing is ever silently chosen. For each community and column, the
+    values given by all returned rows are compared (missing values give no information and
+    never erase). If they disagree, the conflict is listed with every row's value and source,
+    and the community **keeps the city's existing value; when the city had none (or the
+    community is new) the value stays missing** until someone resolves it. If they agree, the
+    value is written, and for a city community the change (or a fill of a missing value) is
+    logged in ``updates``. Reals are compared to 9 decimals, names by their normalised key.
+
+    Geometry: a polygon beats an approximate footprint (``geometry_approximate`` true, or a
+    point), from a return or in the city; among the returns' best-ranked geometries, two that
+    differ on a 1e-7° grid are a ``geometry`` conflict, resolved as above (the city's geometry
+    kept, or none). ``geometry_approximate`` is carried to the result when any input has it.
+    A ``source`` column, when any input has one, gets the returns' names for added rows.
+    """
+    returns = _named_returns(returns)
+    city = _prepared_city(city)
+    n_city = len(city)
+    frames = [(label, _prepared_return(frame, label)) for label, frame in returns]
+
+    rows = _stacked_rows(city, frames)
+    city_keys = _city_keys(city)
+    rows = _matched(rows, city_keys, n_city)
+    new_ids, id_conflicts = _new_community_ids(rows, city_keys["id"])
+    n_total = n_city + len(new_ids)
+
+    columns = _attribute_columns(city, frames)
+    long = _long_values(frames, rows, columns)
+    merged_values = {column: _city_values(city, column, n_total) for column in columns}
+    attribute_updates, attribute_conflicts = _resolve_attributes(long, merged_values, n_city)
+    _fill_new_district_codes(merged_values, rows, n_city)
+
+    geometry, approximate = _city_geometry(city, n_total)
+    geometry_updates, geometry_conflicts = _resolve_geometry(rows, geometry, approximate, n_city)
+
+    ids = np.concatenate([city["community_id"].astype(object).to_numpy(), np.array(new_ids, dtype=object)])
+    communities = _assemble(city, frames, merged_values, columns, ids, geometry, approximate, rows, n_city)
+
+    describe = _describer(ids, merged_values, rows)
+    updates = _table(attribute_updates + geometry_updates, UPDATE_COLUMNS, describe)
+    conflicts = _table(id_conflicts + attribute_conflicts + geometry_conflicts + _match_conflicts(rows, city),
+                       CONFLICT_COLUMNS, describe)
+    added = _added_table(rows, ids, merged_values, n_city, n_total)
+    matches = pd.DataFrame({
+        "source": rows["source"].to_numpy(object),
+        "row": rows["row"].to_numpy(int),
+        "community_id": [ids[t] if t >= 0 else None for t in rows["target"]],
+        "matched_by": rows["matched_by"].to_numpy(object),
+    }, columns=list(MATCH_COLUMNS))
+    return MergeResult(communities, updates, conflicts, added, matches, tuple(label for label, _ in frames))
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _named_returns(returns) -> list[tuple[str, pd.DataFrame]]:
+    if isinstance(returns, pd.DataFrame):
+        raise ValueError(
+            "returns must be a list or dict of frames, one per district office; wrap a single frame in [ ]"
+        )
+    if isinstance(returns, dict):
+        named = [(str(label), frame) for label, frame in returns.items()]
+    else:
+        named = []
+        for number, frame in enumerate(returns, start=1):
+            sources = frame[SOURCE_COLUMN].dropna().unique() if SOURCE_COLUMN in getattr(frame, "columns", ()) else []
+            named.append((str(sources[0]) if len(sources) == 1 else f"return {number}", frame))
+    seen: dict[str, int] = {}
+    unique = []
+    for label, frame in named:
+        seen[label] = seen.get(label, 0) + 1
+        unique.append((label if seen[label] == 1 else f"{label} ({seen[label]})", frame))
+    return unique
+
+
+def _check_crs(frame: pd.DataFrame, what: str) -> None:
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        return
+    if frame.crs is None and (frame.geometry.isna() | frame.geometry.is_empty).all():
+        return
+    if frame.crs is None or not pyproj.CRS.from_user_input(frame.crs).equals(
+        pyproj.CRS.from_user_input(STORAGE_CRS), ignore_axis_order=True
+    ):
+        raise ValueError(
+            f"{what} must be in {STORAGE_CRS}, but its CRS is {frame.crs or 'not set'}; "
+            f"call frame.to_crs({STORAGE_CRS!r}) first (or set_crs if the CRS is missing)"
+        )
+
+
+def _prepared_city(city: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if not isinstance(city, pd.DataFrame):
+        raise ValueError(f"city must be the communities GeoDataFrame, got a {type(city).__name__}")
+    _check_crs(city, "the city's communities layer")
+    if not isinstance(city, gpd.GeoDataFrame) or city.geometry.name not in city.columns:
+        city = gpd.GeoDataFrame(pd.DataFrame(city), geometry=[None] * len(city), crs=STORAGE_CRS)
+    city = city.reset_index(drop=True)
+    if city.geometry.name != "geometry":
+        city = city.rename_geometry("geometry")
+    for column in ("community_id", "name", "district_code"):
+        if column not in city.columns:
+            city[column] = pd.Series([None] * len(city), dtype="string")
+    ids = _keys(city["community_id"], _id_key)
+    duplicated = ids[ids.notna() & ids.duplicated(keep=False)]
+    if not duplicated.empty:
+        raise ValueError(
+            f"the city's community_id values must be unique; repeated: {', '.join(sorted(set(duplicated))[:5])}"
+        )
+    return city
+
+
+def _prepared_return(frame, label: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"return {label!r} must be a GeoDataFrame of communities, got a {type(frame).__name__}")
+    _check_crs(frame, f"return {label!r}")
+    return frame.reset_index(drop=True)
+
+
+def _is_missing(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    missing = pd.isna(value)
+    return bool(missing) if np.ndim(missing) == 0 else False
+
+
+def _keys(values: pd.Series, key) -> pd.Series:
+    """``key`` of each value, as objects (a string column mapped to all-None must stay object)."""
+    return pd.Series([key(value) for value in values.astype(object)], index=values.index, dtype=object)
+
+
+def _id_key(value) -> str | None:
+    return None if _is_missing(value) else unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _value_key(value, column: str):
+    """What two values of ``column`` are compared by: names normalised, reals rounded, text stripped."""
+    if column == "name":
+        return normalised_name(value)
+    if column == "district_code":
+        return _id_key(value)
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (float, np.floating)):
+        number = round(float(value), _REAL_DECIMALS)
+        return int(number) if number.is_integer() else number
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (dt.date, np.datetime64)):
+        return pd.Timestamp(value)
+    if isinstance(value, shapely.Geometry):
+        return _geometry_key(value)
+    return value
+
+
+def _geometry_key(geometry) -> bytes:
+    snapped = shapely.set_precision(geometry, _GEOMETRY_GRID, mode="pointwise")
+    return shapely.to_wkb(shapely.normalize(snapped))
+
+
+def _geometry_rank(geometry: np.ndarray, approximate: np.ndarray) -> np.ndarray:
+    present = ~(pd.isna(geometry) | shapely.is_empty(geometry))
+    polygonal = np.isin(shapely.get_type_id(geometry), (3, 6))  # Polygon, MultiPolygon
+    return np.where(~present, _NO_GEOMETRY, np.where(polygonal & ~approximate, _POLYGON, _APPROXIMATE))
+
+
+def _approximate_flags(frame: pd.DataFrame) -> np.ndarray:
+    if APPROXIMATE_COLUMN not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[APPROXIMATE_COLUMN].astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def _geometries(frame: pd.DataFrame) -> np.ndarray:
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+        return frame.geometry.to_numpy().astype(object)
+    return np.full(len(frame), None, dtype=object)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _district_codes_by_name(city: pd.DataFrame, frames) -> dict[str, str]:
+    """District name → code, from every frame that has both, where the pair is unambiguous."""
+    pairs = [f[["district_name", "district_code"]] for f in [city] + [frame for _, frame in frames]
+             if {"district_name", "district_code"} <= set(f.columns)]
+    if not pairs:
+        return {}
+    table = pd.concat([pd.DataFrame({"name": _keys(p["district_name"], normalised_name),
+                                     "code": _keys(p["district_code"], _id_key)}) for p in pairs])
+    table = table.dropna().drop_duplicates()
+    table = table[~table["name"].duplicated(keep=False)]
+    return dict(zip(table["name"], table["code"]))
+
+
+def _stacked_rows(city: pd.DataFrame, frames) -> pd.DataFrame:
+    """One row per returned row: its return, 1-based data row (header not counted), match keys, geometry."""
+    codes_by_name = _district_codes_by_name(city, frames)
+    parts = []
+    for number, (label, frame) in enumerate(frames):
+        n = len(frame)
+        codes = pd.Series([None] * n, dtype=object)
+        if "district_code" in frame.columns:
+            codes = _keys(frame["district_code"], _id_key)
+        if "district_name" in frame.columns:
+            by_name = _keys(frame["district_name"], normalised_name).map(codes_by_name).astype(object)
+            codes = codes.where(codes.notna(), by_name)
+        geometry = _geometries(frame)
+        parts.append(pd.DataFrame({
+            "return": number,
+            "source": label,
+            "row": np.arange(1, n + 1),
+            "id_key": _keys(frame["community_id"], _id_key).to_numpy(object) if "community_id" in frame.columns
+            else np.full(n, None, dtype=object),
+            "name": frame["name"].astype(object).to_numpy(object) if "name" in frame.columns
+            else np.full(n, None, dtype=object),
+            "name_key": _keys(frame["name"], normalised_name).to_numpy(object) if "name" in frame.columns
+            else np.full(n, None, dtype=object),
+            "code_key": codes.astype(object).where(codes.notna(), None).to_numpy(object),
+            "geometry": geometry,
+            "rank": _geometry_rank(geometry, _approximate_flags(frame)),
+        }))
+    columns = ["return", "source", "row", "name", "id_key", "name_key", "code_key", "geometry", "rank"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def _pair_key(name_keys: pd.Series, code_keys: pd.Series) -> pd.Series:
+    both = name_keys.notna() & code_keys.notna()
+    return (code_keys.astype(object) + "\x1f" + name_keys.astype(object)).where(both, None)
+
+
+def _city_keys(city: pd.DataFrame) -> dict:
+    ids = _keys(city["community_id"], _id_key)
+    pairs = _pair_key(_keys(city["name"], normalised_name), _keys(city["district_code"], _id_key))
+    counted = pairs.dropna().value_counts()
+    unique = pairs[pairs.isin(counted[counted == 1].index)]
+    return {
+        "id": dict(zip(ids.dropna(), ids.dropna().index)),
+        "pair": dict(zip(unique, unique.index)),
+        "ambiguous": set(counted[counted > 1].index),
+    }
+
+
+def _matched(rows: pd.DataFrame, keys: dict, n_city: int) -> pd.DataFrame:
+    """Add ``target`` (position in the merged layer, -1 when not merged) and ``matched_by``."""
+    rows = rows.copy()
+    by_id = rows["id_key"].map(keys["id"])
+    pair = _pair_key(rows["name_key"], rows["code_key"])
+    by_name = pair.map(keys["pair"])
+    ambiguous = pair.isin(keys["ambiguous"]) & by_id.isna()
+    new = by_id.isna() & by_name.isna() & ~ambiguous & pair.notna()
+    new_group = pd.Series(pd.factorize(pair.where(new))[0], index=rows.index)
+    target = by_id.fillna(by_name).fillna(new_group.where(new) + n_city).fillna(-1)
+    rows["target"] = target.astype(int)
+    rows["pair"] = pair
+    rows["matched_by"] = np.select(
+        [by_id.notna(), by_name.notna(), ambiguous, new],
+        ["id", "name", "ambiguous_match", "new"], default="unmatchable",
+    )
+    return rows
+
+
+def _new_community_ids(rows: pd.DataFrame, city_ids: dict) -> tuple[list[str], list[dict]]:
+    """The IDs of new communities: the one their rows give, else ``<district_code>-N<nnnn>``."""
+    new = rows[rows["matched_by"] == "new"]
+    if new.empty:
+        return [], []
+    groups = new.groupby("target", sort=True)
+    used = set(city_ids)
+    chosen: dict[int, str | None] = {}
+    conflicts = []
+    for target, group in groups:
+        given = group["id_key"].dropna()
+        distinct = list(dict.fromkeys(given))
+        if len(distinct) > 1:
+            conflicts.append(_conflict(target, "value", "community_id", None, group, given, _NEW_ID))
+            chosen[target] = None
+        elif len(distinct) == 1 and distinct[0] in used:
+            conflicts.append(_conflict(target, "duplicate_id", "community_id", None, group, given, _NEW_ID))
+            chosen[target] = None
+        else:
+            chosen[target] = distinct[0] if distinct else None
+            if chosen[target]:
+                used.add(chosen[target])
+    next_number: dict[str, int] = {}
+    for identifier in used:
+        match = re.fullmatch(r"(.+)-N(\d+)", identifier)
+        if match:
+            next_number[match[1]] = max(next_number.get(match[1], 0), int(match[2]))
+    ids = []
+    for target, group in groups:
+        if chosen[target] is None:
+            code = group["code_key"].iloc[0]
+            next_number[code] = next_number.get(code, 0) + 1
+            chosen[target] = f"{code}-N{next_number[code]:04d}"
+        ids.append(chosen[target])
+    return ids, conflicts
+
+
+def _match_conflicts(rows: pd.DataFrame, city: pd.DataFrame) -> list[dict]:
+    """Rows not merged: a name shared by several city communities of the district, or no name/district."""
+    conflicts = []
+    pairs = _pair_key(_keys(city["name"], normalised_name), _keys(city["district_code"], _id_key))
+    for _, row in rows[rows["matched_by"].isin(["ambiguous_match", "unmatchable"])].iterrows():
+        candidates = city.loc[pairs == row["pair"], "community_id"].tolist() if row["pair"] else []
+        conflicts.append({
+            "target": -1, "kind": row["matched_by"], "column": "name" if candidates else "name/district",
+            "city_value": candidates or None, "values": [None if _is_missing(row["name"]) else row["name"]],
+            "sources": [row["source"]],
+            "rows": [int(row["row"])], "resolution": _NOT_MERGED,
+        })
+    return conflicts
+
+
+# --------------------------------------------------------------------------- attributes
+
+
+def _attribute_columns(city: pd.DataFrame, frames) -> list[str]:
+    """Columns to merge: the city's, then those only returns have, in order of first appearance."""
+    columns = []
+    for frame in [city] + [frame for _, frame in frames]:
+        geometry_columns = set(frame.select_dtypes("geometry").columns)
+        for column in frame.columns:
+            if column not in columns and column not in geometry_columns and column not in _NOT_ATTRIBUTES:
+                columns.append(column)
+    return columns
+
+
+def _long_values(frames, rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Every non-missing value of every returned row that was merged: target, column, value, key, source, row."""
+    parts = []
+    offset = 0
+    for label, frame in frames:
+        targets = rows["target"].to_numpy()[offset:offset + len(frame)]
+        for column in columns:
+            if column not in frame.columns:
+                continue
+            values = frame[column].astype(object)
+            keep = ~values.map(_is_missing).astype(bool).to_numpy() & (targets >= 0)
+            parts.append(pd.DataFrame({
+                "target": targets[keep],
+                "column": column,
+                "value": values[keep].to_numpy(object),
+                "key": values[keep].map(lambda v, c=column: _value_key(v, c)).to_numpy(object),
+                "source": label,
+                "row": np.arange(1, len(frame) + 1)[keep],
+            }))
+        offset += len(frame)
+    if not parts:
+        return pd.DataFrame(columns=["target", "column", "value", "key", "source", "row"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _city_values(city: pd.DataFrame, column: str, n_total: int) -> np.ndarray:
+    values = np.full(n_total, None, dtype=object)
+    if column in city.columns:
+        present = city[column].astype(object)
+        values[: len(city)] = present.where(~present.map(_is_missing).astype(bool), None).to_numpy(object)
+    return values
+
+
+def _resolve_attributes(long: pd.DataFrame, merged: dict, n_city: int) -> tuple[list[dict], list[dict]]:
+    """Write agreed values into ``merged`` (column → values by position); return updates and conflicts."""
+    updates, conflicts = [], []
+    if long.empty:
+        return updates, conflicts
+    distinct = long.groupby(["target", "column"], sort=False)["key"].transform("nunique")
+    for (target, column), group in long[distinct > 1].groupby(["target", "column"], sort=False):
+        city_value = merged[column][target] if target < n_city else None
+        resolution = _LEFT_MISSING if _is_missing(city_value) else _KEEP_CITY
+        conflicts.append(_conflict(target, "value", column, city_value, group, group["value"], resolution))
+    agreed = long[distinct == 1].groupby(["target", "column"], sort=False)
+    for (target, column), group in agreed:
+        new_value = group["value"].iloc[0]
+        old_value = merged[column][target]
+        if target < n_city and not _is_missing(old_value) and _value_key(old_value, column) == group["key"].iloc[0]:
+            continue
+        merged[column][target] = new_value
+        if target < n_city:
+            updates.append({"target": target, "column": column, "old": old_value, "new": new_value,
+                            "source": "; ".join(dict.fromkeys(group["source"]))})
+    return updates, conflicts
+
+
+def _conflict(target, kind, column, city_value, group, values, resolution) -> dict:
+    return {
+        "target": int(target), "kind": kind, "column": column, "city_value": city_value,
+        "values": list(values), "sources": group.loc[values.index, "source"].tolist(),
+        "rows": [int(r) for r in group.loc[values.index, "row"]], "resolution": resolution,
+    }
+
+
+def _fill_new_district_codes(merged: dict, rows: pd.DataFrame, n_city: int) -> None:
+    """A new community whose rows gave only the district name gets the code it was grouped by."""
+    codes = merged.get("district_code")
+    if codes is None:
+        return
+    for target, code in rows[rows["target"] >= n_city].groupby("target")["code_key"].first().items():
+        if _is_missing(codes[target]):
+            codes[target] = code
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def _city_geometry(city: gpd.GeoDataFrame, n_total: int) -> tuple[np.ndarray, np.ndarray]:
+    geometry = np.full(n_total, None, dtype=object)
+    geometry[: len(city)] = _geometries(city)
+    approximate = np.zeros(n_total, dtype=bool)
+    approximate[: len(city)] = _approximate_flags(city)
+    return geometry, approximate
+
+
+def _resolve_geometry(rows: pd.DataFrame, geometry: np.ndarray, approximate: np.ndarray, n_city: int):
+    """Best-ranked returned geometry per community, applied to ``geometry``/``approximate`` in place."""
+    updates, conflicts = [], []
+    candidates = rows[(rows["target"] >= 0) & (rows["rank"] > _NO_GEOMETRY)].copy()
+    if candidates.empty:
+        return updates, conflicts
+    candidates["key"] = [_geometry_key(g) for g in candidates["geometry"]]
+    best = candidates.groupby("target")["rank"].transform("max")
+    candidates = candidates[candidates["rank"] == best]
+    for target, group in candidates.groupby("target", sort=True):
+        city_geometry = geometry[target]
+        city_rank = int(_geometry_rank(np.array([city_geometry], dtype=object), approximate[target:target + 1])[0])
+        if group["key"].nunique() > 1:
+            resolution = _KEEP_CITY if city_rank > _NO_GEOMETRY else _LEFT_MISSING
+            wkt = group["geometry"].map(shapely.to_wkt)
+            conflicts.append(_conflict(target, "geometry", "geometry", _wkt(city_geometry), group, wkt, resolution))
+            continue
+        rank, new_geometry = int(group["rank"].iloc[0]), group["geometry"].iloc[0]
+        new_approximate = rank == _APPROXIMATE
+        if rank < city_rank:
+            continue  # the city's polygon beats a returned approximate footprint
+        same_shape = city_rank > _NO_GEOMETRY and _geometry_key(city_geometry) == group["key"].iloc[0]
+        source = "; ".join(dict.fromkeys(group["source"]))
+        if target < n_city and not same_shape:
+            updates.append({"target": target, "column": "geometry", "old": _wkt(city_geometry),
+                            "new": _wkt(new_geometry), "source": source})
+        if target < n_city and city_rank > _NO_GEOMETRY and approximate[target] != new_approximate:
+            updates.append({"target": target, "column": APPROXIMATE_COLUMN, "old": bool(approximate[target]),
+                            "new": new_approximate, "source": source})
+        if not same_shape:
+            geometry[target] = new_geometry
+        approximate[target] = new_approximate
+    return updates, conflicts
+
+
+def _wkt(geometry) -> str | None:
+    return None if _is_missing(geometry) else shapely.to_wkt(geometry)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _assemble(city, frames, merged, columns, ids, geometry, approximate, rows, n_city) -> gpd.GeoDataFrame:
+    data = {"community_id": _typed(ids, city["community_id"].dtype)}
+    for column in columns:
+        data[column] = _typed(merged[column], _dtype_of(column, city, frames))
+    inputs = [city] + [frame for _, frame in frames]
+    if any(APPROXIMATE_COLUMN in frame.columns for frame in inputs):
+        present = ~(pd.isna(geometry) | shapely.is_empty(geometry))
+        data[APPROXIMATE_COLUMN] = pd.array(np.where(present, approximate, None).tolist(), dtype="boolean")
+    if any(SOURCE_COLUMN in frame.columns for frame in inputs):
+        sources = _city_values(city, SOURCE_COLUMN, len(ids))
+        new = rows[rows["target"] >= n_city]
+        for target, labels in new.groupby("target")["source"]:
+            sources[target] = "; ".join(dict.fromkeys(labels))
+        data[SOURCE_COLUMN] = _typed(sources, city[SOURCE_COLUMN].dtype if SOURCE_COLUMN in city.columns else "string")
+    order = [c for c in city.columns if c in data] + [c for c in data if c not in city.columns]
+    frame = pd.DataFrame({column: data[column] for column in order})
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(list(geometry), crs=STORAGE_CRS), crs=STORAGE_CRS)
+
+
+def _dtype_of(column: str, city: pd.DataFrame, frames):
+    for frame in [city] + [frame for _, frame in frames]:
+        if column in frame.columns:
+            return frame[column].dtype
+    return object
+
+
+def _typed(values: np.ndarray, dtype) -> pd.Series:
+    """``values`` in ``dtype``; a NumPy int or bool column that must hold a missing value becomes
+    ``Int64``/``boolean``; values that fit no dtype stay objects."""
+    series = pd.Series(list(values), dtype=object)
+    numpy_kind = not pd.api.types.is_extension_array_dtype(dtype)
+    if numpy_kind and series.isna().any():
+        if pd.api.types.is_bool_dtype(dtype):
+            dtype = "boolean"
+        elif pd.api.types.is_integer_dtype(dtype):
+            dtype = "Int64"
+    try:
+        return series.astype(dtype)
+    except (TypeError, ValueError):
+        return series
+
+
+def _describer(ids, merged: dict, rows: pd.DataFrame):
+    """Fill a report row's community_id, name and district_code from its merged position."""
+    names, codes = merged.get("name"), merged.get("district_code")
+    first_name = rows[rows["target"] >= 0].groupby("target")["name"].first()
+
+    def describe(entry: dict) -> dict:
+        target = entry.pop("target")
+        if target < 0:
+            return {"community_id": None, "name": None, "district_code": None, **entry}
+        name = names[target] if names is not None and not _is_missing(names[target]) else first_name.get(target)
+        code = codes[target] if codes is not None else None
+        return {"community_id": ids[target], "name": name, "district_code": code, **entry}
+
+    return describe
+
+
+_VALUE_COLUMNS = ("old", "new", "city_value", "values", "sources", "rows")
+
+
+def _table(entries: list[dict], columns, describe) -> pd.DataFrame:
+    """A report table; value columns stay objects, so a missing old value reads None, not NaN."""
+    described = [describe(dict(entry)) for entry in entries]
+    return pd.DataFrame({
+        column: pd.Series([entry[column] for entry in described],
+                          dtype=object if column in _VALUE_COLUMNS or not described else None)
+        for column in columns
+    })
+
+
+def _added_table(rows: pd.DataFrame, ids, merged: dict, n_city: int, n_total: int) -> pd.DataFrame:
+    new = rows[rows["target"] >= n_city]
+    groups = new.groupby("target", sort=True)
+    positions = np.arange(n_city, n_total)
+
+    def column(name):
+        values = merged.get(name)
+        return [None if values is None else values[p] for p in positions]
+
+    return pd.DataFrame({
+        "community_id": [ids[p] for p in positions],
+        "name": column("name"),
+        "district_code": column("district_code"),
+        "district_name": column("district_name"),
+        "source": [("; ".join(dict.fromkeys(labels))) for _, labels in groups["source"]],
+        "id_generated": [not any(not _is_missing(v) and v == ids[t] for v in group["id_key"]) for t, group in groups],
+        "rows": groups.size().tolist(),
+    }, columns=list(ADDED_COLUMNS))
