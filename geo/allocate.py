@@ -106,6 +106,10 @@ class CoverageProblem:
             cover=cover,
         )
 
+    def served_by(self, j: int) -> np.ndarray:
+        """Demand positions a set in candidate ``j`` serves."""
+        return self.cover.indices[self.cover.indptr[j]:self.cover.indptr[j + 1]]
+
     def newly_served(self, chosen: np.ndarray) -> int:
         """Residents newly served by the candidates at local positions ``chosen``."""
         if len(chosen) == 0 or self.demand.size == 0:
@@ -302,10 +306,10 @@ def greedy_cover(problem: CoverageProblem, budget_cny: float, district_max: dict
         taken[j] = True
         money -= problem.cost_cny[j]
         count[problem.district[j]] = count.get(problem.district[j], 0) + 1
-        newly = problem.cover[[j]].toarray().ravel() & ~reached
-        reached |= newly
+        newly = _new_demand(problem, j, reached)
+        reached[newly] = True
         # Lower the gains of every candidate that also reaches the newly served demand.
-        for i in np.flatnonzero(newly):
+        for i in newly:
             rows = cover.indices[cover.indptr[i]:cover.indptr[i + 1]]
             gains[rows] -= problem.weight[i]
     return np.flatnonzero(taken)
@@ -331,12 +335,18 @@ def _plan_order(problem: CoverageProblem, chosen: np.ndarray) -> np.ndarray:
     reached = np.zeros(problem.demand.size, dtype=bool)
     order = []
     while remaining:
-        gains = [int(problem.weight[(problem.cover[[j]].toarray().ravel()) & ~reached].sum()) for j in remaining]
+        gains = [int(problem.weight[_new_demand(problem, j, reached)].sum()) for j in remaining]
         best = int(np.argmax(gains))  # first maximum = best priority among equals
         j = remaining.pop(best)
         order.append(j)
-        reached |= problem.cover[[j]].toarray().ravel()
+        reached[problem.served_by(j)] = True
     return np.array(order, dtype=int)
+
+
+def _new_demand(problem: CoverageProblem, j: int, reached: np.ndarray) -> np.ndarray:
+    """Demand positions candidate ``j`` serves that are not ``reached`` yet."""
+    served = problem.served_by(j)
+    return served[~reached[served]]
 
 
 def plan_rows(scored: gpd.GeoDataFrame, problem: CoverageProblem, allocation: Allocation, program) -> gpd.GeoDataFrame:
@@ -352,10 +362,10 @@ def plan_rows(scored: gpd.GeoDataFrame, problem: CoverageProblem, allocation: Al
     gains, served_ids = [], []
     ids = scored["community_id"].astype(str).to_numpy()
     for j in chosen:
-        row = problem.cover[[j]].toarray().ravel() & ~reached
-        reached |= row
-        gains.append(int(problem.weight[row].sum()))
-        served_ids.append(";".join(ids[problem.demand[row]]))
+        new = _new_demand(problem, j, reached)
+        reached[new] = True
+        gains.append(int(problem.weight[new].sum()))
+        served_ids.append(";".join(ids[problem.demand[np.sort(new)]]))
     rows = scored.iloc[problem.candidates[chosen]].copy()
     cost = problem.cost_cny[chosen]
     rows.insert(0, "program", program.key)

@@ -1,0 +1,191 @@
+"""Benchmark optimal coverage (the plan's ``optimal`` mode) against greedy and PySAL spopt.
+
+Run: ``.venv/bin/python benchmarks/bench_optimal.py [--sizes 2500,10000,50000] [--runs 3] [--spopt]``
+(``--spopt`` needs ``pip install -r benchmarks/requirements.txt``). Each measurement runs in a
+fresh process; the data are loaded and scored before the clock starts. Prints a line per
+measurement and, last, one JSON line with the medians.
+
+Two instances per city, each with p = 12 and 100 sets (CNY 50,000 each) and radius 500 and 800 m:
+
+* ``planning`` — what the app solves: existing sets fixed, demand = communities not yet served
+  within the radius, candidates = eligible communities, distance from a candidate's site to the
+  demand polygon. Timed: coverage relation + model + solve (``CoverageProblem.from_scored`` +
+  ``allocate_optimal``).
+* ``spopt-equal`` — the same demand and candidates in spopt's terms: demand points are the
+  polygons' centroids (spopt's ``from_geodataframe`` takes centroids), facility points are the
+  candidate sites. spopt builds ``MCLP.from_geodataframe`` (a dense distance matrix, then PuLP)
+  and solves with CBC; we build the sparse relation on the same points and solve with HiGHS.
+  The objective (residents newly served) must be equal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+SET_COST = 50_000
+
+
+def scored_city(path: str, radius: float):
+    from geo.config import load_config
+    from geo.pipeline import load_city
+    from geo.plan import score_communities, with_overrides
+
+    config = with_overrides(load_config(), walk_radius_m=radius)
+    city = load_city(path)
+    return score_communities(city.communities, city.fitness_paths, config, city.applications), config
+
+
+def run_ours_planning(path: str, radius: float, p: int) -> dict:
+    from geo.allocate import CoverageProblem, allocate_optimal, greedy_cover
+
+    scored, config = scored_city(path, radius)
+    start = time.perf_counter()
+    problem = CoverageProblem.from_scored(scored, radius, SET_COST)
+    result = allocate_optimal(problem, p * SET_COST, time_limit_s=60, mip_rel_gap=1e-4)
+    seconds = time.perf_counter() - start
+    greedy = problem.newly_served(greedy_cover(problem, p * SET_COST))
+    return {"seconds": seconds, "objective": result.population_newly_served, "gap": result.optimality_gap,
+            "status": result.status, "greedy": greedy, "candidates": int(problem.candidates.size),
+            "demand": int(problem.demand.size), "pairs": int(problem.cover.nnz)}
+
+
+def _equal_instance(path: str, radius: float):
+    """Demand centroids, weights and candidate sites (metric CRS) of the planning instance."""
+    import numpy as np
+
+    from geo.coverage import candidate_sites
+    from geo.crs import metric_crs_for
+    from geo.priority import priority_order
+
+    scored, _ = scored_city(path, radius)
+    metric = metric_crs_for(scored)
+    polygons = scored.geometry.to_crs(metric)
+    candidates = priority_order(scored)
+    demand = np.flatnonzero(~scored["served_within_radius"].to_numpy(dtype=bool))
+    return (polygons.iloc[demand].centroid, scored["population"].to_numpy(dtype=np.int64)[demand],
+            candidate_sites(polygons.values[candidates]), scored["district_code"].astype(str).to_numpy()[candidates], metric)
+
+
+def run_ours_equal(path: str, radius: float, p: int) -> dict:
+    import numpy as np
+    import scipy.sparse as sp
+
+    from geo.allocate import CoverageProblem, allocate_optimal
+    from geo.coverage import coverage_pairs
+
+    centroids, weight, sites, district, _ = _equal_instance(path, radius)
+    start = time.perf_counter()
+    site_idx, demand_idx = coverage_pairs(sites, centroids.values, radius)
+    cover = sp.csr_array((np.ones(site_idx.size, bool), (site_idx, demand_idx)), shape=(sites.size, centroids.size))
+    problem = CoverageProblem(np.arange(sites.size), np.full(sites.size, float(SET_COST)), district,
+                              np.arange(centroids.size), weight, cover)
+    result = allocate_optimal(problem, p * SET_COST, time_limit_s=60, mip_rel_gap=1e-4)
+    return {"seconds": time.perf_counter() - start, "objective": result.population_newly_served,
+            "gap": result.optimality_gap, "status": result.status}
+
+
+def run_spopt_equal(path: str, radius: float, p: int) -> dict:
+    import warnings
+
+    import geopandas as gpd
+    import numpy as np
+    import pulp
+    from spopt.locate import MCLP
+
+    centroids, weight, sites, _, metric = _equal_instance(path, radius)
+    demand = gpd.GeoDataFrame({"population": weight}, geometry=centroids.values, crs=metric)
+    facilities = gpd.GeoDataFrame(geometry=sites, crs=metric)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MCLP.from_geodataframe(demand, facilities, "geometry", "geometry", "population",
+                                       service_radius=radius, p_facilities=p)
+    built = time.perf_counter()
+    model = model.solve(pulp.PULP_CBC_CMD(msg=False))
+    solved = time.perf_counter()
+    chosen = np.array([j for j, var in enumerate(model.fac_vars) if var.value() and var.value() > 0.5], dtype=int)
+    distances = np.hypot(
+        centroids.x.to_numpy()[:, None] - np.array([s.x for s in sites])[None, chosen],
+        centroids.y.to_numpy()[:, None] - np.array([s.y for s in sites])[None, chosen],
+    ) if chosen.size else np.zeros((centroids.size, 0))
+    objective = int(weight[(distances <= radius).any(axis=1)].sum()) if chosen.size else 0
+    return {"seconds": solved - start, "build_seconds": built - start, "solve_seconds": solved - built,
+            "objective": objective}
+
+
+RUNNERS = {"ours_planning": run_ours_planning, "ours_equal": run_ours_equal, "spopt_equal": run_spopt_equal}
+
+
+def child(name: str, path: str, radius: float, p: int, timeout_s: float) -> dict | None:
+    try:
+        out = subprocess.run([sys.executable, __file__, "--child", name, path, str(radius), str(p)],
+                             capture_output=True, text=True, timeout=timeout_s, check=True)
+    except subprocess.TimeoutExpired:
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="2500,10000,50000")
+    parser.add_argument("--radii", default="500,800")
+    parser.add_argument("--ps", default="12,100")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--spopt", action="store_true", help="also run spopt (benchmarks/requirements.txt)")
+    parser.add_argument("--spopt-timeout", type=float, default=600)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        name, path, radius, p = args.child
+        print(json.dumps(RUNNERS[name](path, float(radius), int(p))))
+        return
+
+    from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config
+    from geo.io import read_districts, write_layers
+    from geo.sample import generate_sample
+
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for size in (int(s) for s in args.sizes.split(",")):
+            if size == load_config().sample_communities:
+                path = str(DEFAULT_DATA_PATH)
+            else:
+                path = str(Path(folder) / f"city_{size}.gpkg")
+                write_layers(path, generate_sample(read_districts(BOUNDARIES_PATH), n_communities=size,
+                                                   seed=load_config().sample_seed))
+            for radius in (float(r) for r in args.radii.split(",")):
+                for p in (int(v) for v in args.ps.split(",")):
+                    names = ["ours_planning", "ours_equal"] + (["spopt_equal"] if args.spopt else [])
+                    row = {"communities": size, "radius_m": radius, "p": p}
+                    for name in names:
+                        runs = [child(name, path, radius, p, args.spopt_timeout if name.startswith("spopt") else 900)
+                                for _ in range(args.runs if name != "spopt_equal" or size <= 10_000 else 1)]
+                        done = [r for r in runs if r is not None]
+                        if not done:
+                            row[name] = {"seconds": None, "note": f"did not finish in {args.spopt_timeout:.0f} s"}
+                            continue
+                        summary = {k: v for k, v in done[-1].items() if k not in ("seconds", "build_seconds", "solve_seconds")}
+                        for key in ("seconds", "build_seconds", "solve_seconds"):
+                            if key in done[0]:
+                                summary[key] = round(statistics.median(r[key] for r in done), 3)
+                        row[name] = summary
+                    if "spopt_equal" in row and row["spopt_equal"].get("seconds"):
+                        row["speedup_vs_spopt"] = round(row["spopt_equal"]["seconds"] / row["ours_equal"]["seconds"], 1)
+                        row["equal_objective"] = row["spopt_equal"]["objective"] == row["ours_equal"]["objective"]
+                    print(json.dumps(row), flush=True)
+                    rows.append(row)
+    print(json.dumps({"benchmark": "optimal", "runs": args.runs, "results": rows}))
+
+
+if __name__ == "__main__":
+    main()
