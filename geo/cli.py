@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo coverage|plan|eligibility|sample``; every error is one line, exit status 2."""
+"""Command line: ``python -m geo coverage|plan|eligibility|sample|import``; every error is one line, exit status 2."""
 
 from __future__ import annotations
 
@@ -52,6 +52,16 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=None, help="random seed (default: config)")
     sample.add_argument("--boundaries", type=Path, default=BOUNDARIES_PATH)
     sample.add_argument("--out", type=Path, required=True, help="GeoPackage to write")
+
+    intake = commands.add_parser("import", help="import survey data: accepted rows to a GeoPackage, the others to a CSV")
+    intake.add_argument("file", type=Path, help="GeoPackage, GeoJSON, zipped Shapefile, KML, CSV or XLSX")
+    intake.add_argument("--layer", choices=("communities", "fitness_paths"), required=True)
+    intake.add_argument("--crs", default=None,
+                        help="coordinates without a CRS of their own: wgs84 (default), gcj02 (高德/腾讯), bd09 (百度) or EPSG:n")
+    intake.add_argument("--out", type=Path, required=True, help="GeoPackage for the accepted rows (layer named as --layer)")
+    intake.add_argument("--rejects", type=Path, required=True, help="CSV of the rejected rows with their reasons")
+    intake.add_argument("--json", action="store_true",
+                        help='print {"input_rows", "accepted", "rejected", "repaired", "warnings"}')
     return parser
 
 
@@ -193,11 +203,39 @@ def run_sample(args, config) -> int:
     return 0
 
 
+def run_import(args, config) -> int:
+    from geo.intake import import_file, write_accepted, write_rejects
+
+    if args.out.suffix.lower() != ".gpkg":
+        raise ValueError(f"--out {args.out.name}: accepted rows are written to a GeoPackage; name it .gpkg")
+    if args.rejects.suffix.lower() != ".csv":
+        raise ValueError(f"--rejects {args.rejects.name}: rejected rows are written to a CSV; name it .csv")
+    try:
+        result = import_file(args.file, args.layer, args.crs, config)
+    except (ValueError, OSError):
+        raise
+    except Exception as error:  # a file no reader foresaw must still end in one line, not a traceback
+        raise ValueError(f"cannot import {args.file}: {' '.join(str(error).split()) or type(error).__name__}") from None
+    write_accepted(result, args.out)
+    write_rejects(result, args.rejects)
+    if args.json:
+        print(json.dumps(result.summary(), ensure_ascii=False, indent=2))
+        return 0
+    summary = result.summary()
+    print(f"{args.file}: {summary['input_rows']} rows, {summary['accepted']} accepted, "
+          f"{summary['rejected']} rejected, {summary['repaired']} repaired")
+    for warning in summary["warnings"]:
+        print(f"  ! {warning}")
+    print(f"wrote {args.out} (layer {args.layer}) and {args.rejects}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = load_config(args.config)
-        commands = {"coverage": run_coverage, "plan": run_plan_command, "eligibility": run_eligibility, "sample": run_sample}
+        commands = {"coverage": run_coverage, "plan": run_plan_command, "eligibility": run_eligibility, "sample": run_sample,
+                    "import": run_import}
         return commands[args.command](args, config)
     except (ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -1,14 +1,25 @@
-"""Read and validate the district, community and fitness-path layers into EPSG:4326 GeoDataFrames."""
+"""Read and validate the district, community and fitness-path layers into EPSG:4326 GeoDataFrames.
+
+``read_layer`` (the pipeline's reader) is strict: the first problem raises. ``read_raw_layer``
+(the import of survey files) is lenient: it keeps every row and reports unreadable cells per row,
+for ``geo.validate`` to decide.
+"""
 
 from __future__ import annotations
 
 import codecs
+import datetime
+import functools
 import io
 import os
+import re
 import shutil
 import tempfile
+import unicodedata
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -18,6 +29,7 @@ import pyproj
 import shapely
 
 from geo import schema
+from geo.i18n import COLUMN_LABELS
 from geo.schema import STORAGE_CRS
 
 SUPPORTED_FORMATS = (
@@ -54,6 +66,7 @@ _KIND_DESCRIPTIONS = {
     "int": "a whole number (e.g. 1250)",
     "float": "a number (e.g. 0.18 or 350.5)",
     "bool": "true/false (accepted: true, false, 1, 0, yes, no, y, n, 是, 否)",
+    "date": "a date (e.g. 2018-09-01)",
 }
 
 # CSV headers for point coordinates, in order of preference (compared casefolded): any
@@ -77,6 +90,43 @@ _EXTENSION_FORMATS = {
     ".csv": "csv",
     ".txt": "csv",
 }
+
+# What ``read_raw_layer`` (the import of survey data) reads besides the formats above.
+IMPORT_FORMATS = SUPPORTED_FORMATS + (
+    "KML (.kml)",
+    "Excel workbook (.xlsx: the survey template's sheet 小区调查, or any sheet with recognisable headers)",
+)
+_IMPORT_EXTENSION_FORMATS = {**_EXTENSION_FORMATS, ".kml": "kml", ".xlsx": "xlsx"}
+_FORMAT_NAMES = {
+    "gpkg": "GeoPackage", "geojson": "GeoJSON", "zip": "zipped Shapefile", "csv": "CSV",
+    "kml": "KML", "xlsx": "Excel workbook",
+}
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+# A zip member that unpacks to more than this many times its compressed size is refused (a
+# "zip bomb"); below _ZIP_RATIO_MIN_BYTES unpacked the ratio is not checked, since tiny files of
+# repeated bytes compress very well and are harmless.
+MAX_ZIP_RATIO = 100
+_ZIP_RATIO_MIN_BYTES = 1 << 20
+_COPY_CHUNK = 1 << 20
+_MB = 1 << 20
+
+# Fields GDAL's KML drivers add to every placemark; they describe the map display, not the data.
+_KML_STYLE_FIELDS = (
+    "id", "description", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude",
+    "visibility", "drawOrder", "icon", "snippet",
+)
+
+# Sheets of the survey template (``geo/template.py``), tried first; then any visible sheet whose
+# header row (one of the first _HEADER_SCAN_ROWS) has at least _MIN_RECOGNISED_HEADERS known
+# columns (the template's hidden drop-down lists sheet is not data).
+_TEMPLATE_SHEETS = {
+    "communities": ("小区调查", "Community survey"),
+    "fitness_paths": ("健身路径调查", "Fitness path survey", "健身路径"),
+    "districts": (),
+}
+_HEADER_SCAN_ROWS = 10
+_MIN_RECOGNISED_HEADERS = 2
 
 
 # --------------------------------------------------------------------------- public API
@@ -212,6 +262,150 @@ def read_districts(path, **kw) -> gpd.GeoDataFrame:
     return read_layer(path, "districts", **kw)
 
 
+# --------------------------------------------------------------------------- lenient reading (import)
+
+ROW_KINDS = {
+    "sheet_row": "the row number Excel/WPS shows: a CSV's header is row 1, an XLSX keeps its sheet's numbering",
+    "feature": "feature number, 1-based in file order",
+}
+
+
+class CellProblem(NamedTuple):
+    """Cells of one column that could not be read as what the column holds."""
+
+    column: str        # schema/intake column name, or the file's header for a WKT column
+    bad: np.ndarray    # boolean mask over the rows of the RawLayer
+    values: pd.Series  # the cells as read
+    expected: str      # "str", "int", "float", "bool", "date", "wkt" or "formula"
+
+
+@dataclass(frozen=True)
+class RawLayer:
+    """A layer as read, row by row, with what could not be read instead of an error.
+
+    Attributes
+    ----------
+    frame : geopandas.GeoDataFrame
+        One row per data row of the file, on a RangeIndex. Recognised columns renamed to their
+        schema name (``geo.schema.LAYERS[kind]``, all present, declared dtypes) or intake name
+        (``geo.schema.INTAKE_COLUMNS[kind]``, only those in the file); unreadable cells are
+        missing. Other columns as read. ``geometry`` in the file's own coordinates: its CRS is
+        the file's, or None when the file declares none (CSV, XLSX, Shapefile without .prj).
+        Missing (None) where the file gives no readable geometry.
+    original : pandas.DataFrame
+        The cells as read under the file's own headers, row for row; for a geodata file the
+        geometry as WKT in a column ``wkt``.
+    row_numbers : numpy.ndarray of int
+        The number by which the user finds each row (see ``row_kind``).
+    row_kind : {"sheet_row", "feature"}
+        ``"sheet_row"`` for CSV and XLSX: the row number Excel/WPS shows (a CSV's header is row
+        1, so its first data row is 2; an XLSX keeps its sheet's numbering, title rows above the
+        header included); blank rows are not data rows but keep their number. ``"feature"`` for
+        geodata files: the 1-based position in file order.
+    problems : tuple of CellProblem
+        Cells that could not be read (only columns with at least one bad cell).
+    headers : dict of str to str
+        Recognised column name → the file's header for it.
+    geometry_columns : tuple of str
+        The columns the geometry was built from (``longitude``/``latitude``, a WKT column) or
+        ``("geometry",)`` for a geodata file.
+    file_format : str
+        "gpkg", "geojson", "zip" (Shapefile), "kml", "csv" or "xlsx".
+    file_crs : pyproj.CRS or None
+        The file's own coordinate system.
+    label : str
+        How messages name the file.
+    notes : tuple of str
+        Remarks for the user (an extension that does not match the content, columns not found).
+    """
+
+    frame: gpd.GeoDataFrame
+    original: pd.DataFrame
+    row_numbers: np.ndarray
+    row_kind: str
+    problems: tuple
+    headers: dict
+    geometry_columns: tuple
+    file_format: str
+    file_crs: object
+    label: str
+    notes: tuple
+
+
+def read_raw_layer(path, kind: str, layer: str | None = None, *, max_upload_mb: float | None = None,
+                   max_unzipped_mb: float | None = None) -> RawLayer:
+    """Read a layer leniently for import: every data row kept, unreadable cells reported per row.
+
+    Unlike :func:`read_layer` nothing is decided here: no row is dropped and no coordinate is
+    converted; :mod:`geo.validate` decides from the returned :class:`RawLayer`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        GeoPackage, GeoJSON, zipped Shapefile (UTF-8 or GBK ``.dbf``, ``.cpg`` honoured), KML,
+        CSV (UTF-8, UTF-8 with BOM or GBK; longitude/latitude or WKT columns) or XLSX (the
+        survey template's sheet ``小区调查``, else the first sheet with recognisable headers in
+        one of its first 10 rows; cell values as stored, formulas never evaluated: a formula
+        cell without a stored value is reported as a ``"formula"`` problem). The format is
+        recognised from the content; an extension that disagrees gives a note.
+    kind : {"communities", "fitness_paths", "districts"}
+        Which layer the file holds; selects the recognised columns.
+    layer : str, optional
+        GeoPackage layer; by default the one named ``kind``, else the only one.
+    max_upload_mb : float, optional
+        Refuse a file larger than this many MB (2**20 bytes) before reading it.
+    max_unzipped_mb : float, optional
+        Refuse a zip (Shapefile or XLSX) whose members add up to more than this many MB.
+
+    Returns
+    -------
+    RawLayer
+
+    Raises
+    ------
+    ValueError
+        The file cannot be read at all: too large, empty, unsupported or damaged format, a zip
+        with a member path leaving its folder (absolute or ``..``), a member that would unpack
+        more than ``MAX_ZIP_RATIO`` times its compressed size, members above
+        ``max_unzipped_mb``, a zip without exactly one Shapefile, a workbook without a sheet
+        of recognisable headers, a table with no recognisable column. Messages are one line.
+    FileNotFoundError
+        If ``path`` does not exist.
+
+    Notes
+    -----
+    Headers are recognised by their schema name, their labels in ``geo.i18n.COLUMN_LABELS``
+    (Chinese and English) and ``geo.schema.COLUMN_SYNONYMS``, ignoring case, spaces, ``_``,
+    ``-`` and full-width forms. Nothing in a file is executed or evaluated.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown layer kind {kind!r}; use one of {', '.join(KINDS)}")
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; check the path")
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; pass a file ({_supported(extended=True)})")
+    _check_upload_size(path, max_upload_mb)
+    file_format = _sniff_format(path, extended=True)
+    notes = []
+    named = _IMPORT_EXTENSION_FORMATS.get(path.suffix.lower())
+    if named is not None and named != file_format:
+        found = _FORMAT_NAMES[file_format]
+        found = ("an " if found[0] in "AEIOU" else "a ") + found
+        notes.append(f"{path.name} has the extension {path.suffix} but holds {found}; read as {found}")
+    if file_format in ("zip", "xlsx"):
+        _check_zip_archive(path, max_unzipped_mb)
+    label = f"{kind} file {path.name}"
+    if file_format == "csv":
+        table, row_numbers, formulas = _csv_rows(path, label)
+        return _raw_from_table(table, row_numbers, formulas, kind, file_format, label, notes)
+    if file_format == "xlsx":
+        table, row_numbers, formulas = _xlsx_rows(path, kind, label)
+        return _raw_from_table(table, row_numbers, formulas, kind, file_format, label, notes)
+    frame = _read_geodata(path, file_format, kind, layer, label)
+    return _raw_from_geodata(frame, kind, file_format, label, notes)
+
+
 def write_layers(path, layers: dict[str, gpd.GeoDataFrame]) -> None:
     """Write several layers to one GeoPackage, replacing the file if it exists.
 
@@ -256,38 +450,61 @@ def write_layers(path, layers: dict[str, gpd.GeoDataFrame]) -> None:
 # --------------------------------------------------------------------------- formats
 
 
-def _supported() -> str:
-    return "supported formats: " + "; ".join(SUPPORTED_FORMATS)
+def _supported(extended: bool = False) -> str:
+    return "supported formats: " + "; ".join(IMPORT_FORMATS if extended else SUPPORTED_FORMATS)
 
 
-def _sniff_format(path: Path) -> str:
-    """Return "gpkg", "zip", "geojson" or "csv" from the file's first bytes (extension breaks ties)."""
+def _sniff_format(path: Path, extended: bool = False) -> str:
+    """Return the format of ``path`` from its first bytes (the extension only breaks ties).
+
+    "gpkg", "zip", "geojson" or "csv"; with ``extended`` (the import formats) also "xlsx" (a zip
+    holding ``xl/workbook.xml``) and "kml" (XML whose first bytes name ``<kml``).
+    """
     with open(path, "rb") as handle:
         head = handle.read(_SNIFF_BYTES)
     if not head:
-        raise ValueError(f"{path} is empty; {_supported()}")
+        raise ValueError(f"{path} is empty; {_supported(extended)}")
     if head.startswith(_SQLITE_MAGIC):
         return "gpkg"
     if head.startswith(_ZIP_MAGICS):
-        return "zip"
+        return "xlsx" if extended and _zip_is_workbook(path) else "zip"
     text_head = head.removeprefix(_UTF8_BOM).lstrip()
     if text_head.startswith(b"{"):
         return "geojson"
 
     suffix = path.suffix.lower()
+    if extended:
+        if head.startswith(_OLE_MAGIC):
+            raise ValueError(
+                f"{path} is an old-style Excel .xls (or an encrypted workbook); open it in Excel or WPS, "
+                f"save it as .xlsx and import that ({_supported(extended)})"
+            )
+        if text_head.startswith(b"<") and b"<kml" in head.lower():
+            return "kml"
     if head.startswith(_SHP_MAGIC) or suffix == ".shp":
         raise ValueError(
             f"{path} is a bare Shapefile; zip it together with its .dbf, .shx, .prj (and .cpg) "
-            f"files and read the .zip ({_supported()})"
+            f"files and read the .zip ({_supported(extended)})"
         )
-    expected = _EXTENSION_FORMATS.get(suffix)
+    expected = (_IMPORT_EXTENSION_FORMATS if extended else _EXTENSION_FORMATS).get(suffix)
     if expected not in (None, "csv"):
-        raise ValueError(f"{path} has extension {suffix} but its content is not {expected}; {_supported()}")
+        raise ValueError(
+            f"{path} has extension {suffix} but its content is not {expected}; {_supported(extended)}"
+        )
     if b"\x00" in head or text_head.startswith(b"<"):
         raise ValueError(
-            f"{path} is not in a supported format (binary, UTF-16 or XML content); {_supported()}"
+            f"{path} is not in a supported format (binary, UTF-16 or XML content); {_supported(extended)}"
         )
     return "csv"
+
+
+def _zip_is_workbook(path: Path) -> bool:
+    """True for a zip holding an Excel workbook (``xl/workbook.xml``); only the listing is read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def _choose_gpkg_layer(path: Path, kind: str, layer: str | None) -> str:
@@ -387,8 +604,12 @@ def _dbf_text_encoding(dbf: bytes) -> str | None:
     return None
 
 
-def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
-    """Read a CSV as text columns with a geometry from lon/lat or WKT columns, CRS unset."""
+def _csv_table(path: Path, label: str, keep_blank_lines: bool = False) -> pd.DataFrame:
+    """The cells of a CSV as text (UTF-8 with or without BOM, else GBK); stripped headers.
+
+    With ``keep_blank_lines`` a blank line is a row of missing cells, so that row ``i`` of the
+    table is record ``i + 2`` of the file (the header being record 1), as a spreadsheet numbers it.
+    """
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -399,8 +620,18 @@ def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
     else:
         raise ValueError(f"{label} is neither UTF-8 nor GBK text; save it as UTF-8 CSV")
     # Every cell as text so codes keep their leading zeros; only an empty cell is missing.
-    table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
+                            skip_blank_lines=not keep_blank_lines)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise ValueError(f"{label} cannot be read as CSV: {_one_line(error)}") from None
     table.columns = [str(column).strip() for column in table.columns]
+    return table
+
+
+def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
+    """Read a CSV as text columns with a geometry from lon/lat or WKT columns, CRS unset."""
+    table = _csv_table(path, label)
     folded = {}
     for column in table.columns:
         folded.setdefault(column.casefold(), column)
@@ -424,25 +655,430 @@ def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
     )
 
 
+def _parse_wkt(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Shapely geometries from WKT text (None for a missing cell) and a mask of unreadable cells."""
+    text = values.astype(object).where(values.notna(), None).to_numpy()
+    text = np.array([t.strip() or None if isinstance(t, str) else t for t in text], dtype=object)
+    geometry = shapely.from_wkt(text, on_invalid="ignore")
+    return geometry, np.asarray(pd.isna(geometry) & pd.notna(text), dtype=bool)
+
+
 def _geometry_from_wkt(values: pd.Series, column: str, label: str) -> np.ndarray:
     """Parse WKT text to shapely geometries; a missing cell gives None."""
-    text = values.astype(object).where(values.notna(), None).to_numpy()
-    geometry = shapely.from_wkt(text, on_invalid="ignore")
-    bad = pd.isna(geometry) & pd.notna(text)
+    geometry, bad = _parse_wkt(values)
     _raise_first_problem({column: (bad, values, "WKT geometry (e.g. POLYGON ((109.4 24.3, ...)))")}, label)
     return geometry
 
 
-def _points_from_lonlat(lon_values, lat_values, lon_column, lat_column, label) -> np.ndarray:
-    """Build points from text longitude/latitude; a row missing either gives None."""
+def _parse_points(lon_values, lat_values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points from text or numbers; None where either is missing or unreadable, and the two bad masks."""
     lon, lon_bad = _to_float(lon_values)
     lat, lat_bad = _to_float(lat_values)
+    geometry = shapely.points(np.column_stack([lon.to_numpy(), lat.to_numpy()]))
+    geometry[lon.isna().to_numpy() | lat.isna().to_numpy()] = None
+    return geometry, lon_bad, lat_bad
+
+
+def _points_from_lonlat(lon_values, lat_values, lon_column, lat_column, label) -> np.ndarray:
+    """Build points from text longitude/latitude; a row missing either gives None."""
+    geometry, lon_bad, lat_bad = _parse_points(lon_values, lat_values)
     _raise_first_problem(
         {lon_column: (lon_bad, lon_values, "float"), lat_column: (lat_bad, lat_values, "float")}, label
     )
-    geometry = shapely.points(np.column_stack([lon.to_numpy(), lat.to_numpy()]))
-    geometry[lon.isna().to_numpy() | lat.isna().to_numpy()] = None
     return geometry
+
+
+# --------------------------------------------------------------------------- import: safety and formats
+
+
+def _one_line(error) -> str:
+    """An exception's message on one line (GDAL and parsers may span several)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _check_upload_size(path: Path, max_upload_mb: float | None) -> None:
+    """Refuse a file above ``max_upload_mb`` before reading any of it."""
+    if max_upload_mb is None:
+        return
+    size = path.stat().st_size
+    if size > max_upload_mb * _MB:
+        raise ValueError(
+            f"{path.name} is {size:,} bytes, above the upload limit of {max_upload_mb:g} MB "
+            "(config.toml [intake] max_upload_mb); split the file or ask the administrator to raise the limit"
+        )
+
+
+def _check_zip_archive(path: Path, max_unzipped_mb: float | None) -> None:
+    """Refuse a zip whose members would leave their folder or unpack to absurd sizes.
+
+    Only the central directory is read: member names (absolute, drive letters, ``..``), each
+    member's declared size against its compressed size, and the declared sizes' sum.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ValueError(f"{path.name} is not a readable zip ({_one_line(error)}); {_supported(extended=True)}") from None
+    total = 0
+    for member in members:
+        name = member.filename
+        parts = PurePosixPath(name.replace("\\", "/")).parts
+        if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+            raise ValueError(
+                f"{path.name} holds a member whose path leaves the archive's folder ({name!r}: absolute "
+                "or with '..'); refused without unpacking. Zip the files again from their own folder"
+            )
+        packed = max(member.compress_size, 1)
+        if member.file_size > _ZIP_RATIO_MIN_BYTES and member.file_size > MAX_ZIP_RATIO * packed:
+            raise ValueError(
+                f"{path.name}: member {name!r} would unpack to {member.file_size / packed:,.0f} times its "
+                f"compressed size (limit {MAX_ZIP_RATIO}×), as a zip bomb does; refused without unpacking"
+            )
+        total += member.file_size
+    if max_unzipped_mb is not None and total > max_unzipped_mb * _MB:
+        raise ValueError(
+            f"{path.name} would unpack to {total:,} bytes, above the limit of {max_unzipped_mb:g} MB "
+            "(config.toml [intake] max_unzipped_mb); refused without unpacking"
+        )
+
+
+def _copy_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path) -> None:
+    """Unpack one member to ``target``, stopping if it grows beyond its declared size."""
+    written = 0
+    with archive.open(member) as source, open(target, "wb") as sink:
+        while chunk := source.read(_COPY_CHUNK):
+            written += len(chunk)
+            if written > member.file_size:
+                raise ValueError(f"zip member {member.filename!r} unpacks beyond its declared size; refused")
+            sink.write(chunk)
+
+
+def _extract_shapefile(path: Path, folder: Path) -> tuple[Path, str | None]:
+    """Unpack the parts of the zip's one Shapefile into ``folder`` as ``layer.*``; return it and its encoding.
+
+    The parts are written under fixed names, so nothing a member's path says can place a file
+    elsewhere.
+    """
+    member, encoding = _shapefile_in_zip(path)
+    stem = member[:-4]
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            suffix = info.filename[len(stem):].lower()
+            if info.filename[:-4] == stem and suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+                _copy_member(archive, info, folder / f"layer{suffix}")
+    return folder / "layer.shp", encoding
+
+
+def _read_geodata(path: Path, file_format: str, kind: str, layer: str | None, label: str):
+    """Read a GeoPackage, GeoJSON, zipped Shapefile or KML with GDAL; damage becomes ValueError."""
+    try:
+        if file_format == "gpkg":
+            return gpd.read_file(path, layer=_choose_gpkg_layer(path, kind, layer), engine="pyogrio")
+        if file_format == "geojson":
+            return gpd.read_file(path, engine="pyogrio")
+        if file_format == "kml":
+            return _read_kml(path)
+        with tempfile.TemporaryDirectory(prefix="intake-") as folder:
+            shp, encoding = _extract_shapefile(path, Path(folder))
+            return gpd.read_file(shp, engine="pyogrio", **({"encoding": encoding} if encoding else {}))
+    except ValueError:
+        raise
+    except Exception as error:  # GDAL, SQLite and zip errors of a damaged file have many types
+        raise ValueError(f"{label} cannot be read as {_FORMAT_NAMES[file_format]}: {_one_line(error)}") from None
+
+
+def _read_kml(path: Path) -> gpd.GeoDataFrame:
+    """All placemarks of a KML (every folder, in order), without GDAL's display fields."""
+    names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    frames = [gpd.read_file(path, layer=name, engine="pyogrio") for name in names]
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return gpd.GeoDataFrame(geometry=[], crs=STORAGE_CRS)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    unused = [
+        column for column in _KML_STYLE_FIELDS
+        if column in frame.columns and not (column == "description" and _has_text(frame[column]))
+    ]
+    return frame.drop(columns=unused)
+
+
+def _has_text(values: pd.Series) -> bool:
+    text, missing = _as_text(values)
+    return not missing.all()
+
+
+def _csv_rows(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    """A CSV's non-blank data rows as text, with their spreadsheet row numbers (header = 1)."""
+    table = _csv_table(path, label, keep_blank_lines=True)
+    row_numbers = np.arange(len(table)) + 2
+    blank = table.isna().all(axis=1).to_numpy()
+    return table[~blank].reset_index(drop=True), row_numbers[~blank], {}
+
+
+def _xlsx_rows(path: Path, kind: str, label: str) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    """The data rows of the workbook's survey sheet as text, their sheet row numbers, formula cells.
+
+    Values are read as stored (``data_only=True``); a second read-only pass only looks at cell
+    types, to report formula cells that have no stored value (a file written by a program, not
+    by Excel), whose formula is never evaluated.
+    """
+    import openpyxl
+
+    # Opened from file objects: openpyxl would refuse a workbook whose name does not end in .xlsx.
+    handles = [open(path, "rb"), open(path, "rb")]
+    try:
+        values_book = openpyxl.load_workbook(handles[0], read_only=True, data_only=True)
+        formula_book = openpyxl.load_workbook(handles[1], read_only=True, data_only=False)
+    except Exception as error:  # openpyxl raises KeyError, BadZipFile, XML errors … for a damaged file
+        for handle in handles:
+            handle.close()
+        raise ValueError(f"{label} cannot be opened as an Excel workbook ({_one_line(error)}); save it again as .xlsx") from None
+    try:
+        sheet_name, header_row = _choose_sheet(values_book, kind, label)
+        value_rows = values_book[sheet_name].iter_rows(min_row=1, values_only=True)
+        cell_rows = formula_book[sheet_name].iter_rows(min_row=1)
+        header, records, numbers, formulas = (), [], [], []
+        for number, (values, cells) in enumerate(zip(value_rows, cell_rows), start=1):
+            if number < header_row:
+                continue
+            if number == header_row:
+                header = values
+                continue
+            texts = [_xlsx_cell_text(value) for value in values]
+            if all(text is None for text in texts):
+                continue
+            records.append(texts)
+            numbers.append(number)
+            formulas.append([getattr(cell, "data_type", None) == "f" and value is None
+                             for cell, value in zip(cells, values)])
+    except ValueError:
+        raise
+    except Exception as error:
+        raise ValueError(f"{label} cannot be read as an Excel workbook ({_one_line(error)}); save it again as .xlsx") from None
+    finally:
+        values_book.close()
+        formula_book.close()
+        for handle in handles:
+            handle.close()
+
+    width = max([_last_filled(header)] + [_last_filled(record) for record in records])
+    names = _unique_headers([
+        str(header[j]).strip() if j < len(header) and header[j] is not None and str(header[j]).strip()
+        else f"column_{openpyxl.utils.get_column_letter(j + 1)}"
+        for j in range(width)
+    ])
+    rows = [(record + [None] * width)[:width] for record in records]
+    table = pd.DataFrame(rows, columns=names, dtype=str) if rows else pd.DataFrame(columns=names, dtype=str)
+    formula_masks = {}
+    for j, name in enumerate(names):
+        mask = np.array([j < len(flags) and flags[j] for flags in formulas], dtype=bool)
+        if mask.any():
+            formula_masks[name] = mask
+    return table, np.asarray(numbers, dtype=int), formula_masks
+
+
+def _choose_sheet(book, kind: str, label: str) -> tuple[str, int]:
+    """The survey sheet and its header row: a template sheet first, then the first recognisable one."""
+    templates = [name for name in _TEMPLATE_SHEETS[kind] if name in book.sheetnames]
+    lookup = _header_lookup(kind)
+    for name in templates + [name for name in book.sheetnames if name not in templates]:
+        sheet = book[name]
+        if not hasattr(sheet, "iter_rows") or (name not in templates and sheet.sheet_state != "visible"):
+            continue  # a chart sheet, or a hidden one
+        rows = sheet.iter_rows(min_row=1, max_row=_HEADER_SCAN_ROWS, values_only=True)
+        for number, values in enumerate(rows, start=1):
+            known = {lookup.get(_header_key(value)) for value in values if isinstance(value, str)} - {None}
+            if len(known) >= _MIN_RECOGNISED_HEADERS:
+                return name, number
+    examples = ", ".join(_TEMPLATE_SHEETS[kind]) or "(none)"
+    raise ValueError(
+        f"{label}: no sheet has recognisable column headers in its first {_HEADER_SCAN_ROWS} rows "
+        f"(sheets: {', '.join(book.sheetnames)}); use the survey template (sheet {examples}) "
+        "or headers such as 小区编号, 名称, 区县, 人口, 经度, 纬度"
+    )
+
+
+def _xlsx_cell_text(value) -> str | None:
+    """A stored cell value as the text a CSV would hold (None for an empty cell)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _last_filled(values) -> int:
+    """1 + the index of the last non-empty cell (0 for an empty row)."""
+    for j in range(len(values) - 1, -1, -1):
+        if values[j] is not None and str(values[j]).strip():
+            return j + 1
+    return 0
+
+
+def _unique_headers(names: list[str]) -> list[str]:
+    """Headers made unique as pandas does for a CSV: a repeat of ``a`` becomes ``a.1``."""
+    seen, unique = {}, []
+    for name in names:
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        unique.append(name if count == 0 else f"{name}.{count}")
+    return unique
+
+
+# --------------------------------------------------------------------------- import: columns and geometry
+
+
+def _header_key(text) -> str:
+    """A header compared loosely: NFKC (full-width → half-width, ² → 2), casefolded, no spaces, _ or -."""
+    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", str(text)).casefold())
+
+
+@functools.lru_cache(maxsize=None)
+def _header_lookup(kind: str) -> dict[str, str]:
+    """Loose header → column name, for the schema and intake columns of ``kind``.
+
+    The column's own name wins over a label, a label over a synonym (``geo.schema.COLUMN_SYNONYMS``).
+    """
+    columns = [*schema.LAYERS[kind], *schema.INTAKE_COLUMNS[kind]]
+    lookup: dict[str, str] = {}
+    for name in columns:
+        lookup.setdefault(_header_key(name), name)
+    for name in columns:
+        for label in COLUMN_LABELS.get(name, ()):
+            lookup.setdefault(_header_key(label), name)
+    for name in columns:
+        for synonym in schema.COLUMN_SYNONYMS.get(name, ()):
+            lookup.setdefault(_header_key(synonym), name)
+    return lookup
+
+
+def _rename_recognised(frame: pd.DataFrame, kind: str, shapefile: bool = False) -> tuple[pd.DataFrame, dict]:
+    """Rename recognised headers to column names; the first header recognised for a column wins.
+
+    Returns the renamed frame and column name → the file's header.
+    """
+    lookup = _header_lookup(kind)
+    if shapefile:
+        truncated = _shapefile_field_names([*schema.LAYERS[kind], *schema.INTAKE_COLUMNS[kind]])
+        lookup = {**{_header_key(cut): name for name, cut in truncated.items()}, **lookup}
+    geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    known = set(lookup.values())
+    headers = {str(c): str(c) for c in frame.columns if c in known}
+    renames = {}
+    for column in frame.columns:
+        if column == geometry_name or column in known:
+            continue
+        target = lookup.get(_header_key(column))
+        if target is not None and target not in headers:
+            renames[column] = target
+            headers[target] = str(column)
+    return frame.rename(columns=renames), headers
+
+
+def _convert_all(frame: gpd.GeoDataFrame, kind: str) -> tuple[gpd.GeoDataFrame, list[CellProblem]]:
+    """Schema columns (all, declared dtypes) and the intake columns present, with their bad cells."""
+    frame, schema_problems = _convert_columns(frame, kind)
+    problems = [CellProblem(name, np.asarray(bad, dtype=bool), values, column_kind)
+                for name, (bad, values, column_kind) in schema_problems.items()]
+    for name, column_kind in schema.INTAKE_COLUMNS[kind].items():
+        if name in frame.columns:
+            values = frame[name]
+            frame[name], bad = _CONVERTERS[column_kind](values)
+            problems.append(CellProblem(name, np.asarray(bad, dtype=bool), values, column_kind))
+    return frame, [problem for problem in problems if problem.bad.any()]
+
+
+def _raw_ordered(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
+    """Schema columns, the intake columns present, the file's other columns, then ``geometry``."""
+    columns = list(schema.LAYERS[kind]) + [c for c in schema.INTAKE_COLUMNS[kind] if c in frame.columns]
+    others = [c for c in frame.columns if c not in columns and c != "geometry"]
+    return frame[columns + others + ["geometry"]]
+
+
+def _fill_points(geometry: np.ndarray, frame: pd.DataFrame) -> tuple[np.ndarray, bool]:
+    """Fill missing geometries with points from converted ``longitude``/``latitude`` columns, if any."""
+    if "longitude" not in frame.columns or "latitude" not in frame.columns:
+        return geometry, False
+    points, _, _ = _parse_points(frame["longitude"], frame["latitude"])
+    missing = pd.isna(geometry)
+    geometry = geometry.copy()
+    geometry[missing] = points[missing]
+    return geometry, True
+
+
+def _raw_from_table(table: pd.DataFrame, row_numbers: np.ndarray, formulas: dict, kind: str,
+                    file_format: str, label: str, notes: list) -> RawLayer:
+    """A RawLayer from text cells (CSV or XLSX): geometry from a WKT column and/or longitude/latitude."""
+    original = table.copy()
+    renamed, headers = _rename_recognised(table, kind)
+    if not headers:
+        raise ValueError(
+            f"{label} has no recognisable column (columns present: {', '.join(map(str, table.columns)) or 'none'}); "
+            "use the survey template's headers, e.g. 小区编号, 名称, 区县, 人口, 经度, 纬度"
+        )
+    loose = {_header_key(column): column for column in reversed(renamed.columns) if column not in headers}
+    if ("longitude" not in headers or "latitude" not in headers) and "x" in loose and "y" in loose:
+        renamed = renamed.rename(columns={loose["x"]: "longitude", loose["y"]: "latitude"})
+        headers.update(longitude=loose["x"], latitude=loose["y"])
+    problems, geometry_columns = [], []
+    geometry = np.full(len(renamed), None, dtype=object)
+    wkt_column = next((loose[name] for name in _WKT_COLUMNS if name in loose), None)
+    if wkt_column is not None:
+        geometry, bad = _parse_wkt(renamed[wkt_column])
+        problems.append(CellProblem(wkt_column, bad, renamed[wkt_column], "wkt"))
+        geometry_columns.append(wkt_column)
+        renamed = renamed.drop(columns=[wkt_column])
+    frame, converted_problems = _convert_all(gpd.GeoDataFrame(renamed, geometry=geometry), kind)
+    geometry, from_points = _fill_points(frame.geometry.to_numpy(), frame)
+    if from_points:
+        geometry_columns += ["longitude", "latitude"]
+        frame = frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index))
+    elif wkt_column is None:
+        notes.append(
+            f"{label} has no longitude/latitude (经度/纬度) nor WKT column, so no row has a geometry; "
+            f"columns present: {', '.join(map(str, table.columns))}"
+        )
+    by_header = {header: name for name, header in headers.items()}
+    for header, mask in formulas.items():
+        problems.append(CellProblem(by_header.get(header, header), mask, original[header], "formula"))
+    return RawLayer(
+        frame=_raw_ordered(frame, kind), original=original, row_numbers=np.asarray(row_numbers, dtype=int),
+        row_kind="sheet_row",
+        problems=tuple(p for p in problems + converted_problems if p.bad.any()), headers=headers,
+        geometry_columns=tuple(geometry_columns), file_format=file_format, file_crs=None, label=label,
+        notes=tuple(notes),
+    )
+
+
+def _raw_from_geodata(frame, kind: str, file_format: str, label: str, notes: list) -> RawLayer:
+    """A RawLayer from a GeoPackage, GeoJSON, Shapefile or KML layer as GDAL read it."""
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        frame = gpd.GeoDataFrame(pd.DataFrame(frame), geometry=[None] * len(frame))
+    frame = frame.reset_index(drop=True)
+    if frame.geometry.name != "geometry":
+        frame = frame.rename_geometry("geometry")
+    attributes = pd.DataFrame(frame.drop(columns="geometry"))
+    original = attributes.astype(object).where(attributes.notna(), None)
+    original["wkt"] = shapely.to_wkt(frame.geometry.to_numpy())
+    renamed, headers = _rename_recognised(frame, kind, shapefile=file_format == "zip")
+    converted, problems = _convert_all(renamed, kind)
+    geometry, from_points = _fill_points(converted.geometry.to_numpy(), converted)
+    converted = converted.set_geometry(gpd.GeoSeries(geometry, index=converted.index, crs=frame.crs))
+    return RawLayer(
+        frame=_raw_ordered(converted, kind), original=original, row_numbers=np.arange(1, len(frame) + 1), row_kind="feature",
+        problems=tuple(problems), headers=headers,
+        geometry_columns=("geometry", "longitude", "latitude") if from_points else ("geometry",),
+        file_format=file_format, file_crs=frame.crs, label=label, notes=tuple(notes),
+    )
 
 
 # --------------------------------------------------------------------------- schema
@@ -596,7 +1232,20 @@ def _to_bool(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return flags.astype(object).where(~bad & ~missing, None).astype("boolean"), bad
 
 
-_CONVERTERS = {"str": _to_string, "int": _to_int, "float": _to_float, "bool": _to_bool}
+def _to_date(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Convert to datetime64 at midnight from dates or text (2018-09-01, 2018/9/1, 2018年9月1日)."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        if values.dt.tz is not None:
+            values = values.dt.tz_localize(None)
+        return values.dt.normalize().astype("datetime64[ns]"), np.zeros(len(values), dtype=bool)
+    text, missing = _as_text(values)
+    text = text.str.replace(r"[年月]", "-", regex=True).str.replace("日", "", regex=False)
+    dates = pd.to_datetime(text, errors="coerce", format="mixed")
+    bad = ~missing & dates.isna().to_numpy()
+    return dates.dt.normalize().astype("datetime64[ns]"), bad
+
+
+_CONVERTERS = {"str": _to_string, "int": _to_int, "float": _to_float, "bool": _to_bool, "date": _to_date}
 
 
 # --------------------------------------------------------------------------- geometry and CRS

@@ -46,3 +46,71 @@ LAYERS = {
     "fitness_paths": FITNESS_PATH_COLUMNS,
 }
 REQUIRED_DISTRICT_COLUMNS = ("district_code", "district_name")
+
+# --------------------------------------------------------------------------- intake (import of survey data)
+
+# Columns an imported file may carry besides the schema's, by layer. They describe how the
+# geometry is given (a point as longitude/latitude in a per-row coordinate system, with the
+# land area used for its approximate footprint) or extra facts of the survey. ``"date"`` is a
+# calendar date (datetime64, day precision).
+INTAKE_COLUMNS = {
+    "districts": {},
+    "communities": {
+        "longitude": "float",       # degrees in the row's (or the declared) coordinate system
+        "latitude": "float",
+        "land_area_m2": "float",    # land area of the community in m², for a point-only footprint
+        "crs": "str",               # per-row coordinate system: WGS84, GCJ-02, BD-09 (any spelling)
+        "application_date": "date",
+        "existing_sets": "int",     # fitness-path sets the community already has
+    },
+    "fitness_paths": {
+        "longitude": "float",
+        "latitude": "float",
+        "crs": "str",
+    },
+}
+
+# Headers recognised for each column besides its own name and its labels in
+# ``geo.i18n.COLUMN_LABELS`` (Chinese and English, as our exports write them). Matching ignores
+# case, spaces, ``_``, ``-`` and full-width/half-width differences (``（）`` = ``()``, ``m²`` = ``m2``).
+# The survey template (``geo/template.py``) writes these Chinese headers.
+COLUMN_SYNONYMS = {
+    "community_id": ("小区编号", "编号", "小区代码"),
+    "name": ("小区名称", "名称", "小区名", "路径名称", "健身路径名称", "点位名称"),
+    "district_name": ("区县", "所属区县", "区县名称", "所属区", "行政区", "district name"),
+    "district_code": ("区县代码", "区县编码", "行政区划代码", "区划代码"),
+    "built_year": ("建成年份", "建成年代", "建成时间", "year built"),
+    "households": ("户数", "总户数", "住户数"),
+    "population": ("人口", "常住人口", "人口数", "居住人口", "residents"),
+    "share_60plus": ("60岁以上占比", "60岁及以上占比", "老年人占比", "老年人口占比"),
+    "share_under14": ("14岁以下占比", "14岁及以下占比", "儿童占比", "儿童人口占比"),
+    "open_space_m2": ("可用空地（平方米）", "可用空地面积", "可用空地", "空地面积", "open space"),
+    "public_space_used_for_parking": ("公共空间用于停车", "公共空间被占用停车", "公共空间停车"),
+    "sports_land_planned": ("规划有体育用地", "有体育用地规划", "体育用地"),
+    "longitude": ("经度", "lon", "lng", "long"),
+    "latitude": ("纬度", "lat"),
+    "land_area_m2": ("占地面积（平方米）", "占地面积", "用地面积", "land area (m²)", "land area"),
+    "crs": ("坐标系", "坐标系统", "坐标类型", "coordinate system"),
+    "application_date": ("申请日期", "申请时间"),
+    "existing_sets": ("已有健身路径（套）", "已有健身路径", "现有健身路径（套）", "existing sets"),
+    "path_id": ("健身路径编号", "路径编号"),
+    "install_year": ("安装年份", "安装年度", "建设年份", "year installed"),
+    "n_pieces": ("器材件数", "器材数量", "器材数", "pieces"),
+    "condition": ("状况", "器材状况", "设施状况"),
+    "funding_source": ("资金来源", "经费来源"),
+}
+
+# Words recognised for the coded text columns (compared casefolded, spaces removed), by code.
+VALUE_SYNONYMS = {
+    "condition": {
+        "good": ("good", "好", "良好", "完好"),
+        "fair": ("fair", "一般", "中", "尚可"),
+        "poor": ("poor", "差", "较差", "损坏", "破损", "已损坏"),
+    },
+    "funding_source": {
+        "city": ("city", "市本级", "市级", "市财政"),
+        "region": ("region", "自治区", "自治区补助", "区级补助"),
+        "lottery": ("lottery", "体彩公益金", "体育彩票公益金", "彩票公益金", "公益金"),
+        "developer": ("developer", "开发商", "开发商配建"),
+    },
+}

@@ -525,3 +525,159 @@ def test_empty_fitness_path_layer_is_a_city_with_no_sets(tmp_path):
     empty_communities.to_file(path, layer="communities", driver="GPKG")
     with pytest.raises(ValueError, match="no features"):
         gio.read_communities(path, layer="communities")
+
+
+# --------------------------------------------------------------------------- lenient reading for import
+
+
+def test_raw_csv_recognises_template_and_export_headers(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "小区名称,所属区县,常住人口,老年人占比,可用空地(平方米),经度,纬度,占地面积（平方米）,备注\n"
+        "柳东小区,城中区,1200,0.2,300,109.458,24.3704,20000,东门\n",
+        encoding="utf-8",
+    )
+    raw = gio.read_raw_layer(path, "communities")
+    assert raw.headers == {
+        "name": "小区名称", "district_name": "所属区县", "population": "常住人口", "share_60plus": "老年人占比",
+        "open_space_m2": "可用空地(平方米)", "longitude": "经度", "latitude": "纬度", "land_area_m2": "占地面积（平方米）",
+    }
+    assert list(raw.frame.columns[:len(COMMUNITY_COLUMNS)]) == list(COMMUNITY_COLUMNS)
+    assert raw.frame["population"].dtype == "Int64" and raw.frame["land_area_m2"].iloc[0] == 20000.0
+    assert raw.frame["备注"].iloc[0] == "东门" and raw.frame.crs is None
+    assert raw.frame.geometry.iloc[0].equals(Point(109.458, 24.3704))
+    assert raw.original.columns[0] == "小区名称" and raw.problems == ()
+
+    english = tmp_path / "e.csv"
+    english.write_text("Community ID,Name,District,Share aged 60+,Open space (m²),Longitude,Latitude\n"
+                       "C1,x,城中区,0.2,5,109.4,24.3\n", encoding="utf-8")
+    assert set(gio.read_raw_layer(english, "communities").headers) == {
+        "community_id", "name", "district_name", "share_60plus", "open_space_m2", "longitude", "latitude"}
+
+
+def test_raw_csv_keeps_every_row_with_its_spreadsheet_number(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("健身路径编号,器材件数,经度,纬度\nP1,8,109.4,24.3\n\n,,,\nP2,很多,东经,24.4\nP3,2.5,109.5,\n",
+                    encoding="utf-8")
+    raw = gio.read_raw_layer(path, "fitness_paths")
+    assert raw.row_kind == "sheet_row" and raw.row_numbers.tolist() == [2, 5, 6]
+    problems = {(p.column, p.expected): p.bad.tolist() for p in raw.problems}
+    assert problems == {("n_pieces", "int"): [False, True, True], ("longitude", "float"): [False, True, False]}
+    assert raw.frame.geometry.isna().tolist() == [False, True, True]
+    assert raw.geometry_columns == ("longitude", "latitude")
+
+
+def test_raw_csv_without_coordinates_notes_it_and_without_known_columns_fails(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("健身路径编号,地址\nP1,江滨路\n", encoding="utf-8")
+    raw = gio.read_raw_layer(path, "fitness_paths")
+    assert raw.frame.geometry.isna().all() and "no longitude/latitude" in raw.notes[0]
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no recognisable column"):
+        gio.read_raw_layer(path, "fitness_paths")
+
+
+def test_raw_xlsx_prefers_the_template_sheet_and_finds_its_header_row(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "旧表"
+    book.active.append(["小区编号", "名称", "人口"])
+    book.active.append(["OLD", "旧", 1])
+    sheet = book.create_sheet("小区调查")
+    sheet.append(["2018 年调查"])
+    sheet.append(["小区编号", "名称", "人口", "建成年份", "经度", "纬度", "申请日期", "说明"])
+    sheet.append(["C1", "柳东", 1200, 1995.0, 109.4123456, 24.3256789, pd.Timestamp("2018-09-01").to_pydatetime(), "=不是公式"])
+    sheet.append([None] * 8)
+    sheet.append(["C2", "河西", "=A3*2", 2005, 109.5, 24.3, "2019/1/15", None])
+    sheet["H3"].data_type = "s"  # typed as text in Excel: a string, not a formula
+    book.save(tmp_path / "survey.xlsx")
+
+    raw = gio.read_raw_layer(tmp_path / "survey.xlsx", "communities")
+    assert raw.file_format == "xlsx" and raw.row_numbers.tolist() == [3, 5]
+    assert raw.frame["community_id"].tolist() == ["C1", "C2"]
+    assert raw.frame["built_year"].tolist() == [1995, 2005]
+    assert raw.frame["application_date"].tolist() == [pd.Timestamp("2018-09-01"), pd.Timestamp("2019-01-15")]
+    assert raw.frame.geometry.iloc[0].equals(Point(109.4123456, 24.3256789))
+    assert raw.frame["说明"].tolist()[0] == "=不是公式"
+    [formula] = raw.problems
+    assert (formula.column, formula.expected, formula.bad.tolist()) == ("population", "formula", [False, True])
+    assert pd.isna(raw.frame["population"].iloc[1])  # never evaluated
+
+
+def test_raw_xlsx_without_recognisable_sheet_fails(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["甲", "乙"])
+    book.save(tmp_path / "x.xlsx")
+    with pytest.raises(ValueError, match=r"no sheet has recognisable column headers .*sheets: Sheet"):
+        gio.read_raw_layer(tmp_path / "x.xlsx", "communities")
+
+
+def test_raw_kml_drops_display_fields(tmp_path):
+    path = tmp_path / "p.kml"
+    fitness_paths_frame().to_file(path, driver="KML", engine="pyogrio")
+    raw = gio.read_raw_layer(path, "fitness_paths")
+    assert raw.file_format == "kml" and raw.row_kind == "feature" and raw.row_numbers.tolist() == [1, 2, 3]
+    assert raw.headers["name"] == "Name"
+    assert list(raw.frame.columns) == [*FITNESS_PATH_COLUMNS, "geometry"]
+    assert raw.frame["name"].tolist()[:2] == ["江滨公园健身路径", "龙潭公园"]
+    assert list(raw.original.columns) == ["Name", *[c for c in FITNESS_PATH_COLUMNS if c != "name"], "wkt"]
+
+
+def test_raw_shapefile_maps_truncated_intake_names(tmp_path):
+    frame = fitness_paths_frame()[["path_id", "geometry"]].copy()
+    frame["install_year"] = [2015, 2016, 2017]
+    communities = communities_frame().assign(land_area_m2=[1.0, 2.0, 3.0], application_date=["2018-09-01", None, "2019-01-01"])
+    raw = gio.read_raw_layer(write_shapefile_zip(communities, tmp_path), "communities")
+    assert raw.headers["land_area_m2"] == "land_area_" and raw.headers["application_date"] == "applicatio"
+    assert raw.frame["land_area_m2"].tolist() == [1.0, 2.0, 3.0]
+    assert raw.file_crs == "EPSG:4326"
+
+
+@pytest.mark.parametrize("members, message", [
+    ({"../evil.shp": b"x"}, r"leaves the archive's folder \('../evil.shp'"),
+    ({"/etc/evil.shp": b"x"}, r"leaves the archive's folder \('/etc/evil.shp'"),
+    ({"C:/evil.shp": b"x"}, "leaves the archive's folder"),
+    ({"a/../../evil.shp": b"x"}, "leaves the archive's folder"),
+    ({"layer.dbf": b"\0" * (4 << 20)}, r"times its compressed size \(limit 100×\)"),
+])
+def test_unsafe_zip_is_refused_before_unpacking(tmp_path, members, message):
+    path = tmp_path / "x.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    with pytest.raises(ValueError, match=message):
+        gio.read_raw_layer(path, "fitness_paths")
+
+
+def test_size_limits_are_checked_before_reading(tmp_path):
+    path = write_shapefile_zip(fitness_paths_frame(), tmp_path)
+    with pytest.raises(ValueError, match=r"above the limit of 0.0001 MB \(config.toml \[intake\] max_unzipped_mb\)"):
+        gio.read_raw_layer(path, "fitness_paths", max_unzipped_mb=0.0001)
+    with pytest.raises(ValueError, match=r"above the upload limit of 0.0001 MB"):
+        gio.read_raw_layer(path, "fitness_paths", max_upload_mb=0.0001)
+    assert len(gio.read_raw_layer(path, "fitness_paths", max_upload_mb=1, max_unzipped_mb=1).frame) == 3
+
+
+def test_import_formats_are_sniffed_from_content(tmp_path):
+    import openpyxl
+
+    workbook = tmp_path / "data.csv"  # an Excel workbook whatever its name says
+    book = openpyxl.Workbook()
+    book.active.append(["健身路径编号", "经度", "纬度"])
+    book.active.append(["P1", 109.4, 24.3])
+    book.save(workbook)
+    raw = gio.read_raw_layer(workbook, "fitness_paths")
+    assert raw.file_format == "xlsx" and raw.frame["path_id"].tolist() == ["P1"]
+    assert raw.notes == ("data.csv has the extension .csv but holds an Excel workbook; read as an Excel workbook",)
+
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
+    with pytest.raises(ValueError, match="old-style Excel .xls"):
+        gio.read_raw_layer(tmp_path / "old.xls", "fitness_paths")
+    # read_layer, the pipeline's strict reader, still reads only its four formats
+    kml = tmp_path / "p.kml"
+    fitness_paths_frame().to_file(kml, driver="KML", engine="pyogrio")
+    with pytest.raises(ValueError, match="not in a supported format"):
+        gio.read_fitness_paths(kml)

@@ -1,0 +1,224 @@
+"""Import a district's survey file: read it, validate it row by row, write accepted rows and rejects."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo import schema
+from geo.config import BOUNDARIES_PATH, Config, load_config
+from geo.crs import metric_crs_for, normalise_crs_name
+from geo.io import read_districts, read_raw_layer
+from geo.schema import STORAGE_CRS
+from geo.validate import validate_layer
+
+IMPORT_LAYERS = ("communities", "fitness_paths")
+APPROXIMATE_COLUMN = "geometry_approximate"
+
+# Intake columns that only say where a row is; the accepted layer has its geometry instead.
+_POSITION_COLUMNS = ("longitude", "latitude", "crs")
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What an import produced.
+
+    Attributes
+    ----------
+    layer : {"communities", "fitness_paths"}
+    accepted : geopandas.GeoDataFrame
+        Accepted rows, EPSG:4326, RangeIndex; the schema's columns in its dtypes
+        (``geo.schema.LAYERS[layer]``), for communities then ``geometry_approximate``
+        (boolean: True for a point-only community given a square footprint), then the intake
+        columns the file had (``land_area_m2``, ``application_date``, ``existing_sets``), then
+        the file's other columns as read, then ``geometry`` (2-D; Polygon/MultiPolygon for
+        communities, or None for a community given only by the ID of one the city already lists;
+        Point for fitness paths). A community may lack ``community_id`` (a new one: the merge
+        gives it an ID) or ``population`` (it cannot be ranked yet); both are reported in
+        ``warnings``.
+    rejects : pandas.DataFrame
+        See :func:`geo.validate.validate_layer`: row number (column ``sheet_row`` or
+        ``feature``), ``reason_code``, ``reason_zh``, ``reason_en``, original cells.
+    input_rows, repaired : int
+        Data rows read (blank spreadsheet rows are not rows); accepted rows whose polygon was
+        repaired.
+    warnings : tuple of str
+        Fixes made (swapped coordinates, repaired polygons) and declarations overridden.
+    row_kind : {"sheet_row", "feature"}
+        How rows are numbered (``geo.io.ROW_KINDS``).
+    accepted_rows : numpy.ndarray of int
+        The row number of each accepted row.
+    """
+
+    layer: str
+    accepted: gpd.GeoDataFrame
+    rejects: pd.DataFrame
+    input_rows: int
+    repaired: int
+    warnings: tuple
+    row_kind: str
+    accepted_rows: np.ndarray
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejects)
+
+    def summary(self) -> dict:
+        """``{"input_rows", "accepted", "rejected", "repaired", "warnings"}`` for JSON output."""
+        return {
+            "input_rows": self.input_rows,
+            "accepted": len(self.accepted),
+            "rejected": self.rejected,
+            "repaired": self.repaired,
+            "warnings": list(self.warnings),
+        }
+
+
+def import_file(path, layer: str, crs: str | None = None, config: Config | None = None,
+                districts: gpd.GeoDataFrame | None = None, *, gpkg_layer: str | None = None,
+                today: datetime.date | None = None) -> IntakeResult:
+    """Read a survey file and keep every row that passes validation; explain every other row.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        GeoPackage, GeoJSON, zipped Shapefile, KML, CSV or XLSX; see :func:`geo.io.read_raw_layer`.
+    layer : {"communities", "fitness_paths"}
+        What the file holds.
+    crs : str, optional
+        Declared coordinate system of coordinates that carry none: ``"wgs84"`` (default),
+        ``"gcj02"`` (Amap, Tencent), ``"bd09"`` (Baidu) or ``"EPSG:n"``, any spelling
+        :func:`geo.crs.normalise_crs_name` accepts. A file's own CRS wins, with a warning.
+    config : geo.config.Config, optional
+        Limits and repair settings (``[intake]`` of ``config.toml``); default: ``load_config()``.
+    districts : geopandas.GeoDataFrame, optional
+        The city's districts; default: ``data/boundaries/liuzhou_districts.geojson``.
+    gpkg_layer : str, optional
+        GeoPackage layer to read (default: the one named ``layer``, else the only one).
+    today : datetime.date, optional
+        Reference date for years and application dates in the future (default: today).
+
+    Returns
+    -------
+    IntakeResult
+        ``len(accepted) + len(rejects) == input_rows`` always.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``layer`` or ``crs``; or the file cannot be read at all (too large, unsafe zip,
+        unsupported or damaged format …): a one-line reason.
+    FileNotFoundError
+        If ``path`` does not exist.
+
+    Notes
+    -----
+    A community given as a point gets a square footprint of its ``land_area_m2`` (else
+    ``config.default_footprint_m2``) centred on the point, built in the city's UTM zone and
+    stored in WGS84, and ``geometry_approximate`` True.
+    """
+    if layer not in IMPORT_LAYERS:
+        raise ValueError(f"unknown layer {layer!r}; import one of {', '.join(IMPORT_LAYERS)}")
+    if crs is not None:
+        normalise_crs_name(crs)  # an unknown name fails before the file is read
+    config = config or load_config()
+    if districts is None:
+        districts = read_districts(BOUNDARIES_PATH)
+    raw = read_raw_layer(path, layer, gpkg_layer, max_upload_mb=config.max_upload_mb,
+                         max_unzipped_mb=config.max_unzipped_mb)
+    accepted, rejects, report = validate_layer(raw, layer, districts, declared_crs=crs,
+                                               repair_max_area_change=config.repair_max_area_change, today=today)
+    accepted_rows = accepted.index.to_numpy(dtype=int)
+    accepted = accepted.reset_index(drop=True)
+    if layer == "communities":
+        is_point = (accepted.geom_type == "Point").to_numpy()
+        areas = accepted["land_area_m2"] if "land_area_m2" in accepted.columns else pd.Series(np.nan, index=accepted.index)
+        sides = np.sqrt(areas.where(areas > 0, config.default_footprint_m2).to_numpy(dtype=float))
+        geometry = accepted.geometry.to_numpy().copy()
+        if is_point.any():
+            geometry[is_point] = approximate_footprints(geometry[is_point], sides[is_point], metric_crs_for(districts))
+        accepted = accepted.set_geometry(gpd.GeoSeries(geometry, index=accepted.index, crs=STORAGE_CRS))
+        accepted[APPROXIMATE_COLUMN] = pd.array(is_point, dtype="boolean")
+    accepted = accepted.set_geometry(shapely.force_2d(accepted.geometry.to_numpy()), crs=STORAGE_CRS)
+    return IntakeResult(
+        layer=layer,
+        accepted=_ordered(accepted, layer),
+        rejects=rejects,
+        input_rows=report["input_rows"],
+        repaired=report["repaired"],
+        warnings=tuple(report["warnings"]),
+        row_kind=raw.row_kind,
+        accepted_rows=accepted_rows,
+    )
+
+
+def approximate_footprints(points: np.ndarray, sides_m: np.ndarray, metric_crs: str) -> np.ndarray:
+    """Squares of the given sides centred on the points, axis-aligned in ``metric_crs``.
+
+    Parameters
+    ----------
+    points : numpy.ndarray of shapely Point
+        Centres in WGS84 (EPSG:4326) longitude/latitude.
+    sides_m : numpy.ndarray of float
+        Side of each square in metres (``sqrt`` of the land area in m²).
+    metric_crs : str
+        A metric CRS (the city's UTM zone, e.g. ``"EPSG:32649"``) in which the squares are square.
+
+    Returns
+    -------
+    numpy.ndarray of shapely Polygon
+        In WGS84 longitude/latitude.
+    """
+    forward = pyproj.Transformer.from_crs(STORAGE_CRS, metric_crs, always_xy=True)
+    back = pyproj.Transformer.from_crs(metric_crs, STORAGE_CRS, always_xy=True)
+    x, y = forward.transform(shapely.get_x(points), shapely.get_y(points))
+    half = np.asarray(sides_m, dtype=float) / 2
+    squares = shapely.box(x - half, y - half, x + half, y + half)
+    return shapely.transform(squares, lambda coords: np.column_stack(back.transform(coords[:, 0], coords[:, 1])))
+
+
+def write_accepted(result: IntakeResult, path) -> Path:
+    """Write the accepted rows as the layer ``result.layer`` of a GeoPackage.
+
+    Other layers of an existing GeoPackage are kept; a layer of the same name is replaced.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        raise ValueError(f"accepted rows are written to a GeoPackage; name the file .gpkg, not {path.name}")
+    result.accepted.to_file(path, layer=result.layer, driver="GPKG", engine="pyogrio")
+    return path
+
+
+def write_rejects(result: IntakeResult, path) -> Path:
+    """Write the rejected rows to a CSV in UTF-8 with BOM (opens in Excel and WPS), formulas neutralised.
+
+    Every cell is text; one starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return
+    gets a leading ``'`` so that a spreadsheet shows it instead of running it.
+    """
+    from geo.export import _neutralised
+
+    path = Path(path)
+    table = result.rejects.astype(object)
+    table = table.where(table.notna(), None).map(lambda value: None if value is None else str(value))
+    table = table.apply(_neutralised)
+    table.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def _ordered(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    """Schema columns, the approximation flag, intake columns, other columns, then geometry."""
+    columns = list(schema.LAYERS[layer])
+    if layer == "communities":
+        columns.append(APPROXIMATE_COLUMN)
+    columns += [c for c in schema.INTAKE_COLUMNS[layer] if c in frame.columns and c not in _POSITION_COLUMNS]
+    others = [c for c in frame.columns if c not in columns and c != "geometry"
+              and c not in _POSITION_COLUMNS]
+    return frame[columns + others + ["geometry"]]
+

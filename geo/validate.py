@@ -1,0 +1,809 @@
+"""Validate an imported layer row by row: which rows are accepted, and why each other row is not."""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo import schema
+from geo.crs import CRS_NAMES, convert_geometries, metric_crs_for, normalise_crs_name
+from geo.i18n import COLUMN_LABELS
+from geo.io import RawLayer
+from geo.schema import STORAGE_CRS
+
+# Reason code -> (Chinese, English) title; a rejected row's reason is "title: detail".
+REASONS = {
+    "wrong_type": ("格式错误", "wrong type"),
+    "formula": ("公式单元格", "formula cell"),
+    "invalid_value": ("取值无法识别", "unrecognised value"),
+    "empty_geometry": ("缺少坐标或图形", "empty geometry"),
+    "geometry_type": ("图形类型不符", "wrong geometry type"),
+    "unknown_crs": ("坐标系无法识别", "unknown coordinate system"),
+    "outside_city": ("坐标不在市域范围内", "outside the city"),
+    "invalid_geometry": ("图形无效且无法修复", "invalid geometry"),
+    "unknown_district": ("区县无法识别", "unknown district"),
+    "district_mismatch": ("区县名称与代码不符", "district name and code disagree"),
+    "missing_required": ("缺少必填字段", "missing required field"),
+    "implausible_value": ("数值不合理", "implausible value"),
+    "duplicate_id": ("编号重复", "duplicate ID"),
+}
+
+# Geometry types each layer accepts; a community given as a Point gets an approximate footprint
+# later (geo.intake), a single-part MultiPoint is taken as its Point.
+ALLOWED_GEOMETRY = {
+    "communities": ("Polygon", "MultiPolygon", "Point"),
+    "fitness_paths": ("Point",),
+    "districts": ("Polygon", "MultiPolygon"),
+}
+ID_COLUMNS = {"communities": "community_id", "fitness_paths": "path_id", "districts": "district_code"}
+# Values every imported row must give, as the survey template (geo/template.py) asks district
+# offices: a community needs its name and district (区县 or its code), and a location — a
+# geometry (经度/纬度 or a polygon) or, for a community the city already lists, its ID (the
+# merge keeps the city's outline). A community without an ID is new (the merge gives it one);
+# without a population it is imported but cannot be ranked: both are warnings, not rejections.
+# geo.schema.REQUIRED_* name the columns the analysis layers must have, not values of every row.
+REQUIRED = {
+    "communities": ("name", "district_code"),
+    "fitness_paths": schema.REQUIRED_FITNESS_PATH_COLUMNS,
+    "districts": schema.REQUIRED_DISTRICT_COLUMNS,
+}
+
+# A row whose coordinates are outside the city's bounding box (widened by this margin, which
+# also covers the GCJ-02/BD-09 offsets of under 1 km) but inside it once swapped had its
+# longitude and latitude exchanged.
+SWAP_MARGIN_DEG = 0.1
+# A row is in the city when its representative point lies within this distance of a district.
+CITY_TOLERANCE_M = 2000.0
+EARLIEST_YEAR = 1900
+
+_KIND_WORDS = {
+    "str": ("文本", "text"),
+    "int": ("整数（如 1250）", "a whole number (e.g. 1250)"),
+    "float": ("数字（如 0.18 或 350.5）", "a number (e.g. 0.18 or 350.5)"),
+    "bool": ("是/否", "yes/no (是/否, true/false, 1/0)"),
+    "date": ("日期（如 2018-09-01）", "a date (e.g. 2018-09-01)"),
+    "wkt": ("WKT 图形", "WKT geometry (e.g. POLYGON ((109.4 24.3, ...)))"),
+}
+_ISSUE_COLUMNS = ["position", "code", "zh", "en"]
+
+
+# --------------------------------------------------------------------------- the whole check
+
+
+def validate_layer(raw: RawLayer, kind: str, districts: gpd.GeoDataFrame, declared_crs: str | None = None,
+                   repair_max_area_change: float = 0.05, today: datetime.date | None = None):
+    """Check every row of a layer read by :func:`geo.io.read_raw_layer`; accept or reject each.
+
+    Parameters
+    ----------
+    raw : geo.io.RawLayer
+        The layer as read.
+    kind : {"communities", "fitness_paths"}
+        Which layer it is (selects required columns, geometry types, ID column).
+    districts : geopandas.GeoDataFrame
+        The city's districts (``district_code``, ``district_name``, ``district_name_en``,
+        Polygon/MultiPolygon geometry, any CRS): their union is the city, their names and codes
+        the known districts.
+    declared_crs : str, optional
+        The coordinate system the user declared for coordinates without one of their own:
+        ``"wgs84"`` (the default), ``"gcj02"``, ``"bd09"`` or ``"EPSG:n"`` in any spelling
+        :func:`geo.crs.normalise_crs_name` accepts. A file's own CRS wins (with a warning); a
+        ``crs`` column (坐标系) overrides it row by row in a file without one.
+    repair_max_area_change : float
+        An invalid polygon repaired by ``shapely.make_valid`` is kept when its area changes by
+        at most this share (0.05 = 5 %), else the row is rejected.
+    today : datetime.date, optional
+        The date years and application dates must not exceed (default: today).
+
+    Returns
+    -------
+    accepted : geopandas.GeoDataFrame
+        The accepted rows, EPSG:4326, columns as in ``raw.frame`` (``district_code`` and
+        ``district_name`` completed from each other, coded values such as 状况 normalised to
+        their codes), indexed by their row number (index name ``"row"``). Communities may still
+        be Points (see :func:`geo.intake.approximate_footprints`) or have no geometry when
+        located by their ID (see :data:`REQUIRED`).
+    rejects : pandas.DataFrame
+        One row per rejected row, in file order: the row number (column named by
+        ``raw.row_kind``, see ``geo.io.ROW_KINDS``: ``sheet_row`` for CSV/XLSX, the row Excel
+        shows; ``feature`` for geodata files, 1-based), ``reason_code`` (codes of :data:`REASONS` joined by ``;``),
+        ``reason_zh``, ``reason_en`` (every reason of the row), then the original cells.
+    report : dict
+        ``input_rows``, ``accepted``, ``rejected`` (``accepted + rejected == input_rows``),
+        ``repaired`` (accepted rows whose polygon was repaired) and ``warnings`` (list of str:
+        fixes made, declarations overridden, incomplete but accepted communities).
+
+    Notes
+    -----
+    The rules, in order, each with its reason code (:data:`REASONS`): unreadable cell
+    (``wrong_type``), formula cell without a stored value (``formula``), unknown 状况/资金来源
+    word (``invalid_value``), no geometry (``empty_geometry``; a community may instead give its
+    ID), a geometry of another type (``geometry_type``), unknown 坐标系 (``unknown_crs``),
+    longitude and latitude swapped (fixed, warning), coordinates that are not degrees or lie
+    more than ``CITY_TOLERANCE_M`` outside the districts (``outside_city``), invalid polygon
+    (repaired within ``repair_max_area_change``, else ``invalid_geometry``), unknown district
+    name or code (``unknown_district``, with the closest known one) or a name and code that
+    disagree (``district_mismatch``), empty required value (``missing_required``), impossible
+    value (``implausible_value``), an ID already used by an earlier row (``duplicate_id``).
+    Every reason of a row is reported, not only the first.
+    """
+    today = today or datetime.date.today()
+    frame = raw.frame.copy()
+    n_rows = len(frame)
+    words = _row_words(raw.row_kind)
+    warnings = list(raw.notes)
+    issues = [cell_problems(raw)]
+
+    frame, found = coded_values(frame, raw.headers)
+    issues.append(found)
+
+    geometry = np.asarray(frame.geometry.to_numpy(), dtype=object).copy()
+    excused = _problem_mask(raw, raw.geometry_columns)
+    located_by_id = _has_value(frame[ID_COLUMNS[kind]]) if kind == "communities" else np.zeros(n_rows, dtype=bool)
+    found, absent = empty_geometry(geometry, excused | located_by_id, kind, from_table=raw.row_kind == "sheet_row")
+    issues.append(found)
+    geometry, found, wrong_type = geometry_types(geometry, kind, ~absent)
+    issues.append(found)
+
+    row_crs, found, crs_warnings = coordinate_systems(frame, raw.headers, declared_crs, raw.file_crs, raw.label)
+    issues.append(found)
+    warnings += crs_warnings
+    usable = ~absent & ~wrong_type & row_crs.notna().to_numpy()
+
+    geographic = usable & row_crs.isin(CRS_NAMES).to_numpy()
+    geometry, swapped = swapped_coordinates(geometry, geographic, districts.to_crs(STORAGE_CRS).total_bounds)
+    if swapped.any():
+        warnings.append(f"{_rows_text(raw.row_numbers[swapped], words)}: longitude and latitude were swapped; "
+                        "exchanged back (check the columns 经度/纬度)")
+
+    geometry, found, converted = to_wgs84(geometry, row_crs, usable, raw.file_crs)
+    issues.append(found)
+
+    geometry, found, repaired = repair_polygons(geometry, converted, repair_max_area_change)
+    issues.append(found)
+    issues.append(outside_city(geometry, converted & ~_found_mask(found, n_rows), districts))
+
+    excused_required = {}
+    if kind == "communities":
+        frame, found, district_handled = district_fields(frame, districts, raw.headers)
+        issues.append(found)
+        excused_required = {"district_code": district_handled, "district_name": district_handled}
+    for problem in raw.problems:
+        excused_required[problem.column] = excused_required.get(problem.column, False) | problem.bad
+    issues.append(missing_required(frame, kind, raw.headers, excused_required))
+    issues.append(implausible_values(frame, raw.headers, today))
+    issues.append(duplicate_ids(frame, ID_COLUMNS[kind], raw.headers, raw.row_numbers, words))
+
+    all_issues = pd.concat([found for found in issues if len(found)] or [_no_issues()], ignore_index=True)
+    rejected = np.zeros(n_rows, dtype=bool)
+    rejected[all_issues["position"].to_numpy(dtype=int)] = True
+
+    frame = frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index, crs=STORAGE_CRS))
+    frame = frame.set_axis(pd.Index(raw.row_numbers, name="row"))
+    accepted = frame[~rejected]
+    if kind == "communities":
+        warnings += _community_notes(frame, absent, rejected, raw.row_numbers, words)
+    n_repaired = int((repaired & ~rejected).sum())
+    if n_repaired:
+        warnings.append(f"{_rows_text(raw.row_numbers[repaired & ~rejected], words)}: invalid polygon repaired "
+                        "with shapely.make_valid (area changed by at most "
+                        f"{repair_max_area_change:.0%}); check its outline")
+    rejects = _rejects_table(all_issues, raw)
+    report = {
+        "input_rows": n_rows,
+        "accepted": int(len(accepted)),
+        "rejected": int(len(rejects)),
+        "repaired": n_repaired,
+        "warnings": warnings,
+    }
+    return accepted, rejects, report
+
+
+def _community_notes(frame: pd.DataFrame, absent: np.ndarray, rejected: np.ndarray, row_numbers, words) -> list[str]:
+    """Warnings on accepted communities that are incomplete in ways the template allows."""
+    notes = []
+    kept = ~rejected
+    checks = (
+        (~_has_value(frame["community_id"]), "no community ID (小区编号): taken as new communities, "
+                                             "to be given an ID by the merge"),
+        (absent, "no coordinates: located by their community ID (the city's outline is kept)"),
+        (frame["population"].isna().to_numpy(), "no population (人口): imported, but they cannot be ranked "
+                                                "until it is given"),
+    )
+    for mask, text in checks:
+        if (mask & kept).any():
+            notes.append(f"{_rows_text(row_numbers[mask & kept], words)}: {text}")
+    return notes
+
+
+# --------------------------------------------------------------------------- rules: cells
+
+
+def cell_problems(raw: RawLayer) -> pd.DataFrame:
+    """Issues ``wrong_type`` (a cell that is not its column's kind) and ``formula`` (a formula cell)."""
+    found = []
+    for problem in raw.problems:
+        field = _field(problem.column, raw.headers)
+        values = problem.values.astype("string").str.strip().fillna("")
+        if problem.expected == "formula":
+            found.append(_issues(problem.bad, "formula",
+                                 f"{field.zh}：为公式且无保存的计算结果（系统不执行公式），请直接填写数值",
+                                 f"{field.en}: holds a formula without a stored result (formulas are never "
+                                 "evaluated); type the value itself"))
+            continue
+        zh_kind, en_kind = _KIND_WORDS.get(problem.expected, (problem.expected, problem.expected))
+        found.append(_issues(problem.bad, "wrong_type",
+                             field.zh + "：无法将“" + values + f"”读作{zh_kind}",
+                             field.en + ": cannot read '" + values + f"' as {en_kind}"))
+    return _concat(found)
+
+
+def coded_values(frame: gpd.GeoDataFrame, headers: dict) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Replace the words of coded columns (状况, 资金来源 …) by their codes; issue ``invalid_value`` for others.
+
+    The words are those of ``geo.schema.VALUE_SYNONYMS`` (好/良好 → good, 体彩公益金 → lottery …),
+    compared casefolded without spaces.
+    """
+    frame = frame.copy()
+    found = []
+    for column, codes in schema.VALUE_SYNONYMS.items():
+        if column not in frame.columns:
+            continue
+        lookup = {_value_key(word): code for code, words in codes.items() for word in words}
+        text = frame[column].astype("string").str.strip()
+        present = text.notna() & (text != "")
+        mapped = _mapped(_value_keys(text), lookup)
+        unknown = (present & mapped.isna()).to_numpy()
+        frame[column] = mapped.astype("string")
+        field = _field(column, headers)
+        choices_zh = "、".join(word for words in codes.values() for word in words[1:])
+        choices_en = "/".join(codes)
+        found.append(_issues(unknown, "invalid_value",
+                             field.zh + "：“" + text.fillna("") + f"”不是可识别的取值（可用：{choices_zh}）",
+                             field.en + ": '" + text.fillna("") + f"' is not one of {choices_en} ({choices_zh})"))
+    return frame, _concat(found)
+
+
+# --------------------------------------------------------------------------- rules: geometry
+
+
+def empty_geometry(geometry: np.ndarray, excused: np.ndarray, kind: str, from_table: bool):
+    """Issue ``empty_geometry`` for rows without a geometry, except the ``excused`` ones.
+
+    Excused are rows whose coordinate cell was already reported unreadable, and communities
+    located by their ID instead. Returns the issues and the mask of rows with no geometry.
+    """
+    absent = np.asarray(pd.isna(geometry) | shapely.is_empty(geometry), dtype=bool)
+    zh, en = ("经度/纬度为空", "longitude/latitude (经度/纬度) are empty") if from_table else (
+        "要素没有图形", "the feature has no geometry")
+    if kind == "communities":
+        zh += "，也没有可据以查找小区的小区编号"
+        en += ", and there is no community ID (小区编号) to find the community by"
+    return _issues(absent & ~excused, "empty_geometry", zh, en), absent
+
+
+def geometry_types(geometry: np.ndarray, kind: str, present: np.ndarray):
+    """Issue ``geometry_type`` for a geometry the layer does not take (e.g. a line among polygons).
+
+    A single-part MultiPoint becomes its Point. Returns the geometries, the issues and the mask
+    of rows of a wrong type.
+    """
+    geometry = geometry.copy()
+    types = pd.Series(shapely.get_type_id(geometry)).map(_TYPE_NAMES).to_numpy()
+    single = present & (types == "MultiPoint") & (shapely.get_num_geometries(geometry) == 1)
+    geometry[single] = shapely.get_geometry(geometry[single], 0)
+    types[single] = "Point"
+    allowed = ALLOWED_GEOMETRY[kind]
+    wrong = present & ~np.isin(types, allowed)
+    words = " or ".join(allowed)
+    found = _issues(wrong, "geometry_type",
+                    "图形为 " + pd.Series(types, dtype=object).astype(str) + f"，本图层只接受 {words}",
+                    "a " + pd.Series(types, dtype=object).astype(str) + f", but {kind} must be {words}")
+    return geometry, found, wrong
+
+
+_TYPE_NAMES = {
+    -1: "missing", 0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+    5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection",
+}
+
+
+def coordinate_systems(frame: pd.DataFrame, headers: dict, declared: str | None, file_crs, label: str):
+    """The coordinate system of each row: the file's own, else the row's ``crs`` cell, else the declared one.
+
+    Returns
+    -------
+    row_crs : pandas.Series of object
+        ``"wgs84"``, ``"gcj02"``, ``"bd09"``, ``"EPSG:n"`` or ``"file"`` (the file's own CRS,
+        not WGS84 longitude/latitude); None for a row whose ``crs`` cell is not recognised.
+    issues : pandas.DataFrame
+        ``unknown_crs`` for those rows.
+    warnings : list of str
+        When a declaration (or the ``crs`` column) is overridden by the file's own CRS.
+    """
+    declared_name = normalise_crs_name(declared) if declared is not None else None
+    warnings = []
+    row_crs = pd.Series("wgs84", index=frame.index, dtype=object)
+    cells = frame["crs"].astype("string").str.strip() if "crs" in frame.columns else None
+    given = cells.notna() & (cells != "") if cells is not None else pd.Series(False, index=frame.index)
+    file_lonlat = file_crs is not None and _is_wgs84_lonlat(file_crs)
+
+    if file_crs is not None and not file_lonlat:
+        row_crs[:] = "file"
+        own = _crs_text(file_crs)
+        if declared_name is not None and declared_name != own:
+            warnings.append(f"{label}: the file's own coordinate system ({own}, from its .prj or header) is used; "
+                            f"the declared {declared} is ignored")
+        if given.any():
+            warnings.append(f"{label}: the file's own coordinate system ({own}) is used; its 坐标系 (crs) column is ignored")
+        return row_crs, _no_issues(), warnings
+
+    base = declared_name or "wgs84"
+    if file_lonlat and base not in CRS_NAMES:
+        warnings.append(f"{label}: the file's own coordinate system (WGS84 longitude/latitude) is used; "
+                        f"the declared {declared} is ignored")
+        base = "wgs84"
+    row_crs[:] = base
+    if not given.any():
+        return row_crs, _no_issues(), warnings
+
+    names = {}
+    for value in cells[given].unique():
+        try:
+            names[value] = normalise_crs_name(value)
+        except ValueError:
+            names[value] = None
+    row_names = cells[given].map(names)
+    if file_lonlat:
+        ignored = row_names.notna() & ~row_names.isin(CRS_NAMES)
+        if ignored.any():
+            warnings.append(f"{label}: the file's own coordinate system (WGS84 longitude/latitude) is used for "
+                            "rows whose 坐标系 (crs) names a projected EPSG code")
+        row_names = row_names.where(~ignored, base)
+    row_crs[given] = row_names
+    row_crs = row_crs.where(row_crs.notna(), None)
+    field = _field("crs", headers)
+    unknown = (given & row_crs.isna()).to_numpy()
+    found = _issues(unknown, "unknown_crs",
+                    field.zh + "：“" + cells.fillna("") + "”无法识别，请填 WGS84、GCJ-02（高德/腾讯）或 BD-09（百度）",
+                    field.en + ": '" + cells.fillna("") + "' is not a known coordinate system; use WGS84, "
+                    "GCJ-02 (Amap, Tencent) or BD-09 (Baidu)")
+    return row_crs, found, warnings
+
+
+def swapped_coordinates(geometry: np.ndarray, candidates: np.ndarray, city_bounds) -> tuple[np.ndarray, np.ndarray]:
+    """Exchange x and y of rows that lie in the city's bounding box only once swapped.
+
+    Parameters
+    ----------
+    geometry : numpy.ndarray of shapely geometries
+        In the rows' own longitude/latitude degrees (WGS84, GCJ-02 or BD-09).
+    candidates : numpy.ndarray of bool
+        Rows to consider (geometry present, longitude/latitude coordinates).
+    city_bounds : array_like
+        ``(min lon, min lat, max lon, max lat)`` of the districts in WGS84, widened here by
+        ``SWAP_MARGIN_DEG``.
+
+    Returns
+    -------
+    geometry, swapped : numpy.ndarray
+        The geometries with swapped rows exchanged back, and the mask of those rows.
+    """
+    minx, miny, maxx, maxy = np.asarray(city_bounds, dtype=float) + np.array([-1, -1, 1, 1]) * SWAP_MARGIN_DEG
+    bounds = shapely.bounds(geometry)
+    with np.errstate(invalid="ignore"):
+        inside = (bounds[:, 0] >= minx) & (bounds[:, 2] <= maxx) & (bounds[:, 1] >= miny) & (bounds[:, 3] <= maxy)
+        inside_swapped = (bounds[:, 1] >= minx) & (bounds[:, 3] <= maxx) & (bounds[:, 0] >= miny) & (bounds[:, 2] <= maxy)
+    swapped = candidates & ~inside & inside_swapped
+    geometry = geometry.copy()
+    geometry[swapped] = shapely.transform(geometry[swapped], lambda coords: coords[:, ::-1])
+    return geometry, swapped
+
+
+def to_wgs84(geometry: np.ndarray, row_crs: pd.Series, usable: np.ndarray, file_crs):
+    """Convert each usable row from its coordinate system to WGS84 longitude/latitude (EPSG:4326).
+
+    GCJ-02 and BD-09 with :func:`geo.crs.convert_geometries`; EPSG codes and the file's own
+    CRS with PROJ. Issue ``outside_city`` for a row whose coordinates are not degrees
+    (|lon| > 180, |lat| > 90) in a longitude/latitude system, or do not convert.
+
+    Returns the geometries (unusable rows unchanged), the issues and the mask of converted rows.
+    """
+    geometry = geometry.copy()
+    converted = np.zeros(len(geometry), dtype=bool)
+    not_degrees = np.zeros(len(geometry), dtype=bool)
+    bounds = shapely.bounds(geometry)
+    with np.errstate(invalid="ignore"):
+        degrees = (np.abs(bounds[:, [0, 2]]) <= 180).all(axis=1) & (np.abs(bounds[:, [1, 3]]) <= 90).all(axis=1)
+    crs_values = row_crs.to_numpy(dtype=object)
+    for name in pd.unique(crs_values[usable]):
+        rows = usable & (crs_values == name)
+        if name in CRS_NAMES:
+            not_degrees |= rows & ~degrees
+            rows &= degrees
+            if name != "wgs84":
+                geometry[rows] = convert_geometries(geometry[rows], name, "wgs84")
+        else:
+            source = file_crs if name == "file" else name
+            moved = gpd.GeoSeries(geometry[rows], crs=source).to_crs(STORAGE_CRS).to_numpy()
+            moved_bounds = shapely.bounds(moved)
+            finite = np.isfinite(moved_bounds).all(axis=1)
+            positions = np.flatnonzero(rows)
+            not_degrees[positions[~finite]] = True
+            rows[positions[~finite]] = False
+            geometry[positions[finite]] = moved[finite]
+        converted |= rows
+    first = _first_coordinates(geometry, not_degrees)
+    found = _issues(not_degrees, "outside_city",
+                    "坐标 " + first + " 不是经纬度（度），请检查坐标系（投影坐标请声明 EPSG 代码）",
+                    "coordinates " + first + " are not longitude/latitude degrees; check the coordinate "
+                    "system (declare an EPSG code for projected metres)")
+    return geometry, found, converted
+
+
+def repair_polygons(geometry: np.ndarray, rows: np.ndarray, max_area_change: float):
+    """Repair invalid polygons with ``shapely.make_valid``; issue ``invalid_geometry`` when that fails.
+
+    A repair is kept when the result is still a non-empty Polygon or MultiPolygon (the
+    "structure" method, which drops collapsed spikes) whose area differs from the original's by
+    at most ``max_area_change`` of it. Returns the geometries, the issues and the repaired mask.
+    """
+    geometry = geometry.copy()
+    polygonal = rows & np.isin(shapely.get_type_id(geometry), (3, 6))
+    invalid = polygonal & ~shapely.is_valid(geometry)
+    repaired = np.zeros(len(geometry), dtype=bool)
+    if not invalid.any():
+        return geometry, _no_issues(), repaired
+    before = geometry[invalid]
+    after = shapely.make_valid(before, method="structure", keep_collapsed=False)
+    area_before = shapely.area(before)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.abs(shapely.area(after) - area_before) / area_before
+    change = np.where(np.isfinite(change), change, np.inf)
+    still_polygonal = np.isin(shapely.get_type_id(after), (3, 6)) & ~shapely.is_empty(after)
+    keep = still_polygonal & (change <= max_area_change)
+    positions = np.flatnonzero(invalid)
+    geometry[positions[keep]] = after[keep]
+    repaired[positions[keep]] = True
+    failed = np.zeros(len(geometry), dtype=bool)
+    failed[positions[~keep]] = True
+    reason = pd.Series("", index=range(len(geometry)), dtype=object)
+    reason[positions] = shapely.is_valid_reason(before)
+    change_text = pd.Series("", index=range(len(geometry)), dtype=object)
+    change_text[positions] = [f"{c:.0%}" if c < 1 else "over 100%" for c in change]
+    outcome_zh = pd.Series("", index=range(len(geometry)), dtype=object)
+    outcome_en = pd.Series("", index=range(len(geometry)), dtype=object)
+    outcome_zh[positions] = np.where(still_polygonal, "修复后面积变化 " + change_text[positions].str.replace("over", "超过"),
+                                     "无法修复为多边形")
+    outcome_en[positions] = np.where(still_polygonal, "repairing it changes its area by " + change_text[positions],
+                                     "it cannot be repaired into a polygon")
+    found = _issues(failed, "invalid_geometry",
+                    "多边形无效（" + reason + "），" + outcome_zh + f"（允许 {max_area_change:.0%}），请修正边界",
+                    "invalid polygon (" + reason + "); " + outcome_en
+                    + f" (at most {max_area_change:.0%} allowed); correct the outline")
+    return geometry, found, repaired
+
+
+def outside_city(geometry: np.ndarray, rows: np.ndarray, districts: gpd.GeoDataFrame,
+                 tolerance_m: float = CITY_TOLERANCE_M) -> pd.DataFrame:
+    """Issue ``outside_city`` for rows whose representative point is farther than ``tolerance_m`` from the city.
+
+    The city is the union of ``districts``; distances are measured in its UTM zone.
+    """
+    if not rows.any():
+        return _no_issues()
+    metric = metric_crs_for(districts)
+    city = shapely.union_all(districts.to_crs(metric).geometry.to_numpy())
+    shapely.prepare(city)
+    points = shapely.point_on_surface(geometry[rows])
+    to_metric = pyproj.Transformer.from_crs(STORAGE_CRS, metric, always_xy=True)
+    x, y = to_metric.transform(shapely.get_x(points), shapely.get_y(points))
+    near = shapely.dwithin(city, shapely.points(x, y), tolerance_m)
+    outside = np.zeros(len(geometry), dtype=bool)
+    outside[np.flatnonzero(rows)[~near]] = True
+    first = _first_coordinates(geometry, outside)
+    km = f"{tolerance_m / 1000:g}"
+    return _issues(outside, "outside_city",
+                   "位置 " + first + f"（WGS84）不在市域内（距各区县超过 {km} 公里）",
+                   "the location " + first + f" (WGS84) is more than {km} km outside the city's districts")
+
+
+# --------------------------------------------------------------------------- rules: attributes
+
+
+def district_fields(frame: pd.DataFrame, districts: gpd.GeoDataFrame, headers: dict):
+    """Complete ``district_code`` from ``district_name`` and the reverse; check both are known.
+
+    A name is known in Chinese or English (any case) and stored in Chinese. Issues
+    ``unknown_district`` (with the closest known name or code, by difflib) and
+    ``district_mismatch``. Returns the frame, the issues and the mask of rows with an issue.
+    """
+    frame = frame.copy()
+    codes = districts["district_code"].astype(str).tolist()
+    names = districts["district_name"].astype(str).tolist()
+    code_to_name = dict(zip(codes, names))
+    name_to_code = {_value_key(name): code for name, code in zip(names, codes)}
+    if "district_name_en" in districts.columns:
+        name_to_code.update({_value_key(str(en)): code for en, code in zip(districts["district_name_en"], codes)})
+    spelled = {key: key for key in name_to_code}
+
+    code = frame["district_code"].astype("string").str.strip().replace("", pd.NA)
+    name = frame["district_name"].astype("string").str.strip().replace("", pd.NA)
+    name_code = _mapped(_value_keys(name), name_to_code)
+    bad_code = (code.notna() & ~code.isin(codes)).to_numpy()
+    bad_name = (name.notna() & name_code.isna()).to_numpy()
+    mismatch = (code.isin(codes) & name_code.notna() & (name_code != code)).to_numpy()
+
+    code_field, name_field = _field("district_code", headers), _field("district_name", headers)
+    # difflib only for the distinct unknown spellings: it is slow, and they are few.
+    near_code = _mapped(code, {value: _closest(value, codes) for value in code[bad_code].unique()}, "")
+    near_name = _mapped(name, {value: _closest_name(value, spelled, name_to_code, code_to_name)
+                               for value in name[bad_name].unique()}, "")
+    found = [
+        _issues(bad_code, "unknown_district",
+                code_field.zh + "“" + code.fillna("") + "”不是本市区县代码（最接近：" + near_code + "）",
+                code_field.en + " '" + code.fillna("") + "' is not a district code of the city (closest: "
+                + near_code + ")"),
+        _issues(bad_name, "unknown_district",
+                name_field.zh + "“" + name.fillna("") + "”不是本市区县（是否为“" + near_name + "”？）",
+                name_field.en + " '" + name.fillna("") + "' is not a district of the city; did you mean "
+                + near_name + "?"),
+        _issues(mismatch & ~bad_code & ~bad_name, "district_mismatch",
+                name_field.zh + "“" + name.fillna("") + "”的代码是 " + name_code.fillna("") + "，而非 "
+                + code.fillna(""),
+                name_field.en + " '" + name.fillna("") + "' has code " + name_code.fillna("") + ", not "
+                + code.fillna("")),
+    ]
+    # A known name is stored in Chinese; a missing code or name is filled from the other.
+    from_name = _mapped(name_code, code_to_name)
+    from_code = _mapped(code, code_to_name)
+    frame["district_code"] = code.where(code.notna(), name_code).astype("string")
+    filled_name = from_name.astype(object).where(from_name.notna(), name.astype(object))
+    frame["district_name"] = filled_name.where(filled_name.notna(), from_code).astype("string")
+    return frame, _concat(found), bad_code | bad_name | mismatch
+
+
+def missing_required(frame: pd.DataFrame, kind: str, headers: dict, excused: dict) -> pd.DataFrame:
+    """Issue ``missing_required`` for each required column a row leaves empty.
+
+    ``excused`` maps a column to rows already rejected for that cell (unreadable, formula,
+    unknown district), so each problem is reported once.
+    """
+    found = []
+    for column in REQUIRED[kind]:
+        values = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index)
+        empty = ~_has_value(values) & ~np.asarray(excused.get(column, False), dtype=bool)
+        # A district is given by its name (区县) or its code; name the one the file has, if either.
+        named = column
+        if column == "district_code" and ("district_name" in headers or column not in headers):
+            named = "district_name"
+        field = _field(named, headers)
+        absent = named not in headers
+        where = "（文件中没有此列）" if absent else ""
+        where_en = " (the file has no such column)" if absent else ""
+        found.append(_issues(empty, "missing_required", f"{field.zh}{where}", f"{field.en}{where_en}"))
+    return _concat(found)
+
+
+def implausible_values(frame: pd.DataFrame, headers: dict, today: datetime.date) -> pd.DataFrame:
+    """Issue ``implausible_value`` for values that cannot be true.
+
+    Negative counts and areas (population, households, open space, pieces, existing sets), a
+    land area ≤ 0, a share outside 0–1 or shares of 60+ and under-14 adding up to more than 1, a
+    year before 1900 or after ``today``, an application dated after ``today``.
+    """
+    found = []
+
+    def check(column, bad_of, zh, en):
+        if column not in frame.columns:
+            return
+        values = frame[column]
+        with np.errstate(invalid="ignore"):
+            bad = np.asarray(bad_of(values).fillna(False), dtype=bool)
+        field = _field(column, headers)
+        shown = values.astype("string").fillna("")
+        found.append(_issues(bad, "implausible_value", field.zh + " = " + shown + f"：{zh}",
+                             field.en + " = " + shown + f": {en}"))
+
+    for column in ("population", "households", "open_space_m2", "n_pieces", "existing_sets"):
+        check(column, lambda v: v < 0, "不能为负数", "cannot be negative")
+    check("land_area_m2", lambda v: v <= 0, "必须大于 0", "must be greater than 0")
+    for column in ("share_60plus", "share_under14"):
+        check(column, lambda v: (v < 0) | (v > 1), "占比应在 0 到 1 之间（如 18% 填 0.18）",
+              "a share must lie between 0 and 1 (e.g. 0.18 for 18%)")
+    if "share_60plus" in frame.columns and "share_under14" in frame.columns:
+        total = frame["share_60plus"] + frame["share_under14"]
+        in_range = frame["share_60plus"].between(0, 1) & frame["share_under14"].between(0, 1)
+        bad = (in_range & (total > 1 + 1e-9)).to_numpy()
+        found.append(_issues(bad, "implausible_value", "60岁以上占比与14岁以下占比之和超过 1",
+                             "share_60plus + share_under14 exceed 1"))
+    for column in ("built_year", "install_year"):
+        check(column, lambda v: (v < EARLIEST_YEAR) | (v > today.year),
+              f"年份应在 {EARLIEST_YEAR} 至 {today.year} 之间", f"a year must lie between {EARLIEST_YEAR} and {today.year}")
+    check("application_date", lambda v: v > pd.Timestamp(today), "申请日期晚于今天", "the date is in the future")
+    return _concat(found)
+
+
+def duplicate_ids(frame: pd.DataFrame, column: str, headers: dict, row_numbers: np.ndarray,
+                  words: tuple[str, str, str]) -> pd.DataFrame:
+    """Issue ``duplicate_id`` for every row repeating an earlier row's ID, naming that first row."""
+    if column not in frame.columns:
+        return _no_issues()
+    ids = frame[column].astype("string").str.strip().replace("", pd.NA).reset_index(drop=True)
+    repeated = (ids.notna() & ids.duplicated(keep="first")).to_numpy()
+    if not repeated.any():
+        return _no_issues()
+    first_row = pd.Series(row_numbers).groupby(ids.fillna("")).transform("first").astype(str)
+    field = _field(column, headers)
+    zh_before, noun, zh_after = words
+    return _issues(repeated, "duplicate_id",
+                   field.zh + "“" + ids.fillna("") + f"”与{zh_before}" + first_row + f"{zh_after}重复（保留首次出现的一行）",
+                   field.en + " '" + ids.fillna("") + f"' was already given on {noun} " + first_row
+                   + " (the first is kept)")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _Field:
+    """How messages name a column: the file's header, and the schema name in English."""
+
+    def __init__(self, column: str, header: str):
+        self.zh = header
+        self.en = header if header == column else f"{header} ({column})"
+
+
+def _field(column: str, headers: dict) -> _Field:
+    header = headers.get(column)
+    if header is None:
+        labels = COLUMN_LABELS.get(column)
+        header = labels[0] if labels else column
+    return _Field(column, header)
+
+
+def _has_value(values: pd.Series) -> np.ndarray:
+    """Cells that hold something other than blanks."""
+    text = values.astype("string").str.strip()
+    return (text.notna() & (text != "")).to_numpy(dtype=bool)
+
+
+def _value_key(value: str) -> str:
+    return re.sub(r"\s+", "", str(value)).casefold()
+
+
+def _mapped(values: pd.Series, mapping: dict, default=None) -> pd.Series:
+    """``mapping[value]`` for every cell as objects, ``default`` where the value is missing or unmapped."""
+    out = values.astype(object).map(mapping).astype(object)
+    return out.where(out.notna(), default)
+
+
+def _value_keys(values: pd.Series) -> pd.Series:
+    """:func:`_value_key` of every cell (missing stays missing)."""
+    return values.astype("string").str.replace(r"\s+", "", regex=True).str.casefold()
+
+
+def _closest(value: str, choices: list[str]) -> str:
+    match = difflib.get_close_matches(value, choices, n=1, cutoff=0.0)
+    return match[0] if match else ""
+
+
+def _closest_name(value: str, spelled: dict, name_to_code: dict, code_to_name: dict) -> str:
+    """The Chinese name of the known district (spelled in Chinese or English) closest to ``value``."""
+    key = _closest(_value_key(value), list(spelled))
+    return code_to_name.get(name_to_code.get(key, ""), "")
+
+
+def _is_wgs84_lonlat(crs) -> bool:
+    return pyproj.CRS.from_user_input(crs).equals(pyproj.CRS.from_user_input(STORAGE_CRS), ignore_axis_order=True)
+
+
+def _crs_text(crs) -> str:
+    crs = pyproj.CRS.from_user_input(crs)
+    code = crs.to_epsg()
+    return f"EPSG:{code}" if code else crs.name
+
+
+def _first_coordinates(geometry: np.ndarray, rows: np.ndarray) -> pd.Series:
+    """The first vertex of each geometry of ``rows`` as ``(x, y)`` text, 6 decimals; "" elsewhere."""
+    text = pd.Series("", index=range(len(geometry)), dtype=object)
+    positions = np.flatnonzero(rows)
+    if positions.size:
+        coordinates = shapely.get_coordinates(geometry[positions], return_index=True)
+        firsts = {}
+        for (x, y), index in zip(coordinates[0], coordinates[1]):
+            firsts.setdefault(int(index), f"({x:.6f}, {y:.6f})")
+        text[positions] = [firsts.get(i, "") for i in range(positions.size)]
+    return text
+
+
+def _problem_mask(raw: RawLayer, columns) -> np.ndarray:
+    """Rows with an unreadable cell in any of ``columns``."""
+    mask = np.zeros(len(raw.frame), dtype=bool)
+    for problem in raw.problems:
+        if problem.column in columns:
+            mask |= problem.bad
+    return mask
+
+
+def _row_words(row_kind: str) -> tuple[str, str, str]:
+    """(Chinese prefix, English noun, Chinese suffix) naming a row: 第 N 行 / row N, 第 N 个要素 / feature N."""
+    return ("第 ", "row", " 行") if row_kind == "sheet_row" else ("第 ", "feature", " 个要素")
+
+
+def _rows_text(numbers, words: tuple[str, str, str], limit: int = 10) -> str:
+    numbers = [int(n) for n in numbers]
+    shown = ", ".join(map(str, numbers[:limit]))
+    more = f" … ({len(numbers)} in all)" if len(numbers) > limit else ""
+    noun = words[1] + ("s" if len(numbers) > 1 else "")
+    return f"{noun} {shown}{more}"
+
+
+def _issues(mask, code: str, zh, en) -> pd.DataFrame:
+    """An issue frame for the rows of ``mask``; ``zh``/``en`` are text or per-row Series/arrays."""
+    mask = np.asarray(mask, dtype=bool)
+    positions = np.flatnonzero(mask)
+    if not positions.size:
+        return _no_issues()
+    title_zh, title_en = REASONS[code]
+
+    def pick(text):
+        if isinstance(text, str):
+            return np.full(positions.size, text, dtype=object)
+        return np.asarray(pd.Series(text).to_numpy(dtype=object))[positions]
+
+    return pd.DataFrame({
+        "position": positions,
+        "code": code,
+        "zh": [f"{title_zh}：{detail}" for detail in pick(zh)],
+        "en": [f"{title_en}: {detail}" for detail in pick(en)],
+    })
+
+
+def _no_issues() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=int if column == "position" else object) for column in _ISSUE_COLUMNS})
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [frame for frame in frames if len(frame)]
+    return pd.concat(frames, ignore_index=True) if frames else _no_issues()
+
+
+def _found_mask(found: pd.DataFrame, n_rows: int) -> np.ndarray:
+    """Rows that have at least one issue in ``found``."""
+    mask = np.zeros(n_rows, dtype=bool)
+    mask[found["position"].to_numpy(dtype=int)] = True
+    return mask
+
+
+def _rejects_table(issues: pd.DataFrame, raw: RawLayer) -> pd.DataFrame:
+    """One row per rejected row: number, reason codes and texts, then the original cells."""
+    row_column = raw.row_kind
+    if not len(issues):
+        base = pd.DataFrame({row_column: pd.Series(dtype=int), "reason_code": pd.Series(dtype=object),
+                             "reason_zh": pd.Series(dtype=object), "reason_en": pd.Series(dtype=object)})
+        return pd.concat([base, raw.original.iloc[:0].reset_index(drop=True).astype(object)], axis=1)
+    ordered = issues.sort_values("position", kind="stable")
+    grouped = ordered.groupby("position", sort=True).agg(
+        code=("code", lambda codes: ";".join(dict.fromkeys(codes))),
+        zh=("zh", "；".join),
+        en=("en", "; ".join),
+    )
+    positions = grouped.index.to_numpy(dtype=int)
+    table = pd.DataFrame({
+        row_column: raw.row_numbers[positions],
+        "reason_code": grouped["code"].to_numpy(),
+        "reason_zh": grouped["zh"].to_numpy(),
+        "reason_en": grouped["en"].to_numpy(),
+    })
+    original = raw.original.iloc[positions].reset_index(drop=True)
+    fixed = set(table.columns)
+    original = original.rename(columns={c: f"{c} (original)" for c in original.columns if c in fixed})
+    return pd.concat([table, original], axis=1)
+
