@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--boundaries", type=Path, default=BOUNDARIES_PATH)
     sample.add_argument("--out", type=Path, required=True, help="GeoPackage to write")
 
+    template = commands.add_parser("template", help="write the district survey template (Excel)")
+    template.add_argument("--out", type=Path, required=True, help="the .xlsx to write")
+    template.add_argument("--lang", choices=("zh", "en"), default="zh")
+    template.add_argument("--boundaries", type=Path, default=BOUNDARIES_PATH, help="districts offered in the drop-down")
+
     intake = commands.add_parser("import", help="import survey data: accepted rows to a GeoPackage, the others to a CSV")
     intake.add_argument("file", type=Path, help="GeoPackage, GeoJSON, zipped Shapefile, KML, CSV or XLSX")
     intake.add_argument("--layer", choices=("communities", "fitness_paths"), required=True)
@@ -203,6 +208,17 @@ def run_sample(args, config) -> int:
     return 0
 
 
+def run_template(args, config) -> int:
+    from geo.io import read_districts
+    from geo.template import write_survey_template
+
+    if args.out.suffix.lower() != ".xlsx":
+        raise ValueError(f"--out {args.out.name}: the template is an Excel file; name it .xlsx")
+    write_survey_template(args.out, read_districts(args.boundaries), lang=args.lang)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def run_import(args, config) -> int:
     from geo.intake import import_file, write_accepted, write_rejects
 
@@ -235,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         commands = {"coverage": run_coverage, "plan": run_plan_command, "eligibility": run_eligibility, "sample": run_sample,
-                    "import": run_import}
+                    "import": run_import, "template": run_template}
         return commands[args.command](args, config)
     except (ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)

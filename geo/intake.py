@@ -222,3 +222,44 @@ def _ordered(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
               and c not in _POSITION_COLUMNS]
     return frame[columns + others + ["geometry"]]
 
+
+
+def survey_fitness_paths(communities: gpd.GeoDataFrame, metric_crs=None) -> gpd.GeoDataFrame:
+    """Fitness paths a survey reported only as a count (``existing_sets``), as points.
+
+    One point per reported set, at the community's ``point_on_surface`` (computed in the UTM
+    zone of the data), ``path_id`` ``<community_id>-S<k>``, ``location_approximate`` True. A
+    community with no count, or 0, gets none. Returns EPSG:4326 points in the schema's columns.
+    """
+    from geo.coverage import candidate_sites
+
+    empty = gpd.GeoDataFrame({c: pd.Series(dtype=d) for c, d in _schema_dtypes("fitness_paths").items()},
+                             geometry=gpd.GeoSeries([], crs=STORAGE_CRS))
+    if "existing_sets" not in communities.columns or len(communities) == 0:
+        return empty.assign(location_approximate=pd.array([], dtype="boolean"))
+    counts = pd.to_numeric(communities["existing_sets"], errors="coerce").fillna(0).clip(lower=0).astype(int).to_numpy()
+    rows = np.repeat(np.arange(len(communities)), counts)
+    if rows.size == 0:
+        return empty.assign(location_approximate=pd.array([], dtype="boolean"))
+    metric_crs = metric_crs or metric_crs_for(communities)
+    sites = gpd.GeoSeries(candidate_sites(communities.geometry.to_crs(metric_crs).values[rows]), crs=metric_crs)
+    ordinal = pd.Series(rows).groupby(rows).cumcount().to_numpy() + 1
+    ids = communities["community_id"].astype("string").fillna("NEW").to_numpy()[rows]
+    frame = gpd.GeoDataFrame(
+        {
+            "path_id": pd.array([f"{i}-S{k}" for i, k in zip(ids, ordinal)], dtype="string"),
+            "name": pd.array((communities["name"].astype(str).to_numpy()[rows] + "健身路径"), dtype="string"),
+        },
+        geometry=sites.to_crs(STORAGE_CRS).values,
+        crs=STORAGE_CRS,
+    )
+    for column, dtype in _schema_dtypes("fitness_paths").items():
+        if column not in frame.columns:
+            frame[column] = pd.Series(pd.NA, index=frame.index, dtype=dtype)
+    frame["location_approximate"] = pd.array(np.ones(len(frame), bool), dtype="boolean")
+    return frame[[*_schema_dtypes("fitness_paths"), "location_approximate", "geometry"]]
+
+
+def _schema_dtypes(layer: str) -> dict[str, str]:
+    kinds = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
+    return {column: kinds[kind] for column, kind in schema.LAYERS[layer].items()}
