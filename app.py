@@ -20,6 +20,7 @@ pages = [
     st.Page("views/eligibility.py", title=shared.t("page_eligibility"), icon=":material/fact_check:", url_path="eligibility"),
     st.Page("views/priority_budget.py", title=shared.t("page_priority"), icon=":material/leaderboard:", url_path="priority"),
     st.Page("views/publish.py", title=shared.t("page_publish"), icon=":material/campaign:", url_path="publish"),
+    st.Page("views/intake.py", title=shared.t("page_intake"), icon=":material/upload_file:", url_path="intake"),
 ]
 navigation = st.navigation(pages)
 
@@ -28,7 +29,10 @@ shared.keep_widget(
     min_value=50, max_value=5000, step=50,
 )
 st.sidebar.caption(f"{shared.t('data_source')}: {shared.data_path().name}")
-st.sidebar.caption(shared.t("synthetic_notice"))
+if shared.using_upload():
+    st.sidebar.button(shared.t("back_to_sample"), on_click=shared.use_sample)
+else:
+    st.sidebar.caption(shared.t("synthetic_notice"))
 
 try:
     navigation.run()

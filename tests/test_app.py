@@ -146,3 +146,10 @@ def test_bad_data_file_gives_a_plain_message_not_a_traceback(tmp_path, monkeypat
         assert not app.exception
         assert app.error, "a bad data file must be reported on the page"
         assert "无法读取数据" in app.error[0].value and "Traceback" not in app.error[0].value
+
+
+def test_intake_page_offers_the_template_and_the_upload():
+    app = open_page("views/intake.py")
+    assert not app.error
+    assert app.title[0].value == "数据导入"
+    assert app.button[0].label == "校验" and app.button[0].disabled  # nothing uploaded yet

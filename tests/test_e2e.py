@@ -187,3 +187,55 @@ def test_publish_page_downloads_a_self_contained_notice(app_url, browser):
     assert outside == [] and [u for u in notice_outside if not u.startswith("file://")] == []
     page.close()
     notice.close()
+
+
+def _filled_survey(folder: Path) -> Path:
+    """The survey template as a district office returns it: two new communities picked on Amap."""
+    import openpyxl
+
+    from geo.config import BOUNDARIES_PATH
+    from geo.crs import wgs84_to_gcj02
+    from geo.io import read_districts
+    from geo.template import write_survey_template
+
+    path = write_survey_template(folder / "城中区调查表.xlsx", read_districts(BOUNDARIES_PATH))
+    book = openpyxl.load_workbook(path)
+    sheet = book["小区调查"]
+    headers = [cell.value for cell in sheet[1]]
+    for r, (lon, lat, name) in enumerate([(109.4172, 24.3195, "示例新村"), (109.4231, 24.3104, "示例花园")], start=2):
+        gcj_lon, gcj_lat = wgs84_to_gcj02(lon, lat)
+        row = {"名称": name, "区县": "城中区", "经度": float(gcj_lon), "纬度": float(gcj_lat), "坐标系": "GCJ-02",
+               "人口": 800, "可用空地（平方米）": 500, "公共空间用于停车": "否"}
+        for header, value in row.items():
+            sheet.cell(row=r, column=headers.index(header) + 1, value=value)
+    sheet.cell(row=4, column=headers.index("名称") + 1, value="无区县小区")  # rejected: no district
+    book.save(path)
+    return path
+
+
+def test_upload_a_survey_and_analyse_it_everywhere(app_url, browser, tmp_path):
+    page, outside = _open(browser, app_url)
+    page.goto(f"{app_url}/intake")
+    page.locator("h1", has_text="数据导入").wait_for(timeout=60_000)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(_filled_survey(tmp_path)))
+    page.get_by_text("作为区县填报，合并到当前数据").click()
+    page.get_by_role("button", name="校验").click()
+    page.get_by_text("下载未通过的行（CSV）").wait_for(timeout=60_000)
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert values[:3] == ["3", "2", "1"]  # rows, accepted, rejected
+    page.screenshot(path=str(OUTPUT / "intake.png"), full_page=True)
+    page.get_by_role("button", name="3. 在所有页面中分析这些数据").click()
+    page.get_by_text("已采用：2502 个小区").wait_for(timeout=60_000)
+    # Move within the session (a fresh page load would start a new session with the sample).
+    page.get_by_role("link", name="覆盖地图").click()
+    page.locator("h1", has_text="覆盖地图").wait_for(timeout=30_000)
+    frame = _map_frame(page)
+    deadline = time.monotonic() + 30
+    while frame.evaluate(COUNT_COMMUNITIES_JS) != 2502 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert frame.evaluate(COUNT_COMMUNITIES_JS) == 2502
+    assert page.locator('[data-testid="stMetricValue"]').first.inner_text() == "2,502"
+    page.get_by_role("button", name="返回示例数据").click()
+    page.locator('[data-testid="stMetricValue"]').first.filter(has_text="2,500").wait_for(timeout=30_000)
+    assert outside == []
+    page.close()

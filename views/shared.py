@@ -101,8 +101,21 @@ DATA_ENV = "PLANNER_DATA"
 
 
 def data_path() -> Path:
-    """The city GeoPackage: ``$PLANNER_DATA`` when set (a bureau's own data), else the sample."""
-    return Path(os.environ.get(DATA_ENV) or DEFAULT_DATA_PATH)
+    """The city GeoPackage: the user's upload in this session, else ``$PLANNER_DATA``, else the sample."""
+    return Path(st.session_state.get("uploaded_data") or os.environ.get(DATA_ENV) or DEFAULT_DATA_PATH)
+
+
+def using_upload() -> bool:
+    return bool(st.session_state.get("uploaded_data"))
+
+
+def use_data(path: Path) -> None:
+    """Analyse ``path`` on every page from now on (this session only)."""
+    st.session_state["uploaded_data"] = str(path)
+
+
+def use_sample() -> None:
+    st.session_state.pop("uploaded_data", None)
 
 
 def data_version(path: Path) -> float:
