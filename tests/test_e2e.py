@@ -221,6 +221,7 @@ def test_upload_a_survey_and_analyse_it_everywhere(app_url, browser, tmp_path):
     page.get_by_text("作为区县填报，合并到当前数据").click()
     page.get_by_role("button", name="校验").click()
     page.get_by_text("下载未通过的行（CSV）").wait_for(timeout=60_000)
+    page.locator('[data-testid="stMetricValue"]').nth(2).wait_for(timeout=30_000)
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert values[:3] == ["3", "2", "1"]  # rows, accepted, rejected
     page.screenshot(path=str(OUTPUT / "intake.png"), full_page=True)
