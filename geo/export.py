@@ -451,7 +451,7 @@ def _parameter_table(parameters: dict, lang: str) -> pd.DataFrame:
     """Key/value rows of ``parameters`` with nested dicts flattened to dotted keys."""
     if not isinstance(parameters, dict):
         raise ValueError(f"parameters must be a dict of name to value, got a {type(parameters).__name__}")
-    rows = _flattened(parameters)
+    rows = [(key, None if isinstance(value, dict) else value) for key, value in flattened(parameters)]
     frame = pd.DataFrame(
         {"parameter": pd.Series([key for key, _ in rows], dtype=object),
          "value": pd.Series([value for _, value in rows], dtype=object)}
@@ -460,14 +460,15 @@ def _parameter_table(parameters: dict, lang: str) -> pd.DataFrame:
     return table.set_axis([_word("parameter", lang), _word("value", lang)], axis=1)
 
 
-def _flattened(mapping: dict, prefix: str = "") -> list[tuple[str, object]]:
+def flattened(mapping: dict, prefix: str = "") -> list[tuple[str, object]]:
+    """``(dotted key, value)`` pairs of a nested dict of parameters; an empty dict stays a value."""
     rows = []
     for key, value in mapping.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict) and value:
-            rows.extend(_flattened(value, f"{name}."))
+            rows.extend(flattened(value, f"{name}."))
         else:
-            rows.append((name, None if isinstance(value, dict) else value))
+            rows.append((name, value))
     return rows
 
 

@@ -604,21 +604,23 @@ def _dbf_text_encoding(dbf: bytes) -> str | None:
     return None
 
 
+def _decoded_text(raw: bytes, label: str) -> str:
+    """Text of a CSV: UTF-8 (with or without BOM), else GBK (as its superset GB18030)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError(f"{label} is neither UTF-8 nor GBK text; save it as UTF-8 CSV")
+
+
 def _csv_table(path: Path, label: str, keep_blank_lines: bool = False) -> pd.DataFrame:
     """The cells of a CSV as text (UTF-8 with or without BOM, else GBK); stripped headers.
 
     With ``keep_blank_lines`` a blank line is a row of missing cells, so that row ``i`` of the
     table is record ``i + 2`` of the file (the header being record 1), as a spreadsheet numbers it.
     """
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValueError(f"{label} is neither UTF-8 nor GBK text; save it as UTF-8 CSV")
+    text = _decoded_text(path.read_bytes(), label)
     # Every cell as text so codes keep their leading zeros; only an empty cell is missing.
     try:
         table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
@@ -1326,16 +1328,7 @@ def read_applications(path, layer: str = "applications") -> pd.DataFrame:
     if _sniff_format(path) == "gpkg":
         frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
     else:
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValueError(f"{path.name}: text is neither UTF-8 nor GBK")
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        frame = pd.read_csv(io.StringIO(_decoded_text(path.read_bytes(), path.name)), dtype=str, keep_default_na=False)
     frame = frame.rename(columns={c: c.strip().lower() for c in frame.columns})
     frame = frame.rename(columns={"小区编号": "community_id", "申请日期": "application_date"})
     for column in ("community_id", "application_date"):

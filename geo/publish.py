@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geo.config import Config
+from geo.export import flattened
 from geo.i18n import check_lang, column_label
 from geo.i18n import text as i18n_text
 from geo.maps import coverage_map, standalone_html
@@ -308,7 +309,7 @@ def _selected_table(rows: pd.DataFrame, english_district: dict | None, lang: str
 def _parameters_table(parameters: dict, plan: Plan, lang: str, word) -> str:
     program_names = {o.program.key: o.program.name(lang) for o in plan.outcomes}
     body = []
-    for key, value in _flattened(parameters):
+    for key, value in flattened(parameters):
         if key == "data_file" and value:
             value = Path(str(value)).name
         body.append(
@@ -340,17 +341,6 @@ def _parameter_label(key: str, program_names: dict, lang: str) -> str:
         )
         return f"{name} · {label}"
     return key
-
-
-def _flattened(mapping: dict, prefix: str = "") -> list[tuple[str, object]]:
-    rows = []
-    for key, value in mapping.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            rows.extend(_flattened(value, f"{name}."))
-        else:
-            rows.append((name, value))
-    return rows
 
 
 def _value_text(value, word) -> str:
