@@ -63,10 +63,12 @@ def neighbours_unserved_population(assessed: gpd.GeoDataFrame, walk_radius_m: fl
         return np.zeros(0, dtype=np.int64)
     polygons_m = assessed.geometry.to_crs(metric_crs or metric_crs_for(assessed)).values
     sites = candidate_sites(polygons_m)
-    site_idx, demand_idx = coverage_pairs(sites, polygons_m, walk_radius_m)
-    unserved = ~assessed["served_within_radius"].to_numpy(dtype=bool)
+    # Only unserved communities count, so only they go into the relation (few in a served city).
+    unserved = np.flatnonzero(~assessed["served_within_radius"].to_numpy(dtype=bool))
+    site_idx, local = coverage_pairs(sites, polygons_m[unserved], walk_radius_m)
+    demand_idx = unserved[local]
     population = assessed["population"].fillna(0).to_numpy(dtype=np.int64)
-    keep = unserved[demand_idx] & (site_idx != demand_idx)
+    keep = site_idx != demand_idx
     return np.bincount(site_idx[keep], weights=population[demand_idx[keep]], minlength=n).astype(np.int64)
 
 

@@ -158,3 +158,25 @@ def test_ineligible_have_no_rank_and_bad_weights_are_named():
         check_weights({"beauty": 1})
     with pytest.raises(ValueError, match="at least one must be positive"):
         check_weights({"population": 0})
+
+
+def test_neighbours_on_the_sample_equal_a_plain_distance_matrix():
+    """The optimised relation (only unserved polygons in the tree) gives the plain answer."""
+    import shapely
+
+    from geo.config import DEFAULT_DATA_PATH
+    from geo.coverage import candidate_sites, community_coverage
+    from geo.pipeline import load_city
+    from geo.priority import neighbours_unserved_population
+
+    city = load_city(DEFAULT_DATA_PATH)
+    covered = community_coverage(city.communities, city.fitness_paths, 500)
+    fast = neighbours_unserved_population(covered, 500)
+    polygons = covered.geometry.to_crs(UTM).values
+    sites = candidate_sites(polygons)
+    unserved = np.flatnonzero(~covered["served_within_radius"].to_numpy(bool))
+    distance = shapely.distance(sites[:, None], polygons[unserved][None, :])  # dense: sites × unserved
+    within = distance <= 500 + 1e-3
+    within[unserved, np.arange(unserved.size)] = False  # a community is not its own neighbour
+    plain = within.astype(np.int64) @ covered["population"].to_numpy(np.int64)[unserved]
+    assert (fast == plain).all() and fast.sum() > 0
