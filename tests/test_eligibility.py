@@ -172,8 +172,8 @@ def test_neighbours_on_the_sample_equal_a_plain_distance_matrix():
     city = load_city(DEFAULT_DATA_PATH)
     covered = community_coverage(city.communities, city.fitness_paths, 500)
     fast = neighbours_unserved_population(covered, 500)
-    polygons = covered.geometry.to_crs(UTM).values
-    sites = candidate_sites(polygons)
+    polygons = np.asarray(covered.geometry.to_crs(UTM).values)
+    sites = np.asarray(candidate_sites(polygons))
     unserved = np.flatnonzero(~covered["served_within_radius"].to_numpy(bool))
     distance = shapely.distance(sites[:, None], polygons[unserved][None, :])  # dense: sites × unserved
     within = distance <= 500 + 1e-3
