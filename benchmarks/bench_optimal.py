@@ -11,6 +11,8 @@ Two instances per city, each with p = 12 and 100 sets (CNY 50,000 each) and radi
   within the radius, candidates = eligible communities, distance from a candidate's site to the
   demand polygon. Timed: coverage relation + model + solve (``CoverageProblem.from_scored`` +
   ``allocate_optimal``).
+* ``full`` (with ``--full``) — a city with no sets yet: every community is demand and a
+  candidate; 60 s time limit, 0.5 % gap.
 * ``spopt-equal`` — the same demand and candidates in spopt's terms: demand points are the
   polygons' centroids (spopt's ``from_geodataframe`` takes centroids), facility points are the
   candidate sites. spopt builds ``MCLP.from_geodataframe`` (a dense distance matrix, then PuLP)
@@ -123,7 +125,33 @@ def run_spopt_equal(path: str, radius: float, p: int) -> dict:
             "objective": objective}
 
 
-RUNNERS = {"ours_planning": run_ours_planning, "ours_equal": run_ours_equal, "spopt_equal": run_spopt_equal}
+def run_ours_full(path: str, radius: float, p: int) -> dict:
+    """A city with no sets yet: every community is demand and a candidate (site-to-polygon)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from geo.allocate import CoverageProblem, allocate_optimal, greedy_cover
+    from geo.coverage import candidate_sites, coverage_pairs
+    from geo.crs import metric_crs_for
+    from geo.pipeline import load_city
+
+    communities = load_city(path).communities
+    start = time.perf_counter()
+    polygons = communities.geometry.to_crs(metric_crs_for(communities)).values
+    site_idx, demand_idx = coverage_pairs(candidate_sites(polygons), polygons, radius)
+    n = len(communities)
+    problem = CoverageProblem(np.arange(n), np.full(n, float(SET_COST)), communities["district_code"].astype(str).to_numpy(),
+                              np.arange(n), communities["population"].to_numpy(dtype=np.int64),
+                              sp.csr_array((np.ones(site_idx.size, bool), (site_idx, demand_idx)), shape=(n, n)))
+    result = allocate_optimal(problem, p * SET_COST, time_limit_s=60, mip_rel_gap=5e-3)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "objective": result.population_newly_served, "gap": result.optimality_gap,
+            "status": result.status, "greedy": problem.newly_served(greedy_cover(problem, p * SET_COST)),
+            "pairs": int(problem.cover.nnz)}
+
+
+RUNNERS = {"ours_planning": run_ours_planning, "ours_equal": run_ours_equal, "spopt_equal": run_spopt_equal,
+           "ours_full": run_ours_full}
 
 
 def child(name: str, path: str, radius: float, p: int, timeout_s: float) -> dict | None:
@@ -143,6 +171,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--spopt", action="store_true", help="also run spopt (benchmarks/requirements.txt)")
     parser.add_argument("--spopt-timeout", type=float, default=600)
+    parser.add_argument("--full", action="store_true", help="also the no-existing-sets instance (slow above 10k)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -165,7 +194,8 @@ def main() -> None:
                                                    seed=load_config().sample_seed))
             for radius in (float(r) for r in args.radii.split(",")):
                 for p in (int(v) for v in args.ps.split(",")):
-                    names = ["ours_planning", "ours_equal"] + (["spopt_equal"] if args.spopt else [])
+                    names = (["ours_planning", "ours_equal"] + (["spopt_equal"] if args.spopt else [])
+                             + (["ours_full"] if args.full else []))
                     row = {"communities": size, "radius_m": radius, "p": p}
                     for name in names:
                         runs = [child(name, path, radius, p, args.spopt_timeout if name.startswith("spopt") else 900)
