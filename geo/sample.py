@@ -142,8 +142,9 @@ def _polygons(corners, split, road_m):
         # Cut across the long side (0→1 / 3→2 edges) at its middle, leaving a road gap.
         a0, a1, b1, b0 = c[:, 0], c[:, 1], c[:, 2], c[:, 3]
         length = np.linalg.norm(a1 - a0, axis=-1, keepdims=True)
-        t_lo = 0.5 - (road_m / 2) / length
-        t_hi = 0.5 + (road_m / 2) / length
+        road = np.minimum(road_m, 0.3 * length)  # tiny cells (huge benchmark cities) get a narrower road
+        t_lo = 0.5 - (road / 2) / length
+        t_hi = 0.5 + (road / 2) / length
         m0_lo, m0_hi = a0 + (a1 - a0) * t_lo, a0 + (a1 - a0) * t_hi
         m1_lo, m1_hi = b0 + (b1 - b0) * t_lo, b0 + (b1 - b0) * t_hi
         left = shapely.polygons(np.stack([a0, m0_lo, m1_lo, b0], 1))

@@ -127,3 +127,17 @@ def test_generator_scales_to_a_bigger_city(districts):
     left, right = tree.query(c.geometry.values, predicate="intersects")
     assert (left == right).all()
     assert np.isfinite(c["population"].to_numpy(dtype=float)).all()
+
+
+def test_a_split_community_narrower_than_the_road_stays_a_valid_multipolygon():
+    """Regression: in a 1M-community benchmark city a community no longer than the road through
+    it came out as MULTIPOLYGON EMPTY (or outside its own rectangle) and the file could not be read back."""
+    from shapely.geometry import box
+
+    from geo.sample import _polygons
+
+    for length in (4.0, 3.0):
+        corners = np.array([[[0.0, 0.0], [length, 0.0], [length, 2.0], [0.0, 2.0]]])
+        geometry = _polygons(corners, np.array([True]), road_m=4.0)[0]
+        assert geometry.geom_type == "MultiPolygon" and geometry.is_valid and not geometry.is_empty
+        assert len(geometry.geoms) == 2 and geometry.within(box(0, 0, length, 2))
