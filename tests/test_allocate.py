@@ -259,3 +259,7 @@ def test_time_limit_returns_a_plan_with_its_gap():
     assert 0 < len(result.chosen) <= 100 and problem.cost_cny[result.chosen].sum() <= 5_000_000
     assert result.population_newly_served > 0
     assert result.optimality_gap is None or result.optimality_gap >= 0
+    # Whatever the solver had when it stopped, the plan is never worse than greedy's.
+    from geo.allocate import greedy_cover
+
+    assert result.population_newly_served >= problem.newly_served(greedy_cover(problem, 100 * 50_000))
