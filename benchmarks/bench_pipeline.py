@@ -71,8 +71,10 @@ def main() -> None:
             for _ in range(args.runs):
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", str(path), str(config.walk_radius_m)],
-                    capture_output=True, text=True, check=True,
+                    capture_output=True, text=True,
                 )
+                if out.returncode != 0:
+                    raise SystemExit(f"measurement of {size} communities failed: {out.stderr.strip().splitlines()[-1]}")
                 runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
             row = {"communities": size, "generate_s": None if generate_s is None else round(generate_s, 2)}
             row["fitness_paths"] = runs[0]["fitness_paths"]
