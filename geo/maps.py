@@ -167,6 +167,9 @@ LABELS = {
         "eligible": "符合建设条件",
         "reasons": "不符合原因",
         "priority_score": "优先得分",
+        "geometry_approximate": "小区范围",
+        "approximate_yes": "近似（仅有坐标，按占地面积画出，虚线）",
+        "approximate_no": "实测边界",
         "yes": "是",
         "no": "否",
     },
@@ -195,6 +198,9 @@ LABELS = {
         "eligible": "Eligible",
         "reasons": "Reasons not eligible",
         "priority_score": "Priority score",
+        "geometry_approximate": "Outline",
+        "approximate_yes": "approximate (a point only, drawn from its land area; dashed)",
+        "approximate_no": "surveyed",
         "yes": "Yes",
         "no": "No",
     },
@@ -213,6 +219,7 @@ _REQUIRED = {
     "fitness_paths": ("path_id", "name"),
 }
 _MISSING = "—"
+APPROXIMATE_DASH = "4 3"  # SVG/canvas dash pattern of approximate community outlines
 
 
 def coverage_map(
@@ -565,6 +572,12 @@ def _community_tooltip_values(
         if "reasons" in communities.columns:
             reasons = reason_labels(communities["reasons"].astype("string"), lang)
             values["reasons"] = _text(reasons.where(reasons != "", None))
+    if "geometry_approximate" in communities.columns:
+        approximate = communities["geometry_approximate"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        if approximate.any():
+            values["geometry_approximate"] = pd.Series(
+                np.where(approximate, labels["approximate_yes"], labels["approximate_no"]), index=communities.index
+            )
     if "priority_score" in communities.columns:
         score = pd.to_numeric(communities["priority_score"], errors="coerce").astype(float)
         values["priority_score"] = score.where(np.isfinite(score)).map(
@@ -603,9 +616,14 @@ def _add_communities(
     else:
         style = {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.55}
         highlight = {"weight": 3, "fillOpacity": 0.8}
+    approximate = labels["approximate_yes"]
     folium.GeoJson(
         _feature_collection(props, ["community_id", *fields]),
-        style_function=lambda _: style,
+        # A footprint drawn from a point and a land area is dashed, so nobody mistakes it for a survey.
+        style_function=lambda feature: (
+            {**style, "dashArray": APPROXIMATE_DASH}
+            if feature["properties"].get("geometry_approximate") == approximate else style
+        ),
         highlight_function=lambda _: highlight,
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[labels[f] for f in fields]),
         control=False,

@@ -501,3 +501,18 @@ def test_tianditu_key_must_be_letters_and_digits(districts, communities, fitness
 def test_unknown_base_layer_is_refused(districts, communities, fitness_paths):
     with pytest.raises(ValueError, match="base_layer"):
         maps.coverage_map(districts, communities, fitness_paths, base_layer="google")
+
+
+def test_approximate_footprints_are_dashed_and_said_so(districts, communities, fitness_paths):
+    import json as _json
+
+    from geo.maps import APPROXIMATE_DASH, coverage_map
+
+    flagged = communities.copy()
+    flagged["geometry_approximate"] = [True] + [False] * (len(flagged) - 1)
+    html = coverage_map(districts, flagged, fitness_paths).get_root().render()
+    said = _json.dumps("近似（仅有坐标，按占地面积画出，虚线）")[1:-1]  # as folium escapes it
+    assert said in html or "近似（仅有坐标" in html
+    assert html.count(f'"dashArray": "{APPROXIMATE_DASH}"') == 1  # one style for the one flagged community
+    plain = coverage_map(districts, communities, fitness_paths).get_root().render()
+    assert f'"dashArray": "{APPROXIMATE_DASH}"' not in plain
