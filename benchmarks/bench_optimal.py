@@ -12,7 +12,8 @@ Two instances per city, each with p = 12 and 100 sets (CNY 50,000 each) and radi
   demand polygon. Timed: coverage relation + model + solve (``CoverageProblem.from_scored`` +
   ``allocate_optimal``).
 * ``full`` (with ``--full``) — a city with no sets yet: every community is demand and a
-  candidate; 60 s time limit, 0.5 % gap.
+  candidate; 60 s time limit, 0.5 % gap. With ``--spopt`` too, ``full_equal`` compares it with
+  spopt the same way (centroids as demand).
 * ``spopt-equal`` — the same demand and candidates in spopt's terms: demand points are the
   polygons' centroids (spopt's ``from_geodataframe`` takes centroids), facility points are the
   candidate sites. spopt builds ``MCLP.from_geodataframe`` (a dense distance matrix, then PuLP)
@@ -79,13 +80,18 @@ def _equal_instance(path: str, radius: float):
 
 
 def run_ours_equal(path: str, radius: float, p: int) -> dict:
+    return _ours_on(_equal_instance(path, radius), radius, p)
+
+
+def _ours_on(instance, radius: float, p: int) -> dict:
+    """Our sparse relation + HiGHS on point demand (spopt's view of an instance)."""
     import numpy as np
     import scipy.sparse as sp
 
     from geo.allocate import CoverageProblem, allocate_optimal
     from geo.coverage import coverage_pairs
 
-    centroids, weight, sites, district, _ = _equal_instance(path, radius)
+    centroids, weight, sites, district, _ = instance
     start = time.perf_counter()
     site_idx, demand_idx = coverage_pairs(sites, centroids.values, radius)
     cover = sp.csr_array((np.ones(site_idx.size, bool), (site_idx, demand_idx)), shape=(sites.size, centroids.size))
@@ -97,6 +103,11 @@ def run_ours_equal(path: str, radius: float, p: int) -> dict:
 
 
 def run_spopt_equal(path: str, radius: float, p: int) -> dict:
+    return _spopt_on(_equal_instance(path, radius), radius, p)
+
+
+def _spopt_on(instance, radius: float, p: int) -> dict:
+    """spopt's MCLP.from_geodataframe (dense matrix + PuLP) solved by CBC; objective recomputed."""
     import warnings
 
     import geopandas as gpd
@@ -104,7 +115,7 @@ def run_spopt_equal(path: str, radius: float, p: int) -> dict:
     import pulp
     from spopt.locate import MCLP
 
-    centroids, weight, sites, _, metric = _equal_instance(path, radius)
+    centroids, weight, sites, _, metric = instance
     demand = gpd.GeoDataFrame({"population": weight}, geometry=centroids.values, crs=metric)
     facilities = gpd.GeoDataFrame(geometry=sites, crs=metric)
     start = time.perf_counter()
@@ -116,13 +127,12 @@ def run_spopt_equal(path: str, radius: float, p: int) -> dict:
     model = model.solve(pulp.PULP_CBC_CMD(msg=False))
     solved = time.perf_counter()
     chosen = np.array([j for j, var in enumerate(model.fac_vars) if var.value() and var.value() > 0.5], dtype=int)
-    distances = np.hypot(
-        centroids.x.to_numpy()[:, None] - np.array([s.x for s in sites])[None, chosen],
-        centroids.y.to_numpy()[:, None] - np.array([s.y for s in sites])[None, chosen],
-    ) if chosen.size else np.zeros((centroids.size, 0))
-    objective = int(weight[(distances <= radius).any(axis=1)].sum()) if chosen.size else 0
+    site_xy = np.array([(s.x, s.y) for s in sites])[chosen]
+    reached = np.zeros(centroids.size, dtype=bool)
+    for x, y in site_xy:
+        reached |= np.hypot(centroids.x.to_numpy() - x, centroids.y.to_numpy() - y) <= radius
     return {"seconds": solved - start, "build_seconds": built - start, "solve_seconds": solved - built,
-            "objective": objective}
+            "objective": int(weight[reached].sum())}
 
 
 def run_ours_full(path: str, radius: float, p: int) -> dict:
@@ -150,8 +160,31 @@ def run_ours_full(path: str, radius: float, p: int) -> dict:
             "pairs": int(problem.cover.nnz)}
 
 
+def _full_equal_instance(path: str):
+    """No sets yet, in spopt's terms: every community's centroid is demand, its site a candidate."""
+    import numpy as np
+
+    from geo.coverage import candidate_sites
+    from geo.crs import metric_crs_for
+    from geo.pipeline import load_city
+
+    communities = load_city(path).communities
+    metric = metric_crs_for(communities)
+    polygons = communities.geometry.to_crs(metric)
+    return (polygons.centroid, communities["population"].to_numpy(dtype=np.int64), candidate_sites(polygons.values),
+            communities["district_code"].astype(str).to_numpy(), metric)
+
+
+def run_ours_full_equal(path: str, radius: float, p: int) -> dict:
+    return _ours_on(_full_equal_instance(path), radius, p)
+
+
+def run_spopt_full_equal(path: str, radius: float, p: int) -> dict:
+    return _spopt_on(_full_equal_instance(path), radius, p)
+
+
 RUNNERS = {"ours_planning": run_ours_planning, "ours_equal": run_ours_equal, "spopt_equal": run_spopt_equal,
-           "ours_full": run_ours_full}
+           "ours_full": run_ours_full, "ours_full_equal": run_ours_full_equal, "spopt_full_equal": run_spopt_full_equal}
 
 
 def child(name: str, path: str, radius: float, p: int, timeout_s: float) -> dict | None:
@@ -195,11 +228,12 @@ def main() -> None:
             for radius in (float(r) for r in args.radii.split(",")):
                 for p in (int(v) for v in args.ps.split(",")):
                     names = (["ours_planning", "ours_equal"] + (["spopt_equal"] if args.spopt else [])
-                             + (["ours_full"] if args.full else []))
+                             + (["ours_full", "ours_full_equal"] if args.full else [])
+                             + (["spopt_full_equal"] if args.full and args.spopt else []))
                     row = {"communities": size, "radius_m": radius, "p": p}
                     for name in names:
                         runs = [child(name, path, radius, p, args.spopt_timeout if name.startswith("spopt") else 900)
-                                for _ in range(args.runs if name != "spopt_equal" or size <= 10_000 else 1)]
+                                for _ in range(args.runs if not name.startswith("spopt") or size <= 10_000 else 1)]
                         done = [r for r in runs if r is not None]
                         if not done:
                             row[name] = {"seconds": None, "note": f"did not finish in {args.spopt_timeout:.0f} s"}
@@ -209,9 +243,10 @@ def main() -> None:
                             if key in done[0]:
                                 summary[key] = round(statistics.median(r[key] for r in done), 3)
                         row[name] = summary
-                    if "spopt_equal" in row and row["spopt_equal"].get("seconds"):
-                        row["speedup_vs_spopt"] = round(row["spopt_equal"]["seconds"] / row["ours_equal"]["seconds"], 1)
-                        row["equal_objective"] = row["spopt_equal"]["objective"] == row["ours_equal"]["objective"]
+                    for ours, theirs in (("ours_equal", "spopt_equal"), ("ours_full_equal", "spopt_full_equal")):
+                        if theirs in row and row[theirs].get("seconds"):
+                            row[f"speedup_{theirs}"] = round(row[theirs]["seconds"] / row[ours]["seconds"], 1)
+                            row[f"equal_objective_{theirs}"] = row[theirs]["objective"] == row[ours]["objective"]
                     print(json.dumps(row), flush=True)
                     rows.append(row)
     print(json.dumps({"benchmark": "optimal", "runs": args.runs, "results": rows}))
