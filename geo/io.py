@@ -189,13 +189,7 @@ def read_layer(path, kind: str, layer: str | None = None, source_crs: str | None
     with the encoding its ``.cpg`` names (``UTF-8``, ``GBK``, ``936`` …); without ``.cpg`` and
     without a code page in the ``.dbf`` header, its text is decoded as UTF-8 if valid, else GBK.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown layer kind {kind!r}; use one of {', '.join(KINDS)}")
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; check the path")
-    if path.is_dir():
-        raise ValueError(f"{path} is a folder; pass a file ({_supported()})")
+    path = _checked_path(path, kind)
 
     file_format = _sniff_format(path)
     if file_format == "gpkg":
@@ -378,13 +372,7 @@ def read_raw_layer(path, kind: str, layer: str | None = None, *, max_upload_mb: 
     (Chinese and English) and ``geo.schema.COLUMN_SYNONYMS``, ignoring case, spaces, ``_``,
     ``-`` and full-width forms. Nothing in a file is executed or evaluated.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown layer kind {kind!r}; use one of {', '.join(KINDS)}")
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; check the path")
-    if path.is_dir():
-        raise ValueError(f"{path} is a folder; pass a file ({_supported(extended=True)})")
+    path = _checked_path(path, kind, extended=True)
     _check_upload_size(path, max_upload_mb)
     file_format = _sniff_format(path, extended=True)
     notes = []
@@ -602,6 +590,18 @@ def _dbf_text_encoding(dbf: bytes) -> str | None:
             continue
         return encoding
     return None
+
+
+def _checked_path(path, kind: str, extended: bool = False) -> Path:
+    """``path`` as a Path, once it is known to be an existing file and ``kind`` a known layer."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown layer kind {kind!r}; use one of {', '.join(KINDS)}")
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; check the path")
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; pass a file ({_supported(extended=extended)})")
+    return path
 
 
 def _decoded_text(raw: bytes, label: str) -> str:
