@@ -38,12 +38,14 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from geo.cover_bound import lp_bound, solve_restricted
 from geo.coverage import candidate_sites, coverage_pairs
 from geo.crs import metric_crs_for
 from geo.priority import priority_order
 
 MODES = ("rank", "optimal")
 PRESOLVE_MAX_NONZEROS = 1_000_000
+DECOMPOSE_MIN_NONZEROS = 20_000
 
 
 @dataclass(frozen=True)
@@ -225,8 +227,16 @@ def allocate_optimal(
     district_max: dict | None = None,
     time_limit_s: float | None = 60.0,
     mip_rel_gap: float = 1e-6,
+    method: str = "auto",
 ) -> Allocation:
-    """Maximise residents newly served within the walk radius (MILP, HiGHS); see the module doc."""
+    """Maximise residents newly served within the walk radius (MILP, HiGHS); see the module doc.
+
+    ``method``: ``direct`` solves the whole MILP at once; ``decompose`` bounds it by column
+    generation, keeps only the candidates reduced-cost fixing cannot rule out, and solves the
+    MILP over those, started from the greedy plan (:mod:`geo.cover_bound`); ``auto`` (default)
+    takes ``decompose`` for relations above ``DECOMPOSE_MIN_NONZEROS`` pairs when no district has
+    a minimum. Both return a plan within ``mip_rel_gap`` of the optimum unless the time runs out.
+    """
     start = time.perf_counter()
     district_min, district_max = district_min or {}, district_max or {}
     messages = _limits_check(problem, district_min, district_max)
@@ -235,8 +245,35 @@ def allocate_optimal(
         return Allocation("optimal", budget_cny, np.array([], dtype=int), 0, 0.0, time.perf_counter() - start,
                           "no eligible community", messages)
     grouped, group_weight = demand_groups(problem.cover, problem.weight)
-    m = group_weight.size
+    if method == "auto":
+        method = "decompose" if grouped.nnz > DECOMPOSE_MIN_NONZEROS and not district_min else "direct"
+    if method == "decompose":
+        if district_min:
+            raise ValueError("the decompose method does not take district minimums; use direct")
+        chosen, status, bound, notes = _solve_decomposed(
+            problem, grouped, group_weight, budget_cny, district_max, start, time_limit_s, mip_rel_gap)
+    elif method == "direct":
+        chosen, status, bound, notes = _solve_direct(
+            problem, grouped, group_weight, budget_cny, district_min, district_max, time_limit_s, mip_rel_gap)
+    else:
+        raise ValueError(f"unknown method {method!r}; expected auto, direct or decompose")
+    messages = messages + notes
+    solve_seconds = time.perf_counter() - start
+    if status == "infeasible":
+        return Allocation("optimal", budget_cny, np.array([], dtype=int), 0, None, solve_seconds, status, messages)
+    objective_value = problem.newly_served(chosen)
+    if bound is None or not np.isfinite(bound):
+        gap = 0.0 if status == "optimal" else None
+    else:
+        gap = max(0.0, (bound - objective_value) / bound) if bound > 0 else 0.0
+    chosen = _spend_leftover(problem, chosen, budget_cny, district_max)
+    filled = problem.newly_served(chosen)
+    return Allocation("optimal", budget_cny, _plan_order(problem, chosen), filled, gap, solve_seconds, status, messages)
 
+
+def _solve_direct(problem, grouped, group_weight, budget_cny, district_min, district_max, time_limit_s, mip_rel_gap):
+    """The whole MILP in one ``scipy.optimize.milp`` call. Returns (chosen, status, bound, messages)."""
+    n, m = problem.candidates.size, group_weight.size
     # Variables: x (n binaries), then y (m continuous in [0, 1]). milp minimises, so negate.
     objective = np.concatenate([np.zeros(n), -group_weight.astype(float)])
     integrality = np.concatenate([np.ones(n), np.zeros(m)])
@@ -260,33 +297,70 @@ def allocate_optimal(
         # sets (4 M nonzeros) it ran 300 s against a 60 s limit. Without it the limit holds.
         options["presolve"] = False
     result = milp(objective, integrality=integrality, bounds=Bounds(0, 1), constraints=[constraint], options=options)
-    solve_seconds = time.perf_counter() - start
-
     bound = -float(result.mip_dual_bound) if getattr(result, "mip_dual_bound", None) is not None else None
+    messages = []
     if result.x is None:
         if result.status == 2:
-            return Allocation("optimal", budget_cny, np.array([], dtype=int), 0, None, solve_seconds, "infeasible",
-                              messages + ["no plan meets the budget and the district limits together"])
+            return None, "infeasible", None, ["no plan meets the budget and the district limits together"]
         # Time limit before HiGHS found any solution: fall back to the greedy plan, gap vs HiGHS's bound.
         chosen = greedy_cover(problem, budget_cny, district_max)
-        status = "time limit: greedy plan"
-        messages = messages + [f"solver stopped before finding a solution ({result.message}); greedy plan used"]
-    else:
-        chosen = np.flatnonzero(result.x[:n] > 0.5)
-        status = "optimal" if result.status == 0 else "time limit: best found"
-        if status != "optimal" and not district_min:
-            greedy = greedy_cover(problem, budget_cny, district_max)
-            if problem.newly_served(greedy) > problem.newly_served(chosen):
-                chosen, status = greedy, "time limit: greedy plan"
-                messages = messages + ["the greedy plan served more residents than the solver's best within the time limit"]
-    objective_value = problem.newly_served(chosen)
-    if bound is None or not np.isfinite(bound):
-        gap = 0.0 if status == "optimal" else None
-    else:
-        gap = max(0.0, (bound - objective_value) / bound) if bound > 0 else 0.0
-    chosen = _spend_leftover(problem, chosen, budget_cny, district_max)
-    filled = problem.newly_served(chosen)
-    return Allocation("optimal", budget_cny, _plan_order(problem, chosen), filled, gap, solve_seconds, status, messages)
+        return chosen, "time limit: greedy plan", bound, [
+            f"solver stopped before finding a solution ({result.message}); greedy plan used"]
+    chosen = np.flatnonzero(result.x[:n] > 0.5)
+    status = "optimal" if result.status == 0 else "time limit: best found"
+    if status != "optimal" and not district_min:
+        greedy = greedy_cover(problem, budget_cny, district_max)
+        if problem.newly_served(greedy) > problem.newly_served(chosen):
+            chosen, status = greedy, "time limit: greedy plan"
+            messages.append("the greedy plan served more residents than the solver's best within the time limit")
+    return chosen, status, bound, messages
+
+
+def _solve_decomposed(problem, grouped, group_weight, budget_cny, district_max, start, time_limit_s, mip_rel_gap):
+    """Column-generation bound, greedy start, reduced-cost fixing, restricted MILPs (see
+    :mod:`geo.cover_bound`). Returns (chosen, status, bound, messages); the bound is valid for
+    the whole problem at every exit."""
+    deadline = start + (time_limit_s if time_limit_s is not None else np.inf)
+    cost = problem.cost_cny.astype(float)
+    cover = sp.csr_array(grouped, dtype=float)
+    affordable = cost <= float(budget_cny)
+    best = greedy_cover(problem, budget_cny, district_max)
+    best_value = float(problem.newly_served(best))
+
+    def done(bound: float) -> bool:
+        # Residents are whole numbers: a bound less than one above the plan proves it optimal.
+        return bound - best_value < 1.0 - 1e-6 or bound - best_value <= mip_rel_gap * bound
+
+    sets_affordable = int(budget_cny // cost[affordable].min()) if affordable.any() else 0
+    first = np.flatnonzero(affordable)[np.argsort(-(cover @ group_weight)[affordable] / cost[affordable], kind="stable")]
+    first = np.union1d(best, first[:5 * max(sets_affordable, 1)])
+    lp_deadline = start + 0.4 * (deadline - start) if np.isfinite(deadline) else None
+    lp = lp_bound(cover, group_weight, cost, float(budget_cny), first, affordable, lp_deadline)
+    bound = lp.bound
+    if done(bound):
+        return best, "optimal", bound, []
+    # A restricted MILP over the LP's columns improves the plan in hand; then fixing shrinks the rest.
+    columns = np.union1d(lp.support, best)
+    first_try = solve_restricted(cover, group_weight, cost, budget_cny, columns, problem.district, district_max, best,
+                                 max(0.0, (deadline - time.perf_counter()) / 3), mip_rel_gap)
+    if first_try.value > best_value:
+        best, best_value = first_try.chosen, first_try.value
+    fixed_at = best_value
+    keep = np.union1d(np.flatnonzero(lp.kept(fixed_at) & affordable), best)
+    proven = False
+    if np.isin(keep, columns).all():
+        # Every plan better than `fixed_at` lies within the columns just searched.
+        bound = min(bound, max(first_try.bound, fixed_at))
+        proven = first_try.optimal
+    if not (proven or done(bound)) and time.perf_counter() < deadline:
+        final = solve_restricted(cover, group_weight, cost, budget_cny, keep, problem.district, district_max, best,
+                                 deadline - time.perf_counter(), mip_rel_gap)
+        if final.value > best_value:
+            best, best_value = final.chosen, final.value
+        bound = min(bound, max(final.bound, fixed_at))
+        proven = final.optimal
+    status = "optimal" if proven or done(bound) else "time limit: best found"
+    return best, status, bound, []
 
 
 def greedy_cover(problem: CoverageProblem, budget_cny: float, district_max: dict | None = None) -> np.ndarray:

@@ -251,10 +251,11 @@ def test_greedy_is_feasible_and_close_on_random_instances():
         assert problem.newly_served(greedy) >= 0.63 * optimal.population_newly_served  # (1 - 1/e) guarantee
 
 
-def test_time_limit_returns_a_plan_with_its_gap():
+@pytest.mark.parametrize("method", ["direct", "decompose"])
+def test_time_limit_returns_a_plan_with_its_gap(method):
     rng = np.random.default_rng(7)
     problem = random_problem(rng, 3000, n_demand=6000, density=0.002)
-    result = allocate_optimal(problem, 100 * 50_000, time_limit_s=0.05, mip_rel_gap=0.0)
+    result = allocate_optimal(problem, 100 * 50_000, time_limit_s=0.05, mip_rel_gap=0.0, method=method)
     assert result.status.startswith("time limit")
     assert 0 < len(result.chosen) <= 100 and problem.cost_cny[result.chosen].sum() <= 5_000_000
     assert result.population_newly_served > 0

@@ -1,0 +1,243 @@
+"""Large maximal-covering models: an LP bound by column generation, reduced-cost fixing, and a
+restricted MILP started from a plan in hand (HiGHS through ``highspy``).
+
+Everything here works on the grouped relation of :func:`geo.allocate.demand_groups`:
+``cover`` (candidates × demand groups, CSR), ``weight`` (residents per group), ``cost`` (CNY per
+candidate) and ``budget`` (CNY). District limits are not part of the bound (dropping constraints
+only loosens it); the restricted MILP does respect district maximums.
+
+Dual bound. For any ``0 ≤ λ ≤ w`` and ``μ ≥ 0`` every plan ``(x, y)`` serves at most::
+
+    D(λ, μ) = Σ_g (w_g − λ_g)⁺ + μ·B + Σ_j ((Aλ)_j − μ·c_j)⁺
+
+residents (weak duality of the LP relaxation). For a given ``λ`` the best ``μ`` is the ratio
+``(Aλ)_j / c_j`` of the candidate that fills the budget when candidates are taken best ratio
+first (the knapsack LP). The same inequality gives reduced-cost fixing: a plan that uses
+candidate ``j`` with ``r_j = (Aλ)_j − μ·c_j < 0`` serves at most ``D + r_j``; when that is not
+more than a plan already in hand, ``j`` can be left out of the search.
+
+Column generation finds a ``λ`` for which ``D`` equals the LP optimum: solve the LP over a few
+candidates (with every group's row), read ``λ`` from the row duals, price every candidate with
+one sparse product, add the ones with positive reduced cost, and re-solve from the last basis.
+Each round's ``D`` is a valid bound whether or not the rounds finish.
+
+``highspy._Highs`` is HiGHS's plain class: ``highspy.Highs`` prints a banner when it is built,
+before its output can be switched off (HiGHS issues #1932, #2749).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+PRESOLVE_MAX_NONZEROS = 1_000_000
+
+
+@dataclass(frozen=True)
+class LPBound:
+    """An upper bound on residents served, with the reduced costs that prove it.
+
+    Attributes
+    ----------
+    bound : float
+        Residents no plan within the budget can exceed (district limits ignored).
+    reduced : ndarray of float
+        ``r_j`` of every candidate at the ``(λ, μ)`` that gave ``bound``.
+    columns : ndarray of int
+        Candidates in the last restricted LP (sorted): the LP's support lies among them.
+    lp_value : float
+        Optimum of the last restricted LP (a lower bound on the full LP).
+    rounds : int
+        Pricing rounds made.
+    converged : bool
+        No candidate priced out: ``bound`` is the LP optimum (to solver tolerance).
+    support : ndarray of int
+        Candidates with ``x_j > 0`` in the last restricted LP (sorted).
+    """
+
+    bound: float
+    reduced: np.ndarray
+    columns: np.ndarray
+    lp_value: float
+    rounds: int
+    converged: bool
+    support: np.ndarray
+
+    def kept(self, plan_value: float) -> np.ndarray:
+        """Mask of candidates a plan serving more than ``plan_value`` residents may use."""
+        return self.bound + np.minimum(self.reduced, 0.0) > plan_value
+
+
+def dual_bound(cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, budget: float,
+               lam: np.ndarray) -> tuple[float, np.ndarray]:
+    """``D(λ, μ*)`` and the reduced costs ``r_j`` for ``λ`` clipped to ``[0, w]``; see the module doc."""
+    lam = np.clip(lam, 0.0, weight)
+    value = cover @ lam
+    ratio = value / cost
+    order = np.argsort(-ratio, kind="stable")
+    filled = np.cumsum(cost[order])
+    whole = int(np.searchsorted(filled, budget, side="right"))  # candidates that fit entirely
+    mu = max(float(ratio[order[whole]]), 0.0) if whole < order.size else 0.0
+    reduced = value - mu * cost
+    bound = float(np.maximum(weight - lam, 0.0).sum() + mu * budget + np.maximum(reduced, 0.0).sum())
+    return bound, reduced
+
+
+def _solver(time_limit_s: float | None = None, mip_rel_gap: float | None = None) -> highspy._Highs:
+    h = highspy._Highs()
+    h.setOptionValue("output_flag", False)
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", max(float(time_limit_s), 0.01))
+    if mip_rel_gap is not None:
+        h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    return h
+
+
+def _columns(cover: sp.csr_array, rows: np.ndarray, cost: np.ndarray, budget_row: int, extra_rows=()):
+    """Column-wise entries for candidates ``rows``: −1 in each group row, ``c_j`` in the budget row,
+    and 1 in each of ``extra_rows[k][j]`` (a row index or −1 for none)."""
+    sub = cover[rows]
+    lengths = np.diff(sub.indptr)
+    extra = [np.asarray(e)[rows] for e in extra_rows]
+    per_col = lengths + 1 + sum((e >= 0).astype(int) for e in extra)
+    starts = np.concatenate([[0], np.cumsum(per_col)[:-1]]).astype(np.int32)
+    index = np.empty(int(per_col.sum()), dtype=np.int32)
+    value = np.empty(index.size)
+    for k in range(rows.size):
+        at, n = starts[k], lengths[k]
+        index[at:at + n] = sub.indices[sub.indptr[k]:sub.indptr[k + 1]]
+        value[at:at + n] = -1.0
+        index[at + n], value[at + n] = budget_row, cost[rows[k]]
+        at += n + 1
+        for e in extra:
+            if e[k] >= 0:
+                index[at], value[at] = e[k], 1.0
+                at += 1
+    return starts, index, value
+
+
+def lp_bound(cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, budget: float,
+             first_columns: np.ndarray, allowed: np.ndarray | None = None,
+             deadline: float | None = None, max_new_per_round: int = 200) -> LPBound:
+    """The LP relaxation's optimum by column generation (see the module doc).
+
+    ``allowed`` masks candidates that may be priced in (default: all); candidates outside it are
+    treated as unavailable (their reduced cost is set to ``-inf``). Stops when nothing prices out
+    or at ``deadline`` (``time.perf_counter()`` seconds); the bound is valid either way.
+    """
+    cover = sp.csr_array(cover, dtype=float)
+    weight = np.asarray(weight, dtype=float)
+    n, m = cover.shape
+    allowed = np.ones(n, dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool)
+    inf = highspy.kHighsInf
+    h = _solver()
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    # y_g columns, one row y_g − Σ x_j ≤ 0 per group, then the budget row.
+    h.addCols(m, weight, np.zeros(m), np.ones(m), 0, np.zeros(m, dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
+    h.addRows(m, np.full(m, -inf), np.zeros(m), m, np.arange(m, dtype=np.int32), np.arange(m, dtype=np.int32), np.ones(m))
+    h.addRows(1, np.array([-inf]), np.array([float(budget)]), 0, np.zeros(1, dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
+    in_lp = np.zeros(n, dtype=bool)
+
+    def add(rows: np.ndarray) -> None:
+        rows = np.unique(rows[~in_lp[rows]]).astype(int)
+        if rows.size:
+            starts, index, value = _columns(cover, rows, cost, m)
+            h.addCols(rows.size, np.zeros(rows.size), np.zeros(rows.size), np.ones(rows.size), index.size, starts, index, value)
+            order.extend(rows.tolist())
+            in_lp[rows] = True
+
+    order: list[int] = []
+    add(np.asarray(first_columns, dtype=int)[allowed[np.asarray(first_columns, dtype=int)]])
+    best_bound, best_reduced = np.inf, np.zeros(n)
+    lp_value, rounds, converged = 0.0, 0, False
+    while True:
+        rounds += 1
+        h.run()
+        lp_value = float(h.getInfo().objective_function_value)
+        solution = h.getSolution()
+        row_dual = np.abs(np.asarray(solution.row_dual))
+        lam = np.clip(row_dual[:m], 0.0, weight)
+        bound, reduced = dual_bound(cover, weight, cost, budget, lam)
+        reduced = np.where(allowed, reduced, -np.inf)
+        if bound < best_bound:
+            best_bound, best_reduced = bound, reduced
+        price = np.where(allowed & ~in_lp, cover @ lam - row_dual[m] * cost, 0.0)
+        entering = np.flatnonzero(price > 1e-9 * max(row_dual[m] * cost.max(), 1.0))
+        if entering.size == 0 or best_bound - lp_value <= 1e-9 * max(best_bound, 1.0):
+            converged = True
+            break
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
+        add(entering[np.argsort(-price[entering], kind="stable")][:max_new_per_round])
+    x = np.asarray(solution.col_value)[m:]
+    support = np.sort(np.array(order, dtype=int)[x > 1e-6])
+    return LPBound(best_bound, best_reduced, np.sort(np.array(order, dtype=int)), lp_value, rounds, converged, support)
+
+
+@dataclass(frozen=True)
+class RestrictedSolution:
+    """A restricted MILP's answer: chosen candidates (global positions), residents served, the
+    solver's bound over plans using only the restricted candidates, and whether it is proven."""
+
+    chosen: np.ndarray
+    value: float
+    bound: float
+    optimal: bool
+    status: str
+
+
+def solve_restricted(cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, budget: float,
+                     columns: np.ndarray, district: np.ndarray, district_max: dict,
+                     start_plan: np.ndarray, time_limit_s: float, mip_rel_gap: float) -> RestrictedSolution:
+    """Maximal covering over candidates ``columns`` only, started from ``start_plan`` (a feasible
+    plan within ``columns``), with the budget and district maximums. HiGHS MILP."""
+    cover = sp.csr_array(cover, dtype=float)
+    columns = np.asarray(columns, dtype=int)
+    sub = cover[columns]
+    groups = np.flatnonzero(np.asarray(sub.sum(axis=0)).ravel() > 0)
+    sub = sp.csr_array(sub[:, groups])
+    k, m = sub.shape
+    limited = sorted(code for code in district_max if np.isfinite(district_max[code]))
+    district_row = np.full(columns.size, -1)
+    for r, code in enumerate(limited):
+        district_row[np.asarray(district)[columns] == code] = m + 1 + r
+    h = _solver(time_limit_s, mip_rel_gap)
+    if sub.nnz > PRESOLVE_MAX_NONZEROS:
+        h.setOptionValue("presolve", "off")  # HiGHS's presolve does not watch the clock
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    inf = highspy.kHighsInf
+    w = np.asarray(weight, dtype=float)[groups]
+    h.addCols(m, w, np.zeros(m), np.ones(m), 0, np.zeros(m, dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
+    h.addRows(m, np.full(m, -inf), np.zeros(m), m, np.arange(m, dtype=np.int32), np.arange(m, dtype=np.int32), np.ones(m))
+    h.addRows(1, np.array([-inf]), np.array([float(budget)]), 0, np.zeros(1, dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
+    if limited:
+        h.addRows(len(limited), np.full(len(limited), -inf), np.array([float(district_max[c]) for c in limited]),
+                  0, np.zeros(len(limited), dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
+    local = sp.csr_array((np.ones(sub.nnz), sub.indices, sub.indptr), shape=sub.shape)
+    starts, index, value = _columns(local, np.arange(k), np.asarray(cost, dtype=float)[columns], m,
+                                    extra_rows=(district_row,) if limited else ())
+    h.addCols(k, np.zeros(k), np.zeros(k), np.ones(k), index.size, starts, index, value)
+    h.changeColsIntegrality(k, np.arange(m, m + k, dtype=np.int32), np.full(k, highspy.HighsVarType.kInteger))
+
+    x0 = np.isin(columns, np.asarray(start_plan, dtype=int)).astype(float)
+    y0 = np.minimum(1.0, local.T @ x0)
+    start = highspy.HighsSolution()
+    start.col_value = np.concatenate([y0, x0]).tolist()
+    start.value_valid = True
+    h.setSolution(start)
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    values = np.asarray(h.getSolution().col_value)
+    start_value = float(w @ y0)
+    if values.size == m + k and info.objective_function_value >= start_value:
+        chosen, found = columns[values[m:] > 0.5], float(info.objective_function_value)
+    else:
+        chosen, found = columns[x0 > 0.5], start_value
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else np.inf
+    return RestrictedSolution(np.sort(chosen), found, max(bound, found), optimal, h.modelStatusToString(status))
