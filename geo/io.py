@@ -200,6 +200,7 @@ def read_layer(path, kind: str, layer: str | None = None, source_crs: str | None
         label = f"{kind} file {path.name}"
         frame = gpd.read_file(path, engine="pyogrio")
     elif file_format == "zip":
+        _check_zip_archive(path, None)  # the same refusals as an upload: no escaping paths, no bombs
         member, encoding = _shapefile_in_zip(path)
         label = f"{kind} shapefile {member} in {path.name}"
         vsi_path = f"/vsizip/{path.resolve().as_posix()}/{member}"

@@ -643,13 +643,14 @@ def test_raw_shapefile_maps_truncated_intake_names(tmp_path):
     ({"a/../../evil.shp": b"x"}, "leaves the archive's folder"),
     ({"layer.dbf": b"\0" * (4 << 20)}, r"times its compressed size \(limit 100×\)"),
 ])
-def test_unsafe_zip_is_refused_before_unpacking(tmp_path, members, message):
+@pytest.mark.parametrize("reader", [gio.read_raw_layer, gio.read_layer], ids=["import", "strict"])
+def test_unsafe_zip_is_refused_before_unpacking(tmp_path, members, message, reader):
     path = tmp_path / "x.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in members.items():
             archive.writestr(name, content)
     with pytest.raises(ValueError, match=message):
-        gio.read_raw_layer(path, "fitness_paths")
+        reader(path, "fitness_paths")
 
 
 def test_size_limits_are_checked_before_reading(tmp_path):
