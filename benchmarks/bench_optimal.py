@@ -12,8 +12,8 @@ Two instances per city, each with p = 12 and 100 sets (CNY 50,000 each) and radi
   demand polygon. Timed: coverage relation + model + solve (``CoverageProblem.from_scored`` +
   ``allocate_optimal``).
 * ``full`` (with ``--full``) — a city with no sets yet: every community is demand and a
-  candidate; 60 s time limit, 0.5 % gap. With ``--spopt`` too, ``full_equal`` compares it with
-  spopt the same way (centroids as demand).
+  candidate; 60 s time limit, ``--full-gap`` (default 1e-4) as the relative gap to prove. With
+  ``--spopt`` too, ``full_equal`` compares it with spopt the same way (centroids as demand).
 * ``spopt-equal`` — the same demand and candidates in spopt's terms: demand points are the
   polygons' centroids (spopt's ``from_geodataframe`` takes centroids), facility points are the
   candidate sites. spopt builds ``MCLP.from_geodataframe`` (a dense distance matrix, then PuLP)
@@ -135,6 +135,9 @@ def _spopt_on(instance, radius: float, p: int) -> dict:
             "objective": int(weight[reached].sum())}
 
 
+FULL_GAP = 1e-4  # set from --full-gap in main(), in the parent and in each child
+
+
 def run_ours_full(path: str, radius: float, p: int) -> dict:
     """A city with no sets yet: every community is demand and a candidate (site-to-polygon)."""
     import numpy as np
@@ -153,7 +156,7 @@ def run_ours_full(path: str, radius: float, p: int) -> dict:
     problem = CoverageProblem(np.arange(n), np.full(n, float(SET_COST)), communities["district_code"].astype(str).to_numpy(),
                               np.arange(n), communities["population"].to_numpy(dtype=np.int64),
                               sp.csr_array((np.ones(site_idx.size, bool), (site_idx, demand_idx)), shape=(n, n)))
-    result = allocate_optimal(problem, p * SET_COST, time_limit_s=60, mip_rel_gap=5e-3)
+    result = allocate_optimal(problem, p * SET_COST, time_limit_s=60, mip_rel_gap=FULL_GAP)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "objective": result.population_newly_served, "gap": result.optimality_gap,
             "status": result.status, "greedy": problem.newly_served(greedy_cover(problem, p * SET_COST)),
@@ -189,7 +192,7 @@ RUNNERS = {"ours_planning": run_ours_planning, "ours_equal": run_ours_equal, "sp
 
 def child(name: str, path: str, radius: float, p: int, timeout_s: float) -> dict | None:
     try:
-        out = subprocess.run([sys.executable, __file__, "--child", name, path, str(radius), str(p)],
+        out = subprocess.run([sys.executable, __file__, "--child", name, path, str(radius), str(p), f"--full-gap={FULL_GAP}"],
                              capture_output=True, text=True, timeout=timeout_s, check=True)
     except subprocess.TimeoutExpired:
         return None
@@ -205,8 +208,11 @@ def main() -> None:
     parser.add_argument("--spopt", action="store_true", help="also run spopt (benchmarks/requirements.txt)")
     parser.add_argument("--spopt-timeout", type=float, default=600)
     parser.add_argument("--full", action="store_true", help="also the no-existing-sets instance (slow above 10k)")
+    parser.add_argument("--full-gap", type=float, default=1e-4, help="relative gap the full instance must prove")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global FULL_GAP
+    FULL_GAP = args.full_gap
     if args.child:
         name, path, radius, p = args.child
         print(json.dumps(RUNNERS[name](path, float(radius), int(p))))
@@ -228,7 +234,8 @@ def main() -> None:
             for radius in (float(r) for r in args.radii.split(",")):
                 for p in (int(v) for v in args.ps.split(",")):
                     names = (["ours_planning", "ours_equal"] + (["spopt_equal"] if args.spopt else [])
-                             + (["ours_full", "ours_full_equal"] if args.full else [])
+                             + (["ours_full"] if args.full else [])
+                             + (["ours_full_equal"] if args.full and args.spopt else [])
                              + (["spopt_full_equal"] if args.full and args.spopt else []))
                     row = {"communities": size, "radius_m": radius, "p": p}
                     for name in names:
@@ -249,7 +256,7 @@ def main() -> None:
                             row[f"equal_objective_{theirs}"] = row[theirs]["objective"] == row[ours]["objective"]
                     print(json.dumps(row), flush=True)
                     rows.append(row)
-    print(json.dumps({"benchmark": "optimal", "runs": args.runs, "results": rows}))
+    print(json.dumps({"benchmark": "optimal", "runs": args.runs, "full_gap": FULL_GAP, "results": rows}))
 
 
 if __name__ == "__main__":

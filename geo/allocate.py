@@ -22,6 +22,13 @@ Two modes, both on a :class:`CoverageProblem` built once from the scored communi
   optimum leaves (no affordable candidate adds anyone) is then spent down the priority list,
   which cannot lower the objective.
 
+  Small relations (a city's planning problem: only unserved demand) go to the MILP whole
+  (``direct``). Large ones — a city with few sets yet, tens of thousands of communities — are
+  ``decompose``\ d (:mod:`geo.cover_bound`): an LP bound by column generation, a plan from the
+  greedy start and a MILP over the LP's support, reduced-cost fixing of every candidate that
+  cannot beat that plan, then the MILP over the candidates left. Tests check both give the
+  same optimum.
+
 A new set in community ``j`` stands at ``point_on_surface`` of its polygon and serves every
 community whose polygon lies within the walk radius of that point (its own included); distances
 in metres in the data's UTM CRS.

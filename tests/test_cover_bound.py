@@ -148,3 +148,15 @@ def test_decompose_refuses_district_minimums_and_auto_falls_back():
         allocate_optimal(problem, 500_000.0, district_min={"A": 2}, method="decompose")
     auto = allocate_optimal(problem, 500_000.0, district_min={"A": 2}, mip_rel_gap=0.0)
     assert (problem.district[auto.chosen] == "A").sum() >= 2
+
+
+@pytest.mark.parametrize("budget", [0.0, 10_000.0, 50_000.0])
+def test_decompose_with_a_budget_for_one_set_or_none(budget):
+    problem = spatial_problem(np.random.default_rng(1), 200, radius=900)
+    decomposed = allocate_optimal(problem, budget, mip_rel_gap=0.0, method="decompose")
+    direct = allocate_optimal(problem, budget, mip_rel_gap=0.0, method="direct")
+    assert decomposed.status == "optimal"
+    assert decomposed.population_newly_served == direct.population_newly_served
+    assert len(decomposed.chosen) == (1 if budget >= 50_000 else 0)
+    if budget >= 50_000:  # one set: the candidate serving the most residents
+        assert decomposed.population_newly_served == max(problem.newly_served(np.array([j])) for j in range(200))
