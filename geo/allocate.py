@@ -24,7 +24,7 @@ Two modes, both on a :class:`CoverageProblem` built once from the scored communi
 
   Small relations (a city's planning problem: only unserved demand) go to the MILP whole
   (``direct``). Large ones — a city with few sets yet, tens of thousands of communities — are
-  ``decompose``\ d (:mod:`geo.cover_bound`): an LP bound by column generation, a plan from the
+  decomposed (``decompose``, :mod:`geo.cover_bound`): an LP bound by column generation, a plan from the
   greedy start and a MILP over the LP's support, reduced-cost fixing of every candidate that
   cannot beat that plan, then the MILP over the candidates left. Tests check both give the
   same optimum.
