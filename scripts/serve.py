@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO))
 import geo.export  # noqa: E402,F401  (openpyxl)
 import geo.maps  # noqa: E402,F401  (folium)
 import geo.pipeline  # noqa: E402,F401  (GeoPandas, pyogrio, shapely, pyproj)
-import geo.plan  # noqa: E402,F401  (SciPy's HiGHS)
+import geo.plan  # noqa: E402,F401  (SciPy's HiGHS, highspy)
 import geo.publish  # noqa: E402,F401
 from streamlit.web import cli  # noqa: E402
 
