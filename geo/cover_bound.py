@@ -98,26 +98,23 @@ def _solver(time_limit_s: float | None = None, mip_rel_gap: float | None = None)
 
 
 def _columns(cover: sp.csr_array, rows: np.ndarray, cost: np.ndarray, budget_row: int, extra_rows=()):
-    """Column-wise entries for candidates ``rows``: −1 in each group row, ``c_j`` in the budget row,
-    and 1 in each of ``extra_rows[k][j]`` (a row index or −1 for none)."""
+    """Column-wise (CSC) entries for candidates ``rows``: −1 in each of its group rows, ``c_j`` in
+    the budget row, and 1 in ``extra_rows[k][j]`` for each extra row map (−1: no entry)."""
     sub = cover[rows]
-    lengths = np.diff(sub.indptr)
-    extra = [np.asarray(e)[rows] for e in extra_rows]
-    per_col = lengths + 1 + sum((e >= 0).astype(int) for e in extra)
-    starts = np.concatenate([[0], np.cumsum(per_col)[:-1]]).astype(np.int32)
-    index = np.empty(int(per_col.sum()), dtype=np.int32)
-    value = np.empty(index.size)
-    for k in range(rows.size):
-        at, n = starts[k], lengths[k]
-        index[at:at + n] = sub.indices[sub.indptr[k]:sub.indptr[k + 1]]
-        value[at:at + n] = -1.0
-        index[at + n], value[at + n] = budget_row, cost[rows[k]]
-        at += n + 1
-        for e in extra:
-            if e[k] >= 0:
-                index[at], value[at] = e[k], 1.0
-                at += 1
-    return starts, index, value
+    k = rows.size
+    column = [np.repeat(np.arange(k), np.diff(sub.indptr)), np.arange(k)]
+    row = [sub.indices, np.full(k, budget_row)]
+    value = [np.full(sub.nnz, -1.0), np.asarray(cost, dtype=float)[rows]]
+    for extra in extra_rows:
+        extra = np.asarray(extra)[rows]
+        has = np.flatnonzero(extra >= 0)
+        column.append(has)
+        row.append(extra[has])
+        value.append(np.ones(has.size))
+    column = np.concatenate(column)
+    order = np.argsort(column, kind="stable")
+    starts = np.searchsorted(column[order], np.arange(k)).astype(np.int32)
+    return starts, np.concatenate(row)[order].astype(np.int32), np.concatenate(value)[order]
 
 
 def lp_bound(cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, budget: float,
