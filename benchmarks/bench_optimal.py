@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -191,12 +193,24 @@ RUNNERS = {"ours_planning": run_ours_planning, "ours_equal": run_ours_equal, "sp
 
 
 def child(name: str, path: str, radius: float, p: int, timeout_s: float) -> dict | None:
-    try:
-        out = subprocess.run([sys.executable, __file__, "--child", name, path, str(radius), str(p), f"--full-gap={FULL_GAP}"],
-                             capture_output=True, text=True, timeout=timeout_s, check=True)
-    except subprocess.TimeoutExpired:
-        return None
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """One measurement in a fresh process; None if it ran past ``timeout_s``.
+
+    The child gets its own process group and the whole group is killed on timeout: spopt's CBC
+    runs as a grandchild process that would otherwise go on using a core and slow every
+    measurement after it.
+    """
+    command = [sys.executable, __file__, "--child", name, path, str(radius), str(p), f"--full-gap={FULL_GAP}"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return None
+    if process.returncode != 0:
+        raise RuntimeError(f"{name} failed ({process.returncode}): {stderr.strip()[-2000:]}")
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
