@@ -153,7 +153,12 @@ def lp_bound(cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, budget: 
     lp_value, rounds, converged = 0.0, 0, False
     while True:
         rounds += 1
+        if deadline is not None:
+            # One round of simplex can take tens of seconds on a degenerate LP: cap it too. Its
+            # duals still give a valid bound when it stops early.
+            h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
         h.run()
+        stopped = h.getModelStatus() != highspy.HighsModelStatus.kOptimal
         lp_value = float(h.getInfo().objective_function_value)
         solution = h.getSolution()
         row_dual = np.abs(np.asarray(solution.row_dual))
@@ -164,10 +169,10 @@ def lp_bound(cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, budget: 
             best_bound, best_reduced = bound, reduced
         price = np.where(allowed & ~in_lp, cover @ lam - row_dual[m] * cost, 0.0)
         entering = np.flatnonzero(price > 1e-9 * max(row_dual[m] * cost.max(), 1.0))
-        if entering.size == 0 or best_bound - lp_value <= 1e-9 * max(best_bound, 1.0):
+        if not stopped and (entering.size == 0 or best_bound - lp_value <= 1e-9 * max(best_bound, 1.0)):
             converged = True
             break
-        if deadline is not None and time.perf_counter() >= deadline:
+        if stopped or (deadline is not None and time.perf_counter() >= deadline):
             break
         add(entering[np.argsort(-price[entering], kind="stable")][:max_new_per_round])
     x = np.asarray(solution.col_value)[m:]
