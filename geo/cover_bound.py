@@ -97,6 +97,19 @@ def _solver(time_limit_s: float | None = None, mip_rel_gap: float | None = None)
     return h
 
 
+def _add_demand_and_budget(h: highspy._Highs, weight: np.ndarray, budget: float, upper_rows=()) -> None:
+    """Maximise Σ w_g y_g: a column y_g ∈ [0, 1] and a row y_g − Σ x_j ≤ 0 per group (the x_j
+    come later, by :func:`_columns`), the budget row ≤ ``budget``, then empty rows ≤ each of
+    ``upper_rows`` (district maximums)."""
+    m, inf = weight.size, highspy.kHighsInf
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    h.addCols(m, weight, np.zeros(m), np.ones(m), 0, np.zeros(m, dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
+    h.addRows(m, np.full(m, -inf), np.zeros(m), m, np.arange(m, dtype=np.int32), np.arange(m, dtype=np.int32), np.ones(m))
+    uppers = np.array([float(budget), *upper_rows])
+    h.addRows(uppers.size, np.full(uppers.size, -inf), uppers, 0, np.zeros(uppers.size, dtype=np.int32),
+              np.array([], dtype=np.int32), np.array([]))
+
+
 def _columns(cover: sp.csr_array, rows: np.ndarray, cost: np.ndarray, budget_row: int, extra_rows=()):
     """Column-wise (CSC) entries for candidates ``rows``: −1 in each of its group rows, ``c_j`` in
     the budget row, and 1 in ``extra_rows[k][j]`` for each extra row map (−1: no entry)."""
@@ -130,13 +143,8 @@ def lp_bound(cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, budget: 
     weight = np.asarray(weight, dtype=float)
     n, m = cover.shape
     allowed = np.ones(n, dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool)
-    inf = highspy.kHighsInf
     h = _solver()
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    # y_g columns, one row y_g − Σ x_j ≤ 0 per group, then the budget row.
-    h.addCols(m, weight, np.zeros(m), np.ones(m), 0, np.zeros(m, dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
-    h.addRows(m, np.full(m, -inf), np.zeros(m), m, np.arange(m, dtype=np.int32), np.arange(m, dtype=np.int32), np.ones(m))
-    h.addRows(1, np.array([-inf]), np.array([float(budget)]), 0, np.zeros(1, dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
+    _add_demand_and_budget(h, weight, budget)
     in_lp = np.zeros(n, dtype=bool)
 
     def add(rows: np.ndarray) -> None:
@@ -210,15 +218,8 @@ def solve_restricted(cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, 
     h = _solver(time_limit_s, mip_rel_gap)
     if sub.nnz > PRESOLVE_MAX_NONZEROS:
         h.setOptionValue("presolve", "off")  # HiGHS's presolve does not watch the clock
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    inf = highspy.kHighsInf
     w = np.asarray(weight, dtype=float)[groups]
-    h.addCols(m, w, np.zeros(m), np.ones(m), 0, np.zeros(m, dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
-    h.addRows(m, np.full(m, -inf), np.zeros(m), m, np.arange(m, dtype=np.int32), np.arange(m, dtype=np.int32), np.ones(m))
-    h.addRows(1, np.array([-inf]), np.array([float(budget)]), 0, np.zeros(1, dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
-    if limited:
-        h.addRows(len(limited), np.full(len(limited), -inf), np.array([float(district_max[c]) for c in limited]),
-                  0, np.zeros(len(limited), dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
+    _add_demand_and_budget(h, w, budget, [float(district_max[code]) for code in limited])
     local = sp.csr_array((np.ones(sub.nnz), sub.indices, sub.indptr), shape=sub.shape)
     starts, index, value = _columns(local, np.arange(k), np.asarray(cost, dtype=float)[columns], m,
                                     extra_rows=(district_row,) if limited else ())
