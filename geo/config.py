@@ -47,6 +47,11 @@ class Config:
     max_unzipped_mb: float = 1000.0
     default_footprint_m2: float = 10000.0
     repair_max_area_change: float = 0.05
+    max_rows: int = 200_000
+    max_vertices: int = 10_000_000
+    max_import_seconds: float = 120.0
+    max_import_memory_mb: float = 4096.0
+    upload_max_age_hours: float = 24.0
     sample_seed: int = 0
     sample_communities: int = 0
 
@@ -130,6 +135,11 @@ def parse_config(raw: dict) -> Config:
         max_unzipped_mb=float(_get(raw, "intake.max_unzipped_mb", number)),
         default_footprint_m2=float(_get(raw, "intake.default_footprint_m2", number)),
         repair_max_area_change=float(_get(raw, "intake.repair_max_area_change", number)),
+        max_rows=int(_get(raw, "intake.max_rows", int)),
+        max_vertices=int(_get(raw, "intake.max_vertices", int)),
+        max_import_seconds=float(_get(raw, "intake.max_import_seconds", number)),
+        max_import_memory_mb=float(_get(raw, "intake.max_import_memory_mb", number)),
+        upload_max_age_hours=float(_get(raw, "intake.upload_max_age_hours", number)),
         sample_seed=int(_get(raw, "sample.seed", int)),
         sample_communities=int(_get(raw, "sample.communities", int)),
     )
