@@ -18,10 +18,10 @@ folium's popups call jQuery. Adding an element that brings assets of its own rai
 from __future__ import annotations
 
 import base64
-import html
 import json
 import mimetypes
 import re
+import uuid
 from pathlib import Path
 
 import folium
@@ -29,9 +29,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
-from folium.plugins import FastMarkerCluster
+from folium.plugins import MarkerCluster
 from folium.template import Template
 
 from geo.crs import convert_geometries
@@ -352,31 +352,51 @@ def coverage_map(
             max_zoom=MAX_ZOOM, max_native_zoom=native_zoom, overlay=overlay,
         ).add_to(m)
 
-    _add_districts(m, district_display, labels, lang)
+    # Layers are empty folium groups (for the layer control); what they hold travels as data.
     status = _community_status(communities, selected_ids)
     statuses = _statuses(communities, selected_ids)
+    groups = {"districts": folium.FeatureGroup(name=labels["districts"])}
+    groups.update({key: folium.FeatureGroup(name=labels[key]) for key in statuses})
+    if focus_display is not None:
+        groups["focus"] = folium.FeatureGroup(name=labels["focus"])
+    if SELECTED_STATUS in statuses:
+        folium.map.CustomPane(
+            _SELECTED_PANE, z_index=_SELECTED_PANE_Z, pointer_events=True
+        ).add_to(m)
+    layers = [_districts_layer(district_display, lang)]
     tooltip_columns = _community_tooltip_values(communities, districts, labels, lang)
     programs = None
     if selected_program is not None:
         programs = _text(communities["community_id"].astype(str).map(
             {str(k): v for k, v in dict(selected_program).items()}
         ))
-    if SELECTED_STATUS in statuses:
-        folium.map.CustomPane(
-            _SELECTED_PANE, z_index=_SELECTED_PANE_Z, pointer_events=True
-        ).add_to(m)
     for key in statuses:
         in_status = (status == key).to_numpy()
-        _add_communities(
-            m, communities[in_status], tooltip_columns[in_status], key, labels,
+        layers += _community_layers(
+            communities[in_status], tooltip_columns[in_status], key, labels,
             programs[in_status] if key == SELECTED_STATUS and programs is not None else None,
         )
-    _add_fitness_paths(m, fitness_paths, labels, asset_base)
     if focus_display is not None:
-        _add_focus(m, focus_display, labels)
+        layers.append(_focus_layer(focus_display))
+    for key, group in groups.items():
+        if key != "focus":
+            group.add_to(m)
+    cluster = _fitness_path_cluster(labels, asset_base)
+    cluster.add_to(m)
+    if focus_display is not None:
+        groups["focus"].add_to(m)   # above the sets, as the top layer
 
     counts = {key: int((status == key).sum()) for key in statuses}
-    _Legend(_legend_html(statuses, counts, len(fitness_paths), labels)).add_to(m)
+    data = {
+        "layers": layers,
+        "fitness_paths": _fitness_path_points(fitness_paths),
+        "fitness_path_style": {
+            "radius": 4, "weight": 1, "color": FITNESS_PATH_COLOR, "fillColor": FITNESS_PATH_COLOR,
+            "fillOpacity": 0.85,
+        },
+        "legend": _legend(statuses, counts, len(fitness_paths), labels),
+    }
+    _MapLayers(data, groups, cluster).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds(
         [[min_lat, min_lon], [max_lat, max_lon]],
@@ -526,27 +546,24 @@ def _feature_collection(frame: gpd.GeoDataFrame, columns: list[str]) -> dict:
     return json.loads(frame[[*columns, frame.geometry.name]].to_json(drop_id=True))
 
 
-def _add_districts(m: folium.Map, display: gpd.GeoDataFrame, labels: dict, lang: str) -> None:
+def _districts_layer(display: gpd.GeoDataFrame, lang: str) -> dict:
+    """The district outlines: features with ``district_code`` and ``label`` (the name in ``lang``)."""
     name_column = "district_name_en" if lang == "en" else "district_name"
     names = display[name_column].fillna(display["district_name"]).fillna(display["district_code"])
-    props = display.assign(label=names.astype(str).map(html.escape))
-    layer = folium.FeatureGroup(name=labels["districts"])
-    folium.GeoJson(
-        _feature_collection(props, ["district_code", "label"]),
-        style_function=lambda _: {
-            "color": "#444444", "weight": 2, "fill": True,
-            "fillColor": "#888888", "fillOpacity": 0.03,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        control=False,
-    ).add_to(layer)
-    layer.add_to(m)
+    props = display.assign(district_code=display["district_code"].astype(str), label=_text(names))
+    return {
+        "key": "districts",
+        "features": _feature_collection(props, ["district_code", "label"]),
+        "style": {"color": "#444444", "weight": 2, "fill": True, "fillColor": "#888888", "fillOpacity": 0.03},
+        "tooltip_fields": ["label"],
+        "tooltip_aliases": None,
+    }
 
 
 def _community_tooltip_values(
     communities: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, labels: dict, lang: str
 ) -> pd.DataFrame:
-    """Tooltip text of every community (HTML-escaped), in tooltip order, and its id.
+    """Tooltip text of every community (plain text, never markup), in tooltip order, and its id.
 
     The optional columns ``eligible``, ``reasons`` and ``priority_score`` add their fields
     only when present, so a frame with coverage flags alone gives the original tooltip.
@@ -588,47 +605,49 @@ def _community_tooltip_values(
     return frame
 
 
-def _add_communities(
-    m: folium.Map,
+def _community_layers(
     communities: gpd.GeoDataFrame,
     tooltip_values: pd.DataFrame,
     status: str,
     labels: dict,
     programs: pd.Series | None = None,
-) -> None:
-    """One toggleable layer of the communities of ``status``; ``programs`` adds a tooltip row."""
-    layer = folium.FeatureGroup(name=labels[status])
-    layer.add_to(m)
+) -> list[dict]:
+    """The layer data of the communities of ``status`` (and, for picks, their dots); ``programs`` adds a row.
+
+    Each feature carries ``community_id``, its tooltip texts and ``approximate`` (true for a
+    footprint drawn from a point, which is dashed).
+    """
     drawable = (communities.geometry.notna() & ~communities.geometry.is_empty).to_numpy()
     display = _display_geometry(communities[drawable])
-    if display.empty:   # folium's tooltip cannot be built on an empty layer
-        return
     values = tooltip_values[drawable]
     if programs is not None:
         values.insert(2, "selected_program", programs[drawable].to_numpy())
     fields = [c for c in values.columns if c != "community_id"]
-    props = gpd.GeoDataFrame(values.set_axis(display.index), geometry=display.geometry)
+    approximate = (
+        communities.loc[drawable, "geometry_approximate"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        if "geometry_approximate" in communities.columns else np.zeros(int(drawable.sum()), dtype=bool)
+    )
+    props = gpd.GeoDataFrame(
+        values.set_axis(display.index).assign(approximate=approximate), geometry=display.geometry
+    )
     color = STATUS_COLORS[status]
     if status == SELECTED_STATUS:
-        style = {"color": SELECTED_OUTLINE_COLOR, "weight": 3, "fillColor": color,
-                 "fillOpacity": 0.8}
+        style = {"color": SELECTED_OUTLINE_COLOR, "weight": 3, "fillColor": color, "fillOpacity": 0.8}
         highlight = {"weight": 5, "fillOpacity": 0.95}
     else:
         style = {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.55}
         highlight = {"weight": 3, "fillOpacity": 0.8}
-    approximate = labels["approximate_yes"]
-    folium.GeoJson(
-        _feature_collection(props, ["community_id", *fields]),
-        # A footprint drawn from a point and a land area is dashed, so nobody mistakes it for a survey.
-        style_function=lambda feature: (
-            {**style, "dashArray": APPROXIMATE_DASH}
-            if feature["properties"].get("geometry_approximate") == approximate else style
-        ),
-        highlight_function=lambda _: highlight,
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[labels[f] for f in fields]),
-        control=False,
-    ).add_to(layer)
-    if status == SELECTED_STATUS:
+    aliases = [labels[f] for f in fields]
+    layers = [{
+        "key": status,
+        "features": _feature_collection(props, ["community_id", *fields, "approximate"]),
+        "style": style,
+        "highlight": highlight,
+        "dash": APPROXIMATE_DASH,
+        "tooltip_fields": fields,
+        "tooltip_aliases": aliases,
+    }]
+    if status == SELECTED_STATUS and len(props):
         # A community is a few pixels wide at city zoom: a dot keeps each pick in sight.
         dots = props.set_geometry(
             shapely.transform(
@@ -636,60 +655,48 @@ def _add_communities(
                 lambda coords: np.round(coords, COORDINATE_DECIMALS),
             )
         )
-        dot = folium.CircleMarker(radius=SELECTED_DOT_RADIUS_PX)
-        dot.options["pane"] = _SELECTED_PANE   # above the fitness-path cluster icons
-        folium.GeoJson(
-            _feature_collection(dots, ["community_id", *fields]),
-            marker=dot,
-            style_function=lambda _: {
-                "color": SELECTED_OUTLINE_COLOR, "weight": 2, "fillColor": color,
-                "fillOpacity": 0.9,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[labels[f] for f in fields]),
-            control=False,
-        ).add_to(layer)
+        layers.append({
+            "key": status,
+            "features": _feature_collection(dots, ["community_id", *fields]),
+            "style": {"color": SELECTED_OUTLINE_COLOR, "weight": 2, "fillColor": color, "fillOpacity": 0.9},
+            "point_radius": SELECTED_DOT_RADIUS_PX,
+            "pane": _SELECTED_PANE,   # above the fitness-path cluster icons
+            "tooltip_fields": fields,
+            "tooltip_aliases": aliases,
+        })
+    return layers
 
 
-def _add_focus(m: folium.Map, display: gpd.GeoDataFrame, labels: dict) -> None:
+def _focus_layer(display: gpd.GeoDataFrame) -> dict:
     """A thick outline around the focused community, above everything, letting hovers through."""
-    layer = folium.FeatureGroup(name=labels["focus"])
-    folium.GeoJson(
-        _feature_collection(display.assign(community_id=display["community_id"].astype(str)),
-                            ["community_id"]),
-        style_function=lambda _: {
-            "color": FOCUS_OUTLINE_COLOR, "weight": 5, "opacity": 1, "fill": False,
-        },
-        interactive=False,   # the community's own tooltip underneath stays reachable
-        control=False,
-    ).add_to(layer)
-    layer.add_to(m)
+    return {
+        "key": "focus",
+        "features": _feature_collection(
+            display.assign(community_id=display["community_id"].astype(str)), ["community_id"]
+        ),
+        "style": {"color": FOCUS_OUTLINE_COLOR, "weight": 5, "opacity": 1, "fill": False},
+        "interactive": False,   # the community's own tooltip underneath stays reachable
+    }
 
 
-def _add_fitness_paths(
-    m: folium.Map, fitness_paths: gpd.GeoDataFrame, labels: dict, asset_base: str
-) -> None:
+def _fitness_path_points(fitness_paths: gpd.GeoDataFrame) -> list[list]:
+    """``[lat, lon, label]`` of every drawable set (label = name, else id, else "—")."""
     points = fitness_paths[fitness_paths.geometry.notna() & ~fitness_paths.geometry.is_empty]
     names = _text(points["name"].where(points["name"].notna(), points["path_id"]))
-    rows = pd.DataFrame(
+    return pd.DataFrame(
         {
             "lat": points.geometry.y.round(COORDINATE_DECIMALS),
             "lon": points.geometry.x.round(COORDINATE_DECIMALS),
             "label": names,
         }
-    )
-    cluster = FastMarkerCluster(
-        rows.to_numpy().tolist(),
-        callback=(
-            "function (row) {"
-            " return L.circleMarker(new L.LatLng(row[0], row[1]), {"
-            f" radius: 4, weight: 1, color: '{FITNESS_PATH_COLOR}',"
-            f" fillColor: '{FITNESS_PATH_COLOR}', fillOpacity: 0.85"
-            " }).bindTooltip(row[2]); }"
-        ),
+    ).to_numpy().tolist()
+
+
+def _fitness_path_cluster(labels: dict, asset_base: str) -> MarkerCluster:
+    """An empty Leaflet.markercluster group; the page's data script fills it with the sets."""
+    cluster = MarkerCluster(
         name=labels["fitness_paths"],
-        disable_clustering_at_zoom=15,
-        show_coverage_on_hover=False,
-        max_cluster_radius=50,
+        options={"disableClusteringAtZoom": 15, "showCoverageOnHover": False, "maxClusterRadius": 50},
         icon_create_function=(
             "function (cluster) {"
             " return L.divIcon({"
@@ -698,12 +705,12 @@ def _add_fitness_paths(
         ),
     )
     _set_assets(cluster, _CLUSTER_JS, _CLUSTER_CSS, asset_base)
-    cluster.add_to(m)
+    return cluster
 
 
 def _text(values: pd.Series) -> pd.Series:
-    """Strings safe to place in the tooltips' HTML (folium inserts values as markup)."""
-    return values.astype("string").fillna(_MISSING).map(html.escape)
+    """Plain text for the page: missing as "—". The browser sets it as text, never as markup."""
+    return values.astype("string").fillna(_MISSING).astype(object)
 
 
 def _whole_number(values: pd.Series, thousands: bool = True) -> pd.Series:
@@ -713,28 +720,68 @@ def _whole_number(values: pd.Series, thousands: bool = True) -> pd.Series:
     return numbers.map(lambda x: _MISSING if pd.isna(x) else pattern.format(x))
 
 
-def _legend_html(statuses, counts: dict, n_fitness_paths: int, labels: dict) -> str:
-    # Single quotes only: the markup travels inside a JSON string in the page's script.
-    rows = [f"<div class='fp-legend-title'>{html.escape(labels['legend_title'])}</div>"]
-    for key in statuses:
-        outline = ""
-        if key == SELECTED_STATUS:
-            outline = f";box-shadow:inset 0 0 0 2px {SELECTED_OUTLINE_COLOR}"
-        rows.append(
-            f"<div class='fp-legend-row' data-status='{key}' data-count='{counts[key]}'>"
-            f"<i style='background:{STATUS_COLORS[key]}{outline}'></i>"
-            f"{html.escape(labels[key])} <b>{counts[key]:,}</b></div>"
-        )
-    rows.append(
-        f"<div class='fp-legend-row' data-status='fitness_paths' data-count='{n_fitness_paths}'>"
-        f"<i class='fp-dot' style='background:{FITNESS_PATH_COLOR}'></i>"
-        f"{html.escape(labels['fitness_paths'])} <b>{n_fitness_paths:,}</b></div>"
-    )
-    return "".join(rows)
+def _legend(statuses, counts: dict, n_fitness_paths: int, labels: dict) -> dict:
+    """The legend's title and rows (status, colour, outline, label, count), drawn by the page."""
+    rows = [
+        {
+            "status": key,
+            "color": STATUS_COLORS[key],
+            "outline": SELECTED_OUTLINE_COLOR if key == SELECTED_STATUS else None,
+            "label": labels[key],
+            "count": counts[key],
+        }
+        for key in statuses
+    ]
+    rows.append({
+        "status": "fitness_paths", "color": FITNESS_PATH_COLOR, "outline": None, "dot": True,
+        "label": labels["fitness_paths"], "count": n_fitness_paths,
+    })
+    return {"title": labels["legend_title"], "rows": rows}
 
 
-class _Legend(MacroElement):
-    """A Leaflet control holding the legend; its style sits in the page header."""
+def map_data_json(data: dict) -> str:
+    """``data`` as JSON that can sit inside ``<script type="application/json">`` whatever its text holds.
+
+    ``<``, ``>`` and ``&`` are written as ``\\u003c``, ``\\u003e`` and ``\\u0026`` (so no
+    ``</script>`` or ``<!--`` can end or bend the element), and U+2028/U+2029 as escapes;
+    ``JSON.parse`` restores every string exactly. NaN and infinity are refused: the layers
+    carry text, not floats, except coordinates, which are finite.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for raw, escaped in _JSON_SCRIPT_ESCAPES:
+        text = text.replace(raw, escaped)
+    return text
+
+
+_JSON_SCRIPT_ESCAPES = (
+    ("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"),
+)
+
+
+class _VerbatimHtml(Element):
+    """Markup placed in the page as given: rendered without any template (see :class:`_MapLayers`)."""
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self._markup = markup
+
+    def render(self, **kwargs) -> str:
+        return self._markup
+
+
+class _MapLayers(MacroElement):
+    """Every community, district and set of the map, drawn in the browser from one JSON element.
+
+    Why: folium 0.20 / branca 0.8.2 render a MacroElement's script, wrap the result in an
+    ``Element`` and render that again as Jinja2 source, so text inside a folium layer (a
+    GeoJSON property, a FastMarkerCluster row, a tooltip) is compiled as a template: a
+    community named ``{{ 6*7 }}`` showed 42, and ``{{ lipsum.__globals__.os... }}`` ran code
+    on the server. So no user text is given to folium at all. The layers' data are written
+    by :class:`_VerbatimHtml` into a ``<script type="application/json">`` element (a value
+    in the page's template, never template source), and the static script below reads it
+    with ``JSON.parse`` and builds every tooltip and legend row with ``textContent``, so the
+    browser never parses a name as markup either.
+    """
 
     _template = Template(
         """
@@ -748,6 +795,10 @@ class _Legend(MacroElement):
                     margin-right: 6px; vertical-align: -1px; border-radius: 2px; opacity: 0.8; }
                 .fp-legend i.fp-dot { border-radius: 50%; }
                 .fp-legend b { float: right; margin-left: 12px; font-weight: normal; }
+                .fp-tooltip table { border-collapse: collapse; }
+                .fp-tooltip th { text-align: left; font-weight: bold; padding-right: 8px; }
+                .fp-tooltip th, .fp-tooltip td, .fp-tooltip span { unicode-bidi: isolate;
+                    max-width: 360px; white-space: normal; overflow-wrap: anywhere; }
                 .marker-cluster.fp-cluster { background-color: rgba(34, 34, 34, 0.3); }
                 .marker-cluster.fp-cluster div { background-color: rgba(34, 34, 34, 0.85);
                     color: #ffffff; }
@@ -755,23 +806,97 @@ class _Legend(MacroElement):
         {% endmacro %}
         {% macro script(this, kwargs) %}
             (function () {
+                var map = {{ this._parent.get_name() }};
+                var groups = {{ this.groups_js }};
+                var cluster = {{ this.cluster_js }};
+                var data = JSON.parse(document.getElementById("{{ this.data_id }}").textContent);
+
+                function cell(tag, text) {
+                    var element = document.createElement(tag);
+                    element.textContent = text;
+                    return element;
+                }
+                function tooltip(fields, aliases, props) {
+                    if (!aliases) { return cell("span", props[fields[0]]); }
+                    var table = document.createElement("table");
+                    fields.forEach(function (field, i) {
+                        var row = table.insertRow();
+                        row.appendChild(cell("th", aliases[i]));
+                        row.appendChild(cell("td", props[field]));
+                    });
+                    return table;
+                }
+                data.layers.forEach(function (layer) {
+                    var drawn = L.geoJSON(layer.features, {
+                        interactive: layer.interactive !== false,
+                        style: function (feature) {
+                            return feature.properties.approximate
+                                ? Object.assign({}, layer.style, {dashArray: layer.dash})
+                                : layer.style;
+                        },
+                        pointToLayer: function (feature, latlng) {
+                            return L.circleMarker(latlng, Object.assign(
+                                {radius: layer.point_radius, pane: layer.pane}, layer.style));
+                        },
+                        onEachFeature: function (feature, shape) {
+                            if (layer.tooltip_fields) {
+                                shape.bindTooltip(function () {
+                                    return tooltip(layer.tooltip_fields, layer.tooltip_aliases,
+                                                   feature.properties);
+                                }, {sticky: true, className: "fp-tooltip"});
+                            }
+                            if (layer.highlight) {
+                                shape.on("mouseover", function () { shape.setStyle(layer.highlight); });
+                                shape.on("mouseout", function () { drawn.resetStyle(shape); });
+                            }
+                        }
+                    });
+                    drawn.addTo(groups[layer.key]);
+                });
+                if (cluster) {
+                    var style = data.fitness_path_style;
+                    cluster.addLayers(data.fitness_paths.map(function (row) {
+                        return L.circleMarker([row[0], row[1]], style).bindTooltip(function () {
+                            return cell("span", row[2]);
+                        }, {className: "fp-tooltip"});
+                    }));
+                }
                 var legend = L.control({position: "bottomright"});
                 legend.onAdd = function () {
                     var div = L.DomUtil.create("div", "fp-legend");
-                    div.innerHTML = {{ this.markup_js }};
+                    div.appendChild(cell("div", data.legend.title)).className = "fp-legend-title";
+                    data.legend.rows.forEach(function (entry) {
+                        var row = L.DomUtil.create("div", "fp-legend-row", div);
+                        row.setAttribute("data-status", entry.status);
+                        row.setAttribute("data-count", String(entry.count));
+                        var swatch = L.DomUtil.create("i", entry.dot ? "fp-dot" : "", row);
+                        swatch.style.background = entry.color;
+                        if (entry.outline) { swatch.style.boxShadow = "inset 0 0 0 2px " + entry.outline; }
+                        row.appendChild(document.createTextNode(entry.label + " "));
+                        row.appendChild(cell("b", entry.count.toLocaleString("en-US")));
+                    });
                     L.DomEvent.disableClickPropagation(div);
                     return div;
                 };
-                legend.addTo({{ this._parent.get_name() }});
+                legend.addTo(map);
             })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, markup: str):
+    def __init__(self, data: dict, groups: dict, cluster: MarkerCluster | None):
         super().__init__()
-        self._name = "Legend"
-        self.markup_js = json.dumps(markup, ensure_ascii=False).replace("</", "<\\/")
+        self._name = "MapLayers"
+        self.data_id = f"fp-map-data-{uuid.uuid4().hex}"
+        # Our own identifiers only (folium's generated variable names), never user text.
+        self.groups_js = "{" + ", ".join(f"{json.dumps(key)}: {group.get_name()}" for key, group in groups.items()) + "}"
+        self.cluster_js = cluster.get_name() if cluster is not None else "null"
+        self._data_json = map_data_json(data)
+
+    def render(self, **kwargs):
+        data = f'<script type="application/json" id="{self.data_id}">{self._data_json}</script>'
+        self.get_root().html.add_child(_VerbatimHtml(data), name=self.data_id)
+        super().render(**kwargs)
 
 
 class _IconImagePath(MacroElement):

@@ -13,6 +13,7 @@ from folium.elements import JSCSSMixin
 from shapely.geometry import Point, box
 
 from geo import maps
+from tests import hostile
 
 ASSET_BASE = "/app/static/vendor"
 VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
@@ -23,6 +24,17 @@ URL = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s\"'<>)\\]*")
 def js_string(text):
     """How a string appears inside the page's JSON data (non-ASCII escaped)."""
     return json.dumps(text)[1:-1]
+
+
+def map_data(page):
+    """The layers, sets and legend the page draws: its one ``application/json`` element, parsed."""
+    found = re.findall(r'<script type="application/json" id="fp-map-data-[0-9a-f]+">(.*?)</script>', page, re.S)
+    assert len(found) == 1, "the page must carry its map data in exactly one JSON element"
+    return json.loads(found[0])
+
+
+def layers_of(page, key=None):
+    return [layer for layer in map_data(page)["layers"] if key is None or layer["key"] == key]
 
 
 @pytest.fixture
@@ -137,32 +149,40 @@ def test_no_base_tiles_but_a_max_zoom(page):
 
 
 def test_each_community_appears_once(page, communities):
+    ids = [f["properties"]["community_id"] for layer in layers_of(page) if layer["key"] != "districts"
+           for f in layer["features"]["features"]]
+    assert sorted(ids) == sorted(communities["community_id"])
     for community_id in communities["community_id"]:
-        assert page.count(f'"community_id": "{community_id}"') == 1
         assert page.count(community_id) == 1
 
 
 def test_only_display_properties_are_sent(page):
-    assert "served_inside\":" not in page
-    assert "served_within_radius\":" not in page
-    assert '"properties": {"built_year": "1995", "community_id": "CZ-0001", ' in page
+    props = next(f["properties"] for f in features_of(page) if f["properties"].get("community_id") == "CZ-0001")
+    assert props == {
+        "community_id": "CZ-0001", "name": "柳南新村", "district_name": "城中区", "population": "1,200",
+        "built_year": "1995", "n_sets_inside": "1", "nearest_set_m": "0", "approximate": False,
+    }
 
 
-def test_tooltip_values_are_formatted_and_escaped(page):
-    assert '"population": "15,000"' in page
-    assert '"nearest_set_m": "320"' in page
-    assert '"nearest_set_m": "' + js_string("—") + '"' in page   # infinite distance
-    assert js_string("<b>河东") not in page
-    assert r"\u0026lt;b\u0026gt;" + js_string("河东") in page   # HTML-escaped, then JSON
+def test_tooltip_values_are_formatted_and_kept_as_text(page):
+    props = {f["properties"]["community_id"]: f["properties"] for f in features_of(page)
+             if "community_id" in f["properties"]}
+    assert props["YF-0003"]["population"] == "15,000"
+    assert props["YF-0003"]["nearest_set_m"] == "320"
+    assert props["YF-0004"]["nearest_set_m"] == "—"   # infinite distance
+    # The name travels unchanged as data; no markup character reaches the page's HTML.
+    assert props["CZ-0002"]["name"] == "<b>河东</b>小区"
+    assert "<b>河东" not in page and "&lt;b&gt;" not in page
+    assert r"\u003cb\u003e河东\u003c/b\u003e小区" in page
 
 
 def test_legend_counts(page):
-    counts = dict(re.findall(r"data-status='(\w+)' data-count='(\d+)'", page))
+    counts = legend_counts(page)
     assert counts == {
-        "served_inside": "2",
-        "served_within_radius": "1",
-        "unserved": "1",
-        "fitness_paths": "3",
+        "served_inside": 2,
+        "served_within_radius": 1,
+        "unserved": 1,
+        "fitness_paths": 3,
     }
 
 
@@ -177,10 +197,14 @@ def test_english_labels(districts, communities, fitness_paths, page):
         districts, communities, fitness_paths, lang="en", asset_base=ASSET_BASE
     ).get_root().render()
     assert "Fitness-path coverage" in english and "Not served" in english
-    assert '"Population"' in english and '"label": "Yufeng"' in english
-    assert '"district_name": "Chengzhong"' in english
+    assert map_data(english)["legend"]["title"] == "Fitness-path coverage"
+    assert "Population" in layers_of(english, "unserved")[0]["tooltip_aliases"]
+    assert [f["properties"]["label"] for f in layers_of(english, "districts")[0]["features"]["features"]] == [
+        "Chengzhong", "Yufeng"]
+    assert {f["properties"]["district_name"] for f in features_of(english) if "district_name" in f["properties"]} == {
+        "Chengzhong", "Yufeng"}
     assert "健身路径覆盖情况" not in english and "健身路径覆盖情况" in page
-    assert js_string("人口") not in english and js_string("人口") in page
+    assert "人口" not in english and "人口" in page
 
 
 def test_coordinates_are_rounded(districts, communities, fitness_paths):
@@ -200,14 +224,15 @@ def test_simplification_drops_vertices_closer_than_tolerance(districts, communit
     )
     page = maps.coverage_map(districts, communities, fitness_paths).get_root().render()
     assert "24.305009" not in page
-    assert "[109.401, 24.301]" in page
+    assert "[109.401,24.301]" in page
 
 
 def test_empty_status_layer_still_renders(districts, communities, fitness_paths):
     served = communities.assign(served_inside=True)
     page = maps.coverage_map(districts, served, fitness_paths).get_root().render()
-    counts = dict(re.findall(r"data-status='(\w+)' data-count='(\d+)'", page))
-    assert counts["served_inside"] == "4" and counts["unserved"] == "0"
+    counts = legend_counts(page)
+    assert counts["served_inside"] == 4 and counts["unserved"] == 0
+    assert layers_of(page, "unserved")[0]["features"]["features"] == []
 
 
 @pytest.mark.parametrize(
@@ -293,14 +318,11 @@ def assessed(communities):
 
 def features_of(page):
     """Every feature of the page's GeoJSON layers, in the order the layers are drawn."""
-    features = []
-    for data in re.findall(r"_add\((\{\"features\".*?\})\);\n", page):
-        features += json.loads(data)["features"]
-    return features
+    return [feature for layer in layers_of(page) for feature in layer["features"]["features"]]
 
 
 def legend_counts(page):
-    return dict(re.findall(r"data-status='(\w+)' data-count='(\d+)'", page))
+    return {row["status"]: row["count"] for row in map_data(page)["legend"]["rows"]}
 
 
 def render(*args, **kwargs):
@@ -310,12 +332,12 @@ def render(*args, **kwargs):
 def test_five_statuses_with_counts_in_legend(districts, assessed, fitness_paths):
     page = render(districts, assessed, fitness_paths, selected_ids=["YF-0004"])
     assert legend_counts(page) == {
-        "served_inside": "2",
-        "served_within_radius": "1",
-        "unserved_eligible": "0",     # its only member is selected
-        "unserved_ineligible": "1",
-        "selected": "1",
-        "fitness_paths": "3",
+        "served_inside": 2,
+        "served_within_radius": 1,
+        "unserved_eligible": 0,     # its only member is selected
+        "unserved_ineligible": 1,
+        "selected": 1,
+        "fitness_paths": 3,
     }
     for label in ("未覆盖，符合建设条件", "未覆盖，不符合建设条件", "本次计划选中"):
         assert f'"{js_string(label)}" : feature_group_' in page
@@ -326,8 +348,8 @@ def test_five_statuses_with_counts_in_legend(districts, assessed, fitness_paths)
 def test_without_selection_unserved_splits_by_eligibility(districts, assessed, fitness_paths):
     page = render(districts, assessed, fitness_paths)
     assert legend_counts(page) == {
-        "served_inside": "2", "served_within_radius": "1", "unserved_eligible": "1",
-        "unserved_ineligible": "1", "fitness_paths": "3",
+        "served_inside": 2, "served_within_radius": 1, "unserved_eligible": 1,
+        "unserved_ineligible": 1, "fitness_paths": 3,
     }
     assert "selected" not in legend_counts(page)
 
@@ -336,8 +358,9 @@ def test_missing_eligibility_counts_as_not_eligible(districts, assessed, fitness
     frame = assessed.assign(eligible=pd.array([False, False, True, None, False], dtype="boolean"))
     page = render(districts, frame, fitness_paths)
     counts = legend_counts(page)
-    assert counts["unserved_eligible"] == "0" and counts["unserved_ineligible"] == "2"
-    assert '"eligible": "' + js_string("—") + '"' in page
+    assert counts["unserved_eligible"] == 0 and counts["unserved_ineligible"] == 2
+    props = {f["properties"]["community_id"]: f["properties"] for f in features_of(page) if "community_id" in f["properties"]}
+    assert props["YF-0004"]["eligible"] == "—"
 
 
 def test_selected_drawn_on_top_with_outline_dot_and_programme(districts, assessed, fitness_paths):
@@ -352,10 +375,12 @@ def test_selected_drawn_on_top_with_outline_dot_and_programme(districts, assesse
     assert [f["geometry"]["type"] for f in communities[-2:]] == ["Polygon", "Point"]
     assert communities[-1]["properties"]["selected_program"] == "市本级"
     assert all("selected_program" not in f["properties"] for f in communities[:-2])
-    assert f'"color": "{maps.SELECTED_OUTLINE_COLOR}", "fillColor": "{maps.STATUS_COLORS["selected"]}"' in page
-    assert '"weight": 3' in page
-    assert '"pane": "fp-selected"' in page and 'createPane(\n                "fp-selected")' in page
-    assert legend_counts(page)["selected"] == "1"
+    polygons, dots = layers_of(page, "selected")
+    assert polygons["style"] == {"color": maps.SELECTED_OUTLINE_COLOR, "weight": 3,
+                                 "fillColor": maps.STATUS_COLORS["selected"], "fillOpacity": 0.8}
+    assert dots["pane"] == "fp-selected" and dots["point_radius"] == maps.SELECTED_DOT_RADIUS_PX
+    assert 'createPane(\n                "fp-selected")' in page
+    assert legend_counts(page)["selected"] == 1
 
 
 def test_tooltip_shows_eligibility_reasons_and_priority(districts, assessed, fitness_paths):
@@ -366,17 +391,18 @@ def test_tooltip_shows_eligibility_reasons_and_priority(districts, assessed, fit
     assert props["YF-0005"]["reasons"] == "可用空地不足一套健身路径占地；公共空间已用于停车，无其他空地"
     assert props["YF-0004"]["eligible"] == "是" and props["YF-0004"]["reasons"] == "—"
     assert props["YF-0004"]["priority_score"] == "87.5"
+    aliases = layers_of(page, "unserved_ineligible")[0]["tooltip_aliases"]
     for alias in ("符合建设条件", "不符合原因", "优先得分"):
-        assert js_string(alias) in page
+        assert alias in aliases
     english = render(districts, assessed, fitness_paths, lang="en")
     props = {f["properties"]["community_id"]: f["properties"] for f in features_of(english)
              if "community_id" in f["properties"]}
     assert props["YF-0005"]["eligible"] == "No"
     assert props["YF-0005"]["reasons"] == (
-        "Open space smaller than one set's".replace("'", "&#x27;") + " footprint; "
-        "Public space used for parking, no other open space"
+        "Open space smaller than one set's footprint; Public space used for parking, no other open space"
     )
-    assert '"Reasons not eligible"' in english and "Not served, not eligible" in english
+    assert "Reasons not eligible" in layers_of(english, "unserved_ineligible")[0]["tooltip_aliases"]
+    assert "Not served, not eligible" in english
 
 
 def test_selected_ids_as_one_string_is_refused(districts, communities, fitness_paths):
@@ -395,8 +421,9 @@ def test_focus_fits_that_community_and_outlines_it(districts, communities, fitne
     assert page.count("fitBounds(") == 1
     outline = features_of(page)[-1]
     assert outline["properties"] == {"community_id": "YF-0003"}
-    assert f'"color": "{maps.FOCUS_OUTLINE_COLOR}", "fill": false' in page
-    assert '"interactive": false' in page
+    focus = layers_of(page, "focus")[0]
+    assert focus["style"]["color"] == maps.FOCUS_OUTLINE_COLOR and focus["style"]["fill"] is False
+    assert focus["interactive"] is False
     assert f'"{js_string("定位小区")}" : feature_group_' in page
 
 
@@ -426,7 +453,7 @@ def test_osm_base_layer(districts, communities, fitness_paths):
     assert '"https://tile.openstreetmap.org/{z}/{x}/{y}.png"' in page
     assert "OpenStreetMap\\u003c/a\\u003e contributors" in page
     # Drawn as given: WGS84 tiles, no shift.
-    assert "[109.401, 24.301]" in page
+    assert "[109.401,24.301]" in page
 
 
 def test_amap_shifts_every_layer_to_gcj02(districts, communities, fitness_paths):
@@ -445,12 +472,12 @@ def test_amap_shifts_every_layer_to_gcj02(districts, communities, fitness_paths)
     community = next(f for f in features if f["properties"].get("community_id") == "CZ-0001")
     expected = np.array(wgs84_to_gcj02(109.401, 24.301), dtype=float)
     assert np.abs(vertices(community) - expected).max(axis=1).min() <= 1e-6
-    assert "[109.401, 24.301]" not in page
+    assert "[109.401,24.301]" not in page
     district = next(f for f in features if f["properties"].get("district_code") == "450203")
     expected = np.array(wgs84_to_gcj02(109.44, 24.32), dtype=float)
     assert np.abs(vertices(district) - expected).max(axis=1).min() <= 1e-6
     lon, lat = wgs84_to_gcj02(109.402, 24.302)
-    assert f"[{round(float(lat), 6)}, {round(float(lon), 6)}, " in page   # fitness path marker
+    assert map_data(page)["fitness_paths"][0][:2] == [round(float(lat), 6), round(float(lon), 6)]   # a set
     # The shift moves ~500 m at Liuzhou, so a forgotten layer could not pass for shifted.
     assert abs(expected[0] - 109.44) > 0.003
     assert_frame_unchanged(communities, before)
@@ -482,7 +509,7 @@ def test_tianditu_base_layer_uses_key_without_shift(districts, communities, fitn
     assert page.count("\\u0026tk=abc123DEF\"") == 2
     assert '"subdomains": "01234567"' in page
     assert js_string("天地图") in page
-    assert "[109.401, 24.301]" in page
+    assert "[109.401,24.301]" in page
 
 
 @pytest.mark.parametrize("key", [None, ""])
@@ -504,15 +531,79 @@ def test_unknown_base_layer_is_refused(districts, communities, fitness_paths):
 
 
 def test_approximate_footprints_are_dashed_and_said_so(districts, communities, fitness_paths):
-    import json as _json
-
     from geo.maps import APPROXIMATE_DASH, coverage_map
 
     flagged = communities.copy()
     flagged["geometry_approximate"] = [True] + [False] * (len(flagged) - 1)
     html = coverage_map(districts, flagged, fitness_paths).get_root().render()
-    said = _json.dumps("近似（仅有坐标，按占地面积画出，虚线）")[1:-1]  # as folium escapes it
-    assert said in html or "近似（仅有坐标" in html
-    assert html.count(f'"dashArray": "{APPROXIMATE_DASH}"') == 1  # one style for the one flagged community
+    props = {f["properties"]["community_id"]: f["properties"] for f in features_of(html)
+             if "community_id" in f["properties"]}
+    # The one flagged community is dashed (its layer's dash applies where approximate is true) and says so.
+    assert [cid for cid, p in props.items() if p["approximate"]] == ["CZ-0001"]
+    assert props["CZ-0001"]["geometry_approximate"] == "近似（仅有坐标，按占地面积画出，虚线）"
+    assert props["CZ-0002"]["geometry_approximate"] == "实测边界"
+    assert {layer["dash"] for layer in layers_of(html) if "dash" in layer} == {APPROXIMATE_DASH}
     plain = coverage_map(districts, communities, fitness_paths).get_root().render()
-    assert f'"dashArray": "{APPROXIMATE_DASH}"' not in plain
+    assert not any(f["properties"].get("approximate") for f in features_of(plain))
+    assert "geometry_approximate" not in plain
+
+
+# --------------------------------------------------------------------------- hostile text
+
+
+def test_folium_itself_still_compiles_layer_data_as_a_template():
+    """Why the maps hand folium no user text: this is folium 0.20 / branca 0.8.2's behaviour.
+
+    If this starts failing, folium stopped rendering its output twice; the remedy in
+    :class:`geo.maps._MapLayers` is still right, but the note in docs/security.md should change.
+    """
+    m = folium.Map(tiles=None)
+    frame = gpd.GeoDataFrame({"name": ["{{ 6*7 }}"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:4326")
+    folium.GeoJson(frame, tooltip=folium.GeoJsonTooltip(fields=["name"])).add_to(m)
+    page = m.get_root().render()
+    assert '"name": "42"' in page and "6*7" not in page
+
+
+@pytest.mark.parametrize("text", hostile.ALL)
+def test_hostile_names_travel_as_data_and_nothing_is_evaluated(
+    districts, assessed, fitness_paths, text, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)   # a payload that ran would create its marker file here
+    communities = assessed.assign(name=[text] * len(assessed), district_name=text)
+    districts = districts.assign(district_name=[text, "鱼峰区"], district_name_en=[text, "Yufeng"])
+    paths = fitness_paths.assign(name=[text, None, text])
+    for lang in ("zh", "en"):
+        m = maps.coverage_map(
+            districts, communities, paths, lang=lang, selected_ids=["YF-0004"],
+            selected_program={"YF-0004": text}, focus_id="YF-0003",
+        )
+        page = m.get_root().render()
+        data = map_data(page)
+        names = {f["properties"]["name"] for f in features_of(page) if "name" in f["properties"]}
+        assert names == {text}
+        assert {f["properties"]["label"] for f in layers_of(page, "districts")[0]["features"]["features"]} == {
+            text, "鱼峰区" if lang == "zh" else "Yufeng"}
+        assert [row[2] for row in data["fitness_paths"]] == [text, "P-2", text]
+        dot = layers_of(page, "selected")[1]["features"]["features"][0]["properties"]
+        assert dot["selected_program"] == text
+        # Outside the JSON element, the page is the same whatever the names are.
+        outside = re.sub(r'<script type="application/json".*?</script>', "", page, flags=re.S)
+        assert text not in outside or text in ("..",)
+        assert "\n" not in maps.map_data_json({"t": text}) and "<" not in maps.map_data_json({"t": text})
+        standalone = maps.standalone_html(m)
+        assert map_data(standalone) == data
+    assert not (tmp_path / hostile.MARKER_NAME).exists()
+
+
+def test_unbalanced_template_syntax_in_every_name_still_draws(districts, communities, fitness_paths):
+    broken = communities.assign(name=["{{", "{%", "{#", "}}"])
+    page = maps.coverage_map(districts, broken, fitness_paths).get_root().render()
+    assert sorted(f["properties"]["name"] for f in features_of(page) if "name" in f["properties"]) == [
+        "{#", "{%", "{{", "}}"]
+
+
+def test_data_json_cannot_end_its_script_element():
+    text = "</script><script>alert(1)</script><!-- \u2028 & >"
+    encoded = maps.map_data_json({"name": text})
+    assert "</" not in encoded and "<!--" not in encoded and "\u2028" not in encoded
+    assert json.loads(encoded) == {"name": text}
