@@ -49,11 +49,17 @@ class ProgramOutcome:
 
 @dataclass(frozen=True)
 class Plan:
-    """Programmes run in sequence; ``selected`` stacks every programme's rows."""
+    """Programmes run in sequence; ``selected`` stacks every programme's rows.
+
+    ``config`` is the configuration the plan was run with (walk radius, weights, budgets …):
+    exports and the public notice take their parameters from it, so they can only ever state
+    the settings that produced the list they show.
+    """
 
     outcomes: tuple[ProgramOutcome, ...]
     walk_radius_m: float
     mode: str
+    config: Config | None = None
 
     @property
     def selected(self) -> gpd.GeoDataFrame:
@@ -141,7 +147,7 @@ def run_plan(
         outcomes.append(ProgramOutcome(program, allocation, selected, scored))
         if len(selected):
             covered = add_fitness_paths(covered, planned_sets(selected, program, metric_crs), config.walk_radius_m, metric_crs)
-    return Plan(tuple(outcomes), config.walk_radius_m, mode)
+    return Plan(tuple(outcomes), config.walk_radius_m, mode, config)
 
 
 def planned_sets(selected: gpd.GeoDataFrame, program: Program, metric_crs) -> gpd.GeoDataFrame:
@@ -179,9 +185,20 @@ def plan_sheets(plan: Plan, lang: str = "zh") -> dict[str, gpd.GeoDataFrame]:
     return sheets
 
 
-def plan_parameters(plan: Plan, config: Config, data_path=None) -> dict:
-    """Every parameter needed to reproduce ``plan``: settings, programmes, data hash, version."""
+def plan_parameters(plan: Plan, config: Config | None = None, data_path=None) -> dict:
+    """Every parameter needed to reproduce ``plan``: settings, programmes, data hash, version.
+
+    ``config`` defaults to the one the plan was run with; passing another one is an error, so a
+    file can never pair a plan with settings that did not make it.
+    """
     from geo.export import file_sha256, software_version
+
+    if config is None:
+        config = plan.config
+    if config is None:
+        raise ValueError("this plan does not record its configuration; pass the config it was run with")
+    if plan.config is not None and config != plan.config:
+        raise ValueError("the configuration given is not the one this plan was run with; export the plan with its own")
 
     parameters = {
         "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),

@@ -17,7 +17,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.config import Config
 from geo.export import flattened
 from geo.i18n import check_lang, column_label
 from geo.i18n import text as i18n_text
@@ -141,9 +140,7 @@ _MAP_PRINT_STYLE = (
 
 def publish_html(
     plan: Plan,
-    config: Config,
     districts: gpd.GeoDataFrame,
-    scored_communities: gpd.GeoDataFrame,
     fitness_paths: gpd.GeoDataFrame,
     lang: str = "zh",
     title: str | None = None,
@@ -156,17 +153,14 @@ def publish_html(
     Parameters
     ----------
     plan : geo.plan.Plan
-        The plan to publish; its programmes' summaries and selected rows fill the tables.
-    config : geo.config.Config
-        The configuration the plan was run with (walk radius in metres for the text; the
-        parameters table when ``parameters`` is not given).
+        The plan to publish, as :func:`geo.plan.run_plan` returns it: its programmes'
+        summaries and selected rows fill the tables, the communities as its first programme
+        scored them (coverage, eligibility, priority) fill the map, and the configuration it
+        was run with gives the walk radius of the text and the parameters table. Nothing on
+        the page can therefore come from other settings than the plan's own.
     districts : geopandas.GeoDataFrame
         EPSG:4326 district polygons, as for :func:`geo.maps.coverage_map`; also give the
         English district names of the list.
-    scored_communities : geopandas.GeoDataFrame
-        EPSG:4326 communities with the coverage columns :func:`geo.maps.coverage_map` needs,
-        before the plan (e.g. ``plan.outcomes[0].scored``); ``eligible``, ``reasons`` and
-        ``priority_score`` are shown when present.
     fitness_paths : geopandas.GeoDataFrame
         EPSG:4326 points of the existing sets.
     lang : {"zh", "en"}, default "zh"
@@ -178,7 +172,7 @@ def publish_html(
     synthetic_notice : bool, default True
         Say that the communities and fitness paths are synthetic (true of the bundled sample).
     parameters : dict, optional
-        Plan parameters to list; default :func:`geo.plan.plan_parameters` ``(plan, config)``.
+        Plan parameters to list; default :func:`geo.plan.plan_parameters` ``(plan)``.
         Nested dicts are listed under dotted keys; ``data_file`` is shown by file name only,
         so no local folder is published.
 
@@ -191,15 +185,20 @@ def publish_html(
     Raises
     ------
     ValueError
-        If ``lang`` is unknown, or :func:`geo.maps.coverage_map` refuses the layers.
+        If ``lang`` is unknown, the plan does not record its configuration, or
+        :func:`geo.maps.coverage_map` refuses the layers.
     """
     check_lang(lang)
+    if plan.config is None or not plan.outcomes:
+        raise ValueError("publish a plan made by geo.plan.run_plan: it records its configuration and programmes")
+    config = plan.config
+    scored_communities = plan.outcomes[0].scored
 
     def word(key: str) -> str:
         return _WORDS[key][0 if lang == "zh" else 1]
 
     title = word("title") if title is None else str(title)
-    parameters = dict(plan_parameters(plan, config) if parameters is None else parameters)
+    parameters = dict(plan_parameters(plan) if parameters is None else parameters)
     if data_sha256 is not None:
         parameters["data_sha256"] = data_sha256
 

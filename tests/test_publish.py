@@ -1,6 +1,7 @@
 """Tests for geo.publish: one offline HTML notice of a plan, escaped, with the plan's own numbers."""
 
 import html
+import json
 import re
 
 import pytest
@@ -33,18 +34,13 @@ def sample():
 @pytest.fixture(scope="module")
 def page(sample):
     city, config, plan = sample
-    return publish_html(
-        plan, config, city.districts, plan.outcomes[0].scored, city.fitness_paths, data_sha256=SHA
-    )
+    return publish_html(plan, city.districts, city.fitness_paths, data_sha256=SHA)
 
 
 @pytest.fixture(scope="module")
 def english(sample):
     city, config, plan = sample
-    return publish_html(
-        plan, config, city.districts, plan.outcomes[0].scored, city.fitness_paths, lang="en",
-        synthetic_notice=False,
-    )
+    return publish_html(plan, city.districts, city.fitness_paths, lang="en", synthetic_notice=False)
 
 
 def map_document(page):
@@ -57,7 +53,8 @@ def test_map_is_a_complete_document_in_the_page(page, sample):
     document = map_document(page)
     assert document.startswith("<!DOCTYPE html>")
     assert "L.map(" in document and "Leaflet 1.9.3" in document
-    assert f"data-status='selected' data-count='{len(plan.selected)}'" in document
+    data = json.loads(re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>', document).group(1))
+    assert {row["status"]: row["count"] for row in data["legend"]["rows"]}["selected"] == len(plan.selected)
     assert "@media print" in document and ".leaflet-control-layers" in document
 
 
@@ -112,8 +109,7 @@ def test_hostile_text_is_escaped(page, sample):
     assert HOSTILE_NAME not in page and HOSTILE_NAME not in map_document(page)
     assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in page
     titled = publish_html(
-        plan, config, city.districts, plan.outcomes[0].scored.iloc[:50], city.fitness_paths.iloc[:5],
-        title="<b>公示</b>",
+        plan, city.districts, city.fitness_paths.iloc[:5], title="<b>公示</b>",
     )
     assert "<b>公示</b>" not in titled and "<h1>&lt;b&gt;公示&lt;/b&gt;</h1>" in titled
 
@@ -141,8 +137,7 @@ def test_data_file_is_shown_by_name_only(sample):
     city, config, plan = sample
     parameters = {"data_file": "/home/planner/秘密/liuzhou.gpkg", "walk_radius_m": 500.0}
     page = publish_html(
-        plan, config, city.districts, plan.outcomes[0].scored.iloc[:50], city.fitness_paths.iloc[:5],
-        parameters=parameters,
+        plan, city.districts, city.fitness_paths.iloc[:5], parameters=parameters,
     )
     assert "<td><code>data_file</code></td><td>liuzhou.gpkg</td>" in page
     assert "/home/planner" not in page
@@ -161,3 +156,61 @@ def test_english_variant(english, sample):
     row = re.search(rf'<tr data-community-id="{first["community_id"]}">(.*?)</tr>', english).group(1)
     assert re.search(r"<td>[A-Z][a-z]+( [A-Za-z]+)*</td>", row)   # district in English
     assert "Selected in this plan" in map_document(english)
+
+
+# --------------------------------------------------------------------------- the plan's own settings, hostile text
+
+
+def test_notice_states_the_parameters_of_the_plan_it_lists(sample):
+    """Regression: the app's notice said 500 m while listing a 1,000 m plan."""
+    from dataclasses import replace
+
+    city, config, _ = sample
+    wide = replace(config, walk_radius_m=1000.0, priority_weights={**config.priority_weights, "population": 50.0})
+    plan = run_plan(city.communities, city.fitness_paths, wide, ["city"])
+    page = publish_html(plan, city.districts, city.fitness_paths)
+    rows = dict(re.findall(r"<td><code>([\w.]+)</code></td><td>(.*?)</td>", page))
+    assert rows["walk_radius_m"] == "1000" and "步行服务半径 1,000 米" in page
+    assert rows["priority_weights.population"] == "50"
+    data = json.loads(re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>',
+                                map_document(page)).group(1))
+    counts = {row["status"]: row["count"] for row in data["legend"]["rows"]}
+    scored = plan.outcomes[0].scored
+    picked = scored["community_id"].isin(plan.selected["community_id"])
+    within = scored["served_within_radius"] & ~scored["served_inside"] & ~picked
+    assert counts["served_within_radius"] == int(within.sum()) and counts["selected"] == len(plan.selected)
+
+
+def test_parameters_of_another_config_are_refused(sample):
+    from dataclasses import replace
+
+    from geo.plan import plan_parameters
+
+    _, config, plan = sample
+    with pytest.raises(ValueError, match="not the one this plan was run with"):
+        plan_parameters(plan, replace(config, walk_radius_m=1000.0))
+
+
+def test_hostile_names_in_the_notice_stay_text(sample, tmp_path, monkeypatch):
+    from tests import hostile
+
+    monkeypatch.chdir(tmp_path)
+    city, config, plan = sample
+    picked = plan.selected["community_id"].tolist()[: len(hostile.ALL)]
+    names = dict(zip(picked, hostile.ALL))
+    communities = city.communities.copy()
+    communities["name"] = communities["community_id"].map(names).fillna(communities["name"])
+    renamed = run_plan(communities, city.fitness_paths, config, ["city", "region"])
+    assert renamed.selected["community_id"].tolist()[: len(picked)] == picked   # names do not change picks
+    page = publish_html(renamed, city.districts, city.fitness_paths, title=hostile.TEMPLATE[1])
+    document = map_document(page)
+    data = json.loads(re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>',
+                                document).group(1))
+    shown = {f["properties"]["community_id"]: f["properties"]["name"]
+             for layer in data["layers"] for f in layer["features"]["features"] if "name" in f["properties"]}
+    for community_id, name in names.items():
+        assert shown[community_id] == name
+        assert f"<td>{html.escape(name, quote=False)}</td>" in page or f"<td>{html.escape(name)}</td>" in page
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert f"<h1>{html.escape(hostile.TEMPLATE[1])}</h1>" in page
+    assert not (tmp_path / hostile.MARKER_NAME).exists()
