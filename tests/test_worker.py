@@ -1,0 +1,86 @@
+"""geo.worker: work in a child process within a time and a memory limit, abandoned on request."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from geo.worker import WorkLimitError, run_bounded
+
+
+def double(x):
+    return 2 * x
+
+
+def allocate_gigabytes(n):
+    return np.ones(n * (1 << 27))   # n GB of float64
+
+
+def spin_forever():
+    while True:
+        pass
+
+
+def refuse():
+    raise ValueError("row 3: bad longitude")
+
+
+def crash():
+    raise KeyError("a bug")
+
+
+def pid():
+    return os.getpid()
+
+
+def test_result_comes_back_from_another_process():
+    assert run_bounded(double, (21,), seconds=30, memory_mb=2000) == 42
+    assert run_bounded(pid, seconds=30, memory_mb=2000) != os.getpid()
+
+
+def test_memory_beyond_the_limit_stops_the_work_with_a_message():
+    with pytest.raises(WorkLimitError, match="more than 1000 MB") as caught:
+        run_bounded(allocate_gigabytes, (4,), seconds=60, memory_mb=1000, what="reading big.csv")
+    assert caught.value.limit == "memory" and caught.value.value == 1000
+    assert "reading big.csv" in str(caught.value) and "max_import_memory_mb" in str(caught.value)
+
+
+def test_endless_work_is_stopped_at_the_time_limit():
+    started = time.monotonic()
+    with pytest.raises(WorkLimitError, match="longer than 1 s") as caught:
+        run_bounded(spin_forever, seconds=1, memory_mb=1000)
+    assert caught.value.limit == "time"
+    assert time.monotonic() - started < 30   # stopped, not waited for
+
+
+def test_a_heartbeat_that_raises_kills_the_child_at_once():
+    """What the app relies on: Streamlit raises in the heartbeat when the session ends."""
+    class SessionEnded(Exception):
+        pass
+
+    beats = []
+
+    def heartbeat(elapsed):
+        beats.append(elapsed)
+        if elapsed > 0.5:
+            raise SessionEnded
+
+    with pytest.raises(SessionEnded):
+        run_bounded(spin_forever, seconds=600, memory_mb=1000, heartbeat=heartbeat)
+    assert 1 <= len(beats) < 50
+
+
+def test_value_errors_keep_their_message_and_bugs_are_named():
+    with pytest.raises(ValueError, match="row 3: bad longitude") as caught:
+        run_bounded(refuse, seconds=30, memory_mb=1000)
+    assert not isinstance(caught.value, WorkLimitError)
+    with pytest.raises(RuntimeError, match="KeyError") as caught:
+        run_bounded(crash, seconds=30, memory_mb=1000)
+    assert any("Traceback" in note for note in caught.value.__notes__)
+
+
+@pytest.mark.parametrize("seconds, memory_mb", [(0, 100), (10, -1)])
+def test_limits_must_be_positive(seconds, memory_mb):
+    with pytest.raises(ValueError, match="positive"):
+        run_bounded(double, (1,), seconds=seconds, memory_mb=memory_mb)
