@@ -4,6 +4,8 @@
 PYTHON ?= python3
 VENV   := .venv
 PORT   ?= 8501
+# 127.0.0.1: this machine only (see README, Security, before serving a network).
+ADDRESS ?= 127.0.0.1
 STAMP  := $(VENV)/.requirements-installed
 
 .PHONY: run test sample clean-venv
@@ -14,7 +16,7 @@ $(STAMP): requirements.txt
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/python scripts/serve.py --server.port $(PORT)
+	$(VENV)/bin/python scripts/serve.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)

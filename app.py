@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo.config import DEFAULT_DATA_PATH
 from geo.i18n import text
 from views import shared
 
 st.set_page_config(page_title="健身路径规划 · Fitness-path planner", page_icon="🏃", layout="wide")
+
+try:
+    shared.base_config()
+except ValueError as error:  # a broken config.toml: the same one line as the CLI prints, then nothing else
+    st.error(text("error_config", shared.lang()) + shared.plain(error))
+    st.stop()
 
 choice = st.sidebar.radio(
     text("language", "zh"), ["中文", "English"], horizontal=True,
@@ -28,10 +35,10 @@ shared.keep_widget(
     st.sidebar.number_input, shared.t("walk_radius_input"), "walk_radius_m", int(shared.base_config().walk_radius_m),
     min_value=50, max_value=5000, step=50,
 )
-st.sidebar.caption(f"{shared.t('data_source')}: {shared.data_path().name}")
+st.sidebar.caption(f"{shared.t('data_source')}: {shared.plain(shared.data_path().name)}")
 if shared.using_upload():
     st.sidebar.button(shared.t("back_to_sample"), on_click=shared.use_sample)
-else:
+elif shared.data_path() == DEFAULT_DATA_PATH:
     st.sidebar.caption(shared.t("synthetic_notice"))
 
 try:

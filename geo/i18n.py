@@ -93,6 +93,26 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "data_source": ("数据文件", "Data file"),
     "error_data": ("无法读取数据：", "Cannot read the data: "),
+    "error_file": (
+        "服务器无法读写所需的文件，请重试；如仍出错，请联系系统管理员。",
+        "The server could not read or write a file it needs; please try again, and tell your administrator if it recurs.",
+    ),
+    "error_config": ("配置文件有误，应用无法启动：", "The configuration file has an error; the app cannot start: "),
+    "error_upload_gone": (
+        "上传的数据已按保存期限从服务器删除，请重新上传，或在侧栏返回示例数据。",
+        "The uploaded data was removed from the server after its retention period; upload it again, or go back to the sample in the sidebar.",
+    ),
+    "intake_limit_time": (
+        "读取和校验超过 {limit} 秒，已停止（config.toml [intake] max_import_seconds）。请按区县拆分文件后分别上传，或请管理员调高上限。",
+        "Reading and checking took longer than {limit} s and was stopped (config.toml [intake] max_import_seconds). "
+        "Split the file, e.g. by district, or ask the administrator to raise the limit.",
+    ),
+    "intake_limit_memory": (
+        "读取和校验需要超过 {limit} MB 内存，已停止（config.toml [intake] max_import_memory_mb）。请按区县拆分文件后分别上传，或请管理员调高上限。",
+        "Reading and checking needed more than {limit} MB of memory and was stopped (config.toml [intake] "
+        "max_import_memory_mb). Split the file, e.g. by district, or ask the administrator to raise the limit.",
+    ),
+    "intake_elapsed": ("已用时 {seconds} 秒（上限 {limit} 秒）", "{seconds} s so far (limit {limit} s)"),
     "error_internal": (
         "发生内部错误，请将此页面截图发给系统管理员。",
         "An internal error occurred; please send a screenshot of this page to your administrator.",

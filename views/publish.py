@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
+from geo.config import DEFAULT_DATA_PATH
 from geo.export import file_sha256
 from geo.i18n import text
 from geo.publish import publish_html
 from views import shared
-from views.shared import t
+from views.shared import plain, t
+
+
+def notice_bytes(plan, districts, fitness_paths, notice_lang: str, title: str, data_sha256: str,
+                 synthetic: bool) -> bytes:
+    """The notice of ``plan``; every argument was read in the user's script run (see shared.download_buttons)."""
+    return publish_html(plan, districts, fitness_paths, lang=notice_lang, title=title, data_sha256=data_sha256,
+                        synthetic_notice=synthetic).encode("utf-8")
+
 
 def render() -> None:
     st.title(t("page_publish"))
@@ -20,20 +31,16 @@ def render() -> None:
     title = st.text_input(t("publish_title"), value=text("publish_default_title", notice_lang))
 
     plan = shared.current_plan()
-    for summary in plan.summaries():
-        st.write(f"**{summary['program_name']}** — {summary['sets']} {t('sets_unit')}, "
+    for outcome in plan.outcomes:
+        summary = outcome.summary()
+        st.write(f"**{plain(outcome.program.name(shared.lang()))}** — {summary['sets']} {t('sets_unit')}, "
                  f"¥{summary['spent_cny']:,.0f}, {t('newly_served')} {summary['population_newly_served']:,}")
 
-
-    def page_bytes() -> bytes:
-        city = shared.city()
-        html = publish_html(plan, shared.current_config(), city.districts, shared.scored(), city.fitness_paths,
-                            lang=notice_lang, title=title, data_sha256=file_sha256(shared.data_path()),
-                            synthetic_notice=True)
-        return html.encode("utf-8")
-
-
-    st.download_button(t("publish_download"), data=page_bytes, file_name="fitness_path_plan_notice.html",
+    city = shared.city()
+    path = shared.data_path()
+    build = functools.partial(notice_bytes, plan, city.districts, city.fitness_paths, notice_lang, title,
+                              file_sha256(path), path == DEFAULT_DATA_PATH)
+    st.download_button(t("publish_download"), data=build, file_name="fitness_path_plan_notice.html",
                        mime="text/html", type="primary", on_click="ignore")
 
 

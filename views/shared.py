@@ -1,15 +1,25 @@
 """What every page shares: the user's choices (session state), cached calls into geo/, small widgets.
 
 No analysis here: each cached function is one call into the geo pipeline. Session state holds
-only what the user chose (language, walk radius, weights, programme, mode, …). The frames are
-cached with ``st.cache_resource`` (shared, never copied or pickled — the pipeline never mutates
-its inputs), because unpickling a plan's frames on every rerun would cost more than the rerun.
+only what the user chose (language, walk radius, weights, programme, mode, …) and, after an
+upload, that user's data. The frames of the server's own data (the sample, ``$PLANNER_DATA``)
+are cached with ``st.cache_resource`` (shared, never copied or pickled — the pipeline never
+mutates its inputs), because unpickling a plan's frames on every rerun would cost more than the
+rerun. The frames of a user's upload never enter those shared caches: :func:`per_data` keeps
+them in that user's session, where they end with it.
+
+Downloads are built lazily by Streamlit outside the user's script run, where session state is
+out of reach; so every value a download needs is read during the run and captured in its
+callable (:func:`download_buttons`), never looked up when the button is pressed.
 """
 
 from __future__ import annotations
 
+import collections
+import functools
 import logging
 import os
+import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -27,6 +37,7 @@ from geo import i18n
 from geo.i18n import text
 from geo.maps import coverage_map
 from geo.plan import Plan, plan_parameters, plan_sheets, run_plan, score_covered, with_overrides
+from geo.uploads import UploadFolder, sweep
 from geo.pipeline import CityData, load_city
 from geo.priority import COMPONENTS
 
@@ -44,6 +55,20 @@ MODES = ("rank", "optimal")
 
 def lang() -> str:
     return st.session_state.get("lang", "zh")
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(text) -> str:
+    """``text`` for a Streamlit element that renders Markdown, shown literally.
+
+    Every ASCII punctuation character is backslash-escaped (CommonMark lets any of them be), so
+    a file name or a message holding ``![t](http://…)``, ``**``, ``:red[…]``, ``$…$``,
+    ``<b>`` or a bare ``www.`` address is shown as typed: no image is fetched, no link or
+    colour made. Line breaks become spaces: a message is one line.
+    """
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", re.sub(r"[\r\n\u2028\u2029]+", " ", str(text)))
 
 
 def t(key: str, **values) -> str:
@@ -95,9 +120,12 @@ def plan_settings() -> dict:
     }
 
 
-# --------------------------------------------------------------------------- cached pipeline
+# --------------------------------------------------------------------------- data and caches
 
 DATA_ENV = "PLANNER_DATA"
+_SESSION_MEMO = "_session_memo"
+SESSION_MEMO_ENTRIES = 24
+"""Results kept per session for an uploaded city (the shared caches keep up to ~90 for the server's data)."""
 
 
 def data_path() -> Path:
@@ -109,34 +137,85 @@ def using_upload() -> bool:
     return bool(st.session_state.get("uploaded_data"))
 
 
+def upload_folder() -> UploadFolder:
+    """This session's folder for uploads, created on first use; removed when the session ends."""
+    folder = st.session_state.get("upload_folder")
+    if folder is None or not folder.path.exists():
+        sweep(base_config().upload_max_age_hours)
+        folder = st.session_state["upload_folder"] = UploadFolder()
+    return folder
+
+
 def use_data(path: Path) -> None:
     """Analyse ``path`` on every page from now on (this session only)."""
     st.session_state["uploaded_data"] = str(path)
+    st.session_state.pop(_SESSION_MEMO, None)
 
 
 def use_sample() -> None:
     st.session_state.pop("uploaded_data", None)
+    st.session_state.pop(_SESSION_MEMO, None)
 
 
 def data_version(path: Path) -> float:
     """Changes when the file does, so an edited file is read again."""
     if not path.exists():
-        raise ValueError(f"data file not found: {path}")
+        if using_upload():
+            raise ValueError(text("error_upload_gone", lang()))
+        raise ValueError(f"data file not found: {path.name}")
+    if using_upload() and "upload_folder" in st.session_state:
+        st.session_state["upload_folder"].touch()
     return path.stat().st_mtime
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+def _is_private(path: str, *args) -> bool:
+    """True for this session's upload: its results stay in the session, out of the shared caches."""
+    return path == st.session_state.get("uploaded_data")
+
+
+def per_data(shared_cache):
+    """Cache a function of ``(path, version, …)``: shared for the server's data, per session for an upload.
+
+    ``shared_cache`` is ``st.cache_resource(...)`` or ``st.cache_data(...)``; it is only ever
+    given the server's own data (the sample or ``$PLANNER_DATA``), which every user may see. A
+    call on the session's upload is memoised in that session's state instead (least recently
+    used first out, :data:`SESSION_MEMO_ENTRIES`), so no other session can reach it and it is
+    freed with the session.
+    """
+    def decorate(function):
+        cached = shared_cache(function)
+
+        @functools.wraps(function)
+        def call(*args):
+            if not _is_private(*args):
+                return cached(*args)
+            memo = st.session_state.setdefault(_SESSION_MEMO, collections.OrderedDict())
+            key = (function.__name__, *args)
+            if key in memo:
+                memo.move_to_end(key)
+                return memo[key]
+            value = memo[key] = function(*args)
+            while len(memo) > SESSION_MEMO_ENTRIES:
+                memo.popitem(last=False)
+            return value
+
+        return call
+
+    return decorate
+
+
+@per_data(st.cache_resource(show_spinner=False, max_entries=4))
 def cached_city(path: str, version: float) -> CityData:
     return load_city(path)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@per_data(st.cache_resource(show_spinner=False, max_entries=8))
 def cached_coverage(path: str, version: float, walk_radius_m: float) -> gpd.GeoDataFrame:
     city = cached_city(path, version)
     return community_coverage(city.communities, city.fitness_paths, walk_radius_m)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@per_data(st.cache_data(show_spinner=False, max_entries=8))
 def cached_summary(path: str, version: float, walk_radius_m: float) -> tuple[pd.DataFrame, dict]:
     city = cached_city(path, version)
     by_district = coverage_summary(cached_coverage(path, version, walk_radius_m), city.districts)
@@ -149,7 +228,7 @@ def config_for(walk_radius_m: float, weights_items: tuple, custom_budget_cny: in
     return replace(config, programs=config.programs + (custom,))
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@per_data(st.cache_resource(show_spinner=False, max_entries=16))
 def cached_scored(path: str, version: float, walk_radius_m: float, weights_items: tuple) -> gpd.GeoDataFrame:
     """Eligibility and priority on cached coverage: a weight change does not recompute coverage."""
     city = cached_city(path, version)
@@ -157,7 +236,7 @@ def cached_scored(path: str, version: float, walk_radius_m: float, weights_items
     return score_covered(cached_coverage(path, version, walk_radius_m), config, city.applications)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@per_data(st.cache_resource(show_spinner=False, max_entries=32))
 def cached_plan(path: str, version: float, walk_radius_m: float, weights_items: tuple,
                 program_choice: str, custom_budget_cny: int, mode: str) -> Plan:
     city = cached_city(path, version)
@@ -204,10 +283,9 @@ def district_names() -> dict[str, str]:
     return dict(zip(districts["district_code"], districts[column]))
 
 
-@st.cache_data(show_spinner=False, max_entries=24)
-def cached_map_html(path: str, version: float, walk_radius_m: float, weights_items: tuple, lang: str,
-                    district: str | None, focus_id: str | None, base_layer: str | None, tianditu_key: str | None,
-                    plan_key: tuple | None) -> str:
+def _map_html(path: str, version: float, walk_radius_m: float, weights_items: tuple, lang: str,
+              district: str | None, focus_id: str | None, base_layer: str | None, tianditu_key: str | None,
+              plan_key: tuple | None) -> str:
     """The rendered map for these choices; ``plan_key`` = (programmes, custom budget, mode) to show picks."""
     city = cached_city(path, version)
     communities = cached_scored(path, version, walk_radius_m, weights_items)
@@ -225,29 +303,34 @@ def cached_map_html(path: str, version: float, walk_radius_m: float, weights_ite
     return m.get_root().render()
 
 
+cached_map_html = per_data(st.cache_data(show_spinner=False, max_entries=24))(_map_html)
+
+
 def show_map(height: int = 600, district: str | None = None, focus_id: str | None = None,
              base_layer: str | None = None, tianditu_key: str | None = None, with_plan: bool = False) -> None:
     """Show the coverage map for the user's choices as a static iframe (assets from /app/static).
 
     ``components.html`` rather than ``streamlit_folium.st_folium``: the pages never read clicks
     back from the map, and the static iframe draws the sample's map about 1 s sooner. The HTML is
-    cached, so switching pages or languages back and forth does not rebuild it.
+    cached, so switching pages or languages back and forth does not rebuild it; a map with the
+    user's 天地图 key in it is built for that user alone and never cached.
     """
     path = data_path()
     settings = plan_settings()
     plan_key = (settings["program_choice"], settings["custom_budget_cny"], settings["mode"]) if with_plan else None
-    html = cached_map_html(str(path), data_version(path), walk_radius_m(), tuple(sorted(weights().items())), lang(),
-                           district, focus_id, base_layer, tianditu_key, plan_key)
+    arguments = (str(path), data_version(path), walk_radius_m(), tuple(sorted(weights().items())), lang(),
+                 district, focus_id, base_layer, tianditu_key, plan_key)
+    html = _map_html(*arguments) if tianditu_key else cached_map_html(*arguments)
     components.html(html, height=height)
 
 
 # --------------------------------------------------------------------------- downloads
 
-def export_bytes(tables, suffix: str, parameters: dict | None = None) -> bytes:
-    """The bytes of an export (CSV, XLSX, GeoJSON, GPKG) of ``tables``."""
+def export_bytes(tables, suffix: str, parameters: dict | None, language: str) -> bytes:
+    """The bytes of an export (CSV, XLSX, GeoJSON, GPKG) of ``tables``, headers in ``language``."""
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / f"export{suffix}"
-        export(tables, target, lang=lang(), parameters=parameters if parameters is not None else {})
+        export(tables, target, lang=language, parameters=parameters if parameters is not None else {})
         return target.read_bytes()
 
 
@@ -260,19 +343,24 @@ MIME = {
 
 
 def download_buttons(tables, stem: str, parameters: dict | None = None, suffixes=(".xlsx", ".csv", ".geojson", ".gpkg")):
-    """One download button per format; each file is built only when its button is pressed."""
+    """One download button per format; each file is built only when its button is pressed.
+
+    Everything the file depends on (the tables, the parameters, the language) is read now and
+    captured: the callable runs later, outside this session's script run.
+    """
     labels = {".xlsx": "download_excel", ".csv": "download_csv", ".geojson": "download_geojson", ".gpkg": "download_gpkg"}
+    language = lang()
     columns = st.columns(len(suffixes))
     for column, suffix in zip(columns, suffixes):
         column.download_button(
-            t(labels[suffix]), data=lambda s=suffix: export_bytes(tables, s, parameters),
+            t(labels[suffix]), data=functools.partial(export_bytes, tables, suffix, parameters, language),
             file_name=f"{stem}{suffix}", mime=MIME[suffix], key=f"download-{stem}-{suffix}", on_click="ignore",
         )
 
 
 def plan_export(plan: Plan):
-    """Sheets and parameters for exporting ``plan``."""
-    return plan_sheets(plan, lang()), plan_parameters(plan, current_config(), data_path())
+    """Sheets and parameters for exporting ``plan`` (the plan's own settings, this session's data)."""
+    return plan_sheets(plan, lang()), plan_parameters(plan, data_path=data_path())
 
 
 def guarded(render) -> None:
@@ -287,9 +375,17 @@ def guarded(render) -> None:
 
 
 def fail_gently(error: BaseException) -> None:
-    """Show a plain message instead of a traceback; log the details on the server."""
-    if isinstance(error, (ValueError, OSError)):
-        st.error(text("error_data", lang()) + str(error))
+    """Show a plain message instead of a traceback; log the details on the server.
+
+    A ``ValueError`` is the data's fault and says what to do: shown as it is, as text. An
+    ``OSError`` names server paths and errno text, which are the administrator's business:
+    logged, and the user gets a fixed message.
+    """
+    if isinstance(error, ValueError):
+        st.error(text("error_data", lang()) + plain(error))
+    elif isinstance(error, OSError):
+        log.warning("file error in the app: %s", error)
+        st.error(text("error_file", lang()))
     else:
         log.exception("unhandled error in the app", exc_info=error)
         st.error(text("error_internal", lang()))
