@@ -1,16 +1,32 @@
-"""Command line: ``python -m geo coverage|plan|eligibility|sample|import``; every error is one line, exit status 2."""
+"""Command line: ``python -m geo coverage|plan|eligibility|sample|template|import``.
+
+The contract (README, "What it does"): every error, including a mistyped argument and an
+unexpected failure, is one line on stderr and exit status 2, never a traceback; ``--json`` output
+is strict JSON (a missing or infinite number is ``null``, never ``NaN`` or ``Infinity``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from geo.config import BOUNDARIES_PATH, DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, load_config
+from geo.config import (
+    BOUNDARIES_PATH,
+    DEFAULT_CONFIG_PATH,
+    DEFAULT_DATA_PATH,
+    Config,
+    load_config,
+)
 from geo.i18n import humanised, labelled, text
+
+EXIT_ERROR = 2
 
 SUMMARY_COLUMNS = (
     "district_code", "district_name", "communities", "served_inside", "served_within_radius",
@@ -18,14 +34,106 @@ SUMMARY_COLUMNS = (
 )
 
 
+def one_line(message: str) -> str:
+    """``message`` on one line: control, line-break and invisible format characters shown as escapes.
+
+    A file name or a cell quoted in an error may hold a newline or a terminal escape sequence;
+    printed as ``\\n`` or ``\\x1b`` it can neither split the line nor act on the terminal.
+    """
+    return "".join(
+        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c
+        for c in message
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr, exit status 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_ERROR, f"error: {one_line(message)} (see: {self.prog} --help)\n")
+
+
+def _finite(text_value: str, what: str) -> float:
+    try:
+        value = float(text_value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what}, got {text_value!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{what}, got {text_value!r}")
+    return value
+
+
+def metres(text_value: str) -> float:
+    """An argparse type: a finite number of metres ≥ 0."""
+    value = _finite(text_value, "must be a number of metres ≥ 0")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number of metres ≥ 0, got {text_value!r}")
+    return value
+
+
+def positive_metres(text_value: str) -> float:
+    """An argparse type: a finite, positive number of metres."""
+    value = _finite(text_value, "must be a positive number of metres")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of metres, got {text_value!r}")
+    return value
+
+
+def positive_seconds(text_value: str) -> float:
+    """An argparse type: a finite, positive number of seconds."""
+    value = _finite(text_value, "must be a positive number of seconds")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text_value!r}")
+    return value
+
+
+def _whole_at_least(low: int):
+    def whole(text_value: str) -> int:
+        try:
+            value = int(text_value)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"must be a whole number ≥ {low}, got {text_value!r}")
+        return value
+
+    return whole
+
+
+def json_safe(value):
+    """``value`` ready for strict JSON: NaN and ±inf (Python or NumPy) become None, NumPy scalars plain.
+
+    Dicts, lists and tuples are converted recursively; anything else is returned unchanged (and
+    ``json.dumps`` refuses it if it is not JSON).
+    """
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def print_json(document) -> None:
+    """Print ``document`` as strict JSON (UTF-8, indented); a non-finite number is printed as null."""
+    print(json.dumps(json_safe(document), ensure_ascii=False, indent=2, allow_nan=False))
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m geo", description="健身路径规划 / fitness-path planner")
+    parser = _Parser(prog="python -m geo", description="健身路径规划 / fitness-path planner")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH, help="configuration file (config.toml)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     coverage = commands.add_parser("coverage", help="coverage summary per district")
     coverage.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH, help="GeoPackage with the three layers")
-    coverage.add_argument("--radius", type=float, default=None, help="walk radius in metres (default: config)")
+    coverage.add_argument("--radius", type=metres, default=None, help="walk radius in metres, ≥ 0 (default: config)")
     coverage.add_argument("--json", action="store_true", help="print one JSON object")
     coverage.add_argument("--lang", choices=("zh", "en"), default="zh")
 
@@ -33,10 +141,11 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--program", default="city,region", help="programme keys in order, e.g. city,region")
     plan.add_argument("--mode", choices=("rank", "optimal"), default="rank")
     plan.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH)
-    plan.add_argument("--radius", type=float, default=None, help="walk radius in metres (default: config)")
+    plan.add_argument("--radius", type=positive_metres, default=None, help="walk radius in metres, > 0 (default: config)")
     plan.add_argument("--budget", action="append", default=[], metavar="KEY=CNY",
                       help="override a programme's budget, e.g. --budget city=800000 (repeatable)")
-    plan.add_argument("--time-limit", type=float, default=None, help="optimal mode: solver time limit in seconds")
+    plan.add_argument("--time-limit", type=positive_seconds, default=None,
+                      help="optimal mode: solver time limit in seconds")
     plan.add_argument("--out", type=Path, help="write the plan: .csv, .xlsx, .geojson or .gpkg")
     plan.add_argument("--json", action="store_true", help="print the programme summaries as JSON")
     plan.add_argument("--lang", choices=("zh", "en"), default="zh")
@@ -48,8 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     eligibility.add_argument("--lang", choices=("zh", "en"), default="zh")
 
     sample = commands.add_parser("sample", help="generate a synthetic city on Liuzhou's boundaries")
-    sample.add_argument("--communities", type=int, default=None, help="number of communities (default: config)")
-    sample.add_argument("--seed", type=int, default=None, help="random seed (default: config)")
+    sample.add_argument("--communities", type=_whole_at_least(1), default=None,
+                        help="number of communities (default: config)")
+    sample.add_argument("--seed", type=_whole_at_least(0), default=None, help="random seed, ≥ 0 (default: config)")
     sample.add_argument("--boundaries", type=Path, default=BOUNDARIES_PATH)
     sample.add_argument("--out", type=Path, required=True, help="GeoPackage to write")
 
@@ -74,28 +184,25 @@ def run_coverage(args, config) -> int:
     from geo.pipeline import coverage_report, load_city
 
     radius = config.walk_radius_m if args.radius is None else args.radius
-    if radius < 0:
-        raise ValueError("--radius must be ≥ 0 metres")
     report = coverage_report(load_city(args.data), radius)
     rows = report.by_district[list(SUMMARY_COLUMNS)]
     if args.json:
-        out = {
+        print_json({
             "data": str(args.data),
             "walk_radius_m": radius,
             "districts": [
-                {k: (int(v) if k not in ("district_code", "district_name") else str(v)) for k, v in row.items()}
+                {k: (str(v) if k in ("district_code", "district_name") else v) for k, v in row.items()}
                 for row in rows.to_dict(orient="records")
             ],
             "total": report.total,
-        }
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+        })
         return 0
     table = rows.copy()
     total_row = {"district_code": "", "district_name": text("city_total", args.lang)}
     total_row.update({k: report.total[k] for k in SUMMARY_COLUMNS[2:]})
     table.loc[len(table)] = total_row
     table["share_served_within_radius"] = (table["served_within_radius"] / table["communities"].where(table["communities"] > 0)).map(
-        lambda v: "" if v != v else f"{v:.1%}"
+        lambda v: "" if pd.isna(v) else f"{v:.1%}"
     )
     print(f"{text('walk_radius', args.lang)}: {radius:g} m")
     print(labelled(table, args.lang).to_string(index=False))
@@ -110,16 +217,35 @@ def _check_out(path: Path | None) -> None:
         raise ValueError(f"cannot write {path.name}: unsupported suffix; use one of {', '.join(SUPPORTED_SUFFIXES)}")
 
 
-def _budgets(pairs: list[str]) -> dict[str, int]:
-    budgets = {}
+def _budget_cny(value: str) -> int | None:
+    """A budget typed on the command line as whole yuan (``800000``, ``8e5``), or None if it is not one."""
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
+
+
+def budgets_from_args(pairs: list[str], config: Config) -> dict[str, int]:
+    """``--budget KEY=CNY`` pairs as ``{key: yuan}``: known programme keys, whole yuan ≥ 0, each key once."""
+    known = [p.key for p in config.programs]
+    budgets: dict[str, int] = {}
     for pair in pairs:
-        key, _, value = pair.partition("=")
-        try:
-            budgets[key.strip()] = int(float(value))
-        except ValueError:
-            raise ValueError(f"--budget takes KEY=CNY, e.g. city=600000; got {pair!r}") from None
-        if budgets[key.strip()] < 0:
-            raise ValueError(f"--budget {pair}: a budget cannot be negative")
+        key, equals, value = (part.strip() for part in pair.partition("="))
+        if not equals or not key or not value:
+            raise ValueError(f"--budget takes KEY=CNY, e.g. city=600000; got {pair!r}")
+        if key not in known:
+            raise ValueError(f"--budget {pair!r}: unknown budget program {key!r}; config.toml defines: {', '.join(known)}")
+        if key in budgets:
+            raise ValueError(f"--budget {key} is given twice; give each programme's budget once")
+        cny = _budget_cny(value)
+        if cny is None or cny < 0:
+            raise ValueError(f"--budget takes KEY=CNY, CNY a whole number of yuan ≥ 0, e.g. {key}=600000; got {pair!r}")
+        budgets[key] = cny
     return budgets
 
 
@@ -130,9 +256,7 @@ def run_plan_command(args, config) -> int:
     from geo.pipeline import load_city
     from geo.plan import plan_parameters, plan_sheets, run_plan, with_overrides
 
-    if args.radius is not None and args.radius <= 0:
-        raise ValueError("--radius must be positive (metres)")
-    config = with_overrides(config, walk_radius_m=args.radius, budgets=_budgets(args.budget))
+    config = with_overrides(config, walk_radius_m=args.radius, budgets=budgets_from_args(args.budget, config))
     if args.time_limit is not None:
         config = replace(config, optimal_time_limit_s=args.time_limit)
     _check_out(args.out)
@@ -142,8 +266,8 @@ def run_plan_command(args, config) -> int:
     if args.out:
         export(plan_sheets(plan, args.lang), args.out, lang=args.lang, parameters=plan_parameters(plan, config, args.data))
     if args.json:
-        print(json.dumps({"data": str(args.data), "walk_radius_m": config.walk_radius_m, "programs": plan.summaries(),
-                          "out": str(args.out) if args.out else None}, ensure_ascii=False, indent=2))
+        print_json({"data": str(args.data), "walk_radius_m": config.walk_radius_m, "programs": plan.summaries(),
+                    "out": str(args.out) if args.out else None})
         return 0
     for outcome in plan.outcomes:
         summary = outcome.summary()
@@ -230,12 +354,12 @@ def run_import(args, config) -> int:
         result = import_file(args.file, args.layer, args.crs, config)
     except (ValueError, OSError):
         raise
-    except Exception as error:  # a file no reader foresaw must still end in one line, not a traceback
+    except Exception as error:  # noqa: BLE001 — a file no reader foresaw must still end in one line
         raise ValueError(f"cannot import {args.file}: {' '.join(str(error).split()) or type(error).__name__}") from None
     write_accepted(result, args.out)
     write_rejects(result, args.rejects)
     if args.json:
-        print(json.dumps(result.summary(), ensure_ascii=False, indent=2))
+        print_json(result.summary())
         return 0
     summary = result.summary()
     print(f"{args.file}: {summary['input_rows']} rows, {summary['accepted']} accepted, "
@@ -246,16 +370,29 @@ def run_import(args, config) -> int:
     return 0
 
 
+def _fail(message: str) -> int:
+    print(f"error: {one_line(message)}", file=sys.stderr)
+    return EXIT_ERROR
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run one command; return its exit status (0, or 2 after one line on stderr)."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as stop:  # --help (0) or a usage error, already printed as one line (2)
+        return 0 if stop.code is None else int(stop.code)
+    commands = {"coverage": run_coverage, "plan": run_plan_command, "eligibility": run_eligibility, "sample": run_sample,
+                "import": run_import, "template": run_template}
     try:
         config = load_config(args.config)
-        commands = {"coverage": run_coverage, "plan": run_plan_command, "eligibility": run_eligibility, "sample": run_sample,
-                    "import": run_import, "template": run_template}
         return commands[args.command](args, config)
     except (ValueError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        return _fail(str(err) or type(err).__name__)
+    except KeyboardInterrupt:
+        return _fail("interrupted")
+    except Exception as err:  # noqa: BLE001 — a failure no check foresaw still ends in one line
+        return _fail(f"unexpected {type(err).__name__}: {str(err) or 'no message'} "
+                     "(a bug: please report it with the command you ran)")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,13 @@
-"""Planner configuration: read and check ``config.toml`` (the one file a planner edits)."""
+"""Planner configuration: read and check ``config.toml`` (the one file a planner edits).
+
+Every value is checked when the file is read, so a mistake stops the app or the CLI at once with
+one line naming the key, the value found and what is allowed (:class:`ConfigError`), instead of
+surfacing later as a wrong plan. TOML allows ``nan`` and ``inf``; no key here accepts them.
+"""
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +16,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = REPO_ROOT / "config.toml"
 DEFAULT_DATA_PATH = REPO_ROOT / "data" / "liuzhou_sample.gpkg"
 BOUNDARIES_PATH = REPO_ROOT / "data" / "boundaries" / "liuzhou_districts.geojson"
+
+# A programme key is typed on the command line as ``--program city,region`` and ``--budget city=…``.
+PROGRAM_KEY_FORBIDDEN = ",= \t\r\n"
+
+
+class ConfigError(ValueError):
+    """``config.toml`` cannot be used; the message is one line naming the file, the key and the fix."""
 
 
 @dataclass(frozen=True)
@@ -64,94 +77,226 @@ class Config:
         raise ValueError(f"unknown budget program {key!r}; config.toml defines: {known}")
 
 
-def _get(table: dict, dotted: str, kind: type | tuple[type, ...]):
+@dataclass(frozen=True)
+class Rule:
+    """What one numeric key accepts: a finite number in a range, optionally whole.
+
+    ``allowed`` completes the sentence "'key' must be …" in the error message.
+    """
+
+    allowed: str
+    low: float = -math.inf
+    high: float = math.inf
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    whole: bool = False
+
+    def accepts(self, value: float) -> bool:
+        """Whether the finite number ``value`` lies in the range (and is whole, if required)."""
+        above = value >= self.low if self.low_inclusive else value > self.low
+        below = value <= self.high if self.high_inclusive else value < self.high
+        return above and below and (not self.whole or float(value).is_integer())
+
+
+def _positive(unit: str) -> Rule:
+    return Rule(f"a positive number of {unit}", low=0, low_inclusive=False)
+
+
+def _positive_whole(what: str) -> Rule:
+    return Rule(f"a positive whole number of {what}", low=0, low_inclusive=False, whole=True)
+
+
+# dotted key in config.toml -> (Config field, rule)
+NUMERIC_KEYS: dict[str, tuple[str, Rule]] = {
+    "coverage.walk_radius_m": ("walk_radius_m", _positive("metres")),
+    "cost.set_cost_cny": ("set_cost_cny", _positive_whole("yuan")),
+    "optimal.time_limit_s": ("optimal_time_limit_s", _positive("seconds")),
+    "optimal.mip_rel_gap": ("optimal_mip_rel_gap",
+                            Rule("a share ≥ 0 and < 1 (1e-6 = 0.0001 %)", low=0, high=1, high_inclusive=False)),
+    "eligibility.min_open_space_m2": ("min_open_space_m2", Rule("a number of square metres ≥ 0", low=0)),
+    "eligibility.old_before_year": ("old_before_year", Rule("a year (a positive whole number)", low=1, whole=True)),
+    "priority.distance_cap_m": ("distance_cap_m", _positive("metres")),
+    "intake.max_upload_mb": ("max_upload_mb", _positive("MB")),
+    "intake.max_unzipped_mb": ("max_unzipped_mb", _positive("MB")),
+    "intake.default_footprint_m2": ("default_footprint_m2", _positive("square metres")),
+    "intake.repair_max_area_change": ("repair_max_area_change", Rule("a share from 0 to 1 (0.05 = 5 %)", low=0, high=1)),
+    "intake.max_rows": ("max_rows", _positive_whole("rows")),
+    "intake.max_vertices": ("max_vertices", _positive_whole("vertices")),
+    "intake.max_import_seconds": ("max_import_seconds", _positive("seconds")),
+    "intake.max_import_memory_mb": ("max_import_memory_mb", _positive("MB")),
+    "intake.upload_max_age_hours": ("upload_max_age_hours", _positive("hours")),
+    "sample.seed": ("sample_seed", Rule("a whole number ≥ 0", low=0, whole=True)),
+    "sample.communities": ("sample_communities", Rule("a whole number ≥ 1", low=1, whole=True)),
+}
+BUDGET_RULE = Rule("a whole number of yuan ≥ 0", low=0, whole=True)
+WEIGHT_RULE = Rule("a number ≥ 0", low=0)
+SETS_RULE = Rule("a whole number of sets ≥ 0", low=0, whole=True)
+
+
+def shown(value, limit: int = 60) -> str:
+    """``value`` as it would be written in TOML, on one line and at most ``limit`` characters."""
+    text = ("true" if value else "false") if isinstance(value, bool) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def checked_number(value, key: str, rule: Rule, source: str = "config.toml") -> int | float:
+    """``value`` if it is a finite number that ``rule`` accepts, else raise :class:`ConfigError`.
+
+    Parameters
+    ----------
+    value : object
+        The parsed TOML value.
+    key : str
+        Its dotted name, for the message (e.g. ``"optimal.time_limit_s"``).
+    rule : Rule
+        The allowed range.
+    source : str
+        The file name, for the message.
+
+    Returns
+    -------
+    int or float
+        An ``int`` when the rule asks for a whole number, else a ``float``.
+    """
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not is_number or not math.isfinite(value) or not rule.accepts(value):
+        raise ConfigError(f"{source}: '{key}' must be {rule.allowed}, got {shown(value)}")
+    return int(value) if rule.whole else float(value)
+
+
+def _get(table: dict, dotted: str, kind: type | tuple[type, ...], source: str = "config.toml"):
     """Fetch ``a.b.c`` from a parsed TOML table, checking presence and type."""
     node = table
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
-            raise ValueError(f"config.toml: missing key '{dotted}'")
+            raise ConfigError(f"{source}: missing key '{dotted}'")
         node = node[part]
-    if isinstance(node, bool) and kind is not bool:  # TOML true/false is not a number
-        raise ValueError(f"config.toml: '{dotted}' must be a number, not {node!r}")
+    if isinstance(node, bool) and kind not in (bool, object):  # TOML true/false is not a number
+        raise ConfigError(f"{source}: '{dotted}' must be a number, not {shown(node)}")
     if not isinstance(node, kind):
-        raise ValueError(f"config.toml: '{dotted}' has the wrong type ({type(node).__name__}: {node!r})")
+        raise ConfigError(f"{source}: '{dotted}' has the wrong type ({type(node).__name__}: {shown(node)})")
     return node
 
 
-def _district_limits(entry: dict, key: str, where: str) -> dict[str, int]:
+def _district_limits(entry: dict, key: str, where: str, source: str) -> dict[str, int]:
     """An optional ``{"450202" = 2, …}`` table of whole, non-negative numbers of sets."""
     table = entry.get(key, {})
     if not isinstance(table, dict):
-        raise ValueError(f"config.toml: {where}.{key} must be a table like {{ \"450202\" = 2 }}")
-    limits = {}
-    for code, value in table.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"config.toml: {where}.{key}.{code} must be a whole number ≥ 0, got {value!r}")
-        limits[str(code)] = value
-    return limits
+        raise ConfigError(f"{source}: '{where}.{key}' must be a table like {{ \"450202\" = 2 }}, got {shown(table)}")
+    return {str(code): checked_number(value, f"{where}.{key}.{code}", SETS_RULE, source) for code, value in table.items()}
 
 
-def parse_config(raw: dict) -> Config:
-    """Build a :class:`Config` from a parsed TOML mapping, naming any missing or bad key."""
-    number = (int, float)
-    walk_radius_m = float(_get(raw, "coverage.walk_radius_m", number))
-    if walk_radius_m <= 0:
-        raise ValueError("config.toml: 'coverage.walk_radius_m' must be positive")
-    set_cost_cny = int(_get(raw, "cost.set_cost_cny", int))
-    if set_cost_cny <= 0:
-        raise ValueError("config.toml: 'cost.set_cost_cny' must be positive")
-    programs = []
-    for i, entry in enumerate(_get(raw, "programs", list)):
-        where = f"programs[{i}]"
-        try:
-            program = Program(
-                key=str(entry["key"]),
-                name_zh=str(entry["name_zh"]),
-                name_en=str(entry["name_en"]),
-                budget_cny=int(entry["budget_cny"]),
-                district_min_sets=_district_limits(entry, "district_min_sets", where),
-                district_max_sets=_district_limits(entry, "district_max_sets", where),
-            )
-        except KeyError as missing:
-            raise ValueError(f"config.toml: {where} lacks key {missing}") from None
-        if program.budget_cny < 0:
-            raise ValueError(f"config.toml: {where}.budget_cny must not be negative")
+def _program(entry, where: str, source: str) -> Program:
+    """One ``[[programs]]`` entry, every field checked."""
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{source}: '{where}' must be a table with key, name_zh, name_en and budget_cny, got {shown(entry)}")
+    for name in ("key", "name_zh", "name_en", "budget_cny"):
+        if name not in entry:
+            raise ConfigError(f"{source}: {where} lacks key '{name}'")
+    for name in ("key", "name_zh", "name_en"):
+        if not isinstance(entry[name], str) or not entry[name].strip():
+            raise ConfigError(f"{source}: '{where}.{name}' must be a non-empty text in quotes, got {shown(entry[name])}")
+    key = entry["key"]
+    if any(c in PROGRAM_KEY_FORBIDDEN for c in key):
+        raise ConfigError(f"{source}: '{where}.key' must be one word without spaces, commas or '=' "
+                          f"(it is typed as --program city,region), got {shown(key)}")
+    program = Program(
+        key=key,
+        name_zh=entry["name_zh"],
+        name_en=entry["name_en"],
+        budget_cny=checked_number(entry["budget_cny"], f"{where}.budget_cny", BUDGET_RULE, source),
+        district_min_sets=_district_limits(entry, "district_min_sets", where, source),
+        district_max_sets=_district_limits(entry, "district_max_sets", where, source),
+    )
+    for code, low in program.district_min_sets.items():
+        high = program.district_max_sets.get(code)
+        if high is not None and low > high:
+            raise ConfigError(f"{source}: '{where}' ({key}) asks for at least {low} and at most {high} sets in "
+                              f"district {code}; make district_min_sets ≤ district_max_sets")
+    return program
+
+
+def _programs(raw: dict, source: str) -> tuple[Program, ...]:
+    """The ``[[programs]]`` list: at least one, keys unique."""
+    entries = _get(raw, "programs", list, source)
+    if not entries:
+        raise ConfigError(f"{source}: 'programs' is empty; define at least one [[programs]] with key, names and budget_cny")
+    programs: list[Program] = []
+    for i, entry in enumerate(entries):
+        program = _program(entry, f"programs[{i}]", source)
+        for j, earlier in enumerate(programs):
+            if earlier.key == program.key:
+                raise ConfigError(f"{source}: 'programs[{i}].key' repeats {shown(program.key)} of programs[{j}]; "
+                                  "each programme needs its own key")
         programs.append(program)
-    weights = {str(k): float(v) for k, v in _get(raw, "priority.weights", dict).items()}
-    if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
-        raise ValueError("config.toml: priority weights must be ≥ 0 and not all zero")
+    return tuple(programs)
+
+
+def _weights(raw: dict, source: str) -> dict[str, float]:
+    """``[priority.weights]``: finite numbers ≥ 0, not all zero."""
+    table = _get(raw, "priority.weights", dict, source)
+    weights = {str(name): float(checked_number(value, f"priority.weights.{name}", WEIGHT_RULE, source))
+               for name, value in table.items()}
+    if sum(weights.values()) <= 0:
+        raise ConfigError(f"{source}: priority weights must be ≥ 0 and not all zero, got {shown(table)}")
+    return weights
+
+
+def parse_config(raw: dict, source: str = "config.toml") -> Config:
+    """Build a :class:`Config` from a parsed TOML mapping, naming any missing or bad key.
+
+    Parameters
+    ----------
+    raw : dict
+        The parsed TOML document.
+    source : str
+        The file name used in messages.
+
+    Raises
+    ------
+    ConfigError
+        A subclass of ValueError, with one line naming the key, the value and the allowed range.
+    """
+    numbers = {name: checked_number(_get(raw, dotted, object, source), dotted, rule, source)
+               for dotted, (name, rule) in NUMERIC_KEYS.items()}
     return Config(
-        walk_radius_m=walk_radius_m,
-        set_cost_cny=set_cost_cny,
-        programs=tuple(programs),
-        min_open_space_m2=float(_get(raw, "eligibility.min_open_space_m2", number)),
-        old_before_year=int(_get(raw, "eligibility.old_before_year", int)),
-        served_within_radius_is_served=bool(_get(raw, "eligibility.served_within_radius_is_served", bool)),
-        distance_cap_m=float(_get(raw, "priority.distance_cap_m", number)),
-        priority_weights=weights,
-        optimal_time_limit_s=float(_get(raw, "optimal.time_limit_s", number)),
-        optimal_mip_rel_gap=float(_get(raw, "optimal.mip_rel_gap", number)),
-        max_upload_mb=float(_get(raw, "intake.max_upload_mb", number)),
-        max_unzipped_mb=float(_get(raw, "intake.max_unzipped_mb", number)),
-        default_footprint_m2=float(_get(raw, "intake.default_footprint_m2", number)),
-        repair_max_area_change=float(_get(raw, "intake.repair_max_area_change", number)),
-        max_rows=int(_get(raw, "intake.max_rows", int)),
-        max_vertices=int(_get(raw, "intake.max_vertices", int)),
-        max_import_seconds=float(_get(raw, "intake.max_import_seconds", number)),
-        max_import_memory_mb=float(_get(raw, "intake.max_import_memory_mb", number)),
-        upload_max_age_hours=float(_get(raw, "intake.upload_max_age_hours", number)),
-        sample_seed=int(_get(raw, "sample.seed", int)),
-        sample_communities=int(_get(raw, "sample.communities", int)),
+        programs=_programs(raw, source),
+        served_within_radius_is_served=_get(raw, "eligibility.served_within_radius_is_served", bool, source),
+        priority_weights=_weights(raw, source),
+        **numbers,
     )
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> Config:
-    """Read ``config.toml`` at ``path``; a syntax error is reported with its line."""
+    """Read and check ``config.toml`` at ``path``.
+
+    Raises
+    ------
+    ConfigError
+        A subclass of ValueError whose message is one line: the file cannot be read, is not valid
+        TOML (with the line and column), or a key is missing or out of range. The CLI prints it
+        after ``error:``; the app shows it through :func:`config_error_text`.
+    """
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ValueError(f"configuration file not found: {path}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"{path.name}: {err}") from None
-    return parse_config(raw)
+        raise ConfigError(f"configuration file not found: {path}") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read the configuration file {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path.name}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
+    try:
+        raw = tomllib.loads(document)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path.name}: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{path.name}: arrays or tables nested too deeply to read") from None
+    return parse_config(raw, path.name)
+
+
+def config_error_text(error: ConfigError, lang: str = "zh") -> str:
+    """The one line the app shows for a configuration it cannot use: what to do, then the CLI's message."""
+    advice = ("配置文件有误，请修改后刷新页面：" if lang == "zh"
+              else "The configuration file has an error; correct it and reload the page: ")
+    return advice + str(error)

@@ -1,16 +1,47 @@
 """The command line gives the library's numbers, and one-line errors with exit status 2."""
 
 import json
+import math
+import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
-from geo.cli import main
+from geo.cli import json_safe, main, print_json
 from geo.config import DEFAULT_DATA_PATH, load_config
 from geo.pipeline import coverage_report, load_city
 
 REPO = DEFAULT_DATA_PATH.parent.parent
+CORPUS = REPO / "tests" / "intake_corpus"
+
+
+def _refuse_constant(name):
+    raise AssertionError(f"the CLI printed {name}, which is not JSON")
+
+
+def strict_json(text: str):
+    """Parse CLI output as JSON that may not hold NaN, Infinity or -Infinity."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def run_cli(*args, cwd=REPO):
+    """``python -m geo ARGS`` in ``cwd`` (the package found through PYTHONPATH); a hang fails after 300 s."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, "-m", "geo", *args], check=False, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def assert_one_line_error(run, *fragments):
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and run.stderr.endswith("\n"), run.stderr
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +51,7 @@ def report():
 
 def test_coverage_json_matches_the_pipeline(capsys, report):
     assert main(["coverage", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = strict_json(capsys.readouterr().out)
     assert out["walk_radius_m"] == 500
     assert [row["district_code"] for row in out["districts"]] == report.by_district["district_code"].tolist()
     first = out["districts"][0]
@@ -38,9 +69,9 @@ def test_coverage_json_matches_the_pipeline(capsys, report):
 
 def test_a_larger_radius_serves_at_least_as_many(capsys):
     main(["coverage", "--json", "--radius", "200"])
-    small = json.loads(capsys.readouterr().out)["total"]
+    small = strict_json(capsys.readouterr().out)["total"]
     main(["coverage", "--json", "--radius", "1000"])
-    large = json.loads(capsys.readouterr().out)["total"]
+    large = strict_json(capsys.readouterr().out)["total"]
     assert small["served_inside"] == large["served_inside"]
     assert small["served_within_radius"] < large["served_within_radius"]
 
@@ -56,7 +87,7 @@ def test_text_table_in_chinese_and_english(capsys):
 
 def test_missing_data_file_is_one_line_exit_2():
     run = subprocess.run(
-        [sys.executable, "-m", "geo", "coverage", "--data", "no/such.gpkg"], cwd=REPO, capture_output=True, text=True
+        [sys.executable, "-m", "geo", "coverage", "--data", "no/such.gpkg"], check=False, cwd=REPO, capture_output=True, text=True
     )
     assert run.returncode == 2
     assert run.stderr.strip().count("\n") == 0 and "not found" in run.stderr
@@ -78,7 +109,7 @@ def test_sample_command_writes_a_city(tmp_path, capsys):
 
 def test_plan_json_city_region_rank(capsys):
     assert main(["plan", "--program", "city,region", "--mode", "rank", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = strict_json(capsys.readouterr().out)
     city, region = out["programs"]
     assert set(city) >= {"program", "mode", "budget_cny", "spent_cny", "sets", "population_newly_served",
                          "optimality_gap", "solve_seconds"}
@@ -91,7 +122,7 @@ def test_plan_optimal_reports_gap_and_matches_library(capsys):
     from geo.plan import run_plan
 
     assert main(["plan", "--program", "city", "--mode", "optimal", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)["programs"][0]
+    out = strict_json(capsys.readouterr().out)["programs"][0]
     city = load_city(DEFAULT_DATA_PATH)
     expected = run_plan(city.communities, city.fitness_paths, load_config(), ["city"], "optimal", city.applications)
     assert out["population_newly_served"] == expected.summaries()[0]["population_newly_served"]
@@ -103,7 +134,7 @@ def test_plan_budget_override_and_xlsx_out(tmp_path, capsys):
 
     target = tmp_path / "plan.xlsx"
     assert main(["plan", "--program", "city", "--budget", "city=250000", "--out", str(target), "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)["programs"][0]
+    out = strict_json(capsys.readouterr().out)["programs"][0]
     assert out["sets"] == 5 and out["budget_cny"] == 250_000
     book = openpyxl.load_workbook(target)
     assert book.sheetnames == ["市本级", "参数"]
@@ -148,3 +179,151 @@ def test_not_a_geopackage_and_missing_layers_are_clear_errors(tmp_path, capsys):
     gpd.GeoDataFrame({"path_id": ["a"]}, geometry=[Point(109.4, 24.3)], crs="EPSG:4326").to_file(partial, layer="fitness_paths")
     assert main(["coverage", "--data", str(partial)]) == 2
     assert "lacks the layer(s) districts, communities" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- errors: one line, exit 2, no traceback
+
+@pytest.mark.parametrize("args, fragments", [
+    (["coverage", "--radius", "nan"], ["argument --radius: must be a number of metres ≥ 0, got 'nan'"]),
+    (["coverage", "--radius", "inf"], ["argument --radius", "got 'inf'"]),
+    (["coverage", "--radius=-inf"], ["argument --radius", "got '-inf'"]),
+    (["coverage", "--radius", "-5"], ["argument --radius", "got '-5'"]),
+    (["coverage", "--radius", "five"], ["argument --radius", "got 'five'"]),
+    (["plan", "--radius", "nan"], ["argument --radius: must be a positive number of metres, got 'nan'"]),
+    (["plan", "--radius", "0"], ["argument --radius: must be a positive number of metres, got '0'"]),
+    (["plan", "--budget", "city=1e309"], ["--budget takes KEY=CNY", "got 'city=1e309'"]),
+    (["plan", "--budget", "city=nan"], ["--budget takes KEY=CNY", "got 'city=nan'"]),
+    (["plan", "--budget", "city=-600000"], ["--budget takes KEY=CNY", "whole number of yuan ≥ 0"]),
+    (["plan", "--budget", "city=1.5"], ["--budget takes KEY=CNY", "got 'city=1.5'"]),
+    (["plan", "--budget", "city=lots"], ["--budget takes KEY=CNY", "got 'city=lots'"]),
+    (["plan", "--budget", "city"], ["--budget takes KEY=CNY", "got 'city'"]),
+    (["plan", "--budget", "province=100"], ["unknown budget program 'province'", "config.toml defines: city, region"]),
+    (["plan", "--budget", "city=1", "--budget", "city=2"], ["--budget city is given twice"]),
+    (["plan", "--time-limit", "nan"], ["argument --time-limit: must be a positive number of seconds, got 'nan'"]),
+    (["plan", "--time-limit=-1"], ["argument --time-limit", "got '-1'"]),
+    (["plan", "--program", "province"], ["unknown budget program 'province'"]),
+    (["sample", "--communities", "0", "--out", "x.gpkg"], ["argument --communities: must be a whole number ≥ 1"]),
+    (["sample", "--seed", "-1", "--out", "x.gpkg"], ["argument --seed: must be a whole number ≥ 0"]),
+    (["coverage", "--no-such-option"], ["unrecognized arguments: --no-such-option"]),
+    (["no-such-command"], ["invalid choice: 'no-such-command'"]),
+    ([], ["the following arguments are required: command"]),
+])
+def test_bad_command_lines_are_one_line_exit_2_as_subprocess(args, fragments, tmp_path):
+    run = run_cli(*args, cwd=tmp_path)
+    assert_one_line_error(run, *fragments)
+    assert run.stdout == ""
+    assert not (tmp_path / "x.gpkg").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["coverage", "--radius", "nan"], ["plan", "--budget", "city=1e309"], ["no-such-command"], [],
+])
+def test_bad_command_lines_return_2_in_process(args, capsys):
+    assert main(args) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_help_still_exits_0(capsys):
+    assert main(["plan", "--help"]) == 0
+    assert "--budget" in capsys.readouterr().out
+
+
+def test_a_broken_config_is_one_line_naming_key_value_and_range(tmp_path):
+    from geo.config import DEFAULT_CONFIG_PATH
+
+    bad = tmp_path / "config.toml"
+    bad.write_text(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("time_limit_s = 60", "time_limit_s = -5"),
+                   encoding="utf-8")
+    run = run_cli("--config", str(bad), "coverage", "--json")
+    line = assert_one_line_error(run)
+    assert line == "error: config.toml: 'optimal.time_limit_s' must be a positive number of seconds, got -5"
+    assert run.stdout == ""
+
+
+def test_an_unexpected_failure_is_one_line_with_a_hint_to_report_it(monkeypatch, capsys):
+    import geo.pipeline
+
+    def broken(path):
+        raise RuntimeError("tile index corrupt\n  at level 3")
+
+    monkeypatch.setattr(geo.pipeline, "load_city", broken)
+    assert main(["coverage", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == ("error: unexpected RuntimeError: tile index corrupt\\n  at level 3 "
+                            "(a bug: please report it with the command you ran)\n")
+
+
+def test_control_characters_in_an_error_cannot_split_the_line_or_reach_the_terminal(tmp_path):
+    name = "survey\nerror: forged\x1b[31m\u202e.gpkg"
+    run = run_cli("coverage", "--data", name, cwd=tmp_path)
+    line = assert_one_line_error(run, "not found", "survey\\nerror: forged\\x1b[31m\\u202e.gpkg")
+    assert "\x1b" not in line and "\u202e" not in line
+
+
+# ---------------------------------------------------------------- JSON output is strict JSON
+
+def test_json_safe_turns_every_non_finite_number_into_null(capsys):
+    document = {"gap": math.nan, "bound": math.inf, "low": -math.inf, "f32": np.float32("nan"),
+                "nested": [{"x": np.float64("inf")}, (np.int64(7), np.bool_(True))], "ok": 0.5, "name": "NaN"}
+    assert json_safe(document) == {"gap": None, "bound": None, "low": None, "f32": None,
+                                   "nested": [{"x": None}, [7, True]], "ok": 0.5, "name": "NaN"}
+    print_json(document)
+    assert strict_json(capsys.readouterr().out)["name"] == "NaN"  # text that spells NaN stays text
+
+
+@pytest.fixture(scope="module")
+def city_with_gaps(tmp_path_factory):
+    """A city imported through ``geo import``: three communities, one without population, no sets at all.
+
+    The CSV's communities lie in 城中区, 鱼峰区 and 柳北区; the other districts have no community.
+    """
+    from geo.io import write_layers
+
+    folder = tmp_path_factory.mktemp("gaps")
+    accepted = folder / "accepted.gpkg"
+    run = run_cli("import", str(CORPUS / "csv_missing_population.csv"), "--layer", "communities",
+                  "--out", str(accepted), "--rejects", str(folder / "rejects.csv"), "--json")
+    assert run.returncode == 0, run.stderr
+    summary = strict_json(run.stdout)
+    assert (summary["input_rows"], summary["accepted"], summary["rejected"]) == (3, 3, 0)
+    assert any("no population" in w for w in summary["warnings"])
+    import geopandas as gpd
+
+    sample = load_city(DEFAULT_DATA_PATH)
+
+    imported = gpd.read_file(accepted, layer="communities")
+    city = folder / "city.gpkg"
+    write_layers(city, {"districts": sample.districts, "communities": imported,
+                        "fitness_paths": sample.fitness_paths.iloc[:0]})
+    return city
+
+
+def test_coverage_json_of_a_city_with_gaps_is_strict(city_with_gaps, capsys):
+    assert main(["coverage", "--json", "--data", str(city_with_gaps)]) == 0
+    out = strict_json(capsys.readouterr().out)
+    rows = {row["district_code"]: row for row in out["districts"]}
+    assert len(rows) == 10
+    assert rows["450202"]["communities"] == 1 and rows["450202"]["population"] == 1200
+    assert rows["450203"]["communities"] == 1 and rows["450203"]["population"] == 0  # unknown counts as none
+    empty = [row for row in out["districts"] if row["communities"] == 0]
+    assert len(empty) == 7 and all(row["population"] == 0 and row["served_within_radius"] == 0 for row in empty)
+    assert out["total"]["communities"] == 3 and out["total"]["population"] == 2100
+    assert out["total"]["served_within_radius"] == 0  # no set anywhere: every nearest set is infinitely far
+    assert out["total"]["share_served_within_radius"] == 0.0
+
+
+@pytest.mark.parametrize("mode", ["rank", "optimal"])
+def test_plan_json_of_a_city_with_gaps_is_strict(city_with_gaps, mode, capsys):
+    assert main(["plan", "--json", "--mode", mode, "--program", "city,region", "--data", str(city_with_gaps)]) == 0
+    city, region = strict_json(capsys.readouterr().out)["programs"]
+    # 河西小区 (no population, no open space) is not eligible; the other two get a set each.
+    assert (city["sets"], city["spent_cny"], city["population_newly_served"]) == (2, 100_000, 2100)
+    assert (region["sets"], region["population_newly_served"]) == (0, 0)
+    assert (city["optimality_gap"] is None) == (mode == "rank")
+
+
+def test_a_budget_in_exponent_form_is_whole_yuan(capsys):
+    assert main(["plan", "--program", "city", "--budget", "city=2.5e5", "--json"]) == 0
+    out = strict_json(capsys.readouterr().out)["programs"][0]
+    assert (out["budget_cny"], out["sets"]) == (250_000, 5)
