@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.config import DEFAULT_DATA_PATH
+from geo.config import DEFAULT_DATA_PATH, ConfigError, config_error_text
 from geo.i18n import text
 from views import shared
 
@@ -12,8 +12,8 @@ st.set_page_config(page_title="健身路径规划 · Fitness-path planner", page
 
 try:
     shared.base_config()
-except ValueError as error:  # a broken config.toml: the same one line as the CLI prints, then nothing else
-    st.error(text("error_config", shared.lang()) + shared.plain(error))
+except ConfigError as error:  # a broken config.toml: the same one line as the CLI prints, then nothing else
+    st.error(shared.plain(config_error_text(error, shared.lang())))
     st.stop()
 
 choice = st.sidebar.radio(

@@ -153,3 +153,51 @@ def test_intake_page_offers_the_template_and_the_upload():
     assert not app.error
     assert app.title[0].value == "数据导入"
     assert app.button[0].label == "校验" and app.button[0].disabled  # nothing uploaded yet
+
+
+# --------------------------------------------------------------------------- config and limits
+
+
+def test_broken_config_shows_the_clis_one_line_message(tmp_path, monkeypatch):
+    from geo.config import DEFAULT_CONFIG_PATH
+
+    broken = tmp_path / "config.toml"
+    broken.write_text(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace(
+        "time_limit_s = 60", "time_limit_s = -5"), encoding="utf-8")
+    monkeypatch.setenv("PLANNER_CONFIG", str(broken))
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    assert not app.exception
+    assert len(app.error) == 1 and not app.title   # the message, and no page under it
+    message = app.error[0].value
+    assert "配置文件有误" in message and "optimal" in message and "time\\_limit\\_s" in message and "-5" in message
+    assert "\n" not in message
+
+
+def test_a_city_too_large_for_one_map_asks_for_a_district(tmp_path, monkeypatch):
+    from geo.config import DEFAULT_CONFIG_PATH
+
+    config = tmp_path / "config.toml"
+    config.write_text(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace(
+        "max_communities = 30000", "max_communities = 1000"), encoding="utf-8")
+    monkeypatch.setenv("PLANNER_CONFIG", str(config))
+    app = open_page()
+    assert any("2,500 个小区" in info.value and "1,000" in info.value for info in app.info)
+    assert not app.get("iframe")
+    app.selectbox[0].set_value("450202").run()   # 城中区 has fewer than 1,000 communities
+    assert not any("max\\_communities" in info.value for info in app.info)
+
+
+@pytest.mark.parametrize("text", ["![t](http://127.0.0.2:9/t.png).csv", "**b** _i_ `c` <b>x</b> :red[r] $x^2$ www.a.cn",
+                                  "a\nb\r\nc", "# heading", "1. list", "> quote", "\\*"])
+def test_plain_shows_markdown_text_literally(text):
+    """What views.shared.plain gives Streamlit renders as the text itself (CommonMark escapes)."""
+    import re
+
+    from views.shared import plain
+
+    escaped = plain(text)
+    assert "\n" not in escaped and "\r" not in escaped
+    # Every ASCII punctuation mark is escaped; undoing the escapes gives the text on one line.
+    assert re.sub(r"\\(.)", r"\1", escaped) == re.sub(r"[\r\n]+", " ", text)
+    assert not re.search(r"[!-/:-@\[-`{-~]", re.sub(r"\\.", "", escaped))   # none left unescaped

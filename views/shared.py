@@ -29,7 +29,7 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from geo.config import DEFAULT_DATA_PATH, Config, Program, load_config
+from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config
 from geo.coverage import city_total, community_coverage, coverage_summary
 from geo.eligibility import reason_labels
 from geo.export import export
@@ -77,9 +77,22 @@ def t(key: str, **values) -> str:
     return phrase.format(**values) if values else phrase
 
 
-@st.cache_resource
+CONFIG_ENV = "PLANNER_CONFIG"
+
+
 def base_config() -> Config:
-    return load_config()
+    """The server's ``config.toml`` (``$PLANNER_CONFIG``, else the repository's), read again when edited."""
+    path = Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+    try:
+        version = path.stat().st_mtime
+    except OSError:
+        version = None   # load_config says what is wrong with the path
+    return _config_at(str(path), version)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _config_at(path: str, version: float | None) -> Config:
+    return load_config(path)
 
 
 def kept(name: str, default):
@@ -313,8 +326,15 @@ def show_map(height: int = 600, district: str | None = None, focus_id: str | Non
     ``components.html`` rather than ``streamlit_folium.st_folium``: the pages never read clicks
     back from the map, and the static iframe draws the sample's map about 1 s sooner. The HTML is
     cached, so switching pages or languages back and forth does not rebuild it; a map with the
-    user's 天地图 key in it is built for that user alone and never cached.
+    user's 天地图 key in it is built for that user alone and never cached. Above
+    ``[map] max_communities`` communities the page asks for a district instead of drawing.
     """
+    communities = scored()
+    count = len(communities) if district is None else int((communities["district_code"] == district).sum())
+    limit = base_config().map_max_communities
+    if count > limit:   # the page would be tens of MB and take the browser minutes
+        st.info(t("map_too_many", count=count, limit=limit))
+        return
     path = data_path()
     settings = plan_settings()
     plan_key = (settings["program_choice"], settings["custom_budget_cny"], settings["mode"]) if with_plan else None
