@@ -97,7 +97,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "服务器无法读写所需的文件，请重试；如仍出错，请联系系统管理员。",
         "The server could not read or write a file it needs; please try again, and tell your administrator if it recurs.",
     ),
-    "error_config": ("配置文件有误，应用无法启动：", "The configuration file has an error; the app cannot start: "),
+    "map_too_many": (
+        "共 {count:,} 个小区，超过一张地图可流畅显示的 {limit:,} 个（config.toml [map] max_communities）。请先选择一个区县。",
+        "{count:,} communities: more than the {limit:,} one map can show smoothly (config.toml [map] max_communities). "
+        "Choose a district first.",
+    ),
     "error_upload_gone": (
         "上传的数据已按保存期限从服务器删除，请重新上传，或在侧栏返回示例数据。",
         "The uploaded data was removed from the server after its retention period; upload it again, or go back to the sample in the sidebar.",
