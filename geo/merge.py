@@ -11,8 +11,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import scipy.sparse
+import scipy.sparse.csgraph
 import shapely
 
+from geo.crs import metric_crs_for
 from geo.schema import STORAGE_CRS
 
 # Columns that are not attributes to merge: the match key and the provenance of a row.
@@ -23,6 +26,10 @@ SOURCE_COLUMN = "source"
 _GEOMETRY_GRID = 1e-7
 # Reals are compared to 9 decimals, so 0.22 typed in Excel equals 0.22 read from a GeoPackage.
 _REAL_DECIMALS = 9
+# Two rows with one name in one district are one community when their geometries are this close
+# (metres): outlines of one estate drawn twice, or a point-made footprint beside its outline.
+# Farther apart they are two communities that happen to share a name.
+SAME_PLACE_M = 200.0
 
 # How good a community's geometry is: none, an approximate footprint (or a point), a polygon.
 _NO_GEOMETRY, _APPROXIMATE, _POLYGON = 0, 1, 2
@@ -35,8 +42,11 @@ MATCH_COLUMNS = ("source", "row", "community_id", "matched_by")
 
 _KEEP_CITY = "kept the city's value"
 _LEFT_MISSING = "left missing (the city had no value)"
-_NEW_ID = "new ID generated"
 _NOT_MERGED = "row not merged"
+_FIRST_GEOMETRY = "took the geometry of the first row listed"
+_KEPT_APART = "kept as separate communities"
+_SAME_NAME_ID = "same_name_different_id"
+_SAME_NAME_PLACE = "same_name_different_place"
 
 
 @dataclass(frozen=True)
@@ -55,10 +65,15 @@ class MergeResult:
         ``district_code``, ``column``, ``old`` (missing when the city had no value), ``new``,
         ``source`` (the returns that gave the value, ``"; "``-joined). Geometries as WKT.
     conflicts : pandas.DataFrame
-        One row per disagreement, none resolved: ``community_id``, ``name``, ``district_code``,
-        ``kind`` (``value``, ``geometry``, ``duplicate_id``, ``ambiguous_match``,
-        ``unmatchable``), ``column``, ``city_value``, ``values``/``sources``/``rows`` (aligned
-        lists: each contributing return row's value, return and 1-based row), ``resolution``.
+        One row per disagreement or coincidence, none silently resolved: ``community_id``,
+        ``name``, ``district_code``, ``kind``, ``column``, ``city_value``,
+        ``values``/``sources``/``rows`` (aligned lists: each contributing return row's value,
+        return and 1-based row), ``resolution``. Kinds: ``value`` and ``geometry`` (returns
+        disagree; ``city_value`` is the city's value), ``same_name_different_id`` and
+        ``same_name_different_place`` (a new community kept apart from others of its name in
+        its district; ``city_value`` lists their IDs), ``ambiguous_match`` (a row that fits
+        several communities, listed in ``city_value``; not merged) and ``unmatchable`` (a row
+        with no name or district and no ID to place it by; not merged).
     added : pandas.DataFrame
         One row per new community: ``community_id``, ``name``, ``district_code``,
         ``district_name``, ``source``, ``id_generated`` (bool), ``rows`` (return rows merged).
@@ -112,7 +127,32 @@ def normalised_name(name) -> str | None:
     return key or None
 
 
-def merge_returns(city: gpd.GeoDataFrame, returns) -> MergeResult:
+def normalised_id(value) -> str | None:
+    """The matching key of a community ID: NFKC (full-width → half-width), stripped; missing or blank gives None."""
+    return None if _is_missing(value) else unicodedata.normalize("NFKC", str(value)).strip() or None
+
+
+def generated_ids(district_codes, used_ids) -> list[str]:
+    """New community IDs ``<district_code>-N<nnnn>``, one per code given, never one in ``used_ids``.
+
+    Numbers run per district after the highest ``<code>-N<nnnn>`` in ``used_ids``; a missing
+    code gives ``NEW-N<nnnn>``. E.g. codes ``["450202", "450202"]`` with ``{"450202-N0007"}``
+    used give ``["450202-N0008", "450202-N0009"]``.
+    """
+    next_number: dict[str, int] = {}
+    for identifier in used_ids:
+        match = re.fullmatch(r"(.+)-N(\d+)", identifier or "")
+        if match:
+            next_number[match[1]] = max(next_number.get(match[1], 0), int(match[2]))
+    ids = []
+    for code in district_codes:
+        code = normalised_id(code) or "NEW"
+        next_number[code] = next_number.get(code, 0) + 1
+        ids.append(f"{code}-N{next_number[code]:04d}")
+    return ids
+
+
+def merge_returns(city: gpd.GeoDataFrame, returns, *, same_place_m: float = SAME_PLACE_M) -> MergeResult:
     """Merge the communities returned by district offices into the city's communities layer.
 
     Parameters
@@ -126,6 +166,10 @@ def merge_returns(city: gpd.GeoDataFrame, returns) -> MergeResult:
         carry ``geometry_approximate``, ``existing_sets``, ``application_date``, ``source`` and
         other columns. A dict's keys name the returns in the reports; in a list a return is
         named by its ``source`` column when that holds one value, else ``"return N"``.
+    same_place_m : float, optional
+        Distance in metres (default :data:`SAME_PLACE_M`, 200 m) within which two geometries
+        under one name in one district are one community; measured between the outlines
+        (0 when they touch or overlap) in the UTM zone of the data.
 
     Returns
     -------
@@ -135,17 +179,34 @@ def merge_returns(city: gpd.GeoDataFrame, returns) -> MergeResult:
     Raises
     ------
     ValueError
-        If a frame is not in EPSG:4326 or the city's ``community_id`` values are not unique.
+        If a frame is not in EPSG:4326, the city's ``community_id`` values are not unique, or
+        ``same_place_m`` is not a finite distance of 0 or more.
 
     Notes
     -----
-    Matching: a returned row goes to the city community with its ``community_id``; failing
-    that, to the one with the same :func:`normalised_name` and ``district_code`` (filled from
-    ``district_name`` when missing). A name shared by two city communities of the district is
-    an ``ambiguous_match`` conflict and the row is not merged; so is a row with no name or
-    district (``unmatchable``). Other rows are new communities: rows with the same name and
-    district, in any returns, are one community, given the ``community_id`` its rows agree on
-    or a new ``<district_code>-N<nnnn>`` (numbers continue after the highest in use).
+    Matching — two rows are one community only when the evidence says so; every returned row
+    ends in the layer or is listed in ``conflicts`` with the reason it was not merged.
+
+    1. A row with the ``community_id`` of a city community goes to it.
+    2. A row with any other ``community_id`` is a new community with that ID; rows giving the
+       same ID are that community. Rows with different IDs are never one community, whatever
+       their names.
+    3. A row without an ID but with a geometry goes to the community of the same
+       :func:`normalised_name` and ``district_code`` (filled from ``district_name`` when
+       missing) whose known geometry lies within ``same_place_m``; such rows within reach of
+       one another (directly or by a chain) go together. Near two such communities it is an
+       ``ambiguous_match``, not merged. Near none, it goes to the one community of that name
+       without any geometry, if there is exactly one and this is the only place given for the
+       name; otherwise it is a new community.
+    4. A row with neither ID nor geometry goes to the community of its name in its district
+       when there is exactly one (city or new), is an ``ambiguous_match`` when there are
+       several, and otherwise is a new community together with the other such rows of the name.
+    5. A row with no name or district that steps 1–2 did not place is ``unmatchable``.
+
+    A new community is given the ``community_id`` its rows give, else a new
+    ``<district_code>-N<nnnn>`` (numbers continue after the highest in use). A new community
+    sharing its name in its district with another is listed as ``same_name_different_id``
+    (both carry their own IDs) or ``same_name_different_place`` (kept apart by distance).
 
     Conflict policy — nothing is ever silently chosen. For each community and column, the
     values given by all returned rows are compared (missing values give no information and
@@ -157,19 +218,24 @@ def merge_returns(city: gpd.GeoDataFrame, returns) -> MergeResult:
 
     Geometry: a polygon beats an approximate footprint (``geometry_approximate`` true, or a
     point), from a return or in the city; among the returns' best-ranked geometries, two that
-    differ on a 1e-7° grid are a ``geometry`` conflict, resolved as above (the city's geometry
-    kept, or none). ``geometry_approximate`` is carried to the result when any input has it.
+    differ on a 1e-7° grid are a ``geometry`` conflict: the city's geometry is kept, and when
+    the city has none the first row's (in the order of the returns and their rows) is taken,
+    so no community that any row gave a geometry ends without one. A community ends without a
+    geometry only when neither the city nor any of its rows gave one (a new community named
+    by an unknown ID, or by a name alone); the caller must place or report it.
+    ``geometry_approximate`` is carried to the result when any input has it.
     A ``source`` column, when any input has one, gets the returns' names for added rows.
     """
+    if not (isinstance(same_place_m, (int, float)) and np.isfinite(same_place_m) and same_place_m >= 0):
+        raise ValueError(f"same_place_m must be a distance in metres, 0 or more; got {same_place_m!r}")
     returns = _named_returns(returns)
     city = _prepared_city(city)
     n_city = len(city)
     frames = [(label, _prepared_return(frame, label)) for label, frame in returns]
 
     rows = _stacked_rows(city, frames)
-    city_keys = _city_keys(city)
-    rows = _matched(rows, city_keys, n_city)
-    new_ids, id_conflicts = _new_community_ids(rows, city_keys["id"])
+    rows, pairs, by_pair = _matched(rows, city, same_place_m)
+    new_ids = _new_community_ids(rows, _keys(city["community_id"], normalised_id))
     n_total = n_city + len(new_ids)
 
     columns = _attribute_columns(city, frames)
@@ -186,8 +252,8 @@ def merge_returns(city: gpd.GeoDataFrame, returns) -> MergeResult:
 
     describe = _describer(ids, merged_values, rows)
     updates = _table(attribute_updates + geometry_updates, UPDATE_COLUMNS, describe)
-    conflicts = _table(id_conflicts + attribute_conflicts + geometry_conflicts + _match_conflicts(rows, city),
-                       CONFLICT_COLUMNS, describe)
+    conflicts = _table(_same_name_conflicts(rows, pairs, by_pair, ids, n_city) + attribute_conflicts
+                       + geometry_conflicts + _match_conflicts(rows, ids), CONFLICT_COLUMNS, describe)
     added = _added_table(rows, ids, merged_values, n_city, n_total)
     matches = pd.DataFrame({
         "source": rows["source"].to_numpy(object),
@@ -247,7 +313,7 @@ def _prepared_city(city: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     for column in ("community_id", "name", "district_code"):
         if column not in city.columns:
             city[column] = pd.Series([None] * len(city), dtype="string")
-    ids = _keys(city["community_id"], _id_key)
+    ids = _keys(city["community_id"], normalised_id)
     duplicated = ids[ids.notna() & ids.duplicated(keep=False)]
     if not duplicated.empty:
         raise ValueError(
@@ -277,16 +343,12 @@ def _keys(values: pd.Series, key) -> pd.Series:
     return pd.Series([key(value) for value in values.astype(object)], index=values.index, dtype=object)
 
 
-def _id_key(value) -> str | None:
-    return None if _is_missing(value) else unicodedata.normalize("NFKC", str(value)).strip()
-
-
 def _value_key(value, column: str):
     """What two values of ``column`` are compared by: names normalised, reals rounded, text stripped."""
     if column == "name":
         return normalised_name(value)
     if column == "district_code":
-        return _id_key(value)
+        return normalised_id(value)
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, (bool, np.bool_)):
@@ -336,7 +398,7 @@ def _district_codes_by_name(city: pd.DataFrame, frames) -> dict[str, str]:
     if not pairs:
         return {}
     table = pd.concat([pd.DataFrame({"name": _keys(p["district_name"], normalised_name),
-                                     "code": _keys(p["district_code"], _id_key)}) for p in pairs])
+                                     "code": _keys(p["district_code"], normalised_id)}) for p in pairs])
     table = table.dropna().drop_duplicates()
     table = table[~table["name"].duplicated(keep=False)]
     return dict(zip(table["name"], table["code"]))
@@ -350,7 +412,7 @@ def _stacked_rows(city: pd.DataFrame, frames) -> pd.DataFrame:
         n = len(frame)
         codes = pd.Series([None] * n, dtype=object)
         if "district_code" in frame.columns:
-            codes = _keys(frame["district_code"], _id_key)
+            codes = _keys(frame["district_code"], normalised_id)
         if "district_name" in frame.columns:
             by_name = _keys(frame["district_name"], normalised_name).map(codes_by_name).astype(object)
             codes = codes.where(codes.notna(), by_name)
@@ -359,7 +421,7 @@ def _stacked_rows(city: pd.DataFrame, frames) -> pd.DataFrame:
             "return": number,
             "source": label,
             "row": np.arange(1, n + 1),
-            "id_key": _keys(frame["community_id"], _id_key).to_numpy(object) if "community_id" in frame.columns
+            "id_key": _keys(frame["community_id"], normalised_id).to_numpy(object) if "community_id" in frame.columns
             else np.full(n, None, dtype=object),
             "name": frame["name"].astype(object).to_numpy(object) if "name" in frame.columns
             else np.full(n, None, dtype=object),
@@ -378,85 +440,204 @@ def _pair_key(name_keys: pd.Series, code_keys: pd.Series) -> pd.Series:
     return (code_keys.astype(object) + "\x1f" + name_keys.astype(object)).where(both, None)
 
 
-def _city_keys(city: pd.DataFrame) -> dict:
-    ids = _keys(city["community_id"], _id_key)
-    pairs = _pair_key(_keys(city["name"], normalised_name), _keys(city["district_code"], _id_key))
-    counted = pairs.dropna().value_counts()
-    unique = pairs[pairs.isin(counted[counted == 1].index)]
-    return {
-        "id": dict(zip(ids.dropna(), ids.dropna().index)),
-        "pair": dict(zip(unique, unique.index)),
-        "ambiguous": set(counted[counted > 1].index),
-    }
+def _present(geometry: np.ndarray) -> np.ndarray:
+    return ~np.asarray(pd.isna(geometry) | shapely.is_empty(geometry), dtype=bool)
 
 
-def _matched(rows: pd.DataFrame, keys: dict, n_city: int) -> pd.DataFrame:
-    """Add ``target`` (position in the merged layer, -1 when not merged) and ``matched_by``."""
+def _metric_geometries(*arrays: np.ndarray) -> list[np.ndarray]:
+    """The EPSG:4326 geometries of each array in the UTM zone of all of them, to measure in metres."""
+    joined = np.concatenate([np.asarray(a, dtype=object) for a in arrays]) if arrays else np.array([], dtype=object)
+    present = _present(joined)
+    projected = np.full(len(joined), None, dtype=object)
+    if present.any():
+        series = gpd.GeoSeries(joined[present], crs=STORAGE_CRS)
+        projected[present] = series.to_crs(metric_crs_for(series)).to_numpy()
+    return np.split(projected, np.cumsum([len(a) for a in arrays])[:-1])
+
+
+class _Communities:
+    """The communities a returned row may join while matching, indexed by district and name.
+
+    Keys ``0 … n_city-1`` are the city's communities, the next ones new communities in the order
+    they are made; each has its set of name keys (``pairs``) and the metric geometries known for
+    it (``places``: the city's, and those of the rows it has taken).
+    """
+
+    def __init__(self, city_pairs: pd.Series, city_metric: np.ndarray, same_place_m: float):
+        self.same_place_m = same_place_m
+        self.pairs: list[set] = [{pair} if pair is not None else set() for pair in city_pairs]
+        self.places: list[list] = [[g] if g is not None else [] for g in city_metric]
+        self.by_pair: dict[str, list[int]] = {}
+        for key, pair in enumerate(city_pairs):
+            if pair is not None:
+                self.by_pair.setdefault(pair, []).append(key)
+
+    def new(self, pairs: set) -> int:
+        key = len(self.pairs)
+        self.pairs.append(set(pairs))
+        self.places.append([])
+        for pair in pairs:
+            self.by_pair.setdefault(pair, []).append(key)
+        return key
+
+    def named(self, pair: str) -> list[int]:
+        return list(self.by_pair.get(pair, ()))
+
+    def near(self, key: int, geometries: np.ndarray) -> bool:
+        """Whether any of ``geometries`` (metric) lies within ``same_place_m`` of a place of ``key``."""
+        if not self.places[key]:
+            return False
+        known = np.array(self.places[key], dtype=object)
+        return bool(shapely.dwithin(geometries[:, None], known[None, :], self.same_place_m).any())
+
+
+def _place_clusters(geometries: np.ndarray, same_place_m: float) -> np.ndarray:
+    """Label of each (metric) geometry: those within ``same_place_m`` of each other, directly or by a chain, share it."""
+    if len(geometries) < 2:
+        return np.zeros(len(geometries), dtype=int)
+    close = shapely.dwithin(geometries[:, None], geometries[None, :], same_place_m)
+    return scipy.sparse.csgraph.connected_components(scipy.sparse.csr_array(close), directed=False)[1]
+
+
+def _matched(rows: pd.DataFrame, city: gpd.GeoDataFrame, same_place_m: float):
+    """Decide which community each returned row is; add ``target``, ``matched_by``, ``candidates``, ``pair``.
+
+    ``target`` is the row's position in the merged layer (-1 when not merged), ``candidates``
+    the positions an ambiguous row could go to. Also returns, by merged position, the name keys
+    of each community (a list of sets) and the positions holding each name key (a dict).
+    """
+    n_city, n_rows = len(city), len(rows)
     rows = rows.copy()
-    by_id = rows["id_key"].map(keys["id"])
-    pair = _pair_key(rows["name_key"], rows["code_key"])
-    by_name = pair.map(keys["pair"])
-    ambiguous = pair.isin(keys["ambiguous"]) & by_id.isna()
-    new = by_id.isna() & by_name.isna() & ~ambiguous & pair.notna()
-    new_group = pd.Series(pd.factorize(pair.where(new))[0], index=rows.index)
-    target = by_id.fillna(by_name).fillna(new_group.where(new) + n_city).fillna(-1)
-    rows["target"] = target.astype(int)
+    pair = _pair_key(rows["name_key"], rows["code_key"]).to_numpy(object)
+    city_pair = _pair_key(_keys(city["name"], normalised_name), _keys(city["district_code"], normalised_id))
+    city_ids = _keys(city["community_id"], normalised_id)
+    row_metric, city_metric = _metric_geometries(rows["geometry"].to_numpy(object), _geometries(city))
+    placed = _present(row_metric)
+    found = _Communities(city_pair, city_metric, same_place_m)
+    target = np.full(n_rows, -1, dtype=int)
+    matched_by = np.full(n_rows, "unmatchable", dtype=object)
+    candidates: list[list[int] | None] = [None] * n_rows
+
+    def join(key: int, positions) -> None:
+        positions = np.asarray(positions, dtype=int)
+        target[positions] = key
+        matched_by[positions] = "name" if key < n_city else "new"
+        found.places[key].extend(row_metric[positions][placed[positions]])
+
+    # 1. The ID of a city community is the strongest evidence.
+    by_id = rows["id_key"].map(dict(zip(city_ids.dropna(), city_ids.dropna().index)))
+    for position in np.flatnonzero(by_id.notna().to_numpy()):
+        join(int(by_id.iloc[position]), [position])
+        matched_by[position] = "id"
+    # 2. Any other ID is a new community of its own: rows giving it are that community, whatever its name.
+    other_id = rows["id_key"].notna().to_numpy() & by_id.isna().to_numpy()
+    for positions in pd.Series(np.flatnonzero(other_id)).groupby(rows["id_key"].to_numpy()[other_id], sort=False):
+        positions = positions[1].to_numpy()
+        pairs = {p for p in pair[positions] if p is not None}
+        if pairs:  # without a name and district a new community cannot be placed in a district
+            join(found.new(pairs), positions)
+    # 3. Rows without an ID but with a geometry: one community per place of a name in a district.
+    without_id = rows["id_key"].isna().to_numpy() & pd.notna(pair)
+    located = np.flatnonzero(without_id & placed)
+    for name_pair, positions in pd.Series(located).groupby(pair[located], sort=False):
+        positions = positions.to_numpy()
+        labels = _place_clusters(row_metric[positions], same_place_m)
+        earlier = found.named(name_pair)
+        free = []
+        for label in dict.fromkeys(labels):
+            cluster = positions[labels == label]
+            near = [key for key in earlier if found.near(key, row_metric[cluster])]
+            if len(near) == 1:
+                join(near[0], cluster)
+            elif len(near) > 1:
+                matched_by[cluster] = "ambiguous_match"
+                for position in cluster:
+                    candidates[position] = near
+            else:
+                free.append(cluster)
+        unplaced = [key for key in earlier if not found.places[key]]
+        if len(free) == 1 and len(unplaced) == 1:
+            join(unplaced[0], free[0])   # the only place given for the only community without one
+        else:
+            for cluster in free:
+                join(found.new({name_pair}), cluster)
+    # 4. Rows with neither ID nor geometry: the community of their name in their district, if only one.
+    unlocated = np.flatnonzero(without_id & ~placed)
+    for name_pair, positions in pd.Series(unlocated).groupby(pair[unlocated], sort=False):
+        positions = positions.to_numpy()
+        named = found.named(name_pair)
+        if len(named) > 1:
+            matched_by[positions] = "ambiguous_match"
+            for position in positions:
+                candidates[position] = named
+        else:
+            join(named[0] if named else found.new({name_pair}), positions)
+
+    # New communities take their place in the merged layer in the order of their first row.
+    new_keys = list(dict.fromkeys(target[target >= n_city]))
+    renumber = {key: n_city + number for number, key in enumerate(new_keys)}
+    renumber.update({key: key for key in range(n_city)})
+    renumber[-1] = -1
+    rows["target"] = [renumber[key] for key in target]
+    rows["matched_by"] = matched_by
+    rows["candidates"] = [None if c is None else [renumber[key] for key in c] for c in candidates]
     rows["pair"] = pair
-    rows["matched_by"] = np.select(
-        [by_id.notna(), by_name.notna(), ambiguous, new],
-        ["id", "name", "ambiguous_match", "new"], default="unmatchable",
-    )
-    return rows
+    pairs = found.pairs[:n_city] + [found.pairs[key] for key in new_keys]
+    by_pair = {p: [renumber[key] for key in keys if key in renumber] for p, keys in found.by_pair.items()}
+    return rows, pairs, by_pair
 
 
-def _new_community_ids(rows: pd.DataFrame, city_ids: dict) -> tuple[list[str], list[dict]]:
-    """The IDs of new communities: the one their rows give, else ``<district_code>-N<nnnn>``."""
+def _new_community_ids(rows: pd.DataFrame, city_ids) -> list[str]:
+    """The IDs of new communities: the one their rows give, else ``<district_code>-N<nnnn>``.
+
+    The rows of a new community give at most one ID (rows with different IDs are different
+    communities), and never one of the city's (those rows went to that community).
+    """
     new = rows[rows["matched_by"] == "new"]
     if new.empty:
-        return [], []
-    groups = new.groupby("target", sort=True)
-    used = set(city_ids)
-    chosen: dict[int, str | None] = {}
-    conflicts = []
-    for target, group in groups:
-        given = group["id_key"].dropna()
-        distinct = list(dict.fromkeys(given))
-        if len(distinct) > 1:
-            conflicts.append(_conflict(target, "value", "community_id", None, group, given, _NEW_ID))
-            chosen[target] = None
-        elif len(distinct) == 1 and distinct[0] in used:
-            conflicts.append(_conflict(target, "duplicate_id", "community_id", None, group, given, _NEW_ID))
-            chosen[target] = None
-        else:
-            chosen[target] = distinct[0] if distinct else None
-            if chosen[target]:
-                used.add(chosen[target])
-    next_number: dict[str, int] = {}
-    for identifier in used:
-        match = re.fullmatch(r"(.+)-N(\d+)", identifier)
-        if match:
-            next_number[match[1]] = max(next_number.get(match[1], 0), int(match[2]))
-    ids = []
-    for target, group in groups:
-        if chosen[target] is None:
-            code = group["code_key"].iloc[0]
-            next_number[code] = next_number.get(code, 0) + 1
-            chosen[target] = f"{code}-N{next_number[code]:04d}"
-        ids.append(chosen[target])
-    return ids, conflicts
+        return []
+    given = new.groupby("target", sort=True)["id_key"].first()   # first non-missing, else None
+    codes = new.groupby("target", sort=True)["code_key"].first()
+    used = {identifier for identifier in city_ids if identifier is not None} | set(given.dropna())
+    generated = iter(generated_ids(codes[given.isna()], used))
+    return [identifier if identifier is not None and not pd.isna(identifier) else next(generated)
+            for identifier in given]
 
 
-def _match_conflicts(rows: pd.DataFrame, city: pd.DataFrame) -> list[dict]:
-    """Rows not merged: a name shared by several city communities of the district, or no name/district."""
+def _match_conflicts(rows: pd.DataFrame, ids) -> list[dict]:
+    """Rows not merged: a name that fits several communities of the district, or no name/district."""
     conflicts = []
-    pairs = _pair_key(_keys(city["name"], normalised_name), _keys(city["district_code"], _id_key))
     for _, row in rows[rows["matched_by"].isin(["ambiguous_match", "unmatchable"])].iterrows():
-        candidates = city.loc[pairs == row["pair"], "community_id"].tolist() if row["pair"] else []
+        candidates = [ids[key] for key in row["candidates"]] if row["candidates"] else []
         conflicts.append({
             "target": -1, "kind": row["matched_by"], "column": "name" if candidates else "name/district",
             "city_value": candidates or None, "values": [None if _is_missing(row["name"]) else row["name"]],
             "sources": [row["source"]],
             "rows": [int(row["row"])], "resolution": _NOT_MERGED,
+        })
+    return conflicts
+
+
+def _same_name_conflicts(rows: pd.DataFrame, pairs: list[set], by_pair: dict, ids, n_city: int) -> list[dict]:
+    """Each new community that shares its name in its district with another, kept apart from it.
+
+    ``same_name_different_id`` when both carry an ID of their own (given, not generated),
+    ``same_name_different_place`` when they were kept apart by where they are.
+    """
+    conflicts = []
+    given = {target for target, group in rows[rows["matched_by"] == "new"].groupby("target")
+             if group["id_key"].notna().any()}
+    for target in range(n_city, len(ids)):
+        others = sorted({key for pair in pairs[target] for key in by_pair.get(pair, ())} - {target})
+        if not others:
+            continue
+        by_ids = target in given and all(key in given or (key < n_city and not _is_missing(ids[key])) for key in others)
+        group = rows[rows["target"] == target]
+        conflicts.append({
+            "target": target, "kind": _SAME_NAME_ID if by_ids else _SAME_NAME_PLACE, "column": "name",
+            "city_value": [ids[key] for key in others], "values": group["name"].tolist(),
+            "sources": group["source"].tolist(), "rows": [int(r) for r in group["row"]],
+            "resolution": _KEPT_APART,
         })
     return conflicts
 
@@ -573,10 +754,12 @@ def _resolve_geometry(rows: pd.DataFrame, geometry: np.ndarray, approximate: np.
         city_geometry = geometry[target]
         city_rank = int(_geometry_rank(np.array([city_geometry], dtype=object), approximate[target:target + 1])[0])
         if group["key"].nunique() > 1:
-            resolution = _KEEP_CITY if city_rank > _NO_GEOMETRY else _LEFT_MISSING
+            resolution = _KEEP_CITY if city_rank > _NO_GEOMETRY else _FIRST_GEOMETRY
             wkt = group["geometry"].map(shapely.to_wkt)
             conflicts.append(_conflict(target, "geometry", "geometry", _wkt(city_geometry), group, wkt, resolution))
-            continue
+            if city_rank > _NO_GEOMETRY:
+                continue
+            group = group.iloc[:1]  # a geometry must not be lost: the first row's, listed as chosen
         rank, new_geometry = int(group["rank"].iloc[0]), group["geometry"].iloc[0]
         new_approximate = rank == _APPROXIMATE
         if rank < city_rank:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import Point, box
 
@@ -268,15 +269,18 @@ def test_ambiguous_and_unmatchable_rows_are_reported_not_merged():
     assert result.summary()["rows_not_merged"] == 2
 
 
-def test_two_returns_giving_different_ids_to_one_new_community():
+def test_two_returns_giving_different_ids_under_one_name_are_two_communities():
+    # Regression (issue 10): the IDs are the evidence; one name does not make them one community.
     result = merge_returns(city(), {
-        "A": communities([row("450202-7001", "新建小区")]),
-        "B": communities([row("450202-7002", "新建小区")]),
+        "A": communities([row("450202-7001", "新建小区", population=10)]),
+        "B": communities([row("450202-7002", "新建小区", population=20)]),
     })
-    assert result.added["community_id"].tolist() == ["450202-N0001"]
-    conflict = result.conflicts.iloc[0]
-    assert (conflict["column"], conflict["values"], conflict["resolution"]) == (
-        "community_id", ["450202-7001", "450202-7002"], "new ID generated")
+    assert result.added["community_id"].tolist() == ["450202-7001", "450202-7002"]
+    assert result.communities["population"].tolist()[3:] == [10, 20]
+    assert result.conflicts[["community_id", "kind", "city_value", "resolution"]].values.tolist() == [
+        ["450202-7001", "same_name_different_id", ["450202-7002"], "kept as separate communities"],
+        ["450202-7002", "same_name_different_id", ["450202-7001"], "kept as separate communities"],
+    ]
 
 
 def test_no_returns_leaves_the_city_as_it_was():
@@ -298,3 +302,169 @@ def test_duplicate_city_ids_are_refused():
     base.loc[1, "community_id"] = "450202-0001"
     with pytest.raises(ValueError, match="unique"):
         merge_returns(base, [])
+
+
+# --------------------------------------------------------------------------- one name, several places (issue 10)
+# At latitude 24.3°, 0.05° of longitude is 5.07 km and 0.0005° is 51 m.
+
+FIVE_KM = 0.05
+
+
+def placed_or_listed(result) -> bool:
+    """Every returned row is in the layer or listed as not merged, with its reason."""
+    merged = result.matches["community_id"].notna()
+    listed = {(source, row) for sources, rows in zip(result.conflicts["sources"], result.conflicts["rows"])
+              for source, row in zip(sources, rows)}
+    not_merged = result.matches.loc[~merged]
+    return (set(result.matches.loc[merged, "community_id"]) <= set(result.communities["community_id"])
+            and all((s, r) in listed for s, r in zip(not_merged["source"], not_merged["row"]))
+            and set(not_merged["matched_by"]) <= {"ambiguous_match", "unmatchable"})
+
+
+def test_two_new_communities_with_one_name_and_different_ids_far_apart_stay_two():
+    # Regression (issue 10): they became one community with no geometry, and every page failed.
+    returned = communities([
+        row("450202-7001", "新苑", population=300, geometry=square(0.1)),
+        row("450202-7002", "新苑", population=500, geometry=square(0.1 + FIVE_KM)),
+    ])
+    result = merge_returns(city(), {"城中区": returned})
+
+    added = result.communities.iloc[3:].set_index("community_id")
+    assert list(added.index) == ["450202-7001", "450202-7002"]
+    assert added.geometry["450202-7001"].equals(square(0.1))
+    assert added.geometry["450202-7002"].equals(square(0.1 + FIVE_KM))
+    assert added["population"].tolist() == [300, 500]
+    assert result.communities.geometry.notna().all()
+    assert result.conflicts[["community_id", "kind", "city_value"]].values.tolist() == [
+        ["450202-7001", "same_name_different_id", ["450202-7002"]],
+        ["450202-7002", "same_name_different_id", ["450202-7001"]],
+    ]
+    assert placed_or_listed(result)
+
+
+def test_two_rows_with_one_name_and_no_id_far_apart_are_two_communities():
+    returned = communities([
+        row(None, "新苑", population=300, geometry=square(0.1)),
+        row(None, "新苑", population=500, geometry=square(0.1 + FIVE_KM)),
+    ])
+    result = merge_returns(city(), {"城中区": returned})
+
+    assert result.added[["community_id", "id_generated", "rows"]].values.tolist() == [
+        ["450202-N0001", True, 1], ["450202-N0002", True, 1]]
+    added = result.communities.iloc[3:]
+    assert added.geometry.tolist() == [square(0.1), square(0.1 + FIVE_KM)]
+    assert added["population"].tolist() == [300, 500]
+    assert result.conflicts["kind"].tolist() == ["same_name_different_place"] * 2
+    assert result.conflicts["city_value"].tolist() == [["450202-N0002"], ["450202-N0001"]]
+    assert placed_or_listed(result)
+
+
+def test_two_rows_with_one_name_at_one_place_are_one_community():
+    # a polygon and, 51 m off, a footprint made from a point: one estate returned twice
+    result = merge_returns(city(), {
+        "A": communities([row(None, "新苑", population=300, geometry=square(0.1))]),
+        "B": communities([row(None, "新苑", households=90, geometry=square(0.1011), geometry_approximate=True)],
+                         geometry_approximate="boolean"),
+    })
+    assert result.added[["community_id", "source", "rows"]].values.tolist() == [["450202-N0001", "A; B", 2]]
+    merged = result.communities.iloc[3]
+    assert merged.geometry.equals(square(0.1))   # the polygon beats the approximate footprint
+    assert (merged["population"], merged["households"]) == (300, 90)
+    assert result.conflicts.empty
+
+
+def test_a_city_name_returned_far_from_the_city_community_is_a_new_community():
+    returned = communities([row(None, "阳光花园", population=70, geometry=square(FIVE_KM))])
+    result = merge_returns(city(), {"城中区": returned})
+
+    assert by_id(result.communities, "450202-0001").geometry.equals(square(0))   # not moved 5 km
+    assert by_id(result.communities, "450202-0001")["population"] == 1000
+    assert result.added["community_id"].tolist() == ["450202-N0001"]
+    assert by_id(result.communities, "450202-N0001").geometry.equals(square(FIVE_KM))
+    conflict = result.conflicts.iloc[0]
+    assert (conflict["community_id"], conflict["kind"], conflict["city_value"]) == (
+        "450202-N0001", "same_name_different_place", ["450202-0001"])
+    assert result.updates.empty
+
+
+def test_a_city_name_returned_at_the_city_community_updates_it():
+    drawn = square(0.0002, size=0.0012)   # overlaps the city's outline
+    result = merge_returns(city(), {"城中区": communities([row(None, "阳光花园", population=1200, geometry=drawn)])})
+    assert result.matches["matched_by"].tolist() == ["name"]
+    merged = by_id(result.communities, "450202-0001")
+    assert merged.geometry.equals(drawn) and merged["population"] == 1200
+    assert result.added.empty and result.conflicts.empty
+
+
+def test_a_place_tells_apart_two_city_communities_of_one_name():
+    base = city()
+    base.loc[1, "name"] = "阳光花园"   # 450202-0001 at square(0), 450202-0002 at square(0.01), 1 km apart
+    result = merge_returns(base, {"A": communities([row(None, "阳光花园", households=55, geometry=square(0.01))])})
+    assert result.matches[["community_id", "matched_by"]].values.tolist() == [["450202-0002", "name"]]
+    assert by_id(result.communities, "450202-0002")["households"] == 55
+    assert pd.isna(by_id(result.communities, "450202-0001")["households"])
+    assert result.conflicts.empty
+
+
+def test_a_row_without_id_or_place_between_two_communities_of_its_name_is_listed_not_merged():
+    returned = communities([
+        row("450202-7001", "新苑", geometry=square(0.1)),
+        row("450202-7002", "新苑", geometry=square(0.1 + FIVE_KM)),
+        row(None, "新苑", population=40),
+    ])
+    result = merge_returns(city(), {"A": returned})
+    assert result.matches["matched_by"].tolist() == ["new", "new", "ambiguous_match"]
+    ambiguous = result.conflicts[result.conflicts["kind"] == "ambiguous_match"].iloc[0]
+    assert (ambiguous["city_value"], ambiguous["rows"], ambiguous["resolution"]) == (
+        ["450202-7001", "450202-7002"], [3], "row not merged")
+    assert result.communities["population"].isna().sum() == 2   # 40 went to neither
+    assert placed_or_listed(result)
+
+
+def test_one_id_at_two_places_keeps_a_geometry_and_lists_both():
+    first, second = square(0.1), square(0.1 + FIVE_KM)
+    result = merge_returns(city(), {
+        "A": communities([row("450202-7001", "新苑", geometry=first)]),
+        "B": communities([row("450202-7001", "新苑", geometry=second)]),
+    })
+    assert result.added[["community_id", "rows"]].values.tolist() == [["450202-7001", 2]]
+    assert result.communities.iloc[3].geometry.equals(first)
+    conflict = result.conflicts.iloc[0]
+    assert (conflict["kind"], conflict["sources"], conflict["resolution"]) == (
+        "geometry", ["A", "B"], "took the geometry of the first row listed")
+    assert conflict["values"] == [shapely.to_wkt(first), shapely.to_wkt(second)]
+
+
+def test_an_unknown_id_without_place_takes_the_only_place_given_for_its_name():
+    result = merge_returns(city(), {
+        "A": communities([row("450202-7001", "新苑", population=300)]),
+        "B": communities([row(None, "新 苑", households=90, geometry=square(0.1))]),
+    })
+    assert result.added[["community_id", "source", "rows"]].values.tolist() == [["450202-7001", "A; B", 2]]
+    merged = result.communities.iloc[3]
+    assert merged.geometry.equals(square(0.1)) and (merged["population"], merged["households"]) == (300, 90)
+    assert result.conflicts.empty
+
+
+def test_a_new_community_never_loses_the_geometry_a_row_gave():
+    returns = {
+        "A": communities([row("450202-7001", "新苑", geometry=square(0.1)),
+                          row(None, "新苑", geometry=square(0.1 + FIVE_KM)),
+                          row(None, "阳光花园", geometry=square(2 * FIVE_KM)),
+                          row("450202-7003", "旧苑"), row(None, None, geometry=square(0.3))]),
+        "B": communities([row("450202-7001", "新苑", geometry=square(0.1001)),
+                          row(None, "新苑", geometry=square(0.1 + FIVE_KM + 0.0003)),
+                          row(None, "新苑")]),
+    }
+    result = merge_returns(city(), returns)
+    assert placed_or_listed(result)
+    matches = result.matches.assign(geometry=[g for frame in returns.values() for g in frame.geometry])
+    given = matches.dropna(subset=["community_id", "geometry"])["community_id"].unique()
+    merged = result.communities.set_index("community_id")
+    assert merged.loc[given].geometry.notna().all()
+    assert merged.loc["450202-7003"].geometry is None   # no row gave it one: the caller must place it
+
+
+def test_same_place_m_must_be_a_distance():
+    with pytest.raises(ValueError, match="same_place_m"):
+        merge_returns(city(), [], same_place_m=float("nan"))

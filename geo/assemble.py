@@ -1,0 +1,486 @@
+"""The city to analyse after an upload: the import replaces or merges into the current city, every other layer kept.
+
+:func:`assemble_city` takes the city now in use, the accepted communities (and fitness paths)
+of an import and a mode, and returns the layers to write with :func:`geo.io.write_layers` and a
+report. It decides nothing silently: every accepted row is written, or listed in ``unplaced``
+with its reason; every layer and table of the current city that the import does not replace
+(districts, ``applications``, any other) is written; no community is written without a
+geometry.
+
+Applications: the plan refuses an application that names a community the city lacks
+(:func:`geo.eligibility.mark_applications`, so that none is silently lost). An application
+whose community is not among the written communities (after a ``replace`` that left it out)
+is therefore moved, unchanged, to the table ``applications_unmatched`` and counted in the
+report; on the next assembly both tables are read together, so it returns to
+``applications`` as soon as its community is back.
+
+Columns of the report tables
+----------------------------
+located
+    ``row`` (the file's row number), ``community_id``, ``name``, ``located_by`` (``"id"`` or
+    ``"name"``): rows without coordinates written with the outline of the city's community.
+unplaced
+    ``source``, ``row`` (the file's row number; missing for a community of the current city),
+    ``community_id``, ``name``, ``district_code``, ``reason_code``, ``reason_zh``,
+    ``reason_en``: rows (and communities) not written, and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo.intake import APPROXIMATE_COLUMN, IntakeResult, survey_fitness_paths
+from geo.merge import (
+    CONFLICT_COLUMNS,
+    SAME_PLACE_M,
+    MergeResult,
+    generated_ids,
+    merge_returns,
+    normalised_id,
+)
+from geo.pipeline import CityData
+from geo.schema import STORAGE_CRS
+
+MODES = ("replace", "merge")
+APPLICATIONS, UNMATCHED_APPLICATIONS = "applications", "applications_unmatched"
+LOCATED_COLUMNS = ("row", "community_id", "name", "located_by")
+UNPLACED_COLUMNS = ("source", "row", "community_id", "name", "district_code", "reason_code", "reason_zh", "reason_en")
+
+# Why a row (or community) was not written: code → (Chinese, English).
+REASONS = {
+    "unknown_id": (
+        "没有坐标，且小区编号不在当前数据中，无法定位；请填写经度/纬度，或核对小区编号",
+        ("no coordinates, and the community ID is not in the current data, so it cannot be located; "
+         "give its longitude/latitude or correct the ID"),
+    ),
+    "no_place": (
+        "没有坐标，也没有可在当前数据中据以定位的小区编号或名称；请填写经度/纬度或小区编号",
+        ("no coordinates, and no community ID or name the current data can locate it by; "
+         "give its longitude/latitude or its community ID"),
+    ),
+    "city_without_geometry": (
+        "当前数据中的该小区没有图形，无法分析；请在数据中补充其边界",
+        "this community of the current data has no geometry and cannot be analysed; add its outline",
+    ),
+    "duplicate_id": (
+        "小区编号与本文件中前面的一行重复；只采用了第一行",
+        "the community ID repeats an earlier row of this file; only the first row was used",
+    ),
+    "ambiguous_match": (
+        "名称在本区县对应多个小区，未合并；请填写小区编号（候选见合并冲突表）",
+        ("the name fits several communities of the district, so the row was not merged; give its "
+         "community ID (the candidates are in the merge conflicts)"),
+    ),
+    "unmatchable": (
+        "缺少名称或区县，且没有可据以查找的小区编号，未合并",
+        "no name or district, and no community ID to find it by, so the row was not merged",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AssembledCity:
+    """What :func:`assemble_city` built.
+
+    Attributes
+    ----------
+    layers : dict of str to pandas.DataFrame
+        Layer name → frame, for :func:`geo.io.write_layers`: ``districts``, ``communities``
+        (EPSG:4326, every row with a geometry, unique ``community_id``), ``fitness_paths``,
+        ``applications`` (when the city had any: those naming a written community) and
+        ``applications_unmatched`` (the others, when there are any), then every other layer or
+        table of the current city unchanged.
+    mode : {"replace", "merge"}
+    conflicts : pandas.DataFrame
+        The merge's conflicts (:class:`geo.merge.MergeResult`), with ``rows`` as the file's row
+        numbers; empty in ``replace`` mode.
+    located : pandas.DataFrame
+        Rows without coordinates given the outline of the city's community (module docstring).
+    unplaced : pandas.DataFrame
+        Rows and communities not written, with the reason in Chinese and English (module docstring).
+    merge : geo.merge.MergeResult or None
+        The merge itself, in ``merge`` mode.
+    counts : dict
+        See :meth:`summary`.
+    """
+
+    layers: dict
+    mode: str
+    conflicts: pd.DataFrame
+    located: pd.DataFrame
+    unplaced: pd.DataFrame
+    merge: MergeResult | None = None
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def communities(self) -> gpd.GeoDataFrame:
+        return self.layers["communities"]
+
+    @property
+    def fitness_paths(self) -> gpd.GeoDataFrame:
+        return self.layers["fitness_paths"]
+
+    def summary(self) -> dict:
+        """Counts for a headline (plain ints and strings, JSON-ready).
+
+        ``mode``; ``rows_imported``, ``rows_placed``, ``rows_located`` (without coordinates,
+        given the city's outline), ``rows_unplaced``; ``communities_before``/``_after``,
+        ``communities_added`` (merge), ``communities_dropped`` (city communities without a
+        geometry); ``conflicts``; ``fitness_paths_before``/``_after``, ``fitness_paths_imported``
+        (from the paths file), ``fitness_paths_from_survey`` (reported counts),
+        ``fitness_paths_superseded`` (current rows replaced by a row of the same ``path_id``),
+        ``fitness_paths_replaced`` (current rows not carried in ``replace`` mode);
+        ``applications_before``/``_after`` (rows of both application tables: always equal),
+        ``applications_unmatched`` (rows naming no written community, in
+        ``applications_unmatched``); ``layers`` (names, in write order). The application counts
+        are None when the city has no applications table.
+        """
+        return dict(self.counts)
+
+
+def assemble_city(current: CityData | Mapping, communities: IntakeResult | gpd.GeoDataFrame, mode: str, *,
+                  fitness_paths: IntakeResult | gpd.GeoDataFrame | None = None, source: str = "upload",
+                  same_place_m: float = SAME_PLACE_M) -> AssembledCity:
+    """The layers of the city to analyse after an import, and a report of what happened to every row.
+
+    Parameters
+    ----------
+    current : geo.pipeline.CityData or mapping of str to DataFrame
+        The city now in use: its ``districts``, ``communities`` and ``fitness_paths`` (EPSG:4326)
+        and, if it has one, its ``applications`` table. A mapping (layer name → frame) may hold
+        any other layers or tables too (``applications_unmatched`` among them); all are carried.
+    communities : geo.intake.IntakeResult or geopandas.GeoDataFrame
+        The accepted communities of the import (``IntakeResult.accepted``: EPSG:4326, geometry
+        None for a row that names a city community by ID without coordinates). Given an
+        ``IntakeResult``, reports use the file's row numbers (``accepted_rows``); given a frame,
+        1-based positions.
+    mode : {"replace", "merge"}
+        ``"replace"``: the import's rows are the city's communities, and its fitness paths
+        (the paths file and the sets the survey reports) the city's fitness paths.
+        ``"merge"``: the rows are merged into the current communities by
+        :func:`geo.merge.merge_returns`, the paths added to the current ones.
+    fitness_paths : geo.intake.IntakeResult or geopandas.GeoDataFrame, optional
+        Accepted fitness paths of the import (points, EPSG:4326).
+    source : str, optional
+        Name of the import in the reports (e.g. the uploaded file's name); data, never markup.
+    same_place_m : float, optional
+        Metres within which two geometries under one name are one community (merge).
+
+    Returns
+    -------
+    AssembledCity
+        ``layers`` to write, and ``conflicts``, ``located``, ``unplaced``, ``summary()``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``mode``; ``current`` lacks districts, communities or fitness paths; a frame is
+        not in EPSG:4326; when merging, the current communities repeat a ``community_id``.
+    TypeError
+        ``current``, ``communities`` or ``fitness_paths`` is not of a type listed above.
+
+    Notes
+    -----
+    A row without coordinates that names a community of the current city by ID (or, when
+    merging, by its unique name in its district) is written with that community's outline and
+    listed in ``located``. A row that can be placed nowhere — no coordinates and an ID the city
+    lacks, a name that fits several communities, no name or district — is listed in
+    ``unplaced`` and not written. In ``replace`` mode a row without ``community_id`` gets a new
+    ``<district_code>-N<nnnn>``, and a repeated ID keeps its first row. Survey fitness paths
+    (``existing_sets``) are made for the written communities the import gave a count for, with
+    their final IDs; a path with the ``path_id`` of a current one supersedes it.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    layers = _current_layers(current)
+    accepted, row_numbers = _accepted(communities, "communities")
+    imported_paths = _accepted(fitness_paths, "fitness_paths")[0] if fitness_paths is not None else None
+    city = layers["communities"]
+    source = str(source)
+
+    if mode == "replace":
+        written, located, unplaced = _replaced(city, accepted, row_numbers, source)
+        conflicts, merged = pd.DataFrame({c: pd.Series(dtype=object) for c in CONFLICT_COLUMNS}), None
+        touched = written["community_id"]
+        base_paths = layers["fitness_paths"].iloc[0:0]
+    else:
+        merged = merge_returns(city, {source: accepted}, same_place_m=same_place_m)
+        written, located, unplaced = _merged(city, accepted, merged, row_numbers, source)
+        conflicts = _with_file_rows(merged.conflicts, source, row_numbers)
+        touched = merged.matches["community_id"].dropna()
+        base_paths = layers["fitness_paths"]
+
+    survey = survey_fitness_paths(written[written["community_id"].isin(set(touched))].reset_index(drop=True))
+    paths, superseded = _combined_paths([base_paths, survey, imported_paths])
+    out = {"districts": layers["districts"], "communities": written, "fitness_paths": paths}
+    applications = _split_applications(layers, written)
+    out.update(applications)
+    out.update({name: frame for name, frame in layers.items() if name not in out})
+    n_applications = [len(layers[n]) for n in (APPLICATIONS, UNMATCHED_APPLICATIONS) if n in layers]
+
+    dropped = int((unplaced["row"].isna()).sum())
+    counts = {
+        "mode": mode,
+        "rows_imported": len(accepted),
+        "rows_placed": len(accepted) - int(unplaced["row"].notna().sum()),
+        "rows_located": len(located),
+        "rows_unplaced": int(unplaced["row"].notna().sum()),
+        "communities_before": len(city),
+        "communities_after": len(written),
+        "communities_added": 0 if merged is None else int(merged.added["community_id"].isin(
+            written["community_id"]).sum()),
+        "communities_dropped": dropped,
+        "conflicts": len(conflicts),
+        "fitness_paths_before": len(layers["fitness_paths"]),
+        "fitness_paths_after": len(paths),
+        "fitness_paths_imported": 0 if imported_paths is None else len(imported_paths),
+        "fitness_paths_from_survey": len(survey),
+        "fitness_paths_superseded": superseded,
+        "fitness_paths_replaced": len(layers["fitness_paths"]) if mode == "replace" else 0,
+        "applications_before": sum(n_applications) if n_applications else None,
+        "applications_after": sum(len(frame) for frame in applications.values()) if applications else None,
+        "applications_unmatched": len(applications.get(UNMATCHED_APPLICATIONS, ())) if applications else None,
+        "layers": list(out),
+    }
+    return AssembledCity(out, mode, conflicts, located, unplaced, merged, counts)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _current_layers(current) -> dict:
+    if isinstance(current, CityData):
+        layers = {"districts": current.districts, "communities": current.communities,
+                  "fitness_paths": current.fitness_paths}
+        if current.applications is not None:
+            layers["applications"] = current.applications
+    elif isinstance(current, Mapping):
+        layers = dict(current)
+    else:
+        raise TypeError(f"current must be the city in use (a CityData or a dict of layers), got a {type(current).__name__}")
+    missing = [name for name in ("districts", "communities", "fitness_paths") if name not in layers]
+    if missing:
+        raise ValueError(f"the current city lacks the layer(s) {', '.join(missing)}; load a complete city first")
+    for name, frame in layers.items():
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"layer {name!r} of the current city is a {type(frame).__name__}, not a (Geo)DataFrame")
+    for name in ("communities", "fitness_paths"):
+        _check_crs(layers[name], f"the current {name} layer")
+    return layers
+
+
+def _accepted(imported, layer: str) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """The accepted frame (RangeIndex, geometry column ``geometry``) and the file's row number of each row."""
+    if isinstance(imported, IntakeResult):
+        if imported.layer != layer:
+            raise ValueError(f"expected an import of {layer}, got one of {imported.layer}")
+        frame, rows = imported.accepted, np.asarray(imported.accepted_rows, dtype=int)
+    elif isinstance(imported, gpd.GeoDataFrame):
+        frame, rows = imported, np.arange(1, len(imported) + 1)
+    else:
+        raise TypeError(f"the accepted {layer} must be an IntakeResult or a GeoDataFrame, got a "
+                         f"{type(imported).__name__}")
+    _check_crs(frame, f"the imported {layer}")
+    frame = frame.reset_index(drop=True)
+    if frame.geometry.name != "geometry":
+        frame = frame.rename_geometry("geometry")
+    if len(rows) != len(frame):
+        raise ValueError(f"the import lists {len(rows)} row numbers for {len(frame)} accepted rows; re-run the import")
+    return frame, rows
+
+
+def _check_crs(frame: pd.DataFrame, what: str) -> None:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise TypeError(f"{what} must be a GeoDataFrame, got a {type(frame).__name__}")
+    if frame.crs is None and not _present(frame.geometry.to_numpy()).any():
+        return
+    if frame.crs is None or not pyproj.CRS.from_user_input(frame.crs).equals(
+            pyproj.CRS.from_user_input(STORAGE_CRS), ignore_axis_order=True):
+        raise ValueError(f"{what} must be in {STORAGE_CRS}, but its CRS is {frame.crs or 'not set'}; "
+                         f"reproject it with to_crs({STORAGE_CRS!r})")
+
+
+def _present(geometry: np.ndarray) -> np.ndarray:
+    return ~np.asarray(pd.isna(geometry) | shapely.is_empty(geometry), dtype=bool)
+
+
+# --------------------------------------------------------------------------- communities
+
+
+def _replaced(city, accepted, row_numbers, source):
+    """The import's rows as the communities; a row without coordinates takes the outline of the city's ID."""
+    frame = accepted.copy()
+    ids = _column(frame, "community_id")
+    ids = pd.Series([normalised_id(value) for value in ids], dtype=object)
+    city_ids = city["community_id"].map(normalised_id)
+    city_position = pd.Series(np.arange(len(city)), index=city_ids.to_numpy())
+    city_position = city_position[city_position.index.notna() & ~city_position.index.duplicated()]
+
+    geometry = frame.geometry.to_numpy().copy()
+    found = ids.map(city_position).to_numpy()
+    take = ~_present(geometry) & pd.notna(found)
+    from_city = found[take].astype(int)
+    geometry[take] = city.geometry.to_numpy()[from_city]
+    if APPROXIMATE_COLUMN in city.columns or APPROXIMATE_COLUMN in frame.columns:
+        flags = (frame[APPROXIMATE_COLUMN].astype("boolean") if APPROXIMATE_COLUMN in frame.columns
+                 else pd.Series(pd.NA, index=frame.index, dtype="boolean")).to_numpy(dtype=object)
+        city_flags = (city[APPROXIMATE_COLUMN].astype("boolean").fillna(False).to_numpy(dtype=bool)
+                      if APPROXIMATE_COLUMN in city.columns else np.zeros(len(city), dtype=bool))
+        flags[take] = city_flags[from_city]
+        frame[APPROXIMATE_COLUMN] = pd.array(flags, dtype="boolean")
+    frame = frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index, crs=STORAGE_CRS))
+
+    placed = _present(geometry)
+    take &= placed   # a city community without an outline gives none
+    if take.any():   # spelt as the city spells it (full-width digits, spaces), so its applications still match
+        spelt = _column(frame, "community_id")
+        spelt[take] = city["community_id"].astype(object).to_numpy()[found[take].astype(int)]
+        frame["community_id"] = pd.array(spelt, dtype="string")
+    has_id = ids.notna().to_numpy()
+    repeated = placed & has_id & ids.where(placed).duplicated().to_numpy()
+    reasons = np.full(len(frame), None, dtype=object)
+    reasons[~placed] = np.where(has_id[~placed], "unknown_id", "no_place")
+    reasons[repeated] = "duplicate_id"
+    keep = pd.isna(reasons)
+    unplaced = _unplaced_rows(frame, row_numbers, reasons, source)
+
+    located = pd.DataFrame({
+        "row": row_numbers[take & keep], "community_id": _column(frame, "community_id")[take & keep],
+        "name": _column(frame, "name")[take & keep], "located_by": "id",
+    }, columns=list(LOCATED_COLUMNS))
+    written = frame[keep].reset_index(drop=True)
+    missing = ids[keep].isna().to_numpy()
+    if missing.any():   # new communities: IDs never used by the import or the current city
+        new_ids = _column(written, "community_id")
+        new_ids[missing] = generated_ids(_column(written, "district_code")[missing],
+                                         set(ids.dropna()) | set(city_ids.dropna()))
+        written["community_id"] = pd.array(new_ids, dtype="string")
+    return written, located, unplaced
+
+
+def _merged(city, accepted, merged: MergeResult, row_numbers, source):
+    """The merged communities with a geometry; rows not merged, or merged into a community without one, listed."""
+    communities = merged.communities
+    placed = _present(communities.geometry.to_numpy())
+    written = communities[placed].reset_index(drop=True)
+    without = set(communities.loc[~placed, "community_id"].dropna())
+
+    matches = merged.matches
+    positions = matches["row"].to_numpy(int) - 1
+    reasons = np.full(len(accepted), None, dtype=object)
+    lost = matches["community_id"].isin(without).to_numpy()
+    in_city = matches["community_id"].isin(set(communities["community_id"].iloc[: len(city)].dropna())).to_numpy()
+    has_id = np.array([normalised_id(value) is not None for value in _column(accepted, "community_id")], dtype=bool)
+    reasons[positions[lost]] = np.where(in_city[lost], "city_without_geometry",
+                                        np.where(has_id[positions[lost]], "unknown_id", "no_place"))
+    for kind in ("ambiguous_match", "unmatchable"):
+        reasons[positions[(matches["matched_by"] == kind).to_numpy()]] = kind
+    unplaced = _unplaced_rows(accepted, row_numbers, reasons, source)
+
+    city_without = communities.iloc[np.flatnonzero(~placed[: len(city)])]
+    if len(city_without):   # a community of the current city that never had an outline
+        unplaced = pd.concat([unplaced, _unplaced_table(
+            source=None, row=pd.array([pd.NA] * len(city_without), dtype="Int64"),
+            community_id=city_without["community_id"].to_numpy(object), name=_column(city_without, "name"),
+            district_code=_column(city_without, "district_code"), reasons=["city_without_geometry"] * len(city_without),
+        )], ignore_index=True)
+
+    absent = ~_present(accepted.geometry.to_numpy())
+    by = matches["matched_by"].to_numpy(object)
+    took = absent[positions] & np.isin(by, ("id", "name")) & ~lost
+    located = pd.DataFrame({
+        "row": row_numbers[positions[took]], "community_id": matches["community_id"].to_numpy(object)[took],
+        "name": _column(accepted, "name")[positions[took]], "located_by": by[took],
+    }, columns=list(LOCATED_COLUMNS))
+    return written, located, unplaced
+
+
+def _with_file_rows(conflicts: pd.DataFrame, source: str, row_numbers: np.ndarray) -> pd.DataFrame:
+    """The merge's conflicts with each row of the import as the file's row number."""
+    conflicts = conflicts.copy()
+    conflicts["rows"] = [
+        [int(row_numbers[row - 1]) if label == source else row for label, row in zip(sources, rows)]
+        for sources, rows in zip(conflicts["sources"], conflicts["rows"])
+    ]
+    return conflicts
+
+
+def _column(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame.columns:
+        return np.full(len(frame), None, dtype=object)
+    values = frame[column].astype(object)
+    return np.array(values.where(values.notna(), None).to_numpy(object), dtype=object)   # writable
+
+
+def _unplaced_rows(frame, row_numbers, reasons: np.ndarray, source: str) -> pd.DataFrame:
+    listed = pd.notna(reasons)
+    return _unplaced_table(
+        source=[source] * int(listed.sum()), row=pd.array(row_numbers[listed], dtype="Int64"),
+        community_id=_column(frame, "community_id")[listed], name=_column(frame, "name")[listed],
+        district_code=_column(frame, "district_code")[listed], reasons=reasons[listed],
+    )
+
+
+def _unplaced_table(source, row, community_id, name, district_code, reasons) -> pd.DataFrame:
+    reasons = list(reasons)
+    return pd.DataFrame({
+        "source": pd.Series(source if source is not None else [None] * len(reasons), dtype=object),
+        "row": pd.Series(row, dtype="Int64"),
+        "community_id": pd.Series(community_id, dtype=object),
+        "name": pd.Series(name, dtype=object),
+        "district_code": pd.Series(district_code, dtype=object),
+        "reason_code": pd.Series(reasons, dtype=object),
+        "reason_zh": pd.Series([REASONS[r][0] for r in reasons], dtype=object),
+        "reason_en": pd.Series([REASONS[r][1] for r in reasons], dtype=object),
+    }, columns=list(UNPLACED_COLUMNS))
+
+
+# --------------------------------------------------------------------------- paths and applications
+
+
+def _combined_paths(parts) -> tuple[gpd.GeoDataFrame, int]:
+    """The paths of ``parts`` in order; a row with the ``path_id`` of a row in a later part is superseded by it.
+
+    Repeats within one part are kept (they are that part's to resolve). Returns the paths and
+    the number of rows superseded.
+    """
+    parts = [part for part in parts if part is not None]
+    later: set = set()
+    kept, superseded = [], 0
+    for part in reversed(parts):
+        ids = part["path_id"].map(normalised_id) if "path_id" in part.columns else pd.Series([None] * len(part))
+        replaced = ids.isin(later).to_numpy()
+        superseded += int(replaced.sum())
+        kept.insert(0, part[~replaced])
+        later |= set(ids.dropna())
+    filled = [part for part in kept if len(part)] or kept[:1]
+    frame = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0].reset_index(drop=True)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS), superseded
+
+
+def _split_applications(layers: dict, communities: pd.DataFrame) -> dict:
+    """``applications`` naming a written community and ``applications_unmatched`` (the rest), from both tables.
+
+    Matched as :func:`geo.eligibility.mark_applications` matches them (the IDs as text), so
+    the plan never meets an application it would refuse. Empty dict when the city has neither.
+    """
+    parts = [layers[name] for name in (APPLICATIONS, UNMATCHED_APPLICATIONS) if name in layers]
+    if not parts:
+        return {}
+    table = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if "community_id" in table.columns:
+        known = set(communities["community_id"].astype(str))
+        matched = table["community_id"].astype(str).isin(known).to_numpy()
+    else:
+        matched = np.zeros(len(table), dtype=bool)
+    if matched.all() and UNMATCHED_APPLICATIONS not in layers:
+        return {APPLICATIONS: table}   # unchanged
+    return {APPLICATIONS: table[matched].reset_index(drop=True),
+            UNMATCHED_APPLICATIONS: table[~matched].reset_index(drop=True)}
