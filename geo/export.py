@@ -18,6 +18,13 @@ import pyproj
 import shapely
 
 from geo import io as gio
+from geo.cells import (
+    append_xlsx_row,
+    csv_bytes,
+    normalised_text,
+    spreadsheet_cells,
+    spreadsheet_text,
+)
 from geo.i18n import LANGS, check_lang, column_label
 from geo.schema import STORAGE_CRS
 
@@ -34,9 +41,6 @@ _WORDS = {
     "value": ("值", "Value"),
 }
 
-# OWASP "CSV injection": a spreadsheet treats text starting with these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 # Lists in human tables read as "a; b"; in GeoJSON/GPKG as "a;b", so ``str.split(";")`` restores them.
 _TABLE_LIST_SEPARATOR = "; "
 _FILE_LIST_SEPARATOR = ";"
@@ -46,6 +50,7 @@ _LONLAT_DECIMALS = 6
 
 _SHEET_NAME_MAX = 31
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_SHEET_NAME_BREAKS = re.compile(r"[\t\r\n]")
 _RESERVED_SHEET_NAMES = ("history",)  # Excel refuses a sheet named History (any case)
 _COLUMN_WIDTH_MIN = 6
 _COLUMN_WIDTH_MAX = 60
@@ -55,8 +60,6 @@ _WIDE_CHARACTERS = (
     "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
     "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd]"
 )
-# Control characters an .xlsx cannot hold (tab, line feed and carriage return it can).
-_XLSX_ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 # --------------------------------------------------------------------------- public API
@@ -148,8 +151,8 @@ def to_csv(frame: pd.DataFrame, path, lang: str = "zh") -> Path:
 
     Notes
     -----
-    - Encoding UTF-8 with BOM (``utf-8-sig``), comma-separated, CRLF line ends (RFC 4180;
-      a bare CR inside a cell is then quoted too), no index column.
+    - Written by :func:`geo.cells.csv_bytes`: UTF-8 with BOM (``utf-8-sig``), comma-separated,
+      CRLF line ends (RFC 4180), text cells and headers quoted, numbers not, no index column.
     - Geometry: a GeoDataFrame's active geometry becomes ``longitude`` and ``latitude``
       columns (degrees EPSG:4326, 6 decimals ≈ 0.1 m) of a representative point — a point
       itself, a point guaranteed inside a polygon — appended last; missing geometry gives empty
@@ -158,15 +161,18 @@ def to_csv(frame: pd.DataFrame, path, lang: str = "zh") -> Path:
     - Booleans are written 是/否 (``"zh"``) or Yes/No (``"en"``); lists as ``"a; b"``;
       missing values as empty cells; numbers as numbers; datetimes as ``YYYY-MM-DD`` when
       every time is midnight, else ``YYYY-MM-DD HH:MM:SS`` (time zone dropped, local time kept).
-    - Formula injection: a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets
-      a leading ``'`` so a spreadsheet shows it as text instead of running it. This includes
-      text such as ``"-5"`` in a text column; numbers, negative ones included, are untouched.
-      Headers are ours and are left as they are.
+    - Formula injection: every text cell and header goes through
+      :func:`geo.cells.spreadsheet_text`: control and invisible characters are removed, then
+      text starting with ``=``, ``+``, ``-``, ``@`` (or their full-width forms, also after
+      leading spaces), tab, CR or LF gets a leading ``'`` so a spreadsheet shows it as text
+      instead of running it. This includes text such as ``"-5"`` in a text column; numbers,
+      negative ones included, are untouched. Headers taken from the frame's own columns (a
+      user's file) are treated the same way.
     """
     check_lang(lang)
-    table = _human_table(frame, lang)
+    content = csv_bytes(_human_table(frame, lang))
     with _staged(path) as staged:
-        table.to_csv(staged, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        staged.write_bytes(content)
     return Path(path)
 
 
@@ -202,15 +208,17 @@ def to_xlsx(sheets: dict, path, parameters: dict, lang: str = "zh") -> Path:
 
     Notes
     -----
-    Sheet names follow Excel's rules: ``[]:*?/\\`` become ``_``, at most 31 characters, no
-    leading or trailing ``'``, not ``History``, unique ignoring case (a clash gets `` (2)``,
-    `` (3)`` …) and distinct from the parameters sheet. Every sheet has a bold header row,
-    frozen (``A2``), and an autofilter over the data; column widths follow the longest cell,
-    CJK characters counted double, between 6 and 60 characters. Missing values are empty
-    cells. Control characters an .xlsx cannot hold (other than tab and line breaks) are
-    removed; CR and CRLF line breaks are stored as LF, which is what reading an .xlsx gives.
-    Text starting with ``=`` is written with a ``'`` prefix, so it is stored as a string and
-    never as a formula.
+    Sheet names follow Excel's rules: control and invisible characters are removed
+    (:func:`geo.cells.normalised_text`), tabs and line breaks become spaces, ``[]:*?/\\``
+    become ``_``, at most 31 characters, no leading or trailing ``'``, not ``History``,
+    unique ignoring case (a clash gets `` (2)``, `` (3)`` …) and distinct from the parameters
+    sheet. Every sheet has a bold header row, frozen (``A2``), and an autofilter over the data;
+    column widths follow the longest cell, CJK characters counted double, between 6 and 60
+    characters. Missing values are empty cells. Every text cell, header and parameter goes
+    through :func:`geo.cells.xlsx_row`: control and invisible characters removed, formula
+    triggers prefixed with ``'`` as in :func:`to_csv`, CR and CRLF line breaks stored as LF
+    (what reading an .xlsx gives), and the cell typed as a string, so no text is ever stored
+    as a formula (or as an error such as ``#N/A``).
     """
     check_lang(lang)
     if not sheets:
@@ -383,9 +391,10 @@ def _human_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         elif pd.api.types.is_datetime64_any_dtype(values.dtype):
             cells = _date_cells(values)
         else:
-            cells = _neutralised(values.astype(object).map(lambda v: _cell(v, yes, no), na_action="ignore"))
+            cells = spreadsheet_cells(values.astype(object).map(lambda v: _cell(v, yes, no), na_action="ignore"))
         columns.append(cells.astype(object).where(values.notna(), None))
-    labels = [_word(c, lang) if c in ("longitude", "latitude") else column_label(str(c), lang) for c in table.columns]
+    labels = [spreadsheet_text(_word(c, lang) if c in ("longitude", "latitude") else column_label(str(c), lang))
+              for c in table.columns]
     return pd.concat(columns, axis=1, ignore_index=True).set_axis(labels, axis=1) if columns else pd.DataFrame()
 
 
@@ -440,13 +449,6 @@ def _is_na(value) -> bool:
     return bool(missing) if np.ndim(missing) == 0 else False
 
 
-def _neutralised(cells: pd.Series) -> pd.Series:
-    """Prefix ``'`` to text cells that a spreadsheet would run as a formula; other cells unchanged."""
-    is_text = cells.map(lambda v: isinstance(v, str)).astype(bool)
-    risky = is_text & cells.where(is_text, "").astype(str).str.startswith(FORMULA_PREFIXES)
-    return cells.where(~risky, "'" + cells.where(risky, "").astype(str))
-
-
 def _parameter_table(parameters: dict, lang: str) -> pd.DataFrame:
     """Key/value rows of ``parameters`` with nested dicts flattened to dotted keys."""
     if not isinstance(parameters, dict):
@@ -477,7 +479,8 @@ def _sheet_names(names: list[str], reserved: list[str]) -> list[str]:
     taken = {name.casefold() for name in reserved}
     result = []
     for raw in names:
-        base = _SHEET_NAME_FORBIDDEN.sub("_", raw).strip("'")[:_SHEET_NAME_MAX].strip("'") or "Sheet"
+        text = _SHEET_NAME_BREAKS.sub(" ", normalised_text(raw))
+        base = _SHEET_NAME_FORBIDDEN.sub("_", text).strip("'")[:_SHEET_NAME_MAX].strip("'") or "Sheet"
         name, n = base, 1
         while name.casefold() in taken or name.casefold() in _RESERVED_SHEET_NAMES:
             n += 1
@@ -493,9 +496,9 @@ def _write_sheet(sheet, table: pd.DataFrame, autofilter: bool) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    sheet.append([_xlsx_text(str(label)) for label in table.columns])
+    append_xlsx_row(sheet, [str(label) for label in table.columns])
     for row in table.itertuples(index=False, name=None):
-        sheet.append([_xlsx_text(value) if isinstance(value, str) else value for value in row])
+        append_xlsx_row(sheet, row)
     bold = Font(bold=True)
     for cell in sheet[1]:
         cell.font = bold
@@ -505,11 +508,6 @@ def _write_sheet(sheet, table: pd.DataFrame, autofilter: bool) -> None:
         sheet.auto_filter.ref = f"A1:{last_column}{len(table) + 1}"
     for index, width in enumerate(_column_widths(table), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-
-
-def _xlsx_text(text: str) -> str:
-    """Text an .xlsx holds as given: XML reading turns a CR into LF anyway, so write LF."""
-    return _XLSX_ILLEGAL_CHARACTERS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _column_widths(table: pd.DataFrame) -> list[float]:

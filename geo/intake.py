@@ -80,6 +80,10 @@ class IntakeResult:
             "warnings": list(self.warnings),
         }
 
+    def rejects_csv(self) -> bytes:
+        """The rejected rows as CSV bytes for a download: :func:`rejects_csv_bytes`."""
+        return rejects_csv_bytes(self)
+
 
 def import_file(path, layer: str, crs: str | None = None, config: Config | None = None,
                 districts: gpd.GeoDataFrame | None = None, *, gpkg_layer: str | None = None,
@@ -197,19 +201,42 @@ def write_accepted(result: IntakeResult, path) -> Path:
 
 
 def write_rejects(result: IntakeResult, path) -> Path:
-    """Write the rejected rows to a CSV in UTF-8 with BOM (opens in Excel and WPS), formulas neutralised.
-
-    Every cell is text; one starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return
-    gets a leading ``'`` so that a spreadsheet shows it instead of running it.
-    """
-    from geo.export import _neutralised
-
+    """Write :func:`rejects_csv_bytes` of ``result`` to ``path`` (a CSV; its folder must exist)."""
     path = Path(path)
-    table = result.rejects.astype(object)
-    table = table.where(table.notna(), None).map(lambda value: None if value is None else str(value))
-    table = table.apply(_neutralised)
-    table.to_csv(path, index=False, encoding="utf-8-sig")
+    path.write_bytes(rejects_csv_bytes(result))
     return path
+
+
+def rejects_csv_bytes(result: IntakeResult) -> bytes:
+    """The rejected rows as the bytes of a CSV that Excel, WPS and LibreOffice open without running anything.
+
+    Parameters
+    ----------
+    result : IntakeResult
+        An import's result; its ``rejects`` hold the user's cells as read, under the user's
+        headers, after the row number and the reasons.
+
+    Returns
+    -------
+    bytes
+        The CSV of :func:`geo.cells.csv_bytes` (UTF-8 with BOM, CRLF, text quoted): every
+        header and text cell, the user's included, with control and invisible characters removed
+        and a leading ``'`` when it would start a formula (``=1+2`` → ``'=1+2``, ``-1`` → ``'-1``);
+        numbers as numbers; missing cells empty. The app's download and ``geo import --rejects``
+        write these same bytes.
+    """
+    from geo.cells import csv_bytes
+
+    table = result.rejects.astype(object)
+    table = table.where(table.notna(), None).map(_reject_cell)
+    return csv_bytes(table)
+
+
+def _reject_cell(value):
+    """A number or missing value as it is; anything else as its text."""
+    if value is None or isinstance(value, (bool, int, float, np.integer, np.floating)):
+        return value
+    return str(value)
 
 
 def _ordered(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:

