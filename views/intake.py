@@ -1,30 +1,54 @@
-"""数据导入 · Data intake — the survey template, upload, validation report, and analysing the bureau's own data."""
+"""数据导入 · Data intake — the survey template, upload, validation report, and analysing the bureau's own data.
+
+An upload is stored under a fixed name in the session's own folder (:mod:`geo.uploads`), read and
+validated in a child process within the time and memory limits of ``config.toml`` [intake]
+(:func:`geo.worker.run_bounded`), and deleted as soon as it is read; the process is killed if
+the session ends first. The file's name is only ever shown, as text.
+"""
 
 from __future__ import annotations
 
-import tempfile
+import functools
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo.intake import import_file, survey_fitness_paths
+from geo.assemble import assemble_city
+from geo.intake import import_file
 from geo.io import write_layers
-from geo.merge import merge_returns
 from geo.template import survey_template_bytes
+from geo.worker import WorkLimitError, run_bounded
 from views import shared
-from views.shared import t
+from views.shared import plain, t
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09", "epsg")
 MODES = ("replace", "merge")
 
 
-def _saved_upload(upload, folder: Path) -> Path:
-    """The uploaded bytes in a file (the format is sniffed from the content, not the name)."""
-    target = folder / Path(upload.name).name
+def _saved_upload(upload, stem: str) -> Path:
+    """The uploaded bytes in this session's folder under a fixed name (the format is sniffed from the content)."""
+    target = shared.upload_folder().file(stem, upload.name)
     target.write_bytes(upload.getvalue())
     return target
+
+
+def _checked(upload, stem: str, layer: str, crs: str | None, districts):
+    """Import one upload in a bounded child process; the saved file is deleted whatever happens."""
+    config = shared.base_config()
+    progress = st.empty()
+
+    def heartbeat(elapsed: float) -> None:
+        # Drawing lets Streamlit stop this run (and so kill the child) when the session ends.
+        progress.caption(t("intake_elapsed", seconds=f"{elapsed:.0f}", limit=f"{config.max_import_seconds:g}"))
+
+    path = _saved_upload(upload, stem)
+    try:
+        return run_bounded(import_file, (path, layer, crs, config, districts), seconds=config.max_import_seconds,
+                           memory_mb=config.max_import_memory_mb, heartbeat=heartbeat, what=f"{layer} file")
+    finally:
+        path.unlink(missing_ok=True)
+        progress.empty()
 
 
 def _crs_widget(label: str, key: str) -> str:
@@ -37,14 +61,14 @@ def _crs_widget(label: str, key: str) -> str:
 
 def _report(result, label: str) -> None:
     summary = result.summary()
-    st.markdown(f"**{label}**")
+    st.markdown(f"**{plain(label)}**")
     columns = st.columns(4)
     columns[0].metric(t("intake_rows"), f"{summary['input_rows']:,}")
     columns[1].metric(t("intake_accepted"), f"{summary['accepted']:,}")
     columns[2].metric(t("intake_rejected"), f"{summary['rejected']:,}")
     columns[3].metric(t("intake_repaired"), f"{summary['repaired']:,}")
     for warning in summary["warnings"]:
-        st.warning(warning)
+        st.warning(plain(warning))
     if result.rejected:
         st.dataframe(result.rejects, hide_index=True, width="stretch", height=240)
         csv = result.rejects_csv()
@@ -59,7 +83,7 @@ def render() -> None:
     st.subheader(t("intake_template_title"))
     st.caption(t("intake_template_help"))
     districts = shared.city().districts
-    st.download_button(t("intake_template_download"), data=lambda: survey_template_bytes(districts, lang=shared.lang()),
+    st.download_button(t("intake_template_download"), data=functools.partial(survey_template_bytes, districts, lang=shared.lang()),
                        file_name="健身路径小区调查表.xlsx" if shared.lang() == "zh" else "fitness_path_survey.xlsx",
                        mime=shared.MIME[".xlsx"], key="template-download", on_click="ignore")
 
@@ -73,12 +97,15 @@ def render() -> None:
     mode = st.radio(t("intake_mode"), MODES, horizontal=True, format_func=lambda m: t(f"intake_mode_{m}"))
 
     if st.button(t("intake_run"), type="primary", disabled=communities_file is None):
-        with st.spinner(t("intake_running")), tempfile.TemporaryDirectory() as folder:
-            folder = Path(folder)
-            config = shared.base_config()
-            result = import_file(_saved_upload(communities_file, folder), "communities", communities_crs, config, districts)
-            paths_result = (import_file(_saved_upload(paths_file, folder), "fitness_paths", paths_crs, config, districts)
-                            if paths_file else None)
+        st.session_state.pop("intake_results", None)
+        try:
+            with st.spinner(t("intake_running")):
+                result = _checked(communities_file, "communities", "communities", communities_crs, districts)
+                paths_result = (_checked(paths_file, "fitness_paths", "fitness_paths", paths_crs, districts)
+                                if paths_file else None)
+        except WorkLimitError as error:
+            st.error(t(f"intake_limit_{error.limit}", limit=f"{error.value:g}"))
+            return
         st.session_state["intake_results"] = (result, paths_result, mode, communities_file.name)
 
     if "intake_results" not in st.session_state:
@@ -92,28 +119,44 @@ def render() -> None:
         return
 
     current = shared.city()
-    survey_paths = survey_fitness_paths(result.accepted)
-    if mode == "merge":
-        merged = merge_returns(current.communities, {name: result.accepted})
-        st.markdown(f"**{t('intake_merge_title')}**")
-        st.json(merged.summary())
-        if len(merged.conflicts):
-            st.warning(t("intake_conflicts"))
-            st.dataframe(merged.conflicts, hide_index=True, width="stretch")
-        communities = merged.communities
-        base_paths = [current.fitness_paths]
-    else:
-        communities = result.accepted
-        base_paths = []
-    paths = [paths_result.accepted] if paths_result is not None else base_paths
-    paths = gpd.GeoDataFrame(pd.concat([*paths, survey_paths], ignore_index=True), crs="EPSG:4326")
+    assembled = assemble_city(current, result, mode, fitness_paths=paths_result, source=name)
+    _assembly_report(assembled)
 
     if st.button(t("intake_use"), type="primary"):
-        folder = Path(tempfile.mkdtemp(prefix="planner-upload-"))
-        target = folder / "uploaded_city.gpkg"
-        write_layers(target, {"districts": current.districts, "communities": communities, "fitness_paths": paths})
+        folder = shared.upload_folder()
+        number = int(st.session_state.get("uploaded_cities", 0)) + 1
+        target = folder.file(f"uploaded_city_{number}", "city.gpkg")
+        write_layers(target, assembled.layers)
+        if shared.using_upload():
+            shared.data_path().unlink(missing_ok=True)   # the session's previous upload: not needed any more
+        st.session_state["uploaded_cities"] = number
         shared.use_data(target)
-        st.success(t("intake_in_use", communities=len(communities), paths=len(paths)))
+        st.success(t("intake_in_use", communities=len(assembled.communities), paths=len(assembled.fitness_paths)))
 
+
+ASSEMBLY_FIGURES = (
+    "communities_before", "communities_after", "communities_added", "rows_placed", "rows_located", "rows_unplaced",
+    "conflicts", "fitness_paths_before", "fitness_paths_after", "applications_before", "applications_after",
+    "applications_unmatched",
+)
+
+
+def _assembly_report(assembled) -> None:
+    """What the upload does to the city: counts, rows placed by the city's outline, rows not placed, conflicts."""
+    summary = assembled.summary()
+    st.markdown(f"**{t('intake_merge_title')}**")
+    figures = [(t(f"assembly_{key}"), summary[key]) for key in ASSEMBLY_FIGURES if summary.get(key) is not None]
+    st.dataframe(pd.DataFrame(figures, columns=[t("assembly_figure"), t("assembly_count")]), hide_index=True)
+    if len(assembled.located):
+        st.caption(t("assembly_located_note"))
+        st.dataframe(shared.humanised(assembled.located), hide_index=True, width="stretch")
+    if len(assembled.unplaced):
+        st.warning(t("assembly_unplaced_note"))
+        reason = "reason_zh" if shared.lang() == "zh" else "reason_en"
+        unplaced = assembled.unplaced.drop(columns=[c for c in ("reason_zh", "reason_en") if c != reason])
+        st.dataframe(shared.humanised(unplaced), hide_index=True, width="stretch")
+    if len(assembled.conflicts):
+        st.warning(t("intake_conflicts"))
+        st.dataframe(shared.humanised(assembled.conflicts), hide_index=True, width="stretch")
 
 shared.guarded(render)
