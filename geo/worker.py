@@ -5,23 +5,31 @@ cost at most ``memory_mb`` of memory and ``seconds`` of time, and the work stops
 the user's session ends (the caller's ``heartbeat`` raises), instead of running on in the
 server after the tab is closed.
 
-Children come from a fork server whose process imports :mod:`geo.intake` once, so a child
-starts in a few milliseconds with GeoPandas already loaded, and is never forked from the
-multi-threaded app server itself.
+The child is a fresh interpreter (``python -m geo.worker JOB RESULT``), not a fork: the app
+server is multi-threaded (a fork could inherit a lock another thread held), and
+``multiprocessing``'s spawn and forkserver children re-run the parent's ``__main__``, which
+inside Streamlit is the app script itself. The job (function and arguments) and the result
+travel as pickles in a private temporary folder; starting the child and importing GeoPandas
+costs about 1 s.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import pickle
 import resource
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 _MB = 1 << 20
 _POLL_SECONDS = 0.2
-_PRELOAD = ["geo.intake", "geo.validate", "geo.io"]
-_context = None
+_REPO = Path(__file__).resolve().parent.parent
 
 
 class WorkLimitError(ValueError):
@@ -44,15 +52,15 @@ def run_bounded(function: Callable, args: tuple = (), *, seconds: float, memory_
     Parameters
     ----------
     function : callable
-        A module-level function (it is pickled by reference); its arguments and result are
-        pickled across the process boundary.
+        A function importable by its module and name (it is pickled by reference); its
+        arguments and result are pickled across the process boundary.
     args : tuple
         Its positional arguments.
     seconds : float
         Wall-clock limit in seconds; the child is killed when it is reached.
     memory_mb : float
         Address-space limit of the child in MB (``RLIMIT_AS``); allocating beyond it raises
-        ``MemoryError`` inside the child.
+        ``MemoryError`` inside the child (or ends it, if a C library aborts).
     heartbeat : callable, optional
         Called about every 0.2 s in the caller's thread with the seconds elapsed. If it raises
         (the app's session ended or the user asked for something else), the child is killed at
@@ -75,46 +83,56 @@ def run_bounded(function: Callable, args: tuple = (), *, seconds: float, memory_
         ``function`` raised anything else (a bug): its type and message; the child's traceback
         is kept in ``__notes__`` for the server log.
     """
-    if seconds <= 0 or memory_mb <= 0:
+    if not (seconds > 0 and memory_mb > 0):
         raise ValueError(f"limits must be positive, got seconds={seconds!r}, memory_mb={memory_mb!r}")
-    receiver, sender = _get_context().Pipe(duplex=False)
-    child = _get_context().Process(target=_child, args=(sender, int(memory_mb * _MB), function, args), daemon=True)
-    started = time.monotonic()
-    child.start()
-    sender.close()
+    folder = Path(tempfile.mkdtemp(prefix="planner-work-"))
+    job, answer = folder / "job.pickle", folder / "result.pickle"
     try:
-        while not receiver.poll(_POLL_SECONDS):
-            elapsed = time.monotonic() - started
-            if not child.is_alive():
-                break
-            if elapsed > seconds:
-                raise WorkLimitError(
-                    "time", seconds,
-                    f"{what} took longer than {seconds:g} s and was stopped (config.toml [intake] "
-                    "max_import_seconds); split the file, e.g. by district, or ask the administrator to raise the limit"
-                )
-            if heartbeat is not None:
-                heartbeat(elapsed)
+        with open(job, "wb") as handle:   # two pickles: the limit, then the work
+            pickle.dump(int(memory_mb * _MB), handle)
+            pickle.dump((function, tuple(args)), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        started = time.monotonic()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "geo.worker", str(job), str(answer)],
+            cwd=_REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            # The parent's import path, so the function is found by the same module name.
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(_REPO), *filter(None, sys.path)])},
+        )
         try:
-            kind, payload = receiver.recv()
-        except EOFError:
+            while child.poll() is None:
+                elapsed = time.monotonic() - started
+                if elapsed > seconds:
+                    raise WorkLimitError(
+                        "time", seconds,
+                        f"{what} took longer than {seconds:g} s and was stopped (config.toml [intake] "
+                        "max_import_seconds); split the file, e.g. by district, or ask the administrator to raise the limit",
+                    )
+                if heartbeat is not None:
+                    heartbeat(elapsed)
+                time.sleep(_POLL_SECONDS)
+        finally:
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+            stderr = child.stderr.read().decode("utf-8", "replace")[-4000:]
+            child.stderr.close()
+        if not answer.exists():
             raise WorkLimitError(
                 "memory", memory_mb,
-                f"{what} stopped without an answer (exit code {child.exitcode}); it most likely needed more "
-                f"than {memory_mb:g} MB of memory (config.toml [intake] max_import_memory_mb)"
-            ) from None
+                f"{what} stopped without an answer (exit status {child.returncode}); it most likely needed "
+                f"more than {memory_mb:g} MB of memory (config.toml [intake] max_import_memory_mb)",
+            ) from (RuntimeError(stderr) if stderr else None)
+        with open(answer, "rb") as handle:
+            kind, payload = pickle.load(handle)
     finally:
-        if child.is_alive():
-            child.kill()
-        child.join(timeout=5)
-        receiver.close()
+        shutil.rmtree(folder, ignore_errors=True)
     if kind == "ok":
         return payload
     if kind == "memory":
         raise WorkLimitError(
             "memory", memory_mb,
             f"{what} needed more than {memory_mb:g} MB of memory and was stopped (config.toml [intake] "
-            "max_import_memory_mb); split the file, e.g. by district, or ask the administrator to raise the limit"
+            "max_import_memory_mb); split the file, e.g. by district, or ask the administrator to raise the limit",
         )
     if kind == "value":
         raise ValueError(payload)
@@ -123,27 +141,29 @@ def run_bounded(function: Callable, args: tuple = (), *, seconds: float, memory_
     raise error
 
 
-def _child(sender, memory_bytes: int, function: Callable, args: tuple) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+def _child(job: Path, answer: Path) -> None:
+    """The child's side: limit memory first, run the job, write the answer (also for failures)."""
+    with open(job, "rb") as handle:
+        memory_bytes = pickle.load(handle)   # only the limit, before anything large is loaded
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        try:
+            function, args = pickle.load(handle)
+            result = ("ok", function(*args))
+        except MemoryError:
+            result = ("memory", None)
+        except (ValueError, OSError) as error:
+            result = ("value", str(error))
+        except Exception as error:  # a bug: the caller logs it; the user sees a plain message
+            result = ("error", (f"{type(error).__name__}: {error}", traceback.format_exc()))
+    staged = answer.with_suffix(".partial")
     try:
-        result = ("ok", function(*args))
+        with open(staged, "wb") as handle:
+            pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
     except MemoryError:
-        result = ("memory", None)
-    except (ValueError, OSError) as error:
-        result = ("value", str(error))
-    except Exception as error:  # a bug: the caller logs it; the user sees a plain message
-        result = ("error", (f"{type(error).__name__}: {error}", traceback.format_exc()))
-    try:
-        sender.send(result)
-    except MemoryError:
-        sender.send(("memory", None))
-    sender.close()
+        with open(staged, "wb") as handle:
+            pickle.dump(("memory", None), handle)
+    os.replace(staged, answer)   # the parent sees a whole answer or none
 
 
-def _get_context():
-    global _context
-    if _context is None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(_PRELOAD)
-        _context = context
-    return _context
+if __name__ == "__main__":
+    _child(Path(sys.argv[1]), Path(sys.argv[2]))

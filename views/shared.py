@@ -58,17 +58,22 @@ def lang() -> str:
 
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# GFM turns "http://…", "www.…" and "a@b.c" into links after escapes are resolved, so a word
+# joiner (U+2060, invisible) goes before each ":" and "@", and after a "www".
+_AUTOLINK_BREAK = re.compile(r"(?=\\[:@])|(?<=www)(?=\\\.)", re.IGNORECASE)
 
 
 def plain(text) -> str:
     """``text`` for a Streamlit element that renders Markdown, shown literally.
 
     Every ASCII punctuation character is backslash-escaped (CommonMark lets any of them be), so
-    a file name or a message holding ``![t](http://…)``, ``**``, ``:red[…]``, ``$…$``,
-    ``<b>`` or a bare ``www.`` address is shown as typed: no image is fetched, no link or
-    colour made. Line breaks become spaces: a message is one line.
+    a file name or a message holding ``![t](http://…)``, ``**``, ``:red[…]``, ``$…$`` or
+    ``<b>`` is shown as typed: no image is fetched, no markup or colour made. GitHub-flavoured
+    Markdown would still make a link of an address, so an invisible word joiner (U+2060) is put
+    before each ``:`` and ``@`` and after ``www``. Line breaks become spaces: a message is one line.
     """
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", re.sub(r"[\r\n\u2028\u2029]+", " ", str(text)))
+    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", re.sub(r"[\r\n\u2028\u2029]+", " ", str(text)))
+    return _AUTOLINK_BREAK.sub("\u2060", escaped)
 
 
 def t(key: str, **values) -> str:
