@@ -136,7 +136,8 @@ def import_file(path, layer: str, crs: str | None = None, config: Config | None 
     if districts is None:
         districts = read_districts(BOUNDARIES_PATH)
     raw = read_raw_layer(path, layer, gpkg_layer, max_upload_mb=config.max_upload_mb,
-                         max_unzipped_mb=config.max_unzipped_mb)
+                         max_unzipped_mb=config.max_unzipped_mb, max_rows=config.max_rows,
+                         max_vertices=config.max_vertices)
     accepted, rejects, report = validate_layer(raw, layer, districts, declared_crs=crs,
                                                repair_max_area_change=config.repair_max_area_change, today=today)
     accepted_rows = accepted.index.to_numpy(dtype=int)

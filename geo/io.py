@@ -14,9 +14,11 @@ import io
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
@@ -111,6 +113,31 @@ _ZIP_RATIO_MIN_BYTES = 1 << 20
 _COPY_CHUNK = 1 << 20
 _MB = 1 << 20
 
+# Sizes a zip declares are never trusted: members are unpacked in chunks of _COPY_CHUNK, counting
+# the bytes that really come out. Only Deflate and stored members are read: zipfile bounds what one
+# read of those unpacks to, but not for bzip2 or LZMA (a few KB of either can unpack to gigabytes).
+_ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+# ``zipfile.ZipFile`` reads a zip's whole directory into memory (about 1 KB per member): a 90 MB
+# directory of a million empty members takes 1 GB and 14 s. Shapefiles and workbooks have a few
+# dozen members; this many bytes of directory hold some tens of thousands.
+_ZIP_DIRECTORY_MAX_BYTES = 4 << 20
+# Workbook parts openpyxl parses whole even in read-only mode (it streams the worksheets and the
+# shared strings): each may unpack to at most this many bytes, so parsing them stays small.
+_WORKBOOK_WHOLE_PARTS = re.compile(
+    r"\[Content_Types\]\.xml|.*\.rels|docProps/(core|custom)\.xml|xl/theme/theme1\.xml|xl/styles\.xml"
+    r"|xl/workbook\.xml|xl/(chartsheets|drawings|charts)/[^/]+\.xml"
+)
+_WORKBOOK_PART_MAX_MB = 32
+_CSV_CHUNK_ROWS = 50_000
+# Columns a table may have. A survey has about 20 and a bureau's export rarely 100; cells cost
+# memory per row (a 200 MB CSV of 1,000 columns took 5.8 GB and 112 s to import), and a workbook
+# row can reach column XFD (16,384) with one cell.
+MAX_COLUMNS = 256
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+_LISTED_MEMBERS = 20  # member names a message lists at most
+# GeoPackage tables GDAL reads when it opens a file: they must be tables, not views.
+_GPKG_SYSTEM_PREFIXES = ("gpkg_", "rtree_")
+
 # Fields GDAL's KML drivers add to every placemark; they describe the map display, not the data.
 _KML_STYLE_FIELDS = (
     "id", "description", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude",
@@ -173,6 +200,9 @@ def read_layer(path, kind: str, layer: str | None = None, source_crs: str | None
         (the message lists the columns present), a value cannot be converted to its column's
         kind (the message names the column, the 1-based data row — header not counted — and the
         value), the file has no geometry, or a row's geometry is missing or of the wrong type.
+        Also for the files :func:`read_raw_layer` refuses as unsafe: a GeoPackage layer that is
+        a view or has computed columns, a zip member that is damaged, unpacks to something else
+        than it declares or more than ``MAX_ZIP_RATIO`` times its compressed size.
     FileNotFoundError
         If ``path`` does not exist.
 
@@ -201,10 +231,10 @@ def read_layer(path, kind: str, layer: str | None = None, source_crs: str | None
         frame = gpd.read_file(path, engine="pyogrio")
     elif file_format == "zip":
         _check_zip_archive(path, None)  # the same refusals as an upload: no escaping paths, no bombs
-        member, encoding = _shapefile_in_zip(path)
-        label = f"{kind} shapefile {member} in {path.name}"
-        vsi_path = f"/vsizip/{path.resolve().as_posix()}/{member}"
-        frame = gpd.read_file(vsi_path, engine="pyogrio", **({"encoding": encoding} if encoding else {}))
+        with tempfile.TemporaryDirectory(prefix="read-") as folder:
+            shp, member, encoding = _extract_shapefile(path, Path(folder), None)
+            label = f"{kind} shapefile {member} in {path.name}"
+            frame = gpd.read_file(shp, engine="pyogrio", **({"encoding": encoding} if encoding else {}))
     else:
         label = f"{kind} file {path.name}"
         frame = _read_csv(path, label)
@@ -328,7 +358,8 @@ class RawLayer:
 
 
 def read_raw_layer(path, kind: str, layer: str | None = None, *, max_upload_mb: float | None = None,
-                   max_unzipped_mb: float | None = None) -> RawLayer:
+                   max_unzipped_mb: float | None = None, max_rows: int | None = None,
+                   max_vertices: int | None = None) -> RawLayer:
     """Read a layer leniently for import: every data row kept, unreadable cells reported per row.
 
     Unlike :func:`read_layer` nothing is decided here: no row is dropped and no coordinate is
@@ -350,7 +381,15 @@ def read_raw_layer(path, kind: str, layer: str | None = None, *, max_upload_mb: 
     max_upload_mb : float, optional
         Refuse a file larger than this many MB (2**20 bytes) before reading it.
     max_unzipped_mb : float, optional
-        Refuse a zip (Shapefile or XLSX) whose members add up to more than this many MB.
+        Refuse a zip (Shapefile or XLSX) whose members add up to more than this many MB, as
+        declared (before unpacking) or as really unpacked (counted while unpacking).
+    max_rows : int, optional
+        Refuse a file with more data rows (features) than this: a CSV or workbook is read no
+        further than ``max_rows + 1`` data rows; a geodata file's features are counted before
+        they are read.
+    max_vertices : int, optional
+        Refuse a file whose geometries have more vertices (coordinates) than this in all, counted
+        as soon as they are read, before anything else is done with them.
 
     Returns
     -------
@@ -362,7 +401,12 @@ def read_raw_layer(path, kind: str, layer: str | None = None, *, max_upload_mb: 
         The file cannot be read at all: too large, empty, unsupported or damaged format, a zip
         with a member path leaving its folder (absolute or ``..``), a member that would unpack
         more than ``MAX_ZIP_RATIO`` times its compressed size, members above
-        ``max_unzipped_mb``, a zip without exactly one Shapefile, a workbook without a sheet
+        ``max_unzipped_mb``, a member that unpacks to other than its declared size or checksum,
+        is encrypted or compressed otherwise than with Deflate, a zip directory of more than
+        ``_ZIP_DIRECTORY_MAX_BYTES``, a workbook part read whole (styles, workbook, relations)
+        above ``_WORKBOOK_PART_MAX_MB``, a GeoPackage layer (or its metadata tables) that is a
+        view or virtual table, or has computed columns, more rows than ``max_rows`` or vertices
+        than ``max_vertices``, a zip without exactly one Shapefile, a workbook without a sheet
         of recognisable headers, a table with no recognisable column. Messages are one line.
     FileNotFoundError
         If ``path`` does not exist.
@@ -371,7 +415,12 @@ def read_raw_layer(path, kind: str, layer: str | None = None, *, max_upload_mb: 
     -----
     Headers are recognised by their schema name, their labels in ``geo.i18n.COLUMN_LABELS``
     (Chinese and English) and ``geo.schema.COLUMN_SYNONYMS``, ignoring case, spaces, ``_``,
-    ``-`` and full-width forms. Nothing in a file is executed or evaluated.
+    ``-`` and full-width forms. Nothing in a file is executed or evaluated: no formula, and no
+    SQL of a GeoPackage (views, computed columns and triggers are never run).
+
+    Memory stays bounded by the limits: zip members are unpacked in 1 MB chunks to a temporary
+    folder (a Shapefile's parts, or a copy of a workbook for openpyxl) whatever sizes the zip
+    declares; a CSV is decoded and parsed in chunks.
     """
     path = _checked_path(path, kind, extended=True)
     _check_upload_size(path, max_upload_mb)
@@ -385,13 +434,17 @@ def read_raw_layer(path, kind: str, layer: str | None = None, *, max_upload_mb: 
     if file_format in ("zip", "xlsx"):
         _check_zip_archive(path, max_unzipped_mb)
     label = f"{kind} file {path.name}"
-    if file_format == "csv":
-        table, row_numbers, formulas = _csv_rows(path, label)
-        return _raw_from_table(table, row_numbers, formulas, kind, file_format, label, notes)
-    if file_format == "xlsx":
-        table, row_numbers, formulas = _xlsx_rows(path, kind, label)
-        return _raw_from_table(table, row_numbers, formulas, kind, file_format, label, notes)
-    frame = _read_geodata(path, file_format, kind, layer, label)
+    if file_format in ("csv", "xlsx"):
+        if file_format == "csv":
+            table, row_numbers, formulas = _csv_rows(path, label, max_rows)
+        else:
+            table, row_numbers, formulas = _xlsx_rows(path, kind, label, max_unzipped_mb, max_rows)
+        raw = _raw_from_table(table, row_numbers, formulas, kind, file_format, label, notes)
+        _check_vertices(raw.frame.geometry.to_numpy(), label, max_vertices)
+        return raw
+    frame = _read_geodata(path, file_format, kind, layer, label, max_unzipped_mb, max_rows)
+    if isinstance(frame, gpd.GeoDataFrame) and frame.active_geometry_name is not None:
+        _check_vertices(frame.geometry.to_numpy(), label, max_vertices)
     return _raw_from_geodata(frame, kind, file_format, label, notes)
 
 
@@ -456,6 +509,7 @@ def _sniff_format(path: Path, extended: bool = False) -> str:
     if head.startswith(_SQLITE_MAGIC):
         return "gpkg"
     if head.startswith(_ZIP_MAGICS):
+        _check_zip_directory(path)
         return "xlsx" if extended and _zip_is_workbook(path) else "zip"
     text_head = head.removeprefix(_UTF8_BOM).lstrip()
     if text_head.startswith(b"{"):
@@ -497,64 +551,118 @@ def _zip_is_workbook(path: Path) -> bool:
 
 
 def _choose_gpkg_layer(path: Path, kind: str, layer: str | None) -> str:
-    """Pick the GeoPackage layer: ``layer`` if given, else the one named ``kind``, else the only one."""
-    import pyogrio
+    """Pick the GeoPackage layer: ``layer`` if given, else the one named ``kind``, else the only one.
 
+    The layer is then known to be a table that reads as data (see :func:`_check_gpkg_tables`).
+    """
+    _check_gpkg_tables(path)
     names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
     listed = ", ".join(names) or "(none)"
     if layer is not None:
         if layer not in names:
             raise ValueError(f"{path.name} has no layer {layer!r}; its layers are: {listed}")
-        return layer
-    if kind in names:
-        return kind
-    if len(names) == 1:
-        return names[0]
-    raise ValueError(
-        f"{path.name} has {len(names)} layers and none is named {kind!r}; "
-        f"pass layer= one of: {listed}"
-    )
+        chosen = layer
+    elif kind in names:
+        chosen = kind
+    elif len(names) == 1:
+        chosen = names[0]
+    else:
+        raise ValueError(
+            f"{path.name} has {len(names)} layers and none is named {kind!r}; "
+            f"pass layer= one of: {listed}"
+        )
+    _check_gpkg_tables(path, chosen)
+    return chosen
 
 
-def _shapefile_in_zip(path: Path) -> tuple[str, str | None]:
-    """Return the one ``.shp`` member of a zip and the encoding its ``.cpg`` (or ``.dbf``) implies.
+def _check_gpkg_tables(path: Path, layer: str | None = None) -> None:
+    """Refuse a GeoPackage whose reading would run its own SQL instead of reading stored data.
 
-    The zip is only listed and read in memory; nothing is extracted, so member names cannot
-    escape any folder.
+    A view is a query that runs when it is read: one that counts forever (``WITH RECURSIVE``)
+    never returns, one that joins a table to itself a few times runs for hours, and a computed
+    (generated) column such as ``zeroblob(1000000000)`` makes a gigabyte from nothing on every
+    row. So the GeoPackage's own tables (``gpkg_*``, ``rtree_*``) must be tables (the R-tree
+    index a virtual table), and ``layer``, if given, a table without computed columns.
+
+    Only SQLite's parsed schema is consulted (``pragma_table_list``, ``pragma_table_xinfo``;
+    SQLite ≥ 3.37), read-only: nothing the file defines is run.
     """
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = [
-                name for name in archive.namelist()
-                if not name.endswith("/") and PurePosixPath(name).parts[0] != "__MACOSX"
-            ]
-            shapefiles = [name for name in members if name.lower().endswith(".shp")]
-            if not shapefiles:
-                raise ValueError(
-                    f"{path.name} is a zip without a .shp file (it holds: {', '.join(members) or 'nothing'}); "
-                    f"{_supported()}"
-                )
-            if len(shapefiles) > 1:
-                raise ValueError(
-                    f"{path.name} holds {len(shapefiles)} shapefiles ({', '.join(shapefiles)}); "
-                    "zip one layer per file"
-                )
-            member = shapefiles[0]
-            stem = member[:-4]
-            siblings = {name[len(stem):].lower(): name for name in members if name[:-4] == stem}
-            missing = [ext for ext in (".dbf", ".shx") if ext not in siblings]
-            if missing:
-                raise ValueError(
-                    f"{member} in {path.name} lacks its {' and '.join(missing)} file; "
-                    "zip all the parts of the shapefile together"
-                )
-            if ".cpg" in siblings:
-                encoding = _cpg_encoding(archive.read(siblings[".cpg"]))
-            else:
-                encoding = _dbf_text_encoding(archive.read(siblings[".dbf"]))
-    except zipfile.BadZipFile as error:
-        raise ValueError(f"{path.name} is not a readable zip ({error}); {_supported()}") from None
-    return member, encoding
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as error:
+        raise ValueError(f"{path.name} cannot be opened as a GeoPackage ({_one_line(error)})") from None
+    try:
+        objects = connection.execute(
+            "SELECT name, type FROM pragma_table_list WHERE schema = 'main'"
+        ).fetchall()
+        table = None
+        if layer is not None:
+            table = connection.execute(
+                "SELECT name, type FROM pragma_table_list WHERE schema = 'main' AND name = ? COLLATE NOCASE",
+                (layer,),
+            ).fetchone()
+        computed = []
+        if table is not None and table[1] == "table":
+            computed = [row[0] for row in connection.execute(
+                "SELECT name FROM pragma_table_xinfo(?) WHERE hidden IN (2, 3)", (table[0],)
+            )]
+    except sqlite3.Error as error:
+        raise ValueError(f"{path.name} cannot be read as a GeoPackage ({_one_line(error)})") from None
+    finally:
+        connection.close()
+    for name, object_type in objects:
+        system = name.lower().startswith(_GPKG_SYSTEM_PREFIXES)
+        allowed = ("table", "shadow", "virtual") if name.lower().startswith("rtree_") else ("table",)
+        if system and object_type not in allowed:
+            raise ValueError(
+                f"{path.name}: its GeoPackage table {name!r} is a {object_type}, a query that would run "
+                "when the file is read, not stored data; refused. Export the data again as a GeoPackage "
+                "(QGIS: Export > Save Features As…)"
+            )
+    if table is not None and table[1] != "table":
+        raise ValueError(
+            f"{path.name}: layer {layer!r} is a {table[1]}, a query that runs when it is read, not a "
+            "table of stored data; refused. Save the layer as a table (QGIS: Export > Save Features As…) "
+            "and import that"
+        )
+    if computed:
+        raise ValueError(
+            f"{path.name}: layer {layer!r} has computed (generated) columns ({', '.join(computed)}), "
+            "which run SQL when read; refused. Save the layer as a plain table and import that"
+        )
+
+
+def _shapefile_parts(archive: zipfile.ZipFile, path: Path) -> tuple[str, dict[str, zipfile.ZipInfo]]:
+    """The one ``.shp`` member of a zip and its parts by suffix (``.shp``, ``.dbf``, ``.shx``, …).
+
+    Only the listing is read.
+    """
+    members = [
+        info for info in archive.infolist()
+        if not info.is_dir() and PurePosixPath(info.filename).parts[0] != "__MACOSX"
+    ]
+    names = [info.filename for info in members]
+    shapefiles = [name for name in names if name.lower().endswith(".shp")]
+    if not shapefiles:
+        listed = ", ".join(names[:_LISTED_MEMBERS]) or "nothing"
+        if len(names) > _LISTED_MEMBERS:
+            listed += f" … {len(names):,} files in all"
+        raise ValueError(f"{path.name} is a zip without a .shp file (it holds: {listed}); {_supported()}")
+    if len(shapefiles) > 1:
+        raise ValueError(
+            f"{path.name} holds {len(shapefiles)} shapefiles ({', '.join(shapefiles)}); "
+            "zip one layer per file"
+        )
+    member = shapefiles[0]
+    stem = member[:-4]
+    parts = {info.filename[len(stem):].lower(): info for info in members if info.filename[:-4] == stem}
+    missing = [ext for ext in (".dbf", ".shx") if ext not in parts]
+    if missing:
+        raise ValueError(
+            f"{member} in {path.name} lacks its {' and '.join(missing)} file; "
+            "zip all the parts of the shapefile together"
+        )
+    return member, {suffix: info for suffix, info in parts.items() if suffix in _SHAPEFILE_PARTS}
 
 
 def _cpg_encoding(cpg: bytes) -> str | None:
@@ -566,27 +674,50 @@ def _cpg_encoding(cpg: bytes) -> str | None:
         text = "utf-8" if text == "65001" else f"cp{text}"
     try:
         name = codecs.lookup(text).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL byte in the name
         return None  # unknown to Python: leave it to GDAL, which also reads the .cpg
     # GB18030 is a superset of GB2312 and GBK, so decoding with it loses nothing.
     return "gb18030" if name in ("gb2312", "gbk") else name
 
 
-def _dbf_text_encoding(dbf: bytes) -> str | None:
+def _dbf_text_encoding(dbf: Path) -> str | None:
     """Encoding of a ``.dbf`` without ``.cpg``: None when its header names a code page (GDAL reads it).
 
     Otherwise GDAL would assume ISO-8859-1, which garbles the GBK text of Chinese files; the
-    records are decoded as UTF-8, else GB18030, and the first that succeeds is used.
+    records are decoded as UTF-8, else GB18030, and the first that succeeds is used. The file is
+    read in chunks, so a large ``.dbf`` is never held whole.
     """
-    if len(dbf) < 32 or dbf[29] != 0:
+    with open(dbf, "rb") as handle:
+        header = handle.read(32)
+        if len(header) < 32 or header[29] != 0:
+            return None
+        handle.seek(int.from_bytes(header[8:10], "little"))
+        return _text_encoding(handle, ("utf-8", "gb18030"), none_if_ascii=True)
+
+
+def _text_encoding(handle, encodings, none_if_ascii: bool = False) -> str | None:
+    """The first of ``encodings`` that decodes the rest of ``handle`` (read in chunks), or None.
+
+    With ``none_if_ascii`` an all-ASCII text gives None (any encoding would do).
+    """
+    decoders = {encoding: codecs.getincrementaldecoder(encoding)() for encoding in encodings}
+    ascii_only = True
+    while chunk := handle.read(_COPY_CHUNK):
+        if ascii_only and chunk.isascii():
+            continue  # ASCII decodes alike in every encoding tried, and ends on a character boundary
+        ascii_only = False
+        for encoding, decoder in list(decoders.items()):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                del decoders[encoding]
+        if not decoders:
+            return None
+    if ascii_only and none_if_ascii:
         return None
-    header_length = int.from_bytes(dbf[8:10], "little")
-    records = dbf[header_length:]
-    if records.isascii():
-        return None
-    for encoding in ("utf-8", "gb18030"):
+    for encoding, decoder in decoders.items():
         try:
-            records.decode(encoding)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
         return encoding
@@ -605,6 +736,18 @@ def _checked_path(path, kind: str, extended: bool = False) -> Path:
     return path
 
 
+def _csv_encoding(path: Path, label: str) -> str:
+    """Encoding of a CSV: UTF-8 (with or without BOM), else GBK (as its superset GB18030).
+
+    The file is decoded in chunks and the text thrown away, so checking it takes no memory.
+    """
+    with open(path, "rb") as handle:
+        encoding = _text_encoding(handle, ("utf-8-sig", "gb18030"))
+    if encoding is None:
+        raise ValueError(f"{label} is neither UTF-8 nor GBK text; save it as UTF-8 CSV")
+    return encoding
+
+
 def _decoded_text(raw: bytes, label: str) -> str:
     """Text of a CSV: UTF-8 (with or without BOM), else GBK (as its superset GB18030)."""
     for encoding in ("utf-8-sig", "gb18030"):
@@ -615,19 +758,32 @@ def _decoded_text(raw: bytes, label: str) -> str:
     raise ValueError(f"{label} is neither UTF-8 nor GBK text; save it as UTF-8 CSV")
 
 
-def _csv_table(path: Path, label: str, keep_blank_lines: bool = False) -> pd.DataFrame:
+def _csv_table(path: Path, label: str, keep_blank_lines: bool = False, max_rows: int | None = None) -> pd.DataFrame:
     """The cells of a CSV as text (UTF-8 with or without BOM, else GBK); stripped headers.
 
     With ``keep_blank_lines`` a blank line is a row of missing cells, so that row ``i`` of the
     table is record ``i + 2`` of the file (the header being record 1), as a spreadsheet numbers it.
+    The file is parsed in chunks of ``_CSV_CHUNK_ROWS`` records; with ``max_rows`` reading stops,
+    with ValueError, as soon as more than ``max_rows`` non-blank rows have been read.
     """
-    text = _decoded_text(path.read_bytes(), label)
+    encoding = _csv_encoding(path, label)
     # Every cell as text so codes keep their leading zeros; only an empty cell is missing.
+    chunks, data_rows = [], 0
     try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
-                            skip_blank_lines=not keep_blank_lines)
+        # A row can have no more cells than the header (the parser refuses it), so the header's
+        # width bounds every row's.
+        _check_columns(len(pd.read_csv(path, encoding=encoding, dtype=str, nrows=0).columns), label)
+        with pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""],
+                         skip_blank_lines=not keep_blank_lines, chunksize=_CSV_CHUNK_ROWS) as reader:
+            for chunk in reader:
+                data_rows += int(chunk.notna().any(axis=1).sum())
+                if max_rows is not None and data_rows > max_rows:
+                    raise ValueError(_too_many_rows(label, f"more than {max_rows:,} data rows", max_rows,
+                                                    "before validation"))
+                chunks.append(chunk)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise ValueError(f"{label} cannot be read as CSV: {_one_line(error)}") from None
+    table = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
     table.columns = [str(column).strip() for column in table.columns]
     return table
 
@@ -712,10 +868,12 @@ def _check_upload_size(path: Path, max_upload_mb: float | None) -> None:
 
 
 def _check_zip_archive(path: Path, max_unzipped_mb: float | None) -> None:
-    """Refuse a zip whose members would leave their folder or unpack to absurd sizes.
+    """Refuse a zip whose members would leave their folder or declare absurd sizes.
 
     Only the central directory is read: member names (absolute, drive letters, ``..``), each
-    member's declared size against its compressed size, and the declared sizes' sum.
+    member's declared size against its compressed size, and the declared sizes' sum. This only
+    refuses early what declares itself a bomb: declared sizes may lie, so every member is also
+    unpacked through :func:`_stream_member`, which counts what really comes out.
     """
     try:
         with zipfile.ZipFile(path) as archive:
@@ -745,55 +903,213 @@ def _check_zip_archive(path: Path, max_unzipped_mb: float | None) -> None:
         )
 
 
-def _copy_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path) -> None:
-    """Unpack one member to ``target``, stopping if it grows beyond its declared size."""
+def _check_zip_directory(path: Path) -> None:
+    """Refuse a zip whose directory (the listing ``zipfile`` reads whole) is absurdly large.
+
+    Only the end record is read, with ``zipfile``'s own reader, so the size checked is the one
+    ``ZipFile`` would then trust.
+    """
+    with open(path, "rb") as handle:
+        end = zipfile._EndRecData(handle)
+    if end is not None and end[zipfile._ECD_SIZE] > _ZIP_DIRECTORY_MAX_BYTES:
+        raise ValueError(
+            f"{path.name} has a zip directory of {end[zipfile._ECD_SIZE]:,} bytes (tens of thousands of "
+            f"members or more; a Shapefile or workbook has a few dozen), above {_ZIP_DIRECTORY_MAX_BYTES >> 20} MB; "
+            "refused without listing it. Zip only the files of the one layer"
+        )
+
+
+@dataclass
+class _Unzipped:
+    """Bytes unpacked so far from one zip, counted as they come out (declared sizes are not trusted)."""
+
+    path: Path
+    max_unzipped_mb: float | None
+    total: int = 0
+
+
+def _stream_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, sink, unzipped: _Unzipped,
+                   part_max_mb: float | None = None) -> None:
+    """Unpack ``member`` into the binary file ``sink`` in chunks, within every limit.
+
+    Each read unpacks at most ``_COPY_CHUNK`` bytes, whatever the member declares, and the bytes
+    are counted as they come: the copy stops with ValueError as soon as the member unpacks to
+    more than ``MAX_ZIP_RATIO`` times its compressed size (above ``_ZIP_RATIO_MIN_BYTES``), more
+    than ``part_max_mb``, or the whole zip to more than ``unzipped.max_unzipped_mb``. A member
+    that ends at another size than it declares, or fails its checksum, is refused too: zipfile
+    stops reading at the declared size, so a member that unpacks to more shows as a wrong
+    checksum.
+    """
+    name, archive_name = member.filename, unzipped.path.name
+    if member.flag_bits & 0x1:
+        raise ValueError(f"{archive_name}: member {name!r} is encrypted; zip the files again without a password")
+    if member.compress_type not in _ZIP_METHODS:
+        method = zipfile.compressor_names.get(member.compress_type, f"method {member.compress_type}")
+        raise ValueError(
+            f"{archive_name}: member {name!r} is compressed with {method}; zip the files again with the "
+            "usual (Deflate) compression"
+        )
+    # Its compressed bytes cannot be more than the file holds, whatever the member declares.
+    packed = max(1, min(member.compress_size, unzipped.path.stat().st_size))
     written = 0
-    with archive.open(member) as source, open(target, "wb") as sink:
-        while chunk := source.read(_COPY_CHUNK):
-            written += len(chunk)
-            if written > member.file_size:
-                raise ValueError(f"zip member {member.filename!r} unpacks beyond its declared size; refused")
-            sink.write(chunk)
+    try:
+        with archive.open(member) as source:
+            while chunk := source.read(_COPY_CHUNK):
+                written += len(chunk)
+                unzipped.total += len(chunk)
+                if written > _ZIP_RATIO_MIN_BYTES and written > MAX_ZIP_RATIO * packed:
+                    raise ValueError(
+                        f"{archive_name}: member {name!r} unpacks to more than {MAX_ZIP_RATIO} times its "
+                        f"compressed size (limit {MAX_ZIP_RATIO}×), as a zip bomb does; refused while unpacking"
+                    )
+                if part_max_mb is not None and written > part_max_mb * _MB:
+                    raise ValueError(
+                        f"{archive_name}: workbook part {name!r} unpacks to more than {part_max_mb:g} MB, far "
+                        "more than a workbook needs; refused. Open the file in Excel or WPS and save it again as .xlsx"
+                    )
+                if unzipped.max_unzipped_mb is not None and unzipped.total > unzipped.max_unzipped_mb * _MB:
+                    raise ValueError(
+                        f"{archive_name} unpacks to more than the limit of {unzipped.max_unzipped_mb:g} MB "
+                        f"(config.toml [intake] max_unzipped_mb), whatever its listing declares; refused while "
+                        "unpacking. Split the file by district, or ask the administrator to raise the limit"
+                    )
+                sink.write(chunk)
+    except (zipfile.BadZipFile, EOFError, zlib.error) as error:
+        raise ValueError(
+            f"{archive_name}: member {name!r} is damaged or does not unpack to what the zip declares "
+            f"({_one_line(error)}); refused. Zip the files again"
+        ) from None
+    if written != member.file_size:
+        raise ValueError(
+            f"{archive_name}: member {name!r} unpacks to {written:,} bytes but the zip declares "
+            f"{member.file_size:,}; refused as damaged. Zip the files again"
+        )
 
 
-def _extract_shapefile(path: Path, folder: Path) -> tuple[Path, str | None]:
-    """Unpack the parts of the zip's one Shapefile into ``folder`` as ``layer.*``; return it and its encoding.
+def _extract_shapefile(path: Path, folder: Path, max_unzipped_mb: float | None) -> tuple[Path, str, str | None]:
+    """Unpack the zip's one Shapefile into ``folder`` as ``layer.*``: its path, member name and encoding.
 
     The parts are written under fixed names, so nothing a member's path says can place a file
-    elsewhere.
+    elsewhere; each is streamed through :func:`_stream_member`. The encoding is the one the
+    ``.cpg`` names; without a ``.cpg``, or with one naming nothing Python knows (garbage, NUL
+    bytes), the one the ``.dbf`` records decode with (see :func:`_dbf_text_encoding`).
     """
-    member, encoding = _shapefile_in_zip(path)
-    stem = member[:-4]
-    with zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
-            suffix = info.filename[len(stem):].lower()
-            if info.filename[:-4] == stem and suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
-                _copy_member(archive, info, folder / f"layer{suffix}")
-    return folder / "layer.shp", encoding
+    unzipped = _Unzipped(path, max_unzipped_mb)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member, parts = _shapefile_parts(archive, path)
+            for suffix, info in parts.items():
+                with open(folder / f"layer{suffix}", "wb") as sink:
+                    _stream_member(archive, info, sink, unzipped)
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"{path.name} is not a readable zip ({_one_line(error)}); {_supported()}") from None
+    encoding = None
+    if (folder / "layer.cpg").exists():
+        with open(folder / "layer.cpg", "rb") as handle:
+            encoding = _cpg_encoding(handle.read(256))
+    if encoding is None:  # no .cpg, or one naming no encoding Python knows
+        encoding = _dbf_text_encoding(folder / "layer.dbf")
+    return folder / "layer.shp", member, encoding
 
 
-def _read_geodata(path: Path, file_format: str, kind: str, layer: str | None, label: str):
-    """Read a GeoPackage, GeoJSON, zipped Shapefile or KML with GDAL; damage becomes ValueError."""
+def _streamed_workbook(path: Path, target: Path, max_unzipped_mb: float | None) -> Path:
+    """Copy the workbook ``path`` to ``target``, every member streamed through :func:`_stream_member`.
+
+    openpyxl reads some members whole, trusting the sizes they declare (CPython's zipfile then
+    asks zlib for up to 2 GB at once). The copy holds the same members, each at its true size
+    and within the limits: ``max_unzipped_mb`` in all, and ``_WORKBOOK_PART_MAX_MB`` for each
+    part openpyxl parses whole.
+    """
+    unzipped = _Unzipped(path, max_unzipped_mb)
+    try:
+        with zipfile.ZipFile(path) as archive, \
+                zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as copy:
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                whole = _WORKBOOK_WHOLE_PARTS.fullmatch(info.filename) is not None
+                with copy.open(info.filename, "w", force_zip64=True) as sink:
+                    _stream_member(archive, info, sink, unzipped, _WORKBOOK_PART_MAX_MB if whole else None)
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"{path.name} is not a readable zip ({_one_line(error)}); save it again as .xlsx") from None
+    return target
+
+
+def _read_geodata(path: Path, file_format: str, kind: str, layer: str | None, label: str,
+                  max_unzipped_mb: float | None = None, max_rows: int | None = None):
+    """Read a GeoPackage, GeoJSON, zipped Shapefile or KML with GDAL; damage becomes ValueError.
+
+    With ``max_rows`` the features are counted first (``pyogrio.read_info``) and no more than
+    ``max_rows + 1`` are read, in case the count a file stores is wrong.
+    """
     try:
         if file_format == "gpkg":
-            return gpd.read_file(path, layer=_choose_gpkg_layer(path, kind, layer), engine="pyogrio")
+            layer = _choose_gpkg_layer(path, kind, layer)
+            return _read_features(path, [layer], label, max_rows)[0]
         if file_format == "geojson":
-            return gpd.read_file(path, engine="pyogrio")
+            return _read_features(path, [None], label, max_rows)[0]
         if file_format == "kml":
-            return _read_kml(path)
+            return _read_kml(path, label, max_rows)
         with tempfile.TemporaryDirectory(prefix="intake-") as folder:
-            shp, encoding = _extract_shapefile(path, Path(folder))
-            return gpd.read_file(shp, engine="pyogrio", **({"encoding": encoding} if encoding else {}))
+            shp, _, encoding = _extract_shapefile(path, Path(folder), max_unzipped_mb)
+            return _read_features(shp, [None], label, max_rows, encoding)[0]
     except ValueError:
         raise
     except Exception as error:  # GDAL, SQLite and zip errors of a damaged file have many types
         raise ValueError(f"{label} cannot be read as {_FORMAT_NAMES[file_format]}: {_one_line(error)}") from None
 
 
-def _read_kml(path: Path) -> gpd.GeoDataFrame:
+def _read_features(path: Path, layers: list, label: str, max_rows: int | None,
+                   encoding: str | None = None) -> list[gpd.GeoDataFrame]:
+    """The features of each of ``layers`` (None: the only one), read by GDAL, within ``max_rows`` in all."""
+    options = {"encoding": encoding} if encoding else {}
+    if max_rows is not None:
+        infos = [pyogrio.read_info(path, layer=name, force_feature_count=True, **options) for name in layers]
+        _check_columns(max((len(info["fields"]) for info in infos), default=0), label)
+        count = sum(info["features"] for info in infos)
+        if count > max_rows:
+            raise ValueError(_too_many_rows(label, f"{count:,} features", max_rows, "before reading them"))
+    frames = [gpd.read_file(path, layer=name, engine="pyogrio", max_features=None if max_rows is None else max_rows + 1,
+                            **options) for name in layers]
+    if max_rows is not None and sum(len(frame) for frame in frames) > max_rows:
+        raise ValueError(_too_many_rows(label, f"more than {max_rows:,} features", max_rows, "while reading them"))
+    return frames
+
+
+def _check_columns(count: int, label: str) -> None:
+    """Refuse a table of more than ``MAX_COLUMNS`` columns."""
+    if count > MAX_COLUMNS:
+        raise ValueError(
+            f"{label} has {count:,} columns, above the {MAX_COLUMNS} an import reads; keep the columns of "
+            "the survey template and remove the others"
+        )
+
+
+def _too_many_rows(label: str, found: str, max_rows: int, when: str) -> str:
+    """The message for a file above ``max_rows``; ``found`` says how many it has."""
+    return (
+        f"{label} has {found}, above the limit of {max_rows:,} (config.toml [intake] max_rows); refused {when}. "
+        "Split the file by district and import each part, or ask the administrator to raise the limit"
+    )
+
+
+def _check_vertices(geometry: np.ndarray, label: str, max_vertices: int | None) -> None:
+    """Refuse geometries with more than ``max_vertices`` coordinates in all (missing ones have none)."""
+    if max_vertices is None:
+        return
+    count = int(shapely.get_num_coordinates(np.asarray(geometry, dtype=object)).sum())
+    if count > max_vertices:
+        raise ValueError(
+            f"{label} has {count:,} vertices, above the limit of {max_vertices:,} (config.toml [intake] "
+            "max_vertices); refused before validation. Simplify the polygons or split the file by district, "
+            "or ask the administrator to raise the limit"
+        )
+
+
+def _read_kml(path: Path, label: str, max_rows: int | None = None) -> gpd.GeoDataFrame:
     """All placemarks of a KML (every folder, in order), without GDAL's display fields."""
     names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
-    frames = [gpd.read_file(path, layer=name, engine="pyogrio") for name in names]
+    frames = _read_features(path, names, label, max_rows)
     frames = [frame for frame in frames if len(frame)]
     if not frames:
         return gpd.GeoDataFrame(geometry=[], crs=STORAGE_CRS)
@@ -810,32 +1126,47 @@ def _has_text(values: pd.Series) -> bool:
     return not missing.all()
 
 
-def _csv_rows(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray, dict]:
+def _csv_rows(path: Path, label: str, max_rows: int | None = None) -> tuple[pd.DataFrame, np.ndarray, dict]:
     """A CSV's non-blank data rows as text, with their spreadsheet row numbers (header = 1)."""
-    table = _csv_table(path, label, keep_blank_lines=True)
+    table = _csv_table(path, label, keep_blank_lines=True, max_rows=max_rows)
     row_numbers = np.arange(len(table)) + 2
     blank = table.isna().all(axis=1).to_numpy()
     return table[~blank].reset_index(drop=True), row_numbers[~blank], {}
 
 
-def _xlsx_rows(path: Path, kind: str, label: str) -> tuple[pd.DataFrame, np.ndarray, dict]:
+def _xlsx_rows(path: Path, kind: str, label: str, max_unzipped_mb: float | None = None,
+               max_rows: int | None = None) -> tuple[pd.DataFrame, np.ndarray, dict]:
     """The data rows of the workbook's survey sheet as text, their sheet row numbers, formula cells.
 
-    Values are read as stored (``data_only=True``); a second read-only pass only looks at cell
-    types, to report formula cells that have no stored value (a file written by a program, not
-    by Excel), whose formula is never evaluated.
+    openpyxl reads a copy of the workbook made by :func:`_streamed_workbook`, never the file as
+    uploaded. Values are read as stored (``data_only=True``); a second read-only pass only looks
+    at cell types, to report formula cells that have no stored value (a file written by a
+    program, not by Excel), whose formula is never evaluated. With ``max_rows`` reading stops
+    with ValueError at data row ``max_rows + 1``.
     """
+    with tempfile.TemporaryDirectory(prefix="intake-") as folder:
+        copy = _streamed_workbook(path, Path(folder) / "workbook.xlsx", max_unzipped_mb)
+        return _workbook_rows(copy, kind, label, max_rows)
+
+
+def _workbook_rows(path: Path, kind: str, label: str, max_rows: int | None) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    """:func:`_xlsx_rows` of a workbook whose members are known to be within the limits."""
     import openpyxl
 
     # Opened from file objects: openpyxl would refuse a workbook whose name does not end in .xlsx.
     handles = [open(path, "rb"), open(path, "rb")]
     try:
-        values_book = openpyxl.load_workbook(handles[0], read_only=True, data_only=True)
-        formula_book = openpyxl.load_workbook(handles[1], read_only=True, data_only=False)
+        # keep_links=False: the cached copies of other workbooks a formula refers to are not read.
+        values_book = openpyxl.load_workbook(handles[0], read_only=True, data_only=True, keep_links=False)
+        formula_book = openpyxl.load_workbook(handles[1], read_only=True, data_only=False, keep_links=False)
     except Exception as error:  # openpyxl raises KeyError, BadZipFile, XML errors … for a damaged file
         for handle in handles:
             handle.close()
         raise ValueError(f"{label} cannot be opened as an Excel workbook ({_one_line(error)}); save it again as .xlsx") from None
+    for sheet in values_book.worksheets + formula_book.worksheets:
+        # The size a sheet declares (<dimension>) is not trusted either: openpyxl would drop the
+        # rows below it and pad every row, blank ones too, to its width (up to 16,384 cells).
+        sheet.reset_dimensions()
     try:
         sheet_name, header_row = _choose_sheet(values_book, kind, label)
         value_rows = values_book[sheet_name].iter_rows(min_row=1, values_only=True)
@@ -844,12 +1175,18 @@ def _xlsx_rows(path: Path, kind: str, label: str) -> tuple[pd.DataFrame, np.ndar
         for number, (values, cells) in enumerate(zip(value_rows, cell_rows), start=1):
             if number < header_row:
                 continue
+            if len(values) > MAX_COLUMNS:  # refused if anything is filled beyond, else cut
+                if values[MAX_COLUMNS:].count(None) != len(values) - MAX_COLUMNS:
+                    _check_columns(len(values), label)
+                values, cells = values[:MAX_COLUMNS], cells[:MAX_COLUMNS]
             if number == header_row:
                 header = values
                 continue
             texts = [_xlsx_cell_text(value) for value in values]
             if all(text is None for text in texts):
                 continue
+            if max_rows is not None and len(records) == max_rows:
+                raise ValueError(_too_many_rows(label, f"more than {max_rows:,} data rows", max_rows, "before validation"))
             records.append(texts)
             numbers.append(number)
             formulas.append([getattr(cell, "data_type", None) == "f" and value is None
@@ -1327,6 +1664,7 @@ def read_applications(path, layer: str = "applications") -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist; check the path")
     if _sniff_format(path) == "gpkg":
+        _check_gpkg_tables(path, layer)
         frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
     else:
         frame = pd.read_csv(io.StringIO(_decoded_text(path.read_bytes(), path.name)), dtype=str, keep_default_na=False)
@@ -1355,6 +1693,7 @@ def gpkg_layers(path) -> list[str]:
     if path.is_dir() or _sniff_format(path) != "gpkg":
         raise ValueError(f"{path.name} is not a GeoPackage; the city data must be a .gpkg with the layers "
                          "districts, communities and fitness_paths")
+    _check_gpkg_tables(path)
     try:
         return [name for name, _ in pyogrio.list_layers(path)]
     except pyogrio.errors.DataSourceError as err:
