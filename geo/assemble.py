@@ -261,6 +261,7 @@ def _current_layers(current) -> dict:
                   "fitness_paths": current.fitness_paths}
         if current.applications is not None:
             layers["applications"] = current.applications
+        layers.update(current.other_layers)
     elif isinstance(current, Mapping):
         layers = dict(current)
     else:

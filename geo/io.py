@@ -1685,6 +1685,23 @@ def read_applications(path, layer: str = "applications") -> pd.DataFrame:
     return frame
 
 
+def read_table(path, layer: str) -> pd.DataFrame:
+    """Any one layer or attribute table of a GeoPackage as stored, for carrying it along unchanged.
+
+    A layer with a geometry comes back as a GeoDataFrame in its own CRS; a table without one as
+    a DataFrame. Refused like every GeoPackage read here if the layer is a view, a virtual
+    table or has computed columns (see :func:`_check_gpkg_tables`).
+    """
+    path = Path(path)
+    _check_gpkg_tables(path, layer)
+    try:
+        if pyogrio.read_info(path, layer=layer).get("geometry_type"):
+            return gpd.read_file(path, layer=layer, engine="pyogrio")
+        return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+    except pyogrio.errors.DataSourceError as err:
+        raise ValueError(f"{path.name}: layer {layer!r} cannot be read: {_one_line(err)}") from None
+
+
 def gpkg_layers(path) -> list[str]:
     """Names of the layers of a GeoPackage; ValueError (not a GDAL error) for anything else."""
     path = Path(path)

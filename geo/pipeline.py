@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from geo.coverage import city_total, community_coverage, coverage_summary
-from geo.io import gpkg_layers, read_applications, read_communities, read_districts, read_fitness_paths
+from geo.io import gpkg_layers, read_applications, read_communities, read_districts, read_fitness_paths, read_table
+
+
+CITY_LAYERS = ("districts", "communities", "fitness_paths", "applications")
+"""The layers the analysis reads; any other layer or table of a city file is carried as it is."""
 
 
 @dataclass(frozen=True)
 class CityData:
-    """The three layers of a city, in EPSG:4326."""
+    """The three layers of a city, in EPSG:4326, its applications, and every other layer of its file.
+
+    ``other_layers`` (name → frame, as stored) are not analysed; they are kept so that writing
+    the city again (after an upload, :func:`geo.assemble.assemble_city`) loses none of them.
+    """
 
     districts: gpd.GeoDataFrame
     communities: gpd.GeoDataFrame
     fitness_paths: gpd.GeoDataFrame
     source: str
     applications: pd.DataFrame | None = None
+    other_layers: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,10 @@ class CoverageReport:
 
 
 def load_city(path: str | Path) -> CityData:
-    """Read the ``districts``, ``communities``, ``fitness_paths`` (and ``applications``, if any) layers."""
+    """Read the ``districts``, ``communities``, ``fitness_paths`` (and ``applications``, if any) layers.
+
+    Every other layer or table of the file goes, unread by the analysis, into ``other_layers``.
+    """
     path = Path(path)
     layers = set(gpkg_layers(path))
     missing = [name for name in ("districts", "communities", "fitness_paths") if name not in layers]
@@ -46,6 +58,7 @@ def load_city(path: str | Path) -> CityData:
         fitness_paths=read_fitness_paths(path, layer="fitness_paths"),
         source=str(path),
         applications=read_applications(path) if "applications" in layers else None,
+        other_layers={name: read_table(path, name) for name in sorted(layers) if name not in CITY_LAYERS},
     )
 
 

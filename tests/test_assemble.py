@@ -276,3 +276,26 @@ def test_the_assembled_city_is_written_read_and_planned(mode, tmp_path):
     scored = plan.outcomes[0].scored
     assert len(scored) == len(city.communities)
     assert (scored["name"] == "新苑").sum() == 2
+
+
+def test_a_city_files_extra_layers_survive_load_assemble_write_load(tmp_path):
+    """What the app does: load_city of the file in use, assemble an upload, write, load again."""
+    from geo.pipeline import load_city
+
+    city = current_city()
+    notes = pd.DataFrame({"note": pd.array(["巡查记录 {{ 6*7 }}", "=1+2"], dtype="string")})
+    sites = gpd.GeoDataFrame({"site": ["广场"]}, geometry=[Point(109.4006, 24.3006)], crs="EPSG:4326")
+    source = tmp_path / "city.gpkg"
+    write_layers(source, {"districts": city.districts, "communities": city.communities,
+                          "fitness_paths": city.fitness_paths, "applications": city.applications,
+                          "inspections": notes, "public_sites": sites})
+    loaded = load_city(source)
+    assert sorted(loaded.other_layers) == ["inspections", "public_sites"]
+    result = assemble_city(loaded, imported([community(None, "新苑", square(0.1), population=300)]), "merge")
+    target = tmp_path / "after.gpkg"
+    write_layers(target, result.layers)
+    again = load_city(target)
+    assert again.other_layers["inspections"]["note"].tolist() == ["巡查记录 {{ 6*7 }}", "=1+2"]
+    assert again.other_layers["public_sites"]["site"].tolist() == ["广场"]
+    assert len(again.applications) == len(city.applications)
+    assert len(again.communities) == len(city.communities) + 1
