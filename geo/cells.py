@@ -122,6 +122,22 @@ def spreadsheet_text(text: str) -> str:
     return NEUTRALISING_PREFIX + text if FORMULA_START.match(text) else text
 
 
+def unneutralised_cells(values: pd.Series) -> pd.Series:
+    """Text cells read back from a spreadsheet we wrote: the ``'`` that :func:`spreadsheet_text` put before a formula start is dropped.
+
+    A district office that corrects the rejects file and uploads it again gets ``=1+2`` back,
+    not ``'=1+2``. Only a ``'`` directly followed by a formula start is dropped; other cells,
+    and non-text values, are unchanged. (The name is text from then on: every writer
+    neutralises it again.)
+    """
+    is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+    if not is_text.any():
+        return values
+    text = values.where(is_text, "").astype(str)
+    prefixed = is_text & text.str.startswith(NEUTRALISING_PREFIX) & text.str[1:].str.match(FORMULA_START.pattern)
+    return values.where(~prefixed, text.str[1:])
+
+
 def spreadsheet_cells(values: pd.Series) -> pd.Series:
     """:func:`spreadsheet_text` applied to the text cells of a column; other cells unchanged.
 

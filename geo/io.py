@@ -31,6 +31,7 @@ import pyproj
 import shapely
 
 from geo import schema
+from geo.cells import unneutralised_cells
 from geo.i18n import COLUMN_LABELS
 from geo.schema import STORAGE_CRS
 
@@ -1357,8 +1358,13 @@ def _fill_points(geometry: np.ndarray, frame: pd.DataFrame) -> tuple[np.ndarray,
 
 def _raw_from_table(table: pd.DataFrame, row_numbers: np.ndarray, formulas: dict, kind: str,
                     file_format: str, label: str, notes: list) -> RawLayer:
-    """A RawLayer from text cells (CSV or XLSX): geometry from a WKT column and/or longitude/latitude."""
+    """A RawLayer from text cells (CSV or XLSX): geometry from a WKT column and/or longitude/latitude.
+
+    A ``'`` that our own writers put before a formula start (geo.cells) is dropped from the
+    values, so a corrected rejects file reads back as it was; ``original`` keeps the cells as given.
+    """
     original = table.copy()
+    table = table.apply(unneutralised_cells)
     renamed, headers = _rename_recognised(table, kind)
     if not headers:
         raise ValueError(

@@ -252,3 +252,27 @@ def test_cli_csv_holds_hostile_names_as_text(hostile_city, tmp_path, command, ca
     written = _names_written(csv_rows(out.read_bytes()), "名称")
     assert {spreadsheet_text(name) for name in names.values()} <= set(written)
     assert "'\r=1+2" in written and "'@SUM(9)" in written
+
+
+def test_a_corrected_rejects_file_reads_back_without_our_apostrophes(tmp_path):
+    """Round trip: the rejects CSV neutralises a name; imported again, the name is what it was."""
+    from geo.intake import import_file, write_rejects
+
+    names = ["=1+2", "@SUM(9)", "-5 号楼", "'quoted' 小区", "普通小区"]
+    rows = ["名称,区县,经度,纬度,人口,可用空地（平方米）,公共空间用于停车"]
+    rows += [f"\"{name}\",城中区,109.40{i},24.32,{500 + i},400,否" for i, name in enumerate(names)]
+    rows.append("\"=HYPERLINK(1)\",,109.41,24.32,500,400,否")   # no district: rejected
+    source = tmp_path / "survey.csv"
+    source.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8-sig")
+    first = import_file(source, "communities")
+    assert first.accepted["name"].tolist() == names
+    rejects = write_rejects(first, tmp_path / "rejects.csv")
+    text = rejects.read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK(1)" in text
+    # The office fills in the district in the rejects file and sends it back.
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(text.replace(",\"'=HYPERLINK(1)\",\"\",", ",\"'=HYPERLINK(1)\",\"城中区\","), encoding="utf-8-sig")
+    again = import_file(fixed, "communities")
+    assert again.accepted["name"].tolist() == ["=HYPERLINK(1)"]
+    # A name that merely starts with an apostrophe keeps it.
+    assert import_file(source, "communities").accepted["name"].tolist()[3] == "'quoted' 小区"
