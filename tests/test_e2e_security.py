@@ -5,7 +5,7 @@ data page under a file name that is a Markdown image link; then every door it re
 in the browser: the validation report, the map's tooltips, the eligibility downloads, the plan
 workbook and the public notice. Nothing may be evaluated (no dialog, no request off the machine,
 no marker file on the server) and each name must come back as the same text. A second session,
-opened meanwhile, must see none of it. Same Chromium set-up and skip rules as tests/test_e2e.py.
+opened meanwhile, must see none of it. Same Chromium set-up and skip rules as tests/test_e2e.py (tests/browser.py).
 """
 
 from __future__ import annotations
@@ -13,13 +13,10 @@ from __future__ import annotations
 import csv
 import html
 import json
-import os
 import re
 import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import openpyxl
@@ -27,7 +24,7 @@ import pytest
 
 from geo.cells import spreadsheet_text, xlsx_text
 from tests import hostile
-from tests.test_e2e import CHROMIUM, CHROMIUM_ARGS, COUNT_COMMUNITIES_JS, OUTPUT, REPO, _free_port, _map_frame, _need_browser
+from tests.browser import COUNT_COMMUNITIES_JS, OUTPUT, REPO, map_frame, running_app
 
 UPLOAD_NAME = f"![t]({hostile.OUTSIDE_URL}).csv"
 NAMES_JS = """() => {
@@ -72,39 +69,9 @@ def _survey_csv() -> bytes:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The app on a free port, uploads in a folder of the test's own."""
-    _need_browser()
     uploads = tmp_path_factory.mktemp("uploads")
-    port = _free_port()
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    log = open(OUTPUT / "streamlit-security.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "scripts/serve.py", "--server.port", str(port)],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PLANNER_UPLOADS": str(uploads)},
-    )
-    url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.terminate()
-        pytest.fail("the app did not start within 60 s; see test-output/e2e/streamlit-security.log")
-    yield {"url": url, "port": port, "uploads": uploads}
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = _need_browser()
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with running_app("streamlit-security.log", {"PLANNER_UPLOADS": str(uploads)}) as (url, port):
+        yield {"url": url, "port": port, "uploads": uploads}
 
 
 class Watched:
@@ -184,7 +151,7 @@ def test_hostile_survey_stays_text_through_every_door_and_other_sessions_see_not
     # ---- the map: every name is in the data and in its tooltip exactly
     page.get_by_role("link", name="覆盖地图").click()
     page.locator("h1", has_text="覆盖地图").wait_for(timeout=30_000)
-    frame = _map_frame(page)
+    frame = map_frame(page)
     assert sorted(frame.evaluate(NAMES_JS)) == sorted(hostile.ALL)
     for name in hostile.ALL:
         assert frame.evaluate(TOOLTIP_JS, name) == name
@@ -192,7 +159,7 @@ def test_hostile_survey_stays_text_through_every_door_and_other_sessions_see_not
 
     # ---- meanwhile, another user sees the sample and nothing of the upload
     other.page.goto(url)
-    other_frame = _map_frame(other.page)
+    other_frame = map_frame(other.page)
     time.sleep(1.0)
     assert other_frame.evaluate(COUNT_COMMUNITIES_JS) == 2500
     assert not set(other_frame.evaluate(NAMES_JS)) & set(hostile.ALL)
