@@ -107,13 +107,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "The uploaded data was removed from the server after its retention period; upload it again, or go back to the sample in the sidebar.",
     ),
     "intake_limit_time": (
-        "读取和校验超过 {limit} 秒，已停止（config.toml [intake] max_import_seconds）。请按区县拆分文件后分别上传，或请管理员调高上限。",
-        "Reading and checking took longer than {limit} s and was stopped (config.toml [intake] max_import_seconds). "
+        "导入（读取、校验与合并）超过 {limit} 秒，已停止（config.toml [intake] max_import_seconds）。请按区县拆分文件后分别上传，或请管理员调高上限。",
+        "The import (reading, checking and merging) took longer than {limit} s and was stopped (config.toml [intake] max_import_seconds). "
         "Split the file, e.g. by district, or ask the administrator to raise the limit.",
     ),
     "intake_limit_memory": (
-        "读取和校验需要超过 {limit} MB 内存，已停止（config.toml [intake] max_import_memory_mb）。请按区县拆分文件后分别上传，或请管理员调高上限。",
-        "Reading and checking needed more than {limit} MB of memory and was stopped (config.toml [intake] "
+        "导入（读取、校验与合并）需要超过 {limit} MB 内存，已停止（config.toml [intake] max_import_memory_mb）。请按区县拆分文件后分别上传，或请管理员调高上限。",
+        "The import (reading, checking and merging) needed more than {limit} MB of memory and was stopped (config.toml [intake] "
         "max_import_memory_mb). Split the file, e.g. by district, or ask the administrator to raise the limit.",
     ),
     "intake_elapsed": ("已用时 {seconds} 秒（上限 {limit} 秒）", "{seconds} s so far (limit {limit} s)"),

@@ -45,9 +45,9 @@ class WorkLimitError(ValueError):
         self.value = value
 
 
-def run_bounded(function: Callable, args: tuple = (), *, seconds: float, memory_mb: float,
-                heartbeat: Callable[[float], None] | None = None, what: str = "the work"):
-    """Return ``function(*args)`` computed in a child process, within the limits.
+def run_bounded(function: Callable, args: tuple = (), kwargs: dict | None = None, *, seconds: float,
+                memory_mb: float, heartbeat: Callable[[float], None] | None = None, what: str = "the work"):
+    """Return ``function(*args, **kwargs)`` computed in a child process, within the limits.
 
     Parameters
     ----------
@@ -56,6 +56,8 @@ def run_bounded(function: Callable, args: tuple = (), *, seconds: float, memory_
         arguments and result are pickled across the process boundary.
     args : tuple
         Its positional arguments.
+    kwargs : dict, optional
+        Its keyword arguments.
     seconds : float
         Wall-clock limit in seconds; the child is killed when it is reached.
     memory_mb : float
@@ -90,7 +92,7 @@ def run_bounded(function: Callable, args: tuple = (), *, seconds: float, memory_
     try:
         with open(job, "wb") as handle:   # two pickles: the limit, then the work
             pickle.dump(int(memory_mb * _MB), handle)
-            pickle.dump((function, tuple(args)), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((function, tuple(args), dict(kwargs or {})), handle, protocol=pickle.HIGHEST_PROTOCOL)
         started = time.monotonic()
         child = subprocess.Popen(
             [sys.executable, "-m", "geo.worker", str(job), str(answer)],
@@ -147,8 +149,8 @@ def _child(job: Path, answer: Path) -> None:
         memory_bytes = pickle.load(handle)   # only the limit, before anything large is loaded
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         try:
-            function, args = pickle.load(handle)
-            result = ("ok", function(*args))
+            function, args, kwargs = pickle.load(handle)
+            result = ("ok", function(*args, **kwargs))
         except MemoryError:
             result = ("memory", None)
         except (ValueError, OSError) as error:

@@ -139,6 +139,7 @@ def test_hostile_survey_stays_text_through_every_door_and_other_sessions_see_not
     assert f"小区数据文件: {UPLOAD_NAME}" in texts   # the name as typed (word joiners aside), nothing made of it
     links = page.locator('a[href*="127.0.0.2"], img[src*="127.0.0.2"]')
     assert links.count() == 0, [links.nth(i).evaluate("e => e.parentElement.outerHTML") for i in range(links.count())]
+    page.locator('[data-testid="stMetricValue"]').nth(2).wait_for(timeout=30_000)
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert values[:3] == [str(len(hostile.ALL)), str(len(hostile.ALL)), "0"]
     # Read and deleted: the raw upload is not kept on the server.

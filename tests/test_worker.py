@@ -84,3 +84,11 @@ def test_value_errors_keep_their_message_and_bugs_are_named():
 def test_limits_must_be_positive(seconds, memory_mb):
     with pytest.raises(ValueError, match="positive"):
         run_bounded(double, (1,), seconds=seconds, memory_mb=memory_mb)
+
+
+def scaled(x, *, factor=1):
+    return x * factor
+
+
+def test_keyword_arguments_reach_the_function():
+    assert run_bounded(scaled, (3,), {"factor": 5}, seconds=30, memory_mb=1000) == 15

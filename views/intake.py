@@ -33,8 +33,8 @@ def _saved_upload(upload, stem: str) -> Path:
     return target
 
 
-def _checked(upload, stem: str, layer: str, crs: str | None, districts):
-    """Import one upload in a bounded child process; the saved file is deleted whatever happens."""
+def _bounded(function, args: tuple, kwargs: dict | None = None, what: str = "the import"):
+    """``function(*args, **kwargs)`` in a child process within the [intake] limits, showing the time spent."""
     config = shared.base_config()
     progress = st.empty()
 
@@ -42,13 +42,20 @@ def _checked(upload, stem: str, layer: str, crs: str | None, districts):
         # Drawing lets Streamlit stop this run (and so kill the child) when the session ends.
         progress.caption(t("intake_elapsed", seconds=f"{elapsed:.0f}", limit=f"{config.max_import_seconds:g}"))
 
+    try:
+        return run_bounded(function, args, kwargs, seconds=config.max_import_seconds,
+                           memory_mb=config.max_import_memory_mb, heartbeat=heartbeat, what=what)
+    finally:
+        progress.empty()
+
+
+def _checked(upload, stem: str, layer: str, crs: str | None, districts):
+    """Import one upload in a bounded child process; the saved file is deleted whatever happens."""
     path = _saved_upload(upload, stem)
     try:
-        return run_bounded(import_file, (path, layer, crs, config, districts), seconds=config.max_import_seconds,
-                           memory_mb=config.max_import_memory_mb, heartbeat=heartbeat, what=f"{layer} file")
+        return _bounded(import_file, (path, layer, crs, shared.base_config(), districts), what=f"{layer} file")
     finally:
         path.unlink(missing_ok=True)
-        progress.empty()
 
 
 def _crs_widget(label: str, key: str) -> str:
@@ -103,14 +110,18 @@ def render() -> None:
                 result = _checked(communities_file, "communities", "communities", communities_crs, districts)
                 paths_result = (_checked(paths_file, "fitness_paths", "fitness_paths", paths_crs, districts)
                                 if paths_file else None)
+                # Merging is work on the user's rows too (tens of seconds for 50,000): bounded, and done once.
+                assembled = (_bounded(assemble_city, (shared.city(), result, mode),
+                                      {"fitness_paths": paths_result, "source": communities_file.name},
+                                      what="merging the upload") if len(result.accepted) else None)
         except WorkLimitError as error:
             st.error(t(f"intake_limit_{error.limit}", limit=f"{error.value:g}"))
             return
-        st.session_state["intake_results"] = (result, paths_result, mode, communities_file.name)
+        st.session_state["intake_results"] = (result, paths_result, assembled, communities_file.name)
 
     if "intake_results" not in st.session_state:
         return
-    result, paths_result, mode, name = st.session_state["intake_results"]
+    result, paths_result, assembled, name = st.session_state["intake_results"]
     _report(result, f"{t('intake_communities_file')}: {name}")
     if paths_result is not None:
         _report(paths_result, t("intake_paths_file"))
@@ -118,8 +129,6 @@ def render() -> None:
         st.error(t("intake_nothing_accepted"))
         return
 
-    current = shared.city()
-    assembled = assemble_city(current, result, mode, fitness_paths=paths_result, source=name)
     _assembly_report(assembled)
 
     if st.button(t("intake_use"), type="primary"):
