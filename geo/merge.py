@@ -625,8 +625,9 @@ def _same_name_conflicts(rows: pd.DataFrame, pairs: list[set], by_pair: dict, id
     ``same_name_different_place`` when they were kept apart by where they are.
     """
     conflicts = []
-    given = {target for target, group in rows[rows["matched_by"] == "new"].groupby("target")
-             if group["id_key"].notna().any()}
+    new = rows[rows["matched_by"] == "new"]
+    has_id = new["id_key"].notna().groupby(new["target"]).any()
+    given = set(has_id.index[has_id.to_numpy(dtype=bool)])
     for target in range(n_city, len(ids)):
         others = sorted({key for pair in pairs[target] for key in by_pair.get(pair, ())} - {target})
         if not others:
@@ -699,16 +700,29 @@ def _resolve_attributes(long: pd.DataFrame, merged: dict, n_city: int) -> tuple[
         city_value = merged[column][target] if target < n_city else None
         resolution = _LEFT_MISSING if _is_missing(city_value) else _KEEP_CITY
         conflicts.append(_conflict(target, "value", column, city_value, group, group["value"], resolution))
-    agreed = long[distinct == 1].groupby(["target", "column"], sort=False)
-    for (target, column), group in agreed:
-        new_value = group["value"].iloc[0]
-        old_value = merged[column][target]
-        if target < n_city and not _is_missing(old_value) and _value_key(old_value, column) == group["key"].iloc[0]:
-            continue
-        merged[column][target] = new_value
-        if target < n_city:
-            updates.append({"target": target, "column": column, "old": old_value, "new": new_value,
-                            "source": "; ".join(dict.fromkeys(group["source"]))})
+    # Agreed values, column by column (a loop over every community's groups took 21 s for 20,000 rows).
+    agreed_rows = long[distinct == 1]
+    first = agreed_rows.drop_duplicates(["target", "column"])   # one row per group, in order of appearance
+    targets, keys, values = (first[c].to_numpy() for c in ("target", "key", "value"))
+    old_values = np.empty(len(first), dtype=object)
+    unchanged = np.zeros(len(first), dtype=bool)
+    for column, positions in first.groupby("column", sort=False).indices.items():
+        old = merged[column][targets[positions]]
+        old_values[positions] = old
+        unchanged[positions] = [
+            target < n_city and not _is_missing(value) and _value_key(value, column) == key
+            for target, value, key in zip(targets[positions], old, keys[positions])
+        ]
+        written = positions[~unchanged[positions]]
+        merged[column][targets[written]] = values[written]
+    updated = first[~unchanged & (targets < n_city)]
+    if len(updated):
+        pairs = pd.MultiIndex.from_frame(updated[["target", "column"]])
+        rows = agreed_rows[pd.MultiIndex.from_frame(agreed_rows[["target", "column"]]).isin(pairs)]
+        sources = rows.groupby(["target", "column"], sort=False)["source"].agg(lambda s: "; ".join(dict.fromkeys(s)))
+        for position, (target, column) in zip(np.flatnonzero(~unchanged & (targets < n_city)), pairs):
+            updates.append({"target": target, "column": column, "old": old_values[position],
+                            "new": values[position], "source": sources[(target, column)]})
     return updates, conflicts
 
 
@@ -750,6 +764,14 @@ def _resolve_geometry(rows: pd.DataFrame, geometry: np.ndarray, approximate: np.
     candidates["key"] = [_geometry_key(g) for g in candidates["geometry"]]
     best = candidates.groupby("target")["rank"].transform("max")
     candidates = candidates[candidates["rank"] == best]
+    # The common case at once: a new community located by a single row takes that row's geometry.
+    single = (candidates.groupby("target")["target"].transform("size") == 1) & (candidates["target"] >= n_city)
+    if single.any():
+        simple = candidates[single]
+        targets = simple["target"].to_numpy(dtype=int)
+        geometry[targets] = simple["geometry"].to_numpy(dtype=object)
+        approximate[targets] = simple["rank"].to_numpy() == _APPROXIMATE
+        candidates = candidates[~single]
     for target, group in candidates.groupby("target", sort=True):
         city_geometry = geometry[target]
         city_rank = int(_geometry_rank(np.array([city_geometry], dtype=object), approximate[target:target + 1])[0])
@@ -865,12 +887,14 @@ def _added_table(rows: pd.DataFrame, ids, merged: dict, n_city: int, n_total: in
         values = merged.get(name)
         return [None if values is None else values[p] for p in positions]
 
+    own_id = pd.Series([ids[t] for t in new["target"]], index=new.index, dtype=object)
+    gave_id = (new["id_key"].notna() & (new["id_key"].astype(object) == own_id)).groupby(new["target"], sort=True).any()
     return pd.DataFrame({
         "community_id": [ids[p] for p in positions],
         "name": column("name"),
         "district_code": column("district_code"),
         "district_name": column("district_name"),
-        "source": [("; ".join(dict.fromkeys(labels))) for _, labels in groups["source"]],
-        "id_generated": [not any(not _is_missing(v) and v == ids[t] for v in group["id_key"]) for t, group in groups],
+        "source": groups["source"].agg(lambda labels: "; ".join(dict.fromkeys(labels))).tolist(),
+        "id_generated": (~gave_id.to_numpy(dtype=bool)).tolist(),
         "rows": groups.size().tolist(),
     }, columns=list(ADDED_COLUMNS))
