@@ -796,9 +796,12 @@ class _MapLayers(MacroElement):
                 .fp-legend i.fp-dot { border-radius: 50%; }
                 .fp-legend b { float: right; margin-left: 12px; font-weight: normal; }
                 .fp-tooltip table { border-collapse: collapse; }
-                .fp-tooltip th { text-align: left; font-weight: bold; padding-right: 8px; }
-                .fp-tooltip th, .fp-tooltip td, .fp-tooltip span { unicode-bidi: isolate;
-                    max-width: 360px; white-space: normal; overflow-wrap: anywhere; }
+                .fp-tooltip th { text-align: left; font-weight: bold; padding-right: 8px;
+                    white-space: nowrap; vertical-align: top; }
+                /* As wide as the text up to 28em, then wrapped: CJK text may break after any
+                   character, so without a width the tooltip shrank to one character a line. */
+                .fp-value { display: block; width: max-content; max-width: 28em;
+                    white-space: normal; overflow-wrap: break-word; unicode-bidi: isolate; }
                 .marker-cluster.fp-cluster { background-color: rgba(34, 34, 34, 0.3); }
                 .marker-cluster.fp-cluster div { background-color: rgba(34, 34, 34, 0.85);
                     color: #ffffff; }
@@ -816,13 +819,18 @@ class _MapLayers(MacroElement):
                     element.textContent = text;
                     return element;
                 }
+                function value(text) {
+                    var element = cell("div", text);
+                    element.className = "fp-value";
+                    return element;
+                }
                 function tooltip(fields, aliases, props) {
-                    if (!aliases) { return cell("span", props[fields[0]]); }
+                    if (!aliases) { return value(props[fields[0]]); }
                     var table = document.createElement("table");
                     fields.forEach(function (field, i) {
                         var row = table.insertRow();
                         row.appendChild(cell("th", aliases[i]));
-                        row.appendChild(cell("td", props[field]));
+                        row.insertCell().appendChild(value(props[field]));
                     });
                     return table;
                 }
@@ -857,7 +865,7 @@ class _MapLayers(MacroElement):
                     var style = data.fitness_path_style;
                     cluster.addLayers(data.fitness_paths.map(function (row) {
                         return L.circleMarker([row[0], row[1]], style).bindTooltip(function () {
-                            return cell("span", row[2]);
+                            return value(row[2]);
                         }, {className: "fp-tooltip"});
                     }));
                 }
