@@ -35,7 +35,7 @@ shared.keep_widget(
     st.sidebar.number_input, shared.t("walk_radius_input"), "walk_radius_m", int(shared.base_config().walk_radius_m),
     min_value=50, max_value=5000, step=50,
 )
-st.sidebar.caption(f"{shared.t('data_source')}: {shared.plain(shared.data_path().name)}")
+st.sidebar.caption(f"{shared.t('data_source')}: {shared.plain(shared.data_name())}")
 if shared.using_upload():
     st.sidebar.button(shared.t("back_to_sample"), on_click=shared.use_sample)
 elif shared.data_path() == DEFAULT_DATA_PATH:

@@ -236,6 +236,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "intake_accepted": ("通过", "Accepted"),
     "intake_rejected": ("未通过", "Rejected"),
     "intake_repaired": ("已自动修复", "Repaired"),
+    "rejects_sheet_row": ("行号", "Row"),
+    "rejects_feature": ("要素序号", "Feature"),
+    "rejects_reason": ("未通过原因", "Why it was rejected"),
     "intake_rejects_download": ("下载未通过的行（CSV）", "Download the rejected rows (CSV)"),
     "intake_nothing_accepted": ("没有通过校验的行，请按原因修改后重新上传。", "No row passed the checks; correct them as the reasons say and upload again."),
     "intake_merge_title": ("导入后的数据", "The data after this import"),
@@ -254,6 +257,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "assembly_applications_after": ("导入后申请数", "Applications after the import"),
     "assembly_applications_unmatched": (
         "申请的小区不在导入后的数据中（单独保存，未丢失）", "Applications whose community is not in the data (kept apart, not lost)"),
+    "assembly_no_fitness_paths": (
+        "导入后没有任何健身路径，所有小区都将显示为未覆盖。请同时上传健身路径文件，或在调查表中填写各小区现有健身路径套数。",
+        "After this import there are no fitness paths, so every community will show as not served. Upload a "
+        "fitness-path file too, or fill in each community's existing sets in the survey.",
+    ),
     "assembly_located_note": (
         "以下行没有坐标，已按小区编号或名称采用当前数据中该小区的边界：",
         "These rows have no coordinates and were given the outline of the current data's community with that ID or name:",

@@ -350,7 +350,10 @@ def _value_text(value, word) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(item) for item in value) or "—"
     if isinstance(value, (float, np.floating)):
-        return "—" if not math.isfinite(value) else f"{float(value):g}"
+        if not math.isfinite(value):
+            return "—"
+        # Whole amounts in full (5000000, not 5e+06); fractions with their significant digits.
+        return f"{int(value)}" if float(value).is_integer() else f"{float(value):.10g}"
     return str(value)
 
 

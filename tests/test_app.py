@@ -189,6 +189,7 @@ def test_a_city_too_large_for_one_map_asks_for_a_district(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("text", ["![t](http://127.0.0.2:9/t.png).csv", "**b** _i_ `c` <b>x</b> :red[r] $x^2$ www.a.cn",
+                                  "MAILTO:a@b.cn xmpp:c@d.cn HTTPS://x.cn", "rows 2, 3: no ID",
                                   "a\nb\r\nc", "# heading", "1. list", "> quote", "\\*"])
 def test_plain_shows_markdown_text_literally(text):
     """What views.shared.plain gives Streamlit renders as the text itself (CommonMark escapes)."""
@@ -200,6 +201,7 @@ def test_plain_shows_markdown_text_literally(text):
     assert "\n" not in escaped and "\r" not in escaped
     # Every ASCII punctuation mark is escaped; undoing the escapes gives the text on one line.
     assert re.sub(r"\\(.)", r"\1", escaped).replace("\u2060", "") == re.sub(r"[\r\n]+", " ", text)
-    # No address survives whole for GFM's autolinks to find.
-    assert not re.search(r"https?:|www\\?\.|\w\\?@", escaped)
+    # No address survives whole for GFM's autolinks to find; an ordinary colon gets no joiner.
+    assert not re.search(r"(?i)https?\\?:|mailto\\?:|xmpp\\?:|www\\?\.|\w\\?@", escaped)
+    assert "\u2060" not in plain("rows 2, 3: no ID; 1:2")
     assert not re.search(r"[!-/:-@\[-`{-~]", re.sub(r"\\.", "", escaped))   # none left unescaped

@@ -146,6 +146,8 @@ def test_hostile_survey_stays_text_through_every_door_and_other_sessions_see_not
     assert not [p for p in server["uploads"].rglob("*") if p.is_file()]
     page.get_by_role("button", name="3. 在所有页面中分析这些数据").click()
     page.get_by_text(f"已采用：{len(hostile.ALL)} 个小区").wait_for(timeout=60_000)
+    sidebar = page.get_by_test_id("stSidebarUserContent").inner_text().replace("\u2060", "")
+    assert f"数据文件: {UPLOAD_NAME}" in sidebar and "uploaded_city" not in sidebar   # the user's name, at once
     page.screenshot(path=str(OUTPUT / "hostile_intake.png"), full_page=True)
     assert [p.name for p in server["uploads"].rglob("*") if p.is_file()] == ["uploaded_city_1.gpkg"]
 

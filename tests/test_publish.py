@@ -214,3 +214,12 @@ def test_hostile_names_in_the_notice_stay_text(sample, tmp_path, monkeypatch):
     assert "<script>alert" not in page and "<img src=x" not in page
     assert f"<h1>{html.escape(hostile.TEMPLATE[1])}</h1>" in page
     assert not (tmp_path / hostile.MARKER_NAME).exists()
+
+
+def test_amounts_are_written_in_full(page, sample):
+    """Regression: the regional grant's spending read 5e+06 in the parameters table."""
+    _, config, plan = sample
+    rows = dict(re.findall(r"<td><code>([\w.]+)</code></td><td>(.*?)</td>", page))
+    spent = plan.outcomes[1].summary()["spent_cny"]
+    assert rows["program.region.spent_cny"] == str(int(spent)) and "e+" not in rows["program.region.spent_cny"]
+    assert rows["optimal_mip_rel_gap"] == "1e-06" or float(rows["optimal_mip_rel_gap"]) == config.optimal_mip_rel_gap

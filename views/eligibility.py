@@ -55,7 +55,7 @@ def render() -> None:
     shared.download_buttons(
         shown[TABLE + ["geometry"]], f"eligibility_{district}",
         parameters={"district": district, "filter": status, "reasons": ",".join(reasons), "applicants_only": applied_only,
-                    "walk_radius_m": shared.walk_radius_m(), "data_file": str(shared.data_path())},
+                    "walk_radius_m": shared.walk_radius_m(), "data_file": shared.data_name()},
         suffixes=(".xlsx", ".csv"),
     )
 

@@ -58,6 +58,14 @@ def _checked(upload, stem: str, layer: str, crs: str | None, districts):
         path.unlink(missing_ok=True)
 
 
+def _rejects_for_reading(rejects: pd.DataFrame) -> pd.DataFrame:
+    """The rejected rows for the page: row number and reason in the page's language, then the file's cells."""
+    reason = "reason_zh" if shared.lang() == "zh" else "reason_en"
+    shown = rejects.drop(columns=[c for c in ("reason_code", "reason_zh", "reason_en") if c != reason])
+    labels = {"sheet_row": t("rejects_sheet_row"), "feature": t("rejects_feature"), reason: t("rejects_reason")}
+    return shown.rename(columns={c: label for c, label in labels.items() if c in shown.columns})
+
+
 def _crs_widget(label: str, key: str) -> str:
     choice = st.radio(label, CRS_CHOICES, horizontal=True, key=key, format_func=lambda c: t(f"crs_{c}"))
     if choice == "epsg":
@@ -77,7 +85,7 @@ def _report(result, label: str) -> None:
     for warning in summary["warnings"]:
         st.warning(plain(warning))
     if result.rejected:
-        st.dataframe(result.rejects, hide_index=True, width="stretch", height=240)
+        st.dataframe(_rejects_for_reading(result.rejects), hide_index=True, width="stretch", height=240)
         csv = result.rejects_csv()
         st.download_button(t("intake_rejects_download"), data=csv, file_name=f"rejects_{result.layer}.csv",
                            mime="text/csv", key=f"rejects-{result.layer}", on_click="ignore")
@@ -85,6 +93,8 @@ def _report(result, label: str) -> None:
 
 def render() -> None:
     st.title(t("page_intake"))
+    if "intake_flash" in st.session_state:
+        st.success(st.session_state.pop("intake_flash"))
     st.write(t("intake_intro"))
 
     st.subheader(t("intake_template_title"))
@@ -139,8 +149,11 @@ def render() -> None:
         if shared.using_upload():
             shared.data_path().unlink(missing_ok=True)   # the session's previous upload: not needed any more
         st.session_state["uploaded_cities"] = number
-        shared.use_data(target)
-        st.success(t("intake_in_use", communities=len(assembled.communities), paths=len(assembled.fitness_paths)))
+        shared.use_data(target, name)
+        # Said after the rerun, so that the sidebar (drawn before this page) already names the new data.
+        st.session_state["intake_flash"] = t("intake_in_use", communities=len(assembled.communities),
+                                             paths=len(assembled.fitness_paths))
+        st.rerun()
 
 
 ASSEMBLY_FIGURES = (
@@ -154,6 +167,8 @@ def _assembly_report(assembled) -> None:
     """What the upload does to the city: counts, rows placed by the city's outline, rows not placed, conflicts."""
     summary = assembled.summary()
     st.markdown(f"**{t('intake_merge_title')}**")
+    if summary.get("fitness_paths_after") == 0:
+        st.warning(t("assembly_no_fitness_paths"))
     figures = [(t(f"assembly_{key}"), summary[key]) for key in ASSEMBLY_FIGURES if summary.get(key) is not None]
     st.dataframe(pd.DataFrame(figures, columns=[t("assembly_figure"), t("assembly_count")]), hide_index=True)
     if len(assembled.located):

@@ -58,9 +58,12 @@ def lang() -> str:
 
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-# GFM turns "http://…", "www.…" and "a@b.c" into links after escapes are resolved, so a word
-# joiner (U+2060, invisible) goes before each ":" and "@", and after a "www".
-_AUTOLINK_BREAK = re.compile(r"(?=\\[:@])|(?<=www)(?=\\\.)", re.IGNORECASE)
+# GFM turns "http://…", "www.…", "mailto:…" and "a@b.c" into links after escapes are resolved, so
+# a word joiner (U+2060, invisible) goes before the ":" of "://", "mailto:" and "xmpp:", before
+# each "@", and after "www"; other colons stay as they are.
+_AUTOLINK_BREAK = re.compile(
+    r"(?=\\:\\/\\/)|(?<=mailto)(?=\\:)|(?<=xmpp)(?=\\:)|(?=\\@)|(?<=www)(?=\\\.)", re.IGNORECASE
+)
 
 
 def plain(text) -> str:
@@ -70,7 +73,8 @@ def plain(text) -> str:
     a file name or a message holding ``![t](http://…)``, ``**``, ``:red[…]``, ``$…$`` or
     ``<b>`` is shown as typed: no image is fetched, no markup or colour made. GitHub-flavoured
     Markdown would still make a link of an address, so an invisible word joiner (U+2060) is put
-    before each ``:`` and ``@`` and after ``www``. Line breaks become spaces: a message is one line.
+    inside ``://``, ``mailto:``, ``xmpp:`` and before ``@``, and after ``www``. Line breaks become
+    spaces: a message is one line.
     """
     escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", re.sub(r"[\r\n\u2028\u2029]+", " ", str(text)))
     return _AUTOLINK_BREAK.sub("\u2060", escaped)
@@ -164,15 +168,24 @@ def upload_folder() -> UploadFolder:
     return folder
 
 
-def use_data(path: Path) -> None:
-    """Analyse ``path`` on every page from now on (this session only)."""
+def use_data(path: Path, name: str) -> None:
+    """Analyse ``path`` on every page from now on (this session only); ``name`` is the user's file name."""
     st.session_state["uploaded_data"] = str(path)
+    st.session_state["uploaded_name"] = str(name)
     st.session_state.pop(_SESSION_MEMO, None)
 
 
 def use_sample() -> None:
-    st.session_state.pop("uploaded_data", None)
-    st.session_state.pop(_SESSION_MEMO, None)
+    for key in ("uploaded_data", "uploaded_name", _SESSION_MEMO):
+        st.session_state.pop(key, None)
+
+
+def data_name() -> str:
+    """The data's name for people and files: the user's upload as they named it, else the file's name.
+
+    Never a server path: downloads and pages record this, not where the server keeps the file.
+    """
+    return st.session_state.get("uploaded_name") or data_path().name
 
 
 def data_version(path: Path) -> float:
@@ -385,7 +398,9 @@ def download_buttons(tables, stem: str, parameters: dict | None = None, suffixes
 
 def plan_export(plan: Plan):
     """Sheets and parameters for exporting ``plan`` (the plan's own settings, this session's data)."""
-    return plan_sheets(plan, lang()), plan_parameters(plan, data_path=data_path())
+    parameters = plan_parameters(plan, data_path=data_path())
+    parameters["data_file"] = data_name()
+    return plan_sheets(plan, lang()), parameters
 
 
 def guarded(render) -> None:
