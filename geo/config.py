@@ -66,6 +66,7 @@ class Config:
     max_import_memory_mb: float = 4096.0
     upload_max_age_hours: float = 24.0
     map_max_communities: int = 30_000
+    max_pairs: int = 20_000_000
     sample_seed: int = 0
     sample_communities: int = 0
 
@@ -110,6 +111,7 @@ def _positive_whole(what: str) -> Rule:
 # dotted key in config.toml -> (Config field, rule)
 NUMERIC_KEYS: dict[str, tuple[str, Rule]] = {
     "coverage.walk_radius_m": ("walk_radius_m", _positive("metres")),
+    "coverage.max_pairs": ("max_pairs", _positive_whole("pairs")),
     "cost.set_cost_cny": ("set_cost_cny", _positive_whole("yuan")),
     "optimal.time_limit_s": ("optimal_time_limit_s", _positive("seconds")),
     "optimal.mip_rel_gap": ("optimal_mip_rel_gap",
