@@ -65,6 +65,7 @@ class Config:
     max_import_seconds: float = 120.0
     max_import_memory_mb: float = 4096.0
     upload_max_age_hours: float = 24.0
+    max_concurrent_imports: int = 2
     map_max_communities: int = 30_000
     max_pairs: int = 20_000_000
     sample_seed: int = 0
@@ -128,6 +129,7 @@ NUMERIC_KEYS: dict[str, tuple[str, Rule]] = {
     "intake.max_import_seconds": ("max_import_seconds", _positive("seconds")),
     "intake.max_import_memory_mb": ("max_import_memory_mb", _positive("MB")),
     "intake.upload_max_age_hours": ("upload_max_age_hours", _positive("hours")),
+    "intake.max_concurrent_imports": ("max_concurrent_imports", _positive_whole("imports")),
     "map.max_communities": ("map_max_communities", _positive_whole("communities")),
     "sample.seed": ("sample_seed", Rule("a whole number ≥ 0", low=0, whole=True)),
     "sample.communities": ("sample_communities", Rule("a whole number ≥ 1", low=1, whole=True)),
