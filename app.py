@@ -6,15 +6,32 @@ import streamlit as st
 
 from geo.config import DEFAULT_DATA_PATH, ConfigError, config_error_text
 from geo.i18n import text
+from geo.uploads import HEARTBEAT_SECONDS, start_sweeper
 from views import shared
 
 st.set_page_config(page_title="健身路径规划 · Fitness-path planner", page_icon="🏃", layout="wide")
+
+if not shared.host_allowed(st.context.headers.get("Host"), shared.allowed_hosts()):
+    st.error(text("error_host", shared.lang()))   # a page of another site pointed at this server
+    st.stop()
 
 try:
     shared.base_config()
 except ConfigError as error:  # a broken config.toml: the same one line as the CLI prints, then nothing else
     st.error(shared.plain(config_error_text(error, shared.lang())))
     st.stop()
+
+# Uploaded data of closed pages is deleted by a sweeper thread; an open page keeps its own alive.
+start_sweeper(shared.base_config().upload_max_age_hours)
+
+
+@st.fragment(run_every=HEARTBEAT_SECONDS)
+def keep_upload_alive() -> None:
+    """Touch this session's upload folder while its page is open (a fragment rerun, not the page's)."""
+    folder = st.session_state.get("upload_folder")
+    if folder is not None:
+        folder.touch()
+
 
 choice = st.sidebar.radio(
     text("language", "zh"), ["中文", "English"], horizontal=True,
@@ -31,6 +48,8 @@ pages = [
 ]
 navigation = st.navigation(pages)
 
+with st.sidebar:
+    keep_upload_alive()
 shared.keep_widget(
     st.sidebar.number_input, shared.t("walk_radius_input"), "walk_radius_m", int(shared.base_config().walk_radius_m),
     min_value=50, max_value=5000, step=50,

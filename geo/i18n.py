@@ -93,6 +93,11 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "data_source": ("数据文件", "Data file"),
     "error_data": ("无法读取数据：", "Cannot read the data: "),
+    "error_host": (
+        "此地址未获准访问本系统。请使用管理员提供的地址；如需新增地址，请管理员在 PLANNER_ALLOWED_HOSTS 中列出。",
+        "This address is not allowed to use the planner. Use the address your administrator gave you; to add one, "
+        "the administrator lists it in PLANNER_ALLOWED_HOSTS.",
+    ),
     "error_file": (
         "服务器无法读写所需的文件，请重试；如仍出错，请联系系统管理员。",
         "The server could not read or write a file it needs; please try again, and tell your administrator if it recurs.",
@@ -236,6 +241,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "intake_accepted": ("通过", "Accepted"),
     "intake_rejected": ("未通过", "Rejected"),
     "intake_repaired": ("已自动修复", "Repaired"),
+    "rejects_first": (
+        "此处列出前 {shown:,} 行（共 {total:,} 行未通过）；全部行请下载 CSV。",
+        "The first {shown:,} of {total:,} rejected rows are listed here; download the CSV for all of them.",
+    ),
+    "intake_waiting": (
+        "其他用户的导入正在进行，排队等候 {seconds} 秒…", "Another user's import is running; waiting {seconds} s…"),
     "rejects_sheet_row": ("行号", "Row"),
     "rejects_feature": ("要素序号", "Feature"),
     "rejects_reason": ("未通过原因", "Why it was rejected"),
@@ -257,6 +268,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "assembly_applications_after": ("导入后申请数", "Applications after the import"),
     "assembly_applications_unmatched": (
         "申请的小区不在导入后的数据中（单独保存，未丢失）", "Applications whose community is not in the data (kept apart, not lost)"),
+    "assembly_empty": (
+        "导入后没有可分析的小区（所有行都无法定位），因此不能采用。请按上表原因补充坐标或小区编号后重新上传。",
+        "After this import no community could be placed, so it cannot be used. Add coordinates or community IDs as "
+        "the table above says, and upload again.",
+    ),
     "assembly_no_fitness_paths": (
         "导入后没有任何健身路径，所有小区都将显示为未覆盖。请同时上传健身路径文件，或在调查表中填写各小区现有健身路径套数。",
         "After this import there are no fitness paths, so every community will show as not served. Upload a "

@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -30,6 +31,18 @@ from pathlib import Path
 _MB = 1 << 20
 _POLL_SECONDS = 0.2
 _REPO = Path(__file__).resolve().parent.parent
+_OUT_OF_MEMORY = ("bad_alloc", "out of memory", "cannot allocate memory")
+
+_slots_lock = threading.Lock()
+_slots = {"limit": None, "semaphore": None}
+
+
+def _slot(limit: int) -> threading.BoundedSemaphore:
+    """The process-wide semaphore admitting ``limit`` children at once (rebuilt if the limit changes)."""
+    with _slots_lock:
+        if _slots["limit"] != limit:
+            _slots["limit"], _slots["semaphore"] = limit, threading.BoundedSemaphore(limit)
+        return _slots["semaphore"]
 
 
 class WorkLimitError(ValueError):
@@ -46,7 +59,8 @@ class WorkLimitError(ValueError):
 
 
 def run_bounded(function: Callable, args: tuple = (), kwargs: dict | None = None, *, seconds: float,
-                memory_mb: float, heartbeat: Callable[[float], None] | None = None, what: str = "the work"):
+                memory_mb: float, heartbeat: Callable[[float], None] | None = None, what: str = "the work",
+                max_children: int | None = None, waiting: Callable[[float], None] | None = None):
     """Return ``function(*args, **kwargs)`` computed in a child process, within the limits.
 
     Parameters
@@ -69,6 +83,13 @@ def run_bounded(function: Callable, args: tuple = (), kwargs: dict | None = None
         once and the exception propagates.
     what : str
         Names the work in messages ("reading communities.csv").
+    max_children : int, optional
+        At most this many children of this process run at once (several users uploading
+        together): a caller waits for a free slot, calling ``waiting`` (else ``heartbeat``)
+        with the seconds waited, so it can say so and still be abandoned. The wait does not
+        count against ``seconds``.
+    waiting : callable, optional
+        Called instead of ``heartbeat`` while waiting for a slot.
 
     Returns
     -------
@@ -87,6 +108,18 @@ def run_bounded(function: Callable, args: tuple = (), kwargs: dict | None = None
     """
     if not (seconds > 0 and memory_mb > 0):
         raise ValueError(f"limits must be positive, got seconds={seconds!r}, memory_mb={memory_mb!r}")
+    if max_children is None:
+        return _run_child(function, args, kwargs, seconds, memory_mb, heartbeat, what)
+    slot, asked = _slot(int(max_children)), time.monotonic()
+    while not slot.acquire(timeout=_POLL_SECONDS):
+        (waiting or heartbeat or (lambda _: None))(time.monotonic() - asked)
+    try:
+        return _run_child(function, args, kwargs, seconds, memory_mb, heartbeat, what)
+    finally:
+        slot.release()
+
+
+def _run_child(function, args, kwargs, seconds, memory_mb, heartbeat, what):
     folder = Path(tempfile.mkdtemp(prefix="planner-work-"))
     job, answer = folder / "job.pickle", folder / "result.pickle"
     try:
@@ -97,8 +130,10 @@ def run_bounded(function: Callable, args: tuple = (), kwargs: dict | None = None
         child = subprocess.Popen(
             [sys.executable, "-m", "geo.worker", str(job), str(answer)],
             cwd=_REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            # The parent's import path, so the function is found by the same module name.
-            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(_REPO), *filter(None, sys.path)])},
+            # The parent's import path, so the function is found by the same module name; the
+            # child's temporary files go in the job's folder, removed below even if it is killed.
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(_REPO), *filter(None, sys.path)]),
+                 "TMPDIR": str(folder)},
         )
         try:
             while child.poll() is None:
@@ -153,10 +188,13 @@ def _child(job: Path, answer: Path) -> None:
             result = ("ok", function(*args, **kwargs))
         except MemoryError:
             result = ("memory", None)
-        except (ValueError, OSError) as error:
-            result = ("value", str(error))
-        except Exception as error:  # a bug: the caller logs it; the user sees a plain message
-            result = ("error", (f"{type(error).__name__}: {error}", traceback.format_exc()))
+        except Exception as error:
+            if any(sign in str(error).lower() for sign in _OUT_OF_MEMORY):   # C++ libraries (GEOS, GDAL)
+                result = ("memory", None)
+            elif isinstance(error, (ValueError, OSError)):
+                result = ("value", str(error))
+            else:  # a bug: the caller logs it; the user sees a plain message
+                result = ("error", (f"{type(error).__name__}: {error}", traceback.format_exc()))
     staged = answer.with_suffix(".partial")
     try:
         with open(staged, "wb") as handle:

@@ -205,3 +205,16 @@ def test_plain_shows_markdown_text_literally(text):
     assert not re.search(r"(?i)https?\\?:|mailto\\?:|xmpp\\?:|www\\?\.|\w\\?@", escaped)
     assert "\u2060" not in plain("rows 2, 3: no ID; 1:2")
     assert not re.search(r"[!-/:-@\[-`{-~]", re.sub(r"\\.", "", escaped))   # none left unescaped
+
+
+@pytest.mark.parametrize("header, allowed", [
+    ("localhost:8501", True), ("127.0.0.1:8501", True), ("[::1]:8501", True), ("LOCALHOST", True),
+    ("evil.example:8501", False), ("evil.example", False), ("localhost.evil.example:8501", False),
+    ("127.0.0.1.nip.io:8501", False), ("", False), ("planner.bureau.local:8501", True),
+])
+def test_only_allowed_host_names_reach_the_app(header, allowed, monkeypatch):
+    """DNS rebinding: a foreign page re-pointed at 127.0.0.1 arrives with its own name in Host."""
+    from views.shared import allowed_hosts, host_allowed
+
+    monkeypatch.setenv("PLANNER_ALLOWED_HOSTS", "planner.bureau.local, 192.168.1.5")
+    assert host_allowed(header, allowed_hosts()) is allowed

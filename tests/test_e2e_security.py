@@ -24,7 +24,7 @@ import pytest
 
 from geo.cells import spreadsheet_text, xlsx_text
 from tests import hostile
-from tests.browser import COUNT_COMMUNITIES_JS, OUTPUT, REPO, map_frame, running_app
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, COUNT_COMMUNITIES_JS, OUTPUT, REPO, map_frame, running_app
 
 UPLOAD_NAME = f"![t]({hostile.OUTSIDE_URL}).csv"
 NAMES_JS = """() => {
@@ -229,5 +229,35 @@ def test_downloads_follow_this_sessions_radius(server, browser, tmp_path):
     assert parameters["walk_radius_m"] == 1000
     headers = [cell.value for cell in next(workbook[workbook.sheetnames[0]].iter_rows(max_row=1))]
     assert not any(re.search(r"[\u4e00-\u9fff]", str(h)) for h in headers), headers   # the session's language
+    user.assert_clean()
+    user.close()
+
+
+def test_a_page_of_another_site_pointed_at_the_app_gets_nothing(server, browser):
+    """DNS rebinding: evil.example resolves to 127.0.0.1, so the browser sends Host: evil.example."""
+    chromium = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP evil.example 127.0.0.1"])
+    page = chromium.new_page()
+    page.goto(f"http://evil.example:{server['port']}/")
+    page.get_by_text("此地址未获准访问本系统").wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stMetricValue"]').count() == 0   # no figure, no map, no page
+    assert page.locator("iframe").count() == 0
+    chromium.close()
+
+
+def test_an_import_that_places_no_community_cannot_replace_the_city(server, browser):
+    """Regression: rows naming unknown IDs without coordinates, used as the city, left an empty city behind."""
+    user = Watched(browser, server["url"])
+    page = user.page
+    page.goto(f"{server['url']}/intake")
+    page.locator("h1", has_text="数据导入").wait_for(timeout=60_000)
+    survey = "小区编号,名称,区县,人口\r\nXX-0001,甲小区,城中区,500\r\nXX-0002,乙小区,城中区,600\r\n".encode("utf-8-sig")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+        files=[{"name": "ids_only.csv", "mimeType": "text/csv", "buffer": survey}])
+    page.get_by_role("button", name="校验").click()
+    page.get_by_text("导入后没有可分析的小区").wait_for(timeout=90_000)
+    assert page.get_by_role("button", name="3. 在所有页面中分析这些数据").count() == 0
+    page.get_by_role("link", name="覆盖地图").click()
+    page.locator('[data-testid="stMetricValue"]').first.filter(has_text="2,500").wait_for(timeout=30_000)
     user.assert_clean()
     user.close()

@@ -58,3 +58,33 @@ def test_touch_keeps_a_folder_in_use(tmp_path):
     os.utime(folder.path, (day_ago, day_ago))
     folder.touch()
     assert sweep(24, tmp_path) == [] and folder.path.exists()
+
+
+def test_a_folder_whose_page_closed_goes_after_missed_heartbeats(tmp_path):
+    from geo.uploads import IDLE_SECONDS
+
+    closed, open_ = UploadFolder(tmp_path), UploadFolder(tmp_path)
+    now = time.time()
+    os.utime(closed.path, (now - IDLE_SECONDS - 60, now - IDLE_SECONDS - 60))
+    os.utime(open_.path, (now - 60, now - 60))   # touched a minute ago: its page is open
+    assert sweep(24, tmp_path, now=now) == [closed.path]
+    assert open_.path.exists()
+
+
+def test_a_folder_older_than_the_maximum_age_goes_even_if_in_use(tmp_path):
+    folder = UploadFolder(tmp_path)
+    folder.touch()
+    assert sweep(24, tmp_path, now=time.time() + 25 * 3600, idle_seconds=float("inf")) == [folder.path]
+
+
+def test_the_sweeper_thread_removes_closed_folders(tmp_path):
+    from geo.uploads import start_sweeper
+
+    folder = UploadFolder(tmp_path)
+    long_ago = time.time() - 3600
+    os.utime(folder.path, (long_ago, long_ago))
+    start_sweeper(24, interval_seconds=0.1, root=tmp_path)
+    deadline = time.monotonic() + 10
+    while folder.path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not folder.path.exists()

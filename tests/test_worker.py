@@ -92,3 +92,57 @@ def scaled(x, *, factor=1):
 
 def test_keyword_arguments_reach_the_function():
     assert run_bounded(scaled, (3,), {"factor": 5}, seconds=30, memory_mb=1000) == 15
+
+
+def leave_temporary_file(record):
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="intake-")
+    with open(f"{folder}/workbook.xlsx", "wb") as handle:
+        handle.write(b"x" * 1000)
+    with open(record, "w") as handle:
+        handle.write(folder)
+    while True:
+        pass
+
+
+def test_a_killed_childs_temporary_files_are_removed(tmp_path):
+    """Regression: an import stopped at its time limit left the user's workbook in /tmp/intake-*."""
+    record = tmp_path / "where.txt"
+    with pytest.raises(WorkLimitError):
+        run_bounded(leave_temporary_file, (str(record),), seconds=2, memory_mb=1000)
+    left = record.read_text()
+    assert left and not os.path.exists(left)
+
+
+def raise_bad_alloc():
+    raise RuntimeError("std::bad_alloc")   # what GEOS and GDAL report when an allocation fails
+
+
+def test_out_of_memory_in_a_c_library_is_the_memory_limit():
+    with pytest.raises(WorkLimitError, match="memory") as caught:
+        run_bounded(raise_bad_alloc, seconds=30, memory_mb=1000)
+    assert caught.value.limit == "memory"
+
+
+def sleep_then(value):
+    time.sleep(1.5)
+    return value
+
+
+def test_children_beyond_the_limit_wait_for_a_slot():
+    import threading
+
+    results, waited = {}, []
+
+    def one(name, waiting=None):
+        results[name] = run_bounded(sleep_then, (name,), seconds=60, memory_mb=1000, max_children=1, waiting=waiting)
+
+    first = threading.Thread(target=one, args=("a",))
+    first.start()
+    time.sleep(0.5)   # the first child holds the only slot
+    started = time.monotonic()
+    one("b", waiting=waited.append)
+    first.join()
+    assert results == {"a": "a", "b": "b"}
+    assert waited and time.monotonic() - started >= 1.5   # it waited, then ran its own 1.5 s

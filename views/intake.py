@@ -23,6 +23,8 @@ from views import shared
 from views.shared import plain, t
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09", "epsg")
+REJECTS_SHOWN = 1000
+"""Rejected rows shown on the page (100,000 rows of 250 columns exceeded Streamlit's message size)."""
 MODES = ("replace", "merge")
 
 
@@ -41,10 +43,16 @@ def _bounded(function, args: tuple, kwargs: dict | None = None, what: str = "the
     def heartbeat(elapsed: float) -> None:
         # Drawing lets Streamlit stop this run (and so kill the child) when the session ends.
         progress.caption(t("intake_elapsed", seconds=f"{elapsed:.0f}", limit=f"{config.max_import_seconds:g}"))
+        shared.upload_folder().touch()   # the page is open: its upload stays
+
+    def waiting(elapsed: float) -> None:
+        progress.caption(t("intake_waiting", seconds=f"{elapsed:.0f}"))
+        shared.upload_folder().touch()
 
     try:
         return run_bounded(function, args, kwargs, seconds=config.max_import_seconds,
-                           memory_mb=config.max_import_memory_mb, heartbeat=heartbeat, what=what)
+                           memory_mb=config.max_import_memory_mb, heartbeat=heartbeat, what=what,
+                           max_children=config.max_concurrent_imports, waiting=waiting)
     finally:
         progress.empty()
 
@@ -85,7 +93,10 @@ def _report(result, label: str) -> None:
     for warning in summary["warnings"]:
         st.warning(plain(warning))
     if result.rejected:
-        st.dataframe(_rejects_for_reading(result.rejects), hide_index=True, width="stretch", height=240)
+        shown = result.rejects.head(REJECTS_SHOWN)
+        if result.rejected > len(shown):   # the page could not carry them all; the download has every row
+            st.caption(t("rejects_first", shown=len(shown), total=result.rejected))
+        st.dataframe(_rejects_for_reading(shown), hide_index=True, width="stretch", height=240)
         csv = result.rejects_csv()
         st.download_button(t("intake_rejects_download"), data=csv, file_name=f"rejects_{result.layer}.csv",
                            mime="text/csv", key=f"rejects-{result.layer}", on_click="ignore")
@@ -140,6 +151,9 @@ def render() -> None:
         return
 
     _assembly_report(assembled)
+    if len(assembled.communities) == 0:   # nothing could be placed: writing it would leave an empty city
+        st.error(t("assembly_empty"))
+        return
 
     if st.button(t("intake_use"), type="primary"):
         folder = shared.upload_folder()

@@ -7,7 +7,7 @@ import streamlit as st
 
 from geo.priority import COMPONENTS
 from views import shared
-from views.shared import t
+from views.shared import plain, t
 
 LIST_COLUMNS = [
     "program_name", "rank", "community_id", "name", "district_name", "priority_score", *[f"c_{c}" for c in COMPONENTS],
@@ -49,7 +49,7 @@ def render() -> None:
     for summary in plan.summaries():
         name = next(o.program.name(shared.lang()) for o in plan.outcomes if o.program.key == summary["program"])
         columns = st.columns(4)
-        columns[0].metric(name, f"{summary['sets']} {t('sets_unit')}")
+        columns[0].metric(plain(name), f"{summary['sets']} {t('sets_unit')}")
         columns[1].metric(t("spent"), f"¥{summary['spent_cny']:,.0f}", t("budget_of", budget=f"¥{summary['budget_cny']:,}"),
                           delta_color="off", delta_arrow="off")
         columns[2].metric(t("newly_served"), f"{summary['population_newly_served']:,}")
@@ -58,7 +58,7 @@ def render() -> None:
             columns[3].metric(t("mode_optimal"), t("gap_proven") if gap <= 1e-6 else t("gap_value", gap=f"{gap:.2%}"),
                               f"{summary['solve_seconds']:.2f} s", delta_color="off", delta_arrow="off")
         for message in summary["messages"]:
-            st.warning(message)
+            st.warning(plain(message))
 
     st.subheader(t("selected_list"))
     selected = plan.selected

@@ -37,7 +37,7 @@ from geo import i18n
 from geo.i18n import text
 from geo.maps import coverage_map
 from geo.plan import Plan, plan_parameters, plan_sheets, run_plan, score_covered, with_overrides
-from geo.uploads import UploadFolder, sweep
+from geo.uploads import UploadFolder
 from geo.pipeline import CityData, load_city
 from geo.priority import COMPONENTS
 
@@ -142,6 +142,40 @@ def plan_settings() -> dict:
     }
 
 
+# --------------------------------------------------------------------------- who may use the page
+
+HOSTS_ENV = "PLANNER_ALLOWED_HOSTS"
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def allowed_hosts() -> set[str]:
+    """Host names the app answers to: this machine, Streamlit's server and browser addresses, ``$PLANNER_ALLOWED_HOSTS``.
+
+    Binding to 127.0.0.1 stops other computers, not a web page in the user's own browser that
+    re-points its domain to 127.0.0.1 ("DNS rebinding"): such a page reaches the app with its own
+    name in the Host header, which is refused. To serve a network, list the names and addresses
+    users type (comma-separated) in ``$PLANNER_ALLOWED_HOSTS``.
+    """
+    names = {*_LOCAL_HOSTS, str(st.get_option("server.address") or ""), str(st.get_option("browser.serverAddress") or "")}
+    names |= {name.strip() for name in os.environ.get(HOSTS_ENV, "").split(",")}
+    return {name.lower() for name in names if name and name not in ("0.0.0.0", "::")}
+
+
+def host_allowed(host_header: str | None, allowed: set[str]) -> bool:
+    """Whether a request's Host header (``name``, ``name:port``, ``[v6]:port``) names an allowed host.
+
+    No header at all means no HTTP request (Streamlit's test harness): allowed. A browser always sends one.
+    """
+    if host_header is None:
+        return True
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        host = host[1:].split("]", 1)[0]
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return bool(host) and host in allowed
+
+
 # --------------------------------------------------------------------------- data and caches
 
 DATA_ENV = "PLANNER_DATA"
@@ -163,7 +197,6 @@ def upload_folder() -> UploadFolder:
     """This session's folder for uploads, created on first use; removed when the session ends."""
     folder = st.session_state.get("upload_folder")
     if folder is None or not folder.path.exists():
-        sweep(base_config().upload_max_age_hours)
         folder = st.session_state["upload_folder"] = UploadFolder()
     return folder
 
