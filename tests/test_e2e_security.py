@@ -24,7 +24,15 @@ import pytest
 
 from geo.cells import spreadsheet_text, xlsx_text
 from tests import hostile
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, COUNT_COMMUNITIES_JS, OUTPUT, REPO, map_frame, running_app
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    COUNT_COMMUNITIES_JS,
+    OUTPUT,
+    REPO,
+    map_frame,
+    running_app,
+)
 
 UPLOAD_NAME = f"![t]({hostile.OUTSIDE_URL}).csv"
 NAMES_JS = """() => {
