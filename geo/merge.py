@@ -245,7 +245,7 @@ def merge_returns(city: gpd.GeoDataFrame, returns, *, same_place_m: float = SAME
     _fill_new_district_codes(merged_values, rows, n_city)
 
     geometry, approximate = _city_geometry(city, n_total)
-    geometry_updates, geometry_conflicts = _resolve_geometry(rows, geometry, approximate, n_city)
+    geometry_updates, geometry_conflicts = _resolve_geometry(rows, geometry, approximate, n_city, same_place_m)
 
     ids = np.concatenate([city["community_id"].astype(object).to_numpy(), np.array(new_ids, dtype=object)])
     communities = _assemble(city, frames, merged_values, columns, ids, geometry, approximate, rows, n_city)
@@ -755,8 +755,13 @@ def _city_geometry(city: gpd.GeoDataFrame, n_total: int) -> tuple[np.ndarray, np
     return geometry, approximate
 
 
-def _resolve_geometry(rows: pd.DataFrame, geometry: np.ndarray, approximate: np.ndarray, n_city: int):
-    """Best-ranked returned geometry per community, applied to ``geometry``/``approximate`` in place."""
+def _resolve_geometry(rows: pd.DataFrame, geometry: np.ndarray, approximate: np.ndarray, n_city: int,
+                      same_place_m: float = SAME_PLACE_M):
+    """Best-ranked returned geometry per community, applied to ``geometry``/``approximate`` in place.
+
+    A returned footprint that ranks below the city's outline does not replace it; when it lies
+    more than ``same_place_m`` from that outline the disagreement is listed, not dropped.
+    """
     updates, conflicts = [], []
     candidates = rows[(rows["target"] >= 0) & (rows["rank"] > _NO_GEOMETRY)].copy()
     if candidates.empty:
@@ -784,8 +789,13 @@ def _resolve_geometry(rows: pd.DataFrame, geometry: np.ndarray, approximate: np.
             group = group.iloc[:1]  # a geometry must not be lost: the first row's, listed as chosen
         rank, new_geometry = int(group["rank"].iloc[0]), group["geometry"].iloc[0]
         new_approximate = rank == _APPROXIMATE
-        if rank < city_rank:
-            continue  # the city's polygon beats a returned approximate footprint
+        if rank < city_rank:  # the city's polygon beats a returned approximate footprint …
+            far_metric, city_metric = _metric_geometries(np.array([new_geometry], dtype=object),
+                                                         np.array([city_geometry], dtype=object))
+            if shapely.distance(far_metric[0], city_metric[0]) > same_place_m:   # … but say so when it is elsewhere
+                wkt = group["geometry"].map(shapely.to_wkt)
+                conflicts.append(_conflict(target, "geometry", "geometry", _wkt(city_geometry), group, wkt, _KEEP_CITY))
+            continue
         same_shape = city_rank > _NO_GEOMETRY and _geometry_key(city_geometry) == group["key"].iloc[0]
         source = "; ".join(dict.fromkeys(group["source"]))
         if target < n_city and not same_shape:

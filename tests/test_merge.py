@@ -187,7 +187,9 @@ def test_a_polygon_replaces_an_approximate_footprint():
     assert merged.geometry["450202-0001"].equals(drawn)
     assert not merged.loc["450202-0001", "geometry_approximate"]
     assert merged.geometry["450202-0002"].equals(square(0.01))
-    assert result.conflicts.empty
+    # C's footprint lies ~40 km from the city's polygon: kept out, but listed, never dropped in silence.
+    assert result.conflicts[["community_id", "kind", "resolution"]].values.tolist() == [
+        ["450202-0002", "geometry", "kept the city's value"]]
     assert sorted(result.updates["column"]) == ["geometry", "geometry_approximate"]
 
 
@@ -468,3 +470,22 @@ def test_a_new_community_never_loses_the_geometry_a_row_gave():
 def test_same_place_m_must_be_a_distance():
     with pytest.raises(ValueError, match="same_place_m"):
         merge_returns(city(), [], same_place_m=float("nan"))
+
+
+def test_a_footprint_far_from_the_citys_outline_is_listed_not_dropped():
+    """Regression: a return row with a city ID, placed 20 km away as a point, kept the old outline silently."""
+    from shapely.geometry import box as square_box
+
+    city = gpd.GeoDataFrame(
+        {"community_id": ["450202-0001"], "name": ["阳光花园"], "district_code": ["450202"], "population": [1200]},
+        geometry=[square_box(109.400, 24.300, 109.402, 24.302)], crs="EPSG:4326")
+    far = gpd.GeoDataFrame(
+        {"community_id": ["450202-0001"], "name": ["阳光花园"], "district_code": ["450202"], "population": [1200],
+         "geometry_approximate": pd.array([True], dtype="boolean")},
+        geometry=[square_box(109.600, 24.450, 109.601, 24.451)], crs="EPSG:4326")
+    near = far.set_geometry([square_box(109.4005, 24.3005, 109.4012, 24.3012)], crs="EPSG:4326")
+    moved = merge_returns(city, {"far.csv": far})
+    assert moved.communities.geometry.iloc[0].equals(city.geometry.iloc[0])   # the surveyed outline stays
+    listed = moved.conflicts[moved.conflicts["kind"] == "geometry"]
+    assert len(listed) == 1 and listed["community_id"].iloc[0] == "450202-0001"
+    assert merge_returns(city, {"near.csv": near}).conflicts.empty   # the same place: nothing to say
