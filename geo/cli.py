@@ -3,15 +3,22 @@
 The contract (README, "What it does"): every error, including a mistyped argument and an
 unexpected failure, is one line on stderr and exit status 2, never a traceback; ``--json`` output
 is strict JSON (a missing or infinite number is ``null``, never ``NaN`` or ``Infinity``).
+Numbers on the command line obey the same ranges as ``config.toml`` (:data:`geo.config.NUMERIC_KEYS`),
+and an output file that cannot be written is refused before any work, naming the file.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
+import re
 import sys
+import tempfile
 import unicodedata
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +26,15 @@ import pandas as pd
 
 from geo.config import (
     BOUNDARIES_PATH,
+    BUDGET_RULE,
     DEFAULT_CONFIG_PATH,
     DEFAULT_DATA_PATH,
+    MAX_WALK_RADIUS_M,
+    NUMERIC_KEYS,
     Config,
+    Rule,
     load_config,
+    shown,
 )
 from geo.i18n import humanised, labelled, text
 
@@ -53,51 +65,41 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"error: {one_line(message)} (see: {self.prog} --help)\n")
 
 
-def _finite(text_value: str, what: str) -> float:
+def parsed_number(text_value: str) -> int | float | None:
+    """``text_value`` read exactly as a number: an ``int`` when it is whole (``800000``, ``8e5``,
+    ``800000.0``), else a ``float``; None when it is not a finite number.
+
+    Read as a decimal first, so ``999999999999.99999`` is not rounded into a whole number; a
+    magnitude of 10**18 or more comes back as a float (out of every range, and no billion-digit
+    integer is ever built from ``1e999999999``).
+    """
     try:
-        value = float(text_value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{what}, got {text_value!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{what}, got {text_value!r}")
-    return value
+        number = Decimal(text_value.strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite():
+        return None
+    if number.adjusted() >= 18:   # the exponent alone: abs() would overflow the decimal context
+        return float(number)
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
-def metres(text_value: str) -> float:
-    """An argparse type: a finite number of metres ≥ 0."""
-    value = _finite(text_value, "must be a number of metres ≥ 0")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number of metres ≥ 0, got {text_value!r}")
-    return value
+def ruled(rule: Rule):
+    """An argparse type: a number that ``rule`` accepts; the message says ``rule.allowed``."""
+
+    def number(text_value: str) -> int | float:
+        value = parsed_number(text_value)
+        whole_ok = isinstance(value, int) or not rule.whole  # 999999999999.99999 is a float that rounds to whole
+        if value is None or not whole_ok or not math.isfinite(value) or not rule.accepts(value):
+            raise argparse.ArgumentTypeError(f"must be {rule.allowed}, got {shown(text_value)}")
+        return int(value) if rule.whole else float(value)
+
+    number.__name__ = "number"  # argparse names the type in "invalid <name> value" messages
+    return number
 
 
-def positive_metres(text_value: str) -> float:
-    """An argparse type: a finite, positive number of metres."""
-    value = _finite(text_value, "must be a positive number of metres")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of metres, got {text_value!r}")
-    return value
-
-
-def positive_seconds(text_value: str) -> float:
-    """An argparse type: a finite, positive number of seconds."""
-    value = _finite(text_value, "must be a positive number of seconds")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text_value!r}")
-    return value
-
-
-def _whole_at_least(low: int):
-    def whole(text_value: str) -> int:
-        try:
-            value = int(text_value)
-        except ValueError:
-            value = None
-        if value is None or value < low:
-            raise argparse.ArgumentTypeError(f"must be a whole number ≥ {low}, got {text_value!r}")
-        return value
-
-    return whole
+# coverage alone accepts a radius of 0 (served inside only); plan needs a positive one.
+COVERAGE_RADIUS_RULE = Rule(f"a number of metres from 0 to {MAX_WALK_RADIUS_M:,}", low=0, high=MAX_WALK_RADIUS_M)
 
 
 def json_safe(value):
@@ -133,7 +135,8 @@ def _parser() -> argparse.ArgumentParser:
 
     coverage = commands.add_parser("coverage", help="coverage summary per district")
     coverage.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH, help="GeoPackage with the three layers")
-    coverage.add_argument("--radius", type=metres, default=None, help="walk radius in metres, ≥ 0 (default: config)")
+    coverage.add_argument("--radius", type=ruled(COVERAGE_RADIUS_RULE), default=None,
+                          help=f"walk radius in metres, 0 to {MAX_WALK_RADIUS_M:,} (default: config)")
     coverage.add_argument("--json", action="store_true", help="print one JSON object")
     coverage.add_argument("--lang", choices=("zh", "en"), default="zh")
 
@@ -141,10 +144,11 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--program", default="city,region", help="programme keys in order, e.g. city,region")
     plan.add_argument("--mode", choices=("rank", "optimal"), default="rank")
     plan.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH)
-    plan.add_argument("--radius", type=positive_metres, default=None, help="walk radius in metres, > 0 (default: config)")
+    plan.add_argument("--radius", type=ruled(NUMERIC_KEYS["coverage.walk_radius_m"][1]), default=None,
+                      help=f"walk radius in metres, > 0 and ≤ {MAX_WALK_RADIUS_M:,} (default: config)")
     plan.add_argument("--budget", action="append", default=[], metavar="KEY=CNY",
                       help="override a programme's budget, e.g. --budget city=800000 (repeatable)")
-    plan.add_argument("--time-limit", type=positive_seconds, default=None,
+    plan.add_argument("--time-limit", type=ruled(NUMERIC_KEYS["optimal.time_limit_s"][1]), default=None,
                       help="optimal mode: solver time limit in seconds")
     plan.add_argument("--out", type=Path, help="write the plan: .csv, .xlsx, .geojson or .gpkg")
     plan.add_argument("--json", action="store_true", help="print the programme summaries as JSON")
@@ -157,9 +161,10 @@ def _parser() -> argparse.ArgumentParser:
     eligibility.add_argument("--lang", choices=("zh", "en"), default="zh")
 
     sample = commands.add_parser("sample", help="generate a synthetic city on Liuzhou's boundaries")
-    sample.add_argument("--communities", type=_whole_at_least(1), default=None,
+    sample.add_argument("--communities", type=ruled(NUMERIC_KEYS["sample.communities"][1]), default=None,
                         help="number of communities (default: config)")
-    sample.add_argument("--seed", type=_whole_at_least(0), default=None, help="random seed, ≥ 0 (default: config)")
+    sample.add_argument("--seed", type=ruled(NUMERIC_KEYS["sample.seed"][1]), default=None,
+                        help="random seed, ≥ 0 (default: config)")
     sample.add_argument("--boundaries", type=Path, default=BOUNDARIES_PATH)
     sample.add_argument("--out", type=Path, required=True, help="GeoPackage to write")
 
@@ -209,44 +214,87 @@ def run_coverage(args, config) -> int:
     return 0
 
 
+def writable(path: Path, option: str = "--out") -> None:
+    """Refuse an output path that cannot be written, before any work is done.
+
+    The writers of :mod:`geo.export` and :func:`geo.io.write_layers` stage the file in a hidden
+    folder ``.<stem>-XXXXXXXX`` next to it; the same is tried here (and removed), so a folder
+    that does not exist or refuses files, a name too long, or a path that is a folder is named
+    now, as ``cannot write <path>: <reason>``, never with a temporary name.
+    """
+    try:
+        if path.is_dir():
+            raise ValueError(f"cannot write {path}: it is a folder; give {option} a file name inside it")
+        if not path.parent.is_dir():
+            raise ValueError(f"cannot write {path}: folder {path.parent} does not exist; create it first")
+        with tempfile.TemporaryDirectory(prefix=f".{path.stem}-", dir=path.parent) as probe:
+            (Path(probe) / path.name).touch()
+    except OSError as error:  # also from is_dir(): a name too long for the file system
+        raise ValueError(f"cannot write {path}: {error.strerror or 'refused'}; choose another folder or a shorter name") from None
+
+
+@contextlib.contextmanager
+def writing(path: Path):
+    """Turn a failure while writing ``path`` (disk full, a file locked by Excel …) into one line naming it.
+
+    The reason is the system's own (``No space left on device``) without the file name it
+    carries, which may be the temporary one; GDAL's messages have their paths replaced by the
+    file's name.
+    """
+    try:
+        yield
+    except OSError as error:
+        raise ValueError(f"cannot write {path}: {error.strerror or _without_paths(str(error), path)}") from None
+    except RuntimeError as error:
+        if not type(error).__module__.startswith("pyogrio"):
+            raise
+        raise ValueError(f"cannot write {path}: {_without_paths(str(error), path)}") from None
+
+
+def _without_paths(message: str, path: Path) -> str:
+    """``message`` with every absolute path in it (a ``/`` that starts a word) replaced by ``path``'s name."""
+    return re.sub(rf"(?<![^\s('\"]){re.escape(os.sep)}[^\s(),;:'\"]*", path.name, " ".join(message.split())) or "refused"
+
+
 def _check_out(path: Path | None) -> None:
-    """Refuse an unsupported output format before any work is done."""
+    """Refuse an unsupported output format or an unwritable path before any work is done."""
     from geo.export import SUPPORTED_SUFFIXES
 
-    if path is not None and path.suffix.lower() not in SUPPORTED_SUFFIXES:
+    if path is None:
+        return
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise ValueError(f"cannot write {path.name}: unsupported suffix; use one of {', '.join(SUPPORTED_SUFFIXES)}")
-
-
-def _budget_cny(value: str) -> int | None:
-    """A budget typed on the command line as whole yuan (``800000``, ``8e5``), or None if it is not one."""
-    try:
-        return int(value)
-    except ValueError:
-        pass
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return int(number) if math.isfinite(number) and number.is_integer() else None
+    writable(path)
 
 
 def budgets_from_args(pairs: list[str], config: Config) -> dict[str, int]:
-    """``--budget KEY=CNY`` pairs as ``{key: yuan}``: known programme keys, whole yuan ≥ 0, each key once."""
+    """``--budget KEY=CNY`` pairs as ``{key: yuan}``: known programme keys, whole yuan within
+    :data:`geo.config.BUDGET_RULE` (the range of ``budget_cny`` in config.toml), each key once."""
     known = [p.key for p in config.programs]
     budgets: dict[str, int] = {}
     for pair in pairs:
         key, equals, value = (part.strip() for part in pair.partition("="))
         if not equals or not key or not value:
-            raise ValueError(f"--budget takes KEY=CNY, e.g. city=600000; got {pair!r}")
+            raise ValueError(f"--budget takes KEY=CNY, e.g. city=600000; got {shown(pair)}")
         if key not in known:
-            raise ValueError(f"--budget {pair!r}: unknown budget program {key!r}; config.toml defines: {', '.join(known)}")
+            raise ValueError(f"--budget {shown(pair)}: unknown budget program {shown(key)}; "
+                             f"config.toml defines: {', '.join(known)}")
         if key in budgets:
             raise ValueError(f"--budget {key} is given twice; give each programme's budget once")
-        cny = _budget_cny(value)
-        if cny is None or cny < 0:
-            raise ValueError(f"--budget takes KEY=CNY, CNY a whole number of yuan ≥ 0, e.g. {key}=600000; got {pair!r}")
-        budgets[key] = cny
+        cny = parsed_number(value)
+        if not isinstance(cny, int) or not BUDGET_RULE.accepts(cny):
+            raise ValueError(f"--budget takes KEY=CNY, CNY {BUDGET_RULE.allowed}, e.g. {key}=600000; got {shown(pair)}")
+        budgets[key] = int(cny)
     return budgets
+
+
+def program_keys(text_value: str) -> list[str]:
+    """``--program city,region`` as a list of keys; a key named twice is refused (it would spend twice)."""
+    keys = [k.strip() for k in text_value.split(",") if k.strip()]
+    for i, key in enumerate(keys):
+        if key in keys[:i]:
+            raise ValueError(f"--program names {shown(key)} twice; name each programme once, e.g. city,region")
+    return keys
 
 
 def run_plan_command(args, config) -> int:
@@ -259,12 +307,13 @@ def run_plan_command(args, config) -> int:
     config = with_overrides(config, walk_radius_m=args.radius, budgets=budgets_from_args(args.budget, config))
     if args.time_limit is not None:
         config = replace(config, optimal_time_limit_s=args.time_limit)
+    keys = program_keys(args.program)
     _check_out(args.out)
-    keys = [k.strip() for k in args.program.split(",") if k.strip()]
     city = load_city(args.data)
     plan = run_plan(city.communities, city.fitness_paths, config, keys, args.mode, city.applications)
     if args.out:
-        export(plan_sheets(plan, args.lang), args.out, lang=args.lang, parameters=plan_parameters(plan, config, args.data))
+        with writing(args.out):
+            export(plan_sheets(plan, args.lang), args.out, lang=args.lang, parameters=plan_parameters(plan, config, args.data))
     if args.json:
         print_json({"data": str(args.data), "walk_radius_m": config.walk_radius_m, "programs": plan.summaries(),
                     "out": str(args.out) if args.out else None})
@@ -305,16 +354,17 @@ def run_eligibility(args, config) -> int:
     if args.district:
         known = set(city.districts["district_code"])
         if args.district not in known:
-            raise ValueError(f"unknown district code {args.district}; known: {', '.join(sorted(known))}")
+            raise ValueError(f"unknown district code {shown(args.district)}; known: {', '.join(sorted(known))}")
         scored = scored[scored["district_code"] == args.district]
     scored = scored.assign(reason_text=reason_labels(scored["reasons"], args.lang))
     table = scored[list(ELIGIBILITY_COLUMNS) + ["geometry"]].reset_index(drop=True)
     if args.out:
-        export(table, args.out, lang=args.lang, parameters={"district": args.district or "all", "data_file": str(args.data)})
+        with writing(args.out):
+            export(table, args.out, lang=args.lang, parameters={"district": args.district or "all", "data_file": str(args.data)})
         print(f"wrote {args.out}: {len(table)} communities, {int(table['eligible'].sum())} eligible")
         return 0
-    shown = table[["community_id", "name", "district_name", "eligible", "reason_text", "applied"]]
-    print(humanised(pd.DataFrame(shown), args.lang).to_string(index=False))
+    listed = table[["community_id", "name", "district_name", "eligible", "reason_text", "applied"]]
+    print(humanised(pd.DataFrame(listed), args.lang).to_string(index=False))
     return 0
 
 
@@ -322,11 +372,19 @@ def run_sample(args, config) -> int:
     from geo.io import read_districts, write_layers
     from geo.sample import generate_sample
 
+    if args.out.suffix.lower() != ".gpkg":
+        raise ValueError(f"--out {shown(args.out.name)}: the sample city is a GeoPackage; name it .gpkg")
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot write {args.out}: cannot create the folder {args.out.parent} "
+                         f"({error.strerror or 'refused'}); choose another folder") from None
+    writable(args.out)
     n = config.sample_communities if args.communities is None else args.communities
     seed = config.sample_seed if args.seed is None else args.seed
     layers = generate_sample(read_districts(args.boundaries), n_communities=n, seed=seed)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_layers(args.out, layers)
+    with writing(args.out):
+        write_layers(args.out, layers)
     counts = ", ".join(f"{name} {len(frame)}" for name, frame in layers.items())
     print(f"wrote {args.out}: {counts}")
     return 0
@@ -337,8 +395,11 @@ def run_template(args, config) -> int:
     from geo.template import write_survey_template
 
     if args.out.suffix.lower() != ".xlsx":
-        raise ValueError(f"--out {args.out.name}: the template is an Excel file; name it .xlsx")
-    write_survey_template(args.out, read_districts(args.boundaries), lang=args.lang)
+        raise ValueError(f"--out {shown(args.out.name)}: the template is an Excel file; name it .xlsx")
+    writable(args.out)
+    districts = read_districts(args.boundaries)
+    with writing(args.out):
+        write_survey_template(args.out, districts, lang=args.lang)
     print(f"wrote {args.out}")
     return 0
 
@@ -347,17 +408,21 @@ def run_import(args, config) -> int:
     from geo.intake import import_file, write_accepted, write_rejects
 
     if args.out.suffix.lower() != ".gpkg":
-        raise ValueError(f"--out {args.out.name}: accepted rows are written to a GeoPackage; name it .gpkg")
+        raise ValueError(f"--out {shown(args.out.name)}: accepted rows are written to a GeoPackage; name it .gpkg")
     if args.rejects.suffix.lower() != ".csv":
-        raise ValueError(f"--rejects {args.rejects.name}: rejected rows are written to a CSV; name it .csv")
+        raise ValueError(f"--rejects {shown(args.rejects.name)}: rejected rows are written to a CSV; name it .csv")
+    writable(args.out)
+    writable(args.rejects, "--rejects")
     try:
         result = import_file(args.file, args.layer, args.crs, config)
     except (ValueError, OSError):
         raise
     except Exception as error:  # noqa: BLE001 — a file no reader foresaw must still end in one line
         raise ValueError(f"cannot import {args.file}: {' '.join(str(error).split()) or type(error).__name__}") from None
-    write_accepted(result, args.out)
-    write_rejects(result, args.rejects)
+    with writing(args.out):
+        write_accepted(result, args.out)
+    with writing(args.rejects):
+        write_rejects(result, args.rejects)
     if args.json:
         print_json(result.summary())
         return 0
@@ -390,6 +455,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(err) or type(err).__name__)
     except KeyboardInterrupt:
         return _fail("interrupted")
+    except MemoryError:
+        return _fail("not enough memory to finish this command; try it on smaller data or with smaller numbers")
     except Exception as err:  # noqa: BLE001 — a failure no check foresaw still ends in one line
         return _fail(f"unexpected {type(err).__name__}: {str(err) or 'no message'} "
                      "(a bug: please report it with the command you ran)")

@@ -2,7 +2,10 @@
 
 Every value is checked when the file is read, so a mistake stops the app or the CLI at once with
 one line naming the key, the value found and what is allowed (:class:`ConfigError`), instead of
-surfacing later as a wrong plan. TOML allows ``nan`` and ``inf``; no key here accepts them.
+surfacing later as a wrong plan. TOML allows ``nan`` and ``inf``; no key here accepts them, and
+every number has an upper bound far above any real city (a slip of three zeros is caught, and no
+limit is so large that arithmetic overflows or a later step fails with a misleading message).
+The command line (:mod:`geo.cli`) checks its arguments against the same rules.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geo.schema import PRIORITY_COMPONENTS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = REPO_ROOT / "config.toml"
 DEFAULT_DATA_PATH = REPO_ROOT / "data" / "liuzhou_sample.gpkg"
@@ -19,6 +24,27 @@ BOUNDARIES_PATH = REPO_ROOT / "data" / "boundaries" / "liuzhou_districts.geojson
 
 # A programme key is typed on the command line as ``--program city,region`` and ``--budget city=…``.
 PROGRAM_KEY_FORBIDDEN = ",= \t\r\n"
+# The file is a few KB; reading stops here, so a wrong path (/dev/zero, a data file) fails at once.
+MAX_CONFIG_BYTES = 1 << 20
+
+# Upper bounds, shared with the command line. Each is far above any real city; see NUMERIC_KEYS.
+MAX_WALK_RADIUS_M = 50_000             # the app's radius input goes to 5,000 m
+MAX_DISTANCE_M = 1_000_000             # 1,000 km
+MAX_AREA_M2 = 1_000_000                # 1 km²
+MAX_CNY = 10**12                       # one trillion yuan
+MAX_SECONDS = 86_400                   # one day
+MAX_HOURS = 8_760                      # one year
+MAX_MB = 1_048_576                     # 1 TB
+MAX_ROWS = 10_000_000
+MAX_VERTICES = 1_000_000_000
+MAX_PAIRS = 2_000_000_000              # 32 GB of pairs; row indices stay below 2**31
+MAX_CONCURRENT_IMPORTS = 100
+MAX_MAP_COMMUNITIES = 1_000_000
+MAX_SAMPLE_COMMUNITIES = 1_000_000     # measured: 86 s and 5.2 GB for 1,000,000 communities
+MAX_SEED = 2**32 - 1
+MAX_WEIGHT = 1_000_000
+MAX_SETS = 1_000_000
+MAX_YEAR = 9999
 
 
 class ConfigError(ValueError):
@@ -77,7 +103,7 @@ class Config:
             if program.key == key:
                 return program
         known = ", ".join(p.key for p in self.programs)
-        raise ValueError(f"unknown budget program {key!r}; config.toml defines: {known}")
+        raise ValueError(f"unknown budget program {shown(key)}; config.toml defines: {known}")
 
 
 @dataclass(frozen=True)
@@ -95,48 +121,56 @@ class Rule:
     whole: bool = False
 
     def accepts(self, value: float) -> bool:
-        """Whether the finite number ``value`` lies in the range (and is whole, if required)."""
+        """Whether the finite number ``value`` lies in the range (and is whole, if required).
+
+        Python compares an ``int`` of any size with a float bound exactly, so a 400-digit
+        integer is simply out of range (never an OverflowError).
+        """
         above = value >= self.low if self.low_inclusive else value > self.low
         below = value <= self.high if self.high_inclusive else value < self.high
-        return above and below and (not self.whole or float(value).is_integer())
+        return above and below and (not self.whole or isinstance(value, int) or float(value).is_integer())
 
 
-def _positive(unit: str) -> Rule:
-    return Rule(f"a positive number of {unit}", low=0, low_inclusive=False)
+def _positive(unit: str, high: int, note: str = "") -> Rule:
+    """A number > 0 and ≤ ``high``; ``note`` (e.g. " (one day)") follows the bound in the message."""
+    return Rule(f"a positive number of {unit} up to {high:,}{note}", low=0, low_inclusive=False, high=high)
 
 
-def _positive_whole(what: str) -> Rule:
-    return Rule(f"a positive whole number of {what}", low=0, low_inclusive=False, whole=True)
+def _whole(what: str, low: int, high: int) -> Rule:
+    """A whole number from ``low`` to ``high``."""
+    return Rule(f"a whole number of {what} from {low:,} to {high:,}", low=low, high=high, whole=True)
 
 
 # dotted key in config.toml -> (Config field, rule)
 NUMERIC_KEYS: dict[str, tuple[str, Rule]] = {
-    "coverage.walk_radius_m": ("walk_radius_m", _positive("metres")),
-    "coverage.max_pairs": ("max_pairs", _positive_whole("pairs")),
-    "cost.set_cost_cny": ("set_cost_cny", _positive_whole("yuan")),
-    "optimal.time_limit_s": ("optimal_time_limit_s", _positive("seconds")),
+    "coverage.walk_radius_m": ("walk_radius_m", _positive("metres", MAX_WALK_RADIUS_M)),
+    "coverage.max_pairs": ("max_pairs", _whole("pairs", 1, MAX_PAIRS)),
+    "cost.set_cost_cny": ("set_cost_cny", _whole("yuan", 1, MAX_CNY)),
+    "optimal.time_limit_s": ("optimal_time_limit_s", _positive("seconds", MAX_SECONDS, " (one day)")),
     "optimal.mip_rel_gap": ("optimal_mip_rel_gap",
                             Rule("a share ≥ 0 and < 1 (1e-6 = 0.0001 %)", low=0, high=1, high_inclusive=False)),
-    "eligibility.min_open_space_m2": ("min_open_space_m2", Rule("a number of square metres ≥ 0", low=0)),
-    "eligibility.old_before_year": ("old_before_year", Rule("a year (a positive whole number)", low=1, whole=True)),
-    "priority.distance_cap_m": ("distance_cap_m", _positive("metres")),
-    "intake.max_upload_mb": ("max_upload_mb", _positive("MB")),
-    "intake.max_unzipped_mb": ("max_unzipped_mb", _positive("MB")),
-    "intake.default_footprint_m2": ("default_footprint_m2", _positive("square metres")),
+    "eligibility.min_open_space_m2": ("min_open_space_m2",
+                                      Rule(f"a number of square metres from 0 to {MAX_AREA_M2:,}", low=0, high=MAX_AREA_M2)),
+    "eligibility.old_before_year": ("old_before_year",
+                                    Rule(f"a year from 1 to {MAX_YEAR}", low=1, high=MAX_YEAR, whole=True)),
+    "priority.distance_cap_m": ("distance_cap_m", _positive("metres", MAX_DISTANCE_M)),
+    "intake.max_upload_mb": ("max_upload_mb", _positive("MB", MAX_MB, " (1 TB)")),
+    "intake.max_unzipped_mb": ("max_unzipped_mb", _positive("MB", MAX_MB, " (1 TB)")),
+    "intake.default_footprint_m2": ("default_footprint_m2", _positive("square metres", MAX_AREA_M2)),
     "intake.repair_max_area_change": ("repair_max_area_change", Rule("a share from 0 to 1 (0.05 = 5 %)", low=0, high=1)),
-    "intake.max_rows": ("max_rows", _positive_whole("rows")),
-    "intake.max_vertices": ("max_vertices", _positive_whole("vertices")),
-    "intake.max_import_seconds": ("max_import_seconds", _positive("seconds")),
-    "intake.max_import_memory_mb": ("max_import_memory_mb", _positive("MB")),
-    "intake.upload_max_age_hours": ("upload_max_age_hours", _positive("hours")),
-    "intake.max_concurrent_imports": ("max_concurrent_imports", _positive_whole("imports")),
-    "map.max_communities": ("map_max_communities", _positive_whole("communities")),
-    "sample.seed": ("sample_seed", Rule("a whole number ≥ 0", low=0, whole=True)),
-    "sample.communities": ("sample_communities", Rule("a whole number ≥ 1", low=1, whole=True)),
+    "intake.max_rows": ("max_rows", _whole("rows", 1, MAX_ROWS)),
+    "intake.max_vertices": ("max_vertices", _whole("vertices", 1, MAX_VERTICES)),
+    "intake.max_import_seconds": ("max_import_seconds", _positive("seconds", MAX_SECONDS, " (one day)")),
+    "intake.max_import_memory_mb": ("max_import_memory_mb", _positive("MB", MAX_MB, " (1 TB)")),
+    "intake.upload_max_age_hours": ("upload_max_age_hours", _positive("hours", MAX_HOURS, " (one year)")),
+    "intake.max_concurrent_imports": ("max_concurrent_imports", _whole("imports", 1, MAX_CONCURRENT_IMPORTS)),
+    "map.max_communities": ("map_max_communities", _whole("communities", 1, MAX_MAP_COMMUNITIES)),
+    "sample.seed": ("sample_seed", Rule(f"a whole number from 0 to {MAX_SEED:,}", low=0, high=MAX_SEED, whole=True)),
+    "sample.communities": ("sample_communities", _whole("communities", 1, MAX_SAMPLE_COMMUNITIES)),
 }
-BUDGET_RULE = Rule("a whole number of yuan ≥ 0", low=0, whole=True)
-WEIGHT_RULE = Rule("a number ≥ 0", low=0)
-SETS_RULE = Rule("a whole number of sets ≥ 0", low=0, whole=True)
+BUDGET_RULE = _whole("yuan", 0, MAX_CNY)
+WEIGHT_RULE = Rule(f"a number from 0 to {MAX_WEIGHT:,}", low=0, high=MAX_WEIGHT)
+SETS_RULE = _whole("sets", 0, MAX_SETS)
 
 
 def shown(value, limit: int = 60) -> str:
@@ -165,7 +199,8 @@ def checked_number(value, key: str, rule: Rule, source: str = "config.toml") -> 
         An ``int`` when the rule asks for a whole number, else a ``float``.
     """
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not is_number or not math.isfinite(value) or not rule.accepts(value):
+    finite = isinstance(value, int) or (is_number and math.isfinite(value))  # math.isfinite(10**400) overflows
+    if not is_number or not finite or not rule.accepts(value):
         raise ConfigError(f"{source}: '{key}' must be {rule.allowed}, got {shown(value)}")
     return int(value) if rule.whole else float(value)
 
@@ -239,10 +274,24 @@ def _programs(raw: dict, source: str) -> tuple[Program, ...]:
 
 
 def _weights(raw: dict, source: str) -> dict[str, float]:
-    """``[priority.weights]``: finite numbers ≥ 0, not all zero."""
+    """``[priority.weights]``: one weight for each component of :data:`PRIORITY_COMPONENTS`, none other.
+
+    A weight name that is not a component (``populaton = 25``) would weigh nothing, and a
+    component left out would silently weigh 0; both are refused, naming the components. A
+    component is left out of the score by writing its weight as 0.
+    """
     table = _get(raw, "priority.weights", dict, source)
-    weights = {str(name): float(checked_number(value, f"priority.weights.{name}", WEIGHT_RULE, source))
-               for name, value in table.items()}
+    known = ", ".join(PRIORITY_COMPONENTS)
+    unknown = [name for name in table if name not in PRIORITY_COMPONENTS]
+    if unknown:
+        names = ", ".join(shown(name, 40) for name in unknown)
+        raise ConfigError(f"{source}: unknown priority weight {names} in [priority.weights]; the weights are: {known}")
+    missing = [name for name in PRIORITY_COMPONENTS if name not in table]
+    if missing:
+        raise ConfigError(f"{source}: [priority.weights] lacks {', '.join(missing)}; give each of {known} "
+                          "a weight (0 leaves a component out of the score)")
+    weights = {name: float(checked_number(table[name], f"priority.weights.{name}", WEIGHT_RULE, source))
+               for name in PRIORITY_COMPONENTS}
     if sum(weights.values()) <= 0:
         raise ConfigError(f"{source}: priority weights must be ≥ 0 and not all zero, got {shown(table)}")
     return weights
@@ -285,17 +334,26 @@ def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> Config:
     """
     path = Path(path)
     try:
-        document = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"configuration file not found: {path}") from None
     except OSError as error:
         raise ConfigError(f"cannot read the configuration file {path}: {error.strerror or error}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES >> 20} MB, so not a configuration file "
+                          "(config.toml is a few KB); check the path given")
+    try:
+        document = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path.name}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     try:
         raw = tomllib.loads(document)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path.name}: {error}") from None
+    except ValueError as error:  # Python's own limit: an integer of more than 4,300 digits
+        raise ConfigError(f"{path.name}: a number too long to read ({' '.join(str(error).split()[:6])} …); "
+                          "no setting needs more than 13 digits") from None
     except RecursionError:
         raise ConfigError(f"{path.name}: arrays or tables nested too deeply to read") from None
     return parse_config(raw, path.name)

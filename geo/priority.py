@@ -33,11 +33,9 @@ import pandas as pd
 from geo.config import Config
 from geo.coverage import candidate_sites, coverage_pairs
 from geo.crs import metric_crs_for
+from geo.schema import PRIORITY_COMPONENTS
 
-COMPONENTS = (
-    "population", "elderly_and_children", "distance_to_nearest_set", "old_community",
-    "application_received", "neighbours_unserved",
-)
+COMPONENTS = PRIORITY_COMPONENTS  # the names live in geo.schema: geo.config checks them too
 
 
 def check_weights(weights: dict[str, float]) -> dict[str, float]:

@@ -114,3 +114,13 @@ VALUE_SYNONYMS = {
         "developer": ("developer", "开发商", "开发商配建"),
     },
 }
+
+# --------------------------------------------------------------------------- priority
+
+# The components of the priority score, in the order of ``config.toml``'s [priority.weights]
+# (defined in :mod:`geo.priority`). Here, not there, because :mod:`geo.config` checks the weight
+# names when the file is read and :mod:`geo.priority` itself imports :mod:`geo.config`.
+PRIORITY_COMPONENTS = (
+    "population", "elderly_and_children", "distance_to_nearest_set", "old_community",
+    "application_received", "neighbours_unserved",
+)

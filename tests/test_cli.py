@@ -145,7 +145,7 @@ def test_plan_budget_override_and_xlsx_out(tmp_path, capsys):
     (["plan", "--program", "province"], "unknown budget program 'province'"),
     (["plan", "--budget", "city=lots"], "--budget takes KEY=CNY"),
     (["plan", "--out", "plan.pdf"], "unsupported suffix"),
-    (["eligibility", "--district", "999999"], "unknown district code 999999"),
+    (["eligibility", "--district", "999999"], "unknown district code '999999'"),
 ])
 def test_bad_arguments_are_one_line_errors(bad, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -184,26 +184,26 @@ def test_not_a_geopackage_and_missing_layers_are_clear_errors(tmp_path, capsys):
 # ---------------------------------------------------------------- errors: one line, exit 2, no traceback
 
 @pytest.mark.parametrize("args, fragments", [
-    (["coverage", "--radius", "nan"], ["argument --radius: must be a number of metres ≥ 0, got 'nan'"]),
+    (["coverage", "--radius", "nan"], ["argument --radius: must be a number of metres from 0 to 50,000, got 'nan'"]),
     (["coverage", "--radius", "inf"], ["argument --radius", "got 'inf'"]),
     (["coverage", "--radius=-inf"], ["argument --radius", "got '-inf'"]),
     (["coverage", "--radius", "-5"], ["argument --radius", "got '-5'"]),
     (["coverage", "--radius", "five"], ["argument --radius", "got 'five'"]),
-    (["plan", "--radius", "nan"], ["argument --radius: must be a positive number of metres, got 'nan'"]),
-    (["plan", "--radius", "0"], ["argument --radius: must be a positive number of metres, got '0'"]),
+    (["plan", "--radius", "nan"], ["argument --radius: must be a positive number of metres up to 50,000, got 'nan'"]),
+    (["plan", "--radius", "0"], ["argument --radius: must be a positive number of metres up to 50,000, got '0'"]),
     (["plan", "--budget", "city=1e309"], ["--budget takes KEY=CNY", "got 'city=1e309'"]),
     (["plan", "--budget", "city=nan"], ["--budget takes KEY=CNY", "got 'city=nan'"]),
-    (["plan", "--budget", "city=-600000"], ["--budget takes KEY=CNY", "whole number of yuan ≥ 0"]),
+    (["plan", "--budget", "city=-600000"], ["--budget takes KEY=CNY", "whole number of yuan from 0 to 1,000,000,000,000"]),
     (["plan", "--budget", "city=1.5"], ["--budget takes KEY=CNY", "got 'city=1.5'"]),
     (["plan", "--budget", "city=lots"], ["--budget takes KEY=CNY", "got 'city=lots'"]),
     (["plan", "--budget", "city"], ["--budget takes KEY=CNY", "got 'city'"]),
     (["plan", "--budget", "province=100"], ["unknown budget program 'province'", "config.toml defines: city, region"]),
     (["plan", "--budget", "city=1", "--budget", "city=2"], ["--budget city is given twice"]),
-    (["plan", "--time-limit", "nan"], ["argument --time-limit: must be a positive number of seconds, got 'nan'"]),
+    (["plan", "--time-limit", "nan"], ["argument --time-limit: must be a positive number of seconds up to 86,400 (one day), got 'nan'"]),
     (["plan", "--time-limit=-1"], ["argument --time-limit", "got '-1'"]),
     (["plan", "--program", "province"], ["unknown budget program 'province'"]),
-    (["sample", "--communities", "0", "--out", "x.gpkg"], ["argument --communities: must be a whole number ≥ 1"]),
-    (["sample", "--seed", "-1", "--out", "x.gpkg"], ["argument --seed: must be a whole number ≥ 0"]),
+    (["sample", "--communities", "0", "--out", "x.gpkg"], ["argument --communities: must be a whole number of communities from 1 to 1,000,000"]),
+    (["sample", "--seed", "-1", "--out", "x.gpkg"], ["argument --seed: must be a whole number from 0 to 4,294,967,295"]),
     (["coverage", "--no-such-option"], ["unrecognized arguments: --no-such-option"]),
     (["no-such-command"], ["invalid choice: 'no-such-command'"]),
     ([], ["the following arguments are required: command"]),
@@ -236,7 +236,8 @@ def test_a_broken_config_is_one_line_naming_key_value_and_range(tmp_path):
                    encoding="utf-8")
     run = run_cli("--config", str(bad), "coverage", "--json")
     line = assert_one_line_error(run)
-    assert line == "error: config.toml: 'optimal.time_limit_s' must be a positive number of seconds, got -5"
+    assert line == ("error: config.toml: 'optimal.time_limit_s' must be a positive number of seconds "
+                    "up to 86,400 (one day), got -5")
     assert run.stdout == ""
 
 
@@ -327,3 +328,172 @@ def test_a_budget_in_exponent_form_is_whole_yuan(capsys):
     assert main(["plan", "--program", "city", "--budget", "city=2.5e5", "--json"]) == 0
     out = strict_json(capsys.readouterr().out)["programs"][0]
     assert (out["budget_cny"], out["sets"]) == (250_000, 5)
+
+
+# ---------------------------------------------------------------- extreme values (issue 10, re-test N13)
+
+@pytest.mark.parametrize("args, line", [
+    # each reached an unexpected exception or ran with a nonsensical value before
+    (["plan", "--budget", "city=" + "9" * 400],
+     "error: --budget takes KEY=CNY, CNY a whole number of yuan from 0 to 1,000,000,000,000, e.g. city=600000; "
+     "got 'city=" + "9" * 53 + "…"),
+    (["plan", "--budget", "city=1e20"],
+     ("error: --budget takes KEY=CNY, CNY a whole number of yuan from 0 to 1,000,000,000,000, e.g. city=600000; "
+     "got 'city=1e20'")),
+    (["plan", "--budget", "city=999999999999.99999"],   # a float would round it to a whole 10**12
+     ("error: --budget takes KEY=CNY, CNY a whole number of yuan from 0 to 1,000,000,000,000, e.g. city=600000; "
+     "got 'city=999999999999.99999'")),
+    (["sample", "--communities", "99999999999", "--out", "x.gpkg"],
+     ("error: argument --communities: must be a whole number of communities from 1 to 1,000,000, got '99999999999' "
+     "(see: python -m geo sample --help)")),
+    (["sample", "--seed", str(2**70), "--out", "x.gpkg"],
+     ("error: argument --seed: must be a whole number from 0 to 4,294,967,295, got '1180591620717411303424' "
+     "(see: python -m geo sample --help)")),
+    (["coverage", "--radius", "1e308"],
+     "error: argument --radius: must be a number of metres from 0 to 50,000, got '1e308' (see: python -m geo coverage --help)"),
+    (["plan", "--radius", "50000.5"],
+     ("error: argument --radius: must be a positive number of metres up to 50,000, got '50000.5' "
+     "(see: python -m geo plan --help)")),
+    (["plan", "--mode", "optimal", "--time-limit", "1e300"],
+     ("error: argument --time-limit: must be a positive number of seconds up to 86,400 (one day), got '1e300' "
+     "(see: python -m geo plan --help)")),
+    (["plan", "--program", "city,region,city"],
+     "error: --program names 'city' twice; name each programme once, e.g. city,region"),
+    (["sample", "--communities", "10", "--out", "x.csv"],   # GDAL wrote a warning, then a DataLayerError
+     "error: --out 'x.csv': the sample city is a GeoPackage; name it .gpkg"),
+    (["--config", "/dev/zero", "coverage"],               # read whole until MemoryError
+     "error: /dev/zero: larger than 1 MB, so not a configuration file (config.toml is a few KB); check the path given"),
+])
+def test_extreme_arguments_are_one_plain_line(args, line, tmp_path):
+    run = run_cli(*args, cwd=tmp_path)
+    assert assert_one_line_error(run) == line
+    assert run.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def test_values_at_the_bounds_run(capsys, tmp_path):
+    assert main(["plan", "--program", "city", "--budget", "city=1000000000000", "--json"]) == 0
+    city = strict_json(capsys.readouterr().out)["programs"][0]
+    assert city["budget_cny"] == 10**12
+    assert main(["plan", "--program", "city", "--budget", "city=1000000000000", "--json"]) == 0
+    assert strict_json(capsys.readouterr().out)["programs"][0]["sets"] == city["sets"]  # every eligible community, once
+    assert main(["coverage", "--radius", "50000", "--json"]) == 0
+    total = strict_json(capsys.readouterr().out)["total"]
+    assert total["served_within_radius"] == total["communities"] == 2500  # 50 km reaches every community from a set
+    out = tmp_path / "s.gpkg"
+    assert main(["sample", "--communities", "5", "--seed", str(2**32 - 1), "--out", str(out)]) == 0
+    assert len(load_city(out).communities) == 5
+
+
+WRITERS = [
+    ["plan", "--out"], ["eligibility", "--out"], ["sample", "--communities", "5", "--out"], ["template", "--out"],
+    ["import", str(CORPUS / "csv_missing_population.csv"), "--layer", "communities", "--rejects", "REJECTS", "--out"],
+]
+
+
+def _writer(command, out, folder):
+    suffix = {"sample": ".gpkg", "template": ".xlsx", "import": ".gpkg"}.get(command[0], out)
+    args = [str(folder / "r.csv") if a == "REJECTS" else a for a in command]
+    return args, suffix
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc, where no file can be created")
+@pytest.mark.parametrize("command", WRITERS, ids=lambda c: c[0])
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".geojson", ".gpkg"])
+def test_an_unwritable_output_names_the_file_and_no_temporary_path(command, suffix, tmp_path):
+    args, suffix = _writer(command, suffix, tmp_path)
+    target = f"/proc/x{suffix}"
+    run = run_cli(*args, target, cwd=tmp_path)
+    line = assert_one_line_error(run)
+    assert line == f"error: cannot write {target}: No such file or directory; choose another folder or a shorter name"
+
+
+@pytest.mark.parametrize("command", WRITERS, ids=lambda c: c[0])
+def test_an_output_that_is_a_folder_or_too_long_a_name_is_one_line(command, tmp_path, capsys):
+    args, suffix = _writer(command, ".xlsx", tmp_path)
+    folder = tmp_path / f"results{suffix}"
+    folder.mkdir()
+    assert main([*args, str(folder)]) == 2
+    assert capsys.readouterr().err == f"error: cannot write {folder}: it is a folder; give --out a file name inside it\n"
+    # 250 characters fit the file system's 255, but not the hidden staging folder the writers use
+    long = tmp_path / ("n" * 250 + suffix)
+    assert main([*args, str(long)]) == 2
+    assert capsys.readouterr().err == f"error: cannot write {long}: File name too long; choose another folder or a shorter name\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]   # nothing left behind
+
+
+def test_a_missing_folder_is_named_and_sample_creates_its_own(tmp_path, capsys):
+    target = tmp_path / "no" / "such" / "plan.xlsx"
+    assert main(["plan", "--out", str(target)]) == 2
+    assert capsys.readouterr().err == (f"error: cannot write {target}: folder {target.parent} does not exist; "
+                                       "create it first\n")
+    assert main(["sample", "--communities", "5", "--out", str(tmp_path / "new" / "city.gpkg")]) == 0
+    assert len(load_city(tmp_path / "new" / "city.gpkg").communities) == 5
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full, a device that is always full")
+def test_a_write_that_fails_midway_names_the_file_and_the_reason(tmp_path, capsys):
+    rejects = tmp_path / "rejects.csv"
+    rejects.symlink_to("/dev/full")   # writable when checked, full when written: like a disk filling up
+    assert main(["import", str(CORPUS / "csv_missing_population.csv"), "--layer", "communities",
+                 "--out", str(tmp_path / "a.gpkg"), "--rejects", str(rejects)]) == 2
+    assert capsys.readouterr().err == f"error: cannot write {rejects}: No space left on device\n"
+
+
+def test_running_out_of_memory_is_one_line_without_the_word_bug(monkeypatch, capsys):
+    import geo.sample
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError("Unable to allocate 59.1 TiB for an array with shape (3473225, 2336920)")
+
+    monkeypatch.setattr(geo.sample, "generate_sample", exhausted)
+    assert main(["sample", "--communities", "10", "--out", "x.gpkg"]) == 2
+    assert capsys.readouterr().err == ("error: not enough memory to finish this command; "
+                                       "try it on smaller data or with smaller numbers\n")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("800000", 800_000), ("8e5", 800_000), ("800000.0", 800_000), ("2.5e5", 250_000), (" 42 ", 42),
+    ("1.5", 1.5), ("nan", None), ("inf", None), ("-inf", None), ("0x10", None), ("", None), ("lots", None),
+    ("1e999999999", math.inf), ("9" * 5000, float("9" * 300 + "e4700")),
+])
+def test_parsed_number_is_exact_and_never_builds_a_huge_integer(text, value):
+    from geo.cli import parsed_number
+
+    got = parsed_number(text)
+    assert got == value and type(got) is type(value)
+
+
+def test_a_config_at_every_upper_bound_plans_without_a_warning(tmp_path):
+    """Weights of 1e308 gave RuntimeWarning lines on stderr; at the bounds every command is clean."""
+    import re
+
+    from geo.config import DEFAULT_CONFIG_PATH, MAX_CNY, MAX_WEIGHT, NUMERIC_KEYS
+    from geo.priority import COMPONENTS
+
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    highs = {dotted.rsplit(".", 1)[1]: (rule.high if rule.high_inclusive else 0.999) for dotted, (_, rule) in NUMERIC_KEYS.items()}
+    highs.update({name: MAX_WEIGHT for name in COMPONENTS}, budget_cny=MAX_CNY)
+    for name, value in highs.items():
+        text, found = re.subn(rf"^{name} = .*$", f"{name} = {value:.0f}" if value >= 1 else f"{name} = {value}", text, flags=re.MULTILINE)
+        assert found >= 1, name
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    loaded = load_config(config)
+    assert loaded.walk_radius_m == 50_000 and loaded.program("region").budget_cny == 10**12
+    for args in (["coverage", "--json"], ["plan", "--json"], ["plan", "--mode", "optimal", "--program", "city", "--json"]):
+        run = run_cli("--config", str(config), *args)
+        assert run.returncode == 0 and run.stderr == "", run.stderr
+        assert strict_json(run.stdout)["walk_radius_m"] == 50_000
+
+
+def test_a_gdal_failure_while_writing_names_the_file_not_the_staging_path(tmp_path):
+    import pyogrio.errors
+
+    from geo.cli import writing
+
+    target = tmp_path / "plan.gpkg"
+    with pytest.raises(ValueError) as caught, writing(target):
+        raise pyogrio.errors.DataSourceError(f"sqlite3_open({tmp_path}/.plan-k3j9x_2a/plan.gpkg) failed:\n disk I/O error")
+    assert str(caught.value) == f"cannot write {target}: sqlite3_open(plan.gpkg) failed: disk I/O error"
+    with pytest.raises(KeyError), writing(target):   # anything else is not a writing failure: left as it is
+        raise KeyError("geometry")

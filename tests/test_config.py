@@ -3,11 +3,13 @@
 import dataclasses
 import math
 import tomllib
+from pathlib import Path
 
 import pytest
 
 from geo.config import (
     DEFAULT_CONFIG_PATH,
+    DEFAULT_DATA_PATH,
     NUMERIC_KEYS,
     Config,
     ConfigError,
@@ -125,10 +127,10 @@ def test_edges_of_the_allowed_ranges_load(dotted, value, field):
     ("optimal.mip_rel_gap", 1, "a share ≥ 0 and < 1"),
     ("optimal.mip_rel_gap", 5, "a share ≥ 0 and < 1"),
     ("intake.repair_max_area_change", 1.01, "a share from 0 to 1"),
-    ("intake.max_rows", 1.5, "a positive whole number of rows"),
-    ("cost.set_cost_cny", 50000.5, "a positive whole number of yuan"),
-    ("sample.communities", "2500", "a whole number ≥ 1"),
-    ("coverage.walk_radius_m", True, "a positive number of metres"),
+    ("intake.max_rows", 1.5, "a whole number of rows from 1 to 10,000,000"),
+    ("cost.set_cost_cny", 50000.5, "a whole number of yuan from 1 to 1,000,000,000,000"),
+    ("sample.communities", "2500", "a whole number of communities from 1 to 1,000,000"),
+    ("coverage.walk_radius_m", True, "a positive number of metres up to 50,000"),
 ])
 def test_out_of_range_or_wrong_kind_names_the_allowed_range(dotted, value, allowed):
     with pytest.raises(ConfigError, match=f"'{dotted}' must be {allowed}"):
@@ -138,20 +140,22 @@ def test_out_of_range_or_wrong_kind_names_the_allowed_range(dotted, value, allow
 def test_the_issue_example_reads_exactly():
     with pytest.raises(ConfigError) as caught:
         parse_config(with_value("optimal.time_limit_s", -5))
-    assert str(caught.value) == "config.toml: 'optimal.time_limit_s' must be a positive number of seconds, got -5"
+    assert str(caught.value) == ("config.toml: 'optimal.time_limit_s' must be a positive number of seconds "
+                                 "up to 86,400 (one day), got -5")
 
 
 @pytest.mark.parametrize("value, shown", [(math.nan, "nan"), (math.inf, "inf"), (-1, "-1"), (1.5, "1.5"), ("lots", "'lots'")])
 def test_bad_budget_is_named(value, shown):
     data = raw()
     data["programs"][1]["budget_cny"] = value
-    with pytest.raises(ConfigError, match=rf"'programs\[1\].budget_cny' must be a whole number of yuan ≥ 0, got {shown}$"):
+    with pytest.raises(ConfigError, match=rf"'programs\[1\].budget_cny' must be a whole number of yuan from 0 to "
+                                          rf"1,000,000,000,000, got {shown}$"):
         parse_config(data)
 
 
 @pytest.mark.parametrize("value, shown", [(math.nan, "nan"), (math.inf, "inf"), (-math.inf, "-inf"), (-1, "-1")])
 def test_bad_weight_is_named(value, shown):
-    with pytest.raises(ConfigError, match=f"'priority.weights.population' must be a number ≥ 0, got {shown}$"):
+    with pytest.raises(ConfigError, match=f"'priority.weights.population' must be a number from 0 to 1,000,000, got {shown}$"):
         parse_config(with_value("priority.weights.population", value))
 
 
@@ -166,7 +170,8 @@ def test_all_zero_weights_are_refused():
 def test_bad_district_limit_is_named(value, shown):
     data = raw()
     data["programs"][0]["district_max_sets"] = {"450202": value}
-    with pytest.raises(ConfigError, match=rf"'programs\[0\].district_max_sets.450202' must be a whole number of sets ≥ 0, got {shown}$"):
+    with pytest.raises(ConfigError, match=rf"'programs\[0\].district_max_sets.450202' must be a whole number of sets "
+                                          rf"from 0 to 1,000,000, got {shown}$"):
         parse_config(data)
 
 
@@ -222,12 +227,13 @@ def test_programme_entries_must_be_tables_and_complete():
 
 
 @pytest.mark.parametrize("line, replacement, expected", [
-    ("walk_radius_m = 500", "walk_radius_m = nan", "'coverage.walk_radius_m' must be a positive number of metres, got nan"),
-    ("walk_radius_m = 500", "walk_radius_m = -inf", "'coverage.walk_radius_m' must be a positive number of metres, got -inf"),
-    ("population = 25", "population = +inf", "'priority.weights.population' must be a number ≥ 0, got inf"),
+    ("walk_radius_m = 500", "walk_radius_m = nan", "'coverage.walk_radius_m' must be a positive number of metres up to 50,000, got nan"),
+    ("walk_radius_m = 500", "walk_radius_m = -inf", "'coverage.walk_radius_m' must be a positive number of metres up to 50,000, got -inf"),
+    ("population = 25", "population = +inf", "'priority.weights.population' must be a number from 0 to 1,000,000, got inf"),
     ("mip_rel_gap = 1e-6", "mip_rel_gap = -1e-6", "'optimal.mip_rel_gap' must be a share ≥ 0 and < 1 (1e-6 = 0.0001 %), got -1e-06"),
-    ("max_upload_mb = 200", "max_upload_mb = -200", "'intake.max_upload_mb' must be a positive number of MB, got -200"),
-    ("budget_cny = 600000", "budget_cny = 1e400", "'programs[0].budget_cny' must be a whole number of yuan ≥ 0, got inf"),
+    ("max_upload_mb = 200", "max_upload_mb = -200", "'intake.max_upload_mb' must be a positive number of MB up to 1,048,576 (1 TB), got -200"),
+    ("budget_cny = 600000", "budget_cny = 1e400",
+     "'programs[0].budget_cny' must be a whole number of yuan from 0 to 1,000,000,000,000, got inf"),
 ])
 def test_toml_nan_and_inf_in_the_file_are_refused(tmp_path, line, replacement, expected):
     text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
@@ -276,3 +282,191 @@ def test_a_very_long_bad_value_is_shortened_to_one_line():
         parse_config(with_value("coverage.walk_radius_m", "x\n" * 1000))
     message = str(caught.value)
     assert "\n" not in message and len(message) < 200 and message.endswith("…")
+
+
+# ---------------------------------------------------------------- upper bounds (issue 10, re-test N12)
+
+# key, the largest value that loads, the smallest above it that is refused, the bound as the message says it
+UPPER_BOUNDS = [
+    ("coverage.walk_radius_m", 50_000, 50_000.5, "up to 50,000"),
+    ("coverage.max_pairs", 2_000_000_000, 2_000_000_001, "from 1 to 2,000,000,000"),
+    ("cost.set_cost_cny", 10**12, 10**12 + 1, "from 1 to 1,000,000,000,000"),
+    ("optimal.time_limit_s", 86_400, 86_400.5, "up to 86,400 (one day)"),
+    ("optimal.mip_rel_gap", 0.999, 1, "≥ 0 and < 1"),
+    ("eligibility.min_open_space_m2", 1_000_000, 1_000_000.5, "from 0 to 1,000,000"),
+    ("eligibility.old_before_year", 9999, 10_000, "a year from 1 to 9999"),
+    ("priority.distance_cap_m", 1_000_000, 1_000_001, "up to 1,000,000"),
+    ("intake.max_upload_mb", 1_048_576, 1_048_577, "up to 1,048,576 (1 TB)"),
+    ("intake.max_unzipped_mb", 1_048_576, 1_048_577, "up to 1,048,576 (1 TB)"),
+    ("intake.default_footprint_m2", 1_000_000, 1_000_001, "up to 1,000,000"),
+    ("intake.repair_max_area_change", 1, 1.01, "from 0 to 1"),
+    ("intake.max_rows", 10_000_000, 10_000_001, "from 1 to 10,000,000"),
+    ("intake.max_vertices", 1_000_000_000, 1_000_000_001, "from 1 to 1,000,000,000"),
+    ("intake.max_import_seconds", 86_400, 86_401, "up to 86,400 (one day)"),
+    ("intake.max_import_memory_mb", 1_048_576, 1e15, "up to 1,048,576 (1 TB)"),
+    ("intake.upload_max_age_hours", 8_760, 8_761, "up to 8,760 (one year)"),
+    ("intake.max_concurrent_imports", 100, 101, "from 1 to 100"),
+    ("map.max_communities", 1_000_000, 1_000_001, "from 1 to 1,000,000"),
+    ("sample.seed", 2**32 - 1, 2**32, "from 0 to 4,294,967,295"),
+    ("sample.communities", 1_000_000, 1_000_001, "from 1 to 1,000,000"),
+]
+
+
+def test_every_numeric_key_has_an_upper_bound_in_this_table():
+    # A new key without a bound (or without a row here) fails: 1e300 must never load unnoticed.
+    assert sorted(key for key, *_ in UPPER_BOUNDS) == sorted(NUMERIC_KEYS)
+    assert all(math.isfinite(rule.high) for _, rule in NUMERIC_KEYS.values())
+
+
+@pytest.mark.parametrize("dotted, largest, refused, bound", UPPER_BOUNDS)
+def test_the_upper_bound_loads_and_the_next_value_is_refused_naming_it(dotted, largest, refused, bound):
+    field = NUMERIC_KEYS[dotted][0]
+    assert getattr(parse_config(with_value(dotted, largest)), field) == largest
+    with pytest.raises(ConfigError) as caught:
+        parse_config(with_value(dotted, refused))
+    assert str(caught.value).startswith(f"config.toml: '{dotted}' must be ")
+    assert bound in str(caught.value)
+
+
+@pytest.mark.parametrize("line, replacement, expected", [
+    # the re-test's reproductions: each loaded before, then failed later or misled
+    ("walk_radius_m = 500", "walk_radius_m = 1e300",
+     "'coverage.walk_radius_m' must be a positive number of metres up to 50,000, got 1e+300"),
+    ("population = 25", "population = 1e308",
+     "'priority.weights.population' must be a number from 0 to 1,000,000, got 1e+308"),
+    ("max_import_memory_mb = 4096", "max_import_memory_mb = 1e15",
+     "'intake.max_import_memory_mb' must be a positive number of MB up to 1,048,576 (1 TB), got 1000000000000000.0"),
+    ("max_rows = 200000", "max_rows = 9223372036854775807",
+     "'intake.max_rows' must be a whole number of rows from 1 to 10,000,000, got 9223372036854775807"),
+    ("budget_cny = 600000", "budget_cny = 1" + "0" * 399,   # TOML reads it as a Python int of 400 digits
+     "'programs[0].budget_cny' must be a whole number of yuan from 0 to 1,000,000,000,000, got 1" + "0" * 58 + "…"),
+])
+def test_huge_values_in_the_file_are_refused_by_name(tmp_path, line, replacement, expected):
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    assert line in text
+    path = tmp_path / "config.toml"
+    path.write_text(text.replace(line, replacement, 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == f"config.toml: {expected}"
+
+
+def test_a_number_longer_than_python_reads_is_a_config_error(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace(
+        "walk_radius_m = 500", "walk_radius_m = " + "9" * 5000, 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^config.toml: a number too long to read .*no setting needs more than 13 digits$"):
+        load_config(path)
+
+
+def test_a_file_too_large_to_be_the_configuration_is_refused_at_once(tmp_path):
+    big = tmp_path / "data.toml"
+    big.write_text(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8") + "# " + "x" * (1 << 20) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"data.toml: larger than 1 MB, so not a configuration file"):
+        load_config(big)
+    if Path("/dev/zero").exists():   # an endless file: read before as a whole, until memory ran out
+        with pytest.raises(ConfigError, match=r"^/dev/zero: larger than 1 MB"):
+            load_config("/dev/zero")
+
+
+# ---------------------------------------------------------------- priority weight names
+
+def test_the_weight_names_are_the_priority_components():
+    from geo.priority import COMPONENTS
+    from geo.schema import PRIORITY_COMPONENTS
+
+    assert COMPONENTS == PRIORITY_COMPONENTS
+    assert tuple(load_config().priority_weights) == COMPONENTS
+
+
+def test_a_mistyped_weight_name_is_refused_listing_the_names(tmp_path):
+    # The re-test: `populaton = 25` was refused by the CLI but weighted 0 in the app.
+    path = tmp_path / "config.toml"
+    path.write_text(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("population = 25", "populaton = 25", 1),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        "config.toml: unknown priority weight 'populaton' in [priority.weights]; the weights are: population, "
+        "elderly_and_children, distance_to_nearest_set, old_community, application_received, neighbours_unserved")
+
+
+def test_a_missing_weight_is_refused_and_zero_is_how_to_leave_one_out():
+    data = raw()
+    del data["priority"]["weights"]["old_community"], data["priority"]["weights"]["neighbours_unserved"]
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data)
+    assert str(caught.value).startswith("config.toml: [priority.weights] lacks old_community, neighbours_unserved; "
+                                        "give each of population, ")
+    assert str(caught.value).endswith("a weight (0 leaves a component out of the score)")
+    data["priority"]["weights"].update(old_community=0, neighbours_unserved=0)
+    assert parse_config(data).priority_weights["old_community"] == 0.0
+
+
+def test_weights_at_the_upper_bound_give_the_shipped_scores():
+    """The score is normalised by the sum of weights: the shipped weights × 40,000 (population at the
+    bound, 1,000,000) rank every community exactly as the shipped ones (1e308 broke the app)."""
+    import numpy as np
+
+    from geo.pipeline import load_city
+    from geo.plan import score_communities
+
+    shipped = load_config()
+    scaled = {name: weight * 40_000 for name, weight in shipped.priority_weights.items()}
+    assert max(scaled.values()) == 1_000_000
+    data = raw()
+    data["priority"]["weights"] = scaled
+    at_bound = parse_config(data)
+    city = load_city(DEFAULT_DATA_PATH)
+    a = score_communities(city.communities, city.fitness_paths, shipped, city.applications)
+    b = score_communities(city.communities, city.fitness_paths,
+                          dataclasses.replace(shipped, priority_weights=at_bound.priority_weights), city.applications)
+    np.testing.assert_allclose(b["priority_score"], a["priority_score"], rtol=1e-12)
+    assert b["priority_rank"].equals(a["priority_rank"])
+    assert np.isfinite(b["priority_score"]).all()
+
+
+def test_the_largest_memory_limit_still_runs_an_import_child(tmp_path):
+    """max_import_memory_mb = 1e15 loaded, then every upload failed 'needing more than 1e+15 MB'
+    (the child could not set such a limit); at the bound, 1,048,576 MB, the import runs."""
+    from geo.intake import import_file
+    from geo.worker import run_bounded
+
+    path = tmp_path / "config.toml"
+    path.write_text(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace(
+        "max_import_memory_mb = 4096", "max_import_memory_mb = 1048576", 1), encoding="utf-8")
+    config = load_config(path)
+    corpus = DEFAULT_CONFIG_PATH.parent / "tests" / "intake_corpus" / "csv_missing_population.csv"
+    result = run_bounded(import_file, (corpus, "communities", None, config),
+                         seconds=120, memory_mb=config.max_import_memory_mb)
+    assert (result.summary()["input_rows"], result.summary()["accepted"]) == (3, 3)
+
+
+# ---------------------------------------------------------------- nothing but ConfigError, whatever the value
+
+HOSTILE_VALUES = [math.nan, -math.inf, 1e308, -(10**400), 10**400, "1e3", "", True, [], [1, 2], {}, {"a": 1}, 0.0, -0.0]
+
+
+def _leaves(node, path=()):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _leaves(value, (*path, i))
+    else:
+        yield path
+
+
+@pytest.mark.parametrize("path", list(_leaves(raw())), ids=lambda p: ".".join(map(str, p)))
+def test_any_value_anywhere_loads_or_is_one_config_error(path):
+    for value in HOSTILE_VALUES:
+        data = raw()
+        node = data
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+        try:
+            parse_config(data)
+        except ConfigError as error:
+            assert "\n" not in str(error) and len(str(error)) < 400
