@@ -84,11 +84,14 @@ class CoverageProblem:
 
     @classmethod
     def from_scored(
-        cls, scored: gpd.GeoDataFrame, walk_radius_m: float, set_cost_cny: float, metric_crs=None
-    ) -> "CoverageProblem":
+        cls, scored: gpd.GeoDataFrame, walk_radius_m: float, set_cost_cny: float, metric_crs=None, *,
+        max_pairs: int | None = None,
+    ) -> CoverageProblem:
         """Build the problem from :func:`geo.priority.priority_scores` output (EPSG:4326).
 
         A ``cost_cny`` column, where present and not missing, overrides ``set_cost_cny``.
+        ``max_pairs`` bounds the coverage relation (``Config.max_pairs``; None for no limit):
+        above it :class:`geo.coverage.PairLimitError`, a ValueError, is raised.
         """
         candidates = priority_order(scored)
         cost = np.full(len(scored), float(set_cost_cny))
@@ -103,7 +106,7 @@ class CoverageProblem:
         weight = scored["population"].fillna(0).to_numpy(dtype=np.int64)[demand]
         polygons_m = scored.geometry.to_crs(metric_crs or metric_crs_for(scored)).values
         sites = candidate_sites(polygons_m[candidates])
-        site_idx, demand_idx = coverage_pairs(sites, polygons_m[demand], walk_radius_m)
+        site_idx, demand_idx = coverage_pairs(sites, polygons_m[demand], walk_radius_m, max_pairs=max_pairs)
         cover = sp.csr_array(
             (np.ones(site_idx.size, dtype=bool), (site_idx, demand_idx)), shape=(candidates.size, demand.size)
         )

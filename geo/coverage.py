@@ -191,7 +191,32 @@ def candidate_sites(communities_m: gpd.GeoSeries) -> np.ndarray:
     return shapely.point_on_surface(np.asarray(communities_m))
 
 
-def coverage_pairs(sites_m, polygons_m, walk_radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+# Sites are queried in batches whose pairs, bounded from above before the query, stay below this
+# many: the memory of one query stays small (≈ 50 MB) however dense the data, and a refusal comes
+# as soon as the count passes the limit. Batches this large cost nothing measurable in time.
+PAIRS_PER_BATCH = 1 << 21
+
+
+class PairLimitError(ValueError):
+    """The coverage relation would hold more than ``max_pairs`` pairs; nothing was built.
+
+    ``walk_radius_m`` and ``max_pairs`` are kept so a user interface can say it in its own
+    language; ``str(error)`` says it in English, on one line.
+    """
+
+    def __init__(self, walk_radius_m: float, max_pairs: int):
+        super().__init__(
+            f"At a walk radius of {walk_radius_m:,g} m the communities have more than {max_pairs:,} (site, community) "
+            "pairs within reach (config.toml [coverage] max_pairs): use a smaller walk radius, check the data for "
+            "many communities at the same place, or ask the administrator to raise the limit"
+        )
+        self.walk_radius_m = walk_radius_m
+        self.max_pairs = max_pairs
+
+
+def coverage_pairs(
+    sites_m, polygons_m, walk_radius_m: float, *, max_pairs: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Sparse coverage relation: which site lies within the walk radius of which polygon.
 
     Parameters
@@ -202,17 +227,123 @@ def coverage_pairs(sites_m, polygons_m, walk_radius_m: float) -> tuple[np.ndarra
         Communities (the demand), in the same CRS.
     walk_radius_m : float
         Walk radius in metres (with the same 1 mm tolerance as :func:`community_coverage`).
+    max_pairs : int, optional
+        Most pairs to build (``Config.max_pairs``); None for no limit. The relation is built in
+        batches of sites, and building stops as soon as the count passes the limit (or at once,
+        when a lower bound on the count already does), so memory stays bounded by about
+        ``max_pairs`` pairs (24 bytes each at the peak, 16 in the result) whatever the data.
 
     Returns
     -------
     (site_index, polygon_index) : tuple of int arrays
         One entry per covering pair, sorted by site then polygon; never a dense matrix.
+
+    Raises
+    ------
+    PairLimitError
+        A ValueError: there are more than ``max_pairs`` pairs.
+    """
+    # Batches are kept in 32 bits until the end: the peak is 24 bytes a pair instead of 32.
+    stored = np.int32 if max(len(sites_m), len(polygons_m)) < 2**31 else np.intp
+    site_parts, polygon_parts = [], []
+    for site_idx, polygon_idx in coverage_pair_batches(sites_m, polygons_m, walk_radius_m, max_pairs=max_pairs):
+        site_parts.append(site_idx.astype(stored))
+        polygon_parts.append(polygon_idx.astype(stored))
+    if not site_parts:
+        return np.array([], dtype=np.intp), np.array([], dtype=np.intp)
+    return np.concatenate(site_parts, dtype=np.intp), np.concatenate(polygon_parts, dtype=np.intp)
+
+
+def coverage_pair_batches(sites_m, polygons_m, walk_radius_m: float, *, max_pairs: int | None = None):
+    """:func:`coverage_pairs` one batch of sites at a time, for callers that need no whole relation.
+
+    Yields ``(site_index, polygon_index)`` int arrays (indices into the whole inputs) for
+    consecutive ranges of sites, each sorted by site then polygon, so that their concatenation
+    is :func:`coverage_pairs`. Raises :class:`PairLimitError` as soon as more than ``max_pairs``
+    pairs have been found (None: no limit); units and CRS as there.
     """
     polygons_m = np.asarray(polygons_m)
     sites_m = np.asarray(sites_m)
     if len(polygons_m) == 0 or len(sites_m) == 0:
-        return np.array([], dtype=np.intp), np.array([], dtype=np.intp)
+        return
+    distance_m = walk_radius_m + RADIUS_TOLERANCE_M
+    most = _most_pairs_per_site(sites_m, polygons_m, distance_m)
+    # Data with many communities at one place is refused at once when a count that never
+    # exceeds the true one already passes the limit (it would take ~0.5 µs a pair to find out).
+    if max_pairs is not None and most.sum() > max_pairs and _fewest_pairs(sites_m, polygons_m, distance_m) > max_pairs:
+        raise PairLimitError(walk_radius_m, max_pairs)
     tree = shapely.STRtree(polygons_m)
-    site_idx, polygon_idx = tree.query(sites_m, predicate="dwithin", distance=walk_radius_m + RADIUS_TOLERANCE_M)
-    order = np.lexsort((polygon_idx, site_idx))
-    return site_idx[order], polygon_idx[order]
+    found = 0
+    for start, stop in _site_batches(most, PAIRS_PER_BATCH):
+        site_idx, polygon_idx = tree.query(sites_m[start:stop], predicate="dwithin", distance=distance_m)
+        found += site_idx.size
+        if max_pairs is not None and found > max_pairs:
+            raise PairLimitError(walk_radius_m, max_pairs)
+        order = np.lexsort((polygon_idx, site_idx))
+        yield site_idx[order] + start, polygon_idx[order]
+
+
+def _most_pairs_per_site(sites_m, polygons_m, distance_m: float) -> np.ndarray:
+    """An upper bound on each site's pairs, without building them.
+
+    A polygon within ``distance_m`` of a site overlaps the site's bounds widened by
+    ``distance_m`` both in x and in y; the polygons overlapping a strip are counted by binary
+    search on their sorted bounds, and the narrower of the two strips bounds the site.
+    """
+    site_bounds = shapely.bounds(sites_m)
+    polygon_bounds = shapely.bounds(polygons_m)
+    most = np.full(len(sites_m), len(polygons_m), dtype=np.int64)
+    for low, high in ((0, 2), (1, 3)):  # (xmin, xmax), then (ymin, ymax)
+        starts = np.sort(polygon_bounds[:, low])  # NaN (empty geometry) sorts last and is never counted
+        ends = np.sort(polygon_bounds[:, high])
+        begun = np.searchsorted(starts, site_bounds[:, high] + distance_m, side="right")
+        ended = np.searchsorted(ends, site_bounds[:, low] - distance_m, side="left")
+        most = np.minimum(most, begun - ended)
+    return most
+
+
+def _fewest_pairs(sites_m, polygons_m, distance_m: float) -> int:
+    """A lower bound on the number of pairs, without building them.
+
+    A polygon is within ``distance_m`` of a site when one of its vertices is; so every site and
+    every polygon whose first vertex fall in the same square cell, whose diagonal is shorter than
+    ``distance_m``, make a pair. Counted on four grids shifted by half a cell (a cluster smaller
+    than half a cell lies whole in one cell of one of them); the largest count is returned.
+    """
+    vertex = shapely.get_point(shapely.get_exterior_ring(shapely.get_geometry(polygons_m, 0)), 0)
+    site_xy = shapely.get_coordinates(sites_m[~shapely.is_empty(sites_m) & (shapely.get_type_id(sites_m) == 0)])
+    vertex_xy = shapely.get_coordinates(vertex)  # skips the missing ones (empty polygons)
+    if len(site_xy) == 0 or len(vertex_xy) == 0:
+        return 0
+    side = distance_m / 1.5  # diagonal 0.94 × distance_m: round-off cannot make a same-cell pair too far
+    low = np.minimum(site_xy.min(axis=0), vertex_xy.min(axis=0)) - side
+    span = np.floor((np.maximum(site_xy.max(axis=0), vertex_xy.max(axis=0)) - low) / side) + 2
+    if not np.isfinite(span).all() or span[0] * span[1] > 2.0**62:
+        return 0
+    best = 0
+    for shift in ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5)):
+        origin = low + side * np.asarray(shift)
+        site_cells, site_counts = np.unique(_cell_keys(site_xy, origin, side, int(span[1])), return_counts=True)
+        vertex_cells, vertex_counts = np.unique(_cell_keys(vertex_xy, origin, side, int(span[1])), return_counts=True)
+        _, in_sites, in_vertices = np.intersect1d(site_cells, vertex_cells, assume_unique=True, return_indices=True)
+        best = max(best, int(site_counts[in_sites] @ vertex_counts[in_vertices]))
+    return best
+
+
+def _cell_keys(xy: np.ndarray, origin: np.ndarray, side: float, rows: int) -> np.ndarray:
+    """One integer per point: its cell in the grid of ``side``-metre squares starting at ``origin``."""
+    ij = np.floor((xy - origin) / side).astype(np.int64)
+    return ij[:, 0] * rows + ij[:, 1]
+
+
+def _site_batches(most_pairs: np.ndarray, pairs_per_batch: int):
+    """``(start, stop)`` ranges of consecutive sites whose bound sums to about ``pairs_per_batch``
+    (one site alone may exceed it: a batch holds at least one site)."""
+    n = most_pairs.size
+    before = np.concatenate([[0], np.cumsum(most_pairs)])  # before[i]: bound of sites 0..i-1
+    start = 0
+    while start < n:
+        stop = int(np.searchsorted(before, before[start] + pairs_per_batch, side="right")) - 1
+        stop = min(max(stop, start + 1), n)
+        yield start, stop
+        start = stop

@@ -122,6 +122,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "max_import_memory_mb). Split the file, e.g. by district, or ask the administrator to raise the limit.",
     ),
     "intake_elapsed": ("已用时 {seconds} 秒（上限 {limit} 秒）", "{seconds} s so far (limit {limit} s)"),
+    "error_pairs": (
+        "在 {radius:,g} 米步行半径内，(选址, 小区) 组合超过 {limit:,} 对（config.toml [coverage] max_pairs），未进行计算。"
+        "请减小步行半径，检查数据中是否有大量小区位于同一位置，或请管理员调高上限。",
+        "At a walk radius of {radius:,g} m there are more than {limit:,} (site, community) pairs within reach "
+        "(config.toml [coverage] max_pairs); nothing was computed. Use a smaller walk radius, check the data for many "
+        "communities at the same place, or ask the administrator to raise the limit.",
+    ),
     "error_internal": (
         "发生内部错误，请将此页面截图发给系统管理员。",
         "An internal error occurred; please send a screenshot of this page to your administrator.",

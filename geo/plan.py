@@ -135,7 +135,8 @@ def run_plan(
     for key in program_keys:
         program = config.program(key)
         scored = score_covered(covered, config, applications, metric_crs)
-        problem = CoverageProblem.from_scored(scored, config.walk_radius_m, config.set_cost_cny, metric_crs)
+        problem = CoverageProblem.from_scored(scored, config.walk_radius_m, config.set_cost_cny, metric_crs,
+                                              max_pairs=config.max_pairs)
         if mode == "rank":
             allocation = allocate_rank(problem, program.budget_cny, program.district_min_sets, program.district_max_sets)
         else:

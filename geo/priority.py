@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from geo.config import Config
-from geo.coverage import candidate_sites, coverage_pairs
+from geo.coverage import candidate_sites, coverage_pair_batches
 from geo.crs import metric_crs_for
 from geo.schema import PRIORITY_COMPONENTS
 
@@ -49,12 +49,16 @@ def check_weights(weights: dict[str, float]) -> dict[str, float]:
     return full
 
 
-def neighbours_unserved_population(assessed: gpd.GeoDataFrame, walk_radius_m: float, metric_crs=None) -> np.ndarray:
+def neighbours_unserved_population(
+    assessed: gpd.GeoDataFrame, walk_radius_m: float, metric_crs=None, *, max_pairs: int | None = None
+) -> np.ndarray:
     """Residents of other not-served-within-radius communities within the walk radius of each site.
 
     The site of a new set is the community's ``point_on_surface`` (see
     :func:`geo.coverage.candidate_sites`); distances in metres in ``metric_crs`` (default: the
-    data's UTM zone). Returns one integer per row of ``assessed``.
+    data's UTM zone). Returns one integer per row of ``assessed``. ``max_pairs``: most (site,
+    community) pairs to consider (``Config.max_pairs``; None for no limit); above it
+    :class:`geo.coverage.PairLimitError` (a ValueError) is raised.
     """
     n = len(assessed)
     if n == 0:
@@ -63,11 +67,14 @@ def neighbours_unserved_population(assessed: gpd.GeoDataFrame, walk_radius_m: fl
     sites = candidate_sites(polygons_m)
     # Only unserved communities count, so only they go into the relation (few in a served city).
     unserved = np.flatnonzero(~assessed["served_within_radius"].to_numpy(dtype=bool))
-    site_idx, local = coverage_pairs(sites, polygons_m[unserved], walk_radius_m)
-    demand_idx = unserved[local]
     population = assessed["population"].fillna(0).to_numpy(dtype=np.int64)
-    keep = site_idx != demand_idx
-    return np.bincount(site_idx[keep], weights=population[demand_idx[keep]], minlength=n).astype(np.int64)
+    reached = np.zeros(n, dtype=np.int64)
+    # Summed batch by batch: the whole relation is never held at once.
+    for site_idx, local in coverage_pair_batches(sites, polygons_m[unserved], walk_radius_m, max_pairs=max_pairs):
+        demand_idx = unserved[local]
+        keep = site_idx != demand_idx
+        reached += np.bincount(site_idx[keep], weights=population[demand_idx[keep]], minlength=n).astype(np.int64)
+    return reached
 
 
 def priority_scores(assessed: gpd.GeoDataFrame, config: Config, metric_crs=None) -> gpd.GeoDataFrame:
@@ -78,7 +85,8 @@ def priority_scores(assessed: gpd.GeoDataFrame, config: Config, metric_crs=None)
     assessed : GeoDataFrame
         Output of :func:`geo.eligibility.assess_eligibility` (EPSG:4326).
     config : Config
-        Priority weights, ``distance_cap_m`` (m), ``old_before_year``, ``walk_radius_m`` (m).
+        Priority weights, ``distance_cap_m`` (m), ``old_before_year``, ``walk_radius_m`` (m),
+        ``max_pairs`` (the bound on the "unserved neighbours" relation).
 
     Returns
     -------
@@ -95,7 +103,7 @@ def priority_scores(assessed: gpd.GeoDataFrame, config: Config, metric_crs=None)
     )
     distance = result["nearest_set_m"].to_numpy(dtype=float)
     built = result["built_year"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    neighbours = neighbours_unserved_population(result, config.walk_radius_m, metric_crs)
+    neighbours = neighbours_unserved_population(result, config.walk_radius_m, metric_crs, max_pairs=config.max_pairs)
 
     components = {
         "population": _share_of_max(population),

@@ -218,3 +218,43 @@ def test_only_allowed_host_names_reach_the_app(header, allowed, monkeypatch):
 
     monkeypatch.setenv("PLANNER_ALLOWED_HOSTS", "planner.bureau.local, 192.168.1.5")
     assert host_allowed(header, allowed_hosts()) is allowed
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("中文", ["500 米步行半径内", "1,000 对", "max_pairs"]),
+    ("English", ["walk radius of 500 m", "more than 1,000 (site, community) pairs", "max_pairs"]),
+])
+def test_too_many_pairs_is_a_plain_message_in_the_pages_language(tmp_path, monkeypatch, language, expected):
+    """A coverage relation above [coverage] max_pairs is refused with a message, never a traceback."""
+    from geo.config import DEFAULT_CONFIG_PATH
+
+    config = tmp_path / "config.toml"
+    config.write_text(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace(
+        "max_pairs = 20000000", "max_pairs = 1000"), encoding="utf-8")
+    monkeypatch.setenv("PLANNER_CONFIG", str(config))
+    app = open_page("views/priority_budget.py")
+    app.sidebar.radio(key="language_choice").set_value(language).run()
+    assert not app.exception
+    messages = [error.value for error in app.error]
+    assert any(all(part in message for part in expected) for message in messages), messages
+    if language == "English":
+        assert not any(ord(ch) > 0x2FFF for message in messages for ch in message)
+
+
+def test_an_edited_config_is_used_at_once_not_a_result_cached_under_the_old_one(tmp_path, monkeypatch):
+    import os
+
+    from geo.config import DEFAULT_CONFIG_PATH
+
+    config = tmp_path / "config.toml"
+    original = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    config.write_text(original, encoding="utf-8")
+    monkeypatch.setenv("PLANNER_CONFIG", str(config))
+    app = open_page("views/priority_budget.py")
+    assert not app.error and app.metric[0].value == "12 套"
+    config.write_text(original.replace("max_pairs = 20000000", "max_pairs = 1000"), encoding="utf-8")
+    stat = config.stat()
+    os.utime(config, (stat.st_atime, stat.st_mtime + 10))   # a later edit, whatever the clock's resolution
+    app.run()
+    assert not app.exception
+    assert any("max_pairs" in error.value for error in app.error)

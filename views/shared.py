@@ -30,7 +30,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config
-from geo.coverage import city_total, community_coverage, coverage_summary
+from geo.coverage import PairLimitError, city_total, community_coverage, coverage_summary
 from geo.eligibility import reason_labels
 from geo.export import export
 from geo import i18n
@@ -91,12 +91,7 @@ CONFIG_ENV = "PLANNER_CONFIG"
 
 def base_config() -> Config:
     """The server's ``config.toml`` (``$PLANNER_CONFIG``, else the repository's), read again when edited."""
-    path = Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
-    try:
-        version = path.stat().st_mtime
-    except OSError:
-        version = None   # load_config says what is wrong with the path
-    return _config_at(str(path), version)
+    return _config_at(*config_version())   # a missing file: load_config says what is wrong
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -221,15 +216,28 @@ def data_name() -> str:
     return st.session_state.get("uploaded_name") or data_path().name
 
 
-def data_version(path: Path) -> float:
-    """Changes when the file does, so an edited file is read again."""
+def data_version(path: Path) -> tuple:
+    """Changes when the data file or the server's ``config.toml`` does, so edited files are read again.
+
+    Every cached result is keyed on it: a result computed under the old configuration (its
+    priority rules, limits, budgets) is never served after the administrator edits it.
+    """
     if not path.exists():
         if using_upload():
             raise ValueError(text("error_upload_gone", lang()))
         raise ValueError(f"data file not found: {path.name}")
     if using_upload() and "upload_folder" in st.session_state:
         st.session_state["upload_folder"].touch()
-    return path.stat().st_mtime
+    return path.stat().st_mtime, config_version()
+
+
+def config_version() -> tuple:
+    """The server configuration's file and modification time (None when it cannot be read)."""
+    config_path = Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+    try:
+        return str(config_path), config_path.stat().st_mtime
+    except OSError:
+        return str(config_path), None
 
 
 def _is_private(path: str, *args) -> bool:
@@ -269,18 +277,18 @@ def per_data(shared_cache):
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=4))
-def cached_city(path: str, version: float) -> CityData:
+def cached_city(path: str, version: tuple) -> CityData:
     return load_city(path)
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=8))
-def cached_coverage(path: str, version: float, walk_radius_m: float) -> gpd.GeoDataFrame:
+def cached_coverage(path: str, version: tuple, walk_radius_m: float) -> gpd.GeoDataFrame:
     city = cached_city(path, version)
     return community_coverage(city.communities, city.fitness_paths, walk_radius_m)
 
 
 @per_data(st.cache_data(show_spinner=False, max_entries=8))
-def cached_summary(path: str, version: float, walk_radius_m: float) -> tuple[pd.DataFrame, dict]:
+def cached_summary(path: str, version: tuple, walk_radius_m: float) -> tuple[pd.DataFrame, dict]:
     city = cached_city(path, version)
     by_district = coverage_summary(cached_coverage(path, version, walk_radius_m), city.districts)
     return by_district, city_total(by_district)
@@ -293,7 +301,7 @@ def config_for(walk_radius_m: float, weights_items: tuple, custom_budget_cny: in
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=16))
-def cached_scored(path: str, version: float, walk_radius_m: float, weights_items: tuple) -> gpd.GeoDataFrame:
+def cached_scored(path: str, version: tuple, walk_radius_m: float, weights_items: tuple) -> gpd.GeoDataFrame:
     """Eligibility and priority on cached coverage: a weight change does not recompute coverage."""
     city = cached_city(path, version)
     config = config_for(walk_radius_m, weights_items, 0)
@@ -301,7 +309,7 @@ def cached_scored(path: str, version: float, walk_radius_m: float, weights_items
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=32))
-def cached_plan(path: str, version: float, walk_radius_m: float, weights_items: tuple,
+def cached_plan(path: str, version: tuple, walk_radius_m: float, weights_items: tuple,
                 program_choice: str, custom_budget_cny: int, mode: str) -> Plan:
     city = cached_city(path, version)
     config = config_for(walk_radius_m, weights_items, custom_budget_cny)
@@ -347,7 +355,7 @@ def district_names() -> dict[str, str]:
     return dict(zip(districts["district_code"], districts[column]))
 
 
-def _map_html(path: str, version: float, walk_radius_m: float, weights_items: tuple, lang: str,
+def _map_html(path: str, version: tuple, walk_radius_m: float, weights_items: tuple, lang: str,
               district: str | None, focus_id: str | None, base_layer: str | None, tianditu_key: str | None,
               plan_key: tuple | None) -> str:
     """The rendered map for these choices; ``plan_key`` = (programmes, custom budget, mode) to show picks."""
@@ -454,7 +462,9 @@ def fail_gently(error: BaseException) -> None:
     ``OSError`` names server paths and errno text, which are the administrator's business:
     logged, and the user gets a fixed message.
     """
-    if isinstance(error, ValueError):
+    if isinstance(error, PairLimitError):
+        st.error(text("error_pairs", lang()).format(radius=error.walk_radius_m, limit=error.max_pairs))
+    elif isinstance(error, ValueError):
         st.error(text("error_data", lang()) + plain(error))
     elif isinstance(error, OSError):
         log.warning("file error in the app: %s", error)
