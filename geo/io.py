@@ -8,15 +8,19 @@ for ``geo.validate`` to decide.
 from __future__ import annotations
 
 import codecs
+import ctypes
 import datetime
 import functools
 import io
+import json
+import mmap
 import os
 import re
 import shutil
 import sqlite3
 import tempfile
 import unicodedata
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -28,6 +32,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
+import pyproj.network
 import shapely
 
 from geo import schema
@@ -130,6 +135,10 @@ _WORKBOOK_WHOLE_PARTS = re.compile(
 )
 _WORKBOOK_PART_MAX_MB = 32
 _CSV_CHUNK_ROWS = 50_000
+# Cells a CSV row may have beyond its header and still be read, to be found empty (a trailing comma)
+# or refused naming the row. Without them pandas takes a first row one cell wider than the header
+# as the index and shifts every cell of every row one column left (names read as districts).
+_CSV_EXTRA_CELLS = 8
 # Columns a table may have. A survey has about 20 and a bureau's export rarely 100; cells cost
 # memory per row (a 200 MB CSV of 1,000 columns took 5.8 GB and 112 s to import), and a workbook
 # row can reach column XFD (16,384) with one cell.
@@ -155,6 +164,200 @@ _TEMPLATE_SHEETS = {
 }
 _HEADER_SCAN_ROWS = 10
 _MIN_RECOGNISED_HEADERS = 2
+
+# Extra columns (neither schema nor intake columns) that the accepted layer cannot carry under
+# their own name: GDAL's GeoPackage writer names the feature ID "fid" and the geometry "geom", and
+# geo.intake adds "geometry_approximate" (its APPROXIMATE_COLUMN); SQLite compares column names
+# without case. Such a column is renamed, e.g. "fid" -> "fid_2" (see _distinct_extra_columns).
+RESERVED_COLUMNS = ("fid", "geom", "geometry", "geometry_approximate")
+# A header longer than this many characters is refused: headers are repeated in every message.
+MAX_HEADER_CHARS = 1000
+
+
+# --------------------------------------------------------------------------- no network
+
+# The product makes no network request. GDAL's GeoJSON driver GETs the address of a CRS given as a
+# link ({"crs": {"type": "link", "properties": {"href": URL}}}, on the collection, a feature or a
+# geometry), and PROJ can fetch grids named by URL. Two lines of defence: a file naming such a CRS
+# is refused before GDAL opens it (_check_json_crs), and in this process GDAL and PROJ cannot reach
+# the network at all (_forbid_network, run when this module is imported): GDAL has no setting that
+# turns its HTTP client off, so its documented hook for an alternative HTTP layer
+# (CPLHTTPSetFetchCallback) answers every request with an error; /vsicurl/ and the cloud file
+# systems (which do not use that hook) accept only a file name nobody can give; PROJ's network
+# access is off in pyproj's PROJ and in the one built into GDAL.
+
+# CRS names GDAL resolves offline (OGC's URIs); any other address names something to fetch.
+_OGC_CRS_URI = re.compile(r"https?://www\.opengis\.net/(def/crs/|gml/srs/epsg\.xml#)", re.IGNORECASE)
+_URL = re.compile(r"[a-z][a-z0-9+.\-]*://|file:", re.IGNORECASE)
+# Members naming a CRS, GeoJSON's "crs" (GDAL matches member names without case) and JSON-FG's
+# "coordRefSys", are found in the file's bytes in any spelling JSON allows (a letter may be \u0063),
+# and each value is parsed from a window of the bytes that follow, grown until it holds the value.
+_JSON_CRS_FIRST_BYTES = 512
+_JSON_CRS_MAX_BYTES = 1 << 16  # a CRS member is a few hundred bytes
+# A file names its CRS once (old files, at most once per geometry); parsing a member costs a few
+# microseconds, so a file of millions of tiny members ("crs":{}, 9 bytes each) is refused at this many.
+_JSON_CRS_MAX_MEMBERS = 1_000_000
+_NO_REMOTE_FILE = "/vsicurl/network-access-is-disabled"
+
+
+def _json_member_pattern(name: str, values: str) -> bytes:
+    """Regex (bytes, for re.IGNORECASE) of ``"name":`` with each letter literal or \\u-escaped.
+
+    The match ends where the value starts, and only if it starts with one of ``values``.
+    """
+    letters = []
+    for char in name:
+        escapes = "|".join(f"\\\\u{code:04x}" for code in sorted({ord(char.lower()), ord(char.upper())}))
+        letters.append(f"(?:{re.escape(char)}|{escapes})")
+    return ('"' + "".join(letters) + r'"\s*:\s*(?=[' + re.escape(values) + "])").encode()
+
+
+# GDAL reads a GeoJSON "crs" that is an object (a string there is a property, never read as a
+# CRS); JSON-FG's "coordRefSys" may also be a string or a list.
+_JSON_CRS_MEMBER = re.compile(_json_member_pattern("crs", "{") + b"|" + _json_member_pattern("coordRefSys", '{["'),
+                              re.IGNORECASE)
+
+
+def _check_json_crs(path: Path, label: str) -> None:
+    """Refuse a GeoJSON (or JSON-FG) file that names its CRS by link or by a fetchable address.
+
+    Every ``"crs"``/``"coordRefSys"`` member anywhere in the file is found in its bytes (read
+    through a memory map, so the file is never held whole) and its value parsed alone. Refused:
+    a CRS of type ``link`` or ``url`` (GDAL would GET its ``href``/``url``), and a name, URN or
+    reference that is an address (``http://``, ``ftp://``, ``file:`` …) other than OGC's
+    ``http://www.opengis.net/def/crs/…``. A CRS given by name (``EPSG:4326``,
+    ``urn:ogc:def:crs:OGC:1.3:CRS84``) or code is read as before.
+    """
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        for number, match in enumerate(_JSON_CRS_MEMBER.finditer(data), start=1):
+            if number > _JSON_CRS_MAX_MEMBERS:
+                raise ValueError(
+                    f"{label} names a CRS more than {_JSON_CRS_MAX_MEMBERS:,} times (a GeoJSON file names it once); "
+                    "refused. Export the layer again (QGIS: Export > Save Features As… GeoJSON)"
+                )
+            value = _json_value_at(data, match.end())
+            if value is _UNREADABLE:
+                raise ValueError(
+                    f"{label}: its CRS member at byte {match.start():,} is not JSON of at most "
+                    f"{_JSON_CRS_MAX_BYTES // 1024} KB; give the CRS by name (e.g. EPSG:4326) or declare it on import"
+                )
+            reference = _fetched_crs_reference(value)
+            if reference is not None:
+                shown = " ".join(reference.split())
+                shown = shown if len(shown) <= 200 else shown[:200] + "…"
+                raise ValueError(
+                    f"{label}: the file's CRS is a link to {shown}; reading it would fetch it from the network; "
+                    "give the CRS by name (e.g. EPSG:4326) or declare it on import"
+                )
+
+
+_UNREADABLE = object()
+_JSON_DECODER = json.JSONDecoder()
+
+
+def _json_value_at(data, start: int):
+    """The JSON value starting at byte ``start`` of ``data``; ``_UNREADABLE`` if none fits _JSON_CRS_MAX_BYTES.
+
+    The bytes are read in a window that grows eightfold from _JSON_CRS_FIRST_BYTES, so a value costs
+    about its own length to parse. A value still unreadable when the window reaches the end of the
+    file is left to GDAL, which reports the damage itself (returned as None).
+    """
+    size = _JSON_CRS_FIRST_BYTES
+    while True:
+        window = data[start:start + size]
+        try:
+            return _JSON_DECODER.raw_decode(window.decode("utf-8", errors="replace"))[0]
+        except ValueError:
+            if len(window) < size:
+                return None
+            if size >= _JSON_CRS_MAX_BYTES:
+                return _UNREADABLE
+            size = min(size * 8, _JSON_CRS_MAX_BYTES)
+
+
+def _fetched_crs_reference(value) -> str | None:
+    """The address a CRS member's value would make GDAL fetch, or None for a CRS read offline."""
+    if isinstance(value, list):
+        return next((found for item in value if (found := _fetched_crs_reference(item)) is not None), None)
+    if isinstance(value, str):
+        text = value.strip()
+        return text if _URL.match(text) and not _OGC_CRS_URI.match(text) else None
+    if not isinstance(value, dict):
+        return None
+    # GDAL finds members without regard to case; the last of two equal names wins, either may be read.
+    members = {str(key).casefold(): item for key, item in value.items()}
+    properties = members.get("properties")
+    properties = {str(key).casefold(): item for key, item in properties.items()} if isinstance(properties, dict) else {}
+    kind = str(members.get("type", "")).strip().casefold()
+    if kind.startswith(("link", "url")):
+        address = properties.get("href", properties.get("url", members.get("href")))
+        return str(address) if address is not None else "(no address)"
+    for item in (properties.get("name"), properties.get("urn"), properties.get("href"), properties.get("url"),
+                 members.get("href")):
+        found = _fetched_crs_reference(item) if isinstance(item, str) else None
+        if found is not None:
+            return found
+    return None
+
+
+class _HTTPResult(ctypes.Structure):
+    """GDAL's ``CPLHTTPResult`` (cpl_http.h)."""
+
+    _fields_ = [
+        ("nStatus", ctypes.c_int), ("pszContentType", ctypes.c_void_p), ("pszErrBuf", ctypes.c_void_p),
+        ("nDataLen", ctypes.c_int), ("nDataAlloc", ctypes.c_int), ("pabyData", ctypes.c_void_p),
+        ("papszHeaders", ctypes.c_void_p), ("nMimePartCount", ctypes.c_int), ("pasMimePart", ctypes.c_void_p),
+    ]
+
+
+# CPLHTTPFetchCallbackFunc: (URL, options, progress, progress argument, write, write argument, user data).
+_FETCH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_char_p, *[ctypes.c_void_p] * 6)
+
+
+def _loaded_gdal():
+    """The GDAL library pyogrio loaded into this process (ctypes), or None if it cannot be found."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "libgdal" in line.rsplit("/", 1)[-1]})
+    except OSError:
+        paths = []
+    for candidate in paths:
+        try:
+            return ctypes.CDLL(candidate, mode=os.RTLD_NOLOAD)
+        except OSError:
+            continue
+    return None
+
+
+_GDAL = _loaded_gdal()
+
+
+@_FETCH_CALLBACK
+def _refuse_fetch(url, options, progress, progress_argument, write, write_argument, user_data):
+    """Answer a GDAL HTTP request with a failed result (allocated by GDAL, which frees it) instead of fetching."""
+    address = _GDAL.CPLCalloc(1, ctypes.sizeof(_HTTPResult))
+    result = _HTTPResult.from_address(address)
+    result.nStatus = 1
+    result.pszErrBuf = _GDAL.CPLStrdup(b"network access is disabled in this program (geo.io)")
+    return address
+
+
+def _forbid_network() -> None:
+    """Make GDAL and PROJ unable to reach the network from this process (and the processes it starts)."""
+    os.environ["PROJ_NETWORK"] = "OFF"
+    pyproj.network.set_network_enabled(False)
+    pyogrio.set_gdal_config_options({"CPL_VSIL_CURL_ALLOWED_FILENAME": _NO_REMOTE_FILE})
+    if _GDAL is None:
+        return
+    _GDAL.CPLCalloc.restype, _GDAL.CPLCalloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t, ctypes.c_size_t]
+    _GDAL.CPLStrdup.restype, _GDAL.CPLStrdup.argtypes = ctypes.c_void_p, [ctypes.c_char_p]
+    _GDAL.CPLHTTPSetFetchCallback.argtypes = [_FETCH_CALLBACK, ctypes.c_void_p]
+    _GDAL.CPLHTTPSetFetchCallback(_refuse_fetch, None)
+    _GDAL.OSRSetPROJEnableNetwork.argtypes = [ctypes.c_int]
+    _GDAL.OSRSetPROJEnableNetwork(0)
+
+
+_forbid_network()
 
 
 # --------------------------------------------------------------------------- public API
@@ -229,6 +432,7 @@ def read_layer(path, kind: str, layer: str | None = None, source_crs: str | None
         frame = gpd.read_file(path, layer=layer, engine="pyogrio")
     elif file_format == "geojson":
         label = f"{kind} file {path.name}"
+        _check_json_crs(path, label)
         frame = gpd.read_file(path, engine="pyogrio")
     elif file_format == "zip":
         _check_zip_archive(path, None)  # the same refusals as an upload: no escaping paths, no bombs
@@ -437,9 +641,9 @@ def read_raw_layer(path, kind: str, layer: str | None = None, *, max_upload_mb: 
     label = f"{kind} file {path.name}"
     if file_format in ("csv", "xlsx"):
         if file_format == "csv":
-            table, row_numbers, formulas = _csv_rows(path, label, max_rows)
+            table, row_numbers, formulas = _csv_rows(path, label, max_rows, notes)
         else:
-            table, row_numbers, formulas = _xlsx_rows(path, kind, label, max_unzipped_mb, max_rows)
+            table, row_numbers, formulas = _xlsx_rows(path, kind, label, max_unzipped_mb, max_rows, notes)
         raw = _raw_from_table(table, row_numbers, formulas, kind, file_format, label, notes)
         _check_vertices(raw.frame.geometry.to_numpy(), label, max_vertices)
         return raw
@@ -759,34 +963,75 @@ def _decoded_text(raw: bytes, label: str) -> str:
     raise ValueError(f"{label} is neither UTF-8 nor GBK text; save it as UTF-8 CSV")
 
 
-def _csv_table(path: Path, label: str, keep_blank_lines: bool = False, max_rows: int | None = None) -> pd.DataFrame:
-    """The cells of a CSV as text (UTF-8 with or without BOM, else GBK); stripped headers.
+def _csv_table(path: Path, label: str, keep_blank_lines: bool = False, max_rows: int | None = None,
+               notes: list | None = None) -> pd.DataFrame:
+    """The cells of a CSV as text (UTF-8 with or without BOM, else GBK), under stripped, distinct headers.
 
     With ``keep_blank_lines`` a blank line is a row of missing cells, so that row ``i`` of the
     table is record ``i + 2`` of the file (the header being record 1), as a spreadsheet numbers it.
     The file is parsed in chunks of ``_CSV_CHUNK_ROWS`` records; with ``max_rows`` reading stops,
     with ValueError, as soon as more than ``max_rows`` non-blank rows have been read.
+
+    Headers are stripped and made distinct (:func:`_distinct_headers`): a header given twice, or
+    twice once spaces are trimmed, is read the second time as ``name.1``, with a note appended
+    to ``notes``. Empty cells beyond the header (a trailing comma) are ignored; a row with a
+    value beyond the header is refused, naming the row, instead of being shifted.
     """
     encoding = _csv_encoding(path, label)
+    notes = [] if notes is None else notes
     # Every cell as text so codes keep their leading zeros; only an empty cell is missing.
     chunks, data_rows = [], 0
     try:
-        # A row can have no more cells than the header (the parser refuses it), so the header's
-        # width bounds every row's.
-        _check_columns(len(pd.read_csv(path, encoding=encoding, dtype=str, nrows=0).columns), label)
-        with pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""],
-                         skip_blank_lines=not keep_blank_lines, chunksize=_CSV_CHUNK_ROWS) as reader:
-            for chunk in reader:
-                data_rows += int(chunk.notna().any(axis=1).sum())
-                if max_rows is not None and data_rows > max_rows:
-                    raise ValueError(_too_many_rows(label, f"more than {max_rows:,} data rows", max_rows,
-                                                    "before validation"))
-                chunks.append(chunk)
+        first = pd.read_csv(path, encoding=encoding, dtype=str, header=None, nrows=1, keep_default_na=False,
+                            skip_blank_lines=not keep_blank_lines)
+        given = ["" if pd.isna(value) else str(value) for value in first.iloc[0]] if len(first) else []
+        # A row can have no more cells than the names it is read with (the parser refuses it), so
+        # the header's width (and the few extra cells allowed) bounds every row's.
+        _check_columns(len(given), label)
+        names = _distinct_headers([header.strip() or f"Unnamed: {j}" for j, header in enumerate(given)],
+                                  given, label, notes)
+        spare = _spare_names(names, _CSV_EXTRA_CELLS)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # The header is read as the first record (header=0 would refuse more names than headers).
+            with pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""],
+                             skip_blank_lines=not keep_blank_lines, chunksize=_CSV_CHUNK_ROWS, header=None,
+                             names=names + spare, index_col=False) as reader:
+                for number, chunk in enumerate(reader):
+                    if number == 0:
+                        chunk = chunk.iloc[1:]
+                    if any(issubclass(warning.category, pd.errors.ParserWarning) for warning in caught):
+                        raise ValueError(
+                            f"{label} cannot be read as CSV: it has rows of more than {len(names) + len(spare)} "
+                            f"cells, beyond its {len(names)} headers; check the separators (a cell holding a comma "
+                            "must be quoted) or give those columns a header"
+                        )
+                    data_rows += int(chunk.notna().any(axis=1).sum())
+                    if max_rows is not None and data_rows > max_rows:
+                        raise ValueError(_too_many_rows(label, f"more than {max_rows:,} data rows", max_rows,
+                                                        "before validation"))
+                    chunks.append(chunk)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise ValueError(f"{label} cannot be read as CSV: {_one_line(error)}") from None
     table = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
-    table.columns = [str(column).strip() for column in table.columns]
-    return table
+    beyond = np.flatnonzero(table[spare].notna().any(axis=1).to_numpy())
+    if beyond.size:
+        row = f"row {beyond[0] + 2}" if keep_blank_lines else f"data row {beyond[0] + 1}"
+        raise ValueError(
+            f"{label} cannot be read as CSV: {row} has cells beyond its {len(names)} headers; check the "
+            "separators (a cell holding a comma must be quoted) or give those columns a header"
+        )
+    return table.drop(columns=spare)
+
+
+def _spare_names(names: list[str], count: int) -> list[str]:
+    """``count`` column names ``Unnamed: n`` (n from ``len(names)``) that ``names`` does not hold."""
+    taken, spare, number = set(names), [], len(names)
+    while len(spare) < count:
+        if f"Unnamed: {number}" not in taken:
+            spare.append(f"Unnamed: {number}")
+        number += 1
+    return spare
 
 
 def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
@@ -1048,6 +1293,7 @@ def _read_geodata(path: Path, file_format: str, kind: str, layer: str | None, la
             layer = _choose_gpkg_layer(path, kind, layer)
             return _read_features(path, [layer], label, max_rows)[0]
         if file_format == "geojson":
+            _check_json_crs(path, label)
             return _read_features(path, [None], label, max_rows)[0]
         if file_format == "kml":
             return _read_kml(path, label, max_rows)
@@ -1127,16 +1373,17 @@ def _has_text(values: pd.Series) -> bool:
     return not missing.all()
 
 
-def _csv_rows(path: Path, label: str, max_rows: int | None = None) -> tuple[pd.DataFrame, np.ndarray, dict]:
+def _csv_rows(path: Path, label: str, max_rows: int | None = None,
+              notes: list | None = None) -> tuple[pd.DataFrame, np.ndarray, dict]:
     """A CSV's non-blank data rows as text, with their spreadsheet row numbers (header = 1)."""
-    table = _csv_table(path, label, keep_blank_lines=True, max_rows=max_rows)
+    table = _csv_table(path, label, keep_blank_lines=True, max_rows=max_rows, notes=notes)
     row_numbers = np.arange(len(table)) + 2
     blank = table.isna().all(axis=1).to_numpy()
     return table[~blank].reset_index(drop=True), row_numbers[~blank], {}
 
 
 def _xlsx_rows(path: Path, kind: str, label: str, max_unzipped_mb: float | None = None,
-               max_rows: int | None = None) -> tuple[pd.DataFrame, np.ndarray, dict]:
+               max_rows: int | None = None, notes: list | None = None) -> tuple[pd.DataFrame, np.ndarray, dict]:
     """The data rows of the workbook's survey sheet as text, their sheet row numbers, formula cells.
 
     openpyxl reads a copy of the workbook made by :func:`_streamed_workbook`, never the file as
@@ -1147,11 +1394,15 @@ def _xlsx_rows(path: Path, kind: str, label: str, max_unzipped_mb: float | None 
     """
     with tempfile.TemporaryDirectory(prefix="intake-") as folder:
         copy = _streamed_workbook(path, Path(folder) / "workbook.xlsx", max_unzipped_mb)
-        return _workbook_rows(copy, kind, label, max_rows)
+        return _workbook_rows(copy, kind, label, max_rows, [] if notes is None else notes)
 
 
-def _workbook_rows(path: Path, kind: str, label: str, max_rows: int | None) -> tuple[pd.DataFrame, np.ndarray, dict]:
-    """:func:`_xlsx_rows` of a workbook whose members are known to be within the limits."""
+def _workbook_rows(path: Path, kind: str, label: str, max_rows: int | None,
+                   notes: list) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    """:func:`_xlsx_rows` of a workbook whose members are known to be within the limits.
+
+    Headers are made distinct as a CSV's are (:func:`_distinct_headers`), with a note in ``notes``.
+    """
     import openpyxl
 
     # Opened from file objects: openpyxl would refuse a workbook whose name does not end in .xlsx.
@@ -1203,11 +1454,10 @@ def _workbook_rows(path: Path, kind: str, label: str, max_rows: int | None) -> t
             handle.close()
 
     width = max([_last_filled(header)] + [_last_filled(record) for record in records])
-    names = _unique_headers([
-        str(header[j]).strip() if j < len(header) and header[j] is not None and str(header[j]).strip()
-        else f"column_{openpyxl.utils.get_column_letter(j + 1)}"
-        for j in range(width)
-    ])
+    letters = [openpyxl.utils.get_column_letter(j + 1) for j in range(width)]
+    given = [header[j] if j < len(header) and header[j] is not None else "" for j in range(width)]
+    names = _distinct_headers([str(given[j]).strip() or f"column_{letters[j]}" for j in range(width)],
+                              given, label, notes, letters)
     rows = [(record + [None] * width)[:width] for record in records]
     table = pd.DataFrame(rows, columns=names, dtype=str) if rows else pd.DataFrame(columns=names, dtype=str)
     formula_masks = {}
@@ -1265,14 +1515,56 @@ def _last_filled(values) -> int:
     return 0
 
 
-def _unique_headers(names: list[str]) -> list[str]:
-    """Headers made unique as pandas does for a CSV: a repeat of ``a`` becomes ``a.1``."""
-    seen, unique = {}, []
-    for name in names:
-        count = seen.get(name, 0)
-        seen[name] = count + 1
-        unique.append(name if count == 0 else f"{name}.{count}")
-    return unique
+def _distinct_headers(names: list[str], given: list, label: str, notes: list,
+                      columns: list[str] | None = None) -> list[str]:
+    """Stripped headers made distinct as pandas does for a CSV: a repeat of ``a`` becomes ``a.1``, ``a.2`` …
+
+    Parameters
+    ----------
+    names : list of str
+        The headers, stripped (an empty one already named, e.g. ``Unnamed: 3``).
+    given : list
+        The headers as the file gives them, for the note (`` 备用`` and ``备用`` are one header).
+    label, notes
+        How the file is named; the list a note per repeated header is appended to, naming the
+        header, its columns and what each repeat is read as.
+    columns : list of str, optional
+        How the note names each column (a workbook's letters); default its number from 1.
+
+    Raises
+    ------
+    ValueError
+        For a header longer than ``MAX_HEADER_CHARS`` (headers are repeated in every message).
+    """
+    columns = columns or [str(j + 1) for j in range(len(names))]
+    for j, name in enumerate(names):
+        if len(name) > MAX_HEADER_CHARS:
+            raise ValueError(
+                f"{label}: the header of column {columns[j]} is {len(name):,} characters long, above the "
+                f"{MAX_HEADER_CHARS:,} a header may have; shorten it"
+            )
+    taken, counts, distinct = set(names), {}, []
+    renamed: dict[str, list[int]] = {}
+    for j, name in enumerate(names):
+        if name not in counts:
+            counts[name] = 0
+            distinct.append(name)
+            continue
+        count = counts[name]
+        while f"{name}.{count + 1}" in taken:
+            count += 1
+        counts[name] = count + 1
+        distinct.append(f"{name}.{count + 1}")
+        taken.add(distinct[-1])
+        renamed.setdefault(name, [names.index(name)]).append(j)
+    for name, positions in renamed.items():
+        spellings = " / ".join(dict.fromkeys(repr(str(given[j])) for j in positions))
+        notes.append(
+            f"{label}: columns {', '.join(columns[j] for j in positions)} have the same header {spellings}; "
+            f"the first is read as {name!r}, the others as {', '.join(repr(distinct[j]) for j in positions[1:])} "
+            "(extra columns, kept as they are)"
+        )
+    return distinct
 
 
 # --------------------------------------------------------------------------- import: columns and geometry
@@ -1345,6 +1637,49 @@ def _raw_ordered(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     return frame[columns + others + ["geometry"]]
 
 
+def _distinct_extra_columns(frame: gpd.GeoDataFrame, kind: str, headers: dict, label: str,
+                            notes: list) -> gpd.GeoDataFrame:
+    """Rename the file's extra columns that the accepted layer could not write under their name.
+
+    An extra column (neither a schema nor an intake column of ``kind``) whose name, ignoring case,
+    is one of ``RESERVED_COLUMNS`` (GeoPackage's ``fid`` and ``geom``, the ``geometry``,
+    geo.intake's ``geometry_approximate``) or another column's (``Name`` beside 名称, read as
+    ``name``; ``NAME`` beside ``nAme``) gets the first free name ``<name>_2``, ``<name>_3`` …,
+    keeping every value; a note in ``notes`` names the old and the new name and why.
+    """
+    known = {*schema.LAYERS[kind], *schema.INTAKE_COLUMNS[kind], "geometry"}
+    taken = {str(column).casefold(): str(column) for column in frame.columns if column in known}
+    reserved = {name.casefold(): name for name in RESERVED_COLUMNS}
+    present = {str(column).casefold() for column in frame.columns}
+    renames = {}
+    for column in [column for column in frame.columns if column not in known]:
+        folded = str(column).casefold()
+        clash = reserved.get(folded) or taken.get(folded)
+        if clash is None:
+            taken[folded] = str(column)
+            continue
+        number = 2
+        while any(f"{column}_{number}".casefold() in names for names in (taken, reserved, present)):
+            number += 1
+        renames[column] = f"{column}_{number}"
+        taken[renames[column].casefold()] = renames[column]
+        if folded in reserved:
+            why = f"{clash!r} is a name the city file uses itself ({_RESERVED_USES[clash]})"
+        else:
+            shown = headers.get(clash, clash)
+            why = (f"it differs only in case from the column {shown!r}"
+                   + (f" (read as {clash})" if shown != clash else "")
+                   + ", and a GeoPackage does not tell such names apart")
+        notes.append(f"{label}: the column {column!r} is kept as {renames[column]!r}: {why}")
+    return frame.rename(columns=renames) if renames else frame
+
+
+_RESERVED_USES = {
+    "fid": "its feature ID", "geom": "its geometry", "geometry": "its geometry",
+    "geometry_approximate": "whether a community's outline is approximate",
+}
+
+
 def _fill_points(geometry: np.ndarray, frame: pd.DataFrame) -> tuple[np.ndarray, bool]:
     """Fill missing geometries with points from converted ``longitude``/``latitude`` columns, if any."""
     if "longitude" not in frame.columns or "latitude" not in frame.columns:
@@ -1396,8 +1731,9 @@ def _raw_from_table(table: pd.DataFrame, row_numbers: np.ndarray, formulas: dict
     by_header = {header: name for name, header in headers.items()}
     for header, mask in formulas.items():
         problems.append(CellProblem(by_header.get(header, header), mask, original[header], "formula"))
+    frame = _distinct_extra_columns(_raw_ordered(frame, kind), kind, headers, label, notes)
     return RawLayer(
-        frame=_raw_ordered(frame, kind), original=original, row_numbers=np.asarray(row_numbers, dtype=int),
+        frame=frame, original=original, row_numbers=np.asarray(row_numbers, dtype=int),
         row_kind="sheet_row",
         problems=tuple(p for p in problems + converted_problems if p.bad.any()), headers=headers,
         geometry_columns=tuple(geometry_columns), file_format=file_format, file_crs=None, label=label,
@@ -1413,14 +1749,19 @@ def _raw_from_geodata(frame, kind: str, file_format: str, label: str, notes: lis
     if frame.geometry.name != "geometry":
         frame = frame.rename_geometry("geometry")
     attributes = pd.DataFrame(frame.drop(columns="geometry"))
+    for name in attributes.columns:
+        if len(str(name)) > MAX_HEADER_CHARS:
+            raise ValueError(f"{label} has a field name of {len(str(name)):,} characters, above the "
+                             f"{MAX_HEADER_CHARS:,} a column name may have; shorten it")
     original = attributes.astype(object).where(attributes.notna(), None)
     original["wkt"] = shapely.to_wkt(frame.geometry.to_numpy())
     renamed, headers = _rename_recognised(frame, kind, shapefile=file_format == "zip")
     converted, problems = _convert_all(renamed, kind)
     geometry, from_points = _fill_points(converted.geometry.to_numpy(), converted)
     converted = converted.set_geometry(gpd.GeoSeries(geometry, index=converted.index, crs=frame.crs))
+    converted = _distinct_extra_columns(_raw_ordered(converted, kind), kind, headers, label, notes)
     return RawLayer(
-        frame=_raw_ordered(converted, kind), original=original, row_numbers=np.arange(1, len(frame) + 1), row_kind="feature",
+        frame=converted, original=original, row_numbers=np.arange(1, len(frame) + 1), row_kind="feature",
         problems=tuple(problems), headers=headers,
         geometry_columns=("geometry", "longitude", "latitude") if from_points else ("geometry",),
         file_format=file_format, file_crs=frame.crs, label=label, notes=tuple(notes),

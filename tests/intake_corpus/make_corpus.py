@@ -340,6 +340,9 @@ def build_csv_cases():
               changed(c, 1, name="=HYPERLINK(\"http://example.com\",\"点我\")", population=-1), c)
     write_csv(case("csv_english_headers_missing_name.csv", rows="4", code="missing_required", message="Name (name)"),
               changed(c, 2, name=None), c, lang="en")
+    write_csv(case("csv_name_too_long.csv", rows="3", code="text_too_long",
+                   message="名称: 1,001 characters, above the limit of 1,000"),
+              changed(c, 1, name="长" * 1001), c)
 
     p = "fitness_paths"
     write_csv(case("paths_bad_condition.csv", p, rows="3", code="invalid_value", message="'很好' is not one of good/fair/poor"),
