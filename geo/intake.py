@@ -15,7 +15,7 @@ import shapely
 from geo import schema
 from geo.config import BOUNDARIES_PATH, Config, load_config
 from geo.crs import metric_crs_for, normalise_crs_name
-from geo.io import read_districts, read_raw_layer
+from geo.io import read_districts, read_raw_layer, shown_as
 from geo.schema import STORAGE_CRS
 from geo.validate import validate_layer
 
@@ -87,7 +87,7 @@ class IntakeResult:
 
 def import_file(path, layer: str, crs: str | None = None, config: Config | None = None,
                 districts: gpd.GeoDataFrame | None = None, *, gpkg_layer: str | None = None,
-                today: datetime.date | None = None) -> IntakeResult:
+                today: datetime.date | None = None, display_name: str | None = None) -> IntakeResult:
     """Read a survey file and keep every row that passes validation; explain every other row.
 
     Parameters
@@ -108,6 +108,9 @@ def import_file(path, layer: str, crs: str | None = None, config: Config | None 
         GeoPackage layer to read (default: the one named ``layer``, else the only one).
     today : datetime.date, optional
         Reference date for years and application dates in the future (default: today).
+    display_name : str, optional
+        The name messages give the file (the user's name for an upload the app stored under a
+        fixed one); default: the file's own name.
 
     Returns
     -------
@@ -135,9 +138,10 @@ def import_file(path, layer: str, crs: str | None = None, config: Config | None 
     config = config or load_config()
     if districts is None:
         districts = read_districts(BOUNDARIES_PATH)
-    raw = read_raw_layer(path, layer, gpkg_layer, max_upload_mb=config.max_upload_mb,
-                         max_unzipped_mb=config.max_unzipped_mb, max_rows=config.max_rows,
-                         max_vertices=config.max_vertices)
+    with shown_as(path, display_name):
+        raw = read_raw_layer(path, layer, gpkg_layer, max_upload_mb=config.max_upload_mb,
+                             max_unzipped_mb=config.max_unzipped_mb, max_rows=config.max_rows,
+                             max_vertices=config.max_vertices)
     accepted, rejects, report = validate_layer(raw, layer, districts, declared_crs=crs,
                                                repair_max_area_change=config.repair_max_area_change, today=today)
     accepted_rows = accepted.index.to_numpy(dtype=int)

@@ -8,6 +8,8 @@ for ``geo.validate`` to decide.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import contextvars
 import ctypes
 import datetime
 import functools
@@ -39,6 +41,42 @@ from geo import schema
 from geo.cells import unneutralised_cells
 from geo.i18n import COLUMN_LABELS
 from geo.schema import STORAGE_CRS
+
+# The name a file is shown under in messages, when it is not the file's own: the app stores an
+# upload under a fixed name (never the user's), and its messages must still name the user's file.
+_DISPLAY_NAMES: contextvars.ContextVar[dict] = contextvars.ContextVar("display_names", default={})
+
+
+@contextlib.contextmanager
+def shown_as(path, name: str | None):
+    """Within this block, messages about ``path`` (and its copies of the same name) call it ``name``.
+
+    ``name`` is the user's file name, shown as text; None leaves the file's own name.
+    """
+    if not name:
+        yield
+        return
+    token = _DISPLAY_NAMES.set({**_DISPLAY_NAMES.get(), Path(path).name: display_file_name(name)})
+    try:
+        yield
+    finally:
+        _DISPLAY_NAMES.reset(token)
+
+
+def display_file_name(name: str, limit: int = 120) -> str:
+    """A user's file name fit for a one-line message: its last path part, without control or
+    direction-changing characters (a right-to-left override would reverse the text after it), cut
+    to ``limit`` characters."""
+    name = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")).strip()
+    return (name[:limit] + "…") if len(name) > limit else (name or "?")
+
+
+def _shown(path) -> str:
+    """How messages name ``path``: the name given with :func:`shown_as`, else the file's own."""
+    own = Path(path).name
+    return _DISPLAY_NAMES.get().get(own, own)
+
 
 SUPPORTED_FORMATS = (
     "GeoPackage (.gpkg)",
@@ -428,20 +466,20 @@ def read_layer(path, kind: str, layer: str | None = None, source_crs: str | None
     file_format = _sniff_format(path)
     if file_format == "gpkg":
         layer = _choose_gpkg_layer(path, kind, layer)
-        label = f"{kind} layer {layer!r} of {path.name}"
+        label = f"{kind} layer {layer!r} of {_shown(path)}"
         frame = gpd.read_file(path, layer=layer, engine="pyogrio")
     elif file_format == "geojson":
-        label = f"{kind} file {path.name}"
+        label = f"{kind} file {_shown(path)}"
         _check_json_crs(path, label)
         frame = gpd.read_file(path, engine="pyogrio")
     elif file_format == "zip":
         _check_zip_archive(path, None)  # the same refusals as an upload: no escaping paths, no bombs
         with tempfile.TemporaryDirectory(prefix="read-") as folder:
             shp, member, encoding = _extract_shapefile(path, Path(folder), None)
-            label = f"{kind} shapefile {member} in {path.name}"
+            label = f"{kind} shapefile {member} in {_shown(path)}"
             frame = gpd.read_file(shp, engine="pyogrio", **({"encoding": encoding} if encoding else {}))
     else:
-        label = f"{kind} file {path.name}"
+        label = f"{kind} file {_shown(path)}"
         frame = _read_csv(path, label)
 
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
@@ -635,10 +673,10 @@ def read_raw_layer(path, kind: str, layer: str | None = None, *, max_upload_mb: 
     if named is not None and named != file_format:
         found = _FORMAT_NAMES[file_format]
         found = ("an " if found[0] in "AEIOU" else "a ") + found
-        notes.append(f"{path.name} has the extension {path.suffix} but holds {found}; read as {found}")
+        notes.append(f"{_shown(path)} has the extension {path.suffix} but holds {found}; read as {found}")
     if file_format in ("zip", "xlsx"):
         _check_zip_archive(path, max_unzipped_mb)
-    label = f"{kind} file {path.name}"
+    label = f"{kind} file {_shown(path)}"
     if file_format in ("csv", "xlsx"):
         if file_format == "csv":
             table, row_numbers, formulas = _csv_rows(path, label, max_rows, notes)
@@ -710,7 +748,7 @@ def _sniff_format(path: Path, extended: bool = False) -> str:
     with open(path, "rb") as handle:
         head = handle.read(_SNIFF_BYTES)
     if not head:
-        raise ValueError(f"{path} is empty; {_supported(extended)}")
+        raise ValueError(f"{_shown(path)} is empty; {_supported(extended)}")
     if head.startswith(_SQLITE_MAGIC):
         return "gpkg"
     if head.startswith(_ZIP_MAGICS):
@@ -724,24 +762,24 @@ def _sniff_format(path: Path, extended: bool = False) -> str:
     if extended:
         if head.startswith(_OLE_MAGIC):
             raise ValueError(
-                f"{path} is an old-style Excel .xls (or an encrypted workbook); open it in Excel or WPS, "
+                f"{_shown(path)} is an old-style Excel .xls (or an encrypted workbook); open it in Excel or WPS, "
                 f"save it as .xlsx and import that ({_supported(extended)})"
             )
         if text_head.startswith(b"<") and b"<kml" in head.lower():
             return "kml"
     if head.startswith(_SHP_MAGIC) or suffix == ".shp":
         raise ValueError(
-            f"{path} is a bare Shapefile; zip it together with its .dbf, .shx, .prj (and .cpg) "
+            f"{_shown(path)} is a bare Shapefile; zip it together with its .dbf, .shx, .prj (and .cpg) "
             f"files and read the .zip ({_supported(extended)})"
         )
     expected = (_IMPORT_EXTENSION_FORMATS if extended else _EXTENSION_FORMATS).get(suffix)
     if expected not in (None, "csv"):
         raise ValueError(
-            f"{path} has extension {suffix} but its content is not {expected}; {_supported(extended)}"
+            f"{_shown(path)} has extension {suffix} but its content is not {expected}; {_supported(extended)}"
         )
     if b"\x00" in head or text_head.startswith(b"<"):
         raise ValueError(
-            f"{path} is not in a supported format (binary, UTF-16 or XML content); {_supported(extended)}"
+            f"{_shown(path)} is not in a supported format (binary, UTF-16 or XML content); {_supported(extended)}"
         )
     return "csv"
 
@@ -765,7 +803,7 @@ def _choose_gpkg_layer(path: Path, kind: str, layer: str | None) -> str:
     listed = ", ".join(names) or "(none)"
     if layer is not None:
         if layer not in names:
-            raise ValueError(f"{path.name} has no layer {layer!r}; its layers are: {listed}")
+            raise ValueError(f"{_shown(path)} has no layer {layer!r}; its layers are: {listed}")
         chosen = layer
     elif kind in names:
         chosen = kind
@@ -773,7 +811,7 @@ def _choose_gpkg_layer(path: Path, kind: str, layer: str | None) -> str:
         chosen = names[0]
     else:
         raise ValueError(
-            f"{path.name} has {len(names)} layers and none is named {kind!r}; "
+            f"{_shown(path)} has {len(names)} layers and none is named {kind!r}; "
             f"pass layer= one of: {listed}"
         )
     _check_gpkg_tables(path, chosen)
@@ -795,7 +833,7 @@ def _check_gpkg_tables(path: Path, layer: str | None = None) -> None:
     try:
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
     except sqlite3.Error as error:
-        raise ValueError(f"{path.name} cannot be opened as a GeoPackage ({_one_line(error)})") from None
+        raise ValueError(f"{_shown(path)} cannot be opened as a GeoPackage ({_one_line(error)})") from None
     try:
         objects = connection.execute(
             "SELECT name, type FROM pragma_table_list WHERE schema = 'main'"
@@ -812,7 +850,7 @@ def _check_gpkg_tables(path: Path, layer: str | None = None) -> None:
                 "SELECT name FROM pragma_table_xinfo(?) WHERE hidden IN (2, 3)", (table[0],)
             )]
     except sqlite3.Error as error:
-        raise ValueError(f"{path.name} cannot be read as a GeoPackage ({_one_line(error)})") from None
+        raise ValueError(f"{_shown(path)} cannot be read as a GeoPackage ({_one_line(error)})") from None
     finally:
         connection.close()
     for name, object_type in objects:
@@ -820,19 +858,19 @@ def _check_gpkg_tables(path: Path, layer: str | None = None) -> None:
         allowed = ("table", "shadow", "virtual") if name.lower().startswith("rtree_") else ("table",)
         if system and object_type not in allowed:
             raise ValueError(
-                f"{path.name}: its GeoPackage table {name!r} is a {object_type}, a query that would run "
+                f"{_shown(path)}: its GeoPackage table {name!r} is a {object_type}, a query that would run "
                 "when the file is read, not stored data; refused. Export the data again as a GeoPackage "
                 "(QGIS: Export > Save Features As…)"
             )
     if table is not None and table[1] != "table":
         raise ValueError(
-            f"{path.name}: layer {layer!r} is a {table[1]}, a query that runs when it is read, not a "
+            f"{_shown(path)}: layer {layer!r} is a {table[1]}, a query that runs when it is read, not a "
             "table of stored data; refused. Save the layer as a table (QGIS: Export > Save Features As…) "
             "and import that"
         )
     if computed:
         raise ValueError(
-            f"{path.name}: layer {layer!r} has computed (generated) columns ({', '.join(computed)}), "
+            f"{_shown(path)}: layer {layer!r} has computed (generated) columns ({', '.join(computed)}), "
             "which run SQL when read; refused. Save the layer as a plain table and import that"
         )
 
@@ -852,10 +890,10 @@ def _shapefile_parts(archive: zipfile.ZipFile, path: Path) -> tuple[str, dict[st
         listed = ", ".join(names[:_LISTED_MEMBERS]) or "nothing"
         if len(names) > _LISTED_MEMBERS:
             listed += f" … {len(names):,} files in all"
-        raise ValueError(f"{path.name} is a zip without a .shp file (it holds: {listed}); {_supported()}")
+        raise ValueError(f"{_shown(path)} is a zip without a .shp file (it holds: {listed}); {_supported()}")
     if len(shapefiles) > 1:
         raise ValueError(
-            f"{path.name} holds {len(shapefiles)} shapefiles ({', '.join(shapefiles)}); "
+            f"{_shown(path)} holds {len(shapefiles)} shapefiles ({', '.join(shapefiles)}); "
             "zip one layer per file"
         )
     member = shapefiles[0]
@@ -864,7 +902,7 @@ def _shapefile_parts(archive: zipfile.ZipFile, path: Path) -> tuple[str, dict[st
     missing = [ext for ext in (".dbf", ".shx") if ext not in parts]
     if missing:
         raise ValueError(
-            f"{member} in {path.name} lacks its {' and '.join(missing)} file; "
+            f"{member} in {_shown(path)} lacks its {' and '.join(missing)} file; "
             "zip all the parts of the shapefile together"
         )
     return member, {suffix: info for suffix, info in parts.items() if suffix in _SHAPEFILE_PARTS}
@@ -1108,7 +1146,7 @@ def _check_upload_size(path: Path, max_upload_mb: float | None) -> None:
     size = path.stat().st_size
     if size > max_upload_mb * _MB:
         raise ValueError(
-            f"{path.name} is {size:,} bytes, above the upload limit of {max_upload_mb:g} MB "
+            f"{_shown(path)} is {size:,} bytes, above the upload limit of {max_upload_mb:g} MB "
             "(config.toml [intake] max_upload_mb); split the file or ask the administrator to raise the limit"
         )
 
@@ -1125,26 +1163,26 @@ def _check_zip_archive(path: Path, max_unzipped_mb: float | None) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise ValueError(f"{path.name} is not a readable zip ({_one_line(error)}); {_supported(extended=True)}") from None
+        raise ValueError(f"{_shown(path)} is not a readable zip ({_one_line(error)}); {_supported(extended=True)}") from None
     total = 0
     for member in members:
         name = member.filename
         parts = PurePosixPath(name.replace("\\", "/")).parts
         if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
             raise ValueError(
-                f"{path.name} holds a member whose path leaves the archive's folder ({name!r}: absolute "
+                f"{_shown(path)} holds a member whose path leaves the archive's folder ({name!r}: absolute "
                 "or with '..'); refused without unpacking. Zip the files again from their own folder"
             )
         packed = max(member.compress_size, 1)
         if member.file_size > _ZIP_RATIO_MIN_BYTES and member.file_size > MAX_ZIP_RATIO * packed:
             raise ValueError(
-                f"{path.name}: member {name!r} would unpack to {member.file_size / packed:,.0f} times its "
+                f"{_shown(path)}: member {name!r} would unpack to {member.file_size / packed:,.0f} times its "
                 f"compressed size (limit {MAX_ZIP_RATIO}×), as a zip bomb does; refused without unpacking"
             )
         total += member.file_size
     if max_unzipped_mb is not None and total > max_unzipped_mb * _MB:
         raise ValueError(
-            f"{path.name} would unpack to {total:,} bytes, above the limit of {max_unzipped_mb:g} MB "
+            f"{_shown(path)} would unpack to {total:,} bytes, above the limit of {max_unzipped_mb:g} MB "
             "(config.toml [intake] max_unzipped_mb); refused without unpacking"
         )
 
@@ -1159,7 +1197,7 @@ def _check_zip_directory(path: Path) -> None:
         end = zipfile._EndRecData(handle)
     if end is not None and end[zipfile._ECD_SIZE] > _ZIP_DIRECTORY_MAX_BYTES:
         raise ValueError(
-            f"{path.name} has a zip directory of {end[zipfile._ECD_SIZE]:,} bytes (tens of thousands of "
+            f"{_shown(path)} has a zip directory of {end[zipfile._ECD_SIZE]:,} bytes (tens of thousands of "
             f"members or more; a Shapefile or workbook has a few dozen), above {_ZIP_DIRECTORY_MAX_BYTES >> 20} MB; "
             "refused without listing it. Zip only the files of the one layer"
         )
@@ -1186,7 +1224,7 @@ def _stream_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, sink, unzi
     stops reading at the declared size, so a member that unpacks to more shows as a wrong
     checksum.
     """
-    name, archive_name = member.filename, unzipped.path.name
+    name, archive_name = member.filename, _shown(unzipped.path)
     if member.flag_bits & 0x1:
         raise ValueError(f"{archive_name}: member {name!r} is encrypted; zip the files again without a password")
     if member.compress_type not in _ZIP_METHODS:
@@ -1248,7 +1286,7 @@ def _extract_shapefile(path: Path, folder: Path, max_unzipped_mb: float | None) 
                 with open(folder / f"layer{suffix}", "wb") as sink:
                     _stream_member(archive, info, sink, unzipped)
     except zipfile.BadZipFile as error:
-        raise ValueError(f"{path.name} is not a readable zip ({_one_line(error)}); {_supported()}") from None
+        raise ValueError(f"{_shown(path)} is not a readable zip ({_one_line(error)}); {_supported()}") from None
     encoding = None
     if (folder / "layer.cpg").exists():
         with open(folder / "layer.cpg", "rb") as handle:
@@ -1277,7 +1315,7 @@ def _streamed_workbook(path: Path, target: Path, max_unzipped_mb: float | None) 
                 with copy.open(info.filename, "w", force_zip64=True) as sink:
                     _stream_member(archive, info, sink, unzipped, _WORKBOOK_PART_MAX_MB if whole else None)
     except zipfile.BadZipFile as error:
-        raise ValueError(f"{path.name} is not a readable zip ({_one_line(error)}); save it again as .xlsx") from None
+        raise ValueError(f"{_shown(path)} is not a readable zip ({_one_line(error)}); save it again as .xlsx") from None
     return target
 
 
@@ -2014,19 +2052,19 @@ def read_applications(path, layer: str = "applications") -> pd.DataFrame:
         _check_gpkg_tables(path, layer)
         frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
     else:
-        frame = pd.read_csv(io.StringIO(_decoded_text(path.read_bytes(), path.name)), dtype=str, keep_default_na=False)
+        frame = pd.read_csv(io.StringIO(_decoded_text(path.read_bytes(), _shown(path))), dtype=str, keep_default_na=False)
     frame = frame.rename(columns={c: c.strip().lower() for c in frame.columns})
     frame = frame.rename(columns={"小区编号": "community_id", "申请日期": "application_date"})
     for column in ("community_id", "application_date"):
         if column not in frame.columns:
-            raise ValueError(f"applications in {path.name}: required column '{column}' is missing")
+            raise ValueError(f"applications in {_shown(path)}: required column '{column}' is missing")
     frame["community_id"] = frame["community_id"].astype("string").str.strip()
     dates = pd.to_datetime(frame["application_date"], errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
         value = frame["application_date"].iloc[bad[0]]
         raise ValueError(
-            f"applications in {path.name}: row {bad[0] + 1}, column 'application_date': cannot read {value!r} as a date"
+            f"applications in {_shown(path)}: row {bad[0] + 1}, column 'application_date': cannot read {value!r} as a date"
         )
     frame["application_date"] = dates.astype("datetime64[ns]")
     return frame
@@ -2046,7 +2084,7 @@ def read_table(path, layer: str) -> pd.DataFrame:
             return gpd.read_file(path, layer=layer, engine="pyogrio")
         return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
     except pyogrio.errors.DataSourceError as err:
-        raise ValueError(f"{path.name}: layer {layer!r} cannot be read: {_one_line(err)}") from None
+        raise ValueError(f"{_shown(path)}: layer {layer!r} cannot be read: {_one_line(err)}") from None
 
 
 def gpkg_layers(path) -> list[str]:
@@ -2055,10 +2093,10 @@ def gpkg_layers(path) -> list[str]:
     if not path.exists():
         raise ValueError(f"data file not found: {path}")
     if path.is_dir() or _sniff_format(path) != "gpkg":
-        raise ValueError(f"{path.name} is not a GeoPackage; the city data must be a .gpkg with the layers "
+        raise ValueError(f"{_shown(path)} is not a GeoPackage; the city data must be a .gpkg with the layers "
                          "districts, communities and fitness_paths")
     _check_gpkg_tables(path)
     try:
         return [name for name, _ in pyogrio.list_layers(path)]
     except pyogrio.errors.DataSourceError as err:
-        raise ValueError(f"{path.name} cannot be opened as a GeoPackage: {err}") from None
+        raise ValueError(f"{_shown(path)} cannot be opened as a GeoPackage: {err}") from None

@@ -258,3 +258,26 @@ def test_an_edited_config_is_used_at_once_not_a_result_cached_under_the_old_one(
     app.run()
     assert not app.exception
     assert any("max_pairs" in error.value for error in app.error)
+
+
+def test_no_page_has_a_bare_string_that_streamlit_would_draw():
+    """Streamlit's "magic" writes any bare expression of a page script on the page, strings included.
+
+    A string after the module docstring (say, a constant's "docstring") once put an English sentence
+    at the top of the Chinese data page. Only the scripts Streamlit runs are transformed: app.py
+    and the pages it names (a module they import, such as views/shared.py, is not).
+    """
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    pages = re.findall(r'st\.Page\("([^"]+)"', (root / "app.py").read_text(encoding="utf-8"))
+    assert len(pages) >= 5
+    found = []
+    for script in [root / "app.py", *(root / page for page in pages)]:
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+        body = tree.body[1:] if ast.get_docstring(tree) is not None else tree.body
+        found += [f"{script.name}:{node.lineno}" for node in body
+                  if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)]
+    assert not found, f"bare strings on pages: {found}"

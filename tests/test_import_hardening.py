@@ -497,3 +497,38 @@ def test_sixty_names_of_a_megabyte_are_rejected_by_the_cli(tmp_path):
     assert (summary["accepted"], summary["rejected"]) == (1, 20)
     assert gpd.read_file(tmp_path / "accepted.gpkg", engine="pyogrio")["name"].tolist() == ["短"]
 
+
+
+# --------------------------------------------------------------------------- the user's file name in messages
+
+
+USER_NAME = "C:\\调查\\..\\柳南区\u202egpj.\u0000调查表（第二批）.csv"
+
+
+def test_warnings_name_the_users_file_not_the_stored_one(tmp_path, districts):
+    stored = write_csv(tmp_path / "communities.csv", {**BASE, "备注": ["a", "b"], " 备注": ["c", "d"]})
+    result = import_file(stored, "communities", districts=districts, display_name=USER_NAME)
+    notes = " ".join(result.warnings)
+    assert "communities file 柳南区gpj.调查表（第二批）.csv: columns 6, 7 have the same header" in notes
+    assert "communities.csv" not in notes
+    assert not any(ch in notes for ch in "\u202e\u0000\\")
+    # Without a display name the file's own name is used, as before (the CLI).
+    assert "communities file communities.csv" in " ".join(import_file(stored, "communities", districts=districts).warnings)
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("名称,区县\n甲,城中区,多余,多余,多余,多余,多余,多余,多余,多余,多余\n", "cannot be read as CSV"),
+    ("", "is empty"),
+])
+def test_errors_name_the_users_file_not_the_stored_one(tmp_path, districts, content, expected):
+    stored = tmp_path / "communities.csv"
+    stored.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError) as caught:
+        import_file(stored, "communities", districts=districts, display_name="东片区.csv")
+    assert "东片区.csv" in str(caught.value) and "communities.csv" not in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_a_long_file_name_is_cut_for_messages():
+    assert gio.display_file_name("甲" * 300 + ".csv") == "甲" * 120 + "…"
+    assert gio.display_file_name("../../") == "?"

@@ -23,8 +23,9 @@ from views import shared
 from views.shared import plain, t
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09", "epsg")
+# Rejected rows shown on the page (100,000 rows of 250 columns exceeded Streamlit's message size).
+# A bare string here would be drawn on the page by Streamlit's "magic" (tests/test_app.py checks).
 REJECTS_SHOWN = 1000
-"""Rejected rows shown on the page (100,000 rows of 250 columns exceeded Streamlit's message size)."""
 MODES = ("replace", "merge")
 
 
@@ -61,7 +62,8 @@ def _checked(upload, stem: str, layer: str, crs: str | None, districts):
     """Import one upload in a bounded child process; the saved file is deleted whatever happens."""
     path = _saved_upload(upload, stem)
     try:
-        return _bounded(import_file, (path, layer, crs, shared.base_config(), districts), what=f"{layer} file")
+        return _bounded(import_file, (path, layer, crs, shared.base_config(), districts),
+                        {"display_name": upload.name}, what=f"{layer} file")
     finally:
         path.unlink(missing_ok=True)
 
