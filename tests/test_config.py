@@ -226,6 +226,17 @@ def test_programme_entries_must_be_tables_and_complete():
         parse_config(data)
 
 
+
+def refusal(tmp_path, line: str, replacement: str) -> str:
+    """The ConfigError message for the default config.toml with ``line`` replaced."""
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    assert line in text
+    path = tmp_path / "config.toml"
+    path.write_text(text.replace(line, replacement, 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return str(caught.value)
+
 @pytest.mark.parametrize("line, replacement, expected", [
     ("walk_radius_m = 500", "walk_radius_m = nan", "'coverage.walk_radius_m' must be a positive number of metres up to 50,000, got nan"),
     ("walk_radius_m = 500", "walk_radius_m = -inf", "'coverage.walk_radius_m' must be a positive number of metres up to 50,000, got -inf"),
@@ -236,13 +247,7 @@ def test_programme_entries_must_be_tables_and_complete():
      "'programs[0].budget_cny' must be a whole number of yuan from 0 to 1,000,000,000,000, got inf"),
 ])
 def test_toml_nan_and_inf_in_the_file_are_refused(tmp_path, line, replacement, expected):
-    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
-    assert line in text
-    path = tmp_path / "config.toml"
-    path.write_text(text.replace(line, replacement, 1), encoding="utf-8")
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    assert str(caught.value) == f"config.toml: {expected}"
+    assert refusal(tmp_path, line, replacement) == f"config.toml: {expected}"
 
 
 def test_unreadable_files_are_one_line_config_errors(tmp_path):
@@ -342,13 +347,7 @@ def test_the_upper_bound_loads_and_the_next_value_is_refused_naming_it(dotted, l
      "'programs[0].budget_cny' must be a whole number of yuan from 0 to 1,000,000,000,000, got 1" + "0" * 58 + "…"),
 ])
 def test_huge_values_in_the_file_are_refused_by_name(tmp_path, line, replacement, expected):
-    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
-    assert line in text
-    path = tmp_path / "config.toml"
-    path.write_text(text.replace(line, replacement, 1), encoding="utf-8")
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    assert str(caught.value) == f"config.toml: {expected}"
+    assert refusal(tmp_path, line, replacement) == f"config.toml: {expected}"
 
 
 def test_a_number_longer_than_python_reads_is_a_config_error(tmp_path):
