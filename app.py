@@ -6,7 +6,7 @@ import streamlit as st
 
 from geo.config import DEFAULT_DATA_PATH, ConfigError, config_error_text
 from geo.i18n import text
-from geo.uploads import HEARTBEAT_SECONDS, start_sweeper
+from geo.intake.uploads import HEARTBEAT_SECONDS, start_sweeper
 from views import shared
 
 st.set_page_config(page_title="健身路径规划 · Fitness-path planner", page_icon="🏃", layout="wide")

@@ -112,7 +112,7 @@ def one_run(browser) -> dict:
 def compute_only() -> float:
     """In-process: a weight change with coverage cached, as the app's rerun does."""
     from geo.config import DEFAULT_DATA_PATH, load_config
-    from geo.coverage import community_coverage
+    from geo.analysis.coverage import community_coverage
     from geo.pipeline import load_city
     from geo.plan import run_plan, with_overrides
 

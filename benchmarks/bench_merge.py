@@ -1,4 +1,4 @@
-"""Benchmark merging a district return into the city: ``geo.assemble.assemble_city`` in merge mode.
+"""Benchmark merging a district return into the city: ``geo.intake.assemble.assemble_city`` in merge mode.
 
 Run: ``.venv/bin/python benchmarks/bench_merge.py [--sizes 2500,20000,50000] [--runs 3]``
 
@@ -23,15 +23,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config  # noqa: E402
-from geo.io import read_districts, write_layers  # noqa: E402
-from geo.sample import generate_sample  # noqa: E402
+from geo.data.io import read_districts, write_layers  # noqa: E402
+from geo.data.sample import generate_sample  # noqa: E402
 
 
 def measure_once(returned: Path) -> dict:
     """Seconds to assemble, and this process's peak memory (MB)."""
     import resource
 
-    from geo.assemble import assemble_city
+    from geo.intake.assemble import assemble_city
     from geo.pipeline import load_city
 
     city = load_city(DEFAULT_DATA_PATH)

@@ -51,7 +51,7 @@ def scored_city(path: str, radius: float):
 
 
 def run_ours_planning(path: str, radius: float, p: int) -> dict:
-    from geo.allocate import CoverageProblem, allocate_optimal, greedy_cover
+    from geo.optimize.allocate import CoverageProblem, allocate_optimal, greedy_cover
 
     scored, config = scored_city(path, radius)
     start = time.perf_counter()
@@ -68,9 +68,9 @@ def _equal_instance(path: str, radius: float):
     """Demand centroids, weights and candidate sites (metric CRS) of the planning instance."""
     import numpy as np
 
-    from geo.coverage import candidate_sites
-    from geo.crs import metric_crs_for
-    from geo.priority import priority_order
+    from geo.analysis.coverage import candidate_sites
+    from geo.data.crs import metric_crs_for
+    from geo.analysis.priority import priority_order
 
     scored, _ = scored_city(path, radius)
     metric = metric_crs_for(scored)
@@ -90,8 +90,8 @@ def _ours_on(instance, radius: float, p: int) -> dict:
     import numpy as np
     import scipy.sparse as sp
 
-    from geo.allocate import CoverageProblem, allocate_optimal
-    from geo.coverage import coverage_pairs
+    from geo.optimize.allocate import CoverageProblem, allocate_optimal
+    from geo.analysis.coverage import coverage_pairs
 
     centroids, weight, sites, district, _ = instance
     start = time.perf_counter()
@@ -145,9 +145,9 @@ def run_ours_full(path: str, radius: float, p: int) -> dict:
     import numpy as np
     import scipy.sparse as sp
 
-    from geo.allocate import CoverageProblem, allocate_optimal, greedy_cover
-    from geo.coverage import candidate_sites, coverage_pairs
-    from geo.crs import metric_crs_for
+    from geo.optimize.allocate import CoverageProblem, allocate_optimal, greedy_cover
+    from geo.analysis.coverage import candidate_sites, coverage_pairs
+    from geo.data.crs import metric_crs_for
     from geo.pipeline import load_city
 
     communities = load_city(path).communities
@@ -169,8 +169,8 @@ def _full_equal_instance(path: str):
     """No sets yet, in spopt's terms: every community's centroid is demand, its site a candidate."""
     import numpy as np
 
-    from geo.coverage import candidate_sites
-    from geo.crs import metric_crs_for
+    from geo.analysis.coverage import candidate_sites
+    from geo.data.crs import metric_crs_for
     from geo.pipeline import load_city
 
     communities = load_city(path).communities
@@ -233,8 +233,8 @@ def main() -> None:
         return
 
     from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config
-    from geo.io import read_districts, write_layers
-    from geo.sample import generate_sample
+    from geo.data.io import read_districts, write_layers
+    from geo.data.sample import generate_sample
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:

@@ -1,4 +1,4 @@
-"""Benchmark the bounded coverage relation (``geo.coverage.coverage_pairs`` with ``max_pairs``).
+"""Benchmark the bounded coverage relation (``geo.analysis.coverage.coverage_pairs`` with ``max_pairs``).
 
 Three measurements, each in fresh processes, peak memory read from the child's own VmHWM:
 
@@ -53,7 +53,7 @@ def unbatched_pairs(sites_m, polygons_m, walk_radius_m):
     import numpy as np
     import shapely
 
-    from geo.coverage import RADIUS_TOLERANCE_M
+    from geo.analysis.coverage import RADIUS_TOLERANCE_M
 
     tree = shapely.STRtree(polygons_m)
     site_idx, polygon_idx = tree.query(sites_m, predicate="dwithin", distance=walk_radius_m + RADIUS_TOLERANCE_M)
@@ -67,8 +67,8 @@ def unbatched_pairs(sites_m, polygons_m, walk_radius_m):
 def child_relation(path: str, radius: float, which: str) -> dict:
     import numpy as np
 
-    from geo.coverage import candidate_sites, coverage_pairs
-    from geo.crs import metric_crs_for
+    from geo.analysis.coverage import candidate_sites, coverage_pairs
+    from geo.data.crs import metric_crs_for
     from geo.pipeline import load_city
 
     communities = load_city(path).communities
@@ -111,10 +111,10 @@ def dense_communities(n: int):
 
 def child_pipeline(path: str, radius: float, no_sets: bool, dense: int, count_only: bool) -> dict:
 
-    from geo import coverage
-    from geo.allocate import CoverageProblem
+    from geo.analysis import coverage
+    from geo.optimize.allocate import CoverageProblem
     from geo.config import load_config
-    from geo.coverage import PairLimitError, community_coverage
+    from geo.analysis.coverage import PairLimitError, community_coverage
     from geo.pipeline import load_city
     from geo.plan import run_plan, score_covered, with_overrides
 
@@ -154,8 +154,8 @@ def child_pipeline(path: str, radius: float, no_sets: bool, dense: int, count_on
     result["total_s"] = time.perf_counter() - start
     result["peak_mb"] = peak_mb()
     if result["refused"] is None:  # relation sizes, after the measurement (not timed, peak already read)
-        from geo.coverage import candidate_sites, coverage_pairs
-        from geo.crs import metric_crs_for
+        from geo.analysis.coverage import candidate_sites, coverage_pairs
+        from geo.data.crs import metric_crs_for
 
         polygons = covered.geometry.to_crs(metric_crs_for(covered)).values
         unserved = ~covered["served_within_radius"].to_numpy(bool)

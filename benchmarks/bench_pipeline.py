@@ -21,10 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config  # noqa: E402
-from geo.io import read_districts, write_layers  # noqa: E402
+from geo.data.io import read_districts, write_layers  # noqa: E402
 from geo.pipeline import coverage_report, load_city  # noqa: E402
 from geo.plan import score_covered  # noqa: E402
-from geo.sample import generate_sample  # noqa: E402
+from geo.data.sample import generate_sample  # noqa: E402
 
 
 def measure_once(path: Path, radius: float) -> dict:

@@ -217,7 +217,7 @@ def run_coverage(args, config) -> int:
 def writable(path: Path, option: str = "--out") -> None:
     """Refuse an output path that cannot be written, before any work is done.
 
-    The writers of :mod:`geo.export` and :func:`geo.io.write_layers` stage the file in a hidden
+    The writers of :mod:`geo.render.export` and :func:`geo.data.io.write_layers` stage the file in a hidden
     folder ``.<stem>-XXXXXXXX`` next to it; the same is tried here (and removed), so a folder
     that does not exist or refuses files, a name too long, or a path that is a folder is named
     now, as ``cannot write <path>: <reason>``, never with a temporary name.
@@ -258,7 +258,7 @@ def _without_paths(message: str, path: Path) -> str:
 
 def _check_out(path: Path | None) -> None:
     """Refuse an unsupported output format or an unwritable path before any work is done."""
-    from geo.export import SUPPORTED_SUFFIXES
+    from geo.render.export import SUPPORTED_SUFFIXES
 
     if path is None:
         return
@@ -300,7 +300,7 @@ def program_keys(text_value: str) -> list[str]:
 def run_plan_command(args, config) -> int:
     from dataclasses import replace
 
-    from geo.export import export
+    from geo.render.export import export
     from geo.pipeline import load_city
     from geo.plan import plan_parameters, plan_sheets, run_plan, with_overrides
 
@@ -343,8 +343,8 @@ ELIGIBILITY_COLUMNS = (
 
 
 def run_eligibility(args, config) -> int:
-    from geo.eligibility import reason_labels
-    from geo.export import export
+    from geo.analysis.eligibility import reason_labels
+    from geo.render.export import export
     from geo.pipeline import load_city
     from geo.plan import score_communities
 
@@ -369,8 +369,8 @@ def run_eligibility(args, config) -> int:
 
 
 def run_sample(args, config) -> int:
-    from geo.io import read_districts, write_layers
-    from geo.sample import generate_sample
+    from geo.data.io import read_districts, write_layers
+    from geo.data.sample import generate_sample
 
     if args.out.suffix.lower() != ".gpkg":
         raise ValueError(f"--out {shown(args.out.name)}: the sample city is a GeoPackage; name it .gpkg")
@@ -391,8 +391,8 @@ def run_sample(args, config) -> int:
 
 
 def run_template(args, config) -> int:
-    from geo.io import read_districts
-    from geo.template import write_survey_template
+    from geo.data.io import read_districts
+    from geo.intake.template import write_survey_template
 
     if args.out.suffix.lower() != ".xlsx":
         raise ValueError(f"--out {shown(args.out.name)}: the template is an Excel file; name it .xlsx")
@@ -405,7 +405,7 @@ def run_template(args, config) -> int:
 
 
 def run_import(args, config) -> int:
-    from geo.intake import import_file, write_accepted, write_rejects
+    from geo.intake.importer import import_file, write_accepted, write_rejects
 
     if args.out.suffix.lower() != ".gpkg":
         raise ValueError(f"--out {shown(args.out.name)}: accepted rows are written to a GeoPackage; name it .gpkg")

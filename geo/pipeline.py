@@ -8,8 +8,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.coverage import city_total, community_coverage, coverage_summary
-from geo.io import gpkg_layers, read_applications, read_communities, read_districts, read_fitness_paths, read_table
+from geo.analysis.coverage import city_total, community_coverage, coverage_summary
+from geo.data.io import gpkg_layers, read_applications, read_communities, read_districts, read_fitness_paths, read_table
 
 
 CITY_LAYERS = ("districts", "communities", "fitness_paths", "applications")
@@ -21,7 +21,7 @@ class CityData:
     """The three layers of a city, in EPSG:4326, its applications, and every other layer of its file.
 
     ``other_layers`` (name → frame, as stored) are not analysed; they are kept so that writing
-    the city again (after an upload, :func:`geo.assemble.assemble_city`) loses none of them.
+    the city again (after an upload, :func:`geo.intake.assemble.assemble_city`) loses none of them.
     """
 
     districts: gpd.GeoDataFrame

@@ -13,12 +13,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.allocate import MODES, Allocation, CoverageProblem, allocate_optimal, allocate_rank, plan_rows
+from geo.optimize.allocate import MODES, Allocation, CoverageProblem, allocate_optimal, allocate_rank, plan_rows
 from geo.config import Config, Program
-from geo.coverage import add_fitness_paths, candidate_sites, community_coverage
-from geo.crs import metric_crs_for
-from geo.eligibility import assess_eligibility, mark_applications
-from geo.priority import priority_scores
+from geo.analysis.coverage import add_fitness_paths, candidate_sites, community_coverage
+from geo.data.crs import metric_crs_for
+from geo.analysis.eligibility import assess_eligibility, mark_applications
+from geo.analysis.priority import priority_scores
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def run_plan(
     Parameters
     ----------
     communities, fitness_paths : GeoDataFrame
-        EPSG:4326 layers as read by :mod:`geo.io`.
+        EPSG:4326 layers as read by :mod:`geo.data.io`.
     config : Config
         Walk radius (m), unit cost (CNY), programmes and their budgets (CNY), weights, limits.
     program_keys : list of str
@@ -120,7 +120,7 @@ def run_plan(
     applications : DataFrame, optional
         ``community_id`` and ``application_date`` of applications received.
     covered : GeoDataFrame, optional
-        :func:`geo.coverage.community_coverage` of ``communities`` with ``fitness_paths`` at
+        :func:`geo.analysis.coverage.community_coverage` of ``communities`` with ``fitness_paths`` at
         ``config.walk_radius_m``, when the caller has it already (the app caches it, so changing
         a weight or a budget does not recompute coverage).
     """
@@ -192,7 +192,7 @@ def plan_parameters(plan: Plan, config: Config | None = None, data_path=None) ->
     ``config`` defaults to the one the plan was run with; passing another one is an error, so a
     file can never pair a plan with settings that did not make it.
     """
-    from geo.export import file_sha256, software_version
+    from geo.render.export import file_sha256, software_version
 
     if config is None:
         config = plan.config

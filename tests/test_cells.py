@@ -1,4 +1,4 @@
-"""Tests for geo.cells: user text reaches every CSV and XLSX cell as text, never as a formula.
+"""Tests for geo.data.cells: user text reaches every CSV and XLSX cell as text, never as a formula.
 
 The helpers here (:func:`csv_rows`, :func:`workbook_cells`, :func:`starts_a_formula`) are shared
 with the export, intake and template tests, which run the hostile corpus through their doors.
@@ -17,8 +17,8 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from geo import cells
-from geo.cells import (
+from geo.data import cells
+from geo.data.cells import (
     csv_bytes,
     normalised_text,
     spreadsheet_cells,
@@ -28,17 +28,17 @@ from geo.cells import (
 )
 from geo.cli import main
 from geo.config import load_config
-from geo.io import write_layers
+from geo.data.io import write_layers
 from geo.pipeline import load_city
 from geo.plan import run_plan
 from tests import hostile
 
 SAMPLE = "data/liuzhou_sample.gpkg"
 
-# Written out by hand, independently of geo.cells: what a spreadsheet could run as a formula.
+# Written out by hand, independently of geo.data.cells: what a spreadsheet could run as a formula.
 _SIGNS = set("=+-@＝＋－＠﹦﹢﹣﹫")
 _BREAKS = set("\t\r\n")
-# Characters no cell may hold after normalising (a hand-written list, not geo.cells' pattern).
+# Characters no cell may hold after normalising (a hand-written list, not geo.data.cells' pattern).
 _INVISIBLE = (
     [chr(c) for c in range(0x20) if chr(c) not in _BREAKS] + [chr(c) for c in range(0x7F, 0xA0)]
     + ["\u00ad", "\u061c", "\u180e", "\ufeff", "\ufff9", "\ufffa", "\ufffb"]
@@ -256,7 +256,7 @@ def test_cli_csv_holds_hostile_names_as_text(hostile_city, tmp_path, command, ca
 
 def test_a_corrected_rejects_file_reads_back_without_our_apostrophes(tmp_path):
     """Round trip: the rejects CSV neutralises a name; imported again, the name is what it was."""
-    from geo.intake import import_file, write_rejects
+    from geo.intake.importer import import_file, write_rejects
 
     names = ["=1+2", "@SUM(9)", "-5 号楼", "'quoted' 小区", "普通小区"]
     rows = ["名称,区县,经度,纬度,人口,可用空地（平方米）,公共空间用于停车"]

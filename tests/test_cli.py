@@ -279,7 +279,7 @@ def city_with_gaps(tmp_path_factory):
 
     The CSV's communities lie in 城中区, 鱼峰区 and 柳北区; the other districts have no community.
     """
-    from geo.io import write_layers
+    from geo.data.io import write_layers
 
     folder = tmp_path_factory.mktemp("gaps")
     accepted = folder / "accepted.gpkg"
@@ -440,12 +440,12 @@ def test_a_write_that_fails_midway_names_the_file_and_the_reason(tmp_path, capsy
 
 
 def test_running_out_of_memory_is_one_line_without_the_word_bug(monkeypatch, capsys):
-    import geo.sample
+    import geo.data.sample
 
     def exhausted(*args, **kwargs):
         raise MemoryError("Unable to allocate 59.1 TiB for an array with shape (3473225, 2336920)")
 
-    monkeypatch.setattr(geo.sample, "generate_sample", exhausted)
+    monkeypatch.setattr(geo.data.sample, "generate_sample", exhausted)
     assert main(["sample", "--communities", "10", "--out", "x.gpkg"]) == 2
     assert capsys.readouterr().err == ("error: not enough memory to finish this command; "
                                        "try it on smaller data or with smaller numbers\n")
@@ -468,7 +468,7 @@ def test_a_config_at_every_upper_bound_plans_without_a_warning(tmp_path):
     import re
 
     from geo.config import DEFAULT_CONFIG_PATH, MAX_CNY, MAX_WEIGHT, NUMERIC_KEYS
-    from geo.priority import COMPONENTS
+    from geo.analysis.priority import COMPONENTS
 
     text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
     highs = {dotted.rsplit(".", 1)[1]: (rule.high if rule.high_inclusive else 0.999) for dotted, (_, rule) in NUMERIC_KEYS.items()}

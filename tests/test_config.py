@@ -371,8 +371,8 @@ def test_a_file_too_large_to_be_the_configuration_is_refused_at_once(tmp_path):
 # ---------------------------------------------------------------- priority weight names
 
 def test_the_weight_names_are_the_priority_components():
-    from geo.priority import COMPONENTS
-    from geo.schema import PRIORITY_COMPONENTS
+    from geo.analysis.priority import COMPONENTS
+    from geo.data.schema import PRIORITY_COMPONENTS
 
     assert COMPONENTS == PRIORITY_COMPONENTS
     assert tuple(load_config().priority_weights) == COMPONENTS
@@ -428,8 +428,8 @@ def test_weights_at_the_upper_bound_give_the_shipped_scores():
 def test_the_largest_memory_limit_still_runs_an_import_child(tmp_path):
     """max_import_memory_mb = 1e15 loaded, then every upload failed 'needing more than 1e+15 MB'
     (the child could not set such a limit); at the bound, 1,048,576 MB, the import runs."""
-    from geo.intake import import_file
-    from geo.worker import run_bounded
+    from geo.intake.importer import import_file
+    from geo.intake.worker import run_bounded
 
     path = tmp_path / "config.toml"
     path.write_text(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace(

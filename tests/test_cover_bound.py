@@ -8,8 +8,8 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from geo.allocate import CoverageProblem, allocate_optimal, demand_groups, greedy_cover
-from geo.cover_bound import dual_bound, lp_bound, solve_restricted
+from geo.optimize.allocate import CoverageProblem, allocate_optimal, demand_groups, greedy_cover
+from geo.optimize.bound import dual_bound, lp_bound, solve_restricted
 
 from tests.test_allocate import brute_force_best, random_problem
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import MultiPolygon, Point, box
 
-from geo.coverage import city_total, community_coverage, coverage_summary
+from geo.analysis.coverage import city_total, community_coverage, coverage_summary
 
 UTM = "EPSG:32649"  # UTM 49N, fits Liuzhou
 X0, Y0 = 338_000.0, 2_690_000.0  # a spot in Liuzhou, in metres
@@ -141,7 +141,7 @@ def test_district_and_city_totals():
 
 def test_adding_sets_incrementally_equals_recomputing():
     from geo.config import DEFAULT_DATA_PATH
-    from geo.coverage import add_fitness_paths
+    from geo.analysis.coverage import add_fitness_paths
     from geo.pipeline import load_city
     from geopandas.testing import assert_geodataframe_equal
 

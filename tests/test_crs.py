@@ -1,4 +1,4 @@
-"""Tests for geo.crs: WGS84 / GCJ-02 / BD-09 conversion, geometry conversion, CRS names, UTM choice."""
+"""Tests for geo.data.crs: WGS84 / GCJ-02 / BD-09 conversion, geometry conversion, CRS names, UTM choice."""
 
 import warnings
 
@@ -10,7 +10,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from geo.crs import (
+from geo.data.crs import (
     bd09_to_gcj02,
     bd09_to_wgs84,
     convert_geometries,

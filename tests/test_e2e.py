@@ -102,9 +102,9 @@ def _filled_survey(folder: Path) -> Path:
     import openpyxl
 
     from geo.config import BOUNDARIES_PATH
-    from geo.crs import wgs84_to_gcj02
-    from geo.io import read_districts
-    from geo.template import write_survey_template
+    from geo.data.crs import wgs84_to_gcj02
+    from geo.data.io import read_districts
+    from geo.intake.template import write_survey_template
 
     path = write_survey_template(folder / "城中区调查表.xlsx", read_districts(BOUNDARIES_PATH))
     book = openpyxl.load_workbook(path)

@@ -22,7 +22,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from geo.cells import spreadsheet_text, xlsx_text
+from geo.data.cells import spreadsheet_text, xlsx_text
 from tests import hostile
 from tests.browser import (
     CHROMIUM,

@@ -9,8 +9,8 @@ import pytest
 from shapely.geometry import box
 
 from geo.config import load_config
-from geo.eligibility import assess_eligibility, eligibility_summary, mark_applications, reason_labels
-from geo.priority import check_weights, priority_scores
+from geo.analysis.eligibility import assess_eligibility, eligibility_summary, mark_applications, reason_labels
+from geo.analysis.priority import check_weights, priority_scores
 
 UTM = "EPSG:32649"
 X0, Y0 = 338_000.0, 2_690_000.0
@@ -165,9 +165,9 @@ def test_neighbours_on_the_sample_equal_a_plain_distance_matrix():
     import shapely
 
     from geo.config import DEFAULT_DATA_PATH
-    from geo.coverage import candidate_sites, community_coverage
+    from geo.analysis.coverage import candidate_sites, community_coverage
     from geo.pipeline import load_city
-    from geo.priority import neighbours_unserved_population
+    from geo.analysis.priority import neighbours_unserved_population
 
     city = load_city(DEFAULT_DATA_PATH)
     covered = community_coverage(city.communities, city.fitness_paths, 500)

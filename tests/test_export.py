@@ -1,4 +1,4 @@
-"""Tests for geo.export: files open right in spreadsheets, never run formulas, and round-trip."""
+"""Tests for geo.render.export: files open right in spreadsheets, never run formulas, and round-trip."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import MultiPolygon, Point, Polygon
 
 import geo
-from geo import export
-from geo.cells import spreadsheet_text, xlsx_text
+from geo.render import export
+from geo.data.cells import spreadsheet_text, xlsx_text
 from geo.i18n import column_label
 from tests import hostile
 from tests.test_cells import _INVISIBLE, csv_rows, workbook_cells

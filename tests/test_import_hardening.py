@@ -26,11 +26,11 @@ import pytest
 import shapely
 from shapely.geometry import Polygon
 
-from geo import io as gio
+from geo.data import io as gio
 from geo.config import BOUNDARIES_PATH
-from geo.intake import APPROXIMATE_COLUMN, import_file, write_accepted
-from geo.io import read_districts, read_layer, read_raw_layer, write_layers
-from geo.validate import MAX_REPAIR_CROSSINGS, MAX_TEXT_CHARS, REASONS, edge_crossings, repair_polygons
+from geo.intake.importer import APPROXIMATE_COLUMN, import_file, write_accepted
+from geo.data.io import read_districts, read_layer, read_raw_layer, write_layers
+from geo.intake.validate import MAX_REPAIR_CROSSINGS, MAX_TEXT_CHARS, REASONS, edge_crossings, repair_polygons
 from tests.test_limits import PEAK_MB, cli_import, run_measured
 
 REPO = Path(__file__).resolve().parent.parent
@@ -163,7 +163,7 @@ def test_gdal_cannot_fetch_even_when_asked_directly(tmp_path, listener):
     url, requests = listener
     path = tmp_path / "linked.geojson"
     path.write_text(json.dumps(collection(link(f"{url}/asked-directly.wkt"))), encoding="utf-8")
-    frame = pyogrio.read_dataframe(path)  # GDAL's own GeoJSON reader, past geo.io's check
+    frame = pyogrio.read_dataframe(path)  # GDAL's own GeoJSON reader, past geo.data.io's check
     assert len(frame) == 1
     for address in (f"/vsicurl/{url}/remote.geojson", f"{url}/remote.geojson"):
         with pytest.raises(pyogrio.errors.DataSourceError):
@@ -182,7 +182,7 @@ def test_proj_network_is_off_in_pyproj_and_in_gdal(tmp_path, listener):
 
 
 def test_a_child_process_starts_with_the_network_off():
-    code = ("import pyproj, os, geo.io as g; "
+    code = ("import pyproj, os, geo.data.io as g; "
             "print(os.environ['PROJ_NETWORK'], pyproj.network.is_network_enabled(), g._GDAL.OSRGetPROJEnableNetwork())")
     status, stdout, stderr, _ = run_measured([sys.executable, "-c", code])
     assert status == 0, stderr

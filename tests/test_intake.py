@@ -20,19 +20,19 @@ from geopandas.testing import assert_geodataframe_equal
 from intake_corpus import make_corpus as corpus
 from shapely.geometry import Point
 
-from geo.cells import spreadsheet_text
+from geo.data.cells import spreadsheet_text
 from geo.cli import main
 from geo.config import BOUNDARIES_PATH, load_config
-from geo.crs import bd09_to_wgs84, gcj02_to_wgs84
-from geo.intake import (
+from geo.data.crs import bd09_to_wgs84, gcj02_to_wgs84
+from geo.intake.importer import (
     approximate_footprints,
     import_file,
     write_accepted,
     write_rejects,
 )
-from geo.io import read_communities, read_districts, read_raw_layer
-from geo.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
-from geo.validate import REASONS
+from geo.data.io import read_communities, read_districts, read_raw_layer
+from geo.data.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
+from geo.intake.validate import REASONS
 from tests import hostile
 from tests.test_cells import csv_rows
 
@@ -219,7 +219,7 @@ def test_gbk_shapefile_and_gbk_csv_keep_chinese_names(tmp_path, config, district
 def test_filled_survey_template_is_imported(tmp_path, lang, config, districts):
     import openpyxl
 
-    from geo.template import SURVEY_SHEET, survey_headers, write_survey_template
+    from geo.intake.template import SURVEY_SHEET, survey_headers, write_survey_template
 
     path = write_survey_template(tmp_path / "survey.xlsx", districts, lang=lang)
     book = openpyxl.load_workbook(path)
@@ -252,7 +252,7 @@ def test_filled_survey_template_is_imported(tmp_path, lang, config, districts):
 
 
 def _survey_columns():
-    from geo.template import SURVEY_COLUMNS
+    from geo.intake.template import SURVEY_COLUMNS
 
     return [column.name for column in SURVEY_COLUMNS]
 

@@ -1,4 +1,4 @@
-"""Tests for geo.io: every format reads back the same frame, and bad input fails clearly."""
+"""Tests for geo.data.io: every format reads back the same frame, and bad input fails clearly."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from geo import io as gio
-from geo.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
+from geo.data import io as gio
+from geo.data.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
 
 DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
 
@@ -470,7 +470,7 @@ def test_csv_in_utm_with_declared_epsg(tmp_path):
 
 
 def test_source_crs_gcj02_and_bd09_shift_to_wgs84(tmp_path):
-    from geo.crs import bd09_to_wgs84, gcj02_to_wgs84
+    from geo.data.crs import bd09_to_wgs84, gcj02_to_wgs84
 
     frame = fitness_paths_frame()
     path = write_csv_lonlat(frame, tmp_path / "p.csv")
@@ -491,7 +491,7 @@ def test_source_crs_gcj02_and_bd09_shift_to_wgs84(tmp_path):
 
 
 def test_gcj02_declared_for_geojson_labelled_wgs84_is_applied(tmp_path):
-    from geo.crs import gcj02_to_wgs84
+    from geo.data.crs import gcj02_to_wgs84
 
     communities = communities_frame()
     result = gio.read_communities(write_geojson(communities, tmp_path / "c.geojson"), source_crs="GCJ-02")

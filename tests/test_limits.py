@@ -33,9 +33,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon
 
-from geo import io as gio
+from geo.data import io as gio
 from geo.config import load_config
-from geo.intake import import_file
+from geo.intake.importer import import_file
 
 REPO = Path(__file__).resolve().parent.parent
 PEAK_MB = 600
@@ -223,7 +223,7 @@ def test_member_lying_about_its_size_is_refused_by_import_in_bounded_memory(tmp_
 
 def test_member_lying_about_its_size_is_refused_by_the_strict_reader(tmp_path):
     path = lying_file(tmp_path, "shp .cpg")
-    code = ("import sys\nfrom geo.io import read_fitness_paths\n"
+    code = ("import sys\nfrom geo.data.io import read_fitness_paths\n"
             f"try:\n    read_fitness_paths({str(path)!r})\nexcept ValueError as error:\n"
             "    print('error: ' + str(error), file=sys.stderr)\n    sys.exit(2)\n")
     assert_refused(run_measured([sys.executable, "-c", code]), "'layer.cpg' is damaged or does not unpack")
@@ -606,7 +606,7 @@ def test_rows_a_workbook_does_not_declare_are_read_and_blank_ones_cost_nothing(t
     path = workbook_with_sheet(tmp_path / "paths.xlsx", dimension, HEADER_ROW
                                + sheet_row(2, ("A", "P1"), ("B", 109.41), ("C", 24.31))
                                + sheet_row(1_048_576, ("A", "P2"), ("B", 109.42), ("C", 24.32)))
-    code = ("from geo.io import read_raw_layer\n"
+    code = ("from geo.data.io import read_raw_layer\n"
             f"raw = read_raw_layer({str(path)!r}, 'fitness_paths')\n"
             "print(raw.frame['path_id'].tolist(), raw.row_numbers.tolist())\n")
     status, stdout, stderr, peak_mb = run_measured([sys.executable, "-c", code])

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
 
-from geo import maps
+from geo.render import maps
 from tests import hostile
 
 OPEN_TOOLTIPS_JS = """() => {

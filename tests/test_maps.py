@@ -1,4 +1,4 @@
-"""Tests for geo.maps: offline assets, data sent to the browser, legend, labels, standalone HTML."""
+"""Tests for geo.render.maps: offline assets, data sent to the browser, legend, labels, standalone HTML."""
 
 import json
 import re
@@ -12,7 +12,7 @@ import pytest
 from folium.elements import JSCSSMixin
 from shapely.geometry import Point, box
 
-from geo import maps
+from geo.render import maps
 from tests import hostile
 
 ASSET_BASE = "/app/static/vendor"
@@ -457,7 +457,7 @@ def test_osm_base_layer(districts, communities, fitness_paths):
 
 
 def test_amap_shifts_every_layer_to_gcj02(districts, communities, fitness_paths):
-    from geo.crs import wgs84_to_gcj02
+    from geo.data.crs import wgs84_to_gcj02
 
     before = communities.copy()
     page = render(districts, communities, fitness_paths, base_layer="amap")
@@ -490,7 +490,7 @@ def assert_frame_unchanged(frame, before):
 
 
 def test_amap_focus_fits_the_shifted_community(districts, communities, fitness_paths):
-    from geo.crs import wgs84_to_gcj02
+    from geo.data.crs import wgs84_to_gcj02
 
     page = render(districts, communities, fitness_paths, base_layer="amap", focus_id="CZ-0001")
     fit = re.search(r"fitBounds\(\s*(\[\[.*?\]\])", page, re.DOTALL)
@@ -531,7 +531,7 @@ def test_unknown_base_layer_is_refused(districts, communities, fitness_paths):
 
 
 def test_approximate_footprints_are_dashed_and_said_so(districts, communities, fitness_paths):
-    from geo.maps import APPROXIMATE_DASH, coverage_map
+    from geo.render.maps import APPROXIMATE_DASH, coverage_map
 
     flagged = communities.copy()
     flagged["geometry_approximate"] = [True] + [False] * (len(flagged) - 1)
@@ -555,7 +555,7 @@ def test_folium_itself_still_compiles_layer_data_as_a_template():
     """Why the maps hand folium no user text: this is folium 0.20 / branca 0.8.2's behaviour.
 
     If this starts failing, folium stopped rendering its output twice; the remedy in
-    :class:`geo.maps._MapLayers` is still right, but the note in docs/security.md should change.
+    :class:`geo.render.maps._MapLayers` is still right, but the note in docs/security.md should change.
     """
     m = folium.Map(tiles=None)
     frame = gpd.GeoDataFrame({"name": ["{{ 6*7 }}"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:4326")

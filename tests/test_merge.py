@@ -1,4 +1,4 @@
-"""Tests for geo.merge: district returns merged into the city layer, every change and conflict reported."""
+"""Tests for geo.intake.merge: district returns merged into the city layer, every change and conflict reported."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import Point, box
 
-from geo.merge import merge_returns, normalised_name
-from geo.schema import COMMUNITY_COLUMNS
+from geo.intake.merge import merge_returns, normalised_name
+from geo.data.schema import COMMUNITY_COLUMNS
 
 DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
 

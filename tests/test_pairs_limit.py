@@ -19,21 +19,21 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, box
 
-from geo import coverage
-from geo.allocate import CoverageProblem
+from geo.analysis import coverage
+from geo.optimize.allocate import CoverageProblem
 from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, load_config
-from geo.coverage import (
+from geo.analysis.coverage import (
     PairLimitError,
     candidate_sites,
     community_coverage,
     coverage_pair_batches,
     coverage_pairs,
 )
-from geo.crs import metric_crs_for
-from geo.io import write_layers
+from geo.data.crs import metric_crs_for
+from geo.data.io import write_layers
 from geo.pipeline import load_city
 from geo.plan import run_plan, score_covered, with_overrides
-from geo.priority import neighbours_unserved_population
+from geo.analysis.priority import neighbours_unserved_population
 from tests.test_limits import PEAK_MB, TIMEOUT_S, run_measured
 
 UTM = "EPSG:32649"  # UTM 49N, fits Liuzhou
@@ -250,7 +250,7 @@ def test_optimal_problem_takes_the_limit(sample_city, sample_covered):
 
 
 def test_run_plan_passes_the_configured_limit_to_the_optimal_problem(sample_city, sample_covered, monkeypatch):
-    from geo import allocate
+    from geo.optimize import allocate
 
     limits = []
 

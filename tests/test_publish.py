@@ -1,4 +1,4 @@
-"""Tests for geo.publish: one offline HTML notice of a plan, escaped, with the plan's own numbers."""
+"""Tests for geo.render.notice: one offline HTML notice of a plan, escaped, with the plan's own numbers."""
 
 import html
 import json
@@ -9,7 +9,7 @@ import pytest
 from geo.config import DEFAULT_DATA_PATH, load_config
 from geo.pipeline import load_city
 from geo.plan import run_plan
-from geo.publish import publish_html
+from geo.render.notice import publish_html
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 HARMLESS_URLS = {"http://www.w3.org/2000/svg"}   # XML namespace, never fetched

@@ -8,10 +8,10 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 
 from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config
-from geo.coverage import community_coverage
-from geo.io import read_applications, read_communities, read_districts, read_fitness_paths
-from geo.sample import generate_sample
-from geo.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
+from geo.analysis.coverage import community_coverage
+from geo.data.io import read_applications, read_communities, read_districts, read_fitness_paths
+from geo.data.sample import generate_sample
+from geo.data.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
 
 UTM = "EPSG:32649"
 
@@ -134,7 +134,7 @@ def test_a_split_community_narrower_than_the_road_stays_a_valid_multipolygon():
     it came out as MULTIPOLYGON EMPTY (or outside its own rectangle) and the file could not be read back."""
     from shapely.geometry import box
 
-    from geo.sample import _polygons
+    from geo.data.sample import _polygons
 
     for length in (4.0, 3.0):
         corners = np.array([[[0.0, 0.0], [length, 0.0], [length, 2.0], [0.0, 2.0]]])

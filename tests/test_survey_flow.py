@@ -8,13 +8,13 @@ import pytest
 
 from geo.cli import main
 from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config
-from geo.crs import wgs84_to_gcj02
-from geo.intake import import_file, survey_fitness_paths
-from geo.io import read_districts, write_layers
-from geo.merge import merge_returns
+from geo.data.crs import wgs84_to_gcj02
+from geo.intake.importer import import_file, survey_fitness_paths
+from geo.data.io import read_districts, write_layers
+from geo.intake.merge import merge_returns
 from geo.pipeline import coverage_report, load_city
 from geo.plan import run_plan
-from geo.template import write_survey_template
+from geo.intake.template import write_survey_template
 
 # Two communities in 城中区 picked on Amap (so GCJ-02), one with a set already, one without.
 WGS84_POINTS = [(109.4172, 24.3195), (109.4231, 24.3104)]

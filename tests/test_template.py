@@ -1,4 +1,4 @@
-"""Tests for geo.template: the survey workbook opens, and carries the lists, checks and instructions."""
+"""Tests for geo.intake.template: the survey workbook opens, and carries the lists, checks and instructions."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geo.cells import xlsx_text
+from geo.data.cells import xlsx_text
 from geo.cli import main
 from geo.config import BOUNDARIES_PATH
 from geo.i18n import column_label
-from geo.template import (
+from geo.intake.template import (
     INSTRUCTIONS_SHEET,
     LAST_ROW,
     SURVEY_COLUMNS,

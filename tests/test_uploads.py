@@ -1,4 +1,4 @@
-"""geo.uploads: a session's upload folder, fixed file names, removal at session end and by age."""
+"""geo.intake.uploads: a session's upload folder, fixed file names, removal at session end and by age."""
 
 import gc
 import os
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from geo.uploads import UploadFolder, sweep
+from geo.intake.uploads import UploadFolder, sweep
 from tests import hostile
 
 
@@ -61,7 +61,7 @@ def test_touch_keeps_a_folder_in_use(tmp_path):
 
 
 def test_a_folder_whose_page_closed_goes_after_missed_heartbeats(tmp_path):
-    from geo.uploads import IDLE_SECONDS
+    from geo.intake.uploads import IDLE_SECONDS
 
     closed, open_ = UploadFolder(tmp_path), UploadFolder(tmp_path)
     now = time.time()
@@ -78,7 +78,7 @@ def test_a_folder_older_than_the_maximum_age_goes_even_if_in_use(tmp_path):
 
 
 def test_the_sweeper_thread_removes_closed_folders(tmp_path):
-    from geo.uploads import start_sweeper
+    from geo.intake.uploads import start_sweeper
 
     folder = UploadFolder(tmp_path)
     long_ago = time.time() - 3600

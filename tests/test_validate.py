@@ -11,9 +11,9 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
-from geo import validate as v
+from geo.intake import validate as v
 from geo.config import BOUNDARIES_PATH
-from geo.io import read_districts, read_raw_layer
+from geo.data.io import read_districts, read_raw_layer
 
 TODAY = datetime.date(2024, 6, 1)
 

@@ -1,4 +1,4 @@
-"""geo.worker: work in a child process within a time and a memory limit, abandoned on request."""
+"""geo.intake.worker: work in a child process within a time and a memory limit, abandoned on request."""
 
 import os
 import time
@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from geo.worker import WorkLimitError, run_bounded
+from geo.intake.worker import WorkLimitError, run_bounded
 
 
 def double(x):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.eligibility import REASONS
+from geo.analysis.eligibility import REASONS
 from geo.i18n import reason_label
 from views import shared
 from views.shared import t

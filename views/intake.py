@@ -1,8 +1,8 @@
 """数据导入 · Data intake — the survey template, upload, validation report, and analysing the bureau's own data.
 
-An upload is stored under a fixed name in the session's own folder (:mod:`geo.uploads`), read and
+An upload is stored under a fixed name in the session's own folder (:mod:`geo.intake.uploads`), read and
 validated in a child process within the time and memory limits of ``config.toml`` [intake]
-(:func:`geo.worker.run_bounded`), and deleted as soon as it is read; the process is killed if
+(:func:`geo.intake.worker.run_bounded`), and deleted as soon as it is read; the process is killed if
 the session ends first. The file's name is only ever shown, as text.
 """
 
@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo.assemble import assemble_city
-from geo.intake import import_file
-from geo.io import write_layers
-from geo.template import survey_template_bytes
-from geo.worker import WorkLimitError, run_bounded
+from geo.intake.assemble import assemble_city
+from geo.intake.importer import import_file
+from geo.data.io import write_layers
+from geo.intake.template import survey_template_bytes
+from geo.intake.worker import WorkLimitError, run_bounded
 from views import shared
 from views.shared import plain, t
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.priority import COMPONENTS
+from geo.analysis.priority import COMPONENTS
 from views import shared
 from views.shared import plain, t
 

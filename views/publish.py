@@ -7,9 +7,9 @@ import functools
 import streamlit as st
 
 from geo.config import DEFAULT_DATA_PATH
-from geo.export import file_sha256
+from geo.render.export import file_sha256
 from geo.i18n import text
-from geo.publish import publish_html
+from geo.render.notice import publish_html
 from views import shared
 from views.shared import plain, t
 

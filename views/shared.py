@@ -30,16 +30,16 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config
-from geo.coverage import PairLimitError, city_total, community_coverage, coverage_summary
-from geo.eligibility import reason_labels
-from geo.export import export
+from geo.analysis.coverage import PairLimitError, city_total, community_coverage, coverage_summary
+from geo.analysis.eligibility import reason_labels
+from geo.render.export import export
 from geo import i18n
 from geo.i18n import text
-from geo.maps import coverage_map
+from geo.render.maps import coverage_map
 from geo.plan import Plan, plan_parameters, plan_sheets, run_plan, score_covered, with_overrides
-from geo.uploads import UploadFolder
+from geo.intake.uploads import UploadFolder
 from geo.pipeline import CityData, load_city
-from geo.priority import COMPONENTS
+from geo.analysis.priority import COMPONENTS
 
 log = logging.getLogger("fitness-path-planner")
 

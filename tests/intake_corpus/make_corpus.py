@@ -30,12 +30,12 @@ import pandas as pd
 from shapely.geometry import Point, box
 
 from geo.i18n import column_label
-from geo.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
+from geo.data.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
 
 HERE = Path(__file__).resolve().parent
 ZIP_DATE = (2018, 8, 1, 0, 0, 0)  # fixed member dates: the same bytes on every run
 
-# Headers of the survey template beyond geo.i18n's column labels (geo/template.py uses the same).
+# Headers of the survey template beyond geo.i18n's column labels (geo/intake/template.py uses the same).
 TEMPLATE_EXTRA_HEADERS = {
     "longitude": ("经度", "Longitude"),
     "latitude": ("纬度", "Latitude"),

@@ -73,7 +73,7 @@ INTAKE_COLUMNS = {
 # Headers recognised for each column besides its own name and its labels in
 # ``geo.i18n.COLUMN_LABELS`` (Chinese and English, as our exports write them). Matching ignores
 # case, spaces, ``_``, ``-`` and full-width/half-width differences (``（）`` = ``()``, ``m²`` = ``m2``).
-# The survey template (``geo/template.py``) writes these Chinese headers.
+# The survey template (``geo/intake/template.py``) writes these Chinese headers.
 COLUMN_SYNONYMS = {
     "community_id": ("小区编号", "编号", "小区代码"),
     "name": ("小区名称", "名称", "小区名", "路径名称", "健身路径名称", "点位名称"),
@@ -118,8 +118,8 @@ VALUE_SYNONYMS = {
 # --------------------------------------------------------------------------- priority
 
 # The components of the priority score, in the order of ``config.toml``'s [priority.weights]
-# (defined in :mod:`geo.priority`). Here, not there, because :mod:`geo.config` checks the weight
-# names when the file is read and :mod:`geo.priority` itself imports :mod:`geo.config`.
+# (defined in :mod:`geo.analysis.priority`). Here, not there, because :mod:`geo.config` checks the weight
+# names when the file is read and :mod:`geo.analysis.priority` itself imports :mod:`geo.config`.
 PRIORITY_COMPONENTS = (
     "population", "elderly_and_children", "distance_to_nearest_set", "old_community",
     "application_received", "neighbours_unserved",

@@ -34,10 +34,10 @@ from folium.elements import JSCSSMixin
 from folium.plugins import MarkerCluster
 from folium.template import Template
 
-from geo.crs import convert_geometries
-from geo.eligibility import reason_labels
+from geo.data.crs import convert_geometries
+from geo.analysis.eligibility import reason_labels
 
-VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
+VENDOR_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor"
 """Folder of the vendored web assets; Streamlit serves it at ``/app/static/vendor``."""
 
 DEFAULT_ASSET_BASE = "/app/static/vendor"
@@ -248,7 +248,7 @@ def coverage_map(
         ``nearest_set_m`` (float, metres), ``served_inside`` (bool) and
         ``served_within_radius`` (bool). Optional: ``eligible`` (bool; missing counts as not
         eligible) splits the unserved ones into eligible (orange) and not eligible (grey);
-        ``reasons`` (``;``-joined codes of :mod:`geo.eligibility`) and ``priority_score``
+        ``reasons`` (``;``-joined codes of :mod:`geo.analysis.eligibility`) and ``priority_score``
         (0–100) are added to the tooltips. A community with a set inside is drawn green, one
         served within the walk radius only blue, any other vermillion (or orange/grey); one
         toggleable layer per status.
@@ -273,7 +273,7 @@ def coverage_map(
         Tiles under the data. ``None`` draws none, and the map then requests nothing from any
         other host. ``"osm"``: OpenStreetMap. ``"amap"``: Amap (高德); its tiles are in
         GCJ-02, so every layer drawn is shifted from WGS84 to GCJ-02 with
-        :func:`geo.crs.convert_geometries` first (the inputs stay untouched). ``"tianditu"``:
+        :func:`geo.data.crs.convert_geometries` first (the inputs stay untouched). ``"tianditu"``:
         天地图 vector map and labels in web mercator on WGS84 (CGCS2000), no shift; needs
         ``tianditu_key``. Any base layer makes the browser fetch tiles from its host.
     tianditu_key : str, optional
@@ -945,7 +945,7 @@ def _check_assets(m: folium.Map, asset_base: str) -> None:
     if foreign:
         raise ValueError(
             f"the map links assets that are not vendored under {asset_base}: {foreign}; "
-            "add them to static/vendor and geo/maps.py first"
+            "add them to static/vendor and geo/render/maps.py first"
         )
 
 

@@ -13,9 +13,9 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo.cells import append_xlsx_row
+from geo.data.cells import append_xlsx_row
 from geo.i18n import COLUMN_LABELS, LANGS, check_lang, column_label
-from geo.schema import STORAGE_CRS
+from geo.data.schema import STORAGE_CRS
 
 SURVEY_SHEET = {"zh": "小区调查", "en": "Community survey"}
 INSTRUCTIONS_SHEET = {"zh": "填写说明", "en": "Instructions"}
@@ -233,7 +233,7 @@ def write_survey_template(path, districts: pd.DataFrame, lang: str = "zh") -> Pa
     coordinate-system advice, how to submit, and an example row kept off the survey sheet so it
     is never returned by mistake; and the hidden ``_lists``. See :func:`survey_headers`.
 
-    Every cell is written by :func:`geo.cells.append_xlsx_row`: a district name from the city's
+    Every cell is written by :func:`geo.data.cells.append_xlsx_row`: a district name from the city's
     file is stored as text, never as a formula (control and invisible characters removed, a
     leading ``=``, ``+``, ``-``, ``@`` … prefixed with ``'``), and the 区县 drop-down refers to
     those cells by range, so no name is ever part of a validation formula.

@@ -79,7 +79,7 @@ def assess_eligibility(covered: pd.DataFrame, config: Config) -> pd.DataFrame:
     Parameters
     ----------
     covered : DataFrame
-        Output of :func:`geo.coverage.community_coverage` (``served_inside``,
+        Output of :func:`geo.analysis.coverage.community_coverage` (``served_inside``,
         ``served_within_radius``), with ``population``, ``open_space_m2`` and optionally
         ``public_space_used_for_parking``, ``residential``, ``application_date``/``applied``.
     config : Config

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.crs import metric_crs_for
+from geo.data.crs import metric_crs_for
 
 DEFAULT_SEED = 20180801
 DEFAULT_COMMUNITIES = 2500
@@ -251,7 +251,7 @@ def generate_sample(
     -------
     dict of GeoDataFrame
         ``districts``, ``communities`` and ``fitness_paths``, all in EPSG:4326, columns as in
-        :mod:`geo.schema`, and ``applications`` (a plain table: ``community_id``,
+        :mod:`geo.data.schema`, and ``applications`` (a plain table: ``community_id``,
         ``application_date`` as ISO text) — about 5 % of the communities without a set, old
         ones three times as likely, dated August 2018 to December 2019.
     """
@@ -433,7 +433,7 @@ def _project_points(lonlat, metric_crs):
 
 def _typed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Give every schema column its declared dtype (string, Int64, float64, boolean)."""
-    from geo.schema import LAYERS
+    from geo.data.schema import LAYERS
 
     kind = "communities" if "community_id" in frame.columns else "fitness_paths"
     dtypes = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}

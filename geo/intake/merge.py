@@ -15,8 +15,8 @@ import scipy.sparse
 import scipy.sparse.csgraph
 import shapely
 
-from geo.crs import metric_crs_for
-from geo.schema import STORAGE_CRS
+from geo.data.crs import metric_crs_for
+from geo.data.schema import STORAGE_CRS
 
 # Columns that are not attributes to merge: the match key and the provenance of a row.
 _NOT_ATTRIBUTES = ("community_id", "source", "geometry_approximate")
@@ -158,7 +158,7 @@ def merge_returns(city: gpd.GeoDataFrame, returns, *, same_place_m: float = SAME
     Parameters
     ----------
     city : geopandas.GeoDataFrame
-        The current communities layer (columns of :data:`geo.schema.COMMUNITY_COLUMNS`,
+        The current communities layer (columns of :data:`geo.data.schema.COMMUNITY_COLUMNS`,
         EPSG:4326, unique ``community_id``); may be empty. An optional ``geometry_approximate``
         column marks footprints made from a point.
     returns : list or dict of geopandas.GeoDataFrame

@@ -1,7 +1,7 @@
 """Large maximal-covering models: an LP bound by column generation, reduced-cost fixing, and a
 restricted MILP started from a plan in hand (HiGHS through ``highspy``).
 
-Everything here works on the grouped relation of :func:`geo.allocate.demand_groups`:
+Everything here works on the grouped relation of :func:`geo.optimize.allocate.demand_groups`:
 ``cover`` (candidates × demand groups, CSR), ``weight`` (residents per group), ``cost`` (CNY per
 candidate) and ``budget`` (CNY). District limits are not part of the bound (dropping constraints
 only loosens it); the restricted MILP does respect district maximums.

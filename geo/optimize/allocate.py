@@ -24,7 +24,7 @@ Two modes, both on a :class:`CoverageProblem` built once from the scored communi
 
   Small relations (a city's planning problem: only unserved demand) go to the MILP whole
   (``direct``). Large ones — a city with few sets yet, tens of thousands of communities — are
-  decomposed (``decompose``, :mod:`geo.cover_bound`): an LP bound by column generation, a plan from the
+  decomposed (``decompose``, :mod:`geo.optimize.bound`): an LP bound by column generation, a plan from the
   greedy start and a MILP over the LP's support, reduced-cost fixing of every candidate that
   cannot beat that plan, then the MILP over the candidates left. Tests check both give the
   same optimum.
@@ -45,10 +45,10 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from geo.cover_bound import lp_bound, solve_restricted
-from geo.coverage import candidate_sites, coverage_pairs
-from geo.crs import metric_crs_for
-from geo.priority import priority_order
+from geo.optimize.bound import lp_bound, solve_restricted
+from geo.analysis.coverage import candidate_sites, coverage_pairs
+from geo.data.crs import metric_crs_for
+from geo.analysis.priority import priority_order
 
 MODES = ("rank", "optimal")
 PRESOLVE_MAX_NONZEROS = 1_000_000
@@ -87,11 +87,11 @@ class CoverageProblem:
         cls, scored: gpd.GeoDataFrame, walk_radius_m: float, set_cost_cny: float, metric_crs=None, *,
         max_pairs: int | None = None,
     ) -> CoverageProblem:
-        """Build the problem from :func:`geo.priority.priority_scores` output (EPSG:4326).
+        """Build the problem from :func:`geo.analysis.priority.priority_scores` output (EPSG:4326).
 
         A ``cost_cny`` column, where present and not missing, overrides ``set_cost_cny``.
         ``max_pairs`` bounds the coverage relation (``Config.max_pairs``; None for no limit):
-        above it :class:`geo.coverage.PairLimitError`, a ValueError, is raised.
+        above it :class:`geo.analysis.coverage.PairLimitError`, a ValueError, is raised.
         """
         candidates = priority_order(scored)
         cost = np.full(len(scored), float(set_cost_cny))
@@ -243,7 +243,7 @@ def allocate_optimal(
 
     ``method``: ``direct`` solves the whole MILP at once; ``decompose`` bounds it by column
     generation, keeps only the candidates reduced-cost fixing cannot rule out, and solves the
-    MILP over those, started from the greedy plan (:mod:`geo.cover_bound`); ``auto`` (default)
+    MILP over those, started from the greedy plan (:mod:`geo.optimize.bound`); ``auto`` (default)
     takes ``decompose`` for relations above ``DECOMPOSE_MIN_NONZEROS`` pairs when no district has
     a minimum. Both return a plan within ``mip_rel_gap`` of the optimum unless the time runs out.
     """
@@ -328,7 +328,7 @@ def _solve_direct(problem, grouped, group_weight, budget_cny, district_min, dist
 
 def _solve_decomposed(problem, grouped, group_weight, budget_cny, district_max, start, time_limit_s, mip_rel_gap):
     """Column-generation bound, greedy start, reduced-cost fixing, restricted MILPs (see
-    :mod:`geo.cover_bound`). Returns (chosen, status, bound, messages); the bound is valid for
+    :mod:`geo.optimize.bound`). Returns (chosen, status, bound, messages); the bound is valid for
     the whole problem at every exit."""
     deadline = start + (time_limit_s if time_limit_s is not None else np.inf)
     cost = problem.cost_cny.astype(float)

@@ -5,7 +5,7 @@ cost at most ``memory_mb`` of memory and ``seconds`` of time, and the work stops
 the user's session ends (the caller's ``heartbeat`` raises), instead of running on in the
 server after the tab is closed.
 
-The child is a fresh interpreter (``python -m geo.worker JOB RESULT``), not a fork: the app
+The child is a fresh interpreter (``python -m geo.intake.worker JOB RESULT``), not a fork: the app
 server is multi-threaded (a fork could inherit a lock another thread held), and
 ``multiprocessing``'s spawn and forkserver children re-run the parent's ``__main__``, which
 inside Streamlit is the app script itself. The job (function and arguments) and the result
@@ -30,7 +30,7 @@ from pathlib import Path
 
 _MB = 1 << 20
 _POLL_SECONDS = 0.2
-_REPO = Path(__file__).resolve().parent.parent
+_REPO = Path(__file__).resolve().parents[2]
 _OUT_OF_MEMORY = ("bad_alloc", "out of memory", "cannot allocate memory")
 
 _slots_lock = threading.Lock()
@@ -128,7 +128,7 @@ def _run_child(function, args, kwargs, seconds, memory_mb, heartbeat, what):
             pickle.dump((function, tuple(args), dict(kwargs or {})), handle, protocol=pickle.HIGHEST_PROTOCOL)
         started = time.monotonic()
         child = subprocess.Popen(
-            [sys.executable, "-m", "geo.worker", str(job), str(answer)],
+            [sys.executable, "-m", "geo.intake.worker", str(job), str(answer)],
             cwd=_REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             # The parent's import path, so the function is found by the same module name; the
             # child's temporary files go in the job's folder, removed below even if it is killed.

@@ -17,8 +17,8 @@ import pyogrio
 import pyproj
 import shapely
 
-from geo import io as gio
-from geo.cells import (
+from geo.data import io as gio
+from geo.data.cells import (
     append_xlsx_row,
     csv_bytes,
     normalised_text,
@@ -26,7 +26,7 @@ from geo.cells import (
     spreadsheet_text,
 )
 from geo.i18n import LANGS, check_lang, column_label
-from geo.schema import STORAGE_CRS
+from geo.data.schema import STORAGE_CRS
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
 
@@ -151,18 +151,18 @@ def to_csv(frame: pd.DataFrame, path, lang: str = "zh") -> Path:
 
     Notes
     -----
-    - Written by :func:`geo.cells.csv_bytes`: UTF-8 with BOM (``utf-8-sig``), comma-separated,
+    - Written by :func:`geo.data.cells.csv_bytes`: UTF-8 with BOM (``utf-8-sig``), comma-separated,
       CRLF line ends (RFC 4180), text cells and headers quoted, numbers not, no index column.
     - Geometry: a GeoDataFrame's active geometry becomes ``longitude`` and ``latitude``
       columns (degrees EPSG:4326, 6 decimals ≈ 0.1 m) of a representative point — a point
       itself, a point guaranteed inside a polygon — appended last; missing geometry gives empty
-      cells. Other geometry columns are dropped. :func:`geo.io.read_layer` reads such a file
+      cells. Other geometry columns are dropped. :func:`geo.data.io.read_layer` reads such a file
       back as points.
     - Booleans are written 是/否 (``"zh"``) or Yes/No (``"en"``); lists as ``"a; b"``;
       missing values as empty cells; numbers as numbers; datetimes as ``YYYY-MM-DD`` when
       every time is midnight, else ``YYYY-MM-DD HH:MM:SS`` (time zone dropped, local time kept).
     - Formula injection: every text cell and header goes through
-      :func:`geo.cells.spreadsheet_text`: control and invisible characters are removed, then
+      :func:`geo.data.cells.spreadsheet_text`: control and invisible characters are removed, then
       text starting with ``=``, ``+``, ``-``, ``@`` (or their full-width forms, also after
       leading spaces), tab, CR or LF gets a leading ``'`` so a spreadsheet shows it as text
       instead of running it. This includes text such as ``"-5"`` in a text column; numbers,
@@ -209,13 +209,13 @@ def to_xlsx(sheets: dict, path, parameters: dict, lang: str = "zh") -> Path:
     Notes
     -----
     Sheet names follow Excel's rules: control and invisible characters are removed
-    (:func:`geo.cells.normalised_text`), tabs and line breaks become spaces, ``[]:*?/\\``
+    (:func:`geo.data.cells.normalised_text`), tabs and line breaks become spaces, ``[]:*?/\\``
     become ``_``, at most 31 characters, no leading or trailing ``'``, not ``History``,
     unique ignoring case (a clash gets `` (2)``, `` (3)`` …) and distinct from the parameters
     sheet. Every sheet has a bold header row, frozen (``A2``), and an autofilter over the data;
     column widths follow the longest cell, CJK characters counted double, between 6 and 60
     characters. Missing values are empty cells. Every text cell, header and parameter goes
-    through :func:`geo.cells.xlsx_row`: control and invisible characters removed, formula
+    through :func:`geo.data.cells.xlsx_row`: control and invisible characters removed, formula
     triggers prefixed with ``'`` as in :func:`to_csv`, CR and CRLF line breaks stored as LF
     (what reading an .xlsx gives), and the cell typed as a string, so no text is ever stored
     as a formula (or as an error such as ``#N/A``).

@@ -1,14 +1,14 @@
 """The city to analyse after an upload: the import replaces or merges into the current city, every other layer kept.
 
 :func:`assemble_city` takes the city now in use, the accepted communities (and fitness paths)
-of an import and a mode, and returns the layers to write with :func:`geo.io.write_layers` and a
+of an import and a mode, and returns the layers to write with :func:`geo.data.io.write_layers` and a
 report. It decides nothing silently: every accepted row is written, or listed in ``unplaced``
 with its reason; every layer and table of the current city that the import does not replace
 (districts, ``applications``, any other) is written; no community is written without a
 geometry.
 
 Applications: the plan refuses an application that names a community the city lacks
-(:func:`geo.eligibility.mark_applications`, so that none is silently lost). An application
+(:func:`geo.analysis.eligibility.mark_applications`, so that none is silently lost). An application
 whose community is not among the written communities (after a ``replace`` that left it out)
 is therefore moved, unchanged, to the table ``applications_unmatched`` and counted in the
 report; on the next assembly both tables are read together, so it returns to
@@ -36,8 +36,8 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo.intake import APPROXIMATE_COLUMN, IntakeResult, survey_fitness_paths
-from geo.merge import (
+from geo.intake.importer import APPROXIMATE_COLUMN, IntakeResult, survey_fitness_paths
+from geo.intake.merge import (
     CONFLICT_COLUMNS,
     SAME_PLACE_M,
     MergeResult,
@@ -46,7 +46,7 @@ from geo.merge import (
     normalised_id,
 )
 from geo.pipeline import CityData
-from geo.schema import STORAGE_CRS
+from geo.data.schema import STORAGE_CRS
 
 MODES = ("replace", "merge")
 APPLICATIONS, UNMATCHED_APPLICATIONS = "applications", "applications_unmatched"
@@ -92,20 +92,20 @@ class AssembledCity:
     Attributes
     ----------
     layers : dict of str to pandas.DataFrame
-        Layer name → frame, for :func:`geo.io.write_layers`: ``districts``, ``communities``
+        Layer name → frame, for :func:`geo.data.io.write_layers`: ``districts``, ``communities``
         (EPSG:4326, every row with a geometry, unique ``community_id``), ``fitness_paths``,
         ``applications`` (when the city had any: those naming a written community) and
         ``applications_unmatched`` (the others, when there are any), then every other layer or
         table of the current city unchanged.
     mode : {"replace", "merge"}
     conflicts : pandas.DataFrame
-        The merge's conflicts (:class:`geo.merge.MergeResult`), with ``rows`` as the file's row
+        The merge's conflicts (:class:`geo.intake.merge.MergeResult`), with ``rows`` as the file's row
         numbers; empty in ``replace`` mode.
     located : pandas.DataFrame
         Rows without coordinates given the outline of the city's community (module docstring).
     unplaced : pandas.DataFrame
         Rows and communities not written, with the reason in Chinese and English (module docstring).
-    merge : geo.merge.MergeResult or None
+    merge : geo.intake.merge.MergeResult or None
         The merge itself, in ``merge`` mode.
     counts : dict
         See :meth:`summary`.
@@ -156,7 +156,7 @@ def assemble_city(current: CityData | Mapping, communities: IntakeResult | gpd.G
         The city now in use: its ``districts``, ``communities`` and ``fitness_paths`` (EPSG:4326)
         and, if it has one, its ``applications`` table. A mapping (layer name → frame) may hold
         any other layers or tables too (``applications_unmatched`` among them); all are carried.
-    communities : geo.intake.IntakeResult or geopandas.GeoDataFrame
+    communities : geo.intake.importer.IntakeResult or geopandas.GeoDataFrame
         The accepted communities of the import (``IntakeResult.accepted``: EPSG:4326, geometry
         None for a row that names a city community by ID without coordinates). Given an
         ``IntakeResult``, reports use the file's row numbers (``accepted_rows``); given a frame,
@@ -165,8 +165,8 @@ def assemble_city(current: CityData | Mapping, communities: IntakeResult | gpd.G
         ``"replace"``: the import's rows are the city's communities, and its fitness paths
         (the paths file and the sets the survey reports) the city's fitness paths.
         ``"merge"``: the rows are merged into the current communities by
-        :func:`geo.merge.merge_returns`, the paths added to the current ones.
-    fitness_paths : geo.intake.IntakeResult or geopandas.GeoDataFrame, optional
+        :func:`geo.intake.merge.merge_returns`, the paths added to the current ones.
+    fitness_paths : geo.intake.importer.IntakeResult or geopandas.GeoDataFrame, optional
         Accepted fitness paths of the import (points, EPSG:4326).
     source : str, optional
         Name of the import in the reports (e.g. the uploaded file's name); data, never markup.
@@ -469,7 +469,7 @@ def _combined_paths(parts) -> tuple[gpd.GeoDataFrame, int]:
 def _split_applications(layers: dict, communities: pd.DataFrame) -> dict:
     """``applications`` naming a written community and ``applications_unmatched`` (the rest), from both tables.
 
-    Matched as :func:`geo.eligibility.mark_applications` matches them (the IDs as text), so
+    Matched as :func:`geo.analysis.eligibility.mark_applications` matches them (the IDs as text), so
     the plan never meets an application it would refuse. Empty dict when the city has neither.
     """
     parts = [layers[name] for name in (APPLICATIONS, UNMATCHED_APPLICATIONS) if name in layers]

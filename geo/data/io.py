@@ -2,7 +2,7 @@
 
 ``read_layer`` (the pipeline's reader) is strict: the first problem raises. ``read_raw_layer``
 (the import of survey files) is lenient: it keeps every row and reports unreadable cells per row,
-for ``geo.validate`` to decide.
+for ``geo.intake.validate`` to decide.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ import pyproj
 import pyproj.network
 import shapely
 
-from geo import schema
-from geo.cells import unneutralised_cells
+from geo.data import schema
+from geo.data.cells import unneutralised_cells
 from geo.i18n import COLUMN_LABELS
-from geo.schema import STORAGE_CRS
+from geo.data.schema import STORAGE_CRS
 
 # The name a file is shown under in messages, when it is not the file's own: the app stores an
 # upload under a fixed name (never the user's), and its messages must still name the user's file.
@@ -192,7 +192,7 @@ _KML_STYLE_FIELDS = (
     "visibility", "drawOrder", "icon", "snippet",
 )
 
-# Sheets of the survey template (``geo/template.py``), tried first; then any visible sheet whose
+# Sheets of the survey template (``geo/intake/template.py``), tried first; then any visible sheet whose
 # header row (one of the first _HEADER_SCAN_ROWS) has at least _MIN_RECOGNISED_HEADERS known
 # columns (the template's hidden drop-down lists sheet is not data).
 _TEMPLATE_SHEETS = {
@@ -205,7 +205,7 @@ _MIN_RECOGNISED_HEADERS = 2
 
 # Extra columns (neither schema nor intake columns) that the accepted layer cannot carry under
 # their own name: GDAL's GeoPackage writer names the feature ID "fid" and the geometry "geom", and
-# geo.intake adds "geometry_approximate" (its APPROXIMATE_COLUMN); SQLite compares column names
+# geo.intake.importer adds "geometry_approximate" (its APPROXIMATE_COLUMN); SQLite compares column names
 # without case. Such a column is renamed, e.g. "fid" -> "fid_2" (see _distinct_extra_columns).
 RESERVED_COLUMNS = ("fid", "geom", "geometry", "geometry_approximate")
 # A header longer than this many characters is refused: headers are repeated in every message.
@@ -376,7 +376,7 @@ def _refuse_fetch(url, options, progress, progress_argument, write, write_argume
     address = _GDAL.CPLCalloc(1, ctypes.sizeof(_HTTPResult))
     result = _HTTPResult.from_address(address)
     result.nStatus = 1
-    result.pszErrBuf = _GDAL.CPLStrdup(b"network access is disabled in this program (geo.io)")
+    result.pszErrBuf = _GDAL.CPLStrdup(b"network access is disabled in this program (geo.data.io)")
     return address
 
 
@@ -411,7 +411,7 @@ def read_layer(path, kind: str, layer: str | None = None, source_crs: str | None
         file's first bytes (SQLite header, zip magic, ``{``, otherwise text is CSV); the
         extension only sharpens the error when the content matches no supported format.
     kind : {"communities", "fitness_paths", "districts"}
-        Which layer the file holds; selects the column schema of ``geo.schema.LAYERS`` and the
+        Which layer the file holds; selects the column schema of ``geo.data.schema.LAYERS`` and the
         allowed geometry types (Polygon/MultiPolygon for communities and districts, Point for
         fitness paths).
     layer : str, optional
@@ -420,9 +420,9 @@ def read_layer(path, kind: str, layer: str | None = None, source_crs: str | None
     source_crs : str, optional
         Coordinate system of files that carry none (CSV; Shapefile without ``.prj``):
         ``"wgs84"`` (the default), ``"gcj02"``, ``"bd09"`` or ``"EPSG:n"``, in any spelling
-        accepted by :func:`geo.crs.normalise_crs_name`. GCJ-02 and BD-09 mean WGS84-like
+        accepted by :func:`geo.data.crs.normalise_crs_name`. GCJ-02 and BD-09 mean WGS84-like
         longitude/latitude degrees shifted by that Chinese offset; they are converted with
-        :func:`geo.crs.convert_geometries`. A file whose own CRS is geographic WGS84
+        :func:`geo.data.crs.convert_geometries`. A file whose own CRS is geographic WGS84
         (EPSG:4326 or OGC:CRS84 — GeoJSON always is, and GCJ-02 has no code of its own) is
         shifted if ``source_crs`` is ``"gcj02"``/``"bd09"``. A file with any other CRS is
         reprojected from that CRS and ``source_crs`` is ignored: the file's CRS wins.
@@ -506,7 +506,7 @@ def read_layer(path, kind: str, layer: str | None = None, source_crs: str | None
 def read_communities(path, **kw) -> gpd.GeoDataFrame:
     """Read community polygons; ``read_layer(path, "communities", **kw)``.
 
-    Returns a GeoDataFrame in EPSG:4326 with ``geo.schema.COMMUNITY_COLUMNS`` and Polygon or
+    Returns a GeoDataFrame in EPSG:4326 with ``geo.data.schema.COMMUNITY_COLUMNS`` and Polygon or
     MultiPolygon geometry; see :func:`read_layer` for the arguments and errors.
     """
     return read_layer(path, "communities", **kw)
@@ -515,7 +515,7 @@ def read_communities(path, **kw) -> gpd.GeoDataFrame:
 def read_fitness_paths(path, **kw) -> gpd.GeoDataFrame:
     """Read existing fitness-path points; ``read_layer(path, "fitness_paths", **kw)``.
 
-    Returns a GeoDataFrame in EPSG:4326 with ``geo.schema.FITNESS_PATH_COLUMNS`` and Point
+    Returns a GeoDataFrame in EPSG:4326 with ``geo.data.schema.FITNESS_PATH_COLUMNS`` and Point
     geometry; see :func:`read_layer` for the arguments and errors.
     """
     return read_layer(path, "fitness_paths", **kw)
@@ -524,7 +524,7 @@ def read_fitness_paths(path, **kw) -> gpd.GeoDataFrame:
 def read_districts(path, **kw) -> gpd.GeoDataFrame:
     """Read district boundaries; ``read_layer(path, "districts", **kw)``.
 
-    Returns a GeoDataFrame in EPSG:4326 with ``geo.schema.DISTRICT_COLUMNS`` and Polygon or
+    Returns a GeoDataFrame in EPSG:4326 with ``geo.data.schema.DISTRICT_COLUMNS`` and Polygon or
     MultiPolygon geometry; see :func:`read_layer` for the arguments and errors.
     """
     return read_layer(path, "districts", **kw)
@@ -555,8 +555,8 @@ class RawLayer:
     ----------
     frame : geopandas.GeoDataFrame
         One row per data row of the file, on a RangeIndex. Recognised columns renamed to their
-        schema name (``geo.schema.LAYERS[kind]``, all present, declared dtypes) or intake name
-        (``geo.schema.INTAKE_COLUMNS[kind]``, only those in the file); unreadable cells are
+        schema name (``geo.data.schema.LAYERS[kind]``, all present, declared dtypes) or intake name
+        (``geo.data.schema.INTAKE_COLUMNS[kind]``, only those in the file); unreadable cells are
         missing. Other columns as read. ``geometry`` in the file's own coordinates: its CRS is
         the file's, or None when the file declares none (CSV, XLSX, Shapefile without .prj).
         Missing (None) where the file gives no readable geometry.
@@ -606,7 +606,7 @@ def read_raw_layer(path, kind: str, layer: str | None = None, *, max_upload_mb: 
     """Read a layer leniently for import: every data row kept, unreadable cells reported per row.
 
     Unlike :func:`read_layer` nothing is decided here: no row is dropped and no coordinate is
-    converted; :mod:`geo.validate` decides from the returned :class:`RawLayer`.
+    converted; :mod:`geo.intake.validate` decides from the returned :class:`RawLayer`.
 
     Parameters
     ----------
@@ -657,7 +657,7 @@ def read_raw_layer(path, kind: str, layer: str | None = None, *, max_upload_mb: 
     Notes
     -----
     Headers are recognised by their schema name, their labels in ``geo.i18n.COLUMN_LABELS``
-    (Chinese and English) and ``geo.schema.COLUMN_SYNONYMS``, ignoring case, spaces, ``_``,
+    (Chinese and English) and ``geo.data.schema.COLUMN_SYNONYMS``, ignoring case, spaces, ``_``,
     ``-`` and full-width forms. Nothing in a file is executed or evaluated: no formula, and no
     SQL of a GeoPackage (views, computed columns and triggers are never run).
 
@@ -1617,7 +1617,7 @@ def _header_key(text) -> str:
 def _header_lookup(kind: str) -> dict[str, str]:
     """Loose header → column name, for the schema and intake columns of ``kind``.
 
-    The column's own name wins over a label, a label over a synonym (``geo.schema.COLUMN_SYNONYMS``).
+    The column's own name wins over a label, a label over a synonym (``geo.data.schema.COLUMN_SYNONYMS``).
     """
     columns = [*schema.LAYERS[kind], *schema.INTAKE_COLUMNS[kind]]
     lookup: dict[str, str] = {}
@@ -1681,7 +1681,7 @@ def _distinct_extra_columns(frame: gpd.GeoDataFrame, kind: str, headers: dict, l
 
     An extra column (neither a schema nor an intake column of ``kind``) whose name, ignoring case,
     is one of ``RESERVED_COLUMNS`` (GeoPackage's ``fid`` and ``geom``, the ``geometry``,
-    geo.intake's ``geometry_approximate``) or another column's (``Name`` beside 名称, read as
+    geo.intake.importer's ``geometry_approximate``) or another column's (``Name`` beside 名称, read as
     ``name``; ``NAME`` beside ``nAme``) gets the first free name ``<name>_2``, ``<name>_3`` …,
     keeping every value; a note in ``notes`` names the old and the new name and why.
     """
@@ -1733,7 +1733,7 @@ def _raw_from_table(table: pd.DataFrame, row_numbers: np.ndarray, formulas: dict
                     file_format: str, label: str, notes: list) -> RawLayer:
     """A RawLayer from text cells (CSV or XLSX): geometry from a WKT column and/or longitude/latitude.
 
-    A ``'`` that our own writers put before a formula start (geo.cells) is dropped from the
+    A ``'`` that our own writers put before a formula start (geo.data.cells) is dropped from the
     values, so a corrected rejects file reads back as it was; ``original`` keeps the cells as given.
     """
     original = table.copy()
@@ -2008,7 +2008,7 @@ def _to_storage_crs(frame: gpd.GeoDataFrame, source_crs: str | None) -> gpd.GeoD
     """Bring ``frame`` to EPSG:4326 from its own CRS, else from ``source_crs`` (see read_layer)."""
     declared = None
     if source_crs is not None:
-        from geo.crs import normalise_crs_name
+        from geo.data.crs import normalise_crs_name
 
         declared = normalise_crs_name(source_crs)
 
@@ -2017,7 +2017,7 @@ def _to_storage_crs(frame: gpd.GeoDataFrame, source_crs: str | None) -> gpd.GeoD
     if frame.crs is None and declared is not None and declared.startswith("EPSG:"):
         return frame.set_crs(declared).to_crs(STORAGE_CRS)
     if declared in ("gcj02", "bd09"):
-        from geo.crs import convert_geometries
+        from geo.data.crs import convert_geometries
 
         shifted = convert_geometries(frame.geometry.to_numpy(), declared, "wgs84")
         frame = frame.set_geometry(gpd.GeoSeries(shifted, index=frame.index, name="geometry"), crs=None)

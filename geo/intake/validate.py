@@ -12,11 +12,11 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo import schema
-from geo.crs import CRS_NAMES, convert_geometries, metric_crs_for, normalise_crs_name
+from geo.data import schema
+from geo.data.crs import CRS_NAMES, convert_geometries, metric_crs_for, normalise_crs_name
 from geo.i18n import COLUMN_LABELS
-from geo.io import RawLayer
-from geo.schema import STORAGE_CRS
+from geo.data.io import RawLayer
+from geo.data.schema import STORAGE_CRS
 
 # Reason code -> (Chinese, English) title; a rejected row's reason is "title: detail".
 REASONS = {
@@ -37,19 +37,19 @@ REASONS = {
 }
 
 # Geometry types each layer accepts; a community given as a Point gets an approximate footprint
-# later (geo.intake), a single-part MultiPoint is taken as its Point.
+# later (geo.intake.importer), a single-part MultiPoint is taken as its Point.
 ALLOWED_GEOMETRY = {
     "communities": ("Polygon", "MultiPolygon", "Point"),
     "fitness_paths": ("Point",),
     "districts": ("Polygon", "MultiPolygon"),
 }
 ID_COLUMNS = {"communities": "community_id", "fitness_paths": "path_id", "districts": "district_code"}
-# Values every imported row must give, as the survey template (geo/template.py) asks district
+# Values every imported row must give, as the survey template (geo/intake/template.py) asks district
 # offices: a community needs its name and district (区县 or its code), and a location — a
 # geometry (经度/纬度 or a polygon) or, for a community the city already lists, its ID (the
 # merge keeps the city's outline). A community without an ID is new (the merge gives it one);
 # without a population it is imported but cannot be ranked: both are warnings, not rejections.
-# geo.schema.REQUIRED_* name the columns the analysis layers must have, not values of every row.
+# geo.data.schema.REQUIRED_* name the columns the analysis layers must have, not values of every row.
 REQUIRED = {
     "communities": ("name", "district_code"),
     "fitness_paths": schema.REQUIRED_FITNESS_PATH_COLUMNS,
@@ -94,11 +94,11 @@ _ISSUE_COLUMNS = ["position", "code", "zh", "en"]
 
 def validate_layer(raw: RawLayer, kind: str, districts: gpd.GeoDataFrame, declared_crs: str | None = None,
                    repair_max_area_change: float = 0.05, today: datetime.date | None = None):
-    """Check every row of a layer read by :func:`geo.io.read_raw_layer`; accept or reject each.
+    """Check every row of a layer read by :func:`geo.data.io.read_raw_layer`; accept or reject each.
 
     Parameters
     ----------
-    raw : geo.io.RawLayer
+    raw : geo.data.io.RawLayer
         The layer as read.
     kind : {"communities", "fitness_paths"}
         Which layer it is (selects required columns, geometry types, ID column).
@@ -109,7 +109,7 @@ def validate_layer(raw: RawLayer, kind: str, districts: gpd.GeoDataFrame, declar
     declared_crs : str, optional
         The coordinate system the user declared for coordinates without one of their own:
         ``"wgs84"`` (the default), ``"gcj02"``, ``"bd09"`` or ``"EPSG:n"`` in any spelling
-        :func:`geo.crs.normalise_crs_name` accepts. A file's own CRS wins (with a warning); a
+        :func:`geo.data.crs.normalise_crs_name` accepts. A file's own CRS wins (with a warning); a
         ``crs`` column (坐标系) overrides it row by row in a file without one.
     repair_max_area_change : float
         An invalid polygon repaired by ``shapely.make_valid`` is kept when its area changes by
@@ -123,11 +123,11 @@ def validate_layer(raw: RawLayer, kind: str, districts: gpd.GeoDataFrame, declar
         The accepted rows, EPSG:4326, columns as in ``raw.frame`` (``district_code`` and
         ``district_name`` completed from each other, coded values such as 状况 normalised to
         their codes), indexed by their row number (index name ``"row"``). Communities may still
-        be Points (see :func:`geo.intake.approximate_footprints`) or have no geometry when
+        be Points (see :func:`geo.intake.importer.approximate_footprints`) or have no geometry when
         located by their ID (see :data:`REQUIRED`).
     rejects : pandas.DataFrame
         One row per rejected row, in file order: the row number (column named by
-        ``raw.row_kind``, see ``geo.io.ROW_KINDS``: ``sheet_row`` for CSV/XLSX, the row Excel
+        ``raw.row_kind``, see ``geo.data.io.ROW_KINDS``: ``sheet_row`` for CSV/XLSX, the row Excel
         shows; ``feature`` for geodata files, 1-based), ``reason_code`` (codes of :data:`REASONS` joined by ``;``),
         ``reason_zh``, ``reason_en`` (every reason of the row), then the original cells.
     report : dict
@@ -326,7 +326,7 @@ def _quoted(text: pd.Series, limit: int = _QUOTED_CHARS) -> pd.Series:
 def coded_values(frame: gpd.GeoDataFrame, headers: dict) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Replace the words of coded columns (状况, 资金来源 …) by their codes; issue ``invalid_value`` for others.
 
-    The words are those of ``geo.schema.VALUE_SYNONYMS`` (好/良好 → good, 体彩公益金 → lottery …),
+    The words are those of ``geo.data.schema.VALUE_SYNONYMS`` (好/良好 → good, 体彩公益金 → lottery …),
     compared casefolded without spaces.
     """
     frame = frame.copy()
@@ -488,7 +488,7 @@ def swapped_coordinates(geometry: np.ndarray, candidates: np.ndarray, city_bound
 def to_wgs84(geometry: np.ndarray, row_crs: pd.Series, usable: np.ndarray, file_crs):
     """Convert each usable row from its coordinate system to WGS84 longitude/latitude (EPSG:4326).
 
-    GCJ-02 and BD-09 with :func:`geo.crs.convert_geometries`; EPSG codes and the file's own
+    GCJ-02 and BD-09 with :func:`geo.data.crs.convert_geometries`; EPSG codes and the file's own
     CRS with PROJ. Issue ``outside_city`` for a row whose coordinates are not degrees
     (|lon| > 180, |lat| > 90) in a longitude/latitude system, or do not convert.
 

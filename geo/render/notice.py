@@ -2,7 +2,7 @@
 
 The page holds the heading, an explanation, the coverage map with the selected communities,
 a summary per programme, the list of selected communities and every parameter needed to
-reproduce the plan. Scripts and styles are inline (the map is :func:`geo.maps.standalone_html`
+reproduce the plan. Scripts and styles are inline (the map is :func:`geo.render.maps.standalone_html`
 in an ``<iframe srcdoc>``), and a Content-Security-Policy forbids loading anything, so the
 file opens from disk, a USB stick or an e-mail attachment with no internet and no server.
 """
@@ -17,10 +17,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.export import flattened
+from geo.render.export import flattened
 from geo.i18n import check_lang, column_label
 from geo.i18n import text as i18n_text
-from geo.maps import coverage_map, standalone_html
+from geo.render.maps import coverage_map, standalone_html
 from geo.plan import Plan, plan_parameters
 
 # Nothing but inline scripts, inline styles and data: images; srcdoc frames inherit it.
@@ -159,7 +159,7 @@ def publish_html(
         was run with gives the walk radius of the text and the parameters table. Nothing on
         the page can therefore come from other settings than the plan's own.
     districts : geopandas.GeoDataFrame
-        EPSG:4326 district polygons, as for :func:`geo.maps.coverage_map`; also give the
+        EPSG:4326 district polygons, as for :func:`geo.render.maps.coverage_map`; also give the
         English district names of the list.
     fitness_paths : geopandas.GeoDataFrame
         EPSG:4326 points of the existing sets.
@@ -186,7 +186,7 @@ def publish_html(
     ------
     ValueError
         If ``lang`` is unknown, the plan does not record its configuration, or
-        :func:`geo.maps.coverage_map` refuses the layers.
+        :func:`geo.render.maps.coverage_map` refuses the layers.
     """
     check_lang(lang)
     if plan.config is None or not plan.outcomes:

@@ -12,12 +12,12 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo import schema
+from geo.data import schema
 from geo.config import BOUNDARIES_PATH, Config, load_config
-from geo.crs import metric_crs_for, normalise_crs_name
-from geo.io import read_districts, read_raw_layer, shown_as
-from geo.schema import STORAGE_CRS
-from geo.validate import validate_layer
+from geo.data.crs import metric_crs_for, normalise_crs_name
+from geo.data.io import read_districts, read_raw_layer, shown_as
+from geo.data.schema import STORAGE_CRS
+from geo.intake.validate import validate_layer
 
 IMPORT_LAYERS = ("communities", "fitness_paths")
 APPROXIMATE_COLUMN = "geometry_approximate"
@@ -35,7 +35,7 @@ class IntakeResult:
     layer : {"communities", "fitness_paths"}
     accepted : geopandas.GeoDataFrame
         Accepted rows, EPSG:4326, RangeIndex; the schema's columns in its dtypes
-        (``geo.schema.LAYERS[layer]``), for communities then ``geometry_approximate``
+        (``geo.data.schema.LAYERS[layer]``), for communities then ``geometry_approximate``
         (boolean: True for a point-only community given a square footprint), then the intake
         columns the file had (``land_area_m2``, ``application_date``, ``existing_sets``), then
         the file's other columns as read, then ``geometry`` (2-D; Polygon/MultiPolygon for
@@ -44,7 +44,7 @@ class IntakeResult:
         gives it an ID) or ``population`` (it cannot be ranked yet); both are reported in
         ``warnings``.
     rejects : pandas.DataFrame
-        See :func:`geo.validate.validate_layer`: row number (column ``sheet_row`` or
+        See :func:`geo.intake.validate.validate_layer`: row number (column ``sheet_row`` or
         ``feature``), ``reason_code``, ``reason_zh``, ``reason_en``, original cells.
     input_rows, repaired : int
         Data rows read (blank spreadsheet rows are not rows); accepted rows whose polygon was
@@ -52,7 +52,7 @@ class IntakeResult:
     warnings : tuple of str
         Fixes made (swapped coordinates, repaired polygons) and declarations overridden.
     row_kind : {"sheet_row", "feature"}
-        How rows are numbered (``geo.io.ROW_KINDS``).
+        How rows are numbered (``geo.data.io.ROW_KINDS``).
     accepted_rows : numpy.ndarray of int
         The row number of each accepted row.
     """
@@ -93,13 +93,13 @@ def import_file(path, layer: str, crs: str | None = None, config: Config | None 
     Parameters
     ----------
     path : str or os.PathLike
-        GeoPackage, GeoJSON, zipped Shapefile, KML, CSV or XLSX; see :func:`geo.io.read_raw_layer`.
+        GeoPackage, GeoJSON, zipped Shapefile, KML, CSV or XLSX; see :func:`geo.data.io.read_raw_layer`.
     layer : {"communities", "fitness_paths"}
         What the file holds.
     crs : str, optional
         Declared coordinate system of coordinates that carry none: ``"wgs84"`` (default),
         ``"gcj02"`` (Amap, Tencent), ``"bd09"`` (Baidu) or ``"EPSG:n"``, any spelling
-        :func:`geo.crs.normalise_crs_name` accepts. A file's own CRS wins, with a warning.
+        :func:`geo.data.crs.normalise_crs_name` accepts. A file's own CRS wins, with a warning.
     config : geo.config.Config, optional
         Limits and repair settings (``[intake]`` of ``config.toml``); default: ``load_config()``.
     districts : geopandas.GeoDataFrame, optional
@@ -224,13 +224,13 @@ def rejects_csv_bytes(result: IntakeResult) -> bytes:
     Returns
     -------
     bytes
-        The CSV of :func:`geo.cells.csv_bytes` (UTF-8 with BOM, CRLF, text quoted): every
+        The CSV of :func:`geo.data.cells.csv_bytes` (UTF-8 with BOM, CRLF, text quoted): every
         header and text cell, the user's included, with control and invisible characters removed
         and a leading ``'`` when it would start a formula (``=1+2`` → ``'=1+2``, ``-1`` → ``'-1``);
         numbers as numbers; missing cells empty. The app's download and ``geo import --rejects``
         write these same bytes.
     """
-    from geo.cells import csv_bytes
+    from geo.data.cells import csv_bytes
 
     table = result.rejects.astype(object)
     table = table.where(table.notna(), None).map(_reject_cell)
@@ -263,7 +263,7 @@ def survey_fitness_paths(communities: gpd.GeoDataFrame, metric_crs=None) -> gpd.
     zone of the data), ``path_id`` ``<community_id>-S<k>``, ``location_approximate`` True. A
     community with no count, or 0, gets none. Returns EPSG:4326 points in the schema's columns.
     """
-    from geo.coverage import candidate_sites
+    from geo.analysis.coverage import candidate_sites
 
     empty = gpd.GeoDataFrame({c: pd.Series(dtype=d) for c, d in _schema_dtypes("fitness_paths").items()},
                              geometry=gpd.GeoSeries([], crs=STORAGE_CRS))

@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 
 from geo.config import Config
-from geo.coverage import candidate_sites, coverage_pair_batches
-from geo.crs import metric_crs_for
-from geo.schema import PRIORITY_COMPONENTS
+from geo.analysis.coverage import candidate_sites, coverage_pair_batches
+from geo.data.crs import metric_crs_for
+from geo.data.schema import PRIORITY_COMPONENTS
 
-COMPONENTS = PRIORITY_COMPONENTS  # the names live in geo.schema: geo.config checks them too
+COMPONENTS = PRIORITY_COMPONENTS  # the names live in geo.data.schema: geo.config checks them too
 
 
 def check_weights(weights: dict[str, float]) -> dict[str, float]:
@@ -55,10 +55,10 @@ def neighbours_unserved_population(
     """Residents of other not-served-within-radius communities within the walk radius of each site.
 
     The site of a new set is the community's ``point_on_surface`` (see
-    :func:`geo.coverage.candidate_sites`); distances in metres in ``metric_crs`` (default: the
+    :func:`geo.analysis.coverage.candidate_sites`); distances in metres in ``metric_crs`` (default: the
     data's UTM zone). Returns one integer per row of ``assessed``. ``max_pairs``: most (site,
     community) pairs to consider (``Config.max_pairs``; None for no limit); above it
-    :class:`geo.coverage.PairLimitError` (a ValueError) is raised.
+    :class:`geo.analysis.coverage.PairLimitError` (a ValueError) is raised.
     """
     n = len(assessed)
     if n == 0:
@@ -83,7 +83,7 @@ def priority_scores(assessed: gpd.GeoDataFrame, config: Config, metric_crs=None)
     Parameters
     ----------
     assessed : GeoDataFrame
-        Output of :func:`geo.eligibility.assess_eligibility` (EPSG:4326).
+        Output of :func:`geo.analysis.eligibility.assess_eligibility` (EPSG:4326).
     config : Config
         Priority weights, ``distance_cap_m`` (m), ``old_before_year``, ``walk_radius_m`` (m),
         ``max_pairs`` (the bound on the "unserved neighbours" relation).
