@@ -18,7 +18,6 @@ import json
 import mmap
 import os
 import re
-import shutil
 import sqlite3
 import tempfile
 import unicodedata
@@ -39,6 +38,7 @@ import shapely
 
 from geo.data import schema
 from geo.data.cells import unneutralised_cells
+from geo.data.files import atomic_write
 from geo.i18n import COLUMN_LABELS
 from geo.data.schema import STORAGE_CRS
 
@@ -718,18 +718,12 @@ def write_layers(path, layers: dict[str, gpd.GeoDataFrame]) -> None:
     for name, frame in layers.items():
         if not isinstance(frame, pd.DataFrame):
             raise ValueError(f"layer {name!r} is a {type(frame).__name__}, not a (Geo)DataFrame")
-    path = Path(path)
-    folder = Path(tempfile.mkdtemp(prefix=f".{path.stem}-", dir=path.parent))
-    try:
-        staged = folder / path.name
+    with atomic_write(path) as staged:
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame):
                 frame.to_file(staged, layer=name, driver="GPKG", engine="pyogrio")
             else:  # a plain attribute table, e.g. applications
                 pyogrio.write_dataframe(frame, staged, layer=name, driver="GPKG")
-        os.replace(staged, path)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- formats

@@ -15,6 +15,7 @@ import shapely
 from geo.data import schema
 from geo.config import BOUNDARIES_PATH, Config, load_config
 from geo.data.crs import metric_crs_for, normalise_crs_name
+from geo.data.files import atomic_write
 from geo.data.io import read_districts, read_raw_layer, shown_as
 from geo.data.schema import STORAGE_CRS
 from geo.intake.validate import validate_layer
@@ -201,14 +202,17 @@ def write_accepted(result: IntakeResult, path) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
         raise ValueError(f"accepted rows are written to a GeoPackage; name the file .gpkg, not {path.name}")
-    result.accepted.to_file(path, layer=result.layer, driver="GPKG", engine="pyogrio")
+    with atomic_write(path, keep_existing=True) as staged:
+        result.accepted.to_file(staged, layer=result.layer, driver="GPKG", engine="pyogrio")
     return path
 
 
 def write_rejects(result: IntakeResult, path) -> Path:
     """Write :func:`rejects_csv_bytes` of ``result`` to ``path`` (a CSV; its folder must exist)."""
     path = Path(path)
-    path.write_bytes(rejects_csv_bytes(result))
+    content = rejects_csv_bytes(result)
+    with atomic_write(path) as staged:
+        staged.write_bytes(content)
     return path
 
 

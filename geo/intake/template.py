@@ -14,6 +14,7 @@ import pyproj
 import shapely
 
 from geo.data.cells import append_xlsx_row
+from geo.data.files import atomic_write
 from geo.i18n import COLUMN_LABELS, LANGS, check_lang, column_label
 from geo.data.schema import STORAGE_CRS
 
@@ -240,9 +241,8 @@ def write_survey_template(path, districts: pd.DataFrame, lang: str = "zh") -> Pa
     """
     path = Path(path)
     content = survey_template_bytes(districts, lang=lang)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"folder {path.parent} does not exist; create it first")
-    path.write_bytes(content)
+    with atomic_write(path) as staged:
+        staged.write_bytes(content)
     return path
 
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,6 +14,7 @@ import pyproj
 import shapely
 
 from geo.data import io as gio
+from geo.data.files import atomic_write
 from geo.data.cells import (
     append_xlsx_row,
     csv_bytes,
@@ -171,7 +168,7 @@ def to_csv(frame: pd.DataFrame, path, lang: str = "zh") -> Path:
     """
     check_lang(lang)
     content = csv_bytes(_human_table(frame, lang))
-    with _staged(path) as staged:
+    with atomic_write(path) as staged:
         staged.write_bytes(content)
     return Path(path)
 
@@ -235,7 +232,7 @@ def to_xlsx(sheets: dict, path, parameters: dict, lang: str = "zh") -> Path:
     for name, frame in zip(names, sheets.values()):
         _write_sheet(workbook.create_sheet(name), _human_table(frame, lang), autofilter=True)
     _write_sheet(workbook.create_sheet(parameters_sheet), _parameter_table(parameters, lang), autofilter=False)
-    with _staged(path) as staged:
+    with atomic_write(path) as staged:
         workbook.save(staged)
     return Path(path)
 
@@ -270,7 +267,7 @@ def to_geojson(frame: gpd.GeoDataFrame, path) -> Path:
     (``pd.to_datetime`` restores them).
     """
     prepared = _machine_frame(frame, "GeoJSON")
-    with _staged(path) as staged:
+    with atomic_write(path) as staged:
         pyogrio.write_dataframe(prepared, staged, driver="GeoJSON", layer=Path(path).stem, promote_to_multi=False)
     return Path(path)
 
@@ -630,19 +627,3 @@ def _read_typed(path, layer: str | None) -> gpd.GeoDataFrame:
         if dtype is not None:
             frame[name] = frame[name].astype(dtype)
     return frame
-
-
-@contextlib.contextmanager
-def _staged(path):
-    """Yield a temporary path next to ``path`` that replaces it on success, so a failed write
-    leaves an existing file untouched."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"folder {path.parent} does not exist; create it first")
-    folder = Path(tempfile.mkdtemp(prefix=f".{path.stem}-", dir=path.parent))
-    try:
-        staged = folder / path.name
-        yield staged
-        os.replace(staged, path)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
