@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.data.crs import metric_crs_for
+from geo.data.crs import metric_crs_for, require_storage_crs
 
 # Reprojection round-off is far below a millimetre at city scale.
 RADIUS_TOLERANCE_M = 1e-3
@@ -80,8 +80,7 @@ def add_fitness_paths(
 
 
 def _check_wgs84(frame, name: str) -> None:
-    if frame.crs is None or not frame.crs.equals("EPSG:4326"):
-        raise ValueError(f"{name} must be in EPSG:4326 (WGS84); got {frame.crs}. Read it with geo.data.io.")
+    require_storage_crs(frame, name)
 
 
 def _sets_inside_and_nearest(communities, fitness_paths, metric_crs):

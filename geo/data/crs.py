@@ -11,6 +11,8 @@ import shapely
 
 from .schema import STORAGE_CRS
 
+_STORAGE = pyproj.CRS.from_user_input(STORAGE_CRS)
+
 # GCJ-02 ("Mars coordinates", 火星坐标): the published obfuscation, computed on the
 # Krasovsky 1940 ellipsoid.
 _KRASOVSKY_A = 6378245.0
@@ -30,6 +32,62 @@ _INVERSE_TOL_DEG = 1e-9
 _INVERSE_MAX_ITER = 30
 
 CRS_NAMES = ("wgs84", "gcj02", "bd09")
+
+
+def is_storage_crs(crs) -> bool:
+    """Whether ``crs`` is the storage CRS: WGS84 longitude/latitude degrees.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS, str, int or None
+        Anything :meth:`pyproj.CRS.from_user_input` takes, e.g. a frame's ``.crs``.
+
+    Returns
+    -------
+    bool
+        True for EPSG:4326 and for any CRS equal to it up to axis order, notably ``OGC:CRS84``
+        (the GeoJSON default); False for None and every other CRS.
+
+    Notes
+    -----
+    EPSG:4326 declares latitude first and OGC:CRS84 longitude first, but GeoPandas and the
+    product always hold coordinates as x = longitude, y = latitude (``always_xy``), so a frame
+    in either holds the same numbers and needs no reprojection. The product writes EPSG:4326.
+    """
+    if crs is None:
+        return False
+    return pyproj.CRS.from_user_input(crs).equals(_STORAGE, ignore_axis_order=True)
+
+
+def require_storage_crs(frame, what: str, *, unset_if_no_geometry: bool = False) -> None:
+    """Raise unless ``frame`` is in the storage CRS (see :func:`is_storage_crs`).
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame or geopandas.GeoSeries
+        The data to check.
+    what : str
+        What ``frame`` is, for the message (e.g. ``"communities"``).
+    unset_if_no_geometry : bool
+        Accept a frame without a CRS when it has no geometry (every value missing or empty),
+        e.g. a layer of rows that could not be placed.
+
+    Raises
+    ------
+    ValueError
+        If the CRS is missing or not WGS84 longitude/latitude; the message names the CRS found
+        and says to reproject with ``to_crs('EPSG:4326')``.
+    """
+    crs = frame.crs
+    if crs is None and unset_if_no_geometry:
+        values = (frame.geometry if hasattr(frame, "geometry") else frame).to_numpy()
+        if (shapely.is_missing(values) | shapely.is_empty(values)).all():
+            return
+    if not is_storage_crs(crs):
+        raise ValueError(
+            f"{what} must be in {STORAGE_CRS} (longitude/latitude), but its CRS is {crs or 'not set'}; "
+            f"call frame.to_crs({STORAGE_CRS!r}) first (or set_crs if the CRS is missing)"
+        )
 
 _NAME_ALIASES = {
     "wgs84": (
@@ -560,7 +618,7 @@ def metric_crs_for(gdf) -> str:
         raise ValueError(
             f"data have no CRS; set it first, e.g. gdf.set_crs('{STORAGE_CRS}') for longitude/latitude"
         )
-    geographic = gdf if gdf.crs.equals(pyproj.CRS(STORAGE_CRS)) else gdf.to_crs(STORAGE_CRS)
+    geographic = gdf if is_storage_crs(gdf.crs) else gdf.to_crs(STORAGE_CRS)
     minx, miny, maxx, maxy = geographic.total_bounds
     if not np.all(np.isfinite([minx, miny, maxx, maxy])):
         raise ValueError("no non-empty geometry to choose a UTM zone from; check the data is not empty")

@@ -38,6 +38,7 @@ import shapely
 
 from geo.data import schema
 from geo.data.cells import unneutralised_cells
+from geo.data.crs import is_storage_crs
 from geo.data.files import atomic_write
 from geo.i18n import COLUMN_LABELS
 from geo.data.schema import STORAGE_CRS
@@ -101,7 +102,6 @@ _GEOMETRY_TYPES = {
 }
 
 # Pandas dtype of each schema kind: all nullable, so a missing cell stays missing.
-_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
 
 _BOOL_WORDS = {
     "true": True, "1": True, "yes": True, "y": True, "是": True,
@@ -1871,7 +1871,7 @@ def _convert_columns(frame: gpd.GeoDataFrame, kind: str):
     problems = {}
     for name, column_kind in schema.LAYERS[kind].items():
         if name not in frame.columns:
-            frame[name] = pd.Series(index=frame.index, dtype=_DTYPES[column_kind])
+            frame[name] = pd.Series(index=frame.index, dtype=schema.DTYPES[column_kind])
             continue
         values = frame[name]
         converted, bad = _CONVERTERS[column_kind](values)
@@ -1993,11 +1993,6 @@ def _check_geometry(frame: gpd.GeoDataFrame, kind: str, label: str) -> None:
         )
 
 
-def _is_wgs84_lonlat(crs) -> bool:
-    """True for geographic WGS84 in either axis order (EPSG:4326, OGC:CRS84)."""
-    return pyproj.CRS.from_user_input(crs).equals(pyproj.CRS.from_user_input(STORAGE_CRS), ignore_axis_order=True)
-
-
 def _to_storage_crs(frame: gpd.GeoDataFrame, source_crs: str | None) -> gpd.GeoDataFrame:
     """Bring ``frame`` to EPSG:4326 from its own CRS, else from ``source_crs`` (see read_layer)."""
     declared = None
@@ -2006,7 +2001,7 @@ def _to_storage_crs(frame: gpd.GeoDataFrame, source_crs: str | None) -> gpd.GeoD
 
         declared = normalise_crs_name(source_crs)
 
-    if frame.crs is not None and not _is_wgs84_lonlat(frame.crs):
+    if frame.crs is not None and not is_storage_crs(frame.crs):
         return frame.to_crs(STORAGE_CRS)  # the file's own CRS wins over a declared one
     if frame.crs is None and declared is not None and declared.startswith("EPSG:"):
         return frame.set_crs(declared).to_crs(STORAGE_CRS)

@@ -433,10 +433,9 @@ def _project_points(lonlat, metric_crs):
 
 def _typed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Give every schema column its declared dtype (string, Int64, float64, boolean)."""
-    from geo.data.schema import LAYERS
+    from geo.data.schema import layer_dtypes
 
     kind = "communities" if "community_id" in frame.columns else "fitness_paths"
-    dtypes = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
-    for column, kind_name in LAYERS[kind].items():
-        frame[column] = frame[column].astype(dtypes[kind_name])
+    for column, dtype in layer_dtypes(kind).items():
+        frame[column] = frame[column].astype(dtype)
     return frame.reset_index(drop=True)

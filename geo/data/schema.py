@@ -7,6 +7,10 @@ missing values when absent. Geometry is always in EPSG:4326 (WGS84 longitude/lat
 
 STORAGE_CRS = "EPSG:4326"
 
+# The pandas dtype of each column kind: nullable types, so a missing cell stays missing (pd.NA)
+# instead of turning an integer column into floats or a text column into objects.
+DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
+
 DISTRICT_COLUMNS = {
     "district_code": "str",   # 6-digit administrative division code, e.g. "450202"
     "district_name": "str",   # Chinese name, e.g. "城中区"
@@ -45,6 +49,11 @@ LAYERS = {
     "communities": COMMUNITY_COLUMNS,
     "fitness_paths": FITNESS_PATH_COLUMNS,
 }
+
+
+def layer_dtypes(layer: str) -> dict[str, str]:
+    """Column name → pandas dtype (see :data:`DTYPES`) of the schema columns of ``layer``."""
+    return {column: DTYPES[kind] for column, kind in LAYERS[layer].items()}
 REQUIRED_DISTRICT_COLUMNS = ("district_code", "district_name")
 
 # --------------------------------------------------------------------------- intake (import of survey data)

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
 from geo.intake.importer import APPROXIMATE_COLUMN, IntakeResult, survey_fitness_paths
@@ -45,6 +44,7 @@ from geo.intake.merge import (
     merge_returns,
     normalised_id,
 )
+from geo.data.crs import require_storage_crs
 from geo.pipeline import CityData
 from geo.data.schema import STORAGE_CRS
 
@@ -300,12 +300,7 @@ def _accepted(imported, layer: str) -> tuple[gpd.GeoDataFrame, np.ndarray]:
 def _check_crs(frame: pd.DataFrame, what: str) -> None:
     if not isinstance(frame, gpd.GeoDataFrame):
         raise TypeError(f"{what} must be a GeoDataFrame, got a {type(frame).__name__}")
-    if frame.crs is None and not _present(frame.geometry.to_numpy()).any():
-        return
-    if frame.crs is None or not pyproj.CRS.from_user_input(frame.crs).equals(
-            pyproj.CRS.from_user_input(STORAGE_CRS), ignore_axis_order=True):
-        raise ValueError(f"{what} must be in {STORAGE_CRS}, but its CRS is {frame.crs or 'not set'}; "
-                         f"reproject it with to_crs({STORAGE_CRS!r})")
+    require_storage_crs(frame, what, unset_if_no_geometry=True)
 
 
 def _present(geometry: np.ndarray) -> np.ndarray:

@@ -269,7 +269,7 @@ def survey_fitness_paths(communities: gpd.GeoDataFrame, metric_crs=None) -> gpd.
     """
     from geo.analysis.coverage import candidate_sites
 
-    empty = gpd.GeoDataFrame({c: pd.Series(dtype=d) for c, d in _schema_dtypes("fitness_paths").items()},
+    empty = gpd.GeoDataFrame({c: pd.Series(dtype=d) for c, d in schema.layer_dtypes("fitness_paths").items()},
                              geometry=gpd.GeoSeries([], crs=STORAGE_CRS))
     if "existing_sets" not in communities.columns or len(communities) == 0:
         return empty.assign(location_approximate=pd.array([], dtype="boolean"))
@@ -289,13 +289,8 @@ def survey_fitness_paths(communities: gpd.GeoDataFrame, metric_crs=None) -> gpd.
         geometry=sites.to_crs(STORAGE_CRS).values,
         crs=STORAGE_CRS,
     )
-    for column, dtype in _schema_dtypes("fitness_paths").items():
+    for column, dtype in schema.layer_dtypes("fitness_paths").items():
         if column not in frame.columns:
             frame[column] = pd.Series(pd.NA, index=frame.index, dtype=dtype)
     frame["location_approximate"] = pd.array(np.ones(len(frame), bool), dtype="boolean")
-    return frame[[*_schema_dtypes("fitness_paths"), "location_approximate", "geometry"]]
-
-
-def _schema_dtypes(layer: str) -> dict[str, str]:
-    kinds = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
-    return {column: kinds[kind] for column, kind in schema.LAYERS[layer].items()}
+    return frame[[*schema.layer_dtypes("fitness_paths"), "location_approximate", "geometry"]]

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import scipy.sparse
 import scipy.sparse.csgraph
 import shapely
 
-from geo.data.crs import metric_crs_for
+from geo.data.crs import metric_crs_for, require_storage_crs
 from geo.data.schema import STORAGE_CRS
 
 # Columns that are not attributes to merge: the match key and the provenance of a row.
@@ -290,15 +289,7 @@ def _named_returns(returns) -> list[tuple[str, pd.DataFrame]]:
 def _check_crs(frame: pd.DataFrame, what: str) -> None:
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         return
-    if frame.crs is None and (frame.geometry.isna() | frame.geometry.is_empty).all():
-        return
-    if frame.crs is None or not pyproj.CRS.from_user_input(frame.crs).equals(
-        pyproj.CRS.from_user_input(STORAGE_CRS), ignore_axis_order=True
-    ):
-        raise ValueError(
-            f"{what} must be in {STORAGE_CRS}, but its CRS is {frame.crs or 'not set'}; "
-            f"call frame.to_crs({STORAGE_CRS!r}) first (or set_crs if the CRS is missing)"
-        )
+    require_storage_crs(frame, what, unset_if_no_geometry=True)
 
 
 def _prepared_city(city: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

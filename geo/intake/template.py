@@ -10,13 +10,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyproj
 import shapely
 
 from geo.data.cells import append_xlsx_row
+from geo.data.crs import is_storage_crs
 from geo.data.files import atomic_write
 from geo.i18n import COLUMN_LABELS, LANGS, check_lang, column_label
-from geo.data.schema import STORAGE_CRS
 
 SURVEY_SHEET = {"zh": "小区调查", "en": "Community survey"}
 INSTRUCTIONS_SHEET = {"zh": "填写说明", "en": "Instructions"}
@@ -292,7 +291,7 @@ def _example_point(districts: pd.DataFrame) -> tuple[float, float]:
     fallback = (109.415, 24.326)
     if not isinstance(districts, gpd.GeoDataFrame) or districts.geometry.name not in districts.columns:
         return fallback
-    if districts.crs is None or not pyproj.CRS(districts.crs).equals(pyproj.CRS(STORAGE_CRS), ignore_axis_order=True):
+    if not is_storage_crs(districts.crs):
         return fallback
     table = districts.sort_values("district_code") if "district_code" in districts.columns else districts
     shapes = table.geometry.dropna()

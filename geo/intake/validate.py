@@ -13,7 +13,7 @@ import pyproj
 import shapely
 
 from geo.data import schema
-from geo.data.crs import CRS_NAMES, convert_geometries, metric_crs_for, normalise_crs_name
+from geo.data.crs import CRS_NAMES, convert_geometries, is_storage_crs, metric_crs_for, normalise_crs_name
 from geo.i18n import COLUMN_LABELS
 from geo.data.io import RawLayer
 from geo.data.schema import STORAGE_CRS
@@ -411,7 +411,7 @@ def coordinate_systems(frame: pd.DataFrame, headers: dict, declared: str | None,
     row_crs = pd.Series("wgs84", index=frame.index, dtype=object)
     cells = frame["crs"].astype("string").str.strip() if "crs" in frame.columns else None
     given = cells.notna() & (cells != "") if cells is not None else pd.Series(False, index=frame.index)
-    file_lonlat = file_crs is not None and _is_wgs84_lonlat(file_crs)
+    file_lonlat = is_storage_crs(file_crs)
 
     if file_crs is not None and not file_lonlat:
         row_crs[:] = "file"
@@ -818,8 +818,6 @@ def _closest_name(value: str, spelled: dict, name_to_code: dict, code_to_name: d
     return code_to_name.get(name_to_code.get(key, ""), "")
 
 
-def _is_wgs84_lonlat(crs) -> bool:
-    return pyproj.CRS.from_user_input(crs).equals(pyproj.CRS.from_user_input(STORAGE_CRS), ignore_axis_order=True)
 
 
 def _crs_text(crs) -> str:

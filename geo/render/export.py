@@ -10,10 +10,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import pyproj
 import shapely
 
 from geo.data import io as gio
+from geo.data.crs import require_storage_crs
 from geo.data.files import atomic_write
 from geo.data.cells import (
     append_xlsx_row,
@@ -23,7 +23,6 @@ from geo.data.cells import (
     spreadsheet_text,
 )
 from geo.i18n import LANGS, check_lang, column_label
-from geo.data.schema import STORAGE_CRS
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
 
@@ -544,14 +543,7 @@ def _stacked(sheets: dict) -> pd.DataFrame:
 
 
 def _check_crs(frame: gpd.GeoDataFrame, what: str) -> None:
-    crs = frame.crs
-    if crs is None or not pyproj.CRS.from_user_input(crs).equals(
-        pyproj.CRS.from_user_input(STORAGE_CRS), ignore_axis_order=True
-    ):
-        raise ValueError(
-            f"{what} are written in {STORAGE_CRS}, but the frame's CRS is {crs or 'not set'}; "
-            f"call frame.to_crs({STORAGE_CRS!r}) first (or set_crs if the CRS is missing)"
-        )
+    require_storage_crs(frame, what)
 
 
 def _machine_frame(frame, format_name: str) -> gpd.GeoDataFrame:

@@ -34,7 +34,7 @@ from folium.elements import JSCSSMixin
 from folium.plugins import MarkerCluster
 from folium.template import Template
 
-from geo.data.crs import convert_geometries
+from geo.data.crs import convert_geometries, require_storage_crs
 from geo.analysis.eligibility import reason_labels
 
 VENDOR_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor"
@@ -521,11 +521,7 @@ def _validate(layer_name: str, frame: gpd.GeoDataFrame) -> None:
     missing = [c for c in _REQUIRED[layer_name] if c not in frame.columns]
     if missing:
         raise ValueError(f"{layer_name} lacks column(s) {missing}; it has {list(frame.columns)}")
-    if frame.crs is None or frame.crs.to_epsg() != 4326:
-        raise ValueError(
-            f"{layer_name} must be in EPSG:4326 (longitude/latitude), got {frame.crs}; "
-            "reproject it before drawing"
-        )
+    require_storage_crs(frame, layer_name)
     if layer_name == "fitness_paths":
         kinds = set(frame.geometry[~frame.geometry.is_empty & frame.geometry.notna()].geom_type)
         if kinds - {"Point"}:
