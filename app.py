@@ -9,7 +9,7 @@ from geo.i18n import text
 from geo.intake.uploads import HEARTBEAT_SECONDS, start_sweeper
 from views import shared
 
-st.set_page_config(page_title="健身路径规划 · Fitness-path planner", page_icon="🏃", layout="wide")
+st.set_page_config(page_title=text("browser_title", "zh"), page_icon="🏃", layout="wide")
 
 if not shared.host_allowed(st.context.headers.get("Host"), shared.allowed_hosts()):
     st.error(text("error_host", shared.lang()))   # a page of another site pointed at this server
@@ -34,10 +34,10 @@ def keep_upload_alive() -> None:
 
 
 choice = st.sidebar.radio(
-    text("language", "zh"), ["中文", "English"], horizontal=True,
+    text("language", "zh"), [text("language_name", "zh"), text("language_name", "en")], horizontal=True,
     index=0 if shared.lang() == "zh" else 1, key="language_choice",
 )
-st.session_state["lang"] = "en" if choice == "English" else "zh"
+st.session_state["lang"] = "en" if choice == text("language_name", "en") else "zh"
 
 pages = [
     st.Page("views/coverage_map.py", title=shared.t("page_coverage"), icon=":material/map:", url_path="coverage", default=True),

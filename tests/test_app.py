@@ -66,6 +66,28 @@ def test_language_switch_to_english():
     assert "Chengzhong District" in list(app.dataframe[0].value["District"])
 
 
+def test_english_priority_page_names_programmes_in_english():
+    """Choices and names come from config.toml's [[programs]], in the page's language (not 市本级 on an English page)."""
+    config = load_config()
+    app = open_page()
+    app.sidebar.radio(key="language_choice").set_value("English").run()
+    app.switch_page("views/priority_budget.py")
+    app.run()
+    assert not app.exception
+    choice = app.radio(key="widget_program_choice")
+    assert list(choice.options)[:3] == [
+        f"{config.program('city').name_en} (CNY {config.program('city').budget_cny:,}, "
+        f"{config.program('city').budget_cny // config.set_cost_cny} sets)",
+        f"{config.program('region').name_en} (CNY {config.program('region').budget_cny:,}, "
+        f"{config.program('region').budget_cny // config.set_cost_cny} sets)",
+        "City budget, then Regional grant",
+    ]
+    assert choice.value == "city,region"
+    names = set(app.dataframe[0].value["Program name"])
+    assert names == {"City budget", "Regional grant"}
+    assert app.metric[0].label == "City budget"
+
+
 def test_walk_radius_changes_coverage(expected):
     app = open_page()
     app.sidebar.number_input(key="widget_walk_radius_m").set_value(1000).run()

@@ -223,3 +223,18 @@ def test_amounts_are_written_in_full(page, sample):
     spent = plan.outcomes[1].summary()["spent_cny"]
     assert rows["program.region.spent_cny"] == str(int(spent)) and "e+" not in rows["program.region.spent_cny"]
     assert rows["optimal_mip_rel_gap"] == "1e-06" or float(rows["optimal_mip_rel_gap"]) == config.optimal_mip_rel_gap
+
+
+def test_city_and_bureau_names_come_from_the_plans_config(sample):
+    """Another city's config.toml names its own city in the title, the intro and the synthetic notice."""
+    from dataclasses import replace
+
+    city, config, plan = sample
+    other = replace(plan, config=replace(config, city_name_zh="桂林市", city_name_en="Guilin",
+                                         bureau_name_zh="桂林市体育局", bureau_name_en="Guilin Sports Bureau"))
+    chinese = publish_html(other, city.districts, city.fitness_paths.iloc[:5])
+    assert "<h1>桂林市健身路径建设计划（公示）</h1>" in chinese and "本页公示桂林市健身路径建设计划" in chinese
+    assert "区县边界为桂林市真实行政区划" in chinese and "柳州" not in chinese.split("<iframe")[0]
+    english = publish_html(other, city.districts, city.fitness_paths.iloc[:5], lang="en")
+    assert "<h1>Guilin fitness-path construction plan (public notice)</h1>" in english
+    assert "publishes Guilin's fitness-path construction plan" in html.unescape(english) and "Liuzhou" not in english

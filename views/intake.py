@@ -114,7 +114,7 @@ def render() -> None:
     st.caption(t("intake_template_help"))
     districts = shared.city().districts
     st.download_button(t("intake_template_download"), data=functools.partial(survey_template_bytes, districts, lang=shared.lang()),
-                       file_name="健身路径小区调查表.xlsx" if shared.lang() == "zh" else "fitness_path_survey.xlsx",
+                       file_name=t("template_file_name"),
                        mime=shared.MIME[".xlsx"], key="template-download", on_click="ignore")
 
     st.subheader(t("intake_upload_title"))

@@ -23,10 +23,10 @@ def reset_weights() -> None:
 def render() -> None:
     st.title(t("page_priority"))
     settings = st.columns([2, 1, 1])
+    choices = shared.program_choices()
     program_choice = shared.keep_widget(
-        settings[0].radio, t("program_choice"), "program_choice", "city,region", options=list(shared.PROGRAM_CHOICES),
-        format_func=lambda c: t({"city": "program_city", "region": "program_region", "city,region": "program_both",
-                                  "custom": "program_custom"}[c]),
+        settings[0].radio, t("program_choice"), "program_choice", shared.plan_settings()["program_choice"],
+        options=list(choices), format_func=shared.program_choice_label,
     )
     if program_choice == "custom":
         shared.keep_widget(settings[0].number_input, t("custom_budget"), "custom_budget_cny", 1_000_000,
@@ -65,7 +65,7 @@ def render() -> None:
     if len(selected) == 0:
         st.info(t("no_selection"))
     else:
-        table = pd.DataFrame(selected[LIST_COLUMNS]).round({"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}})
+        table = pd.DataFrame(shared.in_language(selected, plan)[LIST_COLUMNS]).round({"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}})
         st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420)
         sheets, parameters = shared.plan_export(plan)
         shared.download_buttons(sheets, f"plan_{plan.mode}", parameters)

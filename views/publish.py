@@ -26,9 +26,9 @@ def render() -> None:
     st.write(t("publish_intro"))
     st.caption(t("publish_uses_plan"))
 
-    notice_lang = st.radio(t("publish_lang"), ["zh", "en"], horizontal=True, format_func=lambda c: {"zh": "中文", "en": "English"}[c],
+    notice_lang = st.radio(t("publish_lang"), ["zh", "en"], horizontal=True, format_func=lambda c: text("language_name", c),
                            index=0 if shared.lang() == "zh" else 1)
-    title = st.text_input(t("publish_title"), value=text("publish_default_title", notice_lang))
+    title = st.text_input(t("publish_title"), value=text("publish_default_title", notice_lang, **shared.place_names(notice_lang)))
 
     plan = shared.current_plan()
     for outcome in plan.outcomes:

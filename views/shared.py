@@ -43,7 +43,6 @@ from geo.analysis.priority import COMPONENTS
 
 log = logging.getLogger("fitness-path-planner")
 
-PROGRAM_CHOICES = ("city", "region", "city,region", "custom")
 TABLE_COLUMNS = [
     "district_name", "communities", "served_inside", "served_within_radius", "share_served_within_radius",
     "population", "population_served_within_radius",
@@ -81,9 +80,22 @@ def plain(text) -> str:
 
 
 def t(key: str, **values) -> str:
-    """UI text in the current language, with ``{name}`` placeholders filled."""
-    phrase = text(key, lang())
-    return phrase.format(**values) if values else phrase
+    """UI text in the current language, with ``{name}`` placeholders filled (``{city}``, ``{bureau}`` from config.toml)."""
+    return text(key, lang(), **i18n.place_names(base_config(), lang()), **values)
+
+
+def place_names(language: str | None = None) -> dict[str, str]:
+    """The city's and the bureau's names in ``language`` (default: the page's), from config.toml."""
+    return i18n.place_names(base_config(), language or lang())
+
+
+def program_choices() -> tuple[str, ...]:
+    """The budget choices of config.toml's programmes (see :func:`geo.i18n.program_choices`)."""
+    return i18n.program_choices(base_config())
+
+
+def program_choice_label(choice: str) -> str:
+    return i18n.program_choice_label(choice, base_config(), lang())
 
 
 CONFIG_ENV = "PLANNER_CONFIG"
@@ -131,7 +143,7 @@ def weights() -> dict[str, float]:
 def plan_settings() -> dict:
     """The current plan choices as plain values (hashable pieces for caching)."""
     return {
-        "program_choice": kept("program_choice", "city,region"),
+        "program_choice": kept("program_choice", ",".join(p.key for p in base_config().programs)),
         "custom_budget_cny": int(kept("custom_budget_cny", 1_000_000)),
         "mode": kept("mode", "rank"),
     }
@@ -344,6 +356,11 @@ def with_reason_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(reason_text=reason_labels(frame["reasons"], lang()))
 
 
+def in_language(selected: pd.DataFrame, plan: Plan, language: str | None = None) -> pd.DataFrame:
+    """A plan's selected rows with programme names in ``language`` (default: the page's)."""
+    return i18n.with_program_names(selected, [o.program for o in plan.outcomes], language or lang())
+
+
 def humanised(frame: pd.DataFrame) -> pd.DataFrame:
     """Headers and yes/no in the current language."""
     return i18n.humanised(frame, lang())
@@ -369,7 +386,7 @@ def _map_html(path: str, version: tuple, walk_radius_m: float, weights_items: tu
     if plan_key is not None:
         plan = cached_plan(path, version, walk_radius_m, weights_items, *plan_key)
         selected = plan.selected["community_id"].tolist()
-        programs = dict(zip(plan.selected["community_id"], plan.selected["program_name"]))
+        programs = dict(zip(plan.selected["community_id"], in_language(plan.selected, plan, lang)["program_name"]))
     m = coverage_map(districts, communities, city.fitness_paths, lang=lang, selected_ids=selected,
                      selected_program=programs, base_layer=base_layer, tianditu_key=tianditu_key, focus_id=focus_id)
     return m.get_root().render()

@@ -125,9 +125,9 @@ def assess_eligibility(covered: pd.DataFrame, config: Config) -> pd.DataFrame:
 
 def reason_labels(reasons: pd.Series, lang: str = "zh") -> pd.Series:
     """Human-readable reasons: each ``;``-joined code list rendered in ``lang``."""
-    from geo.i18n import reason_label
+    from geo.i18n import reason_label, text
 
-    separator = "；" if lang == "zh" else "; "
+    separator = text("reason_separator", lang)
     return reasons.fillna("").map(
         lambda codes: separator.join(reason_label(code, lang) for code in codes.split(REASON_SEPARATOR) if code)
     )

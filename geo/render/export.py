@@ -22,20 +22,9 @@ from geo.data.cells import (
     spreadsheet_cells,
     spreadsheet_text,
 )
-from geo.i18n import LANGS, check_lang, column_label
+from geo.i18n import check_lang, column_label, label
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
-
-# Words export itself introduces, (Chinese, English). Candidates for geo.i18n.
-_WORDS = {
-    "yes": ("是", "Yes"),
-    "no": ("否", "No"),
-    "longitude": ("经度", "Longitude"),
-    "latitude": ("纬度", "Latitude"),
-    "parameters_sheet": ("参数", "Parameters"),
-    "parameter": ("参数", "Parameter"),
-    "value": ("值", "Value"),
-}
 
 # Lists in human tables read as "a; b"; in GeoJSON/GPKG as "a;b", so ``str.split(";")`` restores them.
 _TABLE_LIST_SEPARATOR = "; "
@@ -109,7 +98,7 @@ def export(frame_or_sheets, path, lang: str = "zh", parameters: dict | None = No
     if suffix == ".xlsx":
         if parameters is None:
             raise ValueError(
-                "an .xlsx export records the plan parameters on its 参数 sheet; pass parameters= "
+                "an .xlsx export records the plan parameters on its last sheet; pass parameters= "
                 "(plan parameters, file_sha256 of the data, software_version()), or {} for none"
             )
         sheets = frame_or_sheets if isinstance(frame_or_sheets, dict) else {path.stem: frame_or_sheets}
@@ -365,7 +354,8 @@ def software_version() -> str:
 
 
 def _word(key: str, lang: str) -> str:
-    return _WORDS[key][LANGS.index(check_lang(lang))]
+    """A word export itself introduces (the ``[export]`` table of ``geo/i18n/*.toml``)."""
+    return label("export", key, lang)
 
 
 def _human_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:

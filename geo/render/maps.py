@@ -35,6 +35,7 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 
 from geo.data.crs import convert_geometries, require_storage_crs
+from geo import i18n
 from geo.analysis.eligibility import reason_labels
 
 VENDOR_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor"
@@ -106,21 +107,19 @@ FOCUS_MAX_ZOOM = 17
 BASE_LAYERS = ("osm", "amap", "tianditu")
 """Names accepted by ``coverage_map(base_layer=...)``; ``None`` means no tiles (offline)."""
 
-_TIANDITU_ATTRIBUTION = (
-    '&copy; <a href="https://www.tianditu.gov.cn/">天地图</a> 国家地理信息公共服务平台'
-)
-# (url template, subdomains, attribution, deepest zoom with tiles); "{key}" takes tianditu_key.
+# (url template, subdomains, attribution's key in the [map] labels, deepest zoom with tiles);
+# "{key}" takes tianditu_key.
 _TILES = {
     "osm": (
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "abc",
-        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        "attribution_osm",
         19,
     ),
     "amap": (
         "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
         "&x={x}&y={y}&z={z}",
         "1234",
-        '&copy; <a href="https://www.amap.com/">高德地图</a> AutoNavi (GCJ-02)',
+        "attribution_amap",
         18,
     ),
     "tianditu": (
@@ -128,7 +127,7 @@ _TILES = {
         "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
         "&TILECOL={x}&tk={key}",
         "01234567",
-        _TIANDITU_ATTRIBUTION,
+        "attribution_tianditu",
         18,
     ),
     "tianditu_labels": (
@@ -136,75 +135,13 @@ _TILES = {
         "&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
         "&TILECOL={x}&tk={key}",
         "01234567",
-        _TIANDITU_ATTRIBUTION,
+        "attribution_tianditu",
         18,
     ),
 }
 
-LABELS = {
-    "zh": {
-        "legend_title": "健身路径覆盖情况",
-        "served_inside": "小区内已有健身路径",
-        "served_within_radius": "步行范围内有健身路径",
-        "unserved": "未覆盖小区",
-        "unserved_eligible": "未覆盖，符合建设条件",
-        "unserved_ineligible": "未覆盖，不符合建设条件",
-        "selected": "本次计划选中",
-        "focus": "定位小区",
-        "fitness_paths": "健身路径",
-        "districts": "行政区界",
-        "base_osm": "OpenStreetMap 底图",
-        "base_amap": "高德地图底图",
-        "base_tianditu": "天地图底图",
-        "base_tianditu_labels": "天地图注记",
-        "name": "小区",
-        "selected_program": "资金项目",
-        "district_name": "所属城区",
-        "population": "人口",
-        "built_year": "建成年份",
-        "n_sets_inside": "小区内健身路径（套）",
-        "nearest_set_m": "距最近健身路径（米）",
-        "eligible": "符合建设条件",
-        "reasons": "不符合原因",
-        "priority_score": "优先得分",
-        "geometry_approximate": "小区范围",
-        "approximate_yes": "近似（仅有坐标，按占地面积画出，虚线）",
-        "approximate_no": "实测边界",
-        "yes": "是",
-        "no": "否",
-    },
-    "en": {
-        "legend_title": "Fitness-path coverage",
-        "served_inside": "Set inside the community",
-        "served_within_radius": "Set within walk radius",
-        "unserved": "Not served",
-        "unserved_eligible": "Not served, eligible",
-        "unserved_ineligible": "Not served, not eligible",
-        "selected": "Selected in this plan",
-        "focus": "Located community",
-        "fitness_paths": "Fitness paths",
-        "districts": "District boundaries",
-        "base_osm": "OpenStreetMap base map",
-        "base_amap": "Amap base map",
-        "base_tianditu": "Tianditu base map",
-        "base_tianditu_labels": "Tianditu labels",
-        "name": "Community",
-        "selected_program": "Programme",
-        "district_name": "District",
-        "population": "Population",
-        "built_year": "Built",
-        "n_sets_inside": "Sets inside",
-        "nearest_set_m": "Nearest set (m)",
-        "eligible": "Eligible",
-        "reasons": "Reasons not eligible",
-        "priority_score": "Priority score",
-        "geometry_approximate": "Outline",
-        "approximate_yes": "approximate (a point only, drawn from its land area; dashed)",
-        "approximate_no": "surveyed",
-        "yes": "Yes",
-        "no": "No",
-    },
-}
+LABELS = {lang: i18n.labels("map", lang) for lang in i18n.LANGS}
+"""Legend, layer and tooltip words per language (the ``[map]`` table of ``geo/i18n/*.toml``)."""
 """Legend, layer and tooltip labels per language (an i18n module may take these over)."""
 
 _TOOLTIP_FIELDS = (
@@ -348,7 +285,7 @@ def coverage_map(
     _IconImagePath(f"{asset_base}/{_LEAFLET}/images/").add_to(m)
     for key, url, subdomains, attribution, native_zoom, overlay in tiles:
         folium.TileLayer(
-            tiles=url, attr=attribution, name=labels[f"base_{key}"], subdomains=subdomains,
+            tiles=url, attr=labels[attribution], name=labels[f"base_{key}"], subdomains=subdomains,
             max_zoom=MAX_ZOOM, max_native_zoom=native_zoom, overlay=overlay,
         ).add_to(m)
 
@@ -421,11 +358,11 @@ def _tile_layers(base_layer: str | None, tianditu_key: str | None) -> list[tuple
         return [(base_layer, url, subdomains, attribution, native_zoom, False)]
     if not tianditu_key:
         raise ValueError(
-            "base_layer='tianditu' needs tianditu_key, the user's 天地图 key (apply for one at "
+            "base_layer='tianditu' needs tianditu_key, the user's Tianditu key (apply for one at "
             "console.tianditu.gov.cn), or choose base_layer=None for a map without tiles"
         )
     if not isinstance(tianditu_key, str) or not re.fullmatch(r"[A-Za-z0-9]+", tianditu_key):
-        raise ValueError("tianditu_key must be letters and digits only, as issued by 天地图")
+        raise ValueError("tianditu_key must be letters and digits only, as issued by Tianditu")
     layers = []
     for key, overlay in (("tianditu", False), ("tianditu_labels", True)):
         url, subdomains, attribution, native_zoom = _TILES[key]

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from geo.render.export import flattened
+from geo import i18n
 from geo.i18n import check_lang, column_label
-from geo.i18n import text as i18n_text
 from geo.render.maps import coverage_map, standalone_html
 from geo.plan import Plan, plan_parameters
 
@@ -28,77 +28,6 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
     "img-src data:; frame-src 'self'"
 )
-
-_WORDS = {
-    "title": ("柳州市健身路径建设计划（公示）", "Liuzhou fitness-path construction plan (public notice)"),
-    "intro": (
-        "本页公示柳州市健身路径建设计划。计划在各资金项目预算内，按照配置文件中的每套健身路径造价和评分规则，"
-        "从小区内尚无健身路径且具备建设条件的小区中选出拟建设健身路径的小区：{how}"
-        "地图中紫红色、带深色边框的小区为本次计划选中的小区，其余颜色表示现有覆盖情况。"
-        "下方依次列出各资金项目的汇总、选中小区名单，以及复算本计划所需的全部参数。",
-        "This page publishes Liuzhou's fitness-path construction plan. Within each programme's "
-        "budget, and with the cost of one set and the scoring rules of the configuration file, "
-        "it selects communities that have no set inside yet and can host one: {how} "
-        "On the map the communities selected by this plan are reddish purple with a dark "
-        "outline; the other colours show today's coverage. Below follow a summary per "
-        "programme, the selected communities and every parameter needed to reproduce the plan.",
-    ),
-    "how_rank": (
-        "按优先得分从高到低依次选取，直至预算用完（步行服务半径 {radius} 米）。",
-        "in order of priority score, highest first, until the budget is spent "
-        "(walk radius {radius} m).",
-    ),
-    "how_optimal": (
-        "选取使步行 {radius} 米范围内新增覆盖居民最多的组合。",
-        "the combination that brings the most residents within a {radius} m walk of a set.",
-    ),
-    "map": ("地图", "Map"),
-    "map_title": ("健身路径覆盖与本次计划选中小区地图", "Map of fitness-path coverage and the selected communities"),
-    "map_note": (
-        "地图无底图，可离线查看；可在右上角勾选或取消各图层，鼠标悬停查看小区信息。",
-        "The map has no base tiles, so it works offline; toggle layers at the top right and "
-        "hover over a community for its details.",
-    ),
-    "summary": ("各资金项目汇总", "Summary by programme"),
-    "selected": ("选中小区名单", "Selected communities"),
-    "none_selected": ("本资金项目未选中小区。", "This programme selected no community."),
-    "parameters": ("计算参数", "Parameters"),
-    "parameters_note": (
-        "使用相同的数据文件（以 SHA-256 校验）、软件版本和以下参数，可复算得到相同结果。",
-        "The same data file (checked by its SHA-256), software version and these parameters "
-        "reproduce the same plan.",
-    ),
-    "total": ("合计", "Total"),
-    "parameter": ("参数", "Parameter"),
-    "key": ("代码", "Key"),
-    "value": ("值", "Value"),
-    "yes": ("是", "Yes"),
-    "no": ("否", "No"),
-    "footer": ("本页为离线文件，无需联网即可打开和打印。", "This page is a self-contained file: it opens and prints without internet."),
-}
-
-_PARAMETER_LABELS = {
-    "created_utc": ("生成时间（UTC）", "Created (UTC)"),
-    "software_version": ("软件版本", "Software version"),
-    "data_file": ("数据文件", "Data file"),
-    "data_sha256": ("数据文件 SHA-256", "Data file SHA-256"),
-    "mode": ("分配方式", "Allocation mode"),
-    "walk_radius_m": ("步行服务半径（米）", "Walk radius (m)"),
-    "set_cost_cny": ("每套造价（元）", "Cost of one set (CNY)"),
-    "programs_run": ("执行的资金项目", "Programmes run"),
-    "min_open_space_m2": ("最小可用空地（平方米）", "Minimum open space (m²)"),
-    "old_before_year": ("老旧小区：建成年份早于", "Old community: built before"),
-    "served_within_radius_is_served": ("步行范围内已有视为已覆盖", "A set within the walk radius counts as served"),
-    "distance_cap_m": ("距离计分上限（米）", "Distance score cap (m)"),
-    "priority_weights": ("优先得分权重", "Priority weight"),
-    "optimal_time_limit_s": ("最优模式求解时限（秒）", "Optimal mode time limit (s)"),
-    "optimal_mip_rel_gap": ("最优模式相对差距", "Optimal mode relative gap"),
-    "key": ("代码", "Key"),
-    "name_zh": ("中文名称", "Chinese name"),
-    "name_en": ("英文名称", "English name"),
-    "district_min_sets": ("各区县最少套数", "Minimum sets per district"),
-    "district_max_sets": ("各区县最多套数", "Maximum sets per district"),
-}
 
 _SUMMARY_COLUMNS = ("budget_cny", "spent_cny", "sets", "population_newly_served")
 _LIST_COLUMNS = ("rank", "name", "district_name", "population_newly_served", "cost_cny")
@@ -165,7 +94,8 @@ def publish_html(
         EPSG:4326 points of the existing sets.
     lang : {"zh", "en"}, default "zh"
     title : str, optional
-        Heading and document title; default "柳州市健身路径建设计划（公示）" or its English.
+        Heading and document title; default the ``[notice] title`` of ``geo/i18n``
+        with the city's name from the plan's configuration (``config.toml`` ``[city]``).
     data_sha256 : str, optional
         SHA-256 of the data file, recorded in the parameters table (replaces the one in
         ``parameters``).
@@ -194,10 +124,12 @@ def publish_html(
     config = plan.config
     scored_communities = plan.outcomes[0].scored
 
-    def word(key: str) -> str:
-        return _WORDS[key][0 if lang == "zh" else 1]
+    names = i18n.place_names(config, lang)
 
-    title = word("title") if title is None else str(title)
+    def word(key: str, **values) -> str:
+        return i18n.label("notice", key, lang, **values)
+
+    title = word("title", **names) if title is None else str(title)
     parameters = dict(plan_parameters(plan) if parameters is None else parameters)
     if data_sha256 is not None:
         parameters["data_sha256"] = data_sha256
@@ -216,7 +148,7 @@ def publish_html(
     english_district = dict(zip(districts["district_name"], districts["district_name_en"]))
 
     how = word("how_optimal" if plan.mode == "optimal" else "how_rank")
-    intro = word("intro").format(how=how.format(radius=_number(config.walk_radius_m)))
+    intro = word("intro", **names, how=how.format(radius=_number(config.walk_radius_m)))
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
@@ -232,7 +164,7 @@ def publish_html(
         f"<p>{_e(intro)}</p>",
     ]
     if synthetic_notice:
-        parts.append(f'<p class="notice">{_e(i18n_text("synthetic_notice", lang))}</p>')
+        parts.append(f'<p class="notice">{_e(i18n.text("synthetic_notice", lang, **names))}</p>')
     parts += [
         f"<h2>{_e(word('map'))}</h2>",
         f'<iframe class="map" title="{_e(word("map_title"))}" srcdoc=\'{_srcdoc(map_document)}\'>'
@@ -323,19 +255,19 @@ def _parameters_table(parameters: dict, plan: Plan, lang: str, word) -> str:
 
 
 def _parameter_label(key: str, program_names: dict, lang: str) -> str:
-    index = 0 if lang == "zh" else 1
+    labels = i18n.labels("parameter", lang)
     head, _, rest = key.partition(".")
-    if head in _PARAMETER_LABELS and not rest:
-        return _PARAMETER_LABELS[head][index]
+    if head in labels and not rest:
+        return labels[head]
     if head == "priority_weights" and rest:
         component = column_label(f"c_{rest}", lang)   # the weight's score component
         shown = rest if component == f"c_{rest}" else component
-        return f"{_PARAMETER_LABELS[head][index]} · {shown}"
+        return f"{labels[head]} · {shown}"
     if head == "program" and rest:
         program, _, field = rest.partition(".")
         name = program_names.get(program, program)
         label = (
-            _PARAMETER_LABELS[field][index] if field in _PARAMETER_LABELS
+            labels[field] if field in labels
             else column_label(field, lang)
         )
         return f"{name} · {label}"
