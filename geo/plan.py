@@ -15,7 +15,7 @@ import pandas as pd
 
 from geo.optimize.allocate import MODES, Allocation, CoverageProblem, allocate_optimal, allocate_rank, plan_rows
 from geo.config import Config, Program
-from geo.analysis.coverage import add_fitness_paths, candidate_sites, community_coverage
+from geo.analysis.coverage import CityGeometry, CoverageRelation, add_fitness_paths, candidate_sites, community_coverage
 from geo.data.crs import metric_crs_for
 from geo.analysis.eligibility import assess_eligibility, mark_applications
 from geo.analysis.priority import priority_scores
@@ -91,10 +91,14 @@ def score_communities(communities, fitness_paths, config: Config, applications=N
     return score_covered(covered, config, applications, metric_crs)
 
 
-def score_covered(covered, config: Config, applications=None, metric_crs=None) -> gpd.GeoDataFrame:
-    """Eligibility and priority of communities whose coverage is already computed."""
+def score_covered(covered, config: Config, applications=None, metric_crs=None, relation=None) -> gpd.GeoDataFrame:
+    """Eligibility and priority of communities whose coverage is already computed.
+
+    ``relation``: a :class:`geo.analysis.coverage.CoverageRelation` of ``covered`` shared by a
+    plan run (priority reads it instead of building its own).
+    """
     assessed = assess_eligibility(mark_applications(covered, applications), config)
-    return priority_scores(assessed, config, metric_crs)
+    return priority_scores(assessed, config, metric_crs, relation)
 
 
 def run_plan(
@@ -128,15 +132,21 @@ def run_plan(
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     if not program_keys:
         raise ValueError("name at least one budget program")
-    metric_crs = metric_crs_for(communities)
+    # The city is projected once and the (site, community) relation built once, over the
+    # communities unserved at the start: every programme's demand is a subset of them, so
+    # priority, allocation and the coverage update of every programme slice the same relation.
+    geometry = CityGeometry.of(communities, metric_crs_for(communities))
+    metric_crs = geometry.metric_crs
     if covered is None:
-        covered = community_coverage(communities, fitness_paths, config.walk_radius_m, metric_crs)
+        covered = community_coverage(communities, fitness_paths, config.walk_radius_m, metric_crs, geometry=geometry)
+    unserved = np.flatnonzero(~covered["served_within_radius"].to_numpy(dtype=bool))
+    relation = CoverageRelation.build(geometry, unserved, config.walk_radius_m, max_pairs=config.max_pairs)
     outcomes = []
     for key in program_keys:
         program = config.program(key)
-        scored = score_covered(covered, config, applications, metric_crs)
+        scored = score_covered(covered, config, applications, metric_crs, relation)
         problem = CoverageProblem.from_scored(scored, config.walk_radius_m, config.set_cost_cny, metric_crs,
-                                              max_pairs=config.max_pairs)
+                                              max_pairs=config.max_pairs, relation=relation)
         if mode == "rank":
             allocation = allocate_rank(problem, program.budget_cny, program.district_min_sets, program.district_max_sets)
         else:
@@ -147,13 +157,20 @@ def run_plan(
         selected = plan_rows(scored, problem, allocation, program)
         outcomes.append(ProgramOutcome(program, allocation, selected, scored))
         if len(selected):
-            covered = add_fitness_paths(covered, planned_sets(selected, program, metric_crs), config.walk_radius_m, metric_crs)
+            sites_m = geometry.sites_m[problem.candidates[allocation.chosen]]
+            covered = add_fitness_paths(covered, planned_sets(selected, program, metric_crs, sites_m),
+                                        config.walk_radius_m, metric_crs, geometry=geometry)
     return Plan(tuple(outcomes), config.walk_radius_m, mode, config)
 
 
-def planned_sets(selected: gpd.GeoDataFrame, program: Program, metric_crs) -> gpd.GeoDataFrame:
-    """One planned set at the site of each selected community (EPSG:4326 points)."""
-    sites = gpd.GeoSeries(candidate_sites(selected.geometry.to_crs(metric_crs).values), crs=metric_crs).to_crs("EPSG:4326")
+def planned_sets(selected: gpd.GeoDataFrame, program: Program, metric_crs, sites_m=None) -> gpd.GeoDataFrame:
+    """One planned set at the site of each selected community (EPSG:4326 points).
+
+    ``sites_m``: those sites in ``metric_crs`` when already known (:class:`CityGeometry`), one per row.
+    """
+    if sites_m is None:
+        sites_m = candidate_sites(selected.geometry.to_crs(metric_crs).values)
+    sites = gpd.GeoSeries(sites_m, crs=metric_crs).to_crs("EPSG:4326")
     return gpd.GeoDataFrame(
         {
             "path_id": pd.array([f"PLAN-{program.key}-{i:04d}" for i in range(1, len(selected) + 1)], dtype="string"),

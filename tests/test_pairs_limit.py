@@ -250,19 +250,25 @@ def test_optimal_problem_takes_the_limit(sample_city, sample_covered):
 
 
 def test_run_plan_passes_the_configured_limit_to_the_optimal_problem(sample_city, sample_covered, monkeypatch):
-    from geo.optimize import allocate
+    # run_plan builds the relation once and slices it per programme (issue 11): both take the limit.
+    built, sliced = [], []
+    build, pairs = coverage.CoverageRelation.build.__func__, coverage.CoverageRelation.pairs
 
-    limits = []
+    def spy_build(cls, *args, max_pairs=None):
+        built.append(max_pairs)
+        return build(cls, *args, max_pairs=max_pairs)
 
-    def spy(*args, max_pairs=None):
-        limits.append(max_pairs)
-        return coverage_pairs(*args, max_pairs=max_pairs)
+    def spy_pairs(self, *args, max_pairs=None):
+        sliced.append(max_pairs)
+        return pairs(self, *args, max_pairs=max_pairs)
 
-    monkeypatch.setattr(allocate, "coverage_pairs", spy)
+    monkeypatch.setattr(coverage.CoverageRelation, "build", classmethod(spy_build))
+    monkeypatch.setattr(coverage.CoverageRelation, "pairs", spy_pairs)
     config = replace(load_config(), max_pairs=12_345_678)
     run_plan(sample_city.communities, sample_city.fitness_paths, config, ["city", "region"], "rank",
              sample_city.applications, covered=sample_covered)
-    assert limits == [12_345_678, 12_345_678]  # one problem per programme
+    assert built == [12_345_678]  # once per run
+    assert sliced == [12_345_678, 12_345_678]  # one problem per programme
 
 
 @pytest.mark.parametrize("mode", ["rank", "optimal"])

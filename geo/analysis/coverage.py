@@ -16,6 +16,8 @@ Definitions, applied to every community polygon:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -34,6 +36,8 @@ def community_coverage(
     fitness_paths: gpd.GeoDataFrame,
     walk_radius_m: float,
     metric_crs=None,
+    *,
+    geometry: CityGeometry | None = None,
 ) -> gpd.GeoDataFrame:
     """Add the coverage columns to a copy of ``communities``.
 
@@ -47,6 +51,9 @@ def community_coverage(
         Walk radius in metres.
     metric_crs : CRS or str, optional
         Projected CRS for distances; by default the UTM zone that fits the communities.
+    geometry : CityGeometry, optional
+        ``communities`` already projected (:meth:`CityGeometry.of`): its CRS and polygons are
+        used instead of projecting again.
 
     Returns
     -------
@@ -58,22 +65,24 @@ def community_coverage(
         raise ValueError(f"walk radius must be ≥ 0 m, got {walk_radius_m}")
     for name, frame in (("communities", communities), ("fitness_paths", fitness_paths)):
         _check_wgs84(frame, name)
-    inside_counts, nearest = _sets_inside_and_nearest(communities, fitness_paths, metric_crs)
+    inside_counts, nearest = _sets_inside_and_nearest(communities, fitness_paths, metric_crs, geometry)
     return _with_coverage_columns(communities.copy(), inside_counts, nearest, walk_radius_m)
 
 
 def add_fitness_paths(
-    covered: gpd.GeoDataFrame, new_paths: gpd.GeoDataFrame, walk_radius_m: float, metric_crs=None
+    covered: gpd.GeoDataFrame, new_paths: gpd.GeoDataFrame, walk_radius_m: float, metric_crs=None, *,
+    geometry: CityGeometry | None = None,
 ) -> gpd.GeoDataFrame:
     """Update :func:`community_coverage` output for newly added sets, without recomputing the rest.
 
     Gives exactly what :func:`community_coverage` would give on all sets together: counts add
-    up and the nearest distance is the smaller of the old and the new one. Units and CRS as there.
+    up and the nearest distance is the smaller of the old and the new one. Units, CRS and
+    ``geometry`` as there.
     """
     if len(new_paths) == 0:
         return covered.copy()
     _check_wgs84(new_paths, "new fitness paths")
-    inside_counts, nearest = _sets_inside_and_nearest(covered, new_paths, metric_crs)
+    inside_counts, nearest = _sets_inside_and_nearest(covered, new_paths, metric_crs, geometry)
     inside_counts = inside_counts + covered["n_sets_inside"].to_numpy(dtype=np.int64)
     nearest = np.fmin(nearest, covered["nearest_set_m"].to_numpy(dtype=float))
     return _with_coverage_columns(covered.copy(), inside_counts, nearest, walk_radius_m)
@@ -83,8 +92,11 @@ def _check_wgs84(frame, name: str) -> None:
     require_storage_crs(frame, name)
 
 
-def _sets_inside_and_nearest(communities, fitness_paths, metric_crs):
+def _sets_inside_and_nearest(communities, fitness_paths, metric_crs, geometry=None):
     """Sets covered by each polygon (tested in WGS84) and the distance in metres to the nearest one."""
+    if geometry is not None:
+        geometry.check(communities, "communities")
+        metric_crs = geometry.metric_crs
     polygons = communities.geometry.values
     points = fitness_paths.geometry.values
     n = len(communities)
@@ -95,7 +107,7 @@ def _sets_inside_and_nearest(communities, fitness_paths, metric_crs):
         pairs = tree.query(points, predicate="covered_by")  # row 0: point index, row 1: polygon index
         inside_counts = np.bincount(pairs[1], minlength=n)
         metric_crs = metric_crs or metric_crs_for(communities)
-        polygons_m = communities.geometry.to_crs(metric_crs).values
+        polygons_m = geometry.polygons_m if geometry is not None else communities.geometry.to_crs(metric_crs).values
         points_m = fitness_paths.geometry.to_crs(metric_crs).values
         tree_m = shapely.STRtree(points_m)
         (poly_idx, _), distance = tree_m.query_nearest(polygons_m, return_distance=True, all_matches=False)
@@ -346,3 +358,143 @@ def _site_batches(most_pairs: np.ndarray, pairs_per_batch: int):
         stop = min(max(stop, start + 1), n)
         yield start, stop
         start = stop
+
+
+# --------------------------------------------------------------------------- shared per run
+# A plan run projects the city once and builds the (site, community) relation once; priority,
+# allocation and the next programme's coverage update then take slices of it (issue 11).
+
+
+@dataclass(frozen=True, eq=False)
+class CityGeometry:
+    """The communities of one city in metres: projected once, shared by every step of a run.
+
+    Attributes
+    ----------
+    index : pandas.Index
+        The communities' index; a frame is accepted only with this same index (same rows, same order).
+    metric_crs : CRS or str
+        The projected CRS (metres) the polygons are in.
+    polygons_m : ndarray of shapely (Multi)Polygons
+        Every community, in row order, in ``metric_crs``.
+    sites_m : ndarray of shapely Points
+        Where a new set in each community would stand (:func:`candidate_sites`), in ``metric_crs``.
+    """
+
+    index: pd.Index
+    metric_crs: object
+    polygons_m: np.ndarray
+    sites_m: np.ndarray
+
+    @classmethod
+    def of(cls, communities: gpd.GeoDataFrame, metric_crs=None) -> CityGeometry:
+        """Project ``communities`` (EPSG:4326) to ``metric_crs`` (default: the UTM zone that fits them)."""
+        metric_crs = metric_crs or metric_crs_for(communities)
+        polygons_m = np.asarray(communities.geometry.to_crs(metric_crs).values)
+        return cls(communities.index, metric_crs, polygons_m, candidate_sites(polygons_m))
+
+    def check(self, frame, name: str = "communities", metric_crs=None) -> None:
+        """Raise ValueError unless ``frame`` has the rows this geometry was made from (and the same CRS)."""
+        if len(frame) != len(self.index) or not frame.index.equals(self.index):
+            raise ValueError(f"{name} are not the communities this geometry was projected from")
+        if metric_crs is not None and metric_crs is not self.metric_crs and metric_crs != self.metric_crs:
+            raise ValueError(f"{name}: metric CRS {metric_crs} differs from the shared geometry's {self.metric_crs}")
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageRelation:
+    """Which community's site lies within the walk radius of which demand community, built once.
+
+    Rows are every community of ``geometry`` (as a site); columns are ``demand`` only (row
+    positions, ascending) — in a plan run the communities not served within the radius at the
+    start, of which every programme's demand is a subset, so the relation stays as small as
+    the one priority always built. Stored as CSR without values: 4 bytes a pair.
+
+    Build it with :meth:`build`; :meth:`pairs` and :meth:`pair_batches` give what
+    :func:`coverage_pairs` / :func:`coverage_pair_batches` would on any subset of sites and of
+    ``demand``, without a spatial query.
+    """
+
+    geometry: CityGeometry
+    walk_radius_m: float
+    demand: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+
+    @classmethod
+    def build(
+        cls, geometry: CityGeometry, demand: np.ndarray, walk_radius_m: float, *, max_pairs: int | None = None
+    ) -> CoverageRelation:
+        """Every site of ``geometry`` against the communities at row positions ``demand``.
+
+        Built batch by batch with :func:`coverage_pair_batches`; raises :class:`PairLimitError`
+        when there are more than ``max_pairs`` pairs (None: no limit), before holding them.
+        """
+        demand = np.unique(np.asarray(demand, dtype=np.intp))
+        n = len(geometry.sites_m)
+        counts = np.zeros(n, dtype=np.int64)
+        parts = []
+        for site_idx, local in coverage_pair_batches(
+            geometry.sites_m, geometry.polygons_m[demand], walk_radius_m, max_pairs=max_pairs
+        ):
+            counts += np.bincount(site_idx, minlength=n)
+            parts.append(local.astype(np.int32))
+        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        indices = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+        return cls(geometry, float(walk_radius_m), demand, indptr, indices)
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.indices.size)
+
+    def check(self, frame, walk_radius_m: float, name: str = "communities", metric_crs=None) -> None:
+        """Raise ValueError unless ``frame`` and ``walk_radius_m`` are the ones the relation was built for."""
+        self.geometry.check(frame, name, metric_crs)
+        if float(walk_radius_m) != self.walk_radius_m:
+            raise ValueError(f"the shared coverage relation is for {self.walk_radius_m:g} m, not {walk_radius_m:g} m")
+
+    def pair_batches(self, sites: np.ndarray, demand: np.ndarray, *, max_pairs: int | None = None):
+        """:func:`coverage_pair_batches` of ``geometry.sites_m[sites]`` against ``geometry.polygons_m[demand]``.
+
+        ``sites``: row positions, in the order wanted; ``demand``: row positions, every one in
+        :attr:`demand`. Yields ``(site_index, demand_index)`` (positions in ``sites`` and in
+        ``demand``), sorted by site then demand, in batches of about :data:`PAIRS_PER_BATCH`;
+        raises :class:`PairLimitError` once more than ``max_pairs`` pairs have been yielded.
+        """
+        sites = np.asarray(sites, dtype=np.intp)
+        demand = np.asarray(demand, dtype=np.intp)
+        position = np.searchsorted(self.demand, demand)
+        if demand.size and (position.max() >= self.demand.size or not np.array_equal(self.demand[position], demand)):
+            raise ValueError("demand outside the shared coverage relation (it is built for the demand at the start)")
+        column = np.full(self.demand.size, -1, dtype=np.intp)
+        column[position] = np.arange(demand.size)
+        ascending = bool(np.all(np.diff(demand) > 0))
+        start, stop = self.indptr[sites], self.indptr[sites + 1]
+        length = stop - start
+        found = 0
+        for first, last in _site_batches(length, PAIRS_PER_BATCH):
+            size = length[first:last]
+            site_idx = np.repeat(np.arange(first, last, dtype=np.intp), size)
+            offset = np.repeat(start[first:last] - (np.cumsum(size) - size), size)
+            local = column[self.indices[offset + np.arange(size.sum(), dtype=np.intp)]]
+            keep = local >= 0
+            site_idx, local = site_idx[keep], local[keep]
+            found += site_idx.size
+            if max_pairs is not None and found > max_pairs:
+                raise PairLimitError(self.walk_radius_m, max_pairs)
+            if not ascending:
+                order = np.lexsort((local, site_idx))
+                site_idx, local = site_idx[order], local[order]
+            if site_idx.size:
+                yield site_idx, local
+
+    def pairs(self, sites: np.ndarray, demand: np.ndarray, *, max_pairs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`coverage_pairs` of ``geometry.sites_m[sites]`` against ``geometry.polygons_m[demand]``
+        (see :meth:`pair_batches`): the same pairs, in the same order."""
+        site_parts, demand_parts = [], []
+        for site_idx, local in self.pair_batches(sites, demand, max_pairs=max_pairs):
+            site_parts.append(site_idx)
+            demand_parts.append(local)
+        if not site_parts:
+            return np.array([], dtype=np.intp), np.array([], dtype=np.intp)
+        return np.concatenate(site_parts), np.concatenate(demand_parts)

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from geo.config import Config
-from geo.analysis.coverage import candidate_sites, coverage_pair_batches
+from geo.analysis.coverage import CoverageRelation, candidate_sites, coverage_pair_batches
 from geo.data.crs import metric_crs_for
 from geo.data.schema import PRIORITY_COMPONENTS
 
@@ -50,7 +50,8 @@ def check_weights(weights: dict[str, float]) -> dict[str, float]:
 
 
 def neighbours_unserved_population(
-    assessed: gpd.GeoDataFrame, walk_radius_m: float, metric_crs=None, *, max_pairs: int | None = None
+    assessed: gpd.GeoDataFrame, walk_radius_m: float, metric_crs=None, *, max_pairs: int | None = None,
+    relation: CoverageRelation | None = None,
 ) -> np.ndarray:
     """Residents of other not-served-within-radius communities within the walk radius of each site.
 
@@ -58,26 +59,35 @@ def neighbours_unserved_population(
     :func:`geo.analysis.coverage.candidate_sites`); distances in metres in ``metric_crs`` (default: the
     data's UTM zone). Returns one integer per row of ``assessed``. ``max_pairs``: most (site,
     community) pairs to consider (``Config.max_pairs``; None for no limit); above it
-    :class:`geo.analysis.coverage.PairLimitError` (a ValueError) is raised.
+    :class:`geo.analysis.coverage.PairLimitError` (a ValueError) is raised. ``relation``: the
+    run's shared :class:`geo.analysis.coverage.CoverageRelation` of ``assessed`` at this walk
+    radius, read instead of projecting and querying again (the same result).
     """
     n = len(assessed)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    polygons_m = assessed.geometry.to_crs(metric_crs or metric_crs_for(assessed)).values
-    sites = candidate_sites(polygons_m)
     # Only unserved communities count, so only they go into the relation (few in a served city).
     unserved = np.flatnonzero(~assessed["served_within_radius"].to_numpy(dtype=bool))
     population = assessed["population"].fillna(0).to_numpy(dtype=np.int64)
     reached = np.zeros(n, dtype=np.int64)
+    if relation is not None:
+        relation.check(assessed, walk_radius_m, "assessed communities", metric_crs)
+        batches = relation.pair_batches(np.arange(n), unserved, max_pairs=max_pairs)
+    else:
+        polygons_m = assessed.geometry.to_crs(metric_crs or metric_crs_for(assessed)).values
+        sites = candidate_sites(polygons_m)
+        batches = coverage_pair_batches(sites, polygons_m[unserved], walk_radius_m, max_pairs=max_pairs)
     # Summed batch by batch: the whole relation is never held at once.
-    for site_idx, local in coverage_pair_batches(sites, polygons_m[unserved], walk_radius_m, max_pairs=max_pairs):
+    for site_idx, local in batches:
         demand_idx = unserved[local]
         keep = site_idx != demand_idx
         reached += np.bincount(site_idx[keep], weights=population[demand_idx[keep]], minlength=n).astype(np.int64)
     return reached
 
 
-def priority_scores(assessed: gpd.GeoDataFrame, config: Config, metric_crs=None) -> gpd.GeoDataFrame:
+def priority_scores(
+    assessed: gpd.GeoDataFrame, config: Config, metric_crs=None, relation: CoverageRelation | None = None
+) -> gpd.GeoDataFrame:
     """Add the components ``c_*``, ``neighbours_unserved_population``, ``priority_score`` and ``priority_rank``.
 
     Parameters
@@ -87,6 +97,10 @@ def priority_scores(assessed: gpd.GeoDataFrame, config: Config, metric_crs=None)
     config : Config
         Priority weights, ``distance_cap_m`` (m), ``old_before_year``, ``walk_radius_m`` (m),
         ``max_pairs`` (the bound on the "unserved neighbours" relation).
+    metric_crs : CRS or str, optional
+        Projected CRS for distances (default: the data's UTM zone).
+    relation : CoverageRelation, optional
+        The run's shared relation (see :func:`neighbours_unserved_population`).
 
     Returns
     -------
@@ -103,7 +117,8 @@ def priority_scores(assessed: gpd.GeoDataFrame, config: Config, metric_crs=None)
     )
     distance = result["nearest_set_m"].to_numpy(dtype=float)
     built = result["built_year"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    neighbours = neighbours_unserved_population(result, config.walk_radius_m, metric_crs, max_pairs=config.max_pairs)
+    neighbours = neighbours_unserved_population(
+        result, config.walk_radius_m, metric_crs, max_pairs=config.max_pairs, relation=relation)
 
     components = {
         "population": _share_of_max(population),

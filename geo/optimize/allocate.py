@@ -46,7 +46,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from geo.optimize.bound import lp_bound, solve_restricted
-from geo.analysis.coverage import candidate_sites, coverage_pairs
+from geo.analysis.coverage import CoverageRelation, candidate_sites, coverage_pairs
 from geo.data.crs import metric_crs_for
 from geo.analysis.priority import priority_order
 
@@ -85,13 +85,16 @@ class CoverageProblem:
     @classmethod
     def from_scored(
         cls, scored: gpd.GeoDataFrame, walk_radius_m: float, set_cost_cny: float, metric_crs=None, *,
-        max_pairs: int | None = None,
+        max_pairs: int | None = None, relation: CoverageRelation | None = None,
     ) -> CoverageProblem:
         """Build the problem from :func:`geo.analysis.priority.priority_scores` output (EPSG:4326).
 
         A ``cost_cny`` column, where present and not missing, overrides ``set_cost_cny``.
         ``max_pairs`` bounds the coverage relation (``Config.max_pairs``; None for no limit):
         above it :class:`geo.analysis.coverage.PairLimitError`, a ValueError, is raised.
+        ``relation``: the run's shared :class:`geo.analysis.coverage.CoverageRelation` of
+        ``scored`` at this walk radius, sliced to the candidates and the demand instead of
+        projecting and querying again (the same problem).
         """
         candidates = priority_order(scored)
         cost = np.full(len(scored), float(set_cost_cny))
@@ -104,9 +107,13 @@ class CoverageProblem:
             cost = np.where(np.isnan(own), cost, own)
         demand = np.flatnonzero(~scored["served_within_radius"].to_numpy(dtype=bool))
         weight = scored["population"].fillna(0).to_numpy(dtype=np.int64)[demand]
-        polygons_m = scored.geometry.to_crs(metric_crs or metric_crs_for(scored)).values
-        sites = candidate_sites(polygons_m[candidates])
-        site_idx, demand_idx = coverage_pairs(sites, polygons_m[demand], walk_radius_m, max_pairs=max_pairs)
+        if relation is not None:
+            relation.check(scored, walk_radius_m, "scored communities", metric_crs)
+            site_idx, demand_idx = relation.pairs(candidates, demand, max_pairs=max_pairs)
+        else:
+            polygons_m = scored.geometry.to_crs(metric_crs or metric_crs_for(scored)).values
+            sites = candidate_sites(polygons_m[candidates])
+            site_idx, demand_idx = coverage_pairs(sites, polygons_m[demand], walk_radius_m, max_pairs=max_pairs)
         cover = sp.csr_array(
             (np.ones(site_idx.size, dtype=bool), (site_idx, demand_idx)), shape=(candidates.size, demand.size)
         )
