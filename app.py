@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.config import DEFAULT_DATA_PATH, ConfigError, config_error_text
+from geo.config import DEFAULT_DATA_PATH, MAX_WALK_RADIUS_M, ConfigError, config_error_text
 from geo.i18n import text
 from geo.intake.uploads import HEARTBEAT_SECONDS, start_sweeper
 from views import shared
@@ -52,7 +52,7 @@ with st.sidebar:
     keep_upload_alive()
 shared.keep_widget(
     st.sidebar.number_input, shared.t("walk_radius_input"), "walk_radius_m", int(shared.base_config().walk_radius_m),
-    min_value=50, max_value=5000, step=50,
+    min_value=1, max_value=MAX_WALK_RADIUS_M, step=50,   # the bounds of geo.config.WALK_RADIUS_RULE
 )
 st.sidebar.caption(f"{shared.t('data_source')}: {shared.plain(shared.data_name())}")
 if shared.using_upload():

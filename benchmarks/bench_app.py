@@ -114,7 +114,8 @@ def compute_only() -> float:
     from geo.config import DEFAULT_DATA_PATH, load_config
     from geo.analysis.coverage import community_coverage
     from geo.pipeline import load_city
-    from geo.plan import run_plan, with_overrides
+    from geo.config import with_overrides
+    from geo.plan import run_plan
 
     city = load_city(DEFAULT_DATA_PATH)
     config = load_config()

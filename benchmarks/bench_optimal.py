@@ -43,7 +43,8 @@ SET_COST = 50_000
 def scored_city(path: str, radius: float):
     from geo.config import load_config
     from geo.pipeline import load_city
-    from geo.plan import score_communities, with_overrides
+    from geo.config import with_overrides
+    from geo.plan import score_communities
 
     config = with_overrides(load_config(), walk_radius_m=radius)
     city = load_city(path)

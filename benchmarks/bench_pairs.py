@@ -116,7 +116,8 @@ def child_pipeline(path: str, radius: float, no_sets: bool, dense: int, count_on
     from geo.config import load_config
     from geo.analysis.coverage import PairLimitError, community_coverage
     from geo.pipeline import load_city
-    from geo.plan import run_plan, score_covered, with_overrides
+    from geo.config import with_overrides
+    from geo.plan import run_plan, score_covered
 
     if count_only:  # no refusal from the lower bound: the limit is found by counting
         coverage._fewest_pairs = lambda *args: 0

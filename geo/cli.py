@@ -31,6 +31,7 @@ from geo.config import (
     DEFAULT_DATA_PATH,
     MAX_WALK_RADIUS_M,
     NUMERIC_KEYS,
+    WALK_RADIUS_RULE,
     Config,
     Rule,
     load_config,
@@ -98,10 +99,6 @@ def ruled(rule: Rule):
     return number
 
 
-# coverage alone accepts a radius of 0 (served inside only); plan needs a positive one.
-COVERAGE_RADIUS_RULE = Rule(f"a number of metres from 0 to {MAX_WALK_RADIUS_M:,}", low=0, high=MAX_WALK_RADIUS_M)
-
-
 def json_safe(value):
     """``value`` ready for strict JSON: NaN and ±inf (Python or NumPy) become None, NumPy scalars plain.
 
@@ -135,8 +132,8 @@ def _parser() -> argparse.ArgumentParser:
 
     coverage = commands.add_parser("coverage", help="coverage summary per district")
     coverage.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH, help="GeoPackage with the three layers")
-    coverage.add_argument("--radius", type=ruled(COVERAGE_RADIUS_RULE), default=None,
-                          help=f"walk radius in metres, 0 to {MAX_WALK_RADIUS_M:,} (default: config)")
+    coverage.add_argument("--radius", type=ruled(WALK_RADIUS_RULE), default=None,
+                          help=f"walk radius in metres, > 0 and ≤ {MAX_WALK_RADIUS_M:,} (default: config)")
     coverage.add_argument("--json", action="store_true", help="print one JSON object")
     coverage.add_argument("--lang", choices=("zh", "en"), default="zh")
 
@@ -144,7 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--program", default="city,region", help="programme keys in order, e.g. city,region")
     plan.add_argument("--mode", choices=("rank", "optimal"), default="rank")
     plan.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH)
-    plan.add_argument("--radius", type=ruled(NUMERIC_KEYS["coverage.walk_radius_m"][1]), default=None,
+    plan.add_argument("--radius", type=ruled(WALK_RADIUS_RULE), default=None,
                       help=f"walk radius in metres, > 0 and ≤ {MAX_WALK_RADIUS_M:,} (default: config)")
     plan.add_argument("--budget", action="append", default=[], metavar="KEY=CNY",
                       help="override a programme's budget, e.g. --budget city=800000 (repeatable)")
@@ -302,7 +299,8 @@ def run_plan_command(args, config) -> int:
 
     from geo.render.export import export
     from geo.pipeline import load_city
-    from geo.plan import plan_parameters, plan_sheets, run_plan, with_overrides
+    from geo.config import with_overrides
+    from geo.plan import plan_parameters, plan_sheets, run_plan
 
     config = with_overrides(config, walk_radius_m=args.radius, budgets=budgets_from_args(args.budget, config))
     if args.time_limit is not None:

@@ -6,16 +6,36 @@ surfacing later as a wrong plan. TOML allows ``nan`` and ``inf``; no key here ac
 every number has an upper bound far above any real city (a slip of three zeros is caught, and no
 limit is so large that arithmetic overflows or a later step fails with a misleading message).
 The command line (:mod:`geo.cli`) checks its arguments against the same rules.
+
+The file is validated by a typed model (:class:`ConfigFile`, pydantic v2, one model per TOML
+table): an unknown or misspelt key is refused by name with the nearest valid one, a missing key
+is named, and every number is checked by its :class:`Rule` (:data:`NUMERIC_KEYS`). The model is
+turned into :class:`Config`, the flat, frozen object the rest of the code reads. The walk radius
+has one rule for every door (:data:`WALK_RADIUS_RULE`, :func:`check_walk_radius`).
+:class:`ConfigError` is a :class:`geo.errors.DataError`: the user's settings, not a bug.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ClassVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from geo.data.schema import PRIORITY_COMPONENTS
+from geo.errors import DataError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = REPO_ROOT / "config.toml"
@@ -28,26 +48,26 @@ PROGRAM_KEY_FORBIDDEN = ",= \t\r\n"
 MAX_CONFIG_BYTES = 1 << 20
 
 # Upper bounds, shared with the command line. Each is far above any real city; see NUMERIC_KEYS.
-MAX_WALK_RADIUS_M = 50_000             # the app's radius input goes to 5,000 m
-MAX_DISTANCE_M = 1_000_000             # 1,000 km
-MAX_AREA_M2 = 1_000_000                # 1 km²
-MAX_CNY = 10**12                       # one trillion yuan
-MAX_SECONDS = 86_400                   # one day
-MAX_HOURS = 8_760                      # one year
-MAX_MB = 1_048_576                     # 1 TB
+MAX_WALK_RADIUS_M = 5_000  # the one radius rule: WALK_RADIUS_RULE (config, CLI, app, coverage)
+MAX_DISTANCE_M = 1_000_000  # 1,000 km
+MAX_AREA_M2 = 1_000_000  # 1 km²
+MAX_CNY = 10**12  # one trillion yuan
+MAX_SECONDS = 86_400  # one day
+MAX_HOURS = 8_760  # one year
+MAX_MB = 1_048_576  # 1 TB
 MAX_ROWS = 10_000_000
 MAX_VERTICES = 1_000_000_000
-MAX_PAIRS = 2_000_000_000              # 32 GB of pairs; row indices stay below 2**31
+MAX_PAIRS = 2_000_000_000  # 32 GB of pairs; row indices stay below 2**31
 MAX_CONCURRENT_IMPORTS = 100
 MAX_MAP_COMMUNITIES = 1_000_000
-MAX_SAMPLE_COMMUNITIES = 1_000_000     # measured: 86 s and 5.2 GB for 1,000,000 communities
+MAX_SAMPLE_COMMUNITIES = 1_000_000  # measured: 86 s and 5.2 GB for 1,000,000 communities
 MAX_SEED = 2**32 - 1
 MAX_WEIGHT = 1_000_000
 MAX_SETS = 1_000_000
 MAX_YEAR = 9999
 
 
-class ConfigError(ValueError):
+class ConfigError(DataError):
     """``config.toml`` cannot be used; the message is one line naming the file, the key and the fix."""
 
 
@@ -96,6 +116,18 @@ class Config:
     max_pairs: int = 20_000_000
     sample_seed: int = 0
     sample_communities: int = 0
+    city_name_zh: str = ""
+    city_name_en: str = ""
+    bureau_name_zh: str = ""
+    bureau_name_en: str = ""
+
+    def city_name(self, lang: str = "zh") -> str:
+        """The city's name in ``lang`` (``[city] name_zh`` / ``name_en``), e.g. 柳州市 / Liuzhou."""
+        return self.city_name_zh if lang == "zh" else self.city_name_en
+
+    def bureau_name(self, lang: str = "zh") -> str:
+        """The bureau's name in ``lang`` (``[city] bureau_zh`` / ``bureau_en``), e.g. 柳州市体育局."""
+        return self.bureau_name_zh if lang == "zh" else self.bureau_name_en
 
     def program(self, key: str) -> Program:
         """Return the programme named ``key``; raise ValueError listing the known keys."""
@@ -141,23 +173,36 @@ def _whole(what: str, low: int, high: int) -> Rule:
     return Rule(f"a whole number of {what} from {low:,} to {high:,}", low=low, high=high, whole=True)
 
 
+# The one rule for a walk radius, wherever it comes from: config.toml, the CLI's --radius, the app's
+# input (its bounds) and geo.analysis.coverage (through check_walk_radius).
+WALK_RADIUS_RULE = _positive("metres", MAX_WALK_RADIUS_M)
+
 # dotted key in config.toml -> (Config field, rule)
 NUMERIC_KEYS: dict[str, tuple[str, Rule]] = {
-    "coverage.walk_radius_m": ("walk_radius_m", _positive("metres", MAX_WALK_RADIUS_M)),
+    "coverage.walk_radius_m": ("walk_radius_m", WALK_RADIUS_RULE),
     "coverage.max_pairs": ("max_pairs", _whole("pairs", 1, MAX_PAIRS)),
     "cost.set_cost_cny": ("set_cost_cny", _whole("yuan", 1, MAX_CNY)),
     "optimal.time_limit_s": ("optimal_time_limit_s", _positive("seconds", MAX_SECONDS, " (one day)")),
-    "optimal.mip_rel_gap": ("optimal_mip_rel_gap",
-                            Rule("a share ≥ 0 and < 1 (1e-6 = 0.0001 %)", low=0, high=1, high_inclusive=False)),
-    "eligibility.min_open_space_m2": ("min_open_space_m2",
-                                      Rule(f"a number of square metres from 0 to {MAX_AREA_M2:,}", low=0, high=MAX_AREA_M2)),
-    "eligibility.old_before_year": ("old_before_year",
-                                    Rule(f"a year from 1 to {MAX_YEAR}", low=1, high=MAX_YEAR, whole=True)),
+    "optimal.mip_rel_gap": (
+        "optimal_mip_rel_gap",
+        Rule("a share ≥ 0 and < 1 (1e-6 = 0.0001 %)", low=0, high=1, high_inclusive=False),
+    ),
+    "eligibility.min_open_space_m2": (
+        "min_open_space_m2",
+        Rule(f"a number of square metres from 0 to {MAX_AREA_M2:,}", low=0, high=MAX_AREA_M2),
+    ),
+    "eligibility.old_before_year": (
+        "old_before_year",
+        Rule(f"a year from 1 to {MAX_YEAR}", low=1, high=MAX_YEAR, whole=True),
+    ),
     "priority.distance_cap_m": ("distance_cap_m", _positive("metres", MAX_DISTANCE_M)),
     "intake.max_upload_mb": ("max_upload_mb", _positive("MB", MAX_MB, " (1 TB)")),
     "intake.max_unzipped_mb": ("max_unzipped_mb", _positive("MB", MAX_MB, " (1 TB)")),
     "intake.default_footprint_m2": ("default_footprint_m2", _positive("square metres", MAX_AREA_M2)),
-    "intake.repair_max_area_change": ("repair_max_area_change", Rule("a share from 0 to 1 (0.05 = 5 %)", low=0, high=1)),
+    "intake.repair_max_area_change": (
+        "repair_max_area_change",
+        Rule("a share from 0 to 1 (0.05 = 5 %)", low=0, high=1),
+    ),
     "intake.max_rows": ("max_rows", _whole("rows", 1, MAX_ROWS)),
     "intake.max_vertices": ("max_vertices", _whole("vertices", 1, MAX_VERTICES)),
     "intake.max_import_seconds": ("max_import_seconds", _positive("seconds", MAX_SECONDS, " (one day)")),
@@ -177,6 +222,41 @@ def shown(value, limit: int = 60) -> str:
     """``value`` as it would be written in TOML, on one line and at most ``limit`` characters."""
     text = ("true" if value else "false") if isinstance(value, bool) else repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def check_walk_radius(walk_radius_m) -> float:
+    """``walk_radius_m`` as a float if :data:`WALK_RADIUS_RULE` accepts it, else raise :class:`DataError`.
+
+    The check every door shares: config.toml's ``[coverage] walk_radius_m``, the CLI's ``--radius``,
+    the app's radius input (bounded by the same numbers) and :func:`with_overrides`.
+    """
+    is_number = isinstance(walk_radius_m, (int, float)) and not isinstance(walk_radius_m, bool)
+    if (
+        not is_number
+        or not (isinstance(walk_radius_m, int) or math.isfinite(walk_radius_m))
+        or not WALK_RADIUS_RULE.accepts(walk_radius_m)
+    ):
+        raise DataError(f"the walk radius must be {WALK_RADIUS_RULE.allowed}, got {shown(walk_radius_m)}")
+    return float(walk_radius_m)
+
+
+def with_overrides(config: Config, walk_radius_m=None, weights=None, budgets: dict | None = None) -> Config:
+    """A copy of ``config`` with the walk radius, weights or programme budgets replaced.
+
+    The radius is checked by :func:`check_walk_radius`. A budget for a key the configuration does
+    not define adds a programme named by its key.
+    """
+    programs = config.programs
+    if budgets:
+        unknown = sorted(set(budgets) - {p.key for p in programs})
+        programs = tuple(replace(p, budget_cny=int(budgets[p.key])) if p.key in budgets else p for p in programs)
+        programs += tuple(Program(key, key, key, int(budgets[key])) for key in unknown)
+    return replace(
+        config,
+        walk_radius_m=config.walk_radius_m if walk_radius_m is None else check_walk_radius(walk_radius_m),
+        priority_weights=config.priority_weights if weights is None else dict(weights),
+        programs=programs,
+    )
 
 
 def checked_number(value, key: str, rule: Rule, source: str = "config.toml") -> int | float:
@@ -205,18 +285,155 @@ def checked_number(value, key: str, rule: Rule, source: str = "config.toml") -> 
     return int(value) if rule.whole else float(value)
 
 
-def _get(table: dict, dotted: str, kind: type | tuple[type, ...], source: str = "config.toml"):
-    """Fetch ``a.b.c`` from a parsed TOML table, checking presence and type."""
-    node = table
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise ConfigError(f"{source}: missing key '{dotted}'")
-        node = node[part]
-    if isinstance(node, bool) and kind not in (bool, object):  # TOML true/false is not a number
-        raise ConfigError(f"{source}: '{dotted}' must be a number, not {shown(node)}")
-    if not isinstance(node, kind):
-        raise ConfigError(f"{source}: '{dotted}' has the wrong type ({type(node).__name__}: {shown(node)})")
-    return node
+def _unknown_key(key, known: list[str], where: str) -> str:
+    """The message for a key that is not a setting: its name, the nearest valid one and the list."""
+    dotted = f"{where}.{key}" if where else str(key)
+    nearest = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    hint = f"; did you mean '{nearest[0]}'?" if nearest else ""
+    table = f"[{where}]" if where else "the file's top level"
+    return f"unknown key {shown(dotted, 80)}{hint} (the keys of {table} are: {', '.join(known)})"
+
+
+def _fail(info: ValidationInfo, message: str):
+    """Raise the :class:`ConfigError` ``source: message`` (pydantic keeps it, see :func:`parse_config`)."""
+    raise ConfigError(f"{(info.context or {}).get('source', 'config.toml')}: {message}")
+
+
+class _Table(BaseModel):
+    """One TOML table: unknown keys refused with the nearest valid one, numbers checked by their rule.
+
+    Each field is named as its key in config.toml; ``_where`` is the table's dotted name. A number
+    whose dotted key is in :data:`NUMERIC_KEYS` is checked by its :class:`Rule` before pydantic checks
+    its type, so the message is the one line naming the key, the value and the allowed range.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    _where: ClassVar[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys_only(cls, data, info: ValidationInfo):
+        if not isinstance(data, dict):
+            _fail(info, f"'{cls._where}' must be a table ([{cls._where}] followed by its keys), got {shown(data)}")
+        known = list(cls.model_fields)
+        for key in data:
+            if key not in known:
+                _fail(info, _unknown_key(key, known, cls._where))
+        return data
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_in_range(cls, value, info: ValidationInfo):
+        dotted = f"{cls._where}.{info.field_name}"
+        if dotted in NUMERIC_KEYS:
+            return checked_number(
+                value, dotted, NUMERIC_KEYS[dotted][1], (info.context or {}).get("source", "config.toml")
+            )
+        return value
+
+
+def _text(value, dotted: str, info: ValidationInfo) -> str:
+    if not isinstance(value, str) or not value.strip():
+        _fail(info, f"'{dotted}' must be a non-empty text in quotes, got {shown(value)}")
+    return value
+
+
+class CityTable(_Table):
+    """``[city]``: the names shown in titles, exports and the notice."""
+
+    _where: ClassVar[str] = "city"
+    name_zh: str
+    name_en: str
+    bureau_zh: str
+    bureau_en: str
+
+    @field_validator("name_zh", "name_en", "bureau_zh", "bureau_en", mode="before")
+    @classmethod
+    def _non_empty(cls, value, info: ValidationInfo):
+        return _text(value, f"city.{info.field_name}", info)
+
+
+class CoverageTable(_Table):
+    _where: ClassVar[str] = "coverage"
+    walk_radius_m: float
+    max_pairs: int
+
+
+class CostTable(_Table):
+    _where: ClassVar[str] = "cost"
+    set_cost_cny: int
+
+
+class OptimalTable(_Table):
+    _where: ClassVar[str] = "optimal"
+    time_limit_s: float
+    mip_rel_gap: float
+
+
+class EligibilityTable(_Table):
+    _where: ClassVar[str] = "eligibility"
+    min_open_space_m2: float
+    old_before_year: int
+    served_within_radius_is_served: StrictBool
+
+
+class PriorityTable(_Table):
+    """``[priority]`` and ``[priority.weights]`` (checked by :func:`_weights`: names listed, not all zero)."""
+
+    _where: ClassVar[str] = "priority"
+    distance_cap_m: float
+    weights: dict[str, float]
+
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _six_weights(cls, value, info: ValidationInfo):
+        return _weights(value, (info.context or {}).get("source", "config.toml"))
+
+
+class IntakeTable(_Table):
+    _where: ClassVar[str] = "intake"
+    max_upload_mb: float
+    max_unzipped_mb: float
+    default_footprint_m2: float
+    repair_max_area_change: float
+    max_rows: int
+    max_vertices: int
+    max_import_seconds: float
+    max_import_memory_mb: float
+    upload_max_age_hours: float
+    max_concurrent_imports: int
+
+
+class MapTable(_Table):
+    _where: ClassVar[str] = "map"
+    max_communities: int
+
+
+class SampleTable(_Table):
+    _where: ClassVar[str] = "sample"
+    seed: int
+    communities: int
+
+
+class ConfigFile(_Table):
+    """The whole of ``config.toml``, typed; :func:`parse_config` turns it into a :class:`Config`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    city: CityTable
+    coverage: CoverageTable
+    cost: CostTable
+    programs: tuple[Program, ...]
+    optimal: OptimalTable
+    eligibility: EligibilityTable
+    priority: PriorityTable
+    intake: IntakeTable
+    map: MapTable
+    sample: SampleTable
+
+    @field_validator("programs", mode="before")
+    @classmethod
+    def _checked_programs(cls, value, info: ValidationInfo):
+        return _programs(value, (info.context or {}).get("source", "config.toml"))
 
 
 def _district_limits(entry: dict, key: str, where: str, source: str) -> dict[str, int]:
@@ -224,23 +441,37 @@ def _district_limits(entry: dict, key: str, where: str, source: str) -> dict[str
     table = entry.get(key, {})
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: '{where}.{key}' must be a table like {{ \"450202\" = 2 }}, got {shown(table)}")
-    return {str(code): checked_number(value, f"{where}.{key}.{code}", SETS_RULE, source) for code, value in table.items()}
+    return {
+        str(code): checked_number(value, f"{where}.{key}.{code}", SETS_RULE, source) for code, value in table.items()
+    }
+
+
+PROGRAM_KEYS = ["key", "name_zh", "name_en", "budget_cny", "district_min_sets", "district_max_sets"]
 
 
 def _program(entry, where: str, source: str) -> Program:
     """One ``[[programs]]`` entry, every field checked."""
     if not isinstance(entry, dict):
-        raise ConfigError(f"{source}: '{where}' must be a table with key, name_zh, name_en and budget_cny, got {shown(entry)}")
+        raise ConfigError(
+            f"{source}: '{where}' must be a table with key, name_zh, name_en and budget_cny, got {shown(entry)}"
+        )
+    for key in entry:
+        if key not in PROGRAM_KEYS:
+            raise ConfigError(f"{source}: {_unknown_key(key, PROGRAM_KEYS, where)}")
     for name in ("key", "name_zh", "name_en", "budget_cny"):
         if name not in entry:
             raise ConfigError(f"{source}: {where} lacks key '{name}'")
     for name in ("key", "name_zh", "name_en"):
         if not isinstance(entry[name], str) or not entry[name].strip():
-            raise ConfigError(f"{source}: '{where}.{name}' must be a non-empty text in quotes, got {shown(entry[name])}")
+            raise ConfigError(
+                f"{source}: '{where}.{name}' must be a non-empty text in quotes, got {shown(entry[name])}"
+            )
     key = entry["key"]
     if any(c in PROGRAM_KEY_FORBIDDEN for c in key):
-        raise ConfigError(f"{source}: '{where}.key' must be one word without spaces, commas or '=' "
-                          f"(it is typed as --program city,region), got {shown(key)}")
+        raise ConfigError(
+            f"{source}: '{where}.key' must be one word without spaces, commas or '=' "
+            f"(it is typed as --program city,region), got {shown(key)}"
+        )
     program = Program(
         key=key,
         name_zh=entry["name_zh"],
@@ -252,53 +483,93 @@ def _program(entry, where: str, source: str) -> Program:
     for code, low in program.district_min_sets.items():
         high = program.district_max_sets.get(code)
         if high is not None and low > high:
-            raise ConfigError(f"{source}: '{where}' ({key}) asks for at least {low} and at most {high} sets in "
-                              f"district {code}; make district_min_sets ≤ district_max_sets")
+            raise ConfigError(
+                f"{source}: '{where}' ({key}) asks for at least {low} and at most {high} sets in "
+                f"district {code}; make district_min_sets ≤ district_max_sets"
+            )
     return program
 
 
-def _programs(raw: dict, source: str) -> tuple[Program, ...]:
+def _programs(entries, source: str) -> tuple[Program, ...]:
     """The ``[[programs]]`` list: at least one, keys unique."""
-    entries = _get(raw, "programs", list, source)
+    if not isinstance(entries, list):
+        raise ConfigError(
+            f"{source}: 'programs' has the wrong type ({type(entries).__name__}: {shown(entries)}); "
+            "write each programme as a [[programs]] table"
+        )
     if not entries:
-        raise ConfigError(f"{source}: 'programs' is empty; define at least one [[programs]] with key, names and budget_cny")
+        raise ConfigError(
+            f"{source}: 'programs' is empty; define at least one [[programs]] with key, names and budget_cny"
+        )
     programs: list[Program] = []
     for i, entry in enumerate(entries):
         program = _program(entry, f"programs[{i}]", source)
         for j, earlier in enumerate(programs):
             if earlier.key == program.key:
-                raise ConfigError(f"{source}: 'programs[{i}].key' repeats {shown(program.key)} of programs[{j}]; "
-                                  "each programme needs its own key")
+                raise ConfigError(
+                    f"{source}: 'programs[{i}].key' repeats {shown(program.key)} of programs[{j}]; "
+                    "each programme needs its own key"
+                )
         programs.append(program)
     return tuple(programs)
 
 
-def _weights(raw: dict, source: str) -> dict[str, float]:
+def _weights(table, source: str) -> dict[str, float]:
     """``[priority.weights]``: one weight for each component of :data:`PRIORITY_COMPONENTS`, none other.
 
     A weight name that is not a component (``populaton = 25``) would weigh nothing, and a
-    component left out would silently weigh 0; both are refused, naming the components. A
-    component is left out of the score by writing its weight as 0.
+    component left out would silently weigh 0; both are refused, naming the components (and the
+    nearest one to a misspelt name). A component is left out of the score by writing its weight as 0.
     """
-    table = _get(raw, "priority.weights", dict, source)
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"{source}: 'priority.weights' has the wrong type ({type(table).__name__}: {shown(table)}); "
+            "write it as a [priority.weights] table"
+        )
     known = ", ".join(PRIORITY_COMPONENTS)
     unknown = [name for name in table if name not in PRIORITY_COMPONENTS]
     if unknown:
         names = ", ".join(shown(name, 40) for name in unknown)
-        raise ConfigError(f"{source}: unknown priority weight {names} in [priority.weights]; the weights are: {known}")
+        nearest = difflib.get_close_matches(str(unknown[0]), PRIORITY_COMPONENTS, n=1, cutoff=0.6)
+        hint = f" (did you mean '{nearest[0]}'?)" if nearest else ""
+        raise ConfigError(
+            f"{source}: unknown priority weight {names} in [priority.weights]{hint}; the weights are: {known}"
+        )
     missing = [name for name in PRIORITY_COMPONENTS if name not in table]
     if missing:
-        raise ConfigError(f"{source}: [priority.weights] lacks {', '.join(missing)}; give each of {known} "
-                          "a weight (0 leaves a component out of the score)")
-    weights = {name: float(checked_number(table[name], f"priority.weights.{name}", WEIGHT_RULE, source))
-               for name in PRIORITY_COMPONENTS}
+        raise ConfigError(
+            f"{source}: [priority.weights] lacks {', '.join(missing)}; give each of {known} "
+            "a weight (0 leaves a component out of the score)"
+        )
+    weights = {
+        name: float(checked_number(table[name], f"priority.weights.{name}", WEIGHT_RULE, source))
+        for name in PRIORITY_COMPONENTS
+    }
     if sum(weights.values()) <= 0:
         raise ConfigError(f"{source}: priority weights must be ≥ 0 and not all zero, got {shown(table)}")
     return weights
 
 
+def _one_line(error: ValidationError, source: str) -> ConfigError:
+    """The first problem pydantic found, as the one-line :class:`ConfigError` the doors show."""
+    first = error.errors(include_url=False)[0]
+    raised = (first.get("ctx") or {}).get("error")
+    if isinstance(raised, ConfigError):  # ours, already one line naming the key
+        return raised
+    dotted = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "missing":
+        return ConfigError(f"{source}: missing key '{dotted}'")
+    value = first.get("input")
+    if isinstance(value, bool) and first["type"] in ("float_type", "int_type", "float_parsing", "int_parsing"):
+        return ConfigError(f"{source}: '{dotted}' must be a number, not {shown(value)}")
+    return ConfigError(f"{source}: '{dotted}' has the wrong type ({type(value).__name__}: {shown(value)})")
+
+
 def parse_config(raw: dict, source: str = "config.toml") -> Config:
-    """Build a :class:`Config` from a parsed TOML mapping, naming any missing or bad key.
+    """Build a :class:`Config` from a parsed TOML mapping, naming any missing, unknown or bad key.
+
+    The mapping is validated by :class:`ConfigFile` (pydantic): every table and key known, every
+    number in its range, types as declared. The first problem found is raised.
 
     Parameters
     ----------
@@ -310,15 +581,45 @@ def parse_config(raw: dict, source: str = "config.toml") -> Config:
     Raises
     ------
     ConfigError
-        A subclass of ValueError, with one line naming the key, the value and the allowed range.
+        A subclass of :class:`geo.errors.DataError` (a ValueError), with one line naming the key, the
+        value and the allowed range; an unknown key is named with the nearest valid one.
     """
-    numbers = {name: checked_number(_get(raw, dotted, object, source), dotted, rule, source)
-               for dotted, (name, rule) in NUMERIC_KEYS.items()}
+    try:
+        model = ConfigFile.model_validate(raw, context={"source": source})
+    except ValidationError as error:
+        raise _one_line(error, source) from None
+    except ConfigError as error:  # raised by the top-level check, which pydantic does not wrap
+        raise error from None
+    intake = model.intake
     return Config(
-        programs=_programs(raw, source),
-        served_within_radius_is_served=_get(raw, "eligibility.served_within_radius_is_served", bool, source),
-        priority_weights=_weights(raw, source),
-        **numbers,
+        walk_radius_m=model.coverage.walk_radius_m,
+        max_pairs=model.coverage.max_pairs,
+        set_cost_cny=model.cost.set_cost_cny,
+        programs=model.programs,
+        optimal_time_limit_s=model.optimal.time_limit_s,
+        optimal_mip_rel_gap=model.optimal.mip_rel_gap,
+        min_open_space_m2=model.eligibility.min_open_space_m2,
+        old_before_year=model.eligibility.old_before_year,
+        served_within_radius_is_served=model.eligibility.served_within_radius_is_served,
+        distance_cap_m=model.priority.distance_cap_m,
+        priority_weights=dict(model.priority.weights),
+        max_upload_mb=intake.max_upload_mb,
+        max_unzipped_mb=intake.max_unzipped_mb,
+        default_footprint_m2=intake.default_footprint_m2,
+        repair_max_area_change=intake.repair_max_area_change,
+        max_rows=intake.max_rows,
+        max_vertices=intake.max_vertices,
+        max_import_seconds=intake.max_import_seconds,
+        max_import_memory_mb=intake.max_import_memory_mb,
+        upload_max_age_hours=intake.upload_max_age_hours,
+        max_concurrent_imports=intake.max_concurrent_imports,
+        map_max_communities=model.map.max_communities,
+        sample_seed=model.sample.seed,
+        sample_communities=model.sample.communities,
+        city_name_zh=model.city.name_zh,
+        city_name_en=model.city.name_en,
+        bureau_name_zh=model.city.bureau_zh,
+        bureau_name_en=model.city.bureau_en,
     )
 
 
@@ -341,8 +642,10 @@ def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> Config:
     except OSError as error:
         raise ConfigError(f"cannot read the configuration file {path}: {error.strerror or error}") from None
     if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES >> 20} MB, so not a configuration file "
-                          "(config.toml is a few KB); check the path given")
+        raise ConfigError(
+            f"{path}: larger than {MAX_CONFIG_BYTES >> 20} MB, so not a configuration file "
+            "(config.toml is a few KB); check the path given"
+        )
     try:
         document = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -352,8 +655,10 @@ def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> Config:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path.name}: {error}") from None
     except ValueError as error:  # Python's own limit: an integer of more than 4,300 digits
-        raise ConfigError(f"{path.name}: a number too long to read ({' '.join(str(error).split()[:6])} …); "
-                          "no setting needs more than 13 digits") from None
+        raise ConfigError(
+            f"{path.name}: a number too long to read ({' '.join(str(error).split()[:6])} …); "
+            "no setting needs more than 13 digits"
+        ) from None
     except RecursionError:
         raise ConfigError(f"{path.name}: arrays or tables nested too deeply to read") from None
     return parse_config(raw, path.name)
@@ -361,6 +666,9 @@ def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> Config:
 
 def config_error_text(error: ConfigError, lang: str = "zh") -> str:
     """The one line the app shows for a configuration it cannot use: what to do, then the CLI's message."""
-    advice = ("配置文件有误，请修改后刷新页面：" if lang == "zh"
-              else "The configuration file has an error; correct it and reload the page: ")
+    advice = (
+        "配置文件有误，请修改后刷新页面："
+        if lang == "zh"
+        else "The configuration file has an error; correct it and reload the page: "
+    )
     return advice + str(error)

@@ -6,7 +6,7 @@ priority are recomputed with them before it allocates.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
 import geopandas as gpd
@@ -70,19 +70,6 @@ class Plan:
         return [o.summary() for o in self.outcomes]
 
 
-def with_overrides(config: Config, walk_radius_m=None, weights=None, budgets: dict | None = None) -> Config:
-    """A copy of ``config`` with the walk radius, weights or programme budgets replaced."""
-    programs = config.programs
-    if budgets:
-        unknown = sorted(set(budgets) - {p.key for p in programs})
-        programs = tuple(replace(p, budget_cny=int(budgets[p.key])) if p.key in budgets else p for p in programs)
-        programs += tuple(Program(key, key, key, int(budgets[key])) for key in unknown)
-    return replace(
-        config,
-        walk_radius_m=config.walk_radius_m if walk_radius_m is None else float(walk_radius_m),
-        priority_weights=config.priority_weights if weights is None else dict(weights),
-        programs=programs,
-    )
 
 
 def score_communities(communities, fitness_paths, config: Config, applications=None, metric_crs=None) -> gpd.GeoDataFrame:

@@ -13,7 +13,8 @@ from shapely.geometry import box
 from geo.optimize.allocate import CoverageProblem, allocate_optimal, allocate_rank, demand_groups
 from geo.config import DEFAULT_DATA_PATH, load_config
 from geo.pipeline import load_city
-from geo.plan import run_plan, with_overrides
+from geo.config import with_overrides
+from geo.plan import run_plan
 
 UTM = "EPSG:32649"
 X0, Y0 = 338_000.0, 2_690_000.0

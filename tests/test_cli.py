@@ -184,13 +184,15 @@ def test_not_a_geopackage_and_missing_layers_are_clear_errors(tmp_path, capsys):
 # ---------------------------------------------------------------- errors: one line, exit 2, no traceback
 
 @pytest.mark.parametrize("args, fragments", [
-    (["coverage", "--radius", "nan"], ["argument --radius: must be a number of metres from 0 to 50,000, got 'nan'"]),
+    (["coverage", "--radius", "nan"], ["argument --radius: must be a positive number of metres up to 5,000, got 'nan'"]),
     (["coverage", "--radius", "inf"], ["argument --radius", "got 'inf'"]),
     (["coverage", "--radius=-inf"], ["argument --radius", "got '-inf'"]),
     (["coverage", "--radius", "-5"], ["argument --radius", "got '-5'"]),
     (["coverage", "--radius", "five"], ["argument --radius", "got 'five'"]),
-    (["plan", "--radius", "nan"], ["argument --radius: must be a positive number of metres up to 50,000, got 'nan'"]),
-    (["plan", "--radius", "0"], ["argument --radius: must be a positive number of metres up to 50,000, got '0'"]),
+    (["plan", "--radius", "nan"], ["argument --radius: must be a positive number of metres up to 5,000, got 'nan'"]),
+    (["plan", "--radius", "0"], ["argument --radius: must be a positive number of metres up to 5,000, got '0'"]),
+    (["coverage", "--radius", "0"], ["argument --radius: must be a positive number of metres up to 5,000, got '0'"]),
+    (["plan", "--radius", "5000.5"], ["argument --radius: must be a positive number of metres up to 5,000, got '5000.5'"]),
     (["plan", "--budget", "city=1e309"], ["--budget takes KEY=CNY", "got 'city=1e309'"]),
     (["plan", "--budget", "city=nan"], ["--budget takes KEY=CNY", "got 'city=nan'"]),
     (["plan", "--budget", "city=-600000"], ["--budget takes KEY=CNY", "whole number of yuan from 0 to 1,000,000,000,000"]),
@@ -350,9 +352,9 @@ def test_a_budget_in_exponent_form_is_whole_yuan(capsys):
      ("error: argument --seed: must be a whole number from 0 to 4,294,967,295, got '1180591620717411303424' "
      "(see: python -m geo sample --help)")),
     (["coverage", "--radius", "1e308"],
-     "error: argument --radius: must be a number of metres from 0 to 50,000, got '1e308' (see: python -m geo coverage --help)"),
+     "error: argument --radius: must be a positive number of metres up to 5,000, got '1e308' (see: python -m geo coverage --help)"),
     (["plan", "--radius", "50000.5"],
-     ("error: argument --radius: must be a positive number of metres up to 50,000, got '50000.5' "
+     ("error: argument --radius: must be a positive number of metres up to 5,000, got '50000.5' "
      "(see: python -m geo plan --help)")),
     (["plan", "--mode", "optimal", "--time-limit", "1e300"],
      ("error: argument --time-limit: must be a positive number of seconds up to 86,400 (one day), got '1e300' "
@@ -376,9 +378,9 @@ def test_values_at_the_bounds_run(capsys, tmp_path):
     assert city["budget_cny"] == 10**12
     assert main(["plan", "--program", "city", "--budget", "city=1000000000000", "--json"]) == 0
     assert strict_json(capsys.readouterr().out)["programs"][0]["sets"] == city["sets"]  # every eligible community, once
-    assert main(["coverage", "--radius", "50000", "--json"]) == 0
+    assert main(["coverage", "--radius", "5000", "--json"]) == 0
     total = strict_json(capsys.readouterr().out)["total"]
-    assert total["served_within_radius"] == total["communities"] == 2500  # 50 km reaches every community from a set
+    assert total["served_within_radius"] == total["communities"] == 2500  # 5 km reaches every community from a set
     out = tmp_path / "s.gpkg"
     assert main(["sample", "--communities", "5", "--seed", str(2**32 - 1), "--out", str(out)]) == 0
     assert len(load_city(out).communities) == 5
@@ -479,11 +481,11 @@ def test_a_config_at_every_upper_bound_plans_without_a_warning(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(text, encoding="utf-8")
     loaded = load_config(config)
-    assert loaded.walk_radius_m == 50_000 and loaded.program("region").budget_cny == 10**12
+    assert loaded.walk_radius_m == 5_000 and loaded.program("region").budget_cny == 10**12
     for args in (["coverage", "--json"], ["plan", "--json"], ["plan", "--mode", "optimal", "--program", "city", "--json"]):
         run = run_cli("--config", str(config), *args)
         assert run.returncode == 0 and run.stderr == "", run.stderr
-        assert strict_json(run.stdout)["walk_radius_m"] == 50_000
+        assert strict_json(run.stdout)["walk_radius_m"] == 5_000
 
 
 def test_a_gdal_failure_while_writing_names_the_file_not_the_staging_path(tmp_path):

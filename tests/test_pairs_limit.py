@@ -32,7 +32,8 @@ from geo.analysis.coverage import (
 from geo.data.crs import metric_crs_for
 from geo.data.io import write_layers
 from geo.pipeline import load_city
-from geo.plan import run_plan, score_covered, with_overrides
+from geo.config import with_overrides
+from geo.plan import run_plan, score_covered
 from geo.analysis.priority import neighbours_unserved_population
 from tests.test_limits import PEAK_MB, TIMEOUT_S, run_measured
 

@@ -29,14 +29,14 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config
+from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config, with_overrides
 from geo.analysis.coverage import PairLimitError, city_total, community_coverage, coverage_summary
 from geo.analysis.eligibility import reason_labels
 from geo.render.export import export
 from geo import i18n
 from geo.i18n import text
 from geo.render.maps import coverage_map
-from geo.plan import Plan, plan_parameters, plan_sheets, run_plan, score_covered, with_overrides
+from geo.plan import Plan, plan_parameters, plan_sheets, run_plan, score_covered
 from geo.intake.uploads import UploadFolder
 from geo.pipeline import CityData, load_city
 from geo.analysis.priority import COMPONENTS

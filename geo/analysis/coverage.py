@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.config import check_walk_radius
 from geo.data.crs import metric_crs_for, require_storage_crs
 
 # Reprojection round-off is far below a millimetre at city scale.
@@ -61,8 +62,7 @@ def community_coverage(
         ``communities`` (EPSG:4326, same index) plus ``n_sets_inside`` (int),
         ``nearest_set_m`` (float, metres), ``served_inside`` and ``served_within_radius`` (bool).
     """
-    if walk_radius_m < 0:
-        raise ValueError(f"walk radius must be ≥ 0 m, got {walk_radius_m}")
+    check_walk_radius(walk_radius_m)
     for name, frame in (("communities", communities), ("fitness_paths", fitness_paths)):
         _check_wgs84(frame, name)
     inside_counts, nearest = _sets_inside_and_nearest(communities, fitness_paths, metric_crs, geometry)
