@@ -397,7 +397,7 @@ def run_template(args, config) -> int:
     writable(args.out)
     districts = read_districts(args.boundaries)
     with writing(args.out):
-        write_survey_template(args.out, districts, lang=args.lang)
+        write_survey_template(args.out, districts, lang=args.lang, config=config)
     print(f"wrote {args.out}")
     return 0
 

@@ -180,3 +180,52 @@ def test_neighbours_on_the_sample_equal_a_plain_distance_matrix():
     within[unserved, np.arange(unserved.size)] = False  # a community is not its own neighbour
     plain = within.astype(np.int64) @ covered["population"].to_numpy(np.int64)[unserved]
     assert (fast == plain).all() and fast.sum() > 0
+
+
+def filterable():
+    return pd.DataFrame({
+        "community_id": ["a", "b", "c", "d"],
+        "name": ["阳光花园", "河东小区", None, "阳光新村"],
+        "eligible": [True, False, False, True],
+        "reasons": ["", "no_open_space;parking_no_space", "not_residential", ""],
+        "applied": [True, True, False, False],
+        "needs_land_solution": [False, True, False, False],
+        "served_within_radius": [False, False, True, True],
+    })
+
+
+def test_eligibility_counts_by_hand():
+    from geo.analysis.eligibility import eligibility_counts
+
+    assert eligibility_counts(filterable()) == {
+        "communities": 4, "eligible": 2, "ineligible": 2, "applied": 2, "needs_land_solution": 1,
+        "unserved_eligible": 1, "unserved_ineligible": 1,
+    }
+    assert "unserved_eligible" not in eligibility_counts(filterable().drop(columns="served_within_radius"))
+
+
+@pytest.mark.parametrize("arguments, expected", [
+    ({}, ["a", "b", "c", "d"]),
+    ({"status": "eligible"}, ["a", "d"]),
+    ({"status": "ineligible"}, ["b", "c"]),
+    ({"reasons": ["parking_no_space"]}, ["b"]),
+    ({"reasons": ["parking_no_space", "not_residential"]}, ["b", "c"]),
+    ({"reasons": ["no_open_space"], "status": "eligible"}, []),
+    ({"applied_only": True}, ["a", "b"]),
+    ({"name_contains": "阳光"}, ["a", "d"]),
+    ({"name_contains": "阳光.*"}, []),          # typed text, not a pattern
+    ({"name_contains": "阳光", "applied_only": True}, ["a"]),
+])
+def test_filter_assessed(arguments, expected):
+    from geo.analysis.eligibility import filter_assessed
+
+    assert filter_assessed(filterable(), **arguments)["community_id"].tolist() == expected
+
+
+def test_filter_assessed_refuses_unknown_choices():
+    from geo.analysis.eligibility import filter_assessed
+
+    with pytest.raises(ValueError, match="status must be one of"):
+        filter_assessed(filterable(), status="maybe")
+    with pytest.raises(ValueError, match="unknown reason code"):
+        filter_assessed(filterable(), reasons=["open_space"])   # a prefix of no_open_space is no code

@@ -24,6 +24,15 @@ def raw(lang):
         return tomllib.load(file)
 
 
+def phrases(section):
+    """(key, phrase) of a catalogue table; a paragraph list gives one entry per paragraph."""
+    for key, value in section.items():
+        if isinstance(value, list):
+            yield from ((f"{key}[{i}]", item) for i, item in enumerate(value))
+        else:
+            yield key, value
+
+
 def placeholders(phrase):
     """The ``{name:spec}`` fields of a phrase (raises on an unbalanced brace)."""
     return sorted((name, spec) for _, name, spec, _ in string.Formatter().parse(phrase) if name is not None)
@@ -39,7 +48,8 @@ def test_both_catalogues_have_the_same_sections_and_keys():
 
 @pytest.mark.parametrize("section", i18n.SECTIONS)
 def test_every_phrase_has_the_same_placeholders_in_both_languages(section):
-    zh, en = raw("zh")[section], raw("en")[section]
+    zh, en = dict(phrases(raw("zh")[section])), dict(phrases(raw("en")[section]))
+    assert set(zh) == set(en), sorted(set(zh) ^ set(en))   # paragraph lists as long in both
     for key in zh:
         assert isinstance(zh[key], str) and zh[key].strip() and en[key].strip(), (section, key)
         assert placeholders(zh[key]) == placeholders(en[key]), (section, key)
@@ -49,12 +59,12 @@ def test_english_catalogue_is_english_and_chinese_catalogue_is_chinese():
     """A phrase copied untranslated shows: English words only where a name is quoted with its Chinese."""
     en, zh = raw("en"), raw("zh")
     untranslated = [
-        (section, key) for section in i18n.SECTIONS for key, phrase in en[section].items()
+        (section, key) for section in i18n.SECTIONS for key, phrase in phrases(en[section])
         if CHINESE.search(phrase) and not re.search(r"\w[^\u4e00-\u9fff]*[(（][^)）]*[\u4e00-\u9fff]", phrase)
         and key not in ("browser_title", "language")
     ]
     assert untranslated == []
-    assert sum(bool(CHINESE.search(p)) for section in zh.values() for p in section.values()) > 250
+    assert sum(bool(CHINESE.search(p)) for section in zh.values() for _, p in phrases(section)) > 300
 
 
 def test_no_city_or_bureau_name_in_the_catalogues():
@@ -157,3 +167,11 @@ def test_programme_names_follow_the_language(config):
     shown = i18n.with_program_names(selected, config.programs, "en")
     assert list(shown["program_name"]) == ["City budget", "Regional grant", "自定义"]
     assert list(selected["program_name"]) == ["市本级", "自治区补助", "自定义"]   # not changed in place
+
+
+def test_community_labels_name_the_district_in_the_language():
+    frame = pd.DataFrame({"community_id": ["a", "b"], "name": ["阳光花园", "河东小区"],
+                          "district_code": ["450202", "450299"], "district_name": ["城中区", "某区"]})
+    assert i18n.community_labels(frame, {"450202": "Chengzhong District"}, "en") == {
+        "a": "阳光花园 (Chengzhong District)", "b": "河东小区 (某区)"}
+    assert i18n.community_labels(frame, {"450202": "城中区"}, "zh")["a"] == "阳光花园（城中区）"

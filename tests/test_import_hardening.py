@@ -27,6 +27,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from geo.data import io as gio
+from geo.data import network
 from geo.config import BOUNDARIES_PATH
 from geo.intake.importer import APPROXIMATE_COLUMN, import_file, write_accepted
 from geo.data.io import read_districts, read_layer, read_raw_layer, write_layers
@@ -174,7 +175,7 @@ def test_gdal_cannot_fetch_even_when_asked_directly(tmp_path, listener):
 def test_proj_network_is_off_in_pyproj_and_in_gdal(tmp_path, listener):
     url, requests = listener
     assert not pyproj.network.is_network_enabled()
-    assert gio._GDAL is not None and gio._GDAL.OSRGetPROJEnableNetwork() == 0
+    assert network._GDAL is not None and network._GDAL.OSRGetPROJEnableNetwork() == 0
     # A grid named by URL is looked for as a file, never fetched.
     with pytest.raises(pyproj.exceptions.ProjError):
         pyproj.Transformer.from_pipeline(f"+proj=hgridshift +grids={url}/grid.gsb").transform(109.4, 24.3, errcheck=True)
@@ -182,7 +183,7 @@ def test_proj_network_is_off_in_pyproj_and_in_gdal(tmp_path, listener):
 
 
 def test_a_child_process_starts_with_the_network_off():
-    code = ("import pyproj, os, geo.data.io as g; "
+    code = ("import pyproj, os, geo.data.io, geo.data.network as g; "
             "print(os.environ['PROJ_NETWORK'], pyproj.network.is_network_enabled(), g._GDAL.OSRGetPROJEnableNetwork())")
     status, stdout, stderr, _ = run_measured([sys.executable, "-c", code])
     assert status == 0, stderr
@@ -219,7 +220,7 @@ def test_kml_network_link_and_gpkg_remote_grid_fetch_nothing(tmp_path, listener,
 
 def test_millions_of_crs_members_are_refused_quickly(tmp_path):
     path = tmp_path / "many.geojson"
-    path.write_text("{" + '"crs":{},' * (gio._JSON_CRS_MAX_MEMBERS + 1) + '"type":"FeatureCollection","features":[]}')
+    path.write_text("{" + '"crs":{},' * (network._JSON_CRS_MAX_MEMBERS + 1) + '"type":"FeatureCollection","features":[]}')
     with pytest.raises(ValueError, match=r"names a CRS more than 1,000,000 times"):
         read_raw_layer(path, "communities")
 

@@ -33,6 +33,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon
 
+from geo.data import archives
 from geo.data import io as gio
 from geo.config import load_config
 from geo.intake.importer import import_file
@@ -269,8 +270,8 @@ def test_real_bytes_count_against_max_unzipped_mb(tmp_path):
             archive.writestr(name, content)
     with pytest.raises(ValueError, match=r"unpacks to more than the limit of 0.0001 MB \(config.toml \[intake\] "
                                          r"max_unzipped_mb\), whatever its listing declares"):
-        gio._extract_shapefile(path, tmp_path, 0.0001)
-    shp, member, encoding = gio._extract_shapefile(path, tmp_path, 1)
+        archives._extract_shapefile(path, tmp_path, 0.0001)
+    shp, member, encoding = archives._extract_shapefile(path, tmp_path, 1)
     assert (member, encoding) == ("layer.shp", "utf-8")
     assert gpd.read_file(shp)["path_id"].tolist() == ["P1", "P2"]
 
@@ -322,7 +323,7 @@ def test_workbook_parts_openpyxl_reads_whole_have_their_own_limit(tmp_path):
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name, content in members.items():
             archive.writestr(name, content)
-    assert gio._WORKBOOK_PART_MAX_MB == 32
+    assert archives._WORKBOOK_PART_MAX_MB == 32
     with pytest.raises(ValueError, match=r"survey.xlsx: workbook part 'xl/styles.xml' unpacks to more than 32 MB"):
         gio.read_raw_layer(path, "fitness_paths", max_unzipped_mb=1000)
 
@@ -334,7 +335,7 @@ def test_workbook_is_read_from_a_streamed_copy(tmp_path):
     with zipfile.ZipFile(source, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in members.items():
             archive.writestr(name, content)
-    copy = gio._streamed_workbook(source, tmp_path / "copy.xlsx", 1)
+    copy = archives._streamed_workbook(source, tmp_path / "copy.xlsx", 1)
     with zipfile.ZipFile(copy) as archive:
         assert {info.filename: archive.read(info) for info in archive.infolist()} == members
         assert all(info.file_size == len(members[info.filename]) for info in archive.infolist())

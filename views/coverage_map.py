@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.i18n import column_label
+from geo.analysis.eligibility import eligibility_counts
+from geo.i18n import column_label, community_labels
 from views import shared
 from views.shared import t
 
@@ -19,21 +20,20 @@ def render() -> None:
     scored = shared.scored()
     names = shared.district_names()
 
-    unserved = ~scored["served_within_radius"].to_numpy(dtype=bool)
-    eligible = scored["eligible"].to_numpy(dtype=bool)
+    counts = eligibility_counts(scored)
     columns = st.columns(5)
     columns[0].metric(t("metric_communities"), f"{total['communities']:,}")
     columns[1].metric(t("metric_served_inside"), f"{total['served_inside']:,}",
                       f"{(total['share_served_inside'] or 0):.1%}", delta_color="off", delta_arrow="off")
     columns[2].metric(t("metric_served_within_radius"), f"{total['served_within_radius']:,}",
                       f"{(total['share_served_within_radius'] or 0):.1%}", delta_color="off", delta_arrow="off")
-    columns[3].metric(t("metric_unserved_eligible"), f"{int((unserved & eligible).sum()):,}")
-    columns[4].metric(t("metric_unserved_ineligible"), f"{int((unserved & ~eligible).sum()):,}")
+    columns[3].metric(t("metric_unserved_eligible"), f"{counts['unserved_eligible']:,}")
+    columns[4].metric(t("metric_unserved_ineligible"), f"{counts['unserved_ineligible']:,}")
 
     controls = st.columns([1, 2, 1, 1])
     district = controls[0].selectbox(t("districts_filter"), [None, *names], format_func=lambda c: names.get(c, t("whole_city")))
     in_district = scored if district is None else scored[scored["district_code"] == district]
-    options = dict(zip(in_district["community_id"], in_district["name"] + "（" + in_district["district_name"] + "）"))
+    options = community_labels(in_district, names, shared.lang())
     focus_id = controls[1].selectbox(t("search_community"), list(options), index=None, format_func=options.get,
                                      placeholder=t("search_placeholder"))
     base = controls[2].selectbox(t("base_map"), list(BASE_LAYERS), format_func=lambda b: t(BASE_LAYERS[b]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.analysis.eligibility import REASONS
+from geo.analysis.eligibility import ELIGIBILITY_FILTERS, REASONS, eligibility_counts, filter_assessed
 from geo.i18n import reason_label
 from views import shared
 from views.shared import t
@@ -24,30 +24,22 @@ def render() -> None:
     communities = shared.with_reason_text(shared.scored())
     mine = communities[communities["district_code"] == district]
 
+    counts = eligibility_counts(mine)
     columns = st.columns(5)
-    columns[0].metric(t("metric_communities"), f"{len(mine):,}")
-    columns[1].metric(t("metric_eligible"), f"{int(mine['eligible'].sum()):,}")
-    columns[2].metric(t("metric_ineligible"), f"{int((~mine['eligible']).sum()):,}")
-    columns[3].metric(t("metric_applied"), f"{int(mine['applied'].sum()):,}")
-    columns[4].metric(t("metric_land"), f"{int(mine['needs_land_solution'].sum()):,}")
+    columns[0].metric(t("metric_communities"), f"{counts['communities']:,}")
+    columns[1].metric(t("metric_eligible"), f"{counts['eligible']:,}")
+    columns[2].metric(t("metric_ineligible"), f"{counts['ineligible']:,}")
+    columns[3].metric(t("metric_applied"), f"{counts['applied']:,}")
+    columns[4].metric(t("metric_land"), f"{counts['needs_land_solution']:,}")
 
     filters = st.columns([1, 2, 1, 1])
-    status = filters[0].radio(t("filter_status"), ["all", "eligible", "ineligible"], horizontal=True,
+    status = filters[0].radio(t("filter_status"), list(ELIGIBILITY_FILTERS), horizontal=True,
                               format_func=lambda s: t(f"filter_{s}"), key="eligibility_status")
     reasons = filters[1].multiselect(t("filter_reasons"), list(REASONS), format_func=lambda r: reason_label(r, shared.lang()))
     applied_only = filters[2].checkbox(t("filter_applied"))
     name_part = filters[3].text_input(t("filter_name"))
 
-    shown = mine
-    if status != "all":
-        shown = shown[shown["eligible"] == (status == "eligible")]
-    if reasons:
-        codes = shown["reasons"].fillna("").str.split(";")
-        shown = shown[codes.map(lambda have: any(r in have for r in reasons))]
-    if applied_only:
-        shown = shown[shown["applied"]]
-    if name_part:
-        shown = shown[shown["name"].str.contains(name_part, regex=False, na=False)]
+    shown = filter_assessed(mine, status, reasons, applied_only, name_part)
 
     st.caption(t("rows_shown", shown=len(shown), total=len(mine)))
     table = pd.DataFrame(shown[TABLE]).assign(nearest_set_m=shown["nearest_set_m"].round(0))

@@ -113,7 +113,8 @@ def render() -> None:
     st.subheader(t("intake_template_title"))
     st.caption(t("intake_template_help"))
     districts = shared.city().districts
-    st.download_button(t("intake_template_download"), data=functools.partial(survey_template_bytes, districts, lang=shared.lang()),
+    st.download_button(t("intake_template_download"), data=functools.partial(survey_template_bytes, districts, lang=shared.lang(),
+                                                                                 config=shared.base_config()),
                        file_name=t("template_file_name"),
                        mime=shared.MIME[".xlsx"], key="template-download", on_click="ignore")
 

@@ -150,6 +150,75 @@ def eligibility_summary(assessed: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby("district_code", sort=True).sum().astype("int64").reset_index()
 
 
+def eligibility_counts(assessed: pd.DataFrame) -> dict[str, int]:
+    """Communities, eligible, not eligible, applied and needing a land solution among ``assessed``.
+
+    ``assessed`` has the columns of :func:`assess_eligibility`; ``served_within_radius`` too
+    (from coverage) adds ``unserved_eligible`` and ``unserved_ineligible``: communities with no
+    set within the walk radius that can / cannot get one.
+    """
+    eligible = assessed["eligible"].to_numpy(dtype=bool)
+    counts = {
+        "communities": int(len(assessed)),
+        "eligible": int(eligible.sum()),
+        "ineligible": int((~eligible).sum()),
+        "applied": int(assessed["applied"].to_numpy(dtype=bool).sum()) if "applied" in assessed else 0,
+        "needs_land_solution": (
+            int(assessed["needs_land_solution"].to_numpy(dtype=bool).sum()) if "needs_land_solution" in assessed else 0
+        ),
+    }
+    if "served_within_radius" in assessed:
+        unserved = ~assessed["served_within_radius"].to_numpy(dtype=bool)
+        counts["unserved_eligible"] = int((unserved & eligible).sum())
+        counts["unserved_ineligible"] = int((unserved & ~eligible).sum())
+    return counts
+
+
+ELIGIBILITY_FILTERS = ("all", "eligible", "ineligible")
+
+
+def filter_assessed(assessed: pd.DataFrame, status: str = "all", reasons=(), applied_only: bool = False,
+                    name_contains: str = "") -> pd.DataFrame:
+    """The rows of ``assessed`` a district office asked for (every condition must hold).
+
+    Parameters
+    ----------
+    assessed : pandas.DataFrame
+        Communities with the columns of :func:`assess_eligibility` and ``name``.
+    status : {"all", "eligible", "ineligible"}
+    reasons : iterable of str
+        Reason codes; a row is kept when it has at least one of them (none given: no condition).
+    applied_only : bool
+        Keep only communities that applied.
+    name_contains : str
+        Keep names containing this text, as typed (no pattern).
+
+    Raises
+    ------
+    ValueError
+        If ``status`` or a reason code is unknown.
+    """
+    if status not in ELIGIBILITY_FILTERS:
+        raise ValueError(f"status must be one of {', '.join(ELIGIBILITY_FILTERS)}, got {status!r}")
+    reasons = list(reasons)
+    unknown = sorted(set(reasons) - set(REASONS))
+    if unknown:
+        raise ValueError(f"unknown reason code(s) {', '.join(unknown)}; known: {', '.join(REASONS)}")
+    keep = np.ones(len(assessed), dtype=bool)
+    if status != "all":
+        keep &= assessed["eligible"].to_numpy(dtype=bool) == (status == "eligible")
+    if reasons:
+        padded = (REASON_SEPARATOR + assessed["reasons"].fillna("").astype(str) + REASON_SEPARATOR)
+        keep &= np.logical_or.reduce(
+            [padded.str.contains(f"{REASON_SEPARATOR}{code}{REASON_SEPARATOR}", regex=False).to_numpy() for code in reasons]
+        )
+    if applied_only:
+        keep &= assessed["applied"].to_numpy(dtype=bool)
+    if name_contains:
+        keep &= assessed["name"].astype("string").str.contains(name_contains, regex=False).fillna(False).to_numpy(dtype=bool)
+    return assessed[keep]
+
+
 def _bool_column(frame: pd.DataFrame, column: str, default: bool = False) -> np.ndarray:
     """A boolean array from an optional nullable column; missing values take ``default``."""
     if column not in frame:

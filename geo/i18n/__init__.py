@@ -11,6 +11,7 @@ table per kind of label:
 ``[notice]``     the public notice page
 ``[parameter]``  the plan parameters in the notice
 ``[export]``     words the exports add (yes/no, longitude/latitude, the parameters sheet)
+``[template]``   the survey template (sheets, headers, instructions, cell checks); paragraphs are lists
 
 Every key exists in both files with the same ``{placeholders}`` (``tests/test_i18n.py``).
 ``{city}`` and ``{bureau}`` are never written in a catalogue's words: they are filled from
@@ -26,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 LANGS = ("zh", "en")
-SECTIONS = ("text", "column", "reason", "map", "notice", "parameter", "export")
+SECTIONS = ("text", "column", "reason", "map", "notice", "parameter", "export", "template")
 CATALOGUE_DIR = Path(__file__).resolve().parent
 
 
@@ -140,3 +141,17 @@ def program_choice_label(choice: str, config, lang: str = "zh") -> str:
                     sets=program.budget_cny // config.set_cost_cny)
     names = [config.program(key).name(lang) for key in keys]
     return text("program_sequence", lang, names=text("program_then", lang).join(names))
+
+
+def community_labels(communities: pd.DataFrame, district_names: dict, lang: str = "zh") -> dict[str, str]:
+    """``community_id`` -> "name (district)" in ``lang``, for a search box.
+
+    ``district_names`` maps ``district_code`` to the district's name in ``lang``; a code it
+    lacks shows the row's ``district_name``.
+    """
+    phrase = text("community_in_district", lang)
+    districts = communities["district_code"].map(district_names).fillna(communities["district_name"])
+    return {
+        community_id: phrase.format(name=name, district=district)
+        for community_id, name, district in zip(communities["community_id"], communities["name"], districts)
+    }

@@ -15,22 +15,23 @@ import shapely
 from geo.data.cells import append_xlsx_row
 from geo.data.crs import is_storage_crs
 from geo.data.files import atomic_write
+from geo import i18n
 from geo.i18n import COLUMN_LABELS, LANGS, check_lang, column_label
 
-SURVEY_SHEET = {"zh": "小区调查", "en": "Community survey"}
-INSTRUCTIONS_SHEET = {"zh": "填写说明", "en": "Instructions"}
+# Every word of the workbook is in the [template] table of geo/i18n/*.toml.
+SURVEY_SHEET = {lang: i18n.label("template", "survey_sheet", lang) for lang in LANGS}
+INSTRUCTIONS_SHEET = {lang: i18n.label("template", "instructions_sheet", lang) for lang in LANGS}
 LISTS_SHEET = "_lists"
 
 # Rows 2..LAST_ROW carry the drop-down lists and checks: room for the largest district's returns.
 LAST_ROW = 2000
 CRS_CHOICES = ("WGS84", "GCJ-02", "BD-09")
-YES_NO = {"zh": ("是", "否"), "en": ("Yes", "No")}
+YES_NO = {lang: (i18n.label("template", "yes", lang), i18n.label("template", "no", lang)) for lang in LANGS}
 FIRST_YEAR = 1900
 FIRST_APPLICATION_DATE = dt.date(2000, 1, 1)
 # Mainland China's extent in degrees: catches longitude and latitude typed in each other's cell.
 LONGITUDE_RANGE = (73.0, 136.0)
 LATITUDE_RANGE = (3.0, 54.0)
-BUREAU_OFFICE = {"zh": "市体育局群众体育科", "en": "the mass-sports section of the city sports bureau (市体育局群众体育科)"}
 
 _REQUIRED_FILL = "FCE4D6"  # light orange: the header cells of required columns
 _HEADER_FILL = "DDEBF7"    # light blue: the other header cells
@@ -43,141 +44,69 @@ _WIDE_CHARACTERS = re.compile(
 
 @dataclass(frozen=True)
 class _Column:
-    """One survey column: its checks and the words the instructions sheet says about it."""
+    """One survey column: its check and how much it is required.
+
+    Its words are ``meaning_<name>``, ``unit_<name>`` and ``allowed_<name>`` (the last two
+    optional) in the ``[template]`` table of the catalogues.
+    """
 
     name: str
-    check: str                       # key of _CHECKS, or "" for free text
-    required: tuple[str, str]        # (zh, en)
-    meaning: tuple[str, str]
-    unit: tuple[str, str] = ("", "")
-    allowed: tuple[str, str] = ("", "")
+    check: str                       # key of _checks(), or "" for free text
+    required: str                    # req_required, req_optional, req_recommended, req_location …
     width: float = 12
     number_format: str = ""
 
 
-# Headers the i18n table does not define (yet), (Chinese, English).
-_EXTRA_HEADERS = {
-    "longitude": ("经度", "Longitude"),
-    "latitude": ("纬度", "Latitude"),
-    "crs": ("坐标系", "Coordinate system"),
-    "land_area_m2": ("占地面积（平方米）", "Land area (m²)"),
-    "existing_sets": ("已有健身路径（套）", "Existing sets"),
-    "application_date": ("申请日期", "Application date"),
-    "remarks": ("备注", "Remarks"),
-}
-
-_REQUIRED = ("必填", "Required")
-_OPTIONAL = ("选填", "Optional")
-_RECOMMENDED = ("建议填写", "Recommended")
-_LOCATION = ("经纬度与小区编号二选一", "Coordinates or community ID")
+# Headers the [column] table does not define: the survey's own columns.
+_EXTRA_HEADERS = ("longitude", "latitude", "crs", "land_area_m2", "existing_sets", "application_date", "remarks")
 
 SURVEY_COLUMNS: tuple[_Column, ...] = (
-    _Column("community_id", "", _LOCATION,
-            ("市里已登记小区的编号（如 450202-0012）；新小区留空", "ID of a community the city already lists (e.g. 450202-0012); empty for a new one"),
-            allowed=("与市里下发名单中的编号一致", "As in the list the city sent"), width=16, number_format="@"),
-    _Column("name", "", _REQUIRED, ("小区名称，与门牌或物业名称一致", "Name of the community, as on its gate or management office"),
-            allowed=("文字", "Text"), width=24, number_format="@"),
-    _Column("district_name", "district", _REQUIRED, ("小区所在区县", "District or county the community lies in"),
-            allowed=("从下拉列表中选择", "Choose from the drop-down list"), width=16),
-    _Column("longitude", "longitude", _LOCATION, ("小区中心点经度", "Longitude of the community's centre"),
-            ("度（小数）", "degrees (decimal)"), ("如 109.415321；填写时注明坐标系", "e.g. 109.415321; say which coordinate system"),
-            width=12, number_format="0.000000"),
-    _Column("latitude", "latitude", _LOCATION, ("小区中心点纬度", "Latitude of the community's centre"),
-            ("度（小数）", "degrees (decimal)"), ("如 24.325678", "e.g. 24.325678"), width=12, number_format="0.000000"),
-    _Column("crs", "crs", ("填了经纬度时必填", "Required with coordinates"),
-            ("经纬度所用的坐标系", "Coordinate system of the longitude and latitude"),
-            allowed=("WGS84、GCJ-02、BD-09（见下方说明）", "WGS84, GCJ-02, BD-09 (see below)"), width=12),
-    _Column("land_area_m2", "area", _OPTIONAL, ("小区占地面积；没有小区边界时用来估算小区范围", "Land area; used to approximate the outline when none is drawn"),
-            ("平方米", "m²"), ("≥ 0", "≥ 0"), width=14, number_format="0"),
-    _Column("built_year", "year", _OPTIONAL, ("小区建成年份", "Year the community was built"),
-            ("年", "year"), (f"{FIRST_YEAR}–今年", f"{FIRST_YEAR}–this year"), width=10, number_format="0"),
-    _Column("households", "count", _OPTIONAL, ("住户数", "Number of households"), ("户", "households"), ("整数 ≥ 0", "whole number ≥ 0"),
-            width=10, number_format="0"),
-    _Column("population", "count", _RECOMMENDED, ("常住人口；不填则无法参与优先排序", "Residents; without it the community cannot be ranked"),
-            ("人", "persons"), ("整数 ≥ 0", "whole number ≥ 0"), width=10, number_format="0"),
-    _Column("share_60plus", "share", _OPTIONAL, ("60岁及以上居民占比", "Share of residents aged 60 and over"),
-            ("0–1 小数", "fraction 0–1"), ("如 22% 填 0.22", "e.g. 22% is 0.22"), width=12, number_format="0.00"),
-    _Column("share_under14", "share", _OPTIONAL, ("14岁以下居民占比", "Share of residents under 14"),
-            ("0–1 小数", "fraction 0–1"), ("如 12% 填 0.12", "e.g. 12% is 0.12"), width=12, number_format="0.00"),
-    _Column("open_space_m2", "area", _OPTIONAL, ("可用于安装健身器材的空地面积", "Open space usable for fitness equipment"),
-            ("平方米", "m²"), ("≥ 0", "≥ 0"), width=14, number_format="0"),
-    _Column("public_space_used_for_parking", "yes_no", _OPTIONAL, ("公共空间是否已被用作停车", "Is public space used for parking?"),
-            allowed=("是 / 否", "Yes / No"), width=12),
-    _Column("sports_land_planned", "yes_no", _OPTIONAL, ("建设时是否规划了体育用地", "Was land for sports planned when it was built?"),
-            allowed=("是 / 否", "Yes / No"), width=12),
-    _Column("existing_sets", "count", _OPTIONAL, ("小区内现有健身路径套数；没有填 0", "Fitness-path sets inside the community now; 0 if none"),
-            ("套", "sets"), ("整数 ≥ 0", "whole number ≥ 0"), width=12, number_format="0"),
-    _Column("application_date", "date", _OPTIONAL, ("小区（或社区）提出建设申请的日期；未申请留空", "Date the community applied for a set; empty if it has not"),
-            allowed=("日期，如 2018-05-03", "A date, e.g. 2018-05-03"), width=14, number_format="yyyy-mm-dd"),
-    _Column("remarks", "", _OPTIONAL, ("其他情况，如可用空地的位置", "Anything else, e.g. where the open space is"),
-            allowed=("文字", "Text"), width=30, number_format="@"),
+    _Column("community_id", "", "req_location", width=16, number_format="@"),
+    _Column("name", "", "req_required", width=24, number_format="@"),
+    _Column("district_name", "district", "req_required", width=16),
+    _Column("longitude", "longitude", "req_location", width=12, number_format="0.000000"),
+    _Column("latitude", "latitude", "req_location", width=12, number_format="0.000000"),
+    _Column("crs", "crs", "req_with_coordinates", width=12),
+    _Column("land_area_m2", "area", "req_optional", width=14, number_format="0"),
+    _Column("built_year", "year", "req_optional", width=10, number_format="0"),
+    _Column("households", "count", "req_optional", width=10, number_format="0"),
+    _Column("population", "count", "req_recommended", width=10, number_format="0"),
+    _Column("share_60plus", "share", "req_optional", width=12, number_format="0.00"),
+    _Column("share_under14", "share", "req_optional", width=12, number_format="0.00"),
+    _Column("open_space_m2", "area", "req_optional", width=14, number_format="0"),
+    _Column("public_space_used_for_parking", "yes_no", "req_optional", width=12),
+    _Column("sports_land_planned", "yes_no", "req_optional", width=12),
+    _Column("existing_sets", "count", "req_optional", width=12, number_format="0"),
+    _Column("application_date", "date", "req_optional", width=14, number_format="yyyy-mm-dd"),
+    _Column("remarks", "", "req_optional", width=30, number_format="@"),
 )
 
-# The instructions sheet's fixed text, (Chinese, English); lists are paragraphs.
-_TEXT = {
-    "title": ("柳州市小区健身路径调查表 · 填写说明", "Liuzhou community fitness-path survey · instructions"),
-    "purpose_heading": ("一、调查目的", "1. What the survey is for"),
-    "purpose": (
-        ["按照市体育局健身路径整改工作安排，请各区县摸清辖区内尚未建设健身路径的小区，",
-         "市里汇总后确定建设优先顺序，安排市本级和自治区补助资金。",
-         "请在“小区调查”工作表中每个小区填一行；已有健身路径的小区也请填写（“已有健身路径（套）”填实际套数）。"],
-        ["The city sports bureau is finding the residential communities that still lack a fitness path (健身路径).",
-         "The city combines the districts' returns to set priorities and spend the city budget and the regional grant.",
-         "Fill one row per community in the “Community survey” sheet; list communities that already have a set too (with their number of sets)."],
-    ),
-    "required_heading": ("二、必填项", "2. Required"),
-    "required": (
-        ["每行必须填写：名称、区县；",
-         "并且二选一：经度＋纬度（同时填写坐标系），或市里名单中已有的小区编号。",
-         "表头为橙色的列为必填列（小区编号与经纬度二选一）；建议填写人口，否则该小区无法参与优先排序。"],
-        ["Every row needs: Name and District;",
-         "and either Longitude + Latitude (with the Coordinate system) or the ID of a community on the city's list.",
-         "Orange headers mark required columns (the ID or the coordinates); please give the population too, or the community cannot be ranked."],
-    ),
-    "columns_heading": ("三、各列说明", "3. The columns"),
-    "columns_header": (["列名", "含义", "单位", "是否必填", "填写要求 / 可选值"],
-                       ["Column", "Meaning", "Unit", "Required?", "Allowed values"]),
-    "crs_heading": ("四、坐标系怎么选", "4. Which coordinate system"),
-    "crs": (
-        ["高德地图、腾讯地图取的坐标：选 GCJ-02；",
-         "百度地图取的坐标：选 BD-09；",
-         "GPS 设备、手机定位原始坐标、天地图：选 WGS84。",
-         "不确定时请在备注中写明坐标来源（例如“高德地图拾取”）。"],
-        ["Coordinates picked on Amap (高德) or Tencent maps: GCJ-02;",
-         "picked on Baidu maps: BD-09;",
-         "from a GPS device, a phone's raw location or Tianditu (天地图): WGS84.",
-         "If unsure, say in Remarks where the coordinates come from (e.g. “picked on Amap”)."],
-    ),
-    "submit_heading": ("五、如何提交", "5. How to submit"),
-    "submit": (
-        ["请勿修改表头、工作表名称和列的顺序；不要在“小区调查”表中填写示例行。",
-         "填好后以 Excel 文件（.xlsx）报送市体育局群众体育科，文件名请注明区县名称和日期，例如“城中区_小区调查_20180503.xlsx”。"],
-        ["Do not change the headers, the sheet names or the order of the columns; do not copy the example into the survey sheet.",
-         f"Return the filled-in file (.xlsx) to {BUREAU_OFFICE['en']}, named with the district and the date, "
-         "e.g. “Chengzhong_survey_20180503.xlsx”."],
-    ),
-    "example_heading": ("六、填写示例（仅供参考，请勿提交此行）", "6. An example row (for reference only; do not submit it)"),
-    "example_name": ("示例：阳光花园", "Example: Sunshine Garden"),
-    "example_remarks": ("小区东侧有约300平方米空地", "About 300 m² of open space on the east side"),
-}
 
-_CHECK_MESSAGES = {
-    "district": ("请从下拉列表中选择区县。", "Choose a district from the list."),
-    "yes_no": ("请从下拉列表中选择“是”或“否”。", "Choose Yes or No from the list."),
-    "crs": ("请从下拉列表中选择坐标系：WGS84、GCJ-02 或 BD-09。", "Choose WGS84, GCJ-02 or BD-09 from the list."),
-    "year": (f"建成年份应为 {FIRST_YEAR} 至今年之间的整数。", f"The year must be a whole number from {FIRST_YEAR} to this year."),
-    "share": ("占比应为 0 到 1 之间的小数，例如 22% 填 0.22。", "A share is a fraction from 0 to 1: 22% is 0.22."),
-    "count": ("请填写大于或等于 0 的整数。", "Enter a whole number of 0 or more."),
-    "area": ("面积应为大于或等于 0 的数字（平方米）。", "The area must be a number of 0 or more (m²)."),
-    "longitude": (f"经度应为 {LONGITUDE_RANGE[0]:g} 到 {LONGITUDE_RANGE[1]:g} 之间的小数（柳州约为 109），请检查是否与纬度填反。",
-                  f"Longitude must be between {LONGITUDE_RANGE[0]:g} and {LONGITUDE_RANGE[1]:g} (Liuzhou is about 109); "
-                  "check it is not swapped with latitude."),
-    "latitude": (f"纬度应为 {LATITUDE_RANGE[0]:g} 到 {LATITUDE_RANGE[1]:g} 之间的小数（柳州约为 24），请检查是否与经度填反。",
-                 f"Latitude must be between {LATITUDE_RANGE[0]:g} and {LATITUDE_RANGE[1]:g} (Liuzhou is about 24); "
-                 "check it is not swapped with longitude."),
-    "date": ("请填写日期，例如 2018-05-03。", "Enter a date, e.g. 2018-05-03."),
-}
-_CHECK_TITLE = ("输入有误", "Invalid entry")
+def _words(lang: str, districts: pd.DataFrame, config=None) -> dict:
+    """Every ``[template]`` phrase in ``lang`` with its placeholders filled.
+
+    The city's and the bureau's names and the programmes come from ``config`` (default: the
+    repository's ``config.toml``); the "about" coordinates from the example point.
+    """
+    if config is None:
+        from geo.config import load_config
+
+        config = load_config()
+    names = i18n.place_names(config, lang)
+    longitude, latitude = _example_point(districts)
+    values = {
+        **names,
+        "bureau_office": i18n.label("template", "bureau_office", lang, **names),
+        "programs": i18n.label("template", "and", lang).join(p.name(lang) for p in config.programs),
+        "first_year": FIRST_YEAR,
+        "longitude_min": LONGITUDE_RANGE[0], "longitude_max": LONGITUDE_RANGE[1],
+        "latitude_min": LATITUDE_RANGE[0], "latitude_max": LATITUDE_RANGE[1],
+        "longitude": longitude, "latitude": latitude,
+    }
+    return {
+        key: [line.format(**values) for line in phrase] if isinstance(phrase, list) else phrase.format(**values)
+        for key, phrase in i18n.labels("template", lang).items()
+    }
 
 
 # --------------------------------------------------------------------------- public API
@@ -189,7 +118,7 @@ def survey_header(column: str, lang: str = "zh") -> str:
     if column in COLUMN_LABELS:
         return column_label(column, lang)
     if column in _EXTRA_HEADERS:
-        return _EXTRA_HEADERS[column][LANGS.index(lang)]
+        return i18n.label("template", f"header_{column}", lang)
     raise ValueError(f"{column!r} is not a survey column; the columns are {', '.join(c.name for c in SURVEY_COLUMNS)}")
 
 
@@ -198,7 +127,7 @@ def survey_headers(lang: str = "zh") -> list[str]:
     return [survey_header(column.name, lang) for column in SURVEY_COLUMNS]
 
 
-def write_survey_template(path, districts: pd.DataFrame, lang: str = "zh") -> Path:
+def write_survey_template(path, districts: pd.DataFrame, lang: str = "zh", config=None) -> Path:
     """Write the Excel template in which a district office lists its communities.
 
     Parameters
@@ -211,6 +140,9 @@ def write_survey_template(path, districts: pd.DataFrame, lang: str = "zh") -> Pa
         present, places the example row's coordinates inside the first district.
     lang : {"zh", "en"}
         Language of sheet names, headers, messages and instructions.
+    config : geo.config.Config, optional
+        Names the city, the bureau and the programmes in the instructions (``[city]`` and
+        ``[[programs]]``); default the repository's ``config.toml``.
 
     Returns
     -------
@@ -239,35 +171,36 @@ def write_survey_template(path, districts: pd.DataFrame, lang: str = "zh") -> Pa
     those cells by range, so no name is ever part of a validation formula.
     """
     path = Path(path)
-    content = survey_template_bytes(districts, lang=lang)
+    content = survey_template_bytes(districts, lang=lang, config=config)
     with atomic_write(path) as staged:
         staged.write_bytes(content)
     return path
 
 
-def survey_template_bytes(districts: pd.DataFrame, lang: str = "zh") -> bytes:
+def survey_template_bytes(districts: pd.DataFrame, lang: str = "zh", config=None) -> bytes:
     """The template of :func:`write_survey_template` as the bytes of an .xlsx (for a download button)."""
     buffer = io.BytesIO()
-    _survey_workbook(districts, lang).save(buffer)
+    _survey_workbook(districts, lang, config).save(buffer)
     return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------- workbook
 
 
-def _survey_workbook(districts: pd.DataFrame, lang: str):
+def _survey_workbook(districts: pd.DataFrame, lang: str, config=None):
     from openpyxl import Workbook
 
     check_lang(lang)
     names = _district_names(districts)
+    words = _words(lang, districts, config)
     workbook = Workbook()
     survey = workbook.active
     survey.title = SURVEY_SHEET[lang]
     instructions = workbook.create_sheet(INSTRUCTIONS_SHEET[lang])
     lists = workbook.create_sheet(LISTS_SHEET)
-    district_range = _fill_lists(lists, names, lang)
-    _fill_survey(survey, district_range, lang)
-    _fill_instructions(instructions, names[0], _example_point(districts), lang)
+    district_range = _fill_lists(lists, names, lang, words)
+    _fill_survey(survey, district_range, lang, words)
+    _fill_instructions(instructions, names[0], _example_point(districts), lang, words)
     workbook.active = 0
     return workbook
 
@@ -282,7 +215,7 @@ def _district_names(districts: pd.DataFrame) -> list[str]:
     names = table["district_name"].dropna().astype(str).str.strip()
     names = names[names != ""].drop_duplicates().tolist()
     if not names:
-        raise ValueError("districts has no district names; the 区县 drop-down list would be empty")
+        raise ValueError("districts has no district names; the district drop-down list would be empty")
     return names
 
 
@@ -302,10 +235,9 @@ def _example_point(districts: pd.DataFrame) -> tuple[float, float]:
     return round(point.x, 6), round(point.y, 6)
 
 
-def _fill_lists(sheet, names: list[str], lang: str) -> str:
+def _fill_lists(sheet, names: list[str], lang: str, words: dict) -> str:
     """Write the drop-down lists to the hidden sheet; return the absolute range of district names."""
-    index = LANGS.index(lang)
-    append_xlsx_row(sheet, [survey_header("district_name", lang), ("是否", "Yes/No")[index], survey_header("crs", lang)])
+    append_xlsx_row(sheet, [survey_header("district_name", lang), words["yes_no_header"], survey_header("crs", lang)])
     yes_no = YES_NO[lang]
     for row in range(max(len(names), len(yes_no), len(CRS_CHOICES))):
         append_xlsx_row(sheet, [
@@ -317,18 +249,17 @@ def _fill_lists(sheet, names: list[str], lang: str) -> str:
     return f"'{LISTS_SHEET}'!$A$2:$A${len(names) + 1}"
 
 
-def _fill_survey(sheet, district_range: str, lang: str) -> None:
+def _fill_survey(sheet, district_range: str, lang: str, words: dict) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    index = LANGS.index(lang)
     headers = survey_headers(lang)
     append_xlsx_row(sheet, headers)
     bold = Font(bold=True)
     for column, cell in zip(SURVEY_COLUMNS, sheet[1]):
         cell.font = bold
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        colour = _REQUIRED_FILL if column.required in (_REQUIRED, _LOCATION) else _HEADER_FILL
+        colour = _REQUIRED_FILL if column.required in ("req_required", "req_location") else _HEADER_FILL
         cell.fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
     sheet.row_dimensions[1].height = 32
     sheet.freeze_panes = "C2"  # header row and the ID and name columns stay in view
@@ -342,9 +273,9 @@ def _fill_survey(sheet, district_range: str, lang: str) -> None:
             dimension.number_format = column.number_format
         if column.check:
             validation = checks[column.check]()
-            validation.error = _CHECK_MESSAGES[column.check][index]
-            validation.errorTitle = _CHECK_TITLE[index]
-            validation.prompt = column.allowed[index]
+            validation.error = words[f"check_{column.check}"]
+            validation.errorTitle = words["check_title"]
+            validation.prompt = words.get(f"allowed_{column.name}", "")
             validation.promptTitle = header[:32]  # Excel's limit for a prompt title
             validation.showErrorMessage = True
             validation.showInputMessage = True
@@ -379,19 +310,19 @@ def _checks(district_range: str, lang: str) -> dict:
     }
 
 
-def _fill_instructions(sheet, example_district: str, example_point: tuple[float, float], lang: str) -> None:
+def _fill_instructions(sheet, example_district: str, example_point: tuple[float, float], lang: str,
+                       words: dict) -> None:
     from openpyxl.styles import Alignment, Font
 
-    index = LANGS.index(lang)
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
 
     def heading(key: str, size: int = 12) -> None:
-        append_xlsx_row(sheet, [_TEXT[key][index]])
+        append_xlsx_row(sheet, [words[key]])
         sheet.cell(sheet.max_row, 1).font = Font(bold=True, size=size)
 
     def paragraphs(key: str) -> None:
-        for line in _TEXT[key][index]:
+        for line in words[key]:
             append_xlsx_row(sheet, [line])
         append_xlsx_row(sheet, [])
 
@@ -403,12 +334,13 @@ def _fill_instructions(sheet, example_district: str, example_point: tuple[float,
     paragraphs("required")
 
     heading("columns_heading")
-    append_xlsx_row(sheet, _TEXT["columns_header"][index])
+    append_xlsx_row(sheet, words["columns_header"])
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for column in SURVEY_COLUMNS:
-        append_xlsx_row(sheet, [survey_header(column.name, lang), column.meaning[index], column.unit[index],
-                      column.required[index], column.allowed[index]])
+        append_xlsx_row(sheet, [survey_header(column.name, lang), words[f"meaning_{column.name}"],
+                                words.get(f"unit_{column.name}", ""), words[column.required],
+                                words.get(f"allowed_{column.name}", "")])
         for cell in sheet[sheet.max_row]:
             cell.alignment = wrap
     append_xlsx_row(sheet, [])
@@ -424,12 +356,12 @@ def _fill_instructions(sheet, example_district: str, example_point: tuple[float,
         cell.font = bold
     yes, no = YES_NO[lang]
     example = {
-        "community_id": None, "name": _TEXT["example_name"][index], "district_name": example_district,
+        "community_id": None, "name": words["example_name"], "district_name": example_district,
         "longitude": example_point[0], "latitude": example_point[1], "crs": "WGS84",
         "land_area_m2": 25000, "built_year": 1995, "households": 480, "population": 1350,
         "share_60plus": 0.22, "share_under14": 0.12, "open_space_m2": 300,
         "public_space_used_for_parking": yes, "sports_land_planned": no, "existing_sets": 0,
-        "application_date": dt.date(2018, 5, 3), "remarks": _TEXT["example_remarks"][index],
+        "application_date": dt.date(2018, 5, 3), "remarks": words["example_remarks"],
     }
     append_xlsx_row(sheet, [example[column.name] for column in SURVEY_COLUMNS])
     for column, cell in zip(SURVEY_COLUMNS, sheet[sheet.max_row]):
