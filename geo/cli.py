@@ -138,7 +138,8 @@ def _parser() -> argparse.ArgumentParser:
     coverage.add_argument("--lang", choices=("zh", "en"), default="zh")
 
     plan = commands.add_parser("plan", help="budget plan: which communities get a set")
-    plan.add_argument("--program", default="city,region", help="programme keys in order, e.g. city,region")
+    plan.add_argument("--program", default=None,
+                      help="programme keys in order, e.g. city,region (default: every [[programs]] of the config, in order)")
     plan.add_argument("--mode", choices=("rank", "optimal"), default="rank")
     plan.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH)
     plan.add_argument("--radius", type=ruled(WALK_RADIUS_RULE), default=None,
@@ -305,7 +306,7 @@ def run_plan_command(args, config) -> int:
     config = with_overrides(config, walk_radius_m=args.radius, budgets=budgets_from_args(args.budget, config))
     if args.time_limit is not None:
         config = replace(config, optimal_time_limit_s=args.time_limit)
-    keys = program_keys(args.program)
+    keys = program_keys(args.program) if args.program is not None else [p.key for p in config.programs]
     _check_out(args.out)
     city = load_city(args.data)
     plan = run_plan(city.communities, city.fitness_paths, config, keys, args.mode, city.applications)

@@ -499,3 +499,16 @@ def test_a_gdal_failure_while_writing_names_the_file_not_the_staging_path(tmp_pa
     assert str(caught.value) == f"cannot write {target}: sqlite3_open(plan.gpkg) failed: disk I/O error"
     with pytest.raises(KeyError), writing(target):   # anything else is not a writing failure: left as it is
         raise KeyError("geometry")
+
+
+def test_plan_runs_the_configured_programmes_by_default(tmp_path, capsys):
+    """Without --program the plan runs config.toml's [[programs]] in order: no programme key is written in code."""
+    from geo.config import DEFAULT_CONFIG_PATH
+
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(text.replace('key = "city"', 'key = "municipal"').replace('key = "region"', 'key = "grant"'),
+                      encoding="utf-8")
+    assert main(["--config", str(config), "plan", "--mode", "rank", "--json"]) == 0
+    out = strict_json(capsys.readouterr().out)
+    assert [(p["program"], p["sets"]) for p in out["programs"]] == [("municipal", 12), ("grant", 100)]
