@@ -1,8 +1,9 @@
 """Benchmark the app in headless Chromium: cold start to the map drawn, and a weight change to the new list.
 
-Run: ``.venv/bin/python benchmarks/bench_app.py [--runs 3]`` (needs Debian's ``chromium`` and the
-``playwright`` package). Each run starts a fresh server (``python -m streamlit run app.py``, as
-``make run`` does), so caches are cold. Prints a line per run and, last, one JSON line of medians.
+Run from the repository: ``.venv/bin/python -m benchmarks.bench_app [--runs 3]`` (needs Debian's
+``chromium`` and the ``playwright`` package; the browser helpers come from ``tests.browser``).
+Each run starts a fresh server (``python -m streamlit run app.py``, as ``make run`` does), so
+caches are cold. Prints a line per run and, last, one JSON line of medians.
 
 * ``cold_start_s`` — from ``page.goto`` on a freshly started server to all 2,500 community
   polygons drawn by Leaflet in the map iframe.
@@ -27,11 +28,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, COUNT_COMMUNITIES_JS
 
-from test_e2e import CHROMIUM, CHROMIUM_ARGS, COUNT_COMMUNITIES_JS  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:

@@ -20,11 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config  # noqa: E402
-from geo.data.io import read_districts, write_layers  # noqa: E402
-from geo.data.sample import generate_sample  # noqa: E402
+from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config
+from geo.data.io import read_districts, write_layers
+from geo.data.sample import generate_sample
 
 
 def measure_once(returned: Path) -> dict:

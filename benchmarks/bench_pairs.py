@@ -34,7 +34,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 SAMPLE = REPO / "data" / "liuzhou_sample.gpkg"
 RELATION_CASES = ("sample:500", "sample:5000", "50000:500", "50000:1000", "200000:500")

@@ -18,13 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config  # noqa: E402
-from geo.data.io import read_districts, write_layers  # noqa: E402
-from geo.pipeline import coverage_report, load_city  # noqa: E402
-from geo.plan import score_covered  # noqa: E402
-from geo.data.sample import generate_sample  # noqa: E402
+from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config
+from geo.data.io import read_districts, write_layers
+from geo.pipeline import coverage_report, load_city
+from geo.plan import score_covered
+from geo.data.sample import generate_sample
 
 
 def measure_once(path: Path, radius: float) -> dict:

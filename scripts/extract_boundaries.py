@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import geopandas as gpd
 import shapely
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from geo.data.crs import convert_geometries  # noqa: E402
+from geo.data.crs import convert_geometries
 
 CITY = ("450200", "柳州市", "Liuzhou", "city")
 DIVISIONS = (

@@ -11,17 +11,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from streamlit.web import cli
 
-# Warm imports (see the docstring). Only geo/ and libraries: the Streamlit pages themselves must
-# first be imported inside the running server, where their caches attach to its runtime.
-import geo.render.export  # noqa: E402,F401  (openpyxl)
-import geo.render.maps  # noqa: E402,F401  (folium)
-import geo.pipeline  # noqa: E402,F401  (GeoPandas, pyogrio, shapely, pyproj)
-import geo.plan  # noqa: E402,F401  (SciPy's HiGHS, highspy)
-import geo.render.notice  # noqa: E402,F401
-from streamlit.web import cli  # noqa: E402
+# Warm imports (see the docstring): GeoPandas, pyogrio, shapely, pyproj, SciPy's HiGHS, highspy,
+# openpyxl, folium. Only geo/ (installed by `make`) and libraries: the Streamlit pages themselves
+# must first be imported inside the running server, where their caches attach to its runtime.
+from geo import pipeline, plan  # noqa: F401
+from geo.render import export, maps, notice  # noqa: F401
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:

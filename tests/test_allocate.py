@@ -1,6 +1,5 @@
 """Budget allocation: optimal against brute force, rank against a hand sort, invariants on the sample."""
 
-import itertools
 from dataclasses import replace
 
 import geopandas as gpd
@@ -15,43 +14,10 @@ from geo.config import DEFAULT_DATA_PATH, load_config
 from geo.pipeline import load_city
 from geo.config import with_overrides
 from geo.plan import run_plan
+from tests.helpers import brute_force_best, random_problem
 
 UTM = "EPSG:32649"
 X0, Y0 = 338_000.0, 2_690_000.0
-
-
-def random_problem(rng, n_candidates, n_demand=30, density=0.15, unit_cost=True, districts=("A", "B", "C")):
-    cover = sp.csr_array(rng.random((n_candidates, n_demand)) < density)
-    cost = np.full(n_candidates, 50_000.0) if unit_cost else rng.choice([30_000.0, 50_000.0, 80_000.0], n_candidates)
-    return CoverageProblem(
-        candidates=np.arange(n_candidates),
-        cost_cny=cost,
-        district=rng.choice(list(districts), n_candidates),
-        demand=np.arange(n_demand),
-        weight=rng.integers(50, 3000, n_demand),
-        cover=cover,
-    )
-
-
-def brute_force_best(problem, budget, district_min=None, district_max=None):
-    """Enumerate every subset: the best residents newly served among affordable, feasible ones."""
-    district_min, district_max = district_min or {}, district_max or {}
-    n = problem.candidates.size
-    dense = problem.cover.toarray()
-    best = -1
-    for size in range(n + 1):
-        for subset in itertools.combinations(range(n), size):
-            subset = list(subset)
-            if problem.cost_cny[subset].sum() > budget:
-                continue
-            counts = pd.Series(problem.district[subset]).value_counts()
-            if any(counts.get(d, 0) < k for d, k in district_min.items()):
-                continue
-            if any(counts.get(d, 0) > k for d, k in district_max.items()):
-                continue
-            reached = dense[subset].any(axis=0) if subset else np.zeros(dense.shape[1], bool)
-            best = max(best, int(problem.weight[reached].sum()))
-    return best
 
 
 @pytest.mark.parametrize("seed", range(8))

@@ -1,15 +1,13 @@
 """Tests for geo.data.cells: user text reaches every CSV and XLSX cell as text, never as a formula.
 
-The helpers here (:func:`csv_rows`, :func:`workbook_cells`, :func:`starts_a_formula`) are shared
-with the export, intake and template tests, which run the hostile corpus through their doors.
+The helpers (:func:`csv_rows`, :func:`workbook_cells`, :func:`starts_a_formula`) are in
+tests/helpers.py, shared with the export, intake and template tests, which run the hostile corpus
+through their doors.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import re
-import zipfile
 
 import numpy as np
 import openpyxl
@@ -32,67 +30,11 @@ from geo.data.io import write_layers
 from geo.pipeline import load_city
 from geo.plan import run_plan
 from tests import hostile
+from tests.helpers import INVISIBLE as _INVISIBLE
+from tests.helpers import csv_rows, starts_a_formula, workbook_cells
 
 SAMPLE = "data/liuzhou_sample.gpkg"
 
-# Written out by hand, independently of geo.data.cells: what a spreadsheet could run as a formula.
-_SIGNS = set("=+-@＝＋－＠﹦﹢﹣﹫")
-_BREAKS = set("\t\r\n")
-# Characters no cell may hold after normalising (a hand-written list, not geo.data.cells' pattern).
-_INVISIBLE = (
-    [chr(c) for c in range(0x20) if chr(c) not in _BREAKS] + [chr(c) for c in range(0x7F, 0xA0)]
-    + ["\u00ad", "\u061c", "\u180e", "\ufeff", "\ufff9", "\ufffa", "\ufffb"]
-    + [chr(c) for c in range(0x200B, 0x2010)] + [chr(c) for c in range(0x202A, 0x202F)]
-    + [chr(c) for c in range(0x2060, 0x2065)] + [chr(c) for c in range(0x2066, 0x2070)]
-)
-
-
-def starts_a_formula(text: str) -> bool:
-    """Would Excel, WPS, LibreOffice or Google Sheets take this cell text as a formula?"""
-    if text[:1] in _BREAKS:
-        return True
-    visible = "".join(ch for ch in text if ch not in _INVISIBLE).lstrip()
-    return visible[:1] in _SIGNS
-
-
-def csv_rows(data: bytes) -> list[list]:
-    """The rows of a CSV as a spreadsheet reads them: text cells quoted (str), numbers bare (float).
-
-    Fails if the file lacks the UTF-8 BOM or CRLF line ends, has an unquoted cell that is not a
-    number (such a cell would be open to separator tricks), or a text cell that would be a formula.
-    """
-    assert data.startswith(b"\xef\xbb\xbf"), "a CSV for Excel and WPS starts with the UTF-8 byte-order mark"
-    text = data[3:].decode("utf-8")
-    rows = list(csv.reader(io.StringIO(text, newline=""), quoting=csv.QUOTE_NONNUMERIC))
-    assert text.endswith("\r\n")
-    for row in rows:
-        for cell in row:
-            assert not (isinstance(cell, str) and starts_a_formula(cell)), f"formula in a CSV cell: {cell!r}"
-    return rows
-
-
-def workbook_cells(data: bytes) -> dict[str, list[list]]:
-    """Sheet name → rows of cell values of an .xlsx, failing on any formula or error cell.
-
-    Checks twice: openpyxl's cell types, and the worksheet XML itself for ``<f>`` elements.
-    """
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for name in archive.namelist():
-            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                xml = archive.read(name).decode("utf-8")
-                assert not re.search(r"<(\w+:)?f[ >/]", xml), f"formula element in {name}"
-    book = openpyxl.load_workbook(io.BytesIO(data))
-    sheets = {}
-    for sheet in book.worksheets:
-        rows = []
-        for row in sheet.iter_rows():
-            for cell in row:
-                assert cell.data_type not in ("f", "e"), f"{sheet.title}!{cell.coordinate} is {cell.data_type}: {cell.value!r}"
-                if isinstance(cell.value, str):
-                    assert not starts_a_formula(cell.value), f"{sheet.title}!{cell.coordinate}: {cell.value!r}"
-            rows.append([cell.value for cell in row])
-        sheets[sheet.title] = rows
-    return sheets
 
 
 # --------------------------------------------------------------------------- the rule, by hand

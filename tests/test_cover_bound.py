@@ -11,7 +11,7 @@ from scipy.optimize import linprog
 from geo.optimize.allocate import CoverageProblem, allocate_optimal, demand_groups, greedy_cover
 from geo.optimize.bound import dual_bound, lp_bound, solve_restricted
 
-from tests.test_allocate import brute_force_best, random_problem
+from tests.helpers import brute_force_best, random_problem
 
 
 def spatial_problem(rng, n, radius, unit_cost=True):

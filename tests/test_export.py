@@ -19,7 +19,8 @@ from geo.render import export
 from geo.data.cells import spreadsheet_text, xlsx_text
 from geo.i18n import column_label
 from tests import hostile
-from tests.test_cells import _INVISIBLE, csv_rows, workbook_cells
+from tests.helpers import INVISIBLE as _INVISIBLE
+from tests.helpers import csv_rows, workbook_cells
 
 RISKY_NAMES = ['=HYPERLINK("x")', "+86 772", "-老旧小区", "@sum", "\tTab", "\rCR"]
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
-from intake_corpus import make_corpus as corpus
+from tests.intake_corpus import make_corpus as corpus
 from shapely.geometry import Point
 
 from geo.data.cells import spreadsheet_text
@@ -34,7 +34,7 @@ from geo.data.io import read_communities, read_districts, read_raw_layer
 from geo.data.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
 from geo.intake.validate import REASONS
 from tests import hostile
-from tests.test_cells import csv_rows
+from tests.helpers import csv_rows
 
 CORPUS = corpus.HERE
 EXPECTED = pd.read_csv(CORPUS / "expected.csv", dtype=str, keep_default_na=False)

@@ -27,7 +27,7 @@ from geo.intake.template import (
     write_survey_template,
 )
 from tests import hostile
-from tests.test_cells import workbook_cells
+from tests.helpers import workbook_cells
 
 CHINESE = re.compile("[\u4e00-\u9fff]")
 

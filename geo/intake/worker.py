@@ -30,7 +30,6 @@ from pathlib import Path
 
 _MB = 1 << 20
 _POLL_SECONDS = 0.2
-_REPO = Path(__file__).resolve().parents[2]
 _OUT_OF_MEMORY = ("bad_alloc", "out of memory", "cannot allocate memory")
 
 _slots_lock = threading.Lock()
@@ -129,11 +128,12 @@ def _run_child(function, args, kwargs, seconds, memory_mb, heartbeat, what):
         started = time.monotonic()
         child = subprocess.Popen(
             [sys.executable, "-m", "geo.intake.worker", str(job), str(answer)],
-            cwd=_REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            # The parent's import path, so the function is found by the same module name; the
-            # child's temporary files go in the job's folder, removed below even if it is killed.
-            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(_REPO), *filter(None, sys.path)]),
-                 "TMPDIR": str(folder)},
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            # geo itself comes from the installed project (`make` installs it); the parent's import
+            # path goes along only so that a function from a module outside geo (a test's helper)
+            # is found by the same module name. The child's temporary files go in the job's folder,
+            # removed below even if it is killed.
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, sys.path)), "TMPDIR": str(folder)},
         )
         try:
             while child.poll() is None:

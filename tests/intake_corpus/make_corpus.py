@@ -16,13 +16,9 @@ import copy
 import csv
 import io
 import json
-import sys
 import warnings
 import zipfile
 from pathlib import Path
-
-if __name__ == "__main__":  # run as a script: make the repository's geo package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import geopandas as gpd
 import openpyxl
