@@ -20,6 +20,7 @@ import functools
 import logging
 import os
 import re
+import secrets
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +30,7 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
+from geo.errors import DataError
 from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config, with_overrides
 from geo.analysis.coverage import PairLimitError, city_total, community_coverage, coverage_summary
 from geo.analysis.eligibility import reason_labels
@@ -475,17 +477,20 @@ def guarded(render) -> None:
 def fail_gently(error: BaseException) -> None:
     """Show a plain message instead of a traceback; log the details on the server.
 
-    A ``ValueError`` is the data's fault and says what to do: shown as it is, as text. An
-    ``OSError`` names server paths and errno text, which are the administrator's business:
-    logged, and the user gets a fixed message.
+    A :class:`geo.errors.DataError` (or any ``ValueError``) is the data's or the settings' fault and
+    says what to do: shown as it is, as text. An ``OSError`` names server paths and errno text,
+    which are the administrator's business: logged, and the user gets a fixed message. Anything
+    else is a bug: logged with its traceback under a short random reference, which the page shows
+    so that the administrator can find that entry in the log.
     """
     if isinstance(error, PairLimitError):
         st.error(text("error_pairs", lang()).format(radius=error.walk_radius_m, limit=error.max_pairs))
-    elif isinstance(error, ValueError):
+    elif isinstance(error, (DataError, ValueError)):
         st.error(text("error_data", lang()) + plain(error))
     elif isinstance(error, OSError):
         log.warning("file error in the app: %s", error)
         st.error(text("error_file", lang()))
     else:
-        log.exception("unhandled error in the app", exc_info=error)
-        st.error(text("error_internal", lang()))
+        reference = secrets.token_hex(4)
+        log.error("internal error, reference %s", reference, exc_info=error)
+        st.error(text("error_internal", lang(), reference=reference))
