@@ -72,3 +72,21 @@ def test_the_internal_error_text_has_the_reference_in_both_languages():
     for lang in ("zh", "en"):
         assert "{reference}" in text("error_internal", lang)
         assert "abcd1234" in text("error_internal", lang, reference="abcd1234")
+
+
+def test_a_bug_in_a_page_shows_the_reference_found_in_the_log(monkeypatch, caplog):
+    """Through the app: the coverage page meets a bug; the page says so with the log's reference."""
+    from streamlit.testing.v1 import AppTest
+
+    def bug(*args, **kwargs):
+        raise KeyError("district_name")
+
+    monkeypatch.setattr(shared, "cached_summary", bug)
+    app = AppTest.from_file("../app.py", default_timeout=120)
+    with caplog.at_level(logging.ERROR, logger="fitness-path-planner"):
+        app.run()
+    assert not app.exception
+    [record] = [r for r in caplog.records if r.getMessage().startswith("internal error")]
+    reference = record.getMessage().rsplit(" ", 1)[1]
+    assert [e.value for e in app.error] == [text("error_internal", "zh", reference=reference)]
+    assert isinstance(record.exc_info[1], KeyError)
