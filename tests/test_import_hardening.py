@@ -32,7 +32,7 @@ from geo.config import BOUNDARIES_PATH
 from geo.intake.importer import APPROXIMATE_COLUMN, import_file, write_accepted
 from geo.data.io import read_districts, read_layer, read_raw_layer, write_layers
 from geo.intake.validate import MAX_REPAIR_CROSSINGS, MAX_TEXT_CHARS, REASONS, edge_crossings, repair_polygons
-from tests.test_limits import PEAK_MB, cli_import, run_measured
+from tests.helpers import PEAK_MB, cli_import, run_measured
 
 REPO = Path(__file__).resolve().parent.parent
 # A square community of about 100 m in 城中区, Liuzhou.

@@ -16,10 +16,8 @@ import io
 import json
 import os
 import re
-import signal
 import sqlite3
 import struct
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -37,10 +35,9 @@ from geo.data import archives
 from geo.data import io as gio
 from geo.config import load_config
 from geo.intake.importer import import_file
+from tests.helpers import PEAK_MB, cli_import, run_measured
 
 REPO = Path(__file__).resolve().parent.parent
-PEAK_MB = 600
-TIMEOUT_S = 60
 # A lying member really unpacks to this many MB of zeros (about 2 MB zipped) but declares 10 bytes.
 LIAR_MB = 2000
 LIAR_DECLARED = 10
@@ -49,47 +46,7 @@ ONE_MB_OF_ZEROS = b"\0" * (1 << 20)
 
 # --------------------------------------------------------------------------- running a child
 
-
-# Runs a command in a grandchild and writes its peak resident memory (KB) to argv[1]. A child's
-# ru_maxrss counts the memory of the process it was forked from until it execs (Linux keeps that
-# high-water mark across exec), so a child of pytest would report pytest's size; forked from this
-# small launcher, it reports its own.
-_LAUNCHER = """
-import os, sys
-peak_file, args = sys.argv[1], sys.argv[2:]
-pid = os.fork()
-if pid == 0:
-    os.execv(args[0], args)
-_, status, usage = os.wait4(pid, 0)
-with open(peak_file, "w") as out:
-    out.write(str(usage.ru_maxrss))
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
-
-
-def run_measured(args: list[str], timeout: float = TIMEOUT_S) -> tuple[int, str, str, float]:
-    """Run ``args`` from the repository: exit status, stdout, stderr and peak resident memory (MB).
-
-    The command and its launcher are killed, and the test fails, if still running after ``timeout`` s.
-    """
-    with tempfile.TemporaryDirectory() as folder:
-        peak_file = Path(folder) / "peak_kb"
-        child = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(peak_file), *args], cwd=REPO,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-        try:
-            stdout, stderr = child.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.communicate()
-            pytest.fail(f"{' '.join(args)} was still running after {timeout} s")
-        return child.returncode, stdout.decode(), stderr.decode(), int(peak_file.read_text()) / 1024
-
-
-def cli_import(path: Path, layer: str, tmp_path: Path) -> tuple[int, str, str, float]:
-    """``python -m geo import`` of ``path`` in a child: exit status, stdout, stderr, peak MB."""
-    return run_measured([sys.executable, "-m", "geo", "import", str(path), "--layer", layer,
-                         "--out", str(tmp_path / "accepted.gpkg"), "--rejects", str(tmp_path / "rejects.csv"),
-                         "--json"])
+# run_measured and cli_import (a child with its peak memory measured) are in tests/helpers.py.
 
 
 def assert_refused(result, *fragments: str) -> None:

@@ -35,7 +35,7 @@ from geo.pipeline import load_city
 from geo.config import with_overrides
 from geo.plan import run_plan, score_covered
 from geo.analysis.priority import neighbours_unserved_population
-from tests.test_limits import PEAK_MB, TIMEOUT_S, run_measured
+from tests.helpers import PEAK_MB, TIMEOUT_S, run_measured
 
 UTM = "EPSG:32649"  # UTM 49N, fits Liuzhou
 X0, Y0 = 338_000.0, 2_690_000.0  # a spot in Liuzhou, in metres
