@@ -67,3 +67,12 @@ def test_no_code_edits_the_import_path():
         and pattern.search((REPO / name).read_text(encoding="utf-8", errors="replace"))
     ]
     assert offenders == []
+
+
+def test_no_test_module_imports_another():
+    """Shared helpers live in tests/helpers.py and fixtures in tests/conftest.py, not in a test module."""
+    pattern = re.compile(r"^\s*(from\s+tests\.test_\w+\s+import|import\s+tests\.test_)", re.MULTILINE)
+    offenders = [
+        path.name for path in sorted((REPO / "tests").glob("*.py")) if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -28,7 +28,6 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from geo.errors import DataError
 from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config, with_overrides
@@ -401,8 +400,9 @@ def show_map(height: int = 600, district: str | None = None, focus_id: str | Non
              base_layer: str | None = None, tianditu_key: str | None = None, with_plan: bool = False) -> None:
     """Show the coverage map for the user's choices as a static iframe (assets from /app/static).
 
-    ``components.html`` rather than ``streamlit_folium.st_folium``: the pages never read clicks
-    back from the map, and the static iframe draws the sample's map about 1 s sooner. The HTML is
+    ``st.iframe`` with the map's HTML (``st.components.v1.html`` is deprecated) rather than
+    ``streamlit_folium.st_folium``: the pages never read clicks back from the map, and the static
+    iframe draws the sample's map about 1 s sooner. The HTML is
     cached, so switching pages or languages back and forth does not rebuild it; a map with the
     user's 天地图 key in it is built for that user alone and never cached. Above
     ``[map] max_communities`` communities the page asks for a district instead of drawing.
@@ -419,7 +419,7 @@ def show_map(height: int = 600, district: str | None = None, focus_id: str | Non
     arguments = (str(path), data_version(path), walk_radius_m(), tuple(sorted(weights().items())), lang(),
                  district, focus_id, base_layer, tianditu_key, plan_key)
     html = _map_html(*arguments) if tianditu_key else cached_map_html(*arguments)
-    components.html(html, height=height)
+    st.iframe(html, height=height)
 
 
 # --------------------------------------------------------------------------- downloads
