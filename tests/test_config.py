@@ -733,3 +733,22 @@ def test_with_overrides_replaces_only_what_it_is_given():
     assert changed.program("extra").budget_cny == 7
     assert base.walk_radius_m == 500 and base.program("city").budget_cny == 600_000  # the original is untouched
     assert with_overrides(base) == base
+
+
+def test_every_door_uses_the_one_radius_rule(capsys):
+    """config.toml (above), both CLI --radius and the app's radius input share WALK_RADIUS_RULE."""
+    from streamlit.testing.v1 import AppTest
+
+    from geo.cli import main
+
+    for command in ("coverage", "plan"):
+        assert main([command, "--radius", "5000.5"]) == 2
+        assert "must be a positive number of metres up to 5,000, got '5000.5'" in capsys.readouterr().err
+        assert main([command, "--radius", "0"]) == 2
+        assert "got '0'" in capsys.readouterr().err
+    app = AppTest.from_file("../app.py", default_timeout=120)
+    app.run()
+    radius = app.sidebar.number_input(key="widget_walk_radius_m")
+    assert (radius.min, radius.max) == (1, MAX_WALK_RADIUS_M)
+    assert WALK_RADIUS_RULE.accepts(radius.min) and WALK_RADIUS_RULE.accepts(radius.max)
+    assert not WALK_RADIUS_RULE.accepts(radius.max + 0.5)
