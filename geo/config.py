@@ -13,6 +13,11 @@ is named, and every number is checked by its :class:`Rule` (:data:`NUMERIC_KEYS`
 turned into :class:`Config`, the flat, frozen object the rest of the code reads. The walk radius
 has one rule for every door (:data:`WALK_RADIUS_RULE`, :func:`check_walk_radius`).
 :class:`ConfigError` is a :class:`geo.errors.DataError`: the user's settings, not a bug.
+
+Adding a key: a field in its table's model (named as in the file), the same in :class:`Config`
+and in :func:`parse_config`'s mapping, a :class:`Rule` in :data:`NUMERIC_KEYS` for a number (with
+its upper bound, and a row in ``tests/test_config.py``'s ``UPPER_BOUNDS``), and the key with its
+meaning, unit and range in ``config.toml``.
 """
 
 from __future__ import annotations
