@@ -299,9 +299,14 @@ def _unknown_key(key, known: list[str], where: str) -> str:
     return f"unknown key {shown(dotted, 80)}{hint} (the keys of {table} are: {', '.join(known)})"
 
 
+def _source(info: ValidationInfo) -> str:
+    """The file name for messages, passed to the model as its validation context."""
+    return (info.context or {}).get("source", "config.toml")
+
+
 def _fail(info: ValidationInfo, message: str):
     """Raise the :class:`ConfigError` ``source: message`` (pydantic keeps it, see :func:`parse_config`)."""
-    raise ConfigError(f"{(info.context or {}).get('source', 'config.toml')}: {message}")
+    raise ConfigError(f"{_source(info)}: {message}")
 
 
 class _Table(BaseModel):
@@ -331,9 +336,7 @@ class _Table(BaseModel):
     def _numbers_in_range(cls, value, info: ValidationInfo):
         dotted = f"{cls._where}.{info.field_name}"
         if dotted in NUMERIC_KEYS:
-            return checked_number(
-                value, dotted, NUMERIC_KEYS[dotted][1], (info.context or {}).get("source", "config.toml")
-            )
+            return checked_number(value, dotted, NUMERIC_KEYS[dotted][1], _source(info))
         return value
 
 
@@ -392,7 +395,7 @@ class PriorityTable(_Table):
     @field_validator("weights", mode="before")
     @classmethod
     def _six_weights(cls, value, info: ValidationInfo):
-        return _weights(value, (info.context or {}).get("source", "config.toml"))
+        return _weights(value, _source(info))
 
 
 class IntakeTable(_Table):
@@ -438,7 +441,7 @@ class ConfigFile(_Table):
     @field_validator("programs", mode="before")
     @classmethod
     def _checked_programs(cls, value, info: ValidationInfo):
-        return _programs(value, (info.context or {}).get("source", "config.toml"))
+        return _programs(value, _source(info))
 
 
 def _district_limits(entry: dict, key: str, where: str, source: str) -> dict[str, int]:
