@@ -175,3 +175,9 @@ def test_community_labels_name_the_district_in_the_language():
     assert i18n.community_labels(frame, {"450202": "Chengzhong District"}, "en") == {
         "a": "阳光花园 (Chengzhong District)", "b": "河东小区 (某区)"}
     assert i18n.community_labels(frame, {"450202": "城中区"}, "zh")["a"] == "阳光花园（城中区）"
+
+
+def test_district_names_in_the_language():
+    frame = pd.DataFrame({"district_code": ["450202", "450299"], "district_name": ["城中区", "某区"]})
+    shown = i18n.with_district_names(frame, {"450202": "Chengzhong District"})
+    assert list(shown["district_name"]) == ["Chengzhong District", "某区"]

@@ -65,7 +65,7 @@ def render() -> None:
     if len(selected) == 0:
         st.info(t("no_selection"))
     else:
-        table = pd.DataFrame(shared.in_language(selected, plan)[LIST_COLUMNS]).round({"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}})
+        table = pd.DataFrame(shared.with_district_names(shared.in_language(selected, plan))[LIST_COLUMNS]).round({"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}})
         st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420)
         sheets, parameters = shared.plan_export(plan)
         shared.download_buttons(sheets, f"plan_{plan.mode}", parameters)

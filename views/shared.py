@@ -362,6 +362,11 @@ def in_language(selected: pd.DataFrame, plan: Plan, language: str | None = None)
     return i18n.with_program_names(selected, [o.program for o in plan.outcomes], language or lang())
 
 
+def with_district_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its district names in the page's language."""
+    return i18n.with_district_names(frame, district_names())
+
+
 def humanised(frame: pd.DataFrame) -> pd.DataFrame:
     """Headers and yes/no in the current language."""
     return i18n.humanised(frame, lang())

@@ -155,3 +155,9 @@ def community_labels(communities: pd.DataFrame, district_names: dict, lang: str 
         community_id: phrase.format(name=name, district=district)
         for community_id, name, district in zip(communities["community_id"], communities["name"], districts)
     }
+
+
+def with_district_names(frame: pd.DataFrame, district_names: dict) -> pd.DataFrame:
+    """``frame`` with ``district_name`` from its ``district_code`` through ``district_names`` (code -> name in
+    the page's language); a code it lacks keeps the row's name."""
+    return frame.assign(district_name=frame["district_code"].map(district_names).fillna(frame["district_name"]))

@@ -85,8 +85,8 @@ SURVEY_COLUMNS: tuple[_Column, ...] = (
 def _words(lang: str, districts: pd.DataFrame, config=None) -> dict:
     """Every ``[template]`` phrase in ``lang`` with its placeholders filled.
 
-    The city's and the bureau's names and the programmes come from ``config`` (default: the
-    repository's ``config.toml``); the "about" coordinates from the example point.
+    The city's name and the programmes come from ``config`` (default: the repository's
+    ``config.toml``); the "about" coordinates from the example point.
     """
     if config is None:
         from geo.config import load_config
@@ -96,7 +96,8 @@ def _words(lang: str, districts: pd.DataFrame, config=None) -> dict:
     longitude, latitude = _example_point(districts)
     values = {
         **names,
-        "bureau_office": i18n.label("template", "bureau_office", lang, **names),
+        # How a sentence names the city in passing: 柳州 for 柳州市 (Chinese drops the 市), Liuzhou.
+        "city_short": names["city"].removesuffix("市") if lang == "zh" else names["city"],
         "programs": i18n.label("template", "and", lang).join(p.name(lang) for p in config.programs),
         "first_year": FIRST_YEAR,
         "longitude_min": LONGITUDE_RANGE[0], "longitude_max": LONGITUDE_RANGE[1],
@@ -141,7 +142,7 @@ def write_survey_template(path, districts: pd.DataFrame, lang: str = "zh", confi
     lang : {"zh", "en"}
         Language of sheet names, headers, messages and instructions.
     config : geo.config.Config, optional
-        Names the city, the bureau and the programmes in the instructions (``[city]`` and
+        Names the city and the programmes in the instructions (``[city]`` and
         ``[[programs]]``); default the repository's ``config.toml``.
 
     Returns
