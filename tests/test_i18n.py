@@ -181,3 +181,13 @@ def test_district_names_in_the_language():
     frame = pd.DataFrame({"district_code": ["450202", "450299"], "district_name": ["城中区", "某区"]})
     shown = i18n.with_district_names(frame, {"450202": "Chengzhong District"})
     assert list(shown["district_name"]) == ["Chengzhong District", "某区"]
+
+
+def test_rejects_for_reading_keep_the_languages_reason_and_the_users_cells():
+    rejects = pd.DataFrame({"sheet_row": [3], "reason_code": ["missing_name"], "reason_zh": ["缺少名称"],
+                            "reason_en": ["Name is missing"], "人口": [120]})
+    assert i18n.rejects_for_reading(rejects, "en").to_dict("list") == {
+        "Row": [3], "Why it was rejected": ["Name is missing"], "人口": [120]}
+    assert list(i18n.rejects_for_reading(rejects, "zh").columns) == ["行号", "未通过原因", "人口"]
+    unplaced = i18n.reasons_in_language(rejects, "en")
+    assert list(unplaced.columns) == ["sheet_row", "reason_code", "reason_en", "人口"]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from geo import i18n
 from geo.intake.assemble import assemble_city
 from geo.intake.importer import import_file
 from geo.data.io import write_layers
@@ -68,14 +69,6 @@ def _checked(upload, stem: str, layer: str, crs: str | None, districts):
         path.unlink(missing_ok=True)
 
 
-def _rejects_for_reading(rejects: pd.DataFrame) -> pd.DataFrame:
-    """The rejected rows for the page: row number and reason in the page's language, then the file's cells."""
-    reason = "reason_zh" if shared.lang() == "zh" else "reason_en"
-    shown = rejects.drop(columns=[c for c in ("reason_code", "reason_zh", "reason_en") if c != reason])
-    labels = {"sheet_row": t("rejects_sheet_row"), "feature": t("rejects_feature"), reason: t("rejects_reason")}
-    return shown.rename(columns={c: label for c, label in labels.items() if c in shown.columns})
-
-
 def _crs_widget(label: str, key: str) -> str:
     choice = st.radio(label, CRS_CHOICES, horizontal=True, key=key, format_func=lambda c: t(f"crs_{c}"))
     if choice == "epsg":
@@ -98,7 +91,7 @@ def _report(result, label: str) -> None:
         shown = result.rejects.head(REJECTS_SHOWN)
         if result.rejected > len(shown):   # the page could not carry them all; the download has every row
             st.caption(t("rejects_first", shown=len(shown), total=result.rejected))
-        st.dataframe(_rejects_for_reading(shown), hide_index=True, width="stretch", height=240)
+        st.dataframe(i18n.rejects_for_reading(shown, shared.lang()), hide_index=True, width="stretch", height=240)
         csv = result.rejects_csv()
         st.download_button(t("intake_rejects_download"), data=csv, file_name=f"rejects_{result.layer}.csv",
                            mime="text/csv", key=f"rejects-{result.layer}", on_click="ignore")
@@ -193,9 +186,7 @@ def _assembly_report(assembled) -> None:
         st.dataframe(shared.humanised(assembled.located), hide_index=True, width="stretch")
     if len(assembled.unplaced):
         st.warning(t("assembly_unplaced_note"))
-        reason = "reason_zh" if shared.lang() == "zh" else "reason_en"
-        unplaced = assembled.unplaced.drop(columns=[c for c in ("reason_zh", "reason_en") if c != reason])
-        st.dataframe(shared.humanised(unplaced), hide_index=True, width="stretch")
+        st.dataframe(shared.humanised(i18n.reasons_in_language(assembled.unplaced, shared.lang())), hide_index=True, width="stretch")
     if len(assembled.conflicts):
         st.warning(t("intake_conflicts"))
         st.dataframe(shared.humanised(assembled.conflicts), hide_index=True, width="stretch")

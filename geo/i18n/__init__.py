@@ -161,3 +161,25 @@ def with_district_names(frame: pd.DataFrame, district_names: dict) -> pd.DataFra
     """``frame`` with ``district_name`` from its ``district_code`` through ``district_names`` (code -> name in
     the page's language); a code it lacks keeps the row's name."""
     return frame.assign(district_name=frame["district_code"].map(district_names).fillna(frame["district_name"]))
+
+
+REASON_COLUMNS = ("reason_zh", "reason_en")
+
+
+def reasons_in_language(frame: pd.DataFrame, lang: str = "zh", *, keep_code: bool = True) -> pd.DataFrame:
+    """``frame`` with only ``lang``'s reason column of a row report (``reason_zh`` / ``reason_en``).
+
+    ``keep_code=False`` also drops ``reason_code``. Other columns are kept as they are.
+    """
+    mine = f"reason_{check_lang(lang)}"
+    dropped = [c for c in REASON_COLUMNS if c != mine] + ([] if keep_code else ["reason_code"])
+    return frame.drop(columns=[c for c in dropped if c in frame.columns])
+
+
+def rejects_for_reading(rejects: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """Rejected rows for a page: row number, feature and reason in ``lang`` under labelled headers, then
+    the file's own cells under the user's headers."""
+    shown = reasons_in_language(rejects, lang, keep_code=False)
+    labels = {"sheet_row": text("rejects_sheet_row", lang), "feature": text("rejects_feature", lang),
+              f"reason_{lang}": text("rejects_reason", lang)}
+    return shown.rename(columns={c: label for c, label in labels.items() if c in shown.columns})
