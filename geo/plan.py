@@ -70,8 +70,6 @@ class Plan:
         return [o.summary() for o in self.outcomes]
 
 
-
-
 def score_communities(communities, fitness_paths, config: Config, applications=None, metric_crs=None) -> gpd.GeoDataFrame:
     """Coverage, eligibility and priority of every community, given the sets that exist."""
     covered = community_coverage(communities, fitness_paths, config.walk_radius_m, metric_crs)
@@ -122,10 +120,12 @@ def run_plan(
     # The city is projected once and the (site, community) relation built once, over the
     # communities unserved at the start: every programme's demand is a subset of them, so
     # priority, allocation and the coverage update of every programme slice the same relation.
-    geometry = CityGeometry.of(communities, metric_crs_for(communities))
-    metric_crs = geometry.metric_crs
+    metric_crs = metric_crs_for(communities)
     if covered is None:
+        geometry = CityGeometry.of(communities, metric_crs)
         covered = community_coverage(communities, fitness_paths, config.walk_radius_m, metric_crs, geometry=geometry)
+    else:
+        geometry = CityGeometry.of(covered, metric_crs)  # the rows every later step reads
     unserved = np.flatnonzero(~covered["served_within_radius"].to_numpy(dtype=bool))
     relation = CoverageRelation.build(geometry, unserved, config.walk_radius_m, max_pairs=config.max_pairs)
     outcomes = []

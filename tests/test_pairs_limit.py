@@ -253,18 +253,18 @@ def test_optimal_problem_takes_the_limit(sample_city, sample_covered):
 def test_run_plan_passes_the_configured_limit_to_the_optimal_problem(sample_city, sample_covered, monkeypatch):
     # run_plan builds the relation once and slices it per programme (issue 11): both take the limit.
     built, sliced = [], []
-    build, pairs = coverage.CoverageRelation.build.__func__, coverage.CoverageRelation.pairs
+    build, matrix = coverage.CoverageRelation.build.__func__, coverage.CoverageRelation.matrix
 
     def spy_build(cls, *args, max_pairs=None):
         built.append(max_pairs)
         return build(cls, *args, max_pairs=max_pairs)
 
-    def spy_pairs(self, *args, max_pairs=None):
+    def spy_matrix(self, *args, max_pairs=None):
         sliced.append(max_pairs)
-        return pairs(self, *args, max_pairs=max_pairs)
+        return matrix(self, *args, max_pairs=max_pairs)
 
     monkeypatch.setattr(coverage.CoverageRelation, "build", classmethod(spy_build))
-    monkeypatch.setattr(coverage.CoverageRelation, "pairs", spy_pairs)
+    monkeypatch.setattr(coverage.CoverageRelation, "matrix", spy_matrix)
     config = replace(load_config(), max_pairs=12_345_678)
     run_plan(sample_city.communities, sample_city.fitness_paths, config, ["city", "region"], "rank",
              sample_city.applications, covered=sample_covered)

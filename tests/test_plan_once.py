@@ -221,3 +221,30 @@ def test_priority_scores_takes_the_relation(covered, config, relation, city):
     other = replace(config, walk_radius_m=config.walk_radius_m * 2)
     with pytest.raises(ValueError):
         priority_scores(assessed, other, relation=relation)
+
+
+def test_a_given_coverage_with_its_own_index_is_planned_as_before(city, config, covered):
+    # run_plan reads the rows of the coverage it is given, whatever their index.
+    renumbered = covered.reset_index(drop=True)
+    renumbered.index = renumbered.index + 1000
+    plan = run_plan(city.communities, city.fitness_paths, config, PROGRAMS, "rank", city.applications,
+                    covered=renumbered)
+    same = run_plan(city.communities, city.fitness_paths, config, PROGRAMS, "rank", city.applications,
+                    covered=covered)
+    for a, b in zip(plan.outcomes, same.outcomes):
+        assert a.selected.drop(columns="geometry").equals(b.selected.drop(columns="geometry"))
+
+
+def test_relation_matrix_is_the_pairs_in_csr(geometry, relation):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(7)
+    sites = rng.permutation(len(geometry.sites_m))[:200]
+    demand = np.sort(rng.choice(relation.demand, size=relation.demand.size // 3, replace=False))
+    site_idx, demand_idx = relation.pairs(sites, demand)
+    expected = sp.csr_array((np.ones(site_idx.size, dtype=bool), (site_idx, demand_idx)), shape=(200, demand.size))
+    got = relation.matrix(sites, demand)
+    assert got.shape == expected.shape and got.dtype == expected.dtype == bool and got.nnz == site_idx.size > 0
+    assert np.array_equal(got.indptr, expected.indptr) and np.array_equal(got.indices, expected.indices)
+    with pytest.raises(PairLimitError):
+        relation.matrix(sites, demand, max_pairs=got.nnz - 1)

@@ -109,14 +109,14 @@ class CoverageProblem:
         weight = scored["population"].fillna(0).to_numpy(dtype=np.int64)[demand]
         if relation is not None:
             relation.check(scored, walk_radius_m, "scored communities", metric_crs)
-            site_idx, demand_idx = relation.pairs(candidates, demand, max_pairs=max_pairs)
+            cover = relation.matrix(candidates, demand, max_pairs=max_pairs)
         else:
             polygons_m = scored.geometry.to_crs(metric_crs or metric_crs_for(scored)).values
             sites = candidate_sites(polygons_m[candidates])
             site_idx, demand_idx = coverage_pairs(sites, polygons_m[demand], walk_radius_m, max_pairs=max_pairs)
-        cover = sp.csr_array(
-            (np.ones(site_idx.size, dtype=bool), (site_idx, demand_idx)), shape=(candidates.size, demand.size)
-        )
+            cover = sp.csr_array(
+                (np.ones(site_idx.size, dtype=bool), (site_idx, demand_idx)), shape=(candidates.size, demand.size)
+            )
         return cls(
             candidates=candidates,
             cost_cny=cost[candidates],
