@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 import pyogrio
@@ -32,10 +34,9 @@ def test_success_replaces_the_file_and_leaves_nothing_else(tmp_path):
 def test_a_failing_write_keeps_the_previous_file_and_no_temporary_file(tmp_path):
     target = tmp_path / "out.txt"
     target.write_text("old")
-    with pytest.raises(RuntimeError, match="disk full"):
-        with atomic_write(target) as staged:
-            staged.write_text("half")
-            raise RuntimeError("disk full")
+    with pytest.raises(RuntimeError, match="disk full"), atomic_write(target) as staged:
+        staged.write_text("half")
+        raise RuntimeError("disk full")
     assert target.read_text() == "old"
     assert _leftovers(tmp_path, {"out.txt"}) == []
 
@@ -43,17 +44,36 @@ def test_a_failing_write_keeps_the_previous_file_and_no_temporary_file(tmp_path)
 def test_nothing_written_keeps_the_previous_file(tmp_path):
     target = tmp_path / "out.txt"
     target.write_text("old")
-    with pytest.raises(FileNotFoundError, match="nothing was written"):
-        with atomic_write(target):
-            pass
+    with pytest.raises(FileNotFoundError, match="nothing was written"), atomic_write(target):
+        pass
     assert target.read_text() == "old"
     assert _leftovers(tmp_path, {"out.txt"}) == []
 
 
 def test_missing_folder_is_refused(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        with atomic_write(tmp_path / "absent" / "out.txt"):
-            pass
+    with pytest.raises(FileNotFoundError, match="does not exist"), atomic_write(tmp_path / "absent" / "out.txt"):
+        pass
+
+
+def test_a_link_is_kept_and_its_file_replaced(tmp_path):
+    real = tmp_path / "real.txt"
+    real.write_text("old")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    with atomic_write(link) as staged:
+        staged.write_text("new")
+    assert link.is_symlink() and real.read_text() == "new"
+    assert _leftovers(tmp_path, {"real.txt", "link.txt"}) == []
+
+
+def test_a_device_is_written_directly_not_replaced(tmp_path):
+    link = tmp_path / "full.csv"
+    link.symlink_to("/dev/full")  # a disk that is full: the write fails, nothing is replaced
+    with pytest.raises(OSError), atomic_write(link) as staged:
+        assert staged == link
+        with open(staged, "wb") as handle:
+            handle.write(b"x" * 100_000)
+    assert link.is_symlink() and not Path("/dev/full").is_file()
 
 
 def test_keep_existing_starts_from_a_copy(tmp_path):
@@ -66,8 +86,9 @@ def test_keep_existing_starts_from_a_copy(tmp_path):
 
 
 def _points(n):
-    return gpd.GeoDataFrame({"name": [f"p{i}" for i in range(n)]},
-                            geometry=shapely.points(range(n), range(n)), crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {"name": [f"p{i}" for i in range(n)]}, geometry=shapely.points(range(n), range(n)), crs="EPSG:4326"
+    )
 
 
 def test_write_layers_failing_midway_keeps_the_previous_geopackage(tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import MultiPolygon, Point, Polygon
 
+from geo.data import archives, headers
 from geo.data import io as gio
 from geo.data.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
 
@@ -194,7 +195,7 @@ def test_shapefile_truncated_names_map_back_to_schema(tmp_path):
 
 
 def test_gdal_field_name_laundering_rule():
-    names = gio._shapefile_field_names(["district_code", "district_name", "district_name_en", "kind"])
+    names = headers._shapefile_field_names(["district_code", "district_name", "district_name_en", "kind"])
     assert names == {
         "district_code": "district_c", "district_name": "district_n",
         "district_name_en": "district_1", "kind": "kind",
@@ -224,12 +225,12 @@ def test_shapefile_in_gbk_with_and_without_cpg(tmp_path, cpg):
 
 
 def test_cpg_names():
-    assert gio._cpg_encoding(b"UTF-8\n") == "utf-8"
-    assert gio._cpg_encoding(b"936") == "gb18030"
-    assert gio._cpg_encoding(b"ANSI 936") == "gb18030"
-    assert gio._cpg_encoding(b"GB2312") == "gb18030"
-    assert gio._cpg_encoding(b"65001") == "utf-8"
-    assert gio._cpg_encoding(b"no-such-codepage") is None
+    assert archives._cpg_encoding(b"UTF-8\n") == "utf-8"
+    assert archives._cpg_encoding(b"936") == "gb18030"
+    assert archives._cpg_encoding(b"ANSI 936") == "gb18030"
+    assert archives._cpg_encoding(b"GB2312") == "gb18030"
+    assert archives._cpg_encoding(b"65001") == "utf-8"
+    assert archives._cpg_encoding(b"no-such-codepage") is None
 
 
 def test_extra_columns_kept_after_schema_and_optional_columns_added(tmp_path):

@@ -38,8 +38,18 @@ def atomic_write(path, keep_existing: bool = False) -> Iterator[Path]:
     -----
     If the block raises, or writes nothing, ``path`` is left as it was; the temporary folder is
     removed either way. A reader therefore sees the old file or the new one, never half of one.
+    A symbolic link is followed: the file it points to is replaced and the link kept. A path that
+    is not a regular file (a device such as ``/dev/stdout``, a pipe) is yielded as it is and
+    written directly, since it cannot be replaced.
     """
     path = Path(path)
+    if path.is_symlink() or path.exists():
+        target = path.resolve()
+        if target.exists() and not target.is_file():
+            # A device or a pipe (/dev/stdout, /dev/full): nothing to replace; write straight to it.
+            yield path
+            return
+        path = target  # a link keeps pointing at the file, which is replaced
     if not path.parent.is_dir():
         raise FileNotFoundError(f"folder {path.parent} does not exist; create it first")
     folder = Path(tempfile.mkdtemp(prefix=f".{path.stem}-", dir=path.parent))

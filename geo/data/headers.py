@@ -1,0 +1,405 @@
+"""Header matching and cell conversion: a table's headers recognised as schema columns, cells converted."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from typing import NamedTuple
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.data import schema
+from geo.i18n import COLUMN_LABELS
+
+# ``schema`` declares no required district columns yet; then none are required.
+_REQUIRED_COLUMNS = {
+    "districts": tuple(getattr(schema, "REQUIRED_DISTRICT_COLUMNS", ())),
+    "communities": tuple(schema.REQUIRED_COMMUNITY_COLUMNS),
+    "fitness_paths": tuple(schema.REQUIRED_FITNESS_PATH_COLUMNS),
+}
+
+_BOOL_WORDS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "y": True,
+    "是": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "n": False,
+    "否": False,
+}
+
+_KIND_DESCRIPTIONS = {
+    "int": "a whole number (e.g. 1250)",
+    "float": "a number (e.g. 0.18 or 350.5)",
+    "bool": "true/false (accepted: true, false, 1, 0, yes, no, y, n, 是, 否)",
+    "date": "a date (e.g. 2018-09-01)",
+}
+# Columns a table may have. A survey has about 20 and a bureau's export rarely 100; cells cost
+# memory per row (a 200 MB CSV of 1,000 columns took 5.8 GB and 112 s to import), and a workbook
+# row can reach column XFD (16,384) with one cell.
+MAX_COLUMNS = 256
+
+# Extra columns (neither schema nor intake columns) that the accepted layer cannot carry under
+# their own name: GDAL's GeoPackage writer names the feature ID "fid" and the geometry "geom", and
+# geo.intake.importer adds "geometry_approximate" (its APPROXIMATE_COLUMN); SQLite compares column names
+# without case. Such a column is renamed, e.g. "fid" -> "fid_2" (see _distinct_extra_columns).
+RESERVED_COLUMNS = ("fid", "geom", "geometry", "geometry_approximate")
+# A header longer than this many characters is refused: headers are repeated in every message.
+MAX_HEADER_CHARS = 1000
+
+
+class CellProblem(NamedTuple):
+    """Cells of one column that could not be read as what the column holds."""
+
+    column: str  # schema/intake column name, or the file's header for a WKT column
+    bad: np.ndarray  # boolean mask over the rows of the RawLayer
+    values: pd.Series  # the cells as read
+    expected: str  # "str", "int", "float", "bool", "date", "wkt" or "formula"
+
+
+def _check_columns(count: int, label: str) -> None:
+    """Refuse a table of more than ``MAX_COLUMNS`` columns."""
+    if count > MAX_COLUMNS:
+        raise ValueError(
+            f"{label} has {count:,} columns, above the {MAX_COLUMNS} an import reads; keep the columns of "
+            "the survey template and remove the others"
+        )
+
+
+def _distinct_headers(
+    names: list[str], given: list, label: str, notes: list, columns: list[str] | None = None
+) -> list[str]:
+    """Stripped headers made distinct as pandas does for a CSV: a repeat of ``a`` becomes ``a.1``, ``a.2`` …
+
+    Parameters
+    ----------
+    names : list of str
+        The headers, stripped (an empty one already named, e.g. ``Unnamed: 3``).
+    given : list
+        The headers as the file gives them, for the note (`` 备用`` and ``备用`` are one header).
+    label, notes
+        How the file is named; the list a note per repeated header is appended to, naming the
+        header, its columns and what each repeat is read as.
+    columns : list of str, optional
+        How the note names each column (a workbook's letters); default its number from 1.
+
+    Raises
+    ------
+    ValueError
+        For a header longer than ``MAX_HEADER_CHARS`` (headers are repeated in every message).
+    """
+    columns = columns or [str(j + 1) for j in range(len(names))]
+    for j, name in enumerate(names):
+        if len(name) > MAX_HEADER_CHARS:
+            raise ValueError(
+                f"{label}: the header of column {columns[j]} is {len(name):,} characters long, above the "
+                f"{MAX_HEADER_CHARS:,} a header may have; shorten it"
+            )
+    taken, counts, distinct = set(names), {}, []
+    renamed: dict[str, list[int]] = {}
+    for j, name in enumerate(names):
+        if name not in counts:
+            counts[name] = 0
+            distinct.append(name)
+            continue
+        count = counts[name]
+        while f"{name}.{count + 1}" in taken:
+            count += 1
+        counts[name] = count + 1
+        distinct.append(f"{name}.{count + 1}")
+        taken.add(distinct[-1])
+        renamed.setdefault(name, [names.index(name)]).append(j)
+    for name, positions in renamed.items():
+        spellings = " / ".join(dict.fromkeys(repr(str(given[j])) for j in positions))
+        notes.append(
+            f"{label}: columns {', '.join(columns[j] for j in positions)} have the same header {spellings}; "
+            f"the first is read as {name!r}, the others as {', '.join(repr(distinct[j]) for j in positions[1:])} "
+            "(extra columns, kept as they are)"
+        )
+    return distinct
+
+
+# --------------------------------------------------------------------------- import: columns and geometry
+
+
+def _header_key(text) -> str:
+    """A header compared loosely: NFKC (full-width → half-width, ² → 2), casefolded, no spaces, _ or -."""
+    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", str(text)).casefold())
+
+
+@functools.lru_cache(maxsize=None)
+def _header_lookup(kind: str) -> dict[str, str]:
+    """Loose header → column name, for the schema and intake columns of ``kind``.
+
+    The column's own name wins over a label, a label over a synonym (``geo.data.schema.COLUMN_SYNONYMS``).
+    """
+    columns = [*schema.LAYERS[kind], *schema.INTAKE_COLUMNS[kind]]
+    lookup: dict[str, str] = {}
+    for name in columns:
+        lookup.setdefault(_header_key(name), name)
+    for name in columns:
+        for label in COLUMN_LABELS.get(name, ()):
+            lookup.setdefault(_header_key(label), name)
+    for name in columns:
+        for synonym in schema.COLUMN_SYNONYMS.get(name, ()):
+            lookup.setdefault(_header_key(synonym), name)
+    return lookup
+
+
+def _rename_recognised(frame: pd.DataFrame, kind: str, shapefile: bool = False) -> tuple[pd.DataFrame, dict]:
+    """Rename recognised headers to column names; the first header recognised for a column wins.
+
+    Returns the renamed frame and column name → the file's header.
+    """
+    lookup = _header_lookup(kind)
+    if shapefile:
+        truncated = _shapefile_field_names([*schema.LAYERS[kind], *schema.INTAKE_COLUMNS[kind]])
+        lookup = {**{_header_key(cut): name for name, cut in truncated.items()}, **lookup}
+    geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    known = set(lookup.values())
+    headers = {str(c): str(c) for c in frame.columns if c in known}
+    renames = {}
+    for column in frame.columns:
+        if column == geometry_name or column in known:
+            continue
+        target = lookup.get(_header_key(column))
+        if target is not None and target not in headers:
+            renames[column] = target
+            headers[target] = str(column)
+    return frame.rename(columns=renames), headers
+
+
+def _convert_all(frame: gpd.GeoDataFrame, kind: str) -> tuple[gpd.GeoDataFrame, list[CellProblem]]:
+    """Schema columns (all, declared dtypes) and the intake columns present, with their bad cells."""
+    frame, schema_problems = _convert_columns(frame, kind)
+    problems = [
+        CellProblem(name, np.asarray(bad, dtype=bool), values, column_kind)
+        for name, (bad, values, column_kind) in schema_problems.items()
+    ]
+    for name, column_kind in schema.INTAKE_COLUMNS[kind].items():
+        if name in frame.columns:
+            values = frame[name]
+            frame[name], bad = _CONVERTERS[column_kind](values)
+            problems.append(CellProblem(name, np.asarray(bad, dtype=bool), values, column_kind))
+    return frame, [problem for problem in problems if problem.bad.any()]
+
+
+def _distinct_extra_columns(
+    frame: gpd.GeoDataFrame, kind: str, headers: dict, label: str, notes: list
+) -> gpd.GeoDataFrame:
+    """Rename the file's extra columns that the accepted layer could not write under their name.
+
+    An extra column (neither a schema nor an intake column of ``kind``) whose name, ignoring case,
+    is one of ``RESERVED_COLUMNS`` (GeoPackage's ``fid`` and ``geom``, the ``geometry``,
+    geo.intake.importer's ``geometry_approximate``) or another column's (``Name`` beside 名称, read as
+    ``name``; ``NAME`` beside ``nAme``) gets the first free name ``<name>_2``, ``<name>_3`` …,
+    keeping every value; a note in ``notes`` names the old and the new name and why.
+    """
+    known = {*schema.LAYERS[kind], *schema.INTAKE_COLUMNS[kind], "geometry"}
+    taken = {str(column).casefold(): str(column) for column in frame.columns if column in known}
+    reserved = {name.casefold(): name for name in RESERVED_COLUMNS}
+    present = {str(column).casefold() for column in frame.columns}
+    renames = {}
+    for column in [column for column in frame.columns if column not in known]:
+        folded = str(column).casefold()
+        clash = reserved.get(folded) or taken.get(folded)
+        if clash is None:
+            taken[folded] = str(column)
+            continue
+        number = 2
+        while any(f"{column}_{number}".casefold() in names for names in (taken, reserved, present)):
+            number += 1
+        renames[column] = f"{column}_{number}"
+        taken[renames[column].casefold()] = renames[column]
+        if folded in reserved:
+            why = f"{clash!r} is a name the city file uses itself ({_RESERVED_USES[clash]})"
+        else:
+            shown = headers.get(clash, clash)
+            why = (
+                f"it differs only in case from the column {shown!r}"
+                + (f" (read as {clash})" if shown != clash else "")
+                + ", and a GeoPackage does not tell such names apart"
+            )
+        notes.append(f"{label}: the column {column!r} is kept as {renames[column]!r}: {why}")
+    return frame.rename(columns=renames) if renames else frame
+
+
+_RESERVED_USES = {
+    "fid": "its feature ID",
+    "geom": "its geometry",
+    "geometry": "its geometry",
+    "geometry_approximate": "whether a community's outline is approximate",
+}
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def _shapefile_field_names(names) -> dict[str, str]:
+    """Map each name to the field name GDAL's Shapefile driver gives it when written in this order.
+
+    Names are cut to 10 characters; a clash becomes the first 8 characters + ``_1`` … ``_9``,
+    then the first 7 + ``_10`` … ``_99`` (clashes compared case-insensitively, as GDAL does).
+    """
+    used, laundered = set(), {}
+    for name in names:
+        candidate = name[:10]
+        suffixes = [f"{name[:8]}_{i}" for i in range(1, 10)] + [f"{name[:7]}_{i}" for i in range(10, 100)]
+        for alternative in suffixes:
+            if candidate.upper() not in used:
+                break
+            candidate = alternative
+        used.add(candidate.upper())
+        laundered[name] = candidate
+    return laundered
+
+
+def _match_schema_names(frame: gpd.GeoDataFrame, kind: str, shapefile: bool) -> gpd.GeoDataFrame:
+    """Rename columns that match a schema name case-insensitively (or as truncated by Shapefile)."""
+    columns = schema.LAYERS[kind]
+    present = set(frame.columns)
+    by_folded: dict[str, list[str]] = {}
+    for column in frame.columns:
+        by_folded.setdefault(str(column).casefold(), []).append(column)
+    truncated = _shapefile_field_names(columns) if shapefile else {}
+
+    renames = {}
+    for name in columns:
+        if name in present:
+            continue
+        candidates = by_folded.get(name.casefold(), [])
+        if not candidates and name in truncated:
+            candidates = by_folded.get(truncated[name].casefold(), [])
+        if len(candidates) == 1 and candidates[0] not in columns and candidates[0] not in renames:
+            renames[candidates[0]] = name
+    return frame.rename(columns=renames)
+
+
+def _check_required(frame: gpd.GeoDataFrame, kind: str, label: str) -> None:
+    """Raise ValueError naming the first required column of ``kind`` that ``frame`` lacks."""
+    missing = [name for name in _REQUIRED_COLUMNS[kind] if name not in frame.columns]
+    if missing:
+        present = ", ".join(str(column) for column in frame.columns if column != frame.geometry.name)
+        raise ValueError(
+            f"{label} is missing required column {missing[0]!r}"
+            + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else "")
+            + f"; columns present: {present or '(none)'}. Add or rename the column"
+        )
+
+
+def _convert_columns(frame: gpd.GeoDataFrame, kind: str):
+    """Give every schema column its declared dtype; add absent optional columns as missing.
+
+    Returns
+    -------
+    frame : geopandas.GeoDataFrame
+        A copy with converted columns; unconvertible cells are missing.
+    problems : dict
+        Column → (bad-row boolean mask, original values, schema kind), one entry per schema
+        column. Raising on the first problem is the caller's choice; a per-row rejects report
+        can use the same masks.
+    """
+    frame = frame.copy()
+    problems = {}
+    for name, column_kind in schema.LAYERS[kind].items():
+        if name not in frame.columns:
+            frame[name] = pd.Series(index=frame.index, dtype=schema.DTYPES[column_kind])
+            continue
+        values = frame[name]
+        converted, bad = _CONVERTERS[column_kind](values)
+        frame[name] = converted
+        problems[name] = (bad, values, column_kind)
+    return frame, problems
+
+
+def _raise_first_problem(problems: dict, label: str) -> None:
+    """Raise ValueError for the earliest row with a bad value (first column in schema order)."""
+    first_row, first_column = None, None
+    for column, (bad, _, _) in problems.items():
+        rows = np.flatnonzero(np.asarray(bad, dtype=bool))
+        if rows.size and (first_row is None or rows[0] < first_row):
+            first_row, first_column = int(rows[0]), column
+    if first_row is None:
+        return
+    _, values, column_kind = problems[first_column]
+    value = values.iloc[first_row]
+    expected = _KIND_DESCRIPTIONS.get(column_kind, column_kind)
+    raise ValueError(
+        f"{label}: column {first_column!r}, data row {first_row + 1} (1-based, header not counted): "
+        f"cannot read {value!r} as {expected}; correct the value or leave the cell empty"
+    )
+
+
+def _as_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Stripped text of ``values`` and a mask of missing (NA or empty) cells."""
+    text = values.astype("string").str.strip()
+    missing = text.isna() | (text == "")
+    return text.mask(missing), missing.to_numpy(dtype=bool)
+
+
+def _to_string(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Convert to pandas ``"string"``; whole floats (from numeric storage) lose their ``.0``."""
+    bad = np.zeros(len(values), dtype=bool)
+    if pd.api.types.is_float_dtype(values.dtype):
+        whole = values.notna() & np.isfinite(values) & (values % 1 == 0)
+        text = values.astype("string")
+        text[whole] = values[whole].astype("Int64").astype("string")
+        return text, bad
+    return values.astype("string"), bad
+
+
+def _to_float(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Convert to float64 (NaN for missing); text that is not a finite number is bad."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        numbers = values.astype("float64")
+        return numbers, np.zeros(len(values), dtype=bool)
+    text, missing = _as_text(values)
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    bad = ~missing & ~np.isfinite(numbers.to_numpy())
+    return numbers.where(~bad), bad
+
+
+def _to_int(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Convert to nullable Int64; a number with a fraction or non-numeric text is bad."""
+    if pd.api.types.is_integer_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("Int64"), np.zeros(len(values), dtype=bool)
+    numbers, bad = _to_float(values)
+    fractional = (numbers % 1 != 0).to_numpy() & numbers.notna().to_numpy()
+    bad = bad | fractional
+    return numbers.where(~bad).astype("Int64"), bad
+
+
+def _to_bool(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Convert to nullable boolean from bools, 0/1 numbers or the words of ``_BOOL_WORDS``."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("boolean"), np.zeros(len(values), dtype=bool)
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        numbers = values.astype("float64")
+        bad = (numbers.notna() & ~numbers.isin([0.0, 1.0])).to_numpy()
+        return (numbers == 1.0).astype("boolean").mask(numbers.isna() | bad), bad
+    text, missing = _as_text(values)
+    flags = text.str.lower().map(_BOOL_WORDS)
+    bad = ~missing & flags.isna().to_numpy()
+    return flags.astype(object).where(~bad & ~missing, None).astype("boolean"), bad
+
+
+def _to_date(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Convert to datetime64 at midnight from dates or text (2018-09-01, 2018/9/1, 2018年9月1日)."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        if values.dt.tz is not None:
+            values = values.dt.tz_localize(None)
+        return values.dt.normalize().astype("datetime64[ns]"), np.zeros(len(values), dtype=bool)
+    text, missing = _as_text(values)
+    text = text.str.replace(r"[年月]", "-", regex=True).str.replace("日", "", regex=False)
+    dates = pd.to_datetime(text, errors="coerce", format="mixed")
+    bad = ~missing & dates.isna().to_numpy()
+    return dates.dt.normalize().astype("datetime64[ns]"), bad
+
+
+_CONVERTERS = {"str": _to_string, "int": _to_int, "float": _to_float, "bool": _to_bool, "date": _to_date}
