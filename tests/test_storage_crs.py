@@ -48,8 +48,10 @@ def test_unset_crs_is_accepted_only_without_geometry_when_asked():
 
 def _communities(crs):
     columns = {name: DTYPES[kind] for name, kind in COMMUNITY_COLUMNS.items()}
-    rows = [("450202-0001", "阳光花园", 1000, box(109.400, 24.300, 109.405, 24.305)),
-            ("450202-0002", "ABC小区", 800, box(109.420, 24.300, 109.425, 24.305))]
+    rows = [
+        ("450202-0001", "阳光花园", 1000, box(109.400, 24.300, 109.405, 24.305)),
+        ("450202-0002", "ABC小区", 800, box(109.420, 24.300, 109.425, 24.305)),
+    ]
     data = {c: pd.Series([None] * len(rows), dtype=columns[c]) for c in columns}
     data["community_id"] = pd.Series([r[0] for r in rows], dtype="string")
     data["name"] = pd.Series([r[1] for r in rows], dtype="string")
@@ -61,14 +63,15 @@ def _communities(crs):
 
 
 def _paths(crs):
-    return gpd.GeoDataFrame({"path_id": ["P-1"], "name": ["柳南健身路径"]},
-                            geometry=[Point(109.402, 24.302)], crs=crs)
+    return gpd.GeoDataFrame({"path_id": ["P-1"], "name": ["柳南健身路径"]}, geometry=[Point(109.402, 24.302)], crs=crs)
 
 
 def _districts(crs):
-    return gpd.GeoDataFrame({"district_code": ["450202"], "district_name": ["城中区"],
-                             "district_name_en": ["Chengzhong"]},
-                            geometry=[box(109.39, 24.29, 109.43, 24.31)], crs=crs)
+    return gpd.GeoDataFrame(
+        {"district_code": ["450202"], "district_name": ["城中区"], "district_name_en": ["Chengzhong"]},
+        geometry=[box(109.39, 24.29, 109.43, 24.31)],
+        crs=crs,
+    )
 
 
 @pytest.mark.parametrize("crs", LONLAT)
