@@ -134,7 +134,7 @@ def test_relation_slices_equal_fresh_queries(geometry, relation, config):
 
 def test_relation_batches_concatenate_to_the_pairs(relation, monkeypatch):
     whole = relation.pairs(np.arange(len(relation.geometry.sites_m)), relation.demand)
-    monkeypatch.setattr(coverage, "PAIRS_PER_BATCH", 7)
+    monkeypatch.setattr(coverage, "SLICE_PAIRS_PER_BATCH", 7)
     batches = list(relation.pair_batches(np.arange(len(relation.geometry.sites_m)), relation.demand))
     assert len(batches) > 1
     assert all(np.array_equal(np.concatenate(part), full) for part, full in zip(zip(*batches), whole))

@@ -364,6 +364,10 @@ def _site_batches(most_pairs: np.ndarray, pairs_per_batch: int):
 # A plan run projects the city once and builds the (site, community) relation once; priority,
 # allocation and the next programme's coverage update then take slices of it (issue 11).
 
+# Slices of a built relation are read in batches of about this many pairs: a slice costs some
+# 50 bytes a pair in temporaries, so this keeps them near 13 MB (larger batches gain nothing).
+SLICE_PAIRS_PER_BATCH = 1 << 18
+
 
 @dataclass(frozen=True, eq=False)
 class CityGeometry:
@@ -458,7 +462,7 @@ class CoverageRelation:
 
         ``sites``: row positions, in the order wanted; ``demand``: row positions, every one in
         :attr:`demand`. Yields ``(site_index, demand_index)`` (positions in ``sites`` and in
-        ``demand``), sorted by site then demand, in batches of about :data:`PAIRS_PER_BATCH`;
+        ``demand``), sorted by site then demand, in batches of about :data:`SLICE_PAIRS_PER_BATCH`;
         raises :class:`PairLimitError` once more than ``max_pairs`` pairs have been yielded.
         """
         sites = np.asarray(sites, dtype=np.intp)
@@ -472,7 +476,7 @@ class CoverageRelation:
         start, stop = self.indptr[sites], self.indptr[sites + 1]
         length = stop - start
         found = 0
-        for first, last in _site_batches(length, PAIRS_PER_BATCH):
+        for first, last in _site_batches(length, SLICE_PAIRS_PER_BATCH):
             size = length[first:last]
             site_idx = np.repeat(np.arange(first, last, dtype=np.intp), size)
             offset = np.repeat(start[first:last] - (np.cumsum(size) - size), size)
