@@ -67,7 +67,7 @@ def test_language_switch_to_english():
 
 
 def test_english_priority_page_names_programmes_in_english():
-    """Choices and names come from config.toml's [[programs]], in the page's language (not 市本级 on an English page)."""
+    """Choices and names come from config.toml's [[programs]] in the page's language (no 市本级 on an English page)."""
     config = load_config()
     app = open_page()
     app.sidebar.radio(key="language_choice").set_value("English").run()

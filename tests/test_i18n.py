@@ -163,7 +163,8 @@ def test_program_choices_follow_the_configured_programmes(config):
 
 
 def test_programme_names_follow_the_language(config):
-    selected = pd.DataFrame({"program": ["city", "region", "custom"], "program_name": ["市本级", "自治区补助", "自定义"]})
+    selected = pd.DataFrame({"program": ["city", "region", "custom"],
+                             "program_name": ["市本级", "自治区补助", "自定义"]})
     shown = i18n.with_program_names(selected, config.programs, "en")
     assert list(shown["program_name"]) == ["City budget", "Regional grant", "自定义"]
     assert list(selected["program_name"]) == ["市本级", "自治区补助", "自定义"]   # not changed in place

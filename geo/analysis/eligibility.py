@@ -210,12 +210,14 @@ def filter_assessed(assessed: pd.DataFrame, status: str = "all", reasons=(), app
     if reasons:
         padded = (REASON_SEPARATOR + assessed["reasons"].fillna("").astype(str) + REASON_SEPARATOR)
         keep &= np.logical_or.reduce(
-            [padded.str.contains(f"{REASON_SEPARATOR}{code}{REASON_SEPARATOR}", regex=False).to_numpy() for code in reasons]
+            [padded.str.contains(f"{REASON_SEPARATOR}{code}{REASON_SEPARATOR}", regex=False).to_numpy()
+             for code in reasons]
         )
     if applied_only:
         keep &= assessed["applied"].to_numpy(dtype=bool)
     if name_contains:
-        keep &= assessed["name"].astype("string").str.contains(name_contains, regex=False).fillna(False).to_numpy(dtype=bool)
+        names = assessed["name"].astype("string")
+        keep &= names.str.contains(name_contains, regex=False).fillna(False).to_numpy(dtype=bool)
     return assessed[keep]
 
 
