@@ -6,7 +6,7 @@ Markers (registered in pyproject.toml; `make test` runs everything):
   tests/test_map_browser.py, and any test that uses the ``browser`` fixture (marked here, so a new
   browser test is marked without anyone remembering to). ``pytest -m "not e2e"`` skips them.
 * ``slow`` — measured at more than about 5 s on the standard machine (``--durations``); marked in
-  the test modules. ``pytest -m "not slow and not e2e"`` is the quick loop (about a minute).
+  the test modules. ``pytest -m "not slow and not e2e"`` is the quick loop.
 """
 
 from __future__ import annotations

@@ -465,6 +465,7 @@ def test_parsed_number_is_exact_and_never_builds_a_huge_integer(text, value):
     assert got == value and type(got) is type(value)
 
 
+@pytest.mark.slow
 def test_a_config_at_every_upper_bound_plans_without_a_warning(tmp_path):
     """Weights of 1e308 gave RuntimeWarning lines on stderr; at the bounds every command is clean."""
     import re

@@ -100,6 +100,7 @@ def test_restricted_solve_never_returns_less_than_its_start():
     assert result.bound >= result.value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(8))
 def test_decompose_equals_brute_force(seed):
     rng = np.random.default_rng(seed)

@@ -10,6 +10,9 @@ import pytest
 
 from tests.golden.record import RECORD, record
 
+# The recording runs every CLI command on the sample: about a minute under load.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def fresh():

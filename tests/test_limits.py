@@ -433,6 +433,7 @@ def million_row_csv(path: Path, rows: int = 1_000_000) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_million_row_csv_is_refused_at_the_row_limit(tmp_path):
     # Regression: validated in 24 s (2 GB) before anything said no; now refused after 200,001 rows.
     path = million_row_csv(tmp_path / "survey.csv")

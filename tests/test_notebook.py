@@ -21,6 +21,8 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOK = NOTEBOOKS / "liuzhou_analysis.ipynb"
 CELL_TIMEOUT_S = 300
 PROGRAMS = ["city", "region"]
+# Executing the notebook starts a kernel and runs the whole pipeline.
+pytestmark = pytest.mark.slow
 SUMMARY_LINE = re.compile(
     r"^(?P<program>\w+) (?P<mode>rank|optimal): (?P<sets>\d+) sets, CNY [\d,]+, "
     r"(?P<newly>[\d,]+) residents newly served", re.MULTILINE

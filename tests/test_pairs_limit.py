@@ -316,6 +316,7 @@ def test_8000_communities_within_100_m_are_refused_within_seconds_in_bounded_mem
     assert_refused_in_one_line(result, "20,000,000")
 
 
+@pytest.mark.slow
 def test_refusal_found_by_counting_stays_within_bounded_memory(tmp_path):
     # 8,000 squares spread over 2 km × 2 km: 12.3 million pairs at 500 m, but too few at one place
     # for the lower bound to pass a limit of 3 million, so the limit is found by counting batches.
