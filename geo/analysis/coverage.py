@@ -510,7 +510,9 @@ class CoverageRelation:
         data = np.ones(indices.size, dtype=bool)
         return sp.csr_array((data, indices, indptr), shape=(len(sites), len(demand)))
 
-    def pairs(self, sites: np.ndarray, demand: np.ndarray, *, max_pairs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def pairs(
+        self, sites: np.ndarray, demand: np.ndarray, *, max_pairs: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """:func:`coverage_pairs` of ``geometry.sites_m[sites]`` against ``geometry.polygons_m[demand]``
         (see :meth:`pair_batches`): the same pairs, in the same order."""
         # Batches kept in 32 bits until the end, as in coverage_pairs: 24 bytes a pair at the peak.
