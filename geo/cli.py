@@ -301,7 +301,8 @@ def run_plan_command(args, config) -> int:
     from geo.render.export import export
     from geo.pipeline import load_city
     from geo.config import with_overrides
-    from geo.plan import plan_parameters, plan_sheets, run_plan
+    from geo.plan import plan_sheets, run_plan
+    from geo.render.provenance import plan_parameters
 
     config = with_overrides(config, walk_radius_m=args.radius, budgets=budgets_from_args(args.budget, config))
     if args.time_limit is not None:

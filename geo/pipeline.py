@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from geo.analysis.coverage import city_total, community_coverage, coverage_summary
+from geo.data.city import CityData
 from geo.data.io import gpkg_layers, read_applications, read_communities, read_districts, read_fitness_paths, read_table
 
 
 CITY_LAYERS = ("districts", "communities", "fitness_paths", "applications")
 """The layers the analysis reads; any other layer or table of a city file is carried as it is."""
-
-
-@dataclass(frozen=True)
-class CityData:
-    """The three layers of a city, in EPSG:4326, its applications, and every other layer of its file.
-
-    ``other_layers`` (name → frame, as stored) are not analysed; they are kept so that writing
-    the city again (after an upload, :func:`geo.intake.assemble.assemble_city`) loses none of them.
-    """
-
-    districts: gpd.GeoDataFrame
-    communities: gpd.GeoDataFrame
-    fitness_paths: gpd.GeoDataFrame
-    source: str
-    applications: pd.DataFrame | None = None
-    other_layers: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

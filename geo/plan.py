@@ -6,8 +6,7 @@ priority are recomputed with them before it allocates.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -188,43 +187,3 @@ def plan_sheets(plan: Plan, lang: str = "zh") -> dict[str, gpd.GeoDataFrame]:
         columns = [c for c in PLAN_COLUMNS if c in rows.columns] + ["geometry"]
         sheets[outcome.program.name(lang)] = gpd.GeoDataFrame(rows[columns], geometry="geometry", crs="EPSG:4326")
     return sheets
-
-
-def plan_parameters(plan: Plan, config: Config | None = None, data_path=None) -> dict:
-    """Every parameter needed to reproduce ``plan``: settings, programmes, data hash, version.
-
-    ``config`` defaults to the one the plan was run with; passing another one is an error, so a
-    file can never pair a plan with settings that did not make it.
-    """
-    from geo.render.export import file_sha256, software_version
-
-    if config is None:
-        config = plan.config
-    if config is None:
-        raise ValueError("this plan does not record its configuration; pass the config it was run with")
-    if plan.config is not None and config != plan.config:
-        raise ValueError("the configuration given is not the one this plan was run with; export the plan with its own")
-
-    parameters = {
-        "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-        "software_version": software_version(),
-        "data_file": str(data_path) if data_path else "",
-        "data_sha256": file_sha256(data_path) if data_path else "",
-        "mode": plan.mode,
-        "walk_radius_m": config.walk_radius_m,
-        "set_cost_cny": config.set_cost_cny,
-        "programs_run": ",".join(o.program.key for o in plan.outcomes),
-        "min_open_space_m2": config.min_open_space_m2,
-        "old_before_year": config.old_before_year,
-        "served_within_radius_is_served": config.served_within_radius_is_served,
-        "distance_cap_m": config.distance_cap_m,
-        "priority_weights": dict(config.priority_weights),
-        "optimal_time_limit_s": config.optimal_time_limit_s,
-        "optimal_mip_rel_gap": config.optimal_mip_rel_gap,
-    }
-    for outcome in plan.outcomes:
-        program = asdict(outcome.program)
-        summary = outcome.summary()
-        parameters[f"program.{outcome.program.key}"] = {**program, **{k: summary[k] for k in (
-            "spent_cny", "sets", "population_newly_served", "optimality_gap", "solve_seconds", "status")}}
-    return parameters

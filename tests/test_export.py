@@ -15,7 +15,7 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import MultiPolygon, Point, Polygon
 
 import geo
-from geo.render import export
+from geo.render import export, provenance
 from geo.data.cells import spreadsheet_text, xlsx_text
 from geo.i18n import column_label
 from tests import hostile
@@ -152,8 +152,8 @@ def write_workbook(tmp_path, lang="zh"):
         "weights": {"population": 0.5, "share_60plus": 0.3},
         "programs": ["新建", "更新"],
         "exclude_parking": True,
-        "data_sha256": export.file_sha256(data),
-        "software_version": export.software_version(),
+        "data_sha256": provenance.file_sha256(data),
+        "software_version": provenance.software_version(),
     }
     path = export.to_xlsx(sheets, tmp_path / "plan.xlsx", parameters, lang=lang)
     return openpyxl.load_workbook(path), parameters
@@ -317,8 +317,8 @@ def test_export_xlsx_needs_parameters(tmp_path):
 def test_file_sha256_and_version(tmp_path):
     path = tmp_path / "data.bin"
     path.write_bytes(b"abc")
-    assert export.file_sha256(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-    assert export.software_version() == geo.__version__
+    assert provenance.file_sha256(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert provenance.software_version() == geo.__version__
 
 
 def test_dates_render_as_dates(tmp_path):

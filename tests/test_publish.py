@@ -184,7 +184,7 @@ def test_notice_states_the_parameters_of_the_plan_it_lists(sample):
 def test_parameters_of_another_config_are_refused(sample):
     from dataclasses import replace
 
-    from geo.plan import plan_parameters
+    from geo.render.provenance import plan_parameters
 
     _, config, plan = sample
     with pytest.raises(ValueError, match="not the one this plan was run with"):

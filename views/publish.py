@@ -7,7 +7,7 @@ import functools
 import streamlit as st
 
 from geo.config import DEFAULT_DATA_PATH
-from geo.render.export import file_sha256
+from geo.render.provenance import file_sha256
 from geo.i18n import text
 from geo.render.notice import publish_html
 from views import shared

@@ -37,7 +37,8 @@ from geo.render.export import export
 from geo import i18n
 from geo.i18n import text
 from geo.render.maps import coverage_map
-from geo.plan import Plan, plan_parameters, plan_sheets, run_plan, score_covered
+from geo.plan import Plan, plan_sheets, run_plan, score_covered
+from geo.render.provenance import plan_parameters
 from geo.intake.uploads import UploadFolder
 from geo.pipeline import CityData, load_city
 from geo.analysis.priority import COMPONENTS

@@ -45,7 +45,7 @@ from geo.intake.merge import (
     normalised_id,
 )
 from geo.data.crs import require_storage_crs
-from geo.pipeline import CityData
+from geo.data.city import CityData
 from geo.data.schema import STORAGE_CRS
 
 MODES = ("replace", "merge")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -177,7 +176,7 @@ def to_xlsx(sheets: dict, path, parameters: dict, lang: str = "zh") -> Path:
         dicts flattened to dotted keys (``{"budget": {"total_cny": 1}}`` → ``budget.total_cny``),
         lists joined with ``"; "``, numbers as numbers, booleans as 是/否 or Yes/No, other
         values as text. Callers put all plan parameters here, with the data file's
-        :func:`file_sha256` and :func:`software_version`.
+        :func:`geo.render.provenance.file_sha256` and :func:`geo.render.provenance.software_version`.
     lang : {"zh", "en"}
         Language of headers, yes/no words and the parameters sheet's name and headers.
 
@@ -332,22 +331,6 @@ def read_gpkg(path, layer: str = "plan") -> gpd.GeoDataFrame:
         As :func:`read_geojson`.
     """
     return _read_typed(path, layer=layer)
-
-
-def file_sha256(path) -> str:
-    """The SHA-256 of a file's bytes as 64 lowercase hex digits, to record which data a plan used."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def software_version() -> str:
-    """The version of this software (``geo.__version__``), to record which code made a plan."""
-    from geo import __version__
-
-    return __version__
 
 
 # --------------------------------------------------------------------------- human tables

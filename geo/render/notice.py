@@ -21,7 +21,8 @@ from geo.render.export import flattened
 from geo import i18n
 from geo.i18n import check_lang, column_label
 from geo.render.maps import coverage_map, standalone_html
-from geo.plan import Plan, plan_parameters
+from geo.plan import Plan
+from geo.render.provenance import plan_parameters
 
 # Nothing but inline scripts, inline styles and data: images; srcdoc frames inherit it.
 CONTENT_SECURITY_POLICY = (

@@ -1,0 +1,68 @@
+"""Provenance: what a published plan records so that it can be reproduced and checked.
+
+The data file's SHA-256, this software's version, and every parameter of the plan (settings,
+programmes, outcome). Computes nothing of the plan itself: it reads :class:`geo.plan.Plan`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+from geo.config import Config
+from geo.plan import Plan
+
+
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes as 64 lowercase hex digits, to record which data a plan used."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def software_version() -> str:
+    """The version of this software (``geo.__version__``), to record which code made a plan."""
+    from geo import __version__   # read when asked: the package's version, not a copy
+
+    return __version__
+
+
+def plan_parameters(plan: Plan, config: Config | None = None, data_path=None) -> dict:
+    """Every parameter needed to reproduce ``plan``: settings, programmes, data hash, version.
+
+    ``config`` defaults to the one the plan was run with; passing another one is an error, so a
+    file can never pair a plan with settings that did not make it.
+    """
+    if config is None:
+        config = plan.config
+    if config is None:
+        raise ValueError("this plan does not record its configuration; pass the config it was run with")
+    if plan.config is not None and config != plan.config:
+        raise ValueError("the configuration given is not the one this plan was run with; export the plan with its own")
+
+    parameters = {
+        "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "software_version": software_version(),
+        "data_file": str(data_path) if data_path else "",
+        "data_sha256": file_sha256(data_path) if data_path else "",
+        "mode": plan.mode,
+        "walk_radius_m": config.walk_radius_m,
+        "set_cost_cny": config.set_cost_cny,
+        "programs_run": ",".join(o.program.key for o in plan.outcomes),
+        "min_open_space_m2": config.min_open_space_m2,
+        "old_before_year": config.old_before_year,
+        "served_within_radius_is_served": config.served_within_radius_is_served,
+        "distance_cap_m": config.distance_cap_m,
+        "priority_weights": dict(config.priority_weights),
+        "optimal_time_limit_s": config.optimal_time_limit_s,
+        "optimal_mip_rel_gap": config.optimal_mip_rel_gap,
+    }
+    for outcome in plan.outcomes:
+        program = asdict(outcome.program)
+        summary = outcome.summary()
+        parameters[f"program.{outcome.program.key}"] = {**program, **{k: summary[k] for k in (
+            "spent_cny", "sets", "population_newly_served", "optimality_gap", "solve_seconds", "status")}}
+    return parameters
