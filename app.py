@@ -12,7 +12,7 @@ from views import shared
 st.set_page_config(page_title=text("browser_title", "zh"), page_icon="🏃", layout="wide")
 
 if not shared.host_allowed(st.context.headers.get("Host"), shared.allowed_hosts()):
-    st.error(text("error_host", shared.lang()))   # a page of another site pointed at this server
+    st.error(text("error_host", shared.lang()))  # a page of another site pointed at this server
     st.stop()
 
 try:
@@ -34,15 +34,28 @@ def keep_upload_alive() -> None:
 
 
 choice = st.sidebar.radio(
-    text("language", "zh"), [text("language_name", "zh"), text("language_name", "en")], horizontal=True,
-    index=0 if shared.lang() == "zh" else 1, key="language_choice",
+    text("language", "zh"),
+    [text("language_name", "zh"), text("language_name", "en")],
+    horizontal=True,
+    index=0 if shared.lang() == "zh" else 1,
+    key="language_choice",
 )
 st.session_state["lang"] = "en" if choice == text("language_name", "en") else "zh"
 
 pages = [
-    st.Page("views/coverage_map.py", title=shared.t("page_coverage"), icon=":material/map:", url_path="coverage", default=True),
-    st.Page("views/eligibility.py", title=shared.t("page_eligibility"), icon=":material/fact_check:", url_path="eligibility"),
-    st.Page("views/priority_budget.py", title=shared.t("page_priority"), icon=":material/leaderboard:", url_path="priority"),
+    st.Page(
+        "views/coverage_map.py",
+        title=shared.t("page_coverage"),
+        icon=":material/map:",
+        url_path="coverage",
+        default=True,
+    ),
+    st.Page(
+        "views/eligibility.py", title=shared.t("page_eligibility"), icon=":material/fact_check:", url_path="eligibility"
+    ),
+    st.Page(
+        "views/priority_budget.py", title=shared.t("page_priority"), icon=":material/leaderboard:", url_path="priority"
+    ),
     st.Page("views/publish.py", title=shared.t("page_publish"), icon=":material/campaign:", url_path="publish"),
     st.Page("views/intake.py", title=shared.t("page_intake"), icon=":material/upload_file:", url_path="intake"),
 ]
@@ -51,8 +64,13 @@ navigation = st.navigation(pages)
 with st.sidebar:
     keep_upload_alive()
 shared.keep_widget(
-    st.sidebar.number_input, shared.t("walk_radius_input"), "walk_radius_m", int(shared.base_config().walk_radius_m),
-    min_value=1, max_value=MAX_WALK_RADIUS_M, step=50,   # the bounds of geo.config.WALK_RADIUS_RULE
+    st.sidebar.number_input,
+    shared.t("walk_radius_input"),
+    "walk_radius_m",
+    int(shared.base_config().walk_radius_m),
+    min_value=1,
+    max_value=MAX_WALK_RADIUS_M,
+    step=50,  # the bounds of geo.config.WALK_RADIUS_RULE
 )
 st.sidebar.caption(f"{shared.t('data_source')}: {shared.plain(shared.data_name())}")
 if shared.using_upload():

@@ -42,7 +42,9 @@ def free_port() -> int:
 def start_server(port: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [sys.executable, "scripts/serve.py", "--server.port", str(port)],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -101,8 +103,11 @@ def one_run(browser) -> dict:
             changes.append(time.perf_counter() - start)
             time.sleep(2.0)  # let the rest of the page (comparison, map) finish before the next change
         page.close()
-        return {"cold_start_s": cold, "first_weight_change_s": changes[0],
-                "weight_change_s": statistics.median(changes[1:])}
+        return {
+            "cold_start_s": cold,
+            "first_weight_change_s": changes[0],
+            "weight_change_s": statistics.median(changes[1:]),
+        }
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -110,10 +115,9 @@ def one_run(browser) -> dict:
 
 def compute_only() -> float:
     """In-process: a weight change with coverage cached, as the app's rerun does."""
-    from geo.config import DEFAULT_DATA_PATH, load_config
     from geo.analysis.coverage import community_coverage
+    from geo.config import DEFAULT_DATA_PATH, load_config, with_overrides
     from geo.pipeline import load_city
-    from geo.config import with_overrides
     from geo.plan import run_plan
 
     city = load_city(DEFAULT_DATA_PATH)
@@ -121,8 +125,15 @@ def compute_only() -> float:
     covered = community_coverage(city.communities, city.fitness_paths, config.walk_radius_m)
     weights = dict(config.priority_weights, population=0.0)
     start = time.perf_counter()
-    run_plan(city.communities, city.fitness_paths, with_overrides(config, weights=weights), ["city", "region"], "rank",
-             city.applications, covered=covered)
+    run_plan(
+        city.communities,
+        city.fitness_paths,
+        with_overrides(config, weights=weights),
+        ["city", "region"],
+        "rank",
+        city.applications,
+        covered=covered,
+    )
     return time.perf_counter() - start
 
 

@@ -58,12 +58,21 @@ def main() -> None:
             path = Path(folder) / f"return_{size}.gpkg"
             sample = generate_sample(districts, n_communities=size, seed=config.sample_seed)
             write_layers(path, sample)
-            runs = [json.loads(subprocess.run([sys.executable, __file__, "--child", str(path)], check=True,
-                                              capture_output=True, text=True).stdout.strip().splitlines()[-1])
-                    for _ in range(args.runs)]
+            runs = [
+                json.loads(
+                    subprocess.run(
+                        [sys.executable, __file__, "--child", str(path)], check=True, capture_output=True, text=True
+                    )
+                    .stdout.strip()
+                    .splitlines()[-1]
+                )
+                for _ in range(args.runs)
+            ]
             medians[size] = {key: statistics.median(run[key] for run in runs) for key in ("seconds", "peak_mb")}
-            print(f"{size:>7,} rows: {medians[size]['seconds']:.2f} s, {medians[size]['peak_mb']:.0f} MB "
-                  f"(runs: {[run['seconds'] for run in runs]})")
+            print(
+                f"{size:>7,} rows: {medians[size]['seconds']:.2f} s, {medians[size]['peak_mb']:.0f} MB "
+                f"(runs: {[run['seconds'] for run in runs]})"
+            )
     print(json.dumps({"merge": medians}))
 
 

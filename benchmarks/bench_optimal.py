@@ -40,9 +40,8 @@ SET_COST = 50_000
 
 
 def scored_city(path: str, radius: float):
-    from geo.config import load_config
+    from geo.config import load_config, with_overrides
     from geo.pipeline import load_city
-    from geo.config import with_overrides
     from geo.plan import score_communities
 
     config = with_overrides(load_config(), walk_radius_m=radius)
@@ -53,15 +52,22 @@ def scored_city(path: str, radius: float):
 def run_ours_planning(path: str, radius: float, p: int) -> dict:
     from geo.optimize.allocate import CoverageProblem, allocate_optimal, greedy_cover
 
-    scored, config = scored_city(path, radius)
+    scored, _config = scored_city(path, radius)
     start = time.perf_counter()
     problem = CoverageProblem.from_scored(scored, radius, SET_COST)
     result = allocate_optimal(problem, p * SET_COST, time_limit_s=60, mip_rel_gap=1e-4)
     seconds = time.perf_counter() - start
     greedy = problem.newly_served(greedy_cover(problem, p * SET_COST))
-    return {"seconds": seconds, "objective": result.population_newly_served, "gap": result.optimality_gap,
-            "status": result.status, "greedy": greedy, "candidates": int(problem.candidates.size),
-            "demand": int(problem.demand.size), "pairs": int(problem.cover.nnz)}
+    return {
+        "seconds": seconds,
+        "objective": result.population_newly_served,
+        "gap": result.optimality_gap,
+        "status": result.status,
+        "greedy": greedy,
+        "candidates": int(problem.candidates.size),
+        "demand": int(problem.demand.size),
+        "pairs": int(problem.cover.nnz),
+    }
 
 
 def _equal_instance(path: str, radius: float):
@@ -69,16 +75,21 @@ def _equal_instance(path: str, radius: float):
     import numpy as np
 
     from geo.analysis.coverage import candidate_sites
-    from geo.data.crs import metric_crs_for
     from geo.analysis.priority import priority_order
+    from geo.data.crs import metric_crs_for
 
     scored, _ = scored_city(path, radius)
     metric = metric_crs_for(scored)
     polygons = scored.geometry.to_crs(metric)
     candidates = priority_order(scored)
     demand = np.flatnonzero(~scored["served_within_radius"].to_numpy(dtype=bool))
-    return (polygons.iloc[demand].centroid, scored["population"].to_numpy(dtype=np.int64)[demand],
-            candidate_sites(polygons.values[candidates]), scored["district_code"].astype(str).to_numpy()[candidates], metric)
+    return (
+        polygons.iloc[demand].centroid,
+        scored["population"].to_numpy(dtype=np.int64)[demand],
+        candidate_sites(polygons.values[candidates]),
+        scored["district_code"].astype(str).to_numpy()[candidates],
+        metric,
+    )
 
 
 def run_ours_equal(path: str, radius: float, p: int) -> dict:
@@ -90,18 +101,23 @@ def _ours_on(instance, radius: float, p: int) -> dict:
     import numpy as np
     import scipy.sparse as sp
 
-    from geo.optimize.allocate import CoverageProblem, allocate_optimal
     from geo.analysis.coverage import coverage_pairs
+    from geo.optimize.allocate import CoverageProblem, allocate_optimal
 
     centroids, weight, sites, district, _ = instance
     start = time.perf_counter()
     site_idx, demand_idx = coverage_pairs(sites, centroids.values, radius)
     cover = sp.csr_array((np.ones(site_idx.size, bool), (site_idx, demand_idx)), shape=(sites.size, centroids.size))
-    problem = CoverageProblem(np.arange(sites.size), np.full(sites.size, float(SET_COST)), district,
-                              np.arange(centroids.size), weight, cover)
+    problem = CoverageProblem(
+        np.arange(sites.size), np.full(sites.size, float(SET_COST)), district, np.arange(centroids.size), weight, cover
+    )
     result = allocate_optimal(problem, p * SET_COST, time_limit_s=60, mip_rel_gap=1e-4)
-    return {"seconds": time.perf_counter() - start, "objective": result.population_newly_served,
-            "gap": result.optimality_gap, "status": result.status}
+    return {
+        "seconds": time.perf_counter() - start,
+        "objective": result.population_newly_served,
+        "gap": result.optimality_gap,
+        "status": result.status,
+    }
 
 
 def run_spopt_equal(path: str, radius: float, p: int) -> dict:
@@ -123,8 +139,9 @@ def _spopt_on(instance, radius: float, p: int) -> dict:
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = MCLP.from_geodataframe(demand, facilities, "geometry", "geometry", "population",
-                                       service_radius=radius, p_facilities=p)
+        model = MCLP.from_geodataframe(
+            demand, facilities, "geometry", "geometry", "population", service_radius=radius, p_facilities=p
+        )
     built = time.perf_counter()
     model = model.solve(pulp.PULP_CBC_CMD(msg=False))
     solved = time.perf_counter()
@@ -133,8 +150,12 @@ def _spopt_on(instance, radius: float, p: int) -> dict:
     reached = np.zeros(centroids.size, dtype=bool)
     for x, y in site_xy:
         reached |= np.hypot(centroids.x.to_numpy() - x, centroids.y.to_numpy() - y) <= radius
-    return {"seconds": solved - start, "build_seconds": built - start, "solve_seconds": solved - built,
-            "objective": int(weight[reached].sum())}
+    return {
+        "seconds": solved - start,
+        "build_seconds": built - start,
+        "solve_seconds": solved - built,
+        "objective": int(weight[reached].sum()),
+    }
 
 
 FULL_GAP = 1e-4  # set from --full-gap in main(), in the parent and in each child
@@ -145,9 +166,9 @@ def run_ours_full(path: str, radius: float, p: int) -> dict:
     import numpy as np
     import scipy.sparse as sp
 
-    from geo.optimize.allocate import CoverageProblem, allocate_optimal, greedy_cover
     from geo.analysis.coverage import candidate_sites, coverage_pairs
     from geo.data.crs import metric_crs_for
+    from geo.optimize.allocate import CoverageProblem, allocate_optimal, greedy_cover
     from geo.pipeline import load_city
 
     communities = load_city(path).communities
@@ -155,14 +176,24 @@ def run_ours_full(path: str, radius: float, p: int) -> dict:
     polygons = communities.geometry.to_crs(metric_crs_for(communities)).values
     site_idx, demand_idx = coverage_pairs(candidate_sites(polygons), polygons, radius)
     n = len(communities)
-    problem = CoverageProblem(np.arange(n), np.full(n, float(SET_COST)), communities["district_code"].astype(str).to_numpy(),
-                              np.arange(n), communities["population"].to_numpy(dtype=np.int64),
-                              sp.csr_array((np.ones(site_idx.size, bool), (site_idx, demand_idx)), shape=(n, n)))
+    problem = CoverageProblem(
+        np.arange(n),
+        np.full(n, float(SET_COST)),
+        communities["district_code"].astype(str).to_numpy(),
+        np.arange(n),
+        communities["population"].to_numpy(dtype=np.int64),
+        sp.csr_array((np.ones(site_idx.size, bool), (site_idx, demand_idx)), shape=(n, n)),
+    )
     result = allocate_optimal(problem, p * SET_COST, time_limit_s=60, mip_rel_gap=FULL_GAP)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "objective": result.population_newly_served, "gap": result.optimality_gap,
-            "status": result.status, "greedy": problem.newly_served(greedy_cover(problem, p * SET_COST)),
-            "pairs": int(problem.cover.nnz)}
+    return {
+        "seconds": seconds,
+        "objective": result.population_newly_served,
+        "gap": result.optimality_gap,
+        "status": result.status,
+        "greedy": problem.newly_served(greedy_cover(problem, p * SET_COST)),
+        "pairs": int(problem.cover.nnz),
+    }
 
 
 def _full_equal_instance(path: str):
@@ -176,8 +207,13 @@ def _full_equal_instance(path: str):
     communities = load_city(path).communities
     metric = metric_crs_for(communities)
     polygons = communities.geometry.to_crs(metric)
-    return (polygons.centroid, communities["population"].to_numpy(dtype=np.int64), candidate_sites(polygons.values),
-            communities["district_code"].astype(str).to_numpy(), metric)
+    return (
+        polygons.centroid,
+        communities["population"].to_numpy(dtype=np.int64),
+        candidate_sites(polygons.values),
+        communities["district_code"].astype(str).to_numpy(),
+        metric,
+    )
 
 
 def run_ours_full_equal(path: str, radius: float, p: int) -> dict:
@@ -188,8 +224,14 @@ def run_spopt_full_equal(path: str, radius: float, p: int) -> dict:
     return _spopt_on(_full_equal_instance(path), radius, p)
 
 
-RUNNERS = {"ours_planning": run_ours_planning, "ours_equal": run_ours_equal, "spopt_equal": run_spopt_equal,
-           "ours_full": run_ours_full, "ours_full_equal": run_ours_full_equal, "spopt_full_equal": run_spopt_full_equal}
+RUNNERS = {
+    "ours_planning": run_ours_planning,
+    "ours_equal": run_ours_equal,
+    "spopt_equal": run_spopt_equal,
+    "ours_full": run_ours_full,
+    "ours_full_equal": run_ours_full_equal,
+    "spopt_full_equal": run_spopt_full_equal,
+}
 
 
 def child(name: str, path: str, radius: float, p: int, timeout_s: float) -> dict | None:
@@ -200,8 +242,9 @@ def child(name: str, path: str, radius: float, p: int, timeout_s: float) -> dict
     measurement after it.
     """
     command = [sys.executable, __file__, "--child", name, path, str(radius), str(p), f"--full-gap={FULL_GAP}"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          start_new_session=True) as process:
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as process:
         try:
             stdout, stderr = process.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -243,23 +286,34 @@ def main() -> None:
                 path = str(DEFAULT_DATA_PATH)
             else:
                 path = str(Path(folder) / f"city_{size}.gpkg")
-                write_layers(path, generate_sample(read_districts(BOUNDARIES_PATH), n_communities=size,
-                                                   seed=load_config().sample_seed))
+                write_layers(
+                    path,
+                    generate_sample(
+                        read_districts(BOUNDARIES_PATH), n_communities=size, seed=load_config().sample_seed
+                    ),
+                )
             for radius in (float(r) for r in args.radii.split(",")):
                 for p in (int(v) for v in args.ps.split(",")):
-                    names = (["ours_planning", "ours_equal"] + (["spopt_equal"] if args.spopt else [])
-                             + (["ours_full"] if args.full else [])
-                             + (["ours_full_equal"] if args.full and args.spopt else [])
-                             + (["spopt_full_equal"] if args.full and args.spopt else []))
+                    names = (
+                        ["ours_planning", "ours_equal"]
+                        + (["spopt_equal"] if args.spopt else [])
+                        + (["ours_full"] if args.full else [])
+                        + (["ours_full_equal"] if args.full and args.spopt else [])
+                        + (["spopt_full_equal"] if args.full and args.spopt else [])
+                    )
                     row = {"communities": size, "radius_m": radius, "p": p}
                     for name in names:
-                        runs = [child(name, path, radius, p, args.spopt_timeout if name.startswith("spopt") else 900)
-                                for _ in range(args.runs if not name.startswith("spopt") or size <= 10_000 else 1)]
+                        runs = [
+                            child(name, path, radius, p, args.spopt_timeout if name.startswith("spopt") else 900)
+                            for _ in range(args.runs if not name.startswith("spopt") or size <= 10_000 else 1)
+                        ]
                         done = [r for r in runs if r is not None]
                         if not done:
                             row[name] = {"seconds": None, "note": f"did not finish in {args.spopt_timeout:.0f} s"}
                             continue
-                        summary = {k: v for k, v in done[-1].items() if k not in ("seconds", "build_seconds", "solve_seconds")}
+                        summary = {
+                            k: v for k, v in done[-1].items() if k not in ("seconds", "build_seconds", "solve_seconds")
+                        }
                         for key in ("seconds", "build_seconds", "solve_seconds"):
                             if key in done[0]:
                                 summary[key] = round(statistics.median(r[key] for r in done), 3)

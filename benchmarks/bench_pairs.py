@@ -81,8 +81,13 @@ def child_relation(path: str, radius: float, which: str) -> dict:
     digest = hashlib.sha256()
     for array in (site_idx, polygon_idx):
         digest.update(np.ascontiguousarray(array, dtype=np.int64).data)
-    return {"seconds": seconds, "pairs": int(site_idx.size), "sha256": digest.hexdigest(), "peak_mb": peak,
-            "peak_before_mb": before}
+    return {
+        "seconds": seconds,
+        "pairs": int(site_idx.size),
+        "sha256": digest.hexdigest(),
+        "peak_mb": peak,
+        "peak_before_mb": before,
+    }
 
 
 def dense_communities(n: int):
@@ -103,19 +108,21 @@ def dense_communities(n: int):
     utm = "EPSG:32649"
     centre = gpd.GeoSeries(gpd.points_from_xy([109.41], [24.33]), crs="EPSG:4326").to_crs(utm).iloc[0]
     squares = shapely.box(centre.x + x - 50, centre.y + y - 50, centre.x + x + 50, centre.y + y + 50)
-    communities = gpd.GeoDataFrame(rows.drop(columns="geometry"), geometry=gpd.GeoSeries(squares, crs=utm).to_crs("EPSG:4326").values,
-                                   crs="EPSG:4326")
+    communities = gpd.GeoDataFrame(
+        rows.drop(columns="geometry"),
+        geometry=gpd.GeoSeries(squares, crs=utm).to_crs("EPSG:4326").values,
+        crs="EPSG:4326",
+    )
     return sample, communities
 
 
 def child_pipeline(path: str, radius: float, no_sets: bool, dense: int, count_only: bool) -> dict:
 
     from geo.analysis import coverage
-    from geo.optimize.allocate import CoverageProblem
-    from geo.config import load_config
     from geo.analysis.coverage import PairLimitError, community_coverage
+    from geo.config import load_config, with_overrides
+    from geo.optimize.allocate import CoverageProblem
     from geo.pipeline import load_city
-    from geo.config import with_overrides
     from geo.plan import run_plan, score_covered
 
     if count_only:  # no refusal from the lower bound: the limit is found by counting
@@ -128,8 +135,12 @@ def child_pipeline(path: str, radius: float, no_sets: bool, dense: int, count_on
         city = load_city(path)
         communities, applications = city.communities, city.applications
         paths = city.fitness_paths.iloc[:0] if no_sets else city.fitness_paths
-    result = {"communities": len(communities), "fitness_paths": len(paths), "max_pairs": config.max_pairs,
-              "base_mb": peak_mb()}
+    result = {
+        "communities": len(communities),
+        "fitness_paths": len(paths),
+        "max_pairs": config.max_pairs,
+        "base_mb": peak_mb(),
+    }
     start = time.perf_counter()
     stage = start
     try:
@@ -144,9 +155,13 @@ def child_pipeline(path: str, radius: float, no_sets: bool, dense: int, count_on
             plan = run_plan(communities, paths, config, ["city", "region"], mode, applications, covered=covered)
             result[f"{mode}_plan_s"], stage = time.perf_counter() - stage, time.perf_counter()
             result[f"peak_after_{mode}_mb"] = peak_mb()
-            result[f"{mode}_summaries"] = [{k: s[k] for k in ("program", "sets", "population_newly_served",
-                                                              "optimality_gap", "solve_seconds", "status")}
-                                           for s in plan.summaries()]
+            result[f"{mode}_summaries"] = [
+                {
+                    k: s[k]
+                    for k in ("program", "sets", "population_newly_served", "optimality_gap", "solve_seconds", "status")
+                }
+                for s in plan.summaries()
+            ]
         result["refused"] = None
     except PairLimitError as error:
         result["refused"] = str(error)
@@ -161,7 +176,8 @@ def child_pipeline(path: str, radius: float, no_sets: bool, dense: int, count_on
         unserved = ~covered["served_within_radius"].to_numpy(bool)
         result["priority_pairs"] = int(coverage_pairs(candidate_sites(polygons), polygons[unserved], radius)[0].size)
         result["allocation_pairs"] = [
-            int(CoverageProblem.from_scored(o.scored, radius, config.set_cost_cny).cover.nnz) for o in plan.outcomes]
+            int(CoverageProblem.from_scored(o.scored, radius, config.set_cost_cny).cover.nnz) for o in plan.outcomes
+        ]
     return result
 
 
@@ -173,13 +189,19 @@ def city_file(size: str, folder: Path) -> Path:
         return SAMPLE
     path = folder / f"city_{size}.gpkg"
     if not path.exists():
-        subprocess.run([sys.executable, "-m", "geo", "sample", "--communities", size, "--out", str(path)],
-                       cwd=REPO, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "geo", "sample", "--communities", size, "--out", str(path)],
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
     return path
 
 
 def run_child(*args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, cwd=REPO, check=False)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, cwd=REPO, check=False
+    )
     if out.returncode != 0:
         raise SystemExit(f"child {args} failed: {out.stderr.strip().splitlines()[-1]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -237,9 +259,15 @@ def main() -> None:
             for case in args.city:
                 size, radius = case.split(":")
                 path = city_file(size, folder)
-                runs = [run_child("pipeline", str(path), radius, "1" if args.no_sets else "0", "0", "0")
-                        for _ in range(args.runs)]
-                summary = {"case": case, "no_sets": args.no_sets, **{k: v for k, v in runs[0].items() if not k.endswith(("_s", "_mb"))}}
+                runs = [
+                    run_child("pipeline", str(path), radius, "1" if args.no_sets else "0", "0", "0")
+                    for _ in range(args.runs)
+                ]
+                summary = {
+                    "case": case,
+                    "no_sets": args.no_sets,
+                    **{k: v for k, v in runs[0].items() if not k.endswith(("_s", "_mb"))},
+                }
                 for key in runs[0]:
                     if key.endswith(("_s", "_mb")):
                         summary[key] = median_of(runs, key)
@@ -247,8 +275,10 @@ def main() -> None:
                 results.append(summary)
         elif args.what == "dense":
             for size in args.sizes.split(","):
-                runs = [run_child("pipeline", "-", "500", "1", size, "1" if args.count_only else "0")
-                        for _ in range(args.runs)]
+                runs = [
+                    run_child("pipeline", "-", "500", "1", size, "1" if args.count_only else "0")
+                    for _ in range(args.runs)
+                ]
                 summary = {"dense": int(size), "count_only": args.count_only, "refused": runs[0]["refused"]}
                 for key in runs[0]:
                     if key.endswith(("_s", "_mb")):

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config
 from geo.data.io import read_districts, write_layers
+from geo.data.sample import generate_sample
 from geo.pipeline import coverage_report, load_city
 from geo.plan import score_covered
-from geo.data.sample import generate_sample
 
 
 def measure_once(path: Path, radius: float) -> dict:
@@ -38,8 +38,14 @@ def measure_once(path: Path, radius: float) -> dict:
     score_covered(report.communities, config, city.applications)
     scored = time.perf_counter()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"fitness_paths": len(city.fitness_paths), "load_s": loaded - start, "coverage_s": covered - loaded, "eligibility_priority_s": scored - covered,
-            "total_s": scored - start, "peak_mb": peak_mb}
+    return {
+        "fitness_paths": len(city.fitness_paths),
+        "load_s": loaded - start,
+        "coverage_s": covered - loaded,
+        "eligibility_priority_s": scored - covered,
+        "total_s": scored - start,
+        "peak_mb": peak_mb,
+    }
 
 
 def main() -> None:
@@ -69,7 +75,8 @@ def main() -> None:
             for _ in range(args.runs):
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", str(path), str(config.walk_radius_m)],
-                    capture_output=True, text=True,
+                    capture_output=True,
+                    text=True,
                 )
                 if out.returncode != 0:
                     raise SystemExit(f"measurement of {size} communities failed: {out.stderr.strip().splitlines()[-1]}")

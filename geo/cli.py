@@ -42,8 +42,14 @@ from geo.i18n import humanised, labelled, text
 EXIT_ERROR = 2
 
 SUMMARY_COLUMNS = (
-    "district_code", "district_name", "communities", "served_inside", "served_within_radius",
-    "population", "population_served_inside", "population_served_within_radius",
+    "district_code",
+    "district_name",
+    "communities",
+    "served_inside",
+    "served_within_radius",
+    "population",
+    "population_served_inside",
+    "population_served_within_radius",
 )
 
 
@@ -80,7 +86,7 @@ def parsed_number(text_value: str) -> int | float | None:
         return None
     if not number.is_finite():
         return None
-    if number.adjusted() >= 18:   # the exponent alone: abs() would overflow the decimal context
+    if number.adjusted() >= 18:  # the exponent alone: abs() would overflow the decimal context
         return float(number)
     return int(number) if number == number.to_integral_value() else float(number)
 
@@ -132,22 +138,42 @@ def _parser() -> argparse.ArgumentParser:
 
     coverage = commands.add_parser("coverage", help="coverage summary per district")
     coverage.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH, help="GeoPackage with the three layers")
-    coverage.add_argument("--radius", type=ruled(WALK_RADIUS_RULE), default=None,
-                          help=f"walk radius in metres, > 0 and ≤ {MAX_WALK_RADIUS_M:,} (default: config)")
+    coverage.add_argument(
+        "--radius",
+        type=ruled(WALK_RADIUS_RULE),
+        default=None,
+        help=f"walk radius in metres, > 0 and ≤ {MAX_WALK_RADIUS_M:,} (default: config)",
+    )
     coverage.add_argument("--json", action="store_true", help="print one JSON object")
     coverage.add_argument("--lang", choices=("zh", "en"), default="zh")
 
     plan = commands.add_parser("plan", help="budget plan: which communities get a set")
-    plan.add_argument("--program", default=None,
-                      help="programme keys in order, e.g. city,region (default: every [[programs]] of the config, in order)")
+    plan.add_argument(
+        "--program",
+        default=None,
+        help="programme keys in order, e.g. city,region (default: every [[programs]] of the config, in order)",
+    )
     plan.add_argument("--mode", choices=("rank", "optimal"), default="rank")
     plan.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH)
-    plan.add_argument("--radius", type=ruled(WALK_RADIUS_RULE), default=None,
-                      help=f"walk radius in metres, > 0 and ≤ {MAX_WALK_RADIUS_M:,} (default: config)")
-    plan.add_argument("--budget", action="append", default=[], metavar="KEY=CNY",
-                      help="override a programme's budget, e.g. --budget city=800000 (repeatable)")
-    plan.add_argument("--time-limit", type=ruled(NUMERIC_KEYS["optimal.time_limit_s"][1]), default=None,
-                      help="optimal mode: solver time limit in seconds")
+    plan.add_argument(
+        "--radius",
+        type=ruled(WALK_RADIUS_RULE),
+        default=None,
+        help=f"walk radius in metres, > 0 and ≤ {MAX_WALK_RADIUS_M:,} (default: config)",
+    )
+    plan.add_argument(
+        "--budget",
+        action="append",
+        default=[],
+        metavar="KEY=CNY",
+        help="override a programme's budget, e.g. --budget city=800000 (repeatable)",
+    )
+    plan.add_argument(
+        "--time-limit",
+        type=ruled(NUMERIC_KEYS["optimal.time_limit_s"][1]),
+        default=None,
+        help="optimal mode: solver time limit in seconds",
+    )
     plan.add_argument("--out", type=Path, help="write the plan: .csv, .xlsx, .geojson or .gpkg")
     plan.add_argument("--json", action="store_true", help="print the programme summaries as JSON")
     plan.add_argument("--lang", choices=("zh", "en"), default="zh")
@@ -159,10 +185,15 @@ def _parser() -> argparse.ArgumentParser:
     eligibility.add_argument("--lang", choices=("zh", "en"), default="zh")
 
     sample = commands.add_parser("sample", help="generate a synthetic city on Liuzhou's boundaries")
-    sample.add_argument("--communities", type=ruled(NUMERIC_KEYS["sample.communities"][1]), default=None,
-                        help="number of communities (default: config)")
-    sample.add_argument("--seed", type=ruled(NUMERIC_KEYS["sample.seed"][1]), default=None,
-                        help="random seed, ≥ 0 (default: config)")
+    sample.add_argument(
+        "--communities",
+        type=ruled(NUMERIC_KEYS["sample.communities"][1]),
+        default=None,
+        help="number of communities (default: config)",
+    )
+    sample.add_argument(
+        "--seed", type=ruled(NUMERIC_KEYS["sample.seed"][1]), default=None, help="random seed, ≥ 0 (default: config)"
+    )
     sample.add_argument("--boundaries", type=Path, default=BOUNDARIES_PATH)
     sample.add_argument("--out", type=Path, required=True, help="GeoPackage to write")
 
@@ -171,15 +202,23 @@ def _parser() -> argparse.ArgumentParser:
     template.add_argument("--lang", choices=("zh", "en"), default="zh")
     template.add_argument("--boundaries", type=Path, default=BOUNDARIES_PATH, help="districts offered in the drop-down")
 
-    intake = commands.add_parser("import", help="import survey data: accepted rows to a GeoPackage, the others to a CSV")
+    intake = commands.add_parser(
+        "import", help="import survey data: accepted rows to a GeoPackage, the others to a CSV"
+    )
     intake.add_argument("file", type=Path, help="GeoPackage, GeoJSON, zipped Shapefile, KML, CSV or XLSX")
     intake.add_argument("--layer", choices=("communities", "fitness_paths"), required=True)
-    intake.add_argument("--crs", default=None,
-                        help="coordinates without a CRS of their own: wgs84 (default), gcj02 (高德/腾讯), bd09 (百度) or EPSG:n")
-    intake.add_argument("--out", type=Path, required=True, help="GeoPackage for the accepted rows (layer named as --layer)")
+    intake.add_argument(
+        "--crs",
+        default=None,
+        help="coordinates without a CRS of their own: wgs84 (default), gcj02 (高德/腾讯), bd09 (百度) or EPSG:n",
+    )
+    intake.add_argument(
+        "--out", type=Path, required=True, help="GeoPackage for the accepted rows (layer named as --layer)"
+    )
     intake.add_argument("--rejects", type=Path, required=True, help="CSV of the rejected rows with their reasons")
-    intake.add_argument("--json", action="store_true",
-                        help='print {"input_rows", "accepted", "rejected", "repaired", "warnings"}')
+    intake.add_argument(
+        "--json", action="store_true", help='print {"input_rows", "accepted", "rejected", "repaired", "warnings"}'
+    )
     return parser
 
 
@@ -190,23 +229,25 @@ def run_coverage(args, config) -> int:
     report = coverage_report(load_city(args.data), radius)
     rows = report.by_district[list(SUMMARY_COLUMNS)]
     if args.json:
-        print_json({
-            "data": str(args.data),
-            "walk_radius_m": radius,
-            "districts": [
-                {k: (str(v) if k in ("district_code", "district_name") else v) for k, v in row.items()}
-                for row in rows.to_dict(orient="records")
-            ],
-            "total": report.total,
-        })
+        print_json(
+            {
+                "data": str(args.data),
+                "walk_radius_m": radius,
+                "districts": [
+                    {k: (str(v) if k in ("district_code", "district_name") else v) for k, v in row.items()}
+                    for row in rows.to_dict(orient="records")
+                ],
+                "total": report.total,
+            }
+        )
         return 0
     table = rows.copy()
     total_row = {"district_code": "", "district_name": text("city_total", args.lang)}
     total_row.update({k: report.total[k] for k in SUMMARY_COLUMNS[2:]})
     table.loc[len(table)] = total_row
-    table["share_served_within_radius"] = (table["served_within_radius"] / table["communities"].where(table["communities"] > 0)).map(
-        lambda v: "" if pd.isna(v) else f"{v:.1%}"
-    )
+    table["share_served_within_radius"] = (
+        table["served_within_radius"] / table["communities"].where(table["communities"] > 0)
+    ).map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
     print(f"{text('walk_radius', args.lang)}: {radius:g} m")
     print(labelled(table, args.lang).to_string(index=False))
     return 0
@@ -228,7 +269,9 @@ def writable(path: Path, option: str = "--out") -> None:
         with tempfile.TemporaryDirectory(prefix=f".{path.stem}-", dir=path.parent) as probe:
             (Path(probe) / path.name).touch()
     except OSError as error:  # also from is_dir(): a name too long for the file system
-        raise ValueError(f"cannot write {path}: {error.strerror or 'refused'}; choose another folder or a shorter name") from None
+        raise ValueError(
+            f"cannot write {path}: {error.strerror or 'refused'}; choose another folder or a shorter name"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -251,7 +294,9 @@ def writing(path: Path):
 
 def _without_paths(message: str, path: Path) -> str:
     """``message`` with every absolute path in it (a ``/`` that starts a word) replaced by ``path``'s name."""
-    return re.sub(rf"(?<![^\s('\"]){re.escape(os.sep)}[^\s(),;:'\"]*", path.name, " ".join(message.split())) or "refused"
+    return (
+        re.sub(rf"(?<![^\s('\"]){re.escape(os.sep)}[^\s(),;:'\"]*", path.name, " ".join(message.split())) or "refused"
+    )
 
 
 def _check_out(path: Path | None) -> None:
@@ -275,8 +320,9 @@ def budgets_from_args(pairs: list[str], config: Config) -> dict[str, int]:
         if not equals or not key or not value:
             raise ValueError(f"--budget takes KEY=CNY, e.g. city=600000; got {shown(pair)}")
         if key not in known:
-            raise ValueError(f"--budget {shown(pair)}: unknown budget program {shown(key)}; "
-                             f"config.toml defines: {', '.join(known)}")
+            raise ValueError(
+                f"--budget {shown(pair)}: unknown budget program {shown(key)}; config.toml defines: {', '.join(known)}"
+            )
         if key in budgets:
             raise ValueError(f"--budget {key} is given twice; give each programme's budget once")
         cny = parsed_number(value)
@@ -298,10 +344,10 @@ def program_keys(text_value: str) -> list[str]:
 def run_plan_command(args, config) -> int:
     from dataclasses import replace
 
-    from geo.render.export import export
-    from geo.pipeline import load_city
     from geo.config import with_overrides
+    from geo.pipeline import load_city
     from geo.plan import plan_sheets, run_plan
+    from geo.render.export import export
     from geo.render.provenance import plan_parameters
 
     config = with_overrides(config, walk_radius_m=args.radius, budgets=budgets_from_args(args.budget, config))
@@ -313,20 +359,41 @@ def run_plan_command(args, config) -> int:
     plan = run_plan(city.communities, city.fitness_paths, config, keys, args.mode, city.applications)
     if args.out:
         with writing(args.out):
-            export(plan_sheets(plan, args.lang), args.out, lang=args.lang, parameters=plan_parameters(plan, config, args.data))
+            export(
+                plan_sheets(plan, args.lang),
+                args.out,
+                lang=args.lang,
+                parameters=plan_parameters(plan, config, args.data),
+            )
     if args.json:
-        print_json({"data": str(args.data), "walk_radius_m": config.walk_radius_m, "programs": plan.summaries(),
-                    "out": str(args.out) if args.out else None})
+        print_json(
+            {
+                "data": str(args.data),
+                "walk_radius_m": config.walk_radius_m,
+                "programs": plan.summaries(),
+                "out": str(args.out) if args.out else None,
+            }
+        )
         return 0
     for outcome in plan.outcomes:
         summary = outcome.summary()
         gap = "" if summary["optimality_gap"] is None else f", gap {summary['optimality_gap']:.2%}"
-        print(f"{outcome.program.name(args.lang)} [{summary['mode']}{gap}]: {summary['sets']} sets, "
-              f"CNY {summary['spent_cny']:,.0f} of {summary['budget_cny']:,}, "
-              f"{summary['population_newly_served']:,} residents newly served")
+        print(
+            f"{outcome.program.name(args.lang)} [{summary['mode']}{gap}]: {summary['sets']} sets, "
+            f"CNY {summary['spent_cny']:,.0f} of {summary['budget_cny']:,}, "
+            f"{summary['population_newly_served']:,} residents newly served"
+        )
         for message in summary["messages"]:
             print(f"  ! {message}")
-        columns = ["rank", "community_id", "name", "district_name", "priority_score", "cost_cny", "population_newly_served"]
+        columns = [
+            "rank",
+            "community_id",
+            "name",
+            "district_name",
+            "priority_score",
+            "cost_cny",
+            "population_newly_served",
+        ]
         table = outcome.selected[columns].copy()
         table["priority_score"] = table["priority_score"].round(1)
         print(labelled(table, args.lang).to_string(index=False))
@@ -336,17 +403,30 @@ def run_plan_command(args, config) -> int:
 
 
 ELIGIBILITY_COLUMNS = (
-    "community_id", "name", "district_code", "district_name", "eligible", "reason_text", "missing_fields",
-    "applied", "application_date", "needs_land_solution", "open_space_m2", "public_space_used_for_parking",
-    "served_inside", "nearest_set_m", "population", "built_year",
+    "community_id",
+    "name",
+    "district_code",
+    "district_name",
+    "eligible",
+    "reason_text",
+    "missing_fields",
+    "applied",
+    "application_date",
+    "needs_land_solution",
+    "open_space_m2",
+    "public_space_used_for_parking",
+    "served_inside",
+    "nearest_set_m",
+    "population",
+    "built_year",
 )
 
 
 def run_eligibility(args, config) -> int:
     from geo.analysis.eligibility import reason_labels
-    from geo.render.export import export
     from geo.pipeline import load_city
     from geo.plan import score_communities
+    from geo.render.export import export
 
     _check_out(args.out)
     city = load_city(args.data)
@@ -360,7 +440,12 @@ def run_eligibility(args, config) -> int:
     table = scored[list(ELIGIBILITY_COLUMNS) + ["geometry"]].reset_index(drop=True)
     if args.out:
         with writing(args.out):
-            export(table, args.out, lang=args.lang, parameters={"district": args.district or "all", "data_file": str(args.data)})
+            export(
+                table,
+                args.out,
+                lang=args.lang,
+                parameters={"district": args.district or "all", "data_file": str(args.data)},
+            )
         print(f"wrote {args.out}: {len(table)} communities, {int(table['eligible'].sum())} eligible")
         return 0
     listed = table[["community_id", "name", "district_name", "eligible", "reason_text", "applied"]]
@@ -377,8 +462,10 @@ def run_sample(args, config) -> int:
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise ValueError(f"cannot write {args.out}: cannot create the folder {args.out.parent} "
-                         f"({error.strerror or 'refused'}); choose another folder") from None
+        raise ValueError(
+            f"cannot write {args.out}: cannot create the folder {args.out.parent} "
+            f"({error.strerror or 'refused'}); choose another folder"
+        ) from None
     writable(args.out)
     n = config.sample_communities if args.communities is None else args.communities
     seed = config.sample_seed if args.seed is None else args.seed
@@ -417,7 +504,7 @@ def run_import(args, config) -> int:
         result = import_file(args.file, args.layer, args.crs, config)
     except (ValueError, OSError):
         raise
-    except Exception as error:  # noqa: BLE001 — a file no reader foresaw must still end in one line
+    except Exception as error:
         raise ValueError(f"cannot import {args.file}: {' '.join(str(error).split()) or type(error).__name__}") from None
     with writing(args.out):
         write_accepted(result, args.out)
@@ -427,8 +514,10 @@ def run_import(args, config) -> int:
         print_json(result.summary())
         return 0
     summary = result.summary()
-    print(f"{args.file}: {summary['input_rows']} rows, {summary['accepted']} accepted, "
-          f"{summary['rejected']} rejected, {summary['repaired']} repaired")
+    print(
+        f"{args.file}: {summary['input_rows']} rows, {summary['accepted']} accepted, "
+        f"{summary['rejected']} rejected, {summary['repaired']} repaired"
+    )
     for warning in summary["warnings"]:
         print(f"  ! {warning}")
     print(f"wrote {args.out} (layer {args.layer}) and {args.rejects}")
@@ -446,8 +535,14 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as stop:  # --help (0) or a usage error, already printed as one line (2)
         return 0 if stop.code is None else int(stop.code)
-    commands = {"coverage": run_coverage, "plan": run_plan_command, "eligibility": run_eligibility, "sample": run_sample,
-                "import": run_import, "template": run_template}
+    commands = {
+        "coverage": run_coverage,
+        "plan": run_plan_command,
+        "eligibility": run_eligibility,
+        "sample": run_sample,
+        "import": run_import,
+        "template": run_template,
+    }
     try:
         config = load_config(args.config)
         return commands[args.command](args, config)
@@ -457,9 +552,11 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("interrupted")
     except MemoryError:
         return _fail("not enough memory to finish this command; try it on smaller data or with smaller numbers")
-    except Exception as err:  # noqa: BLE001 — a failure no check foresaw still ends in one line
-        return _fail(f"unexpected {type(err).__name__}: {str(err) or 'no message'} "
-                     "(a bug: please report it with the command you ran)")
+    except Exception as err:
+        return _fail(
+            f"unexpected {type(err).__name__}: {str(err) or 'no message'} "
+            "(a bug: please report it with the command you ran)"
+        )
 
 
 if __name__ == "__main__":

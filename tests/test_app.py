@@ -185,13 +185,15 @@ def test_broken_config_shows_the_clis_one_line_message(tmp_path, monkeypatch):
     from geo.config import DEFAULT_CONFIG_PATH
 
     broken = tmp_path / "config.toml"
-    broken.write_text(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace(
-        "time_limit_s = 60", "time_limit_s = -5"), encoding="utf-8")
+    broken.write_text(
+        DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("time_limit_s = 60", "time_limit_s = -5"),
+        encoding="utf-8",
+    )
     monkeypatch.setenv("PLANNER_CONFIG", str(broken))
     app = AppTest.from_file(APP, default_timeout=120)
     app.run()
     assert not app.exception
-    assert len(app.error) == 1 and not app.title   # the message, and no page under it
+    assert len(app.error) == 1 and not app.title  # the message, and no page under it
     message = app.error[0].value
     assert "配置文件有误" in message and "optimal" in message and "time\\_limit\\_s" in message and "-5" in message
     assert "\n" not in message
@@ -201,19 +203,32 @@ def test_a_city_too_large_for_one_map_asks_for_a_district(tmp_path, monkeypatch)
     from geo.config import DEFAULT_CONFIG_PATH
 
     config = tmp_path / "config.toml"
-    config.write_text(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace(
-        "max_communities = 30000", "max_communities = 1000"), encoding="utf-8")
+    config.write_text(
+        DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("max_communities = 30000", "max_communities = 1000"),
+        encoding="utf-8",
+    )
     monkeypatch.setenv("PLANNER_CONFIG", str(config))
     app = open_page()
     assert any("2,500 个小区" in info.value and "1,000" in info.value for info in app.info)
     assert not app.get("iframe")
-    app.selectbox[0].set_value("450202").run()   # 城中区 has fewer than 1,000 communities
+    app.selectbox[0].set_value("450202").run()  # 城中区 has fewer than 1,000 communities
     assert not any("max\\_communities" in info.value for info in app.info)
 
 
-@pytest.mark.parametrize("text", ["![t](http://127.0.0.2:9/t.png).csv", "**b** _i_ `c` <b>x</b> :red[r] $x^2$ www.a.cn",
-                                  "MAILTO:a@b.cn xmpp:c@d.cn HTTPS://x.cn", "rows 2, 3: no ID",
-                                  "a\nb\r\nc", "# heading", "1. list", "> quote", "\\*"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "![t](http://127.0.0.2:9/t.png).csv",
+        "**b** _i_ `c` <b>x</b> :red[r] $x^2$ www.a.cn",
+        "MAILTO:a@b.cn xmpp:c@d.cn HTTPS://x.cn",
+        "rows 2, 3: no ID",
+        "a\nb\r\nc",
+        "# heading",
+        "1. list",
+        "> quote",
+        "\\*",
+    ],
+)
 def test_plain_shows_markdown_text_literally(text):
     """What views.shared.plain gives Streamlit renders as the text itself (CommonMark escapes)."""
     import re
@@ -227,14 +242,24 @@ def test_plain_shows_markdown_text_literally(text):
     # No address survives whole for GFM's autolinks to find; an ordinary colon gets no joiner.
     assert not re.search(r"(?i)https?\\?:|mailto\\?:|xmpp\\?:|www\\?\.|\w\\?@", escaped)
     assert "\u2060" not in plain("rows 2, 3: no ID; 1:2")
-    assert not re.search(r"[!-/:-@\[-`{-~]", re.sub(r"\\.", "", escaped))   # none left unescaped
+    assert not re.search(r"[!-/:-@\[-`{-~]", re.sub(r"\\.", "", escaped))  # none left unescaped
 
 
-@pytest.mark.parametrize("header, allowed", [
-    ("localhost:8501", True), ("127.0.0.1:8501", True), ("[::1]:8501", True), ("LOCALHOST", True),
-    ("evil.example:8501", False), ("evil.example", False), ("localhost.evil.example:8501", False),
-    ("127.0.0.1.nip.io:8501", False), ("", False), ("planner.bureau.local:8501", True),
-])
+@pytest.mark.parametrize(
+    "header, allowed",
+    [
+        ("localhost:8501", True),
+        ("127.0.0.1:8501", True),
+        ("[::1]:8501", True),
+        ("LOCALHOST", True),
+        ("evil.example:8501", False),
+        ("evil.example", False),
+        ("localhost.evil.example:8501", False),
+        ("127.0.0.1.nip.io:8501", False),
+        ("", False),
+        ("planner.bureau.local:8501", True),
+    ],
+)
 def test_only_allowed_host_names_reach_the_app(header, allowed, monkeypatch):
     """DNS rebinding: a foreign page re-pointed at 127.0.0.1 arrives with its own name in Host."""
     from views.shared import allowed_hosts, host_allowed
@@ -243,17 +268,22 @@ def test_only_allowed_host_names_reach_the_app(header, allowed, monkeypatch):
     assert host_allowed(header, allowed_hosts()) is allowed
 
 
-@pytest.mark.parametrize("language, expected", [
-    ("中文", ["500 米步行半径内", "1,000 对", "max_pairs"]),
-    ("English", ["walk radius of 500 m", "more than 1,000 (site, community) pairs", "max_pairs"]),
-])
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        ("中文", ["500 米步行半径内", "1,000 对", "max_pairs"]),
+        ("English", ["walk radius of 500 m", "more than 1,000 (site, community) pairs", "max_pairs"]),
+    ],
+)
 def test_too_many_pairs_is_a_plain_message_in_the_pages_language(tmp_path, monkeypatch, language, expected):
     """A coverage relation above [coverage] max_pairs is refused with a message, never a traceback."""
     from geo.config import DEFAULT_CONFIG_PATH
 
     config = tmp_path / "config.toml"
-    config.write_text(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace(
-        "max_pairs = 20000000", "max_pairs = 1000"), encoding="utf-8")
+    config.write_text(
+        DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("max_pairs = 20000000", "max_pairs = 1000"),
+        encoding="utf-8",
+    )
     monkeypatch.setenv("PLANNER_CONFIG", str(config))
     app = open_page("views/priority_budget.py")
     app.sidebar.radio(key="language_choice").set_value(language).run()
@@ -277,7 +307,7 @@ def test_an_edited_config_is_used_at_once_not_a_result_cached_under_the_old_one(
     assert not app.error and app.metric[0].value == "12 套"
     config.write_text(original.replace("max_pairs = 20000000", "max_pairs = 1000"), encoding="utf-8")
     stat = config.stat()
-    os.utime(config, (stat.st_atime, stat.st_mtime + 10))   # a later edit, whatever the clock's resolution
+    os.utime(config, (stat.st_atime, stat.st_mtime + 10))  # a later edit, whatever the clock's resolution
     app.run()
     assert not app.exception
     assert any("max_pairs" in error.value for error in app.error)
@@ -295,12 +325,15 @@ def test_no_page_has_a_bare_string_that_streamlit_would_draw():
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    pages = re.findall(r'st\.Page\("([^"]+)"', (root / "app.py").read_text(encoding="utf-8"))
+    pages = re.findall(r'st\.Page\(\s*"([^"]+)"', (root / "app.py").read_text(encoding="utf-8"))
     assert len(pages) >= 5
     found = []
     for script in [root / "app.py", *(root / page for page in pages)]:
         tree = ast.parse(script.read_text(encoding="utf-8"))
         body = tree.body[1:] if ast.get_docstring(tree) is not None else tree.body
-        found += [f"{script.name}:{node.lineno}" for node in body
-                  if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)]
+        found += [
+            f"{script.name}:{node.lineno}"
+            for node in body
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        ]
     assert not found, f"bare strings on pages: {found}"

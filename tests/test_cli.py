@@ -29,8 +29,9 @@ def strict_json(text: str):
 def run_cli(*args, cwd=REPO):
     """``python -m geo ARGS`` in ``cwd`` (the package found through PYTHONPATH); a hang fails after 300 s."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run([sys.executable, "-m", "geo", *args], check=False, cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "geo", *args], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def assert_one_line_error(run, *fragments):
@@ -56,8 +57,14 @@ def test_coverage_json_matches_the_pipeline(capsys, report):
     assert [row["district_code"] for row in out["districts"]] == report.by_district["district_code"].tolist()
     first = out["districts"][0]
     assert set(first) == {
-        "district_code", "district_name", "communities", "served_inside", "served_within_radius",
-        "population", "population_served_inside", "population_served_within_radius",
+        "district_code",
+        "district_name",
+        "communities",
+        "served_inside",
+        "served_within_radius",
+        "population",
+        "population_served_inside",
+        "population_served_within_radius",
     }
     for row, (_, expected) in zip(out["districts"], report.by_district.iterrows()):
         assert row["communities"] == expected["communities"]
@@ -87,7 +94,11 @@ def test_text_table_in_chinese_and_english(capsys):
 
 def test_missing_data_file_is_one_line_exit_2():
     run = subprocess.run(
-        [sys.executable, "-m", "geo", "coverage", "--data", "no/such.gpkg"], check=False, cwd=REPO, capture_output=True, text=True
+        [sys.executable, "-m", "geo", "coverage", "--data", "no/such.gpkg"],
+        check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 2
     assert run.stderr.strip().count("\n") == 0 and "not found" in run.stderr
@@ -111,8 +122,16 @@ def test_plan_json_city_region_rank(capsys):
     assert main(["plan", "--program", "city,region", "--mode", "rank", "--json"]) == 0
     out = strict_json(capsys.readouterr().out)
     city, region = out["programs"]
-    assert set(city) >= {"program", "mode", "budget_cny", "spent_cny", "sets", "population_newly_served",
-                         "optimality_gap", "solve_seconds"}
+    assert set(city) >= {
+        "program",
+        "mode",
+        "budget_cny",
+        "spent_cny",
+        "sets",
+        "population_newly_served",
+        "optimality_gap",
+        "solve_seconds",
+    }
     assert (city["program"], city["sets"], city["spent_cny"]) == ("city", 12, 600_000)
     assert (region["program"], region["sets"], region["spent_cny"]) == ("region", 100, 5_000_000)
     assert city["optimality_gap"] is None  # rank mode proves nothing
@@ -141,12 +160,15 @@ def test_plan_budget_override_and_xlsx_out(tmp_path, capsys):
     assert book["市本级"].max_row == 6  # header + 5 sets
 
 
-@pytest.mark.parametrize("bad, message", [
-    (["plan", "--program", "province"], "unknown budget program 'province'"),
-    (["plan", "--budget", "city=lots"], "--budget takes KEY=CNY"),
-    (["plan", "--out", "plan.pdf"], "unsupported suffix"),
-    (["eligibility", "--district", "999999"], "unknown district code '999999'"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (["plan", "--program", "province"], "unknown budget program 'province'"),
+        (["plan", "--budget", "city=lots"], "--budget takes KEY=CNY"),
+        (["plan", "--out", "plan.pdf"], "unsupported suffix"),
+        (["eligibility", "--district", "999999"], "unknown district code '999999'"),
+    ],
+)
 def test_bad_arguments_are_one_line_errors(bad, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(bad) == 2
@@ -176,40 +198,73 @@ def test_not_a_geopackage_and_missing_layers_are_clear_errors(tmp_path, capsys):
     from shapely.geometry import Point
 
     partial = tmp_path / "partial.gpkg"
-    gpd.GeoDataFrame({"path_id": ["a"]}, geometry=[Point(109.4, 24.3)], crs="EPSG:4326").to_file(partial, layer="fitness_paths")
+    gpd.GeoDataFrame({"path_id": ["a"]}, geometry=[Point(109.4, 24.3)], crs="EPSG:4326").to_file(
+        partial, layer="fitness_paths"
+    )
     assert main(["coverage", "--data", str(partial)]) == 2
     assert "lacks the layer(s) districts, communities" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- errors: one line, exit 2, no traceback
 
-@pytest.mark.parametrize("args, fragments", [
-    (["coverage", "--radius", "nan"], ["argument --radius: must be a positive number of metres up to 5,000, got 'nan'"]),
-    (["coverage", "--radius", "inf"], ["argument --radius", "got 'inf'"]),
-    (["coverage", "--radius=-inf"], ["argument --radius", "got '-inf'"]),
-    (["coverage", "--radius", "-5"], ["argument --radius", "got '-5'"]),
-    (["coverage", "--radius", "five"], ["argument --radius", "got 'five'"]),
-    (["plan", "--radius", "nan"], ["argument --radius: must be a positive number of metres up to 5,000, got 'nan'"]),
-    (["plan", "--radius", "0"], ["argument --radius: must be a positive number of metres up to 5,000, got '0'"]),
-    (["coverage", "--radius", "0"], ["argument --radius: must be a positive number of metres up to 5,000, got '0'"]),
-    (["plan", "--radius", "5000.5"], ["argument --radius: must be a positive number of metres up to 5,000, got '5000.5'"]),
-    (["plan", "--budget", "city=1e309"], ["--budget takes KEY=CNY", "got 'city=1e309'"]),
-    (["plan", "--budget", "city=nan"], ["--budget takes KEY=CNY", "got 'city=nan'"]),
-    (["plan", "--budget", "city=-600000"], ["--budget takes KEY=CNY", "whole number of yuan from 0 to 1,000,000,000,000"]),
-    (["plan", "--budget", "city=1.5"], ["--budget takes KEY=CNY", "got 'city=1.5'"]),
-    (["plan", "--budget", "city=lots"], ["--budget takes KEY=CNY", "got 'city=lots'"]),
-    (["plan", "--budget", "city"], ["--budget takes KEY=CNY", "got 'city'"]),
-    (["plan", "--budget", "province=100"], ["unknown budget program 'province'", "config.toml defines: city, region"]),
-    (["plan", "--budget", "city=1", "--budget", "city=2"], ["--budget city is given twice"]),
-    (["plan", "--time-limit", "nan"], ["argument --time-limit: must be a positive number of seconds up to 86,400 (one day), got 'nan'"]),
-    (["plan", "--time-limit=-1"], ["argument --time-limit", "got '-1'"]),
-    (["plan", "--program", "province"], ["unknown budget program 'province'"]),
-    (["sample", "--communities", "0", "--out", "x.gpkg"], ["argument --communities: must be a whole number of communities from 1 to 1,000,000"]),
-    (["sample", "--seed", "-1", "--out", "x.gpkg"], ["argument --seed: must be a whole number from 0 to 4,294,967,295"]),
-    (["coverage", "--no-such-option"], ["unrecognized arguments: --no-such-option"]),
-    (["no-such-command"], ["invalid choice: 'no-such-command'"]),
-    ([], ["the following arguments are required: command"]),
-])
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (
+            ["coverage", "--radius", "nan"],
+            ["argument --radius: must be a positive number of metres up to 5,000, got 'nan'"],
+        ),
+        (["coverage", "--radius", "inf"], ["argument --radius", "got 'inf'"]),
+        (["coverage", "--radius=-inf"], ["argument --radius", "got '-inf'"]),
+        (["coverage", "--radius", "-5"], ["argument --radius", "got '-5'"]),
+        (["coverage", "--radius", "five"], ["argument --radius", "got 'five'"]),
+        (
+            ["plan", "--radius", "nan"],
+            ["argument --radius: must be a positive number of metres up to 5,000, got 'nan'"],
+        ),
+        (["plan", "--radius", "0"], ["argument --radius: must be a positive number of metres up to 5,000, got '0'"]),
+        (
+            ["coverage", "--radius", "0"],
+            ["argument --radius: must be a positive number of metres up to 5,000, got '0'"],
+        ),
+        (
+            ["plan", "--radius", "5000.5"],
+            ["argument --radius: must be a positive number of metres up to 5,000, got '5000.5'"],
+        ),
+        (["plan", "--budget", "city=1e309"], ["--budget takes KEY=CNY", "got 'city=1e309'"]),
+        (["plan", "--budget", "city=nan"], ["--budget takes KEY=CNY", "got 'city=nan'"]),
+        (
+            ["plan", "--budget", "city=-600000"],
+            ["--budget takes KEY=CNY", "whole number of yuan from 0 to 1,000,000,000,000"],
+        ),
+        (["plan", "--budget", "city=1.5"], ["--budget takes KEY=CNY", "got 'city=1.5'"]),
+        (["plan", "--budget", "city=lots"], ["--budget takes KEY=CNY", "got 'city=lots'"]),
+        (["plan", "--budget", "city"], ["--budget takes KEY=CNY", "got 'city'"]),
+        (
+            ["plan", "--budget", "province=100"],
+            ["unknown budget program 'province'", "config.toml defines: city, region"],
+        ),
+        (["plan", "--budget", "city=1", "--budget", "city=2"], ["--budget city is given twice"]),
+        (
+            ["plan", "--time-limit", "nan"],
+            ["argument --time-limit: must be a positive number of seconds up to 86,400 (one day), got 'nan'"],
+        ),
+        (["plan", "--time-limit=-1"], ["argument --time-limit", "got '-1'"]),
+        (["plan", "--program", "province"], ["unknown budget program 'province'"]),
+        (
+            ["sample", "--communities", "0", "--out", "x.gpkg"],
+            ["argument --communities: must be a whole number of communities from 1 to 1,000,000"],
+        ),
+        (
+            ["sample", "--seed", "-1", "--out", "x.gpkg"],
+            ["argument --seed: must be a whole number from 0 to 4,294,967,295"],
+        ),
+        (["coverage", "--no-such-option"], ["unrecognized arguments: --no-such-option"]),
+        (["no-such-command"], ["invalid choice: 'no-such-command'"]),
+        ([], ["the following arguments are required: command"]),
+    ],
+)
 def test_bad_command_lines_are_one_line_exit_2_as_subprocess(args, fragments, tmp_path):
     run = run_cli(*args, cwd=tmp_path)
     assert_one_line_error(run, *fragments)
@@ -217,9 +272,15 @@ def test_bad_command_lines_are_one_line_exit_2_as_subprocess(args, fragments, tm
     assert not (tmp_path / "x.gpkg").exists()
 
 
-@pytest.mark.parametrize("args", [
-    ["coverage", "--radius", "nan"], ["plan", "--budget", "city=1e309"], ["no-such-command"], [],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["coverage", "--radius", "nan"],
+        ["plan", "--budget", "city=1e309"],
+        ["no-such-command"],
+        [],
+    ],
+)
 def test_bad_command_lines_return_2_in_process(args, capsys):
     assert main(args) == 2
     assert capsys.readouterr().err.count("\n") == 1
@@ -234,12 +295,15 @@ def test_a_broken_config_is_one_line_naming_key_value_and_range(tmp_path):
     from geo.config import DEFAULT_CONFIG_PATH
 
     bad = tmp_path / "config.toml"
-    bad.write_text(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("time_limit_s = 60", "time_limit_s = -5"),
-                   encoding="utf-8")
+    bad.write_text(
+        DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("time_limit_s = 60", "time_limit_s = -5"),
+        encoding="utf-8",
+    )
     run = run_cli("--config", str(bad), "coverage", "--json")
     line = assert_one_line_error(run)
-    assert line == ("error: config.toml: 'optimal.time_limit_s' must be a positive number of seconds "
-                    "up to 86,400 (one day), got -5")
+    assert line == (
+        "error: config.toml: 'optimal.time_limit_s' must be a positive number of seconds up to 86,400 (one day), got -5"
+    )
     assert run.stdout == ""
 
 
@@ -253,8 +317,10 @@ def test_an_unexpected_failure_is_one_line_with_a_hint_to_report_it(monkeypatch,
     assert main(["coverage", "--json"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == ("error: unexpected RuntimeError: tile index corrupt\\n  at level 3 "
-                            "(a bug: please report it with the command you ran)\n")
+    assert captured.err == (
+        "error: unexpected RuntimeError: tile index corrupt\\n  at level 3 "
+        "(a bug: please report it with the command you ran)\n"
+    )
 
 
 def test_control_characters_in_an_error_cannot_split_the_line_or_reach_the_terminal(tmp_path):
@@ -266,11 +332,26 @@ def test_control_characters_in_an_error_cannot_split_the_line_or_reach_the_termi
 
 # ---------------------------------------------------------------- JSON output is strict JSON
 
+
 def test_json_safe_turns_every_non_finite_number_into_null(capsys):
-    document = {"gap": math.nan, "bound": math.inf, "low": -math.inf, "f32": np.float32("nan"),
-                "nested": [{"x": np.float64("inf")}, (np.int64(7), np.bool_(True))], "ok": 0.5, "name": "NaN"}
-    assert json_safe(document) == {"gap": None, "bound": None, "low": None, "f32": None,
-                                   "nested": [{"x": None}, [7, True]], "ok": 0.5, "name": "NaN"}
+    document = {
+        "gap": math.nan,
+        "bound": math.inf,
+        "low": -math.inf,
+        "f32": np.float32("nan"),
+        "nested": [{"x": np.float64("inf")}, (np.int64(7), np.bool_(True))],
+        "ok": 0.5,
+        "name": "NaN",
+    }
+    assert json_safe(document) == {
+        "gap": None,
+        "bound": None,
+        "low": None,
+        "f32": None,
+        "nested": [{"x": None}, [7, True]],
+        "ok": 0.5,
+        "name": "NaN",
+    }
     print_json(document)
     assert strict_json(capsys.readouterr().out)["name"] == "NaN"  # text that spells NaN stays text
 
@@ -285,8 +366,17 @@ def city_with_gaps(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("gaps")
     accepted = folder / "accepted.gpkg"
-    run = run_cli("import", str(CORPUS / "csv_missing_population.csv"), "--layer", "communities",
-                  "--out", str(accepted), "--rejects", str(folder / "rejects.csv"), "--json")
+    run = run_cli(
+        "import",
+        str(CORPUS / "csv_missing_population.csv"),
+        "--layer",
+        "communities",
+        "--out",
+        str(accepted),
+        "--rejects",
+        str(folder / "rejects.csv"),
+        "--json",
+    )
     assert run.returncode == 0, run.stderr
     summary = strict_json(run.stdout)
     assert (summary["input_rows"], summary["accepted"], summary["rejected"]) == (3, 3, 0)
@@ -297,8 +387,9 @@ def city_with_gaps(tmp_path_factory):
 
     imported = gpd.read_file(accepted, layer="communities")
     city = folder / "city.gpkg"
-    write_layers(city, {"districts": sample.districts, "communities": imported,
-                        "fitness_paths": sample.fitness_paths.iloc[:0]})
+    write_layers(
+        city, {"districts": sample.districts, "communities": imported, "fitness_paths": sample.fitness_paths.iloc[:0]}
+    )
     return city
 
 
@@ -334,38 +425,82 @@ def test_a_budget_in_exponent_form_is_whole_yuan(capsys):
 
 # ---------------------------------------------------------------- extreme values (issue 10, re-test N13)
 
-@pytest.mark.parametrize("args, line", [
-    # each reached an unexpected exception or ran with a nonsensical value before
-    (["plan", "--budget", "city=" + "9" * 400],
-     "error: --budget takes KEY=CNY, CNY a whole number of yuan from 0 to 1,000,000,000,000, e.g. city=600000; "
-     "got 'city=" + "9" * 53 + "…"),
-    (["plan", "--budget", "city=1e20"],
-     ("error: --budget takes KEY=CNY, CNY a whole number of yuan from 0 to 1,000,000,000,000, e.g. city=600000; "
-     "got 'city=1e20'")),
-    (["plan", "--budget", "city=999999999999.99999"],   # a float would round it to a whole 10**12
-     ("error: --budget takes KEY=CNY, CNY a whole number of yuan from 0 to 1,000,000,000,000, e.g. city=600000; "
-     "got 'city=999999999999.99999'")),
-    (["sample", "--communities", "99999999999", "--out", "x.gpkg"],
-     ("error: argument --communities: must be a whole number of communities from 1 to 1,000,000, got '99999999999' "
-     "(see: python -m geo sample --help)")),
-    (["sample", "--seed", str(2**70), "--out", "x.gpkg"],
-     ("error: argument --seed: must be a whole number from 0 to 4,294,967,295, got '1180591620717411303424' "
-     "(see: python -m geo sample --help)")),
-    (["coverage", "--radius", "1e308"],
-     "error: argument --radius: must be a positive number of metres up to 5,000, got '1e308' (see: python -m geo coverage --help)"),
-    (["plan", "--radius", "50000.5"],
-     ("error: argument --radius: must be a positive number of metres up to 5,000, got '50000.5' "
-     "(see: python -m geo plan --help)")),
-    (["plan", "--mode", "optimal", "--time-limit", "1e300"],
-     ("error: argument --time-limit: must be a positive number of seconds up to 86,400 (one day), got '1e300' "
-     "(see: python -m geo plan --help)")),
-    (["plan", "--program", "city,region,city"],
-     "error: --program names 'city' twice; name each programme once, e.g. city,region"),
-    (["sample", "--communities", "10", "--out", "x.csv"],   # GDAL wrote a warning, then a DataLayerError
-     "error: --out 'x.csv': the sample city is a GeoPackage; name it .gpkg"),
-    (["--config", "/dev/zero", "coverage"],               # read whole until MemoryError
-     "error: /dev/zero: larger than 1 MB, so not a configuration file (config.toml is a few KB); check the path given"),
-])
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        # each reached an unexpected exception or ran with a nonsensical value before
+        (
+            ["plan", "--budget", "city=" + "9" * 400],
+            "error: --budget takes KEY=CNY, CNY a whole number of yuan from 0 to 1,000,000,000,000, e.g. city=600000; "
+            "got 'city=" + "9" * 53 + "…",
+        ),
+        (
+            ["plan", "--budget", "city=1e20"],
+            (
+                "error: --budget takes KEY=CNY, CNY a whole number of yuan from 0 to 1,000,000,000,000, e.g. "
+                "city=600000; "
+                "got 'city=1e20'"
+            ),
+        ),
+        (
+            ["plan", "--budget", "city=999999999999.99999"],  # a float would round it to a whole 10**12
+            (
+                "error: --budget takes KEY=CNY, CNY a whole number of yuan from 0 to 1,000,000,000,000, e.g. "
+                "city=600000; "
+                "got 'city=999999999999.99999'"
+            ),
+        ),
+        (
+            ["sample", "--communities", "99999999999", "--out", "x.gpkg"],
+            (
+                "error: argument --communities: must be a whole number of communities from 1 to 1,000,000, "
+                "got '99999999999' "
+                "(see: python -m geo sample --help)"
+            ),
+        ),
+        (
+            ["sample", "--seed", str(2**70), "--out", "x.gpkg"],
+            (
+                "error: argument --seed: must be a whole number from 0 to 4,294,967,295, got '1180591620717411303424' "
+                "(see: python -m geo sample --help)"
+            ),
+        ),
+        (
+            ["coverage", "--radius", "1e308"],
+            "error: argument --radius: must be a positive number of metres up to 5,000, got '1e308' (see: "
+            "python -m geo coverage --help)",
+        ),
+        (
+            ["plan", "--radius", "50000.5"],
+            (
+                "error: argument --radius: must be a positive number of metres up to 5,000, got '50000.5' "
+                "(see: python -m geo plan --help)"
+            ),
+        ),
+        (
+            ["plan", "--mode", "optimal", "--time-limit", "1e300"],
+            (
+                "error: argument --time-limit: must be a positive number of seconds up to 86,400 (one day), "
+                "got '1e300' "
+                "(see: python -m geo plan --help)"
+            ),
+        ),
+        (
+            ["plan", "--program", "city,region,city"],
+            "error: --program names 'city' twice; name each programme once, e.g. city,region",
+        ),
+        (
+            ["sample", "--communities", "10", "--out", "x.csv"],  # GDAL wrote a warning, then a DataLayerError
+            "error: --out 'x.csv': the sample city is a GeoPackage; name it .gpkg",
+        ),
+        (
+            ["--config", "/dev/zero", "coverage"],  # read whole until MemoryError
+            "error: /dev/zero: larger than 1 MB, so not a configuration file (config.toml is a few KB); check "
+            "the path given",
+        ),
+    ],
+)
 def test_extreme_arguments_are_one_plain_line(args, line, tmp_path):
     run = run_cli(*args, cwd=tmp_path)
     assert assert_one_line_error(run) == line
@@ -387,7 +522,10 @@ def test_values_at_the_bounds_run(capsys, tmp_path):
 
 
 WRITERS = [
-    ["plan", "--out"], ["eligibility", "--out"], ["sample", "--communities", "5", "--out"], ["template", "--out"],
+    ["plan", "--out"],
+    ["eligibility", "--out"],
+    ["sample", "--communities", "5", "--out"],
+    ["template", "--out"],
     ["import", str(CORPUS / "csv_missing_population.csv"), "--layer", "communities", "--rejects", "REJECTS", "--out"],
 ]
 
@@ -415,19 +553,25 @@ def test_an_output_that_is_a_folder_or_too_long_a_name_is_one_line(command, tmp_
     folder = tmp_path / f"results{suffix}"
     folder.mkdir()
     assert main([*args, str(folder)]) == 2
-    assert capsys.readouterr().err == f"error: cannot write {folder}: it is a folder; give --out a file name inside it\n"
+    assert (
+        capsys.readouterr().err == f"error: cannot write {folder}: it is a folder; give --out a file name inside it\n"
+    )
     # 250 characters fit the file system's 255, but not the hidden staging folder the writers use
     long = tmp_path / ("n" * 250 + suffix)
     assert main([*args, str(long)]) == 2
-    assert capsys.readouterr().err == f"error: cannot write {long}: File name too long; choose another folder or a shorter name\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]   # nothing left behind
+    assert (
+        capsys.readouterr().err
+        == f"error: cannot write {long}: File name too long; choose another folder or a shorter name\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]  # nothing left behind
 
 
 def test_a_missing_folder_is_named_and_sample_creates_its_own(tmp_path, capsys):
     target = tmp_path / "no" / "such" / "plan.xlsx"
     assert main(["plan", "--out", str(target)]) == 2
-    assert capsys.readouterr().err == (f"error: cannot write {target}: folder {target.parent} does not exist; "
-                                       "create it first\n")
+    assert capsys.readouterr().err == (
+        f"error: cannot write {target}: folder {target.parent} does not exist; create it first\n"
+    )
     assert main(["sample", "--communities", "5", "--out", str(tmp_path / "new" / "city.gpkg")]) == 0
     assert len(load_city(tmp_path / "new" / "city.gpkg").communities) == 5
 
@@ -435,9 +579,22 @@ def test_a_missing_folder_is_named_and_sample_creates_its_own(tmp_path, capsys):
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full, a device that is always full")
 def test_a_write_that_fails_midway_names_the_file_and_the_reason(tmp_path, capsys):
     rejects = tmp_path / "rejects.csv"
-    rejects.symlink_to("/dev/full")   # writable when checked, full when written: like a disk filling up
-    assert main(["import", str(CORPUS / "csv_missing_population.csv"), "--layer", "communities",
-                 "--out", str(tmp_path / "a.gpkg"), "--rejects", str(rejects)]) == 2
+    rejects.symlink_to("/dev/full")  # writable when checked, full when written: like a disk filling up
+    assert (
+        main(
+            [
+                "import",
+                str(CORPUS / "csv_missing_population.csv"),
+                "--layer",
+                "communities",
+                "--out",
+                str(tmp_path / "a.gpkg"),
+                "--rejects",
+                str(rejects),
+            ]
+        )
+        == 2
+    )
     assert capsys.readouterr().err == f"error: cannot write {rejects}: No space left on device\n"
 
 
@@ -449,15 +606,30 @@ def test_running_out_of_memory_is_one_line_without_the_word_bug(monkeypatch, cap
 
     monkeypatch.setattr(geo.data.sample, "generate_sample", exhausted)
     assert main(["sample", "--communities", "10", "--out", "x.gpkg"]) == 2
-    assert capsys.readouterr().err == ("error: not enough memory to finish this command; "
-                                       "try it on smaller data or with smaller numbers\n")
+    assert capsys.readouterr().err == (
+        "error: not enough memory to finish this command; try it on smaller data or with smaller numbers\n"
+    )
 
 
-@pytest.mark.parametrize("text, value", [
-    ("800000", 800_000), ("8e5", 800_000), ("800000.0", 800_000), ("2.5e5", 250_000), (" 42 ", 42),
-    ("1.5", 1.5), ("nan", None), ("inf", None), ("-inf", None), ("0x10", None), ("", None), ("lots", None),
-    ("1e999999999", math.inf), ("9" * 5000, float("9" * 300 + "e4700")),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("800000", 800_000),
+        ("8e5", 800_000),
+        ("800000.0", 800_000),
+        ("2.5e5", 250_000),
+        (" 42 ", 42),
+        ("1.5", 1.5),
+        ("nan", None),
+        ("inf", None),
+        ("-inf", None),
+        ("0x10", None),
+        ("", None),
+        ("lots", None),
+        ("1e999999999", math.inf),
+        ("9" * 5000, float("9" * 300 + "e4700")),
+    ],
+)
 def test_parsed_number_is_exact_and_never_builds_a_huge_integer(text, value):
     from geo.cli import parsed_number
 
@@ -470,20 +642,29 @@ def test_a_config_at_every_upper_bound_plans_without_a_warning(tmp_path):
     """Weights of 1e308 gave RuntimeWarning lines on stderr; at the bounds every command is clean."""
     import re
 
-    from geo.config import DEFAULT_CONFIG_PATH, MAX_CNY, MAX_WEIGHT, NUMERIC_KEYS
     from geo.analysis.priority import COMPONENTS
+    from geo.config import DEFAULT_CONFIG_PATH, MAX_CNY, MAX_WEIGHT, NUMERIC_KEYS
 
     text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
-    highs = {dotted.rsplit(".", 1)[1]: (rule.high if rule.high_inclusive else 0.999) for dotted, (_, rule) in NUMERIC_KEYS.items()}
-    highs.update({name: MAX_WEIGHT for name in COMPONENTS}, budget_cny=MAX_CNY)
+    highs = {
+        dotted.rsplit(".", 1)[1]: (rule.high if rule.high_inclusive else 0.999)
+        for dotted, (_, rule) in NUMERIC_KEYS.items()
+    }
+    highs.update(dict.fromkeys(COMPONENTS, MAX_WEIGHT), budget_cny=MAX_CNY)
     for name, value in highs.items():
-        text, found = re.subn(rf"^{name} = .*$", f"{name} = {value:.0f}" if value >= 1 else f"{name} = {value}", text, flags=re.MULTILINE)
+        text, found = re.subn(
+            rf"^{name} = .*$", f"{name} = {value:.0f}" if value >= 1 else f"{name} = {value}", text, flags=re.MULTILINE
+        )
         assert found >= 1, name
     config = tmp_path / "config.toml"
     config.write_text(text, encoding="utf-8")
     loaded = load_config(config)
     assert loaded.walk_radius_m == 5_000 and loaded.program("region").budget_cny == 10**12
-    for args in (["coverage", "--json"], ["plan", "--json"], ["plan", "--mode", "optimal", "--program", "city", "--json"]):
+    for args in (
+        ["coverage", "--json"],
+        ["plan", "--json"],
+        ["plan", "--mode", "optimal", "--program", "city", "--json"],
+    ):
         run = run_cli("--config", str(config), *args)
         assert run.returncode == 0 and run.stderr == "", run.stderr
         assert strict_json(run.stdout)["walk_radius_m"] == 5_000
@@ -496,9 +677,11 @@ def test_a_gdal_failure_while_writing_names_the_file_not_the_staging_path(tmp_pa
 
     target = tmp_path / "plan.gpkg"
     with pytest.raises(ValueError) as caught, writing(target):
-        raise pyogrio.errors.DataSourceError(f"sqlite3_open({tmp_path}/.plan-k3j9x_2a/plan.gpkg) failed:\n disk I/O error")
+        raise pyogrio.errors.DataSourceError(
+            f"sqlite3_open({tmp_path}/.plan-k3j9x_2a/plan.gpkg) failed:\n disk I/O error"
+        )
     assert str(caught.value) == f"cannot write {target}: sqlite3_open(plan.gpkg) failed: disk I/O error"
-    with pytest.raises(KeyError), writing(target):   # anything else is not a writing failure: left as it is
+    with pytest.raises(KeyError), writing(target):  # anything else is not a writing failure: left as it is
         raise KeyError("geometry")
 
 
@@ -508,8 +691,9 @@ def test_plan_runs_the_configured_programmes_by_default(tmp_path, capsys):
 
     text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
     config = tmp_path / "config.toml"
-    config.write_text(text.replace('key = "city"', 'key = "municipal"').replace('key = "region"', 'key = "grant"'),
-                      encoding="utf-8")
+    config.write_text(
+        text.replace('key = "city"', 'key = "municipal"').replace('key = "region"', 'key = "grant"'), encoding="utf-8"
+    )
     assert main(["--config", str(config), "plan", "--mode", "rank", "--json"]) == 0
     out = strict_json(capsys.readouterr().out)
     assert [(p["program"], p["sets"]) for p in out["programs"]] == [("municipal", 12), ("grant", 100)]

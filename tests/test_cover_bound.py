@@ -10,7 +10,6 @@ from scipy.optimize import linprog
 
 from geo.optimize.allocate import CoverageProblem, allocate_optimal, demand_groups, greedy_cover
 from geo.optimize.bound import dual_bound, lp_bound, solve_restricted
-
 from tests.helpers import brute_force_best, random_problem
 
 
@@ -20,17 +19,33 @@ def spatial_problem(rng, n, radius, unit_cost=True):
     xy = rng.random((n, 2)) * 10_000
     distance = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
     cost = np.full(n, 50_000.0) if unit_cost else rng.choice([40_000.0, 50_000.0, 70_000.0], n)
-    return CoverageProblem(np.arange(n), cost, rng.choice(["A", "B", "C"], n), np.arange(n),
-                           rng.integers(200, 4000, n), sp.csr_array(distance <= radius))
+    return CoverageProblem(
+        np.arange(n),
+        cost,
+        rng.choice(["A", "B", "C"], n),
+        np.arange(n),
+        rng.integers(200, 4000, n),
+        sp.csr_array(distance <= radius),
+    )
 
 
 def lp_optimum(cover, weight, cost, budget):
     """The LP relaxation solved whole by scipy's HiGHS: the reference for column generation."""
     n, m = cover.shape
-    a = sp.vstack([sp.hstack([-sp.csr_array(cover.T, dtype=float), sp.eye_array(m)]),
-                   sp.csr_array(np.concatenate([cost, np.zeros(m)])[None, :])], format="csr")
-    result = linprog(np.concatenate([np.zeros(n), -weight.astype(float)]), A_ub=a,
-                     b_ub=np.concatenate([np.zeros(m), [budget]]), bounds=(0, 1), method="highs")
+    a = sp.vstack(
+        [
+            sp.hstack([-sp.csr_array(cover.T, dtype=float), sp.eye_array(m)]),
+            sp.csr_array(np.concatenate([cost, np.zeros(m)])[None, :]),
+        ],
+        format="csr",
+    )
+    result = linprog(
+        np.concatenate([np.zeros(n), -weight.astype(float)]),
+        A_ub=a,
+        b_ub=np.concatenate([np.zeros(m), [budget]]),
+        bounds=(0, 1),
+        method="highs",
+    )
     return -result.fun
 
 
@@ -93,8 +108,18 @@ def test_restricted_solve_never_returns_less_than_its_start():
     problem = spatial_problem(rng, 400, radius=800)
     grouped, weight = demand_groups(problem.cover, problem.weight)
     start = greedy_cover(problem, 30 * 50_000.0)
-    result = solve_restricted(grouped, weight, problem.cost_cny, 30 * 50_000.0, np.arange(400), problem.district, {},
-                              start, time_limit_s=0.0, mip_rel_gap=0.0)
+    result = solve_restricted(
+        grouped,
+        weight,
+        problem.cost_cny,
+        30 * 50_000.0,
+        np.arange(400),
+        problem.district,
+        {},
+        start,
+        time_limit_s=0.0,
+        mip_rel_gap=0.0,
+    )
     assert result.value >= problem.newly_served(start)
     assert result.value == problem.newly_served(result.chosen)
     assert result.bound >= result.value
@@ -115,9 +140,16 @@ def test_decompose_equals_brute_force(seed):
     assert (problem.district[result.chosen] == "B").sum() <= maximum.get("B", n)
 
 
-@pytest.mark.parametrize("seed,radius,sets,unit_cost", [
-    (0, 600, 10, True), (1, 900, 25, True), (2, 900, 60, False), (3, 1200, 40, True), (4, 700, 80, False),
-])
+@pytest.mark.parametrize(
+    "seed,radius,sets,unit_cost",
+    [
+        (0, 600, 10, True),
+        (1, 900, 25, True),
+        (2, 900, 60, False),
+        (3, 1200, 40, True),
+        (4, 700, 80, False),
+    ],
+)
 def test_decompose_equals_direct_on_no_sets_cities(seed, radius, sets, unit_cost):
     rng = np.random.default_rng(700 + seed)
     problem = spatial_problem(rng, 500, radius, unit_cost)

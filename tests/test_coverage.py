@@ -41,8 +41,11 @@ def test_set_inside_on_edge_and_just_outside():
     # A square drawn directly in WGS84, so a point on its right edge is exactly on it.
     square = box(109.40, 24.30, 109.41, 24.31)
     communities = communities_frame(
-        [("inside", "450202", 100, square), ("edge", "450202", 100, box(109.50, 24.30, 109.51, 24.31)),
-         ("outside", "450202", 100, box(109.60, 24.30, 109.61, 24.31))]
+        [
+            ("inside", "450202", 100, square),
+            ("edge", "450202", 100, box(109.50, 24.30, 109.51, 24.31)),
+            ("outside", "450202", 100, box(109.60, 24.30, 109.61, 24.31)),
+        ]
     )
     paths = paths_frame([Point(109.405, 24.305), Point(109.51, 24.305), Point(109.61 + 1e-6, 24.305)])
     covered = community_coverage(communities, paths, walk_radius_m=500)
@@ -57,10 +60,12 @@ def test_set_inside_on_edge_and_just_outside():
 
 def test_walk_radius_exactly_and_one_metre_beyond():
     # Two 100 m squares 10 km apart; a set exactly 500 m east of the first, 501 m east of the second.
-    communities = to_wgs84(communities_frame(
-        [("at_radius", "450202", 300, metric_square(0, 0)), ("beyond", "450202", 400, metric_square(10_000, 0))],
-        crs=UTM,
-    ))
+    communities = to_wgs84(
+        communities_frame(
+            [("at_radius", "450202", 300, metric_square(0, 0)), ("beyond", "450202", 400, metric_square(10_000, 0))],
+            crs=UTM,
+        )
+    )
     paths = to_wgs84(paths_frame([Point(X0 + 100 + 500, Y0 + 50), Point(X0 + 10_000 + 100 + 501, Y0 + 50)], crs=UTM))
     covered = community_coverage(communities, paths, walk_radius_m=500, metric_crs=UTM)
     assert covered["nearest_set_m"].to_numpy() == pytest.approx([500.0, 501.0], abs=1e-4)
@@ -77,12 +82,14 @@ def test_distance_is_to_the_polygon_not_its_centroid():
 
 def test_multipolygon_community_and_two_sets():
     parts = MultiPolygon([metric_square(0, 0), metric_square(300, 0)])
-    communities = to_wgs84(communities_frame(
-        [("split", "450202", 500, parts), ("double", "450203", 200, metric_square(5_000, 0))], crs=UTM
-    ))
-    paths = to_wgs84(paths_frame(
-        [Point(X0 + 350, Y0 + 50), Point(X0 + 5_020, Y0 + 20), Point(X0 + 5_080, Y0 + 80)], crs=UTM
-    ))
+    communities = to_wgs84(
+        communities_frame(
+            [("split", "450202", 500, parts), ("double", "450203", 200, metric_square(5_000, 0))], crs=UTM
+        )
+    )
+    paths = to_wgs84(
+        paths_frame([Point(X0 + 350, Y0 + 50), Point(X0 + 5_020, Y0 + 20), Point(X0 + 5_080, Y0 + 80)], crs=UTM)
+    )
     covered = community_coverage(communities, paths, walk_radius_m=500)
     assert covered["n_sets_inside"].tolist() == [1, 2]
     assert covered["served_inside"].all()
@@ -108,18 +115,22 @@ def test_inputs_must_be_wgs84():
 
 
 def test_district_and_city_totals():
-    communities = to_wgs84(communities_frame(
-        [
-            ("a1", "450202", 100, metric_square(0, 0)),        # set inside
-            ("a2", "450202", 200, metric_square(0, 300)),      # 200 m from that set: within radius
-            ("b1", "450203", 400, metric_square(20_000, 0)),   # far from everything
-            ("b2", "450203", 800, metric_square(20_000, 3_000)),  # set inside
-        ],
-        crs=UTM,
-    ))
+    communities = to_wgs84(
+        communities_frame(
+            [
+                ("a1", "450202", 100, metric_square(0, 0)),  # set inside
+                ("a2", "450202", 200, metric_square(0, 300)),  # 200 m from that set: within radius
+                ("b1", "450203", 400, metric_square(20_000, 0)),  # far from everything
+                ("b2", "450203", 800, metric_square(20_000, 3_000)),  # set inside
+            ],
+            crs=UTM,
+        )
+    )
     paths = to_wgs84(paths_frame([Point(X0 + 50, Y0 + 50), Point(X0 + 20_050, Y0 + 3_050)], crs=UTM))
     covered = community_coverage(communities, paths, walk_radius_m=500)
-    districts = pd.DataFrame({"district_code": ["450202", "450203", "450204"], "district_name": ["城中区", "鱼峰区", "柳南区"]})
+    districts = pd.DataFrame(
+        {"district_code": ["450202", "450203", "450204"], "district_name": ["城中区", "鱼峰区", "柳南区"]}
+    )
     summary = coverage_summary(covered, districts)
     assert summary["district_code"].tolist() == ["450202", "450203", "450204"]
     assert summary["district_name"].tolist() == ["城中区", "鱼峰区", "柳南区"]
@@ -133,17 +144,23 @@ def test_district_and_city_totals():
     assert np.isnan(summary.loc[2, "share_served_inside"])  # no communities: no share, not 0 %
     total = city_total(summary)
     assert total == {
-        "communities": 4, "served_inside": 2, "served_within_radius": 3, "population": 1500,
-        "population_served_inside": 900, "population_served_within_radius": 1100,
-        "share_served_inside": 0.5, "share_served_within_radius": 0.75,
+        "communities": 4,
+        "served_inside": 2,
+        "served_within_radius": 3,
+        "population": 1500,
+        "population_served_inside": 900,
+        "population_served_within_radius": 1100,
+        "share_served_inside": 0.5,
+        "share_served_within_radius": 0.75,
     }
 
 
 def test_adding_sets_incrementally_equals_recomputing():
-    from geo.config import DEFAULT_DATA_PATH
-    from geo.analysis.coverage import add_fitness_paths
-    from geo.pipeline import load_city
     from geopandas.testing import assert_geodataframe_equal
+
+    from geo.analysis.coverage import add_fitness_paths
+    from geo.config import DEFAULT_DATA_PATH
+    from geo.pipeline import load_city
 
     city = load_city(DEFAULT_DATA_PATH)
     paths = city.fitness_paths

@@ -35,7 +35,12 @@ GRID_LAT = np.concatenate([_CHINA_LAT.ravel(), _LZ_LAT.ravel()])
 LIUZHOU = (109.4238, 24.3287)  # 城中区, WGS84
 
 ALL_CONVERTERS = [
-    wgs84_to_gcj02, gcj02_to_wgs84, gcj02_to_bd09, bd09_to_gcj02, wgs84_to_bd09, bd09_to_wgs84,
+    wgs84_to_gcj02,
+    gcj02_to_wgs84,
+    gcj02_to_bd09,
+    bd09_to_gcj02,
+    wgs84_to_bd09,
+    bd09_to_wgs84,
 ]
 
 
@@ -80,11 +85,11 @@ def test_composed_conversions_equal_their_steps():
 @pytest.mark.parametrize(
     "lon, lat",
     [
-        (-0.1276, 51.5072),   # London
+        (-0.1276, 51.5072),  # London
         (139.6917, 35.6895),  # Tokyo: east of 137.8347°E, outside the rectangle
         (151.2093, -33.8688),  # Sydney: south of the equator
         (-74.0060, 40.7128),  # New York
-        (37.6173, 55.7558),   # Moscow: west of 72.004°E
+        (37.6173, 55.7558),  # Moscow: west of 72.004°E
     ],
 )
 def test_gcj02_is_identity_outside_the_china_rectangle(lon, lat):
@@ -367,7 +372,7 @@ def test_normalise_crs_name(text, expected):
 
 @pytest.mark.parametrize("text", ["mercator", "", "gcj03", "EPSG:99999999", None, 4326])
 def test_normalise_crs_name_rejects_nonsense(text):
-    with pytest.raises(ValueError, match="coordinate system|EPSG code"):
+    with pytest.raises(ValueError, match=r"coordinate system|EPSG code"):
         normalise_crs_name(text)
 
 
@@ -381,10 +386,10 @@ def test_normalise_crs_name_message_lists_the_accepted_names():
 
 def test_utm_crs_for_known_places():
     assert utm_crs_for(*LIUZHOU) == "EPSG:32649"
-    assert utm_crs_for(117.0, 31.8) == "EPSG:32650"          # 117°E is in zone 50 (114–120°E)
-    assert utm_crs_for(108.0, 24.0) == "EPSG:32649"          # zone 49 starts at 108°E
-    assert utm_crs_for(151.2093, -33.8688) == "EPSG:32756"   # Sydney, southern hemisphere
-    assert utm_crs_for(-0.1276, 51.5072) == "EPSG:32630"     # London
+    assert utm_crs_for(117.0, 31.8) == "EPSG:32650"  # 117°E is in zone 50 (114–120°E)
+    assert utm_crs_for(108.0, 24.0) == "EPSG:32649"  # zone 49 starts at 108°E
+    assert utm_crs_for(151.2093, -33.8688) == "EPSG:32756"  # Sydney, southern hemisphere
+    assert utm_crs_for(-0.1276, 51.5072) == "EPSG:32630"  # London
     assert utm_crs_for(_LZ_LON.ravel(), _LZ_LAT.ravel()) == "EPSG:32649"
     assert utm_crs_for([109.4, np.nan], [24.3, np.nan]) == "EPSG:32649"
 
@@ -410,9 +415,7 @@ def test_metric_crs_for_measures_metres_in_liuzhou():
     assert crs == "EPSG:32649"
     projected = points.to_crs(crs)
     _, _, geodesic_m = GEOD.inv(109.40, 24.30, 109.41, 24.30)
-    assert projected.geometry.iloc[0].distance(projected.geometry.iloc[1]) == pytest.approx(
-        geodesic_m, rel=1e-3
-    )
+    assert projected.geometry.iloc[0].distance(projected.geometry.iloc[1]) == pytest.approx(geodesic_m, rel=1e-3)
     # data already in another CRS give the same answer
     assert metric_crs_for(points.to_crs("EPSG:3857")) == "EPSG:32649"
     assert metric_crs_for(points.geometry) == "EPSG:32649"

@@ -112,8 +112,16 @@ def _filled_survey(folder: Path) -> Path:
     headers = [cell.value for cell in sheet[1]]
     for r, (lon, lat, name) in enumerate([(109.4172, 24.3195, "示例新村"), (109.4231, 24.3104, "示例花园")], start=2):
         gcj_lon, gcj_lat = wgs84_to_gcj02(lon, lat)
-        row = {"名称": name, "区县": "城中区", "经度": float(gcj_lon), "纬度": float(gcj_lat), "坐标系": "GCJ-02",
-               "人口": 800, "可用空地（平方米）": 500, "公共空间用于停车": "否"}
+        row = {
+            "名称": name,
+            "区县": "城中区",
+            "经度": float(gcj_lon),
+            "纬度": float(gcj_lat),
+            "坐标系": "GCJ-02",
+            "人口": 800,
+            "可用空地（平方米）": 500,
+            "公共空间用于停车": "否",
+        }
         for header, value in row.items():
             sheet.cell(row=r, column=headers.index(header) + 1, value=value)
     sheet.cell(row=4, column=headers.index("名称") + 1, value="无区县小区")  # rejected: no district

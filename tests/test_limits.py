@@ -31,9 +31,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon
 
+from geo.config import load_config
 from geo.data import archives
 from geo.data import io as gio
-from geo.config import load_config
 from geo.intake.importer import import_file
 from tests.helpers import PEAK_MB, cli_import, run_measured
 
@@ -87,17 +87,29 @@ def patch_member(path: Path, name: str, **fields) -> None:
 
     ``fields``: any of ``flags``, ``method``, ``crc``, ``compress_size``, ``file_size``.
     """
-    local = {"flags": (6, "<H"), "method": (8, "<H"), "crc": (14, "<I"), "compress_size": (18, "<I"),
-             "file_size": (22, "<I")}
-    central = {"flags": (8, "<H"), "method": (10, "<H"), "crc": (16, "<I"), "compress_size": (20, "<I"),
-               "file_size": (24, "<I")}
+    local = {
+        "flags": (6, "<H"),
+        "method": (8, "<H"),
+        "crc": (14, "<I"),
+        "compress_size": (18, "<I"),
+        "file_size": (22, "<I"),
+    }
+    central = {
+        "flags": (8, "<H"),
+        "method": (10, "<H"),
+        "crc": (16, "<I"),
+        "compress_size": (20, "<I"),
+        "file_size": (24, "<I"),
+    }
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as archive:
         header = archive.getinfo(name).header_offset
-    assert data[header:header + 4] == b"PK\x03\x04"
+    assert data[header : header + 4] == b"PK\x03\x04"
     position, encoded = data.index(b"PK\x01\x02"), name.encode()
-    while struct.unpack_from("<H", data, position + 28)[0] != len(encoded) or \
-            data[position + 46:position + 46 + len(encoded)] != encoded:
+    while (
+        struct.unpack_from("<H", data, position + 28)[0] != len(encoded)
+        or data[position + 46 : position + 46 + len(encoded)] != encoded
+    ):
         position = data.index(b"PK\x01\x02", position + 4)
     for field, value in fields.items():
         offset, layout = local[field]
@@ -123,14 +135,14 @@ def lying_zip(path: Path, members: dict[str, bytes], liar: str, checksum_of: str
             else:
                 archive.writestr(name, content)
     crc = crc_of_zeros(LIAR_MB) if checksum_of == "content" else zlib.crc32(b"\0" * LIAR_DECLARED)
-    patch_member(path, liar, method=zipfile.ZIP_DEFLATED, crc=crc, compress_size=len(stream),
-                 file_size=LIAR_DECLARED)
+    patch_member(path, liar, method=zipfile.ZIP_DEFLATED, crc=crc, compress_size=len(stream), file_size=LIAR_DECLARED)
     return path
 
 
 PATHS = gpd.GeoDataFrame(
     {"path_id": ["P1", "P2"], "name": ["江滨公园", "龙潭公园"]},
-    geometry=[Point(109.41, 24.31), Point(109.42, 24.32)], crs="EPSG:4326",
+    geometry=[Point(109.41, 24.31), Point(109.42, 24.32)],
+    crs="EPSG:4326",
 )
 
 
@@ -175,15 +187,19 @@ def test_member_lying_about_its_size_is_refused_by_import_in_bounded_memory(tmp_
     path = lying_file(tmp_path, which)
     assert path.stat().st_size < 3 << 20
     member = {"shp .cpg": "layer.cpg", "shp .dbf without .cpg": "layer.dbf"}.get(which, "xl/styles.xml")
-    assert_refused(cli_import(path, "fitness_paths", tmp_path),
-                   f"member '{member}' is damaged or does not unpack to what the zip declares")
+    assert_refused(
+        cli_import(path, "fitness_paths", tmp_path),
+        f"member '{member}' is damaged or does not unpack to what the zip declares",
+    )
 
 
 def test_member_lying_about_its_size_is_refused_by_the_strict_reader(tmp_path):
     path = lying_file(tmp_path, "shp .cpg")
-    code = ("import sys\nfrom geo.data.io import read_fitness_paths\n"
-            f"try:\n    read_fitness_paths({str(path)!r})\nexcept ValueError as error:\n"
-            "    print('error: ' + str(error), file=sys.stderr)\n    sys.exit(2)\n")
+    code = (
+        "import sys\nfrom geo.data.io import read_fitness_paths\n"
+        f"try:\n    read_fitness_paths({str(path)!r})\nexcept ValueError as error:\n"
+        "    print('error: ' + str(error), file=sys.stderr)\n    sys.exit(2)\n"
+    )
     assert_refused(run_measured([sys.executable, "-c", code]), "'layer.cpg' is damaged or does not unpack")
 
 
@@ -212,8 +228,14 @@ def test_member_declaring_more_compressed_bytes_than_the_file_holds(tmp_path):
                 archive.writestr(name, stream, compress_type=zipfile.ZIP_STORED)
             else:
                 archive.writestr(name, content)
-    patch_member(path, "layer.dbf", method=zipfile.ZIP_DEFLATED, crc=crc_of_zeros(500), compress_size=10 << 20,
-                 file_size=500 << 20)
+    patch_member(
+        path,
+        "layer.dbf",
+        method=zipfile.ZIP_DEFLATED,
+        crc=crc_of_zeros(500),
+        compress_size=10 << 20,
+        file_size=500 << 20,
+    )
     with pytest.raises(ValueError, match=r"member 'layer.dbf' is damaged or does not unpack to what the zip declares"):
         gio.read_raw_layer(path, "fitness_paths")
     assert not list(Path(tempfile.gettempdir()).glob("intake-*/layer.dbf"))  # nothing left behind
@@ -225,19 +247,25 @@ def test_real_bytes_count_against_max_unzipped_mb(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         for name, content in shapefile_parts(tmp_path).items():
             archive.writestr(name, content)
-    with pytest.raises(ValueError, match=r"unpacks to more than the limit of 0.0001 MB \(config.toml \[intake\] "
-                                         r"max_unzipped_mb\), whatever its listing declares"):
+    with pytest.raises(
+        ValueError,
+        match=r"unpacks to more than the limit of 0.0001 MB \(config.toml \[intake\] "
+        r"max_unzipped_mb\), whatever its listing declares",
+    ):
         archives._extract_shapefile(path, tmp_path, 0.0001)
     shp, member, encoding = archives._extract_shapefile(path, tmp_path, 1)
     assert (member, encoding) == ("layer.shp", "utf-8")
     assert gpd.read_file(shp)["path_id"].tolist() == ["P1", "P2"]
 
 
-@pytest.mark.parametrize("compression, flags, message", [
-    (zipfile.ZIP_BZIP2, 0, "is compressed with bzip2; zip the files again with the usual (Deflate) compression"),
-    (zipfile.ZIP_LZMA, 0, "is compressed with lzma"),
-    (zipfile.ZIP_DEFLATED, 1, "is encrypted; zip the files again without a password"),
-])
+@pytest.mark.parametrize(
+    "compression, flags, message",
+    [
+        (zipfile.ZIP_BZIP2, 0, "is compressed with bzip2; zip the files again with the usual (Deflate) compression"),
+        (zipfile.ZIP_LZMA, 0, "is compressed with lzma"),
+        (zipfile.ZIP_DEFLATED, 1, "is encrypted; zip the files again without a password"),
+    ],
+)
 def test_members_zipfile_cannot_read_in_bounded_chunks_are_refused(tmp_path, compression, flags, message):
     # zipfile unpacks bzip2 and LZMA without an output bound: 4 KB of bzip2 unpack to 2 GB at once.
     path = tmp_path / "paths.zip"
@@ -302,9 +330,15 @@ def test_workbook_is_read_from_a_streamed_copy(tmp_path):
 
 SQUARES = [Polygon([(x, 24.30), (x + 0.01, 24.30), (x + 0.01, 24.31), (x, 24.31)]) for x in (109.40, 109.42, 109.44)]
 COMMUNITIES = gpd.GeoDataFrame(
-    {"community_id": ["C1", "C2", "C3"], "name": ["柳东", "河西", "城中"], "district_code": ["450202"] * 3,
-     "district_name": ["城中区"] * 3, "population": [1200, 800, 450]},
-    geometry=SQUARES, crs="EPSG:4326",
+    {
+        "community_id": ["C1", "C2", "C3"],
+        "name": ["柳东", "河西", "城中"],
+        "district_code": ["450202"] * 3,
+        "district_name": ["城中区"] * 3,
+        "population": [1200, 800, 450],
+    },
+    geometry=SQUARES,
+    crs="EPSG:4326",
 )
 ENDLESS_COMMUNITIES = """
 CREATE VIEW communities AS
@@ -326,9 +360,11 @@ def gpkg_with_sql(path: Path, script: str, layer: str = "communities_data", city
     """
     COMMUNITIES.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
     if city:
-        districts = gpd.GeoDataFrame({"district_code": ["450202"], "district_name": ["城中区"]},
-                                     geometry=[Polygon([(109.3, 24.2), (109.5, 24.2), (109.5, 24.4), (109.3, 24.4)])],
-                                     crs="EPSG:4326")
+        districts = gpd.GeoDataFrame(
+            {"district_code": ["450202"], "district_name": ["城中区"]},
+            geometry=[Polygon([(109.3, 24.2), (109.5, 24.2), (109.5, 24.4), (109.3, 24.4)])],
+            crs="EPSG:4326",
+        )
         districts.to_file(path, layer="districts", driver="GPKG", engine="pyogrio")
         PATHS.to_file(path, layer="fitness_paths", driver="GPKG", engine="pyogrio")
     connection = sqlite3.connect(path)
@@ -342,8 +378,11 @@ def test_endless_view_is_refused_by_import(tmp_path):
     # Regression: a 98 KB GeoPackage like this one never finished validating (100 % CPU).
     path = gpkg_with_sql(tmp_path / "survey.gpkg", ENDLESS_COMMUNITIES)
     assert path.stat().st_size < 200_000
-    assert_refused(cli_import(path, "communities", tmp_path),
-                   "layer 'communities' is a view, a query that runs when it is read", "Save the layer as a table")
+    assert_refused(
+        cli_import(path, "communities", tmp_path),
+        "layer 'communities' is a view, a query that runs when it is read",
+        "Save the layer as a table",
+    )
 
 
 @pytest.mark.parametrize("view", ["communities", "applications"])
@@ -356,22 +395,28 @@ def test_endless_view_is_refused_by_the_pipeline(tmp_path, view):
         CREATE VIEW applications AS
           WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)
           SELECT i AS fid, 'C1' AS community_id, '2018-09-01' AS application_date FROM n;
-        INSERT INTO gpkg_contents (table_name, data_type, identifier) VALUES ('applications', 'attributes', 'applications');
+        INSERT INTO gpkg_contents (table_name, data_type, identifier)
+          VALUES ('applications', 'attributes', 'applications');
         """
         layer = "communities"
     path = gpkg_with_sql(tmp_path / "city.gpkg", script, layer=layer, city=True)
-    assert_refused(run_measured([sys.executable, "-m", "geo", "coverage", "--data", str(path)]),
-                   f"layer '{view}' is a view")
+    assert_refused(
+        run_measured([sys.executable, "-m", "geo", "coverage", "--data", str(path)]), f"layer '{view}' is a view"
+    )
 
 
 def test_view_in_place_of_a_geopackage_table_is_refused_before_gdal_opens_it(tmp_path):
     # GDAL reads gpkg_contents on opening: as an endless view, even listing the layers never ends.
-    path = gpkg_with_sql(tmp_path / "survey.gpkg", """
+    path = gpkg_with_sql(
+        tmp_path / "survey.gpkg",
+        """
         ALTER TABLE gpkg_contents RENAME TO contents_data;
         CREATE VIEW gpkg_contents AS
           WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)
           SELECT c.* FROM n, contents_data AS c WHERE n.i > 0;
-    """, layer="communities")
+    """,
+        layer="communities",
+    )
     assert_refused(cli_import(path, "communities", tmp_path), "its GeoPackage table 'gpkg_contents' is a view")
     with pytest.raises(ValueError, match="'gpkg_contents' is a view"):
         gio.gpkg_layers(path)
@@ -379,32 +424,45 @@ def test_view_in_place_of_a_geopackage_table_is_refused_before_gdal_opens_it(tmp
 
 def test_computed_column_is_refused(tmp_path):
     # Each row's zeroblob(400 MB) is made on reading: the old import reached 6 GB, then failed.
-    path = gpkg_with_sql(tmp_path / "survey.gpkg", """
+    path = gpkg_with_sql(
+        tmp_path / "survey.gpkg",
+        """
         ALTER TABLE communities ADD COLUMN note BLOB GENERATED ALWAYS AS (zeroblob(400000000)) VIRTUAL;
-    """, layer="communities")
-    assert_refused(cli_import(path, "communities", tmp_path),
-                   "layer 'communities' has computed (generated) columns (note)")
+    """,
+        layer="communities",
+    )
+    assert_refused(
+        cli_import(path, "communities", tmp_path), "layer 'communities' has computed (generated) columns (note)"
+    )
     with pytest.raises(ValueError, match="computed"):
         gio.read_communities(path)
 
 
 def test_view_calling_load_extension_is_refused(tmp_path):
-    path = gpkg_with_sql(tmp_path / "survey.gpkg", ENDLESS_COMMUNITIES.replace(
-        "FROM n, communities_data AS c;", "FROM n, communities_data AS c WHERE load_extension('/nonexistent/evil');"))
+    path = gpkg_with_sql(
+        tmp_path / "survey.gpkg",
+        ENDLESS_COMMUNITIES.replace(
+            "FROM n, communities_data AS c;", "FROM n, communities_data AS c WHERE load_extension('/nonexistent/evil');"
+        ),
+    )
     with pytest.raises(ValueError, match="layer 'communities' is a view"):
         gio.read_raw_layer(path, "communities")
 
 
 def test_triggers_never_run_and_the_file_is_not_changed(tmp_path):
     marker = tmp_path / "marker"
-    path = gpkg_with_sql(tmp_path / "survey.gpkg", f"""
+    path = gpkg_with_sql(
+        tmp_path / "survey.gpkg",
+        f"""
         CREATE TABLE log (x INTEGER);
         CREATE TRIGGER on_insert AFTER INSERT ON communities BEGIN
           INSERT INTO log VALUES (load_extension('{marker}'));
         END;
         CREATE TRIGGER on_update AFTER UPDATE ON communities BEGIN INSERT INTO log VALUES (1); END;
         CREATE TRIGGER on_delete AFTER DELETE ON communities BEGIN INSERT INTO log VALUES (1); END;
-    """, layer="communities")
+    """,
+        layer="communities",
+    )
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     raw = gio.read_raw_layer(path, "communities")
     assert raw.frame["community_id"].tolist() == ["C1", "C2", "C3"]
@@ -422,14 +480,16 @@ def million_row_csv(path: Path, rows: int = 1_000_000) -> Path:
     """A survey CSV of ``rows`` valid communities near Liuzhou (about 55 MB for a million)."""
     rng = np.random.default_rng(0)
     number = np.arange(1, rows + 1).astype(str)
-    pd.DataFrame({
-        "community_id": np.char.add("C", np.char.zfill(number, 7)),
-        "name": np.char.add("小区", number),
-        "district_code": "450202",
-        "population": np.arange(rows) % 5000 + 100,
-        "longitude": np.round(109.38 + rng.random(rows) * 0.06, 6),
-        "latitude": np.round(24.29 + rng.random(rows) * 0.05, 6),
-    }).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "community_id": np.char.add("C", np.char.zfill(number, 7)),
+            "name": np.char.add("小区", number),
+            "district_code": "450202",
+            "population": np.arange(rows) % 5000 + 100,
+            "longitude": np.round(109.38 + rng.random(rows) * 0.06, 6),
+            "latitude": np.round(24.29 + rng.random(rows) * 0.05, 6),
+        }
+    ).to_csv(path, index=False)
     return path
 
 
@@ -438,20 +498,30 @@ def test_million_row_csv_is_refused_at_the_row_limit(tmp_path):
     # Regression: validated in 24 s (2 GB) before anything said no; now refused after 200,001 rows.
     path = million_row_csv(tmp_path / "survey.csv")
     assert load_config().max_rows == 200_000
-    assert_refused(cli_import(path, "communities", tmp_path),
-                   "has more than 200,000 data rows, above the limit of 200,000 (config.toml [intake] max_rows)",
-                   "Split the file by district")
+    assert_refused(
+        cli_import(path, "communities", tmp_path),
+        "has more than 200,000 data rows, above the limit of 200,000 (config.toml [intake] max_rows)",
+        "Split the file by district",
+    )
 
 
 def csv_with_blank_lines(path: Path) -> Path:
-    path.write_text("健身路径编号,经度,纬度\nP1,109.41,24.31\n\n,,\nP2,109.42,24.32\n\nP3,109.43,24.33\n", encoding="utf-8")
+    path.write_text(
+        "健身路径编号,经度,纬度\nP1,109.41,24.31\n\n,,\nP2,109.42,24.32\n\nP3,109.43,24.33\n", encoding="utf-8"
+    )
     return path
 
 
 def xlsx_with_blank_rows(path: Path) -> Path:
     book = openpyxl.Workbook()
-    for row in (["健身路径编号", "经度", "纬度"], ["P1", 109.41, 24.31], [], ["P2", 109.42, 24.32], [None],
-                ["P3", 109.43, 24.33]):
+    for row in (
+        ["健身路径编号", "经度", "纬度"],
+        ["P1", 109.41, 24.31],
+        [],
+        ["P2", 109.42, 24.32],
+        [None],
+        ["P3", 109.43, 24.33],
+    ):
         book.active.append(row)
     book.save(path)
     return path
@@ -462,8 +532,11 @@ def test_row_limit_counts_data_rows_not_blank_ones(tmp_path, write):
     path = write(tmp_path / ("paths.csv" if write is csv_with_blank_lines else "paths.xlsx"))
     raw = gio.read_raw_layer(path, "fitness_paths", max_rows=3)
     assert raw.frame["path_id"].tolist() == ["P1", "P2", "P3"]
-    with pytest.raises(ValueError, match=r"paths\.\w+ has more than 2 data rows, above the limit of 2 "
-                                         r"\(config.toml \[intake\] max_rows\); refused before validation"):
+    with pytest.raises(
+        ValueError,
+        match=r"paths\.\w+ has more than 2 data rows, above the limit of 2 "
+        r"\(config.toml \[intake\] max_rows\); refused before validation",
+    ):
         gio.read_raw_layer(path, "fitness_paths", max_rows=2)
 
 
@@ -481,13 +554,17 @@ def write_geodata(path: Path, driver: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name, driver", [("p.gpkg", "GPKG"), ("p.geojson", "GeoJSON"), ("p.kml", "KML"),
-                                          ("p.zip", "zip")])
+@pytest.mark.parametrize(
+    "name, driver", [("p.gpkg", "GPKG"), ("p.geojson", "GeoJSON"), ("p.kml", "KML"), ("p.zip", "zip")]
+)
 def test_features_are_counted_before_they_are_read(tmp_path, name, driver):
     path = write_geodata(tmp_path / name, driver)
     assert gio.read_raw_layer(path, "fitness_paths", max_rows=3).frame["path_id"].tolist() == ["P1", "P2", "P3"]
-    with pytest.raises(ValueError, match=r"has 3 features, above the limit of 2 \(config.toml \[intake\] max_rows\); "
-                                         r"refused before reading them"):
+    with pytest.raises(
+        ValueError,
+        match=r"has 3 features, above the limit of 2 \(config.toml \[intake\] max_rows\); "
+        r"refused before reading them",
+    ):
         gio.read_raw_layer(path, "fitness_paths", max_rows=2)
 
 
@@ -497,7 +574,9 @@ def test_a_stored_feature_count_that_lies_does_not_lift_the_limit(tmp_path):
     connection.execute("UPDATE gpkg_ogr_contents SET feature_count = 1")
     connection.commit()
     connection.close()
-    with pytest.raises(ValueError, match="has more than 2 features, above the limit of 2 .* refused while reading them"):
+    with pytest.raises(
+        ValueError, match=r"has more than 2 features, above the limit of 2 .* refused while reading them"
+    ):
         gio.read_raw_layer(path, "fitness_paths", max_rows=2)
 
 
@@ -513,8 +592,11 @@ def test_vertices_are_counted_before_validation(tmp_path, file_format):
         path = tmp_path / "c.geojson"
         COMMUNITIES.to_file(path, driver="GeoJSON", engine="pyogrio")
     assert len(gio.read_raw_layer(path, "communities", max_vertices=15).frame) == 3
-    with pytest.raises(ValueError, match=r"has 15 vertices, above the limit of 14 \(config.toml \[intake\] "
-                                         r"max_vertices\); refused before validation. Simplify the polygons"):
+    with pytest.raises(
+        ValueError,
+        match=r"has 15 vertices, above the limit of 14 \(config.toml \[intake\] "
+        r"max_vertices\); refused before validation. Simplify the polygons",
+    ):
         gio.read_raw_layer(path, "communities", max_vertices=14)
 
 
@@ -562,12 +644,18 @@ HEADER_ROW = sheet_row(1, ("A", "健身路径编号"), ("B", "经度"), ("C", "�
 def test_rows_a_workbook_does_not_declare_are_read_and_blank_ones_cost_nothing(tmp_path, dimension):
     # openpyxl trusts <dimension>: it dropped every row below the declared one, and padded every
     # blank row in a gap to the declared width (16,384 × a million rows: hours).
-    path = workbook_with_sheet(tmp_path / "paths.xlsx", dimension, HEADER_ROW
-                               + sheet_row(2, ("A", "P1"), ("B", 109.41), ("C", 24.31))
-                               + sheet_row(1_048_576, ("A", "P2"), ("B", 109.42), ("C", 24.32)))
-    code = ("from geo.data.io import read_raw_layer\n"
-            f"raw = read_raw_layer({str(path)!r}, 'fitness_paths')\n"
-            "print(raw.frame['path_id'].tolist(), raw.row_numbers.tolist())\n")
+    path = workbook_with_sheet(
+        tmp_path / "paths.xlsx",
+        dimension,
+        HEADER_ROW
+        + sheet_row(2, ("A", "P1"), ("B", 109.41), ("C", 24.31))
+        + sheet_row(1_048_576, ("A", "P2"), ("B", 109.42), ("C", 24.32)),
+    )
+    code = (
+        "from geo.data.io import read_raw_layer\n"
+        f"raw = read_raw_layer({str(path)!r}, 'fitness_paths')\n"
+        "print(raw.frame['path_id'].tolist(), raw.row_numbers.tolist())\n"
+    )
     status, stdout, stderr, peak_mb = run_measured([sys.executable, "-c", code])
     assert status == 0, stderr
     assert stdout.strip() == "['P1', 'P2'] [2, 1048576]"
@@ -576,12 +664,18 @@ def test_rows_a_workbook_does_not_declare_are_read_and_blank_ones_cost_nothing(t
 
 def test_columns_beyond_the_limit_are_refused_when_filled_and_cut_when_blank(tmp_path):
     assert gio.MAX_COLUMNS == 256
-    blank_far = workbook_with_sheet(tmp_path / "blank.xlsx", "A1:XFD2", HEADER_ROW
-                                    + sheet_row(2, ("A", "P1"), ("B", 109.41), ("C", 24.31), ("XFD", None)))
+    blank_far = workbook_with_sheet(
+        tmp_path / "blank.xlsx",
+        "A1:XFD2",
+        HEADER_ROW + sheet_row(2, ("A", "P1"), ("B", 109.41), ("C", 24.31), ("XFD", None)),
+    )
     raw = gio.read_raw_layer(blank_far, "fitness_paths")
     assert raw.frame["path_id"].tolist() == ["P1"] and len(raw.original.columns) == 3
-    filled_far = workbook_with_sheet(tmp_path / "filled.xlsx", "A1:IW2", HEADER_ROW
-                                     + sheet_row(2, ("A", "P1"), ("B", 109.41), ("C", 24.31), ("IW", "x")))
+    filled_far = workbook_with_sheet(
+        tmp_path / "filled.xlsx",
+        "A1:IW2",
+        HEADER_ROW + sheet_row(2, ("A", "P1"), ("B", 109.41), ("C", 24.31), ("IW", "x")),
+    )
     with pytest.raises(ValueError, match=r"filled.xlsx has 257 columns, above the 256 an import reads"):
         gio.read_raw_layer(filled_far, "fitness_paths")
 
@@ -604,7 +698,10 @@ def test_a_table_wider_than_the_limit_is_refused_before_its_rows_are_read(tmp_pa
 @pytest.mark.parametrize("depth", [100_000, 1_000_000])
 def test_deeply_nested_geojson_is_refused(tmp_path, depth):
     path = tmp_path / "deep.geojson"
-    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": null, '
-                    '"properties": {"a": ' + "[" * depth + "]" * depth + "}}]}")
-    assert_refused(cli_import(path, "communities", tmp_path), "cannot be read as GeoJSON",
-                   "Too many nested objects and/or arrays")
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": null, '
+        '"properties": {"a": ' + "[" * depth + "]" * depth + "}}]}"
+    )
+    assert_refused(
+        cli_import(path, "communities", tmp_path), "cannot be read as GeoJSON", "Too many nested objects and/or arrays"
+    )

@@ -29,16 +29,28 @@ OPEN_TOOLTIPS_JS = """() => {
 
 @pytest.fixture
 def page_file(tmp_path):
-    long_name = "很长的小区名称" * 43   # 301 characters
-    districts = gpd.GeoDataFrame({"district_code": ["450202"], "district_name": ["城中区"],
-                                  "district_name_en": ["Chengzhong"]},
-                                 geometry=[box(109.40, 24.30, 109.44, 24.34)], crs="EPSG:4326")
+    long_name = "很长的小区名称" * 43  # 301 characters
+    districts = gpd.GeoDataFrame(
+        {"district_code": ["450202"], "district_name": ["城中区"], "district_name_en": ["Chengzhong"]},
+        geometry=[box(109.40, 24.30, 109.44, 24.34)],
+        crs="EPSG:4326",
+    )
     names = ["柳南新村", long_name, hostile.MARKUP[1], hostile.TEMPLATE[1]]
     communities = gpd.GeoDataFrame(
-        {"community_id": ["A", "B", "C", "D"], "name": names, "district_name": "城中区",
-         "population": 1200, "built_year": 1995, "n_sets_inside": 0, "nearest_set_m": 320.0,
-         "served_inside": False, "served_within_radius": False},
-        geometry=[box(109.401 + 0.01 * i, 24.301, 109.405 + 0.01 * i, 24.305) for i in range(4)], crs="EPSG:4326")
+        {
+            "community_id": ["A", "B", "C", "D"],
+            "name": names,
+            "district_name": "城中区",
+            "population": 1200,
+            "built_year": 1995,
+            "n_sets_inside": 0,
+            "nearest_set_m": 320.0,
+            "served_inside": False,
+            "served_within_radius": False,
+        },
+        geometry=[box(109.401 + 0.01 * i, 24.301, 109.405 + 0.01 * i, 24.305) for i in range(4)],
+        crs="EPSG:4326",
+    )
     paths = gpd.GeoDataFrame({"path_id": ["P-1"], "name": ["一号"]}, geometry=[Point(109.43, 24.33)], crs="EPSG:4326")
     target = tmp_path / "map.html"
     target.write_text(maps.standalone_html(maps.coverage_map(districts, communities, paths)), encoding="utf-8")
@@ -55,10 +67,10 @@ def test_tooltips_are_readable_and_hold_text_only(browser, page_file):
     page.wait_for_function("() => document.querySelectorAll('.fp-legend').length == 1")
     tips = page.evaluate(OPEN_TOOLTIPS_JS)
     assert {cid: tip["text"] for cid, tip in tips.items()} == names
-    assert all(tip["markup"] == 0 for tip in tips.values())   # no element made of a name
+    assert all(tip["markup"] == 0 for tip in tips.values())  # no element made of a name
     normal = tips["A"]
     assert 180 <= normal["width"] <= 500 and normal["height"] <= 260, normal
     long = tips["B"]
-    assert long["width"] <= 700 and long["height"] <= 500, long   # wrapped at ~28em, not one character a line
+    assert long["width"] <= 700 and long["height"] <= 500, long  # wrapped at ~28em, not one character a line
     assert dialogs == []
     page.close()

@@ -5,9 +5,9 @@ import re
 from pathlib import Path
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
-import geopandas as gpd
 import pytest
 from folium.elements import JSCSSMixin
 from shapely.geometry import Point, box
@@ -17,7 +17,7 @@ from tests import hostile
 
 ASSET_BASE = "/app/static/vendor"
 VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
-HARMLESS_URLS = {"http://www.w3.org/2000/svg"}   # XML namespace, never fetched
+HARMLESS_URLS = {"http://www.w3.org/2000/svg"}  # XML namespace, never fetched
 URL = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s\"'<>)\\]*")
 
 
@@ -91,9 +91,7 @@ def page(districts, communities, fitness_paths):
 
 
 def asset_links(page):
-    return re.findall(r"<script\b[^>]*\bsrc=\"([^\"]*)\"", page) + re.findall(
-        r"<link\b[^>]*\bhref=\"([^\"]*)\"", page
-    )
+    return re.findall(r"<script\b[^>]*\bsrc=\"([^\"]*)\"", page) + re.findall(r"<link\b[^>]*\bhref=\"([^\"]*)\"", page)
 
 
 def test_page_links_no_outside_url(page):
@@ -106,7 +104,7 @@ def test_every_asset_link_is_under_asset_base_and_vendored(page):
     assert f"{ASSET_BASE}/leaflet-1.9.3/leaflet.css" in links
     for link in links:
         assert link.startswith(ASSET_BASE + "/"), link
-        assert (VENDOR_DIR / link[len(ASSET_BASE) + 1:]).is_file(), link
+        assert (VENDOR_DIR / link[len(ASSET_BASE) + 1 :]).is_file(), link
 
 
 def test_unused_folium_defaults_are_not_linked(page):
@@ -127,7 +125,7 @@ def test_assets_st_folium_would_load_are_under_asset_base(districts, communities
     assert len(urls) == 5
     for url in urls:
         assert url.startswith("/x/vendor/")
-        assert (VENDOR_DIR / url[len("/x/vendor/"):]).is_file()
+        assert (VENDOR_DIR / url[len("/x/vendor/") :]).is_file()
 
 
 def test_folium_class_defaults_are_left_alone(page):
@@ -149,8 +147,12 @@ def test_no_base_tiles_but_a_max_zoom(page):
 
 
 def test_each_community_appears_once(page, communities):
-    ids = [f["properties"]["community_id"] for layer in layers_of(page) if layer["key"] != "districts"
-           for f in layer["features"]["features"]]
+    ids = [
+        f["properties"]["community_id"]
+        for layer in layers_of(page)
+        if layer["key"] != "districts"
+        for f in layer["features"]["features"]
+    ]
     assert sorted(ids) == sorted(communities["community_id"])
     for community_id in communities["community_id"]:
         assert page.count(community_id) == 1
@@ -159,17 +161,24 @@ def test_each_community_appears_once(page, communities):
 def test_only_display_properties_are_sent(page):
     props = next(f["properties"] for f in features_of(page) if f["properties"].get("community_id") == "CZ-0001")
     assert props == {
-        "community_id": "CZ-0001", "name": "柳南新村", "district_name": "城中区", "population": "1,200",
-        "built_year": "1995", "n_sets_inside": "1", "nearest_set_m": "0", "approximate": False,
+        "community_id": "CZ-0001",
+        "name": "柳南新村",
+        "district_name": "城中区",
+        "population": "1,200",
+        "built_year": "1995",
+        "n_sets_inside": "1",
+        "nearest_set_m": "0",
+        "approximate": False,
     }
 
 
 def test_tooltip_values_are_formatted_and_kept_as_text(page):
-    props = {f["properties"]["community_id"]: f["properties"] for f in features_of(page)
-             if "community_id" in f["properties"]}
+    props = {
+        f["properties"]["community_id"]: f["properties"] for f in features_of(page) if "community_id" in f["properties"]
+    }
     assert props["YF-0003"]["population"] == "15,000"
     assert props["YF-0003"]["nearest_set_m"] == "320"
-    assert props["YF-0004"]["nearest_set_m"] == "—"   # infinite distance
+    assert props["YF-0004"]["nearest_set_m"] == "—"  # infinite distance
     # The name travels unchanged as data; no markup character reaches the page's HTML.
     assert props["CZ-0002"]["name"] == "<b>河东</b>小区"
     assert "<b>河东" not in page and "&lt;b&gt;" not in page
@@ -193,16 +202,20 @@ def test_one_layer_per_status(page):
 
 
 def test_english_labels(districts, communities, fitness_paths, page):
-    english = maps.coverage_map(
-        districts, communities, fitness_paths, lang="en", asset_base=ASSET_BASE
-    ).get_root().render()
+    english = (
+        maps.coverage_map(districts, communities, fitness_paths, lang="en", asset_base=ASSET_BASE).get_root().render()
+    )
     assert "Fitness-path coverage" in english and "Not served" in english
     assert map_data(english)["legend"]["title"] == "Fitness-path coverage"
     assert "Population" in layers_of(english, "unserved")[0]["tooltip_aliases"]
     assert [f["properties"]["label"] for f in layers_of(english, "districts")[0]["features"]["features"]] == [
-        "Chengzhong", "Yufeng"]
+        "Chengzhong",
+        "Yufeng",
+    ]
     assert {f["properties"]["district_name"] for f in features_of(english) if "district_name" in f["properties"]} == {
-        "Chengzhong", "Yufeng"}
+        "Chengzhong",
+        "Yufeng",
+    }
     assert "健身路径覆盖情况" not in english and "健身路径覆盖情况" in page
     assert "人口" not in english and "人口" in page
 
@@ -268,11 +281,12 @@ def test_standalone_html_inlines_everything(districts, communities, fitness_path
     assert ASSET_BASE not in page.replace(f'imagePath = "{ASSET_BASE}', "")
     assert "Leaflet 1.9.3, a JS library for interactive maps" in page
     assert "markerClusterGroup=function" in page or "L.markerClusterGroup=" in page
-    assert "url(data:image/png;base64," in page           # layer-control icon
+    assert "url(data:image/png;base64," in page  # layer-control icon
     assert "sourceMappingURL" not in page
     # Only links a person may click (Leaflet's attribution) and comments remain.
     assert set(URL.findall(page)) - HARMLESS_URLS <= {
-        "https://leafletjs.com", "https://bugzilla.mozilla.org/show_bug.cgi?id=888319",
+        "https://leafletjs.com",
+        "https://bugzilla.mozilla.org/show_bug.cgi?id=888319",
     }
     for _, relative in (*maps._MAP_JS, *maps._CLUSTER_JS):
         code = (VENDOR_DIR / relative).read_text(encoding="utf-8")
@@ -297,16 +311,20 @@ def assessed(communities):
     """The four communities plus one unserved-ineligible one, with eligibility and priority."""
     extra = gpd.GeoDataFrame(
         {
-            "community_id": ["YF-0005"], "name": ["立新小区"], "district_name": ["鱼峰区"],
-            "population": [2600], "built_year": [1983], "n_sets_inside": [0],
-            "nearest_set_m": [910.0], "served_inside": [False], "served_within_radius": [False],
+            "community_id": ["YF-0005"],
+            "name": ["立新小区"],
+            "district_name": ["鱼峰区"],
+            "population": [2600],
+            "built_year": [1983],
+            "n_sets_inside": [0],
+            "nearest_set_m": [910.0],
+            "served_inside": [False],
+            "served_within_radius": [False],
         },
         geometry=[box(109.431, 24.302, 109.433, 24.304)],
         crs="EPSG:4326",
     )
-    frame = gpd.GeoDataFrame(
-        pd.concat([communities, extra], ignore_index=True), crs="EPSG:4326"
-    )
+    frame = gpd.GeoDataFrame(pd.concat([communities, extra], ignore_index=True), crs="EPSG:4326")
     # CZ-0001 inside, CZ-0002 inside, YF-0003 within radius, YF-0004 unserved eligible,
     # YF-0005 unserved not eligible (no open space, parking).
     return frame.assign(
@@ -334,7 +352,7 @@ def test_five_statuses_with_counts_in_legend(districts, assessed, fitness_paths)
     assert legend_counts(page) == {
         "served_inside": 2,
         "served_within_radius": 1,
-        "unserved_eligible": 0,     # its only member is selected
+        "unserved_eligible": 0,  # its only member is selected
         "unserved_ineligible": 1,
         "selected": 1,
         "fitness_paths": 3,
@@ -348,8 +366,11 @@ def test_five_statuses_with_counts_in_legend(districts, assessed, fitness_paths)
 def test_without_selection_unserved_splits_by_eligibility(districts, assessed, fitness_paths):
     page = render(districts, assessed, fitness_paths)
     assert legend_counts(page) == {
-        "served_inside": 2, "served_within_radius": 1, "unserved_eligible": 1,
-        "unserved_ineligible": 1, "fitness_paths": 3,
+        "served_inside": 2,
+        "served_within_radius": 1,
+        "unserved_eligible": 1,
+        "unserved_ineligible": 1,
+        "fitness_paths": 3,
     }
     assert "selected" not in legend_counts(page)
 
@@ -359,13 +380,18 @@ def test_missing_eligibility_counts_as_not_eligible(districts, assessed, fitness
     page = render(districts, frame, fitness_paths)
     counts = legend_counts(page)
     assert counts["unserved_eligible"] == 0 and counts["unserved_ineligible"] == 2
-    props = {f["properties"]["community_id"]: f["properties"] for f in features_of(page) if "community_id" in f["properties"]}
+    props = {
+        f["properties"]["community_id"]: f["properties"] for f in features_of(page) if "community_id" in f["properties"]
+    }
     assert props["YF-0004"]["eligible"] == "—"
 
 
 def test_selected_drawn_on_top_with_outline_dot_and_programme(districts, assessed, fitness_paths):
     page = render(
-        districts, assessed, fitness_paths, selected_ids=["YF-0004", "NOT-THERE"],
+        districts,
+        assessed,
+        fitness_paths,
+        selected_ids=["YF-0004", "NOT-THERE"],
         selected_program={"YF-0004": "市本级"},
     )
     features = features_of(page)
@@ -376,8 +402,12 @@ def test_selected_drawn_on_top_with_outline_dot_and_programme(districts, assesse
     assert communities[-1]["properties"]["selected_program"] == "市本级"
     assert all("selected_program" not in f["properties"] for f in communities[:-2])
     polygons, dots = layers_of(page, "selected")
-    assert polygons["style"] == {"color": maps.SELECTED_OUTLINE_COLOR, "weight": 3,
-                                 "fillColor": maps.STATUS_COLORS["selected"], "fillOpacity": 0.8}
+    assert polygons["style"] == {
+        "color": maps.SELECTED_OUTLINE_COLOR,
+        "weight": 3,
+        "fillColor": maps.STATUS_COLORS["selected"],
+        "fillOpacity": 0.8,
+    }
     assert dots["pane"] == "fp-selected" and dots["point_radius"] == maps.SELECTED_DOT_RADIUS_PX
     assert 'createPane(\n                "fp-selected")' in page
     assert legend_counts(page)["selected"] == 1
@@ -385,8 +415,9 @@ def test_selected_drawn_on_top_with_outline_dot_and_programme(districts, assesse
 
 def test_tooltip_shows_eligibility_reasons_and_priority(districts, assessed, fitness_paths):
     page = render(districts, assessed, fitness_paths)
-    props = {f["properties"]["community_id"]: f["properties"] for f in features_of(page)
-             if "community_id" in f["properties"]}
+    props = {
+        f["properties"]["community_id"]: f["properties"] for f in features_of(page) if "community_id" in f["properties"]
+    }
     assert props["YF-0005"]["eligible"] == "否"
     assert props["YF-0005"]["reasons"] == "可用空地不足一套健身路径占地；公共空间已用于停车，无其他空地"
     assert props["YF-0004"]["eligible"] == "是" and props["YF-0004"]["reasons"] == "—"
@@ -395,8 +426,11 @@ def test_tooltip_shows_eligibility_reasons_and_priority(districts, assessed, fit
     for alias in ("符合建设条件", "不符合原因", "优先得分"):
         assert alias in aliases
     english = render(districts, assessed, fitness_paths, lang="en")
-    props = {f["properties"]["community_id"]: f["properties"] for f in features_of(english)
-             if "community_id" in f["properties"]}
+    props = {
+        f["properties"]["community_id"]: f["properties"]
+        for f in features_of(english)
+        if "community_id" in f["properties"]
+    }
     assert props["YF-0005"]["eligible"] == "No"
     assert props["YF-0005"]["reasons"] == (
         "Open space smaller than one set's footprint; Public space used for parking, no other open space"
@@ -477,7 +511,7 @@ def test_amap_shifts_every_layer_to_gcj02(districts, communities, fitness_paths)
     expected = np.array(wgs84_to_gcj02(109.44, 24.32), dtype=float)
     assert np.abs(vertices(district) - expected).max(axis=1).min() <= 1e-6
     lon, lat = wgs84_to_gcj02(109.402, 24.302)
-    assert map_data(page)["fitness_paths"][0][:2] == [round(float(lat), 6), round(float(lon), 6)]   # a set
+    assert map_data(page)["fitness_paths"][0][:2] == [round(float(lat), 6), round(float(lon), 6)]  # a set
     # The shift moves ~500 m at Liuzhou, so a forgotten layer could not pass for shifted.
     assert abs(expected[0] - 109.44) > 0.003
     assert_frame_unchanged(communities, before)
@@ -500,13 +534,11 @@ def test_amap_focus_fits_the_shifted_community(districts, communities, fitness_p
 
 
 def test_tianditu_base_layer_uses_key_without_shift(districts, communities, fitness_paths):
-    page = render(
-        districts, communities, fitness_paths, base_layer="tianditu", tianditu_key="abc123DEF"
-    )
+    page = render(districts, communities, fitness_paths, base_layer="tianditu", tianditu_key="abc123DEF")
     assert page.count("L.tileLayer(") == 2
     assert "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS" in page
     assert "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS" in page
-    assert page.count("\\u0026tk=abc123DEF\"") == 2
+    assert page.count('\\u0026tk=abc123DEF"') == 2
     assert '"subdomains": "01234567"' in page
     assert js_string("天地图") in page
     assert "[109.401,24.301]" in page
@@ -520,9 +552,7 @@ def test_tianditu_without_key_is_refused(districts, communities, fitness_paths, 
 
 def test_tianditu_key_must_be_letters_and_digits(districts, communities, fitness_paths):
     with pytest.raises(ValueError, match="letters and digits"):
-        maps.coverage_map(
-            districts, communities, fitness_paths, base_layer="tianditu", tianditu_key="a&b=c"
-        )
+        maps.coverage_map(districts, communities, fitness_paths, base_layer="tianditu", tianditu_key="a&b=c")
 
 
 def test_unknown_base_layer_is_refused(districts, communities, fitness_paths):
@@ -536,8 +566,9 @@ def test_approximate_footprints_are_dashed_and_said_so(districts, communities, f
     flagged = communities.copy()
     flagged["geometry_approximate"] = [True] + [False] * (len(flagged) - 1)
     html = coverage_map(districts, flagged, fitness_paths).get_root().render()
-    props = {f["properties"]["community_id"]: f["properties"] for f in features_of(html)
-             if "community_id" in f["properties"]}
+    props = {
+        f["properties"]["community_id"]: f["properties"] for f in features_of(html) if "community_id" in f["properties"]
+    }
     # The one flagged community is dashed (its layer's dash applies where approximate is true) and says so.
     assert [cid for cid, p in props.items() if p["approximate"]] == ["CZ-0001"]
     assert props["CZ-0001"]["geometry_approximate"] == "近似（仅有坐标，按占地面积画出，虚线）"
@@ -568,21 +599,28 @@ def test_folium_itself_still_compiles_layer_data_as_a_template():
 def test_hostile_names_travel_as_data_and_nothing_is_evaluated(
     districts, assessed, fitness_paths, text, tmp_path, monkeypatch
 ):
-    monkeypatch.chdir(tmp_path)   # a payload that ran would create its marker file here
+    monkeypatch.chdir(tmp_path)  # a payload that ran would create its marker file here
     communities = assessed.assign(name=[text] * len(assessed), district_name=text)
     districts = districts.assign(district_name=[text, "鱼峰区"], district_name_en=[text, "Yufeng"])
     paths = fitness_paths.assign(name=[text, None, text])
     for lang in ("zh", "en"):
         m = maps.coverage_map(
-            districts, communities, paths, lang=lang, selected_ids=["YF-0004"],
-            selected_program={"YF-0004": text}, focus_id="YF-0003",
+            districts,
+            communities,
+            paths,
+            lang=lang,
+            selected_ids=["YF-0004"],
+            selected_program={"YF-0004": text},
+            focus_id="YF-0003",
         )
         page = m.get_root().render()
         data = map_data(page)
         names = {f["properties"]["name"] for f in features_of(page) if "name" in f["properties"]}
         assert names == {text}
         assert {f["properties"]["label"] for f in layers_of(page, "districts")[0]["features"]["features"]} == {
-            text, "鱼峰区" if lang == "zh" else "Yufeng"}
+            text,
+            "鱼峰区" if lang == "zh" else "Yufeng",
+        }
         assert [row[2] for row in data["fitness_paths"]] == [text, "P-2", text]
         dot = layers_of(page, "selected")[1]["features"]["features"][0]["properties"]
         assert dot["selected_program"] == text
@@ -599,7 +637,11 @@ def test_unbalanced_template_syntax_in_every_name_still_draws(districts, communi
     broken = communities.assign(name=["{{", "{%", "{#", "}}"])
     page = maps.coverage_map(districts, broken, fitness_paths).get_root().render()
     assert sorted(f["properties"]["name"] for f in features_of(page) if "name" in f["properties"]) == [
-        "{#", "{%", "{{", "}}"]
+        "{#",
+        "{%",
+        "{{",
+        "}}",
+    ]
 
 
 def test_data_json_cannot_end_its_script_element():

@@ -25,7 +25,8 @@ PROGRAMS = ["city", "region"]
 pytestmark = pytest.mark.slow
 SUMMARY_LINE = re.compile(
     r"^(?P<program>\w+) (?P<mode>rank|optimal): (?P<sets>\d+) sets, CNY [\d,]+, "
-    r"(?P<newly>[\d,]+) residents newly served", re.MULTILINE
+    r"(?P<newly>[\d,]+) residents newly served",
+    re.MULTILINE,
 )
 
 
@@ -57,7 +58,9 @@ def executed(tmp_path_factory):
         # missing glyph shows up as a warning in the outputs. TMPDIR keeps the export out of /tmp.
         kernel_env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline", "TMPDIR": str(work)}
         client = NotebookClient(
-            notebook, km=_venv_kernel(work / "kernels"), timeout=CELL_TIMEOUT_S,
+            notebook,
+            km=_venv_kernel(work / "kernels"),
+            timeout=CELL_TIMEOUT_S,
             resources={"metadata": {"path": str(NOTEBOOKS)}},  # cwd as when opened in Jupyter
         )
         client.execute(env=kernel_env)  # raises CellExecutionError on the first failing cell
@@ -104,7 +107,8 @@ def test_summary_shows_the_numbers_of_run_plan(executed, plans):
     }
     expected = {
         (s["program"], mode): (s["sets"], s["population_newly_served"])
-        for mode, plan in plans.items() for s in plan.summaries()
+        for mode, plan in plans.items()
+        for s in plan.summaries()
     }
     assert shown == expected
     assert [shown[(key, "optimal")][0] for key in PROGRAMS] == [12, 100]

@@ -20,8 +20,6 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, box
 
 from geo.analysis import coverage
-from geo.optimize.allocate import CoverageProblem
-from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, load_config
 from geo.analysis.coverage import (
     PairLimitError,
     candidate_sites,
@@ -29,12 +27,13 @@ from geo.analysis.coverage import (
     coverage_pair_batches,
     coverage_pairs,
 )
+from geo.analysis.priority import neighbours_unserved_population
+from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, load_config, with_overrides
 from geo.data.crs import metric_crs_for
 from geo.data.io import write_layers
+from geo.optimize.allocate import CoverageProblem
 from geo.pipeline import load_city
-from geo.config import with_overrides
 from geo.plan import run_plan, score_covered
-from geo.analysis.priority import neighbours_unserved_population
 from tests.helpers import PEAK_MB, TIMEOUT_S, run_measured
 
 UTM = "EPSG:32649"  # UTM 49N, fits Liuzhou
@@ -44,8 +43,13 @@ GRID = 6  # a 6 × 6 grid of 100 m squares, 300 m apart (200 m of road between n
 
 def grid_squares() -> np.ndarray:
     """Row-major 6 × 6 grid: square k has its lower-left corner at (300·col, 300·row) from (X0, Y0)."""
-    return np.array([box(X0 + 300 * c, Y0 + 300 * r, X0 + 300 * c + 100, Y0 + 300 * r + 100)
-                     for r in range(GRID) for c in range(GRID)])
+    return np.array(
+        [
+            box(X0 + 300 * c, Y0 + 300 * r, X0 + 300 * c + 100, Y0 + 300 * r + 100)
+            for r in range(GRID)
+            for c in range(GRID)
+        ]
+    )
 
 
 def plain_pairs(sites, polygons, radius_m):
@@ -94,15 +98,24 @@ def test_grid_pairs_are_those_on_paper_and_those_of_a_plain_query(monkeypatch, p
 def test_mixed_shapes_and_sites_in_any_order_give_the_plain_query(small_batches):
     # A multipolygon, a square inside another's reach only through its far part, an empty polygon,
     # sites given out of spatial order and a site exactly at the radius from an edge.
-    polygons = np.array([
-        box(X0, Y0, X0 + 100, Y0 + 100),
-        MultiPolygon([box(X0 + 2_000, Y0, X0 + 2_100, Y0 + 100), box(X0 + 700, Y0, X0 + 800, Y0 + 100)]),
-        shapely.from_wkt("POLYGON EMPTY"),
-        box(X0 + 5_000, Y0 + 5_000, X0 + 5_400, Y0 + 5_400),
-        box(X0 + 100, Y0 + 600, X0 + 200, Y0 + 700),
-    ])
-    sites = np.array([Point(X0 + 5_200, Y0 + 4_500), Point(X0 + 50, Y0 + 50), Point(X0 + 1_300, Y0 + 50),
-                      Point(X0 + 2_050, Y0 + 50), Point(X0 + 150, Y0 + 150)])
+    polygons = np.array(
+        [
+            box(X0, Y0, X0 + 100, Y0 + 100),
+            MultiPolygon([box(X0 + 2_000, Y0, X0 + 2_100, Y0 + 100), box(X0 + 700, Y0, X0 + 800, Y0 + 100)]),
+            shapely.from_wkt("POLYGON EMPTY"),
+            box(X0 + 5_000, Y0 + 5_000, X0 + 5_400, Y0 + 5_400),
+            box(X0 + 100, Y0 + 600, X0 + 200, Y0 + 700),
+        ]
+    )
+    sites = np.array(
+        [
+            Point(X0 + 5_200, Y0 + 4_500),
+            Point(X0 + 50, Y0 + 50),
+            Point(X0 + 1_300, Y0 + 50),
+            Point(X0 + 2_050, Y0 + 50),
+            Point(X0 + 150, Y0 + 150),
+        ]
+    )
     site_idx, polygon_idx = coverage_pairs(sites, polygons, 500, max_pairs=100)
     # On paper: site 0 is exactly 500 m below square 3; site 1 is inside square 0 (square 1's near
     # part is 650 m away, square 4 550 m); site 2 is exactly 500 m from square 1's near part; site
@@ -174,7 +187,8 @@ def test_refusal_message_says_what_is_wrong_and_what_to_do():
     assert message == (
         "At a walk radius of 250 m the communities have more than 155 (site, community) pairs within reach "
         "(config.toml [coverage] max_pairs): use a smaller walk radius, check the data for many communities "
-        "at the same place, or ask the administrator to raise the limit")
+        "at the same place, or ask the administrator to raise the limit"
+    )
     big = PairLimitError(1500.5, 20_000_000)
     assert "At a walk radius of 1,500.5 m" in str(big) and "more than 20,000,000 (site, community)" in str(big)
 
@@ -266,8 +280,15 @@ def test_run_plan_passes_the_configured_limit_to_the_optimal_problem(sample_city
     monkeypatch.setattr(coverage.CoverageRelation, "build", classmethod(spy_build))
     monkeypatch.setattr(coverage.CoverageRelation, "matrix", spy_matrix)
     config = replace(load_config(), max_pairs=12_345_678)
-    run_plan(sample_city.communities, sample_city.fitness_paths, config, ["city", "region"], "rank",
-             sample_city.applications, covered=sample_covered)
+    run_plan(
+        sample_city.communities,
+        sample_city.fitness_paths,
+        config,
+        ["city", "region"],
+        "rank",
+        sample_city.applications,
+        covered=sample_covered,
+    )
     assert built == [12_345_678]  # once per run
     assert sliced == [12_345_678, 12_345_678]  # one problem per programme
 
@@ -278,8 +299,15 @@ def test_plans_refuse_with_the_configured_limit(sample_city, sample_covered, mod
     config = with_overrides(replace(load_config(), max_pairs=1_000), walk_radius_m=500)
     assert config.max_pairs == 1_000
     with pytest.raises(PairLimitError, match="more than 1,000 "):
-        run_plan(sample_city.communities, sample_city.fitness_paths, config, ["city", "region"], mode,
-                 sample_city.applications, covered=sample_covered)
+        run_plan(
+            sample_city.communities,
+            sample_city.fitness_paths,
+            config,
+            ["city", "region"],
+            mode,
+            sample_city.applications,
+            covered=sample_covered,
+        )
 
 
 # --------------------------------------------------------------------------- hostile files, in a child
@@ -294,8 +322,10 @@ def city_file(folder: Path, squares_m: np.ndarray) -> Path:
     geometry = gpd.GeoSeries(squares_m, crs=UTM).to_crs("EPSG:4326").values
     communities = gpd.GeoDataFrame(rows.drop(columns="geometry"), geometry=geometry, crs="EPSG:4326")
     path = folder / "city.gpkg"
-    write_layers(path, {"districts": sample.districts, "communities": communities,
-                        "fitness_paths": sample.fitness_paths.iloc[:0]})
+    write_layers(
+        path,
+        {"districts": sample.districts, "communities": communities, "fitness_paths": sample.fitness_paths.iloc[:0]},
+    )
     return path
 
 
@@ -303,7 +333,9 @@ def assert_refused_in_one_line(result, limit: str) -> None:
     status, _, stderr, peak_mb = result
     assert status == 2, stderr
     assert stderr.count("\n") <= 1 and "Traceback" not in stderr, stderr
-    assert stderr.startswith(f"error: At a walk radius of 500 m the communities have more than {limit} (site, community)")
+    assert stderr.startswith(
+        f"error: At a walk radius of 500 m the communities have more than {limit} (site, community)"
+    )
     assert "config.toml [coverage] max_pairs" in stderr and "smaller walk radius" in stderr
     assert peak_mb < PEAK_MB, f"peak {peak_mb:.0f} MB"
 
@@ -312,7 +344,9 @@ def assert_refused_in_one_line(result, limit: str) -> None:
 def test_8000_communities_within_100_m_are_refused_within_seconds_in_bounded_memory(tmp_path, command):
     # The reproduction: 64 million pairs at 500 m; the app reached 4.1 GB and 129 s on it.
     path = city_file(tmp_path, crowded_squares(8_000))
-    result = run_measured([sys.executable, "-m", "geo", command[0], "--data", str(path), *command[1:]], timeout=TIMEOUT_S)
+    result = run_measured(
+        [sys.executable, "-m", "geo", command[0], "--data", str(path), *command[1:]], timeout=TIMEOUT_S
+    )
     assert_refused_in_one_line(result, "20,000,000")
 
 
@@ -329,6 +363,7 @@ def test_refusal_found_by_counting_stays_within_bounded_memory(tmp_path):
     assert "\nmax_pairs = 20000000\n" in text
     config.write_text(text.replace("\nmax_pairs = 20000000\n", "\nmax_pairs = 3000000\n"), encoding="utf-8")
     path = city_file(tmp_path, squares)
-    result = run_measured([sys.executable, "-m", "geo", "--config", str(config), "eligibility", "--data", str(path)],
-                          timeout=TIMEOUT_S)
+    result = run_measured(
+        [sys.executable, "-m", "geo", "--config", str(config), "eligibility", "--data", str(path)], timeout=TIMEOUT_S
+    )
     assert_refused_in_one_line(result, "3,000,000")

@@ -206,6 +206,7 @@ def test_run_plan_equals_the_unshared_run(city, config, monkeypatch):
 
     monkeypatch.setattr("geo.plan.CoverageRelation", Unshared)
     alone = run_plan(city.communities, city.fitness_paths, config, PROGRAMS, "rank", city.applications)
+
     def figures(plan):
         return [{k: v for k, v in s.items() if k != "solve_seconds"} for s in plan.summaries()]
 
@@ -228,10 +229,10 @@ def test_a_given_coverage_with_its_own_index_is_planned_as_before(city, config, 
     # run_plan reads the rows of the coverage it is given, whatever their index.
     renumbered = covered.reset_index(drop=True)
     renumbered.index = renumbered.index + 1000
-    plan = run_plan(city.communities, city.fitness_paths, config, PROGRAMS, "rank", city.applications,
-                    covered=renumbered)
-    same = run_plan(city.communities, city.fitness_paths, config, PROGRAMS, "rank", city.applications,
-                    covered=covered)
+    plan = run_plan(
+        city.communities, city.fitness_paths, config, PROGRAMS, "rank", city.applications, covered=renumbered
+    )
+    same = run_plan(city.communities, city.fitness_paths, config, PROGRAMS, "rank", city.applications, covered=covered)
     for a, b in zip(plan.outcomes, same.outcomes):
         assert a.selected.drop(columns="geometry").equals(b.selected.drop(columns="geometry"))
 

@@ -12,7 +12,7 @@ from geo.plan import run_plan
 from geo.render.notice import publish_html
 
 HOSTILE_NAME = "<script>alert(1)</script>"
-HARMLESS_URLS = {"http://www.w3.org/2000/svg"}   # XML namespace, never fetched
+HARMLESS_URLS = {"http://www.w3.org/2000/svg"}  # XML namespace, never fetched
 # Inside the inlined Leaflet 1.9.3, never fetched: its attribution link and a code comment.
 LEAFLET_OWN_URLS = {"https://leafletjs.com", "https://bugzilla.mozilla.org/show_bug.cgi?id=888319"}
 URL = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s\"'<>)\\&]*")
@@ -33,13 +33,13 @@ def sample():
 
 @pytest.fixture(scope="module")
 def page(sample):
-    city, config, plan = sample
+    city, _config, plan = sample
     return publish_html(plan, city.districts, city.fitness_paths, data_sha256=SHA)
 
 
 @pytest.fixture(scope="module")
 def english(sample):
-    city, config, plan = sample
+    city, _config, plan = sample
     return publish_html(plan, city.districts, city.fitness_paths, lang="en", synthetic_notice=False)
 
 
@@ -53,7 +53,9 @@ def test_map_is_a_complete_document_in_the_page(page, sample):
     document = map_document(page)
     assert document.startswith("<!DOCTYPE html>")
     assert "L.map(" in document and "Leaflet 1.9.3" in document
-    data = json.loads(re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>', document).group(1))
+    data = json.loads(
+        re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>', document).group(1)
+    )
     assert {row["status"]: row["count"] for row in data["legend"]["rows"]}["selected"] == len(plan.selected)
     assert "@media print" in document and ".leaflet-control-layers" in document
 
@@ -105,11 +107,14 @@ def test_summary_numbers_are_the_plans(page, sample):
 
 
 def test_hostile_text_is_escaped(page, sample):
-    city, config, plan = sample
+    city, _config, plan = sample
     assert HOSTILE_NAME not in page and HOSTILE_NAME not in map_document(page)
     assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in page
     titled = publish_html(
-        plan, city.districts, city.fitness_paths.iloc[:5], title="<b>公示</b>",
+        plan,
+        city.districts,
+        city.fitness_paths.iloc[:5],
+        title="<b>公示</b>",
     )
     assert "<b>公示</b>" not in titled and "<h1>&lt;b&gt;公示&lt;/b&gt;</h1>" in titled
 
@@ -118,7 +123,7 @@ def test_chinese_defaults(page):
     assert '<html lang="zh-CN">' in page
     assert "<h1>柳州市健身路径建设计划（公示）</h1>" in page
     assert "按优先得分从高到低" in page and "步行服务半径 500 米" in page
-    assert "小区与健身路径均为程序生成的虚构数据" in page   # synthetic notice
+    assert "小区与健身路径均为程序生成的虚构数据" in page  # synthetic notice
     assert "<th>资金项目名称</th>" in page and "合计" in page
 
 
@@ -134,10 +139,13 @@ def test_parameters_table(page, sample):
 
 
 def test_data_file_is_shown_by_name_only(sample):
-    city, config, plan = sample
+    city, _config, plan = sample
     parameters = {"data_file": "/home/planner/秘密/liuzhou.gpkg", "walk_radius_m": 500.0}
     page = publish_html(
-        plan, city.districts, city.fitness_paths.iloc[:5], parameters=parameters,
+        plan,
+        city.districts,
+        city.fitness_paths.iloc[:5],
+        parameters=parameters,
     )
     assert "<td><code>data_file</code></td><td>liuzhou.gpkg</td>" in page
     assert "/home/planner" not in page
@@ -151,10 +159,10 @@ def test_english_variant(english, sample):
     assert "Summary by programme" in english and "<h3>City budget</h3>" in english
     assert "<th>Program name</th>" in english and "Residents newly served" in english
     assert "柳州市健身路径建设计划" not in english
-    assert "synthetic" not in english   # synthetic_notice=False
+    assert "synthetic" not in english  # synthetic_notice=False
     first = plan.outcomes[0].selected.iloc[1]
     row = re.search(rf'<tr data-community-id="{first["community_id"]}">(.*?)</tr>', english).group(1)
-    assert re.search(r"<td>[A-Z][a-z]+( [A-Za-z]+)*</td>", row)   # district in English
+    assert re.search(r"<td>[A-Z][a-z]+( [A-Za-z]+)*</td>", row)  # district in English
     assert "Selected in this plan" in map_document(english)
 
 
@@ -172,8 +180,9 @@ def test_notice_states_the_parameters_of_the_plan_it_lists(sample):
     rows = dict(re.findall(r"<td><code>([\w.]+)</code></td><td>(.*?)</td>", page))
     assert rows["walk_radius_m"] == "1000" and "步行服务半径 1,000 米" in page
     assert rows["priority_weights.population"] == "50"
-    data = json.loads(re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>',
-                                map_document(page)).group(1))
+    data = json.loads(
+        re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>', map_document(page)).group(1)
+    )
     counts = {row["status"]: row["count"] for row in data["legend"]["rows"]}
     scored = plan.outcomes[0].scored
     picked = scored["community_id"].isin(plan.selected["community_id"])
@@ -201,13 +210,18 @@ def test_hostile_names_in_the_notice_stay_text(sample, tmp_path, monkeypatch):
     communities = city.communities.copy()
     communities["name"] = communities["community_id"].map(names).fillna(communities["name"])
     renamed = run_plan(communities, city.fitness_paths, config, ["city", "region"])
-    assert renamed.selected["community_id"].tolist()[: len(picked)] == picked   # names do not change picks
+    assert renamed.selected["community_id"].tolist()[: len(picked)] == picked  # names do not change picks
     page = publish_html(renamed, city.districts, city.fitness_paths, title=hostile.TEMPLATE[1])
     document = map_document(page)
-    data = json.loads(re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>',
-                                document).group(1))
-    shown = {f["properties"]["community_id"]: f["properties"]["name"]
-             for layer in data["layers"] for f in layer["features"]["features"] if "name" in f["properties"]}
+    data = json.loads(
+        re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>', document).group(1)
+    )
+    shown = {
+        f["properties"]["community_id"]: f["properties"]["name"]
+        for layer in data["layers"]
+        for f in layer["features"]["features"]
+        if "name" in f["properties"]
+    }
     for community_id, name in names.items():
         assert shown[community_id] == name
         assert f"<td>{html.escape(name, quote=False)}</td>" in page or f"<td>{html.escape(name)}</td>" in page
@@ -230,8 +244,16 @@ def test_city_and_bureau_names_come_from_the_plans_config(sample):
     from dataclasses import replace
 
     city, config, plan = sample
-    other = replace(plan, config=replace(config, city_name_zh="桂林市", city_name_en="Guilin",
-                                         bureau_name_zh="桂林市体育局", bureau_name_en="Guilin Sports Bureau"))
+    other = replace(
+        plan,
+        config=replace(
+            config,
+            city_name_zh="桂林市",
+            city_name_en="Guilin",
+            bureau_name_zh="桂林市体育局",
+            bureau_name_en="Guilin Sports Bureau",
+        ),
+    )
     chinese = publish_html(other, city.districts, city.fitness_paths.iloc[:5])
     assert "<h1>桂林市健身路径建设计划（公示）</h1>" in chinese and "本页公示桂林市健身路径建设计划" in chinese
     assert "区县边界为桂林市真实行政区划" in chinese and "柳州" not in chinese.split("<iframe")[0]

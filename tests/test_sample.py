@@ -1,14 +1,13 @@
 """The synthetic sample city: deterministic, valid, plausible, and equal to the committed file."""
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config
 from geo.analysis.coverage import community_coverage
+from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config
 from geo.data.io import read_applications, read_communities, read_districts, read_fitness_paths
 from geo.data.sample import generate_sample
 from geo.data.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
@@ -29,7 +28,16 @@ def sample(districts):
 
 def test_boundaries_are_liuzhou_ten_divisions(districts):
     assert districts["district_code"].tolist() == [
-        "450202", "450203", "450204", "450205", "450206", "450222", "450223", "450224", "450225", "450226",
+        "450202",
+        "450203",
+        "450204",
+        "450205",
+        "450206",
+        "450222",
+        "450223",
+        "450224",
+        "450225",
+        "450226",
     ]
     assert districts["district_name"].iloc[:5].tolist() == ["城中区", "鱼峰区", "柳南区", "柳北区", "柳江区"]
     area_km2 = districts.to_crs(UTM).area.sum() / 1e6
@@ -79,7 +87,9 @@ def test_attributes_plausible_and_old_communities_lack_space(sample):
     old = c["built_year"] < 2000
     assert 0.3 < old.mean() < 0.6
     assert (c.loc[old, "open_space_m2"] < 150).mean() > (c.loc[~old, "open_space_m2"] < 150).mean() + 0.2
-    assert c.loc[old, "public_space_used_for_parking"].mean() > c.loc[~old, "public_space_used_for_parking"].mean() + 0.2
+    assert (
+        c.loc[old, "public_space_used_for_parking"].mean() > c.loc[~old, "public_space_used_for_parking"].mean() + 0.2
+    )
     assert c.loc[old, "share_60plus"].mean() > c.loc[~old, "share_60plus"].mean()
 
 

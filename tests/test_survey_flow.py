@@ -9,12 +9,11 @@ import pytest
 from geo.cli import main
 from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH, load_config
 from geo.data.crs import wgs84_to_gcj02
-from geo.intake.importer import import_file, survey_fitness_paths
 from geo.data.io import read_districts, write_layers
+from geo.intake.importer import import_file, survey_fitness_paths
 from geo.intake.merge import merge_returns
 from geo.pipeline import coverage_report, load_city
 from geo.plan import run_plan
-from geo.intake.template import write_survey_template
 
 # Two communities in 城中区 picked on Amap (so GCJ-02), one with a set already, one without.
 WGS84_POINTS = [(109.4172, 24.3195), (109.4231, 24.3104)]
@@ -29,12 +28,34 @@ def filled_survey(tmp_path):
     headers = [cell.value for cell in sheet[1]]
     gcj_lon, gcj_lat = wgs84_to_gcj02(*np.array(WGS84_POINTS).T)
     rows = [
-        {"名称": "示例新村", "区县": "城中区", "经度": float(gcj_lon[0]), "纬度": float(gcj_lat[0]), "坐标系": "GCJ-02",
-         "占地面积（平方米）": 12000, "建成年份": 1992, "户数": 300, "人口": 820, "可用空地（平方米）": 400,
-         "公共空间用于停车": "否", "已有健身路径（套）": 1},
-        {"名称": "示例花园", "区县": "城中区", "经度": float(gcj_lon[1]), "纬度": float(gcj_lat[1]), "坐标系": "GCJ-02",
-         "建成年份": 2008, "户数": 500, "人口": 1400, "可用空地（平方米）": 2000, "公共空间用于停车": "否",
-         "已有健身路径（套）": 0, "申请日期": datetime.date(2019, 3, 1)},
+        {
+            "名称": "示例新村",
+            "区县": "城中区",
+            "经度": float(gcj_lon[0]),
+            "纬度": float(gcj_lat[0]),
+            "坐标系": "GCJ-02",
+            "占地面积（平方米）": 12000,
+            "建成年份": 1992,
+            "户数": 300,
+            "人口": 820,
+            "可用空地（平方米）": 400,
+            "公共空间用于停车": "否",
+            "已有健身路径（套）": 1,
+        },
+        {
+            "名称": "示例花园",
+            "区县": "城中区",
+            "经度": float(gcj_lon[1]),
+            "纬度": float(gcj_lat[1]),
+            "坐标系": "GCJ-02",
+            "建成年份": 2008,
+            "户数": 500,
+            "人口": 1400,
+            "可用空地（平方米）": 2000,
+            "公共空间用于停车": "否",
+            "已有健身路径（套）": 0,
+            "申请日期": datetime.date(2019, 3, 1),
+        },
     ]
     for r, row in enumerate(rows, start=2):
         for header, value in row.items():
@@ -65,12 +86,14 @@ def test_survey_merged_into_the_sample_is_analysed(filled_survey, tmp_path):
     assert merged.summary()["added"] == 2 and len(merged.communities) == 2502
     paths = survey_fitness_paths(result.accepted)
     target = tmp_path / "city.gpkg"
-    import pandas as pd
     import geopandas as gpd
+    import pandas as pd
 
     all_paths = gpd.GeoDataFrame(pd.concat([city.fitness_paths, paths], ignore_index=True), crs="EPSG:4326")
-    write_layers(target, {"districts": read_districts(BOUNDARIES_PATH), "communities": merged.communities,
-                          "fitness_paths": all_paths})
+    write_layers(
+        target,
+        {"districts": read_districts(BOUNDARIES_PATH), "communities": merged.communities, "fitness_paths": all_paths},
+    )
     reloaded = load_city(target)
     report = coverage_report(reloaded, 500)
     assert report.total["communities"] == 2502

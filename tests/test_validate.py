@@ -11,9 +11,9 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
-from geo.intake import validate as v
 from geo.config import BOUNDARIES_PATH
 from geo.data.io import read_districts, read_raw_layer
+from geo.intake import validate as v
 
 TODAY = datetime.date(2024, 6, 1)
 
@@ -59,7 +59,7 @@ def test_repair_keeps_a_spike_free_polygon_and_rejects_a_bowtie():
 @pytest.mark.parametrize("limit, kept", [(0.05, True), (0.005, False)])
 def test_repair_is_kept_only_within_the_area_tolerance(limit, kept):
     hole_outside = Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [[(20, 20), (21, 20), (21, 21)]])  # 99.5 → 100.5: 1 %
-    fixed, issues, repaired = v.repair_polygons(np.array([hole_outside], dtype=object), np.array([True]), limit)
+    _fixed, issues, repaired = v.repair_polygons(np.array([hole_outside], dtype=object), np.array([True]), limit)
     assert repaired.tolist() == [kept]
     assert len(issues) == (0 if kept else 1)
     if not kept:
@@ -67,8 +67,9 @@ def test_repair_is_kept_only_within_the_area_tolerance(limit, kept):
 
 
 def test_geometry_types_reject_a_line_and_take_a_one_point_multipoint():
-    geometry = np.array([Point(1, 1), MultiPoint([(2, 2)]), LineString([(0, 0), (1, 1)]),
-                         MultiPoint([(0, 0), (1, 1)])], dtype=object)
+    geometry = np.array(
+        [Point(1, 1), MultiPoint([(2, 2)]), LineString([(0, 0), (1, 1)]), MultiPoint([(0, 0), (1, 1)])], dtype=object
+    )
     fixed, issues, wrong = v.geometry_types(geometry, "fitness_paths", np.ones(4, dtype=bool))
     assert wrong.tolist() == [False, False, True, True]
     assert fixed[1].equals(Point(2, 2))
@@ -121,8 +122,10 @@ def test_file_crs_wins_with_a_warning():
     frame = pd.DataFrame({"x": [1, 2]})
     row_crs, issues, warnings = v.coordinate_systems(frame, {}, "gcj02", "EPSG:32649", "f.zip")
     assert row_crs.tolist() == ["file", "file"] and len(issues) == 0
-    assert warnings == ["f.zip: the file's own coordinate system (EPSG:32649, from its .prj or header) is used; "
-                        "the declared gcj02 is ignored"]
+    assert warnings == [
+        "f.zip: the file's own coordinate system (EPSG:32649, from its .prj or header) is used; "
+        "the declared gcj02 is ignored"
+    ]
     row_crs, _, warnings = v.coordinate_systems(frame, {}, "EPSG:32649", "EPSG:4326", "f.geojson")
     assert row_crs.tolist() == ["wgs84", "wgs84"] and "declared EPSG:32649 is ignored" in warnings[0]
     row_crs, _, warnings = v.coordinate_systems(frame, {}, "gcj02", "EPSG:4326", "f.geojson")
@@ -135,10 +138,12 @@ def test_file_crs_wins_with_a_warning():
 
 
 def test_district_name_fills_code_and_code_fills_name(districts):
-    frame = pd.DataFrame({
-        "district_code": pd.array([None, "450203", "450204", None, "450299", None], dtype="string"),
-        "district_name": pd.array(["城中区", None, "Liunan District", "城中", None, None], dtype="string"),
-    })
+    frame = pd.DataFrame(
+        {
+            "district_code": pd.array([None, "450203", "450204", None, "450299", None], dtype="string"),
+            "district_name": pd.array(["城中区", None, "Liunan District", "城中", None, None], dtype="string"),
+        }
+    )
     filled, issues, handled = v.district_fields(frame, districts, {})
     assert filled["district_code"].tolist()[:3] == ["450202", "450203", "450204"]
     assert filled["district_name"].tolist()[:3] == ["城中区", "鱼峰区", "柳南区"]
@@ -148,17 +153,22 @@ def test_district_name_fills_code_and_code_fills_name(districts):
 
 
 def test_district_name_and_code_that_disagree(districts):
-    frame = pd.DataFrame({"district_code": pd.array(["450203"], dtype="string"),
-                          "district_name": pd.array(["城中区"], dtype="string")})
+    frame = pd.DataFrame(
+        {"district_code": pd.array(["450203"], dtype="string"), "district_name": pd.array(["城中区"], dtype="string")}
+    )
     _, issues, _ = v.district_fields(frame, districts, {"district_name": "区县"})
-    assert issues["en"].tolist() == ["district name and code disagree: 区县 (district_name) '城中区' has code 450202, not 450203"]
+    assert issues["en"].tolist() == [
+        "district name and code disagree: 区县 (district_name) '城中区' has code 450202, not 450203"
+    ]
 
 
 def test_coded_values_accept_chinese_words_and_reject_others():
-    frame = pd.DataFrame({
-        "condition": pd.array(["好", " Good ", "损坏", "一般", "很好", None], dtype="string"),
-        "funding_source": pd.array(["体彩公益金", "市本级", "自治区", "开发商", "lottery", None], dtype="string"),
-    })
+    frame = pd.DataFrame(
+        {
+            "condition": pd.array(["好", " Good ", "损坏", "一般", "很好", None], dtype="string"),
+            "funding_source": pd.array(["体彩公益金", "市本级", "自治区", "开发商", "lottery", None], dtype="string"),
+        }
+    )
     coded, issues = v.coded_values(frame, {"condition": "状况"})
     assert coded["condition"].tolist() == ["good", "good", "poor", "fair", pd.NA, pd.NA]
     assert coded["funding_source"].tolist() == ["lottery", "city", "region", "developer", "lottery", pd.NA]
@@ -166,12 +176,14 @@ def test_coded_values_accept_chinese_words_and_reject_others():
 
 
 def test_implausible_values_and_their_boundaries():
-    frame = pd.DataFrame({
-        "population": pd.array([0, -1, 10, 10, 10], dtype="Int64"),
-        "share_60plus": [0.0, 1.0, 1.01, 0.5, None],
-        "share_under14": [1.0, 0.0, 0.0, 0.6, 0.1],
-        "built_year": pd.array([1900, TODAY.year, 1899, TODAY.year + 1, None], dtype="Int64"),
-    })
+    frame = pd.DataFrame(
+        {
+            "population": pd.array([0, -1, 10, 10, 10], dtype="Int64"),
+            "share_60plus": [0.0, 1.0, 1.01, 0.5, None],
+            "share_under14": [1.0, 0.0, 0.0, 0.6, 0.1],
+            "built_year": pd.array([1900, TODAY.year, 1899, TODAY.year + 1, None], dtype="Int64"),
+        }
+    )
     issues = v.implausible_values(frame, {}, TODAY)
     assert codes(issues) == {
         1: ["implausible_value"],
@@ -194,8 +206,9 @@ def test_duplicates_name_the_first_row():
 
 def test_missing_required_skips_cells_already_reported():
     frame = pd.DataFrame({"path_id": pd.array([None, " ", None, "P"], dtype="string")})
-    issues = v.missing_required(frame, "fitness_paths", {"path_id": "健身路径编号"},
-                                {"path_id": np.array([False, False, True, False])})
+    issues = v.missing_required(
+        frame, "fitness_paths", {"path_id": "健身路径编号"}, {"path_id": np.array([False, False, True, False])}
+    )
     assert codes(issues) == {0: ["missing_required"], 1: ["missing_required"]}
     assert issues["en"].iloc[0] == "missing required field: 健身路径编号 (path_id)"
 
@@ -207,9 +220,9 @@ def test_validate_layer_accounts_for_every_row(tmp_path, districts):
     (tmp_path / "p.csv").write_text(
         "健身路径编号,状况,经度,纬度\n"
         "P1,好,109.41,24.33\n"
-        "P1,差,109.42,24.34\n"           # duplicate
-        "P3,很好,24.35,109.43\n"         # unknown condition; swapped (fixed, but rejected anyway)
-        "P4,一般,,\n"                    # no coordinates
+        "P1,差,109.42,24.34\n"  # duplicate
+        "P3,很好,24.35,109.43\n"  # unknown condition; swapped (fixed, but rejected anyway)
+        "P4,一般,,\n"  # no coordinates
         "P5,一般,109.44,24.36\n",
         encoding="utf-8",
     )
@@ -221,7 +234,9 @@ def test_validate_layer_accounts_for_every_row(tmp_path, districts):
     assert rejects["sheet_row"].tolist() == [3, 4, 5]
     assert rejects["reason_code"].tolist() == ["duplicate_id", "invalid_value", "empty_geometry"]
     assert rejects["健身路径编号"].tolist() == ["P1", "P3", "P4"]  # original cells kept
-    assert report["warnings"] == ["row 4: longitude and latitude were swapped; exchanged back (check the columns 经度/纬度)"]
+    assert report["warnings"] == [
+        "row 4: longitude and latitude were swapped; exchanged back (check the columns 经度/纬度)"
+    ]
 
 
 def test_reason_codes_have_both_languages():
@@ -233,9 +248,9 @@ def test_a_community_is_located_by_coordinates_or_by_its_id(tmp_path, districts)
     (tmp_path / "c.csv").write_text(
         "小区编号,名称,区县,人口,经度,纬度\n"
         "C1,甲,城中区,100,109.458,24.3704\n"
-        ",乙,城中区,,109.459,24.3705\n"      # new community, population unknown: accepted
-        "C3,丙,鱼峰区,300,,\n"                # known community, no coordinates: accepted
-        ",丁,鱼峰区,400,,\n",                 # neither: nowhere to put it
+        ",乙,城中区,,109.459,24.3705\n"  # new community, population unknown: accepted
+        "C3,丙,鱼峰区,300,,\n"  # known community, no coordinates: accepted
+        ",丁,鱼峰区,400,,\n",  # neither: nowhere to put it
         encoding="utf-8",
     )
     raw = read_raw_layer(tmp_path / "c.csv", "communities")

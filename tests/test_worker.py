@@ -14,7 +14,7 @@ def double(x):
 
 
 def allocate_gigabytes(n):
-    return np.ones(n * (1 << 27))   # n GB of float64
+    return np.ones(n * (1 << 27))  # n GB of float64
 
 
 def spin_forever():
@@ -51,11 +51,12 @@ def test_endless_work_is_stopped_at_the_time_limit():
     with pytest.raises(WorkLimitError, match="longer than 1 s") as caught:
         run_bounded(spin_forever, seconds=1, memory_mb=1000)
     assert caught.value.limit == "time"
-    assert time.monotonic() - started < 30   # stopped, not waited for
+    assert time.monotonic() - started < 30  # stopped, not waited for
 
 
 def test_a_heartbeat_that_raises_kills_the_child_at_once():
     """What the app relies on: Streamlit raises in the heartbeat when the session ends."""
+
     class SessionEnded(Exception):
         pass
 
@@ -116,7 +117,7 @@ def test_a_killed_childs_temporary_files_are_removed(tmp_path):
 
 
 def raise_bad_alloc():
-    raise RuntimeError("std::bad_alloc")   # what GEOS and GDAL report when an allocation fails
+    raise RuntimeError("std::bad_alloc")  # what GEOS and GDAL report when an allocation fails
 
 
 def test_out_of_memory_in_a_c_library_is_the_memory_limit():
@@ -140,9 +141,9 @@ def test_children_beyond_the_limit_wait_for_a_slot():
 
     first = threading.Thread(target=one, args=("a",))
     first.start()
-    time.sleep(0.5)   # the first child holds the only slot
+    time.sleep(0.5)  # the first child holds the only slot
     started = time.monotonic()
     one("b", waiting=waited.append)
     first.join()
     assert results == {"a": "a", "b": "b"}
-    assert waited and time.monotonic() - started >= 1.5   # it waited, then ran its own 1.5 s
+    assert waited and time.monotonic() - started >= 1.5  # it waited, then ran its own 1.5 s

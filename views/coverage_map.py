@@ -11,31 +11,46 @@ from views.shared import t
 
 BASE_LAYERS = {None: "base_none", "osm": "base_osm", "amap": "base_amap", "tianditu": "base_tianditu"}
 
+
 def render() -> None:
     st.title(t("page_coverage"))
     st.caption(t("app_caption"))
 
-    by_district, total = shared.cached_summary(str(shared.data_path()), shared.data_version(shared.data_path()),
-                                               shared.walk_radius_m())
+    by_district, total = shared.cached_summary(
+        str(shared.data_path()), shared.data_version(shared.data_path()), shared.walk_radius_m()
+    )
     scored = shared.scored()
     names = shared.district_names()
 
     counts = eligibility_counts(scored)
     columns = st.columns(5)
     columns[0].metric(t("metric_communities"), f"{total['communities']:,}")
-    columns[1].metric(t("metric_served_inside"), f"{total['served_inside']:,}",
-                      f"{(total['share_served_inside'] or 0):.1%}", delta_color="off", delta_arrow="off")
-    columns[2].metric(t("metric_served_within_radius"), f"{total['served_within_radius']:,}",
-                      f"{(total['share_served_within_radius'] or 0):.1%}", delta_color="off", delta_arrow="off")
+    columns[1].metric(
+        t("metric_served_inside"),
+        f"{total['served_inside']:,}",
+        f"{(total['share_served_inside'] or 0):.1%}",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    columns[2].metric(
+        t("metric_served_within_radius"),
+        f"{total['served_within_radius']:,}",
+        f"{(total['share_served_within_radius'] or 0):.1%}",
+        delta_color="off",
+        delta_arrow="off",
+    )
     columns[3].metric(t("metric_unserved_eligible"), f"{counts['unserved_eligible']:,}")
     columns[4].metric(t("metric_unserved_ineligible"), f"{counts['unserved_ineligible']:,}")
 
     controls = st.columns([1, 2, 1, 1])
-    district = controls[0].selectbox(t("districts_filter"), [None, *names], format_func=lambda c: names.get(c, t("whole_city")))
+    district = controls[0].selectbox(
+        t("districts_filter"), [None, *names], format_func=lambda c: names.get(c, t("whole_city"))
+    )
     in_district = scored if district is None else scored[scored["district_code"] == district]
     options = community_labels(in_district, names, shared.lang())
-    focus_id = controls[1].selectbox(t("search_community"), list(options), index=None, format_func=options.get,
-                                     placeholder=t("search_placeholder"))
+    focus_id = controls[1].selectbox(
+        t("search_community"), list(options), index=None, format_func=options.get, placeholder=t("search_placeholder")
+    )
     base = controls[2].selectbox(t("base_map"), list(BASE_LAYERS), format_func=lambda b: t(BASE_LAYERS[b]))
     key = controls[2].text_input(t("tianditu_key"), type="password") if base == "tianditu" else None
     show_plan = controls[3].toggle(t("show_plan_on_map"), value=False)
@@ -44,12 +59,20 @@ def render() -> None:
     if base == "tianditu" and not key:
         st.info(t("tianditu_key_missing"))
     else:
-        shared.show_map(620, district=district, focus_id=focus_id, base_layer=base, tianditu_key=key, with_plan=show_plan)
+        shared.show_map(
+            620, district=district, focus_id=focus_id, base_layer=base, tianditu_key=key, with_plan=show_plan
+        )
 
     st.subheader(t("chart_by_district"))
-    chart = by_district.assign(district=[names[c] for c in by_district["district_code"]]).set_index("district")[
-        ["share_served_inside", "share_served_within_radius"]] * 100
-    st.bar_chart(chart.rename(columns=lambda c: column_label(c, shared.lang())), horizontal=True, stack=False, height=360)
+    chart = (
+        by_district.assign(district=[names[c] for c in by_district["district_code"]]).set_index("district")[
+            ["share_served_inside", "share_served_within_radius"]
+        ]
+        * 100
+    )
+    st.bar_chart(
+        chart.rename(columns=lambda c: column_label(c, shared.lang())), horizontal=True, stack=False, height=360
+    )
     table = by_district[shared.TABLE_COLUMNS].assign(
         district_name=[names[c] for c in by_district["district_code"]],
         share_served_within_radius=(by_district["share_served_within_radius"] * 100).round(1),

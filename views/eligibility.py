@@ -11,16 +11,34 @@ from views import shared
 from views.shared import t
 
 TABLE = [
-    "community_id", "name", "eligible", "reason_text", "applied", "application_date", "needs_land_solution",
-    "open_space_m2", "public_space_used_for_parking", "served_inside", "nearest_set_m", "population", "built_year",
+    "community_id",
+    "name",
+    "eligible",
+    "reason_text",
+    "applied",
+    "application_date",
+    "needs_land_solution",
+    "open_space_m2",
+    "public_space_used_for_parking",
+    "served_inside",
+    "nearest_set_m",
+    "population",
+    "built_year",
 ]
+
 
 def render() -> None:
     st.title(t("page_eligibility"))
     st.caption(t("eligibility_intro"))
     names = shared.district_names()
-    district = shared.keep_widget(st.selectbox, t("districts_filter"), "eligibility_district", next(iter(names)),
-                                  options=list(names), format_func=names.get)
+    district = shared.keep_widget(
+        st.selectbox,
+        t("districts_filter"),
+        "eligibility_district",
+        next(iter(names)),
+        options=list(names),
+        format_func=names.get,
+    )
     communities = shared.with_reason_text(shared.scored())
     mine = communities[communities["district_code"] == district]
 
@@ -33,9 +51,16 @@ def render() -> None:
     columns[4].metric(t("metric_land"), f"{counts['needs_land_solution']:,}")
 
     filters = st.columns([1, 2, 1, 1])
-    status = filters[0].radio(t("filter_status"), list(ELIGIBILITY_FILTERS), horizontal=True,
-                              format_func=lambda s: t(f"filter_{s}"), key="eligibility_status")
-    reasons = filters[1].multiselect(t("filter_reasons"), list(REASONS), format_func=lambda r: reason_label(r, shared.lang()))
+    status = filters[0].radio(
+        t("filter_status"),
+        list(ELIGIBILITY_FILTERS),
+        horizontal=True,
+        format_func=lambda s: t(f"filter_{s}"),
+        key="eligibility_status",
+    )
+    reasons = filters[1].multiselect(
+        t("filter_reasons"), list(REASONS), format_func=lambda r: reason_label(r, shared.lang())
+    )
     applied_only = filters[2].checkbox(t("filter_applied"))
     name_part = filters[3].text_input(t("filter_name"))
 
@@ -45,16 +70,28 @@ def render() -> None:
     table = pd.DataFrame(shown[TABLE]).assign(nearest_set_m=shown["nearest_set_m"].round(0))
     st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420)
     shared.download_buttons(
-        shown[TABLE + ["geometry"]], f"eligibility_{district}",
-        parameters={"district": district, "filter": status, "reasons": ",".join(reasons), "applicants_only": applied_only,
-                    "walk_radius_m": shared.walk_radius_m(), "data_file": shared.data_name()},
+        shown[TABLE + ["geometry"]],
+        f"eligibility_{district}",
+        parameters={
+            "district": district,
+            "filter": status,
+            "reasons": ",".join(reasons),
+            "applicants_only": applied_only,
+            "walk_radius_m": shared.walk_radius_m(),
+            "data_file": shared.data_name(),
+        },
         suffixes=(".xlsx", ".csv"),
     )
 
     land = mine[mine["needs_land_solution"]]
     with st.expander(f"{t('land_solution_title')}: {len(land)}", expanded=bool(len(land))):
-        st.dataframe(shared.humanised(pd.DataFrame(land[["community_id", "name", "application_date", "reason_text",
-                                                         "open_space_m2"]])), hide_index=True, width="stretch")
+        st.dataframe(
+            shared.humanised(
+                pd.DataFrame(land[["community_id", "name", "application_date", "reason_text", "open_space_m2"]])
+            ),
+            hide_index=True,
+            width="stretch",
+        )
 
     st.subheader(t("map"))
     shared.show_map(560, district=district)

@@ -15,9 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from geo import i18n
+from geo.data.io import write_layers
 from geo.intake.assemble import assemble_city
 from geo.intake.importer import import_file
-from geo.data.io import write_layers
 from geo.intake.template import survey_template_bytes
 from geo.intake.worker import WorkLimitError, run_bounded
 from views import shared
@@ -45,16 +45,24 @@ def _bounded(function, args: tuple, kwargs: dict | None = None, what: str = "the
     def heartbeat(elapsed: float) -> None:
         # Drawing lets Streamlit stop this run (and so kill the child) when the session ends.
         progress.caption(t("intake_elapsed", seconds=f"{elapsed:.0f}", limit=f"{config.max_import_seconds:g}"))
-        shared.upload_folder().touch()   # the page is open: its upload stays
+        shared.upload_folder().touch()  # the page is open: its upload stays
 
     def waiting(elapsed: float) -> None:
         progress.caption(t("intake_waiting", seconds=f"{elapsed:.0f}"))
         shared.upload_folder().touch()
 
     try:
-        return run_bounded(function, args, kwargs, seconds=config.max_import_seconds,
-                           memory_mb=config.max_import_memory_mb, heartbeat=heartbeat, what=what,
-                           max_children=config.max_concurrent_imports, waiting=waiting)
+        return run_bounded(
+            function,
+            args,
+            kwargs,
+            seconds=config.max_import_seconds,
+            memory_mb=config.max_import_memory_mb,
+            heartbeat=heartbeat,
+            what=what,
+            max_children=config.max_concurrent_imports,
+            waiting=waiting,
+        )
     finally:
         progress.empty()
 
@@ -63,8 +71,12 @@ def _checked(upload, stem: str, layer: str, crs: str | None, districts):
     """Import one upload in a bounded child process; the saved file is deleted whatever happens."""
     path = _saved_upload(upload, stem)
     try:
-        return _bounded(import_file, (path, layer, crs, shared.base_config(), districts),
-                        {"display_name": upload.name}, what=f"{layer} file")
+        return _bounded(
+            import_file,
+            (path, layer, crs, shared.base_config(), districts),
+            {"display_name": upload.name},
+            what=f"{layer} file",
+        )
     finally:
         path.unlink(missing_ok=True)
 
@@ -89,12 +101,18 @@ def _report(result, label: str) -> None:
         st.warning(plain(warning))
     if result.rejected:
         shown = result.rejects.head(REJECTS_SHOWN)
-        if result.rejected > len(shown):   # the page could not carry them all; the download has every row
+        if result.rejected > len(shown):  # the page could not carry them all; the download has every row
             st.caption(t("rejects_first", shown=len(shown), total=result.rejected))
         st.dataframe(i18n.rejects_for_reading(shown, shared.lang()), hide_index=True, width="stretch", height=240)
         csv = result.rejects_csv()
-        st.download_button(t("intake_rejects_download"), data=csv, file_name=f"rejects_{result.layer}.csv",
-                           mime="text/csv", key=f"rejects-{result.layer}", on_click="ignore")
+        st.download_button(
+            t("intake_rejects_download"),
+            data=csv,
+            file_name=f"rejects_{result.layer}.csv",
+            mime="text/csv",
+            key=f"rejects-{result.layer}",
+            on_click="ignore",
+        )
 
 
 def render() -> None:
@@ -106,17 +124,24 @@ def render() -> None:
     st.subheader(t("intake_template_title"))
     st.caption(t("intake_template_help"))
     districts = shared.city().districts
-    st.download_button(t("intake_template_download"), data=functools.partial(survey_template_bytes, districts, lang=shared.lang(),
-                                                                                 config=shared.base_config()),
-                       file_name=t("template_file_name"),
-                       mime=shared.MIME[".xlsx"], key="template-download", on_click="ignore")
+    st.download_button(
+        t("intake_template_download"),
+        data=functools.partial(survey_template_bytes, districts, lang=shared.lang(), config=shared.base_config()),
+        file_name=t("template_file_name"),
+        mime=shared.MIME[".xlsx"],
+        key="template-download",
+        on_click="ignore",
+    )
 
     st.subheader(t("intake_upload_title"))
     limit = shared.base_config().max_upload_mb
-    communities_file = st.file_uploader(t("intake_communities_file"), key="upload-communities",
-                                        help=t("intake_formats", limit=f"{limit:g}"))
+    communities_file = st.file_uploader(
+        t("intake_communities_file"), key="upload-communities", help=t("intake_formats", limit=f"{limit:g}")
+    )
     communities_crs = _crs_widget(t("intake_crs"), "crs-communities")
-    paths_file = st.file_uploader(t("intake_paths_file"), key="upload-paths", help=t("intake_formats", limit=f"{limit:g}"))
+    paths_file = st.file_uploader(
+        t("intake_paths_file"), key="upload-paths", help=t("intake_formats", limit=f"{limit:g}")
+    )
     paths_crs = _crs_widget(t("intake_crs"), "crs-paths") if paths_file else None
     mode = st.radio(t("intake_mode"), MODES, horizontal=True, format_func=lambda m: t(f"intake_mode_{m}"))
 
@@ -125,12 +150,20 @@ def render() -> None:
         try:
             with st.spinner(t("intake_running")):
                 result = _checked(communities_file, "communities", "communities", communities_crs, districts)
-                paths_result = (_checked(paths_file, "fitness_paths", "fitness_paths", paths_crs, districts)
-                                if paths_file else None)
+                paths_result = (
+                    _checked(paths_file, "fitness_paths", "fitness_paths", paths_crs, districts) if paths_file else None
+                )
                 # Merging is work on the user's rows too (tens of seconds for 50,000): bounded, and done once.
-                assembled = (_bounded(assemble_city, (shared.city(), result, mode),
-                                      {"fitness_paths": paths_result, "source": communities_file.name},
-                                      what="merging the upload") if len(result.accepted) else None)
+                assembled = (
+                    _bounded(
+                        assemble_city,
+                        (shared.city(), result, mode),
+                        {"fitness_paths": paths_result, "source": communities_file.name},
+                        what="merging the upload",
+                    )
+                    if len(result.accepted)
+                    else None
+                )
         except WorkLimitError as error:
             st.error(t(f"intake_limit_{error.limit}", limit=f"{error.value:g}"))
             return
@@ -147,7 +180,7 @@ def render() -> None:
         return
 
     _assembly_report(assembled)
-    if len(assembled.communities) == 0:   # nothing could be placed: writing it would leave an empty city
+    if len(assembled.communities) == 0:  # nothing could be placed: writing it would leave an empty city
         st.error(t("assembly_empty"))
         return
 
@@ -157,18 +190,28 @@ def render() -> None:
         target = folder.file(f"uploaded_city_{number}", "city.gpkg")
         write_layers(target, assembled.layers)
         if shared.using_upload():
-            shared.data_path().unlink(missing_ok=True)   # the session's previous upload: not needed any more
+            shared.data_path().unlink(missing_ok=True)  # the session's previous upload: not needed any more
         st.session_state["uploaded_cities"] = number
         shared.use_data(target, name)
         # Said after the rerun, so that the sidebar (drawn before this page) already names the new data.
-        st.session_state["intake_flash"] = t("intake_in_use", communities=len(assembled.communities),
-                                             paths=len(assembled.fitness_paths))
+        st.session_state["intake_flash"] = t(
+            "intake_in_use", communities=len(assembled.communities), paths=len(assembled.fitness_paths)
+        )
         st.rerun()
 
 
 ASSEMBLY_FIGURES = (
-    "communities_before", "communities_after", "communities_added", "rows_placed", "rows_located", "rows_unplaced",
-    "conflicts", "fitness_paths_before", "fitness_paths_after", "applications_before", "applications_after",
+    "communities_before",
+    "communities_after",
+    "communities_added",
+    "rows_placed",
+    "rows_located",
+    "rows_unplaced",
+    "conflicts",
+    "fitness_paths_before",
+    "fitness_paths_after",
+    "applications_before",
+    "applications_after",
     "applications_unmatched",
 )
 
@@ -186,9 +229,14 @@ def _assembly_report(assembled) -> None:
         st.dataframe(shared.humanised(assembled.located), hide_index=True, width="stretch")
     if len(assembled.unplaced):
         st.warning(t("assembly_unplaced_note"))
-        st.dataframe(shared.humanised(i18n.reasons_in_language(assembled.unplaced, shared.lang())), hide_index=True, width="stretch")
+        st.dataframe(
+            shared.humanised(i18n.reasons_in_language(assembled.unplaced, shared.lang())),
+            hide_index=True,
+            width="stretch",
+        )
     if len(assembled.conflicts):
         st.warning(t("intake_conflicts"))
         st.dataframe(shared.humanised(assembled.conflicts), hide_index=True, width="stretch")
+
 
 shared.guarded(render)

@@ -10,8 +10,18 @@ from views import shared
 from views.shared import plain, t
 
 LIST_COLUMNS = [
-    "program_name", "rank", "community_id", "name", "district_name", "priority_score", *[f"c_{c}" for c in COMPONENTS],
-    "population", "cost_cny", "cumulative_cost_cny", "money_left_cny", "population_newly_served",
+    "program_name",
+    "rank",
+    "community_id",
+    "name",
+    "district_name",
+    "priority_score",
+    *[f"c_{c}" for c in COMPONENTS],
+    "population",
+    "cost_cny",
+    "cumulative_cost_cny",
+    "money_left_cny",
+    "population_newly_served",
 ]
 
 
@@ -25,20 +35,37 @@ def render() -> None:
     settings = st.columns([2, 1, 1])
     choices = shared.program_choices()
     program_choice = shared.keep_widget(
-        settings[0].radio, t("program_choice"), "program_choice", shared.plan_settings()["program_choice"],
-        options=list(choices), format_func=shared.program_choice_label,
+        settings[0].radio,
+        t("program_choice"),
+        "program_choice",
+        shared.plan_settings()["program_choice"],
+        options=list(choices),
+        format_func=shared.program_choice_label,
     )
     if program_choice == "custom":
-        shared.keep_widget(settings[0].number_input, t("custom_budget"), "custom_budget_cny", 1_000_000,
-                           min_value=0, step=50_000)
-    shared.keep_widget(settings[1].radio, t("mode_choice"), "mode", "rank", options=list(shared.MODES),
-                       format_func=lambda m: t(f"mode_{m}"))
+        shared.keep_widget(
+            settings[0].number_input, t("custom_budget"), "custom_budget_cny", 1_000_000, min_value=0, step=50_000
+        )
+    shared.keep_widget(
+        settings[1].radio,
+        t("mode_choice"),
+        "mode",
+        "rank",
+        options=list(shared.MODES),
+        format_func=lambda m: t(f"mode_{m}"),
+    )
     with settings[2].expander(t("weights"), expanded=False):
         st.caption(t("weights_help"))
         for name in COMPONENTS:
-            shared.keep_widget(st.slider, t(f"weight_{name}"), f"weight_{name}",
-                               float(shared.base_config().priority_weights.get(name, 0.0)),
-                               min_value=0.0, max_value=50.0, step=1.0)
+            shared.keep_widget(
+                st.slider,
+                t(f"weight_{name}"),
+                f"weight_{name}",
+                float(shared.base_config().priority_weights.get(name, 0.0)),
+                min_value=0.0,
+                max_value=50.0,
+                step=1.0,
+            )
         st.button(t("weights_reset"), on_click=reset_weights)
 
     if sum(shared.weights().values()) <= 0:
@@ -50,13 +77,23 @@ def render() -> None:
         name = next(o.program.name(shared.lang()) for o in plan.outcomes if o.program.key == summary["program"])
         columns = st.columns(4)
         columns[0].metric(plain(name), f"{summary['sets']} {t('sets_unit')}")
-        columns[1].metric(t("spent"), f"¥{summary['spent_cny']:,.0f}", t("budget_of", budget=f"¥{summary['budget_cny']:,}"),
-                          delta_color="off", delta_arrow="off")
+        columns[1].metric(
+            t("spent"),
+            f"¥{summary['spent_cny']:,.0f}",
+            t("budget_of", budget=f"¥{summary['budget_cny']:,}"),
+            delta_color="off",
+            delta_arrow="off",
+        )
         columns[2].metric(t("newly_served"), f"{summary['population_newly_served']:,}")
         if summary["optimality_gap"] is not None:
             gap = summary["optimality_gap"]
-            columns[3].metric(t("mode_optimal"), t("gap_proven") if gap <= 1e-6 else t("gap_value", gap=f"{gap:.2%}"),
-                              f"{summary['solve_seconds']:.2f} s", delta_color="off", delta_arrow="off")
+            columns[3].metric(
+                t("mode_optimal"),
+                t("gap_proven") if gap <= 1e-6 else t("gap_value", gap=f"{gap:.2%}"),
+                f"{summary['solve_seconds']:.2f} s",
+                delta_color="off",
+                delta_arrow="off",
+            )
         for message in summary["messages"]:
             st.warning(plain(message))
 
@@ -65,7 +102,9 @@ def render() -> None:
     if len(selected) == 0:
         st.info(t("no_selection"))
     else:
-        table = pd.DataFrame(shared.with_district_names(shared.in_language(selected, plan))[LIST_COLUMNS]).round({"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}})
+        table = pd.DataFrame(shared.with_district_names(shared.in_language(selected, plan))[LIST_COLUMNS]).round(
+            {"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}}
+        )
         st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420)
         sheets, parameters = shared.plan_export(plan)
         shared.download_buttons(sheets, f"plan_{plan.mode}", parameters)

@@ -7,18 +7,26 @@ import functools
 import streamlit as st
 
 from geo.config import DEFAULT_DATA_PATH
-from geo.render.provenance import file_sha256
 from geo.i18n import text
 from geo.render.notice import publish_html
+from geo.render.provenance import file_sha256
 from views import shared
 from views.shared import plain, t
 
 
-def notice_bytes(plan, districts, fitness_paths, notice_lang: str, title: str, data_sha256: str,
-                 synthetic: bool) -> bytes:
+def notice_bytes(
+    plan, districts, fitness_paths, notice_lang: str, title: str, data_sha256: str, synthetic: bool
+) -> bytes:
     """The notice of ``plan``; every argument was read in the user's script run (see shared.download_buttons)."""
-    return publish_html(plan, districts, fitness_paths, lang=notice_lang, title=title, data_sha256=data_sha256,
-                        synthetic_notice=synthetic).encode("utf-8")
+    return publish_html(
+        plan,
+        districts,
+        fitness_paths,
+        lang=notice_lang,
+        title=title,
+        data_sha256=data_sha256,
+        synthetic_notice=synthetic,
+    ).encode("utf-8")
 
 
 def render() -> None:
@@ -26,22 +34,45 @@ def render() -> None:
     st.write(t("publish_intro"))
     st.caption(t("publish_uses_plan"))
 
-    notice_lang = st.radio(t("publish_lang"), ["zh", "en"], horizontal=True, format_func=lambda c: text("language_name", c),
-                           index=0 if shared.lang() == "zh" else 1)
-    title = st.text_input(t("publish_title"), value=text("publish_default_title", notice_lang, **shared.place_names(notice_lang)))
+    notice_lang = st.radio(
+        t("publish_lang"),
+        ["zh", "en"],
+        horizontal=True,
+        format_func=lambda c: text("language_name", c),
+        index=0 if shared.lang() == "zh" else 1,
+    )
+    title = st.text_input(
+        t("publish_title"), value=text("publish_default_title", notice_lang, **shared.place_names(notice_lang))
+    )
 
     plan = shared.current_plan()
     for outcome in plan.outcomes:
         summary = outcome.summary()
-        st.write(f"**{plain(outcome.program.name(shared.lang()))}** — {summary['sets']} {t('sets_unit')}, "
-                 f"¥{summary['spent_cny']:,.0f}, {t('newly_served')} {summary['population_newly_served']:,}")
+        st.write(
+            f"**{plain(outcome.program.name(shared.lang()))}** — {summary['sets']} {t('sets_unit')}, "
+            f"¥{summary['spent_cny']:,.0f}, {t('newly_served')} {summary['population_newly_served']:,}"
+        )
 
     city = shared.city()
     path = shared.data_path()
-    build = functools.partial(notice_bytes, plan, city.districts, city.fitness_paths, notice_lang, title,
-                              file_sha256(path), path == DEFAULT_DATA_PATH)
-    st.download_button(t("publish_download"), data=build, file_name="fitness_path_plan_notice.html",
-                       mime="text/html", type="primary", on_click="ignore")
+    build = functools.partial(
+        notice_bytes,
+        plan,
+        city.districts,
+        city.fitness_paths,
+        notice_lang,
+        title,
+        file_sha256(path),
+        path == DEFAULT_DATA_PATH,
+    )
+    st.download_button(
+        t("publish_download"),
+        data=build,
+        file_name="fitness_path_plan_notice.html",
+        mime="text/html",
+        type="primary",
+        on_click="ignore",
+    )
 
 
 shared.guarded(render)

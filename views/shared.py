@@ -29,30 +29,36 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo.errors import DataError
-from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config, with_overrides
+from geo import i18n
 from geo.analysis.coverage import PairLimitError, city_total, community_coverage, coverage_summary
 from geo.analysis.eligibility import reason_labels
-from geo.render.export import export
-from geo import i18n
+from geo.analysis.priority import COMPONENTS
+from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config, with_overrides
+from geo.errors import DataError
 from geo.i18n import text
-from geo.render.maps import coverage_map
-from geo.plan import Plan, plan_sheets, run_plan, score_covered
-from geo.render.provenance import plan_parameters
 from geo.intake.uploads import UploadFolder
 from geo.pipeline import CityData, load_city
-from geo.analysis.priority import COMPONENTS
+from geo.plan import Plan, plan_sheets, run_plan, score_covered
+from geo.render.export import export
+from geo.render.maps import coverage_map
+from geo.render.provenance import plan_parameters
 
 log = logging.getLogger("fitness-path-planner")
 
 TABLE_COLUMNS = [
-    "district_name", "communities", "served_inside", "served_within_radius", "share_served_within_radius",
-    "population", "population_served_within_radius",
+    "district_name",
+    "communities",
+    "served_inside",
+    "served_within_radius",
+    "share_served_within_radius",
+    "population",
+    "population_served_within_radius",
 ]
 MODES = ("rank", "optimal")
 
 
 # --------------------------------------------------------------------------- user's choices
+
 
 def lang() -> str:
     return st.session_state.get("lang", "zh")
@@ -82,7 +88,9 @@ def plain(text) -> str:
 
 
 def t(key: str, **values) -> str:
-    """UI text in the current language, with ``{name}`` placeholders filled (``{city}``, ``{bureau}`` from config.toml)."""
+    """UI text in the current language, with ``{name}`` placeholders filled.
+
+    ``{city}`` and ``{bureau}`` come from config.toml."""
     return text(key, lang(), **i18n.place_names(base_config(), lang()), **values)
 
 
@@ -105,7 +113,7 @@ CONFIG_ENV = "PLANNER_CONFIG"
 
 def base_config() -> Config:
     """The server's ``config.toml`` (``$PLANNER_CONFIG``, else the repository's), read again when edited."""
-    return _config_at(*config_version())   # a missing file: load_config says what is wrong
+    return _config_at(*config_version())  # a missing file: load_config says what is wrong
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -158,14 +166,20 @@ _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 def allowed_hosts() -> set[str]:
-    """Host names the app answers to: this machine, Streamlit's server and browser addresses, ``$PLANNER_ALLOWED_HOSTS``.
+    """Host names the app answers to.
+
+    This machine, Streamlit's server and browser addresses, and ``$PLANNER_ALLOWED_HOSTS``.
 
     Binding to 127.0.0.1 stops other computers, not a web page in the user's own browser that
     re-points its domain to 127.0.0.1 ("DNS rebinding"): such a page reaches the app with its own
     name in the Host header, which is refused. To serve a network, list the names and addresses
     users type (comma-separated) in ``$PLANNER_ALLOWED_HOSTS``.
     """
-    names = {*_LOCAL_HOSTS, str(st.get_option("server.address") or ""), str(st.get_option("browser.serverAddress") or "")}
+    names = {
+        *_LOCAL_HOSTS,
+        str(st.get_option("server.address") or ""),
+        str(st.get_option("browser.serverAddress") or ""),
+    }
     names |= {name.strip() for name in os.environ.get(HOSTS_ENV, "").split(",")}
     return {name.lower() for name in names if name and name not in ("0.0.0.0", "::")}
 
@@ -268,6 +282,7 @@ def per_data(shared_cache):
     used first out, :data:`SESSION_MEMO_ENTRIES`), so no other session can reach it and it is
     freed with the session.
     """
+
     def decorate(function):
         cached = shared_cache(function)
 
@@ -323,20 +338,41 @@ def cached_scored(path: str, version: tuple, walk_radius_m: float, weights_items
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=32))
-def cached_plan(path: str, version: tuple, walk_radius_m: float, weights_items: tuple,
-                program_choice: str, custom_budget_cny: int, mode: str) -> Plan:
+def cached_plan(
+    path: str,
+    version: tuple,
+    walk_radius_m: float,
+    weights_items: tuple,
+    program_choice: str,
+    custom_budget_cny: int,
+    mode: str,
+) -> Plan:
     city = cached_city(path, version)
     config = config_for(walk_radius_m, weights_items, custom_budget_cny)
-    return run_plan(city.communities, city.fitness_paths, config, program_choice.split(","), mode,
-                    city.applications, covered=cached_coverage(path, version, walk_radius_m))
+    return run_plan(
+        city.communities,
+        city.fitness_paths,
+        config,
+        program_choice.split(","),
+        mode,
+        city.applications,
+        covered=cached_coverage(path, version, walk_radius_m),
+    )
 
 
 def current_plan(mode: str | None = None) -> Plan:
     """The plan for the user's current choices (``mode`` overrides the chosen mode)."""
     settings = plan_settings()
     path = data_path()
-    return cached_plan(str(path), data_version(path), walk_radius_m(), tuple(sorted(weights().items())),
-                       settings["program_choice"], settings["custom_budget_cny"], mode or settings["mode"])
+    return cached_plan(
+        str(path),
+        data_version(path),
+        walk_radius_m(),
+        tuple(sorted(weights().items())),
+        settings["program_choice"],
+        settings["custom_budget_cny"],
+        mode or settings["mode"],
+    )
 
 
 def current_config() -> Config:
@@ -379,9 +415,18 @@ def district_names() -> dict[str, str]:
     return dict(zip(districts["district_code"], districts[column]))
 
 
-def _map_html(path: str, version: tuple, walk_radius_m: float, weights_items: tuple, lang: str,
-              district: str | None, focus_id: str | None, base_layer: str | None, tianditu_key: str | None,
-              plan_key: tuple | None) -> str:
+def _map_html(
+    path: str,
+    version: tuple,
+    walk_radius_m: float,
+    weights_items: tuple,
+    lang: str,
+    district: str | None,
+    focus_id: str | None,
+    base_layer: str | None,
+    tianditu_key: str | None,
+    plan_key: tuple | None,
+) -> str:
     """The rendered map for these choices; ``plan_key`` = (programmes, custom budget, mode) to show picks."""
     city = cached_city(path, version)
     communities = cached_scored(path, version, walk_radius_m, weights_items)
@@ -394,16 +439,31 @@ def _map_html(path: str, version: tuple, walk_radius_m: float, weights_items: tu
         plan = cached_plan(path, version, walk_radius_m, weights_items, *plan_key)
         selected = plan.selected["community_id"].tolist()
         programs = dict(zip(plan.selected["community_id"], in_language(plan.selected, plan, lang)["program_name"]))
-    m = coverage_map(districts, communities, city.fitness_paths, lang=lang, selected_ids=selected,
-                     selected_program=programs, base_layer=base_layer, tianditu_key=tianditu_key, focus_id=focus_id)
+    m = coverage_map(
+        districts,
+        communities,
+        city.fitness_paths,
+        lang=lang,
+        selected_ids=selected,
+        selected_program=programs,
+        base_layer=base_layer,
+        tianditu_key=tianditu_key,
+        focus_id=focus_id,
+    )
     return m.get_root().render()
 
 
 cached_map_html = per_data(st.cache_data(show_spinner=False, max_entries=24))(_map_html)
 
 
-def show_map(height: int = 600, district: str | None = None, focus_id: str | None = None,
-             base_layer: str | None = None, tianditu_key: str | None = None, with_plan: bool = False) -> None:
+def show_map(
+    height: int = 600,
+    district: str | None = None,
+    focus_id: str | None = None,
+    base_layer: str | None = None,
+    tianditu_key: str | None = None,
+    with_plan: bool = False,
+) -> None:
     """Show the coverage map for the user's choices as a static iframe (assets from /app/static).
 
     ``st.iframe`` with the map's HTML (``st.components.v1.html`` is deprecated) rather than
@@ -416,19 +476,30 @@ def show_map(height: int = 600, district: str | None = None, focus_id: str | Non
     communities = scored()
     count = len(communities) if district is None else int((communities["district_code"] == district).sum())
     limit = base_config().map_max_communities
-    if count > limit:   # the page would be tens of MB and take the browser minutes
+    if count > limit:  # the page would be tens of MB and take the browser minutes
         st.info(t("map_too_many", count=count, limit=limit))
         return
     path = data_path()
     settings = plan_settings()
     plan_key = (settings["program_choice"], settings["custom_budget_cny"], settings["mode"]) if with_plan else None
-    arguments = (str(path), data_version(path), walk_radius_m(), tuple(sorted(weights().items())), lang(),
-                 district, focus_id, base_layer, tianditu_key, plan_key)
+    arguments = (
+        str(path),
+        data_version(path),
+        walk_radius_m(),
+        tuple(sorted(weights().items())),
+        lang(),
+        district,
+        focus_id,
+        base_layer,
+        tianditu_key,
+        plan_key,
+    )
     html = _map_html(*arguments) if tianditu_key else cached_map_html(*arguments)
     st.iframe(html, height=height)
 
 
 # --------------------------------------------------------------------------- downloads
+
 
 def export_bytes(tables, suffix: str, parameters: dict | None, language: str) -> bytes:
     """The bytes of an export (CSV, XLSX, GeoJSON, GPKG) of ``tables``, headers in ``language``."""
@@ -446,19 +517,30 @@ MIME = {
 }
 
 
-def download_buttons(tables, stem: str, parameters: dict | None = None, suffixes=(".xlsx", ".csv", ".geojson", ".gpkg")):
+def download_buttons(
+    tables, stem: str, parameters: dict | None = None, suffixes=(".xlsx", ".csv", ".geojson", ".gpkg")
+):
     """One download button per format; each file is built only when its button is pressed.
 
     Everything the file depends on (the tables, the parameters, the language) is read now and
     captured: the callable runs later, outside this session's script run.
     """
-    labels = {".xlsx": "download_excel", ".csv": "download_csv", ".geojson": "download_geojson", ".gpkg": "download_gpkg"}
+    labels = {
+        ".xlsx": "download_excel",
+        ".csv": "download_csv",
+        ".geojson": "download_geojson",
+        ".gpkg": "download_gpkg",
+    }
     language = lang()
     columns = st.columns(len(suffixes))
     for column, suffix in zip(columns, suffixes):
         column.download_button(
-            t(labels[suffix]), data=functools.partial(export_bytes, tables, suffix, parameters, language),
-            file_name=f"{stem}{suffix}", mime=MIME[suffix], key=f"download-{stem}-{suffix}", on_click="ignore",
+            t(labels[suffix]),
+            data=functools.partial(export_bytes, tables, suffix, parameters, language),
+            file_name=f"{stem}{suffix}",
+            mime=MIME[suffix],
+            key=f"download-{stem}-{suffix}",
+            on_click="ignore",
         )
 
 

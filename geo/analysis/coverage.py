@@ -70,7 +70,11 @@ def community_coverage(
 
 
 def add_fitness_paths(
-    covered: gpd.GeoDataFrame, new_paths: gpd.GeoDataFrame, walk_radius_m: float, metric_crs=None, *,
+    covered: gpd.GeoDataFrame,
+    new_paths: gpd.GeoDataFrame,
+    walk_radius_m: float,
+    metric_crs=None,
+    *,
     geometry: CityGeometry | None = None,
 ) -> gpd.GeoDataFrame:
     """Update :func:`community_coverage` output for newly added sets, without recomputing the rest.

@@ -30,7 +30,14 @@ import pandas as pd
 
 from geo.config import Config
 
-REASONS = ("served_inside", "served_within_radius", "no_open_space", "parking_no_space", "not_residential", "missing_data")
+REASONS = (
+    "served_inside",
+    "served_within_radius",
+    "no_open_space",
+    "parking_no_space",
+    "not_residential",
+    "missing_data",
+)
 LAND_REASONS = ("no_open_space", "parking_no_space")
 REASON_SEPARATOR = ";"
 # Fields the rules read; a missing value makes the decision impossible.
@@ -64,7 +71,8 @@ def mark_applications(communities: pd.DataFrame, applications: pd.DataFrame | No
             raise ValueError(f"applications name unknown communities: {', '.join(unknown[:10])}")
         earliest = (
             applications.assign(application_date=pd.to_datetime(applications["application_date"], errors="coerce"))
-            .groupby(applications["community_id"].astype(str))["application_date"].min()
+            .groupby(applications["community_id"].astype(str))["application_date"]
+            .min()
         )
         from_table = result["community_id"].astype(str).map(earliest)
         dates = dates.where(dates.notna() & ~(from_table < dates), from_table)
@@ -108,7 +116,8 @@ def assess_eligibility(covered: pd.DataFrame, config: Config) -> pd.DataFrame:
         "served_inside": result["served_inside"].to_numpy(dtype=bool),
         "served_within_radius": (
             result["served_within_radius"].to_numpy(dtype=bool) & ~result["served_inside"].to_numpy(dtype=bool)
-            if config.served_within_radius_is_served else np.zeros(n, dtype=bool)
+            if config.served_within_radius_is_served
+            else np.zeros(n, dtype=bool)
         ),
         "no_open_space": no_space,
         "parking_no_space": no_space & parking,
@@ -177,8 +186,9 @@ def eligibility_counts(assessed: pd.DataFrame) -> dict[str, int]:
 ELIGIBILITY_FILTERS = ("all", "eligible", "ineligible")
 
 
-def filter_assessed(assessed: pd.DataFrame, status: str = "all", reasons=(), applied_only: bool = False,
-                    name_contains: str = "") -> pd.DataFrame:
+def filter_assessed(
+    assessed: pd.DataFrame, status: str = "all", reasons=(), applied_only: bool = False, name_contains: str = ""
+) -> pd.DataFrame:
     """The rows of ``assessed`` a district office asked for (every condition must hold).
 
     Parameters
@@ -208,10 +218,12 @@ def filter_assessed(assessed: pd.DataFrame, status: str = "all", reasons=(), app
     if status != "all":
         keep &= assessed["eligible"].to_numpy(dtype=bool) == (status == "eligible")
     if reasons:
-        padded = (REASON_SEPARATOR + assessed["reasons"].fillna("").astype(str) + REASON_SEPARATOR)
+        padded = REASON_SEPARATOR + assessed["reasons"].fillna("").astype(str) + REASON_SEPARATOR
         keep &= np.logical_or.reduce(
-            [padded.str.contains(f"{REASON_SEPARATOR}{code}{REASON_SEPARATOR}", regex=False).to_numpy()
-             for code in reasons]
+            [
+                padded.str.contains(f"{REASON_SEPARATOR}{code}{REASON_SEPARATOR}", regex=False).to_numpy()
+                for code in reasons
+            ]
         )
     if applied_only:
         keep &= assessed["applied"].to_numpy(dtype=bool)

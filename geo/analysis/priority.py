@@ -30,8 +30,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.config import Config
 from geo.analysis.coverage import CoverageRelation, candidate_sites, coverage_pair_batches
+from geo.config import Config
 from geo.data.crs import metric_crs_for
 from geo.data.schema import PRIORITY_COMPONENTS
 
@@ -50,7 +50,11 @@ def check_weights(weights: dict[str, float]) -> dict[str, float]:
 
 
 def neighbours_unserved_population(
-    assessed: gpd.GeoDataFrame, walk_radius_m: float, metric_crs=None, *, max_pairs: int | None = None,
+    assessed: gpd.GeoDataFrame,
+    walk_radius_m: float,
+    metric_crs=None,
+    *,
+    max_pairs: int | None = None,
     relation: CoverageRelation | None = None,
 ) -> np.ndarray:
     """Residents of other not-served-within-radius communities within the walk radius of each site.
@@ -111,19 +115,21 @@ def priority_scores(
     weights = check_weights(config.priority_weights)
     result = assessed.copy()
     population = result["population"].astype("Float64").fillna(0).to_numpy(dtype=float)
-    share = (
-        result["share_60plus"].astype("Float64").fillna(0).to_numpy(dtype=float)
-        + result["share_under14"].astype("Float64").fillna(0).to_numpy(dtype=float)
-    )
+    share = result["share_60plus"].astype("Float64").fillna(0).to_numpy(dtype=float) + result["share_under14"].astype(
+        "Float64"
+    ).fillna(0).to_numpy(dtype=float)
     distance = result["nearest_set_m"].to_numpy(dtype=float)
     built = result["built_year"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     neighbours = neighbours_unserved_population(
-        result, config.walk_radius_m, metric_crs, max_pairs=config.max_pairs, relation=relation)
+        result, config.walk_radius_m, metric_crs, max_pairs=config.max_pairs, relation=relation
+    )
 
     components = {
         "population": _share_of_max(population),
         "elderly_and_children": np.clip(share, 0.0, 1.0),
-        "distance_to_nearest_set": np.where(np.isnan(distance), 1.0, np.clip(distance / config.distance_cap_m, 0.0, 1.0)),
+        "distance_to_nearest_set": np.where(
+            np.isnan(distance), 1.0, np.clip(distance / config.distance_cap_m, 0.0, 1.0)
+        ),
         "old_community": (built < config.old_before_year).astype(float),
         "application_received": result["applied"].to_numpy(dtype=bool).astype(float),
         "neighbours_unserved": _share_of_max(neighbours.astype(float)),

@@ -123,7 +123,9 @@ def spreadsheet_text(text: str) -> str:
 
 
 def unneutralised_cells(values: pd.Series) -> pd.Series:
-    """Text cells read back from a spreadsheet we wrote: the ``'`` that :func:`spreadsheet_text` put before a formula start is dropped.
+    """Text cells read back from a spreadsheet we wrote.
+
+    The ``'`` that :func:`spreadsheet_text` put before a formula start is dropped.
 
     A district office that corrects the rejects file and uploads it again gets ``=1+2`` back,
     not ``'=1+2``. Only a ``'`` directly followed by a formula start is dropped; other cells,

@@ -89,19 +89,49 @@ def require_storage_crs(frame, what: str, *, unset_if_no_geometry: bool = False)
             f"call frame.to_crs({STORAGE_CRS!r}) first (or set_crs if the CRS is missing)"
         )
 
+
 _NAME_ALIASES = {
     "wgs84": (
-        "wgs84", "wgs1984", "epsg4326", "4326", "gps", "gpscoordinates",
-        "wgs84坐标", "wgs84坐标系", "大地坐标",
+        "wgs84",
+        "wgs1984",
+        "epsg4326",
+        "4326",
+        "gps",
+        "gpscoordinates",
+        "wgs84坐标",
+        "wgs84坐标系",
+        "大地坐标",
     ),
     "gcj02": (
-        "gcj02", "gcj", "mars", "marscoordinates", "amap", "gaode", "autonavi",
-        "火星", "火星坐标", "火星坐标系", "高德", "高德地图", "高德坐标",
-        "国测局", "国测局坐标", "国测局坐标系", "腾讯", "腾讯地图",
+        "gcj02",
+        "gcj",
+        "mars",
+        "marscoordinates",
+        "amap",
+        "gaode",
+        "autonavi",
+        "火星",
+        "火星坐标",
+        "火星坐标系",
+        "高德",
+        "高德地图",
+        "高德坐标",
+        "国测局",
+        "国测局坐标",
+        "国测局坐标系",
+        "腾讯",
+        "腾讯地图",
     ),
     "bd09": (
-        "bd09", "bd09ll", "bd", "baidu",
-        "百度", "百度坐标", "百度坐标系", "百度地图", "百度经纬度",
+        "bd09",
+        "bd09ll",
+        "bd",
+        "baidu",
+        "百度",
+        "百度坐标",
+        "百度坐标系",
+        "百度地图",
+        "百度经纬度",
     ),
 }
 _ALIAS_TO_NAME = {alias: name for name, aliases in _NAME_ALIASES.items() for alias in aliases}
@@ -113,10 +143,13 @@ _EPSG_PATTERN = re.compile(r"^epsg(\d+)$")
 
 def _as_float_array(values, what: str) -> np.ndarray:
     """Return ``values`` as a float64 array (None / pandas.NA become NaN); else raise ValueError."""
-    if hasattr(values, "to_numpy") and getattr(values, "dtype", None) is not None:
-        # pandas nullable dtypes (Float64, Int64) hold pandas.NA, which numpy cannot cast.
-        if getattr(values.dtype, "kind", "O") in "iuf":
-            values = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    # pandas nullable dtypes (Float64, Int64) hold pandas.NA, which numpy cannot cast.
+    if (
+        hasattr(values, "to_numpy")
+        and getattr(values, "dtype", None) is not None
+        and getattr(values.dtype, "kind", "O") in "iuf"
+    ):
+        values = values.to_numpy(dtype=np.float64, na_value=np.nan)
     array = np.asarray(values)
     if array.dtype.kind in "iuf":
         return array.astype(np.float64, copy=False)
@@ -168,10 +201,7 @@ def _result(lon, lat, like: np.ndarray) -> tuple:
 
 def _outside_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """True where the standard GCJ-02 algorithm leaves a point unshifted (NaN counts as inside)."""
-    return (
-        (lon < _CHINA_LON_MIN) | (lon > _CHINA_LON_MAX)
-        | (lat < _CHINA_LAT_MIN) | (lat > _CHINA_LAT_MAX)
-    )
+    return (lon < _CHINA_LON_MIN) | (lon > _CHINA_LON_MAX) | (lat < _CHINA_LAT_MIN) | (lat > _CHINA_LAT_MAX)
 
 
 def _gcj02_offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -179,17 +209,24 @@ def _gcj02_offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndar
     x = lon - 105.0
     y = lat - 35.0
     # Terms shared by the two polynomials of the published algorithm.
-    common = (
-        0.1 * x * y
-        + (20.0 * np.sin(6.0 * np.pi * x) + 20.0 * np.sin(2.0 * np.pi * x)) * 2.0 / 3.0
-    )
+    common = 0.1 * x * y + (20.0 * np.sin(6.0 * np.pi * x) + 20.0 * np.sin(2.0 * np.pi * x)) * 2.0 / 3.0
     dlat = (
-        -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.2 * np.sqrt(np.abs(x)) + common
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.2 * np.sqrt(np.abs(x))
+        + common
         + (20.0 * np.sin(np.pi * y) + 40.0 * np.sin(np.pi * y / 3.0)) * 2.0 / 3.0
         + (160.0 * np.sin(np.pi * y / 12.0) + 320.0 * np.sin(np.pi * y / 30.0)) * 2.0 / 3.0
     )
     dlon = (
-        300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * np.sqrt(np.abs(x)) + common
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * np.sqrt(np.abs(x))
+        + common
         + (20.0 * np.sin(np.pi * x) + 40.0 * np.sin(np.pi * x / 3.0)) * 2.0 / 3.0
         + (150.0 * np.sin(np.pi * x / 12.0) + 300.0 * np.sin(np.pi * x / 30.0)) * 2.0 / 3.0
     )
@@ -577,9 +614,7 @@ def utm_crs_for(lon, lat) -> str:
     lon, lat = _lonlat_arrays(lon, lat)
     finite = np.isfinite(lon) & np.isfinite(lat)
     if not finite.any():
-        raise ValueError(
-            "no finite longitude/latitude to choose a UTM zone from; check the data is not empty"
-        )
+        raise ValueError("no finite longitude/latitude to choose a UTM zone from; check the data is not empty")
     lon = lon[finite]
     lat = lat[finite]
     span = lon.max() - lon.min()
@@ -615,9 +650,7 @@ def metric_crs_for(gdf) -> str:
         If ``gdf`` has no CRS, has no non-empty geometry, or spans the antimeridian.
     """
     if gdf.crs is None:
-        raise ValueError(
-            f"data have no CRS; set it first, e.g. gdf.set_crs('{STORAGE_CRS}') for longitude/latitude"
-        )
+        raise ValueError(f"data have no CRS; set it first, e.g. gdf.set_crs('{STORAGE_CRS}') for longitude/latitude")
     geographic = gdf if is_storage_crs(gdf.crs) else gdf.to_crs(STORAGE_CRS)
     minx, miny, maxx, maxy = geographic.total_bounds
     if not np.all(np.isfinite([minx, miny, maxx, maxy])):

@@ -13,7 +13,8 @@ from geo.data import schema
 
 # The name a file is shown under in messages, when it is not the file's own: the app stores an
 # upload under a fixed name (never the user's), and its messages must still name the user's file.
-_DISPLAY_NAMES: contextvars.ContextVar[dict] = contextvars.ContextVar("display_names", default={})
+# The default is never mutated: shown_as sets a new dict for its block and resets it after.
+_DISPLAY_NAMES: contextvars.ContextVar[dict] = contextvars.ContextVar("display_names", default={})  # noqa: B039
 
 
 @contextlib.contextmanager

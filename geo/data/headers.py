@@ -133,7 +133,7 @@ def _header_key(text) -> str:
     return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", str(text)).casefold())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _header_lookup(kind: str) -> dict[str, str]:
     """Loose header → column name, for the schema and intake columns of ``kind``.
 

@@ -693,7 +693,8 @@ def read_applications(path, layer: str = "applications") -> pd.DataFrame:
     if bad.size:
         value = frame["application_date"].iloc[bad[0]]
         raise ValueError(
-            f"applications in {_shown(path)}: row {bad[0] + 1}, column 'application_date': cannot read {value!r} as a date"
+            f"applications in {_shown(path)}: row {bad[0] + 1}, column 'application_date': cannot read "
+            f"{value!r} as a date"
         )
     frame["application_date"] = dates.astype("datetime64[ns]")
     return frame

@@ -52,7 +52,7 @@ class Kernel:
 # Approximate positions (WGS84) of Liuzhou's old centre, urban sub-centres and county seats.
 OLD_CENTRE = (109.4150, 24.3180)
 URBAN_KERNELS = (
-    Kernel(109.4150, 24.3180, 2.2, 1.0),   # 城中区, inside the river bend
+    Kernel(109.4150, 24.3180, 2.2, 1.0),  # 城中区, inside the river bend
     Kernel(109.4050, 24.3650, 2.5, 0.55),  # 柳北区
     Kernel(109.3750, 24.3000, 2.5, 0.55),  # 柳南区
     Kernel(109.4400, 24.2950, 2.3, 0.45),  # 鱼峰区
@@ -125,8 +125,13 @@ def _rectangles(rng, cx, cy, cell_m, gap_m):
     half_h = half_diag * np.sin(aspect_angle)
     theta = np.radians(rng.uniform(-MAX_ROTATION_DEG, MAX_ROTATION_DEG, n))
     local = np.stack(
-        [np.stack([-half_w, -half_h], -1), np.stack([half_w, -half_h], -1),
-         np.stack([half_w, half_h], -1), np.stack([-half_w, half_h], -1)], axis=1
+        [
+            np.stack([-half_w, -half_h], -1),
+            np.stack([half_w, -half_h], -1),
+            np.stack([half_w, half_h], -1),
+            np.stack([-half_w, half_h], -1),
+        ],
+        axis=1,
     )
     cos, sin = np.cos(theta)[:, None], np.sin(theta)[:, None]
     x = cx[:, None] + local[..., 0] * cos - local[..., 1] * sin
@@ -193,7 +198,9 @@ def _community_attributes(rng, area_m2, distance_km, is_county):
     base = np.where(is_county, 1982.0 + 6.0 * distance_km, 1968.0 + 5.5 * distance_km)
     built_year = np.clip(np.round(base + rng.normal(0.0, 7.0, n)), 1958, 2023).astype(int)
     old = built_year < 2000
-    households = np.maximum(20, np.round(area_m2 * np.where(old, rng.uniform(0.010, 0.022, n), rng.uniform(0.012, 0.030, n))))
+    households = np.maximum(
+        20, np.round(area_m2 * np.where(old, rng.uniform(0.010, 0.022, n), rng.uniform(0.012, 0.030, n)))
+    )
     population = np.round(households * rng.uniform(2.3, 3.1, n))
     share_60plus = np.round(np.where(old, rng.uniform(0.20, 0.38, n), rng.uniform(0.08, 0.22, n)), 3)
     share_under14 = np.round(np.where(old, rng.uniform(0.06, 0.14, n), rng.uniform(0.10, 0.22, n)), 3)
@@ -268,7 +275,7 @@ def generate_sample(
     gap_m = cell_m * 0.05
     cx, cy, district_row = _candidate_cells(districts_m, cell_m, border_margin_m)
 
-    kernels, codes = _kernels_for(districts)
+    kernels, _codes = _kernels_for(districts)
     kernel_xy = _project_points([(k.lon, k.lat) for k in kernels], metric_crs)
     is_county_cell = districts["kind"].to_numpy()[district_row] == "county"
     cell_code = districts["district_code"].to_numpy()[district_row]
@@ -316,8 +323,9 @@ def generate_sample(
         crs="EPSG:4326",
     )
 
-    paths, served = _fitness_paths(rng, communities, attrs, served_share, ccx, ccy, half_w, half_h, theta, split,
-                                   cx, cy, cells, cell_m, metric_crs)
+    paths, served = _fitness_paths(
+        rng, communities, attrs, served_share, ccx, ccy, half_w, half_h, theta, split, cx, cy, cells, cell_m, metric_crs
+    )
     applications = _applications(rng, communities, old, served)
     out_districts = districts[["district_code", "district_name", "district_name_en", "kind", "geometry"]].copy()
     return {
@@ -345,21 +353,25 @@ def _applications(rng, communities, old, served, share=0.05):
     )
 
 
-def _fitness_paths(rng, communities, attrs, served_share, ccx, ccy, half_w, half_h, theta, split,
-                   cx, cy, cells, cell_m, metric_crs):
+def _fitness_paths(
+    rng, communities, attrs, served_share, ccx, ccy, half_w, half_h, theta, split, cx, cy, cells, cell_m, metric_crs
+):
     """Sets inside served communities (a few with two), plus some in parks and along streets."""
     n = len(communities)
     old = attrs["built_year"].to_numpy() < 2000
     has_space = attrs["open_space_m2"].to_numpy() >= 150
     likelihood = np.where(
-        old, np.where(has_space, 0.30, 0.03),
+        old,
+        np.where(has_space, 0.30, 0.03),
         np.where(attrs["sports_land_planned"].to_numpy(), 0.75, 0.35),
     )
     n_served = int(round(served_share * n))
     served = _weighted_sample(rng, likelihood, n_served)
     second = served[rng.random(served.size) < 0.045]
     hosts = np.concatenate([served, second])
-    px, py = _points_in_rectangles(rng, ccx[hosts], ccy[hosts], half_w[hosts], half_h[hosts], theta[hosts], split[hosts])
+    px, py = _points_in_rectangles(
+        rng, ccx[hosts], ccy[hosts], half_w[hosts], half_h[hosts], theta[hosts], split[hosts]
+    )
 
     # Parks: empty candidate cells near the chosen ones; streets: midpoints of chosen cells' edges.
     n_outside = max(1, int(round(0.1 * (n_served + second.size))))
@@ -415,7 +427,7 @@ def _fitness_paths(rng, communities, attrs, served_share, ccx, ccy, half_w, half
 def _kernels_for(districts):
     """Kernels for Liuzhou, or for another city one kernel per urban district centroid."""
     codes = set(districts["district_code"])
-    kernels = [k for k in URBAN_KERNELS]
+    kernels = list(URBAN_KERNELS)
     kernels += [k for k in COUNTY_SEATS if k.county_code in codes]
     if not codes & {"450202", "450203", "450204", "450205"}:
         urban = districts[districts["kind"] == "district"]

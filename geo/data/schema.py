@@ -12,10 +12,10 @@ STORAGE_CRS = "EPSG:4326"
 DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean"}
 
 DISTRICT_COLUMNS = {
-    "district_code": "str",   # 6-digit administrative division code, e.g. "450202"
-    "district_name": "str",   # Chinese name, e.g. "城中区"
+    "district_code": "str",  # 6-digit administrative division code, e.g. "450202"
+    "district_name": "str",  # Chinese name, e.g. "城中区"
     "district_name_en": "str",
-    "kind": "str",            # "district" (市辖区) or "county" (县)
+    "kind": "str",  # "district" (市辖区) or "county" (县)
 }
 
 COMMUNITY_COLUMNS = {
@@ -26,9 +26,9 @@ COMMUNITY_COLUMNS = {
     "built_year": "int",
     "households": "int",
     "population": "int",
-    "share_60plus": "float",          # share of residents aged 60+, 0–1
-    "share_under14": "float",         # share of residents under 14, 0–1
-    "open_space_m2": "float",         # usable open space in square metres
+    "share_60plus": "float",  # share of residents aged 60+, 0–1
+    "share_under14": "float",  # share of residents under 14, 0–1
+    "open_space_m2": "float",  # usable open space in square metres
     "public_space_used_for_parking": "bool",
     "sports_land_planned": "bool",
 }
@@ -38,9 +38,9 @@ FITNESS_PATH_COLUMNS = {
     "path_id": "str",
     "name": "str",
     "install_year": "int",
-    "n_pieces": "int",                # number of equipment pieces in the set
-    "condition": "str",               # "good" | "fair" | "poor"
-    "funding_source": "str",          # "city" | "region" | "lottery" | "developer"
+    "n_pieces": "int",  # number of equipment pieces in the set
+    "condition": "str",  # "good" | "fair" | "poor"
+    "funding_source": "str",  # "city" | "region" | "lottery" | "developer"
 }
 REQUIRED_FITNESS_PATH_COLUMNS = ("path_id",)
 
@@ -54,6 +54,8 @@ LAYERS = {
 def layer_dtypes(layer: str) -> dict[str, str]:
     """Column name → pandas dtype (see :data:`DTYPES`) of the schema columns of ``layer``."""
     return {column: DTYPES[kind] for column, kind in LAYERS[layer].items()}
+
+
 REQUIRED_DISTRICT_COLUMNS = ("district_code", "district_name")
 
 # --------------------------------------------------------------------------- intake (import of survey data)
@@ -65,12 +67,12 @@ REQUIRED_DISTRICT_COLUMNS = ("district_code", "district_name")
 INTAKE_COLUMNS = {
     "districts": {},
     "communities": {
-        "longitude": "float",       # degrees in the row's (or the declared) coordinate system
+        "longitude": "float",  # degrees in the row's (or the declared) coordinate system
         "latitude": "float",
-        "land_area_m2": "float",    # land area of the community in m², for a point-only footprint
-        "crs": "str",               # per-row coordinate system: WGS84, GCJ-02, BD-09 (any spelling)
+        "land_area_m2": "float",  # land area of the community in m², for a point-only footprint
+        "crs": "str",  # per-row coordinate system: WGS84, GCJ-02, BD-09 (any spelling)
         "application_date": "date",
-        "existing_sets": "int",     # fitness-path sets the community already has
+        "existing_sets": "int",  # fitness-path sets the community already has
     },
     "fitness_paths": {
         "longitude": "float",
@@ -130,6 +132,10 @@ VALUE_SYNONYMS = {
 # (defined in :mod:`geo.analysis.priority`). Here, not there, because :mod:`geo.config` checks the weight
 # names when the file is read and :mod:`geo.analysis.priority` itself imports :mod:`geo.config`.
 PRIORITY_COMPONENTS = (
-    "population", "elderly_and_children", "distance_to_nearest_set", "old_community",
-    "application_received", "neighbours_unserved",
+    "population",
+    "elderly_and_children",
+    "distance_to_nearest_set",
+    "old_community",
+    "application_received",
+    "neighbours_unserved",
 )

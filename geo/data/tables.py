@@ -229,7 +229,7 @@ def _too_many_rows(label: str, found: str, max_rows: int, when: str) -> str:
 
 
 def _has_text(values: pd.Series) -> bool:
-    text, missing = _as_text(values)
+    _text, missing = _as_text(values)
     return not missing.all()
 
 
@@ -274,7 +274,8 @@ def _workbook_rows(
     import openpyxl
 
     # Opened from file objects: openpyxl would refuse a workbook whose name does not end in .xlsx.
-    handles = [open(path, "rb"), open(path, "rb")]
+    # Closed below on failure, else when the workbooks are done with (not a with-block: they outlive it).
+    handles = [open(path, "rb"), open(path, "rb")]  # noqa: SIM115
     try:
         # keep_links=False: the cached copies of other workbooks a formula refers to are not read.
         values_book = openpyxl.load_workbook(handles[0], read_only=True, data_only=True, keep_links=False)

@@ -137,8 +137,13 @@ def program_choice_label(choice: str, config, lang: str = "zh") -> str:
     keys = choice.split(",")
     if len(keys) == 1:
         program = config.program(keys[0])
-        return text("program_one", lang, name=program.name(lang), budget=program.budget_cny,
-                    sets=program.budget_cny // config.set_cost_cny)
+        return text(
+            "program_one",
+            lang,
+            name=program.name(lang),
+            budget=program.budget_cny,
+            sets=program.budget_cny // config.set_cost_cny,
+        )
     names = [config.program(key).name(lang) for key in keys]
     return text("program_sequence", lang, names=text("program_then", lang).join(names))
 
@@ -180,6 +185,9 @@ def rejects_for_reading(rejects: pd.DataFrame, lang: str = "zh") -> pd.DataFrame
     """Rejected rows for a page: row number, feature and reason in ``lang`` under labelled headers, then
     the file's own cells under the user's headers."""
     shown = reasons_in_language(rejects, lang, keep_code=False)
-    labels = {"sheet_row": text("rejects_sheet_row", lang), "feature": text("rejects_feature", lang),
-              f"reason_{lang}": text("rejects_reason", lang)}
+    labels = {
+        "sheet_row": text("rejects_sheet_row", lang),
+        "feature": text("rejects_feature", lang),
+        f"reason_{lang}": text("rejects_reason", lang),
+    }
     return shown.rename(columns={c: label for c, label in labels.items() if c in shown.columns})

@@ -35,6 +35,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.data.city import CityData
+from geo.data.crs import require_storage_crs
+from geo.data.schema import STORAGE_CRS
 from geo.intake.importer import APPROXIMATE_COLUMN, IntakeResult, survey_fitness_paths
 from geo.intake.merge import (
     CONFLICT_COLUMNS,
@@ -44,9 +47,6 @@ from geo.intake.merge import (
     merge_returns,
     normalised_id,
 )
-from geo.data.crs import require_storage_crs
-from geo.data.city import CityData
-from geo.data.schema import STORAGE_CRS
 
 MODES = ("replace", "merge")
 APPLICATIONS, UNMATCHED_APPLICATIONS = "applications", "applications_unmatched"
@@ -57,13 +57,17 @@ UNPLACED_COLUMNS = ("source", "row", "community_id", "name", "district_code", "r
 REASONS = {
     "unknown_id": (
         "没有坐标，且小区编号不在当前数据中，无法定位；请填写经度/纬度，或核对小区编号",
-        ("no coordinates, and the community ID is not in the current data, so it cannot be located; "
-         "give its longitude/latitude or correct the ID"),
+        (
+            "no coordinates, and the community ID is not in the current data, so it cannot be located; "
+            "give its longitude/latitude or correct the ID"
+        ),
     ),
     "no_place": (
         "没有坐标，也没有可在当前数据中据以定位的小区编号或名称；请填写经度/纬度或小区编号",
-        ("no coordinates, and no community ID or name the current data can locate it by; "
-         "give its longitude/latitude or its community ID"),
+        (
+            "no coordinates, and no community ID or name the current data can locate it by; "
+            "give its longitude/latitude or its community ID"
+        ),
     ),
     "city_without_geometry": (
         "当前数据中的该小区没有图形，无法分析；请在数据中补充其边界",
@@ -75,8 +79,10 @@ REASONS = {
     ),
     "ambiguous_match": (
         "名称在本区县对应多个小区，未合并；请填写小区编号（候选见合并冲突表）",
-        ("the name fits several communities of the district, so the row was not merged; give its "
-         "community ID (the candidates are in the merge conflicts)"),
+        (
+            "the name fits several communities of the district, so the row was not merged; give its "
+            "community ID (the candidates are in the merge conflicts)"
+        ),
     ),
     "unmatchable": (
         "缺少名称或区县，且没有可据以查找的小区编号，未合并",
@@ -145,9 +151,15 @@ class AssembledCity:
         return dict(self.counts)
 
 
-def assemble_city(current: CityData | Mapping, communities: IntakeResult | gpd.GeoDataFrame, mode: str, *,
-                  fitness_paths: IntakeResult | gpd.GeoDataFrame | None = None, source: str = "upload",
-                  same_place_m: float = SAME_PLACE_M) -> AssembledCity:
+def assemble_city(
+    current: CityData | Mapping,
+    communities: IntakeResult | gpd.GeoDataFrame,
+    mode: str,
+    *,
+    fitness_paths: IntakeResult | gpd.GeoDataFrame | None = None,
+    source: str = "upload",
+    same_place_m: float = SAME_PLACE_M,
+) -> AssembledCity:
     """The layers of the city to analyse after an import, and a report of what happened to every row.
 
     Parameters
@@ -234,8 +246,9 @@ def assemble_city(current: CityData | Mapping, communities: IntakeResult | gpd.G
         "rows_unplaced": int(unplaced["row"].notna().sum()),
         "communities_before": len(city),
         "communities_after": len(written),
-        "communities_added": 0 if merged is None else int(merged.added["community_id"].isin(
-            written["community_id"]).sum()),
+        "communities_added": 0
+        if merged is None
+        else int(merged.added["community_id"].isin(written["community_id"]).sum()),
         "communities_dropped": dropped,
         "conflicts": len(conflicts),
         "fitness_paths_before": len(layers["fitness_paths"]),
@@ -257,15 +270,20 @@ def assemble_city(current: CityData | Mapping, communities: IntakeResult | gpd.G
 
 def _current_layers(current) -> dict:
     if isinstance(current, CityData):
-        layers = {"districts": current.districts, "communities": current.communities,
-                  "fitness_paths": current.fitness_paths}
+        layers = {
+            "districts": current.districts,
+            "communities": current.communities,
+            "fitness_paths": current.fitness_paths,
+        }
         if current.applications is not None:
             layers["applications"] = current.applications
         layers.update(current.other_layers)
     elif isinstance(current, Mapping):
         layers = dict(current)
     else:
-        raise TypeError(f"current must be the city in use (a CityData or a dict of layers), got a {type(current).__name__}")
+        raise TypeError(
+            f"current must be the city in use (a CityData or a dict of layers), got a {type(current).__name__}"
+        )
     missing = [name for name in ("districts", "communities", "fitness_paths") if name not in layers]
     if missing:
         raise ValueError(f"the current city lacks the layer(s) {', '.join(missing)}; load a complete city first")
@@ -286,8 +304,9 @@ def _accepted(imported, layer: str) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     elif isinstance(imported, gpd.GeoDataFrame):
         frame, rows = imported, np.arange(1, len(imported) + 1)
     else:
-        raise TypeError(f"the accepted {layer} must be an IntakeResult or a GeoDataFrame, got a "
-                         f"{type(imported).__name__}")
+        raise TypeError(
+            f"the accepted {layer} must be an IntakeResult or a GeoDataFrame, got a {type(imported).__name__}"
+        )
     _check_crs(frame, f"the imported {layer}")
     frame = frame.reset_index(drop=True)
     if frame.geometry.name != "geometry":
@@ -325,17 +344,23 @@ def _replaced(city, accepted, row_numbers, source):
     from_city = found[take].astype(int)
     geometry[take] = city.geometry.to_numpy()[from_city]
     if APPROXIMATE_COLUMN in city.columns or APPROXIMATE_COLUMN in frame.columns:
-        flags = (frame[APPROXIMATE_COLUMN].astype("boolean") if APPROXIMATE_COLUMN in frame.columns
-                 else pd.Series(pd.NA, index=frame.index, dtype="boolean")).to_numpy(dtype=object)
-        city_flags = (city[APPROXIMATE_COLUMN].astype("boolean").fillna(False).to_numpy(dtype=bool)
-                      if APPROXIMATE_COLUMN in city.columns else np.zeros(len(city), dtype=bool))
+        flags = (
+            frame[APPROXIMATE_COLUMN].astype("boolean")
+            if APPROXIMATE_COLUMN in frame.columns
+            else pd.Series(pd.NA, index=frame.index, dtype="boolean")
+        ).to_numpy(dtype=object)
+        city_flags = (
+            city[APPROXIMATE_COLUMN].astype("boolean").fillna(False).to_numpy(dtype=bool)
+            if APPROXIMATE_COLUMN in city.columns
+            else np.zeros(len(city), dtype=bool)
+        )
         flags[take] = city_flags[from_city]
         frame[APPROXIMATE_COLUMN] = pd.array(flags, dtype="boolean")
     frame = frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index, crs=STORAGE_CRS))
 
     placed = _present(geometry)
-    take &= placed   # a city community without an outline gives none
-    if take.any():   # spelt as the city spells it (full-width digits, spaces), so its applications still match
+    take &= placed  # a city community without an outline gives none
+    if take.any():  # spelt as the city spells it (full-width digits, spaces), so its applications still match
         spelt = _column(frame, "community_id")
         spelt[take] = city["community_id"].astype(object).to_numpy()[found[take].astype(int)]
         frame["community_id"] = pd.array(spelt, dtype="string")
@@ -347,16 +372,22 @@ def _replaced(city, accepted, row_numbers, source):
     keep = pd.isna(reasons)
     unplaced = _unplaced_rows(frame, row_numbers, reasons, source)
 
-    located = pd.DataFrame({
-        "row": row_numbers[take & keep], "community_id": _column(frame, "community_id")[take & keep],
-        "name": _column(frame, "name")[take & keep], "located_by": "id",
-    }, columns=list(LOCATED_COLUMNS))
+    located = pd.DataFrame(
+        {
+            "row": row_numbers[take & keep],
+            "community_id": _column(frame, "community_id")[take & keep],
+            "name": _column(frame, "name")[take & keep],
+            "located_by": "id",
+        },
+        columns=list(LOCATED_COLUMNS),
+    )
     written = frame[keep].reset_index(drop=True)
     missing = ids[keep].isna().to_numpy()
-    if missing.any():   # new communities: IDs never used by the import or the current city
+    if missing.any():  # new communities: IDs never used by the import or the current city
         new_ids = _column(written, "community_id")
-        new_ids[missing] = generated_ids(_column(written, "district_code")[missing],
-                                         set(ids.dropna()) | set(city_ids.dropna()))
+        new_ids[missing] = generated_ids(
+            _column(written, "district_code")[missing], set(ids.dropna()) | set(city_ids.dropna())
+        )
         written["community_id"] = pd.array(new_ids, dtype="string")
     return written, located, unplaced
 
@@ -374,27 +405,42 @@ def _merged(city, accepted, merged: MergeResult, row_numbers, source):
     lost = matches["community_id"].isin(without).to_numpy()
     in_city = matches["community_id"].isin(set(communities["community_id"].iloc[: len(city)].dropna())).to_numpy()
     has_id = np.array([normalised_id(value) is not None for value in _column(accepted, "community_id")], dtype=bool)
-    reasons[positions[lost]] = np.where(in_city[lost], "city_without_geometry",
-                                        np.where(has_id[positions[lost]], "unknown_id", "no_place"))
+    reasons[positions[lost]] = np.where(
+        in_city[lost], "city_without_geometry", np.where(has_id[positions[lost]], "unknown_id", "no_place")
+    )
     for kind in ("ambiguous_match", "unmatchable"):
         reasons[positions[(matches["matched_by"] == kind).to_numpy()]] = kind
     unplaced = _unplaced_rows(accepted, row_numbers, reasons, source)
 
     city_without = communities.iloc[np.flatnonzero(~placed[: len(city)])]
-    if len(city_without):   # a community of the current city that never had an outline
-        unplaced = pd.concat([unplaced, _unplaced_table(
-            source=None, row=pd.array([pd.NA] * len(city_without), dtype="Int64"),
-            community_id=city_without["community_id"].to_numpy(object), name=_column(city_without, "name"),
-            district_code=_column(city_without, "district_code"), reasons=["city_without_geometry"] * len(city_without),
-        )], ignore_index=True)
+    if len(city_without):  # a community of the current city that never had an outline
+        unplaced = pd.concat(
+            [
+                unplaced,
+                _unplaced_table(
+                    source=None,
+                    row=pd.array([pd.NA] * len(city_without), dtype="Int64"),
+                    community_id=city_without["community_id"].to_numpy(object),
+                    name=_column(city_without, "name"),
+                    district_code=_column(city_without, "district_code"),
+                    reasons=["city_without_geometry"] * len(city_without),
+                ),
+            ],
+            ignore_index=True,
+        )
 
     absent = ~_present(accepted.geometry.to_numpy())
     by = matches["matched_by"].to_numpy(object)
     took = absent[positions] & np.isin(by, ("id", "name")) & ~lost
-    located = pd.DataFrame({
-        "row": row_numbers[positions[took]], "community_id": matches["community_id"].to_numpy(object)[took],
-        "name": _column(accepted, "name")[positions[took]], "located_by": by[took],
-    }, columns=list(LOCATED_COLUMNS))
+    located = pd.DataFrame(
+        {
+            "row": row_numbers[positions[took]],
+            "community_id": matches["community_id"].to_numpy(object)[took],
+            "name": _column(accepted, "name")[positions[took]],
+            "located_by": by[took],
+        },
+        columns=list(LOCATED_COLUMNS),
+    )
     return written, located, unplaced
 
 
@@ -412,30 +458,36 @@ def _column(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame.columns:
         return np.full(len(frame), None, dtype=object)
     values = frame[column].astype(object)
-    return np.array(values.where(values.notna(), None).to_numpy(object), dtype=object)   # writable
+    return np.array(values.where(values.notna(), None).to_numpy(object), dtype=object)  # writable
 
 
 def _unplaced_rows(frame, row_numbers, reasons: np.ndarray, source: str) -> pd.DataFrame:
     listed = pd.notna(reasons)
     return _unplaced_table(
-        source=[source] * int(listed.sum()), row=pd.array(row_numbers[listed], dtype="Int64"),
-        community_id=_column(frame, "community_id")[listed], name=_column(frame, "name")[listed],
-        district_code=_column(frame, "district_code")[listed], reasons=reasons[listed],
+        source=[source] * int(listed.sum()),
+        row=pd.array(row_numbers[listed], dtype="Int64"),
+        community_id=_column(frame, "community_id")[listed],
+        name=_column(frame, "name")[listed],
+        district_code=_column(frame, "district_code")[listed],
+        reasons=reasons[listed],
     )
 
 
 def _unplaced_table(source, row, community_id, name, district_code, reasons) -> pd.DataFrame:
     reasons = list(reasons)
-    return pd.DataFrame({
-        "source": pd.Series(source if source is not None else [None] * len(reasons), dtype=object),
-        "row": pd.Series(row, dtype="Int64"),
-        "community_id": pd.Series(community_id, dtype=object),
-        "name": pd.Series(name, dtype=object),
-        "district_code": pd.Series(district_code, dtype=object),
-        "reason_code": pd.Series(reasons, dtype=object),
-        "reason_zh": pd.Series([REASONS[r][0] for r in reasons], dtype=object),
-        "reason_en": pd.Series([REASONS[r][1] for r in reasons], dtype=object),
-    }, columns=list(UNPLACED_COLUMNS))
+    return pd.DataFrame(
+        {
+            "source": pd.Series(source if source is not None else [None] * len(reasons), dtype=object),
+            "row": pd.Series(row, dtype="Int64"),
+            "community_id": pd.Series(community_id, dtype=object),
+            "name": pd.Series(name, dtype=object),
+            "district_code": pd.Series(district_code, dtype=object),
+            "reason_code": pd.Series(reasons, dtype=object),
+            "reason_zh": pd.Series([REASONS[r][0] for r in reasons], dtype=object),
+            "reason_en": pd.Series([REASONS[r][1] for r in reasons], dtype=object),
+        },
+        columns=list(UNPLACED_COLUMNS),
+    )
 
 
 # --------------------------------------------------------------------------- paths and applications
@@ -477,6 +529,8 @@ def _split_applications(layers: dict, communities: pd.DataFrame) -> dict:
     else:
         matched = np.zeros(len(table), dtype=bool)
     if matched.all() and UNMATCHED_APPLICATIONS not in layers:
-        return {APPLICATIONS: table}   # unchanged
-    return {APPLICATIONS: table[matched].reset_index(drop=True),
-            UNMATCHED_APPLICATIONS: table[~matched].reset_index(drop=True)}
+        return {APPLICATIONS: table}  # unchanged
+    return {
+        APPLICATIONS: table[matched].reset_index(drop=True),
+        UNMATCHED_APPLICATIONS: table[~matched].reset_index(drop=True),
+    }

@@ -12,8 +12,8 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo.data import schema
 from geo.config import BOUNDARIES_PATH, Config, load_config
+from geo.data import schema
 from geo.data.crs import metric_crs_for, normalise_crs_name
 from geo.data.files import atomic_write
 from geo.data.io import read_districts, read_raw_layer, shown_as
@@ -86,9 +86,17 @@ class IntakeResult:
         return rejects_csv_bytes(self)
 
 
-def import_file(path, layer: str, crs: str | None = None, config: Config | None = None,
-                districts: gpd.GeoDataFrame | None = None, *, gpkg_layer: str | None = None,
-                today: datetime.date | None = None, display_name: str | None = None) -> IntakeResult:
+def import_file(
+    path,
+    layer: str,
+    crs: str | None = None,
+    config: Config | None = None,
+    districts: gpd.GeoDataFrame | None = None,
+    *,
+    gpkg_layer: str | None = None,
+    today: datetime.date | None = None,
+    display_name: str | None = None,
+) -> IntakeResult:
     """Read a survey file and keep every row that passes validation; explain every other row.
 
     Parameters
@@ -140,16 +148,25 @@ def import_file(path, layer: str, crs: str | None = None, config: Config | None 
     if districts is None:
         districts = read_districts(BOUNDARIES_PATH)
     with shown_as(path, display_name):
-        raw = read_raw_layer(path, layer, gpkg_layer, max_upload_mb=config.max_upload_mb,
-                             max_unzipped_mb=config.max_unzipped_mb, max_rows=config.max_rows,
-                             max_vertices=config.max_vertices)
-    accepted, rejects, report = validate_layer(raw, layer, districts, declared_crs=crs,
-                                               repair_max_area_change=config.repair_max_area_change, today=today)
+        raw = read_raw_layer(
+            path,
+            layer,
+            gpkg_layer,
+            max_upload_mb=config.max_upload_mb,
+            max_unzipped_mb=config.max_unzipped_mb,
+            max_rows=config.max_rows,
+            max_vertices=config.max_vertices,
+        )
+    accepted, rejects, report = validate_layer(
+        raw, layer, districts, declared_crs=crs, repair_max_area_change=config.repair_max_area_change, today=today
+    )
     accepted_rows = accepted.index.to_numpy(dtype=int)
     accepted = accepted.reset_index(drop=True)
     if layer == "communities":
         is_point = (accepted.geom_type == "Point").to_numpy()
-        areas = accepted["land_area_m2"] if "land_area_m2" in accepted.columns else pd.Series(np.nan, index=accepted.index)
+        areas = (
+            accepted["land_area_m2"] if "land_area_m2" in accepted.columns else pd.Series(np.nan, index=accepted.index)
+        )
         sides = np.sqrt(areas.where(areas > 0, config.default_footprint_m2).to_numpy(dtype=float))
         geometry = accepted.geometry.to_numpy().copy()
         if is_point.any():
@@ -254,10 +271,8 @@ def _ordered(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     if layer == "communities":
         columns.append(APPROXIMATE_COLUMN)
     columns += [c for c in schema.INTAKE_COLUMNS[layer] if c in frame.columns and c not in _POSITION_COLUMNS]
-    others = [c for c in frame.columns if c not in columns and c != "geometry"
-              and c not in _POSITION_COLUMNS]
+    others = [c for c in frame.columns if c not in columns and c != "geometry" and c not in _POSITION_COLUMNS]
     return frame[columns + others + ["geometry"]]
-
 
 
 def survey_fitness_paths(communities: gpd.GeoDataFrame, metric_crs=None) -> gpd.GeoDataFrame:
@@ -269,8 +284,10 @@ def survey_fitness_paths(communities: gpd.GeoDataFrame, metric_crs=None) -> gpd.
     """
     from geo.analysis.coverage import candidate_sites
 
-    empty = gpd.GeoDataFrame({c: pd.Series(dtype=d) for c, d in schema.layer_dtypes("fitness_paths").items()},
-                             geometry=gpd.GeoSeries([], crs=STORAGE_CRS))
+    empty = gpd.GeoDataFrame(
+        {c: pd.Series(dtype=d) for c, d in schema.layer_dtypes("fitness_paths").items()},
+        geometry=gpd.GeoSeries([], crs=STORAGE_CRS),
+    )
     if "existing_sets" not in communities.columns or len(communities) == 0:
         return empty.assign(location_approximate=pd.array([], dtype="boolean"))
     counts = pd.to_numeric(communities["existing_sets"], errors="coerce").fillna(0).clip(lower=0).astype(int).to_numpy()

@@ -34,8 +34,18 @@ SAME_PLACE_M = 200.0
 _NO_GEOMETRY, _APPROXIMATE, _POLYGON = 0, 1, 2
 
 UPDATE_COLUMNS = ("community_id", "name", "district_code", "column", "old", "new", "source")
-CONFLICT_COLUMNS = ("community_id", "name", "district_code", "kind", "column", "city_value",
-                    "values", "sources", "rows", "resolution")
+CONFLICT_COLUMNS = (
+    "community_id",
+    "name",
+    "district_code",
+    "kind",
+    "column",
+    "city_value",
+    "values",
+    "sources",
+    "rows",
+    "resolution",
+)
 ADDED_COLUMNS = ("community_id", "name", "district_code", "district_name", "source", "id_generated", "rows")
 MATCH_COLUMNS = ("source", "row", "community_id", "matched_by")
 
@@ -251,15 +261,24 @@ def merge_returns(city: gpd.GeoDataFrame, returns, *, same_place_m: float = SAME
 
     describe = _describer(ids, merged_values, rows)
     updates = _table(attribute_updates + geometry_updates, UPDATE_COLUMNS, describe)
-    conflicts = _table(_same_name_conflicts(rows, pairs, by_pair, ids, n_city) + attribute_conflicts
-                       + geometry_conflicts + _match_conflicts(rows, ids), CONFLICT_COLUMNS, describe)
+    conflicts = _table(
+        _same_name_conflicts(rows, pairs, by_pair, ids, n_city)
+        + attribute_conflicts
+        + geometry_conflicts
+        + _match_conflicts(rows, ids),
+        CONFLICT_COLUMNS,
+        describe,
+    )
     added = _added_table(rows, ids, merged_values, n_city, n_total)
-    matches = pd.DataFrame({
-        "source": rows["source"].to_numpy(object),
-        "row": rows["row"].to_numpy(int),
-        "community_id": [ids[t] if t >= 0 else None for t in rows["target"]],
-        "matched_by": rows["matched_by"].to_numpy(object),
-    }, columns=list(MATCH_COLUMNS))
+    matches = pd.DataFrame(
+        {
+            "source": rows["source"].to_numpy(object),
+            "row": rows["row"].to_numpy(int),
+            "community_id": [ids[t] if t >= 0 else None for t in rows["target"]],
+            "matched_by": rows["matched_by"].to_numpy(object),
+        },
+        columns=list(MATCH_COLUMNS),
+    )
     return MergeResult(communities, updates, conflicts, added, matches, tuple(label for label, _ in frames))
 
 
@@ -384,12 +403,21 @@ def _geometries(frame: pd.DataFrame) -> np.ndarray:
 
 def _district_codes_by_name(city: pd.DataFrame, frames) -> dict[str, str]:
     """District name → code, from every frame that has both, where the pair is unambiguous."""
-    pairs = [f[["district_name", "district_code"]] for f in [city] + [frame for _, frame in frames]
-             if {"district_name", "district_code"} <= set(f.columns)]
+    pairs = [
+        f[["district_name", "district_code"]]
+        for f in [city] + [frame for _, frame in frames]
+        if {"district_name", "district_code"} <= set(f.columns)
+    ]
     if not pairs:
         return {}
-    table = pd.concat([pd.DataFrame({"name": _keys(p["district_name"], normalised_name),
-                                     "code": _keys(p["district_code"], normalised_id)}) for p in pairs])
+    table = pd.concat(
+        [
+            pd.DataFrame(
+                {"name": _keys(p["district_name"], normalised_name), "code": _keys(p["district_code"], normalised_id)}
+            )
+            for p in pairs
+        ]
+    )
     table = table.dropna().drop_duplicates()
     table = table[~table["name"].duplicated(keep=False)]
     return dict(zip(table["name"], table["code"]))
@@ -408,20 +436,27 @@ def _stacked_rows(city: pd.DataFrame, frames) -> pd.DataFrame:
             by_name = _keys(frame["district_name"], normalised_name).map(codes_by_name).astype(object)
             codes = codes.where(codes.notna(), by_name)
         geometry = _geometries(frame)
-        parts.append(pd.DataFrame({
-            "return": number,
-            "source": label,
-            "row": np.arange(1, n + 1),
-            "id_key": _keys(frame["community_id"], normalised_id).to_numpy(object) if "community_id" in frame.columns
-            else np.full(n, None, dtype=object),
-            "name": frame["name"].astype(object).to_numpy(object) if "name" in frame.columns
-            else np.full(n, None, dtype=object),
-            "name_key": _keys(frame["name"], normalised_name).to_numpy(object) if "name" in frame.columns
-            else np.full(n, None, dtype=object),
-            "code_key": codes.astype(object).where(codes.notna(), None).to_numpy(object),
-            "geometry": geometry,
-            "rank": _geometry_rank(geometry, _approximate_flags(frame)),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "return": number,
+                    "source": label,
+                    "row": np.arange(1, n + 1),
+                    "id_key": _keys(frame["community_id"], normalised_id).to_numpy(object)
+                    if "community_id" in frame.columns
+                    else np.full(n, None, dtype=object),
+                    "name": frame["name"].astype(object).to_numpy(object)
+                    if "name" in frame.columns
+                    else np.full(n, None, dtype=object),
+                    "name_key": _keys(frame["name"], normalised_name).to_numpy(object)
+                    if "name" in frame.columns
+                    else np.full(n, None, dtype=object),
+                    "code_key": codes.astype(object).where(codes.notna(), None).to_numpy(object),
+                    "geometry": geometry,
+                    "rank": _geometry_rank(geometry, _approximate_flags(frame)),
+                }
+            )
+        )
     columns = ["return", "source", "row", "name", "id_key", "name_key", "code_key", "geometry", "rank"]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
@@ -483,7 +518,9 @@ class _Communities:
 
 
 def _place_clusters(geometries: np.ndarray, same_place_m: float) -> np.ndarray:
-    """Label of each (metric) geometry: those within ``same_place_m`` of each other, directly or by a chain, share it."""
+    """Label of each (metric) geometry.
+
+    Those within ``same_place_m`` of each other, directly or by a chain, share it."""
     if len(geometries) < 2:
         return np.zeros(len(geometries), dtype=int)
     close = shapely.dwithin(geometries[:, None], geometries[None, :], same_place_m)
@@ -548,7 +585,7 @@ def _matched(rows: pd.DataFrame, city: gpd.GeoDataFrame, same_place_m: float):
                 free.append(cluster)
         unplaced = [key for key in earlier if not found.places[key]]
         if len(free) == 1 and len(unplaced) == 1:
-            join(unplaced[0], free[0])   # the only place given for the only community without one
+            join(unplaced[0], free[0])  # the only place given for the only community without one
         else:
             for cluster in free:
                 join(found.new({name_pair}), cluster)
@@ -587,12 +624,13 @@ def _new_community_ids(rows: pd.DataFrame, city_ids) -> list[str]:
     new = rows[rows["matched_by"] == "new"]
     if new.empty:
         return []
-    given = new.groupby("target", sort=True)["id_key"].first()   # first non-missing, else None
+    given = new.groupby("target", sort=True)["id_key"].first()  # first non-missing, else None
     codes = new.groupby("target", sort=True)["code_key"].first()
     used = {identifier for identifier in city_ids if identifier is not None} | set(given.dropna())
     generated = iter(generated_ids(codes[given.isna()], used))
-    return [identifier if identifier is not None and not pd.isna(identifier) else next(generated)
-            for identifier in given]
+    return [
+        identifier if identifier is not None and not pd.isna(identifier) else next(generated) for identifier in given
+    ]
 
 
 def _match_conflicts(rows: pd.DataFrame, ids) -> list[dict]:
@@ -600,12 +638,18 @@ def _match_conflicts(rows: pd.DataFrame, ids) -> list[dict]:
     conflicts = []
     for _, row in rows[rows["matched_by"].isin(["ambiguous_match", "unmatchable"])].iterrows():
         candidates = [ids[key] for key in row["candidates"]] if row["candidates"] else []
-        conflicts.append({
-            "target": -1, "kind": row["matched_by"], "column": "name" if candidates else "name/district",
-            "city_value": candidates or None, "values": [None if _is_missing(row["name"]) else row["name"]],
-            "sources": [row["source"]],
-            "rows": [int(row["row"])], "resolution": _NOT_MERGED,
-        })
+        conflicts.append(
+            {
+                "target": -1,
+                "kind": row["matched_by"],
+                "column": "name" if candidates else "name/district",
+                "city_value": candidates or None,
+                "values": [None if _is_missing(row["name"]) else row["name"]],
+                "sources": [row["source"]],
+                "rows": [int(row["row"])],
+                "resolution": _NOT_MERGED,
+            }
+        )
     return conflicts
 
 
@@ -625,12 +669,18 @@ def _same_name_conflicts(rows: pd.DataFrame, pairs: list[set], by_pair: dict, id
             continue
         by_ids = target in given and all(key in given or (key < n_city and not _is_missing(ids[key])) for key in others)
         group = rows[rows["target"] == target]
-        conflicts.append({
-            "target": target, "kind": _SAME_NAME_ID if by_ids else _SAME_NAME_PLACE, "column": "name",
-            "city_value": [ids[key] for key in others], "values": group["name"].tolist(),
-            "sources": group["source"].tolist(), "rows": [int(r) for r in group["row"]],
-            "resolution": _KEPT_APART,
-        })
+        conflicts.append(
+            {
+                "target": target,
+                "kind": _SAME_NAME_ID if by_ids else _SAME_NAME_PLACE,
+                "column": "name",
+                "city_value": [ids[key] for key in others],
+                "values": group["name"].tolist(),
+                "sources": group["source"].tolist(),
+                "rows": [int(r) for r in group["row"]],
+                "resolution": _KEPT_APART,
+            }
+        )
     return conflicts
 
 
@@ -653,20 +703,24 @@ def _long_values(frames, rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame
     parts = []
     offset = 0
     for label, frame in frames:
-        targets = rows["target"].to_numpy()[offset:offset + len(frame)]
+        targets = rows["target"].to_numpy()[offset : offset + len(frame)]
         for column in columns:
             if column not in frame.columns:
                 continue
             values = frame[column].astype(object)
             keep = ~values.map(_is_missing).astype(bool).to_numpy() & (targets >= 0)
-            parts.append(pd.DataFrame({
-                "target": targets[keep],
-                "column": column,
-                "value": values[keep].to_numpy(object),
-                "key": values[keep].map(lambda v, c=column: _value_key(v, c)).to_numpy(object),
-                "source": label,
-                "row": np.arange(1, len(frame) + 1)[keep],
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "target": targets[keep],
+                        "column": column,
+                        "value": values[keep].to_numpy(object),
+                        "key": values[keep].map(lambda v, c=column: _value_key(v, c)).to_numpy(object),
+                        "source": label,
+                        "row": np.arange(1, len(frame) + 1)[keep],
+                    }
+                )
+            )
         offset += len(frame)
     if not parts:
         return pd.DataFrame(columns=["target", "column", "value", "key", "source", "row"])
@@ -693,7 +747,7 @@ def _resolve_attributes(long: pd.DataFrame, merged: dict, n_city: int) -> tuple[
         conflicts.append(_conflict(target, "value", column, city_value, group, group["value"], resolution))
     # Agreed values, column by column (a loop over every community's groups took 21 s for 20,000 rows).
     agreed_rows = long[distinct == 1]
-    first = agreed_rows.drop_duplicates(["target", "column"])   # one row per group, in order of appearance
+    first = agreed_rows.drop_duplicates(["target", "column"])  # one row per group, in order of appearance
     targets, keys, values = (first[c].to_numpy() for c in ("target", "key", "value"))
     old_values = np.empty(len(first), dtype=object)
     unchanged = np.zeros(len(first), dtype=bool)
@@ -712,16 +766,28 @@ def _resolve_attributes(long: pd.DataFrame, merged: dict, n_city: int) -> tuple[
         rows = agreed_rows[pd.MultiIndex.from_frame(agreed_rows[["target", "column"]]).isin(pairs)]
         sources = rows.groupby(["target", "column"], sort=False)["source"].agg(lambda s: "; ".join(dict.fromkeys(s)))
         for position, (target, column) in zip(np.flatnonzero(~unchanged & (targets < n_city)), pairs):
-            updates.append({"target": target, "column": column, "old": old_values[position],
-                            "new": values[position], "source": sources[(target, column)]})
+            updates.append(
+                {
+                    "target": target,
+                    "column": column,
+                    "old": old_values[position],
+                    "new": values[position],
+                    "source": sources[(target, column)],
+                }
+            )
     return updates, conflicts
 
 
 def _conflict(target, kind, column, city_value, group, values, resolution) -> dict:
     return {
-        "target": int(target), "kind": kind, "column": column, "city_value": city_value,
-        "values": list(values), "sources": group.loc[values.index, "source"].tolist(),
-        "rows": [int(r) for r in group.loc[values.index, "row"]], "resolution": resolution,
+        "target": int(target),
+        "kind": kind,
+        "column": column,
+        "city_value": city_value,
+        "values": list(values),
+        "sources": group.loc[values.index, "source"].tolist(),
+        "rows": [int(r) for r in group.loc[values.index, "row"]],
+        "resolution": resolution,
     }
 
 
@@ -746,8 +812,9 @@ def _city_geometry(city: gpd.GeoDataFrame, n_total: int) -> tuple[np.ndarray, np
     return geometry, approximate
 
 
-def _resolve_geometry(rows: pd.DataFrame, geometry: np.ndarray, approximate: np.ndarray, n_city: int,
-                      same_place_m: float = SAME_PLACE_M):
+def _resolve_geometry(
+    rows: pd.DataFrame, geometry: np.ndarray, approximate: np.ndarray, n_city: int, same_place_m: float = SAME_PLACE_M
+):
     """Best-ranked returned geometry per community, applied to ``geometry``/``approximate`` in place.
 
     A returned footprint that ranks below the city's outline does not replace it; when it lies
@@ -770,7 +837,7 @@ def _resolve_geometry(rows: pd.DataFrame, geometry: np.ndarray, approximate: np.
         candidates = candidates[~single]
     for target, group in candidates.groupby("target", sort=True):
         city_geometry = geometry[target]
-        city_rank = int(_geometry_rank(np.array([city_geometry], dtype=object), approximate[target:target + 1])[0])
+        city_rank = int(_geometry_rank(np.array([city_geometry], dtype=object), approximate[target : target + 1])[0])
         if group["key"].nunique() > 1:
             resolution = _KEEP_CITY if city_rank > _NO_GEOMETRY else _FIRST_GEOMETRY
             wkt = group["geometry"].map(shapely.to_wkt)
@@ -781,20 +848,35 @@ def _resolve_geometry(rows: pd.DataFrame, geometry: np.ndarray, approximate: np.
         rank, new_geometry = int(group["rank"].iloc[0]), group["geometry"].iloc[0]
         new_approximate = rank == _APPROXIMATE
         if rank < city_rank:  # the city's polygon beats a returned approximate footprint …
-            far_metric, city_metric = _metric_geometries(np.array([new_geometry], dtype=object),
-                                                         np.array([city_geometry], dtype=object))
-            if shapely.distance(far_metric[0], city_metric[0]) > same_place_m:   # … but say so when it is elsewhere
+            far_metric, city_metric = _metric_geometries(
+                np.array([new_geometry], dtype=object), np.array([city_geometry], dtype=object)
+            )
+            if shapely.distance(far_metric[0], city_metric[0]) > same_place_m:  # … but say so when it is elsewhere
                 wkt = group["geometry"].map(shapely.to_wkt)
                 conflicts.append(_conflict(target, "geometry", "geometry", _wkt(city_geometry), group, wkt, _KEEP_CITY))
             continue
         same_shape = city_rank > _NO_GEOMETRY and _geometry_key(city_geometry) == group["key"].iloc[0]
         source = "; ".join(dict.fromkeys(group["source"]))
         if target < n_city and not same_shape:
-            updates.append({"target": target, "column": "geometry", "old": _wkt(city_geometry),
-                            "new": _wkt(new_geometry), "source": source})
+            updates.append(
+                {
+                    "target": target,
+                    "column": "geometry",
+                    "old": _wkt(city_geometry),
+                    "new": _wkt(new_geometry),
+                    "source": source,
+                }
+            )
         if target < n_city and city_rank > _NO_GEOMETRY and approximate[target] != new_approximate:
-            updates.append({"target": target, "column": APPROXIMATE_COLUMN, "old": bool(approximate[target]),
-                            "new": new_approximate, "source": source})
+            updates.append(
+                {
+                    "target": target,
+                    "column": APPROXIMATE_COLUMN,
+                    "old": bool(approximate[target]),
+                    "new": new_approximate,
+                    "source": source,
+                }
+            )
         if not same_shape:
             geometry[target] = new_geometry
         approximate[target] = new_approximate
@@ -872,11 +954,15 @@ _VALUE_COLUMNS = ("old", "new", "city_value", "values", "sources", "rows")
 def _table(entries: list[dict], columns, describe) -> pd.DataFrame:
     """A report table; value columns stay objects, so a missing old value reads None, not NaN."""
     described = [describe(dict(entry)) for entry in entries]
-    return pd.DataFrame({
-        column: pd.Series([entry[column] for entry in described],
-                          dtype=object if column in _VALUE_COLUMNS or not described else None)
-        for column in columns
-    })
+    return pd.DataFrame(
+        {
+            column: pd.Series(
+                [entry[column] for entry in described],
+                dtype=object if column in _VALUE_COLUMNS or not described else None,
+            )
+            for column in columns
+        }
+    )
 
 
 def _added_table(rows: pd.DataFrame, ids, merged: dict, n_city: int, n_total: int) -> pd.DataFrame:
@@ -890,12 +976,15 @@ def _added_table(rows: pd.DataFrame, ids, merged: dict, n_city: int, n_total: in
 
     own_id = pd.Series([ids[t] for t in new["target"]], index=new.index, dtype=object)
     gave_id = (new["id_key"].notna() & (new["id_key"].astype(object) == own_id)).groupby(new["target"], sort=True).any()
-    return pd.DataFrame({
-        "community_id": [ids[p] for p in positions],
-        "name": column("name"),
-        "district_code": column("district_code"),
-        "district_name": column("district_name"),
-        "source": groups["source"].agg(lambda labels: "; ".join(dict.fromkeys(labels))).tolist(),
-        "id_generated": (~gave_id.to_numpy(dtype=bool)).tolist(),
-        "rows": groups.size().tolist(),
-    }, columns=list(ADDED_COLUMNS))
+    return pd.DataFrame(
+        {
+            "community_id": [ids[p] for p in positions],
+            "name": column("name"),
+            "district_code": column("district_code"),
+            "district_name": column("district_name"),
+            "source": groups["source"].agg(lambda labels: "; ".join(dict.fromkeys(labels))).tolist(),
+            "id_generated": (~gave_id.to_numpy(dtype=bool)).tolist(),
+            "rows": groups.size().tolist(),
+        },
+        columns=list(ADDED_COLUMNS),
+    )

@@ -12,10 +12,10 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from geo import i18n
 from geo.data.cells import append_xlsx_row
 from geo.data.crs import is_storage_crs
 from geo.data.files import atomic_write
-from geo import i18n
 from geo.i18n import COLUMN_LABELS, LANGS, check_lang, column_label
 
 # Every word of the workbook is in the [template] table of geo/i18n/*.toml.
@@ -34,7 +34,7 @@ LONGITUDE_RANGE = (73.0, 136.0)
 LATITUDE_RANGE = (3.0, 54.0)
 
 _REQUIRED_FILL = "FCE4D6"  # light orange: the header cells of required columns
-_HEADER_FILL = "DDEBF7"    # light blue: the other header cells
+_HEADER_FILL = "DDEBF7"  # light blue: the other header cells
 _COLUMN_WIDTH_MIN = 8
 _WIDE_CHARACTERS = re.compile(
     "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
@@ -51,8 +51,8 @@ class _Column:
     """
 
     name: str
-    check: str                       # key of _checks(), or "" for free text
-    required: str                    # req_required, req_optional, req_recommended, req_location …
+    check: str  # key of _checks(), or "" for free text
+    required: str  # req_required, req_optional, req_recommended, req_location …
     width: float = 12
     number_format: str = ""
 
@@ -100,9 +100,12 @@ def _words(lang: str, districts: pd.DataFrame, config=None) -> dict:
         "city_short": names["city"].removesuffix("市") if lang == "zh" else names["city"],
         "programs": i18n.label("template", "and", lang).join(p.name(lang) for p in config.programs),
         "first_year": FIRST_YEAR,
-        "longitude_min": LONGITUDE_RANGE[0], "longitude_max": LONGITUDE_RANGE[1],
-        "latitude_min": LATITUDE_RANGE[0], "latitude_max": LATITUDE_RANGE[1],
-        "longitude": longitude, "latitude": latitude,
+        "longitude_min": LONGITUDE_RANGE[0],
+        "longitude_max": LONGITUDE_RANGE[1],
+        "latitude_min": LATITUDE_RANGE[0],
+        "latitude_max": LATITUDE_RANGE[1],
+        "longitude": longitude,
+        "latitude": latitude,
     }
     return {
         key: [line.format(**values) for line in phrase] if isinstance(phrase, list) else phrase.format(**values)
@@ -208,8 +211,10 @@ def _survey_workbook(districts: pd.DataFrame, lang: str, config=None):
 
 def _district_names(districts: pd.DataFrame) -> list[str]:
     if not isinstance(districts, pd.DataFrame) or "district_name" not in districts.columns:
-        raise ValueError("districts must be a (Geo)DataFrame with a district_name column, e.g. the "
-                         "districts layer or data/boundaries/liuzhou_districts.geojson")
+        raise ValueError(
+            "districts must be a (Geo)DataFrame with a district_name column, e.g. the "
+            "districts layer or data/boundaries/liuzhou_districts.geojson"
+        )
     table = pd.DataFrame(districts.drop(columns=districts.select_dtypes("geometry").columns, errors="ignore"))
     if "district_code" in table.columns:
         table = table.sort_values("district_code", kind="stable", na_position="last")
@@ -241,11 +246,14 @@ def _fill_lists(sheet, names: list[str], lang: str, words: dict) -> str:
     append_xlsx_row(sheet, [survey_header("district_name", lang), words["yes_no_header"], survey_header("crs", lang)])
     yes_no = YES_NO[lang]
     for row in range(max(len(names), len(yes_no), len(CRS_CHOICES))):
-        append_xlsx_row(sheet, [
-            names[row] if row < len(names) else None,
-            yes_no[row] if row < len(yes_no) else None,
-            CRS_CHOICES[row] if row < len(CRS_CHOICES) else None,
-        ])
+        append_xlsx_row(
+            sheet,
+            [
+                names[row] if row < len(names) else None,
+                yes_no[row] if row < len(yes_no) else None,
+                CRS_CHOICES[row] if row < len(CRS_CHOICES) else None,
+            ],
+        )
     sheet.sheet_state = "hidden"
     return f"'{LISTS_SHEET}'!$A$2:$A${len(names) + 1}"
 
@@ -290,7 +298,7 @@ def _checks(district_range: str, lang: str) -> dict:
 
     yes, no = YES_NO[lang]
     this_year = dt.date.today().year
-    first_date = "DATE({0.year},{0.month},{0.day})".format(FIRST_APPLICATION_DATE)
+    first_date = f"DATE({FIRST_APPLICATION_DATE.year},{FIRST_APPLICATION_DATE.month},{FIRST_APPLICATION_DATE.day})"
 
     def make(**kw):
         return lambda: DataValidation(allow_blank=True, errorStyle="stop", **kw)
@@ -303,16 +311,19 @@ def _checks(district_range: str, lang: str) -> dict:
         "share": make(type="decimal", operator="between", formula1="0", formula2="1"),
         "count": make(type="whole", operator="greaterThanOrEqual", formula1="0"),
         "area": make(type="decimal", operator="greaterThanOrEqual", formula1="0"),
-        "longitude": make(type="decimal", operator="between",
-                          formula1=f"{LONGITUDE_RANGE[0]:g}", formula2=f"{LONGITUDE_RANGE[1]:g}"),
-        "latitude": make(type="decimal", operator="between",
-                         formula1=f"{LATITUDE_RANGE[0]:g}", formula2=f"{LATITUDE_RANGE[1]:g}"),
+        "longitude": make(
+            type="decimal", operator="between", formula1=f"{LONGITUDE_RANGE[0]:g}", formula2=f"{LONGITUDE_RANGE[1]:g}"
+        ),
+        "latitude": make(
+            type="decimal", operator="between", formula1=f"{LATITUDE_RANGE[0]:g}", formula2=f"{LATITUDE_RANGE[1]:g}"
+        ),
         "date": make(type="date", operator="greaterThanOrEqual", formula1=first_date),
     }
 
 
-def _fill_instructions(sheet, example_district: str, example_point: tuple[float, float], lang: str,
-                       words: dict) -> None:
+def _fill_instructions(
+    sheet, example_district: str, example_point: tuple[float, float], lang: str, words: dict
+) -> None:
     from openpyxl.styles import Alignment, Font
 
     bold = Font(bold=True)
@@ -339,9 +350,16 @@ def _fill_instructions(sheet, example_district: str, example_point: tuple[float,
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for column in SURVEY_COLUMNS:
-        append_xlsx_row(sheet, [survey_header(column.name, lang), words[f"meaning_{column.name}"],
-                                words.get(f"unit_{column.name}", ""), words[column.required],
-                                words.get(f"allowed_{column.name}", "")])
+        append_xlsx_row(
+            sheet,
+            [
+                survey_header(column.name, lang),
+                words[f"meaning_{column.name}"],
+                words.get(f"unit_{column.name}", ""),
+                words[column.required],
+                words.get(f"allowed_{column.name}", ""),
+            ],
+        )
         for cell in sheet[sheet.max_row]:
             cell.alignment = wrap
     append_xlsx_row(sheet, [])
@@ -357,12 +375,24 @@ def _fill_instructions(sheet, example_district: str, example_point: tuple[float,
         cell.font = bold
     yes, no = YES_NO[lang]
     example = {
-        "community_id": None, "name": words["example_name"], "district_name": example_district,
-        "longitude": example_point[0], "latitude": example_point[1], "crs": "WGS84",
-        "land_area_m2": 25000, "built_year": 1995, "households": 480, "population": 1350,
-        "share_60plus": 0.22, "share_under14": 0.12, "open_space_m2": 300,
-        "public_space_used_for_parking": yes, "sports_land_planned": no, "existing_sets": 0,
-        "application_date": dt.date(2018, 5, 3), "remarks": words["example_remarks"],
+        "community_id": None,
+        "name": words["example_name"],
+        "district_name": example_district,
+        "longitude": example_point[0],
+        "latitude": example_point[1],
+        "crs": "WGS84",
+        "land_area_m2": 25000,
+        "built_year": 1995,
+        "households": 480,
+        "population": 1350,
+        "share_60plus": 0.22,
+        "share_under14": 0.12,
+        "open_space_m2": 300,
+        "public_space_used_for_parking": yes,
+        "sports_land_planned": no,
+        "existing_sets": 0,
+        "application_date": dt.date(2018, 5, 3),
+        "remarks": words["example_remarks"],
     }
     append_xlsx_row(sheet, [example[column.name] for column in SURVEY_COLUMNS])
     for column, cell in zip(SURVEY_COLUMNS, sheet[sheet.max_row]):

@@ -86,8 +86,9 @@ class UploadFolder:
         self._finalizer()
 
 
-def sweep(max_age_hours: float, root: Path | None = None, now: float | None = None,
-          idle_seconds: float = IDLE_SECONDS) -> list[Path]:
+def sweep(
+    max_age_hours: float, root: Path | None = None, now: float | None = None, idle_seconds: float = IDLE_SECONDS
+) -> list[Path]:
     """Delete upload folders whose page was closed or that are too old; return those deleted.
 
     A folder goes when it was last touched more than ``idle_seconds`` ago, or created more
@@ -106,7 +107,7 @@ def sweep(max_age_hours: float, root: Path | None = None, now: float | None = No
             if idle or now - int(match.group(1)) > max_age_hours * 3600:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder)
-        except FileNotFoundError:   # another server's sweep got there first
+        except FileNotFoundError:  # another server's sweep got there first
             continue
     return removed
 
@@ -132,7 +133,7 @@ def start_sweeper(max_age_hours: float, interval_seconds: float = HEARTBEAT_SECO
                 time.sleep(interval_seconds)
                 try:
                     sweep(state["max_age_hours"], root)
-                except OSError:   # the root vanished or is unreadable for a moment: try again later
+                except OSError:  # the root vanished or is unreadable for a moment: try again later
                     continue
 
         state["thread"] = threading.Thread(target=run, name=f"upload-sweeper {root}", daemon=True)

@@ -14,9 +14,9 @@ import shapely
 
 from geo.data import schema
 from geo.data.crs import CRS_NAMES, convert_geometries, is_storage_crs, metric_crs_for, normalise_crs_name
-from geo.i18n import COLUMN_LABELS
 from geo.data.io import RawLayer
 from geo.data.schema import STORAGE_CRS
+from geo.i18n import COLUMN_LABELS
 
 # Reason code -> (Chinese, English) title; a rejected row's reason is "title: detail".
 REASONS = {
@@ -92,8 +92,14 @@ _ISSUE_COLUMNS = ["position", "code", "zh", "en"]
 # --------------------------------------------------------------------------- the whole check
 
 
-def validate_layer(raw: RawLayer, kind: str, districts: gpd.GeoDataFrame, declared_crs: str | None = None,
-                   repair_max_area_change: float = 0.05, today: datetime.date | None = None):
+def validate_layer(
+    raw: RawLayer,
+    kind: str,
+    districts: gpd.GeoDataFrame,
+    declared_crs: str | None = None,
+    repair_max_area_change: float = 0.05,
+    today: datetime.date | None = None,
+):
     """Check every row of a layer read by :func:`geo.data.io.read_raw_layer`; accept or reject each.
 
     Parameters
@@ -179,8 +185,10 @@ def validate_layer(raw: RawLayer, kind: str, districts: gpd.GeoDataFrame, declar
     geographic = usable & row_crs.isin(CRS_NAMES).to_numpy()
     geometry, swapped = swapped_coordinates(geometry, geographic, districts.to_crs(STORAGE_CRS).total_bounds)
     if swapped.any():
-        warnings.append(f"{_rows_text(raw.row_numbers[swapped], words)}: longitude and latitude were swapped; "
-                        "exchanged back (check the columns 经度/纬度)")
+        warnings.append(
+            f"{_rows_text(raw.row_numbers[swapped], words)}: longitude and latitude were swapped; "
+            "exchanged back (check the columns 经度/纬度)"
+        )
 
     geometry, found, converted = to_wgs84(geometry, row_crs, usable, raw.file_crs)
     issues.append(found)
@@ -213,9 +221,11 @@ def validate_layer(raw: RawLayer, kind: str, districts: gpd.GeoDataFrame, declar
         warnings += _community_notes(frame, absent, rejected, raw.row_numbers, words)
     n_repaired = int((repaired & ~rejected).sum())
     if n_repaired:
-        warnings.append(f"{_rows_text(raw.row_numbers[repaired & ~rejected], words)}: invalid polygon repaired "
-                        "with shapely.make_valid (area changed by at most "
-                        f"{repair_max_area_change:.0%}); check its outline")
+        warnings.append(
+            f"{_rows_text(raw.row_numbers[repaired & ~rejected], words)}: invalid polygon repaired "
+            "with shapely.make_valid (area changed by at most "
+            f"{repair_max_area_change:.0%}); check its outline"
+        )
     rejects = _rejects_table(all_issues, raw)
     report = {
         "input_rows": n_rows,
@@ -232,11 +242,15 @@ def _community_notes(frame: pd.DataFrame, absent: np.ndarray, rejected: np.ndarr
     notes = []
     kept = ~rejected
     checks = (
-        (~_has_value(frame["community_id"]), "no community ID (小区编号): taken as new communities, "
-                                             "to be given an ID by the merge"),
+        (
+            ~_has_value(frame["community_id"]),
+            "no community ID (小区编号): taken as new communities, to be given an ID by the merge",
+        ),
         (absent, "no coordinates: located by their community ID (the city's outline is kept)"),
-        (frame["population"].isna().to_numpy(), "no population (人口): imported, but they cannot be ranked "
-                                                "until it is given"),
+        (
+            frame["population"].isna().to_numpy(),
+            "no population (人口): imported, but they cannot be ranked until it is given",
+        ),
     )
     for mask, text in checks:
         if (mask & kept).any():
@@ -254,15 +268,25 @@ def cell_problems(raw: RawLayer) -> pd.DataFrame:
         field = _field(problem.column, raw.headers)
         values = _quoted(problem.values.astype("string").str.strip().fillna(""))
         if problem.expected == "formula":
-            found.append(_issues(problem.bad, "formula",
-                                 f"{field.zh}：为公式且无保存的计算结果（系统不执行公式），请直接填写数值",
-                                 f"{field.en}: holds a formula without a stored result (formulas are never "
-                                 "evaluated); type the value itself"))
+            found.append(
+                _issues(
+                    problem.bad,
+                    "formula",
+                    f"{field.zh}：为公式且无保存的计算结果（系统不执行公式），请直接填写数值",
+                    f"{field.en}: holds a formula without a stored result (formulas are never "
+                    "evaluated); type the value itself",
+                )
+            )
             continue
         zh_kind, en_kind = _KIND_WORDS.get(problem.expected, (problem.expected, problem.expected))
-        found.append(_issues(problem.bad, "wrong_type",
-                             field.zh + "：无法将“" + values + f"”读作{zh_kind}",
-                             field.en + ": cannot read '" + values + f"' as {en_kind}"))
+        found.append(
+            _issues(
+                problem.bad,
+                "wrong_type",
+                field.zh + "：无法将“" + values + f"”读作{zh_kind}",
+                field.en + ": cannot read '" + values + f"' as {en_kind}",
+            )
+        )
     return _concat(found)
 
 
@@ -283,9 +307,14 @@ def long_text(raw: RawLayer, max_chars: int = MAX_TEXT_CHARS) -> pd.DataFrame:
         too_long = (lengths > max_chars).to_numpy()
         if too_long.any():
             shown = lengths.map("{:,.0f}".format)
-            found.append(_issues(too_long, "text_too_long",
-                                 f"{header}：长 " + shown + f" 个字符，超过 {max_chars:,} 个字符的上限，请缩短",
-                                 f"{header}: " + shown + f" characters, above the limit of {max_chars:,}; shorten it"))
+            found.append(
+                _issues(
+                    too_long,
+                    "text_too_long",
+                    f"{header}：长 " + shown + f" 个字符，超过 {max_chars:,} 个字符的上限，请缩短",
+                    f"{header}: " + shown + f" characters, above the limit of {max_chars:,}; shorten it",
+                )
+            )
     return _concat(found)
 
 
@@ -343,9 +372,14 @@ def coded_values(frame: gpd.GeoDataFrame, headers: dict) -> tuple[gpd.GeoDataFra
         field = _field(column, headers)
         choices_zh = "、".join(word for words in codes.values() for word in words[1:])
         choices_en = "/".join(codes)
-        found.append(_issues(unknown, "invalid_value",
-                             field.zh + "：“" + text.fillna("") + f"”不是可识别的取值（可用：{choices_zh}）",
-                             field.en + ": '" + text.fillna("") + f"' is not one of {choices_en} ({choices_zh})"))
+        found.append(
+            _issues(
+                unknown,
+                "invalid_value",
+                field.zh + "：“" + text.fillna("") + f"”不是可识别的取值（可用：{choices_zh}）",
+                field.en + ": '" + text.fillna("") + f"' is not one of {choices_en} ({choices_zh})",
+            )
+        )
     return frame, _concat(found)
 
 
@@ -359,8 +393,11 @@ def empty_geometry(geometry: np.ndarray, excused: np.ndarray, kind: str, from_ta
     located by their ID instead. Returns the issues and the mask of rows with no geometry.
     """
     absent = np.asarray(pd.isna(geometry) | shapely.is_empty(geometry), dtype=bool)
-    zh, en = ("经度/纬度为空", "longitude/latitude (经度/纬度) are empty") if from_table else (
-        "要素没有图形", "the feature has no geometry")
+    zh, en = (
+        ("经度/纬度为空", "longitude/latitude (经度/纬度) are empty")
+        if from_table
+        else ("要素没有图形", "the feature has no geometry")
+    )
     if kind == "communities":
         zh += "，也没有可据以查找小区的小区编号"
         en += ", and there is no community ID (小区编号) to find the community by"
@@ -381,15 +418,25 @@ def geometry_types(geometry: np.ndarray, kind: str, present: np.ndarray):
     allowed = ALLOWED_GEOMETRY[kind]
     wrong = present & ~np.isin(types, allowed)
     words = " or ".join(allowed)
-    found = _issues(wrong, "geometry_type",
-                    "图形为 " + pd.Series(types, dtype=object).astype(str) + f"，本图层只接受 {words}",
-                    "a " + pd.Series(types, dtype=object).astype(str) + f", but {kind} must be {words}")
+    found = _issues(
+        wrong,
+        "geometry_type",
+        "图形为 " + pd.Series(types, dtype=object).astype(str) + f"，本图层只接受 {words}",
+        "a " + pd.Series(types, dtype=object).astype(str) + f", but {kind} must be {words}",
+    )
     return geometry, found, wrong
 
 
 _TYPE_NAMES = {
-    -1: "missing", 0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
-    5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection",
+    -1: "missing",
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
 }
 
 
@@ -417,16 +464,22 @@ def coordinate_systems(frame: pd.DataFrame, headers: dict, declared: str | None,
         row_crs[:] = "file"
         own = _crs_text(file_crs)
         if declared_name is not None and declared_name != own:
-            warnings.append(f"{label}: the file's own coordinate system ({own}, from its .prj or header) is used; "
-                            f"the declared {declared} is ignored")
+            warnings.append(
+                f"{label}: the file's own coordinate system ({own}, from its .prj or header) is used; "
+                f"the declared {declared} is ignored"
+            )
         if given.any():
-            warnings.append(f"{label}: the file's own coordinate system ({own}) is used; its 坐标系 (crs) column is ignored")
+            warnings.append(
+                f"{label}: the file's own coordinate system ({own}) is used; its 坐标系 (crs) column is ignored"
+            )
         return row_crs, _no_issues(), warnings
 
     base = declared_name or "wgs84"
     if file_lonlat and base not in CRS_NAMES:
-        warnings.append(f"{label}: the file's own coordinate system (WGS84 longitude/latitude) is used; "
-                        f"the declared {declared} is ignored")
+        warnings.append(
+            f"{label}: the file's own coordinate system (WGS84 longitude/latitude) is used; "
+            f"the declared {declared} is ignored"
+        )
         base = "wgs84"
     row_crs[:] = base
     if not given.any():
@@ -442,17 +495,22 @@ def coordinate_systems(frame: pd.DataFrame, headers: dict, declared: str | None,
     if file_lonlat:
         ignored = row_names.notna() & ~row_names.isin(CRS_NAMES)
         if ignored.any():
-            warnings.append(f"{label}: the file's own coordinate system (WGS84 longitude/latitude) is used for "
-                            "rows whose 坐标系 (crs) names a projected EPSG code")
+            warnings.append(
+                f"{label}: the file's own coordinate system (WGS84 longitude/latitude) is used for "
+                "rows whose 坐标系 (crs) names a projected EPSG code"
+            )
         row_names = row_names.where(~ignored, base)
     row_crs[given] = row_names
     row_crs = row_crs.where(row_crs.notna(), None)
     field = _field("crs", headers)
     unknown = (given & row_crs.isna()).to_numpy()
-    found = _issues(unknown, "unknown_crs",
-                    field.zh + "：“" + cells.fillna("") + "”无法识别，请填 WGS84、GCJ-02（高德/腾讯）或 BD-09（百度）",
-                    field.en + ": '" + cells.fillna("") + "' is not a known coordinate system; use WGS84, "
-                    "GCJ-02 (Amap, Tencent) or BD-09 (Baidu)")
+    found = _issues(
+        unknown,
+        "unknown_crs",
+        field.zh + "：“" + cells.fillna("") + "”无法识别，请填 WGS84、GCJ-02（高德/腾讯）或 BD-09（百度）",
+        field.en + ": '" + cells.fillna("") + "' is not a known coordinate system; use WGS84, "
+        "GCJ-02 (Amap, Tencent) or BD-09 (Baidu)",
+    )
     return row_crs, found, warnings
 
 
@@ -478,7 +536,9 @@ def swapped_coordinates(geometry: np.ndarray, candidates: np.ndarray, city_bound
     bounds = shapely.bounds(geometry)
     with np.errstate(invalid="ignore"):
         inside = (bounds[:, 0] >= minx) & (bounds[:, 2] <= maxx) & (bounds[:, 1] >= miny) & (bounds[:, 3] <= maxy)
-        inside_swapped = (bounds[:, 1] >= minx) & (bounds[:, 3] <= maxx) & (bounds[:, 0] >= miny) & (bounds[:, 2] <= maxy)
+        inside_swapped = (
+            (bounds[:, 1] >= minx) & (bounds[:, 3] <= maxx) & (bounds[:, 0] >= miny) & (bounds[:, 2] <= maxy)
+        )
     swapped = candidates & ~inside & inside_swapped
     geometry = geometry.copy()
     geometry[swapped] = shapely.transform(geometry[swapped], lambda coords: coords[:, ::-1])
@@ -519,15 +579,19 @@ def to_wgs84(geometry: np.ndarray, row_crs: pd.Series, usable: np.ndarray, file_
             geometry[positions[finite]] = moved[finite]
         converted |= rows
     first = _first_coordinates(geometry, not_degrees)
-    found = _issues(not_degrees, "outside_city",
-                    "坐标 " + first + " 不是经纬度（度），请检查坐标系（投影坐标请声明 EPSG 代码）",
-                    "coordinates " + first + " are not longitude/latitude degrees; check the coordinate "
-                    "system (declare an EPSG code for projected metres)")
+    found = _issues(
+        not_degrees,
+        "outside_city",
+        "坐标 " + first + " 不是经纬度（度），请检查坐标系（投影坐标请声明 EPSG 代码）",
+        "coordinates " + first + " are not longitude/latitude degrees; check the coordinate "
+        "system (declare an EPSG code for projected metres)",
+    )
     return geometry, found, converted
 
 
-def repair_polygons(geometry: np.ndarray, rows: np.ndarray, max_area_change: float,
-                    max_crossings: int = MAX_REPAIR_CROSSINGS):
+def repair_polygons(
+    geometry: np.ndarray, rows: np.ndarray, max_area_change: float, max_crossings: int = MAX_REPAIR_CROSSINGS
+):
     """Repair invalid polygons with ``shapely.make_valid``; issue ``invalid_geometry`` when that fails.
 
     A repair is kept when the result is still a non-empty Polygon or MultiPolygon (the
@@ -551,11 +615,16 @@ def repair_polygons(geometry: np.ndarray, rows: np.ndarray, max_area_change: flo
     reason = pd.Series("", index=range(len(geometry)), dtype=object)
     reason[np.flatnonzero(tangled | invalid)] = shapely.is_valid_reason(geometry[tangled | invalid])
     count = pd.Series(vertices, dtype=object).map("{:,}".format)
-    found = [_issues(tangled, "invalid_geometry",
-                     "多边形无效（" + reason + "），" + count + f" 个顶点的边界自相交超过 {max_crossings:,} 处，"
-                     "无法自动修复，请在 GIS 软件中修正边界",
-                     "invalid polygon (" + reason + ") of " + count + f" vertices whose edges cross more than "
-                     f"{max_crossings:,} times, too tangled to repair automatically; correct the outline in a GIS")]
+    found = [
+        _issues(
+            tangled,
+            "invalid_geometry",
+            "多边形无效（" + reason + "），" + count + f" 个顶点的边界自相交超过 {max_crossings:,} 处，"
+            "无法自动修复，请在 GIS 软件中修正边界",
+            "invalid polygon (" + reason + ") of " + count + f" vertices whose edges cross more than "
+            f"{max_crossings:,} times, too tangled to repair automatically; correct the outline in a GIS",
+        )
+    ]
     if not invalid.any():
         return geometry, _concat(found), repaired
     before = geometry[invalid]
@@ -575,14 +644,26 @@ def repair_polygons(geometry: np.ndarray, rows: np.ndarray, max_area_change: flo
     change_text[positions] = [f"{c:.0%}" if c < 1 else "over 100%" for c in change]
     outcome_zh = pd.Series("", index=range(len(geometry)), dtype=object)
     outcome_en = pd.Series("", index=range(len(geometry)), dtype=object)
-    outcome_zh[positions] = np.where(still_polygonal, "修复后面积变化 " + change_text[positions].str.replace("over", "超过"),
-                                     "无法修复为多边形")
-    outcome_en[positions] = np.where(still_polygonal, "repairing it changes its area by " + change_text[positions],
-                                     "it cannot be repaired into a polygon")
-    found.append(_issues(failed, "invalid_geometry",
-                         "多边形无效（" + reason + "），" + outcome_zh + f"（允许 {max_area_change:.0%}），请修正边界",
-                         "invalid polygon (" + reason + "); " + outcome_en
-                         + f" (at most {max_area_change:.0%} allowed); correct the outline"))
+    outcome_zh[positions] = np.where(
+        still_polygonal, "修复后面积变化 " + change_text[positions].str.replace("over", "超过"), "无法修复为多边形"
+    )
+    outcome_en[positions] = np.where(
+        still_polygonal,
+        "repairing it changes its area by " + change_text[positions],
+        "it cannot be repaired into a polygon",
+    )
+    found.append(
+        _issues(
+            failed,
+            "invalid_geometry",
+            "多边形无效（" + reason + "），" + outcome_zh + f"（允许 {max_area_change:.0%}），请修正边界",
+            "invalid polygon ("
+            + reason
+            + "); "
+            + outcome_en
+            + f" (at most {max_area_change:.0%} allowed); correct the outline",
+        )
+    )
     return geometry, _concat(found), repaired
 
 
@@ -602,15 +683,16 @@ def edge_crossings(polygon, stop_above: int | None = None, batch: int = 64) -> i
     tree = shapely.STRtree(edges)
     total = 0
     for start in range(0, len(edges), batch):
-        mine, other = tree.query(edges[start:start + batch], predicate="crosses")
-        total += int((mine + start < other).sum())   # each pair once
+        mine, other = tree.query(edges[start : start + batch], predicate="crosses")
+        total += int((mine + start < other).sum())  # each pair once
         if stop_above is not None and total > stop_above:
             break
     return total
 
 
-def outside_city(geometry: np.ndarray, rows: np.ndarray, districts: gpd.GeoDataFrame,
-                 tolerance_m: float = CITY_TOLERANCE_M) -> pd.DataFrame:
+def outside_city(
+    geometry: np.ndarray, rows: np.ndarray, districts: gpd.GeoDataFrame, tolerance_m: float = CITY_TOLERANCE_M
+) -> pd.DataFrame:
     """Issue ``outside_city`` for rows whose representative point is farther than ``tolerance_m`` from the city.
 
     The city is the union of ``districts``; distances are measured in its UTM zone.
@@ -628,9 +710,12 @@ def outside_city(geometry: np.ndarray, rows: np.ndarray, districts: gpd.GeoDataF
     outside[np.flatnonzero(rows)[~near]] = True
     first = _first_coordinates(geometry, outside)
     km = f"{tolerance_m / 1000:g}"
-    return _issues(outside, "outside_city",
-                   "位置 " + first + f"（WGS84）不在市域内（距各区县超过 {km} 公里）",
-                   "the location " + first + f" (WGS84) is more than {km} km outside the city's districts")
+    return _issues(
+        outside,
+        "outside_city",
+        "位置 " + first + f"（WGS84）不在市域内（距各区县超过 {km} 公里）",
+        "the location " + first + f" (WGS84) is more than {km} km outside the city's districts",
+    )
 
 
 # --------------------------------------------------------------------------- rules: attributes
@@ -662,22 +747,35 @@ def district_fields(frame: pd.DataFrame, districts: gpd.GeoDataFrame, headers: d
     code_field, name_field = _field("district_code", headers), _field("district_name", headers)
     # difflib only for the distinct unknown spellings: it is slow, and they are few.
     near_code = _mapped(code, {value: _closest(value, codes) for value in code[bad_code].unique()}, "")
-    near_name = _mapped(name, {value: _closest_name(value, spelled, name_to_code, code_to_name)
-                               for value in name[bad_name].unique()}, "")
+    near_name = _mapped(
+        name,
+        {value: _closest_name(value, spelled, name_to_code, code_to_name) for value in name[bad_name].unique()},
+        "",
+    )
     found = [
-        _issues(bad_code, "unknown_district",
-                code_field.zh + "“" + code.fillna("") + "”不是本市区县代码（最接近：" + near_code + "）",
-                code_field.en + " '" + code.fillna("") + "' is not a district code of the city (closest: "
-                + near_code + ")"),
-        _issues(bad_name, "unknown_district",
-                name_field.zh + "“" + name.fillna("") + "”不是本市区县（是否为“" + near_name + "”？）",
-                name_field.en + " '" + name.fillna("") + "' is not a district of the city; did you mean "
-                + near_name + "?"),
-        _issues(mismatch & ~bad_code & ~bad_name, "district_mismatch",
-                name_field.zh + "“" + name.fillna("") + "”的代码是 " + name_code.fillna("") + "，而非 "
-                + code.fillna(""),
-                name_field.en + " '" + name.fillna("") + "' has code " + name_code.fillna("") + ", not "
-                + code.fillna("")),
+        _issues(
+            bad_code,
+            "unknown_district",
+            code_field.zh + "“" + code.fillna("") + "”不是本市区县代码（最接近：" + near_code + "）",
+            code_field.en
+            + " '"
+            + code.fillna("")
+            + "' is not a district code of the city (closest: "
+            + near_code
+            + ")",
+        ),
+        _issues(
+            bad_name,
+            "unknown_district",
+            name_field.zh + "“" + name.fillna("") + "”不是本市区县（是否为“" + near_name + "”？）",
+            name_field.en + " '" + name.fillna("") + "' is not a district of the city; did you mean " + near_name + "?",
+        ),
+        _issues(
+            mismatch & ~bad_code & ~bad_name,
+            "district_mismatch",
+            name_field.zh + "“" + name.fillna("") + "”的代码是 " + name_code.fillna("") + "，而非 " + code.fillna(""),
+            name_field.en + " '" + name.fillna("") + "' has code " + name_code.fillna("") + ", not " + code.fillna(""),
+        ),
     ]
     # A known name is stored in Chinese; a missing code or name is filled from the other.
     from_name = _mapped(name_code, code_to_name)
@@ -727,30 +825,48 @@ def implausible_values(frame: pd.DataFrame, headers: dict, today: datetime.date)
             bad = np.asarray(bad_of(values).fillna(False), dtype=bool)
         field = _field(column, headers)
         shown = values.astype("string").fillna("")
-        found.append(_issues(bad, "implausible_value", field.zh + " = " + shown + f"：{zh}",
-                             field.en + " = " + shown + f": {en}"))
+        found.append(
+            _issues(
+                bad, "implausible_value", field.zh + " = " + shown + f"：{zh}", field.en + " = " + shown + f": {en}"
+            )
+        )
 
     for column in ("population", "households", "open_space_m2", "n_pieces", "existing_sets"):
         check(column, lambda v: v < 0, "不能为负数", "cannot be negative")
     check("land_area_m2", lambda v: v <= 0, "必须大于 0", "must be greater than 0")
     for column in ("share_60plus", "share_under14"):
-        check(column, lambda v: (v < 0) | (v > 1), "占比应在 0 到 1 之间（如 18% 填 0.18）",
-              "a share must lie between 0 and 1 (e.g. 0.18 for 18%)")
+        check(
+            column,
+            lambda v: (v < 0) | (v > 1),
+            "占比应在 0 到 1 之间（如 18% 填 0.18）",
+            "a share must lie between 0 and 1 (e.g. 0.18 for 18%)",
+        )
     if "share_60plus" in frame.columns and "share_under14" in frame.columns:
         total = frame["share_60plus"] + frame["share_under14"]
         in_range = frame["share_60plus"].between(0, 1) & frame["share_under14"].between(0, 1)
         bad = (in_range & (total > 1 + 1e-9)).to_numpy()
-        found.append(_issues(bad, "implausible_value", "60岁以上占比与14岁以下占比之和超过 1",
-                             "share_60plus + share_under14 exceed 1"))
+        found.append(
+            _issues(
+                bad,
+                "implausible_value",
+                "60岁以上占比与14岁以下占比之和超过 1",
+                "share_60plus + share_under14 exceed 1",
+            )
+        )
     for column in ("built_year", "install_year"):
-        check(column, lambda v: (v < EARLIEST_YEAR) | (v > today.year),
-              f"年份应在 {EARLIEST_YEAR} 至 {today.year} 之间", f"a year must lie between {EARLIEST_YEAR} and {today.year}")
+        check(
+            column,
+            lambda v: (v < EARLIEST_YEAR) | (v > today.year),
+            f"年份应在 {EARLIEST_YEAR} 至 {today.year} 之间",
+            f"a year must lie between {EARLIEST_YEAR} and {today.year}",
+        )
     check("application_date", lambda v: v > pd.Timestamp(today), "申请日期晚于今天", "the date is in the future")
     return _concat(found)
 
 
-def duplicate_ids(frame: pd.DataFrame, column: str, headers: dict, row_numbers: np.ndarray,
-                  words: tuple[str, str, str]) -> pd.DataFrame:
+def duplicate_ids(
+    frame: pd.DataFrame, column: str, headers: dict, row_numbers: np.ndarray, words: tuple[str, str, str]
+) -> pd.DataFrame:
     """Issue ``duplicate_id`` for every row repeating an earlier row's ID, naming that first row."""
     if column not in frame.columns:
         return _no_issues()
@@ -761,10 +877,12 @@ def duplicate_ids(frame: pd.DataFrame, column: str, headers: dict, row_numbers: 
     first_row = pd.Series(row_numbers).groupby(ids.fillna("")).transform("first").astype(str)
     field = _field(column, headers)
     zh_before, noun, zh_after = words
-    return _issues(repeated, "duplicate_id",
-                   field.zh + "“" + ids.fillna("") + f"”与{zh_before}" + first_row + f"{zh_after}重复（保留首次出现的一行）",
-                   field.en + " '" + ids.fillna("") + f"' was already given on {noun} " + first_row
-                   + " (the first is kept)")
+    return _issues(
+        repeated,
+        "duplicate_id",
+        field.zh + "“" + ids.fillna("") + f"”与{zh_before}" + first_row + f"{zh_after}重复（保留首次出现的一行）",
+        field.en + " '" + ids.fillna("") + f"' was already given on {noun} " + first_row + " (the first is kept)",
+    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -816,8 +934,6 @@ def _closest_name(value: str, spelled: dict, name_to_code: dict, code_to_name: d
     """The Chinese name of the known district (spelled in Chinese or English) closest to ``value``."""
     key = _closest(_value_key(value), list(spelled))
     return code_to_name.get(name_to_code.get(key, ""), "")
-
-
 
 
 def _crs_text(crs) -> str:
@@ -874,12 +990,14 @@ def _issues(mask, code: str, zh, en) -> pd.DataFrame:
             return np.full(positions.size, text, dtype=object)
         return np.asarray(pd.Series(text).to_numpy(dtype=object))[positions]
 
-    return pd.DataFrame({
-        "position": positions,
-        "code": code,
-        "zh": [f"{title_zh}：{detail}" for detail in pick(zh)],
-        "en": [f"{title_en}: {detail}" for detail in pick(en)],
-    })
+    return pd.DataFrame(
+        {
+            "position": positions,
+            "code": code,
+            "zh": [f"{title_zh}：{detail}" for detail in pick(zh)],
+            "en": [f"{title_en}: {detail}" for detail in pick(en)],
+        }
+    )
 
 
 def _no_issues() -> pd.DataFrame:
@@ -902,8 +1020,14 @@ def _rejects_table(issues: pd.DataFrame, raw: RawLayer) -> pd.DataFrame:
     """One row per rejected row: number, reason codes and texts, then the original cells."""
     row_column = raw.row_kind
     if not len(issues):
-        base = pd.DataFrame({row_column: pd.Series(dtype=int), "reason_code": pd.Series(dtype=object),
-                             "reason_zh": pd.Series(dtype=object), "reason_en": pd.Series(dtype=object)})
+        base = pd.DataFrame(
+            {
+                row_column: pd.Series(dtype=int),
+                "reason_code": pd.Series(dtype=object),
+                "reason_zh": pd.Series(dtype=object),
+                "reason_en": pd.Series(dtype=object),
+            }
+        )
         return pd.concat([base, raw.original.iloc[:0].reset_index(drop=True).astype(object)], axis=1)
     ordered = issues.sort_values("position", kind="stable")
     grouped = ordered.groupby("position", sort=True).agg(
@@ -912,14 +1036,15 @@ def _rejects_table(issues: pd.DataFrame, raw: RawLayer) -> pd.DataFrame:
         en=("en", "; ".join),
     )
     positions = grouped.index.to_numpy(dtype=int)
-    table = pd.DataFrame({
-        row_column: raw.row_numbers[positions],
-        "reason_code": grouped["code"].to_numpy(),
-        "reason_zh": grouped["zh"].to_numpy(),
-        "reason_en": grouped["en"].to_numpy(),
-    })
+    table = pd.DataFrame(
+        {
+            row_column: raw.row_numbers[positions],
+            "reason_code": grouped["code"].to_numpy(),
+            "reason_zh": grouped["zh"].to_numpy(),
+            "reason_en": grouped["en"].to_numpy(),
+        }
+    )
     original = raw.original.iloc[positions].reset_index(drop=True)
     fixed = set(table.columns)
     original = original.rename(columns={c: f"{c} (original)" for c in original.columns if c in fixed})
     return pd.concat([table, original], axis=1)
-

@@ -57,9 +57,18 @@ class WorkLimitError(ValueError):
         self.value = value
 
 
-def run_bounded(function: Callable, args: tuple = (), kwargs: dict | None = None, *, seconds: float,
-                memory_mb: float, heartbeat: Callable[[float], None] | None = None, what: str = "the work",
-                max_children: int | None = None, waiting: Callable[[float], None] | None = None):
+def run_bounded(
+    function: Callable,
+    args: tuple = (),
+    kwargs: dict | None = None,
+    *,
+    seconds: float,
+    memory_mb: float,
+    heartbeat: Callable[[float], None] | None = None,
+    what: str = "the work",
+    max_children: int | None = None,
+    waiting: Callable[[float], None] | None = None,
+):
     """Return ``function(*args, **kwargs)`` computed in a child process, within the limits.
 
     Parameters
@@ -122,13 +131,15 @@ def _run_child(function, args, kwargs, seconds, memory_mb, heartbeat, what):
     folder = Path(tempfile.mkdtemp(prefix="planner-work-"))
     job, answer = folder / "job.pickle", folder / "result.pickle"
     try:
-        with open(job, "wb") as handle:   # two pickles: the limit, then the work
+        with open(job, "wb") as handle:  # two pickles: the limit, then the work
             pickle.dump(int(memory_mb * _MB), handle)
             pickle.dump((function, tuple(args), dict(kwargs or {})), handle, protocol=pickle.HIGHEST_PROTOCOL)
         started = time.monotonic()
         child = subprocess.Popen(
             [sys.executable, "-m", "geo.intake.worker", str(job), str(answer)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             # geo itself comes from the installed project (`make` installs it); the parent's import
             # path goes along only so that a function from a module outside geo (a test's helper)
             # is found by the same module name. The child's temporary files go in the job's folder,
@@ -140,9 +151,11 @@ def _run_child(function, args, kwargs, seconds, memory_mb, heartbeat, what):
                 elapsed = time.monotonic() - started
                 if elapsed > seconds:
                     raise WorkLimitError(
-                        "time", seconds,
+                        "time",
+                        seconds,
                         f"{what} took longer than {seconds:g} s and was stopped (config.toml [intake] "
-                        "max_import_seconds); split the file, e.g. by district, or ask the administrator to raise the limit",
+                        "max_import_seconds); split the file, e.g. by district, or ask the administrator to "
+                        "raise the limit",
                     )
                 if heartbeat is not None:
                     heartbeat(elapsed)
@@ -155,7 +168,8 @@ def _run_child(function, args, kwargs, seconds, memory_mb, heartbeat, what):
             child.stderr.close()
         if not answer.exists():
             raise WorkLimitError(
-                "memory", memory_mb,
+                "memory",
+                memory_mb,
                 f"{what} stopped without an answer (exit status {child.returncode}); it most likely needed "
                 f"more than {memory_mb:g} MB of memory (config.toml [intake] max_import_memory_mb)",
             ) from (RuntimeError(stderr) if stderr else None)
@@ -167,7 +181,8 @@ def _run_child(function, args, kwargs, seconds, memory_mb, heartbeat, what):
         return payload
     if kind == "memory":
         raise WorkLimitError(
-            "memory", memory_mb,
+            "memory",
+            memory_mb,
             f"{what} needed more than {memory_mb:g} MB of memory and was stopped (config.toml [intake] "
             "max_import_memory_mb); split the file, e.g. by district, or ask the administrator to raise the limit",
         )
@@ -181,7 +196,7 @@ def _run_child(function, args, kwargs, seconds, memory_mb, heartbeat, what):
 def _child(job: Path, answer: Path) -> None:
     """The child's side: limit memory first, run the job, write the answer (also for failures)."""
     with open(job, "rb") as handle:
-        memory_bytes = pickle.load(handle)   # only the limit, before anything large is loaded
+        memory_bytes = pickle.load(handle)  # only the limit, before anything large is loaded
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         try:
             function, args, kwargs = pickle.load(handle)
@@ -189,7 +204,7 @@ def _child(job: Path, answer: Path) -> None:
         except MemoryError:
             result = ("memory", None)
         except Exception as error:
-            if any(sign in str(error).lower() for sign in _OUT_OF_MEMORY):   # C++ libraries (GEOS, GDAL)
+            if any(sign in str(error).lower() for sign in _OUT_OF_MEMORY):  # C++ libraries (GEOS, GDAL)
                 result = ("memory", None)
             elif isinstance(error, (ValueError, OSError)):
                 result = ("value", str(error))
@@ -202,7 +217,7 @@ def _child(job: Path, answer: Path) -> None:
     except MemoryError:
         with open(staged, "wb") as handle:
             pickle.dump(("memory", None), handle)
-    os.replace(staged, answer)   # the parent sees a whole answer or none
+    os.replace(staged, answer)  # the parent sees a whole answer or none
 
 
 if __name__ == "__main__":

@@ -45,10 +45,10 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from geo.optimize.bound import lp_bound, solve_restricted
 from geo.analysis.coverage import CoverageRelation, candidate_sites, coverage_pairs
-from geo.data.crs import metric_crs_for
 from geo.analysis.priority import priority_order
+from geo.data.crs import metric_crs_for
+from geo.optimize.bound import lp_bound, solve_restricted
 
 MODES = ("rank", "optimal")
 PRESOLVE_MAX_NONZEROS = 1_000_000
@@ -84,8 +84,14 @@ class CoverageProblem:
 
     @classmethod
     def from_scored(
-        cls, scored: gpd.GeoDataFrame, walk_radius_m: float, set_cost_cny: float, metric_crs=None, *,
-        max_pairs: int | None = None, relation: CoverageRelation | None = None,
+        cls,
+        scored: gpd.GeoDataFrame,
+        walk_radius_m: float,
+        set_cost_cny: float,
+        metric_crs=None,
+        *,
+        max_pairs: int | None = None,
+        relation: CoverageRelation | None = None,
     ) -> CoverageProblem:
         """Build the problem from :func:`geo.analysis.priority.priority_scores` output (EPSG:4326).
 
@@ -103,7 +109,9 @@ class CoverageProblem:
             bad = np.flatnonzero(own[candidates] <= 0)
             if bad.size:
                 row = candidates[bad[0]]
-                raise ValueError(f"cost_cny must be positive; community {scored['community_id'].iloc[row]} has {own[row]}")
+                raise ValueError(
+                    f"cost_cny must be positive; community {scored['community_id'].iloc[row]} has {own[row]}"
+                )
             cost = np.where(np.isnan(own), cost, own)
         demand = np.flatnonzero(~scored["served_within_radius"].to_numpy(dtype=bool))
         weight = scored["population"].fillna(0).to_numpy(dtype=np.int64)[demand]
@@ -128,7 +136,7 @@ class CoverageProblem:
 
     def served_by(self, j: int) -> np.ndarray:
         """Demand positions a set in candidate ``j`` serves."""
-        return self.cover.indices[self.cover.indptr[j]:self.cover.indptr[j + 1]]
+        return self.cover.indices[self.cover.indptr[j] : self.cover.indptr[j + 1]]
 
     def newly_served(self, chosen: np.ndarray) -> int:
         """Residents newly served by the candidates at local positions ``chosen``."""
@@ -205,9 +213,14 @@ def allocate_rank(
         take(j)
     chosen = np.flatnonzero(taken)
     return Allocation(
-        mode="rank", budget_cny=budget_cny, chosen=chosen,
-        population_newly_served=problem.newly_served(chosen), optimality_gap=None,
-        solve_seconds=time.perf_counter() - start, status="ok" if not messages else "limits not met", messages=messages,
+        mode="rank",
+        budget_cny=budget_cny,
+        chosen=chosen,
+        population_newly_served=problem.newly_served(chosen),
+        optimality_gap=None,
+        solve_seconds=time.perf_counter() - start,
+        status="ok" if not messages else "limits not met",
+        messages=messages,
     )
 
 
@@ -224,7 +237,7 @@ def demand_groups(cover: sp.csr_array, weight: np.ndarray) -> tuple[sp.csr_array
     for i in range(by_demand.shape[0]):
         if indptr[i] == indptr[i + 1]:
             continue  # nothing can serve it
-        key = indices[indptr[i]:indptr[i + 1]].tobytes()
+        key = indices[indptr[i] : indptr[i + 1]].tobytes()
         group_of[i] = groups.setdefault(key, len(groups))
     reached = group_of >= 0
     group_weight = np.bincount(group_of[reached], weights=weight[reached], minlength=len(groups))
@@ -259,8 +272,16 @@ def allocate_optimal(
     messages = _limits_check(problem, district_min, district_max)
     n = problem.candidates.size
     if n == 0:
-        return Allocation("optimal", budget_cny, np.array([], dtype=int), 0, 0.0, time.perf_counter() - start,
-                          "no eligible community", messages)
+        return Allocation(
+            "optimal",
+            budget_cny,
+            np.array([], dtype=int),
+            0,
+            0.0,
+            time.perf_counter() - start,
+            "no eligible community",
+            messages,
+        )
     grouped, group_weight = demand_groups(problem.cover, problem.weight)
     if method == "auto":
         method = "decompose" if grouped.nnz > DECOMPOSE_MIN_NONZEROS and not district_min else "direct"
@@ -268,10 +289,12 @@ def allocate_optimal(
         if district_min:
             raise ValueError("the decompose method does not take district minimums; use direct")
         chosen, status, bound, notes = _solve_decomposed(
-            problem, grouped, group_weight, budget_cny, district_max, start, time_limit_s, mip_rel_gap)
+            problem, grouped, group_weight, budget_cny, district_max, start, time_limit_s, mip_rel_gap
+        )
     elif method == "direct":
         chosen, status, bound, notes = _solve_direct(
-            problem, grouped, group_weight, budget_cny, district_min, district_max, time_limit_s, mip_rel_gap)
+            problem, grouped, group_weight, budget_cny, district_min, district_max, time_limit_s, mip_rel_gap
+        )
     else:
         raise ValueError(f"unknown method {method!r}; expected auto, direct or decompose")
     messages = messages + notes
@@ -321,8 +344,12 @@ def _solve_direct(problem, grouped, group_weight, budget_cny, district_min, dist
             return None, "infeasible", None, ["no plan meets the budget and the district limits together"]
         # Time limit before HiGHS found any solution: fall back to the greedy plan, gap vs HiGHS's bound.
         chosen = greedy_cover(problem, budget_cny, district_max)
-        return chosen, "time limit: greedy plan", bound, [
-            f"solver stopped before finding a solution ({result.message}); greedy plan used"]
+        return (
+            chosen,
+            "time limit: greedy plan",
+            bound,
+            [f"solver stopped before finding a solution ({result.message}); greedy plan used"],
+        )
     chosen = np.flatnonzero(result.x[:n] > 0.5)
     status = "optimal" if result.status == 0 else "time limit: best found"
     if status != "optimal" and not district_min:
@@ -349,8 +376,10 @@ def _solve_decomposed(problem, grouped, group_weight, budget_cny, district_max, 
         return bound - best_value < 1.0 - 1e-6 or bound - best_value <= mip_rel_gap * bound
 
     sets_affordable = int(budget_cny // cost[affordable].min()) if affordable.any() else 0
-    first = np.flatnonzero(affordable)[np.argsort(-(cover @ group_weight)[affordable] / cost[affordable], kind="stable")]
-    first = np.union1d(best, first[:5 * max(sets_affordable, 1)])
+    first = np.flatnonzero(affordable)[
+        np.argsort(-(cover @ group_weight)[affordable] / cost[affordable], kind="stable")
+    ]
+    first = np.union1d(best, first[: 5 * max(sets_affordable, 1)])
     lp_deadline = start + 0.4 * (deadline - start) if np.isfinite(deadline) else None
     lp = lp_bound(cover, group_weight, cost, float(budget_cny), first, affordable, lp_deadline)
     bound = lp.bound
@@ -358,8 +387,18 @@ def _solve_decomposed(problem, grouped, group_weight, budget_cny, district_max, 
         return best, "optimal", bound, []
     # A restricted MILP over the LP's columns improves the plan in hand; then fixing shrinks the rest.
     columns = np.union1d(lp.support, best)
-    first_try = solve_restricted(cover, group_weight, cost, budget_cny, columns, problem.district, district_max, best,
-                                 max(0.0, (deadline - time.perf_counter()) / 3), mip_rel_gap)
+    first_try = solve_restricted(
+        cover,
+        group_weight,
+        cost,
+        budget_cny,
+        columns,
+        problem.district,
+        district_max,
+        best,
+        max(0.0, (deadline - time.perf_counter()) / 3),
+        mip_rel_gap,
+    )
     if first_try.value > best_value:
         best, best_value = first_try.chosen, first_try.value
     fixed_at = best_value
@@ -370,8 +409,18 @@ def _solve_decomposed(problem, grouped, group_weight, budget_cny, district_max, 
         bound = min(bound, max(first_try.bound, fixed_at))
         proven = first_try.optimal
     if not (proven or done(bound)) and time.perf_counter() < deadline:
-        final = solve_restricted(cover, group_weight, cost, budget_cny, keep, problem.district, district_max, best,
-                                 deadline - time.perf_counter(), mip_rel_gap)
+        final = solve_restricted(
+            cover,
+            group_weight,
+            cost,
+            budget_cny,
+            keep,
+            problem.district,
+            district_max,
+            best,
+            deadline - time.perf_counter(),
+            mip_rel_gap,
+        )
         if final.value > best_value:
             best, best_value = final.chosen, final.value
         bound = min(bound, max(final.bound, fixed_at))
@@ -389,7 +438,11 @@ def greedy_cover(problem: CoverageProblem, budget_cny: float, district_max: dict
     """
     district_max = district_max or {}
     cover = problem.cover.tocsc() if problem.demand.size else None
-    gains = np.asarray(problem.cover.astype(np.int64) @ problem.weight).ravel() if problem.demand.size else np.zeros(problem.candidates.size)
+    gains = (
+        np.asarray(problem.cover.astype(np.int64) @ problem.weight).ravel()
+        if problem.demand.size
+        else np.zeros(problem.candidates.size)
+    )
     gains = gains.astype(float)
     taken = np.zeros(problem.candidates.size, dtype=bool)
     reached = np.zeros(problem.demand.size, dtype=bool)
@@ -411,7 +464,7 @@ def greedy_cover(problem: CoverageProblem, budget_cny: float, district_max: dict
         reached[newly] = True
         # Lower the gains of every candidate that also reaches the newly served demand.
         for i in newly:
-            rows = cover.indices[cover.indptr[i]:cover.indptr[i + 1]]
+            rows = cover.indices[cover.indptr[i] : cover.indptr[i + 1]]
             gains[rows] -= problem.weight[i]
     return np.flatnonzero(taken)
 
@@ -423,7 +476,9 @@ def _spend_leftover(problem: CoverageProblem, chosen: np.ndarray, budget_cny: fl
     money = float(budget_cny) - float(problem.cost_cny[chosen].sum())
     count = pd.Series(problem.district[chosen]).value_counts().to_dict()
     for j in np.flatnonzero(~taken):
-        if problem.cost_cny[j] <= money and count.get(problem.district[j], 0) < district_max.get(problem.district[j], np.inf):
+        if problem.cost_cny[j] <= money and count.get(problem.district[j], 0) < district_max.get(
+            problem.district[j], np.inf
+        ):
             taken[j] = True
             money -= problem.cost_cny[j]
             count[problem.district[j]] = count.get(problem.district[j], 0) + 1

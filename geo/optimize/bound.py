@@ -72,8 +72,9 @@ class LPBound:
         return self.bound + np.minimum(self.reduced, 0.0) > plan_value
 
 
-def dual_bound(cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, budget: float,
-               lam: np.ndarray) -> tuple[float, np.ndarray]:
+def dual_bound(
+    cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, budget: float, lam: np.ndarray
+) -> tuple[float, np.ndarray]:
     """``D(λ, μ*)`` and the reduced costs ``r_j`` for ``λ`` clipped to ``[0, w]``; see the module doc."""
     lam = np.clip(lam, 0.0, weight)
     value = cover @ lam
@@ -103,11 +104,22 @@ def _add_demand_and_budget(h: highspy._Highs, weight: np.ndarray, budget: float,
     ``upper_rows`` (district maximums)."""
     m, inf = weight.size, highspy.kHighsInf
     h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    h.addCols(m, weight, np.zeros(m), np.ones(m), 0, np.zeros(m, dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
-    h.addRows(m, np.full(m, -inf), np.zeros(m), m, np.arange(m, dtype=np.int32), np.arange(m, dtype=np.int32), np.ones(m))
+    h.addCols(
+        m, weight, np.zeros(m), np.ones(m), 0, np.zeros(m, dtype=np.int32), np.array([], dtype=np.int32), np.array([])
+    )
+    h.addRows(
+        m, np.full(m, -inf), np.zeros(m), m, np.arange(m, dtype=np.int32), np.arange(m, dtype=np.int32), np.ones(m)
+    )
     uppers = np.array([float(budget), *upper_rows])
-    h.addRows(uppers.size, np.full(uppers.size, -inf), uppers, 0, np.zeros(uppers.size, dtype=np.int32),
-              np.array([], dtype=np.int32), np.array([]))
+    h.addRows(
+        uppers.size,
+        np.full(uppers.size, -inf),
+        uppers,
+        0,
+        np.zeros(uppers.size, dtype=np.int32),
+        np.array([], dtype=np.int32),
+        np.array([]),
+    )
 
 
 def _columns(cover: sp.csr_array, rows: np.ndarray, cost: np.ndarray, budget_row: int, extra_rows=()):
@@ -130,9 +142,16 @@ def _columns(cover: sp.csr_array, rows: np.ndarray, cost: np.ndarray, budget_row
     return starts, np.concatenate(row)[order].astype(np.int32), np.concatenate(value)[order]
 
 
-def lp_bound(cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, budget: float,
-             first_columns: np.ndarray, allowed: np.ndarray | None = None,
-             deadline: float | None = None, max_new_per_round: int = 200) -> LPBound:
+def lp_bound(
+    cover: sp.csr_array,
+    weight: np.ndarray,
+    cost: np.ndarray,
+    budget: float,
+    first_columns: np.ndarray,
+    allowed: np.ndarray | None = None,
+    deadline: float | None = None,
+    max_new_per_round: int = 200,
+) -> LPBound:
     """The LP relaxation's optimum by column generation (see the module doc).
 
     ``allowed`` masks candidates that may be priced in (default: all); candidates outside it are
@@ -151,7 +170,16 @@ def lp_bound(cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, budget: 
         rows = np.unique(rows[~in_lp[rows]]).astype(int)
         if rows.size:
             starts, index, value = _columns(cover, rows, cost, m)
-            h.addCols(rows.size, np.zeros(rows.size), np.zeros(rows.size), np.ones(rows.size), index.size, starts, index, value)
+            h.addCols(
+                rows.size,
+                np.zeros(rows.size),
+                np.zeros(rows.size),
+                np.ones(rows.size),
+                index.size,
+                starts,
+                index,
+                value,
+            )
             order.extend(rows.tolist())
             in_lp[rows] = True
 
@@ -200,9 +228,18 @@ class RestrictedSolution:
     status: str
 
 
-def solve_restricted(cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, budget: float,
-                     columns: np.ndarray, district: np.ndarray, district_max: dict,
-                     start_plan: np.ndarray, time_limit_s: float, mip_rel_gap: float) -> RestrictedSolution:
+def solve_restricted(
+    cover: sp.csr_array,
+    weight: np.ndarray,
+    cost: np.ndarray,
+    budget: float,
+    columns: np.ndarray,
+    district: np.ndarray,
+    district_max: dict,
+    start_plan: np.ndarray,
+    time_limit_s: float,
+    mip_rel_gap: float,
+) -> RestrictedSolution:
     """Maximal covering over candidates ``columns`` only, started from ``start_plan`` (a feasible
     plan within ``columns``), with the budget and district maximums. HiGHS MILP."""
     cover = sp.csr_array(cover, dtype=float)
@@ -221,8 +258,9 @@ def solve_restricted(cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, 
     w = np.asarray(weight, dtype=float)[groups]
     _add_demand_and_budget(h, w, budget, [float(district_max[code]) for code in limited])
     local = sp.csr_array((np.ones(sub.nnz), sub.indices, sub.indptr), shape=sub.shape)
-    starts, index, value = _columns(local, np.arange(k), np.asarray(cost, dtype=float)[columns], m,
-                                    extra_rows=(district_row,) if limited else ())
+    starts, index, value = _columns(
+        local, np.arange(k), np.asarray(cost, dtype=float)[columns], m, extra_rows=(district_row,) if limited else ()
+    )
     h.addCols(k, np.zeros(k), np.zeros(k), np.ones(k), index.size, starts, index, value)
     h.changeColsIntegrality(k, np.arange(m, m + k, dtype=np.int32), np.full(k, highspy.HighsVarType.kInteger))
 

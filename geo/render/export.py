@@ -12,8 +12,6 @@ import pyogrio
 import shapely
 
 from geo.data import io as gio
-from geo.data.crs import require_storage_crs
-from geo.data.files import atomic_write
 from geo.data.cells import (
     append_xlsx_row,
     csv_bytes,
@@ -21,6 +19,8 @@ from geo.data.cells import (
     spreadsheet_cells,
     spreadsheet_text,
 )
+from geo.data.crs import require_storage_crs
+from geo.data.files import atomic_write
 from geo.i18n import check_lang, column_label, label
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
@@ -362,8 +362,10 @@ def _human_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         else:
             cells = spreadsheet_cells(values.astype(object).map(lambda v: _cell(v, yes, no), na_action="ignore"))
         columns.append(cells.astype(object).where(values.notna(), None))
-    labels = [spreadsheet_text(_word(c, lang) if c in ("longitude", "latitude") else column_label(str(c), lang))
-              for c in table.columns]
+    labels = [
+        spreadsheet_text(_word(c, lang) if c in ("longitude", "latitude") else column_label(str(c), lang))
+        for c in table.columns
+    ]
     return pd.concat(columns, axis=1, ignore_index=True).set_axis(labels, axis=1) if columns else pd.DataFrame()
 
 
@@ -402,9 +404,7 @@ def _cell(value, yes: str, no: str):
     if isinstance(value, (int, float, np.integer, np.floating)):
         return _plain_number(value)
     if isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
-        return _TABLE_LIST_SEPARATOR.join(
-            str(_cell(item, yes, no)) for item in value if not _is_na(item)
-        )
+        return _TABLE_LIST_SEPARATOR.join(str(_cell(item, yes, no)) for item in value if not _is_na(item))
     return str(value)
 
 
@@ -424,8 +424,10 @@ def _parameter_table(parameters: dict, lang: str) -> pd.DataFrame:
         raise ValueError(f"parameters must be a dict of name to value, got a {type(parameters).__name__}")
     rows = [(key, None if isinstance(value, dict) else value) for key, value in flattened(parameters)]
     frame = pd.DataFrame(
-        {"parameter": pd.Series([key for key, _ in rows], dtype=object),
-         "value": pd.Series([value for _, value in rows], dtype=object)}
+        {
+            "parameter": pd.Series([key for key, _ in rows], dtype=object),
+            "value": pd.Series([value for _, value in rows], dtype=object),
+        }
     )
     table = _human_table(frame, lang)
     return table.set_axis([_word("parameter", lang), _word("value", lang)], axis=1)
@@ -482,12 +484,12 @@ def _write_sheet(sheet, table: pd.DataFrame, autofilter: bool) -> None:
 def _column_widths(table: pd.DataFrame) -> list[float]:
     """Width of each column in characters: its widest line, header included, between the bounds."""
     widths = []
-    for position, label in enumerate(table.columns):
+    for position, header in enumerate(table.columns):
         values = table.iloc[:, position]
         is_number = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).astype(bool)
         cell_widths = _display_widths(values.map(str, na_action="ignore").fillna(""))
         cell_widths = cell_widths.where(~is_number, cell_widths.clip(upper=_NUMBER_WIDTH_MAX))
-        longest = max([int(_display_widths(pd.Series([str(label)])).iloc[0])] + cell_widths.tolist())
+        longest = max([int(_display_widths(pd.Series([str(header)])).iloc[0])] + cell_widths.tolist())
         widths.append(float(min(max(longest + 2, _COLUMN_WIDTH_MIN), _COLUMN_WIDTH_MAX)))
     return widths
 
@@ -530,8 +532,9 @@ def _machine_frame(frame, format_name: str) -> gpd.GeoDataFrame:
     frame = frame.reset_index(drop=True)
     if frame.geometry.name != "geometry":
         frame = frame.rename_geometry("geometry")
-    other_geometries = [c for c in frame.columns
-                        if c != "geometry" and isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
+    other_geometries = [
+        c for c in frame.columns if c != "geometry" and isinstance(frame[c].dtype, gpd.array.GeometryDtype)
+    ]
     frame = frame.drop(columns=other_geometries)
     frame = frame[[c for c in frame.columns if c != "geometry"] + ["geometry"]]
     for column in frame.columns.drop("geometry"):

@@ -34,9 +34,9 @@ from folium.elements import JSCSSMixin
 from folium.plugins import MarkerCluster
 from folium.template import Template
 
-from geo.data.crs import convert_geometries, require_storage_crs
 from geo import i18n
 from geo.analysis.eligibility import reason_labels
+from geo.data.crs import convert_geometries, require_storage_crs
 
 VENDOR_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor"
 """Folder of the vendored web assets; Streamlit serves it at ``/app/static/vendor``."""
@@ -75,7 +75,10 @@ STATUSES = ("served_inside", "served_within_radius", "unserved")
 """Community statuses of a map drawn from coverage flags only (no ``eligible`` column)."""
 
 ELIGIBILITY_STATUSES = (
-    "served_inside", "served_within_radius", "unserved_eligible", "unserved_ineligible",
+    "served_inside",
+    "served_within_radius",
+    "unserved_eligible",
+    "unserved_ineligible",
 )
 """Statuses when the communities carry an ``eligible`` column: "unserved" split in two."""
 
@@ -84,22 +87,22 @@ SELECTED_STATUS = "selected"
 
 # Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies.
 STATUS_COLORS = {
-    "served_inside": "#009E73",         # bluish green
+    "served_inside": "#009E73",  # bluish green
     "served_within_radius": "#0072B2",  # blue
-    "unserved": "#D55E00",              # vermillion
-    "unserved_eligible": "#E69F00",     # orange
-    "unserved_ineligible": "#8C8C8C",   # grey: nothing can be built there as things stand
-    "selected": "#CC79A7",              # reddish purple, with a dark outline
+    "unserved": "#D55E00",  # vermillion
+    "unserved_eligible": "#E69F00",  # orange
+    "unserved_ineligible": "#8C8C8C",  # grey: nothing can be built there as things stand
+    "selected": "#CC79A7",  # reddish purple, with a dark outline
 }
 SELECTED_OUTLINE_COLOR = "#6A1B4D"
 FOCUS_OUTLINE_COLOR = "#000000"
-FITNESS_PATH_COLOR = "#222222"          # near-black dots: apart from every status colour
+FITNESS_PATH_COLOR = "#222222"  # near-black dots: apart from every status colour
 
 SELECTED_DOT_RADIUS_PX = 5
 """Radius of the dot drawn at each selected community (pixels), visible at any zoom."""
 
 _SELECTED_PANE = "fp-selected"
-_SELECTED_PANE_Z = 640   # Leaflet's markerPane (cluster icons) is 600, tooltipPane 650
+_SELECTED_PANE_Z = 640  # Leaflet's markerPane (cluster icons) is 600, tooltipPane 650
 
 FOCUS_MAX_ZOOM = 17
 """Deepest zoom when fitting the map to ``focus_id`` (~1.1 m per pixel at Liuzhou)."""
@@ -111,13 +114,13 @@ BASE_LAYERS = ("osm", "amap", "tianditu")
 # "{key}" takes tianditu_key.
 _TILES = {
     "osm": (
-        "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "abc",
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "abc",
         "attribution_osm",
         19,
     ),
     "amap": (
-        "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
-        "&x={x}&y={y}&z={z}",
+        "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
         "1234",
         "attribution_amap",
         18,
@@ -145,13 +148,25 @@ LABELS = {lang: i18n.labels("map", lang) for lang in i18n.LANGS}
 """Legend, layer and tooltip labels per language (an i18n module may take these over)."""
 
 _TOOLTIP_FIELDS = (
-    "name", "district_name", "population", "built_year", "n_sets_inside", "nearest_set_m",
+    "name",
+    "district_name",
+    "population",
+    "built_year",
+    "n_sets_inside",
+    "nearest_set_m",
 )
 _REQUIRED = {
     "districts": ("district_code", "district_name", "district_name_en"),
     "communities": (
-        "community_id", "name", "district_name", "population", "built_year",
-        "n_sets_inside", "nearest_set_m", "served_inside", "served_within_radius",
+        "community_id",
+        "name",
+        "district_name",
+        "population",
+        "built_year",
+        "n_sets_inside",
+        "nearest_set_m",
+        "served_inside",
+        "served_within_radius",
     ),
     "fitness_paths": ("path_id", "name"),
 }
@@ -238,7 +253,9 @@ def coverage_map(
     if lang not in LABELS:
         raise ValueError(f"lang must be one of {sorted(LABELS)}, got {lang!r}")
     for layer_name, frame in (
-        ("districts", districts), ("communities", communities), ("fitness_paths", fitness_paths),
+        ("districts", districts),
+        ("communities", communities),
+        ("fitness_paths", fitness_paths),
     ):
         _validate(layer_name, frame)
     tiles = _tile_layers(base_layer, tianditu_key)
@@ -251,31 +268,25 @@ def coverage_map(
     asset_base = asset_base.rstrip("/")
 
     if base_layer == "amap":
-        districts, communities, fitness_paths = (
-            _to_gcj02(frame) for frame in (districts, communities, fitness_paths)
-        )
+        districts, communities, fitness_paths = (_to_gcj02(frame) for frame in (districts, communities, fitness_paths))
     district_display = _display_geometry(districts)
     if district_display.empty:
         raise ValueError("districts has no non-empty geometry: the map needs it for its extent")
     focus_display = None
     if focus_id is not None:
-        focus_display = _display_geometry(
-            communities[communities["community_id"].astype(str) == str(focus_id)]
-        )
+        focus_display = _display_geometry(communities[communities["community_id"].astype(str) == str(focus_id)])
         if focus_display.empty:
             raise ValueError(
                 f"focus_id {focus_id!r} names no community with a geometry among the "
                 f"{len(communities)} communities passed; check the id or the district filter"
             )
-    min_lon, min_lat, max_lon, max_lat = (
-        district_display if focus_display is None else focus_display
-    ).total_bounds
+    min_lon, min_lat, max_lon, max_lat = (district_display if focus_display is None else focus_display).total_bounds
 
     m = folium.Map(
         location=[(min_lat + max_lat) / 2, (min_lon + max_lon) / 2],
         zoom_start=11 if focus_display is None else FOCUS_MAX_ZOOM,
         tiles=None,
-        prefer_canvas=True,   # thousands of polygons draw faster on one canvas than as SVG
+        prefer_canvas=True,  # thousands of polygons draw faster on one canvas than as SVG
         control_scale=True,
     )
     # Without tiles Leaflet knows no zoom limit, and Leaflet.markercluster then throws
@@ -285,8 +296,13 @@ def coverage_map(
     _IconImagePath(f"{asset_base}/{_LEAFLET}/images/").add_to(m)
     for key, url, subdomains, attribution, native_zoom, overlay in tiles:
         folium.TileLayer(
-            tiles=url, attr=labels[attribution], name=labels[f"base_{key}"], subdomains=subdomains,
-            max_zoom=MAX_ZOOM, max_native_zoom=native_zoom, overlay=overlay,
+            tiles=url,
+            attr=labels[attribution],
+            name=labels[f"base_{key}"],
+            subdomains=subdomains,
+            max_zoom=MAX_ZOOM,
+            max_native_zoom=native_zoom,
+            overlay=overlay,
         ).add_to(m)
 
     # Layers are empty folium groups (for the layer control); what they hold travels as data.
@@ -297,20 +313,21 @@ def coverage_map(
     if focus_display is not None:
         groups["focus"] = folium.FeatureGroup(name=labels["focus"])
     if SELECTED_STATUS in statuses:
-        folium.map.CustomPane(
-            _SELECTED_PANE, z_index=_SELECTED_PANE_Z, pointer_events=True
-        ).add_to(m)
+        folium.map.CustomPane(_SELECTED_PANE, z_index=_SELECTED_PANE_Z, pointer_events=True).add_to(m)
     layers = [_districts_layer(district_display, lang)]
     tooltip_columns = _community_tooltip_values(communities, districts, labels, lang)
     programs = None
     if selected_program is not None:
-        programs = _text(communities["community_id"].astype(str).map(
-            {str(k): v for k, v in dict(selected_program).items()}
-        ))
+        programs = _text(
+            communities["community_id"].astype(str).map({str(k): v for k, v in dict(selected_program).items()})
+        )
     for key in statuses:
         in_status = (status == key).to_numpy()
         layers += _community_layers(
-            communities[in_status], tooltip_columns[in_status], key, labels,
+            communities[in_status],
+            tooltip_columns[in_status],
+            key,
+            labels,
             programs[in_status] if key == SELECTED_STATUS and programs is not None else None,
         )
     if focus_display is not None:
@@ -321,14 +338,17 @@ def coverage_map(
     cluster = _fitness_path_cluster(labels, asset_base)
     cluster.add_to(m)
     if focus_display is not None:
-        groups["focus"].add_to(m)   # above the sets, as the top layer
+        groups["focus"].add_to(m)  # above the sets, as the top layer
 
     counts = {key: int((status == key).sum()) for key in statuses}
     data = {
         "layers": layers,
         "fitness_paths": _fitness_path_points(fitness_paths),
         "fitness_path_style": {
-            "radius": 4, "weight": 1, "color": FITNESS_PATH_COLOR, "fillColor": FITNESS_PATH_COLOR,
+            "radius": 4,
+            "weight": 1,
+            "color": FITNESS_PATH_COLOR,
+            "fillColor": FITNESS_PATH_COLOR,
             "fillOpacity": 0.85,
         },
         "legend": _legend(statuses, counts, len(fitness_paths), labels),
@@ -350,8 +370,7 @@ def _tile_layers(base_layer: str | None, tianditu_key: str | None) -> list[tuple
         return []
     if base_layer not in BASE_LAYERS:
         raise ValueError(
-            f"base_layer must be None (no tiles, offline) or one of {list(BASE_LAYERS)}, "
-            f"got {base_layer!r}"
+            f"base_layer must be None (no tiles, offline) or one of {list(BASE_LAYERS)}, got {base_layer!r}"
         )
     if base_layer != "tianditu":
         url, subdomains, attribution, native_zoom = _TILES[base_layer]
@@ -443,11 +462,15 @@ def standalone_html(m: folium.Map) -> str:
         return "<style>" + re.sub(r"</(style)", r"<\\/\1", css, flags=re.IGNORECASE) + "</style>"
 
     page = re.sub(
-        r"<script\b[^>]*\bsrc=[\"']([^\"']+)[\"'][^>]*>\s*</script>", inline_script, page,
+        r"<script\b[^>]*\bsrc=[\"']([^\"']+)[\"'][^>]*>\s*</script>",
+        inline_script,
+        page,
         flags=re.IGNORECASE,
     )
     return re.sub(
-        r"<link\b[^>]*\bhref=[\"']([^\"']+)[\"'][^>]*>", inline_stylesheet, page,
+        r"<link\b[^>]*\bhref=[\"']([^\"']+)[\"'][^>]*>",
+        inline_stylesheet,
+        page,
         flags=re.IGNORECASE,
     )
 
@@ -530,9 +553,7 @@ def _community_tooltip_values(
             )
     if "priority_score" in communities.columns:
         score = pd.to_numeric(communities["priority_score"], errors="coerce").astype(float)
-        values["priority_score"] = score.where(np.isfinite(score)).map(
-            lambda x: _MISSING if pd.isna(x) else f"{x:.1f}"
-        )
+        values["priority_score"] = score.where(np.isfinite(score)).map(lambda x: _MISSING if pd.isna(x) else f"{x:.1f}")
     frame = pd.DataFrame(values, index=communities.index)
     frame.insert(0, "community_id", communities["community_id"].astype(str))
     return frame
@@ -558,11 +579,10 @@ def _community_layers(
     fields = [c for c in values.columns if c != "community_id"]
     approximate = (
         communities.loc[drawable, "geometry_approximate"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-        if "geometry_approximate" in communities.columns else np.zeros(int(drawable.sum()), dtype=bool)
+        if "geometry_approximate" in communities.columns
+        else np.zeros(int(drawable.sum()), dtype=bool)
     )
-    props = gpd.GeoDataFrame(
-        values.set_axis(display.index).assign(approximate=approximate), geometry=display.geometry
-    )
+    props = gpd.GeoDataFrame(values.set_axis(display.index).assign(approximate=approximate), geometry=display.geometry)
     color = STATUS_COLORS[status]
     if status == SELECTED_STATUS:
         style = {"color": SELECTED_OUTLINE_COLOR, "weight": 3, "fillColor": color, "fillOpacity": 0.8}
@@ -571,15 +591,17 @@ def _community_layers(
         style = {"color": color, "weight": 1, "fillColor": color, "fillOpacity": 0.55}
         highlight = {"weight": 3, "fillOpacity": 0.8}
     aliases = [labels[f] for f in fields]
-    layers = [{
-        "key": status,
-        "features": _feature_collection(props, ["community_id", *fields, "approximate"]),
-        "style": style,
-        "highlight": highlight,
-        "dash": APPROXIMATE_DASH,
-        "tooltip_fields": fields,
-        "tooltip_aliases": aliases,
-    }]
+    layers = [
+        {
+            "key": status,
+            "features": _feature_collection(props, ["community_id", *fields, "approximate"]),
+            "style": style,
+            "highlight": highlight,
+            "dash": APPROXIMATE_DASH,
+            "tooltip_fields": fields,
+            "tooltip_aliases": aliases,
+        }
+    ]
     if status == SELECTED_STATUS and len(props):
         # A community is a few pixels wide at city zoom: a dot keeps each pick in sight.
         dots = props.set_geometry(
@@ -588,15 +610,17 @@ def _community_layers(
                 lambda coords: np.round(coords, COORDINATE_DECIMALS),
             )
         )
-        layers.append({
-            "key": status,
-            "features": _feature_collection(dots, ["community_id", *fields]),
-            "style": {"color": SELECTED_OUTLINE_COLOR, "weight": 2, "fillColor": color, "fillOpacity": 0.9},
-            "point_radius": SELECTED_DOT_RADIUS_PX,
-            "pane": _SELECTED_PANE,   # above the fitness-path cluster icons
-            "tooltip_fields": fields,
-            "tooltip_aliases": aliases,
-        })
+        layers.append(
+            {
+                "key": status,
+                "features": _feature_collection(dots, ["community_id", *fields]),
+                "style": {"color": SELECTED_OUTLINE_COLOR, "weight": 2, "fillColor": color, "fillOpacity": 0.9},
+                "point_radius": SELECTED_DOT_RADIUS_PX,
+                "pane": _SELECTED_PANE,  # above the fitness-path cluster icons
+                "tooltip_fields": fields,
+                "tooltip_aliases": aliases,
+            }
+        )
     return layers
 
 
@@ -608,7 +632,7 @@ def _focus_layer(display: gpd.GeoDataFrame) -> dict:
             display.assign(community_id=display["community_id"].astype(str)), ["community_id"]
         ),
         "style": {"color": FOCUS_OUTLINE_COLOR, "weight": 5, "opacity": 1, "fill": False},
-        "interactive": False,   # the community's own tooltip underneath stays reachable
+        "interactive": False,  # the community's own tooltip underneath stays reachable
     }
 
 
@@ -616,13 +640,17 @@ def _fitness_path_points(fitness_paths: gpd.GeoDataFrame) -> list[list]:
     """``[lat, lon, label]`` of every drawable set (label = name, else id, else "—")."""
     points = fitness_paths[fitness_paths.geometry.notna() & ~fitness_paths.geometry.is_empty]
     names = _text(points["name"].where(points["name"].notna(), points["path_id"]))
-    return pd.DataFrame(
-        {
-            "lat": points.geometry.y.round(COORDINATE_DECIMALS),
-            "lon": points.geometry.x.round(COORDINATE_DECIMALS),
-            "label": names,
-        }
-    ).to_numpy().tolist()
+    return (
+        pd.DataFrame(
+            {
+                "lat": points.geometry.y.round(COORDINATE_DECIMALS),
+                "lon": points.geometry.x.round(COORDINATE_DECIMALS),
+                "label": names,
+            }
+        )
+        .to_numpy()
+        .tolist()
+    )
 
 
 def _fitness_path_cluster(labels: dict, asset_base: str) -> MarkerCluster:
@@ -665,10 +693,16 @@ def _legend(statuses, counts: dict, n_fitness_paths: int, labels: dict) -> dict:
         }
         for key in statuses
     ]
-    rows.append({
-        "status": "fitness_paths", "color": FITNESS_PATH_COLOR, "outline": None, "dot": True,
-        "label": labels["fitness_paths"], "count": n_fitness_paths,
-    })
+    rows.append(
+        {
+            "status": "fitness_paths",
+            "color": FITNESS_PATH_COLOR,
+            "outline": None,
+            "dot": True,
+            "label": labels["fitness_paths"],
+            "count": n_fitness_paths,
+        }
+    )
     return {"title": labels["legend_title"], "rows": rows}
 
 
@@ -687,7 +721,11 @@ def map_data_json(data: dict) -> str:
 
 
 _JSON_SCRIPT_ESCAPES = (
-    ("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"),
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
 )
 
 
@@ -830,7 +868,9 @@ class _MapLayers(MacroElement):
         self._name = "MapLayers"
         self.data_id = f"fp-map-data-{uuid.uuid4().hex}"
         # Our own identifiers only (folium's generated variable names), never user text.
-        self.groups_js = "{" + ", ".join(f"{json.dumps(key)}: {group.get_name()}" for key, group in groups.items()) + "}"
+        self.groups_js = (
+            "{" + ", ".join(f"{json.dumps(key)}: {group.get_name()}" for key, group in groups.items()) + "}"
+        )
         self.cluster_js = cluster.get_name() if cluster is not None else "null"
         self._data_json = map_data_json(data)
 
@@ -871,9 +911,9 @@ def _check_assets(m: folium.Map, asset_base: str) -> None:
         stack.extend(element._children.values())
         if isinstance(element, JSCSSMixin):
             foreign += [
-                url for _, url in [*element.default_js, *element.default_css]
-                if not url.startswith(asset_base + "/")
-                or url[len(asset_base) + 1:] not in _VENDORED
+                url
+                for _, url in [*element.default_js, *element.default_css]
+                if not url.startswith(asset_base + "/") or url[len(asset_base) + 1 :] not in _VENDORED
             ]
     if foreign:
         raise ValueError(

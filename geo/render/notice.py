@@ -17,17 +17,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.render.export import flattened
 from geo import i18n
 from geo.i18n import check_lang, column_label
-from geo.render.maps import coverage_map, standalone_html
 from geo.plan import Plan
+from geo.render.export import flattened
+from geo.render.maps import coverage_map, standalone_html
 from geo.render.provenance import plan_parameters
 
 # Nothing but inline scripts, inline styles and data: images; srcdoc frames inherit it.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "img-src data:; frame-src 'self'"
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'"
 )
 
 _SUMMARY_COLUMNS = ("budget_cny", "spent_cny", "sets", "population_newly_served")
@@ -63,8 +62,7 @@ footer { margin-top: 28px; color: #666666; font-size: 12px; text-align: center; 
 
 # Goes into the map's own document: the layer control is a screen tool, not print content.
 _MAP_PRINT_STYLE = (
-    "<style>@media print { .leaflet-control-layers, .leaflet-control-zoom "
-    "{ display: none !important; } }</style>"
+    "<style>@media print { .leaflet-control-layers, .leaflet-control-zoom { display: none !important; } }</style>"
 )
 
 
@@ -138,12 +136,15 @@ def publish_html(
     selected = [(o, o.selected) for o in plan.outcomes]
     selected_ids = [cid for _, rows in selected for cid in rows["community_id"].astype(str)]
     selected_program = {
-        cid: outcome.program.name(lang)
-        for outcome, rows in selected for cid in rows["community_id"].astype(str)
+        cid: outcome.program.name(lang) for outcome, rows in selected for cid in rows["community_id"].astype(str)
     }
     m = coverage_map(
-        districts, scored_communities, fitness_paths, lang=lang,
-        selected_ids=selected_ids, selected_program=selected_program,
+        districts,
+        scored_communities,
+        fitness_paths,
+        lang=lang,
+        selected_ids=selected_ids,
+        selected_program=selected_program,
     )
     map_document = standalone_html(m).replace("</head>", _MAP_PRINT_STYLE + "</head>", 1)
     english_district = dict(zip(districts["district_name"], districts["district_name_en"]))
@@ -168,8 +169,7 @@ def publish_html(
         parts.append(f'<p class="notice">{_e(i18n.text("synthetic_notice", lang, **names))}</p>')
     parts += [
         f"<h2>{_e(word('map'))}</h2>",
-        f'<iframe class="map" title="{_e(word("map_title"))}" srcdoc=\'{_srcdoc(map_document)}\'>'
-        "</iframe>",
+        f'<iframe class="map" title="{_e(word("map_title"))}" srcdoc=\'{_srcdoc(map_document)}\'></iframe>',
         f'<p class="note">{_e(word("map_note"))}</p>',
         f"<h2>{_e(word('summary'))}</h2>",
         _summary_table(plan, lang, word),
@@ -193,25 +193,20 @@ def publish_html(
 
 
 def _summary_table(plan: Plan, lang: str, word) -> str:
-    head = "".join(
-        f'<th class="num">{_e(column_label(c, lang))}</th>' for c in _SUMMARY_COLUMNS
-    )
+    head = "".join(f'<th class="num">{_e(column_label(c, lang))}</th>' for c in _SUMMARY_COLUMNS)
     rows = []
     for outcome in plan.outcomes:
         summary = outcome.summary()
         cells = "".join(_number_cell(c, summary[c]) for c in _SUMMARY_COLUMNS)
         rows.append(
-            f'<tr data-program="{_e(outcome.program.key)}">'
-            f"<td>{_e(outcome.program.name(lang))}</td>{cells}</tr>"
+            f'<tr data-program="{_e(outcome.program.key)}"><td>{_e(outcome.program.name(lang))}</td>{cells}</tr>'
         )
     if len(plan.outcomes) > 1:
         summaries = plan.summaries()
-        cells = "".join(
-            _number_cell(c, sum(s[c] for s in summaries)) for c in _SUMMARY_COLUMNS
-        )
+        cells = "".join(_number_cell(c, sum(s[c] for s in summaries)) for c in _SUMMARY_COLUMNS)
         rows.append(f'<tr class="total"><td>{_e(word("total"))}</td>{cells}</tr>')
     return (
-        f"<table class=\"summary\"><thead><tr><th>{_e(column_label('program_name', lang))}</th>"
+        f'<table class="summary"><thead><tr><th>{_e(column_label("program_name", lang))}</th>'
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -223,8 +218,12 @@ def _selected_table(rows: pd.DataFrame, english_district: dict | None, lang: str
     head = "".join(f"<th{_num_class(c)}>{_e(column_label(c, lang))}</th>" for c in _LIST_COLUMNS)
     body = []
     for rank, cid, name, district, gain, cost in zip(
-        rows["rank"], rows["community_id"].astype(str), rows["name"], districts,
-        rows["population_newly_served"], rows["cost_cny"],
+        rows["rank"],
+        rows["community_id"].astype(str),
+        rows["name"],
+        districts,
+        rows["population_newly_served"],
+        rows["cost_cny"],
     ):
         body.append(
             f'<tr data-community-id="{_e(cid)}">'
@@ -232,10 +231,7 @@ def _selected_table(rows: pd.DataFrame, english_district: dict | None, lang: str
             f"<td>{_e(_plain(district))}</td>"
             f"{_number_cell('population_newly_served', gain)}{_number_cell('cost_cny', cost)}</tr>"
         )
-    return (
-        f'<table class="selected"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+    return f'<table class="selected"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def _parameters_table(parameters: dict, plan: Plan, lang: str, word) -> str:
@@ -250,7 +246,7 @@ def _parameters_table(parameters: dict, plan: Plan, lang: str, word) -> str:
         )
     return (
         f'<table class="parameters"><thead><tr><th>{_e(word("parameter"))}</th>'
-        f'<th>{_e(word("key"))}</th><th>{_e(word("value"))}</th></tr></thead>'
+        f"<th>{_e(word('key'))}</th><th>{_e(word('value'))}</th></tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table>"
     )
 
@@ -261,16 +257,13 @@ def _parameter_label(key: str, program_names: dict, lang: str) -> str:
     if head in labels and not rest:
         return labels[head]
     if head == "priority_weights" and rest:
-        component = column_label(f"c_{rest}", lang)   # the weight's score component
+        component = column_label(f"c_{rest}", lang)  # the weight's score component
         shown = rest if component == f"c_{rest}" else component
         return f"{labels[head]} · {shown}"
     if head == "program" and rest:
         program, _, field = rest.partition(".")
         name = program_names.get(program, program)
-        label = (
-            labels[field] if field in labels
-            else column_label(field, lang)
-        )
+        label = labels[field] if field in labels else column_label(field, lang)
         return f"{name} · {label}"
     return key
 

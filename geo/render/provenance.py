@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from geo.config import Config
 from geo.plan import Plan
@@ -25,7 +25,7 @@ def file_sha256(path) -> str:
 
 def software_version() -> str:
     """The version of this software (``geo.__version__``), to record which code made a plan."""
-    from geo import __version__   # read when asked: the package's version, not a copy
+    from geo import __version__  # read when asked: the package's version, not a copy
 
     return __version__
 
@@ -44,7 +44,7 @@ def plan_parameters(plan: Plan, config: Config | None = None, data_path=None) ->
         raise ValueError("the configuration given is not the one this plan was run with; export the plan with its own")
 
     parameters = {
-        "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "created_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         "software_version": software_version(),
         "data_file": str(data_path) if data_path else "",
         "data_sha256": file_sha256(data_path) if data_path else "",
@@ -63,6 +63,11 @@ def plan_parameters(plan: Plan, config: Config | None = None, data_path=None) ->
     for outcome in plan.outcomes:
         program = asdict(outcome.program)
         summary = outcome.summary()
-        parameters[f"program.{outcome.program.key}"] = {**program, **{k: summary[k] for k in (
-            "spent_cny", "sets", "population_newly_served", "optimality_gap", "solve_seconds", "status")}}
+        parameters[f"program.{outcome.program.key}"] = {
+            **program,
+            **{
+                k: summary[k]
+                for k in ("spent_cny", "sets", "population_newly_served", "optimality_gap", "solve_seconds", "status")
+            },
+        }
     return parameters

@@ -29,8 +29,15 @@ VOLATILE_SUFFIXES = (".solve_seconds",)
 
 def cli(*args: str) -> str:
     """stdout of ``python -m geo ARGS`` run in the repository, on the bundled sample and config."""
-    done = subprocess.run([sys.executable, "-m", "geo", *args], cwd=REPO, capture_output=True, text=True,
-                          encoding="utf-8", env={**os.environ, "PYTHONHASHSEED": "0"}, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "geo", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        timeout=600,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"geo {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout
@@ -88,12 +95,15 @@ def file_digest(path: Path) -> str:
 def record() -> dict:
     result = {}
     for lang in ("zh", "en"):
-        result[f"coverage --json --lang {lang}"] = without_volatile(json.loads(cli("coverage", "--json", "--lang", lang)))
+        result[f"coverage --json --lang {lang}"] = without_volatile(
+            json.loads(cli("coverage", "--json", "--lang", lang))
+        )
     result["coverage --radius 800 --json"] = without_volatile(json.loads(cli("coverage", "--radius", "800", "--json")))
     for mode in ("rank", "optimal"):
         result[f"plan --mode {mode} --json"] = without_volatile(json.loads(cli("plan", "--mode", mode, "--json")))
-    result["plan --program region,city --budget city=800000 --json"] = without_volatile(json.loads(
-        cli("plan", "--program", "region,city", "--budget", "city=800000", "--json")))
+    result["plan --program region,city --budget city=800000 --json"] = without_volatile(
+        json.loads(cli("plan", "--program", "region,city", "--budget", "city=800000", "--json"))
+    )
     files = {}
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
@@ -106,8 +116,13 @@ def record() -> dict:
             "plan-rank.gpkg": ["plan", "--out", str(out / "plan-rank.gpkg")],
             "eligibility.csv": ["eligibility", "--out", str(out / "eligibility.csv")],
             "eligibility-en.xlsx": ["eligibility", "--lang", "en", "--out", str(out / "eligibility-en.xlsx")],
-            "eligibility-450205.geojson": ["eligibility", "--district", "450205", "--out",
-                                           str(out / "eligibility-450205.geojson")],
+            "eligibility-450205.geojson": [
+                "eligibility",
+                "--district",
+                "450205",
+                "--out",
+                str(out / "eligibility-450205.geojson"),
+            ],
             "template.xlsx": ["template", "--out", str(out / "template.xlsx")],
         }
         for name, args in commands.items():
@@ -117,8 +132,19 @@ def record() -> dict:
         for case in ("csv_name_too_long.csv", "paths_bad_condition.csv"):
             layer = "fitness_paths" if case.startswith("paths") else "communities"
             accepted, rejects = out / f"{case}.gpkg", out / f"{case}.rejects.csv"
-            printed = json.loads(cli("import", str(corpus / case), "--layer", layer, "--out", str(accepted),
-                                     "--rejects", str(rejects), "--json"))
+            printed = json.loads(
+                cli(
+                    "import",
+                    str(corpus / case),
+                    "--layer",
+                    layer,
+                    "--out",
+                    str(accepted),
+                    "--rejects",
+                    str(rejects),
+                    "--json",
+                )
+            )
             result[f"import {case} --json"] = without_volatile(printed)
             files[f"{case} accepted"] = file_digest(accepted) if accepted.exists() else None
             files[f"{case} rejects"] = file_digest(rejects) if rejects.exists() else None
