@@ -114,7 +114,7 @@ def test_eligibility_page_counts_and_filters(scored):
     assert number(shown["符合建设条件"]) == int(mine["eligible"].sum())
     assert number(shown["不符合条件"]) == int((~mine["eligible"]).sum())
     assert number(shown["已申请"]) == int(mine["applied"].sum())
-    app.radio(key="eligibility_status").set_value("ineligible").run()
+    app.radio(key="widget_eligibility_status").set_value("ineligible").run()
     table = app.dataframe[0].value
     assert len(table) == int((~mine["eligible"]).sum())
     assert table["不符合原因"].str.len().gt(0).all()  # every ineligible community says why
@@ -337,3 +337,15 @@ def test_no_page_has_a_bare_string_that_streamlit_would_draw():
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
         ]
     assert not found, f"bare strings on pages: {found}"
+
+
+def test_eligibility_filter_keeps_its_choice_when_the_language_changes():
+    """A radio whose labels change with the language must be given its choice again, in the new
+    labels; otherwise the browser shows no choice at all after the switch (seen in Chromium)."""
+    app = open_page("views/eligibility.py")
+    app.radio(key="widget_eligibility_status").set_value("ineligible").run()
+    app.sidebar.radio(key="language_choice").set_value("English").run()
+    radio = app.radio(key="widget_eligibility_status").proto
+    assert radio.set_value and radio.raw_value == "Not eligible"
+    table = app.dataframe[0].value
+    assert len(table) > 0 and (table["Eligible"] == "No").all()  # the filter still applies

@@ -51,12 +51,16 @@ def render() -> None:
     columns[4].metric(t("metric_land"), f"{counts['needs_land_solution']:,}")
 
     filters = st.columns([1, 2, 1, 1])
-    status = filters[0].radio(
+    # Kept and given back each run: a widget whose labels change with the language would otherwise
+    # show no choice after the switch (Streamlit matches its state by label).
+    status = shared.keep_widget(
+        filters[0].radio,
         t("filter_status"),
-        list(ELIGIBILITY_FILTERS),
+        "eligibility_status",
+        next(iter(ELIGIBILITY_FILTERS)),
+        options=list(ELIGIBILITY_FILTERS),
         horizontal=True,
         format_func=lambda s: t(f"filter_{s}"),
-        key="eligibility_status",
     )
     reasons = filters[1].multiselect(
         t("filter_reasons"), list(REASONS), format_func=lambda r: reason_label(r, shared.lang())
