@@ -349,3 +349,11 @@ def test_eligibility_filter_keeps_its_choice_when_the_language_changes():
     assert radio.set_value and radio.raw_value == "Not eligible"
     table = app.dataframe[0].value
     assert len(table) > 0 and (table["Eligible"] == "No").all()  # the filter still applies
+
+
+def test_intake_coordinate_choice_survives_a_language_switch():
+    app = open_page("views/intake.py")
+    app.radio(key="widget_crs-communities").set_value("gcj02").run()
+    app.sidebar.radio(key="language_choice").set_value("English").run()
+    radio = app.radio(key="widget_crs-communities").proto
+    assert radio.set_value and radio.raw_value == "GCJ-02 (Amap, Tencent)"

@@ -82,7 +82,10 @@ def _checked(upload, stem: str, layer: str, crs: str | None, districts):
 
 
 def _crs_widget(label: str, key: str) -> str:
-    choice = st.radio(label, CRS_CHOICES, horizontal=True, key=key, format_func=lambda c: t(f"crs_{c}"))
+    # A kept widget: its labels change with the language, and Streamlit would lose the choice.
+    choice = shared.keep_widget(
+        st.radio, label, key, CRS_CHOICES[0], options=CRS_CHOICES, horizontal=True, format_func=lambda c: t(f"crs_{c}")
+    )
     if choice == "epsg":
         code = st.text_input(t("crs_epsg_code"), value="4490", key=f"{key}-code")
         return f"EPSG:{code.strip()}"
