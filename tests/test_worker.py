@@ -6,6 +6,7 @@ import time
 import numpy as np
 import pytest
 
+from geo.errors import DataError
 from geo.intake.worker import WorkLimitError, run_bounded
 
 
@@ -147,3 +148,41 @@ def test_children_beyond_the_limit_wait_for_a_slot():
     first.join()
     assert results == {"a": "a", "b": "b"}
     assert waited and time.monotonic() - started >= 1.5  # it waited, then ran its own 1.5 s
+
+
+class KeyedError(DataError):
+    """A data error that carries more than its text (as the app's translated messages do)."""
+
+    def __init__(self, key, values):
+        super().__init__(f"{key}: {values}")
+        self.key, self.values = key, values
+
+    def __reduce__(self):
+        return type(self), (self.key, self.values)
+
+
+class Unpicklable(ValueError):
+    def __init__(self, a, b):  # pickle would call it with one argument: the round trip fails
+        super().__init__(f"{a}/{b}")
+
+
+def raise_keyed():
+    raise KeyedError("file_empty", {"name": "东片区.csv"})
+
+
+def raise_unpicklable():
+    raise Unpicklable(1, 2)
+
+
+def raise_os_error():
+    raise FileNotFoundError(2, "No such file or directory", "/srv/secret/path")
+
+
+def test_errors_cross_the_process_boundary_with_their_type_and_fields():
+    with pytest.raises(KeyedError) as caught:
+        run_bounded(raise_keyed, seconds=30, memory_mb=2048)
+    assert (caught.value.key, caught.value.values) == ("file_empty", {"name": "东片区.csv"})
+    with pytest.raises(DataError, match="1/2"):  # type lost, message kept, still a data error
+        run_bounded(raise_unpicklable, seconds=30, memory_mb=2048)
+    with pytest.raises(FileNotFoundError):  # the app shows its fixed file message, not the path
+        run_bounded(raise_os_error, seconds=30, memory_mb=2048)

@@ -28,6 +28,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from geo.errors import DataError
+
 _MB = 1 << 20
 _POLL_SECONDS = 0.2
 _OUT_OF_MEMORY = ("bad_alloc", "out of memory", "cannot allocate memory")
@@ -187,10 +189,21 @@ def _run_child(function, args, kwargs, seconds, memory_mb, heartbeat, what):
             "max_import_memory_mb); split the file, e.g. by district, or ask the administrator to raise the limit",
         )
     if kind == "value":
-        raise ValueError(payload)
+        if isinstance(payload, (ValueError, OSError)):
+            raise payload
+        raise DataError(payload)
     error = RuntimeError(payload[0])
     error.add_note(payload[1])
     raise error
+
+
+def _picklable(error: BaseException) -> BaseException | None:
+    """``error`` if it survives a pickle round trip whole (same type and message), else None."""
+    try:
+        copy = pickle.loads(pickle.dumps(error))
+    except Exception:
+        return None
+    return copy if type(copy) is type(error) and str(copy) == str(error) else None
 
 
 def _child(job: Path, answer: Path) -> None:
@@ -207,7 +220,9 @@ def _child(job: Path, answer: Path) -> None:
             if any(sign in str(error).lower() for sign in _OUT_OF_MEMORY):  # C++ libraries (GEOS, GDAL)
                 result = ("memory", None)
             elif isinstance(error, (ValueError, OSError)):
-                result = ("value", str(error))
+                # The error itself when it pickles (a DataError keeps its type and what the page
+                # needs to say it in the user's language), else its message.
+                result = ("value", _picklable(error) or str(error))
             else:  # a bug: the caller logs it; the user sees a plain message
                 result = ("error", (f"{type(error).__name__}: {error}", traceback.format_exc()))
     staged = answer.with_suffix(".partial")
