@@ -11,6 +11,7 @@ import pandas as pd
 from geo.analysis.coverage import city_total, community_coverage, coverage_summary
 from geo.data.city import CityData
 from geo.data.io import gpkg_layers, read_applications, read_communities, read_districts, read_fitness_paths, read_table
+from geo.errors import DataError
 
 CITY_LAYERS = ("districts", "communities", "fitness_paths", "applications")
 """The layers the analysis reads; any other layer or table of a city file is carried as it is."""
@@ -35,7 +36,7 @@ def load_city(path: str | Path) -> CityData:
     layers = set(gpkg_layers(path))
     missing = [name for name in ("districts", "communities", "fitness_paths") if name not in layers]
     if missing:
-        raise ValueError(f"{path.name} lacks the layer(s) {', '.join(missing)}; it has: {', '.join(sorted(layers))}")
+        raise DataError(f"{path.name} lacks the layer(s) {', '.join(missing)}; it has: {', '.join(sorted(layers))}")
     return CityData(
         districts=read_districts(path, layer="districts"),
         communities=read_communities(path, layer="communities"),

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geo.config import Config
+from geo.errors import DataError
 
 REASONS = (
     "served_inside",
@@ -65,10 +66,10 @@ def mark_applications(communities: pd.DataFrame, applications: pd.DataFrame | No
     if applications is not None and len(applications):
         for column in ("community_id", "application_date"):
             if column not in applications.columns:
-                raise ValueError(f"applications table needs a '{column}' column")
+                raise DataError(f"applications table needs a '{column}' column")
         unknown = sorted(set(applications["community_id"].astype(str)) - set(result["community_id"].astype(str)))
         if unknown:
-            raise ValueError(f"applications name unknown communities: {', '.join(unknown[:10])}")
+            raise DataError(f"applications name unknown communities: {', '.join(unknown[:10])}")
         earliest = (
             applications.assign(application_date=pd.to_datetime(applications["application_date"], errors="coerce"))
             .groupby(applications["community_id"].astype(str))["application_date"]

@@ -34,6 +34,7 @@ from geo.analysis.coverage import CoverageRelation, candidate_sites, coverage_pa
 from geo.config import Config
 from geo.data.crs import metric_crs_for
 from geo.data.schema import PRIORITY_COMPONENTS
+from geo.errors import DataError
 
 COMPONENTS = PRIORITY_COMPONENTS  # the names live in geo.data.schema: geo.config checks them too
 
@@ -42,10 +43,10 @@ def check_weights(weights: dict[str, float]) -> dict[str, float]:
     """All six weights (absent ones 0); unknown names or no positive weight raise ValueError."""
     unknown = sorted(set(weights) - set(COMPONENTS))
     if unknown:
-        raise ValueError(f"unknown priority weight(s) {', '.join(unknown)}; known: {', '.join(COMPONENTS)}")
+        raise DataError(f"unknown priority weight(s) {', '.join(unknown)}; known: {', '.join(COMPONENTS)}")
     full = {name: float(weights.get(name, 0.0)) for name in COMPONENTS}
     if any(w < 0 for w in full.values()) or sum(full.values()) <= 0:
-        raise ValueError("priority weights must be ≥ 0 and at least one must be positive")
+        raise DataError("priority weights must be ≥ 0 and at least one must be positive")
     return full
 
 

@@ -9,6 +9,8 @@ import numpy as np
 import pyproj
 import shapely
 
+from geo.errors import DataError
+
 from .schema import STORAGE_CRS
 
 _STORAGE = pyproj.CRS.from_user_input(STORAGE_CRS)
@@ -84,7 +86,7 @@ def require_storage_crs(frame, what: str, *, unset_if_no_geometry: bool = False)
         if (shapely.is_missing(values) | shapely.is_empty(values)).all():
             return
     if not is_storage_crs(crs):
-        raise ValueError(
+        raise DataError(
             f"{what} must be in {STORAGE_CRS} (longitude/latitude), but its CRS is {crs or 'not set'}; "
             f"call frame.to_crs({STORAGE_CRS!r}) first (or set_crs if the CRS is missing)"
         )
@@ -158,7 +160,7 @@ def _as_float_array(values, what: str) -> np.ndarray:
             return array.astype(np.float64)
         except (TypeError, ValueError):
             pass
-    raise ValueError(
+    raise DataError(
         f"{what} must be numbers in degrees (int or float, scalar or array), "
         f"got dtype {array.dtype} (e.g. {array.ravel()[:3].tolist()!r}); "
         "convert text columns with pandas.to_numeric first"
@@ -172,14 +174,14 @@ def _lonlat_arrays(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     try:
         lon, lat = np.broadcast_arrays(lon, lat)
     except ValueError:
-        raise ValueError(
+        raise DataError(
             f"longitude shape {lon.shape} and latitude shape {lat.shape} do not broadcast; "
             "pass arrays of the same length (or a scalar for one of them)"
         ) from None
     lon, lat = lon.copy(), lat.copy()
     # NaN passes (missing stays missing); anything else outside the globe is a unit mistake.
     if np.any(np.abs(lon) > 180.0) or np.any(np.abs(lat) > 90.0):
-        raise ValueError(
+        raise DataError(
             "coordinates outside ±180° longitude / ±90° latitude "
             f"(lon {np.nanmin(lon):g}..{np.nanmax(lon):g}, lat {np.nanmin(lat):g}..{np.nanmax(lat):g}); "
             "pass degrees (not projected metres), longitude before latitude"
@@ -481,7 +483,7 @@ def normalise_crs_name(text) -> str:
         If ``text`` is not a string, or is not a known name or EPSG code.
     """
     if not isinstance(text, str):
-        raise ValueError(f"coordinate system name must be text, got {type(text).__name__}: {text!r}")
+        raise DataError(f"coordinate system name must be text, got {type(text).__name__}: {text!r}")
     key = re.sub(r"[\s\-_:]+", "", text).lower()
     if key in _ALIAS_TO_NAME:
         return _ALIAS_TO_NAME[key]
@@ -491,9 +493,9 @@ def normalise_crs_name(text) -> str:
         try:
             pyproj.CRS.from_epsg(code)
         except pyproj.exceptions.CRSError:
-            raise ValueError(f"{text!r} is not an EPSG code known to PROJ; check the number") from None
+            raise DataError(f"{text!r} is not an EPSG code known to PROJ; check the number") from None
         return f"EPSG:{code}"
-    raise ValueError(
+    raise DataError(
         f"unknown coordinate system {text!r}; use one of {', '.join(CRS_NAMES)} "
         "(also accepted: WGS-84, EPSG:4326, GCJ-02, 火星坐标, 高德, BD-09, 百度) or an 'EPSG:n' code"
     )
@@ -504,9 +506,9 @@ def _chinese_crs_name(text, role: str) -> str:
     try:
         name = normalise_crs_name(text)
     except ValueError as error:
-        raise ValueError(f"{role}: {error}") from None
+        raise DataError(f"{role}: {error}") from None
     if name not in CRS_NAMES:
-        raise ValueError(
+        raise DataError(
             f"{role} {text!r} is not a Chinese map datum this function converts; accepted: "
             f"{', '.join(CRS_NAMES)}. Reproject other CRSs with GeoSeries.to_crs instead"
         )
@@ -550,7 +552,7 @@ def convert_geometries(geoms, source, target="wgs84"):
     if hasattr(geoms, "geometry") and hasattr(geoms, "crs"):
         series = geoms.geometry if hasattr(geoms, "columns") else geoms
         if series.crs is not None and not series.crs.is_geographic:
-            raise ValueError(
+            raise DataError(
                 f"geometries are in projected CRS {series.crs.to_string()}; WGS84/GCJ-02/BD-09 "
                 "conversion works on longitude/latitude degrees, so convert before projecting"
             )
@@ -614,12 +616,12 @@ def utm_crs_for(lon, lat) -> str:
     lon, lat = _lonlat_arrays(lon, lat)
     finite = np.isfinite(lon) & np.isfinite(lat)
     if not finite.any():
-        raise ValueError("no finite longitude/latitude to choose a UTM zone from; check the data is not empty")
+        raise DataError("no finite longitude/latitude to choose a UTM zone from; check the data is not empty")
     lon = lon[finite]
     lat = lat[finite]
     span = lon.max() - lon.min()
     if span > 180.0:
-        raise ValueError(
+        raise DataError(
             f"longitudes span {span:.1f}° ({lon.min():g}..{lon.max():g}), across the antimeridian "
             "or half the globe; one UTM zone cannot measure these data, split them by region"
         )
@@ -650,9 +652,9 @@ def metric_crs_for(gdf) -> str:
         If ``gdf`` has no CRS, has no non-empty geometry, or spans the antimeridian.
     """
     if gdf.crs is None:
-        raise ValueError(f"data have no CRS; set it first, e.g. gdf.set_crs('{STORAGE_CRS}') for longitude/latitude")
+        raise DataError(f"data have no CRS; set it first, e.g. gdf.set_crs('{STORAGE_CRS}') for longitude/latitude")
     geographic = gdf if is_storage_crs(gdf.crs) else gdf.to_crs(STORAGE_CRS)
     minx, miny, maxx, maxy = geographic.total_bounds
     if not np.all(np.isfinite([minx, miny, maxx, maxy])):
-        raise ValueError("no non-empty geometry to choose a UTM zone from; check the data is not empty")
+        raise DataError("no non-empty geometry to choose a UTM zone from; check the data is not empty")
     return utm_crs_for([minx, maxx], [miny, maxy])

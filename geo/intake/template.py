@@ -16,6 +16,7 @@ from geo import i18n
 from geo.data.cells import append_xlsx_row
 from geo.data.crs import is_storage_crs
 from geo.data.files import atomic_write
+from geo.errors import DataError
 from geo.i18n import COLUMN_LABELS, LANGS, check_lang, column_label
 
 # Every word of the workbook is in the [template] table of geo/i18n/*.toml.
@@ -221,7 +222,7 @@ def _district_names(districts: pd.DataFrame) -> list[str]:
     names = table["district_name"].dropna().astype(str).str.strip()
     names = names[names != ""].drop_duplicates().tolist()
     if not names:
-        raise ValueError("districts has no district names; the district drop-down list would be empty")
+        raise DataError("districts has no district names; the district drop-down list would be empty")
     return names
 
 

@@ -37,6 +37,7 @@ from folium.template import Template
 from geo import i18n
 from geo.analysis.eligibility import reason_labels
 from geo.data.crs import convert_geometries, require_storage_crs
+from geo.errors import DataError
 
 VENDOR_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor"
 """Folder of the vendored web assets; Streamlit serves it at ``/app/static/vendor``."""
@@ -271,7 +272,7 @@ def coverage_map(
         districts, communities, fitness_paths = (_to_gcj02(frame) for frame in (districts, communities, fitness_paths))
     district_display = _display_geometry(districts)
     if district_display.empty:
-        raise ValueError("districts has no non-empty geometry: the map needs it for its extent")
+        raise DataError("districts has no non-empty geometry: the map needs it for its extent")
     focus_display = None
     if focus_id is not None:
         focus_display = _display_geometry(communities[communities["community_id"].astype(str) == str(focus_id)])
