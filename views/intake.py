@@ -100,8 +100,8 @@ def _report(result, label: str) -> None:
     columns[1].metric(t("intake_accepted"), f"{summary['accepted']:,}")
     columns[2].metric(t("intake_rejected"), f"{summary['rejected']:,}")
     columns[3].metric(t("intake_repaired"), f"{summary['repaired']:,}")
-    for warning in summary["warnings"]:
-        st.warning(plain(warning))
+    for warning in result.warnings:  # notes and warnings of the file, in the page's language
+        st.warning(plain(shared.message_text(warning)))
     if result.rejected:
         shown = result.rejects.head(REJECTS_SHOWN)
         if result.rejected > len(shown):  # the page could not carry them all; the download has every row

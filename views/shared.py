@@ -34,7 +34,7 @@ from geo.analysis.coverage import PairLimitError, city_total, community_coverage
 from geo.analysis.eligibility import reason_labels
 from geo.analysis.priority import COMPONENTS
 from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config, with_overrides
-from geo.errors import DataError
+from geo.errors import DataError, said
 from geo.i18n import text
 from geo.intake.uploads import UploadFolder
 from geo.pipeline import CityData, load_city
@@ -562,6 +562,15 @@ def guarded(render) -> None:
         fail_gently(error)
 
 
+def message_text(message) -> str:
+    """A message of the data's (a warning, a note, or an error's) in the page's language.
+
+    A :class:`geo.errors.Message` (or an error carrying one) is said in the page's language; any
+    other text or error is shown as it is.
+    """
+    return str(said(message, lang()))
+
+
 def fail_gently(error: BaseException) -> None:
     """Show a plain message instead of a traceback; log the details on the server.
 
@@ -574,7 +583,7 @@ def fail_gently(error: BaseException) -> None:
     if isinstance(error, PairLimitError):
         st.error(text("error_pairs", lang()).format(radius=error.walk_radius_m, limit=error.max_pairs))
     elif isinstance(error, (DataError, ValueError)):
-        st.error(text("error_data", lang()) + plain(error))
+        st.error(text("error_data", lang()) + plain(message_text(error)))
     elif isinstance(error, OSError):
         log.warning("file error in the app: %s", error)
         st.error(text("error_file", lang()))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from geo.data.formats import _COPY_CHUNK, _MB, _one_line, _shown, _supported, _text_encoding
+from geo.errors import Message, data_error
 
 # A zip member that unpacks to more than this many times its compressed size is refused (a
 # "zip bomb"); below _ZIP_RATIO_MIN_BYTES unpacked the ratio is not checked, since tiny files of
@@ -43,23 +44,21 @@ def _shapefile_parts(archive: zipfile.ZipFile, path: Path) -> tuple[str, dict[st
     names = [info.filename for info in members]
     shapefiles = [name for name in names if name.lower().endswith(".shp")]
     if not shapefiles:
-        listed = ", ".join(names[:_LISTED_MEMBERS]) or "nothing"
+        listed = ", ".join(names[:_LISTED_MEMBERS]) or Message("nothing")
         if len(names) > _LISTED_MEMBERS:
-            listed += f" … {len(names):,} files in all"
-        raise ValueError(f"{_shown(path)} is a zip without a .shp file (it holds: {listed}); {_supported()}")
+            listed = Message("zip_listed_more", listed=listed, count=len(names))
+        raise data_error("zip_no_shapefile", file=_shown(path), listed=listed, supported=_supported())
     if len(shapefiles) > 1:
-        raise ValueError(
-            f"{_shown(path)} holds {len(shapefiles)} shapefiles ({', '.join(shapefiles)}); zip one layer per file"
+        raise data_error(
+            "zip_several_shapefiles", file=_shown(path), count=len(shapefiles), names=", ".join(shapefiles)
         )
     member = shapefiles[0]
     stem = member[:-4]
     parts = {info.filename[len(stem) :].lower(): info for info in members if info.filename[:-4] == stem}
     missing = [ext for ext in (".dbf", ".shx") if ext not in parts]
     if missing:
-        raise ValueError(
-            f"{member} in {_shown(path)} lacks its {' and '.join(missing)} file; "
-            "zip all the parts of the shapefile together"
-        )
+        both = Message("both", first=missing[0], second=missing[-1]) if len(missing) > 1 else missing[0]
+        raise data_error("zip_parts_missing", member=member, file=_shown(path), missing=both)
     return member, {suffix: info for suffix, info in parts.items() if suffix in _SHAPEFILE_PARTS}
 
 
@@ -105,30 +104,27 @@ def _check_zip_archive(path: Path, max_unzipped_mb: float | None) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise ValueError(
-            f"{_shown(path)} is not a readable zip ({_one_line(error)}); {_supported(extended=True)}"
+        raise data_error(
+            "zip_unreadable", file=_shown(path), detail=_one_line(error), supported=_supported(extended=True)
         ) from None
     total = 0
     for member in members:
         name = member.filename
         parts = PurePosixPath(name.replace("\\", "/")).parts
         if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-            raise ValueError(
-                f"{_shown(path)} holds a member whose path leaves the archive's folder ({name!r}: absolute "
-                "or with '..'); refused without unpacking. Zip the files again from their own folder"
-            )
+            raise data_error("zip_unsafe_path", file=_shown(path), member=repr(name))
         packed = max(member.compress_size, 1)
         if member.file_size > _ZIP_RATIO_MIN_BYTES and member.file_size > MAX_ZIP_RATIO * packed:
-            raise ValueError(
-                f"{_shown(path)}: member {name!r} would unpack to {member.file_size / packed:,.0f} times its "
-                f"compressed size (limit {MAX_ZIP_RATIO}×), as a zip bomb does; refused without unpacking"
+            raise data_error(
+                "zip_bomb_declared",
+                file=_shown(path),
+                member=repr(name),
+                ratio=member.file_size / packed,
+                limit=MAX_ZIP_RATIO,
             )
         total += member.file_size
     if max_unzipped_mb is not None and total > max_unzipped_mb * _MB:
-        raise ValueError(
-            f"{_shown(path)} would unpack to {total:,} bytes, above the limit of {max_unzipped_mb:g} MB "
-            "(config.toml [intake] max_unzipped_mb); refused without unpacking"
-        )
+        raise data_error("zip_too_large_declared", file=_shown(path), size=total, limit=max_unzipped_mb)
 
 
 @dataclass
@@ -155,13 +151,10 @@ def _stream_member(
     """
     name, archive_name = member.filename, _shown(unzipped.path)
     if member.flag_bits & 0x1:
-        raise ValueError(f"{archive_name}: member {name!r} is encrypted; zip the files again without a password")
+        raise data_error("zip_member_encrypted", file=archive_name, member=repr(name))
     if member.compress_type not in _ZIP_METHODS:
         method = zipfile.compressor_names.get(member.compress_type, f"method {member.compress_type}")
-        raise ValueError(
-            f"{archive_name}: member {name!r} is compressed with {method}; zip the files again with the "
-            "usual (Deflate) compression"
-        )
+        raise data_error("zip_member_method", file=archive_name, member=repr(name), method=method)
     # Its compressed bytes cannot be more than the file holds, whatever the member declares.
     packed = max(1, min(member.compress_size, unzipped.path.stat().st_size))
     written = 0
@@ -171,31 +164,19 @@ def _stream_member(
                 written += len(chunk)
                 unzipped.total += len(chunk)
                 if written > _ZIP_RATIO_MIN_BYTES and written > MAX_ZIP_RATIO * packed:
-                    raise ValueError(
-                        f"{archive_name}: member {name!r} unpacks to more than {MAX_ZIP_RATIO} times its "
-                        f"compressed size (limit {MAX_ZIP_RATIO}×), as a zip bomb does; refused while unpacking"
-                    )
+                    raise data_error("zip_bomb_unpacking", file=archive_name, member=repr(name), limit=MAX_ZIP_RATIO)
                 if part_max_mb is not None and written > part_max_mb * _MB:
-                    raise ValueError(
-                        f"{archive_name}: workbook part {name!r} unpacks to more than {part_max_mb:g} MB, far "
-                        "more than a workbook needs; refused. Open the file in Excel or WPS and save it again as .xlsx"
+                    raise data_error(
+                        "zip_workbook_part_too_large", file=archive_name, member=repr(name), limit=part_max_mb
                     )
                 if unzipped.max_unzipped_mb is not None and unzipped.total > unzipped.max_unzipped_mb * _MB:
-                    raise ValueError(
-                        f"{archive_name} unpacks to more than the limit of {unzipped.max_unzipped_mb:g} MB "
-                        f"(config.toml [intake] max_unzipped_mb), whatever its listing declares; refused while "
-                        "unpacking. Split the file by district, or ask the administrator to raise the limit"
-                    )
+                    raise data_error("zip_too_large_unpacking", file=archive_name, limit=unzipped.max_unzipped_mb)
                 sink.write(chunk)
     except (zipfile.BadZipFile, EOFError, zlib.error) as error:
-        raise ValueError(
-            f"{archive_name}: member {name!r} is damaged or does not unpack to what the zip declares "
-            f"({_one_line(error)}); refused. Zip the files again"
-        ) from None
+        raise data_error("zip_member_damaged", file=archive_name, member=repr(name), detail=_one_line(error)) from None
     if written != member.file_size:
-        raise ValueError(
-            f"{archive_name}: member {name!r} unpacks to {written:,} bytes but the zip declares "
-            f"{member.file_size:,}; refused as damaged. Zip the files again"
+        raise data_error(
+            "zip_member_size", file=archive_name, member=repr(name), written=written, declared=member.file_size
         )
 
 
@@ -215,7 +196,7 @@ def _extract_shapefile(path: Path, folder: Path, max_unzipped_mb: float | None) 
                 with open(folder / f"layer{suffix}", "wb") as sink:
                     _stream_member(archive, info, sink, unzipped)
     except zipfile.BadZipFile as error:
-        raise ValueError(f"{_shown(path)} is not a readable zip ({_one_line(error)}); {_supported()}") from None
+        raise data_error("zip_unreadable", file=_shown(path), detail=_one_line(error), supported=_supported()) from None
     encoding = None
     if (folder / "layer.cpg").exists():
         with open(folder / "layer.cpg", "rb") as handle:
@@ -246,5 +227,5 @@ def _streamed_workbook(path: Path, target: Path, max_unzipped_mb: float | None) 
                 with copy.open(info.filename, "w", force_zip64=True) as sink:
                     _stream_member(archive, info, sink, unzipped, _WORKBOOK_PART_MAX_MB if whole else None)
     except zipfile.BadZipFile as error:
-        raise ValueError(f"{_shown(path)} is not a readable zip ({_one_line(error)}); save it again as .xlsx") from None
+        raise data_error("zip_workbook_unreadable", file=_shown(path), detail=_one_line(error)) from None
     return target

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 from geo.data import schema
+from geo.errors import Message, data_error
 
 # The name a file is shown under in messages, when it is not the file's own: the app stores an
 # upload under a fixed name (never the user's), and its messages must still name the user's file.
@@ -98,8 +99,9 @@ _ZIP_DIRECTORY_MAX_BYTES = 4 << 20
 # --------------------------------------------------------------------------- formats
 
 
-def _supported(extended: bool = False) -> str:
-    return "supported formats: " + "; ".join(IMPORT_FORMATS if extended else SUPPORTED_FORMATS)
+def _supported(extended: bool = False) -> Message:
+    """The supported formats, as a message (the import's when ``extended``)."""
+    return Message("formats_import", sheet="小区调查") if extended else Message("formats_supported")
 
 
 def _sniff_format(path: Path, extended: bool = False) -> str:
@@ -111,7 +113,7 @@ def _sniff_format(path: Path, extended: bool = False) -> str:
     with open(path, "rb") as handle:
         head = handle.read(_SNIFF_BYTES)
     if not head:
-        raise ValueError(f"{_shown(path)} is empty; {_supported(extended)}")
+        raise data_error("file_empty", file=_shown(path), supported=_supported(extended))
     if head.startswith(_SQLITE_MAGIC):
         return "gpkg"
     if head.startswith(_ZIP_MAGICS):
@@ -124,26 +126,22 @@ def _sniff_format(path: Path, extended: bool = False) -> str:
     suffix = path.suffix.lower()
     if extended:
         if head.startswith(_OLE_MAGIC):
-            raise ValueError(
-                f"{_shown(path)} is an old-style Excel .xls (or an encrypted workbook); open it in Excel or WPS, "
-                f"save it as .xlsx and import that ({_supported(extended)})"
-            )
+            raise data_error("file_xls", file=_shown(path), supported=_supported(extended))
         if text_head.startswith(b"<") and b"<kml" in head.lower():
             return "kml"
     if head.startswith(_SHP_MAGIC) or suffix == ".shp":
-        raise ValueError(
-            f"{_shown(path)} is a bare Shapefile; zip it together with its .dbf, .shx, .prj (and .cpg) "
-            f"files and read the .zip ({_supported(extended)})"
-        )
+        raise data_error("file_bare_shapefile", file=_shown(path), supported=_supported(extended))
     expected = (_IMPORT_EXTENSION_FORMATS if extended else _EXTENSION_FORMATS).get(suffix)
     if expected not in (None, "csv"):
-        raise ValueError(
-            f"{_shown(path)} has extension {suffix} but its content is not {expected}; {_supported(extended)}"
+        raise data_error(
+            "file_extension_mismatch",
+            file=_shown(path),
+            suffix=suffix,
+            expected=expected,
+            supported=_supported(extended),
         )
     if b"\x00" in head or text_head.startswith(b"<"):
-        raise ValueError(
-            f"{_shown(path)} is not in a supported format (binary, UTF-16 or XML content); {_supported(extended)}"
-        )
+        raise data_error("file_unsupported", file=_shown(path), supported=_supported(extended))
     return "csv"
 
 
@@ -211,10 +209,7 @@ def _check_upload_size(path: Path, max_upload_mb: float | None) -> None:
         return
     size = path.stat().st_size
     if size > max_upload_mb * _MB:
-        raise ValueError(
-            f"{_shown(path)} is {size:,} bytes, above the upload limit of {max_upload_mb:g} MB "
-            "(config.toml [intake] max_upload_mb); split the file or ask the administrator to raise the limit"
-        )
+        raise data_error("file_too_large", file=_shown(path), size=size, limit=max_upload_mb)
 
 
 def _check_zip_directory(path: Path) -> None:
@@ -226,8 +221,9 @@ def _check_zip_directory(path: Path) -> None:
     with open(path, "rb") as handle:
         end = zipfile._EndRecData(handle)
     if end is not None and end[zipfile._ECD_SIZE] > _ZIP_DIRECTORY_MAX_BYTES:
-        raise ValueError(
-            f"{_shown(path)} has a zip directory of {end[zipfile._ECD_SIZE]:,} bytes (tens of thousands of "
-            f"members or more; a Shapefile or workbook has a few dozen), above {_ZIP_DIRECTORY_MAX_BYTES >> 20} MB; "
-            "refused without listing it. Zip only the files of the one layer"
+        raise data_error(
+            "zip_directory_too_large",
+            file=_shown(path),
+            size=end[zipfile._ECD_SIZE],
+            limit=_ZIP_DIRECTORY_MAX_BYTES >> 20,
         )

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from geo.data import schema
+from geo.errors import Message, data_error
 from geo.i18n import COLUMN_LABELS
 
 # ``schema`` declares no required district columns yet; then none are required.
@@ -66,10 +67,7 @@ class CellProblem(NamedTuple):
 def _check_columns(count: int, label: str) -> None:
     """Refuse a table of more than ``MAX_COLUMNS`` columns."""
     if count > MAX_COLUMNS:
-        raise ValueError(
-            f"{label} has {count:,} columns, above the {MAX_COLUMNS} an import reads; keep the columns of "
-            "the survey template and remove the others"
-        )
+        raise data_error("too_many_columns", label=label, count=count, limit=MAX_COLUMNS)
 
 
 def _distinct_headers(
@@ -97,9 +95,8 @@ def _distinct_headers(
     columns = columns or [str(j + 1) for j in range(len(names))]
     for j, name in enumerate(names):
         if len(name) > MAX_HEADER_CHARS:
-            raise ValueError(
-                f"{label}: the header of column {columns[j]} is {len(name):,} characters long, above the "
-                f"{MAX_HEADER_CHARS:,} a header may have; shorten it"
+            raise data_error(
+                "header_too_long", label=label, column=columns[j], length=len(name), limit=MAX_HEADER_CHARS
             )
     taken, counts, distinct = set(names), {}, []
     renamed: dict[str, list[int]] = {}
@@ -118,9 +115,14 @@ def _distinct_headers(
     for name, positions in renamed.items():
         spellings = " / ".join(dict.fromkeys(repr(str(given[j])) for j in positions))
         notes.append(
-            f"{label}: columns {', '.join(columns[j] for j in positions)} have the same header {spellings}; "
-            f"the first is read as {name!r}, the others as {', '.join(repr(distinct[j]) for j in positions[1:])} "
-            "(extra columns, kept as they are)"
+            Message(
+                "note_same_header",
+                label=label,
+                columns=", ".join(columns[j] for j in positions),
+                spellings=spellings,
+                first=repr(name),
+                others=", ".join(repr(distinct[j]) for j in positions[1:]),
+            )
         )
     return distinct
 
@@ -217,25 +219,17 @@ def _distinct_extra_columns(
             number += 1
         renames[column] = f"{column}_{number}"
         taken[renames[column].casefold()] = renames[column]
+        names = {"label": label, "column": repr(column), "renamed": repr(renames[column])}
         if folded in reserved:
-            why = f"{clash!r} is a name the city file uses itself ({_RESERVED_USES[clash]})"
+            use = Message(f"reserved_use_{clash}")
+            notes.append(Message("note_column_reserved", **names, reserved=repr(clash), use=use))
         else:
             shown = headers.get(clash, clash)
-            why = (
-                f"it differs only in case from the column {shown!r}"
-                + (f" (read as {clash})" if shown != clash else "")
-                + ", and a GeoPackage does not tell such names apart"
-            )
-        notes.append(f"{label}: the column {column!r} is kept as {renames[column]!r}: {why}")
+            if shown != clash:
+                notes.append(Message("note_column_case_read_as", **names, other=repr(shown), name=clash))
+            else:
+                notes.append(Message("note_column_case", **names, other=repr(shown)))
     return frame.rename(columns=renames) if renames else frame
-
-
-_RESERVED_USES = {
-    "fid": "its feature ID",
-    "geom": "its geometry",
-    "geometry": "its geometry",
-    "geometry_approximate": "whether a community's outline is approximate",
-}
 
 
 # --------------------------------------------------------------------------- schema

@@ -30,7 +30,6 @@ from geo.data.archives import MAX_ZIP_RATIO, _check_zip_archive, _extract_shapef
 from geo.data.cells import unneutralised_cells
 from geo.data.crs import is_storage_crs
 from geo.data.formats import (
-    _FORMAT_NAMES,
     _IMPORT_EXTENSION_FORMATS,
     IMPORT_FORMATS,
     KINDS,
@@ -63,6 +62,7 @@ from geo.data.network import _check_json_crs
 from geo.data.schema import STORAGE_CRS
 from geo.data.tables import (
     _WKT_COLUMNS,
+    EXAMPLE_HEADERS,
     _csv_rows,
     _decoded_text,
     _has_text,
@@ -72,6 +72,7 @@ from geo.data.tables import (
     _too_many_rows,
     _xlsx_rows,
 )
+from geo.errors import DataError, Message, data_error
 
 __all__ = [
     "IMPORT_FORMATS",
@@ -391,12 +392,11 @@ def read_raw_layer(
     notes = []
     named = _IMPORT_EXTENSION_FORMATS.get(path.suffix.lower())
     if named is not None and named != file_format:
-        found = _FORMAT_NAMES[file_format]
-        found = ("an " if found[0] in "AEIOU" else "a ") + found
-        notes.append(f"{_shown(path)} has the extension {path.suffix} but holds {found}; read as {found}")
+        found = Message(f"format_a_{file_format}")
+        notes.append(Message("note_extension", file=_shown(path), suffix=path.suffix, found=found))
     if file_format in ("zip", "xlsx"):
         _check_zip_archive(path, max_unzipped_mb)
-    label = f"{kind} file {_shown(path)}"
+    label = Message("label_file", kind=Message(f"kind_{kind}"), file=_shown(path))
     if file_format in ("csv", "xlsx"):
         if file_format == "csv":
             table, row_numbers, formulas = _csv_rows(path, label, max_rows, notes)
@@ -440,7 +440,9 @@ def _read_geodata(
     except ValueError:
         raise
     except Exception as error:  # GDAL, SQLite and zip errors of a damaged file have many types
-        raise ValueError(f"{label} cannot be read as {_FORMAT_NAMES[file_format]}: {_one_line(error)}") from None
+        raise data_error(
+            "geodata_unreadable", label=label, format=Message(f"format_{file_format}"), detail=_one_line(error)
+        ) from None
 
 
 def _read_features(
@@ -453,7 +455,7 @@ def _read_features(
         _check_columns(max((len(info["fields"]) for info in infos), default=0), label)
         count = sum(info["features"] for info in infos)
         if count > max_rows:
-            raise ValueError(_too_many_rows(label, f"{count:,} features", max_rows, "before reading them"))
+            raise DataError(_too_many_rows(label, Message("found_features", count=count), max_rows, "before_reading"))
     frames = [
         gpd.read_file(
             path, layer=name, engine="pyogrio", max_features=None if max_rows is None else max_rows + 1, **options
@@ -461,7 +463,8 @@ def _read_features(
         for name in layers
     ]
     if max_rows is not None and sum(len(frame) for frame in frames) > max_rows:
-        raise ValueError(_too_many_rows(label, f"more than {max_rows:,} features", max_rows, "while reading them"))
+        found = Message("found_more_features", count=max_rows)
+        raise DataError(_too_many_rows(label, found, max_rows, "while_reading"))
     return frames
 
 
@@ -471,11 +474,7 @@ def _check_vertices(geometry: np.ndarray, label: str, max_vertices: int | None) 
         return
     count = int(shapely.get_num_coordinates(np.asarray(geometry, dtype=object)).sum())
     if count > max_vertices:
-        raise ValueError(
-            f"{label} has {count:,} vertices, above the limit of {max_vertices:,} (config.toml [intake] "
-            "max_vertices); refused before validation. Simplify the polygons or split the file by district, "
-            "or ask the administrator to raise the limit"
-        )
+        raise data_error("too_many_vertices", label=label, count=count, limit=max_vertices)
 
 
 def _read_kml(path: Path, label: str, max_rows: int | None = None) -> gpd.GeoDataFrame:
@@ -524,10 +523,8 @@ def _raw_from_table(
     table = table.apply(unneutralised_cells)
     renamed, headers = _rename_recognised(table, kind)
     if not headers:
-        raise ValueError(
-            f"{label} has no recognisable column (columns present: {', '.join(map(str, table.columns)) or 'none'}); "
-            "use the survey template's headers, e.g. 小区编号, 名称, 区县, 人口, 经度, 纬度"
-        )
+        columns = ", ".join(map(str, table.columns)) or Message("none")
+        raise data_error("no_recognisable_column", label=label, columns=columns, headers=EXAMPLE_HEADERS)
     loose = {_header_key(column): column for column in reversed(renamed.columns) if column not in headers}
     if ("longitude" not in headers or "latitude" not in headers) and "x" in loose and "y" in loose:
         renamed = renamed.rename(columns={loose["x"]: "longitude", loose["y"]: "latitude"})
@@ -546,10 +543,7 @@ def _raw_from_table(
         geometry_columns += ["longitude", "latitude"]
         frame = frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index))
     elif wkt_column is None:
-        notes.append(
-            f"{label} has no longitude/latitude (经度/纬度) nor WKT column, so no row has a geometry; "
-            f"columns present: {', '.join(map(str, table.columns))}"
-        )
+        notes.append(Message("note_no_geometry_columns", label=label, columns=", ".join(map(str, table.columns))))
     by_header = {header: name for name, header in headers.items()}
     for header, mask in formulas.items():
         problems.append(CellProblem(by_header.get(header, header), mask, original[header], "formula"))
@@ -579,10 +573,7 @@ def _raw_from_geodata(frame, kind: str, file_format: str, label: str, notes: lis
     attributes = pd.DataFrame(frame.drop(columns="geometry"))
     for name in attributes.columns:
         if len(str(name)) > MAX_HEADER_CHARS:
-            raise ValueError(
-                f"{label} has a field name of {len(str(name)):,} characters, above the "
-                f"{MAX_HEADER_CHARS:,} a column name may have; shorten it"
-            )
+            raise data_error("field_name_too_long", label=label, length=len(str(name)), limit=MAX_HEADER_CHARS)
     original = attributes.astype(object).where(attributes.notna(), None)
     original["wkt"] = shapely.to_wkt(frame.geometry.to_numpy())
     renamed, headers = _rename_recognised(frame, kind, shapefile=file_format == "zip")

@@ -24,6 +24,7 @@ from geo.data.headers import (
     _raise_first_problem,
     _to_float,
 )
+from geo.errors import DataError, Message, data_error
 
 # CSV headers for point coordinates, in order of preference (compared casefolded): any
 # longitude name pairs with any latitude name; x pairs only with y.
@@ -46,6 +47,8 @@ _TEMPLATE_SHEETS = {
     "districts": (),
 }
 _HEADER_SCAN_ROWS = 10
+# Headers a message suggests (the survey template's): the user's words in a file, in any page language.
+EXAMPLE_HEADERS = "小区编号, 名称, 区县, 人口, 经度, 纬度"
 _MIN_RECOGNISED_HEADERS = 2
 
 
@@ -57,7 +60,7 @@ def _csv_encoding(path: Path, label: str) -> str:
     with open(path, "rb") as handle:
         encoding = _text_encoding(handle, ("utf-8-sig", "gb18030"))
     if encoding is None:
-        raise ValueError(f"{label} is neither UTF-8 nor GBK text; save it as UTF-8 CSV")
+        raise data_error("file_not_text", label=label)
     return encoding
 
 
@@ -68,7 +71,7 @@ def _decoded_text(raw: bytes, label: str) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ValueError(f"{label} is neither UTF-8 nor GBK text; save it as UTF-8 CSV")
+    raise data_error("file_not_text", label=label)
 
 
 def _csv_table(
@@ -127,27 +130,23 @@ def _csv_table(
                     if number == 0:
                         chunk = chunk.iloc[1:]
                     if any(issubclass(warning.category, pd.errors.ParserWarning) for warning in caught):
-                        raise ValueError(
-                            f"{label} cannot be read as CSV: it has rows of more than {len(names) + len(spare)} "
-                            f"cells, beyond its {len(names)} headers; check the separators (a cell holding a comma "
-                            "must be quoted) or give those columns a header"
-                        )
+                        raise data_error("csv_too_wide", label=label, cells=len(names) + len(spare), headers=len(names))
                     data_rows += int(chunk.notna().any(axis=1).sum())
                     if max_rows is not None and data_rows > max_rows:
-                        raise ValueError(
-                            _too_many_rows(label, f"more than {max_rows:,} data rows", max_rows, "before validation")
+                        raise DataError(
+                            _too_many_rows(
+                                label, Message("found_more_data_rows", count=max_rows), max_rows, "before_validation"
+                            )
                         )
                     chunks.append(chunk)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise ValueError(f"{label} cannot be read as CSV: {_one_line(error)}") from None
+        raise data_error("csv_unreadable", label=label, detail=_one_line(error)) from None
     table = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
     beyond = np.flatnonzero(table[spare].notna().any(axis=1).to_numpy())
     if beyond.size:
-        row = f"row {beyond[0] + 2}" if keep_blank_lines else f"data row {beyond[0] + 1}"
-        raise ValueError(
-            f"{label} cannot be read as CSV: {row} has cells beyond its {len(names)} headers; check the "
-            "separators (a cell holding a comma must be quoted) or give those columns a header"
-        )
+        if keep_blank_lines:
+            raise data_error("csv_row_too_wide", label=label, row=beyond[0] + 2, headers=len(names))
+        raise data_error("csv_data_row_too_wide", label=label, row=beyond[0] + 1, headers=len(names))
     return table.drop(columns=spare)
 
 
@@ -220,12 +219,10 @@ def _points_from_lonlat(lon_values, lat_values, lon_column, lat_column, label) -
     return geometry
 
 
-def _too_many_rows(label: str, found: str, max_rows: int, when: str) -> str:
-    """The message for a file above ``max_rows``; ``found`` says how many it has."""
-    return (
-        f"{label} has {found}, above the limit of {max_rows:,} (config.toml [intake] max_rows); refused {when}. "
-        "Split the file by district and import each part, or ask the administrator to raise the limit"
-    )
+def _too_many_rows(label: str, found: Message, max_rows: int, when: str) -> Message:
+    """The message for a file above ``max_rows``; ``found`` says how many it has, ``when`` is
+    ``"before_validation"``, ``"before_reading"`` or ``"while_reading"``."""
+    return Message("too_many_rows", label=label, found=found, limit=max_rows, when=Message(f"when_{when}"))
 
 
 def _has_text(values: pd.Series) -> bool:
@@ -283,9 +280,7 @@ def _workbook_rows(
     except Exception as error:  # openpyxl raises KeyError, BadZipFile, XML errors … for a damaged file
         for handle in handles:
             handle.close()
-        raise ValueError(
-            f"{label} cannot be opened as an Excel workbook ({_one_line(error)}); save it again as .xlsx"
-        ) from None
+        raise data_error("workbook_unopenable", label=label, detail=_one_line(error)) from None
     for sheet in values_book.worksheets + formula_book.worksheets:
         # The size a sheet declares (<dimension>) is not trusted either: openpyxl would drop the
         # rows below it and pad every row, blank ones too, to its width (up to 16,384 cells).
@@ -309,8 +304,10 @@ def _workbook_rows(
             if all(text is None for text in texts):
                 continue
             if max_rows is not None and len(records) == max_rows:
-                raise ValueError(
-                    _too_many_rows(label, f"more than {max_rows:,} data rows", max_rows, "before validation")
+                raise DataError(
+                    _too_many_rows(
+                        label, Message("found_more_data_rows", count=max_rows), max_rows, "before_validation"
+                    )
                 )
             records.append(texts)
             numbers.append(number)
@@ -320,9 +317,7 @@ def _workbook_rows(
     except ValueError:
         raise
     except Exception as error:
-        raise ValueError(
-            f"{label} cannot be read as an Excel workbook ({_one_line(error)}); save it again as .xlsx"
-        ) from None
+        raise data_error("workbook_unreadable", label=label, detail=_one_line(error)) from None
     finally:
         values_book.close()
         formula_book.close()
@@ -359,10 +354,13 @@ def _choose_sheet(book, kind: str, label: str) -> tuple[str, int]:
             if len(known) >= _MIN_RECOGNISED_HEADERS:
                 return name, number
     examples = ", ".join(_TEMPLATE_SHEETS[kind]) or "(none)"
-    raise ValueError(
-        f"{label}: no sheet has recognisable column headers in its first {_HEADER_SCAN_ROWS} rows "
-        f"(sheets: {', '.join(book.sheetnames)}); use the survey template (sheet {examples}) "
-        "or headers such as 小区编号, 名称, 区县, 人口, 经度, 纬度"
+    raise data_error(
+        "workbook_no_sheet",
+        label=label,
+        rows=_HEADER_SCAN_ROWS,
+        sheets=", ".join(book.sheetnames),
+        examples=examples,
+        headers=EXAMPLE_HEADERS,
     )
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 LANGS = ("zh", "en")
-SECTIONS = ("text", "column", "reason", "map", "notice", "parameter", "export", "template")
+SECTIONS = ("text", "column", "reason", "map", "notice", "parameter", "export", "template", "message")
 CATALOGUE_DIR = Path(__file__).resolve().parent
 
 

@@ -16,6 +16,7 @@ from geo.data import schema
 from geo.data.crs import CRS_NAMES, convert_geometries, is_storage_crs, metric_crs_for, normalise_crs_name
 from geo.data.io import RawLayer
 from geo.data.schema import STORAGE_CRS
+from geo.errors import Message
 from geo.i18n import COLUMN_LABELS
 
 # Reason code -> (Chinese, English) title; a rejected row's reason is "title: detail".
@@ -185,10 +186,7 @@ def validate_layer(
     geographic = usable & row_crs.isin(CRS_NAMES).to_numpy()
     geometry, swapped = swapped_coordinates(geometry, geographic, districts.to_crs(STORAGE_CRS).total_bounds)
     if swapped.any():
-        warnings.append(
-            f"{_rows_text(raw.row_numbers[swapped], words)}: longitude and latitude were swapped; "
-            "exchanged back (check the columns 经度/纬度)"
-        )
+        warnings.append(Message("rows_swapped", rows=_rows_text(raw.row_numbers[swapped], words), columns="经度/纬度"))
 
     geometry, found, converted = to_wgs84(geometry, row_crs, usable, raw.file_crs)
     issues.append(found)
@@ -221,11 +219,8 @@ def validate_layer(
         warnings += _community_notes(frame, absent, rejected, raw.row_numbers, words)
     n_repaired = int((repaired & ~rejected).sum())
     if n_repaired:
-        warnings.append(
-            f"{_rows_text(raw.row_numbers[repaired & ~rejected], words)}: invalid polygon repaired "
-            "with shapely.make_valid (area changed by at most "
-            f"{repair_max_area_change:.0%}); check its outline"
-        )
+        rows = _rows_text(raw.row_numbers[repaired & ~rejected], words)
+        warnings.append(Message("rows_repaired", rows=rows, change=repair_max_area_change))
     rejects = _rejects_table(all_issues, raw)
     report = {
         "input_rows": n_rows,
@@ -242,19 +237,13 @@ def _community_notes(frame: pd.DataFrame, absent: np.ndarray, rejected: np.ndarr
     notes = []
     kept = ~rejected
     checks = (
-        (
-            ~_has_value(frame["community_id"]),
-            "no community ID (小区编号): taken as new communities, to be given an ID by the merge",
-        ),
-        (absent, "no coordinates: located by their community ID (the city's outline is kept)"),
-        (
-            frame["population"].isna().to_numpy(),
-            "no population (人口): imported, but they cannot be ranked until it is given",
-        ),
+        (~_has_value(frame["community_id"]), "rows_no_id"),
+        (absent, "rows_located_by_id"),
+        (frame["population"].isna().to_numpy(), "rows_no_population"),
     )
-    for mask, text in checks:
+    for mask, key in checks:
         if (mask & kept).any():
-            notes.append(f"{_rows_text(row_numbers[mask & kept], words)}: {text}")
+            notes.append(Message(key, rows=_rows_text(row_numbers[mask & kept], words)))
     return notes
 
 
@@ -464,22 +453,14 @@ def coordinate_systems(frame: pd.DataFrame, headers: dict, declared: str | None,
         row_crs[:] = "file"
         own = _crs_text(file_crs)
         if declared_name is not None and declared_name != own:
-            warnings.append(
-                f"{label}: the file's own coordinate system ({own}, from its .prj or header) is used; "
-                f"the declared {declared} is ignored"
-            )
+            warnings.append(Message("crs_file_over_declared", label=label, own=own, declared=declared))
         if given.any():
-            warnings.append(
-                f"{label}: the file's own coordinate system ({own}) is used; its 坐标系 (crs) column is ignored"
-            )
+            warnings.append(Message("crs_file_over_column", label=label, own=own, column="坐标系 (crs)"))
         return row_crs, _no_issues(), warnings
 
     base = declared_name or "wgs84"
     if file_lonlat and base not in CRS_NAMES:
-        warnings.append(
-            f"{label}: the file's own coordinate system (WGS84 longitude/latitude) is used; "
-            f"the declared {declared} is ignored"
-        )
+        warnings.append(Message("crs_lonlat_over_declared", label=label, declared=declared))
         base = "wgs84"
     row_crs[:] = base
     if not given.any():
@@ -495,10 +476,7 @@ def coordinate_systems(frame: pd.DataFrame, headers: dict, declared: str | None,
     if file_lonlat:
         ignored = row_names.notna() & ~row_names.isin(CRS_NAMES)
         if ignored.any():
-            warnings.append(
-                f"{label}: the file's own coordinate system (WGS84 longitude/latitude) is used for "
-                "rows whose 坐标系 (crs) names a projected EPSG code"
-            )
+            warnings.append(Message("crs_lonlat_over_projected", label=label, column="坐标系 (crs)"))
         row_names = row_names.where(~ignored, base)
     row_crs[given] = row_names
     row_crs = row_crs.where(row_crs.notna(), None)
@@ -969,12 +947,14 @@ def _row_words(row_kind: str) -> tuple[str, str, str]:
     return ("第 ", "row", " 行") if row_kind == "sheet_row" else ("第 ", "feature", " 个要素")
 
 
-def _rows_text(numbers, words: tuple[str, str, str], limit: int = 10) -> str:
+def _rows_text(numbers, words: tuple[str, str, str], limit: int = 10) -> Message:
+    """ "row 3", "rows 3, 5" or "rows 3, 5 … (12 in all)" (features likewise), said in any language."""
     numbers = [int(n) for n in numbers]
     shown = ", ".join(map(str, numbers[:limit]))
-    more = f" … ({len(numbers)} in all)" if len(numbers) > limit else ""
-    noun = words[1] + ("s" if len(numbers) > 1 else "")
-    return f"{noun} {shown}{more}"
+    noun = words[1]
+    if len(numbers) > limit:
+        return Message(f"rows_{noun}_more", rows=shown, count=len(numbers))
+    return Message(f"rows_{noun}_many" if len(numbers) > 1 else f"rows_{noun}", rows=shown)
 
 
 def _issues(mask, code: str, zh, en) -> pd.DataFrame:
