@@ -37,7 +37,7 @@ from geo.config import (
     load_config,
     shown,
 )
-from geo.i18n import humanised, labelled, text
+from geo.i18n import district_names, humanised, labelled, text, with_district_names
 
 EXIT_ERROR = 2
 
@@ -226,7 +226,8 @@ def run_coverage(args, config) -> int:
     from geo.pipeline import coverage_report, load_city
 
     radius = config.walk_radius_m if args.radius is None else args.radius
-    report = coverage_report(load_city(args.data), radius)
+    report_city = load_city(args.data)
+    report = coverage_report(report_city, radius)
     rows = report.by_district[list(SUMMARY_COLUMNS)]
     if args.json:
         print_json(
@@ -241,7 +242,7 @@ def run_coverage(args, config) -> int:
             }
         )
         return 0
-    table = rows.copy()
+    table = with_district_names(rows, district_names(report_city.districts, args.lang))
     total_row = {"district_code": "", "district_name": text("city_total", args.lang)}
     total_row.update({k: report.total[k] for k in SUMMARY_COLUMNS[2:]})
     table.loc[len(table)] = total_row
@@ -360,7 +361,7 @@ def run_plan_command(args, config) -> int:
     if args.out:
         with writing(args.out):
             export(
-                plan_sheets(plan, args.lang),
+                plan_sheets(plan, args.lang, city.districts),
                 args.out,
                 lang=args.lang,
                 parameters=plan_parameters(plan, config, args.data),
@@ -394,7 +395,7 @@ def run_plan_command(args, config) -> int:
             "cost_cny",
             "population_newly_served",
         ]
-        table = outcome.selected[columns].copy()
+        table = with_district_names(outcome.selected, district_names(city.districts, args.lang))[columns].copy()
         table["priority_score"] = table["priority_score"].round(1)
         print(labelled(table, args.lang).to_string(index=False))
     if args.out:
@@ -436,7 +437,9 @@ def run_eligibility(args, config) -> int:
         if args.district not in known:
             raise ValueError(f"unknown district code {shown(args.district)}; known: {', '.join(sorted(known))}")
         scored = scored[scored["district_code"] == args.district]
-    scored = scored.assign(reason_text=reason_labels(scored["reasons"], args.lang))
+    scored = with_district_names(scored, district_names(city.districts, args.lang)).assign(
+        reason_text=reason_labels(scored["reasons"], args.lang)
+    )
     table = scored[list(ELIGIBILITY_COLUMNS) + ["geometry"]].reset_index(drop=True)
     if args.out:
         with writing(args.out):

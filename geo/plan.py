@@ -17,6 +17,7 @@ from geo.analysis.eligibility import assess_eligibility, mark_applications
 from geo.analysis.priority import priority_scores
 from geo.config import Config, Program
 from geo.data.crs import metric_crs_for
+from geo.i18n import district_names, with_district_names
 from geo.optimize.allocate import MODES, Allocation, CoverageProblem, allocate_optimal, allocate_rank, plan_rows
 
 
@@ -218,11 +219,19 @@ PLAN_COLUMNS = (
 )
 
 
-def plan_sheets(plan: Plan, lang: str = "zh") -> dict[str, gpd.GeoDataFrame]:
-    """One export table per programme, named by the programme, with :data:`PLAN_COLUMNS`."""
+def plan_sheets(plan: Plan, lang: str = "zh", districts: pd.DataFrame | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """One export table per programme, named by the programme, with :data:`PLAN_COLUMNS`.
+
+    ``program_name`` is the programme's name in ``lang``; given ``districts`` (the districts
+    layer: ``district_code``, ``district_name``, ``district_name_en``), so is ``district_name``.
+    Community names are the data's own and stay as they are.
+    """
+    names = district_names(districts, lang) if districts is not None else {}
     sheets = {}
     for outcome in plan.outcomes:
-        rows = outcome.selected
+        rows = outcome.selected.assign(program_name=outcome.program.name(lang))
+        if names and "district_name" in rows.columns:
+            rows = with_district_names(rows, names)
         columns = [c for c in PLAN_COLUMNS if c in rows.columns] + ["geometry"]
         sheets[outcome.program.name(lang)] = gpd.GeoDataFrame(rows[columns], geometry="geometry", crs="EPSG:4326")
     return sheets

@@ -430,3 +430,106 @@ def test_xlsx_export_of_hostile_text(tmp_path):
     expected = {xlsx_text(name): xlsx_text(name) for name in hostile.ALL}
     expected.update({"program.=1+2": "program.=1+2", "program.-x": "program.-x"})
     assert {key: written[key] for key in expected} == {**expected, "program.=1+2": "'@SUM(9)", "program.-x": -5}
+
+
+# ---------------------------------------------------------------- names follow the export's language (issue 11)
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+@pytest.fixture(scope="module")
+def sample_districts():
+    from geo.config import DEFAULT_DATA_PATH
+    from geo.pipeline import load_city
+
+    return load_city(DEFAULT_DATA_PATH).districts
+
+
+def cli_export(tmp_path, *args: str) -> bytes:
+    from geo.cli import main
+
+    out = tmp_path / f"out{args[-1]}"
+    assert main([*args[:-1], "--out", str(out)]) == 0
+    return out.read_bytes()
+
+
+def tables_of(data: bytes, suffix: str) -> dict[str, list[list]]:
+    return {"csv": csv_rows(data)} if suffix == ".csv" else workbook_cells(data)
+
+
+def chinese_cells(rows: list[list]) -> dict[str, set]:
+    """Header -> the cells below it that hold a CJK character."""
+    header, *body = rows
+    found: dict[str, set] = {}
+    for row in body:
+        for column, cell in zip(header, row):
+            if isinstance(cell, str) and CJK.search(cell):
+                found.setdefault(column, set()).add(cell)
+    return found
+
+
+def column_values(rows: list[list], header: str) -> set:
+    index = rows[0].index(header)
+    return {row[index] for row in rows[1:]}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_english_plan_export_has_no_chinese_of_ours(tmp_path, suffix, sample_districts):
+    """Programme and district names in English; only the communities' own names (data) stay Chinese."""
+    from geo.config import load_config
+
+    config = load_config()
+    tables = tables_of(cli_export(tmp_path, "plan", "--lang", "en", suffix), suffix)
+    parameters = tables.pop("Parameters", None)
+    assert suffix == ".csv" or parameters is not None
+    english_districts = set(sample_districts["district_name_en"])
+    for rows in tables.values():
+        assert set(chinese_cells(rows)) == {"Name"}
+        assert column_values(rows, "Program name") <= {p.name_en for p in config.programs}
+        assert column_values(rows, "District") <= english_districts
+    if parameters is not None:  # the configuration's record names both names of each programme, as keyed
+        rows = [["Parameter", "Value"], *parameters[1:]]
+        assert {row[0] for row in rows[1:] if isinstance(row[1], str) and CJK.search(row[1])} == {
+            f"program.{p.key}.name_zh" for p in config.programs
+        }
+
+
+def test_chinese_plan_export_keeps_chinese_names(tmp_path, sample_districts):
+    from geo.config import load_config
+
+    rows = csv_rows(cli_export(tmp_path, "plan", ".csv"))
+    assert column_values(rows, column_label("program_name", "zh")) == {p.name_zh for p in load_config().programs}
+    assert column_values(rows, column_label("district_name", "zh")) <= set(sample_districts["district_name"])
+
+
+def test_english_eligibility_export_has_no_chinese_of_ours(tmp_path, sample_districts):
+    tables = workbook_cells(cli_export(tmp_path, "eligibility", "--lang", "en", ".xlsx"))
+    parameters = tables.pop("Parameters")
+    (rows,) = tables.values()
+    assert len(rows) > 1000
+    assert set(chinese_cells(rows)) == {"Name"}
+    assert column_values(rows, "District") == set(sample_districts["district_name_en"])
+    assert not chinese_cells(parameters)
+
+
+def test_chinese_eligibility_export_keeps_chinese_district_names(tmp_path, sample_districts):
+    rows = csv_rows(cli_export(tmp_path, "eligibility", ".csv"))
+    assert column_values(rows, column_label("district_name", "zh")) == set(sample_districts["district_name"])
+
+
+def test_plan_sheets_name_programmes_and_districts_in_the_language(sample_districts):
+    from geo.config import DEFAULT_DATA_PATH, load_config
+    from geo.pipeline import load_city
+    from geo.plan import plan_sheets, run_plan
+
+    city, config = load_city(DEFAULT_DATA_PATH), load_config()
+    plan = run_plan(city.communities, city.fitness_paths, config, ["city"], "rank", city.applications)
+    (english,) = plan_sheets(plan, "en", city.districts).values()
+    (chinese,) = plan_sheets(plan, "zh", city.districts).values()
+    assert set(english["program_name"]) == {config.program("city").name_en}
+    assert set(chinese["program_name"]) == {config.program("city").name_zh}
+    assert set(english["district_name"]) <= set(sample_districts["district_name_en"])
+    assert list(chinese["district_name"]) == list(plan.selected["district_name"])  # the data's own, unchanged
+    assert list(english["name"]) == list(chinese["name"])  # community names are data: never translated
+    (unnamed,) = plan_sheets(plan, "en").values()  # no districts layer: programme names still follow
+    assert set(unnamed["program_name"]) == {config.program("city").name_en}

@@ -229,3 +229,23 @@ def test_rejects_for_reading_keep_the_languages_reason_and_the_users_cells():
     assert list(i18n.rejects_for_reading(rejects, "zh").columns) == ["行号", "未通过原因", "人口"]
     unplaced = i18n.reasons_in_language(rejects, "en")
     assert list(unplaced.columns) == ["sheet_row", "reason_code", "reason_en", "人口"]
+
+
+def test_district_names_from_the_layer_fall_back_to_chinese_without_an_english_name():
+    districts = pd.DataFrame(
+        {
+            "district_code": ["450202", "450203", "450204"],
+            "district_name": ["城中区", "鱼峰区", "柳南区"],
+            "district_name_en": ["Chengzhong District", None, "  "],
+        }
+    )
+    assert i18n.district_names(districts, "zh") == {"450202": "城中区", "450203": "鱼峰区", "450204": "柳南区"}
+    assert i18n.district_names(districts, "en") == {
+        "450202": "Chengzhong District",
+        "450203": "鱼峰区",
+        "450204": "柳南区",
+    }
+    chinese_only = districts.drop(columns="district_name_en")
+    assert i18n.district_names(chinese_only, "en") == i18n.district_names(districts, "zh")
+    with pytest.raises(ValueError, match="unsupported language"):
+        i18n.district_names(districts, "fr")

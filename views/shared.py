@@ -548,7 +548,7 @@ def plan_export(plan: Plan):
     """Sheets and parameters for exporting ``plan`` (the plan's own settings, this session's data)."""
     parameters = plan_parameters(plan, data_path=data_path())
     parameters["data_file"] = data_name()
-    return plan_sheets(plan, lang()), parameters
+    return plan_sheets(plan, lang(), city().districts), parameters
 
 
 def guarded(render) -> None:

@@ -162,6 +162,20 @@ def community_labels(communities: pd.DataFrame, district_names: dict, lang: str 
     }
 
 
+def district_names(districts: pd.DataFrame, lang: str = "zh") -> dict[str, str]:
+    """``district_code`` -> the district's name in ``lang``, from the districts layer.
+
+    Chinese from ``district_name``, English from ``district_name_en``; a district without an
+    English name (a blank cell, or no such column) keeps its Chinese name rather than none.
+    """
+    chinese = districts["district_name"]
+    names = chinese
+    if check_lang(lang) == "en" and "district_name_en" in districts.columns:
+        english = districts["district_name_en"]
+        names = english.where(english.notna() & (english.astype("string").str.strip() != ""), chinese)
+    return dict(zip(districts["district_code"].astype(str), names))
+
+
 def with_district_names(frame: pd.DataFrame, district_names: dict) -> pd.DataFrame:
     """``frame`` with ``district_name`` from its ``district_code`` through ``district_names`` (code -> name in
     the page's language); a code it lacks keeps the row's name."""
