@@ -45,6 +45,14 @@ def test_both_catalogues_have_the_same_sections_and_keys():
         assert set(zh[section]) == set(en[section]), (section, sorted(set(zh[section]) ^ set(en[section])))
 
 
+def test_file_messages_are_a_table_of_the_catalogues_checked_like_the_others():
+    """The notes, warnings and errors of reading a file (geo.errors.Message) are the [message] table:
+    the checks below (same keys, same placeholders, English is English) run on it too."""
+    assert "message" in i18n.SECTIONS
+    assert len(raw("zh")["message"]) == len(raw("en")["message"]) > 80
+    assert i18n.label("message", "kind_communities", "zh") == "小区"
+
+
 @pytest.mark.parametrize("section", i18n.SECTIONS)
 def test_every_phrase_has_the_same_placeholders_in_both_languages(section):
     zh, en = dict(phrases(raw("zh")[section])), dict(phrases(raw("en")[section]))
