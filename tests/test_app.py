@@ -357,3 +357,36 @@ def test_intake_coordinate_choice_survives_a_language_switch():
     app.sidebar.radio(key="language_choice").set_value("English").run()
     radio = app.radio(key="widget_crs-communities").proto
     assert radio.set_value and radio.raw_value == "GCJ-02 (Amap, Tencent)"
+
+
+@pytest.mark.parametrize(
+    "language, date_header, placeholder",
+    [("中文", "申请日期", "选择原因（可多选）"), ("English", "Application date", "Choose reasons")],
+)
+def test_eligibility_page_shows_no_english_none_and_a_placeholder_in_the_language(language, date_header, placeholder):
+    """A missing application date is an empty cell, not Streamlit's "None"; the reasons filter's
+    placeholder is ours, not Streamlit's "Choose options"."""
+    app = open_page("views/eligibility.py")
+    app.sidebar.radio(key="language_choice").set_value(language).run()
+    assert not app.exception
+    assert app.multiselect[0].proto.placeholder == placeholder
+    for frame in app.dataframe:
+        assert frame.proto.HasField("placeholder") and frame.proto.placeholder == ""
+    dates = app.dataframe[0].value[date_header]
+    assert dates.isna().any() and dates.notna().any()  # the data keeps its missing values; only the display is empty
+
+
+def test_every_table_on_a_page_shows_missing_values_as_empty_cells():
+    """Streamlit draws a missing cell as the English word "None" unless ``placeholder`` says otherwise."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    bare = []
+    for script in sorted((root / "views").glob("*.py")) + [root / "app.py"]:
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "dataframe":
+                given = {k.arg: k.value for k in node.keywords}
+                if not (isinstance(given.get("placeholder"), ast.Constant) and given["placeholder"].value == ""):
+                    bare.append(f"{script.name}:{node.lineno}")
+    assert not bare, f'st.dataframe without placeholder="": {bare}'

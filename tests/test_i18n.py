@@ -257,3 +257,18 @@ def test_district_names_from_the_layer_fall_back_to_chinese_without_an_english_n
     assert i18n.district_names(chinese_only, "en") == i18n.district_names(districts, "zh")
     with pytest.raises(ValueError, match="unsupported language"):
         i18n.district_names(districts, "fr")
+
+
+def test_humanised_shows_dates_without_midnight_and_leaves_the_frame_alone():
+    frame = pd.DataFrame(
+        {
+            "application_date": pd.to_datetime(["2019-12-29", None]),
+            "stamp": pd.to_datetime(["2019-12-29 10:30", None]),
+            "applied": [True, False],
+        }
+    )
+    shown = i18n.humanised(frame, "en")
+    assert shown["Application date"].tolist()[0] == "2019-12-29" and pd.isna(shown["Application date"].iloc[1])
+    assert shown["stamp"].iloc[0] == pd.Timestamp("2019-12-29 10:30")  # a time of day is kept
+    assert shown["Applied"].tolist() == ["Yes", "No"]
+    assert frame["application_date"].dtype.kind == "M" and pd.isna(frame["application_date"].iloc[1])

@@ -77,7 +77,7 @@ def render() -> None:
         district_name=[names[c] for c in by_district["district_code"]],
         share_served_within_radius=(by_district["share_served_within_radius"] * 100).round(1),
     )
-    st.dataframe(shared.humanised(table), hide_index=True, width="stretch")
+    st.dataframe(shared.humanised(table), hide_index=True, width="stretch", placeholder="")
 
 
 shared.guarded(render)

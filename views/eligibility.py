@@ -63,7 +63,10 @@ def render() -> None:
         format_func=lambda s: t(f"filter_{s}"),
     )
     reasons = filters[1].multiselect(
-        t("filter_reasons"), list(REASONS), format_func=lambda r: reason_label(r, shared.lang())
+        t("filter_reasons"),
+        list(REASONS),
+        format_func=lambda r: reason_label(r, shared.lang()),
+        placeholder=t("filter_reasons_placeholder"),
     )
     applied_only = filters[2].checkbox(t("filter_applied"))
     name_part = filters[3].text_input(t("filter_name"))
@@ -72,7 +75,8 @@ def render() -> None:
 
     st.caption(t("rows_shown", shown=len(shown), total=len(mine)))
     table = pd.DataFrame(shown[TABLE]).assign(nearest_set_m=shown["nearest_set_m"].round(0))
-    st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420)
+    # A missing cell (no application date …) shows empty, not Streamlit's English "None".
+    st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420, placeholder="")
     shared.download_buttons(
         shown[TABLE + ["geometry"]],
         f"eligibility_{district}",
@@ -95,6 +99,7 @@ def render() -> None:
             ),
             hide_index=True,
             width="stretch",
+            placeholder="",
         )
 
     st.subheader(t("map"))

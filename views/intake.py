@@ -106,7 +106,9 @@ def _report(result, label: str) -> None:
         shown = result.rejects.head(REJECTS_SHOWN)
         if result.rejected > len(shown):  # the page could not carry them all; the download has every row
             st.caption(t("rejects_first", shown=len(shown), total=result.rejected))
-        st.dataframe(i18n.rejects_for_reading(shown, shared.lang()), hide_index=True, width="stretch", height=240)
+        st.dataframe(
+            i18n.rejects_for_reading(shown, shared.lang()), hide_index=True, width="stretch", height=240, placeholder=""
+        )
         csv = result.rejects_csv()
         st.download_button(
             t("intake_rejects_download"),
@@ -226,20 +228,23 @@ def _assembly_report(assembled) -> None:
     if summary.get("fitness_paths_after") == 0:
         st.warning(t("assembly_no_fitness_paths"))
     figures = [(t(f"assembly_{key}"), summary[key]) for key in ASSEMBLY_FIGURES if summary.get(key) is not None]
-    st.dataframe(pd.DataFrame(figures, columns=[t("assembly_figure"), t("assembly_count")]), hide_index=True)
+    st.dataframe(
+        pd.DataFrame(figures, columns=[t("assembly_figure"), t("assembly_count")]), hide_index=True, placeholder=""
+    )
     if len(assembled.located):
         st.caption(t("assembly_located_note"))
-        st.dataframe(shared.humanised(assembled.located), hide_index=True, width="stretch")
+        st.dataframe(shared.humanised(assembled.located), hide_index=True, width="stretch", placeholder="")
     if len(assembled.unplaced):
         st.warning(t("assembly_unplaced_note"))
         st.dataframe(
             shared.humanised(i18n.reasons_in_language(assembled.unplaced, shared.lang())),
             hide_index=True,
             width="stretch",
+            placeholder="",
         )
     if len(assembled.conflicts):
         st.warning(t("intake_conflicts"))
-        st.dataframe(shared.humanised(assembled.conflicts), hide_index=True, width="stretch")
+        st.dataframe(shared.humanised(assembled.conflicts), hide_index=True, width="stretch", placeholder="")
 
 
 shared.guarded(render)

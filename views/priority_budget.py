@@ -105,7 +105,7 @@ def render() -> None:
         table = pd.DataFrame(shared.with_district_names(shared.in_language(selected, plan))[LIST_COLUMNS]).round(
             {"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}}
         )
-        st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420)
+        st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420, placeholder="")
         sheets, parameters = shared.plan_export(plan)
         shared.download_buttons(sheets, f"plan_{plan.mode}", parameters)
 
@@ -121,7 +121,7 @@ def render() -> None:
         index=[o.program.name(shared.lang()) for o in plan.outcomes],
     )
     comparison[t("difference")] = comparison[t("mode_optimal")] - comparison[t("mode_rank")]
-    st.dataframe(comparison, width="stretch")
+    st.dataframe(comparison, width="stretch", placeholder="")
 
     if len(selected):
         st.subheader(t("map"))

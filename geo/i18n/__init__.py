@@ -100,12 +100,19 @@ def labelled(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
 
 
 def humanised(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """Like :func:`labelled`, with yes/no columns shown as 是/否 (Yes/No)."""
+    """Like :func:`labelled`, with yes/no columns shown as 是/否 (Yes/No), and dates without a time of
+    day as ``2019-12-29`` (not ``2019-12-29 00:00:00``); a missing date stays missing.
+
+    A copy for display: ``frame`` is not changed.
+    """
     yes, no = yes_no(lang)
     shown = frame.copy()
     for column in shown.columns:
-        if pd.api.types.is_bool_dtype(shown[column]):
-            shown[column] = shown[column].map({True: yes, False: no}).fillna("")
+        values = shown[column]
+        if pd.api.types.is_bool_dtype(values):
+            shown[column] = values.map({True: yes, False: no}).fillna("")
+        elif pd.api.types.is_datetime64_any_dtype(values) and (values.dropna() == values.dropna().dt.normalize()).all():
+            shown[column] = values.dt.strftime("%Y-%m-%d").astype("string")
     return labelled(shown, lang)
 
 
