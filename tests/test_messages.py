@@ -295,3 +295,40 @@ def test_the_intake_page_shows_the_files_notes_in_its_language(survey_result, la
     else:
         assert "columns 7, 8 have the same header" in text and "row 2: no community ID" in text
         assert [w for w in shown if CHINESE.search(english_outside_data(w.replace("\\", "")))] == []
+
+
+# --------------------------------------------------------------------------- the strict reader (the bureau's own data)
+
+
+def test_the_strict_readers_errors_are_said_in_the_pages_language(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geo.data.io import read_layer
+
+    table = tmp_path / "小区.csv"
+    table.write_text("name,longitude,latitude\nA,109.4,24.3\n", encoding="utf-8")
+    with pytest.raises(DataError) as raised:
+        read_layer(table, "communities")
+    assert str(raised.value).startswith("communities file 小区.csv is missing required column 'community_id' (also")
+    assert said(raised.value, "zh").startswith("小区文件 小区.csv 缺少必需的列 'community_id'（另缺：")
+
+    bad = tmp_path / "paths.csv"
+    bad.write_text("path_id,name,longitude,latitude\nP1,A,east,24.3\n", encoding="utf-8")
+    with pytest.raises(DataError) as raised:
+        read_layer(bad, "fitness_paths")
+    assert "column 'longitude', data row 1 (1-based, header not counted): cannot read 'east' as a number" in str(
+        raised.value
+    )
+    assert "列 'longitude'，第 1 个数据行（从 1 起数，不含表头）：无法把 'east' 读作数字" in said(raised.value, "zh")
+
+    layers = tmp_path / "city.gpkg"
+    for name in ("a", "b"):
+        gpd.GeoDataFrame({"x": [1]}, geometry=[Point(109.4, 24.3)], crs=4326).to_file(layers, layer=name)
+    with pytest.raises(DataError) as raised:
+        read_layer(layers, "communities")
+    assert str(raised.value) == "city.gpkg has 2 layers and none is named 'communities'; pass layer= one of: a, b"
+    assert (
+        said(raised.value, "zh")
+        == "city.gpkg 有 2 个图层，但没有名为 'communities' 的图层；请指定其中一个图层（layer=）：a, b"
+    )

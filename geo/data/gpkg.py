@@ -12,6 +12,7 @@ import pyogrio
 from geo.data import network  # noqa: F401  (GDAL opens files here: its network is off from the first import)
 from geo.data.files import atomic_write
 from geo.data.formats import _one_line, _shown, _sniff_format
+from geo.errors import Message, data_error
 
 # GeoPackage tables GDAL reads when it opens a file: they must be tables, not views.
 _GPKG_SYSTEM_PREFIXES = ("gpkg_", "rtree_")
@@ -59,19 +60,17 @@ def _choose_gpkg_layer(path: Path, kind: str, layer: str | None) -> str:
     """
     _check_gpkg_tables(path)
     names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
-    listed = ", ".join(names) or "(none)"
+    listed = ", ".join(names) or Message("none")
     if layer is not None:
         if layer not in names:
-            raise ValueError(f"{_shown(path)} has no layer {layer!r}; its layers are: {listed}")
+            raise data_error("gpkg_no_such_layer", file=_shown(path), layer=repr(layer), listed=listed)
         chosen = layer
     elif kind in names:
         chosen = kind
     elif len(names) == 1:
         chosen = names[0]
     else:
-        raise ValueError(
-            f"{_shown(path)} has {len(names)} layers and none is named {kind!r}; pass layer= one of: {listed}"
-        )
+        raise data_error("gpkg_which_layer", file=_shown(path), count=len(names), kind=repr(kind), listed=listed)
     _check_gpkg_tables(path, chosen)
     return chosen
 
@@ -91,7 +90,7 @@ def _check_gpkg_tables(path: Path, layer: str | None = None) -> None:
     try:
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
     except sqlite3.Error as error:
-        raise ValueError(f"{_shown(path)} cannot be opened as a GeoPackage ({_one_line(error)})") from None
+        raise data_error("gpkg_unopenable", file=_shown(path), detail=_one_line(error)) from None
     try:
         objects = connection.execute("SELECT name, type FROM pragma_table_list WHERE schema = 'main'").fetchall()
         table = None
@@ -109,29 +108,18 @@ def _check_gpkg_tables(path: Path, layer: str | None = None) -> None:
                 )
             ]
     except sqlite3.Error as error:
-        raise ValueError(f"{_shown(path)} cannot be read as a GeoPackage ({_one_line(error)})") from None
+        raise data_error("gpkg_unreadable", file=_shown(path), detail=_one_line(error)) from None
     finally:
         connection.close()
     for name, object_type in objects:
         system = name.lower().startswith(_GPKG_SYSTEM_PREFIXES)
         allowed = ("table", "shadow", "virtual") if name.lower().startswith("rtree_") else ("table",)
         if system and object_type not in allowed:
-            raise ValueError(
-                f"{_shown(path)}: its GeoPackage table {name!r} is a {object_type}, a query that would run "
-                "when the file is read, not stored data; refused. Export the data again as a GeoPackage "
-                "(QGIS: Export > Save Features As…)"
-            )
+            raise data_error("gpkg_system_view", file=_shown(path), table=repr(name), type=object_type)
     if table is not None and table[1] != "table":
-        raise ValueError(
-            f"{_shown(path)}: layer {layer!r} is a {table[1]}, a query that runs when it is read, not a "
-            "table of stored data; refused. Save the layer as a table (QGIS: Export > Save Features As…) "
-            "and import that"
-        )
+        raise data_error("gpkg_layer_view", file=_shown(path), layer=repr(layer), type=table[1])
     if computed:
-        raise ValueError(
-            f"{_shown(path)}: layer {layer!r} has computed (generated) columns ({', '.join(computed)}), "
-            "which run SQL when read; refused. Save the layer as a plain table and import that"
-        )
+        raise data_error("gpkg_computed_columns", file=_shown(path), layer=repr(layer), columns=", ".join(computed))
 
 
 def read_table(path, layer: str) -> pd.DataFrame:
@@ -148,7 +136,7 @@ def read_table(path, layer: str) -> pd.DataFrame:
             return gpd.read_file(path, layer=layer, engine="pyogrio")
         return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
     except pyogrio.errors.DataSourceError as err:
-        raise ValueError(f"{_shown(path)}: layer {layer!r} cannot be read: {_one_line(err)}") from None
+        raise data_error("gpkg_layer_unreadable", file=_shown(path), layer=repr(layer), detail=_one_line(err)) from None
 
 
 def gpkg_layers(path) -> list[str]:
@@ -157,12 +145,9 @@ def gpkg_layers(path) -> list[str]:
     if not path.exists():
         raise ValueError(f"data file not found: {path}")
     if path.is_dir() or _sniff_format(path) != "gpkg":
-        raise ValueError(
-            f"{_shown(path)} is not a GeoPackage; the city data must be a .gpkg with the layers "
-            "districts, communities and fitness_paths"
-        )
+        raise data_error("gpkg_not_city", file=_shown(path))
     _check_gpkg_tables(path)
     try:
         return [name for name, _ in pyogrio.list_layers(path)]
     except pyogrio.errors.DataSourceError as err:
-        raise ValueError(f"{_shown(path)} cannot be opened as a GeoPackage: {err}") from None
+        raise data_error("gpkg_unopenable_plain", file=_shown(path), detail=str(err)) from None

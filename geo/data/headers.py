@@ -35,12 +35,8 @@ _BOOL_WORDS = {
     "否": False,
 }
 
-_KIND_DESCRIPTIONS = {
-    "int": "a whole number (e.g. 1250)",
-    "float": "a number (e.g. 0.18 or 350.5)",
-    "bool": "true/false (accepted: true, false, 1, 0, yes, no, y, n, 是, 否)",
-    "date": "a date (e.g. 2018-09-01)",
-}
+# What a cell of each kind must hold, as messages say it (keys ``expect_<kind>`` of the catalogue).
+_KIND_DESCRIPTIONS = ("int", "float", "bool", "date", "wkt")
 # Columns a table may have. A survey has about 20 and a bureau's export rarely 100; cells cost
 # memory per row (a 200 MB CSV of 1,000 columns took 5.8 GB and 112 s to import), and a workbook
 # row can reach column XFD (16,384) with one cell.
@@ -280,10 +276,13 @@ def _check_required(frame: gpd.GeoDataFrame, kind: str, label: str) -> None:
     missing = [name for name in _REQUIRED_COLUMNS[kind] if name not in frame.columns]
     if missing:
         present = ", ".join(str(column) for column in frame.columns if column != frame.geometry.name)
-        raise ValueError(
-            f"{label} is missing required column {missing[0]!r}"
-            + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else "")
-            + f"; columns present: {present or '(none)'}. Add or rename the column"
+        also = Message("also_missing", columns=", ".join(missing[1:])) if len(missing) > 1 else ""
+        raise data_error(
+            "required_missing",
+            label=label,
+            column=repr(missing[0]),
+            also=also,
+            present=present or Message("none_parenthesised"),
         )
 
 
@@ -323,10 +322,14 @@ def _raise_first_problem(problems: dict, label: str) -> None:
         return
     _, values, column_kind = problems[first_column]
     value = values.iloc[first_row]
-    expected = _KIND_DESCRIPTIONS.get(column_kind, column_kind)
-    raise ValueError(
-        f"{label}: column {first_column!r}, data row {first_row + 1} (1-based, header not counted): "
-        f"cannot read {value!r} as {expected}; correct the value or leave the cell empty"
+    expected = Message(f"expect_{column_kind}") if column_kind in _KIND_DESCRIPTIONS else column_kind
+    raise data_error(
+        "cell_unreadable",
+        label=label,
+        column=repr(first_column),
+        row=first_row + 1,
+        value=repr(value),
+        expected=expected,
     )
 
 

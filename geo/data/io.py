@@ -189,27 +189,27 @@ def read_layer(path, kind: str, layer: str | None = None, source_crs: str | None
     file_format = _sniff_format(path)
     if file_format == "gpkg":
         layer = _choose_gpkg_layer(path, kind, layer)
-        label = f"{kind} layer {layer!r} of {_shown(path)}"
+        label = Message("label_gpkg_layer", kind=Message(f"kind_{kind}"), layer=repr(layer), file=_shown(path))
         frame = gpd.read_file(path, layer=layer, engine="pyogrio")
     elif file_format == "geojson":
-        label = f"{kind} file {_shown(path)}"
+        label = Message("label_file", kind=Message(f"kind_{kind}"), file=_shown(path))
         _check_json_crs(path, label)
         frame = gpd.read_file(path, engine="pyogrio")
     elif file_format == "zip":
         _check_zip_archive(path, None)  # the same refusals as an upload: no escaping paths, no bombs
         with tempfile.TemporaryDirectory(prefix="read-") as folder:
             shp, member, encoding = _extract_shapefile(path, Path(folder), None)
-            label = f"{kind} shapefile {member} in {_shown(path)}"
+            label = Message("label_shapefile", kind=Message(f"kind_{kind}"), member=member, file=_shown(path))
             frame = gpd.read_file(shp, engine="pyogrio", **({"encoding": encoding} if encoding else {}))
     else:
-        label = f"{kind} file {_shown(path)}"
+        label = Message("label_file", kind=Message(f"kind_{kind}"), file=_shown(path))
         frame = _read_csv(path, label)
 
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
-        raise ValueError(f"{label} has no geometry column; give the features a geometry")
+        raise data_error("no_geometry_column", label=label)
     if len(frame) == 0:
         if kind != "fitness_paths":
-            raise ValueError(f"{label} has no features; check the file and layer")
+            raise data_error("no_features", label=label)
         # A city may have no fitness paths yet: an empty layer is valid.
         empty, _ = _convert_columns(gpd.GeoDataFrame(geometry=[], crs=STORAGE_CRS), kind)
         return _ordered(empty, kind)
@@ -609,17 +609,19 @@ def _geometry_problems(geometry: gpd.GeoSeries, kind: str) -> tuple[np.ndarray, 
 def _check_geometry(frame: gpd.GeoDataFrame, kind: str, label: str) -> None:
     """Raise ValueError if no row has geometry, or for the first row with missing/wrong geometry."""
     absent, wrong_type = _geometry_problems(frame.geometry, kind)
-    allowed = " or ".join(_GEOMETRY_TYPES[kind])
+    types = _GEOMETRY_TYPES[kind]
+    allowed = Message("either", first=types[0], second=types[1]) if len(types) > 1 else types[0]
+    kind_name = Message(f"kind_{kind}")
     if absent.all():
-        raise ValueError(f"{label} has no geometries (all missing or empty); {kind} need {allowed} geometries")
+        raise data_error("no_geometries", label=label, kind=kind_name, allowed=allowed)
     bad_rows = np.flatnonzero(absent | wrong_type)
     if bad_rows.size:
         row = int(bad_rows[0])
-        found = "no geometry" if absent[row] else f"a {frame.geometry.iloc[row].geom_type}"
-        raise ValueError(
-            f"{label}: data row {row + 1} (1-based) has {found}, but {kind} must be {allowed}; "
-            "fix or remove that feature"
-        )
+        if absent[row]:
+            found = Message("found_no_geometry")
+        else:
+            found = Message("found_geometry_type", type=frame.geometry.iloc[row].geom_type)
+        raise data_error("wrong_geometry", label=label, row=row + 1, found=found, kind=kind_name, allowed=allowed)
 
 
 def _to_storage_crs(frame: gpd.GeoDataFrame, source_crs: str | None) -> gpd.GeoDataFrame:
@@ -677,15 +679,12 @@ def read_applications(path, layer: str = "applications") -> pd.DataFrame:
     frame = frame.rename(columns={"小区编号": "community_id", "申请日期": "application_date"})
     for column in ("community_id", "application_date"):
         if column not in frame.columns:
-            raise ValueError(f"applications in {_shown(path)}: required column '{column}' is missing")
+            raise data_error("applications_column_missing", file=_shown(path), column=column)
     frame["community_id"] = frame["community_id"].astype("string").str.strip()
     dates = pd.to_datetime(frame["application_date"], errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
         value = frame["application_date"].iloc[bad[0]]
-        raise ValueError(
-            f"applications in {_shown(path)}: row {bad[0] + 1}, column 'application_date': cannot read "
-            f"{value!r} as a date"
-        )
+        raise data_error("applications_bad_date", file=_shown(path), row=bad[0] + 1, value=repr(value))
     frame["application_date"] = dates.astype("datetime64[ns]")
     return frame

@@ -13,6 +13,8 @@ import pyogrio
 import pyproj
 import pyproj.network
 
+from geo.errors import data_error
+
 # --------------------------------------------------------------------------- no network
 
 # The product makes no network request. GDAL's GeoJSON driver GETs the address of a CRS given as a
@@ -71,24 +73,17 @@ def _check_json_crs(path: Path, label: str) -> None:
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
         for number, match in enumerate(_JSON_CRS_MEMBER.finditer(data), start=1):
             if number > _JSON_CRS_MAX_MEMBERS:
-                raise ValueError(
-                    f"{label} names a CRS more than {_JSON_CRS_MAX_MEMBERS:,} times (a GeoJSON file names it once); "
-                    "refused. Export the layer again (QGIS: Export > Save Features As… GeoJSON)"
-                )
+                raise data_error("json_crs_repeated", label=label, limit=_JSON_CRS_MAX_MEMBERS)
             value = _json_value_at(data, match.end())
             if value is _UNREADABLE:
-                raise ValueError(
-                    f"{label}: its CRS member at byte {match.start():,} is not JSON of at most "
-                    f"{_JSON_CRS_MAX_BYTES // 1024} KB; give the CRS by name (e.g. EPSG:4326) or declare it on import"
+                raise data_error(
+                    "json_crs_unreadable", label=label, offset=match.start(), limit=_JSON_CRS_MAX_BYTES // 1024
                 )
             reference = _fetched_crs_reference(value)
             if reference is not None:
                 shown = " ".join(reference.split())
                 shown = shown if len(shown) <= 200 else shown[:200] + "…"
-                raise ValueError(
-                    f"{label}: the file's CRS is a link to {shown}; reading it would fetch it from the network; "
-                    "give the CRS by name (e.g. EPSG:4326) or declare it on import"
-                )
+                raise data_error("json_crs_link", label=label, address=shown)
 
 
 _UNREADABLE = object()

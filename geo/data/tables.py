@@ -180,10 +180,7 @@ def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
         geometry = _points_from_lonlat(table[lon_column], table[lat_column], lon_column, lat_column, label)
         return gpd.GeoDataFrame(table.drop(columns=[lon_column, lat_column]), geometry=geometry)
 
-    raise ValueError(
-        f"{label} has no geometry: add longitude and latitude columns (or lon/lat, lng/lat, x/y, "
-        f"经度/纬度) or a WKT column named geometry or wkt; columns present: {', '.join(table.columns)}"
-    )
+    raise data_error("csv_no_geometry", label=label, columns=", ".join(table.columns))
 
 
 def _parse_wkt(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -197,7 +194,7 @@ def _parse_wkt(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _geometry_from_wkt(values: pd.Series, column: str, label: str) -> np.ndarray:
     """Parse WKT text to shapely geometries; a missing cell gives None."""
     geometry, bad = _parse_wkt(values)
-    _raise_first_problem({column: (bad, values, "WKT geometry (e.g. POLYGON ((109.4 24.3, ...)))")}, label)
+    _raise_first_problem({column: (bad, values, "wkt")}, label)
     return geometry
 
 
