@@ -275,16 +275,31 @@ def test_fail_gently_says_a_keyed_error_in_the_pages_language(monkeypatch, lang)
         assert "调查\\.csv is empty" in shown and not CHINESE.search(shown.replace("小区调查", "").replace("调查", ""))
 
 
+@pytest.fixture(scope="module")
+def assembled(survey_result):
+    from geo.config import DEFAULT_DATA_PATH
+    from geo.intake.assemble import assemble_city
+    from geo.pipeline import load_city
+
+    return assemble_city(load_city(DEFAULT_DATA_PATH), survey_result, "merge")
+
+
 @pytest.mark.parametrize("language", ["中文", "English"])
-def test_the_intake_page_shows_the_files_notes_in_its_language(survey_result, language):
+def test_the_intake_page_shows_the_files_notes_in_its_language(survey_result, assembled, language):
     """One run of the app with a checked upload in the session (AppTest cannot upload a file)."""
+    assert "kept the city's value" in set(assembled.conflicts["resolution"])  # the CLI's English
     app = AppTest.from_file(APP, default_timeout=120)
     app.run()
     if language == "English":
         app.sidebar.radio(key="language_choice").set_value("English").run()
     app.switch_page("views/intake.py")
-    app.session_state["intake_results"] = (survey_result, None, None, USER_NAME)
+    app.session_state["intake_results"] = (survey_result, None, assembled, USER_NAME)
     app.run()
+    cells = {str(value) for table in app.dataframe for column in table.value.columns for value in table.value[column]}
+    if language == "中文":
+        assert {"保留当前数据的取值", "图形不同"} <= cells and "kept the city's value" not in cells
+    else:
+        assert {"kept the city's value", "geometry"} <= cells
     assert not app.exception, app.exception
     shown = [warning.value for warning in app.warning]
     assert len(shown) >= len(survey_result.warnings)

@@ -221,6 +221,26 @@ ASSEMBLY_FIGURES = (
 )
 
 
+# Columns of the merge's tables holding codes, and the catalogue keys ([message]) that say them.
+CODE_PHRASES = {"kind": "conflict_", "located_by": "located_by_"}
+
+
+def said_codes(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """The merge's conflicts or located rows with their codes (``kind``, ``located_by``) and messages
+    (``resolution``) in the page's language; a code the catalogue does not know is shown as it is."""
+    lang = lang or shared.lang()
+    phrases = i18n.labels("message", lang)
+    shown = frame.copy()
+    for column, prefix in CODE_PHRASES.items():
+        if column in shown.columns:
+            shown[column] = [phrases.get(f"{prefix}{code}", code) for code in shown[column]]
+    if "resolution" in shown.columns:
+        # A table's cells are plain text (pandas keeps no Message): the English phrase names its key.
+        keys = {text: key for key, text in i18n.labels("message", "en").items() if key.startswith("resolution_")}
+        shown["resolution"] = [phrases[keys[value]] if value in keys else value for value in shown["resolution"]]
+    return shown
+
+
 def _assembly_report(assembled) -> None:
     """What the upload does to the city: counts, rows placed by the city's outline, rows not placed, conflicts."""
     summary = assembled.summary()
@@ -233,7 +253,7 @@ def _assembly_report(assembled) -> None:
     )
     if len(assembled.located):
         st.caption(t("assembly_located_note"))
-        st.dataframe(shared.humanised(assembled.located), hide_index=True, width="stretch", placeholder="")
+        st.dataframe(shared.humanised(said_codes(assembled.located)), hide_index=True, width="stretch", placeholder="")
     if len(assembled.unplaced):
         st.warning(t("assembly_unplaced_note"))
         st.dataframe(
@@ -244,7 +264,9 @@ def _assembly_report(assembled) -> None:
         )
     if len(assembled.conflicts):
         st.warning(t("intake_conflicts"))
-        st.dataframe(shared.humanised(assembled.conflicts), hide_index=True, width="stretch", placeholder="")
+        st.dataframe(
+            shared.humanised(said_codes(assembled.conflicts)), hide_index=True, width="stretch", placeholder=""
+        )
 
 
 shared.guarded(render)

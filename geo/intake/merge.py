@@ -16,6 +16,7 @@ import shapely
 
 from geo.data.crs import metric_crs_for, require_storage_crs
 from geo.data.schema import STORAGE_CRS
+from geo.errors import Message
 
 # Columns that are not attributes to merge: the match key and the provenance of a row.
 _NOT_ATTRIBUTES = ("community_id", "source", "geometry_approximate")
@@ -49,11 +50,12 @@ CONFLICT_COLUMNS = (
 ADDED_COLUMNS = ("community_id", "name", "district_code", "district_name", "source", "id_generated", "rows")
 MATCH_COLUMNS = ("source", "row", "community_id", "matched_by")
 
-_KEEP_CITY = "kept the city's value"
-_LEFT_MISSING = "left missing (the city had no value)"
-_NOT_MERGED = "row not merged"
-_FIRST_GEOMETRY = "took the geometry of the first row listed"
-_KEPT_APART = "kept as separate communities"
+# How a conflict was resolved: English text (the CLI's), said in the page's language by the app.
+_KEEP_CITY = Message("resolution_kept_city")
+_LEFT_MISSING = Message("resolution_left_missing")
+_NOT_MERGED = Message("resolution_not_merged")
+_FIRST_GEOMETRY = Message("resolution_first_geometry")
+_KEPT_APART = Message("resolution_kept_apart")
 _SAME_NAME_ID = "same_name_different_id"
 _SAME_NAME_PLACE = "same_name_different_place"
 
