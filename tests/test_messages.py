@@ -102,6 +102,13 @@ def test_every_message_key_in_the_code_is_in_both_catalogues_with_the_same_place
         assert {f"rows_{noun}", f"rows_{noun}_many", f"rows_{noun}_more"} <= set(en)
 
 
+def test_the_supported_formats_said_by_messages_are_the_ones_the_readers_list():
+    from geo.data.io import IMPORT_FORMATS, SUPPORTED_FORMATS
+
+    assert Message("formats_supported") == "supported formats: " + "; ".join(SUPPORTED_FORMATS)
+    assert Message("formats_import", sheet="小区调查") == "supported formats: " + "; ".join(IMPORT_FORMATS)
+
+
 def test_a_key_missing_from_the_catalogue_is_an_error():
     with pytest.raises(KeyError):
         Message("no_such_message")

@@ -79,14 +79,6 @@ IMPORT_FORMATS = SUPPORTED_FORMATS + (
     "Excel workbook (.xlsx: the survey template's sheet 小区调查, or any sheet with recognisable headers)",
 )
 _IMPORT_EXTENSION_FORMATS = {**_EXTENSION_FORMATS, ".kml": "kml", ".xlsx": "xlsx"}
-_FORMAT_NAMES = {
-    "gpkg": "GeoPackage",
-    "geojson": "GeoJSON",
-    "zip": "zipped Shapefile",
-    "csv": "CSV",
-    "kml": "KML",
-    "xlsx": "Excel workbook",
-}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _COPY_CHUNK = 1 << 20
 _MB = 1 << 20
