@@ -354,3 +354,20 @@ def test_the_strict_readers_errors_are_said_in_the_pages_language(tmp_path):
         said(raised.value, "zh")
         == "city.gpkg 有 2 个图层，但没有名为 'communities' 的图层；请指定其中一个图层（layer=）：a, b"
     )
+
+
+def test_a_city_with_repeated_ids_is_said_in_the_pages_language():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from geo.intake.merge import merge_returns
+
+    city = gpd.GeoDataFrame(
+        {"community_id": ["A", "A"], "name": ["x", "y"], "district_code": ["1", "1"]},
+        geometry=[box(0, 0, 1, 1), box(1, 1, 2, 2)],
+        crs=4326,
+    )
+    with pytest.raises(DataError) as raised:
+        merge_returns(city, [city.iloc[:0]])
+    assert str(raised.value) == "the city's community_id values must be unique; repeated: A"
+    assert said(raised.value, "zh") == "当前数据的小区编号（community_id）必须唯一；重复的有：A"

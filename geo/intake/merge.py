@@ -16,7 +16,7 @@ import shapely
 
 from geo.data.crs import metric_crs_for, require_storage_crs
 from geo.data.schema import STORAGE_CRS
-from geo.errors import Message
+from geo.errors import Message, data_error
 
 # Columns that are not attributes to merge: the match key and the provenance of a row.
 _NOT_ATTRIBUTES = ("community_id", "source", "geometry_approximate")
@@ -328,9 +328,7 @@ def _prepared_city(city: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     ids = _keys(city["community_id"], normalised_id)
     duplicated = ids[ids.notna() & ids.duplicated(keep=False)]
     if not duplicated.empty:
-        raise ValueError(
-            f"the city's community_id values must be unique; repeated: {', '.join(sorted(set(duplicated))[:5])}"
-        )
+        raise data_error("city_ids_repeated", ids=", ".join(sorted(set(duplicated))[:5]))
     return city
 
 
