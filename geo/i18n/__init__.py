@@ -12,6 +12,7 @@ table per kind of label:
 ``[parameter]``  the plan parameters in the notice
 ``[export]``     words the exports add (yes/no, longitude/latitude, the parameters sheet)
 ``[template]``   the survey template (sheets, headers, instructions, cell checks); paragraphs are lists
+``[message]``    notes, warnings and errors about a file read or imported (:class:`geo.errors.Message`)
 
 Every key exists in both files with the same ``{placeholders}`` (``tests/test_i18n.py``).
 ``{city}`` and ``{bureau}`` are never written in a catalogue's words: they are filled from
