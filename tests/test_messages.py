@@ -371,3 +371,23 @@ def test_a_city_with_repeated_ids_is_said_in_the_pages_language():
         merge_returns(city, [city.iloc[:0]])
     assert str(raised.value) == "the city's community_id values must be unique; repeated: A"
     assert said(raised.value, "zh") == "当前数据的小区编号（community_id）必须唯一；重复的有：A"
+
+
+@pytest.mark.parametrize(
+    "typed, zh, en",
+    [
+        ("EPSG:999999", "'EPSG:999999' 不是 PROJ 已知的 EPSG 代码", "'EPSG:999999' is not an EPSG code known to PROJ"),
+        (
+            "火星",
+            "未知的坐标系 '火星'；请使用 wgs84, gcj02, bd09 之一",
+            "unknown coordinate system '火星'; use one of wgs84",
+        ),
+    ],
+)
+def test_an_unknown_coordinate_system_typed_on_the_data_page_is_said_in_both_languages(typed, zh, en):
+    from geo.data.crs import normalise_crs_name
+
+    with pytest.raises(DataError) as caught:
+        normalise_crs_name(typed)
+    assert str(caught.value).startswith(en)
+    assert said(caught.value, "zh").startswith(zh) and said(caught.value, "en").startswith(en)

@@ -9,7 +9,7 @@ import numpy as np
 import pyproj
 import shapely
 
-from geo.errors import DataError
+from geo.errors import DataError, data_error
 
 from .schema import STORAGE_CRS
 
@@ -493,12 +493,9 @@ def normalise_crs_name(text) -> str:
         try:
             pyproj.CRS.from_epsg(code)
         except pyproj.exceptions.CRSError:
-            raise DataError(f"{text!r} is not an EPSG code known to PROJ; check the number") from None
+            raise data_error("crs_unknown_epsg", text=repr(text)) from None
         return f"EPSG:{code}"
-    raise DataError(
-        f"unknown coordinate system {text!r}; use one of {', '.join(CRS_NAMES)} "
-        "(also accepted: WGS-84, EPSG:4326, GCJ-02, 火星坐标, 高德, BD-09, 百度) or an 'EPSG:n' code"
-    )
+    raise data_error("crs_unknown_name", text=repr(text), names=", ".join(CRS_NAMES))
 
 
 def _chinese_crs_name(text, role: str) -> str:
