@@ -380,7 +380,7 @@ def test_a_city_with_repeated_ids_is_said_in_the_pages_language():
         (
             "火星",
             "未知的坐标系 '火星'；请使用 wgs84, gcj02, bd09 之一",
-            "unknown coordinate system '火星'; use one of wgs84",
+            "unknown coordinate system '北京54'; use one of wgs84",
         ),
     ],
 )
