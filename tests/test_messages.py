@@ -378,8 +378,8 @@ def test_a_city_with_repeated_ids_is_said_in_the_pages_language():
     [
         ("EPSG:999999", "'EPSG:999999' 不是 PROJ 已知的 EPSG 代码", "'EPSG:999999' is not an EPSG code known to PROJ"),
         (
-            "火星",
-            "未知的坐标系 '火星'；请使用 wgs84, gcj02, bd09 之一",
+            "北京54",
+            "未知的坐标系 '北京54'；请使用 wgs84, gcj02, bd09 之一",
             "unknown coordinate system '北京54'; use one of wgs84",
         ),
     ],
