@@ -3,6 +3,8 @@
 The contract (README, "What it does"): every error, including a mistyped argument and an
 unexpected failure, is one line on stderr and exit status 2, never a traceback; ``--json`` output
 is strict JSON (a missing or infinite number is ``null``, never ``NaN`` or ``Infinity``).
+Help texts and error lines come from the ``[cli]`` table of the label catalogue, in the language of
+:func:`cli_lang` (``PLANNER_LANG``, else the locale); ``--lang`` governs a command's output.
 Numbers on the command line obey the same ranges as ``config.toml`` (:data:`geo.config.NUMERIC_KEYS`),
 and an output file that cannot be written is refused before any work, naming the file.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import math
 import os
@@ -37,7 +40,8 @@ from geo.config import (
     load_config,
     shown,
 )
-from geo.i18n import district_names, humanised, labelled, text, with_district_names
+from geo.errors import DataError, Message, said
+from geo.i18n import LANGS, district_names, humanised, label, labelled, text, with_district_names
 
 EXIT_ERROR = 2
 
@@ -65,11 +69,124 @@ def one_line(message: str) -> str:
     )
 
 
+def cli_lang(environ=None) -> str:
+    """The language of the CLI's help and error lines: ``PLANNER_LANG`` when it is ``zh`` or ``en``,
+    else Chinese when the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: the first one set) starts
+    with ``zh``, else English."""
+    environ = os.environ if environ is None else environ
+    chosen = environ.get("PLANNER_LANG", "").strip().lower()
+    if chosen in LANGS:
+        return chosen
+    locale = next((environ[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(name)), "")
+    return "zh" if locale.lower().startswith("zh") else "en"
+
+
+def say(key: str, lang: str = "en", **values) -> str:
+    """The phrase ``key`` of the catalogue's ``[cli]`` table in ``lang``."""
+    return label("cli", key, lang, **values)
+
+
+class Said(Message):
+    """A message of the ``[cli]`` table: its text is English, :func:`said` says it in any language."""
+
+    def __new__(cls, key: str, **values):
+        self = str.__new__(cls, say(key, "en", **values))
+        self.key, self.values = key, values
+        return self
+
+    def __reduce__(self):
+        return _said, (self.key, self.values)
+
+    def in_language(self, lang: str = "zh") -> str:
+        return say(self.key, lang, **{name: said(value, lang) for name, value in self.values.items()})
+
+
+def _said(key: str, values: dict) -> Said:
+    return Said(key, **values)
+
+
+def refused(key: str, **values) -> DataError:
+    """The :class:`DataError` ``Said(key, **values)``: a line of the CLI's own, said in the CLI's language."""
+    return DataError(Said(key, **values))
+
+
+class Allowed(Message):
+    """What ``rule`` accepts: in English ``rule.allowed`` (config.py's words), in another language its bounds."""
+
+    def __new__(cls, rule: Rule):
+        self = str.__new__(cls, rule.allowed)
+        self.key, self.values, self.rule = "range", {}, rule
+        return self
+
+    def __reduce__(self):
+        return Allowed, (self.rule,)
+
+    def in_language(self, lang: str = "zh") -> str:
+        rule = self.rule
+        if lang == "en" or not (math.isfinite(rule.low) and math.isfinite(rule.high)):
+            return rule.allowed
+        return say(
+            "range",
+            lang,
+            kind=say("kind_whole" if rule.whole else "kind_number", lang),
+            low_sign="≥" if rule.low_inclusive else ">",
+            low=f"{rule.low:,}",
+            high_sign="≤" if rule.high_inclusive else "<",
+            high=f"{rule.high:,}",
+        )
+
+
+# argparse's own messages (Python's wording) -> the [cli] key that says them in another language
+ARGPARSE_MESSAGES = (
+    (re.compile(r"argument (?P<argument>.+?): (?P<message>.*)", re.S), "argparse_argument"),
+    (re.compile(r"the following arguments are required: (?P<arguments>.*)", re.S), "argparse_required"),
+    (re.compile(r"invalid choice: (?P<value>.*?) \(choose from (?P<choices>.*)\)", re.S), "argparse_choice"),
+    (re.compile(r"unrecognized arguments: (?P<arguments>.*)", re.S), "argparse_unrecognized"),
+    (re.compile(r"expected one argument", re.S), "argparse_one_value"),
+    (re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<options>.*)", re.S), "argparse_ambiguous"),
+)
+
+
+def argparse_said(message: str, lang: str) -> str:
+    """argparse's usage error ``message`` in ``lang``: English as argparse says it; a wording not
+    known here stays English."""
+    if lang == "en":
+        return message
+    for pattern, key in ARGPARSE_MESSAGES:
+        found = pattern.fullmatch(message)
+        if found:
+            values = found.groupdict()
+            if "message" in values:
+                values["message"] = argparse_said(values["message"], lang)
+            return say(key, lang, **values)
+    return message
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout with the ``usage:`` heading in the CLI's language."""
+
+    def __init__(self, prog: str, lang: str = "en"):
+        super().__init__(prog)
+        self.lang = lang
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, say("usage", self.lang) if prefix is None else prefix)
+
+
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line on stderr, exit status 2."""
+    """An argument parser whose usage errors are one line on stderr, exit status 2, and whose help
+    and errors are said in ``lang``."""
+
+    def __init__(self, *args, lang: str = "en", **kwargs):
+        super().__init__(*args, add_help=False, formatter_class=functools.partial(_Formatter, lang=lang), **kwargs)
+        self.lang = lang
+        self._positionals.title = say("positionals", lang)
+        self._optionals.title = say("options", lang)
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help=say("help", lang))
 
     def error(self, message: str):
-        self.exit(EXIT_ERROR, f"error: {one_line(message)} (see: {self.prog} --help)\n")
+        said_here = one_line(argparse_said(message, self.lang))
+        self.exit(EXIT_ERROR, say("usage_error", self.lang, message=said_here, prog=self.prog) + "\n")
 
 
 def parsed_number(text_value: str) -> int | float | None:
@@ -91,14 +208,16 @@ def parsed_number(text_value: str) -> int | float | None:
     return int(number) if number == number.to_integral_value() else float(number)
 
 
-def ruled(rule: Rule):
+def ruled(rule: Rule, lang: str = "en"):
     """An argparse type: a number that ``rule`` accepts; the message says ``rule.allowed``."""
 
     def number(text_value: str) -> int | float:
         value = parsed_number(text_value)
         whole_ok = isinstance(value, int) or not rule.whole  # 999999999999.99999 is a float that rounds to whole
         if value is None or not whole_ok or not math.isfinite(value) or not rule.accepts(value):
-            raise argparse.ArgumentTypeError(f"must be {rule.allowed}, got {shown(text_value)}")
+            raise argparse.ArgumentTypeError(
+                say("out_of_range", lang, allowed=Allowed(rule).in_language(lang), value=shown(text_value))
+            )
         return int(value) if rule.whole else float(value)
 
     number.__name__ = "number"  # argparse names the type in "invalid <name> value" messages
@@ -131,94 +250,83 @@ def print_json(document) -> None:
     print(json.dumps(json_safe(document), ensure_ascii=False, indent=2, allow_nan=False))
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m geo", description="健身路径规划 / fitness-path planner")
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH, help="configuration file (config.toml)")
-    commands = parser.add_subparsers(dest="command", required=True)
+def _boundaries_city(lang: str) -> str:
+    """The city whose boundaries ``sample`` and ``template`` read by default: the default config's
+    ``[city]`` name (a neutral phrase when that config cannot be read; the command says why)."""
+    try:
+        return load_config(DEFAULT_CONFIG_PATH).city_name(lang)
+    except (ValueError, OSError):
+        return say("city_unknown", lang)
 
-    coverage = commands.add_parser("coverage", help="coverage summary per district")
-    coverage.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH, help="GeoPackage with the three layers")
-    coverage.add_argument(
-        "--radius",
-        type=ruled(WALK_RADIUS_RULE),
-        default=None,
-        help=f"walk radius in metres, > 0 and ≤ {MAX_WALK_RADIUS_M:,} (default: config)",
+
+def _parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The command line's parser, its help in ``lang`` (the ``[cli]`` table of the catalogue)."""
+
+    def h(key: str, **values) -> str:
+        return say(key, lang, **values)
+
+    radius_help = h("help_radius", limit=f"{MAX_WALK_RADIUS_M:,}")
+    walk_radius = ruled(WALK_RADIUS_RULE, lang)
+    parser = _Parser(
+        prog="python -m geo",
+        description=h("description", title_zh=say("title", "zh")),
+        epilog=h("epilog"),
+        lang=lang,
     )
-    coverage.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH, help=h("help_config"))
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=functools.partial(_Parser, lang=lang))
+
+    coverage = commands.add_parser("coverage", help=h("command_coverage"))
+    coverage.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH, help=h("help_data"))
+    coverage.add_argument("--radius", type=walk_radius, default=None, help=radius_help)
+    coverage.add_argument("--json", action="store_true", help=h("help_coverage_json"))
     coverage.add_argument("--lang", choices=("zh", "en"), default="zh")
 
-    plan = commands.add_parser("plan", help="budget plan: which communities get a set")
-    plan.add_argument(
-        "--program",
-        default=None,
-        help="programme keys in order, e.g. city,region (default: every [[programs]] of the config, in order)",
-    )
+    plan = commands.add_parser("plan", help=h("command_plan"))
+    plan.add_argument("--program", default=None, help=h("help_program"))
     plan.add_argument("--mode", choices=("rank", "optimal"), default="rank")
     plan.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH)
-    plan.add_argument(
-        "--radius",
-        type=ruled(WALK_RADIUS_RULE),
-        default=None,
-        help=f"walk radius in metres, > 0 and ≤ {MAX_WALK_RADIUS_M:,} (default: config)",
-    )
-    plan.add_argument(
-        "--budget",
-        action="append",
-        default=[],
-        metavar="KEY=CNY",
-        help="override a programme's budget, e.g. --budget city=800000 (repeatable)",
-    )
+    plan.add_argument("--radius", type=walk_radius, default=None, help=radius_help)
+    plan.add_argument("--budget", action="append", default=[], metavar="KEY=CNY", help=h("help_budget"))
     plan.add_argument(
         "--time-limit",
-        type=ruled(NUMERIC_KEYS["optimal.time_limit_s"][1]),
+        type=ruled(NUMERIC_KEYS["optimal.time_limit_s"][1], lang),
         default=None,
-        help="optimal mode: solver time limit in seconds",
+        help=h("help_time_limit"),
     )
-    plan.add_argument("--out", type=Path, help="write the plan: .csv, .xlsx, .geojson or .gpkg")
-    plan.add_argument("--json", action="store_true", help="print the programme summaries as JSON")
+    plan.add_argument("--out", type=Path, help=h("help_plan_out"))
+    plan.add_argument("--json", action="store_true", help=h("help_plan_json"))
     plan.add_argument("--lang", choices=("zh", "en"), default="zh")
 
-    eligibility = commands.add_parser("eligibility", help="which communities can get a set, and why not")
+    eligibility = commands.add_parser("eligibility", help=h("command_eligibility"))
     eligibility.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH)
-    eligibility.add_argument("--district", help="district code, e.g. 450202")
-    eligibility.add_argument("--out", type=Path, help="write the list: .csv, .xlsx, .geojson or .gpkg")
+    eligibility.add_argument("--district", help=h("help_district"))
+    eligibility.add_argument("--out", type=Path, help=h("help_eligibility_out"))
     eligibility.add_argument("--lang", choices=("zh", "en"), default="zh")
 
-    sample = commands.add_parser("sample", help="generate a synthetic city on Liuzhou's boundaries")
+    sample = commands.add_parser("sample", help=h("command_sample", city=_boundaries_city(lang)))
     sample.add_argument(
         "--communities",
-        type=ruled(NUMERIC_KEYS["sample.communities"][1]),
+        type=ruled(NUMERIC_KEYS["sample.communities"][1], lang),
         default=None,
-        help="number of communities (default: config)",
+        help=h("help_communities"),
     )
-    sample.add_argument(
-        "--seed", type=ruled(NUMERIC_KEYS["sample.seed"][1]), default=None, help="random seed, ≥ 0 (default: config)"
-    )
+    sample.add_argument("--seed", type=ruled(NUMERIC_KEYS["sample.seed"][1], lang), default=None, help=h("help_seed"))
     sample.add_argument("--boundaries", type=Path, default=BOUNDARIES_PATH)
-    sample.add_argument("--out", type=Path, required=True, help="GeoPackage to write")
+    sample.add_argument("--out", type=Path, required=True, help=h("help_sample_out"))
 
-    template = commands.add_parser("template", help="write the district survey template (Excel)")
-    template.add_argument("--out", type=Path, required=True, help="the .xlsx to write")
+    template = commands.add_parser("template", help=h("command_template"))
+    template.add_argument("--out", type=Path, required=True, help=h("help_template_out"))
     template.add_argument("--lang", choices=("zh", "en"), default="zh")
-    template.add_argument("--boundaries", type=Path, default=BOUNDARIES_PATH, help="districts offered in the drop-down")
+    template.add_argument("--boundaries", type=Path, default=BOUNDARIES_PATH, help=h("help_template_boundaries"))
 
-    intake = commands.add_parser(
-        "import", help="import survey data: accepted rows to a GeoPackage, the others to a CSV"
-    )
-    intake.add_argument("file", type=Path, help="GeoPackage, GeoJSON, zipped Shapefile, KML, CSV or XLSX")
+    intake = commands.add_parser("import", help=h("command_import"))
+    intake.add_argument("file", type=Path, help=h("help_import_file"))
     intake.add_argument("--layer", choices=("communities", "fitness_paths"), required=True)
-    intake.add_argument(
-        "--crs",
-        default=None,
-        help="coordinates without a CRS of their own: wgs84 (default), gcj02 (高德/腾讯), bd09 (百度) or EPSG:n",
-    )
-    intake.add_argument(
-        "--out", type=Path, required=True, help="GeoPackage for the accepted rows (layer named as --layer)"
-    )
-    intake.add_argument("--rejects", type=Path, required=True, help="CSV of the rejected rows with their reasons")
-    intake.add_argument(
-        "--json", action="store_true", help='print {"input_rows", "accepted", "rejected", "repaired", "warnings"}'
-    )
+    intake.add_argument("--crs", default=None, help=h("help_crs"))
+    intake.add_argument("--out", type=Path, required=True, help=h("help_import_out"))
+    intake.add_argument("--rejects", type=Path, required=True, help=h("help_rejects"))
+    intake.add_argument("--json", action="store_true", help=h("help_import_json"))
     return parser
 
 
@@ -264,15 +372,13 @@ def writable(path: Path, option: str = "--out") -> None:
     """
     try:
         if path.is_dir():
-            raise ValueError(f"cannot write {path}: it is a folder; give {option} a file name inside it")
+            raise refused("write_folder", path=str(path), option=option)
         if not path.parent.is_dir():
-            raise ValueError(f"cannot write {path}: folder {path.parent} does not exist; create it first")
+            raise refused("write_no_folder", path=str(path), folder=str(path.parent))
         with tempfile.TemporaryDirectory(prefix=f".{path.stem}-", dir=path.parent) as probe:
             (Path(probe) / path.name).touch()
     except OSError as error:  # also from is_dir(): a name too long for the file system
-        raise ValueError(
-            f"cannot write {path}: {error.strerror or 'refused'}; choose another folder or a shorter name"
-        ) from None
+        raise refused("write_refused", path=str(path), reason=error.strerror or Said("refused")) from None
 
 
 @contextlib.contextmanager
@@ -286,11 +392,13 @@ def writing(path: Path):
     try:
         yield
     except OSError as error:
-        raise ValueError(f"cannot write {path}: {error.strerror or _without_paths(str(error), path)}") from None
+        raise refused(
+            "write_failed", path=str(path), reason=error.strerror or _without_paths(str(error), path)
+        ) from None
     except RuntimeError as error:
         if not type(error).__module__.startswith("pyogrio"):
             raise
-        raise ValueError(f"cannot write {path}: {_without_paths(str(error), path)}") from None
+        raise refused("write_failed", path=str(path), reason=_without_paths(str(error), path)) from None
 
 
 def _without_paths(message: str, path: Path) -> str:
@@ -307,7 +415,7 @@ def _check_out(path: Path | None) -> None:
     if path is None:
         return
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise ValueError(f"cannot write {path.name}: unsupported suffix; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+        raise refused("write_suffix", name=path.name, suffixes=", ".join(SUPPORTED_SUFFIXES))
     writable(path)
 
 
@@ -319,16 +427,14 @@ def budgets_from_args(pairs: list[str], config: Config) -> dict[str, int]:
     for pair in pairs:
         key, equals, value = (part.strip() for part in pair.partition("="))
         if not equals or not key or not value:
-            raise ValueError(f"--budget takes KEY=CNY, e.g. city=600000; got {shown(pair)}")
+            raise refused("budget_form", pair=shown(pair))
         if key not in known:
-            raise ValueError(
-                f"--budget {shown(pair)}: unknown budget program {shown(key)}; config.toml defines: {', '.join(known)}"
-            )
+            raise refused("budget_unknown", pair=shown(pair), program=shown(key), known=", ".join(known))
         if key in budgets:
-            raise ValueError(f"--budget {key} is given twice; give each programme's budget once")
+            raise refused("budget_twice", program=key)
         cny = parsed_number(value)
         if not isinstance(cny, int) or not BUDGET_RULE.accepts(cny):
-            raise ValueError(f"--budget takes KEY=CNY, CNY {BUDGET_RULE.allowed}, e.g. {key}=600000; got {shown(pair)}")
+            raise refused("budget_range", allowed=Allowed(BUDGET_RULE), program=key, pair=shown(pair))
         budgets[key] = int(cny)
     return budgets
 
@@ -338,7 +444,7 @@ def program_keys(text_value: str) -> list[str]:
     keys = [k.strip() for k in text_value.split(",") if k.strip()]
     for i, key in enumerate(keys):
         if key in keys[:i]:
-            raise ValueError(f"--program names {shown(key)} twice; name each programme once, e.g. city,region")
+            raise refused("program_twice", program=shown(key))
     return keys
 
 
@@ -435,7 +541,7 @@ def run_eligibility(args, config) -> int:
     if args.district:
         known = set(city.districts["district_code"])
         if args.district not in known:
-            raise ValueError(f"unknown district code {shown(args.district)}; known: {', '.join(sorted(known))}")
+            raise refused("district_unknown", code=shown(args.district), known=", ".join(sorted(known)))
         scored = scored[scored["district_code"] == args.district]
     scored = with_district_names(scored, district_names(city.districts, args.lang)).assign(
         reason_text=reason_labels(scored["reasons"], args.lang)
@@ -461,13 +567,12 @@ def run_sample(args, config) -> int:
     from geo.data.sample import generate_sample
 
     if args.out.suffix.lower() != ".gpkg":
-        raise ValueError(f"--out {shown(args.out.name)}: the sample city is a GeoPackage; name it .gpkg")
+        raise refused("sample_suffix", name=shown(args.out.name))
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise ValueError(
-            f"cannot write {args.out}: cannot create the folder {args.out.parent} "
-            f"({error.strerror or 'refused'}); choose another folder"
+        raise refused(
+            "sample_folder", path=str(args.out), folder=str(args.out.parent), reason=error.strerror or Said("refused")
         ) from None
     writable(args.out)
     n = config.sample_communities if args.communities is None else args.communities
@@ -485,7 +590,7 @@ def run_template(args, config) -> int:
     from geo.intake.template import write_survey_template
 
     if args.out.suffix.lower() != ".xlsx":
-        raise ValueError(f"--out {shown(args.out.name)}: the template is an Excel file; name it .xlsx")
+        raise refused("template_suffix", name=shown(args.out.name))
     writable(args.out)
     districts = read_districts(args.boundaries)
     with writing(args.out):
@@ -498,9 +603,9 @@ def run_import(args, config) -> int:
     from geo.intake.importer import import_file, write_accepted, write_rejects
 
     if args.out.suffix.lower() != ".gpkg":
-        raise ValueError(f"--out {shown(args.out.name)}: accepted rows are written to a GeoPackage; name it .gpkg")
+        raise refused("import_out_suffix", name=shown(args.out.name))
     if args.rejects.suffix.lower() != ".csv":
-        raise ValueError(f"--rejects {shown(args.rejects.name)}: rejected rows are written to a CSV; name it .csv")
+        raise refused("import_rejects_suffix", name=shown(args.rejects.name))
     writable(args.out)
     writable(args.rejects, "--rejects")
     try:
@@ -508,7 +613,9 @@ def run_import(args, config) -> int:
     except (ValueError, OSError):
         raise
     except Exception as error:
-        raise ValueError(f"cannot import {args.file}: {' '.join(str(error).split()) or type(error).__name__}") from None
+        raise refused(
+            "import_failed", file=str(args.file), detail=" ".join(str(error).split()) or type(error).__name__
+        ) from None
     with writing(args.out):
         write_accepted(result, args.out)
     with writing(args.rejects):
@@ -527,15 +634,20 @@ def run_import(args, config) -> int:
     return 0
 
 
-def _fail(message: str) -> int:
-    print(f"error: {one_line(message)}", file=sys.stderr)
+def _fail(message: str, lang: str = "en") -> int:
+    print(say("error", lang, message=one_line(message)), file=sys.stderr)
     return EXIT_ERROR
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; return its exit status (0, or 2 after one line on stderr)."""
+    """Run one command; return its exit status (0, or 2 after one line on stderr).
+
+    Help and error lines are said in :func:`cli_lang`'s language; an error that is a keyed
+    :class:`geo.errors.Message` is said in it too.
+    """
+    lang = cli_lang()
     try:
-        args = _parser().parse_args(argv)
+        args = _parser(lang).parse_args(argv)
     except SystemExit as stop:  # --help (0) or a usage error, already printed as one line (2)
         return 0 if stop.code is None else int(stop.code)
     commands = {
@@ -550,15 +662,14 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
         return commands[args.command](args, config)
     except (ValueError, OSError) as err:
-        return _fail(str(err) or type(err).__name__)
+        return _fail(said(err, lang) or type(err).__name__, lang)
     except KeyboardInterrupt:
-        return _fail("interrupted")
+        return _fail(say("interrupted", lang), lang)
     except MemoryError:
-        return _fail("not enough memory to finish this command; try it on smaller data or with smaller numbers")
+        return _fail(say("out_of_memory", lang), lang)
     except Exception as err:
         return _fail(
-            f"unexpected {type(err).__name__}: {str(err) or 'no message'} "
-            "(a bug: please report it with the command you ran)"
+            say("unexpected", lang, type=type(err).__name__, message=str(err) or say("no_message", lang)), lang
         )
 
 

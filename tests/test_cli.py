@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -697,3 +698,152 @@ def test_plan_runs_the_configured_programmes_by_default(tmp_path, capsys):
     assert main(["--config", str(config), "plan", "--mode", "rank", "--json"]) == 0
     out = strict_json(capsys.readouterr().out)
     assert [(p["program"], p["sets"]) for p in out["programs"]] == [("municipal", 12), ("grant", 100)]
+
+
+# The CLI's own words (issue 11): help and error lines from the catalogue's [cli] table, in the
+# language of PLANNER_LANG, else of the locale; English unless asked, exactly as before.
+
+CJK = "\u4e00-\u9fff"
+
+
+@pytest.mark.parametrize(
+    "environ, lang",
+    [
+        ({}, "en"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "zh_CN.UTF-8"}, "zh"),
+        ({"LANG": "zh_CN.UTF-8", "LC_ALL": "C"}, "en"),  # LC_ALL first, as the C library reads it
+        ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "zh_TW.UTF-8"}, "zh"),
+        ({"LANG": "zh_CN.UTF-8", "PLANNER_LANG": "en"}, "en"),
+        ({"LANG": "C", "PLANNER_LANG": "zh"}, "zh"),
+        ({"LANG": "zh_CN", "PLANNER_LANG": "fr"}, "zh"),  # not a language of the catalogue: the locale decides
+    ],
+)
+def test_the_cli_speaks_planner_lang_else_the_locale(environ, lang):
+    from geo.cli import cli_lang
+
+    assert cli_lang(environ) == lang
+
+
+def test_help_in_chinese_with_planner_lang_zh(monkeypatch):
+    monkeypatch.setenv("PLANNER_LANG", "zh")
+    top = run_cli("--help")
+    assert top.returncode == 0, top.stderr
+    assert top.stdout.startswith("用法：python -m geo")
+    for phrase in (
+        "健身路径规划",
+        "按区县汇总覆盖情况",
+        "显示本帮助并退出",
+        "在柳州市的行政区划上生成一个模拟城市",
+        "PLANNER_LANG",
+    ):
+        assert phrase in top.stdout
+    assert "usage:" not in top.stdout and "show this help" not in top.stdout
+    plan = run_cli("plan", "--help")
+    assert plan.returncode == 0, plan.stderr
+    assert "步行半径（米），大于 0 且不超过 5,000（默认：配置文件）" in plan.stdout
+    assert "walk radius" not in plan.stdout
+
+
+def test_help_in_english_with_planner_lang_en_as_before(monkeypatch):
+    monkeypatch.setenv("PLANNER_LANG", "en")
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # PLANNER_LANG wins over the locale
+    plan = run_cli("plan", "--help")
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stdout.startswith("usage: python -m geo plan [-h] [--program PROGRAM]")
+    assert "  -h, --help            show this help message and exit\n" in plan.stdout
+    assert "walk radius in metres, > 0 and ≤ 5,000 (default:\n                        config)" in plan.stdout
+    assert not re.search(f"[{CJK}]", plan.stdout)
+    top = run_cli("--help")
+    assert "\n健身路径规划 / fitness-path planner\n" in top.stdout
+    assert "generate a synthetic city on Liuzhou's boundaries" in top.stdout
+    assert "positional arguments:\n" in top.stdout and "\noptions:\n" in top.stdout
+    assert "locale (LC_ALL, LC_MESSAGES or LANG) starts with\nzh" in top.stdout  # the epilog says how
+
+
+def _error_line(capsys, argv) -> str:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    return captured.err
+
+
+def test_a_usage_error_in_each_language(capsys, monkeypatch):
+    monkeypatch.setenv("PLANNER_LANG", "zh")
+    assert _error_line(capsys, ["coverage", "--radius", "abc"]) == (
+        "错误：参数 --radius：必须是 > 0 且 ≤ 5,000 的数，收到 'abc'（参见：python -m geo coverage --help）\n"
+    )
+    assert _error_line(capsys, ["sample"]) == "错误：缺少必需的参数：--out（参见：python -m geo sample --help）\n"
+    monkeypatch.setenv("PLANNER_LANG", "en")
+    assert _error_line(capsys, ["coverage", "--radius", "abc"]) == (
+        "error: argument --radius: must be a positive number of metres up to 5,000, got 'abc' "
+        "(see: python -m geo coverage --help)\n"
+    )
+    assert _error_line(capsys, ["sample"]) == (
+        "error: the following arguments are required: --out (see: python -m geo sample --help)\n"
+    )
+
+
+def test_a_data_error_in_each_language(capsys, monkeypatch, tmp_path):
+    junk = tmp_path / "junk.gpkg"
+    junk.write_text("not a database", encoding="utf-8")
+    monkeypatch.setenv("PLANNER_LANG", "zh")
+    line = _error_line(capsys, ["coverage", "--data", str(junk)])
+    assert line.startswith("错误：junk.gpkg 的扩展名是 .gpkg，但内容不是 gpkg；"), line
+    monkeypatch.setenv("PLANNER_LANG", "en")
+    assert _error_line(capsys, ["coverage", "--data", str(junk)]).startswith(
+        "error: junk.gpkg has extension .gpkg but its content is not gpkg; supported formats: GeoPackage (.gpkg);"
+    )
+
+
+def test_the_clis_own_errors_in_each_language(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PLANNER_LANG", "zh")
+    assert _error_line(capsys, ["plan", "--budget", "city=lots"]) == (
+        "错误：--budget 的格式是 键=元，元数须为 ≥ 0 且 ≤ 1,000,000,000,000 的整数，如 city=600000；收到 'city=lots'\n"
+    )
+    assert _error_line(capsys, ["plan", "--out", "missing/plan.csv"]) == (
+        "错误：无法写入 missing/plan.csv：文件夹 missing 不存在；请先创建\n"
+    )
+    monkeypatch.setenv("PLANNER_LANG", "en")
+    assert _error_line(capsys, ["plan", "--budget", "city=lots"]) == (
+        "error: --budget takes KEY=CNY, CNY a whole number of yuan from 0 to 1,000,000,000,000, "
+        "e.g. city=600000; got 'city=lots'\n"
+    )
+    assert _error_line(capsys, ["plan", "--out", "missing/plan.csv"]) == (
+        "error: cannot write missing/plan.csv: folder missing does not exist; create it first\n"
+    )
+
+
+def test_an_unexpected_failure_in_chinese(capsys, monkeypatch):
+    import geo.cli
+
+    def broken(args, config):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(geo.cli, "run_coverage", broken)
+    monkeypatch.setenv("PLANNER_LANG", "zh")
+    assert (
+        _error_line(capsys, ["coverage"])
+        == "错误：意外的 RuntimeError：boom（这是程序缺陷：请连同所运行的命令一起报告）\n"
+    )
+    monkeypatch.setenv("PLANNER_LANG", "en")
+    assert _error_line(capsys, ["coverage"]) == (
+        "error: unexpected RuntimeError: boom (a bug: please report it with the command you ran)\n"
+    )
+
+
+def test_the_clis_messages_are_english_text_said_again_in_chinese():
+    import pickle
+
+    from geo.cli import Allowed, Said
+    from geo.config import BUDGET_RULE
+    from geo.errors import said
+    from geo.i18n import SECTIONS, catalogue
+
+    assert "cli" in SECTIONS and set(catalogue("zh")["cli"]) == set(catalogue("en")["cli"])
+    message = Said("budget_range", allowed=Allowed(BUDGET_RULE), program="city", pair="'city=x'")
+    assert message == f"--budget takes KEY=CNY, CNY {BUDGET_RULE.allowed}, e.g. city=600000; got 'city=x'"
+    assert "的整数" in said(message, "zh")
+    assert pickle.loads(pickle.dumps(message)) == message
+    assert said(pickle.loads(pickle.dumps(message)), "zh") == said(message, "zh")

@@ -13,6 +13,7 @@ table per kind of label:
 ``[export]``     words the exports add (yes/no, longitude/latitude, the parameters sheet)
 ``[template]``   the survey template (sheets, headers, instructions, cell checks); paragraphs are lists
 ``[message]``    notes, warnings and errors about a file read or imported (:class:`geo.errors.Message`)
+``[cli]``        the command line's help texts and its own error lines (:mod:`geo.cli`)
 
 Every key exists in both files with the same ``{placeholders}`` (``tests/test_i18n.py``).
 ``{city}`` and ``{bureau}`` are never written in a catalogue's words: they are filled from
@@ -28,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 LANGS = ("zh", "en")
-SECTIONS = ("text", "column", "reason", "map", "notice", "parameter", "export", "template", "message")
+SECTIONS = ("text", "column", "reason", "map", "notice", "parameter", "export", "template", "message", "cli")
 CATALOGUE_DIR = Path(__file__).resolve().parent
 
 
