@@ -847,3 +847,19 @@ def test_the_clis_messages_are_english_text_said_again_in_chinese():
     assert "的整数" in said(message, "zh")
     assert pickle.loads(pickle.dumps(message)) == message
     assert said(pickle.loads(pickle.dumps(message)), "zh") == said(message, "zh")
+
+
+def test_a_missing_data_file_is_said_in_the_clis_language(tmp_path):
+    import subprocess
+    import sys
+
+    missing = tmp_path / "无此文件.gpkg"
+    for lang, expected in (("zh", "找不到数据文件："), ("en", "data file not found: ")):
+        done = subprocess.run(
+            [sys.executable, "-m", "geo", "coverage", "--data", str(missing)],
+            capture_output=True,
+            text=True,
+            env={**__import__("os").environ, "PLANNER_LANG": lang},
+        )
+        assert done.returncode == 2
+        assert expected + str(missing) in done.stderr and "Traceback" not in done.stderr

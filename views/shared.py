@@ -34,7 +34,7 @@ from geo.analysis.coverage import PairLimitError, city_total, community_coverage
 from geo.analysis.eligibility import reason_labels
 from geo.analysis.priority import COMPONENTS
 from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config, with_overrides
-from geo.errors import DataError, said
+from geo.errors import DataError, data_error, said
 from geo.i18n import text
 from geo.intake.uploads import UploadFolder
 from geo.pipeline import CityData, load_city
@@ -253,7 +253,7 @@ def data_version(path: Path) -> tuple:
     if not path.exists():
         if using_upload():
             raise ValueError(text("error_upload_gone", lang()))
-        raise ValueError(f"data file not found: {path.name}")
+        raise data_error("data_file_not_found", file=path.name)
     if using_upload() and "upload_folder" in st.session_state:
         st.session_state["upload_folder"].touch()
     return path.stat().st_mtime, config_version()

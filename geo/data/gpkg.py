@@ -143,7 +143,7 @@ def gpkg_layers(path) -> list[str]:
     """Names of the layers of a GeoPackage; ValueError (not a GDAL error) for anything else."""
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"data file not found: {path}")
+        raise data_error("data_file_not_found", file=str(path))
     if path.is_dir() or _sniff_format(path) != "gpkg":
         raise data_error("gpkg_not_city", file=_shown(path))
     _check_gpkg_tables(path)
