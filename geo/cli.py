@@ -509,28 +509,8 @@ def run_plan_command(args, config) -> int:
     return 0
 
 
-ELIGIBILITY_COLUMNS = (
-    "community_id",
-    "name",
-    "district_code",
-    "district_name",
-    "eligible",
-    "reason_text",
-    "missing_fields",
-    "applied",
-    "application_date",
-    "needs_land_solution",
-    "open_space_m2",
-    "public_space_used_for_parking",
-    "served_inside",
-    "nearest_set_m",
-    "population",
-    "built_year",
-)
-
-
 def run_eligibility(args, config) -> int:
-    from geo.analysis.eligibility import reason_labels
+    from geo.analysis.eligibility import ELIGIBILITY_COLUMNS, reason_labels
     from geo.pipeline import load_city
     from geo.plan import score_communities
     from geo.render.export import export

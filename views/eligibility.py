@@ -5,26 +5,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.analysis.eligibility import ELIGIBILITY_FILTERS, REASONS, eligibility_counts, filter_assessed
+from geo.analysis.eligibility import (
+    ELIGIBILITY_COLUMNS,
+    ELIGIBILITY_FILTERS,
+    REASONS,
+    eligibility_counts,
+    filter_assessed,
+)
 from geo.i18n import reason_label
 from views import shared
 from views.shared import t
 
-TABLE = [
-    "community_id",
-    "name",
-    "eligible",
-    "reason_text",
-    "applied",
-    "application_date",
-    "needs_land_solution",
-    "open_space_m2",
-    "public_space_used_for_parking",
-    "served_inside",
-    "nearest_set_m",
-    "population",
-    "built_year",
-]
+# The page shows one district at a time: the list's columns without the district's.
+TABLE = [c for c in ELIGIBILITY_COLUMNS if c not in ("district_code", "district_name", "missing_fields")]
 
 
 def render() -> None:

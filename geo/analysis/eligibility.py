@@ -184,6 +184,26 @@ def eligibility_counts(assessed: pd.DataFrame) -> dict[str, int]:
     return counts
 
 
+# The eligibility list's columns, in order, as exported (CLI and app); geometry follows.
+ELIGIBILITY_COLUMNS = (
+    "community_id",
+    "name",
+    "district_code",
+    "district_name",
+    "eligible",
+    "reason_text",
+    "missing_fields",
+    "applied",
+    "application_date",
+    "needs_land_solution",
+    "open_space_m2",
+    "public_space_used_for_parking",
+    "served_inside",
+    "nearest_set_m",
+    "population",
+    "built_year",
+)
+
 ELIGIBILITY_FILTERS = ("all", "eligible", "ineligible")
 
 
