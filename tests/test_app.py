@@ -390,3 +390,20 @@ def test_every_table_on_a_page_shows_missing_values_as_empty_cells():
                 if not (isinstance(given.get("placeholder"), ast.Constant) and given["placeholder"].value == ""):
                     bare.append(f"{script.name}:{node.lineno}")
     assert not bare, f'st.dataframe without placeholder="": {bare}'
+
+
+def test_a_city_without_english_district_names_shows_the_chinese_ones_on_the_english_page(tmp_path, monkeypatch):
+    import shutil
+
+    import geopandas as gpd
+
+    city = tmp_path / "city.gpkg"
+    shutil.copy(DEFAULT_DATA_PATH, city)
+    districts = gpd.read_file(city, layer="districts").drop(columns=["district_name_en"])
+    districts.to_file(city, layer="districts", driver="GPKG", engine="pyogrio")
+    monkeypatch.setenv("PLANNER_DATA", str(city))
+    app = open_page()
+    app.sidebar.radio(key="language_choice").set_value("English").run()
+    assert not app.exception
+    options = app.selectbox[0].options
+    assert "城中区" in options and not any(o in ("nan", "None", "<NA>") for o in options)

@@ -410,9 +410,8 @@ def humanised(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def district_names() -> dict[str, str]:
-    districts = city().districts
-    column = "district_name" if lang() == "zh" else "district_name_en"
-    return dict(zip(districts["district_code"], districts[column]))
+    """District code -> name in the page's language (a district without an English name keeps its Chinese one)."""
+    return i18n.district_names(city().districts, lang())
 
 
 def _map_html(
