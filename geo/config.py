@@ -127,11 +127,11 @@ class Config:
     bureau_name_en: str = ""
 
     def city_name(self, lang: str = "zh") -> str:
-        """The city's name in ``lang`` (``[city] name_zh`` / ``name_en``), e.g. 柳州市 / Liuzhou."""
+        """The city's name in ``lang`` (``[city] name_zh`` / ``name_en``)."""
         return self.city_name_zh if lang == "zh" else self.city_name_en
 
     def bureau_name(self, lang: str = "zh") -> str:
-        """The bureau's name in ``lang`` (``[city] bureau_zh`` / ``bureau_en``), e.g. 柳州市体育局."""
+        """The bureau's name in ``lang`` (``[city] bureau_zh`` / ``bureau_en``), e.g. the city's sports bureau."""
         return self.bureau_name_zh if lang == "zh" else self.bureau_name_en
 
     def program(self, key: str) -> Program:
