@@ -590,7 +590,7 @@ def run_import(args, config) -> int:
     writable(args.rejects, "--rejects")
     try:
         result = import_file(args.file, args.layer, args.crs, config)
-    except (ValueError, OSError):
+    except (DataError, OSError):
         raise
     except Exception as error:
         raise refused(
@@ -641,7 +641,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         return commands[args.command](args, config)
-    except (ValueError, OSError) as err:
+    except (DataError, OSError) as err:
         return _fail(said(err, lang) or type(err).__name__, lang)
     except KeyboardInterrupt:
         return _fail(say("interrupted", lang), lang)

@@ -40,7 +40,7 @@ from pydantic import (
 )
 
 from geo.data.schema import PRIORITY_COMPONENTS
-from geo.errors import DataError
+from geo.errors import DataError, data_error
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = REPO_ROOT / "config.toml"
@@ -140,7 +140,7 @@ class Config:
             if program.key == key:
                 return program
         known = ", ".join(p.key for p in self.programs)
-        raise ValueError(f"unknown budget program {shown(key)}; config.toml defines: {known}")
+        raise data_error("unknown_program", program=shown(key), known=known)
 
 
 @dataclass(frozen=True)

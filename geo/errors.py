@@ -1,8 +1,9 @@
 """The error for everything the user's data or settings got wrong (:class:`DataError`).
 
-A :class:`DataError` (or any ``ValueError``) carries one line that says what was wrong and what to
-do; the app shows it as a message and the CLI prints it after ``error:``. Anything else that
-escapes is a bug: the app logs it with its traceback and shows a reference to that log entry.
+A :class:`DataError` carries one line that says what was wrong and what to do; the app shows it as a
+message and the CLI prints it after ``error:``. Anything else that escapes, a plain ``ValueError``
+included, is a bug: the app logs it with its traceback and shows a reference to that log entry, the
+CLI names its type.
 
 A message about a file (a note, a warning, or a :class:`DataError`'s text) is a :class:`Message`: its
 text is English, as the CLI prints it, and it carries the catalogue key and values with which the app

@@ -17,6 +17,7 @@ from geo.analysis.eligibility import assess_eligibility, mark_applications
 from geo.analysis.priority import priority_scores
 from geo.config import Config, Program
 from geo.data.crs import metric_crs_for
+from geo.errors import data_error
 from geo.i18n import district_names, with_district_names
 from geo.optimize.allocate import MODES, Allocation, CoverageProblem, allocate_optimal, allocate_rank, plan_rows
 
@@ -116,9 +117,9 @@ def run_plan(
         a weight or a budget does not recompute coverage).
     """
     if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise data_error("unknown_mode", mode=repr(mode), modes=", ".join(MODES))
     if not program_keys:
-        raise ValueError("name at least one budget program")
+        raise data_error("no_program")
     # The city is projected once and the (site, community) relation built once, over the
     # communities unserved at the start: every programme's demand is a subset of them, so
     # priority, allocation and the coverage update of every programme slice the same relation.

@@ -12,6 +12,7 @@ import pytest
 from folium.elements import JSCSSMixin
 from shapely.geometry import Point, box
 
+from geo.errors import DataError, said
 from geo.render import maps
 from tests import hostile
 
@@ -546,12 +547,13 @@ def test_tianditu_base_layer_uses_key_without_shift(districts, communities, fitn
 
 @pytest.mark.parametrize("key", [None, ""])
 def test_tianditu_without_key_is_refused(districts, communities, fitness_paths, key):
-    with pytest.raises(ValueError, match="tianditu_key"):
+    with pytest.raises(DataError, match="Tianditu key") as refused:
         maps.coverage_map(districts, communities, fitness_paths, base_layer="tianditu", tianditu_key=key)
+    assert "天地图密钥" in said(refused.value, "zh")
 
 
 def test_tianditu_key_must_be_letters_and_digits(districts, communities, fitness_paths):
-    with pytest.raises(ValueError, match="letters and digits"):
+    with pytest.raises(DataError, match="letters and digits"):
         maps.coverage_map(districts, communities, fitness_paths, base_layer="tianditu", tianditu_key="a&b=c")
 
 

@@ -252,7 +252,7 @@ def data_version(path: Path) -> tuple:
     """
     if not path.exists():
         if using_upload():
-            raise ValueError(text("error_upload_gone", lang()))
+            raise DataError(text("error_upload_gone", lang()))
         raise data_error("data_file_not_found", file=path.name)
     if using_upload() and "upload_folder" in st.session_state:
         st.session_state["upload_folder"].touch()
@@ -573,15 +573,15 @@ def message_text(message) -> str:
 def fail_gently(error: BaseException) -> None:
     """Show a plain message instead of a traceback; log the details on the server.
 
-    A :class:`geo.errors.DataError` (or any ``ValueError``) is the data's or the settings' fault and
-    says what to do: shown as it is, as text. An ``OSError`` names server paths and errno text,
-    which are the administrator's business: logged, and the user gets a fixed message. Anything
-    else is a bug: logged with its traceback under a short random reference, which the page shows
-    so that the administrator can find that entry in the log.
+    A :class:`geo.errors.DataError` is the data's or the settings' fault and says what to do:
+    shown as it is, as text. An ``OSError`` names server paths and errno text, which are the
+    administrator's business: logged, and the user gets a fixed message. Anything else, a plain
+    ``ValueError`` included, is a bug: logged with its traceback under a short random reference,
+    which the page shows so that the administrator can find that entry in the log.
     """
     if isinstance(error, PairLimitError):
         st.error(text("error_pairs", lang()).format(radius=error.walk_radius_m, limit=error.max_pairs))
-    elif isinstance(error, (DataError, ValueError)):
+    elif isinstance(error, DataError):
         st.error(text("error_data", lang()) + plain(message_text(error)))
     elif isinstance(error, OSError):
         log.warning("file error in the app: %s", error)

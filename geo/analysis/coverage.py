@@ -25,6 +25,7 @@ import shapely
 
 from geo.config import check_walk_radius
 from geo.data.crs import metric_crs_for, require_storage_crs
+from geo.errors import DataError
 
 # Reprojection round-off is far below a millimetre at city scale.
 RADIUS_TOLERANCE_M = 1e-3
@@ -212,7 +213,7 @@ def candidate_sites(communities_m: gpd.GeoSeries) -> np.ndarray:
 PAIRS_PER_BATCH = 1 << 21
 
 
-class PairLimitError(ValueError):
+class PairLimitError(DataError):
     """The coverage relation would hold more than ``max_pairs`` pairs; nothing was built.
 
     ``walk_radius_m`` and ``max_pairs`` are kept so a user interface can say it in its own

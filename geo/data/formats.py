@@ -183,7 +183,7 @@ def _checked_path(path, kind: str, extended: bool = False) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist; check the path")
     if path.is_dir():
-        raise ValueError(f"{path} is a folder; pass a file ({_supported(extended=extended)})")
+        raise data_error("path_is_folder", path=str(path), formats=_supported(extended=extended))
     return path
 
 

@@ -38,6 +38,7 @@ import shapely
 from geo.data.city import CityData
 from geo.data.crs import require_storage_crs
 from geo.data.schema import STORAGE_CRS
+from geo.errors import data_error
 from geo.intake.importer import APPROXIMATE_COLUMN, IntakeResult, survey_fitness_paths
 from geo.intake.merge import (
     CONFLICT_COLUMNS,
@@ -286,7 +287,7 @@ def _current_layers(current) -> dict:
         )
     missing = [name for name in ("districts", "communities", "fitness_paths") if name not in layers]
     if missing:
-        raise ValueError(f"the current city lacks the layer(s) {', '.join(missing)}; load a complete city first")
+        raise data_error("city_lacks_layers", layers=", ".join(missing))
     for name, frame in layers.items():
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"layer {name!r} of the current city is a {type(frame).__name__}, not a (Geo)DataFrame")
@@ -312,7 +313,7 @@ def _accepted(imported, layer: str) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     if frame.geometry.name != "geometry":
         frame = frame.rename_geometry("geometry")
     if len(rows) != len(frame):
-        raise ValueError(f"the import lists {len(rows)} row numbers for {len(frame)} accepted rows; re-run the import")
+        raise data_error("import_rows_mismatch", rows=len(rows), accepted=len(frame))
     return frame, rows
 
 

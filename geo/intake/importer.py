@@ -18,6 +18,7 @@ from geo.data.crs import metric_crs_for, normalise_crs_name
 from geo.data.files import atomic_write
 from geo.data.io import read_districts, read_raw_layer, shown_as
 from geo.data.schema import STORAGE_CRS
+from geo.errors import data_error
 from geo.intake.validate import validate_layer
 
 IMPORT_LAYERS = ("communities", "fitness_paths")
@@ -218,7 +219,7 @@ def write_accepted(result: IntakeResult, path) -> Path:
     """
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
-        raise ValueError(f"accepted rows are written to a GeoPackage; name the file .gpkg, not {path.name}")
+        raise data_error("accepted_not_gpkg", file=path.name)
     with atomic_write(path, keep_existing=True) as staged:
         result.accepted.to_file(staged, layer=result.layer, driver="GPKG", engine="pyogrio")
     return path

@@ -48,6 +48,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from geo.analysis.coverage import CoverageRelation, candidate_sites, coverage_pairs
 from geo.analysis.priority import priority_order
 from geo.data.crs import metric_crs_for
+from geo.errors import data_error
 from geo.optimize.bound import lp_bound, solve_restricted
 
 MODES = ("rank", "optimal")
@@ -109,8 +110,8 @@ class CoverageProblem:
             bad = np.flatnonzero(own[candidates] <= 0)
             if bad.size:
                 row = candidates[bad[0]]
-                raise ValueError(
-                    f"cost_cny must be positive; community {scored['community_id'].iloc[row]} has {own[row]}"
+                raise data_error(
+                    "cost_not_positive", community=str(scored["community_id"].iloc[row]), cost=f"{own[row]:g}"
                 )
             cost = np.where(np.isnan(own), cost, own)
         demand = np.flatnonzero(~scored["served_within_radius"].to_numpy(dtype=bool))

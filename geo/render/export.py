@@ -21,6 +21,7 @@ from geo.data.cells import (
 )
 from geo.data.crs import require_storage_crs
 from geo.data.files import atomic_write
+from geo.errors import data_error
 from geo.i18n import check_lang, column_label, label
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
@@ -90,10 +91,8 @@ def export(frame_or_sheets, path, lang: str = "zh", parameters: dict | None = No
     check_lang(lang)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise ValueError(
-            f"cannot export to {path.name!r}: unsupported suffix {path.suffix or '(none)'!r}; "
-            f"use one of {', '.join(SUPPORTED_SUFFIXES)}"
-        )
+        shown_suffix, choices = (repr(path.suffix) if path.suffix else "-"), ", ".join(SUPPORTED_SUFFIXES)
+        raise data_error("export_suffix", file=repr(path.name), suffix=shown_suffix, choices=choices)
     if suffix == ".xlsx":
         if parameters is None:
             raise ValueError(
@@ -376,10 +375,7 @@ def _with_lonlat(frame: pd.DataFrame) -> pd.DataFrame:
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
         clash = [c for c in ("longitude", "latitude") if c in table.columns]
         if clash:
-            raise ValueError(
-                f"the frame has a geometry and already a {' and '.join(clash)} column; drop or "
-                "rename that column, or drop the geometry, so the coordinates are not written twice"
-            )
+            raise data_error("export_lonlat_clash", columns=", ".join(clash))
         _check_crs(frame, "CSV/Excel longitude and latitude")
         points = shapely.point_on_surface(frame.geometry.to_numpy())
         table["longitude"] = np.round(shapely.get_x(points), _LONLAT_DECIMALS)

@@ -37,7 +37,7 @@ from folium.template import Template
 from geo import i18n
 from geo.analysis.eligibility import reason_labels
 from geo.data.crs import convert_geometries, require_storage_crs
-from geo.errors import DataError
+from geo.errors import DataError, data_error
 
 VENDOR_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor"
 """Folder of the vendored web assets; Streamlit serves it at ``/app/static/vendor``."""
@@ -377,12 +377,9 @@ def _tile_layers(base_layer: str | None, tianditu_key: str | None) -> list[tuple
         url, subdomains, attribution, native_zoom = _TILES[base_layer]
         return [(base_layer, url, subdomains, attribution, native_zoom, False)]
     if not tianditu_key:
-        raise ValueError(
-            "base_layer='tianditu' needs tianditu_key, the user's Tianditu key (apply for one at "
-            "console.tianditu.gov.cn), or choose base_layer=None for a map without tiles"
-        )
+        raise data_error("tianditu_key_missing")
     if not isinstance(tianditu_key, str) or not re.fullmatch(r"[A-Za-z0-9]+", tianditu_key):
-        raise ValueError("tianditu_key must be letters and digits only, as issued by Tianditu")
+        raise data_error("tianditu_key_chars")
     layers = []
     for key, overlay in (("tianditu", False), ("tianditu_labels", True)):
         url, subdomains, attribution, native_zoom = _TILES[key]
