@@ -525,7 +525,7 @@ def test_a_cell_longer_than_the_limit_rejects_its_row(tmp_path, districts):
     assert rejects.loc[2, "名称"] == long_name  # the rejects keep the cell as given
     # A number of 1,500 digits is too long and not a whole number: both said, the value cut in the message.
     assert rejects.loc[4, "reason_code"] == "wrong_type;text_too_long"
-    assert "cannot read '" + "7" * 200 + "…（1,500 chars）' as a whole number" in rejects.loc[4, "reason_en"]
+    assert "cannot read '" + "7" * 200 + "… (1,500 characters)' as a whole number" in rejects.loc[4, "reason_en"]
     assert len(rejects.loc[4, "reason_en"]) < 600
     assert "missing required" not in rejects.loc[2, "reason_en"]
 

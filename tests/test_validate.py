@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -54,6 +55,23 @@ def test_repair_keeps_a_spike_free_polygon_and_rejects_a_bowtie():
     assert fixed[0].is_valid and fixed[0].area == 100 and fixed[2] is valid
     assert codes(issues) == {1: ["invalid_geometry"]}
     assert "over 100%" in issues["en"].iloc[0]
+    # GEOS's reason is said in each language, with the place it names.
+    assert "Self-intersection[0.5 0.5]" in issues["en"].iloc[0]
+    assert issues["zh"].iloc[0] == (
+        "图形无效且无法修复：多边形无效（边界自相交[0.5 0.5]），修复后面积变化 超过 100%（允许 5%），请修正边界"
+    )
+
+
+def test_a_rejected_rows_chinese_reason_has_no_english_phrase_of_ours():
+    """Every detail comes from the catalogues: the Chinese reason holds no phrase of the English one
+    (only the file's own words: headers, values, geometry type names)."""
+    geometry = np.array([LineString([(0, 0), (1, 1)]), Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])], dtype=object)
+    _fixed, wrong_type, _ = v.geometry_types(geometry, "fitness_paths", np.ones(2, dtype=bool))
+    _fixed, invalid, _ = v.repair_polygons(geometry, np.ones(2, dtype=bool), 0.05)
+    for issues in (wrong_type, invalid):
+        for zh in issues["zh"]:
+            assert not re.search(r"\b(but|must|invalid|polygon|repair|area|allowed|or)\b", zh), zh
+    assert wrong_type["zh"].iloc[0] == "图形类型不符：图形为 LineString，健身路径图层只接受 Point"
 
 
 @pytest.mark.parametrize("limit, kept", [(0.05, True), (0.005, False)])

@@ -13,6 +13,8 @@ table per kind of label:
 ``[export]``     words the exports add (yes/no, longitude/latitude, the parameters sheet)
 ``[template]``   the survey template (sheets, headers, instructions, cell checks); paragraphs are lists
 ``[message]``    notes, warnings and errors about a file read or imported (:class:`geo.errors.Message`)
+``[rejection]``  why an imported row is rejected: the reason's title (``geo.intake.validate.REASONS``)
+``[row]``        the detail said after that title, per row (``geo.intake.validate``)
 ``[cli]``        the command line's help texts and its own error lines (:mod:`geo.cli`)
 
 Every key exists in both files with the same ``{placeholders}`` (``tests/test_i18n.py``).
@@ -29,7 +31,20 @@ from pathlib import Path
 import pandas as pd
 
 LANGS = ("zh", "en")
-SECTIONS = ("text", "column", "reason", "map", "notice", "parameter", "export", "template", "message", "cli")
+SECTIONS = (
+    "text",
+    "column",
+    "reason",
+    "map",
+    "notice",
+    "parameter",
+    "export",
+    "template",
+    "message",
+    "rejection",
+    "row",
+    "cli",
+)
 CATALOGUE_DIR = Path(__file__).resolve().parent
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
+import string
 
 import geopandas as gpd
 import numpy as np
@@ -17,25 +18,11 @@ from geo.data.crs import CRS_NAMES, convert_geometries, is_storage_crs, metric_c
 from geo.data.io import RawLayer
 from geo.data.schema import STORAGE_CRS
 from geo.errors import Message
-from geo.i18n import COLUMN_LABELS
+from geo.i18n import COLUMN_LABELS, LANGS, label, pairs
 
-# Reason code -> (Chinese, English) title; a rejected row's reason is "title: detail".
-REASONS = {
-    "wrong_type": ("格式错误", "wrong type"),
-    "formula": ("公式单元格", "formula cell"),
-    "invalid_value": ("取值无法识别", "unrecognised value"),
-    "empty_geometry": ("缺少坐标或图形", "empty geometry"),
-    "geometry_type": ("图形类型不符", "wrong geometry type"),
-    "unknown_crs": ("坐标系无法识别", "unknown coordinate system"),
-    "outside_city": ("坐标不在市域范围内", "outside the city"),
-    "invalid_geometry": ("图形无效且无法修复", "invalid geometry"),
-    "unknown_district": ("区县无法识别", "unknown district"),
-    "district_mismatch": ("区县名称与代码不符", "district name and code disagree"),
-    "missing_required": ("缺少必填字段", "missing required field"),
-    "implausible_value": ("数值不合理", "implausible value"),
-    "duplicate_id": ("编号重复", "duplicate ID"),
-    "text_too_long": ("文本过长", "text too long"),
-}
+# Reason code -> (Chinese, English) title, from the catalogues' [rejection] table; a rejected row's
+# reason is the [row] table's "issue": its title and a detail from the same table.
+REASONS: dict[str, tuple[str, str]] = pairs("rejection")
 
 # Geometry types each layer accepts; a community given as a Point gets an approximate footprint
 # later (geo.intake.importer), a single-part MultiPoint is taken as its Point.
@@ -79,14 +66,6 @@ MAX_TEXT_CHARS = 1000
 # Longest cell value a message quotes; a longer one is cut, saying how long it is.
 _QUOTED_CHARS = 200
 
-_KIND_WORDS = {
-    "str": ("文本", "text"),
-    "int": ("整数（如 1250）", "a whole number (e.g. 1250)"),
-    "float": ("数字（如 0.18 或 350.5）", "a number (e.g. 0.18 or 350.5)"),
-    "bool": ("是/否", "yes/no (是/否, true/false, 1/0)"),
-    "date": ("日期（如 2018-09-01）", "a date (e.g. 2018-09-01)"),
-    "wkt": ("WKT 图形", "WKT geometry (e.g. POLYGON ((109.4 24.3, ...)))"),
-}
 _ISSUE_COLUMNS = ["position", "code", "zh", "en"]
 
 
@@ -257,25 +236,10 @@ def cell_problems(raw: RawLayer) -> pd.DataFrame:
         field = _field(problem.column, raw.headers)
         values = _quoted(problem.values.astype("string").str.strip().fillna(""))
         if problem.expected == "formula":
-            found.append(
-                _issues(
-                    problem.bad,
-                    "formula",
-                    f"{field.zh}：为公式且无保存的计算结果（系统不执行公式），请直接填写数值",
-                    f"{field.en}: holds a formula without a stored result (formulas are never "
-                    "evaluated); type the value itself",
-                )
-            )
+            found.append(_issues(problem.bad, "formula", "formula", field=field))
             continue
-        zh_kind, en_kind = _KIND_WORDS.get(problem.expected, (problem.expected, problem.expected))
-        found.append(
-            _issues(
-                problem.bad,
-                "wrong_type",
-                field.zh + "：无法将“" + values + f"”读作{zh_kind}",
-                field.en + ": cannot read '" + values + f"' as {en_kind}",
-            )
-        )
+        kind = _Both(*(label("row", f"kind_{problem.expected}", lang) for lang in LANGS))
+        found.append(_issues(problem.bad, "wrong_type", "wrong_type", field=field, value=values, kind=kind))
     return _concat(found)
 
 
@@ -297,12 +261,7 @@ def long_text(raw: RawLayer, max_chars: int = MAX_TEXT_CHARS) -> pd.DataFrame:
         if too_long.any():
             shown = lengths.map("{:,.0f}".format)
             found.append(
-                _issues(
-                    too_long,
-                    "text_too_long",
-                    f"{header}：长 " + shown + f" 个字符，超过 {max_chars:,} 个字符的上限，请缩短",
-                    f"{header}: " + shown + f" characters, above the limit of {max_chars:,}; shorten it",
-                )
+                _issues(too_long, "text_too_long", "text_too_long", field=header, length=shown, limit=f"{max_chars:,}")
             )
     return _concat(found)
 
@@ -332,13 +291,22 @@ def _text_lengths(values: pd.Series) -> pd.Series:
     return lengths.fillna(0)
 
 
-def _quoted(text: pd.Series, limit: int = _QUOTED_CHARS) -> pd.Series:
-    """Cell values for a message: those longer than ``limit`` cut, with their length."""
-    long = text.str.len() > limit
+def _quoted(text: pd.Series, limit: int = _QUOTED_CHARS):
+    """Cell values for a message: those longer than ``limit`` cut, with their length (said in each language)."""
+    long = (text.str.len() > limit).fillna(False).to_numpy(dtype=bool)
     if not long.any():
         return text
-    cut = text.str.slice(0, limit) + "…（" + text.str.len().map("{:,.0f}".format) + " chars）"
-    return text.where(~long, cut)
+    positions = np.flatnonzero(long)
+    lengths = text.str.len().to_numpy(dtype=object)[positions]
+    said = []
+    for lang in LANGS:
+        cut = text.astype(object).copy()
+        note = _filled(
+            label("row", "cut", lang), {"length": np.array([f"{n:,}" for n in lengths], dtype=object)}, positions.size
+        )
+        cut.iloc[positions] = text.str.slice(0, limit).to_numpy(dtype=object)[positions] + note
+        said.append(cut)
+    return _Both(*said)
 
 
 def coded_values(frame: gpd.GeoDataFrame, headers: dict) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -360,14 +328,9 @@ def coded_values(frame: gpd.GeoDataFrame, headers: dict) -> tuple[gpd.GeoDataFra
         frame[column] = mapped.astype("string")
         field = _field(column, headers)
         choices_zh = "、".join(word for words in codes.values() for word in words[1:])
-        choices_en = "/".join(codes)
+        choices = _Both(choices_zh, f"{'/'.join(codes)} ({choices_zh})")
         found.append(
-            _issues(
-                unknown,
-                "invalid_value",
-                field.zh + "：“" + text.fillna("") + f"”不是可识别的取值（可用：{choices_zh}）",
-                field.en + ": '" + text.fillna("") + f"' is not one of {choices_en} ({choices_zh})",
-            )
+            _issues(unknown, "invalid_value", "invalid_value", field=field, value=text.fillna(""), choices=choices)
         )
     return frame, _concat(found)
 
@@ -382,15 +345,8 @@ def empty_geometry(geometry: np.ndarray, excused: np.ndarray, kind: str, from_ta
     located by their ID instead. Returns the issues and the mask of rows with no geometry.
     """
     absent = np.asarray(pd.isna(geometry) | shapely.is_empty(geometry), dtype=bool)
-    zh, en = (
-        ("经度/纬度为空", "longitude/latitude (经度/纬度) are empty")
-        if from_table
-        else ("要素没有图形", "the feature has no geometry")
-    )
-    if kind == "communities":
-        zh += "，也没有可据以查找小区的小区编号"
-        en += ", and there is no community ID (小区编号) to find the community by"
-    return _issues(absent & ~excused, "empty_geometry", zh, en), absent
+    key = ("no_lonlat" if from_table else "no_geometry") + ("_no_id" if kind == "communities" else "")
+    return _issues(absent & ~excused, "empty_geometry", key), absent
 
 
 def geometry_types(geometry: np.ndarray, kind: str, present: np.ndarray):
@@ -406,13 +362,8 @@ def geometry_types(geometry: np.ndarray, kind: str, present: np.ndarray):
     types[single] = "Point"
     allowed = ALLOWED_GEOMETRY[kind]
     wrong = present & ~np.isin(types, allowed)
-    words = " or ".join(allowed)
-    found = _issues(
-        wrong,
-        "geometry_type",
-        "图形为 " + pd.Series(types, dtype=object).astype(str) + f"，本图层只接受 {words}",
-        "a " + pd.Series(types, dtype=object).astype(str) + f", but {kind} must be {words}",
-    )
+    words = _Both(*(label("row", "or", lang).join(allowed) for lang in LANGS))
+    found = _issues(wrong, "geometry_type", "geometry_type", found=types, layer=Message(f"kind_{kind}"), allowed=words)
     return geometry, found, wrong
 
 
@@ -482,13 +433,7 @@ def coordinate_systems(frame: pd.DataFrame, headers: dict, declared: str | None,
     row_crs = row_crs.where(row_crs.notna(), None)
     field = _field("crs", headers)
     unknown = (given & row_crs.isna()).to_numpy()
-    found = _issues(
-        unknown,
-        "unknown_crs",
-        field.zh + "：“" + cells.fillna("") + "”无法识别，请填 WGS84、GCJ-02（高德/腾讯）或 BD-09（百度）",
-        field.en + ": '" + cells.fillna("") + "' is not a known coordinate system; use WGS84, "
-        "GCJ-02 (Amap, Tencent) or BD-09 (Baidu)",
-    )
+    found = _issues(unknown, "unknown_crs", "unknown_crs", field=field, value=cells.fillna(""))
     return row_crs, found, warnings
 
 
@@ -557,13 +502,7 @@ def to_wgs84(geometry: np.ndarray, row_crs: pd.Series, usable: np.ndarray, file_
             geometry[positions[finite]] = moved[finite]
         converted |= rows
     first = _first_coordinates(geometry, not_degrees)
-    found = _issues(
-        not_degrees,
-        "outside_city",
-        "坐标 " + first + " 不是经纬度（度），请检查坐标系（投影坐标请声明 EPSG 代码）",
-        "coordinates " + first + " are not longitude/latitude degrees; check the coordinate "
-        "system (declare an EPSG code for projected metres)",
-    )
+    found = _issues(not_degrees, "outside_city", "not_degrees", first=first)
     return geometry, found, converted
 
 
@@ -592,17 +531,9 @@ def repair_polygons(
     invalid &= ~tangled
     reason = pd.Series("", index=range(len(geometry)), dtype=object)
     reason[np.flatnonzero(tangled | invalid)] = shapely.is_valid_reason(geometry[tangled | invalid])
+    reason = _validity_reasons(reason)
     count = pd.Series(vertices, dtype=object).map("{:,}".format)
-    found = [
-        _issues(
-            tangled,
-            "invalid_geometry",
-            "多边形无效（" + reason + "），" + count + f" 个顶点的边界自相交超过 {max_crossings:,} 处，"
-            "无法自动修复，请在 GIS 软件中修正边界",
-            "invalid polygon (" + reason + ") of " + count + f" vertices whose edges cross more than "
-            f"{max_crossings:,} times, too tangled to repair automatically; correct the outline in a GIS",
-        )
-    ]
+    found = [_issues(tangled, "invalid_geometry", "tangled", reason=reason, vertices=count, limit=f"{max_crossings:,}")]
     if not invalid.any():
         return geometry, _concat(found), repaired
     before = geometry[invalid]
@@ -619,29 +550,15 @@ def repair_polygons(
     failed = np.zeros(len(geometry), dtype=bool)
     failed[positions[~keep]] = True
     change_text = pd.Series("", index=range(len(geometry)), dtype=object)
-    change_text[positions] = [f"{c:.0%}" if c < 1 else "over 100%" for c in change]
-    outcome_zh = pd.Series("", index=range(len(geometry)), dtype=object)
-    outcome_en = pd.Series("", index=range(len(geometry)), dtype=object)
-    outcome_zh[positions] = np.where(
-        still_polygonal, "修复后面积变化 " + change_text[positions].str.replace("over", "超过"), "无法修复为多边形"
-    )
-    outcome_en[positions] = np.where(
-        still_polygonal,
-        "repairing it changes its area by " + change_text[positions],
-        "it cannot be repaired into a polygon",
-    )
+    change_text[positions] = [f"{c:.0%}" if c < 1 else "" for c in change]
+    change_text = _Both(*(change_text.replace("", label("row", "over_100", lang)) for lang in LANGS))
+    area_changed = np.zeros(len(geometry), dtype=bool)
+    area_changed[positions[~keep & still_polygonal]] = True
+    allowed = f"{max_area_change:.0%}"
     found.append(
-        _issues(
-            failed,
-            "invalid_geometry",
-            "多边形无效（" + reason + "），" + outcome_zh + f"（允许 {max_area_change:.0%}），请修正边界",
-            "invalid polygon ("
-            + reason
-            + "); "
-            + outcome_en
-            + f" (at most {max_area_change:.0%} allowed); correct the outline",
-        )
+        _issues(area_changed, "invalid_geometry", "repair_area", reason=reason, change=change_text, allowed=allowed)
     )
+    found.append(_issues(failed & ~area_changed, "invalid_geometry", "repair_not_polygon", reason=reason))
     return geometry, _concat(found), repaired
 
 
@@ -688,12 +605,7 @@ def outside_city(
     outside[np.flatnonzero(rows)[~near]] = True
     first = _first_coordinates(geometry, outside)
     km = f"{tolerance_m / 1000:g}"
-    return _issues(
-        outside,
-        "outside_city",
-        "位置 " + first + f"（WGS84）不在市域内（距各区县超过 {km} 公里）",
-        "the location " + first + f" (WGS84) is more than {km} km outside the city's districts",
-    )
+    return _issues(outside, "outside_city", "outside_city", first=first, km=km)
 
 
 # --------------------------------------------------------------------------- rules: attributes
@@ -731,28 +643,16 @@ def district_fields(frame: pd.DataFrame, districts: gpd.GeoDataFrame, headers: d
         "",
     )
     found = [
-        _issues(
-            bad_code,
-            "unknown_district",
-            code_field.zh + "“" + code.fillna("") + "”不是本市区县代码（最接近：" + near_code + "）",
-            code_field.en
-            + " '"
-            + code.fillna("")
-            + "' is not a district code of the city (closest: "
-            + near_code
-            + ")",
-        ),
-        _issues(
-            bad_name,
-            "unknown_district",
-            name_field.zh + "“" + name.fillna("") + "”不是本市区县（是否为“" + near_name + "”？）",
-            name_field.en + " '" + name.fillna("") + "' is not a district of the city; did you mean " + near_name + "?",
-        ),
+        _issues(bad_code, "unknown_district", "unknown_district_code", field=code_field, value=code, near=near_code),
+        _issues(bad_name, "unknown_district", "unknown_district_name", field=name_field, value=name, near=near_name),
         _issues(
             mismatch & ~bad_code & ~bad_name,
             "district_mismatch",
-            name_field.zh + "“" + name.fillna("") + "”的代码是 " + name_code.fillna("") + "，而非 " + code.fillna(""),
-            name_field.en + " '" + name.fillna("") + "' has code " + name_code.fillna("") + ", not " + code.fillna(""),
+            "district_mismatch",
+            field=name_field,
+            value=name,
+            code_of_name=name_code,
+            code=code,
         ),
     ]
     # A known name is stored in Chinese; a missing code or name is filled from the other.
@@ -779,10 +679,8 @@ def missing_required(frame: pd.DataFrame, kind: str, headers: dict, excused: dic
         if column == "district_code" and ("district_name" in headers or column not in headers):
             named = "district_name"
         field = _field(named, headers)
-        absent = named not in headers
-        where = "（文件中没有此列）" if absent else ""
-        where_en = " (the file has no such column)" if absent else ""
-        found.append(_issues(empty, "missing_required", f"{field.zh}{where}", f"{field.en}{where_en}"))
+        key = "missing_column" if named not in headers else "missing_value"
+        found.append(_issues(empty, "missing_required", key, field=field))
     return _concat(found)
 
 
@@ -795,7 +693,7 @@ def implausible_values(frame: pd.DataFrame, headers: dict, today: datetime.date)
     """
     found = []
 
-    def check(column, bad_of, zh, en):
+    def check(column, bad_of, key, **placeholders):
         if column not in frame.columns:
             return
         values = frame[column]
@@ -803,42 +701,23 @@ def implausible_values(frame: pd.DataFrame, headers: dict, today: datetime.date)
             bad = np.asarray(bad_of(values).fillna(False), dtype=bool)
         field = _field(column, headers)
         shown = values.astype("string").fillna("")
-        found.append(
-            _issues(
-                bad, "implausible_value", field.zh + " = " + shown + f"：{zh}", field.en + " = " + shown + f": {en}"
-            )
-        )
+        found.append(_issues(bad, "implausible_value", key, field=field, value=shown, **placeholders))
 
     for column in ("population", "households", "open_space_m2", "n_pieces", "existing_sets"):
-        check(column, lambda v: v < 0, "不能为负数", "cannot be negative")
-    check("land_area_m2", lambda v: v <= 0, "必须大于 0", "must be greater than 0")
+        check(column, lambda v: v < 0, "negative")
+    check("land_area_m2", lambda v: v <= 0, "not_positive")
     for column in ("share_60plus", "share_under14"):
-        check(
-            column,
-            lambda v: (v < 0) | (v > 1),
-            "占比应在 0 到 1 之间（如 18% 填 0.18）",
-            "a share must lie between 0 and 1 (e.g. 0.18 for 18%)",
-        )
+        check(column, lambda v: (v < 0) | (v > 1), "share_range")
     if "share_60plus" in frame.columns and "share_under14" in frame.columns:
         total = frame["share_60plus"] + frame["share_under14"]
         in_range = frame["share_60plus"].between(0, 1) & frame["share_under14"].between(0, 1)
         bad = (in_range & (total > 1 + 1e-9)).to_numpy()
-        found.append(
-            _issues(
-                bad,
-                "implausible_value",
-                "60岁以上占比与14岁以下占比之和超过 1",
-                "share_60plus + share_under14 exceed 1",
-            )
-        )
+        found.append(_issues(bad, "implausible_value", "shares_sum"))
     for column in ("built_year", "install_year"):
         check(
-            column,
-            lambda v: (v < EARLIEST_YEAR) | (v > today.year),
-            f"年份应在 {EARLIEST_YEAR} 至 {today.year} 之间",
-            f"a year must lie between {EARLIEST_YEAR} and {today.year}",
+            column, lambda v: (v < EARLIEST_YEAR) | (v > today.year), "year_range", first=EARLIEST_YEAR, last=today.year
         )
-    check("application_date", lambda v: v > pd.Timestamp(today), "申请日期晚于今天", "the date is in the future")
+    check("application_date", lambda v: v > pd.Timestamp(today), "future_date")
     return _concat(found)
 
 
@@ -854,12 +733,8 @@ def duplicate_ids(
         return _no_issues()
     first_row = pd.Series(row_numbers).groupby(ids.fillna("")).transform("first").astype(str)
     field = _field(column, headers)
-    zh_before, noun, zh_after = words
     return _issues(
-        repeated,
-        "duplicate_id",
-        field.zh + "“" + ids.fillna("") + f"”与{zh_before}" + first_row + f"{zh_after}重复（保留首次出现的一行）",
-        field.en + " '" + ids.fillna("") + f"' was already given on {noun} " + first_row + " (the first is kept)",
+        repeated, "duplicate_id", f"duplicate_{words[1]}", field=field, value=ids.fillna(""), first=first_row
     )
 
 
@@ -920,6 +795,33 @@ def _crs_text(crs) -> str:
     return f"EPSG:{code}" if code else crs.name
 
 
+# shapely.is_valid_reason's reasons (GEOS's words) -> the [row] table's key that says it.
+_VALIDITY_REASONS = {
+    "Self-intersection": "invalid_self_intersection",
+    "Ring Self-intersection": "invalid_ring_self_intersection",
+    "Too few points": "invalid_too_few_points",
+    "Interior is disconnected": "invalid_interior_disconnected",
+    "Hole lies outside shell": "invalid_hole_outside",
+    "Nested holes": "invalid_nested_holes",
+    "Nested shells": "invalid_nested_shells",
+    "Duplicate Rings": "invalid_duplicate_rings",
+    "Invalid Coordinate": "invalid_coordinate",
+    "Ring is not closed": "invalid_ring_not_closed",
+}
+
+
+def _validity_reasons(reasons: pd.Series) -> _Both:
+    """GEOS's reason per row (``"Self-intersection[109.4 24.3]"``) said in each language; where GEOS
+    gives a reason not listed, its own words (with the place) in both."""
+    kind = reasons.str.extract(r"^([^\[]*)", expand=False).fillna("").str.strip()
+    place = reasons.str.extract(r"(\[[^\]]*\])", expand=False).fillna("")
+    said = []
+    for lang in LANGS:
+        words = kind.map({reason: label("row", key, lang) for reason, key in _VALIDITY_REASONS.items()})
+        said.append((words + place).where(words.notna(), reasons))
+    return _Both(*said)
+
+
 def _first_coordinates(geometry: np.ndarray, rows: np.ndarray) -> pd.Series:
     """The first vertex of each geometry of ``rows`` as ``(x, y)`` text, 6 decimals; "" elsewhere."""
     text = pd.Series("", index=range(len(geometry)), dtype=object)
@@ -957,27 +859,65 @@ def _rows_text(numbers, words: tuple[str, str, str], limit: int = 10) -> Message
     return Message(f"rows_{noun}_many" if len(numbers) > 1 else f"rows_{noun}", rows=shown)
 
 
-def _issues(mask, code: str, zh, en) -> pd.DataFrame:
-    """An issue frame for the rows of ``mask``; ``zh``/``en`` are text or per-row Series/arrays."""
+class _Both:
+    """A value said differently in each language: ``zh`` and ``en`` (text, or one value per row)."""
+
+    def __init__(self, zh, en):
+        self.zh, self.en = zh, en
+
+
+def _said_at(value, lang: str, positions: np.ndarray) -> np.ndarray:
+    """``value`` in ``lang`` at ``positions``, as text: a scalar repeated, or a per-row value picked.
+
+    A value with ``zh``/``en`` (a :class:`_Both`, a :class:`_Field`) is taken in ``lang``; a
+    :class:`geo.errors.Message` is said in it.
+    """
+    if isinstance(value, (_Both, _Field)):
+        value = getattr(value, lang)
+    if isinstance(value, Message):
+        value = value.in_language(lang)
+    if isinstance(value, (pd.Series, pd.Index, np.ndarray, list)):
+        picked = pd.Series(value).to_numpy(dtype=object)[positions]
+        return np.array(["" if pd.isna(v) else str(v) for v in picked], dtype=object)
+    return np.full(positions.size, str(value), dtype=object)
+
+
+def _filled(phrase: str, values: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """``phrase`` with its ``{name}`` placeholders filled from per-row texts, for ``n`` rows at once."""
+    out = np.full(n, "", dtype=object)
+    for literal, name, _, _ in string.Formatter().parse(phrase):
+        out = out + literal
+        if name is not None:
+            out = out + values[name]
+    return out
+
+
+def _issues(mask, code: str, detail: str, /, **values) -> pd.DataFrame:
+    """An issue frame for the rows of ``mask``: reason ``code``, said by the ``[row]`` phrase ``detail``.
+
+    ``values`` fill the phrase's placeholders: text, one value per row (a Series or array as long as
+    ``mask``), a :class:`_Both` or :class:`_Field` (said differently per language) or a
+    :class:`geo.errors.Message`.
+    """
     mask = np.asarray(mask, dtype=bool)
     positions = np.flatnonzero(mask)
     if not positions.size:
         return _no_issues()
-    title_zh, title_en = REASONS[code]
-
-    def pick(text):
-        if isinstance(text, str):
-            return np.full(positions.size, text, dtype=object)
-        return np.asarray(pd.Series(text).to_numpy(dtype=object))[positions]
-
-    return pd.DataFrame(
-        {
-            "position": positions,
-            "code": code,
-            "zh": [f"{title_zh}：{detail}" for detail in pick(zh)],
-            "en": [f"{title_en}: {detail}" for detail in pick(en)],
-        }
-    )
+    said = {}
+    for lang in LANGS:
+        details = _filled(
+            label("row", detail, lang),
+            {name: _said_at(v, lang, positions) for name, v in values.items()},
+            positions.size,
+        )
+        said[lang] = list(
+            _filled(
+                label("row", "issue", lang),
+                {"title": label("rejection", code, lang), "detail": details},
+                positions.size,
+            )
+        )
+    return pd.DataFrame({"position": positions, "code": code, "zh": said["zh"], "en": said["en"]})
 
 
 def _no_issues() -> pd.DataFrame:
