@@ -484,14 +484,26 @@ def run_plan_command(args, config) -> int:
         return 0
     for outcome in plan.outcomes:
         summary = outcome.summary()
-        gap = "" if summary["optimality_gap"] is None else f", gap {summary['optimality_gap']:.2%}"
+        gap = (
+            ""
+            if summary["optimality_gap"] is None
+            else say("plan_gap", args.lang, gap=f"{summary['optimality_gap']:.2%}")
+        )
         print(
-            f"{outcome.program.name(args.lang)} [{summary['mode']}{gap}]: {summary['sets']} sets, "
-            f"CNY {summary['spent_cny']:,.0f} of {summary['budget_cny']:,}, "
-            f"{summary['population_newly_served']:,} residents newly served"
+            say(
+                "plan_line",
+                args.lang,
+                program=outcome.program.name(args.lang),
+                mode=say(f"mode_{summary['mode']}", args.lang),
+                gap=gap,
+                sets=summary["sets"],
+                spent=f"{summary['spent_cny']:,.0f}",
+                budget=f"{summary['budget_cny']:,}",
+                residents=f"{summary['population_newly_served']:,}",
+            )
         )
         for message in summary["messages"]:
-            print(f"  ! {message}")
+            print(f"  ! {said(message, args.lang)}")
         columns = [
             "rank",
             "community_id",
@@ -505,7 +517,7 @@ def run_plan_command(args, config) -> int:
         table["priority_score"] = table["priority_score"].round(1)
         print(labelled(table, args.lang).to_string(index=False))
     if args.out:
-        print(f"wrote {args.out}")
+        print(say("wrote", args.lang, path=args.out))
     return 0
 
 
@@ -535,7 +547,15 @@ def run_eligibility(args, config) -> int:
                 lang=args.lang,
                 parameters={"district": args.district or "all", "data_file": str(args.data)},
             )
-        print(f"wrote {args.out}: {len(table)} communities, {int(table['eligible'].sum())} eligible")
+        print(
+            say(
+                "wrote_eligibility",
+                args.lang,
+                path=args.out,
+                communities=len(table),
+                eligible=int(table["eligible"].sum()),
+            )
+        )
         return 0
     listed = table[["community_id", "name", "district_name", "eligible", "reason_text", "applied"]]
     print(humanised(pd.DataFrame(listed), args.lang).to_string(index=False))
@@ -560,8 +580,11 @@ def run_sample(args, config) -> int:
     layers = generate_sample(read_districts(args.boundaries), n_communities=n, seed=seed)
     with writing(args.out):
         write_layers(args.out, layers)
-    counts = ", ".join(f"{name} {len(frame)}" for name, frame in layers.items())
-    print(f"wrote {args.out}: {counts}")
+    counts = say("list_separator", args.lang).join(
+        say("layer_count", args.lang, layer=label("message", f"kind_{name}", args.lang), count=len(frame))
+        for name, frame in layers.items()
+    )
+    print(say("wrote_sample", args.lang, path=args.out, counts=counts))
     return 0
 
 
@@ -575,7 +598,7 @@ def run_template(args, config) -> int:
     districts = read_districts(args.boundaries)
     with writing(args.out):
         write_survey_template(args.out, districts, lang=args.lang, config=config)
-    print(f"wrote {args.out}")
+    print(say("wrote", args.lang, path=args.out))
     return 0
 
 
@@ -604,13 +627,20 @@ def run_import(args, config) -> int:
         print_json(result.summary())
         return 0
     summary = result.summary()
+    counts = {name: summary[key] for name, key in (("rows", "input_rows"), ("accepted", "accepted"))}
     print(
-        f"{args.file}: {summary['input_rows']} rows, {summary['accepted']} accepted, "
-        f"{summary['rejected']} rejected, {summary['repaired']} repaired"
+        say(
+            "import_counts",
+            args.lang,
+            file=args.file,
+            rejected=summary["rejected"],
+            repaired=summary["repaired"],
+            **counts,
+        )
     )
-    for warning in summary["warnings"]:
-        print(f"  ! {warning}")
-    print(f"wrote {args.out} (layer {args.layer}) and {args.rejects}")
+    for warning in result.warnings:
+        print(f"  ! {said(warning, args.lang)}")
+    print(say("wrote_import", args.lang, out=args.out, layer=args.layer, rejects=args.rejects))
     return 0
 
 
@@ -638,6 +668,8 @@ def main(argv: list[str] | None = None) -> int:
         "import": run_import,
         "template": run_template,
     }
+    if not hasattr(args, "lang"):  # commands without --lang speak the CLI's language
+        args.lang = lang
     try:
         config = load_config(args.config)
         return commands[args.command](args, config)

@@ -863,3 +863,37 @@ def test_a_missing_data_file_is_said_in_the_clis_language(tmp_path):
         )
         assert done.returncode == 2
         assert expected + str(missing) in done.stderr and "Traceback" not in done.stderr
+
+
+def test_what_a_command_did_is_said_in_its_language(tmp_path, capsys, monkeypatch):
+    """The lines that say what was written and what a plan buys follow --lang (or PLANNER_LANG for
+    the commands without --lang): no Chinese in the English lines, no English words in the Chinese."""
+    out = tmp_path / "city.gpkg"
+    monkeypatch.setenv("PLANNER_LANG", "en")
+    assert main(["sample", "--communities", "60", "--seed", "3", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"wrote {out}: districts 10, communities 60, fitness_paths {len(load_city(out).fitness_paths)}, applications "
+        f"{len(load_city(out).applications)}"
+    )
+    monkeypatch.setenv("PLANNER_LANG", "zh")
+    assert main(["sample", "--communities", "60", "--seed", "3", "--out", str(out)]) == 0
+    said_zh = capsys.readouterr().out.strip()
+    assert said_zh.startswith(f"已写入 {out}：区县 10 条，小区 60 条") and not re.search(
+        r"[A-Za-z]{3,}", said_zh[len(str(out)) + 4 :]
+    )
+
+    assert main(["plan", "--data", str(out), "--lang", "en"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert re.fullmatch(r"City budget \[rank\]: \d+ sets, CNY [\d,]+ of 600,000, [\d,]+ residents newly served", first)
+    assert main(["plan", "--data", str(out), "--lang", "zh"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert re.fullmatch(
+        r"\S+［按优先级排序］：\d+ 套，花费 [\d,]+ 元（预算 600,000 元），新增服务居民 [\d,]+ 人", first
+    )
+
+    xlsx = tmp_path / "plan.xlsx"
+    assert main(["plan", "--data", str(out), "--lang", "en", "--out", str(xlsx)]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == f"wrote {xlsx}" and not re.search(f"[{CJK}]", last)
+    assert main(["eligibility", "--data", str(out), "--lang", "zh", "--out", str(tmp_path / "e.csv")]) == 0
+    assert re.fullmatch(r"已写入 \S+：60 个小区，其中 \d+ 个符合条件", capsys.readouterr().out.strip())

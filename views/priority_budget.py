@@ -7,7 +7,7 @@ import streamlit as st
 
 from geo.analysis.priority import COMPONENTS
 from views import shared
-from views.shared import plain, t
+from views.shared import message_text, plain, t
 
 LIST_COLUMNS = [
     "program_name",
@@ -95,7 +95,7 @@ def render() -> None:
                 delta_arrow="off",
             )
         for message in summary["messages"]:
-            st.warning(plain(message))
+            st.warning(plain(message_text(message)))
 
     st.subheader(t("selected_list"))
     selected = plan.selected

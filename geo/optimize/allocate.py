@@ -48,7 +48,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from geo.analysis.coverage import CoverageRelation, candidate_sites, coverage_pairs
 from geo.analysis.priority import priority_order
 from geo.data.crs import metric_crs_for
-from geo.errors import data_error
+from geo.errors import Message, data_error
 from geo.optimize.bound import lp_bound, solve_restricted
 
 MODES = ("rank", "optimal")
@@ -167,9 +167,11 @@ def _limits_check(problem: CoverageProblem, district_min: dict, district_max: di
     for code, minimum in sorted(district_min.items()):
         available = int((problem.district == code).sum())
         if minimum > available:
-            messages.append(f"district {code}: minimum {minimum} sets but only {available} eligible communities")
+            messages.append(Message("district_min_unavailable", district=code, minimum=minimum, available=available))
         if code in district_max and district_max[code] < minimum:
-            messages.append(f"district {code}: minimum {minimum} is above maximum {district_max[code]}")
+            messages.append(
+                Message("district_min_above_max", district=code, minimum=minimum, maximum=district_max[code])
+            )
     return messages
 
 
@@ -205,7 +207,9 @@ def allocate_rank(
                 break
             take(int(j))
         if count.get(code, 0) < minimum:
-            messages.append(f"district {code}: minimum {minimum} sets not met ({count.get(code, 0)} affordable)")
+            messages.append(
+                Message("district_min_not_met", district=code, minimum=minimum, affordable=count.get(code, 0))
+            )
     # Suffix minimum of costs: stop once nothing further down the list can fit.
     cheapest_after = np.minimum.accumulate(cost[::-1])[::-1] if cost.size else cost
     for j in range(problem.candidates.size):
@@ -357,7 +361,7 @@ def _solve_direct(problem, grouped, group_weight, budget_cny, district_min, dist
         greedy = greedy_cover(problem, budget_cny, district_max)
         if problem.newly_served(greedy) > problem.newly_served(chosen):
             chosen, status = greedy, "time limit: greedy plan"
-            messages.append("the greedy plan served more residents than the solver's best within the time limit")
+            messages.append(Message("greedy_better"))
     return chosen, status, bound, messages
 
 
