@@ -337,7 +337,8 @@ def run_coverage(args, config) -> int:
     report_city = load_city(args.data)
     report = coverage_report(report_city, radius)
     rows = report.by_district[list(SUMMARY_COLUMNS)]
-    if args.json:
+    if args.json:  # district names in --lang, as in the table
+        rows = with_district_names(rows, district_names(report_city.districts, args.lang))
         print_json(
             {
                 "data": str(args.data),
@@ -477,7 +478,7 @@ def run_plan_command(args, config) -> int:
             {
                 "data": str(args.data),
                 "walk_radius_m": config.walk_radius_m,
-                "programs": plan.summaries(),
+                "programs": plan.summaries(args.lang),
                 "out": str(args.out) if args.out else None,
             }
         )
@@ -503,7 +504,7 @@ def run_plan_command(args, config) -> int:
             )
         )
         for message in summary["messages"]:
-            print(f"  ! {said(message, args.lang)}")
+            print(f"  ! {message}")
         columns = [
             "rank",
             "community_id",

@@ -17,7 +17,7 @@ from geo.analysis.eligibility import assess_eligibility, mark_applications
 from geo.analysis.priority import priority_scores
 from geo.config import Config, Program
 from geo.data.crs import metric_crs_for
-from geo.errors import data_error
+from geo.errors import data_error, said
 from geo.i18n import district_names, with_district_names
 from geo.optimize.allocate import MODES, Allocation, CoverageProblem, allocate_optimal, allocate_rank, plan_rows
 
@@ -31,11 +31,12 @@ class ProgramOutcome:
     selected: gpd.GeoDataFrame
     scored: gpd.GeoDataFrame  # the communities as this programme saw them
 
-    def summary(self) -> dict:
+    def summary(self, lang: str = "zh") -> dict:
+        """The programme's figures (``spent_cny`` in CNY), its name and messages said in ``lang``."""
         a = self.allocation
         return {
             "program": self.program.key,
-            "program_name": self.program.name_zh,
+            "program_name": self.program.name(lang),
             "mode": a.mode,
             "budget_cny": int(self.program.budget_cny),
             "spent_cny": float(self.selected["cost_cny"].sum()) if len(self.selected) else 0.0,
@@ -44,7 +45,7 @@ class ProgramOutcome:
             "optimality_gap": None if a.optimality_gap is None else float(a.optimality_gap),
             "solve_seconds": round(float(a.solve_seconds), 4),
             "status": a.status,
-            "messages": list(a.messages),
+            "messages": [said(message, lang) for message in a.messages],
         }
 
 
@@ -67,8 +68,9 @@ class Plan:
         frames = [o.selected for o in self.outcomes]
         return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326") if frames else gpd.GeoDataFrame()
 
-    def summaries(self) -> list[dict]:
-        return [o.summary() for o in self.outcomes]
+    def summaries(self, lang: str = "zh") -> list[dict]:
+        """Each programme's :meth:`ProgramOutcome.summary`, its name and messages in ``lang``."""
+        return [o.summary(lang) for o in self.outcomes]
 
 
 def score_communities(

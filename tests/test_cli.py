@@ -897,3 +897,24 @@ def test_what_a_command_did_is_said_in_its_language(tmp_path, capsys, monkeypatc
     assert last == f"wrote {xlsx}" and not re.search(f"[{CJK}]", last)
     assert main(["eligibility", "--data", str(out), "--lang", "zh", "--out", str(tmp_path / "e.csv")]) == 0
     assert re.fullmatch(r"已写入 \S+：60 个小区，其中 \d+ 个符合条件", capsys.readouterr().out.strip())
+
+
+def test_json_names_follow_lang_and_the_figures_do_not(capsys):
+    """``--lang`` changes the names in the JSON (programmes, districts), never a figure or a key."""
+    documents = {}
+    for lang in ("zh", "en"):
+        assert main(["plan", "--json", "--lang", lang]) == 0
+        plan = strict_json(capsys.readouterr().out)
+        assert main(["coverage", "--json", "--lang", lang]) == 0
+        documents[lang] = (plan, strict_json(capsys.readouterr().out))
+    config = load_config()
+    (plan_zh, coverage_zh), (plan_en, coverage_en) = documents["zh"], documents["en"]
+    assert [p["program_name"] for p in plan_zh["programs"]] == [p.name_zh for p in config.programs]
+    assert [p["program_name"] for p in plan_en["programs"]] == [p.name_en for p in config.programs]
+    assert not any(re.search(f"[{CJK}]", d["district_name"]) for d in coverage_en["districts"])
+    assert all(re.search(f"[{CJK}]", d["district_name"]) for d in coverage_zh["districts"])
+    for zh, en in ((plan_zh["programs"], plan_en["programs"]), (coverage_zh["districts"], coverage_en["districts"])):
+        strip = ("program_name", "district_name", "solve_seconds")
+        assert [{k: v for k, v in row.items() if k not in strip} for row in zh] == [
+            {k: v for k, v in row.items() if k not in strip} for row in en
+        ]

@@ -73,7 +73,7 @@ def render() -> None:
         st.stop()
 
     plan = shared.current_plan()
-    for summary in plan.summaries():
+    for summary in plan.summaries(shared.lang()):
         name = next(o.program.name(shared.lang()) for o in plan.outcomes if o.program.key == summary["program"])
         columns = st.columns(4)
         columns[0].metric(plain(name), f"{summary['sets']} {t('sets_unit')}")
