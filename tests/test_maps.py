@@ -651,3 +651,28 @@ def test_data_json_cannot_end_its_script_element():
     encoded = maps.map_data_json({"name": text})
     assert "</" not in encoded and "<!--" not in encoded and "\u2028" not in encoded
     assert json.loads(encoded) == {"name": text}
+
+
+def test_district_names_follow_the_code_and_a_city_without_english_names_still_maps(
+    districts, communities, fitness_paths
+):
+    """A community names its district by code (its own spelling may differ, e.g. '城中' for '城中区');
+    a districts layer without ``district_name_en`` draws its Chinese names on the English map."""
+    communities = communities.assign(
+        district_code=["450202", "450202", "450203", "450203"], district_name=["城中", "城中", "鱼峰", "鱼峰"]
+    )
+    english = maps.coverage_map(districts, communities, fitness_paths, lang="en").get_root().render()
+    assert {f["properties"]["district_name"] for f in features_of(english) if "district_name" in f["properties"]} == {
+        "Chengzhong",
+        "Yufeng",
+    }
+    chinese_only = districts.drop(columns="district_name_en")
+    english = maps.coverage_map(chinese_only, communities, fitness_paths, lang="en").get_root().render()
+    assert [f["properties"]["label"] for f in layers_of(english, "districts")[0]["features"]["features"]] == [
+        "城中区",
+        "鱼峰区",
+    ]
+    assert {f["properties"]["district_name"] for f in features_of(english) if "district_name" in f["properties"]} == {
+        "城中区",
+        "鱼峰区",
+    }

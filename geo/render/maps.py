@@ -157,7 +157,7 @@ _TOOLTIP_FIELDS = (
     "nearest_set_m",
 )
 _REQUIRED = {
-    "districts": ("district_code", "district_name", "district_name_en"),
+    "districts": ("district_code", "district_name"),
     "communities": (
         "community_id",
         "name",
@@ -502,8 +502,8 @@ def _feature_collection(frame: gpd.GeoDataFrame, columns: list[str]) -> dict:
 
 def _districts_layer(display: gpd.GeoDataFrame, lang: str) -> dict:
     """The district outlines: features with ``district_code`` and ``label`` (the name in ``lang``)."""
-    name_column = "district_name_en" if lang == "en" else "district_name"
-    names = display[name_column].fillna(display["district_name"]).fillna(display["district_code"])
+    codes = display["district_code"].astype(str)
+    names = codes.map(i18n.district_names(display, lang)).fillna(codes)
     props = display.assign(district_code=display["district_code"].astype(str), label=_text(names))
     return {
         "key": "districts",
@@ -514,6 +514,18 @@ def _districts_layer(display: gpd.GeoDataFrame, lang: str) -> dict:
     }
 
 
+def _district_names_in(frame: pd.DataFrame, districts: gpd.GeoDataFrame, lang: str) -> pd.Series:
+    """The district of each row of ``frame`` named in ``lang``: by ``district_code`` where the
+    frame has one (a name is not a key), else through the Chinese name; a district unknown to
+    ``districts`` keeps the row's own name."""
+    own = frame["district_name"]
+    in_lang = i18n.district_names(districts, lang)
+    by_name = own.map(dict(zip(districts["district_name"], districts["district_code"].astype(str)))).map(in_lang)
+    if "district_code" in frame.columns:
+        by_name = frame["district_code"].astype(str).map(in_lang).fillna(by_name)
+    return by_name.fillna(own)
+
+
 def _community_tooltip_values(
     communities: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, labels: dict, lang: str
 ) -> pd.DataFrame:
@@ -522,10 +534,7 @@ def _community_tooltip_values(
     The optional columns ``eligible``, ``reasons`` and ``priority_score`` add their fields
     only when present, so a frame with coverage flags alone gives the original tooltip.
     """
-    district_names = communities["district_name"]
-    if lang == "en":
-        english = dict(zip(districts["district_name"], districts["district_name_en"]))
-        district_names = district_names.map(english).fillna(district_names)
+    district_names = _district_names_in(communities, districts, lang)
     values = {
         "name": _text(communities["name"]),
         "district_name": _text(district_names),

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geo import i18n
-from geo.i18n import check_lang, column_label
+from geo.i18n import check_lang, column_label, district_names
 from geo.plan import Plan
 from geo.render.export import flattened
 from geo.render.maps import coverage_map, standalone_html
@@ -147,7 +147,7 @@ def publish_html(
         selected_program=selected_program,
     )
     map_document = standalone_html(m).replace("</head>", _MAP_PRINT_STYLE + "</head>", 1)
-    english_district = dict(zip(districts["district_name"], districts["district_name_en"]))
+    names_of_districts = district_names(districts, lang)
 
     how = word("how_optimal" if plan.mode == "optimal" else "how_rank")
     intro = word("intro", **names, how=how.format(radius=_number(config.walk_radius_m)))
@@ -180,7 +180,7 @@ def publish_html(
         if len(rows) == 0:
             parts.append(f"<p>{_e(word('none_selected'))}</p>")
         else:
-            parts.append(_selected_table(rows, english_district if lang == "en" else None, lang))
+            parts.append(_selected_table(rows, names_of_districts, lang))
     parts += [
         f"<h2>{_e(word('parameters'))}</h2>",
         f'<p class="note">{_e(word("parameters_note"))}</p>',
@@ -211,10 +211,11 @@ def _summary_table(plan: Plan, lang: str, word) -> str:
     )
 
 
-def _selected_table(rows: pd.DataFrame, english_district: dict | None, lang: str) -> str:
+def _selected_table(rows: pd.DataFrame, names_of_districts: dict, lang: str) -> str:
+    """The picks of one programme; district names by code, in ``lang`` (``names_of_districts``)."""
     districts = rows["district_name"]
-    if english_district is not None:
-        districts = districts.map(english_district).fillna(districts)
+    if "district_code" in rows.columns:
+        districts = rows["district_code"].astype(str).map(names_of_districts).fillna(districts)
     head = "".join(f"<th{_num_class(c)}>{_e(column_label(c, lang))}</th>" for c in _LIST_COLUMNS)
     body = []
     for rank, cid, name, district, gain, cost in zip(
