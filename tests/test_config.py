@@ -385,6 +385,8 @@ UPPER_BOUNDS = [
     ("intake.max_upload_mb", 1_048_576, 1_048_577, "up to 1,048,576 (1 TB)"),
     ("intake.max_unzipped_mb", 1_048_576, 1_048_577, "up to 1,048,576 (1 TB)"),
     ("intake.default_footprint_m2", 1_000_000, 1_000_001, "up to 1,000,000"),
+    ("intake.persons_per_household", 20, 20.5, "up to 20"),
+    ("intake.residents_per_hectare", 10_000, 10_001, "up to 10,000"),
     ("intake.repair_max_area_change", 1, 1.01, "from 0 to 1"),
     ("intake.max_rows", 10_000_000, 10_000_001, "from 1 to 10,000,000"),
     ("intake.max_vertices", 1_000_000_000, 1_000_000_001, "from 1 to 1,000,000,000"),

@@ -150,23 +150,71 @@ def _header_lookup(kind: str) -> dict[str, str]:
     return lookup
 
 
-def _rename_recognised(frame: pd.DataFrame, kind: str, shapefile: bool = False) -> tuple[pd.DataFrame, dict]:
+# Units written after a header ("面积(㎡)", "人口（人）", "open space m2"), after NFKC and casefolding:
+# a header not recognised as it is is looked up again without them.
+_TRAILING_UNIT = re.compile(r"(\([^()]*\)|\[[^\[\]]*\]|m2|平方米|平米|人|户|年|个|套|元)$")
+
+
+def _unit_stripped(key: str) -> str:
+    """``key`` (a :func:`_header_key`) without one trailing unit or bracketed note, e.g. 面积(m2) → 面积."""
+    return _TRAILING_UNIT.sub("", key)
+
+
+def mappable_fields(kind: str) -> tuple[str, ...]:
+    """The fields of layer ``kind`` a user's column can be mapped to (schema and intake columns)."""
+    return (*schema.LAYERS[kind], *schema.INTAKE_COLUMNS[kind])
+
+
+def _explicit_renames(frame: pd.DataFrame, kind: str, column_map: dict, label) -> dict:
+    """``column_map`` (field → the user's header) checked against ``frame``: file header → field.
+
+    Raises a :class:`DataError` for a field the layer does not have, or a header the file lacks
+    (naming the file's columns), or two fields mapped to one column.
+    """
+    fields = mappable_fields(kind)
+    geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    present = {str(column): column for column in frame.columns if column != geometry_name}
+    renames = {}
+    for field, header in column_map.items():
+        if field not in fields:
+            raise data_error("map_unknown_field", layer=kind, field=repr(field), fields=", ".join(fields))
+        if str(header) not in present:
+            columns = ", ".join(repr(c) for c in present)
+            raise data_error("map_missing_column", label=label, field=field, column=repr(header), columns=columns)
+        column = present[str(header)]
+        if column in renames:
+            raise data_error("map_column_twice", column=repr(header), first=renames[column], second=field)
+        renames[column] = field
+    return renames
+
+
+def _rename_recognised(
+    frame: pd.DataFrame, kind: str, shapefile: bool = False, column_map: dict | None = None, label=""
+) -> tuple[pd.DataFrame, dict]:
     """Rename recognised headers to column names; the first header recognised for a column wins.
 
-    Returns the renamed frame and column name → the file's header.
+    ``column_map`` (field → the user's header) is applied first and wins over recognition; a
+    header is recognised by its loose form (:func:`_header_key`), else without a trailing unit
+    (:func:`_unit_stripped`). Returns the renamed frame and column name → the file's header.
     """
     lookup = _header_lookup(kind)
     if shapefile:
         truncated = _shapefile_field_names([*schema.LAYERS[kind], *schema.INTAKE_COLUMNS[kind]])
         lookup = {**{_header_key(cut): name for name, cut in truncated.items()}, **lookup}
     geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    explicit = _explicit_renames(frame, kind, column_map, label) if column_map else {}
+    mapped = set(explicit.values())
     known = set(lookup.values())
-    headers = {str(c): str(c) for c in frame.columns if c in known}
-    renames = {}
+    # A column already named as a field the user mapped elsewhere steps aside (kept, renamed).
+    renames = {c: f"{c} (file)" for c in frame.columns if c in mapped and c not in explicit}
+    renames.update(explicit)
+    headers = {field: str(column) for column, field in explicit.items()}
+    headers.update({str(c): str(c) for c in frame.columns if c in known and c not in mapped and c not in explicit})
     for column in frame.columns:
-        if column == geometry_name or column in known:
+        if column == geometry_name or column in known or column in renames:
             continue
-        target = lookup.get(_header_key(column))
+        key = _header_key(column)
+        target = lookup.get(key) or lookup.get(_unit_stripped(key))
         if target is not None and target not in headers:
             renames[column] = target
             headers[target] = str(column)

@@ -323,6 +323,7 @@ def read_raw_layer(
     max_unzipped_mb: float | None = None,
     max_rows: int | None = None,
     max_vertices: int | None = None,
+    column_map: dict | None = None,
 ) -> RawLayer:
     """Read a layer leniently for import: every data row kept, unreadable cells reported per row.
 
@@ -354,6 +355,10 @@ def read_raw_layer(
     max_vertices : int, optional
         Refuse a file whose geometries have more vertices (coordinates) than this in all, counted
         as soon as they are read, before anything else is done with them.
+    column_map : dict of str to str, optional
+        The user's header for some of our fields (field → header, e.g. ``{"name": "小区名称"}``),
+        applied before recognition and winning over it; a header the file lacks is an error that
+        lists the file's columns (:func:`geo.data.headers.mappable_fields` lists the fields).
 
     Returns
     -------
@@ -402,13 +407,13 @@ def read_raw_layer(
             table, row_numbers, formulas = _csv_rows(path, label, max_rows, notes)
         else:
             table, row_numbers, formulas = _xlsx_rows(path, kind, label, max_unzipped_mb, max_rows, notes)
-        raw = _raw_from_table(table, row_numbers, formulas, kind, file_format, label, notes)
+        raw = _raw_from_table(table, row_numbers, formulas, kind, file_format, label, notes, column_map)
         _check_vertices(raw.frame.geometry.to_numpy(), label, max_vertices)
         return raw
     frame = _read_geodata(path, file_format, kind, layer, label, max_unzipped_mb, max_rows)
     if isinstance(frame, gpd.GeoDataFrame) and frame.active_geometry_name is not None:
         _check_vertices(frame.geometry.to_numpy(), label, max_vertices)
-    return _raw_from_geodata(frame, kind, file_format, label, notes)
+    return _raw_from_geodata(frame, kind, file_format, label, notes, column_map)
 
 
 def _read_geodata(
@@ -512,7 +517,14 @@ def _fill_points(geometry: np.ndarray, frame: pd.DataFrame) -> tuple[np.ndarray,
 
 
 def _raw_from_table(
-    table: pd.DataFrame, row_numbers: np.ndarray, formulas: dict, kind: str, file_format: str, label: str, notes: list
+    table: pd.DataFrame,
+    row_numbers: np.ndarray,
+    formulas: dict,
+    kind: str,
+    file_format: str,
+    label: str,
+    notes: list,
+    column_map: dict | None = None,
 ) -> RawLayer:
     """A RawLayer from text cells (CSV or XLSX): geometry from a WKT column and/or longitude/latitude.
 
@@ -521,7 +533,7 @@ def _raw_from_table(
     """
     original = table.copy()
     table = table.apply(unneutralised_cells)
-    renamed, headers = _rename_recognised(table, kind)
+    renamed, headers = _rename_recognised(table, kind, column_map=column_map, label=label)
     if not headers:
         columns = ", ".join(map(str, table.columns)) or Message("none")
         raise data_error("no_recognisable_column", label=label, columns=columns, headers=EXAMPLE_HEADERS)
@@ -563,7 +575,7 @@ def _raw_from_table(
     )
 
 
-def _raw_from_geodata(frame, kind: str, file_format: str, label: str, notes: list) -> RawLayer:
+def _raw_from_geodata(frame, kind: str, file_format: str, label: str, notes: list, column_map=None) -> RawLayer:
     """A RawLayer from a GeoPackage, GeoJSON, Shapefile or KML layer as GDAL read it."""
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         frame = gpd.GeoDataFrame(pd.DataFrame(frame), geometry=[None] * len(frame))
@@ -576,7 +588,7 @@ def _raw_from_geodata(frame, kind: str, file_format: str, label: str, notes: lis
             raise data_error("field_name_too_long", label=label, length=len(str(name)), limit=MAX_HEADER_CHARS)
     original = attributes.astype(object).where(attributes.notna(), None)
     original["wkt"] = shapely.to_wkt(frame.geometry.to_numpy())
-    renamed, headers = _rename_recognised(frame, kind, shapefile=file_format == "zip")
+    renamed, headers = _rename_recognised(frame, kind, file_format == "zip", column_map, label)
     converted, problems = _convert_all(renamed, kind)
     geometry, from_points = _fill_points(converted.geometry.to_numpy(), converted)
     converted = converted.set_geometry(gpd.GeoSeries(geometry, index=converted.index, crs=frame.crs))

@@ -88,10 +88,12 @@ def validate_layer(
         The layer as read.
     kind : {"communities", "fitness_paths"}
         Which layer it is (selects required columns, geometry types, ID column).
-    districts : geopandas.GeoDataFrame
+    districts : geopandas.GeoDataFrame or None
         The city's districts (``district_code``, ``district_name``, ``district_name_en``,
         Polygon/MultiPolygon geometry, any CRS): their union is the city, their names and codes
-        the known districts.
+        the known districts. None for a city in the making (:mod:`geo.intake.newcity`): no row is
+        outside the city, district names and codes are kept as given and may be missing (the
+        districts are drawn from the communities afterwards).
     declared_crs : str, optional
         The coordinate system the user declared for coordinates without one of their own:
         ``"wgs84"`` (the default), ``"gcj02"``, ``"bd09"`` or ``"EPSG:n"`` in any spelling
@@ -163,7 +165,7 @@ def validate_layer(
     usable = ~absent & ~wrong_type & row_crs.notna().to_numpy()
 
     geographic = usable & row_crs.isin(CRS_NAMES).to_numpy()
-    geometry, swapped = swapped_coordinates(geometry, geographic, districts.to_crs(STORAGE_CRS).total_bounds)
+    geometry, swapped = swapped_coordinates(geometry, geographic, _city_bounds(districts))
     if swapped.any():
         warnings.append(Message("rows_swapped", rows=_rows_text(raw.row_numbers[swapped], words), columns="经度/纬度"))
 
@@ -172,10 +174,11 @@ def validate_layer(
 
     geometry, found, repaired = repair_polygons(geometry, converted, repair_max_area_change)
     issues.append(found)
-    issues.append(outside_city(geometry, converted & ~_found_mask(found, n_rows), districts))
+    if districts is not None:  # a city in the making has no outline to be outside of yet
+        issues.append(outside_city(geometry, converted & ~_found_mask(found, n_rows), districts))
 
     excused_required = {}
-    if kind == "communities":
+    if kind == "communities" and districts is not None:
         frame, found, district_handled = district_fields(frame, districts, raw.headers)
         issues.append(found)
         excused_required = {"district_code": district_handled, "district_name": district_handled}
@@ -183,6 +186,10 @@ def validate_layer(
         excused_required[problem.column] = excused_required.get(problem.column, False) | problem.bad
     for column, mask in too_long.items():
         excused_required[column] = excused_required.get(column, False) | mask
+    if kind == "communities":  # a community is found by its name or its ID: one of them will do
+        excused_required["name"] = excused_required.get("name", False) | _has_value(frame["community_id"])
+        if districts is None:  # the districts are drawn from the communities afterwards
+            excused_required["district_code"] = True
     issues.append(missing_required(frame, kind, raw.headers, excused_required))
     issues.append(implausible_values(frame, raw.headers, today))
     issues.append(duplicate_ids(frame, ID_COLUMNS[kind], raw.headers, raw.row_numbers, words))
@@ -192,6 +199,9 @@ def validate_layer(
     rejected[all_issues["position"].to_numpy(dtype=int)] = True
 
     frame = frame.set_geometry(gpd.GeoSeries(geometry, index=frame.index, crs=STORAGE_CRS))
+    if kind == "communities":
+        named_by_id = ~_has_value(frame["name"]) & _has_value(frame["community_id"])
+        frame.loc[named_by_id, "name"] = frame.loc[named_by_id, "community_id"]
     frame = frame.set_axis(pd.Index(raw.row_numbers, name="row"))
     accepted = frame[~rejected]
     if kind == "communities":
@@ -435,6 +445,16 @@ def coordinate_systems(frame: pd.DataFrame, headers: dict, declared: str | None,
     unknown = (given & row_crs.isna()).to_numpy()
     found = _issues(unknown, "unknown_crs", "unknown_crs", field=field, value=cells.fillna(""))
     return row_crs, found, warnings
+
+
+# Mainland China's rectangle in degrees (lon, lat): where a city in the making lies, for the
+# swapped-coordinates check when there are no districts yet.
+_CHINA_BOUNDS = (73.0, 18.0, 135.5, 53.6)
+
+
+def _city_bounds(districts) -> tuple:
+    """``(min lon, min lat, max lon, max lat)`` of ``districts`` in WGS84; China's without districts."""
+    return _CHINA_BOUNDS if districts is None else tuple(districts.to_crs(STORAGE_CRS).total_bounds)
 
 
 def swapped_coordinates(geometry: np.ndarray, candidates: np.ndarray, city_bounds) -> tuple[np.ndarray, np.ndarray]:
