@@ -44,6 +44,11 @@ from geo.errors import DataError, Message, said
 from geo.i18n import LANGS, district_names, humanised, label, labelled, text, with_district_names
 
 EXIT_ERROR = 2
+EXIT_NOTHING_ACCEPTED = 3  # a file was read, but no row of it was accepted
+
+# --out-crs names -> the coordinate systems of geo.render.export.OUTPUT_CRS; --encoding of a .zip Shapefile
+OUT_CRS = {"wgs84": "EPSG:4326", "cgcs2000": "EPSG:4490"}
+ENCODINGS = ("utf-8", "gbk")
 
 SUMMARY_COLUMNS = (
     "district_code",
@@ -295,6 +300,8 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
         help=h("help_time_limit"),
     )
     plan.add_argument("--out", type=Path, help=h("help_plan_out"))
+    plan.add_argument("--out-crs", choices=tuple(OUT_CRS), default="wgs84", help=h("help_out_crs"))
+    plan.add_argument("--encoding", choices=ENCODINGS, default="utf-8", help=h("help_encoding"))
     plan.add_argument("--json", action="store_true", help=h("help_plan_json"))
     plan.add_argument("--lang", choices=("zh", "en"), default="zh")
 
@@ -302,6 +309,8 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     eligibility.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH)
     eligibility.add_argument("--district", help=h("help_district"))
     eligibility.add_argument("--out", type=Path, help=h("help_eligibility_out"))
+    eligibility.add_argument("--out-crs", choices=tuple(OUT_CRS), default="wgs84", help=h("help_out_crs"))
+    eligibility.add_argument("--encoding", choices=ENCODINGS, default="utf-8", help=h("help_encoding"))
     eligibility.add_argument("--lang", choices=("zh", "en"), default="zh")
 
     sample = commands.add_parser("sample", help=h("command_sample", city=_boundaries_city(lang)))
@@ -327,6 +336,24 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     intake.add_argument("--out", type=Path, required=True, help=h("help_import_out"))
     intake.add_argument("--rejects", type=Path, required=True, help=h("help_rejects"))
     intake.add_argument("--json", action="store_true", help=h("help_import_json"))
+    intake.add_argument("--data", type=Path, default=None, help=h("help_import_data"))
+    intake.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", help=h("help_import_map"))
+
+    city = commands.add_parser("city", help=h("command_city"))
+    city_commands = city.add_subparsers(
+        dest="city_command", required=True, parser_class=functools.partial(_Parser, lang=lang)
+    )
+    init = city_commands.add_parser("init", help=h("command_city_init"))
+    init.add_argument("--out", type=Path, required=True, help=h("help_city_out"))
+    init.add_argument("--communities", type=Path, required=True, help=h("help_city_communities"))
+    init.add_argument("--districts", type=Path, default=None, help=h("help_city_districts"))
+    init.add_argument("--fitness-paths", type=Path, default=None, help=h("help_city_fitness_paths"))
+    init.add_argument("--applications", type=Path, default=None, help=h("help_city_applications"))
+    init.add_argument("--crs", action="append", default=[], metavar="[LAYER=]CRS", help=h("help_city_crs"))
+    init.add_argument("--map", action="append", default=[], metavar="LAYER.FIELD=COLUMN", help=h("help_city_map"))
+    init.add_argument("--name", default=None, help=h("help_city_name"))
+    init.add_argument("--name-en", default=None, help=h("help_city_name_en"))
+    init.add_argument("--json", action="store_true", help=h("help_city_json"))
     return parser
 
 
@@ -409,14 +436,16 @@ def _without_paths(message: str, path: Path) -> str:
     )
 
 
-def _check_out(path: Path | None) -> None:
-    """Refuse an unsupported output format or an unwritable path before any work is done."""
-    from geo.render.export import SUPPORTED_SUFFIXES
+def _check_out(path: Path | None, out_crs: str = "wgs84", encoding: str = "utf-8") -> None:
+    """Refuse an unsupported output format, a coordinate system or encoding it cannot take, or an
+    unwritable path, before any work is done."""
+    from geo.render.export import SUPPORTED_SUFFIXES, check_export_options
 
     if path is None:
         return
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise refused("write_suffix", name=path.name, suffixes=", ".join(SUPPORTED_SUFFIXES))
+    check_export_options(path, OUT_CRS[out_crs], encoding)
     writable(path)
 
 
@@ -462,7 +491,7 @@ def run_plan_command(args, config) -> int:
     if args.time_limit is not None:
         config = replace(config, optimal_time_limit_s=args.time_limit)
     keys = program_keys(args.program) if args.program is not None else [p.key for p in config.programs]
-    _check_out(args.out)
+    _check_out(args.out, args.out_crs, args.encoding)
     city = load_city(args.data)
     plan = run_plan(city.communities, city.fitness_paths, config, keys, args.mode, city.applications)
     if args.out:
@@ -471,6 +500,8 @@ def run_plan_command(args, config) -> int:
                 plan_sheets(plan, args.lang, city.districts),
                 args.out,
                 lang=args.lang,
+                crs=OUT_CRS[args.out_crs],
+                encoding=args.encoding,
                 parameters=plan_parameters(plan, config, args.data),
             )
     if args.json:
@@ -523,12 +554,12 @@ def run_plan_command(args, config) -> int:
 
 
 def run_eligibility(args, config) -> int:
-    from geo.analysis.eligibility import ELIGIBILITY_COLUMNS, reason_labels
+    from geo.analysis.eligibility import eligibility_columns, reason_labels
     from geo.pipeline import load_city
     from geo.plan import score_communities
     from geo.render.export import export
 
-    _check_out(args.out)
+    _check_out(args.out, args.out_crs, args.encoding)
     city = load_city(args.data)
     scored = score_communities(city.communities, city.fitness_paths, config, city.applications)
     if args.district:
@@ -539,13 +570,15 @@ def run_eligibility(args, config) -> int:
     scored = with_district_names(scored, district_names(city.districts, args.lang)).assign(
         reason_text=reason_labels(scored["reasons"], args.lang)
     )
-    table = scored[list(ELIGIBILITY_COLUMNS) + ["geometry"]].reset_index(drop=True)
+    table = scored[eligibility_columns(scored) + ["geometry"]].reset_index(drop=True)
     if args.out:
         with writing(args.out):
             export(
                 table,
                 args.out,
                 lang=args.lang,
+                crs=OUT_CRS[args.out_crs],
+                encoding=args.encoding,
                 parameters={"district": args.district or "all", "data_file": str(args.data)},
             )
         print(
@@ -612,8 +645,18 @@ def run_import(args, config) -> int:
         raise refused("import_rejects_suffix", name=shown(args.rejects.name))
     writable(args.out)
     writable(args.rejects, "--rejects")
+    from geo.intake.newcity import parse_map_options
+
+    column_map = {}
+    for option in args.map:
+        column_map.update(parse_map_options([f"{args.layer}.{option}"])[args.layer])
+    districts = None
+    if args.data is not None:
+        from geo.data.io import read_districts
+
+        districts = read_districts(args.data, layer="districts")
     try:
-        result = import_file(args.file, args.layer, args.crs, config)
+        result = import_file(args.file, args.layer, args.crs, config, districts, column_map=column_map or None)
     except (DataError, OSError):
         raise
     except Exception as error:
@@ -624,9 +667,10 @@ def run_import(args, config) -> int:
         write_accepted(result, args.out)
     with writing(args.rejects):
         write_rejects(result, args.rejects)
+    status = EXIT_NOTHING_ACCEPTED if result.input_rows and result.accepted.empty else 0
     if args.json:
         print_json(result.summary())
-        return 0
+        return status
     summary = result.summary()
     counts = {name: summary[key] for name, key in (("rows", "input_rows"), ("accepted", "accepted"))}
     print(
@@ -642,6 +686,53 @@ def run_import(args, config) -> int:
     for warning in result.warnings:
         print(f"  ! {said(warning, args.lang)}")
     print(say("wrote_import", args.lang, out=args.out, layer=args.layer, rejects=args.rejects))
+    if status:
+        print(say("nothing_accepted", args.lang, rejects=args.rejects), file=sys.stderr)
+    return status
+
+
+CITY_FILE_LAYERS = ("districts", "communities", "fitness_paths")
+
+
+def run_city(args, config) -> int:
+    """``city init``: a city GeoPackage from a bureau's own files (:mod:`geo.intake.newcity`)."""
+    from geo.intake.newcity import build_city, parse_map_options, write_city
+
+    if args.out.suffix.lower() != ".gpkg":
+        raise refused("import_out_suffix", name=shown(args.out.name))
+    writable(args.out)
+    crs, per_layer = None, {}
+    for option in args.crs:  # "EPSG:4527" for every file, "fitness_paths=wgs84" for one
+        layer, sep, value = option.partition("=")
+        if sep and layer.strip() in CITY_FILE_LAYERS:
+            per_layer[layer.strip()] = value.strip()
+        else:
+            crs = option.strip()
+    new_city = build_city(
+        args.communities,
+        districts=args.districts,
+        fitness_paths=args.fitness_paths,
+        applications=args.applications,
+        crs={layer: per_layer.get(layer, crs) for layer in CITY_FILE_LAYERS},
+        column_map=parse_map_options(args.map),
+        name=args.name,
+        name_en=args.name_en,
+        config=config,
+    )
+    with writing(args.out):
+        written = write_city(new_city, args.out)
+    summary = new_city.summary(args.lang)
+    if args.json:
+        print_json({**summary, "out": str(args.out), "rejects": {k: str(v) for k, v in written.items() if k != "city"}})
+        return 0
+    for layer in ("communities", "fitness_paths"):
+        counts = summary[layer]
+        if counts:
+            rows = {"rows": counts["input_rows"], **{k: counts[k] for k in ("accepted", "rejected", "repaired")}}
+            print(say("import_counts", args.lang, file=label("message", f"kind_{layer}", args.lang), **rows))
+    for warning in summary["warnings"]:
+        print(f"  ! {warning}")
+    print(say("wrote", args.lang, path=args.out))
     return 0
 
 
@@ -668,6 +759,7 @@ def main(argv: list[str] | None = None) -> int:
         "sample": run_sample,
         "import": run_import,
         "template": run_template,
+        "city": run_city,
     }
     if not hasattr(args, "lang"):  # commands without --lang speak the CLI's language
         args.lang = lang

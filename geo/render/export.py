@@ -347,7 +347,7 @@ def _human_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"expected a DataFrame to export, got a {type(frame).__name__}")
-    table = _with_lonlat(frame)
+    table = _with_value_labels(_with_lonlat(frame), lang)
     yes, no = _word("yes", lang), _word("no", lang)
     columns = []
     for position in range(table.shape[1]):
@@ -366,6 +366,23 @@ def _human_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         for c in table.columns
     ]
     return pd.concat(columns, axis=1, ignore_index=True).set_axis(labels, axis=1) if columns else pd.DataFrame()
+
+
+# Columns of codes that people read as words: column -> codes, each said by the [export] key "<column>_<code>".
+_VALUE_LABELS = {"population_source": ("surveyed", "households", "area")}
+
+
+def _with_value_labels(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``table`` with the codes of :data:`_VALUE_LABELS` columns as words (调查, 由户数估算 …); others kept."""
+    present = [column for column in _VALUE_LABELS if column in table.columns]
+    if not present:
+        return table
+    table = table.copy()
+    for column in present:
+        words = {code: _word(f"{column}_{code}", lang) for code in _VALUE_LABELS[column]}
+        values = table[column].astype(object)
+        table[column] = values.map(words).where(values.isin(list(words)), values)
+    return table
 
 
 def _with_lonlat(frame: pd.DataFrame) -> pd.DataFrame:
