@@ -70,6 +70,9 @@ MAX_SEED = 2**32 - 1
 MAX_WEIGHT = 1_000_000
 MAX_SETS = 1_000_000
 MAX_YEAR = 9999
+# [eligibility] unknown_open_space: a community whose open space is unknown is surveyed first (not a
+# candidate) or assumed to have room (a candidate flagged for a site check); see geo.analysis.eligibility.
+UNKNOWN_OPEN_SPACE = ("survey_first", "assume_room")
 
 
 class ConfigError(DataError):
@@ -104,12 +107,15 @@ class Config:
     old_before_year: int
     served_within_radius_is_served: bool
     distance_cap_m: float
+    unknown_open_space: str = UNKNOWN_OPEN_SPACE[0]
     priority_weights: dict[str, float] = field(default_factory=dict)
     optimal_time_limit_s: float = 60.0
     optimal_mip_rel_gap: float = 1e-6
     max_upload_mb: float = 200.0
     max_unzipped_mb: float = 1000.0
     default_footprint_m2: float = 10000.0
+    persons_per_household: float = 2.62
+    residents_per_hectare: float = 400.0
     repair_max_area_change: float = 0.05
     max_rows: int = 200_000
     max_vertices: int = 10_000_000
@@ -204,6 +210,8 @@ NUMERIC_KEYS: dict[str, tuple[str, Rule]] = {
     "intake.max_upload_mb": ("max_upload_mb", _positive("MB", MAX_MB, " (1 TB)")),
     "intake.max_unzipped_mb": ("max_unzipped_mb", _positive("MB", MAX_MB, " (1 TB)")),
     "intake.default_footprint_m2": ("default_footprint_m2", _positive("square metres", MAX_AREA_M2)),
+    "intake.persons_per_household": ("persons_per_household", _positive("persons", 20)),
+    "intake.residents_per_hectare": ("residents_per_hectare", _positive("residents per hectare", 10_000)),
     "intake.repair_max_area_change": (
         "repair_max_area_change",
         Rule("a share from 0 to 1 (0.05 = 5 %)", low=0, high=1),
@@ -383,6 +391,16 @@ class EligibilityTable(_Table):
     min_open_space_m2: float
     old_before_year: int
     served_within_radius_is_served: StrictBool
+    # Optional: a configuration written before the key existed keeps its meaning (survey first).
+    unknown_open_space: str = UNKNOWN_OPEN_SPACE[0]
+
+    @field_validator("unknown_open_space", mode="before")
+    @classmethod
+    def _one_of_the_choices(cls, value, info: ValidationInfo):
+        if value not in UNKNOWN_OPEN_SPACE:
+            choices = " or ".join(f'"{choice}"' for choice in UNKNOWN_OPEN_SPACE)
+            _fail(info, f"'eligibility.unknown_open_space' must be {choices}, got {shown(value)}")
+        return value
 
 
 class PriorityTable(_Table):
@@ -403,6 +421,9 @@ class IntakeTable(_Table):
     max_upload_mb: float
     max_unzipped_mb: float
     default_footprint_m2: float
+    # Added after the first release: a config.toml written before them keeps working.
+    persons_per_household: float = 2.62
+    residents_per_hectare: float = 400.0
     repair_max_area_change: float
     max_rows: int
     max_vertices: int
@@ -609,11 +630,14 @@ def parse_config(raw: dict, source: str = "config.toml") -> Config:
         min_open_space_m2=model.eligibility.min_open_space_m2,
         old_before_year=model.eligibility.old_before_year,
         served_within_radius_is_served=model.eligibility.served_within_radius_is_served,
+        unknown_open_space=model.eligibility.unknown_open_space,
         distance_cap_m=model.priority.distance_cap_m,
         priority_weights=dict(model.priority.weights),
         max_upload_mb=intake.max_upload_mb,
         max_unzipped_mb=intake.max_unzipped_mb,
         default_footprint_m2=intake.default_footprint_m2,
+        persons_per_household=intake.persons_per_household,
+        residents_per_hectare=intake.residents_per_hectare,
         repair_max_area_change=intake.repair_max_area_change,
         max_rows=intake.max_rows,
         max_vertices=intake.max_vertices,

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from geo.analysis.coverage import CityGeometry, CoverageRelation, add_fitness_paths, candidate_sites, community_coverage
-from geo.analysis.eligibility import assess_eligibility, mark_applications
+from geo.analysis.eligibility import assess_eligibility, has_reason, listed_columns, mark_applications
 from geo.analysis.priority import priority_scores
 from geo.config import Config, Program
 from geo.data.crs import metric_crs_for
-from geo.errors import data_error, said
+from geo.errors import Message, data_error, said
 from geo.i18n import district_names, with_district_names
 from geo.optimize.allocate import MODES, Allocation, CoverageProblem, allocate_optimal, allocate_rank, plan_rows
 
@@ -31,10 +31,34 @@ class ProgramOutcome:
     selected: gpd.GeoDataFrame
     scored: gpd.GeoDataFrame  # the communities as this programme saw them
 
+    @property
+    def left_out_to_survey(self) -> int:
+        """Communities not considered because their open space is to be surveyed on site (reason ``to_survey``)."""
+        return int(has_reason(self.scored, "to_survey").sum()) if len(self.scored) else 0
+
+    @property
+    def picks_needing_site_check(self) -> int:
+        """Picked communities whose open space is unknown (assumed to have room): to check before building."""
+        if "needs_site_check" not in self.selected.columns:
+            return 0
+        return int(self.selected["needs_site_check"].astype("boolean").fillna(False).sum())
+
     def summary(self, lang: str = "zh") -> dict:
-        """The programme's figures (``spent_cny`` in CNY), its name and messages said in ``lang``."""
+        """The programme's figures (``spent_cny`` in CNY), its name and messages said in ``lang``.
+
+        ``left_out_to_survey`` (communities not considered: open space to be surveyed on site) is
+        given, with a message saying how to consider them, when there are any; a city whose every
+        open space is known has the summary it always had. Picks assumed to have room add a message
+        asking for a site check.
+        """
         a = self.allocation
-        return {
+        messages = list(a.messages)
+        left_out, to_check = self.left_out_to_survey, self.picks_needing_site_check
+        if left_out:
+            messages.append(Message("left_out_to_survey", count=left_out))
+        if to_check:
+            messages.append(Message("picks_need_site_check", count=to_check))
+        summary = {
             "program": self.program.key,
             "program_name": self.program.name(lang),
             "mode": a.mode,
@@ -45,8 +69,11 @@ class ProgramOutcome:
             "optimality_gap": None if a.optimality_gap is None else float(a.optimality_gap),
             "solve_seconds": round(float(a.solve_seconds), 4),
             "status": a.status,
-            "messages": [said(message, lang) for message in a.messages],
+            "messages": [said(message, lang) for message in messages],
         }
+        if left_out:
+            summary["left_out_to_survey"] = left_out
+        return summary
 
 
 @dataclass(frozen=True)
@@ -186,7 +213,8 @@ def planned_sets(selected: gpd.GeoDataFrame, program: Program, metric_crs, sites
     )
 
 
-# Columns of a plan export, in order; geometry last. Community columns absent from a frame are skipped.
+# Columns of a plan export, in order; geometry last. Community columns absent from a frame are skipped,
+# and so are needs_site_check when no pick is flagged (geo.analysis.eligibility.listed_columns).
 PLAN_COLUMNS = (
     "program",
     "program_name",
@@ -197,11 +225,13 @@ PLAN_COLUMNS = (
     "district_code",
     "district_name",
     "population",
+    "population_source",
     "households",
     "built_year",
     "share_60plus",
     "share_under14",
     "open_space_m2",
+    "needs_site_check",
     "applied",
     "application_date",
     "nearest_set_m",
@@ -235,6 +265,6 @@ def plan_sheets(plan: Plan, lang: str = "zh", districts: pd.DataFrame | None = N
         rows = outcome.selected.assign(program_name=outcome.program.name(lang))
         if names and "district_name" in rows.columns:
             rows = with_district_names(rows, names)
-        columns = [c for c in PLAN_COLUMNS if c in rows.columns] + ["geometry"]
+        columns = listed_columns(rows, PLAN_COLUMNS) + ["geometry"]
         sheets[outcome.program.name(lang)] = gpd.GeoDataFrame(rows[columns], geometry="geometry", crs="EPSG:4326")
     return sheets

@@ -90,7 +90,7 @@ def test_every_numeric_setting_has_a_rule():
     # A new number in Config without a rule would load nan or -1 unchecked.
     handled = (
         {name for name, _ in NUMERIC_KEYS.values()}
-        | {"programs", "priority_weights", "served_within_radius_is_served"}
+        | {"programs", "priority_weights", "served_within_radius_is_served", "unknown_open_space"}
         | CITY_FIELDS
     )
     assert {f.name for f in dataclasses.fields(Config)} == handled

@@ -48,7 +48,7 @@ def test_each_reason_and_several_at_once():
         "no_open_space",  # 149 m² < 150 m²
         "no_open_space;parking_no_space",  # the seed's old-community case
         "",  # exactly 150 m² is enough, parking or not
-        "missing_data",  # unknown open space: reported, not dropped
+        "to_survey",  # unknown open space: to be surveyed on site (待现场核查), not "missing data"
         "served_inside;no_open_space;parking_no_space",
     ]
     assert assessed["eligible"].tolist() == [False, False, False, True, False, False]

@@ -6,18 +6,31 @@ import pandas as pd
 import streamlit as st
 
 from geo.analysis.eligibility import (
-    ELIGIBILITY_COLUMNS,
     ELIGIBILITY_FILTERS,
     REASONS,
+    built_year_shown,
+    eligibility_columns,
     eligibility_counts,
     filter_assessed,
+    population_shown,
+    population_source_labels,
 )
 from geo.i18n import reason_label
 from views import shared
 from views.shared import t
 
 # The page shows one district at a time: the list's columns without the district's.
-TABLE = [c for c in ELIGIBILITY_COLUMNS if c not in ("district_code", "district_name", "missing_fields")]
+HIDDEN = ("district_code", "district_name", "missing_fields")
+
+
+def on_screen(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``rows[columns]`` as the table shows them: estimated populations and unknown built years said so."""
+    table = pd.DataFrame(rows[columns]).assign(nearest_set_m=rows["nearest_set_m"].round(0))
+    table["population"] = population_shown(rows, shared.lang())
+    table["built_year"] = built_year_shown(rows, shared.lang())
+    if "population_source" in table.columns:
+        table["population_source"] = population_source_labels(rows["population_source"], shared.lang())
+    return table
 
 
 def render() -> None:
@@ -36,12 +49,13 @@ def render() -> None:
     mine = communities[communities["district_code"] == district]
 
     counts = eligibility_counts(mine)
-    columns = st.columns(5)
+    columns = st.columns(6)
     columns[0].metric(t("metric_communities"), f"{counts['communities']:,}")
     columns[1].metric(t("metric_eligible"), f"{counts['eligible']:,}")
     columns[2].metric(t("metric_ineligible"), f"{counts['ineligible']:,}")
     columns[3].metric(t("metric_applied"), f"{counts['applied']:,}")
     columns[4].metric(t("metric_land"), f"{counts['needs_land_solution']:,}")
+    columns[5].metric(t("metric_to_survey"), f"{counts['needs_site_check']:,}")
 
     filters = st.columns([1, 2, 1, 1])
     # Kept and given back each run: a widget whose labels change with the language would otherwise
@@ -62,22 +76,26 @@ def render() -> None:
         placeholder=t("filter_reasons_placeholder"),
     )
     applied_only = filters[2].checkbox(t("filter_applied"))
+    site_check_only = filters[2].checkbox(t("filter_site_check"))
     name_part = filters[3].text_input(t("filter_name"))
 
-    shown = filter_assessed(mine, status, reasons, applied_only, name_part)
+    shown = filter_assessed(mine, status, reasons, applied_only, name_part, site_check_only)
+    listed = [c for c in eligibility_columns(mine) if c not in HIDDEN]
 
     st.caption(t("rows_shown", shown=len(shown), total=len(mine)))
-    table = pd.DataFrame(shown[TABLE]).assign(nearest_set_m=shown["nearest_set_m"].round(0))
     # A missing cell (no application date …) shows empty, not Streamlit's English "None".
-    st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420, placeholder="")
+    st.dataframe(
+        shared.humanised(on_screen(shown, listed)), hide_index=True, width="stretch", height=420, placeholder=""
+    )
     shared.download_buttons(
-        shown[TABLE + ["geometry"]],
+        shown[listed + ["geometry"]],
         f"eligibility_{district}",
         parameters={
             "district": district,
             "filter": status,
             "reasons": ",".join(reasons),
             "applicants_only": applied_only,
+            "site_check_only": site_check_only,
             "walk_radius_m": shared.walk_radius_m(),
             "data_file": shared.data_name(),
         },

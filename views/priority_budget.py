@@ -5,10 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from geo.analysis.eligibility import built_year_shown, listed_columns, population_shown, population_source_labels
 from geo.analysis.priority import COMPONENTS
 from views import shared
 from views.shared import message_text, plain, t
 
+# needs_site_check and population_source are listed only when they say something (listed_columns).
 LIST_COLUMNS = [
     "program_name",
     "rank",
@@ -17,7 +19,10 @@ LIST_COLUMNS = [
     "district_name",
     "priority_score",
     *[f"c_{c}" for c in COMPONENTS],
+    "built_year",
+    "needs_site_check",
     "population",
+    "population_source",
     "cost_cny",
     "cumulative_cost_cny",
     "money_left_cny",
@@ -102,9 +107,14 @@ def render() -> None:
     if len(selected) == 0:
         st.info(t("no_selection"))
     else:
-        table = pd.DataFrame(shared.with_district_names(shared.in_language(selected, plan))[LIST_COLUMNS]).round(
-            {"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}}
-        )
+        table = pd.DataFrame(
+            shared.with_district_names(shared.in_language(selected, plan))[listed_columns(selected, LIST_COLUMNS)]
+        ).round({"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}})
+        # An estimated population reads "1,200（估算）", an unknown built year 未知 (its component is 0.5).
+        table["population"] = population_shown(selected, shared.lang())
+        table["built_year"] = built_year_shown(selected, shared.lang())
+        if "population_source" in table.columns:
+            table["population_source"] = population_source_labels(selected["population_source"], shared.lang())
         st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420, placeholder="")
         sheets, parameters = shared.plan_export(plan)
         shared.download_buttons(sheets, f"plan_{plan.mode}", parameters)

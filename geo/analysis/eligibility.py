@@ -13,14 +13,30 @@ reason code               applies when
 ``parking_no_space``      public space is used for parking and no other open space is left
                           (the seed's old-community case; implies ``no_open_space``)
 ``not_residential``       an optional ``residential`` column says False
-``missing_data``          a value the rules need is missing (``missing_fields`` names it);
-                          the community is reported, never silently dropped
+``missing_data``          the population is missing (``missing_fields`` names it); the
+                          community is reported, never silently dropped
+``to_survey``             the open space is unknown (empty cell, or no ``open_space_m2``
+                          column at all) and no other reason applies: to be surveyed on site
+                          (待现场核查); only a reason when ``eligibility.unknown_open_space``
+                          is ``"survey_first"`` (the default)
 ========================  ==============================================================
 
-A community is ``eligible`` when no reason applies. Applications received through a district
-office (``application_date`` column, or an applications table merged by ``community_id``) are
-marked ``applied``; an applicant that is not eligible for a land reason is flagged
-``needs_land_solution`` for district follow-up.
+A community is ``eligible`` when no reason applies. A community whose open space is unknown and
+that no other rule excludes is flagged ``needs_site_check``: with ``unknown_open_space =
+"survey_first"`` it is not eligible (reason ``to_survey``); with ``"assume_room"`` it is assumed to
+have room, is eligible, and its pick says that the site must be checked before building.
+``missing_fields`` names every field the rules read that is missing (``population``,
+``open_space_m2``), whichever reason it led to.
+
+Applications received through a district office (``application_date`` column, or an applications
+table merged by ``community_id``) are marked ``applied``; an applicant that is not eligible for a
+land reason is flagged ``needs_land_solution`` for district follow-up.
+
+Columns a city's own file may lack (``open_space_m2``, ``public_space_used_for_parking``,
+``built_year``, ``share_60plus``, ``share_under14``) are added as missing values
+(:func:`with_optional_columns`). An optional ``population_source`` column says how each
+population was obtained (:data:`POPULATION_SOURCES`; an absent column means all surveyed); it is
+carried, not added.
 """
 
 from __future__ import annotations
@@ -29,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from geo.config import Config
+from geo.data.schema import layer_dtypes
 from geo.errors import DataError
 
 REASONS = (
@@ -38,11 +55,19 @@ REASONS = (
     "parking_no_space",
     "not_residential",
     "missing_data",
+    "to_survey",
 )
 LAND_REASONS = ("no_open_space", "parking_no_space")
 REASON_SEPARATOR = ";"
-# Fields the rules read; a missing value makes the decision impossible.
+# Fields the rules read (named in ``missing_fields`` when missing): a missing population makes the
+# decision impossible (missing_data); a missing open space is surveyed on site (to_survey).
 NEEDED_FIELDS = ("population", "open_space_m2")
+# Community columns the analysis reads that a city's own file may not have: added as missing values.
+OPTIONAL_FIELDS = ("open_space_m2", "public_space_used_for_parking", "built_year", "share_60plus", "share_under14")
+# How a population was obtained (``population_source``): counted by a survey, or estimated at import
+# as households × persons per household, or as polygon area × residential density.
+POPULATION_SOURCES = ("surveyed", "households", "area")
+ESTIMATED_SOURCES = ("households", "area")
 
 
 def mark_applications(communities: pd.DataFrame, applications: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -82,30 +107,47 @@ def mark_applications(communities: pd.DataFrame, applications: pd.DataFrame | No
     return result
 
 
+def with_optional_columns(communities: pd.DataFrame) -> pd.DataFrame:
+    """``communities`` with each absent column of :data:`OPTIONAL_FIELDS` added as missing values.
+
+    The added columns have the schema's nullable dtype (:func:`geo.data.schema.layer_dtypes`), so a
+    city without an open-space or built-year column reads as one whose every cell is empty. A frame
+    that has them all is returned as it is (not copied).
+    """
+    absent = [column for column in OPTIONAL_FIELDS if column not in communities.columns]
+    if not absent:
+        return communities
+    dtypes = layer_dtypes("communities")
+    return communities.assign(**{column: pd.Series(index=communities.index, dtype=dtypes[column]) for column in absent})
+
+
 def assess_eligibility(covered: pd.DataFrame, config: Config) -> pd.DataFrame:
-    """Add ``eligible``, ``reasons``, ``missing_fields`` and ``needs_land_solution``.
+    """Add ``eligible``, ``reasons``, ``missing_fields``, ``needs_land_solution`` and ``needs_site_check``.
 
     Parameters
     ----------
     covered : DataFrame
         Output of :func:`geo.analysis.coverage.community_coverage` (``served_inside``,
-        ``served_within_radius``), with ``population``, ``open_space_m2`` and optionally
+        ``served_within_radius``), with ``population`` and optionally ``open_space_m2`` (m²),
         ``public_space_used_for_parking``, ``residential``, ``application_date``/``applied``.
     config : Config
-        ``min_open_space_m2`` (m²) and ``served_within_radius_is_served``.
+        ``min_open_space_m2`` (m²), ``served_within_radius_is_served`` and ``unknown_open_space``
+        (``"survey_first"`` or ``"assume_room"``).
 
     Returns
     -------
     DataFrame
-        A copy with ``eligible`` (bool), ``reasons`` (reason codes joined by ``;``, empty when
-        eligible), ``missing_fields`` (``;``-joined names), ``applied`` (bool) and
-        ``needs_land_solution`` (bool: applied, not eligible, and a land reason applies).
+        A copy with the absent :data:`OPTIONAL_FIELDS` added as missing values, ``eligible``
+        (bool), ``reasons`` (reason codes joined by ``;``, empty when eligible),
+        ``missing_fields`` (``;``-joined names), ``applied`` (bool), ``needs_land_solution``
+        (bool: applied, not eligible, and a land reason applies) and ``needs_site_check`` (bool:
+        open space unknown and no other reason applies).
     """
     result = covered if "applied" in covered.columns else mark_applications(covered)
-    result = result.copy()
+    result = with_optional_columns(result).copy()
     n = len(result)
     open_space = pd.to_numeric(result["open_space_m2"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    no_space = open_space < config.min_open_space_m2  # NaN compares False: reported as missing instead
+    no_space = open_space < config.min_open_space_m2  # NaN compares False: surveyed on site instead
     parking = _bool_column(result, "public_space_used_for_parking")
     residential = _bool_column(result, "residential", default=True)
 
@@ -123,14 +165,35 @@ def assess_eligibility(covered: pd.DataFrame, config: Config) -> pd.DataFrame:
         "no_open_space": no_space,
         "parking_no_space": no_space & parking,
         "not_residential": ~residential,
-        "missing_data": missing.any(axis=1),
+        "missing_data": missing[:, NEEDED_FIELDS.index("population")],
     }
+    excluded = np.logical_or.reduce(list(flags.values()))
+    site_check = np.isnan(open_space) & ~excluded
+    flags["to_survey"] = site_check if config.unknown_open_space == "survey_first" else np.zeros(n, dtype=bool)
     result["reasons"] = _join_flags(flags, REASONS)
     result["missing_fields"] = _join_flags({f: missing[:, k] for k, f in enumerate(NEEDED_FIELDS)}, NEEDED_FIELDS)
     result["eligible"] = ~np.logical_or.reduce([flags[r] for r in REASONS])
     land = flags["no_open_space"] | flags["parking_no_space"]
     result["needs_land_solution"] = result["applied"].to_numpy(dtype=bool) & ~result["eligible"].to_numpy() & land
+    result["needs_site_check"] = site_check
     return result
+
+
+def has_reason(assessed: pd.DataFrame, code: str) -> np.ndarray:
+    """Whether each row's ``reasons`` holds the reason ``code`` (bool array)."""
+    padded = REASON_SEPARATOR + assessed["reasons"].fillna("").astype(str) + REASON_SEPARATOR
+    return padded.str.contains(f"{REASON_SEPARATOR}{code}{REASON_SEPARATOR}", regex=False).to_numpy(dtype=bool)
+
+
+def population_estimated(communities: pd.DataFrame) -> np.ndarray:
+    """Whether each row's population is an estimate (``population_source`` households or area; bool array).
+
+    A frame without ``population_source`` is all surveyed.
+    """
+    if "population_source" not in communities.columns:
+        return np.zeros(len(communities), dtype=bool)
+    source = communities["population_source"].astype("string")
+    return source.isin(ESTIMATED_SOURCES).fillna(False).to_numpy(dtype=bool)
 
 
 def reason_labels(reasons: pd.Series, lang: str = "zh") -> pd.Series:
@@ -143,8 +206,66 @@ def reason_labels(reasons: pd.Series, lang: str = "zh") -> pd.Series:
     )
 
 
+def population_source_labels(sources: pd.Series, lang: str = "zh") -> pd.Series:
+    """Human-readable ``population_source`` values in ``lang`` (调查 / 由户数估算 / 由面积估算 …).
+
+    A missing value is surveyed (as an absent column is); an unknown code stays as it is.
+    """
+    from geo.i18n import label
+
+    words = {code: label("export", f"population_source_{code}", lang) for code in POPULATION_SOURCES}
+    codes = sources.astype("string").fillna(POPULATION_SOURCES[0])
+    return codes.map(lambda code: words.get(code, code)).astype(object)
+
+
+def mark_estimates(shown: pd.Series, communities: pd.DataFrame, lang: str = "zh") -> pd.Series:
+    """``shown`` (each community's population as displayed text) with estimates marked "1,200（估算）".
+
+    ``communities`` gives ``population_source`` (rows aligned with ``shown``); a missing value
+    (``None``/NA) or a frame without the column is left as it is.
+    """
+    from geo.i18n import label
+
+    estimated = population_estimated(communities) & shown.notna().to_numpy(dtype=bool)
+    if not estimated.any():
+        return shown
+    marked = shown.astype(object).copy()
+    marked[estimated] = [label("export", "estimated", lang, value=value) for value in shown[estimated]]
+    return marked
+
+
+def population_shown(communities: pd.DataFrame, lang: str = "zh") -> pd.Series:
+    """The population column for a table on screen: numbers, or "1,200（估算）" texts when any is estimated."""
+    population = communities["population"]
+    if not population_estimated(communities).any():
+        return population
+    numbers = pd.to_numeric(population, errors="coerce").astype(float)
+    texts = numbers.map(lambda x: None if pd.isna(x) else f"{x:,.0f}")
+    return mark_estimates(texts, communities, lang)
+
+
+def built_year_shown(communities: pd.DataFrame, lang: str = "zh") -> pd.Series:
+    """The built-year column for a table on screen: years, or texts with 未知 / unknown when any is missing.
+
+    A community without a built year is neither old nor new (see :mod:`geo.analysis.priority`).
+    """
+    from geo.i18n import label
+
+    if "built_year" not in communities.columns:
+        years = pd.Series(np.nan, index=communities.index)
+    else:
+        years = pd.to_numeric(communities["built_year"], errors="coerce")
+        if not years.isna().any():
+            return communities["built_year"]
+    unknown = label("export", "unknown", lang)
+    return years.astype(float).map(lambda year: unknown if pd.isna(year) else f"{year:.0f}").astype(object)
+
+
 def eligibility_summary(assessed: pd.DataFrame) -> pd.DataFrame:
-    """Per district: communities, eligible, applied, needing a land solution, and each reason's count."""
+    """Per district: communities, eligible, applied, needing a land solution or a site check, each reason's count.
+
+    ``needs_site_check`` (open space to be checked on site) is counted when ``assessed`` has it.
+    """
     frame = pd.DataFrame(
         {
             "district_code": assessed["district_code"].astype(str).to_numpy(),
@@ -154,6 +275,8 @@ def eligibility_summary(assessed: pd.DataFrame) -> pd.DataFrame:
             "needs_land_solution": assessed["needs_land_solution"].to_numpy(dtype=int),
         }
     )
+    if "needs_site_check" in assessed:
+        frame["needs_site_check"] = assessed["needs_site_check"].to_numpy(dtype=int)
     reasons = assessed["reasons"].fillna("").to_numpy(dtype=str)
     for code in REASONS:
         frame[f"reason_{code}"] = np.char.find(np.char.add(np.char.add(";", reasons), ";"), f";{code};") >= 0
@@ -165,7 +288,8 @@ def eligibility_counts(assessed: pd.DataFrame) -> dict[str, int]:
 
     ``assessed`` has the columns of :func:`assess_eligibility`; ``served_within_radius`` too
     (from coverage) adds ``unserved_eligible`` and ``unserved_ineligible``: communities with no
-    set within the walk radius that can / cannot get one.
+    set within the walk radius that can / cannot get one; ``needs_site_check`` adds its count
+    (open space to be checked on site).
     """
     eligible = assessed["eligible"].to_numpy(dtype=bool)
     counts = {
@@ -177,6 +301,8 @@ def eligibility_counts(assessed: pd.DataFrame) -> dict[str, int]:
             int(assessed["needs_land_solution"].to_numpy(dtype=bool).sum()) if "needs_land_solution" in assessed else 0
         ),
     }
+    if "needs_site_check" in assessed:
+        counts["needs_site_check"] = int(assessed["needs_site_check"].to_numpy(dtype=bool).sum())
     if "served_within_radius" in assessed:
         unserved = ~assessed["served_within_radius"].to_numpy(dtype=bool)
         counts["unserved_eligible"] = int((unserved & eligible).sum())
@@ -185,6 +311,7 @@ def eligibility_counts(assessed: pd.DataFrame) -> dict[str, int]:
 
 
 # The eligibility list's columns, in order, as exported (CLI and app); geometry follows.
+# The OPTIONAL_COLUMNS among them are listed only where they say something (eligibility_columns).
 ELIGIBILITY_COLUMNS = (
     "community_id",
     "name",
@@ -196,19 +323,51 @@ ELIGIBILITY_COLUMNS = (
     "applied",
     "application_date",
     "needs_land_solution",
+    "needs_site_check",
     "open_space_m2",
     "public_space_used_for_parking",
     "served_inside",
     "nearest_set_m",
     "population",
+    "population_source",
     "built_year",
 )
+# Columns of a list (eligibility, plan) shown only when present and, for a flag, set on some row:
+# a city whose every field is known gets the list it always had.
+OPTIONAL_COLUMNS = ("needs_site_check", "population_source")
+
+
+def listed_columns(frame: pd.DataFrame, columns) -> list[str]:
+    """``columns`` that ``frame`` has, without the :data:`OPTIONAL_COLUMNS` that say nothing.
+
+    ``population_source`` is listed when ``frame`` has it; ``needs_site_check`` when some row is
+    flagged (every open space known: no column of "no").
+    """
+    listed = []
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        if column == "needs_site_check" and not frame[column].astype("boolean").fillna(False).any():
+            continue
+        listed.append(column)
+    return listed
+
+
+def eligibility_columns(assessed: pd.DataFrame) -> list[str]:
+    """The :data:`ELIGIBILITY_COLUMNS` listed for ``assessed`` (see :func:`listed_columns`)."""
+    return listed_columns(assessed, ELIGIBILITY_COLUMNS)
+
 
 ELIGIBILITY_FILTERS = ("all", "eligible", "ineligible")
 
 
 def filter_assessed(
-    assessed: pd.DataFrame, status: str = "all", reasons=(), applied_only: bool = False, name_contains: str = ""
+    assessed: pd.DataFrame,
+    status: str = "all",
+    reasons=(),
+    applied_only: bool = False,
+    name_contains: str = "",
+    site_check_only: bool = False,
 ) -> pd.DataFrame:
     """The rows of ``assessed`` a district office asked for (every condition must hold).
 
@@ -223,6 +382,8 @@ def filter_assessed(
         Keep only communities that applied.
     name_contains : str
         Keep names containing this text, as typed (no pattern).
+    site_check_only : bool
+        Keep only communities whose open space is to be checked on site (``needs_site_check``).
 
     Raises
     ------
@@ -239,15 +400,11 @@ def filter_assessed(
     if status != "all":
         keep &= assessed["eligible"].to_numpy(dtype=bool) == (status == "eligible")
     if reasons:
-        padded = REASON_SEPARATOR + assessed["reasons"].fillna("").astype(str) + REASON_SEPARATOR
-        keep &= np.logical_or.reduce(
-            [
-                padded.str.contains(f"{REASON_SEPARATOR}{code}{REASON_SEPARATOR}", regex=False).to_numpy()
-                for code in reasons
-            ]
-        )
+        keep &= np.logical_or.reduce([has_reason(assessed, code) for code in reasons])
     if applied_only:
         keep &= assessed["applied"].to_numpy(dtype=bool)
+    if site_check_only:
+        keep &= assessed["needs_site_check"].to_numpy(dtype=bool)
     if name_contains:
         names = assessed["name"].astype("string")
         keep &= names.str.contains(name_contains, regex=False).fillna(False).to_numpy(dtype=bool)

@@ -11,7 +11,9 @@ component                      value (0–1)
                                equipment suited to the elderly and children), capped at 1
 ``distance_to_nearest_set``    distance to the nearest existing set ÷ ``distance_cap_m``,
                                capped at 1 (1 when there is no set at all)
-``old_community``              1 when built before ``old_before_year`` (老旧小区), else 0
+``old_community``              1 when built before ``old_before_year`` (老旧小区), 0 when
+                               built that year or later, and 0.5 (:data:`OLD_UNKNOWN`) when
+                               the built year is unknown
 ``application_received``       1 when the community applied through its district office
 ``neighbours_unserved``        residents of *other* communities not served within the walk
                                radius that a set here would bring within it, ÷ the city's
@@ -19,9 +21,12 @@ component                      value (0–1)
 =============================  ==========================================================
 
 ``priority_score = 100 × Σ wₖ·cₖ / Σ wₖ`` with the weights of ``config.toml``. Missing inputs
-count as 0 for their component (and are reported by eligibility). ``priority_rank`` orders the
-eligible communities by score, ties broken by ``community_id``: the same inputs always give the
-same order.
+count as 0 for their component (and are reported by eligibility), except the built year: a
+community whose built year is unknown (an empty cell, or no ``built_year`` column at all) is
+neither counted as old nor as new, and scores the neutral 0.5 halfway between them; tables and
+tooltips show its old-community status as 未知 / unknown. A frame without ``share_60plus`` /
+``share_under14`` columns counts them as missing (0). ``priority_rank`` orders the eligible
+communities by score, ties broken by ``community_id``: the same inputs always give the same order.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from geo.data.schema import PRIORITY_COMPONENTS
 from geo.errors import DataError
 
 COMPONENTS = PRIORITY_COMPONENTS  # the names live in geo.data.schema: geo.config checks them too
+# The old-community component of a community whose built year is unknown: between new (0) and old (1).
+OLD_UNKNOWN = 0.5
 
 
 def check_weights(weights: dict[str, float]) -> dict[str, float]:
@@ -115,12 +122,10 @@ def priority_scores(
     """
     weights = check_weights(config.priority_weights)
     result = assessed.copy()
-    population = result["population"].astype("Float64").fillna(0).to_numpy(dtype=float)
-    share = result["share_60plus"].astype("Float64").fillna(0).to_numpy(dtype=float) + result["share_under14"].astype(
-        "Float64"
-    ).fillna(0).to_numpy(dtype=float)
+    population = _numbers(result, "population", 0.0)
+    share = _numbers(result, "share_60plus", 0.0) + _numbers(result, "share_under14", 0.0)
     distance = result["nearest_set_m"].to_numpy(dtype=float)
-    built = result["built_year"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    built = _numbers(result, "built_year", np.nan)
     neighbours = neighbours_unserved_population(
         result, config.walk_radius_m, metric_crs, max_pairs=config.max_pairs, relation=relation
     )
@@ -131,7 +136,7 @@ def priority_scores(
         "distance_to_nearest_set": np.where(
             np.isnan(distance), 1.0, np.clip(distance / config.distance_cap_m, 0.0, 1.0)
         ),
-        "old_community": (built < config.old_before_year).astype(float),
+        "old_community": old_community(built, config.old_before_year),
         "application_received": result["applied"].to_numpy(dtype=bool).astype(float),
         "neighbours_unserved": _share_of_max(neighbours.astype(float)),
     }
@@ -144,6 +149,22 @@ def priority_scores(
     result["priority_score"] = 100.0 * score / total_weight
     result["priority_rank"] = _rank_eligible(result)
     return result
+
+
+def old_community(built_year: np.ndarray, old_before_year: int) -> np.ndarray:
+    """The old-community component: 1 built before ``old_before_year``, 0 after, :data:`OLD_UNKNOWN` when unknown.
+
+    ``built_year``: years as floats, NaN where unknown.
+    """
+    return np.where(np.isnan(built_year), OLD_UNKNOWN, (built_year < old_before_year).astype(float))
+
+
+def _numbers(frame: pd.DataFrame, column: str, missing: float) -> np.ndarray:
+    """``frame[column]`` as floats, ``missing`` where a cell is empty or the column is absent."""
+    if column not in frame.columns:
+        return np.full(len(frame), missing, dtype=float)
+    values = pd.to_numeric(frame[column], errors="coerce").astype("Float64")
+    return values.to_numpy(dtype=float, na_value=missing)
 
 
 def priority_order(scored: pd.DataFrame) -> np.ndarray:

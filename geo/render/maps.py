@@ -35,7 +35,7 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 
 from geo import i18n
-from geo.analysis.eligibility import reason_labels
+from geo.analysis.eligibility import mark_estimates, reason_labels
 from geo.data.crs import convert_geometries, require_storage_crs
 from geo.errors import DataError, data_error
 
@@ -163,7 +163,6 @@ _REQUIRED = {
         "name",
         "district_name",
         "population",
-        "built_year",
         "n_sets_inside",
         "nearest_set_m",
         "served_inside",
@@ -532,14 +531,18 @@ def _community_tooltip_values(
     """Tooltip text of every community (plain text, never markup), in tooltip order, and its id.
 
     The optional columns ``eligible``, ``reasons`` and ``priority_score`` add their fields
-    only when present, so a frame with coverage flags alone gives the original tooltip.
+    only when present, so a frame with coverage flags alone gives the original tooltip. An
+    estimated population (``population_source`` households or area) reads "1,200（估算）"; an
+    unknown built year (empty, or no ``built_year`` column) reads 未知 / unknown.
     """
     district_names = _district_names_in(communities, districts, lang)
+    built = communities.get("built_year", pd.Series(np.nan, index=communities.index))
+    built_year = _whole_number(built, thousands=False)
     values = {
         "name": _text(communities["name"]),
         "district_name": _text(district_names),
-        "population": _whole_number(communities["population"]),
-        "built_year": _whole_number(communities["built_year"], thousands=False),
+        "population": mark_estimates(_whole_number(communities["population"]), communities, lang),
+        "built_year": built_year.where(built_year != _MISSING, i18n.label("export", "unknown", lang)),
         "n_sets_inside": _whole_number(communities["n_sets_inside"]),
         "nearest_set_m": _whole_number(communities["nearest_set_m"]),
     }
