@@ -236,3 +236,51 @@ def test_eligibility_and_plan_exports_carry_the_population_source(tmp_path, lang
     sheet = pd.read_excel(tmp_path / "plan.xlsx", sheet_name=0, dtype=str)
     by_id = dict(zip(sheet[{"zh": "小区编号", "en": "Community ID"}[lang]], sheet[header]))
     assert by_id == {"C1": words[1], "C2": words[2], "C3": words[3]}
+
+
+# --------------------------------------------------------------------------- the pages, on a city without open space
+
+
+@pytest.fixture(scope="module")
+def city_without_open_space(tmp_path_factory):
+    """The sample with its open-space column removed, every fifth built year unknown, some populations estimated."""
+    import shutil
+
+    from geo.config import DEFAULT_DATA_PATH
+
+    path = tmp_path_factory.mktemp("nofields") / "city.gpkg"
+    shutil.copy(DEFAULT_DATA_PATH, path)
+    communities = gpd.read_file(DEFAULT_DATA_PATH, layer="communities").drop(columns="open_space_m2")
+    communities["built_year"] = communities["built_year"].astype("Int64").mask(communities.index % 5 == 0)
+    communities["population_source"] = np.where(communities.index % 7 == 0, "households", "surveyed")
+    communities.to_file(path, layer="communities", driver="GPKG")
+    return path
+
+
+def test_the_pages_say_what_is_to_be_surveyed_and_why_nothing_is_bought(city_without_open_space, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from geo.pipeline import load_city
+
+    monkeypatch.setenv("PLANNER_DATA", str(city_without_open_space))
+    loaded = load_city(city_without_open_space)
+    scored = score_communities(loaded.communities, loaded.fitness_paths, load_config(), loaded.applications)
+    mine = scored[scored["district_code"] == "450202"]
+
+    app = AppTest.from_file("../app.py", default_timeout=180)
+    app.run()
+    app.switch_page("views/eligibility.py")
+    app.run()
+    assert not app.exception
+    assert app.metric[5].label == "待现场核查"
+    assert app.metric[5].value == f"{int(mine['needs_site_check'].sum()):,}" != "0"
+    table = app.dataframe[0].value
+    assert "未知" in table["建成年份"].tolist() and table["人口"].str.endswith("（估算）").any()
+    next(box for box in app.checkbox if box.label.startswith("仅看待现场核查")).check().run()
+    assert len(app.dataframe[0].value) == int(mine["needs_site_check"].sum())
+
+    app.switch_page("views/priority_budget.py")
+    app.run()
+    assert not app.exception and app.metric[0].value == "0 套"
+    left_out = int(scored["reasons"].str.contains("to_survey").sum())  # every district, as the plan sees them
+    assert any(f"{left_out} 个小区未纳入考虑" in warning.value for warning in app.warning)
