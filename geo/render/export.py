@@ -1,8 +1,9 @@
-"""Render plan tables to CSV, Excel, GeoJSON and GeoPackage files; render only, decide nothing."""
+"""Render plan tables to CSV, Excel, GeoJSON, GeoPackage and zipped Shapefile files; render only, decide nothing."""
 
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,10 +22,17 @@ from geo.data.cells import (
 )
 from geo.data.crs import require_storage_crs
 from geo.data.files import atomic_write
+from geo.data.schema import STORAGE_CRS
 from geo.errors import data_error
 from geo.i18n import check_lang, column_label, label
 
-SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
+SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".zip")
+
+# Coordinate systems geodata exports are written in: WGS84 (storage) or CGCS2000 geographic (2000国家大地坐标系).
+CGCS2000 = "EPSG:4490"
+OUTPUT_CRS = (STORAGE_CRS, CGCS2000)
+# Text encodings of a zipped Shapefile's .dbf; every other format is UTF-8.
+ENCODINGS = ("utf-8", "gbk")
 
 # Lists in human tables read as "a; b"; in GeoJSON/GPKG as "a;b", so ``str.split(";")`` restores them.
 _TABLE_LIST_SEPARATOR = "; "
@@ -50,7 +58,14 @@ _WIDE_CHARACTERS = (
 # --------------------------------------------------------------------------- public API
 
 
-def export(frame_or_sheets, path, lang: str = "zh", parameters: dict | None = None) -> Path:
+def export(
+    frame_or_sheets,
+    path,
+    lang: str = "zh",
+    parameters: dict | None = None,
+    crs: str = STORAGE_CRS,
+    encoding: str = "utf-8",
+) -> Path:
     """Write a table, or several, to the format named by the suffix of ``path``.
 
     Parameters
@@ -60,13 +75,20 @@ def export(frame_or_sheets, path, lang: str = "zh", parameters: dict | None = No
     path : str or os.PathLike
         File to create or replace; its suffix chooses the format (case-insensitive):
         ``.csv`` (:func:`to_csv`), ``.xlsx`` (:func:`to_xlsx`), ``.geojson``/``.json``
-        (:func:`to_geojson`), ``.gpkg`` (:func:`to_gpkg`, layer ``"plan"``).
+        (:func:`to_geojson`), ``.gpkg`` (:func:`to_gpkg`, layer ``"plan"``), ``.zip``
+        (:func:`to_shapefile_zip`).
     lang : {"zh", "en"}
-        Language of headers and yes/no words in ``.csv`` and ``.xlsx``; the machine-readable
-        formats keep internal column names and ignore it.
+        Language of headers and yes/no words in ``.csv``, ``.xlsx`` and ``.zip``; GeoJSON and
+        GeoPackage keep internal column names and ignore it.
     parameters : dict, optional
         Plan parameters for the ``参数``/``Parameters`` sheet; required for ``.xlsx`` (pass
-        ``{}`` for an empty sheet), ignored by the other formats.
+        ``{}`` for an empty sheet); a ``.zip`` carries them as a CSV, with the coordinate system
+        and encoding written; ignored by the other formats.
+    crs : {"EPSG:4326", "EPSG:4490"}
+        Coordinate system of the geometries written to ``.gpkg`` and ``.zip``: WGS84 or CGCS2000
+        geographic (see :func:`check_export_options` for what is refused).
+    encoding : {"utf-8", "gbk"}
+        Text encoding of a ``.zip`` Shapefile's attributes; the other formats are UTF-8.
 
     Returns
     -------
@@ -77,8 +99,9 @@ def export(frame_or_sheets, path, lang: str = "zh", parameters: dict | None = No
     ------
     ValueError
         If the suffix is not supported (the message lists the supported ones), ``lang`` is
-        unknown, ``.xlsx`` is asked for without ``parameters``, or a format-specific check of
-        the functions above fails.
+        unknown, ``.xlsx`` is asked for without ``parameters``, ``crs`` or ``encoding`` does not
+        fit the format (:func:`check_export_options`), or a format-specific check of the
+        functions above fails.
 
     Notes
     -----
@@ -93,6 +116,7 @@ def export(frame_or_sheets, path, lang: str = "zh", parameters: dict | None = No
     if suffix not in SUPPORTED_SUFFIXES:
         shown_suffix, choices = (repr(path.suffix) if path.suffix else "-"), ", ".join(SUPPORTED_SUFFIXES)
         raise data_error("export_suffix", file=repr(path.name), suffix=shown_suffix, choices=choices)
+    crs, encoding = check_export_options(path, crs, encoding)
     if suffix == ".xlsx":
         if parameters is None:
             raise ValueError(
@@ -105,8 +129,52 @@ def export(frame_or_sheets, path, lang: str = "zh", parameters: dict | None = No
     if suffix == ".csv":
         return to_csv(frame, path, lang=lang)
     if suffix == ".gpkg":
-        return to_gpkg(frame, path)
+        return to_gpkg(frame, path, crs=crs)
+    if suffix == ".zip":
+        return to_shapefile_zip(frame, path, lang=lang, crs=crs, encoding=encoding, parameters=parameters)
     return to_geojson(frame, path)
+
+
+def check_export_options(path, crs: str = STORAGE_CRS, encoding: str = "utf-8") -> tuple[str, str]:
+    """The coordinate system and encoding to write ``path`` in, or the reason they do not fit its format.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The output file; its suffix names the format (as in :func:`export`).
+    crs : str
+        ``"EPSG:4326"`` (WGS84) or ``"EPSG:4490"`` (CGCS2000 geographic), any case.
+    encoding : str
+        ``"utf-8"`` (also ``"utf8"``) or ``"gbk"``, any case.
+
+    Returns
+    -------
+    tuple of (str, str)
+        ``crs`` as ``"EPSG:n"`` and ``encoding`` as ``"utf-8"`` or ``"gbk"``.
+
+    Raises
+    ------
+    geo.errors.DataError
+        If ``crs`` or ``encoding`` is unknown; if CGCS2000 is asked of GeoJSON (RFC 7946: always
+        WGS84) or of CSV/Excel (their longitude and latitude are WGS84); if GBK is asked of any
+        format but a zipped Shapefile (the others are always UTF-8).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    chosen_crs = str(crs).strip().upper()
+    if chosen_crs not in OUTPUT_CRS:
+        raise data_error("export_crs_unknown", crs=repr(str(crs)), choices=", ".join(OUTPUT_CRS))
+    chosen_encoding = str(encoding).strip().lower().replace("_", "-")
+    chosen_encoding = "utf-8" if chosen_encoding == "utf8" else chosen_encoding
+    if chosen_encoding not in ENCODINGS:
+        raise data_error("export_encoding_unknown", encoding=repr(str(encoding)), choices=", ".join(ENCODINGS))
+    if chosen_crs != STORAGE_CRS and suffix in (".geojson", ".json"):
+        raise data_error("export_crs_geojson", file=repr(path.name), crs=chosen_crs)
+    if chosen_crs != STORAGE_CRS and suffix in (".csv", ".xlsx"):
+        raise data_error("export_crs_table", file=repr(path.name), crs=chosen_crs)
+    if chosen_encoding != "utf-8" and suffix != ".zip":
+        raise data_error("export_encoding_zip_only", file=repr(path.name), encoding=chosen_encoding.upper())
+    return chosen_crs, chosen_encoding
 
 
 def to_csv(frame: pd.DataFrame, path, lang: str = "zh") -> Path:
@@ -258,7 +326,7 @@ def to_geojson(frame: gpd.GeoDataFrame, path) -> Path:
     return Path(path)
 
 
-def to_gpkg(frame: gpd.GeoDataFrame, path, layer: str = "plan") -> Path:
+def to_gpkg(frame: gpd.GeoDataFrame, path, layer: str = "plan", crs: str = STORAGE_CRS) -> Path:
     """Write a GeoDataFrame as a one-layer GeoPackage with internal column names.
 
     Parameters
@@ -269,6 +337,8 @@ def to_gpkg(frame: gpd.GeoDataFrame, path, layer: str = "plan") -> Path:
         File to create; an existing file is replaced whole (other layers included).
     layer : str
         Layer name.
+    crs : {"EPSG:4326", "EPSG:4490"}
+        Coordinate system written (pyproj's transformation from WGS84); the GeoPackage records it.
 
     Returns
     -------
@@ -292,8 +362,9 @@ def to_gpkg(frame: gpd.GeoDataFrame, path, layer: str = "plan") -> Path:
     datetimes stay datetimes. :func:`read_gpkg` reads the layer back equal to the prepared
     frame, datetimes at millisecond precision.
     """
+    crs, _ = check_export_options(Path(path).with_suffix(".gpkg"), crs)
     prepared = _machine_frame(frame, "GeoPackage")
-    gio.write_layers(path, {layer: prepared})
+    gio.write_layers(path, {layer: prepared if crs == STORAGE_CRS else prepared.to_crs(crs)})
     return Path(path)
 
 
@@ -608,3 +679,368 @@ def _read_typed(path, layer: str | None) -> gpd.GeoDataFrame:
         if dtype is not None:
             frame[name] = frame[name].astype(dtype)
     return frame
+
+
+# --------------------------------------------------------------------------- zipped Shapefile
+
+_SHAPEFILE_NAME_BYTES = 10  # a dBASE field name
+_SHAPEFILE_TEXT_BYTES = 254  # a dBASE character field
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+_GDAL_ENCODINGS = {"utf-8": "UTF-8", "gbk": "CP936"}
+# What the .cpg says, and the language driver ID in byte 29 of the .dbf header: ArcGIS reads the
+# LDID first, GDAL and QGIS the .cpg. 0x4D is code page 936 (GBK); 0 leaves it to the .cpg.
+_CODE_PAGES = {"utf-8": ("UTF-8", 0x00), "gbk": ("936", 0x4D)}
+_DBF_LDID_OFFSET = 29
+_MEMBER_STEM_MAX = 64
+_MEMBER_STEM_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_WINDOWS_DEVICES = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)", re.IGNORECASE)
+_NOT_WORD = re.compile(r"\W+")
+_UNDERSCORES = re.compile(r"_{2,}")
+# A Shapefile holds one kind of shape: shapely's type ids by kind, and the type written for each.
+_SHAPE_KINDS = {0: "point", 4: "point", 1: "line", 2: "line", 5: "line", 3: "polygon", 6: "polygon"}
+_SHAPE_TYPES = {"line": "MultiLineString", "polygon": "MultiPolygon"}
+_NUMBER_RTOL = 1e-13  # a .dbf number keeps 15 significant digits
+# No-break spaces (common in text pasted from web pages) that GBK lacks: written as plain spaces.
+_GBK_SPACES = str.maketrans({"\u00a0": " ", "\u2007": " ", "\u202f": " "})
+
+
+def to_shapefile_zip(
+    frame: gpd.GeoDataFrame,
+    path,
+    lang: str = "zh",
+    crs: str = STORAGE_CRS,
+    encoding: str = "utf-8",
+    parameters: dict | None = None,
+    layer: str = "plan",
+) -> Path:
+    """Write a GeoDataFrame as a zipped Shapefile for GIS software (ArcGIS, SuperMap, QGIS).
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        CRS EPSG:4326; geometries of one kind (points, lines or polygons, single or multi) or
+        missing.
+    path : str or os.PathLike
+        ``.zip`` file to create or replace; its folder must exist.
+    lang : {"zh", "en"}
+        Language of the headers and yes/no words, as in :func:`to_csv`.
+    crs : {"EPSG:4326", "EPSG:4490"}
+        Coordinate system written (WGS84 or CGCS2000 geographic; pyproj's transformation), named
+        by the ``.prj``.
+    encoding : {"utf-8", "gbk"}
+        Encoding of the ``.dbf``'s text and field names. GBK is for older software that reads
+        only the Chinese Windows code page.
+    parameters : dict, optional
+        Plan parameters, written with the coordinate system and encoding (``output_crs``,
+        ``encoding``) to the ``<stem>_parameters.csv`` member, as the ``.xlsx`` parameters sheet.
+    layer : str
+        Name of the members when the file's own name cannot be used (see Notes).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    geo.errors.DataError
+        If the geometries are of several kinds (export ``.gpkg``); if a text holds a character
+        GBK cannot hold (``encoding="gbk"``: export UTF-8 or change the text; nothing is
+        replaced silently); if a text is longer than the 254 bytes a ``.dbf`` field holds in the
+        encoding (export ``.gpkg``; nothing is cut); or if ``crs``/``encoding`` is unknown.
+    ValueError
+        If ``frame`` is not a GeoDataFrame in EPSG:4326.
+
+    Notes
+    -----
+    - Members: ``<stem>.shp``, ``.shx``, ``.dbf``, ``.prj``, ``.cpg`` (``UTF-8``, or ``936`` for
+      GBK, whose ``.dbf`` header also carries language driver ID 0x4D), ``<stem>_fields.csv``
+      (short field name → full header, UTF-8 with BOM) and ``<stem>_parameters.csv``. The stem
+      is the file's own stem reduced to ASCII letters, digits, ``_`` and ``-`` (at most 64);
+      when nothing is left, or a Windows device name (``CON`` …), it is ``layer``. No text of
+      the table ever becomes a member name.
+    - Attributes are the cells of :func:`to_csv` (translated headers, 是/否, lists joined,
+      formulas defused), without the longitude/latitude columns: the geometry is the shape
+      itself, in 2D; an empty geometry is written as missing. A column whose cells are all
+      whole numbers is an integer field, all numbers a real field (15 significant digits), else
+      a text field; empty text and missing values are both written as missing, and trailing
+      spaces (which a ``.dbf`` pads with) are dropped. In GBK, no-break spaces (U+00A0, U+2007,
+      U+202F, which GBK lacks) are written as plain spaces; any other character GBK lacks is
+      refused, never replaced.
+    - Field names (:func:`shapefile_field_names`): at most 10 bytes in the encoding, letters,
+      digits and ``_``, unique; the full header is in ``<stem>_fields.csv``.
+    - The zip is read back with pyogrio in the encoding before it replaces ``path``: rows, field
+      names, values, geometries and coordinate system must be what was meant to be written.
+    """
+    check_lang(lang)
+    path = Path(path)
+    crs, encoding = check_export_options(path.with_suffix(".zip"), crs, encoding)
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        raise ValueError(
+            f"a Shapefile needs a GeoDataFrame with a geometry, got a {type(frame).__name__} without one; "
+            "export a plain table to .csv or .xlsx instead"
+        )
+    _check_crs(frame, "Shapefile geometries")
+    attributes, headers = _shapefile_attributes(frame, lang, encoding)
+    names = shapefile_field_names(headers, encoding)
+    geometry = _shapefile_geometry(frame, crs)
+    shape_type = _shape_type(geometry)
+    written = gpd.GeoDataFrame(attributes.set_axis(names, axis=1), geometry=geometry, crs=crs)
+    fields = pd.DataFrame({_word("field_name", lang): names, _word("field_header", lang): headers}, dtype=object)
+    recorded = {**(parameters or {}), "output_crs": crs, "encoding": encoding.upper()}
+    stem = shapefile_stem(path, layer)
+    with atomic_write(path) as staged:
+        shapefile = staged.parent / f"{stem}.shp"
+        pyogrio.write_dataframe(
+            written,
+            shapefile,
+            layer=stem,
+            driver="ESRI Shapefile",
+            encoding=_GDAL_ENCODINGS[encoding],
+            geometry_type=shape_type,
+        )
+        _mark_code_page(shapefile, encoding)
+        with zipfile.ZipFile(staged, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for suffix in _SHAPEFILE_PARTS:
+                archive.write(shapefile.with_suffix(suffix), f"{stem}{suffix}")
+            archive.writestr(f"{stem}_fields.csv", csv_bytes(fields))
+            archive.writestr(f"{stem}_parameters.csv", csv_bytes(_parameter_table(recorded, lang)))
+        _check_read_back(read_shapefile_zip(staged, encoding, full_headers=False), written)
+    return path
+
+
+def read_shapefile_zip(path, encoding: str = "utf-8", full_headers: bool = True) -> gpd.GeoDataFrame:
+    """Read the Shapefile of a zip written by :func:`to_shapefile_zip`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.zip`` file.
+    encoding : {"utf-8", "gbk"}
+        Encoding of its ``.dbf`` (given to pyogrio, whatever the ``.cpg`` says).
+    full_headers : bool
+        Rename the short field names to the full headers of the ``<stem>_fields.csv`` member.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In the coordinate system of the ``.prj``; text as object, numbers as float64 (missing as
+        NaN), as pyogrio reads them.
+    """
+    path = Path(path)
+    _, encoding = check_export_options(path.with_suffix(".zip"), STORAGE_CRS, encoding)
+    with zipfile.ZipFile(path) as archive:
+        member = next(name for name in archive.namelist() if name.lower().endswith(".shp"))
+        fields = None
+        if full_headers:
+            with archive.open(f"{member[:-4]}_fields.csv") as handle:
+                fields = pd.read_csv(handle, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    # Braces keep GDAL from splitting the path at a ".zip" earlier in it.
+    frame = pyogrio.read_dataframe(
+        f"/vsizip/{{{path.resolve().as_posix()}}}/{member}", encoding=_GDAL_ENCODINGS[encoding]
+    )
+    if fields is not None:
+        frame = frame.rename(columns=dict(zip(fields.iloc[:, 0], fields.iloc[:, 1])))
+    return frame
+
+
+def shapefile_field_names(headers: list[str], encoding: str = "utf-8") -> list[str]:
+    """dBASE field names for ``headers``: at most 10 bytes in ``encoding``, unique ignoring case.
+
+    Parameters
+    ----------
+    headers : list of str
+        Column headers, in order (e.g. ``"优先级得分"``).
+    encoding : {"utf-8", "gbk"}
+        The ``.dbf``'s encoding: a Chinese character takes 3 bytes in UTF-8, 2 in GBK.
+
+    Returns
+    -------
+    list of str
+        One name per header: every run of characters that are not letters, digits or ``_``
+        (or that ``encoding`` cannot hold) becomes one ``_``, leading and trailing ``_`` go, a
+        name that does not start with a letter gets an ``F`` in front (ArcGIS wants a letter
+        first), then the name is cut to whole characters within 10 bytes (and of a trailing
+        ``_``). A name already taken
+        (ignoring case) is cut shorter and numbered: ``_2``, ``_3`` …
+        ``["社区名称", "社区名字"]`` → ``["社区名", "社区_2"]`` in UTF-8, ``["社区名称", "社区名字"]``
+        in GBK.
+    """
+    taken: set[str] = set()
+    names = []
+    for header in headers:
+        held = "".join(c if _encoded_size(c, encoding) else "_" for c in str(header))
+        base = _UNDERSCORES.sub("_", _NOT_WORD.sub("_", held)).strip("_")
+        base = base if base[:1].isalpha() else f"F{base}"
+        name, n = _cut_to_bytes(base, _SHAPEFILE_NAME_BYTES, encoding).rstrip("_"), 1
+        while name.casefold() in taken:
+            n += 1
+            suffix = f"_{n}"
+            name = _cut_to_bytes(base, _SHAPEFILE_NAME_BYTES - len(suffix), encoding).rstrip("_") + suffix
+        taken.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def shapefile_stem(path, fallback: str = "plan") -> str:
+    """The name a zip's members share: ``path``'s stem in ASCII letters, digits, ``_`` and ``-``.
+
+    At most 64 characters; ``fallback`` when nothing is left or the stem is a Windows device name.
+    """
+    stem = _MEMBER_STEM_UNSAFE.sub("_", Path(path).stem).strip("_-")[:_MEMBER_STEM_MAX].strip("_-")
+    return fallback if not stem or _WINDOWS_DEVICES.fullmatch(stem) else stem
+
+
+def _encoded_size(text: str, encoding: str) -> int:
+    """Bytes of ``text`` in ``encoding``; 0 when it cannot be encoded."""
+    try:
+        return len(text.encode(encoding))
+    except UnicodeEncodeError:
+        return 0
+
+
+def _cut_to_bytes(text: str, limit: int, encoding: str) -> str:
+    """The longest start of ``text`` that takes at most ``limit`` bytes in ``encoding`` (whole characters)."""
+    sizes = np.cumsum([len(c.encode(encoding)) for c in text])
+    return text[: int(np.searchsorted(sizes, limit, side="right"))]
+
+
+def _shapefile_attributes(frame: gpd.GeoDataFrame, lang: str, encoding: str) -> tuple[pd.DataFrame, list[str]]:
+    """The cells of :func:`to_csv` without longitude/latitude, typed for a ``.dbf`` and checked; their headers."""
+    geometry_columns = [c for c in frame.columns if isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
+    cells = _human_table(pd.DataFrame(frame.drop(columns=geometry_columns)), lang)
+    headers = [str(header) for header in cells.columns]
+    if not headers:
+        return pd.DataFrame(index=pd.RangeIndex(len(frame))), headers
+    columns = [_shapefile_column(cells.iloc[:, position]) for position in range(cells.shape[1])]
+    if encoding == "gbk":
+        columns = [_with_plain_spaces(column) for column in columns]
+    attributes = pd.concat(columns, axis=1, ignore_index=True)
+    _check_shapefile_text(attributes, headers, encoding)
+    return attributes, headers
+
+
+def _shapefile_column(cells: pd.Series) -> pd.Series:
+    """One column of :func:`_human_table` typed for a ``.dbf``: Int64, float64 or string."""
+    present = cells.dropna()
+    is_number = present.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).astype(bool)
+    if len(present) and is_number.all():
+        if present.map(lambda v: isinstance(v, int)).all():
+            return cells.astype("Int64")
+        return pd.to_numeric(cells).astype("float64")
+    text = cells.map(str, na_action="ignore").astype("string").str.rstrip(" ")
+    return text.mask(text == "")
+
+
+def _with_plain_spaces(column: pd.Series) -> pd.Series:
+    """A text column with no-break spaces as plain spaces (trailing ones dropped); others unchanged."""
+    if not pd.api.types.is_string_dtype(column.dtype):
+        return column
+    text = column.str.translate(_GBK_SPACES).str.rstrip(" ")
+    return text.mask(text == "")
+
+
+def _check_shapefile_text(attributes: pd.DataFrame, headers: list[str], encoding: str) -> None:
+    """Refuse a text that ``encoding`` cannot hold, or longer than a ``.dbf`` field, naming where it is."""
+    for position, header in enumerate(headers):
+        column = attributes.iloc[:, position]
+        if not pd.api.types.is_string_dtype(column.dtype):
+            continue
+        present = column.dropna()
+        sizes = present.map(lambda text: _encoded_size(text, encoding)).astype(int)
+        unfit = sizes[sizes == 0]
+        if len(unfit):
+            row, text = unfit.index[0], present[unfit.index[0]]
+            character = next(c for c in text if not _encoded_size(c, encoding))
+            raise data_error(
+                "shp_encoding_unfit",
+                column=header,
+                row=row + 1,
+                character=f"{character!r} (U+{ord(character):04X})",
+                encoding=encoding.upper(),
+            )
+        too_long = sizes[sizes > _SHAPEFILE_TEXT_BYTES]
+        if len(too_long):
+            raise data_error(
+                "shp_text_too_long",
+                column=header,
+                row=too_long.index[0] + 1,
+                size=int(too_long.iloc[0]),
+                limit=_SHAPEFILE_TEXT_BYTES,
+                encoding=encoding.upper(),
+            )
+
+
+def _shapefile_geometry(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoSeries:
+    """``frame``'s geometry in 2D on a fresh index, empty ones missing, in ``crs``."""
+    values = shapely.force_2d(frame.geometry.to_numpy())
+    values[shapely.is_empty(values)] = None
+    geometry = gpd.GeoSeries(values, crs=STORAGE_CRS)
+    return geometry if crs == STORAGE_CRS else geometry.to_crs(crs)
+
+
+def _shape_type(geometry: gpd.GeoSeries) -> str:
+    """The Shapefile geometry type for ``geometry``; DataError when it holds several kinds of shape."""
+    present = geometry.dropna().to_numpy()
+    type_ids = set(shapely.get_type_id(present).tolist())
+    kinds = {_SHAPE_KINDS.get(type_id, "other") for type_id in type_ids}
+    if len(kinds) > 1 or "other" in kinds:
+        found = sorted(set(shapely.get_type_id(present).tolist()))
+        names = sorted({shapely.GeometryType(type_id).name.title().replace("string", "String") for type_id in found})
+        raise data_error("shp_mixed_geometry", kinds=", ".join(names))
+    if not kinds or kinds == {"point"}:
+        return "MultiPoint" if 4 in type_ids else "Point"
+    return _SHAPE_TYPES[kinds.pop()]
+
+
+def _mark_code_page(shapefile: Path, encoding: str) -> None:
+    """Write the ``.cpg`` and the ``.dbf`` header's language driver ID for ``encoding``."""
+    cpg, ldid = _CODE_PAGES[encoding]
+    shapefile.with_suffix(".cpg").write_bytes(cpg.encode("ascii"))
+    with open(shapefile.with_suffix(".dbf"), "r+b") as dbf:
+        dbf.seek(_DBF_LDID_OFFSET)
+        dbf.write(bytes([ldid]))
+
+
+def _check_read_back(read: gpd.GeoDataFrame, written: gpd.GeoDataFrame) -> None:
+    """Raise ValueError (a bug, not the user's) where the Shapefile read back differs from ``written``."""
+    problems = []
+    if list(read.columns.drop("geometry")) != list(written.columns.drop("geometry")):
+        problems.append(f"fields {list(read.columns)} instead of {list(written.columns)}")
+    elif len(read) != len(written):
+        problems.append(f"{len(read)} rows instead of {len(written)}")
+    else:
+        for name in written.columns.drop("geometry"):
+            if not _same_values(read[name], written[name]):
+                problems.append(f"values of field {name!r}")
+        if not _same_shapes(read.geometry.to_numpy(), written.geometry.to_numpy()):
+            problems.append("geometries")
+        if read.crs is None or read.crs.to_epsg() != written.crs.to_epsg():
+            problems.append(f"coordinate system {read.crs} instead of {written.crs}")
+    if problems:
+        raise ValueError(f"the Shapefile read back differs from what was written: {'; '.join(problems)} (a bug)")
+
+
+def _same_values(read: pd.Series, written: pd.Series) -> bool:
+    read = read.reset_index(drop=True)
+    missing = written.isna().to_numpy()
+    if not np.array_equal(read.isna().to_numpy(), missing):
+        return False
+    if pd.api.types.is_numeric_dtype(written.dtype):
+        expected = written.to_numpy(dtype="float64", na_value=np.nan)[~missing]
+        got = read.to_numpy(dtype="float64")[~missing]
+        return bool(np.allclose(got, expected, rtol=_NUMBER_RTOL, atol=0.0))
+    return bool((read[~missing].astype(str).to_numpy() == written[~missing].astype(str).to_numpy()).all())
+
+
+def _same_shapes(read: np.ndarray, written: np.ndarray) -> bool:
+    """Same missing rows, and each shape with the same coordinates (a ring may be reversed or restarted)."""
+    if not np.array_equal(shapely.is_missing(read), shapely.is_missing(written)):
+        return False
+
+    def points(values):
+        coordinates, index = shapely.get_coordinates(values, return_index=True)
+        frame = pd.DataFrame({"row": index, "x": coordinates[:, 0], "y": coordinates[:, 1]})
+        return frame.sort_values(["row", "x", "y"]).drop_duplicates().to_numpy()
+
+    return bool(np.array_equal(points(read), points(written)))
