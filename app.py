@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.config import DEFAULT_DATA_PATH, MAX_WALK_RADIUS_M, ConfigError, config_error_text
+from geo.config import MAX_WALK_RADIUS_M, ConfigError, config_error_text
 from geo.i18n import text
 from geo.intake.uploads import HEARTBEAT_SECONDS, start_sweeper
 from views import shared
@@ -58,6 +58,9 @@ pages = [
     ),
     st.Page("views/publish.py", title=shared.t("page_publish"), icon=":material/campaign:", url_path="publish"),
     st.Page("views/intake.py", title=shared.t("page_intake"), icon=":material/upload_file:", url_path="intake"),
+    st.Page(
+        "views/new_city.py", title=shared.t("page_new_city"), icon=":material/add_location_alt:", url_path="new-city"
+    ),
 ]
 navigation = st.navigation(pages)
 
@@ -75,7 +78,7 @@ shared.keep_widget(
 st.sidebar.caption(f"{shared.t('data_source')}: {shared.plain(shared.data_name())}")
 if shared.using_upload():
     st.sidebar.button(shared.t("back_to_sample"), on_click=shared.use_sample)
-elif shared.data_path() == DEFAULT_DATA_PATH:
+if shared.city_identity().synthetic:  # the file says so (the bundled sample does)
     st.sidebar.caption(shared.t("synthetic_notice"))
 
 try:

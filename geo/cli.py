@@ -597,6 +597,7 @@ def run_eligibility(args, config) -> int:
 
 
 def run_sample(args, config) -> int:
+    from geo.data.identity import IDENTITY_LAYER
     from geo.data.io import read_districts, write_layers
     from geo.data.sample import generate_sample
 
@@ -617,6 +618,7 @@ def run_sample(args, config) -> int:
     counts = say("list_separator", args.lang).join(
         say("layer_count", args.lang, layer=label("message", f"kind_{name}", args.lang), count=len(frame))
         for name, frame in layers.items()
+        if name != IDENTITY_LAYER
     )
     print(say("wrote_sample", args.lang, path=args.out, counts=counts))
     return 0

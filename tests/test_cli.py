@@ -400,10 +400,11 @@ def test_coverage_json_of_a_city_with_gaps_is_strict(city_with_gaps, capsys):
     rows = {row["district_code"]: row for row in out["districts"]}
     assert len(rows) == 10
     assert rows["450202"]["communities"] == 1 and rows["450202"]["population"] == 1200
-    assert rows["450203"]["communities"] == 1 and rows["450203"]["population"] == 0  # unknown counts as none
+    # No population given: estimated from its 800 households × 2.62 persons (config.toml [intake]).
+    assert rows["450203"]["communities"] == 1 and rows["450203"]["population"] == 2096
     empty = [row for row in out["districts"] if row["communities"] == 0]
     assert len(empty) == 7 and all(row["population"] == 0 and row["served_within_radius"] == 0 for row in empty)
-    assert out["total"]["communities"] == 3 and out["total"]["population"] == 2100
+    assert out["total"]["communities"] == 3 and out["total"]["population"] == 1200 + 2096 + 900
     assert out["total"]["served_within_radius"] == 0  # no set anywhere: every nearest set is infinitely far
     assert out["total"]["share_served_within_radius"] == 0.0
 

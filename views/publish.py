@@ -6,7 +6,6 @@ import functools
 
 import streamlit as st
 
-from geo.config import DEFAULT_DATA_PATH
 from geo.i18n import text
 from geo.render.notice import publish_html
 from geo.render.provenance import file_sha256
@@ -63,7 +62,7 @@ def render() -> None:
         notice_lang,
         title,
         file_sha256(path),
-        path == DEFAULT_DATA_PATH,
+        shared.city_identity().synthetic,
     )
     st.download_button(
         t("publish_download"),

@@ -34,6 +34,7 @@ from geo.analysis.coverage import PairLimitError, city_total, community_coverage
 from geo.analysis.eligibility import reason_labels
 from geo.analysis.priority import COMPONENTS
 from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config, with_overrides
+from geo.data.identity import CityIdentity, config_for_city, identity_of
 from geo.errors import DataError, data_error, said
 from geo.i18n import text
 from geo.intake.uploads import UploadFolder
@@ -112,8 +113,19 @@ CONFIG_ENV = "PLANNER_CONFIG"
 
 
 def base_config() -> Config:
-    """The server's ``config.toml`` (``$PLANNER_CONFIG``, else the repository's), read again when edited."""
-    return _config_at(*config_version())  # a missing file: load_config says what is wrong
+    """The server's ``config.toml`` (``$PLANNER_CONFIG``, else the repository's), read again when edited,
+    with the city's and the bureau's names of the city file in use (:mod:`geo.data.identity`)."""
+    config = _config_at(*config_version())  # a missing file: load_config says what is wrong
+    return config_for_city(config, city_identity())
+
+
+def city_identity() -> CityIdentity:
+    """The identity (names, synthetic or not) of the city file in use; empty if it cannot be read
+    (the page that reads the city then says why)."""
+    try:
+        return identity_of(city().other_layers)
+    except (DataError, OSError):
+        return CityIdentity()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

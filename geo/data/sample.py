@@ -30,6 +30,7 @@ import pandas as pd
 import shapely
 
 from geo.data.crs import metric_crs_for
+from geo.data.identity import IDENTITY_LAYER, CityIdentity
 
 DEFAULT_SEED = 20180801
 DEFAULT_COMMUNITIES = 2500
@@ -333,6 +334,8 @@ def generate_sample(
         "communities": _typed(communities),
         "fitness_paths": paths,
         "applications": applications,
+        # The file says it is synthetic, so that the pages and the notice say so (geo.data.identity).
+        IDENTITY_LAYER: CityIdentity(synthetic=True).table(),
     }
 
 
