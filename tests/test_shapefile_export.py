@@ -339,3 +339,26 @@ def test_cli_refuses_cgcs2000_geojson_before_any_work(tmp_path, capsys):
     assert main(["eligibility", "--out", str(tmp_path / "x.csv"), "--encoding", "gbk"]) == 2
     assert "only a zipped Shapefile (.zip) takes an encoding" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_our_own_import_reads_the_zip_back(tmp_path, encoding):
+    from geo.data.io import read_raw_layer
+
+    raw = read_raw_layer(export.export(communities(), tmp_path / "x.zip", encoding=encoding), "communities")
+    assert raw.frame["name"].tolist()[:2] == ["柳东社区", "'=1+2"]
+    assert raw.frame["district_name"].tolist() == ["城中区", "鱼峰区", "柳南区"]
+
+
+def test_a_read_back_that_differs_is_a_bug_not_silence(tmp_path):
+    target = export.export(communities(), tmp_path / "x.zip")
+    read = export.read_shapefile_zip(target, full_headers=False)
+    export._check_read_back(read, read.copy())
+    changed = read.copy()
+    changed.iloc[0, 1] = "别的名字"
+    with pytest.raises(ValueError, match="values of field '名称'"):
+        export._check_read_back(read, changed)
+    with pytest.raises(ValueError, match="geometries"):
+        export._check_read_back(read, read.assign(geometry=read.geometry.translate(1e-9)))
+    with pytest.raises(ValueError, match="coordinate system"):
+        export._check_read_back(read, read.set_crs("EPSG:4490", allow_override=True))
