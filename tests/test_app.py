@@ -4,6 +4,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.config import DEFAULT_DATA_PATH, load_config
+from geo.i18n import text
 from geo.pipeline import coverage_report, load_city
 from geo.plan import score_communities
 
@@ -407,3 +408,29 @@ def test_a_city_without_english_district_names_shows_the_chinese_ones_on_the_eng
     assert not app.exception
     options = app.selectbox[0].options
     assert "城中区" in options and not any(o in ("nan", "None", "<NA>") for o in options)
+
+
+def test_a_city_of_its_own_is_named_on_every_page_and_is_not_called_synthetic(tmp_path, monkeypatch):
+    """A city made by ``geo city init`` names itself (合肥市), never the sample's city, and is not
+    called synthetic; the sample is (its file says so)."""
+    from geo.intake.newcity import build_city, write_city
+    from tests import othercity
+
+    files = othercity.write_files(tmp_path / "files")
+    city = tmp_path / "hefei.gpkg"
+    write_city(build_city(files["communities"], fitness_paths=files["fitness_paths"], name="合肥市"), city)
+    monkeypatch.setenv("PLANNER_DATA", str(city))
+    sample_city = load_config().city_name("zh")
+    for page in (None, "views/eligibility.py", "views/priority_budget.py", "views/publish.py"):
+        app = open_page(page)
+        shown = " ".join(
+            str(e.value) for kind in ("title", "header", "subheader", "caption", "markdown") for e in getattr(app, kind)
+        ) + " ".join(str(e.value) for e in [*app.sidebar.caption, *app.text_input])
+        assert page in ("views/eligibility.py", "views/priority_budget.py") or "合肥市" in shown, page
+        assert sample_city not in shown, page
+        assert text("synthetic_notice", "zh", city="合肥市", bureau="")[:4] not in shown
+    monkeypatch.delenv("PLANNER_DATA")
+    app = open_page()
+    assert any(
+        text("synthetic_notice", "zh", city=sample_city, bureau="")[:4] in str(c.value) for c in app.sidebar.caption
+    )
