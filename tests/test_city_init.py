@@ -194,3 +194,41 @@ def test_the_rejects_keep_every_row_and_the_counts_add_up(files, tmp_path):
     result = new_city.results["communities"]
     assert len(result.accepted) + len(result.rejects) == result.input_rows == 12
     assert sorted(result.rejects["sheet_row"]) == [5, 6]
+
+
+def test_the_alias_table_in_data_readme_lists_every_recognised_header():
+    from pathlib import Path
+
+    from geo.data import schema
+
+    readme = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text(encoding="utf-8")
+    for field_name, synonyms in schema.COLUMN_SYNONYMS.items():
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{field_name}` |"))
+        assert all(synonym in row for synonym in synonyms), field_name
+
+
+@pytest.mark.parametrize(
+    "header, field_name",
+    [
+        ("小区名称", "name"),
+        ("小区", "name"),
+        ("Community Name", "name"),
+        ("所属行政区", "district_name"),
+        ("ＤＩＳＴＲＩＣＴ", "district_name"),  # full-width
+        ("常住人口（人）", "population"),
+        ("人口数(人)", "population"),
+        ("户数(户)", "households"),
+        ("竣工年份", "built_year"),
+        ("建成年代", "built_year"),
+        ("空地面积(㎡)", "open_space_m2"),
+        ("公共空间面积（平方米）", "open_space_m2"),
+        ("占地面积 m2", "land_area_m2"),
+        ("行政区划代码", "district_code"),
+        ("小区ID", "community_id"),
+    ],
+)
+def test_headers_as_people_write_them_are_recognised(header, field_name):
+    from geo.data.headers import _rename_recognised
+
+    renamed, headers = _rename_recognised(pd.DataFrame(columns=[header, "备注"]), "communities")
+    assert headers == {field_name: header} and list(renamed.columns) == [field_name, "备注"]
