@@ -353,6 +353,7 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     init.add_argument("--map", action="append", default=[], metavar="LAYER.FIELD=COLUMN", help=h("help_city_map"))
     init.add_argument("--name", default=None, help=h("help_city_name"))
     init.add_argument("--name-en", default=None, help=h("help_city_name_en"))
+    init.add_argument("--contact", action="append", default=[], metavar="LINE", help=h("help_city_contact"))
     init.add_argument("--json", action="store_true", help=h("help_city_json"))
     return parser
 
@@ -720,6 +721,7 @@ def run_city(args, config) -> int:
         name=args.name,
         name_en=args.name_en,
         config=config,
+        contact=tuple(args.contact),
     )
     with writing(args.out):
         written = write_city(new_city, args.out)

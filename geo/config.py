@@ -131,6 +131,8 @@ class Config:
     city_name_en: str = ""
     bureau_name_zh: str = ""
     bureau_name_en: str = ""
+    contact_zh: tuple[str, ...] = ()
+    contact_en: tuple[str, ...] = ()
 
     def city_name(self, lang: str = "zh") -> str:
         """The city's name in ``lang`` (``[city] name_zh`` / ``name_en``)."""
@@ -362,6 +364,9 @@ class CityTable(_Table):
     name_en: str
     bureau_zh: str
     bureau_en: str
+    # The public notice's feedback lines (phone, e-mail, address …); optional, added later.
+    contact_zh: list[str] = []
+    contact_en: list[str] = []
 
     @field_validator("name_zh", "name_en", "bureau_zh", "bureau_en", mode="before")
     @classmethod
@@ -652,6 +657,8 @@ def parse_config(raw: dict, source: str = "config.toml") -> Config:
         city_name_en=model.city.name_en,
         bureau_name_zh=model.city.bureau_zh,
         bureau_name_en=model.city.bureau_en,
+        contact_zh=tuple(model.city.contact_zh),
+        contact_en=tuple(model.city.contact_en),
     )
 
 

@@ -232,3 +232,29 @@ def test_headers_as_people_write_them_are_recognised(header, field_name):
 
     renamed, headers = _rename_recognised(pd.DataFrame(columns=[header, "备注"]), "communities")
     assert headers == {field_name: header} and list(renamed.columns) == [field_name, "备注"]
+
+
+def test_the_citys_name_and_contact_lines_are_stored_in_its_file(files, tmp_path, capsys):
+    out = tmp_path / "hefei.gpkg"
+    status, _, err = run(
+        capsys,
+        "city",
+        "init",
+        "--out",
+        str(out),
+        "--communities",
+        str(files["communities"]),
+        "--name",
+        "合肥市",
+        "--contact",
+        "电话：0551-1234567",
+        "--contact",
+        "邮箱：tiyu@example.cn",
+    )
+    assert status == 0, err
+    identity = identity_of(load_city(out).other_layers)
+    assert (identity.name_zh, identity.contact_zh, identity.synthetic) == (
+        "合肥市",
+        ("电话：0551-1234567", "邮箱：tiyu@example.cn"),
+        False,
+    )

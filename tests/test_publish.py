@@ -260,3 +260,22 @@ def test_city_and_bureau_names_come_from_the_plans_config(sample):
     english = publish_html(other, city.districts, city.fitness_paths.iloc[:5], lang="en")
     assert "<h1>Guilin fitness-path construction plan (public notice)</h1>" in english
     assert "publishes Guilin's fitness-path construction plan" in html.unescape(english) and "Liuzhou" not in english
+
+
+def test_the_feedback_channel_lists_the_citys_contact_lines_as_text(sample):
+    """The notice's feedback section (整改公开, with a feedback channel) shows the configured lines,
+    escaped, in the notice's language; without lines there is no such section."""
+    from dataclasses import replace
+
+    from geo.data.identity import CityIdentity, config_for_city
+
+    city, config, plan = sample
+    assert "意见反馈" not in publish_html(plan, city.districts, city.fitness_paths.iloc[:5])
+    identity = CityIdentity(name_zh="合肥市", contact_zh=("电话：0551-1234567", HOSTILE_NAME))
+    other = replace(plan, config=config_for_city(config, identity))
+    chinese = publish_html(other, city.districts, city.fitness_paths.iloc[:5])
+    assert "<h2>意见反馈</h2>" in chinese and '<p class="contact">电话：0551-1234567</p>' in chinese
+    assert HOSTILE_NAME not in chinese and html.escape(HOSTILE_NAME) in chinese
+    english = publish_html(other, city.districts, city.fitness_paths.iloc[:5], lang="en")
+    assert "<h2>Feedback</h2>" in english and "0551-1234567" in english  # no English lines: the Chinese ones
+    assert "<h1>合肥市 fitness-path construction plan (public notice)</h1>" in english

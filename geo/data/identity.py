@@ -15,7 +15,7 @@ import pandas as pd
 from geo.i18n import label
 
 IDENTITY_LAYER = "city"
-IDENTITY_KEYS = ("name_zh", "name_en", "bureau_zh", "bureau_en", "synthetic")
+IDENTITY_KEYS = ("name_zh", "name_en", "bureau_zh", "bureau_en", "synthetic", "contact_zh", "contact_en")
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,13 @@ class CityIdentity:
     bureau_zh: str = ""
     bureau_en: str = ""
     synthetic: bool = False
+    contact_zh: tuple[str, ...] = ()  # the notice's feedback lines
+    contact_en: tuple[str, ...] = ()
 
     def table(self) -> pd.DataFrame:
         """The identity as the ``city`` attribute table (``key``, ``value``: text)."""
         values = [self.name_zh, self.name_en, self.bureau_zh, self.bureau_en, "true" if self.synthetic else "false"]
+        values += ["\n".join(self.contact_zh), "\n".join(self.contact_en)]
         return pd.DataFrame({"key": list(IDENTITY_KEYS), "value": values}, dtype="string")
 
     @classmethod
@@ -45,6 +48,8 @@ class CityIdentity:
             bureau_zh=pairs.get("bureau_zh", ""),
             bureau_en=pairs.get("bureau_en", ""),
             synthetic=pairs.get("synthetic", "").lower() == "true",
+            contact_zh=tuple(line for line in pairs.get("contact_zh", "").splitlines() if line.strip()),
+            contact_en=tuple(line for line in pairs.get("contact_en", "").splitlines() if line.strip()),
         )
 
 
@@ -64,6 +69,8 @@ def config_for_city(config, identity: CityIdentity):
         "city_name_en": identity.name_en or config.city_name_en,
         "bureau_name_zh": identity.bureau_zh or config.bureau_name_zh,
         "bureau_name_en": identity.bureau_en or config.bureau_name_en,
+        "contact_zh": identity.contact_zh or config.contact_zh,
+        "contact_en": identity.contact_en or identity.contact_zh or config.contact_en,
     }
     if identity.name_zh and not identity.name_en:
         names["city_name_en"] = identity.name_zh

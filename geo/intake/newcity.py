@@ -136,6 +136,7 @@ def build_city(
     name_en: str | None = None,
     config: Config | None = None,
     display_names: dict | None = None,
+    contact: tuple[str, ...] = (),
 ) -> NewCity:
     """Build a city from a bureau's files (paths); see the module docstring for the steps.
 
@@ -155,6 +156,8 @@ def build_city(
         Layer → (our field → the user's column), e.g. from :func:`parse_map_options`.
     name, name_en : str, optional
         The city's name (Chinese, English); default: the communities file's stem.
+    contact : tuple of str, optional
+        The public notice's feedback lines (phone, e-mail …), stored with the city.
     config : Config, optional
         Import limits and estimation rules (default: ``load_config()``).
     display_names : dict, optional
@@ -220,7 +223,8 @@ def build_city(
         application_table = read_application_table(applications, column_map.get("applications"))
 
     stem = Path(display_names.get("communities") or Path(communities).name).stem
-    identity = CityIdentity(name_zh=(name or stem).strip(), name_en=(name_en or "").strip())
+    lines = tuple(line.strip() for line in contact if line and line.strip())
+    identity = CityIdentity(name_zh=(name or stem).strip(), name_en=(name_en or "").strip(), contact_zh=lines)
     city = CityData(
         districts=district_layer,
         communities=community_layer.reset_index(drop=True),

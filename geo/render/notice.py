@@ -181,6 +181,11 @@ def publish_html(
             parts.append(f"<p>{_e(word('none_selected'))}</p>")
         else:
             parts.append(_selected_table(rows, names_of_districts, lang))
+    contact = config.contact_zh if lang == "zh" else (config.contact_en or config.contact_zh)
+    if contact:  # the feedback channel the rectification plan promises (整改公开)
+        parts.append(f"<h2>{_e(word('feedback'))}</h2>")
+        parts.append(f'<p class="note">{_e(word("feedback_note"))}</p>')
+        parts += [f'<p class="contact">{_e(line)}</p>' for line in contact]
     parts += [
         f"<h2>{_e(word('parameters'))}</h2>",
         f'<p class="note">{_e(word("parameters_note"))}</p>',
