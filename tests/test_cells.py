@@ -208,7 +208,7 @@ def test_a_corrected_rejects_file_reads_back_without_our_apostrophes(tmp_path):
     names = ["=1+2", "@SUM(9)", "-5 号楼", "'quoted' 小区", "普通小区"]
     rows = ["名称,区县,经度,纬度,人口,可用空地（平方米）,公共空间用于停车"]
     rows += [f'"{name}",城中区,109.40{i},24.32,{500 + i},400,否' for i, name in enumerate(names)]
-    rows.append('"=HYPERLINK(1)",,109.41,24.32,500,400,否')  # no district: rejected
+    rows.append('"=HYPERLINK(1)",无此区,109.41,24.32,500,400,否')  # an unknown district: rejected
     source = tmp_path / "survey.csv"
     source.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8-sig")
     first = import_file(source, "communities")
@@ -218,7 +218,7 @@ def test_a_corrected_rejects_file_reads_back_without_our_apostrophes(tmp_path):
     assert "'=HYPERLINK(1)" in text
     # The office fills in the district in the rejects file and sends it back.
     fixed = tmp_path / "fixed.csv"
-    fixed.write_text(text.replace(',"\'=HYPERLINK(1)","",', ',"\'=HYPERLINK(1)","城中区",'), encoding="utf-8-sig")
+    fixed.write_text(text.replace(',"\'=HYPERLINK(1)","无此区",', ',"\'=HYPERLINK(1)","城中区",'), encoding="utf-8-sig")
     again = import_file(fixed, "communities")
     assert again.accepted["name"].tolist() == ["=HYPERLINK(1)"]
     # A name that merely starts with an apostrophe keeps it.
