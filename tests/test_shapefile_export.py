@@ -362,3 +362,15 @@ def test_a_read_back_that_differs_is_a_bug_not_silence(tmp_path):
         export._check_read_back(read, read.assign(geometry=read.geometry.translate(1e-9)))
     with pytest.raises(ValueError, match="coordinate system"):
         export._check_read_back(read, read.set_crs("EPSG:4490", allow_override=True))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_headers_the_shapefile_cut_are_recognised_on_import(tmp_path, encoding):
+    """小区编号 is cut to 小区编 (9 bytes) in UTF-8, 可用空地（平方米） to 可用空 (9 bytes): imported again,
+    each is still its field, as long as exactly one field's header begins so."""
+    from geo.data.io import read_raw_layer
+
+    frame = communities().assign(community_id=["A1", "A2", "A3"], open_space_m2=[10.5, 0.0, 300.0])
+    raw = read_raw_layer(export.export(frame, tmp_path / "x.zip", encoding=encoding), "communities")
+    assert raw.frame["community_id"].tolist() == ["A1", "A2", "A3"]
+    assert raw.frame["open_space_m2"].tolist() == [10.5, 0.0, 300.0]

@@ -188,6 +188,19 @@ def _explicit_renames(frame: pd.DataFrame, kind: str, column_map: dict, label) -
     return renames
 
 
+def _cut_header_field(header: str, lookup: dict[str, str]) -> str | None:
+    """The field whose header a Shapefile cut to 10 bytes (``小区编`` of ``小区编号`` in UTF-8), if exactly one.
+
+    Only a header of 8 to 10 bytes in UTF-8 or GBK can have been cut (a 3-byte character that would
+    pass 10 bytes is dropped whole); it must begin exactly one known field's header.
+    """
+    if not any(8 <= len(header.encode(encoding, "replace")) <= 10 for encoding in ("utf-8", "gbk")):
+        return None
+    key = _header_key(header)
+    fields = {field for known, field in lookup.items() if len(key) >= 2 and known.startswith(key)}
+    return fields.pop() if len(fields) == 1 else None
+
+
 def _rename_recognised(
     frame: pd.DataFrame, kind: str, shapefile: bool = False, column_map: dict | None = None, label=""
 ) -> tuple[pd.DataFrame, dict]:
@@ -215,6 +228,8 @@ def _rename_recognised(
             continue
         key = _header_key(column)
         target = lookup.get(key) or lookup.get(_unit_stripped(key))
+        if target is None and shapefile:
+            target = _cut_header_field(str(column), lookup)
         if target is not None and target not in headers:
             renames[column] = target
             headers[target] = str(column)
