@@ -434,3 +434,21 @@ def test_a_city_of_its_own_is_named_on_every_page_and_is_not_called_synthetic(tm
     assert any(
         text("synthetic_notice", "zh", city=sample_city, bureau="")[:4] in str(c.value) for c in app.sidebar.caption
     )
+
+
+def test_a_hostile_city_name_from_a_city_file_is_shown_as_text(tmp_path, monkeypatch):
+    """The city's name now comes from a file a user may have made: never Markdown, never a link."""
+    from geo.intake.newcity import build_city, write_city
+    from tests import othercity
+
+    files = othercity.write_files(tmp_path / "files")
+    hostile = "[点我](javascript:alert(1))**粗体**<b>x</b>"
+    city = tmp_path / "hostile.gpkg"
+    write_city(build_city(files["communities"], name=hostile), city)
+    monkeypatch.setenv("PLANNER_DATA", str(city))
+    app = open_page()
+    rendered = [str(e.value) for kind in ("title", "header", "markdown", "caption") for e in getattr(app, kind)]
+    named = [value for value in rendered if "点我" in value]
+    assert named, rendered
+    for value in named:
+        assert "\\[点我\\]" in value and "\\*\\*粗体\\*\\*" in value and "\\<b\\>" in value

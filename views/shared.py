@@ -91,8 +91,10 @@ def plain(text) -> str:
 def t(key: str, **values) -> str:
     """UI text in the current language, with ``{name}`` placeholders filled.
 
-    ``{city}`` and ``{bureau}`` come from config.toml."""
-    return text(key, lang(), **i18n.place_names(base_config(), lang()), **values)
+    ``{city}`` and ``{bureau}`` come from the city file or config.toml; a city file is the user's, so
+    its names are shown literally (:func:`plain`), never as Markdown."""
+    names = {name: plain(value) for name, value in i18n.place_names(base_config(), lang()).items()}
+    return text(key, lang(), **names, **values)
 
 
 def place_names(language: str | None = None) -> dict[str, str]:
