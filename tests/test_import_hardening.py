@@ -350,6 +350,7 @@ def test_a_tangle_of_5000_vertices_is_rejected_by_the_cli_in_bounded_memory(tmp_
         "accepted": 1,
         "rejected": 1,
         "repaired": 0,
+        "crs": {"used": "wgs84", "assumed": True},
     }
     rejects = pd.read_csv(tmp_path / "rejects.csv", encoding="utf-8-sig")
     assert rejects["sheet_row"].tolist() == [2]

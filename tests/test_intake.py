@@ -25,6 +25,7 @@ from geo.data.cells import spreadsheet_text
 from geo.data.crs import bd09_to_wgs84, gcj02_to_wgs84
 from geo.data.io import read_communities, read_districts, read_raw_layer
 from geo.data.schema import COMMUNITY_COLUMNS, FITNESS_PATH_COLUMNS
+from geo.errors import DataError
 from geo.intake.importer import (
     approximate_footprints,
     import_file,
@@ -189,7 +190,14 @@ def test_point_communities_read_the_same_from_every_format(tmp_path, file_format
     rows = good_rows("communities")
     result = import_file(write_good(tmp_path, "communities", file_format), "communities", "wgs84", config, districts)
 
-    assert result.summary() == {"input_rows": 3, "accepted": 3, "rejected": 0, "repaired": 0, "warnings": []}
+    assert result.summary() == {
+        "input_rows": 3,
+        "accepted": 3,
+        "rejected": 0,
+        "repaired": 0,
+        "warnings": [],
+        "crs": {"used": "wgs84", "assumed": False},
+    }
     expected = expected_frame("communities", rows, footprints(rows, config.default_footprint_m2), [True] * 3)
     assert_same(result.accepted, expected, file_format)
 
@@ -349,8 +357,9 @@ def test_csv_of_projected_metres_with_declared_epsg(tmp_path, config, districts)
     result = import_file(path, "fitness_paths", "EPSG:32649", config, districts)
     assert result.summary()["accepted"] == 3
     assert np.all(shapely.distance(result.accepted.geometry.to_numpy(), wgs84.to_numpy()) < 1e-9)
-    rejected = import_file(path, "fitness_paths", None, config, districts)  # metres taken as degrees
-    assert set(rejected.rejects["reason_code"]) == {"outside_city"}
+    # Undeclared metres without a zone number: the central meridian cannot be told, so no row is guessed at.
+    with pytest.raises(DataError, match=r"no coordinate system declared.*most likely EPSG:4546"):
+        import_file(path, "fitness_paths", None, config, districts)
 
 
 def test_surveying_bureau_shapefile_in_cgcs2000_gauss_kruger(tmp_path, config, districts):
@@ -498,7 +507,8 @@ def test_cli_import_json(tmp_path, capsys):
     )
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
-    assert set(summary) == {"input_rows", "accepted", "rejected", "repaired", "warnings"}
+    assert set(summary) == {"input_rows", "accepted", "rejected", "repaired", "warnings", "crs"}
+    assert summary["crs"] == {"used": "wgs84", "assumed": False}
     assert summary["input_rows"] == summary["accepted"] + summary["rejected"] == 3
     assert isinstance(summary["warnings"], list) and "swapped" in summary["warnings"][0]
     assert out.exists() and rejects.exists()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,11 +14,13 @@ import shapely
 
 from geo.config import BOUNDARIES_PATH, Config, load_config
 from geo.data import schema
-from geo.data.crs import metric_crs_for, normalise_crs_name
+from geo.data.crs import CRS_NAMES, is_storage_crs, metric_crs_for, normalise_crs_name
+from geo.data.crs_guess import describe, first_coordinates, guess_crs
 from geo.data.files import atomic_write
-from geo.data.io import read_districts, read_raw_layer, shown_as
+from geo.data.io import RawLayer, read_districts, read_raw_layer, shown_as
 from geo.data.schema import STORAGE_CRS
-from geo.errors import data_error
+from geo.errors import Message, data_error
+from geo.intake.estimate import estimate_population
 from geo.intake.validate import validate_layer
 
 IMPORT_LAYERS = ("communities", "fitness_paths")
@@ -57,6 +59,13 @@ class IntakeResult:
         How rows are numbered (``geo.data.io.ROW_KINDS``).
     accepted_rows : numpy.ndarray of int
         The row number of each accepted row.
+    crs : str
+        The coordinate system the file's coordinates were taken in: the file's own (``"wgs84"``
+        for longitude/latitude, else ``"EPSG:n"`` or its name), else the declared one, else the
+        guessed one (:func:`geo.data.crs_guess.guess_crs`), else ``"wgs84"``; as
+        :func:`geo.data.crs.normalise_crs_name` spells it. Rows may override it in a ``crs`` column.
+    crs_assumed : bool
+        True when ``crs`` was neither the file's nor declared, but guessed or the default.
     """
 
     layer: str
@@ -67,19 +76,26 @@ class IntakeResult:
     warnings: tuple
     row_kind: str
     accepted_rows: np.ndarray
+    crs: str = "wgs84"
+    crs_assumed: bool = False
+    headers: dict | None = None  # our field → the file's header it was read from (mapped or recognised)
 
     @property
     def rejected(self) -> int:
         return len(self.rejects)
 
     def summary(self) -> dict:
-        """``{"input_rows", "accepted", "rejected", "repaired", "warnings"}`` for JSON output."""
+        """``{"input_rows", "accepted", "rejected", "repaired", "warnings", "crs"}`` for JSON output.
+
+        ``"crs"`` is ``{"used": crs, "assumed": crs_assumed}``.
+        """
         return {
             "input_rows": self.input_rows,
             "accepted": len(self.accepted),
             "rejected": self.rejected,
             "repaired": self.repaired,
             "warnings": list(self.warnings),
+            "crs": {"used": self.crs, "assumed": self.crs_assumed},
         }
 
     def rejects_csv(self) -> bytes:
@@ -97,6 +113,8 @@ def import_file(
     gpkg_layer: str | None = None,
     today: datetime.date | None = None,
     display_name: str | None = None,
+    column_map: dict | None = None,
+    new_city: bool = False,
 ) -> IntakeResult:
     """Read a survey file and keep every row that passes validation; explain every other row.
 
@@ -110,6 +128,10 @@ def import_file(
         Declared coordinate system of coordinates that carry none: ``"wgs84"`` (default),
         ``"gcj02"`` (Amap, Tencent), ``"bd09"`` (Baidu) or ``"EPSG:n"``, any spelling
         :func:`geo.data.crs.normalise_crs_name` accepts. A file's own CRS wins, with a warning.
+        When None and the file has no CRS, the coordinates decide (:func:`resolve_crs`): degrees
+        are WGS84; Gauss–Krüger eastings prefixed by a zone number are read in that CGCS2000 zone,
+        with a warning; eastings without one (or with different ones) raise a DataError that
+        lists the candidate EPSG codes, the one nearest the ``districts`` first.
     config : geo.config.Config, optional
         Limits and repair settings (``[intake]`` of ``config.toml``); default: ``load_config()``.
     districts : geopandas.GeoDataFrame, optional
@@ -121,6 +143,13 @@ def import_file(
     display_name : str, optional
         The name messages give the file (the user's name for an upload the app stored under a
         fixed one); default: the file's own name.
+    column_map : dict of str to str, optional
+        The file's header for some of our fields (field → header), winning over the headers'
+        recognition; see :func:`geo.data.io.read_raw_layer`.
+    new_city : bool
+        The file makes a new city (:mod:`geo.intake.newcity`): ``districts`` are ignored, no row
+        is outside the city and district fields are kept as given (the districts are drawn from
+        the communities afterwards).
 
     Returns
     -------
@@ -131,7 +160,8 @@ def import_file(
     ------
     ValueError
         Unknown ``layer`` or ``crs``; or the file cannot be read at all (too large, unsafe zip,
-        unsupported or damaged format …): a one-line reason.
+        unsupported or damaged format …), or its coordinate system cannot be told (see ``crs``):
+        a one-line reason.
     FileNotFoundError
         If ``path`` does not exist.
 
@@ -146,7 +176,9 @@ def import_file(
     if crs is not None:
         normalise_crs_name(crs)  # an unknown name fails before the file is read
     config = config or load_config()
-    if districts is None:
+    if new_city:
+        districts = None
+    elif districts is None:
         districts = read_districts(BOUNDARIES_PATH)
     with shown_as(path, display_name):
         raw = read_raw_layer(
@@ -157,7 +189,9 @@ def import_file(
             max_unzipped_mb=config.max_unzipped_mb,
             max_rows=config.max_rows,
             max_vertices=config.max_vertices,
+            column_map=column_map,
         )
+    raw, crs, crs_used, crs_assumed, crs_warnings = resolve_crs(raw, crs, _city_longitude(districts))
     accepted, rejects, report = validate_layer(
         raw, layer, districts, declared_crs=crs, repair_max_area_change=config.repair_max_area_change, today=today
     )
@@ -171,9 +205,12 @@ def import_file(
         sides = np.sqrt(areas.where(areas > 0, config.default_footprint_m2).to_numpy(dtype=float))
         geometry = accepted.geometry.to_numpy().copy()
         if is_point.any():
-            geometry[is_point] = approximate_footprints(geometry[is_point], sides[is_point], metric_crs_for(districts))
+            metric = metric_crs_for(districts if districts is not None else accepted[~accepted.geometry.isna()])
+            geometry[is_point] = approximate_footprints(geometry[is_point], sides[is_point], metric)
         accepted = accepted.set_geometry(gpd.GeoSeries(geometry, index=accepted.index, crs=STORAGE_CRS))
         accepted[APPROXIMATE_COLUMN] = pd.array(is_point, dtype="boolean")
+        if accepted["population"].isna().any():  # estimated, and flagged (geo.intake.estimate)
+            accepted = estimate_population(accepted, config.persons_per_household, config.residents_per_hectare)
     accepted = accepted.set_geometry(shapely.force_2d(accepted.geometry.to_numpy()), crs=STORAGE_CRS)
     return IntakeResult(
         layer=layer,
@@ -181,9 +218,12 @@ def import_file(
         rejects=rejects,
         input_rows=report["input_rows"],
         repaired=report["repaired"],
-        warnings=tuple(report["warnings"]),
+        warnings=tuple(crs_warnings + list(report["warnings"])),
         row_kind=raw.row_kind,
         accepted_rows=accepted_rows,
+        crs=crs_used,
+        crs_assumed=crs_assumed,
+        headers=dict(raw.headers),
     )
 
 
@@ -210,6 +250,86 @@ def approximate_footprints(points: np.ndarray, sides_m: np.ndarray, metric_crs: 
     half = np.asarray(sides_m, dtype=float) / 2
     squares = shapely.box(x - half, y - half, x + half, y + half)
     return shapely.transform(squares, lambda coords: np.column_stack(back.transform(coords[:, 0], coords[:, 1])))
+
+
+def resolve_crs(raw: RawLayer, declared: str | None, near_lon: float | None = None):
+    """The coordinate system to read ``raw`` in: the file's own, the declared one, or a guess from its coordinates.
+
+    Parameters
+    ----------
+    raw : geo.data.io.RawLayer
+        The layer as read; ``raw.file_crs`` is the file's own CRS, if any.
+    declared : str or None
+        What the user declared (any spelling :func:`geo.data.crs.normalise_crs_name` accepts).
+    near_lon : float, optional
+        Longitude (WGS84 degrees) of the city the file is imported into: ranks the candidate
+        central meridians of Gauss–Krüger eastings without a zone number.
+
+    Returns
+    -------
+    raw : geo.data.io.RawLayer
+        ``raw``, with x and y exchanged when the file gives Gauss–Krüger northings (X) before
+        eastings (Y), the surveyors' order.
+    declared : str or None
+        The CRS to validate with: the declared one, or the guessed zone.
+    used : str
+        The CRS the coordinates are taken in (see :attr:`IntakeResult.crs`).
+    assumed : bool
+        Whether ``used`` is a guess or the WGS84 default rather than the file's or the user's.
+    warnings : list of geo.errors.Message
+        ``crs_guessed`` when a zone was guessed, ``crs_columns_swapped`` when the columns were
+        exchanged under a declared CRS.
+
+    Raises
+    ------
+    geo.errors.DataError
+        ``crs_guess_needed``: nothing declared, the file has no CRS, and its coordinates are
+        Gauss–Krüger metres whose zone is not certain (no zone number, or different ones); the
+        message names the likeliest candidate and the others.
+
+    Notes
+    -----
+    A file that has its own CRS, or a ``crs`` column (坐标系) filled in any row, is not guessed.
+    Coordinates that are degrees in China are WGS84 unless declared (the validation swaps
+    longitude/latitude itself); coordinates that look like nothing known are left to the
+    validation, which rejects each row that is not degrees in the city.
+    """
+    if raw.file_crs is not None:
+        own = pyproj.CRS.from_user_input(raw.file_crs)
+        used = "wgs84" if is_storage_crs(own) else (f"EPSG:{own.to_epsg()}" if own.to_epsg() else own.name)
+        return raw, declared, used, False, []
+    name = normalise_crs_name(declared) if declared is not None else None
+    if "crs" in raw.frame.columns and raw.frame["crs"].astype("string").str.strip().fillna("").ne("").any():
+        return raw, declared, name or "wgs84", name is None, []
+    guess = guess_crs(*first_coordinates(raw.frame.geometry.to_numpy()), near_lon=near_lon)
+    metres_swapped = guess.swapped and guess.crs != "wgs84"
+    if name is not None:
+        if metres_swapped and name not in CRS_NAMES:
+            return _exchanged(raw), declared, name, False, [Message("crs_columns_swapped", label=raw.label)]
+        return raw, declared, name, False, []
+    if guess.crs is None and guess.candidates:
+        first, *others = guess.candidates
+        shown = (", ".join(others[:5]) + (" …" if len(others) > 5 else "")) or Message("none")
+        raise data_error("crs_guess_needed", label=raw.label, guess=guess.message, first=describe(first), others=shown)
+    if guess.crs is None or guess.crs == "wgs84":
+        return raw, None, "wgs84", True, []
+    raw = _exchanged(raw) if metres_swapped else raw
+    return raw, guess.crs, guess.crs, True, [Message("crs_guessed", label=raw.label, guess=guess.message)]
+
+
+def _exchanged(raw: RawLayer) -> RawLayer:
+    """``raw`` with the x and y of every geometry exchanged."""
+    geometry = shapely.transform(raw.frame.geometry.to_numpy(), lambda coords: coords[:, ::-1])
+    frame = raw.frame.set_geometry(gpd.GeoSeries(geometry, index=raw.frame.index, crs=raw.frame.crs))
+    return replace(raw, frame=frame)
+
+
+def _city_longitude(districts: gpd.GeoDataFrame | None) -> float | None:
+    """The longitude (WGS84 degrees) of the centre of the districts' bounds; None without districts."""
+    if districts is None or not len(districts):
+        return None
+    minx, _, maxx, _ = districts.to_crs(STORAGE_CRS).total_bounds
+    return float((minx + maxx) / 2) if np.isfinite([minx, maxx]).all() else None
 
 
 def write_accepted(result: IntakeResult, path) -> Path:
