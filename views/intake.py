@@ -125,6 +125,7 @@ def render() -> None:
     if "intake_flash" in st.session_state:
         st.success(st.session_state.pop("intake_flash"))
     st.write(t("intake_intro"))
+    st.page_link("views/new_city.py", label=t("newcity_link"), icon=":material/add_location_alt:")
 
     st.subheader(t("intake_template_title"))
     st.caption(t("intake_template_help"))

@@ -1,0 +1,459 @@
+"""新建城市 · New city — a city from a bureau's own files: upload, check the columns, preview, save.
+
+For someone who has never seen our template: each uploaded file is stored under a fixed name in
+the session's own folder (:mod:`geo.intake.uploads`), read leniently in a child process within the
+[intake] limits (:func:`geo.intake.worker.run_bounded`) to show its columns with sample values and
+the columns we recognised, and its coordinates' likely CRS (:func:`geo.data.crs_guess.guess_crs`).
+The user corrects the mapping and the CRS, names the city, and builds a preview
+(:func:`geo.intake.newcity.build_city`, also in a bounded child process); "save" writes the city
+GeoPackage into the session's folder (:func:`geo.intake.newcity.write_city`) and makes it the data
+every page analyses. File names and cells are data: shown as text or in tables, never in markup,
+and never part of a path.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+
+import pandas as pd
+import streamlit as st
+
+from geo import i18n
+from geo.analysis.coverage import community_coverage
+from geo.data.crs_guess import OFFICIAL_CODES, CrsGuess, describe, first_coordinates, guess_crs
+from geo.data.formats import display_file_name
+from geo.data.headers import mappable_fields
+from geo.data.io import read_raw_layer
+from geo.errors import DataError, Message
+from geo.intake.newcity import build_city, write_city
+from geo.intake.worker import WorkLimitError, run_bounded
+from geo.render.maps import coverage_map
+from views import shared
+from views.shared import plain, t
+
+LAYERS = ("communities", "districts", "fitness_paths")
+NAMED_CRS = ("wgs84", "gcj02", "bd09")
+AUTO, TYPED = "auto", "epsg"
+SAMPLES = 3
+SAMPLE_CHARS = 60  # a WKT polygon would fill the table: cut, the rest is in the file
+REJECTS_SHOWN = 1000  # rows of a rejects table drawn on the page; the download has every row
+# Fields whose column label the catalogue's [column] table does not give (they are not exported).
+OWN_LABELS = ("longitude", "latitude", "land_area_m2", "crs", "existing_sets", "kind")
+FIELD_COLUMNS = 3
+
+FILES, RESULT, MAP, FLASH = "newcity_files", "newcity_result", "newcity_map", "newcity_flash"
+
+
+@dataclass
+class Upload:
+    """One uploaded file: where it is kept (a fixed name in the session's folder) and what it holds.
+
+    ``token`` is ours (it names the widgets of this file); ``columns`` are the file's headers,
+    ``samples`` their first non-empty values, ``headers`` our field → the column recognised for it,
+    ``file_crs`` the file's own CRS and ``guess`` the guess from its coordinates when it has none.
+    """
+
+    name: str
+    path: object
+    file_id: str
+    token: str
+    columns: tuple = ()
+    samples: pd.DataFrame | None = None
+    headers: dict = field(default_factory=dict)
+    file_crs: str | None = None
+    guess: CrsGuess | None = None
+    error: BaseException | None = None
+
+
+# --------------------------------------------------------------------------- pure pieces
+
+
+def sample_values(original: pd.DataFrame, count: int = SAMPLES, chars: int = SAMPLE_CHARS) -> dict[str, list[str]]:
+    """Each column's first ``count`` non-empty cells as text (cut to ``chars`` characters)."""
+    samples = {}
+    for position, column in enumerate(original.columns):
+        values = original.iloc[:, position]
+        shown = [str(v).strip() for v in values if not pd.isna(v) and str(v).strip()][:count]
+        samples[str(column)] = [v if len(v) <= chars else v[: chars - 1] + "…" for v in shown]
+    return samples
+
+
+def sample_table(samples: dict, headers: dict, lang: str) -> pd.DataFrame:
+    """The file's columns, their sample values and the field each was recognised as, labelled in ``lang``."""
+    read_as = {str(column): field_label(name, lang) for name, column in headers.items()}
+    rows = [
+        [column, *(values + [""] * SAMPLES)[:SAMPLES], read_as.get(column, "—")] for column, values in samples.items()
+    ]
+    heads = [
+        i18n.text("newcity_column", lang),
+        *(i18n.text("newcity_sample", lang, n=n + 1) for n in range(SAMPLES)),
+        i18n.text("newcity_read_as", lang),
+    ]
+    return pd.DataFrame(rows, columns=heads, dtype="string")
+
+
+def field_label(name: str, lang: str) -> str:
+    """Our field ``name`` as a person reads it in ``lang``."""
+    if name in OWN_LABELS:
+        return i18n.text(f"newcity_field_{name}", lang)
+    return i18n.column_label(name, lang)
+
+
+def crs_options(guess: CrsGuess | None) -> list[str]:
+    """The choices of the CRS select: automatic, the named systems, the guess's candidates, a typed code."""
+    candidates = [code for code in (guess.candidates if guess else ()) if code in OFFICIAL_CODES]
+    return [AUTO, *NAMED_CRS, *candidates, TYPED]
+
+
+def crs_label(choice: str, lang: str) -> str:
+    if choice == AUTO:
+        return i18n.text("newcity_crs_auto", lang)
+    if choice in NAMED_CRS or choice == TYPED:
+        return i18n.text(f"crs_{choice}", lang)
+    return describe(choice).in_language(lang)
+
+
+def declared_crs(choice: str, code: str = "") -> str | None:
+    """What :func:`geo.intake.newcity.build_city` is told: None (the file's own, else the guess) or a CRS."""
+    if choice == AUTO:
+        return None
+    if choice == TYPED:
+        return f"EPSG:{code.strip()}"
+    return choice
+
+
+def column_map_of(choices: dict) -> dict:
+    """Our field → the user's column, for the fields given a column (None: not in the file)."""
+    return {name: column for name, column in choices.items() if column is not None}
+
+
+def chosen_twice(choices: dict) -> dict[str, list[str]]:
+    """The columns chosen for more than one field → those fields (a column holds one field)."""
+    fields_of: dict[str, list[str]] = {}
+    for name, column in column_map_of(choices).items():
+        fields_of.setdefault(column, []).append(name)
+    return {column: names for column, names in fields_of.items() if len(names) > 1}
+
+
+def renamed(message, stored: str, shown: str):
+    """``message`` (a :class:`geo.errors.Message`, possibly nested) naming ``shown`` where it named ``stored``."""
+    if isinstance(message, Message):
+        return Message(message.key, **{k: renamed(v, stored, shown) for k, v in message.values.items()})
+    return shown if message == stored else message
+
+
+# --------------------------------------------------------------------------- bounded work
+
+
+def _bounded(function, args: tuple, kwargs: dict | None = None, what: str = "the work"):
+    """``function(*args, **kwargs)`` in a child process within the [intake] limits, showing the time spent."""
+    config = shared.base_config()
+    progress = st.empty()
+
+    def heartbeat(elapsed: float) -> None:
+        # Drawing lets Streamlit stop this run (and so kill the child) when the session ends.
+        progress.caption(t("intake_elapsed", seconds=f"{elapsed:.0f}", limit=f"{config.max_import_seconds:g}"))
+        shared.upload_folder().touch()
+
+    def waiting(elapsed: float) -> None:
+        progress.caption(t("intake_waiting", seconds=f"{elapsed:.0f}"))
+        shared.upload_folder().touch()
+
+    try:
+        return run_bounded(
+            function,
+            args,
+            kwargs,
+            seconds=config.max_import_seconds,
+            memory_mb=config.max_import_memory_mb,
+            heartbeat=heartbeat,
+            what=what,
+            max_children=config.max_concurrent_imports,
+            waiting=waiting,
+        )
+    finally:
+        progress.empty()
+
+
+def _read(entry: Upload, layer: str) -> Upload:
+    """``entry`` with its columns, samples, recognised headers and CRS read from its file (bounded)."""
+    config = shared.base_config()
+    limits = {
+        "max_upload_mb": config.max_upload_mb,
+        "max_unzipped_mb": config.max_unzipped_mb,
+        "max_rows": config.max_rows,
+        "max_vertices": config.max_vertices,
+    }
+    try:
+        raw = _bounded(read_raw_layer, (entry.path, layer), limits, what=f"{layer} file")
+    except DataError as error:  # its messages name our stored file: name the user's instead
+        first = error.args[0] if len(error.args) == 1 else None
+        entry.error = DataError(renamed(first, entry.path.name, display_file_name(entry.name))) if first else error
+        return entry
+    except (WorkLimitError, ValueError, OSError) as error:
+        entry.error = error
+        return entry
+    entry.columns = tuple(dict.fromkeys(str(c) for c in raw.original.columns))
+    entry.samples = sample_values(raw.original)
+    entry.headers = {name: str(column) for name, column in raw.headers.items()}
+    entry.file_crs = str(raw.file_crs) if raw.file_crs is not None else None
+    if entry.file_crs is None:
+        entry.guess = guess_crs(*first_coordinates(raw.frame.geometry.to_numpy()))
+    return entry
+
+
+def _upload(layer: str, upload) -> Upload | None:
+    """The session's copy of this file uploader's file, read once per file; None when there is none."""
+    files = st.session_state.setdefault(FILES, {})
+    entry = files.get(layer)
+    if entry is not None and (upload is None or upload.file_id != entry.file_id):
+        entry.path.unlink(missing_ok=True)  # replaced or removed: its copy goes
+        files.pop(layer)
+        st.session_state.pop(RESULT, None)
+        entry = None
+    if upload is None:
+        return None
+    if entry is None:
+        path = shared.upload_folder().file(f"newcity_{layer}", upload.name)
+        path.write_bytes(upload.getvalue())
+        with st.spinner(t("newcity_reading", file=plain(display_file_name(upload.name)))):
+            entry = files[layer] = _read(Upload(upload.name, path, upload.file_id, secrets.token_hex(4)), layer)
+    return entry
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def _file_checks(layer: str, entry: Upload) -> tuple[dict, str | None, bool]:
+    """The columns table, one select per field and the CRS select of a file.
+
+    Returns the column map, the declared CRS and whether the file can be used as chosen.
+    """
+    st.markdown(f"**{plain(t(f'newcity_layer_{layer}'))}** · {plain(display_file_name(entry.name))}")
+    if entry.error is not None:
+        if isinstance(entry.error, WorkLimitError):
+            st.error(t(f"intake_limit_{entry.error.limit}", limit=f"{entry.error.value:g}"))
+        else:
+            shared.fail_gently(entry.error)
+        return {}, None, False
+    lang = shared.lang()
+    st.dataframe(sample_table(entry.samples, entry.headers, lang), hide_index=True, width="stretch", placeholder="")
+    options = [None, *entry.columns]
+    choices = {}
+    with st.expander(t("newcity_fields", found=len(entry.headers)), expanded=True):
+        columns = st.columns(FIELD_COLUMNS)
+        for number, name in enumerate(mappable_fields(layer)):
+            detected = entry.headers.get(name)
+            with columns[number % FIELD_COLUMNS]:
+                choices[name] = shared.keep_widget(
+                    st.selectbox,
+                    field_label(name, lang),
+                    f"newcity_{entry.token}_field_{name}",
+                    detected if detected in options else None,
+                    options=options,
+                    format_func=lambda column: "—" if column is None else column,
+                )
+    twice = chosen_twice(choices)
+    for column, names in twice.items():
+        listed = t("newcity_list_separator").join(field_label(name, lang) for name in names)
+        st.error(t("newcity_column_twice", column=plain(column), fields=plain(listed)))
+    if entry.file_crs is not None:
+        st.caption(t("newcity_crs_file", crs=plain(entry.file_crs)))
+        return column_map_of(choices), None, not twice
+    choice = shared.keep_widget(
+        st.selectbox,
+        t("newcity_crs"),
+        f"newcity_{entry.token}_coordinates",
+        AUTO,
+        options=crs_options(entry.guess),
+        format_func=lambda c: crs_label(c, lang),
+    )
+    code = ""
+    if choice == TYPED:
+        code = shared.keep_widget(st.text_input, t("crs_epsg_code"), f"newcity_{entry.token}_code", "4490")
+    if entry.guess is not None:
+        st.caption(t("newcity_crs_guess", guess=plain(entry.guess.message.in_language(lang))))
+        if choice == AUTO and entry.guess.crs is None and entry.guess.candidates:
+            st.warning(t("newcity_crs_choose", first=plain(describe(entry.guess.candidates[0]).in_language(lang))))
+    return column_map_of(choices), declared_crs(choice, code), not twice
+
+
+def _preview(entries: dict, column_map: dict, crs: dict, name: str, name_en: str) -> None:
+    """Build the city in a bounded child process and keep it, with what it was built from, in the session."""
+    kwargs = {
+        "districts": entries["districts"].path if "districts" in entries else None,
+        "fitness_paths": entries["fitness_paths"].path if "fitness_paths" in entries else None,
+        "crs": crs,
+        "column_map": column_map,
+        "name": name or None,
+        "name_en": name_en or None,
+        "config": shared.base_config(),
+        "display_names": {layer: entry.name for layer, entry in entries.items()},
+    }
+    st.session_state.pop(RESULT, None)
+    st.session_state.pop(MAP, None)
+    with st.status(t("newcity_building"), expanded=True) as status:
+        try:
+            new_city = _bounded(build_city, (entries["communities"].path,), kwargs, what="building the city")
+        except WorkLimitError as error:
+            status.update(label=t("newcity_failed"), state="error")
+            st.error(t(f"intake_limit_{error.limit}", limit=f"{error.value:g}"))
+            return
+        except Exception as error:  # the user's data (a DataError says what to do) or a bug: said plainly
+            status.update(label=t("newcity_failed"), state="error")
+            shared.fail_gently(error)
+            return
+        status.update(label=t("newcity_built"), state="complete", expanded=False)
+    st.session_state[RESULT] = (_signature(entries, column_map, crs, name, name_en), new_city)
+
+
+def _signature(entries: dict, column_map: dict, crs: dict, name: str, name_en: str) -> str:
+    """What a preview was built from: a preview of other choices must be built again before it is saved."""
+    files = {layer: entry.token for layer, entry in entries.items()}
+    return json.dumps([files, column_map, crs, name, name_en], sort_keys=True, ensure_ascii=False)
+
+
+def _counts(new_city) -> None:
+    summary = new_city.summary(shared.lang())
+    for layer in ("communities", "fitness_paths"):
+        counts = summary[layer]
+        if counts is None:
+            continue
+        st.markdown(f"**{plain(t(f'newcity_layer_{layer}'))}**")
+        columns = st.columns(4)
+        columns[0].metric(t("intake_rows"), f"{counts['input_rows']:,}")
+        columns[1].metric(t("intake_accepted"), f"{counts['accepted']:,}")
+        columns[2].metric(t("intake_rejected"), f"{counts['rejected']:,}")
+        if layer == "communities":
+            columns[3].metric(t("newcity_population_estimated"), f"{counts['population_estimated']:,}")
+    districts = summary["districts"]
+    listed = t("newcity_list_separator").join(i18n.district_names(new_city.city.districts, shared.lang()).values())
+    st.markdown(
+        plain(t("newcity_districts", count=districts["count"], source=t(f"newcity_districts_{districts['source']}")))
+        + " — "
+        + plain(listed)
+    )
+
+
+def _warnings_and_rejects(new_city) -> None:
+    for warning in new_city.warnings:  # the files' notes, in the page's language
+        st.warning(plain(shared.message_text(warning)))
+    for layer, result in new_city.results.items():
+        if not result.rejected:
+            continue
+        st.markdown(f"**{plain(t('newcity_rejects', layer=t(f'newcity_layer_{layer}')))}**")
+        shown = result.rejects.head(REJECTS_SHOWN)
+        if result.rejected > len(shown):
+            st.caption(t("rejects_first", shown=len(shown), total=result.rejected))
+        st.dataframe(
+            i18n.rejects_for_reading(shown, shared.lang()), hide_index=True, width="stretch", height=240, placeholder=""
+        )
+        st.download_button(
+            t("intake_rejects_download"),
+            data=result.rejects_csv(),
+            file_name=f"rejects_{layer}.csv",
+            mime="text/csv",
+            key=f"newcity-rejects-{layer}",
+            on_click="ignore",
+        )
+
+
+def _map(signature: str, new_city) -> None:
+    """The built city on the coverage map (this session's alone: kept in its state, never in a shared cache)."""
+    city = new_city.city
+    limit = shared.base_config().map_max_communities
+    if len(city.communities) > limit:
+        st.info(t("map_too_many", count=len(city.communities), limit=limit))
+        return
+    key = (signature, shared.lang(), shared.walk_radius_m())
+    kept = st.session_state.get(MAP)
+    if kept is None or kept[0] != key:
+        covered = community_coverage(city.communities, city.fitness_paths, shared.walk_radius_m())
+        drawn = coverage_map(city.districts, covered, city.fitness_paths, lang=shared.lang())
+        kept = st.session_state[MAP] = (key, drawn.get_root().render())
+    st.iframe(kept[1], height=480)
+
+
+def _save(new_city) -> None:
+    """Write the city into the session's folder and analyse it on every page from now on."""
+    with st.spinner(t("newcity_saving")):
+        number = int(st.session_state.get("uploaded_cities", 0)) + 1
+        target = shared.upload_folder().file(f"uploaded_city_{number}", "city.gpkg")
+        write_city(new_city, target)
+        if shared.using_upload():
+            shared.data_path().unlink(missing_ok=True)  # the session's previous upload: not needed any more
+        st.session_state["uploaded_cities"] = number
+        identity = new_city.identity
+        shared.use_data(target, identity.name_zh or identity.name_en)
+    city = new_city.city
+    # Said after the rerun, so that the sidebar (drawn before this page) already names the new city.
+    st.session_state[FLASH] = t(
+        "newcity_saved",
+        name=plain(identity.name_zh if shared.lang() == "zh" else identity.name_en or identity.name_zh),
+        districts=len(city.districts),
+        communities=len(city.communities),
+        paths=len(city.fitness_paths),
+    )
+    st.rerun()
+
+
+def render() -> None:
+    st.title(t("page_new_city"))
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
+        st.page_link("views/coverage_map.py", label=t("newcity_open_map"), icon=":material/map:")
+    st.write(t("newcity_intro"))
+
+    st.subheader(t("newcity_files_title"))
+    limit = shared.base_config().max_upload_mb
+    uploads = {}
+    for layer in LAYERS:
+        upload = st.file_uploader(
+            t(f"newcity_file_{layer}"), key=f"newcity-upload-{layer}", help=t("intake_formats", limit=f"{limit:g}")
+        )
+        uploads[layer] = _upload(layer, upload)
+    entries = {layer: entry for layer, entry in uploads.items() if entry is not None}
+    if "communities" not in entries:
+        st.info(t("newcity_need_communities"))
+        return
+
+    st.subheader(t("newcity_columns_title"))
+    st.caption(t("newcity_columns_help"))
+    column_map, crs, broken = {}, {}, []
+    for layer, entry in entries.items():
+        column_map[layer], crs[layer], usable = _file_checks(layer, entry)
+        if not usable:
+            broken.append(layer)
+    column_map = {layer: fields for layer, fields in column_map.items() if fields}
+
+    st.subheader(t("newcity_name_title"))
+    columns = st.columns(2)
+    with columns[0]:
+        name = shared.keep_widget(st.text_input, t("newcity_name"), "newcity_name", "", max_chars=60).strip()
+    with columns[1]:
+        name_en = shared.keep_widget(st.text_input, t("newcity_name_en"), "newcity_name_en", "", max_chars=60).strip()
+    if not name:
+        st.caption(t("newcity_name_default"))
+
+    st.subheader(t("newcity_preview_title"))
+    if st.button(t("newcity_preview"), type="primary", disabled=bool(broken)):
+        _preview(entries, column_map, crs, name, name_en)
+    if RESULT not in st.session_state:
+        return
+    signature, new_city = st.session_state[RESULT]
+    stale = signature != _signature(entries, column_map, crs, name, name_en)
+    if stale:
+        st.info(t("newcity_stale"))
+    _counts(new_city)
+    _warnings_and_rejects(new_city)
+    st.markdown(f"**{plain(t('newcity_map_title'))}**")
+    _map(signature, new_city)
+
+    st.subheader(t("newcity_save_title"))
+    if st.button(t("newcity_save"), type="primary", disabled=stale):
+        _save(new_city)
+
+
+shared.guarded(render)
