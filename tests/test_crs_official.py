@@ -350,12 +350,14 @@ def districts_around(lon: float, lat: float, half_deg: float = 2.0) -> gpd.GeoDa
     )
 
 
-def write_points_csv(path, x, y, x_header="x", y_header="y"):
+def write_points_csv(path, x, y, x_header="x", y_header="y", row_crs=None):
+    """Fitness paths at (x, y) under the given headers; ``row_crs`` fills a 坐标系 column, one cell per row."""
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["健身路径编号", "名称", x_header, y_header])
+        writer.writerow(["健身路径编号", "名称", x_header, y_header] + (["坐标系"] if row_crs else []))
         for i, (a, b) in enumerate(zip(x, y), start=1):
-            writer.writerow([f"FP{i:05d}", f"路径{i}", repr(float(a)), repr(float(b))])
+            cells = [f"FP{i:05d}", f"路径{i}", repr(float(a)), repr(float(b))]
+            writer.writerow(cells + ([row_crs[i - 1]] if row_crs else []))
     return path
 
 
@@ -519,3 +521,22 @@ def test_coordinates_that_look_like_nothing_are_left_to_the_row_checks(tmp_path,
     result = import_file(path, "fitness_paths", None, config, districts_around(108.9, 24.3))
     assert (result.summary()["accepted"], result.summary()["rejected"]) == (2, 1)
     assert set(result.rejects["reason_code"]) == {"outside_city"}
+
+
+def test_a_crs_column_naming_one_system_for_every_row_is_used_not_guessed(tmp_path, config):
+    lons, lats, x, y = liuzhou_in("EPSG:4524")
+    path = write_points_csv(tmp_path / "col.csv", x, y, row_crs=["EPSG:4524"] * 3)
+    result = import_file(path, "fitness_paths", None, config, districts_around(108.9, 24.3))
+    assert result.summary()["accepted"] == 3 and result.summary()["crs"] == {"used": "EPSG:4524", "assumed": False}
+    assert not [w for w in result.warnings if getattr(w, "key", "").startswith("crs_guess")]
+    assert gap_m(result.accepted.geometry.to_numpy(), shapely.points(lons, lats), *LIUZHOU) < TOLERANCE_M
+
+
+def test_a_crs_column_mixing_systems_reports_the_default_as_assumed(tmp_path, config):
+    lons, lats, x, y = liuzhou_in("EPSG:4524")
+    path = write_points_csv(
+        tmp_path / "mixed_col.csv", [lons[0], x[1], x[2]], [lats[0], y[1], y[2]], row_crs=["", "EPSG:4524", "EPSG:4524"]
+    )
+    result = import_file(path, "fitness_paths", None, config, districts_around(108.9, 24.3))
+    assert result.summary()["accepted"] == 3 and result.summary()["crs"] == {"used": "wgs84", "assumed": True}
+    assert gap_m(result.accepted.geometry.to_numpy(), shapely.points(lons, lats), *LIUZHOU) < TOLERANCE_M

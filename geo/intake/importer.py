@@ -19,7 +19,7 @@ from geo.data.crs_guess import describe, first_coordinates, guess_crs
 from geo.data.files import atomic_write
 from geo.data.io import RawLayer, read_districts, read_raw_layer, shown_as
 from geo.data.schema import STORAGE_CRS
-from geo.errors import Message, data_error
+from geo.errors import DataError, Message, data_error
 from geo.intake.estimate import estimate_population
 from geo.intake.validate import validate_layer
 
@@ -289,7 +289,8 @@ def resolve_crs(raw: RawLayer, declared: str | None, near_lon: float | None = No
 
     Notes
     -----
-    A file that has its own CRS, or a ``crs`` column (坐标系) filled in any row, is not guessed.
+    A file that has its own CRS, or a ``crs`` column (坐标系) filled in any row, is not guessed;
+    ``used`` is then the column's system when every row names the same one.
     Coordinates that are degrees in China are WGS84 unless declared (the validation swaps
     longitude/latitude itself); coordinates that look like nothing known are left to the
     validation, which rejects each row that is not degrees in the city.
@@ -299,7 +300,11 @@ def resolve_crs(raw: RawLayer, declared: str | None, near_lon: float | None = No
         used = "wgs84" if is_storage_crs(own) else (f"EPSG:{own.to_epsg()}" if own.to_epsg() else own.name)
         return raw, declared, used, False, []
     name = normalise_crs_name(declared) if declared is not None else None
-    if "crs" in raw.frame.columns and raw.frame["crs"].astype("string").str.strip().fillna("").ne("").any():
+    cells = raw.frame["crs"].astype("string").str.strip().fillna("") if "crs" in raw.frame.columns else None
+    if cells is not None and cells.ne("").any():
+        named = {_crs_name_or_none(cell) for cell in cells.unique()}
+        if len(named) == 1 and None not in named:  # every row names the same system
+            return raw, declared, named.pop(), False, []
         return raw, declared, name or "wgs84", name is None, []
     guess = guess_crs(*first_coordinates(raw.frame.geometry.to_numpy()), near_lon=near_lon)
     metres_swapped = guess.swapped and guess.crs != "wgs84"
@@ -315,6 +320,14 @@ def resolve_crs(raw: RawLayer, declared: str | None, near_lon: float | None = No
         return raw, None, "wgs84", True, []
     raw = _exchanged(raw) if metres_swapped else raw
     return raw, guess.crs, guess.crs, True, [Message("crs_guessed", label=raw.label, guess=guess.message)]
+
+
+def _crs_name_or_none(text: str) -> str | None:
+    """:func:`geo.data.crs.normalise_crs_name` of a cell, None when it is empty or not a known name."""
+    try:
+        return normalise_crs_name(text) if text else None
+    except DataError:
+        return None
 
 
 def _exchanged(raw: RawLayer) -> RawLayer:
