@@ -486,7 +486,7 @@ def test_surveyors_northing_first_columns_are_exchanged_with_a_warning(tmp_path,
     assert result.summary()["accepted"] == 3 and result.crs == "EPSG:4524"
     assert gap_m(result.accepted.geometry.to_numpy(), shapely.points(lons, lats), *LIUZHOU) < TOLERANCE_M
     (guessed,) = [w for w in result.warnings if getattr(w, "key", "") == "crs_guessed"]
-    assert "holds northings (X" in guessed and "北坐标（X）" in said(guessed, "zh")
+    assert "northing (X) first" in guessed and "先北坐标（X）" in said(guessed, "zh")
 
 
 def test_declared_projected_crs_with_northing_first_columns_is_exchanged_with_a_warning(tmp_path, config):
