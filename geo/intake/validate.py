@@ -179,6 +179,7 @@ def validate_layer(
 
     excused_required = {}
     if kind == "communities" and districts is not None:
+        frame = districts_by_location(frame, geometry, districts)
         frame, found, district_handled = district_fields(frame, districts, raw.headers)
         issues.append(found)
         excused_required = {"district_code": district_handled, "district_name": district_handled}
@@ -629,6 +630,35 @@ def outside_city(
 
 
 # --------------------------------------------------------------------------- rules: attributes
+
+
+def districts_by_location(frame: pd.DataFrame, geometry: np.ndarray, districts: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Give a row that names no district (neither code nor name) the district it lies in.
+
+    ``geometry`` is in WGS84 (EPSG:4326); a row's representative point is looked up in the
+    districts, else the nearest district within ``CITY_TOLERANCE_M`` (measured in the city's UTM
+    zone). A row farther from every district is left without one (and ``outside_city`` says why).
+    """
+    code = frame["district_code"].astype("string").str.strip().replace("", pd.NA)
+    name = frame["district_name"].astype("string").str.strip().replace("", pd.NA)
+    present = ~(pd.isna(geometry) | shapely.is_empty(geometry))
+    rows = np.flatnonzero((code.isna() & name.isna()).to_numpy() & present)
+    if not rows.size:
+        return frame
+    metric = metric_crs_for(districts)
+    outlines = districts.to_crs(metric)
+    points = gpd.GeoSeries(shapely.point_on_surface(geometry[rows]), crs=STORAGE_CRS).to_crs(metric)
+    found = gpd.sjoin_nearest(
+        gpd.GeoDataFrame({"row": rows}, geometry=points.to_numpy(), crs=metric),
+        outlines[["district_code", "geometry"]],
+        how="inner",
+        max_distance=CITY_TOLERANCE_M,
+    ).drop_duplicates("row")
+    frame = frame.copy()
+    positions = found["row"].to_numpy(dtype=int)
+    frame["district_code"] = frame["district_code"].astype("string")
+    frame.iloc[positions, frame.columns.get_loc("district_code")] = found["district_code"].astype(str).to_numpy()
+    return frame
 
 
 def district_fields(frame: pd.DataFrame, districts: gpd.GeoDataFrame, headers: dict):
