@@ -29,6 +29,7 @@ from geo.data.io import read_raw_layer
 from geo.errors import DataError, Message
 from geo.intake.newcity import build_city, write_city
 from geo.intake.worker import WorkLimitError, run_bounded
+from geo.plan import score_covered
 from geo.render.maps import coverage_map
 from views import shared
 from views.shared import plain, t
@@ -37,7 +38,7 @@ LAYERS = ("communities", "districts", "fitness_paths")
 NAMED_CRS = ("wgs84", "gcj02", "bd09")
 AUTO, TYPED = "auto", "epsg"
 SAMPLES = 3
-SAMPLE_CHARS = 60  # a WKT polygon would fill the table: cut, the rest is in the file
+SAMPLE_CHARS = 32  # a WKT polygon would fill the table: cut, the rest is in the file
 REJECTS_SHOWN = 1000  # rows of a rejects table drawn on the page; the download has every row
 # Fields whose column label the catalogue's [column] table does not give (they are not exported).
 OWN_LABELS = ("longitude", "latitude", "land_area_m2", "crs", "existing_sets", "kind")
@@ -254,6 +255,7 @@ def _file_checks(layer: str, entry: Upload) -> tuple[dict, str | None, bool]:
                     detected if detected in options else None,
                     options=options,
                     format_func=lambda column: "—" if column is None else column,
+                    placeholder="—",  # Streamlit shows the placeholder, not the format, for None
                 )
     twice = chosen_twice(choices)
     for column, names in twice.items():
@@ -371,7 +373,10 @@ def _map(signature: str, new_city) -> None:
     kept = st.session_state.get(MAP)
     if kept is None or kept[0] != key:
         covered = community_coverage(city.communities, city.fitness_paths, shared.walk_radius_m())
-        drawn = coverage_map(city.districts, covered, city.fitness_paths, lang=shared.lang())
+        # Scored as the coverage page scores the city, so the preview's colours are the map's to come.
+        config = shared.config_for(shared.walk_radius_m(), tuple(sorted(shared.weights().items())), 0)
+        scored = score_covered(covered, config, city.applications)
+        drawn = coverage_map(city.districts, scored, city.fitness_paths, lang=shared.lang())
         kept = st.session_state[MAP] = (key, drawn.get_root().render())
     st.iframe(kept[1], height=480)
 
@@ -401,9 +406,6 @@ def _save(new_city) -> None:
 
 def render() -> None:
     st.title(t("page_new_city"))
-    if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
-        st.page_link("views/coverage_map.py", label=t("newcity_open_map"), icon=":material/map:")
     st.write(t("newcity_intro"))
 
     st.subheader(t("newcity_files_title"))
@@ -454,6 +456,9 @@ def render() -> None:
     st.subheader(t("newcity_save_title"))
     if st.button(t("newcity_save"), type="primary", disabled=stale):
         _save(new_city)
+    if FLASH in st.session_state:  # beside the button pressed (the page keeps its scroll position)
+        st.success(st.session_state.pop(FLASH))
+        st.page_link("views/coverage_map.py", label=t("newcity_open_map"), icon=":material/map:")
 
 
 shared.guarded(render)
