@@ -165,6 +165,8 @@ def test_a_changed_mapping_asks_for_a_new_preview_and_a_mapped_column_is_used(fi
     fields(app, "communities")["households"].set_value(None)
     app.run()
     assert not app.error and "请重新生成预览" in said(app.info)
+    # "—" cannot stop a header from being recognised: the page says so instead of pretending
+    assert "注意：户数 已按表头自动识别" in said(app.caption)
     assert button(app, "newcity_save").disabled
     button(app, "newcity_preview").click()
     app.run()
@@ -187,13 +189,19 @@ def fields(app, layer):
 
 
 def test_bare_eastings_offer_candidates_and_the_chosen_code_is_used(tmp_path):
-    """Gauss–Krüger metres without a zone number: no certain guess; the select offers the CGCS2000 CM codes."""
+    """Gauss–Krüger metres without a zone number: no certain guess; the select offers the CGCS2000 CM codes,
+    ranked by where the city's other file (the fitness paths, in degrees: 117.2°E) lies once one is uploaded."""
     paths = othercity.write_files(tmp_path, gk_crs=othercity.GK_WITHOUT_ZONE)
     app = open_page()
     upload(app, "communities", paths["communities"], CSV)
     crs = app.selectbox(key=next(k for k in _keys(app) if k.endswith("_coordinates")))
     assert crs.value == "auto" and "EPSG:4548（CGCS2000 3° 带，中央经线 117°E）" in crs.options
-    assert "无法从坐标确定坐标系" in said(app.warning)
+    assert crs.options[4].startswith("EPSG:4534（")  # alone, the codes in order: 75°E first
+    assert "无法从坐标确定坐标系，请在上面选择（最可能的是 EPSG:4534" in said(app.warning)
+    upload(app, "fitness_paths", paths["fitness_paths"], CSV)
+    crs = app.selectbox(key=crs.key)
+    assert crs.options[4] == "EPSG:4548（CGCS2000 3° 带，中央经线 117°E）"
+    assert "最可能的是 EPSG:4548" in said(app.warning)
     button(app, "newcity_preview").click()
     app.run()
     assert not app.exception and "newcity_result" not in app.session_state

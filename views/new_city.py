@@ -17,7 +17,9 @@ import json
 import secrets
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+import pyproj
 import streamlit as st
 
 from geo import i18n
@@ -53,7 +55,8 @@ class Upload:
 
     ``token`` is ours (it names the widgets of this file); ``columns`` are the file's headers,
     ``samples`` their first non-empty values, ``headers`` our field → the column recognised for it,
-    ``file_crs`` the file's own CRS and ``guess`` the guess from its coordinates when it has none.
+    ``file_crs`` the file's own CRS, ``first_xy`` the first vertex of each geometry in the file's own
+    coordinates and ``guess`` the guess from them when the file has no CRS (see :func:`_guessed`).
     """
 
     name: str
@@ -66,6 +69,7 @@ class Upload:
     file_crs: str | None = None
     guess: CrsGuess | None = None
     error: BaseException | None = None
+    first_xy: tuple = ()
 
 
 # --------------------------------------------------------------------------- pure pieces
@@ -100,6 +104,18 @@ def field_label(name: str, lang: str) -> str:
     if name in OWN_LABELS:
         return i18n.text(f"newcity_field_{name}", lang)
     return i18n.column_label(name, lang)
+
+
+def centre_longitude(entry: Upload) -> float | None:
+    """The median longitude (degrees) of a file whose coordinates are degrees, else None."""
+    if entry.error is not None or not entry.first_xy:
+        return None
+    x, y = entry.first_xy
+    if entry.file_crs is not None:
+        return float(np.nanmedian(x)) if pyproj.CRS.from_user_input(entry.file_crs).is_geographic else None
+    if entry.guess is not None and entry.guess.crs == "wgs84":
+        return float(np.nanmedian(y if entry.guess.swapped else x))
+    return None
 
 
 def crs_options(guess: CrsGuess | None) -> list[str]:
@@ -200,8 +216,11 @@ def _read(entry: Upload, layer: str) -> Upload:
     entry.samples = sample_values(raw.original)
     entry.headers = {name: str(column) for name, column in raw.headers.items()}
     entry.file_crs = str(raw.file_crs) if raw.file_crs is not None else None
-    if entry.file_crs is None:
-        entry.guess = guess_crs(*first_coordinates(raw.frame.geometry.to_numpy()))
+    if entry.file_crs is not None:
+        entry.first_xy = first_coordinates(raw.frame.geometry.to_numpy())
+    else:
+        entry.first_xy = first_coordinates(raw.frame.geometry.to_numpy())
+        entry.guess = guess_crs(*entry.first_xy)
     return entry
 
 
@@ -227,7 +246,14 @@ def _upload(layer: str, upload) -> Upload | None:
 # --------------------------------------------------------------------------- the page
 
 
-def _file_checks(layer: str, entry: Upload) -> tuple[dict, str | None, bool]:
+def _guessed(entry: Upload, near_lon: float | None) -> CrsGuess | None:
+    """The guess of ``entry``'s CRS, its candidate central meridians ranked by the city's other files' longitude."""
+    if entry.guess is None or near_lon is None or not entry.first_xy:
+        return entry.guess
+    return guess_crs(*entry.first_xy, near_lon=near_lon)
+
+
+def _file_checks(layer: str, entry: Upload, near_lon: float | None = None) -> tuple[dict, str | None, bool]:
     """The columns table, one select per field and the CRS select of a file.
 
     Returns the column map, the declared CRS and whether the file can be used as chosen.
@@ -257,6 +283,9 @@ def _file_checks(layer: str, entry: Upload) -> tuple[dict, str | None, bool]:
                     format_func=lambda column: "—" if column is None else column,
                     placeholder="—",  # Streamlit shows the placeholder, not the format, for None
                 )
+    dropped = [field_label(name, lang) for name, column in entry.headers.items() if choices.get(name, column) is None]
+    if dropped:  # build_city has no way to ignore a column it recognises: say so rather than pretend
+        st.caption(t("newcity_still_recognised", fields=plain(t("newcity_list_separator").join(dropped))))
     twice = chosen_twice(choices)
     for column, names in twice.items():
         listed = t("newcity_list_separator").join(field_label(name, lang) for name in names)
@@ -264,21 +293,22 @@ def _file_checks(layer: str, entry: Upload) -> tuple[dict, str | None, bool]:
     if entry.file_crs is not None:
         st.caption(t("newcity_crs_file", crs=plain(entry.file_crs)))
         return column_map_of(choices), None, not twice
+    guess = _guessed(entry, near_lon)
     choice = shared.keep_widget(
         st.selectbox,
         t("newcity_crs"),
         f"newcity_{entry.token}_coordinates",
         AUTO,
-        options=crs_options(entry.guess),
+        options=crs_options(guess),
         format_func=lambda c: crs_label(c, lang),
     )
     code = ""
     if choice == TYPED:
         code = shared.keep_widget(st.text_input, t("crs_epsg_code"), f"newcity_{entry.token}_code", "4490")
-    if entry.guess is not None:
-        st.caption(t("newcity_crs_guess", guess=plain(entry.guess.message.in_language(lang))))
-        if choice == AUTO and entry.guess.crs is None and entry.guess.candidates:
-            st.warning(t("newcity_crs_choose", first=plain(describe(entry.guess.candidates[0]).in_language(lang))))
+    if guess is not None:
+        st.caption(t("newcity_crs_guess", guess=plain(guess.message.in_language(lang))))
+        if choice == AUTO and guess.crs is None and guess.candidates:
+            st.warning(t("newcity_crs_choose", first=plain(describe(guess.candidates[0]).in_language(lang))))
     return column_map_of(choices), declared_crs(choice, code), not twice
 
 
@@ -424,8 +454,11 @@ def render() -> None:
     st.subheader(t("newcity_columns_title"))
     st.caption(t("newcity_columns_help"))
     column_map, crs, broken = {}, {}, []
+    # Where the city lies (a file in degrees) ranks the central meridians of bare Gauss–Krüger eastings.
+    longitudes = [centre_longitude(entries[layer]) for layer in ("districts", "fitness_paths") if layer in entries]
+    near_lon = next((lon for lon in longitudes if lon is not None), None)
     for layer, entry in entries.items():
-        column_map[layer], crs[layer], usable = _file_checks(layer, entry)
+        column_map[layer], crs[layer], usable = _file_checks(layer, entry, near_lon)
         if not usable:
             broken.append(layer)
     column_map = {layer: fields for layer, fields in column_map.items() if fields}
