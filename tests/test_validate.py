@@ -278,5 +278,6 @@ def test_a_community_is_located_by_coordinates_or_by_its_id(tmp_path, districts)
     assert report["warnings"] == [
         "row 3: no community ID (小区编号): taken as new communities, to be given an ID by the merge",
         "row 4: no coordinates: located by their community ID (the city's outline is kept)",
-        "row 3: no population (人口): imported, but they cannot be ranked until it is given",
+        "row 3: no population given: estimated from households or land area and marked as an estimate "
+        "(population_source; rules in config.toml [intake])",
     ]

@@ -213,7 +213,8 @@ def _rename_recognised(
     lookup = _header_lookup(kind)
     if shapefile:
         truncated = _shapefile_field_names([*schema.LAYERS[kind], *schema.INTAKE_COLUMNS[kind]])
-        lookup = {**{_header_key(cut): name for name, cut in truncated.items()}, **lookup}
+        # A Shapefile field cut to 10 characters ("community_") is its schema column, whatever label reads alike.
+        lookup = {**lookup, **{_header_key(cut): name for name, cut in truncated.items() if cut != name}}
     geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     explicit = _explicit_renames(frame, kind, column_map, label) if column_map else {}
     mapped = set(explicit.values())

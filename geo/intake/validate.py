@@ -179,7 +179,10 @@ def validate_layer(
 
     excused_required = {}
     if kind == "communities" and districts is not None:
-        frame = districts_by_location(frame, geometry, districts)
+        frame, placed = districts_by_location(frame, geometry, districts)
+        if placed.any():
+            rows = _rows_text(raw.row_numbers[placed], words)
+            warnings.append(Message("rows_district_by_location", rows=rows))
         frame, found, district_handled = district_fields(frame, districts, raw.headers)
         issues.append(found)
         excused_required = {"district_code": district_handled, "district_name": district_handled}
@@ -632,8 +635,10 @@ def outside_city(
 # --------------------------------------------------------------------------- rules: attributes
 
 
-def districts_by_location(frame: pd.DataFrame, geometry: np.ndarray, districts: gpd.GeoDataFrame) -> pd.DataFrame:
+def districts_by_location(frame: pd.DataFrame, geometry: np.ndarray, districts: gpd.GeoDataFrame):
     """Give a row that names no district (neither code nor name) the district it lies in.
+
+    Returns the frame and the mask of the rows so placed.
 
     ``geometry`` is in WGS84 (EPSG:4326); a row's representative point is looked up in the
     districts, else the nearest district within ``CITY_TOLERANCE_M`` (measured in the city's UTM
@@ -643,8 +648,9 @@ def districts_by_location(frame: pd.DataFrame, geometry: np.ndarray, districts: 
     name = frame["district_name"].astype("string").str.strip().replace("", pd.NA)
     present = ~(pd.isna(geometry) | shapely.is_empty(geometry))
     rows = np.flatnonzero((code.isna() & name.isna()).to_numpy() & present)
+    placed = np.zeros(len(frame), dtype=bool)
     if not rows.size:
-        return frame
+        return frame, placed
     metric = metric_crs_for(districts)
     outlines = districts.to_crs(metric)
     points = gpd.GeoSeries(shapely.point_on_surface(geometry[rows]), crs=STORAGE_CRS).to_crs(metric)
@@ -658,7 +664,8 @@ def districts_by_location(frame: pd.DataFrame, geometry: np.ndarray, districts: 
     positions = found["row"].to_numpy(dtype=int)
     frame["district_code"] = frame["district_code"].astype("string")
     frame.iloc[positions, frame.columns.get_loc("district_code")] = found["district_code"].astype(str).to_numpy()
-    return frame
+    placed[positions] = True
+    return frame, placed
 
 
 def district_fields(frame: pd.DataFrame, districts: gpd.GeoDataFrame, headers: dict):

@@ -356,7 +356,7 @@ def build_csv_cases():
             accepted=3,
             rejected=0,
             code="warning",
-            message="row 3: no population (人口): imported, but they cannot be ranked",
+            message="row 3: no population given: estimated from households or land area",
         ),
         changed(c, 1, population=None),
         c,
@@ -384,8 +384,9 @@ def build_csv_cases():
         c,
     )
     rows = records(c)
-    for row in rows:
+    for row in rows:  # neither a name nor an ID: a community cannot be found
         row.pop("name")
+        row.pop("community_id")
     write_csv(
         case(
             "csv_no_name_column.csv",
@@ -399,7 +400,13 @@ def build_csv_cases():
         c,
     )
     write_csv(
-        case("csv_missing_district.csv", rows="3", code="missing_required", message="区县 (district_name)"),
+        case(
+            "csv_missing_district.csv",
+            accepted=3,
+            rejected=0,
+            code="warning",
+            message="row 3: no district given: placed in the district it lies in",
+        ),
         changed(c, 1, district_name=None, district_code=None),
         c,
     )
@@ -588,7 +595,7 @@ def build_csv_cases():
     )
     path = write_csv(
         case("csv_blank_lines.csv", rows="5", code="missing_required", message="名称 (name)"),
-        changed(c, 1, name=None),
+        changed(c, 1, name=None, community_id=None),
         c,
     )
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -608,7 +615,7 @@ def build_csv_cases():
     )
     write_csv(
         case("csv_english_headers_missing_name.csv", rows="4", code="missing_required", message="Name (name)"),
-        changed(c, 2, name=None),
+        changed(c, 2, name=None, community_id=None),
         c,
         lang="en",
     )
@@ -971,7 +978,7 @@ def build_xlsx_cases():
     )
     write_xlsx(
         case("xlsx_english_missing_name.xlsx", rows="2", code="missing_required", message="Name (name)"),
-        changed(c, 0, name=None),
+        changed(c, 0, name=None, community_id=None),
         c,
         lang="en",
         sheet="Communities",
