@@ -223,3 +223,25 @@ def test_the_page_is_reachable_from_the_data_page():
     assert not app.exception
     links = list(app.get("page_link"))
     assert links and links[0].proto.label == text("newcity_link", "zh")
+
+
+def test_files_and_preview_survive_a_visit_to_another_page_and_an_emptied_uploader_drops_its_file(files):
+    app = open_page()
+    upload(app, "communities", files["communities"], CSV)
+    upload(app, "fitness_paths", files["fitness_paths"], CSV)
+    button(app, "newcity_preview").click()
+    app.run()
+    saved = app.session_state["newcity_files"]["fitness_paths"].path
+    app.switch_page("views/intake.py")
+    app.run()
+    app.switch_page(PAGE)
+    app.run()
+    assert not app.exception, app.exception
+    assert set(app.session_state["newcity_files"]) == {"communities", "fitness_paths"}
+    assert "仍使用此前上传的 小区调查.csv" in said(app.caption)
+    assert [m.value for m in app.metric][:3] == ["12", "12", "0"]  # the preview is still there
+    upload(app, "fitness_paths", files["fitness_paths"], CSV)  # the uploader on the page again …
+    app.file_uploader(key="newcity-upload-fitness_paths").set_value(None)  # … then emptied by the user
+    app.run()
+    assert set(app.session_state["newcity_files"]) == {"communities"} and not saved.exists()
+    assert "newcity_result" not in app.session_state  # the preview was of other files

@@ -46,7 +46,7 @@ REJECTS_SHOWN = 1000  # rows of a rejects table drawn on the page; the download 
 OWN_LABELS = ("longitude", "latitude", "land_area_m2", "crs", "existing_sets", "kind")
 FIELD_COLUMNS = 3
 
-FILES, RESULT, MAP, FLASH = "newcity_files", "newcity_result", "newcity_map", "newcity_flash"
+FILES, RESULT, MAP, FLASH, SEEN = "newcity_files", "newcity_result", "newcity_map", "newcity_flash", "newcity_seen"
 
 
 @dataclass
@@ -224,10 +224,21 @@ def _read(entry: Upload, layer: str) -> Upload:
     return entry
 
 
-def _upload(layer: str, upload) -> Upload | None:
-    """The session's copy of this file uploader's file, read once per file; None when there is none."""
+def _upload(layer: str, upload, shown_before: bool) -> Upload | None:
+    """The session's copy of this file uploader's file, read once per file; None when there is none.
+
+    ``shown_before``: the uploader was on the page's previous run. Streamlit drops a page's widgets
+    when the user leaves it, so an uploader is empty when they come back: the file uploaded on the
+    earlier visit is kept until another is uploaded, or until the user empties the uploader that
+    held it on the previous run.
+    """
     files = st.session_state.setdefault(FILES, {})
+    seen = st.session_state.setdefault(SEEN, {})
+    held, seen[layer] = seen.get(layer), (upload.file_id if upload is not None else None)
     entry = files.get(layer)
+    if entry is not None and upload is None and not (shown_before and held == entry.file_id):
+        st.caption(t("newcity_kept", file=plain(display_file_name(entry.name))))
+        return entry
     if entry is not None and (upload is None or upload.file_id != entry.file_id):
         entry.path.unlink(missing_ok=True)  # replaced or removed: its copy goes
         files.pop(layer)
@@ -442,10 +453,10 @@ def render() -> None:
     limit = shared.base_config().max_upload_mb
     uploads = {}
     for layer in LAYERS:
-        upload = st.file_uploader(
-            t(f"newcity_file_{layer}"), key=f"newcity-upload-{layer}", help=t("intake_formats", limit=f"{limit:g}")
-        )
-        uploads[layer] = _upload(layer, upload)
+        key = f"newcity-upload-{layer}"
+        shown_before = key in st.session_state  # read before the widget of this run is made
+        upload = st.file_uploader(t(f"newcity_file_{layer}"), key=key, help=t("intake_formats", limit=f"{limit:g}"))
+        uploads[layer] = _upload(layer, upload, shown_before)
     entries = {layer: entry for layer, entry in uploads.items() if entry is not None}
     if "communities" not in entries:
         st.info(t("newcity_need_communities"))
