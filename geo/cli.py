@@ -516,7 +516,7 @@ def run_plan_command(args, config) -> int:
         )
         return 0
     for outcome in plan.outcomes:
-        summary = outcome.summary()
+        summary = outcome.summary(args.lang)
         gap = (
             ""
             if summary["optimality_gap"] is None

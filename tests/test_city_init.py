@@ -258,3 +258,17 @@ def test_the_citys_name_and_contact_lines_are_stored_in_its_file(files, tmp_path
         ("电话：0551-1234567", "邮箱：tiyu@example.cn"),
         False,
     )
+
+
+def test_a_plan_on_a_city_without_open_space_says_why_in_the_commands_language(files, tmp_path, capsys):
+    """No open-space column: every community is to be surveyed on site; the plan buys nothing and
+    says why, in --lang's language."""
+    out = tmp_path / "hefei.gpkg"
+    write_city(build_city(files["communities"], fitness_paths=files["fitness_paths"], name="合肥市"), out)
+    status, printed, err = run(capsys, "plan", "--data", str(out), "--lang", "en", "--program", "city")
+    assert status == 0, err
+    head, note = printed.splitlines()[:2]
+    assert head.startswith("City budget [rank]: 0 sets") and "11 communities were not considered" in note
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in head + note)
+    status, printed, err = run(capsys, "plan", "--data", str(out), "--lang", "zh", "--program", "city")
+    assert "11 个小区未纳入考虑" in printed.splitlines()[1]
