@@ -245,3 +245,27 @@ def test_files_and_preview_survive_a_visit_to_another_page_and_an_emptied_upload
     app.run()
     assert set(app.session_state["newcity_files"]) == {"communities"} and not saved.exists()
     assert "newcity_result" not in app.session_state  # the preview was of other files
+
+
+def test_rejected_rows_are_listed_in_the_pages_language_and_downloadable_with_a_bom(files, tmp_path):
+    """Two rows the import refuses (no geometry, an unreadable one): 12 accepted, 2 rejected, both listed."""
+    survey = tmp_path / "小区调查.csv"
+    lines = files["communities"].read_text(encoding="utf-8-sig").splitlines()
+    survey.write_text(
+        "\n".join([*lines, "无图形小区,蜀山区,300,2001,", "坏图形小区,包河区,300,2001,POLYGON((1 2"]) + "\n"
+    )
+    app = open_page()
+    upload(app, "communities", survey, CSV)
+    upload(app, "districts", files["districts"])
+    button(app, "newcity_preview").click()
+    app.run()
+    assert not app.exception and not app.error, said(app.error)
+    assert [m.value for m in app.metric][:3] == ["14", "12", "2"]
+    assert "小区：未通过的行" in said(app.markdown)
+    rejects = app.dataframe[-1].value
+    assert list(rejects["小区名称"]) == ["无图形小区", "坏图形小区"]  # the user's cells under the user's headers
+    assert not [h for h in rejects.columns if h.startswith("reason_")]  # reasons said, not coded
+    download = next(e for e in app.get("download_button") if "newcity-rejects-communities" in e.proto.id)
+    assert download.proto.label == "下载未通过的行（CSV）"
+    result = app.session_state["newcity_result"][1].results["communities"]
+    assert result.rejects_csv().startswith(b"\xef\xbb\xbf")  # the button's bytes: UTF-8 with BOM, for Excel
