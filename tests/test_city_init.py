@@ -272,3 +272,25 @@ def test_a_plan_on_a_city_without_open_space_says_why_in_the_commands_language(f
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in head + note)
     status, printed, err = run(capsys, "plan", "--data", str(out), "--lang", "zh", "--program", "city")
     assert "11 个小区未纳入考虑" in printed.splitlines()[1]
+
+
+def test_the_map_and_counts_show_the_communities_to_be_surveyed(files):
+    """Without open-space data, the unserved communities are 'to be surveyed on site': their own
+    map layer and legend row, and their own count, not lumped with those that cannot host a set."""
+    import json as json_module
+    import re
+
+    from geo.analysis.eligibility import eligibility_counts
+    from geo.config import load_config
+    from geo.plan import score_communities
+    from geo.render import maps
+
+    city = build_city(files["communities"], fitness_paths=files["fitness_paths"], name="合肥市").city
+    scored = score_communities(city.communities, city.fitness_paths, load_config())
+    counts = eligibility_counts(scored)
+    assert (counts["unserved_to_survey"], counts["unserved_ineligible"], counts["unserved_eligible"]) == (10, 0, 0)
+    page = maps.coverage_map(city.districts, scored, city.fitness_paths, lang="en").get_root().render()
+    data = json_module.loads(re.search(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S).group(1))
+    legend = {row["status"]: (row["count"], row["label"]) for row in data["legend"]["rows"]}
+    assert legend["unserved_to_survey"] == (10, "Not served, open space to be surveyed on site")
+    assert legend["unserved_ineligible"][0] == 0

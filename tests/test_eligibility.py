@@ -226,6 +226,7 @@ def test_eligibility_counts_by_hand():
         "needs_land_solution": 1,
         "unserved_eligible": 1,
         "unserved_ineligible": 1,
+        "unserved_to_survey": 0,
     }
     assert "unserved_eligible" not in eligibility_counts(filterable().drop(columns="served_within_radius"))
 

@@ -41,6 +41,8 @@ def render() -> None:
     )
     columns[3].metric(t("metric_unserved_eligible"), f"{counts['unserved_eligible']:,}")
     columns[4].metric(t("metric_unserved_ineligible"), f"{counts['unserved_ineligible']:,}")
+    if counts.get("unserved_to_survey"):  # a city without open-space data: the district offices' work list
+        st.metric(t("metric_unserved_to_survey"), f"{counts['unserved_to_survey']:,}")
 
     controls = st.columns([1, 2, 1, 1])
     district = controls[0].selectbox(

@@ -283,13 +283,20 @@ def eligibility_summary(assessed: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby("district_code", sort=True).sum().astype("int64").reset_index()
 
 
+def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """``frame[column]`` as booleans (missing = False); all False when the column is absent."""
+    if column not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
 def eligibility_counts(assessed: pd.DataFrame) -> dict[str, int]:
     """Communities, eligible, not eligible, applied and needing a land solution among ``assessed``.
 
     ``assessed`` has the columns of :func:`assess_eligibility`; ``served_within_radius`` too
-    (from coverage) adds ``unserved_eligible`` and ``unserved_ineligible``: communities with no
-    set within the walk radius that can / cannot get one; ``needs_site_check`` adds its count
-    (open space to be checked on site).
+    (from coverage) adds ``unserved_eligible``, ``unserved_ineligible`` and ``unserved_to_survey``:
+    communities with no set within the walk radius that can get one / cannot / cannot until their
+    open space is checked on site; ``needs_site_check`` adds its count.
     """
     eligible = assessed["eligible"].to_numpy(dtype=bool)
     counts = {
@@ -305,8 +312,10 @@ def eligibility_counts(assessed: pd.DataFrame) -> dict[str, int]:
         counts["needs_site_check"] = int(assessed["needs_site_check"].to_numpy(dtype=bool).sum())
     if "served_within_radius" in assessed:
         unserved = ~assessed["served_within_radius"].to_numpy(dtype=bool)
+        to_survey = _flag(assessed, "needs_site_check") & ~eligible
         counts["unserved_eligible"] = int((unserved & eligible).sum())
-        counts["unserved_ineligible"] = int((unserved & ~eligible).sum())
+        counts["unserved_ineligible"] = int((unserved & ~eligible & ~to_survey).sum())
+        counts["unserved_to_survey"] = int((unserved & to_survey).sum())
     return counts
 
 

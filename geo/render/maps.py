@@ -83,6 +83,9 @@ ELIGIBILITY_STATUSES = (
 )
 """Statuses when the communities carry an ``eligible`` column: "unserved" split in two."""
 
+TO_SURVEY_STATUS = "unserved_to_survey"
+"""Unserved, and not eligible only until its open space is surveyed on site (drawn when there are any)."""
+
 SELECTED_STATUS = "selected"
 """Status of the communities in ``selected_ids``; it takes precedence over every other."""
 
@@ -93,6 +96,7 @@ STATUS_COLORS = {
     "unserved": "#D55E00",  # vermillion
     "unserved_eligible": "#E69F00",  # orange
     "unserved_ineligible": "#8C8C8C",  # grey: nothing can be built there as things stand
+    "unserved_to_survey": "#F0E442",  # yellow: open space unknown, to be surveyed on site
     "selected": "#CC79A7",  # reddish purple, with a dark outline
 }
 SELECTED_OUTLINE_COLOR = "#6A1B4D"
@@ -395,7 +399,17 @@ def _to_gcj02(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _statuses(communities: pd.DataFrame, selected_ids) -> tuple[str, ...]:
     """The statuses (= layers and legend rows) drawn, bottom to top."""
     base = ELIGIBILITY_STATUSES if "eligible" in communities.columns else STATUSES
+    if "eligible" in communities.columns and _to_survey(communities).any():  # a city without open-space data
+        base = (*base, TO_SURVEY_STATUS)
     return base + ((SELECTED_STATUS,) if selected_ids is not None else ())
+
+
+def _to_survey(communities: pd.DataFrame) -> np.ndarray:
+    """Not eligible only until their open space is surveyed on site (``needs_site_check``)."""
+    if "needs_site_check" not in communities.columns or "eligible" not in communities.columns:
+        return np.zeros(len(communities), dtype=bool)
+    check = communities["needs_site_check"].astype("boolean").fillna(False).to_numpy(bool)
+    return check & ~communities["eligible"].astype("boolean").fillna(False).to_numpy(bool)
 
 
 def _community_status(communities: pd.DataFrame, selected_ids=None) -> pd.Series:
@@ -412,6 +426,7 @@ def _community_status(communities: pd.DataFrame, selected_ids=None) -> pd.Series
     if "eligible" in communities.columns:
         eligible = communities["eligible"].astype("boolean").fillna(False).to_numpy(bool)
         unserved = np.where(eligible, "unserved_eligible", "unserved_ineligible")
+        unserved = np.where(_to_survey(communities), TO_SURVEY_STATUS, unserved)
     else:
         unserved = np.full(len(communities), "unserved", dtype=object)
     selected = np.zeros(len(communities), dtype=bool)
