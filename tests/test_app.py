@@ -452,3 +452,33 @@ def test_a_hostile_city_name_from_a_city_file_is_shown_as_text(tmp_path, monkeyp
     assert named, rendered
     for value in named:
         assert "\\[点我\\]" in value and "\\*\\*粗体\\*\\*" in value and "\\<b\\>" in value
+
+
+def test_gis_downloads_offer_cgcs2000_and_gbk_and_say_when_gbk_cannot_hold_a_name(tmp_path, monkeypatch):
+    """The priority page's GIS downloads: Shapefile in UTF-8 or GBK, WGS84 or CGCS2000. A name GBK
+    lacks (an emoji) is said at once, and the GBK Shapefile is not offered; UTF-8 still is."""
+    import shutil
+
+    import geopandas as gpd
+
+    from geo.errors import DataError
+    from geo.render.export import export
+
+    city = tmp_path / "city.gpkg"
+    shutil.copy(DEFAULT_DATA_PATH, city)
+    communities = gpd.read_file(city, layer="communities")
+    communities["name"] = communities["name"] + "🏃"
+    communities.to_file(city, layer="communities", driver="GPKG", engine="pyogrio")
+    monkeypatch.setenv("PLANNER_DATA", str(city))
+    app = open_page("views/priority_budget.py")
+    assert [r.value for r in app.radio if r.key and r.key.startswith("gis-crs-")] == ["EPSG:4326"]
+    gbk = next(r for r in app.radio if r.key and r.key.startswith("gis-encoding-"))
+    assert not [w for w in app.warning if "GBK" in str(w.value)]
+    gbk.set_value("gbk").run()
+    assert not app.exception
+    assert [w for w in app.warning if "GBK" in str(w.value) and "🏃" in str(w.value)], [w.value for w in app.warning]
+    # The page's check is the export's own: GBK refused, UTF-8 (here in CGCS2000) written.
+    frame = communities.head(3)
+    with pytest.raises(DataError, match="GBK"):
+        export(frame, tmp_path / "x.zip", encoding="gbk")
+    assert export(frame, tmp_path / "y.zip", crs="EPSG:4490").stat().st_size > 0

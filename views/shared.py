@@ -40,7 +40,7 @@ from geo.i18n import text
 from geo.intake.uploads import UploadFolder
 from geo.pipeline import CityData, load_city
 from geo.plan import Plan, plan_sheets, run_plan, score_covered
-from geo.render.export import export
+from geo.render.export import check_shapefile_text, export
 from geo.render.maps import coverage_map
 from geo.render.provenance import plan_parameters
 
@@ -514,11 +514,15 @@ def show_map(
 # --------------------------------------------------------------------------- downloads
 
 
-def export_bytes(tables, suffix: str, parameters: dict | None, language: str) -> bytes:
-    """The bytes of an export (CSV, XLSX, GeoJSON, GPKG) of ``tables``, headers in ``language``."""
+def export_bytes(
+    tables, suffix: str, parameters: dict | None, language: str, crs: str = "EPSG:4326", encoding: str = "utf-8"
+) -> bytes:
+    """The bytes of an export (CSV, XLSX, GeoJSON, GPKG, zipped Shapefile) of ``tables``, headers in
+    ``language``; ``crs`` and ``encoding`` for the GIS formats (see :func:`geo.render.export.export`)."""
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / f"export{suffix}"
-        export(tables, target, lang=language, parameters=parameters if parameters is not None else {})
+        parameters = parameters if parameters is not None else {}
+        export(tables, target, lang=language, parameters=parameters, crs=crs, encoding=encoding)
         return target.read_bytes()
 
 
@@ -527,7 +531,10 @@ MIME = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".geojson": "application/geo+json",
     ".gpkg": "application/geopackage+sqlite3",
+    ".zip": "application/zip",
 }
+GIS_CRS = {"EPSG:4326": "gis_crs_wgs84", "EPSG:4490": "gis_crs_cgcs2000"}
+GIS_ENCODINGS = {"utf-8": "gis_encoding_utf8", "gbk": "gis_encoding_gbk"}
 
 
 def download_buttons(
@@ -555,6 +562,48 @@ def download_buttons(
             key=f"download-{stem}-{suffix}",
             on_click="ignore",
         )
+    if ".gpkg" in suffixes:
+        gis_downloads(tables, stem, parameters, language)
+
+
+def gis_downloads(tables, stem: str, parameters: dict | None, language: str) -> None:
+    """For GIS offices (ArcGIS, SuperMap, QGIS): a zipped Shapefile and a GeoPackage, in WGS84 or
+    CGCS2000 (EPSG:4490), the Shapefile in UTF-8 or GBK for older software."""
+    with st.expander(t("gis_export")):
+        choices = st.columns(2)
+        crs = choices[0].radio(
+            t("gis_crs"), list(GIS_CRS), format_func=lambda c: t(GIS_CRS[c]), horizontal=True, key=f"gis-crs-{stem}"
+        )
+        encoding = choices[1].radio(
+            t("gis_encoding"),
+            list(GIS_ENCODINGS),
+            format_func=lambda e: t(GIS_ENCODINGS[e]),
+            horizontal=True,
+            key=f"gis-encoding-{stem}",
+        )
+        try:  # a character GBK lacks, or a text too long for a .dbf: said now, not when the button is pressed
+            check_shapefile_text(tables, language, encoding)
+            refused = None
+        except DataError as error:
+            refused = error
+            st.warning(plain(message_text(error)))
+        buttons = st.columns(2)
+        for column, suffix, label in (
+            (buttons[0], ".zip", "download_shapefile"),
+            (buttons[1], ".gpkg", "download_gpkg"),
+        ):
+            column.download_button(
+                t(label),
+                disabled=suffix == ".zip" and refused is not None,
+                data=functools.partial(
+                    export_bytes, tables, suffix, parameters, language, crs, encoding if suffix == ".zip" else "utf-8"
+                ),
+                file_name=f"{stem}{'_cgcs2000' if crs == 'EPSG:4490' else ''}{suffix}",
+                mime=MIME[suffix],
+                key=f"download-gis-{stem}-{suffix}",
+                on_click="ignore",
+            )
+        st.caption(t("gis_export_note"))
 
 
 def plan_export(plan: Plan):

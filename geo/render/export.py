@@ -135,6 +135,16 @@ def export(
     return to_geojson(frame, path)
 
 
+def check_shapefile_text(frame_or_sheets, lang: str = "zh", encoding: str = "utf-8") -> None:
+    """Raise the :class:`DataError` a zipped Shapefile export of ``frame_or_sheets`` would raise for
+    its text (a character ``encoding`` cannot hold, a text over 254 bytes), without writing anything.
+
+    Cheap (the cells only): an app checks it before offering the download.
+    """
+    frame = _stacked(frame_or_sheets) if isinstance(frame_or_sheets, dict) else frame_or_sheets
+    _shapefile_attributes(frame, lang, encoding)
+
+
 def check_export_options(path, crs: str = STORAGE_CRS, encoding: str = "utf-8") -> tuple[str, str]:
     """The coordinate system and encoding to write ``path`` in, or the reason they do not fit its format.
 
