@@ -57,6 +57,25 @@ def app_url():
         yield url
 
 
+def settle(page) -> None:
+    """Wait until the app has finished the run the last action started (its "running" sign is gone)."""
+    time.sleep(0.5)
+    page.wait_for_function(
+        '() => !document.querySelector(\'[data-testid="stStatusWidgetRunningIcon"], '
+        '[data-testid="stStatusWidgetRunningManIcon"]\')',
+        timeout=60_000,
+    )
+
+
+def type_into(page, label: str, value: str) -> None:
+    """Type ``value`` into the text box ``label`` and wait until the app has it."""
+    box = page.get_by_label(label)
+    box.fill(value)
+    box.press("Enter")
+    settle(page)
+    assert box.input_value() == value
+
+
 def shot(page, lang: str, step: str) -> None:
     """The whole page: Streamlit scrolls inside its main block, so the window is made as tall as it for the shot."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -97,12 +116,10 @@ def test_a_hefei_survey_becomes_the_city_every_page_analyses(app_url, browser, t
     assert "EPSG:4527" in page.get_by_text(words["guess"]).first.inner_text()
     shot(page, lang, "2_columns")
 
-    page.get_by_label(words["name"]).fill("合肥市")
-    page.get_by_label(words["name"]).press("Enter")
+    settle(page)
+    type_into(page, words["name"], "合肥市")
     if lang == "en":
-        page.get_by_label(words["name_en"]).fill("Hefei")
-        page.get_by_label(words["name_en"]).press("Enter")
-    time.sleep(1.0)
+        type_into(page, words["name_en"], "Hefei")
     page.get_by_role("button", name=words["preview"]).click()
     page.get_by_text(words["built"]).wait_for(timeout=90_000)
     page.get_by_text(words["districts"]).wait_for(timeout=30_000)
