@@ -269,3 +269,34 @@ def test_rejected_rows_are_listed_in_the_pages_language_and_downloadable_with_a_
     assert download.proto.label == "下载未通过的行（CSV）"
     result = app.session_state["newcity_result"][1].results["communities"]
     assert result.rejects_csv().startswith(b"\xef\xbb\xbf")  # the button's bytes: UTF-8 with BOM, for Excel
+
+
+def test_hostile_headers_file_and_city_names_stay_text(files, tmp_path):
+    """Headers, a file name and a city name written as Markdown are shown as typed: never a link, image or bold."""
+    from tests.hostile import OUTSIDE_URL
+
+    image, link, bold = f"![t]({OUTSIDE_URL})", "[点我](javascript:alert(1))", "**粗体**"
+    survey = tmp_path / f"{bold}{link.replace('/', '')}.csv"
+    lines = files["communities"].read_text(encoding="utf-8-sig").splitlines()
+    lines = [f"{line},{image if n == 0 else '<b>x</b>'}" for n, line in enumerate(lines)]
+    survey.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    app = open_page()
+    upload(app, "communities", survey, CSV)
+    app.text_input(key="widget_newcity_name").set_value(f"{link}{bold}")
+    app.run()
+    button(app, "newcity_preview").click()
+    app.run()
+    assert not app.exception and not app.error, said(app.error)
+    assert image in list(app.dataframe[0].value["文件中的列"])  # the table holds the text itself
+    assert image in fields(app, "communities")["name"].options
+    button(app, "newcity_save").click()
+    app.run()
+    assert not app.exception, app.exception
+    rendered = [
+        str(e.value)
+        for e in (*app.markdown, *app.caption, *app.warning, *app.error, *app.info, *app.success, *app.sidebar.caption)
+    ]
+    assert any("点我" in shown for shown in app.sidebar.caption.values)
+    assert sum("\\*\\*粗体\\*\\*" in shown for shown in rendered) >= 3  # file name, success, sidebar: escaped
+    for shown in rendered:  # Markdown as the page renders it: every sign escaped
+        assert "![t](" not in shown and "](javascript" not in shown and "**粗体**" not in shown, shown
