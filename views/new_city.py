@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -55,18 +56,20 @@ class Upload:
 
     ``token`` is ours (it names the widgets of this file); ``columns`` are the file's headers,
     ``samples`` their first non-empty values, ``headers`` our field → the column recognised for it,
-    ``file_crs`` the file's own CRS, ``first_xy`` the first vertex of each geometry in the file's own
-    coordinates and ``guess`` the guess from them when the file has no CRS (see :func:`_guessed`).
+    ``file_crs`` the file's own CRS (``EPSG:n`` or its name) and ``file_degrees`` whether that is
+    longitude/latitude; ``first_xy`` the first vertex of each geometry in the file's own coordinates,
+    ``guess`` the guess from them when the file has no CRS (see :func:`_guessed`).
     """
 
     name: str
-    path: object
+    path: Path
     file_id: str
     token: str
     columns: tuple = ()
-    samples: pd.DataFrame | None = None
+    samples: dict = field(default_factory=dict)
     headers: dict = field(default_factory=dict)
     file_crs: str | None = None
+    file_degrees: bool = False
     guess: CrsGuess | None = None
     error: BaseException | None = None
     first_xy: tuple = ()
@@ -112,7 +115,7 @@ def centre_longitude(entry: Upload) -> float | None:
         return None
     x, y = entry.first_xy
     if entry.file_crs is not None:
-        return float(np.nanmedian(x)) if pyproj.CRS.from_user_input(entry.file_crs).is_geographic else None
+        return float(np.nanmedian(x)) if entry.file_degrees else None
     if entry.guess is not None and entry.guess.crs == "wgs84":
         return float(np.nanmedian(y if entry.guess.swapped else x))
     return None
@@ -209,17 +212,18 @@ def _read(entry: Upload, layer: str) -> Upload:
         first = error.args[0] if len(error.args) == 1 else None
         entry.error = DataError(renamed(first, entry.path.name, display_file_name(entry.name))) if first else error
         return entry
-    except (WorkLimitError, ValueError, OSError) as error:
+    except Exception as error:  # over a limit, a file error or a bug: said under this file, the page goes on
         entry.error = error
         return entry
     entry.columns = tuple(dict.fromkeys(str(c) for c in raw.original.columns))
     entry.samples = sample_values(raw.original)
     entry.headers = {name: str(column) for name, column in raw.headers.items()}
-    entry.file_crs = str(raw.file_crs) if raw.file_crs is not None else None
-    if entry.file_crs is not None:
-        entry.first_xy = first_coordinates(raw.frame.geometry.to_numpy())
+    entry.first_xy = first_coordinates(raw.frame.geometry.to_numpy())
+    if raw.file_crs is not None:
+        own = pyproj.CRS.from_user_input(raw.file_crs)
+        entry.file_crs = f"EPSG:{own.to_epsg()}" if own.to_epsg() else own.name
+        entry.file_degrees = own.is_geographic
     else:
-        entry.first_xy = first_coordinates(raw.frame.geometry.to_numpy())
         entry.guess = guess_crs(*entry.first_xy)
     return entry
 
