@@ -300,3 +300,17 @@ def test_hostile_headers_file_and_city_names_stay_text(files, tmp_path):
     assert sum("\\*\\*粗体\\*\\*" in shown for shown in rendered) >= 3  # file name, success, sidebar: escaped
     for shown in rendered:  # Markdown as the page renders it: every sign escaped
         assert "![t](" not in shown and "](javascript" not in shown and "**粗体**" not in shown, shown
+
+
+def test_a_read_over_the_time_limit_is_stopped_and_said(files, tmp_path, monkeypatch):
+    """[intake] max_import_seconds below what starting the child takes: the read is stopped and said so."""
+    from geo.config import DEFAULT_CONFIG_PATH
+
+    source = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(re.sub(r"(?m)^max_import_seconds = .*$", "max_import_seconds = 0.05", source), encoding="utf-8")
+    monkeypatch.setenv("PLANNER_CONFIG", str(config))
+    app = open_page()
+    upload(app, "communities", files["communities"], CSV)
+    assert "超过 0.05 秒，已停止" in said(app.error)
+    assert button(app, "newcity_preview").disabled
