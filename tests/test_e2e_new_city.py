@@ -98,8 +98,14 @@ def test_a_hefei_survey_becomes_the_city_every_page_analyses(app_url, browser, t
     if lang == "en":
         page.get_by_test_id("stSidebarUserContent").get_by_text("English", exact=True).click()
         page.locator("h1", has_text="Coverage map").wait_for(timeout=60_000)
-    # Move within the session (a fresh page load would start a new session with the sample).
-    page.get_by_role("link", name=words["title"]).click()
+    # Move within the session (a fresh page load would start a new session with the sample): in Chinese
+    # through the data page's link to it, in English through the sidebar.
+    if lang == "zh":
+        page.get_by_role("link", name="数据导入").click()
+        page.locator("h1", has_text="数据导入").wait_for(timeout=30_000)
+        page.get_by_role("link", name="没有模板格式的数据？用本单位自己的文件新建一个城市").click()
+    else:
+        page.get_by_role("link", name=words["title"]).click()
     page.locator("h1", has_text=words["title"]).wait_for(timeout=30_000)
     shot(page, lang, "1_empty")
 
