@@ -294,3 +294,14 @@ def test_the_map_and_counts_show_the_communities_to_be_surveyed(files):
     legend = {row["status"]: (row["count"], row["label"]) for row in data["legend"]["rows"]}
     assert legend["unserved_to_survey"] == (10, "Not served, open space to be surveyed on site")
     assert legend["unserved_ineligible"][0] == 0
+
+
+def test_a_field_mapped_to_nothing_is_not_read_even_when_recognised(files):
+    """The user says the column detected for households is not households: it is not read, so the
+    population is estimated from the area instead; the column stays in the city as the file's."""
+    new_city = build_city(files["communities"], column_map={"communities": {"households": ""}}, name="合肥市")
+    communities = new_city.city.communities
+    assert set(communities["population_source"]) == {"area"}
+    assert communities["households"].isna().all()
+    assert "households" not in new_city.mapping["communities"] or not new_city.mapping["communities"]["households"]
+    assert any(getattr(w, "key", None) == "rows_ids_made" for w in new_city.warnings)

@@ -165,8 +165,8 @@ def test_a_changed_mapping_asks_for_a_new_preview_and_a_mapped_column_is_used(fi
     fields(app, "communities")["households"].set_value(None)
     app.run()
     assert not app.error and "请重新生成预览" in said(app.info)
-    # "—" cannot stop a header from being recognised: the page says so instead of pretending
-    assert "注意：户数 已按表头自动识别" in said(app.caption)
+    # "—" for a recognised field: that column is not read as it (households), nothing to note
+    assert "已按表头自动识别" not in said(app.caption)
     assert button(app, "newcity_save").disabled
     button(app, "newcity_preview").click()
     app.run()

@@ -144,9 +144,12 @@ def declared_crs(choice: str, code: str = "") -> str | None:
     return choice
 
 
-def column_map_of(choices: dict) -> dict:
-    """Our field → the user's column, for the fields given a column (None: not in the file)."""
-    return {name: column for name, column in choices.items() if column is not None}
+def column_map_of(choices: dict, detected: dict | None = None) -> dict:
+    """Our field → the user's column, for the fields given a column; a field whose detected column
+    the user set to "—" maps to "" (not read: geo.data.headers honours it)."""
+    mapped = {name: column for name, column in choices.items() if column is not None}
+    dropped = {name: "" for name in (detected or {}) if name in choices and choices[name] is None}
+    return {**mapped, **dropped}
 
 
 def chosen_twice(choices: dict) -> dict[str, list[str]]:
@@ -298,16 +301,13 @@ def _file_checks(layer: str, entry: Upload, near_lon: float | None = None) -> tu
                     format_func=lambda column: "—" if column is None else column,
                     placeholder="—",  # Streamlit shows the placeholder, not the format, for None
                 )
-    dropped = [field_label(name, lang) for name, column in entry.headers.items() if choices.get(name, column) is None]
-    if dropped:  # build_city has no way to ignore a column it recognises: say so rather than pretend
-        st.caption(t("newcity_still_recognised", fields=plain(t("newcity_list_separator").join(dropped))))
     twice = chosen_twice(choices)
     for column, names in twice.items():
         listed = t("newcity_list_separator").join(field_label(name, lang) for name in names)
         st.error(t("newcity_column_twice", column=plain(column), fields=plain(listed)))
     if entry.file_crs is not None:
         st.caption(t("newcity_crs_file", crs=plain(entry.file_crs)))
-        return column_map_of(choices), None, not twice
+        return column_map_of(choices, entry.headers), None, not twice
     guess = _guessed(entry, near_lon)
     choice = shared.keep_widget(
         st.selectbox,
@@ -324,7 +324,7 @@ def _file_checks(layer: str, entry: Upload, near_lon: float | None = None) -> tu
         st.caption(t("newcity_crs_guess", guess=plain(guess.message.in_language(lang))))
         if choice == AUTO and guess.crs is None and guess.candidates:
             st.warning(t("newcity_crs_choose", first=plain(describe(guess.candidates[0]).in_language(lang))))
-    return column_map_of(choices), declared_crs(choice, code), not twice
+    return column_map_of(choices, entry.headers), declared_crs(choice, code), not twice
 
 
 def _preview(entries: dict, column_map: dict, crs: dict, name: str, name_en: str) -> None:

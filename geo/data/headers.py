@@ -206,9 +206,10 @@ def _rename_recognised(
 ) -> tuple[pd.DataFrame, dict]:
     """Rename recognised headers to column names; the first header recognised for a column wins.
 
-    ``column_map`` (field → the user's header) is applied first and wins over recognition; a
-    header is recognised by its loose form (:func:`_header_key`), else without a trailing unit
-    (:func:`_unit_stripped`). Returns the renamed frame and column name → the file's header.
+    ``column_map`` (field → the user's header) is applied first and wins over recognition (a field
+    mapped to ``""`` or None is not read at all); a header is recognised by its loose form
+    (:func:`_header_key`), else without a trailing unit (:func:`_unit_stripped`). Returns the
+    renamed frame and column name → the file's header.
     """
     lookup = _header_lookup(kind)
     if shapefile:
@@ -216,11 +217,14 @@ def _rename_recognised(
         # A Shapefile field cut to 10 characters ("community_") is its schema column, whatever label reads alike.
         lookup = {**lookup, **{_header_key(cut): name for name, cut in truncated.items() if cut != name}}
     geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
-    explicit = _explicit_renames(frame, kind, column_map, label) if column_map else {}
+    # A field mapped to nothing ("" or None) is not read, even from a column recognised for it.
+    ignored = {field for field, header in (column_map or {}).items() if header is None or str(header) == ""}
+    given = {field: header for field, header in (column_map or {}).items() if field not in ignored}
+    explicit = _explicit_renames(frame, kind, given, label) if given else {}
     mapped = set(explicit.values())
     known = set(lookup.values())
     # A column already named as a field the user mapped elsewhere steps aside (kept, renamed).
-    renames = {c: f"{c} (file)" for c in frame.columns if c in mapped and c not in explicit}
+    renames = {c: f"{c} (file)" for c in frame.columns if (c in mapped or c in ignored) and c not in explicit}
     renames.update(explicit)
     headers = {field: str(column) for column, field in explicit.items()}
     headers.update({str(c): str(c) for c in frame.columns if c in known and c not in mapped and c not in explicit})
@@ -231,7 +235,7 @@ def _rename_recognised(
         target = lookup.get(key) or lookup.get(_unit_stripped(key))
         if target is None and shapefile:
             target = _cut_header_field(str(column), lookup)
-        if target is not None and target not in headers:
+        if target is not None and target not in headers and target not in ignored:
             renames[column] = target
             headers[target] = str(column)
     return frame.rename(columns=renames), headers

@@ -233,7 +233,12 @@ def build_city(
         applications=application_table,
         other_layers={IDENTITY_LAYER: identity.table()},
     )
-    file_warnings = [w for result in results.values() for w in result.warnings]
+    # The merge's note on missing IDs does not hold here: this city gives them now (with_ids).
+    file_warnings = [
+        Message("rows_ids_made", rows=w.values["rows"]) if getattr(w, "key", None) == "rows_no_id" else w
+        for result in results.values()
+        for w in result.warnings
+    ]
     return NewCity(city, identity, results, source, _mapping_report(results, column_map), file_warnings + warnings)
 
 
@@ -396,5 +401,5 @@ def _mapping_report(results: dict, column_map: dict) -> dict:
     report = {}
     for layer, result in results.items():
         headers = getattr(result, "headers", None) or {}
-        report[layer] = {**headers, **(column_map.get(layer) or {})}
+        report[layer] = {**headers, **{f: c for f, c in (column_map.get(layer) or {}).items() if c}}
     return report
