@@ -43,7 +43,7 @@ WORDS = {
         "built": "Preview ready",
         "districts": "Districts: 2 (from the district boundaries file) — 蜀山区, 包河区",
         "save": "Save as the city and analyse it on every page",
-        "saved": "Saved and in use: “Hefei”, 2 districts, 12 communities, 1 fitness paths",
+        "saved": "Saved and in use: “Hefei” (districts: 2, communities: 12, fitness paths: 1)",
         "open_map": "See it on the coverage map",
         "coverage": "Coverage map",
         "communities": "Communities",
