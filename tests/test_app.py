@@ -482,3 +482,27 @@ def test_gis_downloads_offer_cgcs2000_and_gbk_and_say_when_gbk_cannot_hold_a_nam
     with pytest.raises(DataError, match="GBK"):
         export(frame, tmp_path / "x.zip", encoding="gbk")
     assert export(frame, tmp_path / "y.zip", crs="EPSG:4490").stat().st_size > 0
+
+
+def test_the_analyst_chooses_how_to_treat_unknown_open_space_on_the_page(tmp_path, monkeypatch):
+    """A city without open-space data: the priority page says why nothing is bought and offers the
+    choice; 'assume room' buys sets (flagged), and the map and eligibility counts follow."""
+    from geo.intake.newcity import build_city, write_city
+    from tests import othercity
+
+    files = othercity.write_files(tmp_path / "files")
+    city = tmp_path / "hefei.gpkg"
+    write_city(build_city(files["communities"], fitness_paths=files["fitness_paths"], name="合肥市"), city)
+    monkeypatch.setenv("PLANNER_DATA", str(city))
+    app = open_page("views/priority_budget.py")
+    assert any("11 个小区因可用空地待现场核查未纳入考虑" in str(i.value) for i in app.info)
+    rule = next(r for r in app.radio if r.label == text("open_space_rule", "zh"))
+    assert rule.value == "survey_first"
+    rule.set_value("assume_room").run()
+    assert not app.exception
+    sets = [m.value for m in app.metric if m.value.endswith(text("sets_unit", "zh"))]
+    assert sets and int(sets[0].split()[0]) > 0
+    app.switch_page("views/eligibility.py").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics[text("metric_eligible", "zh")] != "0", metrics

@@ -7,6 +7,7 @@ import streamlit as st
 
 from geo.analysis.eligibility import built_year_shown, listed_columns, population_shown, population_source_labels
 from geo.analysis.priority import COMPONENTS
+from geo.config import UNKNOWN_OPEN_SPACE
 from views import shared
 from views.shared import message_text, plain, t
 
@@ -76,6 +77,16 @@ def render() -> None:
     if sum(shared.weights().values()) <= 0:
         st.warning(t("weights_help"))
         st.stop()
+    if shared.city_has_unknown_open_space():  # a city without open-space data: the analyst decides
+        shared.keep_widget(
+            settings[1].radio,
+            t("open_space_rule"),
+            "unknown_open_space",
+            shared.open_space_rule(),
+            options=list(UNKNOWN_OPEN_SPACE),
+            format_func=lambda rule: t(f"open_space_rule_{rule}"),
+            help=t("open_space_rule_help"),
+        )
 
     plan = shared.current_plan()
     for summary in plan.summaries(shared.lang()):
@@ -105,7 +116,8 @@ def render() -> None:
     st.subheader(t("selected_list"))
     selected = plan.selected
     if len(selected) == 0:
-        st.info(t("no_selection"))
+        left_out = max((o.left_out_to_survey for o in plan.outcomes), default=0)
+        st.info(t("no_selection_to_survey", count=f"{left_out:,}") if left_out else t("no_selection"))
     else:
         table = pd.DataFrame(
             shared.with_district_names(shared.in_language(selected, plan))[listed_columns(selected, LIST_COLUMNS)]

@@ -337,17 +337,33 @@ def cached_summary(path: str, version: tuple, walk_radius_m: float) -> tuple[pd.
     return by_district, city_total(by_district)
 
 
-def config_for(walk_radius_m: float, weights_items: tuple, custom_budget_cny: int) -> Config:
+def config_for(walk_radius_m: float, weights_items: tuple, custom_budget_cny: int, open_space_rule: str = "") -> Config:
+    """The configuration of the user's choices; ``open_space_rule`` ("" = config.toml's) is
+    ``[eligibility] unknown_open_space`` as chosen on the priority page."""
     config = with_overrides(base_config(), walk_radius_m=walk_radius_m, weights=dict(weights_items))
     custom = Program("custom", text("program_custom", "zh"), text("program_custom", "en"), int(custom_budget_cny))
-    return replace(config, programs=config.programs + (custom,))
+    config = replace(config, programs=config.programs + (custom,))
+    return replace(config, unknown_open_space=open_space_rule) if open_space_rule else config
+
+
+def city_has_unknown_open_space() -> bool:
+    """Whether some community of the city in use has no open-space value (to be surveyed on site)."""
+    communities = city().communities
+    return "open_space_m2" not in communities.columns or bool(communities["open_space_m2"].isna().any())
+
+
+def open_space_rule() -> str:
+    """How this session treats communities whose open space is unknown (survey_first / assume_room)."""
+    return kept("unknown_open_space", base_config().unknown_open_space)
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=16))
-def cached_scored(path: str, version: tuple, walk_radius_m: float, weights_items: tuple) -> gpd.GeoDataFrame:
+def cached_scored(
+    path: str, version: tuple, walk_radius_m: float, weights_items: tuple, open_space: str = ""
+) -> gpd.GeoDataFrame:
     """Eligibility and priority on cached coverage: a weight change does not recompute coverage."""
     city = cached_city(path, version)
-    config = config_for(walk_radius_m, weights_items, 0)
+    config = config_for(walk_radius_m, weights_items, 0, open_space)
     return score_covered(cached_coverage(path, version, walk_radius_m), config, city.applications)
 
 
@@ -360,9 +376,10 @@ def cached_plan(
     program_choice: str,
     custom_budget_cny: int,
     mode: str,
+    open_space: str = "",
 ) -> Plan:
     city = cached_city(path, version)
-    config = config_for(walk_radius_m, weights_items, custom_budget_cny)
+    config = config_for(walk_radius_m, weights_items, custom_budget_cny, open_space)
     return run_plan(
         city.communities,
         city.fitness_paths,
@@ -386,12 +403,15 @@ def current_plan(mode: str | None = None) -> Plan:
         settings["program_choice"],
         settings["custom_budget_cny"],
         mode or settings["mode"],
+        open_space_rule(),
     )
 
 
 def current_config() -> Config:
     settings = plan_settings()
-    return config_for(walk_radius_m(), tuple(sorted(weights().items())), settings["custom_budget_cny"])
+    return config_for(
+        walk_radius_m(), tuple(sorted(weights().items())), settings["custom_budget_cny"], open_space_rule()
+    )
 
 
 def city() -> CityData:
@@ -401,7 +421,8 @@ def city() -> CityData:
 
 def scored() -> gpd.GeoDataFrame:
     path = data_path()
-    return cached_scored(str(path), data_version(path), walk_radius_m(), tuple(sorted(weights().items())))
+    weights_items = tuple(sorted(weights().items()))
+    return cached_scored(str(path), data_version(path), walk_radius_m(), weights_items, open_space_rule())
 
 
 def with_reason_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -433,6 +454,7 @@ def _map_html(
     version: tuple,
     walk_radius_m: float,
     weights_items: tuple,
+    open_space: str,
     lang: str,
     district: str | None,
     focus_id: str | None,
@@ -442,14 +464,14 @@ def _map_html(
 ) -> str:
     """The rendered map for these choices; ``plan_key`` = (programmes, custom budget, mode) to show picks."""
     city = cached_city(path, version)
-    communities = cached_scored(path, version, walk_radius_m, weights_items)
+    communities = cached_scored(path, version, walk_radius_m, weights_items, open_space)
     districts = city.districts
     if district is not None:
         communities = communities[communities["district_code"] == district]
         districts = districts[districts["district_code"] == district]
     selected = programs = None
     if plan_key is not None:
-        plan = cached_plan(path, version, walk_radius_m, weights_items, *plan_key)
+        plan = cached_plan(path, version, walk_radius_m, weights_items, *plan_key, open_space)
         selected = plan.selected["community_id"].tolist()
         programs = dict(zip(plan.selected["community_id"], in_language(plan.selected, plan, lang)["program_name"]))
     m = coverage_map(
@@ -500,6 +522,7 @@ def show_map(
         data_version(path),
         walk_radius_m(),
         tuple(sorted(weights().items())),
+        open_space_rule(),
         lang(),
         district,
         focus_id,
