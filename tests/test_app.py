@@ -506,3 +506,18 @@ def test_the_analyst_chooses_how_to_treat_unknown_open_space_on_the_page(tmp_pat
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
     assert metrics[text("metric_eligible", "zh")] != "0", metrics
+
+
+def test_an_eligibility_workbook_has_a_sheet_named_in_the_language_and_gis_formats_are_offered(city):
+    import io
+
+    import openpyxl
+
+    from views import shared
+
+    scored = score_communities(city.communities.head(30), city.fitness_paths, load_config())
+    for language, sheet in (("zh", "名单"), ("en", "List")):
+        workbook = openpyxl.load_workbook(io.BytesIO(shared.export_bytes(scored, ".xlsx", {}, language)))
+        assert workbook.sheetnames[0] == sheet
+    app = open_page("views/eligibility.py")
+    assert [r for r in app.radio if r.key and r.key.startswith("gis-crs-eligibility")]

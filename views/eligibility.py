@@ -100,6 +100,7 @@ def render() -> None:
             "data_file": shared.data_name(),
         },
         suffixes=(".xlsx", ".csv"),
+        gis=True,
     )
 
     land = mine[mine["needs_land_solution"]]

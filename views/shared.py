@@ -542,6 +542,8 @@ def export_bytes(
 ) -> bytes:
     """The bytes of an export (CSV, XLSX, GeoJSON, GPKG, zipped Shapefile) of ``tables``, headers in
     ``language``; ``crs`` and ``encoding`` for the GIS formats (see :func:`geo.render.export.export`)."""
+    if suffix == ".xlsx" and not isinstance(tables, dict):  # a sheet named in the page's language, not "export"
+        tables = {text("sheet_list", language): tables}
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / f"export{suffix}"
         parameters = parameters if parameters is not None else {}
@@ -561,7 +563,7 @@ GIS_ENCODINGS = {"utf-8": "gis_encoding_utf8", "gbk": "gis_encoding_gbk"}
 
 
 def download_buttons(
-    tables, stem: str, parameters: dict | None = None, suffixes=(".xlsx", ".csv", ".geojson", ".gpkg")
+    tables, stem: str, parameters: dict | None = None, suffixes=(".xlsx", ".csv", ".geojson", ".gpkg"), gis=None
 ):
     """One download button per format; each file is built only when its button is pressed.
 
@@ -585,7 +587,7 @@ def download_buttons(
             key=f"download-{stem}-{suffix}",
             on_click="ignore",
         )
-    if ".gpkg" in suffixes:
+    if gis or (gis is None and ".gpkg" in suffixes):  # the GIS formats, with their options
         gis_downloads(tables, stem, parameters, language)
 
 
@@ -613,7 +615,7 @@ def gis_downloads(tables, stem: str, parameters: dict | None, language: str) -> 
         buttons = st.columns(2)
         for column, suffix, label in (
             (buttons[0], ".zip", "download_shapefile"),
-            (buttons[1], ".gpkg", "download_gpkg"),
+            (buttons[1], ".gpkg", "download_gpkg_crs"),
         ):
             column.download_button(
                 t(label),
@@ -621,7 +623,8 @@ def gis_downloads(tables, stem: str, parameters: dict | None, language: str) -> 
                 data=functools.partial(
                     export_bytes, tables, suffix, parameters, language, crs, encoding if suffix == ".zip" else "utf-8"
                 ),
-                file_name=f"{stem}{'_cgcs2000' if crs == 'EPSG:4490' else ''}{suffix}",
+                file_name=f"{stem}{'_cgcs2000' if crs == 'EPSG:4490' else ''}"
+                f"{'_gbk' if suffix == '.zip' and encoding == 'gbk' else ''}{suffix}",
                 mime=MIME[suffix],
                 key=f"download-gis-{stem}-{suffix}",
                 on_click="ignore",
