@@ -8,13 +8,20 @@ import streamlit as st
 
 from geo.i18n import text
 from geo.render.notice import publish_html
-from geo.render.provenance import file_sha256
+from geo.render.provenance import file_sha256, plan_parameters
 from views import shared
 from views.shared import plain, t
 
 
 def notice_bytes(
-    plan, districts, fitness_paths, notice_lang: str, title: str, data_sha256: str, synthetic: bool
+    plan,
+    districts,
+    fitness_paths,
+    notice_lang: str,
+    title: str,
+    data_sha256: str,
+    synthetic: bool,
+    parameters: dict | None = None,
 ) -> bytes:
     """The notice of ``plan``; every argument was read in the user's script run (see shared.download_buttons)."""
     return publish_html(
@@ -25,6 +32,7 @@ def notice_bytes(
         title=title,
         data_sha256=data_sha256,
         synthetic_notice=synthetic,
+        parameters=parameters,
     ).encode("utf-8")
 
 
@@ -63,6 +71,7 @@ def render() -> None:
         title,
         file_sha256(path),
         shared.city_identity().synthetic,
+        {**plan_parameters(plan), "data_file": shared.data_name()},  # the user's name for it, never a server path
     )
     st.download_button(
         t("publish_download"),
