@@ -450,7 +450,7 @@ def _human_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 # Columns of codes that people read as words: column -> codes, each said by the [export] key "<column>_<code>".
-_VALUE_LABELS = {"population_source": ("surveyed", "households", "area")}
+_VALUE_LABELS = {"population_source": ("surveyed", "households", "area"), "mode": ("rank", "optimal")}
 
 
 def _with_value_labels(table: pd.DataFrame, lang: str) -> pd.DataFrame:
