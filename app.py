@@ -75,7 +75,9 @@ shared.keep_widget(
     max_value=MAX_WALK_RADIUS_M,
     step=50,  # the bounds of geo.config.WALK_RADIUS_RULE
 )
-st.sidebar.caption(f"{shared.t('data_source')}: {shared.plain(shared.data_name())}")
+identity = shared.city_identity()
+shown_name = (identity.name_en if shared.lang() == "en" else "") or identity.name_zh or shared.data_name()
+st.sidebar.caption(f"{shared.t('data_source')}: {shared.plain(shown_name)}")
 if shared.using_upload():
     st.sidebar.button(shared.t("back_to_sample"), on_click=shared.use_sample)
 if shared.city_identity().synthetic:  # the file says so (the bundled sample does)
