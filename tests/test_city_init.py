@@ -305,3 +305,17 @@ def test_a_field_mapped_to_nothing_is_not_read_even_when_recognised(files):
     assert communities["households"].isna().all()
     assert "households" not in new_city.mapping["communities"] or not new_city.mapping["communities"]["households"]
     assert any(getattr(w, "key", None) == "rows_ids_made" for w in new_city.warnings)
+
+
+@pytest.mark.parametrize("bad_wkt", ["POINT (117.21 31.81)", "POINT (0 0)", "POINT (3951933 3519942)"])
+def test_one_mistyped_row_does_not_hide_the_files_coordinate_system(files, tmp_path, bad_wkt):
+    """Eleven rows in Gauss–Krüger zone 39 and one in degrees, at the origin or with a digit dropped:
+    the file is still taken as EPSG:4527 (said), and only that row is rejected, with its reason."""
+    table = pd.read_csv(files["communities"], dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    table.loc[2, "WKT"] = bad_wkt
+    survey = tmp_path / "survey.csv"
+    table.to_csv(survey, index=False, encoding="utf-8-sig")
+    result = build_city(survey, districts=files["districts"], name="合肥市").results["communities"]
+    assert (result.crs, result.crs_assumed) == (othercity.GK_WITH_ZONE, True)
+    assert len(result.accepted) == 11 and result.rejects["sheet_row"].tolist() == [4]
+    assert result.rejects["reason_code"].iloc[0] in ("outside_city", "geometry_type", "invalid_geometry")

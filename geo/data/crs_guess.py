@@ -116,11 +116,11 @@ def guess_crs(x, y, near_lon: float | None = None) -> CrsGuess:
     Returns
     -------
     CrsGuess
-        - every row degrees in China (lon 73–136, lat 15–54; or lat/lon swapped): ``"wgs84"``,
+        - most rows (:data:`MOST_ROWS`) degrees in China (lon 73–136, lat 15–54; or lat/lon swapped): ``"wgs84"``,
           not certain (GCJ-02 and BD-09 have the same ranges);
-        - every row a Gauss–Krüger easting/northing (northing 1.6–6 million m; easting 166–834 km,
+        - most rows a Gauss–Krüger easting/northing (northing 1.6–6 million m; easting 166–834 km,
           optionally prefixed by a zone number 25–45 (3°) or 13–23 (6°)), in either column order:
-          one prefix common to all rows: that zone's CGCS2000 code, certain; different prefixes:
+          one prefix common to most rows: that zone's CGCS2000 code, certain; different prefixes:
           None, the zones found as candidates; no prefix: None, the CGCS2000 "CM" codes as
           candidates (3° then 6°, or with ``near_lon`` ordered by how far from it the data would
           lie under each central meridian, the 3° one first on a tie);
@@ -132,13 +132,18 @@ def guess_crs(x, y, near_lon: float | None = None) -> CrsGuess:
     x, y = x[finite], y[finite]
     if not x.size:
         return CrsGuess(None, False, False, Message("crs_guess_empty"))
+    # Most rows, not every row: one mistyped row must not hide what the file is (it is then
+    # rejected on its own, as outside the city).
     for swapped, (lon, lat) in ((False, (x, y)), (True, (y, x))):
-        if _degrees(lon, lat).all():
+        fits = _degrees(lon, lat)
+        if _most(fits):
+            lon, lat = lon[fits], lat[fits]
             guess = CrsGuess("wgs84", False, swapped, Message("crs_guess_wgs84", x=_span(lon, "g"), y=_span(lat, "g")))
             return _said_swapped(guess)
     for swapped, (east, north) in ((False, (x, y)), (True, (y, x))):
-        if (_eastings(east) & _northings(north)).all():
-            return _said_swapped(_gauss_kruger(east, north, swapped, near_lon))
+        fits = _eastings(east) & _northings(north)
+        if _most(fits):
+            return _said_swapped(_gauss_kruger(east[fits], north[fits], swapped, near_lon))
     return CrsGuess(None, False, False, Message("crs_guess_unknown", x=_span(x, ",.0f"), y=_span(y, ",.0f")))
 
 
@@ -166,6 +171,15 @@ def first_coordinates(geometry) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+# The share of rows that must agree for a guess; the others are left to the row checks.
+MOST_ROWS = 0.9
+
+
+def _most(fits: np.ndarray) -> bool:
+    """Whether at least :data:`MOST_ROWS` of the rows (and always all of one or two) fit."""
+    return bool(fits.size) and fits.sum() >= max(MOST_ROWS * fits.size, min(fits.size, 2))
+
+
 def _degrees(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return (lon >= CHINA_LON_DEG[0]) & (lon <= CHINA_LON_DEG[1]) & (lat >= CHINA_LAT_DEG[0]) & (lat <= CHINA_LAT_DEG[1])
 
@@ -188,7 +202,11 @@ def _northings(north: np.ndarray) -> np.ndarray:
 
 def _gauss_kruger(east: np.ndarray, north: np.ndarray, swapped: bool, near_lon: float | None) -> CrsGuess:
     """The guess for Gauss–Krüger metres: the zone of a common prefix, else candidates."""
-    prefixes = sorted(set(_zone_prefix(east).tolist()))
+    zones = _zone_prefix(east)
+    values, counts = np.unique(zones, return_counts=True)
+    prefixes = (
+        [int(values[counts.argmax()])] if _most(zones == values[counts.argmax()]) else sorted(set(zones.tolist()))
+    )
     if prefixes == [0]:
         candidates = _cm_candidates(east, north, near_lon)
         message = Message("crs_guess_bare", east=_span(east, ",.0f"), north=_span(north, ",.0f"))
