@@ -201,6 +201,22 @@ def _cut_header_field(header: str, lookup: dict[str, str]) -> str | None:
     return fields.pop() if len(fields) == 1 else None
 
 
+def _renamed_aside(columns, present) -> dict:
+    """Each of ``columns`` → ``"<column> (file)"``, or ``"<column> (file 2)"`` … when that name is taken.
+
+    ``present`` holds the frame's columns; a new name is never one of them nor another new name.
+    """
+    taken = {str(column) for column in present}
+    renames = {}
+    for column in columns:
+        candidate, number = f"{column} (file)", 2
+        while candidate in taken:
+            candidate, number = f"{column} (file {number})", number + 1
+        taken.add(candidate)
+        renames[column] = candidate
+    return renames
+
+
 def _rename_recognised(
     frame: pd.DataFrame, kind: str, shapefile: bool = False, column_map: dict | None = None, label=""
 ) -> tuple[pd.DataFrame, dict]:
@@ -224,7 +240,8 @@ def _rename_recognised(
     mapped = set(explicit.values())
     known = set(lookup.values())
     # A column already named as a field the user mapped elsewhere steps aside (kept, renamed).
-    renames = {c: f"{c} (file)" for c in frame.columns if (c in mapped or c in ignored) and c not in explicit}
+    aside = [c for c in frame.columns if (c in mapped or c in ignored) and c not in explicit]
+    renames = _renamed_aside(aside, frame.columns)
     renames.update(explicit)
     headers = {field: str(column) for column, field in explicit.items()}
     headers.update({str(c): str(c) for c in frame.columns if c in known and c not in mapped and c not in explicit})
@@ -430,13 +447,20 @@ def _to_float(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return numbers.where(~bad), bad
 
 
+# 2**63 as a float: float64 cannot tell 2**63 - 1 from it, so a number of this size or more does not fit int64.
+_INT64_LIMIT = float(2**63)
+
+
 def _to_int(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Convert to nullable Int64; a number with a fraction or non-numeric text is bad."""
     if pd.api.types.is_integer_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("Int64"), np.zeros(len(values), dtype=bool)
     numbers, bad = _to_float(values)
     fractional = (numbers % 1 != 0).to_numpy() & numbers.notna().to_numpy()
-    bad = bad | fractional
+    # A whole number int64 cannot hold (9223372036854775808, 1e20) is a bad cell of its row, not a crash.
+    with np.errstate(invalid="ignore"):
+        too_large = (numbers.abs() >= _INT64_LIMIT).fillna(False).to_numpy(dtype=bool)
+    bad = bad | fractional | too_large
     return numbers.where(~bad).astype("Int64"), bad
 
 

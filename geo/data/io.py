@@ -57,6 +57,7 @@ from geo.data.headers import (
     _match_schema_names,
     _raise_first_problem,
     _rename_recognised,
+    _renamed_aside,
 )
 from geo.data.network import _check_json_crs
 from geo.data.schema import STORAGE_CRS
@@ -663,19 +664,32 @@ def _ordered(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     return frame[columns + extras + ["geometry"]].reset_index(drop=True)
 
 
-def read_applications(path, layer: str = "applications") -> pd.DataFrame:
+def read_applications(path, layer: str = "applications", column_map: dict | None = None) -> pd.DataFrame:
     """Applications received through district offices: ``community_id`` and ``application_date``.
 
     Parameters
     ----------
     path : str or os.PathLike
         A GeoPackage (attribute table ``layer``) or a CSV (UTF-8 with or without BOM, or GBK).
+    layer : str
+        The GeoPackage table to read.
+    column_map : dict of str to str, optional
+        The file's column for ``community_id`` and/or ``application_date`` (field → column), e.g.
+        from ``--map applications.community_id=编号``; a field not mapped is found by its name
+        (any case) or its Chinese header (小区编号, 申请日期). A column already named as a mapped
+        field steps aside as ``"<name> (file)"``.
 
     Returns
     -------
     DataFrame
         ``community_id`` (string) and ``application_date`` (datetime64, day precision); extra
-        columns kept. A date that cannot be read raises ValueError naming the 1-based row.
+        columns kept.
+
+    Raises
+    ------
+    DataError
+        A mapped column the file lacks (naming the file's columns); a required column missing
+        (naming the file's columns); a date that cannot be read (naming its 1-based row).
     """
     path = Path(path)
     if not path.exists():
@@ -687,11 +701,7 @@ def read_applications(path, layer: str = "applications") -> pd.DataFrame:
         frame = pd.read_csv(
             io.StringIO(_decoded_text(path.read_bytes(), _shown(path))), dtype=str, keep_default_na=False
         )
-    frame = frame.rename(columns={c: c.strip().lower() for c in frame.columns})
-    frame = frame.rename(columns={"小区编号": "community_id", "申请日期": "application_date"})
-    for column in ("community_id", "application_date"):
-        if column not in frame.columns:
-            raise data_error("applications_column_missing", file=_shown(path), column=column)
+    frame = _application_columns(frame, column_map or {}, _shown(path))
     frame["community_id"] = frame["community_id"].astype("string").str.strip()
     dates = pd.to_datetime(frame["application_date"], errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())
@@ -699,4 +709,35 @@ def read_applications(path, layer: str = "applications") -> pd.DataFrame:
         value = frame["application_date"].iloc[bad[0]]
         raise data_error("applications_bad_date", file=_shown(path), row=bad[0] + 1, value=repr(value))
     frame["application_date"] = dates.astype("datetime64[ns]")
+    return frame
+
+
+_APPLICATION_HEADERS = {"小区编号": "community_id", "申请日期": "application_date"}
+
+
+def _application_columns(frame: pd.DataFrame, column_map: dict, shown: str) -> pd.DataFrame:
+    """``frame`` with ``community_id`` and ``application_date`` named so (see :func:`read_applications`)."""
+    columns = ", ".join(repr(str(c)) for c in frame.columns) or Message("none_parenthesised")
+    present = {str(c).strip(): c for c in frame.columns}
+    explicit = {}
+    for field, header in column_map.items():
+        if str(header).strip() not in present:
+            raise data_error("map_missing_column", label=shown, field=field, column=repr(header), columns=columns)
+        explicit[present[str(header).strip()]] = field
+    aside = [c for c in frame.columns if c not in explicit and str(c).strip().lower() in column_map]
+    renames = {**_renamed_aside(aside, frame.columns), **explicit}
+    for column in frame.columns:
+        if column in renames:
+            continue
+        name = str(column).strip()
+        field = _APPLICATION_HEADERS.get(name, name.lower())
+        if field in ("community_id", "application_date") and field not in column_map:
+            if field not in renames.values():
+                renames[column] = field
+        elif name.lower() != column:
+            renames[column] = name.lower()
+    frame = frame.rename(columns=renames)
+    for column in ("community_id", "application_date"):
+        if column not in frame.columns:
+            raise data_error("applications_column_absent", file=shown, column=column, columns=columns)
     return frame

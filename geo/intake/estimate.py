@@ -21,6 +21,8 @@ from geo.data.crs import metric_crs_for
 
 POPULATION_SOURCES = ("surveyed", "households", "area")
 SOURCE_COLUMN = "population_source"
+# No community's population is above this (residents); see geo.intake.validate.UPPER_LIMITS.
+MAX_POPULATION = 10_000_000
 
 
 def estimate_population(
@@ -70,9 +72,30 @@ def estimate_population(
         from_area = needs_area & has_shape & (area_m2 > 0)
         population = np.where(from_area, np.round(area_m2 / 10_000 * residents_per_hectare), population)
         source[from_area] = "area"
+    # Validation rejects such values; a frame from elsewhere (or a huge households × rate) still never
+    # gives a negative population or one that Int64 (or a later sum) cannot hold.
+    with np.errstate(invalid="ignore"):
+        impossible = ~np.isnan(population) & ((population < 0) | (population > MAX_POPULATION))
+    population = np.where(impossible, np.nan, population)
+    source[impossible] = pd.NA
     out["population"] = pd.array(np.where(np.isnan(population), pd.NA, population), dtype="Float64").astype("Int64")
+    out = file_source_aside(out)
     out[SOURCE_COLUMN] = source
     return out
+
+
+def file_source_aside(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the file's own ``population_source`` column, if it holds any value, renamed
+    ``population_source (file)`` (``(file 2)`` … when taken), so that ours does not overwrite it."""
+    if SOURCE_COLUMN not in frame.columns:
+        return frame
+    text = frame[SOURCE_COLUMN].astype("string").str.strip()
+    if not (text.notna() & (text != "")).any():
+        return frame.drop(columns=SOURCE_COLUMN)
+    taken, name, number = {str(c) for c in frame.columns}, f"{SOURCE_COLUMN} (file)", 2
+    while name in taken:
+        name, number = f"{SOURCE_COLUMN} (file {number})", number + 1
+    return frame.rename(columns={SOURCE_COLUMN: name})
 
 
 def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:

@@ -17,7 +17,7 @@ Nothing of Liuzhou is assumed: the city is what the files say.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,8 +34,9 @@ from geo.data.headers import mappable_fields
 from geo.data.identity import IDENTITY_LAYER, CityIdentity
 from geo.data.io import read_raw_layer, shown_as
 from geo.data.schema import STORAGE_CRS
-from geo.errors import Message, data_error
-from geo.intake.estimate import SOURCE_COLUMN
+from geo.errors import DataError, Message, data_error
+from geo.i18n import label
+from geo.intake.estimate import POPULATION_SOURCES, SOURCE_COLUMN, file_source_aside
 from geo.intake.importer import IntakeResult, import_file, write_rejects
 from geo.intake.validate import validate_layer
 
@@ -45,6 +46,26 @@ APPLICATION_FIELDS = ("community_id", "application_date")
 OUTLINE_BUFFER_M = 300.0
 # The code of the one district of a city whose file names none.
 WHOLE_CITY_CODE = "000000"
+# How many rows (or IDs) a warning lists before "…".
+LISTED = 10
+
+
+class NoCommunityAccepted(DataError):
+    """No community of the file was accepted (message ``no_community_accepted``).
+
+    Attributes
+    ----------
+    results : dict of str to IntakeResult
+        The import of each layer read so far (``communities``): its rejects say every row's
+        reason, to be written for the user (``geo city init`` writes them and exits 3).
+    """
+
+    def __init__(self, message, results: dict):
+        super().__init__(message)
+        self.results = results
+
+    def __reduce__(self):  # crosses the import's child process with its results
+        return type(self), (self.args[0], self.results)
 
 
 @dataclass(frozen=True)
@@ -184,6 +205,7 @@ def build_city(
             display_name=display_names.get("communities"),
             column_map=column_map.get("communities"),
         )
+        results["communities"] = _without_geometry_rejected(results["communities"])
         community_layer = results["communities"].accepted
     else:
         results["communities"] = import_file(
@@ -195,14 +217,18 @@ def build_city(
             column_map=column_map.get("communities"),
             new_city=True,
         )
-        community_layer, district_layer, source = districts_from_communities(results["communities"].accepted)
+        results["communities"] = _without_geometry_rejected(results["communities"])
+        _raise_if_none_accepted(results, communities, display_names)
+        community_layer, district_layer, source, district_warnings = districts_from_communities(
+            results["communities"].accepted, results["communities"].accepted_rows
+        )
+        warnings += district_warnings
         if source == "column":
             warnings.append(Message("districts_drawn", count=len(district_layer)))
         else:
             warnings.append(Message("districts_whole"))
-    if results["communities"].accepted.empty:
-        raise data_error("no_community_accepted", file=str(display_names.get("communities") or Path(communities).name))
-    community_layer = with_ids(community_layer, results["communities"].accepted_rows)
+    _raise_if_none_accepted(results, communities, display_names)
+    community_layer = _own_population_source(with_ids(community_layer, results["communities"].accepted_rows))
 
     if fitness_paths is not None:
         results["fitness_paths"] = import_file(
@@ -221,6 +247,10 @@ def build_city(
     application_table = None
     if applications is not None:
         application_table = read_application_table(applications, column_map.get("applications"))
+        unknown = unknown_application_ids(application_table, community_layer)
+        if unknown:
+            shown = ", ".join(unknown[:LISTED]) + (" …" if len(unknown) > LISTED else "")
+            warnings.append(Message("applications_unknown_ids", count=len(unknown), ids=shown))
 
     stem = Path(display_names.get("communities") or Path(communities).name).stem
     lines = tuple(line.strip() for line in contact if line and line.strip())
@@ -299,16 +329,40 @@ def read_district_file(path, crs, column_map, config: Config, display_names: dic
     return out.reset_index(drop=True)
 
 
-def districts_from_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
+def districts_from_communities(
+    communities: gpd.GeoDataFrame, row_numbers=None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str, list]:
     """Districts drawn around the communities, from their district column, else one for all.
 
-    Returns the communities (every one with a ``district_code`` and ``district_name``), the
-    districts (EPSG:4326, ``outline_approximate`` True: each the hull of its communities
-    buffered by :data:`OUTLINE_BUFFER_M`) and the source, ``"column"`` or ``"whole"``.
-    Codes are made up (D01, D02 … by first appearance) for districts given only by name; a
+    Parameters
+    ----------
+    communities : geopandas.GeoDataFrame
+        Accepted communities, EPSG:4326, every one with a geometry; ``district_code`` and
+        ``district_name`` as given (either may be missing).
+    row_numbers : array_like of int, optional
+        Each community's row in the file, for the warnings (default: 1, 2 …).
+
+    Returns
+    -------
+    communities : geopandas.GeoDataFrame
+        Every one with a ``district_code`` and ``district_name``.
+    districts : geopandas.GeoDataFrame
+        EPSG:4326, ``outline_approximate`` True: each the hull of its communities buffered by
+        :data:`OUTLINE_BUFFER_M`.
+    source : {"column", "whole"}
+    warnings : list of Message
+        ``district_code_two_names`` for a code given with different names (the first is kept);
+        ``rows_district_nearest`` naming the rows placed in the nearest district, and where.
+
+    Notes
+    -----
+    A name given with a code on some rows and without on others is one district, of that code;
+    codes are made up (D01, D02 … by first appearance) for districts given only by name; a
     community naming no district joins the nearest drawn district.
     """
     communities = communities.copy()
+    rows = np.arange(1, len(communities) + 1) if row_numbers is None else np.asarray(row_numbers)
+    warnings: list = []
     code = communities["district_code"].astype("string").str.strip().replace("", pd.NA)
     name = communities["district_name"].astype("string").str.strip().replace("", pd.NA)
     if code.isna().all() and name.isna().all():
@@ -317,10 +371,19 @@ def districts_from_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDa
         name = pd.Series(Message("whole_city_district").in_language("zh"), index=communities.index, dtype="string")
     else:
         source = "column"
+        # A name given with its code on some row is that code's district wherever it is given alone.
+        coded = code.notna() & name.notna()
+        code_of_name = code[coded].groupby(name[coded], sort=False).first()
+        code = code.fillna(name.map(code_of_name).astype("string"))
         made_up = {v: f"D{i + 1:02d}" for i, v in enumerate(pd.unique(name[code.isna()].dropna()))}
         code = code.fillna(name.map(made_up))
+        for district, names in name[code.notna() & name.notna()].groupby(code, sort=False):
+            spellings = list(pd.unique(names))
+            if len(spellings) > 1:
+                shown = ", ".join(spellings[:LISTED])
+                warnings.append(Message("district_code_two_names", code=district, names=shown, kept=spellings[0]))
         first_name = name.groupby(code).first()
-        name = name.fillna(code.map(first_name)).fillna(code)
+        name = code.map(first_name).astype("string").fillna(name).fillna(code)  # one name per code
     communities["district_code"], communities["district_name"] = code, name
     metric = metric_crs_for(communities[~communities.geometry.isna()])
     projected = communities.to_crs(metric)
@@ -348,18 +411,37 @@ def districts_from_communities(communities: gpd.GeoDataFrame) -> tuple[gpd.GeoDa
         communities.loc[~known, "district_name"] = communities.loc[~known, "district_code"].map(
             dict(zip(districts["district_code"], districts["district_name"]))
         )
-    return communities, districts.to_crs(STORAGE_CRS), source
+        placed = [
+            f"{int(row)} → {district_name}"
+            for row, district_name in zip(rows[~known], communities.loc[~known, "district_name"])
+        ]
+        shown = ", ".join(placed[:LISTED]) + (" …" if len(placed) > LISTED else "")
+        warnings.append(Message("rows_district_nearest", count=len(placed), placed=shown))
+    return communities, districts.to_crs(STORAGE_CRS), source, warnings
 
 
 # --------------------------------------------------------------------------- the rest
 
 
 def with_ids(communities: gpd.GeoDataFrame, row_numbers: np.ndarray) -> gpd.GeoDataFrame:
-    """Communities without an ID get ``R<row>`` from their row in the file (unique, stable)."""
+    """Communities without an ID get ``R<row>`` from their row in the file (``R00007``), unique and stable.
+
+    A made ID never repeats a given one: when ``R<row>`` is taken, ``R<row>-2``, ``R<row>-3`` …
+    """
     communities = communities.copy()
     ids = communities["community_id"].astype("string").str.strip().replace("", pd.NA)
-    made = pd.Series([f"R{int(n):05d}" for n in row_numbers], index=communities.index, dtype="string")
-    communities["community_id"] = ids.fillna(made)
+    taken = set(ids.dropna())
+    made = []
+    for missing, n in zip(ids.isna(), row_numbers):
+        if not missing:
+            made.append(pd.NA)
+            continue
+        candidate, number = f"R{int(n):05d}", 2
+        while candidate in taken:
+            candidate, number = f"R{int(n):05d}-{number}", number + 1
+        taken.add(candidate)
+        made.append(candidate)
+    communities["community_id"] = ids.fillna(pd.Series(made, index=communities.index, dtype="string"))
     return communities
 
 
@@ -370,24 +452,93 @@ def empty_fitness_paths() -> gpd.GeoDataFrame:
 
 
 def read_application_table(path, column_map: dict | None) -> pd.DataFrame:
-    """Applications (``community_id``, ``application_date``) from a CSV or GeoPackage table."""
+    """Applications (``community_id``, ``application_date``) from a CSV or GeoPackage table.
+
+    Read by :func:`geo.data.io.read_applications` (its checks: encoding, both columns, every date),
+    ``column_map`` (field → the file's column) naming the columns.
+    """
     from geo.data.io import read_applications
 
-    if column_map:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        missing = [c for c in column_map.values() if c not in frame.columns]
-        if missing:
-            raise data_error(
-                "map_missing_column",
-                label=Path(path).name,
-                field=next(f for f, c in column_map.items() if c == missing[0]),
-                column=repr(missing[0]),
-                columns=", ".join(repr(c) for c in frame.columns),
-            )
-        frame = frame.rename(columns={c: f for f, c in column_map.items()})
-        frame["application_date"] = pd.to_datetime(frame["application_date"], errors="coerce")
-        return frame
-    return read_applications(path)
+    return read_applications(path, column_map=column_map or None)
+
+
+def unknown_application_ids(applications: pd.DataFrame, communities: pd.DataFrame) -> list[str]:
+    """The distinct community IDs of ``applications`` that no community has, in file order."""
+    ids = applications["community_id"].astype("string").str.strip()
+    known = set(communities["community_id"].astype("string").str.strip().dropna())
+    return [value for value in pd.unique(ids.dropna()) if value not in known]
+
+
+def _raise_if_none_accepted(results: dict, communities, display_names: dict) -> None:
+    """Raise :class:`NoCommunityAccepted` when no community row was accepted."""
+    if results["communities"].accepted.empty:
+        shown = str(display_names.get("communities") or Path(communities).name)
+        raise NoCommunityAccepted(Message("no_community_accepted", file=shown), results)
+
+
+def _without_geometry_rejected(result: IntakeResult) -> IntakeResult:
+    """``result`` with its accepted communities that have no geometry moved to its rejects.
+
+    The merge can find a community given only by its ID in the current city; a new city has
+    none, so such a row cannot be placed (reason ``empty_geometry``). Its cells in the rejects
+    are the accepted values under the file's headers.
+    """
+    geometry = result.accepted.geometry
+    missing = (geometry.isna() | geometry.is_empty).to_numpy()
+    if not missing.any():
+        return result
+    reasons = {
+        lang: label(
+            "row",
+            "issue",
+            lang,
+            title=label("rejection", "empty_geometry", lang),
+            detail=label("row", "no_geometry_new_city", lang),
+        )
+        for lang in ("zh", "en")
+    }
+    rows = result.accepted[missing]
+    table = pd.DataFrame(
+        {
+            result.row_kind: result.accepted_rows[missing],
+            "reason_code": "empty_geometry",
+            "reason_zh": reasons["zh"],
+            "reason_en": reasons["en"],
+        }
+    )
+    header_of = {header: field for field, header in (result.headers or {}).items()}
+    for column in result.rejects.columns[4:]:
+        source = header_of.get(column, column)
+        values = rows[source] if source in rows.columns and source != "geometry" else pd.Series(None, index=rows.index)
+        table[column] = [None if pd.isna(v) else (v if isinstance(v, (int, float)) else str(v)) for v in values]
+    rejects = pd.concat([result.rejects.astype(object), table.astype(object)], ignore_index=True)
+    rejects = rejects.sort_values(result.row_kind, kind="stable", ignore_index=True)
+    return replace(
+        result,
+        accepted=result.accepted[~missing].reset_index(drop=True),
+        accepted_rows=result.accepted_rows[~missing],
+        rejects=rejects,
+    )
+
+
+def _own_population_source(communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``population_source`` as the estimation says it, the file's own column (if it held other values) set aside.
+
+    The estimation (:mod:`geo.intake.estimate`) runs only when a population is missing; otherwise
+    a ``population_source`` column is the file's. Ours is ``surveyed`` for every population given.
+    """
+    if SOURCE_COLUMN not in communities.columns:
+        return communities
+    given = communities[SOURCE_COLUMN].astype("string").str.strip().replace("", pd.NA)
+    has_population = communities["population"].notna()
+    ours = given.isin(POPULATION_SOURCES).fillna(False) == has_population
+    if ours.all() and (given.notna() == has_population).all():
+        return communities
+    communities = file_source_aside(communities)
+    communities[SOURCE_COLUMN] = pd.Series(pd.NA, index=communities.index, dtype="string").mask(
+        has_population, "surveyed"
+    )
+    return communities
 
 
 def _replace_frame(raw, frame):

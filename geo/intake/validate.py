@@ -14,7 +14,14 @@ import pyproj
 import shapely
 
 from geo.data import schema
-from geo.data.crs import CRS_NAMES, convert_geometries, is_storage_crs, metric_crs_for, normalise_crs_name
+from geo.data.crs import (
+    CRS_NAMES,
+    convert_geometries,
+    is_storage_crs,
+    metric_crs_for,
+    normalise_crs_name,
+    utm_crs_for,
+)
 from geo.data.io import RawLayer
 from geo.data.schema import STORAGE_CRS
 from geo.errors import Message
@@ -51,6 +58,18 @@ SWAP_MARGIN_DEG = 0.1
 # A row is in the city when its representative point lies within this distance of a district.
 CITY_TOLERANCE_M = 2000.0
 EARLIEST_YEAR = 1900
+# A community of a city in the making (no districts file) farther than this from the median of the
+# communities is rejected (``outside_city``): a city is some tens of km across.
+FAR_FROM_OTHERS_M = 50_000.0
+# The most a single community can hold: residents and households (a large Chinese community has tens
+# of thousands), land and open space in m² (100 km², a district's size). A value above is a typo or a
+# wrong unit, and such values summed or multiplied later would overflow.
+UPPER_LIMITS = {
+    "population": 10_000_000,
+    "households": 10_000_000,
+    "land_area_m2": 100_000_000,
+    "open_space_m2": 100_000_000,
+}
 # An invalid polygon whose edges cross each other more often than this is rejected, not
 # repaired: shapely.make_valid takes time and memory that grow faster than the crossings, and a
 # tangle of n random vertices crosses itself about n²/4 times. Measured (one row, shapely 2.2 /
@@ -174,8 +193,10 @@ def validate_layer(
 
     geometry, found, repaired = repair_polygons(geometry, converted, repair_max_area_change)
     issues.append(found)
-    if districts is not None:  # a city in the making has no outline to be outside of yet
+    if districts is not None:
         issues.append(outside_city(geometry, converted & ~_found_mask(found, n_rows), districts))
+    elif kind == "communities":  # a city in the making has no outline yet, but its communities lie together
+        issues.append(far_from_others(geometry, converted & ~_found_mask(found, n_rows)))
 
     excused_required = {}
     if kind == "communities" and districts is not None:
@@ -632,6 +653,33 @@ def outside_city(
     return _issues(outside, "outside_city", "outside_city", first=first, km=km)
 
 
+def far_from_others(geometry: np.ndarray, rows: np.ndarray, limit_m: float = FAR_FROM_OTHERS_M) -> pd.DataFrame:
+    """Issue ``outside_city`` for rows farther than ``limit_m`` from the median of the communities.
+
+    For a city in the making, which has no outline yet: its outline is drawn around its
+    communities, and one community given in the wrong place (a typo, another coordinate system)
+    would stretch it across the country. The median (of the longitudes and of the latitudes of
+    the rows' representative points, WGS84) is not moved by a few such rows; distances are
+    measured in the UTM zone of that median. Fewer than 3 rows tell nothing and are all kept.
+    """
+    positions = np.flatnonzero(rows)
+    if positions.size < 3:
+        return _no_issues()
+    points = shapely.point_on_surface(geometry[positions])
+    lon, lat = shapely.get_x(points), shapely.get_y(points)
+    middle_lon, middle_lat = float(np.median(lon)), float(np.median(lat))
+    to_metric = pyproj.Transformer.from_crs(STORAGE_CRS, utm_crs_for(middle_lon, middle_lat), always_xy=True)
+    x, y = to_metric.transform(lon, lat)
+    middle_x, middle_y = to_metric.transform(middle_lon, middle_lat)
+    distance_m = np.hypot(x - middle_x, y - middle_y)
+    far = np.zeros(len(geometry), dtype=bool)
+    far[positions[distance_m > limit_m]] = True
+    km = np.full(len(geometry), "", dtype=object)
+    km[positions] = [f"{d / 1000:,.0f}" for d in distance_m]
+    first = _first_coordinates(geometry, far)
+    return _issues(far, "outside_city", "far_from_others", first=first, km=km, limit=f"{limit_m / 1000:g}")
+
+
 # --------------------------------------------------------------------------- rules: attributes
 
 
@@ -745,7 +793,8 @@ def implausible_values(frame: pd.DataFrame, headers: dict, today: datetime.date)
     """Issue ``implausible_value`` for values that cannot be true.
 
     Negative counts and areas (population, households, open space, pieces, existing sets), a
-    land area ≤ 0, a share outside 0–1 or shares of 60+ and under-14 adding up to more than 1, a
+    land area ≤ 0, a count or area above :data:`UPPER_LIMITS` (no later sum or product overflows), a
+    share outside 0–1 or shares of 60+ and under-14 adding up to more than 1, a
     year before 1900 or after ``today``, an application dated after ``today``.
     """
     found = []
@@ -763,6 +812,8 @@ def implausible_values(frame: pd.DataFrame, headers: dict, today: datetime.date)
     for column in ("population", "households", "open_space_m2", "n_pieces", "existing_sets"):
         check(column, lambda v: v < 0, "negative")
     check("land_area_m2", lambda v: v <= 0, "not_positive")
+    for column, limit in UPPER_LIMITS.items():
+        check(column, lambda v, limit=limit: v > limit, "above_limit", limit=f"{limit:,}")
     for column in ("share_60plus", "share_under14"):
         check(column, lambda v: (v < 0) | (v > 1), "share_range")
     if "share_60plus" in frame.columns and "share_under14" in frame.columns:
