@@ -44,7 +44,7 @@ def render() -> None:
     if counts.get("unserved_to_survey"):  # a city without open-space data: the district offices' work list
         st.metric(t("metric_unserved_to_survey"), f"{counts['unserved_to_survey']:,}")
 
-    controls = st.columns([1, 2, 1, 1])
+    controls = st.columns([1, 1.6, 1, 1.4])  # room for the toggle's label in both languages
     district = controls[0].selectbox(
         t("districts_filter"), [None, *names], format_func=lambda c: names.get(c, t("whole_city"))
     )

@@ -76,7 +76,7 @@ def render() -> None:
         placeholder=t("filter_reasons_placeholder"),
     )
     applied_only = filters[2].checkbox(t("filter_applied"))
-    site_check_only = filters[2].checkbox(t("filter_site_check"))
+    site_check_only = filters[2].checkbox(t("filter_site_check"), help=t("filter_site_check_help"))
     name_part = filters[3].text_input(t("filter_name"))
 
     shown = filter_assessed(mine, status, reasons, applied_only, name_part, site_check_only)
