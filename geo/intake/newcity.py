@@ -391,8 +391,9 @@ def districts_from_communities(
     outlines = []
     for district in pd.unique(code[known]):
         members = (code == district).fillna(False).to_numpy(dtype=bool)
-        buffered = projected.geometry[members].buffer(OUTLINE_BUFFER_M).to_numpy()
-        hull = shapely.convex_hull(shapely.union_all(buffered))
+        # The hull of the buffered communities is the buffered hull of their vertices (and far faster).
+        vertices = shapely.multipoints(shapely.get_coordinates(projected.geometry[members].to_numpy()))
+        hull = shapely.convex_hull(vertices).buffer(OUTLINE_BUFFER_M)
         outlines.append((district, name[members].iloc[0], hull))
     districts = gpd.GeoDataFrame(
         {
