@@ -61,6 +61,20 @@ def test_rows_with_an_id_but_no_geometry_are_rejected_and_nothing_accepted_carri
     assert again.results["communities"].input_rows == 12 and str(again) == str(error)
 
 
+@pytest.mark.parametrize("with_districts", [True, False])
+def test_a_row_with_an_id_but_no_geometry_is_rejected_among_accepted_ones(files, table, tmp_path, with_districts):
+    table["小区编号"] = [f"C{i}" for i in range(12)]
+    table.loc[2, "WKT"] = ""  # sheet row 4
+    options = {"districts": files["districts"]} if with_districts else {}
+    city = build(written(table, tmp_path / "c.csv"), **options)
+    result = city.results["communities"]
+    assert len(result.accepted) == 11 and result.accepted_rows.tolist() == [2, 3, *range(5, 14)]
+    assert result.rejects["sheet_row"].tolist() == [4] and result.rejects["小区编号"].tolist() == ["C2"]
+    assert result.rejects["小区名称"].tolist() == ["测试小区2"]
+    assert "C2" not in city.city.communities["community_id"].tolist()
+    assert not city.city.communities.geometry.isna().any()
+
+
 def test_the_geometry_column_mapped_to_the_name_rejects_every_row_instead_of_failing(table, tmp_path):
     path = written(table, tmp_path / "c.csv")
     with pytest.raises(NoCommunityAccepted) as raised:
@@ -91,6 +105,9 @@ def test_implausible_counts_and_areas_are_rejected_per_row(table, tmp_path):
     table["open_space_m2"] = ""
     table.loc[3, "open_space_m2"] = "1e9"  # sheet row 5
     table.loc[4, "户数（户）"] = "1e20"  # sheet row 6: beyond int64, a bad cell
+    table["existing_sets"] = ""
+    table.loc[5, "existing_sets"] = "1000000000"  # sheet row 7: a billion points would be made of it
+    table.loc[7, "existing_sets"] = "2"  # sheet row 9: kept
     table.loc[6, "户数（户）"] = "9223372036854775808"  # sheet row 8: 2**63, a bad cell
     result = build(written(table, tmp_path / "c.csv")).results["communities"]
     rejects = result.rejects.set_index("sheet_row")["reason_code"].to_dict()
@@ -99,6 +116,7 @@ def test_implausible_counts_and_areas_are_rejected_per_row(table, tmp_path):
         4: "implausible_value",
         5: "implausible_value",
         6: "wrong_type",
+        7: "implausible_value",
         8: "wrong_type",
     }
     assert "above 10,000,000" in result.rejects["reason_en"].iloc[0]

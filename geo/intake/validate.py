@@ -62,13 +62,15 @@ EARLIEST_YEAR = 1900
 # communities is rejected (``outside_city``): a city is some tens of km across.
 FAR_FROM_OTHERS_M = 50_000.0
 # The most a single community can hold: residents and households (a large Chinese community has tens
-# of thousands), land and open space in m² (100 km², a district's size). A value above is a typo or a
-# wrong unit, and such values summed or multiplied later would overflow.
+# of thousands), land and open space in m² (100 km², a district's size), fitness-path sets (each is
+# made a point by geo.intake.importer.survey_fitness_paths). A value above is a typo or a wrong unit,
+# and such values summed, multiplied or repeated later would overflow.
 UPPER_LIMITS = {
     "population": 10_000_000,
     "households": 10_000_000,
     "land_area_m2": 100_000_000,
     "open_space_m2": 100_000_000,
+    "existing_sets": 1_000,
 }
 # An invalid polygon whose edges cross each other more often than this is rejected, not
 # repaired: shapely.make_valid takes time and memory that grow faster than the crossings, and a
