@@ -18,9 +18,11 @@ import json
 import math
 import os
 import re
+import stat
 import sys
 import tempfile
 import unicodedata
+import warnings
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -62,16 +64,37 @@ SUMMARY_COLUMNS = (
 )
 
 
+def _is_control(c: str) -> bool:
+    """True for a character a terminal may act on or that breaks or reorders a line: C0 and C1 controls
+    (ESC, BEL, U+0085 …), format characters (bidi overrides, zero-width marks) and U+2028/U+2029."""
+    return unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
+
+
 def one_line(message: str) -> str:
     """``message`` on one line: control, line-break and invisible format characters shown as escapes.
 
     A file name or a cell quoted in an error may hold a newline or a terminal escape sequence;
     printed as ``\\n`` or ``\\x1b`` it can neither split the line nor act on the terminal.
+    The one sanitiser of everything the CLI prints (:func:`echo`, :func:`echo_table`, :func:`print_json`'s).
     """
-    return "".join(
-        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c
-        for c in message
-    )
+    return "".join(c.encode("unicode_escape").decode("ascii") if _is_control(c) else c for c in str(message))
+
+
+def echo(line="", file=None) -> None:
+    """Print ``line`` through :func:`one_line` (on stdout, or ``file``).
+
+    Every line the CLI prints goes through here: a name, a cell or a warning quoting the user's
+    data can neither add a line nor send the terminal a control sequence.
+    """
+    print(one_line(line), file=file)
+
+
+def echo_table(frame: pd.DataFrame) -> None:
+    """Print ``frame`` without its index, every text cell through :func:`one_line` first (so columns
+    keep their width), then each line through :func:`echo`."""
+    cells = frame.map(lambda value: one_line(value) if isinstance(value, str) else value)
+    for line in cells.to_string(index=False).split("\n"):
+        echo(line)
 
 
 def cli_lang(environ=None) -> str:
@@ -251,8 +274,19 @@ def json_safe(value):
 
 
 def print_json(document) -> None:
-    """Print ``document`` as strict JSON (UTF-8, indented); a non-finite number is printed as null."""
-    print(json.dumps(json_safe(document), ensure_ascii=False, indent=2, allow_nan=False))
+    """Print ``document`` as strict JSON (UTF-8, indented); a non-finite number is printed as null.
+
+    A control or format character (:func:`_is_control`: ESC, C1, U+2028, a bidi override …) in a
+    string is written as its ``\\uXXXX`` escape: the same JSON value, nothing for a terminal to act on.
+    """
+    printed = json.dumps(json_safe(document), ensure_ascii=False, indent=2, allow_nan=False)
+    print("".join(_json_escaped(c) if c != "\n" and _is_control(c) else c for c in printed))
+
+
+def _json_escaped(c: str) -> str:
+    """``c`` as a JSON ``\\uXXXX`` escape (a surrogate pair beyond the Basic Multilingual Plane)."""
+    units = c.encode("utf-16-be")
+    return "".join(f"\\u{int.from_bytes(units[i : i + 2], 'big'):04x}" for i in range(0, len(units), 2))
 
 
 def _boundaries_city(lang: str) -> str:
@@ -386,8 +420,8 @@ def run_coverage(args, config) -> int:
     table["share_served_within_radius"] = (
         table["served_within_radius"] / table["communities"].where(table["communities"] > 0)
     ).map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
-    print(f"{text('walk_radius', args.lang)}: {radius:g} m")
-    print(labelled(table, args.lang).to_string(index=False))
+    echo(f"{text('walk_radius', args.lang)}: {radius:g} m")
+    echo_table(labelled(table, args.lang))
     return 0
 
 
@@ -522,7 +556,7 @@ def run_plan_command(args, config) -> int:
             if summary["optimality_gap"] is None
             else say("plan_gap", args.lang, gap=f"{summary['optimality_gap']:.2%}")
         )
-        print(
+        echo(
             say(
                 "plan_line",
                 args.lang,
@@ -536,7 +570,7 @@ def run_plan_command(args, config) -> int:
             )
         )
         for message in summary["messages"]:
-            print(f"  ! {message}")
+            echo(f"  ! {message}")
         columns = [
             "rank",
             "community_id",
@@ -548,9 +582,12 @@ def run_plan_command(args, config) -> int:
         ]
         table = with_district_names(outcome.selected, district_names(city.districts, args.lang))[columns].copy()
         table["priority_score"] = table["priority_score"].round(1)
-        print(labelled(table, args.lang).to_string(index=False))
+        if table.empty:
+            echo(say("plan_none_selected", args.lang))
+        else:
+            echo_table(labelled(table, args.lang))
     if args.out:
-        print(say("wrote", args.lang, path=args.out))
+        echo(say("wrote", args.lang, path=args.out))
     return 0
 
 
@@ -582,7 +619,7 @@ def run_eligibility(args, config) -> int:
                 encoding=args.encoding,
                 parameters={"district": args.district or "all", "data_file": str(args.data)},
             )
-        print(
+        echo(
             say(
                 "wrote_eligibility",
                 args.lang,
@@ -593,7 +630,7 @@ def run_eligibility(args, config) -> int:
         )
         return 0
     listed = table[["community_id", "name", "district_name", "eligible", "reason_text", "applied"]]
-    print(humanised(pd.DataFrame(listed), args.lang).to_string(index=False))
+    echo_table(humanised(pd.DataFrame(listed), args.lang))
     return 0
 
 
@@ -621,7 +658,7 @@ def run_sample(args, config) -> int:
         for name, frame in layers.items()
         if name != IDENTITY_LAYER
     )
-    print(say("wrote_sample", args.lang, path=args.out, counts=counts))
+    echo(say("wrote_sample", args.lang, path=args.out, counts=counts))
     return 0
 
 
@@ -635,17 +672,23 @@ def run_template(args, config) -> int:
     districts = read_districts(args.boundaries)
     with writing(args.out):
         write_survey_template(args.out, districts, lang=args.lang, config=config)
-    print(say("wrote", args.lang, path=args.out))
+    echo(say("wrote", args.lang, path=args.out))
     return 0
 
 
 def run_import(args, config) -> int:
     from geo.intake.importer import import_file, write_accepted, write_rejects
 
+    input_file(args.file, "file")
+    if args.data is not None:
+        input_file(args.data, "--data")
     if args.out.suffix.lower() != ".gpkg":
         raise refused("import_out_suffix", name=shown(args.out.name))
     if args.rejects.suffix.lower() != ".csv":
         raise refused("import_rejects_suffix", name=shown(args.rejects.name))
+    inputs = {"file": args.file, **({"--data": args.data} if args.data is not None else {})}
+    not_an_input(args.out, {"file": args.file})  # --out may be --data: the layer is written into it, the rest kept
+    not_an_input(args.rejects, inputs, "--rejects")
     writable(args.out)
     writable(args.rejects, "--rejects")
     from geo.intake.newcity import parse_map_options
@@ -676,7 +719,7 @@ def run_import(args, config) -> int:
         return status
     summary = result.summary()
     counts = {name: summary[key] for name, key in (("rows", "input_rows"), ("accepted", "accepted"))}
-    print(
+    echo(
         say(
             "import_counts",
             args.lang,
@@ -687,42 +730,135 @@ def run_import(args, config) -> int:
         )
     )
     for warning in result.warnings:
-        print(f"  ! {said(warning, args.lang)}")
-    print(say("wrote_import", args.lang, out=args.out, layer=args.layer, rejects=args.rejects))
+        echo(f"  ! {said(warning, args.lang)}")
+    echo(say("wrote_import", args.lang, out=args.out, layer=args.layer, rejects=args.rejects))
     if status:
-        print(say("nothing_accepted", args.lang, rejects=args.rejects), file=sys.stderr)
+        echo(say("nothing_accepted", args.lang, rejects=args.rejects), file=sys.stderr)
     return status
 
 
 CITY_FILE_LAYERS = ("districts", "communities", "fitness_paths")
+# city init's input options: the layer of --map and --crs they feed -> the option
+CITY_INPUTS = {
+    "communities": "--communities",
+    "districts": "--districts",
+    "fitness_paths": "--fitness-paths",
+    "applications": "--applications",
+}
+CITY_NAME_LIMIT = 60  # characters of --name and --name-en
+
+
+def input_file(path: Path, option: str) -> Path:
+    """``path`` if it is a regular file (or a link to one), else refuse it before any work.
+
+    A folder, a FIFO or a device is refused by its ``stat`` alone: it is never opened, so a pipe
+    with no writer cannot hang the command.
+    """
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise refused("input_missing", option=option, path=str(path)) from None
+    except OSError as error:
+        raise refused(
+            "input_unreadable", option=option, path=str(path), reason=error.strerror or Said("refused")
+        ) from None
+    if not stat.S_ISREG(mode):
+        raise refused("input_not_file", option=option, path=str(path))
+    return path
+
+
+def not_an_input(path: Path, inputs: dict[str, Path], output: str = "--out") -> None:
+    """Refuse to write ``path`` when it is one of ``inputs`` (option -> file): the same resolved path,
+    or the same file under another name (a hard link)."""
+    for option, given in inputs.items():
+        same = path.resolve() == given.resolve()
+        with contextlib.suppress(OSError):
+            same = same or os.path.samefile(path, given)
+        if same:
+            raise refused("input_overwritten", path=str(path), option=option, output=output)
+
+
+def city_rejects_path(out: Path, layer: str) -> Path:
+    """Where ``city init --out out`` writes ``layer``'s rejected rows, as
+    :func:`geo.intake.newcity.write_city` names them: ``<stem>.<layer>.rejects.csv`` beside ``out``."""
+    return out.with_name(f"{out.stem}.{layer}.rejects.csv")
+
+
+def city_crs(options: list[str]) -> dict[str, str | None]:
+    """``--crs`` options (``CRS`` for every file, ``LAYER=CRS`` for one) as layer -> CRS, each value
+    spelt as :func:`geo.data.crs.normalise_crs_name` spells it; a layer we do not read, or a name
+    it does not know, is refused."""
+    from geo.data.crs import normalise_crs_name
+
+    every, per_layer = None, {}
+    for option in options:  # "EPSG:4527" for every file, "fitness_paths=wgs84" for one
+        layer, sep, value = (part.strip() for part in option.partition("="))
+        if sep and layer not in CITY_FILE_LAYERS:
+            raise refused("crs_layer", option=shown(option), layers=", ".join(CITY_FILE_LAYERS))
+        if sep:
+            per_layer[layer] = normalise_crs_name(value)
+        else:
+            every = normalise_crs_name(layer)
+    return {layer: per_layer.get(layer, every) for layer in CITY_FILE_LAYERS}
+
+
+def city_name(value: str | None, option: str) -> str | None:
+    """``--name``/``--name-en`` stripped; None when not given or blank; longer than
+    :data:`CITY_NAME_LIMIT` characters is refused."""
+    if value is None or not value.strip():
+        return None
+    if len(value.strip()) > CITY_NAME_LIMIT:
+        raise refused("name_too_long", option=option, length=len(value.strip()), limit=CITY_NAME_LIMIT)
+    return value.strip()
 
 
 def run_city(args, config) -> int:
-    """``city init``: a city GeoPackage from a bureau's own files (:mod:`geo.intake.newcity`)."""
-    from geo.intake.newcity import build_city, parse_map_options, write_city
+    """``city init``: a city GeoPackage from a bureau's own files (:mod:`geo.intake.newcity`).
 
+    Every option is checked before any file is read: the inputs are regular files, the CRS names
+    and ``--map`` layers are known, the outputs (``--out`` and the rejects beside it) are writable
+    and none of them is an input. A file of which no community is accepted writes the rejects
+    and exits with :data:`EXIT_NOTHING_ACCEPTED`.
+    """
+    from geo.intake.newcity import NoCommunityAccepted, build_city, parse_map_options, write_city
+
+    files = {layer: getattr(args, layer) for layer in CITY_INPUTS if getattr(args, layer) is not None}
+    for layer, path in files.items():
+        input_file(path, CITY_INPUTS[layer])
     if args.out.suffix.lower() != ".gpkg":
         raise refused("import_out_suffix", name=shown(args.out.name))
+    crs = city_crs(args.crs)
+    column_map = parse_map_options(args.map)
+    for layer in column_map:
+        if layer not in files:
+            raise refused("map_no_file", layer=layer, option=CITY_INPUTS[layer])
+    name, name_en = city_name(args.name, "--name"), city_name(args.name_en, "--name-en")
+    inputs = {CITY_INPUTS[layer]: path for layer, path in files.items()}
+    rejects = {
+        layer: city_rejects_path(args.out, layer) for layer in ("communities", "fitness_paths") if layer in files
+    }
+    for path in (args.out, *rejects.values()):
+        not_an_input(path, inputs)
     writable(args.out)
-    crs, per_layer = None, {}
-    for option in args.crs:  # "EPSG:4527" for every file, "fitness_paths=wgs84" for one
-        layer, sep, value = option.partition("=")
-        if sep and layer.strip() in CITY_FILE_LAYERS:
-            per_layer[layer.strip()] = value.strip()
-        else:
-            crs = option.strip()
-    new_city = build_city(
-        args.communities,
-        districts=args.districts,
-        fitness_paths=args.fitness_paths,
-        applications=args.applications,
-        crs={layer: per_layer.get(layer, crs) for layer in CITY_FILE_LAYERS},
-        column_map=parse_map_options(args.map),
-        name=args.name,
-        name_en=args.name_en,
-        config=config,
-        contact=tuple(args.contact),
-    )
+    for path in rejects.values():
+        if path.is_dir():
+            raise refused("rejects_folder", path=str(path), out=str(args.out))
+        writable(path)
+    try:
+        new_city = build_city(
+            args.communities,
+            districts=args.districts,
+            fitness_paths=args.fitness_paths,
+            applications=args.applications,
+            crs=crs,
+            column_map=column_map,
+            name=name,
+            name_en=name_en,
+            config=config,
+            contact=tuple(args.contact),
+        )
+    except NoCommunityAccepted as nothing:
+        return city_nothing_accepted(args, nothing, rejects)
     with writing(args.out):
         written = write_city(new_city, args.out)
     summary = new_city.summary(args.lang)
@@ -733,15 +869,63 @@ def run_city(args, config) -> int:
         counts = summary[layer]
         if counts:
             rows = {"rows": counts["input_rows"], **{k: counts[k] for k in ("accepted", "rejected", "repaired")}}
-            print(say("import_counts", args.lang, file=label("message", f"kind_{layer}", args.lang), **rows))
+            echo(say("import_counts", args.lang, file=label("message", f"kind_{layer}", args.lang), **rows))
     for warning in summary["warnings"]:
-        print(f"  ! {warning}")
-    print(say("wrote", args.lang, path=args.out))
+        echo(f"  ! {warning}")
+    echo(say("wrote", args.lang, path=args.out))
     return 0
 
 
+def city_nothing_accepted(args, nothing, rejects: dict[str, Path]) -> int:
+    """``city init`` when no community is accepted: each read file's rejects written where
+    :func:`city_rejects_path` says, the counts printed (``"out": null`` in JSON), a note on stderr,
+    exit :data:`EXIT_NOTHING_ACCEPTED`. ``nothing`` is the :class:`~geo.intake.newcity.NoCommunityAccepted`."""
+    from geo.intake.importer import write_rejects
+
+    written = {}
+    for layer, result in nothing.results.items():
+        path = rejects.get(layer) or city_rejects_path(args.out, layer)
+        with writing(path):
+            written[layer] = write_rejects(result, path)
+    counts = {layer: _city_counts(nothing.results.get(layer), layer) for layer in ("communities", "fitness_paths")}
+    notes = [said(w, args.lang) for result in nothing.results.values() for w in result.warnings]
+    if args.json:
+        print_json(
+            {
+                **counts,
+                "warnings": notes,
+                "out": None,
+                "rejects": {f"rejects_{layer}": str(path) for layer, path in written.items()},
+            }
+        )
+    else:
+        for layer, layer_counts in counts.items():
+            if layer_counts:
+                rows = {"rows": layer_counts["input_rows"]}
+                rows.update({k: layer_counts[k] for k in ("accepted", "rejected", "repaired")})
+                echo(say("import_counts", args.lang, file=label("message", f"kind_{layer}", args.lang), **rows))
+        for note in notes:
+            echo(f"  ! {note}")
+        for path in written.values():
+            echo(say("wrote", args.lang, path=path))
+    echo(say("nothing_accepted", args.lang, rejects=written.get("communities", args.out)), file=sys.stderr)
+    return EXIT_NOTHING_ACCEPTED
+
+
+def _city_counts(result, layer: str) -> dict | None:
+    """A layer's counts as city init's JSON has them (:meth:`geo.intake.newcity.NewCity.summary`); None: not read."""
+    if result is None:
+        return None
+    summary = result.summary()
+    counts = {k: summary[k] for k in ("input_rows", "accepted", "rejected", "repaired")}
+    if layer == "communities":
+        counts["population_estimated"] = 0  # nothing accepted, nothing estimated
+    counts["crs"] = summary.get("crs")
+    return counts
+
+
 def _fail(message: str, lang: str = "en") -> int:
-    print(say("error", lang, message=one_line(message)), file=sys.stderr)
+    echo(say("error", lang, message=message), file=sys.stderr)
     return EXIT_ERROR
 
 
@@ -768,8 +952,12 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "lang"):  # commands without --lang speak the CLI's language
         args.lang = lang
     try:
-        config = load_config(args.config)
-        return commands[args.command](args, config)
+        with warnings.catch_warnings():
+            # numpy's, pandas' and shapely's RuntimeWarnings (an overflow on a coordinate of 1e309 …)
+            # are not the user's to read: whatever they warn of is checked and said by the command.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            config = load_config(args.config)
+            return commands[args.command](args, config)
     except (DataError, OSError) as err:
         return _fail(said(err, lang) or type(err).__name__, lang)
     except KeyboardInterrupt:
