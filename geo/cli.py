@@ -396,7 +396,7 @@ def run_coverage(args, config) -> int:
     from geo.pipeline import coverage_report, load_city
 
     radius = config.walk_radius_m if args.radius is None else args.radius
-    report_city = load_city(args.data)
+    report_city = load_city(input_file(args.data, "--data", missing_ok=True))
     report = coverage_report(report_city, radius)
     rows = report.by_district[list(SUMMARY_COLUMNS)]
     if args.json:  # district names in --lang, as in the table
@@ -527,7 +527,7 @@ def run_plan_command(args, config) -> int:
         config = replace(config, optimal_time_limit_s=args.time_limit)
     keys = program_keys(args.program) if args.program is not None else [p.key for p in config.programs]
     _check_out(args.out, args.out_crs, args.encoding)
-    city = load_city(args.data)
+    city = load_city(input_file(args.data, "--data", missing_ok=True))
     plan = run_plan(city.communities, city.fitness_paths, config, keys, args.mode, city.applications)
     if args.out:
         with writing(args.out):
@@ -598,7 +598,7 @@ def run_eligibility(args, config) -> int:
     from geo.render.export import export
 
     _check_out(args.out, args.out_crs, args.encoding)
-    city = load_city(args.data)
+    city = load_city(input_file(args.data, "--data", missing_ok=True))
     scored = score_communities(city.communities, city.fitness_paths, config, city.applications)
     if args.district:
         known = set(city.districts["district_code"])
@@ -650,7 +650,8 @@ def run_sample(args, config) -> int:
     writable(args.out)
     n = config.sample_communities if args.communities is None else args.communities
     seed = config.sample_seed if args.seed is None else args.seed
-    layers = generate_sample(read_districts(args.boundaries), n_communities=n, seed=seed)
+    boundaries = input_file(args.boundaries, "--boundaries", missing_ok=True)
+    layers = generate_sample(read_districts(boundaries), n_communities=n, seed=seed)
     with writing(args.out):
         write_layers(args.out, layers)
     counts = say("list_separator", args.lang).join(
@@ -669,7 +670,7 @@ def run_template(args, config) -> int:
     if args.out.suffix.lower() != ".xlsx":
         raise refused("template_suffix", name=shown(args.out.name))
     writable(args.out)
-    districts = read_districts(args.boundaries)
+    districts = read_districts(input_file(args.boundaries, "--boundaries", missing_ok=True))
     with writing(args.out):
         write_survey_template(args.out, districts, lang=args.lang, config=config)
     echo(say("wrote", args.lang, path=args.out))
@@ -748,21 +749,36 @@ CITY_INPUTS = {
 CITY_NAME_LIMIT = 60  # characters of --name and --name-en
 
 
-def input_file(path: Path, option: str) -> Path:
+def input_file(path: Path, option: str, missing_ok: bool = False) -> Path:
     """``path`` if it is a regular file (or a link to one), else refuse it before any work.
 
     A folder, a FIFO or a device is refused by its ``stat`` alone: it is never opened, so a pipe
-    with no writer cannot hang the command.
+    with no writer cannot hang the command. With ``missing_ok``, a path that does not exist is
+    left to the reader, whose message says so in its own words.
     """
     try:
         mode = path.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):
+        if missing_ok:
+            return path
         raise refused("input_missing", option=option, path=str(path)) from None
     except OSError as error:
         raise refused(
             "input_unreadable", option=option, path=str(path), reason=error.strerror or Said("refused")
         ) from None
     if not stat.S_ISREG(mode):
+        raise refused("input_not_file", option=option, path=str(path))
+    return path
+
+
+def not_a_pipe(path: Path, option: str) -> Path:
+    """``path`` unless it is a FIFO (a named pipe), refused before it is opened: with no writer, opening
+    it waits forever. Whatever else is wrong with the path, the reader says in its own words."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return path
+    if stat.S_ISFIFO(mode):
         raise refused("input_not_file", option=option, path=str(path))
     return path
 
@@ -956,7 +972,7 @@ def main(argv: list[str] | None = None) -> int:
             # numpy's, pandas' and shapely's RuntimeWarnings (an overflow on a coordinate of 1e309 …)
             # are not the user's to read: whatever they warn of is checked and said by the command.
             warnings.simplefilter("ignore", RuntimeWarning)
-            config = load_config(args.config)
+            config = load_config(not_a_pipe(args.config, "--config"))
             return commands[args.command](args, config)
     except (DataError, OSError) as err:
         return _fail(said(err, lang) or type(err).__name__, lang)

@@ -183,6 +183,23 @@ def test_a_pipe_as_input_is_refused_without_hanging(files, tmp_path):
     assert run.stderr == f"error: --communities {pipe}: not a file (a folder, a pipe or a device); give a file\n"
 
 
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["coverage", "--data", "{pipe}"], "--data"),
+        (["plan", "--data", "{pipe}"], "--data"),
+        (["sample", "--boundaries", "{pipe}", "--out", "{tmp}/s.gpkg"], "--boundaries"),
+        (["--config", "{pipe}", "coverage"], "--config"),
+    ],
+)
+def test_a_pipe_given_to_any_command_is_refused_without_hanging(tmp_path, argv, option):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    run = run_process(*(a.format(pipe=pipe, tmp=tmp_path) for a in argv), timeout=60)
+    assert run.returncode == EXIT_ERROR and run.stdout == ""
+    assert run.stderr == f"error: {option} {pipe}: not a file (a folder, a pipe or a device); give a file\n"
+
+
 def test_a_device_as_input_is_refused(files, tmp_path, capsys):
     status, _, err = run(
         capsys, "city", "init", "--out", tmp_path / "c.gpkg", "--communities", files["communities"],
