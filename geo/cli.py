@@ -802,8 +802,8 @@ def city_rejects_path(out: Path, layer: str) -> Path:
 
 def city_crs(options: list[str]) -> dict[str, str | None]:
     """``--crs`` options (``CRS`` for every file, ``LAYER=CRS`` for one) as layer -> CRS, each value
-    spelt as :func:`geo.data.crs.normalise_crs_name` spells it; a layer we do not read, or a name
-    it does not know, is refused."""
+    spelt as :func:`geo.data.crs.normalise_crs_name` spells it; a layer we do not read, a name it
+    does not know, or a second CRS for the same files is refused."""
     from geo.data.crs import normalise_crs_name
 
     every, per_layer = None, {}
@@ -811,10 +811,14 @@ def city_crs(options: list[str]) -> dict[str, str | None]:
         layer, sep, value = (part.strip() for part in option.partition("="))
         if sep and layer not in CITY_FILE_LAYERS:
             raise refused("crs_layer", option=shown(option), layers=", ".join(CITY_FILE_LAYERS))
+        name = normalise_crs_name(value if sep else layer)
+        given = per_layer.get(layer) if sep else every
+        if given is not None:
+            raise refused("crs_twice", layer=layer if sep else Said("crs_every_file"), first=given, second=name)
         if sep:
-            per_layer[layer] = normalise_crs_name(value)
+            per_layer[layer] = name
         else:
-            every = normalise_crs_name(layer)
+            every = name
     return {layer: per_layer.get(layer, every) for layer in CITY_FILE_LAYERS}
 
 

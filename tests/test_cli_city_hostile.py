@@ -105,14 +105,15 @@ def test_an_out_that_is_an_input_is_refused_and_the_input_kept(files, tmp_path, 
     districts = tmp_path / "districts.gpkg"
     othercity.district_squares().to_file(districts, driver="GPKG")
     before = districts.read_bytes()
-    same = tmp_path / "sub" / ".." / "districts.gpkg"  # the same file under another spelling
     (tmp_path / "sub").mkdir()
-    status, printed, err = run(
-        capsys, "city", "init", "--out", same, "--communities", files["communities"], "--districts", districts
-    )
-    assert status == EXIT_ERROR and printed == ""
-    assert err.count("\n") == 1 and "--districts" in err
-    assert districts.read_bytes() == before
+    (tmp_path / "link.gpkg").symlink_to(districts)
+    for same in (tmp_path / "sub" / ".." / "districts.gpkg", tmp_path / "link.gpkg"):  # other spellings
+        status, printed, err = run(
+            capsys, "city", "init", "--out", same, "--communities", files["communities"], "--districts", districts
+        )
+        assert status == EXIT_ERROR and printed == ""
+        assert err.count("\n") == 1 and "--districts" in err
+        assert districts.read_bytes() == before
 
 
 def test_a_rejects_path_that_is_an_input_is_refused(files, tmp_path, capsys):
@@ -154,6 +155,11 @@ def test_import_refuses_to_write_over_its_file(files, tmp_path, capsys):
         (["--crs", "communities=EPSG:4527", "--crs", "roads=wgs84"], "LAYER one of districts, communities"),
         (["--crs", "communities=nonsense"], "unknown coordinate system 'nonsense'"),
         (["--crs", "EPSG:99999999"], "99999999"),
+        (
+            ["--crs", "EPSG:4527", "--crs", "wgs84"],
+            "--crs gives every file a coordinate system twice (EPSG:4527, wgs84)",
+        ),
+        (["--crs", "communities=wgs84", "--crs", "communities=gcj02"], "gives communities a coordinate system twice"),
         (["--fitness-paths", "{tmp}/nowhere.csv"], "--fitness-paths {tmp}/nowhere.csv: no such file"),
         (["--districts", "{tmp}"], "not a file"),
         (["--map", "fitness_paths.name=名称"], "no --fitness-paths file is given"),
