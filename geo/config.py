@@ -70,6 +70,7 @@ MAX_SEED = 2**32 - 1
 MAX_WEIGHT = 1_000_000
 MAX_SETS = 1_000_000
 MAX_YEAR = 9999
+MAX_NOTICE_DAYS = 366  # a notice period of up to a year
 # [eligibility] unknown_open_space: a community whose open space is unknown is surveyed first (not a
 # candidate) or assumed to have room (a candidate flagged for a site check); see geo.analysis.eligibility.
 UNKNOWN_OPEN_SPACE = ("survey_first", "assume_room")
@@ -133,6 +134,7 @@ class Config:
     bureau_name_en: str = ""
     contact_zh: tuple[str, ...] = ()
     contact_en: tuple[str, ...] = ()
+    notice_period_days: int = 7
 
     def city_name(self, lang: str = "zh") -> str:
         """The city's name in ``lang`` (``[city] name_zh`` / ``name_en``)."""
@@ -227,6 +229,7 @@ NUMERIC_KEYS: dict[str, tuple[str, Rule]] = {
     "map.max_communities": ("map_max_communities", _whole("communities", 1, MAX_MAP_COMMUNITIES)),
     "sample.seed": ("sample_seed", Rule(f"a whole number from 0 to {MAX_SEED:,}", low=0, high=MAX_SEED, whole=True)),
     "sample.communities": ("sample_communities", _whole("communities", 1, MAX_SAMPLE_COMMUNITIES)),
+    "notice.period_days": ("notice_period_days", _whole("days", 1, MAX_NOTICE_DAYS)),
 }
 BUDGET_RULE = _whole("yuan", 0, MAX_CNY)
 WEIGHT_RULE = Rule(f"a number from 0 to {MAX_WEIGHT:,}", low=0, high=MAX_WEIGHT)
@@ -449,6 +452,13 @@ class SampleTable(_Table):
     communities: int
 
 
+class NoticeTable(_Table):
+    """``[notice]``: the public notice's period (公示期)."""
+
+    _where: ClassVar[str] = "notice"
+    period_days: int = 7
+
+
 class ConfigFile(_Table):
     """The whole of ``config.toml``, typed; :func:`parse_config` turns it into a :class:`Config`."""
 
@@ -463,6 +473,8 @@ class ConfigFile(_Table):
     intake: IntakeTable
     map: MapTable
     sample: SampleTable
+    # Added after the first release: a config.toml without [notice] keeps working.
+    notice: NoticeTable = NoticeTable()
 
     @field_validator("programs", mode="before")
     @classmethod
@@ -659,6 +671,7 @@ def parse_config(raw: dict, source: str = "config.toml") -> Config:
         bureau_name_en=model.city.bureau_en,
         contact_zh=tuple(model.city.contact_zh),
         contact_en=tuple(model.city.contact_en),
+        notice_period_days=model.notice.period_days,
     )
 
 

@@ -131,6 +131,7 @@ POSITIVE_KEYS = [
     "intake.upload_max_age_hours",
     "sample.communities",
     "eligibility.old_before_year",
+    "notice.period_days",
 ]
 
 
@@ -397,6 +398,7 @@ UPPER_BOUNDS = [
     ("map.max_communities", 1_000_000, 1_000_001, "from 1 to 1,000,000"),
     ("sample.seed", 2**32 - 1, 2**32, "from 0 to 4,294,967,295"),
     ("sample.communities", 1_000_000, 1_000_001, "from 1 to 1,000,000"),
+    ("notice.period_days", 366, 367, "a whole number of days from 1 to 366"),
 ]
 
 
@@ -754,3 +756,12 @@ def test_every_door_uses_the_one_radius_rule(capsys):
     assert (radius.min, radius.max) == (1, MAX_WALK_RADIUS_M)
     assert WALK_RADIUS_RULE.accepts(radius.min) and WALK_RADIUS_RULE.accepts(radius.max)
     assert not WALK_RADIUS_RULE.accepts(radius.max + 0.5)
+
+
+def test_the_notice_period_is_read_and_a_file_without_notice_table_keeps_seven_days():
+    assert load_config().notice_period_days == 7
+    data = raw()
+    data["notice"]["period_days"] = 10
+    assert parse_config(data).notice_period_days == 10
+    del data["notice"]
+    assert parse_config(data).notice_period_days == 7
