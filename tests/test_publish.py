@@ -75,7 +75,7 @@ def test_nothing_is_loaded_from_outside(variant, request):
 def test_selected_communities_are_listed_per_programme(page, sample):
     _, _, plan = sample
     for outcome in plan.outcomes:
-        assert f"<h3>{outcome.program.name_zh}</h3>" in page
+        assert f"<h4>{outcome.program.name_zh}</h4>" in page  # under 一、整改方案 › 选中小区名单
         for cid, name in zip(outcome.selected["community_id"], outcome.selected["name"]):
             row = re.search(rf'<tr data-community-id="{cid}">(.*?)</tr>', page).group(1)
             assert f"<td>{html.escape(name)}</td>" in row
@@ -132,9 +132,9 @@ def test_parameters_table(page, sample):
     rows = dict(re.findall(r"<td><code>([\w.]+)</code></td><td>(.*?)</td>", page))
     assert rows["data_sha256"] == SHA
     assert rows["walk_radius_m"] == f"{config.walk_radius_m:g}"
-    assert rows["programs_run"] == "city,region"
+    assert rows["programs_run"] == "市本级、自治区补助"  # programme names, not keys
     assert rows["served_within_radius_is_served"] == "否"
-    assert rows["program.region.budget_cny"] == str(config.program("region").budget_cny)
+    assert rows["program.region.budget_cny"] == f"{config.program('region').budget_cny:,}"  # CNY 5,000,000
     assert "<td>优先得分权重 · 人口分项</td>" in page
 
 
@@ -156,7 +156,7 @@ def test_english_variant(english, sample):
     _, _, plan = sample
     assert '<html lang="en">' in english
     assert "<h1>Liuzhou fitness-path construction plan (public notice)</h1>" in english
-    assert "Summary by programme" in english and "<h3>City budget</h3>" in english
+    assert "Summary by programme" in english and "<h4>City budget</h4>" in english
     assert "<th>Program name</th>" in english and "Residents newly served" in english
     assert "柳州市健身路径建设计划" not in english
     assert "synthetic" not in english  # synthetic_notice=False
@@ -178,7 +178,7 @@ def test_notice_states_the_parameters_of_the_plan_it_lists(sample):
     plan = run_plan(city.communities, city.fitness_paths, wide, ["city"])
     page = publish_html(plan, city.districts, city.fitness_paths)
     rows = dict(re.findall(r"<td><code>([\w.]+)</code></td><td>(.*?)</td>", page))
-    assert rows["walk_radius_m"] == "1000" and "步行服务半径 1,000 米" in page
+    assert rows["walk_radius_m"] == "1,000" and "步行服务半径 1,000 米" in page
     assert rows["priority_weights.population"] == "50"
     data = json.loads(
         re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>', map_document(page)).group(1)
@@ -235,7 +235,7 @@ def test_amounts_are_written_in_full(page, sample):
     _, config, plan = sample
     rows = dict(re.findall(r"<td><code>([\w.]+)</code></td><td>(.*?)</td>", page))
     spent = plan.outcomes[1].summary()["spent_cny"]
-    assert rows["program.region.spent_cny"] == str(int(spent)) and "e+" not in rows["program.region.spent_cny"]
+    assert rows["program.region.spent_cny"] == f"{int(spent):,}" and "e+" not in rows["program.region.spent_cny"]
     assert rows["optimal_mip_rel_gap"] == "1e-06" or float(rows["optimal_mip_rel_gap"]) == config.optimal_mip_rel_gap
 
 
@@ -274,8 +274,9 @@ def test_the_feedback_channel_lists_the_citys_contact_lines_as_text(sample):
     identity = CityIdentity(name_zh="合肥市", contact_zh=("电话：0551-1234567", HOSTILE_NAME))
     other = replace(plan, config=config_for_city(config, identity))
     chinese = publish_html(other, city.districts, city.fitness_paths.iloc[:5])
-    assert "<h2>意见反馈</h2>" in chinese and '<p class="contact">电话：0551-1234567</p>' in chinese
+    assert "<h2>三、公示期与意见反馈</h2>" in chinese and '<p class="contact">电话：0551-1234567</p>' in chinese
     assert HOSTILE_NAME not in chinese and html.escape(HOSTILE_NAME) in chinese
     english = publish_html(other, city.districts, city.fitness_paths.iloc[:5], lang="en")
-    assert "<h2>Feedback</h2>" in english and "0551-1234567" in english  # no English lines: the Chinese ones
+    assert "<h2>3. Notice period and feedback</h2>" in english
+    assert "0551-1234567" in english  # no English lines: the Chinese ones
     assert "<h1>合肥市 fitness-path construction plan (public notice)</h1>" in english

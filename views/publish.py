@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+from datetime import date
 
 import streamlit as st
 
+from geo.errors import data_error
 from geo.i18n import text
-from geo.render.notice import publish_html
+from geo.render.notice import notice_period, publish_html
 from geo.render.provenance import file_sha256, plan_parameters
 from views import shared
 from views.shared import plain, t
@@ -22,6 +24,8 @@ def notice_bytes(
     data_sha256: str,
     synthetic: bool,
     parameters: dict | None = None,
+    period: tuple[date, date] | None = None,
+    issued: date | None = None,
 ) -> bytes:
     """The notice of ``plan``; every argument was read in the user's script run (see shared.download_buttons)."""
     return publish_html(
@@ -33,6 +37,8 @@ def notice_bytes(
         data_sha256=data_sha256,
         synthetic_notice=synthetic,
         parameters=parameters,
+        period=period,
+        issued=issued,
     ).encode("utf-8")
 
 
@@ -53,6 +59,15 @@ def render() -> None:
     )
 
     plan = shared.current_plan()
+    # 公示期: from the publishing date to [notice] period_days later, unless the user picks other dates.
+    issued = date.today()
+    default_start, default_end = notice_period(issued, plan.config.notice_period_days)
+    first, last = st.columns(2)
+    start = first.date_input(t("publish_period_start"), value=default_start, format="YYYY-MM-DD")
+    end = last.date_input(t("publish_period_end"), value=default_end, format="YYYY-MM-DD")
+    if end < start:
+        raise data_error("notice_period_order", start=start.isoformat(), end=end.isoformat())
+
     for outcome in plan.outcomes:
         summary = outcome.summary()
         st.write(
@@ -72,6 +87,8 @@ def render() -> None:
         file_sha256(path),
         shared.city_identity().synthetic,
         {**plan_parameters(plan), "data_file": shared.data_name()},  # the user's name for it, never a server path
+        (start, end),
+        issued,
     )
     st.download_button(
         t("publish_download"),

@@ -1,8 +1,10 @@
 """Render a plan as one self-contained public-notice HTML page (整改公开); render only, decide nothing.
 
-The page holds the heading, an explanation, the coverage map with the selected communities,
-a summary per programme, the list of selected communities and every parameter needed to
-reproduce the plan. Scripts and styles are inline (the map is :func:`geo.render.maps.standalone_html`
+The page reads as a Chinese public notice: the plan (整改方案: its rules in sentences, the coverage
+map with the selected communities, a summary per programme, the list of selected communities), the
+results (整改成效, filled once installations are recorded), the notice period (公示期) with the
+feedback lines, the signature (落款: issuing bureau and date) and a technical appendix with every
+parameter needed to reproduce the plan. Scripts and styles are inline (the map is :func:`geo.render.maps.standalone_html`
 in an ``<iframe srcdoc>``), and a Content-Security-Policy forbids loading anything, so the
 file opens from disk, a USB stick or an e-mail attachment with no internet and no server.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import html
 import math
+from datetime import date, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from geo import i18n
+from geo.errors import data_error
 from geo.i18n import check_lang, column_label, district_names
 from geo.plan import Plan
 from geo.render.export import flattened
@@ -39,6 +43,10 @@ body { margin: 0 auto; max-width: 1100px; padding: 24px 28px 40px; color: #1a1a1
 h1 { font-size: 26px; margin: 8px 0 12px; text-align: center; letter-spacing: 1px; }
 h2 { font-size: 19px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 2px solid #6A1B4D; }
 h3 { font-size: 16px; margin: 18px 0 6px; }
+h4 { font-size: 15px; margin: 14px 0 4px; }
+ul.weights { margin: 4px 0 8px; }
+.signature { margin: 32px 0 8px; text-align: right; }
+.signature p { margin: 2px 0; }
 p { margin: 6px 0; }
 .notice { background: #fff6e0; border-left: 4px solid #E69F00; padding: 6px 12px; }
 .note { color: #555555; font-size: 13px; }
@@ -54,7 +62,8 @@ footer { margin-top: 28px; color: #666666; font-size: 12px; text-align: center; 
 @media print {
   body { max-width: none; padding: 0; font-size: 11pt; }
   iframe.map { height: 150mm; page-break-inside: avoid; }
-  h2, h3 { page-break-after: avoid; }
+  h2, h3, h4 { page-break-after: avoid; }
+  section.appendix { page-break-before: always; }
   tr { page-break-inside: avoid; }
   .note { display: none; }
 }
@@ -75,8 +84,17 @@ def publish_html(
     data_sha256: str | None = None,
     synthetic_notice: bool = True,
     parameters: dict | None = None,
+    period: tuple[date, date] | None = None,
+    issued: date | None = None,
 ) -> str:
     """Return the public notice of ``plan`` as one self-contained HTML document.
+
+    The page reads as a Chinese public notice (公示): the heading and a short introduction, then
+    一、整改方案 (the rules in sentences, the map, the summary per programme and the selected
+    communities), 二、整改成效 (results, to be filled when installations are recorded), 三、公示期
+    (the period, and the feedback lines when there are any), the signature (落款: the issuing
+    bureau and the issue date) and, after it, 附录：技术参数 (every parameter with its key,
+    solver internals only there).
 
     Parameters
     ----------
@@ -84,8 +102,9 @@ def publish_html(
         The plan to publish, as :func:`geo.plan.run_plan` returns it: its programmes'
         summaries and selected rows fill the tables, the communities as its first programme
         scored them (coverage, eligibility, priority) fill the map, and the configuration it
-        was run with gives the walk radius of the text and the parameters table. Nothing on
-        the page can therefore come from other settings than the plan's own.
+        was run with gives the rules of the text, the issuing bureau, the feedback lines, the
+        default notice period and the parameters table. Nothing on the page can therefore come
+        from other settings than the plan's own.
     districts : geopandas.GeoDataFrame
         EPSG:4326 district polygons, as for :func:`geo.render.maps.coverage_map`; also give the
         English district names of the list.
@@ -104,6 +123,11 @@ def publish_html(
         Plan parameters to list; default :func:`geo.plan.plan_parameters` ``(plan)``.
         Nested dicts are listed under dotted keys; ``data_file`` is shown by file name only,
         so no local folder is published.
+    period : (datetime.date, datetime.date), optional
+        First and last day of the notice period (公示期); default ``issued`` to ``issued`` plus
+        ``config.notice_period_days`` days (``config.toml`` ``[notice] period_days``).
+    issued : datetime.date, optional
+        The issue date of the signature (落款); default today (the server's local date).
 
     Returns
     -------
@@ -113,6 +137,8 @@ def publish_html(
 
     Raises
     ------
+    geo.errors.DataError
+        If the period ends before it starts (``notice_period_order``).
     ValueError
         If ``lang`` is unknown, the plan does not record its configuration, or
         :func:`geo.render.maps.coverage_map` refuses the layers.
@@ -122,6 +148,10 @@ def publish_html(
         raise ValueError("publish a plan made by geo.plan.run_plan: it records its configuration and programmes")
     config = plan.config
     scored_communities = plan.outcomes[0].scored
+    issued = date.today() if issued is None else issued
+    start, end = notice_period(issued, config.notice_period_days) if period is None else period
+    if end < start:
+        raise data_error("notice_period_order", start=start.isoformat(), end=end.isoformat())
 
     names = i18n.place_names(config, lang)
 
@@ -149,8 +179,6 @@ def publish_html(
     map_document = standalone_html(m).replace("</head>", _MAP_PRINT_STYLE + "</head>", 1)
     names_of_districts = district_names(districts, lang)
 
-    how = word("how_optimal" if plan.mode == "optimal" else "how_rank")
-    intro = word("intro", **names, how=how.format(radius=_number(config.walk_radius_m)))
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
@@ -163,38 +191,98 @@ def publish_html(
         "</head>",
         "<body>",
         f"<h1>{_e(title)}</h1>",
-        f"<p>{_e(intro)}</p>",
+        f"<p>{_e(word('intro', **names))}</p>",
     ]
     if synthetic_notice:
         parts.append(f'<p class="notice">{_e(i18n.text("synthetic_notice", lang, **names))}</p>')
     parts += [
-        f"<h2>{_e(word('map'))}</h2>",
+        f'<section class="plan"><h2>{_e(word("section_plan"))}</h2>',
+        f"<h3>{_e(word('rules'))}</h3>",
+        _rules(plan, lang, word),
+        f"<h3>{_e(word('map'))}</h3>",
         f'<iframe class="map" title="{_e(word("map_title"))}" srcdoc=\'{_srcdoc(map_document)}\'></iframe>',
         f'<p class="note">{_e(word("map_note"))}</p>',
-        f"<h2>{_e(word('summary'))}</h2>",
+        f"<h3>{_e(word('summary'))}</h3>",
         _summary_table(plan, lang, word),
-        f"<h2>{_e(word('selected'))}</h2>",
+        f"<h3>{_e(word('selected'))}</h3>",
     ]
     for outcome, rows in selected:
-        parts.append(f"<h3>{_e(outcome.program.name(lang))}</h3>")
+        parts.append(f"<h4>{_e(outcome.program.name(lang))}</h4>")
         if len(rows) == 0:
             parts.append(f"<p>{_e(word('none_selected'))}</p>")
         else:
             parts.append(_selected_table(rows, names_of_districts, lang))
-    contact = config.contact_zh if lang == "zh" else (config.contact_en or config.contact_zh)
-    if contact:  # the feedback channel the rectification plan promises (整改公开)
-        parts.append(f"<h2>{_e(word('feedback'))}</h2>")
-        parts.append(f'<p class="note">{_e(word("feedback_note"))}</p>')
-        parts += [f'<p class="contact">{_e(line)}</p>' for line in contact]
     parts += [
-        f"<h2>{_e(word('parameters'))}</h2>",
+        "</section>",
+        f'<section class="results"><h2>{_e(word("section_results"))}</h2>',
+        f"<p>{_e(word('results_pending'))}</p></section>",
+    ]
+    contact = config.contact_zh if lang == "zh" else (config.contact_en or config.contact_zh)
+    heading = word("section_period_feedback" if contact else "section_period")
+    parts += [
+        f'<section class="period"><h2>{_e(heading)}</h2>',
+        f'<p class="period" data-start="{start.isoformat()}" data-end="{end.isoformat()}">'
+        f"{_e(word('period', start=date_text(start, lang), end=date_text(end, lang)))}</p>",
+    ]
+    if contact:  # the feedback channel the rectification plan promises (整改公开)
+        parts.append(f"<p>{_e(word('feedback_note'))}</p>")
+        parts += [f'<p class="contact">{_e(line)}</p>' for line in contact]
+    issuer = config.bureau_name(lang) or config.bureau_name_zh
+    parts += [
+        "</section>",
+        f'<div class="signature"><p class="issuer">{_e(issuer)}</p>'
+        f'<p class="issued" data-date="{issued.isoformat()}">{_e(date_text(issued, lang))}</p></div>',
+        f'<section class="appendix"><h2>{_e(word("appendix"))}</h2>',
         f'<p class="note">{_e(word("parameters_note"))}</p>',
         _parameters_table(parameters, plan, lang, word),
+        "</section>",
         f"<footer>{_e(word('footer'))}</footer>",
         "</body>",
         "</html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def notice_period(issued: date, days: int) -> tuple[date, date]:
+    """The default notice period: from ``issued`` to ``days`` calendar days after it."""
+    return issued, issued + timedelta(days=int(days))
+
+
+def date_text(day: date, lang: str = "zh") -> str:
+    """``day`` as a notice writes it: 2026年11月30日, or 30 November 2026."""
+    month = i18n.label("notice", f"month_{day.month}", lang)
+    return i18n.label("notice", "date", lang, year=day.year, month=month, day=day.day)
+
+
+def _rules(plan: Plan, lang: str, word) -> str:
+    """The plan's rules in sentences: radius, cost, budgets in full yuan, open space, how, weights."""
+    config = plan.config
+    separator = word("list_separator")
+    budgets = separator.join(
+        word("budget_item", program=o.program.name(lang), amount=_number(o.program.budget_cny)) for o in plan.outcomes
+    )
+    how = word("how_optimal" if plan.mode == "optimal" else "how_rank").format(radius=_number(config.walk_radius_m))
+    sentences = [
+        word("rule_radius", radius=_number(config.walk_radius_m)),
+        word("rule_cost", cost=_number(config.set_cost_cny)),
+        word("rule_budgets", budgets=budgets),
+        word("rule_open_space", area=_number(config.min_open_space_m2)),
+        word("rule_how", how=how),
+    ]
+    items = [
+        word("weight_item", name=word(f"weight_{name}"), weight=_number(weight))
+        for name, weight in config.priority_weights.items()
+        if weight
+    ]
+    weights_intro = word("rule_weights_optimal" if plan.mode == "optimal" else "rule_weights_rank")
+    return (
+        '<div class="rules">'
+        + "".join(f"<p>{_e(sentence)}</p>" for sentence in sentences)
+        + f"<p>{_e(weights_intro)}</p>"
+        + '<ul class="weights">'
+        + "".join(f"<li>{_e(item)}</li>" for item in items)
+        + "</ul></div>"
+    )
 
 
 def _summary_table(plan: Plan, lang: str, word) -> str:
@@ -246,9 +334,10 @@ def _parameters_table(parameters: dict, plan: Plan, lang: str, word) -> str:
     for key, value in flattened(parameters):
         if key == "data_file" and value:
             value = Path(str(value)).name
+        shown = _parameter_value(key, value, program_names, lang, word)
         body.append(
             f"<tr><td>{_e(_parameter_label(key, program_names, lang))}</td>"
-            f"<td><code>{_e(key)}</code></td><td>{_e(_value_text(value, word))}</td></tr>"
+            f"<td><code>{_e(key)}</code></td><td>{_e(shown)}</td></tr>"
         )
     return (
         f'<table class="parameters"><thead><tr><th>{_e(word("parameter"))}</th>'
@@ -269,9 +358,32 @@ def _parameter_label(key: str, program_names: dict, lang: str) -> str:
     if head == "program" and rest:
         program, _, field = rest.partition(".")
         name = program_names.get(program, program)
+        field, _, district = field.partition(".")  # district_min_sets.450226: a district's limit
         label = labels[field] if field in labels else column_label(field, lang)
-        return f"{name} · {label}"
+        return " · ".join(part for part in (name, label, district) if part)
     return key
+
+
+# Amounts, lengths, areas and counts are written with thousands separators; years, seeds and codes are not.
+_GROUPED_ENDINGS = ("_cny", "_m", "_m2", "sets", "population_newly_served")
+
+
+def _parameter_value(key: str, value, program_names: dict, lang: str, word) -> str:
+    """``value`` of parameter ``key`` in words: programme names, the mode's name, a status in words."""
+    last = key.rpartition(".")[2]
+    if key == "mode" and value in ("rank", "optimal"):
+        return i18n.label("export", f"mode_{value}", lang)
+    if key == "programs_run" and isinstance(value, str):
+        keys = [k for k in value.split(",") if k]
+        return word("list_separator").join(program_names.get(k, k) for k in keys) or "—"
+    if last == "status" and isinstance(value, str):
+        status_key = "status_" + "_".join("".join(c if c.isalnum() else " " for c in value).split())
+        known = i18n.labels("notice", lang)
+        return known.get(status_key, value)
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if number and math.isfinite(value) and float(value).is_integer() and last.endswith(_GROUPED_ENDINGS):
+        return f"{int(value):,}"
+    return _value_text(value, word)
 
 
 def _value_text(value, word) -> str:
@@ -285,7 +397,7 @@ def _value_text(value, word) -> str:
         if not math.isfinite(value):
             return "—"
         # Whole amounts in full (5000000, not 5e+06); fractions with their significant digits.
-        return f"{int(value)}" if float(value).is_integer() else f"{float(value):.10g}"
+        return f"{int(value)}" if float(value).is_integer() else f"{float(value):.6g}"
     return str(value)
 
 
