@@ -254,3 +254,18 @@ def test_the_publish_page_offers_the_period_and_refuses_it_reversed():
     end.set_value(start.value.replace(year=start.value.year - 1)).run()
     assert not app.exception
     assert app.error and "早于开始日期" in app.error[0].value
+
+
+def test_a_weight_of_zero_is_left_out_of_the_list_and_district_limits_are_labelled(sample):
+    city, config, plan = sample
+    weights = {**config.priority_weights, "old_community": 0.0}
+    city_budget = replace(config.program("city"), district_min_sets={"450202": 2})
+    other = replace(
+        plan, config=replace(config, priority_weights=weights, programs=(city_budget, config.program("region")))
+    )
+    parameters = {**plan_parameters(plan), "program.city": {"district_min_sets": {"450202": 2}}}
+    page = publish_html(other, city.districts, city.fitness_paths.iloc[:5], parameters=parameters, issued=ISSUED)
+    assert "老旧小区（" not in page and "<li>小区人口（25）</li>" in page
+    assert (
+        "<td>市本级 · 各区县最少套数 · 450202</td><td><code>program.city.district_min_sets.450202</code></td>" in page
+    )
