@@ -217,6 +217,7 @@ ASSEMBLY_FIGURES = (
     "fitness_paths_before",
     "fitness_paths_after",
     "applications_before",
+    "applications_from_return",
     "applications_after",
     "applications_unmatched",
 )

@@ -14,6 +14,12 @@ is therefore moved, unchanged, to the table ``applications_unmatched`` and count
 report; on the next assembly both tables are read together, so it returns to
 ``applications`` as soon as its community is back.
 
+Applications that come with a merged return (a survey's 申请日期, ``application_date``) are added to
+``applications`` as rows of ``community_id`` and ``application_date``: one per community, the
+earliest date its rows gave, unless the city's tables already hold an application of that
+community dated that day or earlier (the plan counts a community's earliest application). The
+city's own rows are never changed or dropped.
+
 Columns of the report tables
 ----------------------------
 located
@@ -144,10 +150,12 @@ class AssembledCity:
         (from the paths file), ``fitness_paths_from_survey`` (reported counts),
         ``fitness_paths_superseded`` (current rows replaced by a row of the same ``path_id``),
         ``fitness_paths_replaced`` (current rows not carried in ``replace`` mode);
-        ``applications_before``/``_after`` (rows of both application tables: always equal),
+        ``applications_before``/``_after`` (rows of both application tables; after = before +
+        ``applications_from_return``), ``applications_from_return`` (applications the merged
+        return gave that the city did not hold, added to ``applications``),
         ``applications_unmatched`` (rows naming no written community, in
         ``applications_unmatched``); ``layers`` (names, in write order). The application counts
-        are None when the city has no applications table.
+        are None when the city has no applications table and the return gave none.
         """
         return dict(self.counts)
 
@@ -233,10 +241,13 @@ def assemble_city(
     survey = survey_fitness_paths(written[written["community_id"].isin(set(touched))].reset_index(drop=True))
     paths, superseded = _combined_paths([base_paths, survey, imported_paths])
     out = {"districts": layers["districts"], "communities": written, "fitness_paths": paths}
+    n_applications = [len(layers[n]) for n in (APPLICATIONS, UNMATCHED_APPLICATIONS) if n in layers]
+    returned = 0
+    if merged is not None:
+        layers, returned = _with_returned_applications(layers, accepted, merged, written)
     applications = _split_applications(layers, written)
     out.update(applications)
     out.update({name: frame for name, frame in layers.items() if name not in out})
-    n_applications = [len(layers[n]) for n in (APPLICATIONS, UNMATCHED_APPLICATIONS) if n in layers]
 
     dropped = int((unplaced["row"].isna()).sum())
     counts = {
@@ -259,6 +270,7 @@ def assemble_city(
         "fitness_paths_superseded": superseded,
         "fitness_paths_replaced": len(layers["fitness_paths"]) if mode == "replace" else 0,
         "applications_before": sum(n_applications) if n_applications else None,
+        "applications_from_return": returned if applications else None,
         "applications_after": sum(len(frame) for frame in applications.values()) if applications else None,
         "applications_unmatched": len(applications.get(UNMATCHED_APPLICATIONS, ())) if applications else None,
         "layers": list(out),
@@ -535,3 +547,48 @@ def _split_applications(layers: dict, communities: pd.DataFrame) -> dict:
         APPLICATIONS: table[matched].reset_index(drop=True),
         UNMATCHED_APPLICATIONS: table[~matched].reset_index(drop=True),
     }
+
+
+def _with_returned_applications(layers: dict, accepted: pd.DataFrame, merged: MergeResult, written: pd.DataFrame):
+    """``layers`` with the merged return's applications added to ``applications``, and how many were added.
+
+    A returned row's ``application_date`` goes to the community the row was merged into, if that
+    community is written; per community the earliest date; one the city's tables hold at that
+    date or earlier is not added again (module docstring). ``layers`` itself is not changed.
+    """
+    if "application_date" not in accepted.columns:
+        return layers, 0
+    matches = merged.matches
+    dates = pd.to_datetime(accepted["application_date"], errors="coerce").to_numpy()[matches["row"].to_numpy(int) - 1]
+    returned = pd.DataFrame({"community_id": matches["community_id"].to_numpy(object), "application_date": dates})
+    keep = returned["community_id"].notna() & returned["application_date"].notna()
+    keep &= returned["community_id"].astype(str).isin(set(written["community_id"].astype(str)))
+    returned = returned[keep.to_numpy()]
+    if returned.empty:
+        return layers, 0
+    returned = returned.groupby(returned["community_id"].astype(str), sort=False)["application_date"].min()
+    parts = [layers[name] for name in (APPLICATIONS, UNMATCHED_APPLICATIONS) if name in layers]
+    held = pd.Series(dtype="datetime64[ns]")
+    if parts and all({"community_id", "application_date"} <= set(part.columns) for part in parts):
+        table = pd.concat([part[["community_id", "application_date"]] for part in parts], ignore_index=True)
+        held = (
+            pd.to_datetime(table["application_date"], errors="coerce").groupby(table["community_id"].astype(str)).min()
+        )
+    held_for = pd.to_datetime(held.reindex(returned.index))
+    new = returned[~(held_for.notna() & (held_for <= returned)).to_numpy()]
+    if new.empty:
+        return layers, 0
+    city_table = layers.get(APPLICATIONS)
+    added = pd.DataFrame(
+        {
+            "community_id": pd.array(new.index.to_numpy(object), dtype="string"),
+            "application_date": new.to_numpy(dtype="datetime64[ns]"),
+        }
+    )
+    if city_table is not None:
+        dtypes = {column: city_table[column].dtype for column in added.columns if column in city_table.columns}
+        added = added.astype(dtypes, errors="ignore")
+        table = pd.concat([city_table, added], ignore_index=True)
+    else:
+        table = added
+    return {**layers, APPLICATIONS: table}, len(added)
