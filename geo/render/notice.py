@@ -5,8 +5,9 @@ map with the selected communities, a summary per programme, the list of selected
 results (整改成效, filled once installations are recorded), the notice period (公示期) with the
 feedback lines, the signature (落款: issuing bureau and date) and a technical appendix with every
 parameter needed to reproduce the plan. Scripts and styles are inline (the map is
-:func:`geo.render.maps.standalone_html` in an ``<iframe srcdoc>``), and a Content-Security-Policy forbids loading anything, so the
-file opens from disk, a USB stick or an e-mail attachment with no internet and no server.
+:func:`geo.render.maps.standalone_html` in an ``<iframe srcdoc>``), and a Content-Security-Policy
+forbids loading anything, so the file opens from disk, a USB stick or an e-mail attachment with no
+internet and no server.
 """
 
 from __future__ import annotations
