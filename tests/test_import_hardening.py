@@ -384,10 +384,9 @@ BASE = {
         ({"geom": ["x", "y"]}, {"geom_2": ["x", "y"]}),
         ({"Name": ["x", "y"]}, {"Name_2": ["x", "y"]}),  # beside 名称, read as name
         ({"NAME": ["x", "y"], "nAme": ["p", "q"]}, {"NAME_2": ["x", "y"], "nAme_3": ["p", "q"]}),
-        ({APPROXIMATE_COLUMN: ["yes", "no"]}, {f"{APPROXIMATE_COLUMN}_2": ["yes", "no"]}),
         ({"fid": [1, 2], "fid_2": ["kept", "as is"]}, {"fid_3": ["1", "2"], "fid_2": ["kept", "as is"]}),
     ],
-    ids=["fid", "fid-repeated", "FID-text", "geom", "Name", "NAME-nAme", "approximate", "fid_2-taken"],
+    ids=["fid", "fid-repeated", "FID-text", "geom", "Name", "NAME-nAme", "fid_2-taken"],
 )
 def test_extra_columns_the_city_file_uses_are_renamed_and_written(tmp_path, districts, extra, kept):
     path = write_csv(tmp_path / "survey.csv", {**BASE, **extra})
@@ -407,6 +406,15 @@ def test_extra_columns_the_city_file_uses_are_renamed_and_written(tmp_path, dist
     for column, values in kept.items():
         assert back[column].astype(object).tolist() == values
     write_accepted(result, tmp_path / "accepted.gpkg")  # the CLI's --out
+
+
+def test_a_files_own_approximation_flag_is_read_not_set_aside(tmp_path, districts):
+    """A city file our intake wrote says which outlines are squares made from a point: read back, the
+    flag is kept (ORed with the importer's own: a point is always approximate), not renamed away."""
+    path = write_csv(tmp_path / "survey.csv", {**BASE, APPROXIMATE_COLUMN: ["yes", "no"]})
+    result = import_file(path, "communities", districts=districts)
+    assert f"{APPROXIMATE_COLUMN}_2" not in result.accepted.columns
+    assert result.accepted[APPROXIMATE_COLUMN].tolist() == [True, True]  # points: squares made by the importer
 
 
 def test_fid_property_of_a_geojson_is_renamed_too(tmp_path, districts):

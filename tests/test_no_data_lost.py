@@ -295,24 +295,13 @@ def test_every_operation_that_writes_a_city_keeps_every_layer_row_for_row(operat
     _assert_every_layer_kept(before, out)
 
 
-# Found by this test; the importer (geo.intake.importer, geo.data.headers) is another task's to fix.
-REIMPORT_LOSES_FLAG = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "the importer sets a file's own geometry_approximate aside as geometry_approximate_2 (its True read as "
-        "missing) and flags only points, so a footprint made from a point reads as a surveyed outline when the "
-        "city file is imported again"
-    ),
-)
-
-
 @pytest.mark.parametrize(
     "operation",
-    [pytest.param(op, marks=REIMPORT_LOSES_FLAG) for op in OPERATIONS[:3]] + OPERATIONS[3:],
+    OPERATIONS,
     ids=lambda f: f.__name__.strip("_"),
 )
 def test_a_city_file_written_by_the_intake_keeps_its_approximate_footprints(operation, tmp_path):
+    """Read back (replace, merge, import into), a file's own flag is kept, ORed with the importer's."""
     # A city file our intake wrote: one community's outline is the square made from a surveyed point.
     source = tmp_path / "city.gpkg"
     layers = _city_file(source)

@@ -73,6 +73,9 @@ INTAKE_COLUMNS = {
         "crs": "str",  # per-row coordinate system: WGS84, GCJ-02, BD-09 (any spelling)
         "application_date": "date",
         "existing_sets": "int",  # fitness-path sets the community already has
+        # A city file our intake wrote says which outlines are squares made from a point; read back, the
+        # flag is kept (geo.intake.importer ORs it with its own).
+        "geometry_approximate": "bool",
     },
     "fitness_paths": {
         "longitude": "float",

@@ -208,7 +208,9 @@ def import_file(
             metric = metric_crs_for(districts if districts is not None else accepted[~accepted.geometry.isna()])
             geometry[is_point] = approximate_footprints(geometry[is_point], sides[is_point], metric)
         accepted = accepted.set_geometry(gpd.GeoSeries(geometry, index=accepted.index, crs=STORAGE_CRS))
-        accepted[APPROXIMATE_COLUMN] = pd.array(is_point, dtype="boolean")
+        given = accepted[APPROXIMATE_COLUMN] if APPROXIMATE_COLUMN in accepted.columns else None
+        given = np.zeros(len(accepted), dtype=bool) if given is None else given.astype("boolean").fillna(False)
+        accepted[APPROXIMATE_COLUMN] = pd.array(is_point | np.asarray(given, dtype=bool), dtype="boolean")
         if accepted["population"].isna().any():  # estimated, and flagged (geo.intake.estimate)
             accepted = estimate_population(accepted, config.persons_per_household, config.residents_per_hectare)
     accepted = accepted.set_geometry(shapely.force_2d(accepted.geometry.to_numpy()), crs=STORAGE_CRS)
@@ -404,7 +406,9 @@ def _ordered(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     columns = list(schema.LAYERS[layer])
     if layer == "communities":
         columns.append(APPROXIMATE_COLUMN)
-    columns += [c for c in schema.INTAKE_COLUMNS[layer] if c in frame.columns and c not in _POSITION_COLUMNS]
+    columns += [
+        c for c in schema.INTAKE_COLUMNS[layer] if c in frame.columns and c not in (*_POSITION_COLUMNS, *columns)
+    ]
     others = [c for c in frame.columns if c not in columns and c != "geometry" and c not in _POSITION_COLUMNS]
     return frame[columns + others + ["geometry"]]
 
