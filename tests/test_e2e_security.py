@@ -245,7 +245,7 @@ def test_downloads_follow_this_sessions_radius(server, browser, tmp_path):
     time.sleep(1.0)  # the rerun with the new radius finishes
     notice = user.download("下载公示页面（HTML）", tmp_path / "notice.html").read_text(encoding="utf-8")
     rows = dict(re.findall(r"<td><code>([\w.]+)</code></td><td>(.*?)</td>", notice))
-    assert rows["walk_radius_m"] == "1000" and "步行服务半径 1,000 米" in notice
+    assert rows["walk_radius_m"] == "1,000" and "步行服务半径 1,000 米" in notice
 
     page.get_by_test_id("stSidebarUserContent").get_by_text("English", exact=True).click()
     page.get_by_role("link", name="Priority & budget").click()
