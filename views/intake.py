@@ -19,7 +19,7 @@ from geo.data.io import write_layers
 from geo.intake.assemble import assemble_city
 from geo.intake.importer import import_file
 from geo.intake.template import survey_template_bytes
-from geo.intake.worker import WorkLimitError, run_bounded
+from geo.intake.worker import WorkLimitError
 from views import shared
 from views.shared import plain, t
 
@@ -37,41 +37,11 @@ def _saved_upload(upload, stem: str) -> Path:
     return target
 
 
-def _bounded(function, args: tuple, kwargs: dict | None = None, what: str = "the import"):
-    """``function(*args, **kwargs)`` in a child process within the [intake] limits, showing the time spent."""
-    config = shared.base_config()
-    progress = st.empty()
-
-    def heartbeat(elapsed: float) -> None:
-        # Drawing lets Streamlit stop this run (and so kill the child) when the session ends.
-        progress.caption(t("intake_elapsed", seconds=f"{elapsed:.0f}", limit=f"{config.max_import_seconds:g}"))
-        shared.upload_folder().touch()  # the page is open: its upload stays
-
-    def waiting(elapsed: float) -> None:
-        progress.caption(t("intake_waiting", seconds=f"{elapsed:.0f}"))
-        shared.upload_folder().touch()
-
-    try:
-        return run_bounded(
-            function,
-            args,
-            kwargs,
-            seconds=config.max_import_seconds,
-            memory_mb=config.max_import_memory_mb,
-            heartbeat=heartbeat,
-            what=what,
-            max_children=config.max_concurrent_imports,
-            waiting=waiting,
-        )
-    finally:
-        progress.empty()
-
-
 def _checked(upload, stem: str, layer: str, crs: str | None, districts):
     """Import one upload in a bounded child process; the saved file is deleted whatever happens."""
     path = _saved_upload(upload, stem)
     try:
-        return _bounded(
+        return shared.bounded(
             import_file,
             (path, layer, crs, shared.base_config(), districts),
             {"display_name": upload.name},
@@ -161,7 +131,7 @@ def render() -> None:
                 )
                 # Merging is work on the user's rows too (tens of seconds for 50,000): bounded, and done once.
                 assembled = (
-                    _bounded(
+                    shared.bounded(
                         assemble_city,
                         (shared.city(), result, mode),
                         {"fitness_paths": paths_result, "source": communities_file.name},

@@ -31,7 +31,7 @@ from geo.data.headers import mappable_fields
 from geo.data.io import read_raw_layer
 from geo.errors import DataError, Message
 from geo.intake.newcity import build_city, write_city
-from geo.intake.worker import WorkLimitError, run_bounded
+from geo.intake.worker import WorkLimitError
 from geo.plan import score_covered
 from geo.render.maps import coverage_map
 from views import shared
@@ -170,36 +170,6 @@ def renamed(message, stored: str, shown: str):
 # --------------------------------------------------------------------------- bounded work
 
 
-def _bounded(function, args: tuple, kwargs: dict | None = None, what: str = "the work"):
-    """``function(*args, **kwargs)`` in a child process within the [intake] limits, showing the time spent."""
-    config = shared.base_config()
-    progress = st.empty()
-
-    def heartbeat(elapsed: float) -> None:
-        # Drawing lets Streamlit stop this run (and so kill the child) when the session ends.
-        progress.caption(t("intake_elapsed", seconds=f"{elapsed:.0f}", limit=f"{config.max_import_seconds:g}"))
-        shared.upload_folder().touch()
-
-    def waiting(elapsed: float) -> None:
-        progress.caption(t("intake_waiting", seconds=f"{elapsed:.0f}"))
-        shared.upload_folder().touch()
-
-    try:
-        return run_bounded(
-            function,
-            args,
-            kwargs,
-            seconds=config.max_import_seconds,
-            memory_mb=config.max_import_memory_mb,
-            heartbeat=heartbeat,
-            what=what,
-            max_children=config.max_concurrent_imports,
-            waiting=waiting,
-        )
-    finally:
-        progress.empty()
-
-
 def _read(entry: Upload, layer: str) -> Upload:
     """``entry`` with its columns, samples, recognised headers and CRS read from its file (bounded)."""
     config = shared.base_config()
@@ -210,7 +180,7 @@ def _read(entry: Upload, layer: str) -> Upload:
         "max_vertices": config.max_vertices,
     }
     try:
-        raw = _bounded(read_raw_layer, (entry.path, layer), limits, what=f"{layer} file")
+        raw = shared.bounded(read_raw_layer, (entry.path, layer), limits, what=f"{layer} file")
     except DataError as error:  # its messages name our stored file: name the user's instead
         first = error.args[0] if len(error.args) == 1 else None
         entry.error = DataError(renamed(first, entry.path.name, display_file_name(entry.name))) if first else error
@@ -343,7 +313,7 @@ def _preview(entries: dict, column_map: dict, crs: dict, name: str, name_en: str
     st.session_state.pop(MAP, None)
     with st.status(t("newcity_building"), expanded=True) as status:
         try:
-            new_city = _bounded(build_city, (entries["communities"].path,), kwargs, what="building the city")
+            new_city = shared.bounded(build_city, (entries["communities"].path,), kwargs, what="building the city")
         except WorkLimitError as error:
             status.update(label=t("newcity_failed"), state="error")
             st.error(t(f"intake_limit_{error.limit}", limit=f"{error.value:g}"))

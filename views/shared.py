@@ -38,6 +38,7 @@ from geo.data.identity import CityIdentity, config_for_city, identity_of
 from geo.errors import DataError, data_error, said
 from geo.i18n import text
 from geo.intake.uploads import UploadFolder
+from geo.intake.worker import run_bounded
 from geo.pipeline import CityData, load_city
 from geo.plan import Plan, plan_sheets, run_plan, score_covered
 from geo.render.export import check_shapefile_text, export
@@ -637,6 +638,36 @@ def plan_export(plan: Plan):
     parameters = plan_parameters(plan, data_path=data_path())
     parameters["data_file"] = data_name()
     return plan_sheets(plan, lang(), city().districts), parameters
+
+
+def bounded(function, args: tuple, kwargs: dict | None = None, what: str = "the work"):
+    """``function(*args, **kwargs)`` in a child process within the [intake] limits, showing the time spent."""
+    config = base_config()
+    progress = st.empty()
+
+    def heartbeat(elapsed: float) -> None:
+        # Drawing lets Streamlit stop this run (and so kill the child) when the session ends.
+        progress.caption(t("intake_elapsed", seconds=f"{elapsed:.0f}", limit=f"{config.max_import_seconds:g}"))
+        upload_folder().touch()  # the page is open: its upload stays
+
+    def waiting(elapsed: float) -> None:
+        progress.caption(t("intake_waiting", seconds=f"{elapsed:.0f}"))
+        upload_folder().touch()
+
+    try:
+        return run_bounded(
+            function,
+            args,
+            kwargs,
+            seconds=config.max_import_seconds,
+            memory_mb=config.max_import_memory_mb,
+            heartbeat=heartbeat,
+            what=what,
+            max_children=config.max_concurrent_imports,
+            waiting=waiting,
+        )
+    finally:
+        progress.empty()
 
 
 def guarded(render) -> None:
