@@ -191,43 +191,33 @@ def build_city(
     warnings: list = []
     results: dict[str, IntakeResult] = {}
 
+    district_layer = None
     if districts is not None:
         district_layer = read_district_file(
             districts, crs_of.get("districts"), column_map.get("districts"), config, display_names
         )
-        source = "file"
-        results["communities"] = import_file(
-            communities,
-            "communities",
-            crs_of.get("communities"),
-            config,
-            district_layer,
-            display_name=display_names.get("communities"),
-            column_map=column_map.get("communities"),
-        )
-        results["communities"] = _without_geometry_rejected(results["communities"])
-        community_layer = results["communities"].accepted
+    results["communities"] = import_file(
+        communities,
+        "communities",
+        crs_of.get("communities"),
+        config,
+        district_layer,
+        display_name=display_names.get("communities"),
+        column_map=column_map.get("communities"),
+        new_city=district_layer is None,
+    )
+    results["communities"] = _without_geometry_rejected(results["communities"])
+    _raise_if_none_accepted(results, communities, display_names)
+    if district_layer is not None:
+        source, community_layer = "file", results["communities"].accepted
     else:
-        results["communities"] = import_file(
-            communities,
-            "communities",
-            crs_of.get("communities"),
-            config,
-            display_name=display_names.get("communities"),
-            column_map=column_map.get("communities"),
-            new_city=True,
-        )
-        results["communities"] = _without_geometry_rejected(results["communities"])
-        _raise_if_none_accepted(results, communities, display_names)
         community_layer, district_layer, source, district_warnings = districts_from_communities(
             results["communities"].accepted, results["communities"].accepted_rows
         )
         warnings += district_warnings
-        if source == "column":
-            warnings.append(Message("districts_drawn", count=len(district_layer)))
-        else:
-            warnings.append(Message("districts_whole"))
-    _raise_if_none_accepted(results, communities, display_names)
+        warnings.append(
+            Message("districts_drawn", count=len(district_layer)) if source == "column" else Message("districts_whole")
+        )
     community_layer = _own_population_source(with_ids(community_layer, results["communities"].accepted_rows))
 
     if fitness_paths is not None:
