@@ -118,8 +118,11 @@ CONFIG_ENV = "PLANNER_CONFIG"
 def base_config() -> Config:
     """The server's ``config.toml`` (``$PLANNER_CONFIG``, else the repository's), read again when edited,
     with the city's and the bureau's names of the city file in use (:mod:`geo.data.identity`)."""
-    config = _config_at(*config_version())  # a missing file: load_config says what is wrong
-    return config_for_city(config, city_identity())
+    try:
+        path = data_path()
+        return _named_config(str(path), data_version(path))
+    except (DataError, OSError):  # no readable city: config.toml's names (the page that reads it says why)
+        return _config_at(*config_version())  # a missing config.toml: load_config says what is wrong
 
 
 def city_identity() -> CityIdentity:
@@ -323,6 +326,16 @@ def per_data(shared_cache):
 @per_data(st.cache_resource(show_spinner=False, max_entries=4))
 def cached_city(path: str, version: tuple) -> CityData:
     return load_city(path)
+
+
+@per_data(st.cache_resource(show_spinner=False, max_entries=8))
+def _named_config(path: str, version: tuple) -> Config:
+    """config.toml (as of ``version``'s config part) with the names of the city file at ``path``.
+
+    Cached: every ``t()`` of a page asks for it, and the city file and config.toml change rarely.
+    """
+    config = _config_at(*version[1])
+    return config_for_city(config, identity_of(cached_city(path, version).other_layers))
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=8))
