@@ -92,12 +92,13 @@ def test_survey_first_plan_buys_nothing_and_says_why_in_both_languages():
     assert zh["sets"] == 0 and zh["left_out_to_survey"] == 3 == en["left_out_to_survey"]
     assert zh["population_newly_served"] == 0
     assert (
-        "3 个小区未纳入考虑：可用空地待现场核查；如需纳入，请在 config.toml [eligibility] 中设置 "
-        'unknown_open_space = "assume_room"' in zh["messages"]
+        "3 个小区未纳入考虑：可用空地待现场核查；如需纳入，可在“优先排序与预算”页面选择“假定有空地”，"
+        '或在 config.toml [eligibility] 中设置 unknown_open_space = "assume_room"' in zh["messages"]
     )
     assert (
-        "3 communities were not considered: open space to be surveyed on site; "
-        'set unknown_open_space = "assume_room" in config.toml [eligibility] to consider them' in en["messages"]
+        "3 communities were not considered: open space to be surveyed on site; to consider them, choose "
+        "'Assume they have room' on the priority page, or set unknown_open_space = \"assume_room\" in "
+        "config.toml [eligibility]" in en["messages"]
     )
     json.dumps(zh, ensure_ascii=False)  # the CLI prints it as JSON
 
