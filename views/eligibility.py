@@ -89,7 +89,7 @@ def render() -> None:
     )
     shared.download_buttons(
         shown[listed + ["geometry"]],
-        f"eligibility_{district}",
+        shared.download_stem("eligibility", district=district),
         parameters={
             "district": district,
             "filter": status,
@@ -115,7 +115,7 @@ def render() -> None:
         )
 
     st.subheader(t("map"))
-    shared.show_map(560, district=district)
+    shared.show_map(560, district=district, ids=shown["community_id"])  # the rows the filters show
 
 
 shared.guarded(render)

@@ -42,6 +42,7 @@ from geo.intake.worker import run_bounded
 from geo.pipeline import CityData, load_city
 from geo.plan import Plan, plan_sheets, run_plan, score_covered
 from geo.render.export import check_shapefile_text, export
+from geo.render.export import download_stem as export_stem
 from geo.render.maps import coverage_map
 from geo.render.provenance import plan_parameters
 
@@ -440,7 +441,7 @@ def scored() -> gpd.GeoDataFrame:
 
 
 def with_reason_text(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.assign(reason_text=reason_labels(frame["reasons"], lang()))
+    return frame.assign(reason_text=reason_labels(frame["reasons"], lang(), frame.get("missing_fields")))
 
 
 def in_language(selected: pd.DataFrame, plan: Plan, language: str | None = None) -> pd.DataFrame:
@@ -475,14 +476,18 @@ def _map_html(
     base_layer: str | None,
     tianditu_key: str | None,
     plan_key: tuple | None,
+    ids: tuple | None = None,
 ) -> str:
-    """The rendered map for these choices; ``plan_key`` = (programmes, custom budget, mode) to show picks."""
+    """The rendered map for these choices; ``plan_key`` = (programmes, custom budget, mode) to show picks;
+    ``ids`` = the ``community_id`` of the only communities drawn (and counted in the legend)."""
     city = cached_city(path, version)
     communities = cached_scored(path, version, walk_radius_m, weights_items, open_space)
     districts = city.districts
     if district is not None:
         communities = communities[communities["district_code"] == district]
         districts = districts[districts["district_code"] == district]
+    if ids is not None:
+        communities = communities[communities["community_id"].astype(str).isin(ids)]
     selected = programs = None
     if plan_key is not None:
         plan = cached_plan(path, version, walk_radius_m, weights_items, *plan_key, open_space)
@@ -512,8 +517,12 @@ def show_map(
     base_layer: str | None = None,
     tianditu_key: str | None = None,
     with_plan: bool = False,
+    ids=None,
 ) -> None:
     """Show the coverage map for the user's choices as a static iframe (assets from /app/static).
+
+    ``ids`` (``community_id`` values, e.g. the rows a page's filters show): only those communities
+    are drawn and counted in the legend, and the map opens at their extent; None draws them all.
 
     ``st.iframe`` with the map's HTML (``st.components.v1.html`` is deprecated) rather than
     ``streamlit_folium.st_folium``: the pages never read clicks back from the map, and the static
@@ -523,7 +532,10 @@ def show_map(
     ``[map] max_communities`` communities the page asks for a district instead of drawing.
     """
     communities = scored()
+    if ids is not None:
+        ids = tuple(sorted({str(i) for i in ids}))  # hashable and order-free: one cache entry per set
     count = len(communities) if district is None else int((communities["district_code"] == district).sum())
+    count = count if ids is None else min(count, len(ids))
     limit = base_config().map_max_communities
     if count > limit:  # the page would be tens of MB and take the browser minutes
         st.info(t("map_too_many", count=count, limit=limit))
@@ -543,6 +555,7 @@ def show_map(
         base_layer,
         tianditu_key,
         plan_key,
+        ids,
     )
     html = _map_html(*arguments) if tianditu_key else cached_map_html(*arguments)
     st.iframe(html, height=height)
@@ -648,9 +661,21 @@ def gis_downloads(tables, stem: str, parameters: dict | None, language: str) -> 
 
 def plan_export(plan: Plan):
     """Sheets and parameters for exporting ``plan`` (the plan's own settings, this session's data)."""
-    parameters = plan_parameters(plan, data_path=data_path())
-    parameters["data_file"] = data_name()
+    parameters = plan_parameters(plan, data_path=data_path(), data_name=data_name())
     return plan_sheets(plan, lang(), city().districts), parameters
+
+
+def download_stem(kind: str, plan: Plan | None = None, district: str | None = None) -> str:
+    """The name of a download (:func:`geo.render.export.download_stem`) in the page's language:
+    ``plan``'s programmes and mode, and ``district`` (a district code; None: the whole city) by name."""
+    names = district_names()
+    return export_stem(
+        kind,
+        lang(),
+        programs=[o.program.name(lang()) for o in plan.outcomes] if plan is not None else (),
+        mode=plan.mode if plan is not None else None,
+        district=None if district is None else names.get(district, district),
+    )
 
 
 def bounded(function, args: tuple, kwargs: dict | None = None, what: str = "the work"):

@@ -196,13 +196,35 @@ def population_estimated(communities: pd.DataFrame) -> np.ndarray:
     return source.isin(ESTIMATED_SOURCES).fillna(False).to_numpy(dtype=bool)
 
 
-def reason_labels(reasons: pd.Series, lang: str = "zh") -> pd.Series:
-    """Human-readable reasons: each ``;``-joined code list rendered in ``lang``."""
+def reason_labels(reasons: pd.Series, lang: str = "zh", missing_fields: pd.Series | None = None) -> pd.Series:
+    """Human-readable reasons: each ``;``-joined code list rendered in ``lang``.
+
+    With ``missing_fields`` (the ``;``-joined field codes of :func:`assess_eligibility`, rows
+    aligned with ``reasons``), ``missing_data`` names the missing fields: 数据缺失（人口） /
+    "Missing data (population)".
+    """
     from geo.i18n import reason_label, text
 
     separator = text("reason_separator", lang)
-    return reasons.fillna("").map(
-        lambda codes: separator.join(reason_label(code, lang) for code in codes.split(REASON_SEPARATOR) if code)
+    missing = (
+        pd.Series("", index=reasons.index)
+        if missing_fields is None
+        else pd.Series(missing_fields.astype("string").fillna("").to_numpy(dtype=object), index=reasons.index)
+    )
+
+    def label(code: str, fields: str) -> str:
+        named = [text(f"missing_field_{f}", lang) for f in fields.split(REASON_SEPARATOR) if f in NEEDED_FIELDS]
+        if code != "missing_data" or not named:
+            return reason_label(code, lang)
+        return text("missing_data_fields", lang, fields=text("missing_field_separator", lang).join(named))
+
+    return pd.Series(
+        [
+            separator.join(label(code, fields) for code in codes.split(REASON_SEPARATOR) if code)
+            for codes, fields in zip(reasons.fillna("").astype(str), missing)
+        ],
+        index=reasons.index,
+        dtype=object,
     )
 
 

@@ -110,6 +110,24 @@ _SELECTED_PANE = "fp-selected"
 _SELECTED_PANE_Z = 640  # Leaflet's markerPane (cluster icons) is 600, tooltipPane 650
 
 FOCUS_MAX_ZOOM = 17
+
+EXTENT_FENCE_IQR = 2.0
+"""Fence of :func:`community_extent`: centroids beyond 2 interquartile ranges out from the quartiles are outliers.
+
+Measured on the sample: 2.0 keeps exactly the 2,200 communities of the five urban districts for the
+whole city, and leaves 1 of the 2,500 communities out of its own district's view (in Liujiang); Tukey's
+usual 1.5 left 16 edge communities out of their district's view, 3.0 let 8 of Liucheng county's into the city's.
+"""
+
+EXTENT_MIN_SPREAD_DEG = 0.01
+"""Smallest interquartile range the fences use, in degrees (~1 km): a tight cluster never loses its edge."""
+
+BASE_NOTE_AFTER_MS = 8000
+"""Milliseconds without any base-map tile loaded after which the map says the base map is unavailable.
+
+The note shows at the first tile that fails (``tileerror``) or when no tile has loaded by then (a
+host that hangs instead of failing fires no error), and goes at the first tile that loads.
+"""
 """Deepest zoom when fitting the map to ``focus_id`` (~1.1 m per pixel at Liuzhou)."""
 
 BASE_LAYERS = ("osm", "amap", "tianditu")
@@ -196,16 +214,18 @@ def coverage_map(
     ----------
     districts : geopandas.GeoDataFrame
         EPSG:4326 (multi)polygons with ``district_code``, ``district_name`` and
-        ``district_name_en``. Drawn as outlines with a tooltip; the map is fitted to them
-        unless ``focus_id`` is given.
+        ``district_name_en``. Drawn as outlines with a tooltip. The map opens fitted to
+        :func:`community_extent` of ``communities`` (to ``focus_id`` when given), never to these
+        outlines, except when no community has a geometry. The legend counts the sets inside them.
     communities : geopandas.GeoDataFrame
         EPSG:4326 (multi)polygons with ``community_id``, ``name``, ``district_name``,
         ``population`` (int), ``built_year`` (int), ``n_sets_inside`` (int),
         ``nearest_set_m`` (float, metres), ``served_inside`` (bool) and
         ``served_within_radius`` (bool). Optional: ``eligible`` (bool; missing counts as not
         eligible) splits the unserved ones into eligible (orange) and not eligible (grey);
-        ``reasons`` (``;``-joined codes of :mod:`geo.analysis.eligibility`) and ``priority_score``
-        (0–100) are added to the tooltips. A community with a set inside is drawn green, one
+        ``reasons`` (``;``-joined codes of :mod:`geo.analysis.eligibility`; with
+        ``missing_fields`` "missing data" names the fields) and ``priority_score`` (0–100) are
+        added to the tooltips. A community with a set inside is drawn green, one
         served within the walk radius only blue, any other vermillion (or orange/grey); one
         toggleable layer per status.
     fitness_paths : geopandas.GeoDataFrame
@@ -227,9 +247,10 @@ def coverage_map(
         the selected communities.
     base_layer : {None, "osm", "amap", "tianditu"}, default None
         Tiles under the data. ``None`` draws none, and the map then requests nothing from any
-        other host. ``"osm"``: OpenStreetMap. ``"amap"``: Amap (高德); its tiles are in
-        GCJ-02, so every layer drawn is shifted from WGS84 to GCJ-02 with
-        :func:`geo.data.crs.convert_geometries` first (the inputs stay untouched). ``"tianditu"``:
+        other host; with one, a note on the map says so when no tile can be loaded (offline,
+        or the host refuses; see :data:`BASE_NOTE_AFTER_MS`). ``"osm"``: OpenStreetMap.
+        ``"amap"``: Amap (高德); its tiles are in GCJ-02, so every layer drawn is shifted from
+        WGS84 to GCJ-02 with :func:`geo.data.crs.convert_geometries` first (the inputs stay untouched). ``"tianditu"``:
         天地图 vector map and labels in web mercator on WGS84 (CGCS2000), no shift; needs
         ``tianditu_key``. Any base layer makes the browser fetch tiles from its host.
     tianditu_key : str, optional
@@ -241,7 +262,8 @@ def coverage_map(
     Returns
     -------
     folium.Map
-        A legend with the number of communities per status; a layer control.
+        A legend with the number of communities per status and of the sets inside ``districts``
+        (all sets are drawn: one across a border still serves); a layer control.
         Display geometry is simplified by :data:`DISPLAY_TOLERANCE_DEG` (~2 m) and rounded to
         :data:`COORDINATE_DECIMALS` (~0.1 m); features carry only the tooltip values and
         ``community_id``.
@@ -284,7 +306,12 @@ def coverage_map(
                 f"focus_id {focus_id!r} names no community with a geometry among the "
                 f"{len(communities)} communities passed; check the id or the district filter"
             )
-    min_lon, min_lat, max_lon, max_lat = (district_display if focus_display is None else focus_display).total_bounds
+    if focus_display is not None:
+        min_lon, min_lat, max_lon, max_lat = focus_display.total_bounds
+    else:  # the communities' extent; the district outlines only when there is no community to show
+        extent = community_extent(communities)
+        extent = district_display.total_bounds if extent is None else np.round(extent, COORDINATE_DECIMALS)
+        min_lon, min_lat, max_lon, max_lat = (float(v) for v in extent)
 
     m = folium.Map(
         location=[(min_lat + max_lat) / 2, (min_lon + max_lon) / 2],
@@ -298,7 +325,7 @@ def coverage_map(
     m.options["max_zoom"] = MAX_ZOOM
     _set_assets(m, _MAP_JS, _MAP_CSS, asset_base)
     _IconImagePath(f"{asset_base}/{_LEAFLET}/images/").add_to(m)
-    for key, url, subdomains, attribution, native_zoom, overlay in tiles:
+    tile_layers = [
         folium.TileLayer(
             tiles=url,
             attr=labels[attribution],
@@ -308,6 +335,8 @@ def coverage_map(
             max_native_zoom=native_zoom,
             overlay=overlay,
         ).add_to(m)
+        for key, url, subdomains, attribution, native_zoom, overlay in tiles
+    ]
 
     # Layers are empty folium groups (for the layer control); what they hold travels as data.
     status = _community_status(communities, selected_ids)
@@ -355,9 +384,12 @@ def coverage_map(
             "fillColor": FITNESS_PATH_COLOR,
             "fillOpacity": 0.85,
         },
-        "legend": _legend(statuses, counts, len(fitness_paths), labels),
+        "legend": _legend(statuses, counts, count_within(fitness_paths, districts), labels),
+        # Said on the map when the base-map tiles cannot load; nothing to say without tiles.
+        "base_note": labels["base_unavailable"] if tile_layers else None,
+        "base_note_after_ms": BASE_NOTE_AFTER_MS,
     }
-    _MapLayers(data, groups, cluster).add_to(m)
+    _MapLayers(data, groups, cluster, tile_layers).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds(
         [[min_lat, min_lon], [max_lat, max_lon]],
@@ -394,6 +426,58 @@ def _tile_layers(base_layer: str | None, tianditu_key: str | None) -> list[tuple
 def _to_gcj02(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """A copy of ``frame`` with its geometry shifted from WGS84 to GCJ-02 (for Amap tiles)."""
     return frame.set_geometry(convert_geometries(frame.geometry, "wgs84", "gcj02"))
+
+
+def community_extent(
+    communities: gpd.GeoDataFrame, fence: float = EXTENT_FENCE_IQR
+) -> tuple[float, float, float, float] | None:
+    """The extent the map opens at: the communities', without the far outliers.
+
+    A community is an outlier when its centroid lies beyond Tukey-style fences on longitude or
+    latitude: below the first quartile or above the third by more than ``fence`` interquartile
+    ranges (an interquartile range under :data:`EXTENT_MIN_SPREAD_DEG` counts as that). The
+    extent is the bounding box of the whole geometries of the others. On the sample city this is
+    the urban core (the five urban districts); the county seats 30–170 km away are outliers.
+    A quantile box (2nd–98th percentile) was not taken: the sample's five counties hold 12 % of
+    the communities, so that box still spans the whole prefecture.
+
+    Parameters
+    ----------
+    communities : geopandas.GeoDataFrame
+        Polygons (or any geometry) in EPSG:4326; centroids are taken in degrees, which is
+        precise enough for telling outliers at city scale.
+    fence : float, default :data:`EXTENT_FENCE_IQR`
+        The fences' multiplier of the interquartile range.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(min_lon, min_lat, max_lon, max_lat)`` in degrees, or None when no community has a
+        geometry.
+    """
+    geometry = communities.geometry
+    shapes = np.asarray(geometry[geometry.notna() & ~geometry.is_empty].to_numpy(), dtype=object)
+    if not len(shapes):
+        return None
+    centres = shapely.centroid(shapes)
+    keep = _inside_fences(shapely.get_x(centres), fence) & _inside_fences(shapely.get_y(centres), fence)
+    return tuple(float(v) for v in shapely.total_bounds(shapes[keep]))
+
+
+def _inside_fences(values: np.ndarray, fence: float) -> np.ndarray:
+    """Whether each value lies within Tukey's fences ``[Q1 - fence·IQR, Q3 + fence·IQR]``."""
+    q1, q3 = np.percentile(values, [25, 75])
+    spread = fence * max(q3 - q1, EXTENT_MIN_SPREAD_DEG)
+    return (values >= q1 - spread) & (values <= q3 + spread)
+
+
+def count_within(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> int:
+    """How many of ``points`` lie inside (or on the edge of) any of ``areas`` (both EPSG:4326)."""
+    drawable = points.geometry[points.geometry.notna() & ~points.geometry.is_empty]
+    if drawable.empty or areas.empty:
+        return 0
+    inside, _ = areas.sindex.query(drawable.to_numpy(), predicate="covered_by")
+    return int(len(np.unique(inside)))
 
 
 def _statuses(communities: pd.DataFrame, selected_ids) -> tuple[str, ...]:
@@ -568,7 +652,7 @@ def _community_tooltip_values(
             index=communities.index,
         ).where(eligible.notna(), _MISSING)
         if "reasons" in communities.columns:
-            reasons = reason_labels(communities["reasons"].astype("string"), lang)
+            reasons = reason_labels(communities["reasons"].astype("string"), lang, communities.get("missing_fields"))
             values["reasons"] = _text(reasons.where(reasons != "", None))
     if "geometry_approximate" in communities.columns:
         approximate = communities["geometry_approximate"].astype("boolean").fillna(False).to_numpy(dtype=bool)
@@ -798,6 +882,9 @@ class _MapLayers(MacroElement):
                    character, so without a width the tooltip shrank to one character a line. */
                 .fp-value { display: block; width: max-content; max-width: 28em;
                     white-space: normal; overflow-wrap: break-word; unicode-bidi: isolate; }
+                .fp-base-note { background: rgba(255, 248, 225, 0.95); color: #5d4037;
+                    padding: 4px 8px; border-radius: 4px; box-shadow: 0 1px 5px rgba(0, 0, 0, 0.35);
+                    font: 12px/1.5 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; max-width: 24em; }
                 .marker-cluster.fp-cluster { background-color: rgba(34, 34, 34, 0.3); }
                 .marker-cluster.fp-cluster div { background-color: rgba(34, 34, 34, 0.85);
                     color: #ffffff; }
@@ -883,12 +970,36 @@ class _MapLayers(MacroElement):
                     return div;
                 };
                 legend.addTo(map);
+
+                // A base map whose tiles cannot load says so instead of showing grey.
+                var tiles = {{ this.tiles_js }};
+                if (data.base_note && tiles.length) {
+                    var note = L.control({position: "bottomleft"});
+                    note.onAdd = function () {
+                        var div = L.DomUtil.create("div", "fp-base-note");
+                        div.setAttribute("role", "status");
+                        div.textContent = data.base_note;
+                        return div;
+                    };
+                    var loaded = false, shown = false;
+                    var show = function () {
+                        if (!loaded && !shown) { note.addTo(map); shown = true; }
+                    };
+                    tiles.forEach(function (layer) {
+                        layer.on("tileerror", show);
+                        layer.on("tileload", function () {
+                            loaded = true;
+                            if (shown) { note.remove(); shown = false; }
+                        });
+                    });
+                    setTimeout(show, data.base_note_after_ms);
+                }
             })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, data: dict, groups: dict, cluster: MarkerCluster | None):
+    def __init__(self, data: dict, groups: dict, cluster: MarkerCluster | None, tile_layers=()):
         super().__init__()
         self._name = "MapLayers"
         self.data_id = f"fp-map-data-{uuid.uuid4().hex}"
@@ -897,6 +1008,7 @@ class _MapLayers(MacroElement):
             "{" + ", ".join(f"{json.dumps(key)}: {group.get_name()}" for key, group in groups.items()) + "}"
         )
         self.cluster_js = cluster.get_name() if cluster is not None else "null"
+        self.tiles_js = "[" + ", ".join(layer.get_name() for layer in tile_layers) + "]"
         self._data_json = map_data_json(data)
 
     def render(self, **kwargs):
