@@ -32,7 +32,6 @@ from typing import ClassVar
 from pydantic import (
     BaseModel,
     ConfigDict,
-    StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -74,6 +73,9 @@ MAX_NOTICE_DAYS = 366  # a notice period of up to a year
 # [eligibility] unknown_open_space: a community whose open space is unknown is surveyed first (not a
 # candidate) or assumed to have room (a candidate flagged for a site check); see geo.analysis.eligibility.
 UNKNOWN_OPEN_SPACE = ("survey_first", "assume_room")
+# [coverage] standard: the service standard a plan pursues and every count follows. "inside" (the
+# seed's: every community its own set) or "walk" (every community within the walk radius of a set).
+STANDARDS = ("inside", "walk")
 
 
 class ConfigError(DataError):
@@ -106,8 +108,8 @@ class Config:
     programs: tuple[Program, ...]
     min_open_space_m2: float
     old_before_year: int
-    served_within_radius_is_served: bool
     distance_cap_m: float
+    standard: str = STANDARDS[0]
     unknown_open_space: str = UNKNOWN_OPEN_SPACE[0]
     priority_weights: dict[str, float] = field(default_factory=dict)
     optimal_time_limit_s: float = 60.0
@@ -381,6 +383,16 @@ class CoverageTable(_Table):
     _where: ClassVar[str] = "coverage"
     walk_radius_m: float
     max_pairs: int
+    # Optional: a configuration written before the key existed keeps the seed's standard.
+    standard: str = STANDARDS[0]
+
+    @field_validator("standard", mode="before")
+    @classmethod
+    def _a_standard(cls, value, info: ValidationInfo):
+        if value not in STANDARDS:
+            choices = " or ".join(f'"{choice}"' for choice in STANDARDS)
+            _fail(info, f"'coverage.standard' must be {choices}, got {shown(value)}")
+        return value
 
 
 class CostTable(_Table):
@@ -398,9 +410,19 @@ class EligibilityTable(_Table):
     _where: ClassVar[str] = "eligibility"
     min_open_space_m2: float
     old_before_year: int
-    served_within_radius_is_served: StrictBool
     # Optional: a configuration written before the key existed keeps its meaning (survey first).
     unknown_open_space: str = UNKNOWN_OPEN_SPACE[0]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_keys(cls, data, info: ValidationInfo):
+        if isinstance(data, dict) and "served_within_radius_is_served" in data:
+            _fail(
+                info,
+                "'eligibility.served_within_radius_is_served' is replaced by 'coverage.standard': "
+                'write standard = "walk" under [coverage] for true, "inside" for false, and delete this key',
+            )
+        return data
 
     @field_validator("unknown_open_space", mode="before")
     @classmethod
@@ -646,7 +668,7 @@ def parse_config(raw: dict, source: str = "config.toml") -> Config:
         optimal_mip_rel_gap=model.optimal.mip_rel_gap,
         min_open_space_m2=model.eligibility.min_open_space_m2,
         old_before_year=model.eligibility.old_before_year,
-        served_within_radius_is_served=model.eligibility.served_within_radius_is_served,
+        standard=model.coverage.standard,
         unknown_open_space=model.eligibility.unknown_open_space,
         distance_cap_m=model.priority.distance_cap_m,
         priority_weights=dict(model.priority.weights),

@@ -30,6 +30,48 @@ class ProgramOutcome:
     allocation: Allocation
     selected: gpd.GeoDataFrame
     scored: gpd.GeoDataFrame  # the communities as this programme saw them
+    candidates: np.ndarray | None = None  # row positions in ``scored`` of the candidates, priority order
+    config: Config | None = None
+
+    @property
+    def standard(self) -> str:
+        """The service standard the programme pursued (``inside`` or ``walk``)."""
+        return self.config.standard if self.config is not None else "inside"
+
+    @property
+    def walk_radius_m(self) -> float:
+        return self.config.walk_radius_m if self.config is not None else float("nan")
+
+    @property
+    def communities_newly_within_radius(self) -> int:
+        """Communities the picks bring within the walk radius of a set (none was within it before)."""
+        if "served_communities" not in self.selected.columns or not len(self.selected):
+            return 0
+        served = self.selected["served_communities"].fillna("").astype(str)
+        return int(sum(len([c for c in cell.split(";") if c]) for cell in served))
+
+    @property
+    def picks_without_new_residents(self) -> int:
+        """Picks that bring no new resident within the walk radius (possible only under ``inside``)."""
+        if "population_newly_served" not in self.selected.columns:
+            return 0
+        return int((self.selected["population_newly_served"].to_numpy() == 0).sum())
+
+    def left_out(self) -> pd.DataFrame:
+        """The eligible candidates not in the plan, in priority order, and why each was left out.
+
+        Columns: ``community_id``, ``name``, ``district_code``, ``priority_rank``, ``priority_score``,
+        ``population`` and ``left_out_reason`` (a code of
+        :data:`geo.optimize.allocate.LEFT_OUT_REASONS`).
+        """
+        a = self.allocation
+        rows = self.scored.iloc[self.candidates[a.left_out]] if a.left_out.size else self.scored.iloc[0:0]
+        columns = [
+            c
+            for c in ("community_id", "name", "district_code", "priority_rank", "priority_score", "population")
+            if c in rows.columns
+        ]
+        return pd.DataFrame(rows[columns]).assign(left_out_reason=list(a.left_out_reason)).reset_index(drop=True)
 
     @property
     def left_out_to_survey(self) -> int:
@@ -54,6 +96,13 @@ class ProgramOutcome:
         a = self.allocation
         messages = list(a.messages)
         left_out, to_check = self.left_out_to_survey, self.picks_needing_site_check
+        if a.unspent_cny > 0 and a.stop_reason != "budget_spent":
+            messages.append(
+                Message(f"stop_{a.stop_reason}", unspent=f"{a.unspent_cny:,.0f}", count=int(a.left_out.size))
+            )
+        no_new_residents = self.picks_without_new_residents
+        if no_new_residents:
+            messages.append(Message("picks_inside_only", count=no_new_residents, radius=f"{self.walk_radius_m:,.0f}"))
         if left_out:
             messages.append(Message("left_out_to_survey", count=left_out))
         if to_check:
@@ -62,10 +111,16 @@ class ProgramOutcome:
             "program": self.program.key,
             "program_name": self.program.name(lang),
             "mode": a.mode,
+            "standard": self.standard,
             "budget_cny": int(self.program.budget_cny),
             "spent_cny": float(self.selected["cost_cny"].sum()) if len(self.selected) else 0.0,
+            "unspent_cny": float(a.unspent_cny),
+            "stop_reason": a.stop_reason,
             "sets": int(len(self.selected)),
+            "communities_newly_equipped": int(len(self.selected)),
             "population_newly_served": int(a.population_newly_served),
+            "communities_newly_within_radius": self.communities_newly_within_radius,
+            "candidates_left_out": int(a.left_out.size),
             "optimality_gap": None if a.optimality_gap is None else float(a.optimality_gap),
             "solve_seconds": round(float(a.solve_seconds), 4),
             "status": a.status,
@@ -165,7 +220,13 @@ def run_plan(
         program = config.program(key)
         scored = score_covered(covered, config, applications, metric_crs, relation)
         problem = CoverageProblem.from_scored(
-            scored, config.walk_radius_m, config.set_cost_cny, metric_crs, max_pairs=config.max_pairs, relation=relation
+            scored,
+            config.walk_radius_m,
+            config.set_cost_cny,
+            metric_crs,
+            max_pairs=config.max_pairs,
+            relation=relation,
+            standard=config.standard,
         )
         if mode == "rank":
             allocation = allocate_rank(
@@ -181,7 +242,7 @@ def run_plan(
                 mip_rel_gap=config.optimal_mip_rel_gap,
             )
         selected = plan_rows(scored, problem, allocation, program)
-        outcomes.append(ProgramOutcome(program, allocation, selected, scored))
+        outcomes.append(ProgramOutcome(program, allocation, selected, scored, problem.candidates, config))
         if len(selected):
             sites_m = geometry.sites_m[problem.candidates[allocation.chosen]]
             covered = add_fitness_paths(

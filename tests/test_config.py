@@ -90,7 +90,7 @@ def test_every_numeric_setting_has_a_rule():
     # A new number in Config without a rule would load nan or -1 unchecked.
     handled = (
         {name for name, _ in NUMERIC_KEYS.values()}
-        | {"programs", "priority_weights", "served_within_radius_is_served", "unknown_open_space"}
+        | {"programs", "priority_weights", "standard", "unknown_open_space"}
         | CITY_FIELDS
     )
     assert {f.name for f in dataclasses.fields(Config)} == handled
@@ -608,7 +608,7 @@ def test_any_value_anywhere_loads_or_is_one_config_error(path):
             "walk_radius_m = 500",
             "walk_radius = 500",
             "unknown key 'coverage.walk_radius'; did you mean 'walk_radius_m'? "
-            "(the keys of [coverage] are: walk_radius_m, max_pairs)",
+            "(the keys of [coverage] are: walk_radius_m, max_pairs, standard)",
         ),
         (
             "set_cost_cny = 50000",
@@ -662,10 +662,24 @@ def test_a_table_written_as_a_value_is_refused_by_name():
     with pytest.raises(ConfigError, match=r"'priority.weights' has the wrong type \(list: \[1, 2\]\)"):
         parse_config(data)
     data = raw()
-    data["eligibility"]["served_within_radius_is_served"] = 1  # a number where true/false belongs
-    with pytest.raises(
-        ConfigError, match=r"'eligibility.served_within_radius_is_served' has the wrong type \(int: 1\)"
-    ):
+    data["coverage"]["standard"] = 1  # a number where a word belongs
+    with pytest.raises(ConfigError, match=r"'coverage.standard' must be \"inside\" or \"walk\", got 1"):
+        parse_config(data)
+
+
+def test_the_service_standard_is_inside_by_default_and_the_old_switch_says_what_replaced_it():
+    data = raw()
+    assert parse_config(data).standard == "inside"
+    del data["coverage"]["standard"]
+    assert parse_config(data).standard == "inside"  # a configuration written before the key
+    data["coverage"]["standard"] = "walk"
+    assert parse_config(data).standard == "walk"
+    data["coverage"]["standard"] = "15min"
+    with pytest.raises(ConfigError, match=r"'coverage.standard' must be \"inside\" or \"walk\", got '15min'"):
+        parse_config(data)
+    data = raw()
+    data["eligibility"]["served_within_radius_is_served"] = True
+    with pytest.raises(ConfigError, match=r"replaced by 'coverage.standard': write standard = \"walk\""):
         parse_config(data)
 
 

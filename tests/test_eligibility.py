@@ -58,13 +58,34 @@ def test_each_reason_and_several_at_once():
     assert reason_labels(assessed["reasons"], "en")[0] == "Already has a set inside"
 
 
-def test_served_within_radius_is_a_reason_only_when_configured():
+def test_served_within_radius_is_a_reason_only_under_the_walk_standard():
     communities = frame(served_within_radius=[True, False])
-    assert assess_eligibility(communities, load_config())["eligible"].tolist() == [True, True]
-    strict = replace(load_config(), served_within_radius_is_served=True)
-    assessed = assess_eligibility(communities, strict)
-    assert assessed["eligible"].tolist() == [False, True]
-    assert assessed.loc[0, "reasons"] == "served_within_radius"
+    inside = assess_eligibility(communities, load_config())
+    assert inside["eligible"].tolist() == [True, True]
+    assert inside["served"].tolist() == [False, False]  # no set inside either: unserved under "inside"
+    walk = assess_eligibility(communities, replace(load_config(), standard="walk"))
+    assert walk["eligible"].tolist() == [False, True]
+    assert walk["served"].tolist() == [True, False]
+    assert walk.loc[0, "reasons"] == "served_within_radius"
+
+
+def test_counts_follow_the_standard_and_the_unserved_split_adds_up():
+    from geo.analysis.eligibility import eligibility_counts
+
+    # a: set inside; b: set within radius only; c, d: nothing near; d has too little open space.
+    communities = frame(
+        served_inside=[True, False, False, False],
+        served_within_radius=[True, True, False, False],
+        open_space_m2=[500.0, 500.0, 500.0, 10.0],
+    )
+    inside = eligibility_counts(assess_eligibility(communities, load_config()))
+    walk = eligibility_counts(assess_eligibility(communities, replace(load_config(), standard="walk")))
+    assert (inside["served"], inside["unserved"], inside["eligible"]) == (1, 3, 2)
+    assert (walk["served"], walk["unserved"], walk["eligible"]) == (2, 2, 1)
+    for counts in (inside, walk):
+        assert counts["unserved_eligible"] == counts["eligible"]  # only an unserved community can be eligible
+        parts = counts["unserved_eligible"] + counts["unserved_ineligible"] + counts["unserved_to_survey"]
+        assert parts == counts["unserved"]
 
 
 def test_threshold_comes_from_config():
@@ -224,6 +245,8 @@ def test_eligibility_counts_by_hand():
         "ineligible": 2,
         "applied": 2,
         "needs_land_solution": 1,
+        "served": 2,
+        "unserved": 2,
         "unserved_eligible": 1,
         "unserved_ineligible": 1,
         "unserved_to_survey": 0,

@@ -177,7 +177,10 @@ def test_an_unknown_built_year_scores_exactly_the_neutral_value():
     scored = score_communities(communities, paths, replace(config(), priority_weights=weights))
     assert OLD_UNKNOWN == 0.5
     assert scored["c_old_community"].tolist() == [1.0, 0.0, 0.5, 0.0]  # 2000 is not before 2000
-    assert scored["priority_score"].tolist() == [100.0, 0.0, 50.0, 0.0]
+    eligible = scored["eligible"].to_numpy(bool)
+    expected = np.where(eligible, [100.0, 0.0, 50.0, 0.0], np.nan)  # a score only where it can be picked
+    np.testing.assert_array_equal(scored["priority_score"].to_numpy(float), expected)
+    assert eligible[1:].all()
 
 
 def test_no_built_year_or_share_columns_at_all():

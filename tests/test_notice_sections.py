@@ -197,7 +197,7 @@ def test_appendix_values_are_human_readable(chinese, english):
     assert rows["programs_run"] == "市本级、自治区补助"
     assert rows["program.region.budget_cny"] == "5,000,000" and rows["set_cost_cny"] == "50,000"
     assert rows["old_before_year"] == "2000"  # a year, not 2,000
-    assert rows["program.city.status"] == "完成" and rows["served_within_radius_is_served"] == "否"
+    assert rows["program.city.status"] == "完成" and rows["service_standard"] == "每个小区配建一套"
     english_rows = dict(re.findall(r"<td><code>([\w.]+)</code></td><td>(.*?)</td>", english))
     assert english_rows["mode"] == "by priority rank"
     assert english_rows["programs_run"] == "City budget, Regional grant"

@@ -98,12 +98,14 @@ def test_summary_numbers_are_the_plans(page, sample):
         shown = dict(re.findall(r'data-key="(\w+)" data-value="([^"]*)"', row))
         assert int(shown["budget_cny"]) == summary["budget_cny"]
         assert float(shown["spent_cny"]) == summary["spent_cny"]
-        assert int(shown["sets"]) == summary["sets"]
+        assert int(shown["communities_newly_equipped"]) == summary["sets"] == summary["communities_newly_equipped"]
         assert int(shown["population_newly_served"]) == summary["population_newly_served"]
+        assert int(shown["communities_newly_within_radius"]) == summary["communities_newly_within_radius"]
+        assert float(shown["unspent_cny"]) == summary["unspent_cny"] == summary["budget_cny"] - summary["spent_cny"]
         assert f">{summary['budget_cny']:,}</td>" in row
     total = re.search(r'<tr class="total">(.*?)</tr>', page).group(1)
     shown = dict(re.findall(r'data-key="(\w+)" data-value="([^"]*)"', total))
-    assert int(shown["sets"]) == sum(s["sets"] for s in plan.summaries())
+    assert int(shown["communities_newly_equipped"]) == sum(s["sets"] for s in plan.summaries())
 
 
 def test_hostile_text_is_escaped(page, sample):
@@ -133,7 +135,7 @@ def test_parameters_table(page, sample):
     assert rows["data_sha256"] == SHA
     assert rows["walk_radius_m"] == f"{config.walk_radius_m:g}"
     assert rows["programs_run"] == "市本级、自治区补助"  # programme names, not keys
-    assert rows["served_within_radius_is_served"] == "否"
+    assert rows["service_standard"] == "每个小区配建一套"  # the standard in words, not its code
     assert rows["program.region.budget_cny"] == f"{config.program('region').budget_cny:,}"  # CNY 5,000,000
     assert "<td>优先得分权重 · 人口分项</td>" in page
 
@@ -157,7 +159,7 @@ def test_english_variant(english, sample):
     assert '<html lang="en">' in english
     assert "<h1>Liuzhou fitness-path construction plan (public notice)</h1>" in english
     assert "Summary by programme" in english and "<h4>City budget</h4>" in english
-    assert "<th>Program name</th>" in english and "Residents newly served" in english
+    assert "<th>Program name</th>" in english and "Residents newly within walking distance" in english
     assert "柳州市健身路径建设计划" not in english
     assert "synthetic" not in english  # synthetic_notice=False
     first = plan.outcomes[0].selected.iloc[1]

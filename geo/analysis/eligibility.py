@@ -6,8 +6,8 @@ Rules (thresholds from ``config.toml``); several reasons can apply to one commun
 reason code               applies when
 ========================  ==============================================================
 ``served_inside``         a set already stands inside the community
-``served_within_radius``  a set stands within the walk radius — only a reason when
-                          ``eligibility.served_within_radius_is_served`` is true
+``served_within_radius``  a set stands within the walk radius — only a reason under the
+                          ``walk`` service standard (``coverage.standard``)
 ``no_open_space``         usable open space is below one set's footprint
                           (``eligibility.min_open_space_m2``, default 150 m²)
 ``parking_no_space``      public space is used for parking and no other open space is left
@@ -20,6 +20,10 @@ reason code               applies when
                           (待现场核查); only a reason when ``eligibility.unknown_open_space``
                           is ``"survey_first"`` (the default)
 ========================  ==============================================================
+
+``served`` says whether a community is served under the service standard in force
+(``coverage.standard``): ``inside`` (the seed's: a set inside it; the default) or ``walk`` (a set
+within the walk radius). Every count of "served", "unserved" and "eligible" follows it.
 
 A community is ``eligible`` when no reason applies. A community whose open space is unknown and
 that no other rule excludes is flagged ``needs_site_check``: with ``unknown_open_space =
@@ -131,13 +135,14 @@ def assess_eligibility(covered: pd.DataFrame, config: Config) -> pd.DataFrame:
         ``served_within_radius``), with ``population`` and optionally ``open_space_m2`` (m²),
         ``public_space_used_for_parking``, ``residential``, ``application_date``/``applied``.
     config : Config
-        ``min_open_space_m2`` (m²), ``served_within_radius_is_served`` and ``unknown_open_space``
+        ``min_open_space_m2`` (m²), ``standard`` (``"inside"`` or ``"walk"``) and ``unknown_open_space``
         (``"survey_first"`` or ``"assume_room"``).
 
     Returns
     -------
     DataFrame
-        A copy with the absent :data:`OPTIONAL_FIELDS` added as missing values, ``eligible``
+        A copy with the absent :data:`OPTIONAL_FIELDS` added as missing values, ``served`` (bool:
+        served under ``config.standard``), ``eligible``
         (bool), ``reasons`` (reason codes joined by ``;``, empty when eligible),
         ``missing_fields`` (``;``-joined names), ``applied`` (bool), ``needs_land_solution``
         (bool: applied, not eligible, and a land reason applies) and ``needs_site_check`` (bool:
@@ -155,13 +160,13 @@ def assess_eligibility(covered: pd.DataFrame, config: Config) -> pd.DataFrame:
     for k, field in enumerate(NEEDED_FIELDS):
         missing[:, k] = result[field].isna().to_numpy() if field in result else True
 
+    inside = result["served_inside"].to_numpy(dtype=bool)
+    within = result["served_within_radius"].to_numpy(dtype=bool) | inside
+    walk = config.standard == "walk"
+    result["served"] = within if walk else inside
     flags = {
-        "served_inside": result["served_inside"].to_numpy(dtype=bool),
-        "served_within_radius": (
-            result["served_within_radius"].to_numpy(dtype=bool) & ~result["served_inside"].to_numpy(dtype=bool)
-            if config.served_within_radius_is_served
-            else np.zeros(n, dtype=bool)
-        ),
+        "served_inside": inside,
+        "served_within_radius": within & ~inside if walk else np.zeros(n, dtype=bool),
         "no_open_space": no_space,
         "parking_no_space": no_space & parking,
         "not_residential": ~residential,
@@ -315,10 +320,11 @@ def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
 def eligibility_counts(assessed: pd.DataFrame) -> dict[str, int]:
     """Communities, eligible, not eligible, applied and needing a land solution among ``assessed``.
 
-    ``assessed`` has the columns of :func:`assess_eligibility`; ``served_within_radius`` too
-    (from coverage) adds ``unserved_eligible``, ``unserved_ineligible`` and ``unserved_to_survey``:
-    communities with no set within the walk radius that can get one / cannot / cannot until their
-    open space is checked on site; ``needs_site_check`` adds its count.
+    ``assessed`` has the columns of :func:`assess_eligibility`. Its ``served`` column (served under
+    the service standard in force; without it, ``served_within_radius``) adds ``served`` and
+    ``unserved``, and splits the unserved into ``unserved_eligible``, ``unserved_ineligible`` and
+    ``unserved_to_survey`` (can get a set / cannot / cannot until their open space is checked on
+    site), which sum to ``unserved``; ``needs_site_check`` adds its count.
     """
     eligible = assessed["eligible"].to_numpy(dtype=bool)
     counts = {
@@ -332,9 +338,12 @@ def eligibility_counts(assessed: pd.DataFrame) -> dict[str, int]:
     }
     if "needs_site_check" in assessed:
         counts["needs_site_check"] = int(assessed["needs_site_check"].to_numpy(dtype=bool).sum())
-    if "served_within_radius" in assessed:
-        unserved = ~assessed["served_within_radius"].to_numpy(dtype=bool)
+    served_column = "served" if "served" in assessed else "served_within_radius"
+    if served_column in assessed:
+        unserved = ~_flag(assessed, served_column)
         to_survey = _flag(assessed, "needs_site_check") & ~eligible
+        counts["served"] = int((~unserved).sum())
+        counts["unserved"] = int(unserved.sum())
         counts["unserved_eligible"] = int((unserved & eligible).sum())
         counts["unserved_ineligible"] = int((unserved & ~eligible & ~to_survey).sum())
         counts["unserved_to_survey"] = int((unserved & to_survey).sum())

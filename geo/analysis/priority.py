@@ -25,7 +25,8 @@ count as 0 for their component (and are reported by eligibility), except the bui
 community whose built year is unknown (an empty cell, or no ``built_year`` column at all) is
 neither counted as old nor as new, and scores the neutral 0.5 halfway between them; tables and
 tooltips show its old-community status as 未知 / unknown. A frame without ``share_60plus`` /
-``share_under14`` columns counts them as missing (0). ``priority_rank`` orders the eligible
+``share_under14`` columns counts them as missing (0). ``priority_score`` is given only to eligible
+communities (missing for the others: they cannot be picked); ``priority_rank`` orders the eligible
 communities by score, ties broken by ``community_id``: the same inputs always give the same order.
 """
 
@@ -146,7 +147,9 @@ def priority_scores(
         result[f"c_{name}"] = components[name]
         score += weights[name] * components[name]
     result["neighbours_unserved_population"] = neighbours
-    result["priority_score"] = 100.0 * score / total_weight
+    # Only a community that can be picked has a score: for the others a number would read as a ranking.
+    eligible = result["eligible"].to_numpy(dtype=bool)
+    result["priority_score"] = np.where(eligible, 100.0 * score / total_weight, np.nan)
     result["priority_rank"] = _rank_eligible(result)
     return result
 

@@ -29,6 +29,12 @@ Two modes, both on a :class:`CoverageProblem` built once from the scored communi
   cannot beat that plan, then the MILP over the candidates left. Tests check both give the
   same optimum.
 
+Both modes buy a set only if it adds something under the service standard in force
+(``coverage.standard``): under ``inside`` every candidate lacks a set of its own, so each pick
+equips one more community; under ``walk`` a pick must bring at least one more community within
+the walk radius. When money is left and nothing more can be gained, the allocation stops and says
+why (:data:`STOP_REASONS`); every candidate left out gets its reason (:data:`LEFT_OUT_REASONS`).
+
 A new set in community ``j`` stands at ``point_on_surface`` of its polygon and serves every
 community whose polygon lies within the walk radius of that point (its own included); distances
 in metres in the data's UTM CRS.
@@ -52,6 +58,12 @@ from geo.errors import Message, data_error
 from geo.optimize.bound import lp_bound, solve_restricted
 
 MODES = ("rank", "optimal")
+# Why a programme stopped with the money it had left (``Allocation.stop_reason``).
+STOP_REASONS = ("budget_spent", "no_candidates_left", "nothing_more_to_gain", "district_limits")
+# Why an eligible candidate is not in the plan (``Allocation.left_out``): the money left could not
+# pay for it, a set there would add nothing under the standard after the picks, or its district
+# reached its maximum.
+LEFT_OUT_REASONS = ("budget", "no_gain", "district_limit")
 PRESOLVE_MAX_NONZEROS = 1_000_000
 DECOMPOSE_MIN_NONZEROS = 20_000
 
@@ -74,6 +86,8 @@ class CoverageProblem:
         Residents of each demand community.
     cover : scipy.sparse.csr_array (candidates × demand, bool)
         ``cover[j, i]`` when a set in candidate ``j`` serves demand ``i``.
+    standard : {"inside", "walk"}
+        The service standard: what a pick must add (see the module doc).
     """
 
     candidates: np.ndarray
@@ -82,6 +96,7 @@ class CoverageProblem:
     demand: np.ndarray
     weight: np.ndarray
     cover: sp.csr_array
+    standard: str = "inside"
 
     @classmethod
     def from_scored(
@@ -93,6 +108,7 @@ class CoverageProblem:
         *,
         max_pairs: int | None = None,
         relation: CoverageRelation | None = None,
+        standard: str = "inside",
     ) -> CoverageProblem:
         """Build the problem from :func:`geo.analysis.priority.priority_scores` output (EPSG:4326).
 
@@ -133,6 +149,7 @@ class CoverageProblem:
             demand=demand,
             weight=weight,
             cover=cover,
+            standard=standard,
         )
 
     def served_by(self, j: int) -> np.ndarray:
@@ -143,8 +160,21 @@ class CoverageProblem:
         """Residents newly served by the candidates at local positions ``chosen``."""
         if len(chosen) == 0 or self.demand.size == 0:
             return 0
-        reached = np.asarray(self.cover[np.asarray(chosen)].sum(axis=0)).ravel() > 0
-        return int(self.weight[reached].sum())
+        return int(self.weight[self.reached_by(chosen)].sum())
+
+    def reached_by(self, chosen: np.ndarray) -> np.ndarray:
+        """Mask of the demand the candidates at local positions ``chosen`` bring within the walk radius."""
+        if len(chosen) == 0 or self.demand.size == 0:
+            return np.zeros(self.demand.size, dtype=bool)
+        return np.asarray(self.cover[np.asarray(chosen)].sum(axis=0)).ravel() > 0
+
+    def adds_something(self, j: int, reached: np.ndarray) -> bool:
+        """Whether a set in candidate ``j`` adds anything under the standard, given the demand ``reached``.
+
+        Under ``inside`` it always does (the candidate has no set of its own); under ``walk`` it must
+        bring at least one community not yet ``reached`` within the walk radius.
+        """
+        return self.standard != "walk" or _new_demand(self, j, reached).size > 0
 
 
 @dataclass
@@ -159,6 +189,11 @@ class Allocation:
     solve_seconds: float = 0.0
     status: str = "ok"
     messages: list[str] = field(default_factory=list)
+    unspent_cny: float = 0.0
+    stop_reason: str = "budget_spent"
+    # Local positions of the candidates not chosen, and the reason each was left out (LEFT_OUT_REASONS).
+    left_out: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
+    left_out_reason: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
 
 
 def _limits_check(problem: CoverageProblem, district_min: dict, district_max: dict) -> list[str]:
@@ -191,14 +226,19 @@ def allocate_rank(
     count: dict[str, int] = {}
     money = float(budget_cny)
 
+    reached = np.zeros(problem.demand.size, dtype=bool)
+
     def take(j: int) -> bool:
         nonlocal money
         code = problem.district[j]
         if taken[j] or cost[j] > money or count.get(code, 0) >= district_max.get(code, np.inf):
             return False
+        if not problem.adds_something(j, reached):
+            return False  # under the walk standard: already brought within reach by a pick above it
         taken[j] = True
         money -= cost[j]
         count[code] = count.get(code, 0) + 1
+        reached[problem.served_by(j)] = True
         return True
 
     for code, minimum in sorted(district_min.items()):
@@ -217,16 +257,65 @@ def allocate_rank(
             break
         take(j)
     chosen = np.flatnonzero(taken)
-    return Allocation(
-        mode="rank",
-        budget_cny=budget_cny,
-        chosen=chosen,
-        population_newly_served=problem.newly_served(chosen),
-        optimality_gap=None,
-        solve_seconds=time.perf_counter() - start,
-        status="ok" if not messages else "limits not met",
-        messages=messages,
+    return _with_stop(
+        problem,
+        Allocation(
+            mode="rank",
+            budget_cny=budget_cny,
+            chosen=chosen,
+            population_newly_served=problem.newly_served(chosen),
+            optimality_gap=None,
+            solve_seconds=time.perf_counter() - start,
+            status="ok" if not messages else "limits not met",
+            messages=messages,
+        ),
+        district_max,
     )
+
+
+def _with_stop(problem: CoverageProblem, allocation: Allocation, district_max: dict) -> Allocation:
+    """``allocation`` with the money left, why it stopped, and why each candidate not chosen was left out.
+
+    Left-out reasons are judged against the final plan: ``no_gain`` when a set there would add
+    nothing under the standard, else ``district_limit`` when its district is at its maximum, else
+    ``budget`` (the money left cannot pay for it). The stop reason: ``budget_spent`` when some
+    candidate could still add something but the money left does not pay for it (or nothing is left),
+    ``no_candidates_left`` when every candidate was chosen, ``nothing_more_to_gain`` when no
+    candidate left would add anything, ``district_limits`` when the only useful ones are in
+    districts at their maximum.
+    """
+    chosen = allocation.chosen
+    unspent = (
+        float(allocation.budget_cny) - float(problem.cost_cny[chosen].sum())
+        if len(chosen)
+        else float(allocation.budget_cny)
+    )
+    unspent = max(0.0, unspent)
+    left = np.setdiff1d(np.arange(problem.candidates.size), chosen)
+    reached = problem.reached_by(chosen)
+    count = pd.Series(problem.district[chosen], dtype=object).value_counts().to_dict()
+    reasons = np.empty(left.size, dtype=object)
+    for k, j in enumerate(left):
+        code = problem.district[j]
+        if not problem.adds_something(int(j), reached):
+            reasons[k] = "no_gain"
+        elif count.get(code, 0) >= district_max.get(code, np.inf):
+            reasons[k] = "district_limit"
+        else:
+            reasons[k] = "budget"
+    if unspent <= 0 or (reasons == "budget").any():
+        stop = "budget_spent"
+    elif left.size == 0:
+        stop = "no_candidates_left"
+    elif (reasons == "district_limit").any():
+        stop = "district_limits"
+    else:
+        stop = "nothing_more_to_gain"
+    allocation.unspent_cny = unspent
+    allocation.stop_reason = stop
+    allocation.left_out = left
+    allocation.left_out_reason = reasons
+    return allocation
 
 
 def demand_groups(cover: sp.csr_array, weight: np.ndarray) -> tuple[sp.csr_array, np.ndarray]:
@@ -277,15 +366,19 @@ def allocate_optimal(
     messages = _limits_check(problem, district_min, district_max)
     n = problem.candidates.size
     if n == 0:
-        return Allocation(
-            "optimal",
-            budget_cny,
-            np.array([], dtype=int),
-            0,
-            0.0,
-            time.perf_counter() - start,
-            "no eligible community",
-            messages,
+        return _with_stop(
+            problem,
+            Allocation(
+                "optimal",
+                budget_cny,
+                np.array([], dtype=int),
+                0,
+                0.0,
+                time.perf_counter() - start,
+                "no eligible community",
+                messages,
+            ),
+            district_max,
         )
     grouped, group_weight = demand_groups(problem.cover, problem.weight)
     if method == "auto":
@@ -305,15 +398,22 @@ def allocate_optimal(
     messages = messages + notes
     solve_seconds = time.perf_counter() - start
     if status == "infeasible":
-        return Allocation("optimal", budget_cny, np.array([], dtype=int), 0, None, solve_seconds, status, messages)
+        return _with_stop(
+            problem,
+            Allocation("optimal", budget_cny, np.array([], dtype=int), 0, None, solve_seconds, status, messages),
+            district_max,
+        )
     objective_value = problem.newly_served(chosen)
     if bound is None or not np.isfinite(bound):
         gap = 0.0 if status == "optimal" else None
     else:
         gap = max(0.0, (bound - objective_value) / bound) if bound > 0 else 0.0
-    chosen = _spend_leftover(problem, chosen, budget_cny, district_max)
+    chosen = _spend_leftover(problem, _useful(problem, _plan_order(problem, chosen)), budget_cny, district_max)
     filled = problem.newly_served(chosen)
-    return Allocation("optimal", budget_cny, _plan_order(problem, chosen), filled, gap, solve_seconds, status, messages)
+    allocation = Allocation(
+        "optimal", budget_cny, _plan_order(problem, chosen), filled, gap, solve_seconds, status, messages
+    )
+    return _with_stop(problem, allocation, district_max)
 
 
 def _solve_direct(problem, grouped, group_weight, budget_cny, district_min, district_max, time_limit_s, mip_rel_gap):
@@ -475,19 +575,38 @@ def greedy_cover(problem: CoverageProblem, budget_cny: float, district_max: dict
 
 
 def _spend_leftover(problem: CoverageProblem, chosen: np.ndarray, budget_cny: float, district_max: dict) -> np.ndarray:
-    """Add candidates down the priority list while money is left (never lowers coverage)."""
+    """Add candidates down the priority list while money is left and they add something (never lowers coverage)."""
     taken = np.zeros(problem.candidates.size, dtype=bool)
     taken[chosen] = True
+    reached = problem.reached_by(chosen)
     money = float(budget_cny) - float(problem.cost_cny[chosen].sum())
-    count = pd.Series(problem.district[chosen]).value_counts().to_dict()
+    count = pd.Series(problem.district[chosen], dtype=object).value_counts().to_dict()
     for j in np.flatnonzero(~taken):
-        if problem.cost_cny[j] <= money and count.get(problem.district[j], 0) < district_max.get(
-            problem.district[j], np.inf
+        if (
+            problem.cost_cny[j] <= money
+            and count.get(problem.district[j], 0) < district_max.get(problem.district[j], np.inf)
+            and problem.adds_something(int(j), reached)
         ):
             taken[j] = True
             money -= problem.cost_cny[j]
             count[problem.district[j]] = count.get(problem.district[j], 0) + 1
+            reached[problem.served_by(j)] = True
     return np.flatnonzero(taken)
+
+
+def _useful(problem: CoverageProblem, ordered: np.ndarray) -> np.ndarray:
+    """The candidates of ``ordered`` (plan order) that add something after the ones before them.
+
+    A solver may set a candidate that adds nothing when the budget has room for it (it changes no
+    objective); under the walk standard such a set would serve nobody new and is dropped.
+    """
+    reached = np.zeros(problem.demand.size, dtype=bool)
+    kept = []
+    for j in ordered:
+        if problem.adds_something(int(j), reached):
+            kept.append(int(j))
+            reached[problem.served_by(j)] = True
+    return np.array(kept, dtype=int)
 
 
 def _plan_order(problem: CoverageProblem, chosen: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from geo import i18n
+from geo.config import STANDARDS
 from geo.errors import data_error
 from geo.i18n import check_lang, column_label, district_names
 from geo.plan import Plan
@@ -34,7 +35,14 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'"
 )
 
-_SUMMARY_COLUMNS = ("budget_cny", "spent_cny", "sets", "population_newly_served")
+_SUMMARY_COLUMNS = (
+    "budget_cny",
+    "spent_cny",
+    "unspent_cny",
+    "communities_newly_equipped",
+    "population_newly_served",
+    "communities_newly_within_radius",
+)
 _LIST_COLUMNS = ("rank", "name", "district_name", "population_newly_served", "cost_cny")
 
 _STYLE = """
@@ -205,6 +213,7 @@ def publish_html(
         f'<p class="note">{_e(word("map_note"))}</p>',
         f"<h3>{_e(word('summary'))}</h3>",
         _summary_table(plan, lang, word),
+        *_stop_sentences(plan, lang, word),
         f"<h3>{_e(word('selected'))}</h3>",
     ]
     for outcome, rows in selected:
@@ -262,8 +271,12 @@ def _rules(plan: Plan, lang: str, word) -> str:
     budgets = separator.join(
         word("budget_item", program=o.program.name(lang), amount=_number(o.program.budget_cny)) for o in plan.outcomes
     )
-    how = word("how_optimal" if plan.mode == "optimal" else "how_rank").format(radius=_number(config.walk_radius_m))
+    how_key = (
+        "how_optimal" if plan.mode == "optimal" else ("how_rank_walk" if config.standard == "walk" else "how_rank")
+    )
+    how = word(how_key).format(radius=_number(config.walk_radius_m))
     sentences = [
+        word(f"rule_standard_{config.standard}", radius=_number(config.walk_radius_m)),
         word("rule_radius", radius=_number(config.walk_radius_m)),
         word("rule_cost", cost=_number(config.set_cost_cny)),
         word("rule_budgets", budgets=budgets),
@@ -284,6 +297,21 @@ def _rules(plan: Plan, lang: str, word) -> str:
         + "".join(f"<li>{_e(item)}</li>" for item in items)
         + "</ul></div>"
     )
+
+
+def _stop_sentences(plan: Plan, lang: str, word) -> list[str]:
+    """Where a programme left money unspent, one sentence saying how much and why (``stop_reason``)."""
+    sentences = []
+    for outcome in plan.outcomes:
+        summary = outcome.summary(lang)
+        if summary["unspent_cny"] >= 1:
+            phrase = word(
+                f"stop_{summary['stop_reason']}",
+                program=outcome.program.name(lang),
+                unspent=_number(round(summary["unspent_cny"])),
+            )
+            sentences.append(f'<p class="stop" data-program="{_e(outcome.program.key)}">{_e(phrase)}</p>')
+    return sentences
 
 
 def _summary_table(plan: Plan, lang: str, word) -> str:
@@ -374,6 +402,8 @@ def _parameter_value(key: str, value, program_names: dict, lang: str, word) -> s
     last = key.rpartition(".")[2]
     if key == "mode" and value in ("rank", "optimal"):
         return i18n.label("export", f"mode_{value}", lang)
+    if key == "service_standard" and value in STANDARDS:
+        return i18n.label("export", f"standard_{value}", lang)
     if key == "programs_run" and isinstance(value, str):
         keys = [k for k in value.split(",") if k]
         return word("list_separator").join(program_names.get(k, k) for k in keys) or "—"

@@ -54,7 +54,7 @@ def plan_parameters(plan: Plan, config: Config | None = None, data_path=None) ->
         "programs_run": ",".join(o.program.key for o in plan.outcomes),
         "min_open_space_m2": config.min_open_space_m2,
         "old_before_year": config.old_before_year,
-        "served_within_radius_is_served": config.served_within_radius_is_served,
+        "service_standard": config.standard,
         "distance_cap_m": config.distance_cap_m,
         "priority_weights": dict(config.priority_weights),
         "optimal_time_limit_s": config.optimal_time_limit_s,

@@ -1,0 +1,191 @@
+"""One service standard, and never money spent on nothing (issue 13).
+
+Under ``inside`` every pick equips a community that had no set; under ``walk`` every pick brings at
+least one more community within the walk radius. When money is left and nothing more can be gained
+the plan stops and says why. Checked on hand-made cities whose answers are known, on random cities
+and on the sample.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from geo.cli import main
+from geo.config import DEFAULT_DATA_PATH, Program, load_config
+from geo.pipeline import load_city
+from geo.plan import run_plan
+
+UTM = "EPSG:32649"
+X0, Y0 = 338_000.0, 2_690_000.0
+MODES = ("rank", "optimal")
+STANDARDS = ("inside", "walk")
+
+
+def city(xy, population, paths_xy=(), side=100.0):
+    """Square communities (``side`` m) at metre offsets ``xy`` from (X0, Y0); sets at ``paths_xy``."""
+    n = len(xy)
+    communities = gpd.GeoDataFrame(
+        {
+            "community_id": [f"C{k:03d}" for k in range(n)],
+            "name": [f"小区{k}" for k in range(n)],
+            "district_code": ["450202"] * n,
+            "population": pd.array(population, dtype="Int64"),
+            "households": pd.array([None] * n, dtype="Int64"),
+            "built_year": pd.array([1995] * n, dtype="Int64"),
+            "open_space_m2": [500.0] * n,
+            "public_space_used_for_parking": [False] * n,
+            "share_60plus": [0.2] * n,
+            "share_under14": [0.1] * n,
+        },
+        geometry=[box(X0 + x, Y0 + y, X0 + x + side, Y0 + y + side) for x, y in xy],
+        crs=UTM,
+    ).to_crs("EPSG:4326")
+    paths = gpd.GeoDataFrame(
+        {
+            "path_id": [f"P{k}" for k in range(len(paths_xy))],
+            "name": [f"点{k}" for k in range(len(paths_xy))],
+        },
+        geometry=[Point(X0 + x, Y0 + y) for x, y in paths_xy],
+        crs=UTM,
+    ).to_crs("EPSG:4326")
+    return communities, paths
+
+
+def config(standard: str, budget: int, second: int | None = None):
+    base = load_config()
+    programs = [Program("city", "市本级", "City budget", budget)]
+    if second is not None:
+        programs.append(Program("region", "自治区补助", "Regional grant", second))
+    return replace(base, standard=standard, programs=tuple(programs))
+
+
+def plan(communities, paths, standard, mode, budget, second=None):
+    cfg = config(standard, budget, second)
+    return run_plan(communities, paths, cfg, [p.key for p in cfg.programs], mode)
+
+
+# Three communities 200 m apart: one set in any of them brings all three within 500 m.
+CLUSTER = [(0, 0), (200, 0), (400, 0)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_walk_stops_when_one_set_reaches_everyone_and_says_why(mode):
+    communities, paths = city(CLUSTER, [1000, 800, 600])
+    outcome = plan(communities, paths, "walk", mode, 150_000).outcomes[0]
+    summary = outcome.summary("en")
+    assert summary["sets"] == 1 and summary["population_newly_served"] == 2400
+    assert summary["communities_newly_within_radius"] == 3
+    assert summary["unspent_cny"] == 100_000 and summary["stop_reason"] == "nothing_more_to_gain"
+    assert any("CNY 100,000 is left unspent" in m for m in summary["messages"])
+    left = outcome.left_out()
+    assert len(left) == 2 and set(left["left_out_reason"]) == {"no_gain"}
+    assert set(left["community_id"]) | set(outcome.selected["community_id"]) == {"C000", "C001", "C002"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_inside_equips_every_community_and_says_the_walk_gain_is_nil(mode):
+    communities, paths = city(CLUSTER, [1000, 800, 600])
+    outcome = plan(communities, paths, "inside", mode, 150_000).outcomes[0]
+    summary = outcome.summary("en")
+    assert summary["sets"] == summary["communities_newly_equipped"] == 3
+    assert summary["population_newly_served"] == 2400 and summary["communities_newly_within_radius"] == 3
+    assert summary["unspent_cny"] == 0 and summary["stop_reason"] == "budget_spent"
+    # Two of the three sets bring nobody new within walking distance: said, not hidden.
+    assert (outcome.selected["population_newly_served"] == 0).sum() == 2
+    assert any(m.startswith("2 of these sets") for m in summary["messages"])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_city_already_within_reach_spends_nothing_under_walk(mode):
+    # A set in the middle community reaches all three; under walk nobody is unserved.
+    communities, paths = city(CLUSTER, [1000, 800, 600], paths_xy=[(250, 50)])
+    result = plan(communities, paths, "walk", mode, 600_000, second=5_000_000)
+    for summary in result.summaries("zh"):
+        assert summary["sets"] == 0 and summary["spent_cny"] == 0
+        assert summary["unspent_cny"] == summary["budget_cny"] and summary["stop_reason"] == "no_candidates_left"
+        assert any("未使用" in m for m in summary["messages"])
+    inside = plan(communities, paths, "inside", mode, 600_000, second=5_000_000)
+    assert [s["sets"] for s in inside.summaries()] == [2, 0]  # the two without a set of their own
+    assert inside.summaries()[0]["population_newly_served"] == 0
+
+
+def test_walk_rank_skips_a_community_an_earlier_pick_already_reaches():
+    # C000 (highest score: most residents) reaches C001; C002 is 2 km away.
+    communities, paths = city([(0, 0), (300, 0), (2000, 0)], [5000, 4000, 100])
+    outcome = plan(communities, paths, "walk", "rank", 100_000).outcomes[0]
+    assert outcome.selected["community_id"].tolist() == ["C000", "C002"]
+    left = outcome.left_out()
+    assert left.set_index("community_id")["left_out_reason"].to_dict() == {"C001": "no_gain"}
+
+
+def random_city(seed: int):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(15, 60))
+    xy = rng.uniform(0, 3000, size=(n, 2)).round()
+    population = rng.integers(50, 3000, size=n)
+    paths = rng.uniform(0, 3000, size=(int(rng.integers(0, 8)), 2)).round()
+    return city([tuple(p) for p in xy], population.tolist(), [tuple(p) for p in paths])
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("standard", STANDARDS)
+@pytest.mark.parametrize("mode", MODES)
+def test_no_pick_adds_nothing_on_random_cities(seed, standard, mode):
+    communities, paths = random_city(seed)
+    budget = int(np.random.default_rng(seed).choice([200_000, 600_000, 2_000_000]))
+    result = plan(communities, paths, standard, mode, budget, second=budget)
+    assert_every_pick_adds_something(result, standard)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_city(DEFAULT_DATA_PATH)
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+@pytest.mark.parametrize("mode", MODES)
+def test_no_pick_adds_nothing_on_the_sample(sample, standard, mode):
+    cfg = replace(load_config(), standard=standard)
+    result = run_plan(sample.communities, sample.fitness_paths, cfg, ["city", "region"], mode, sample.applications)
+    assert_every_pick_adds_something(result, standard)
+    assert sum(s["sets"] for s in result.summaries()) == 112  # the money buys 12 + 100 sets either way
+
+
+def assert_every_pick_adds_something(result, standard):
+    for outcome in result.outcomes:
+        summary = outcome.summary()
+        picked = outcome.selected
+        assert summary["spent_cny"] + summary["unspent_cny"] == pytest.approx(summary["budget_cny"])
+        assert summary["stop_reason"] in ("budget_spent", "no_candidates_left", "nothing_more_to_gain")
+        if summary["stop_reason"] == "budget_spent":
+            assert summary["unspent_cny"] < load_config().set_cost_cny
+        # Every pick is a community without a set of its own, each once.
+        seen = outcome.scored.set_index("community_id").loc[picked["community_id"].astype(str)]
+        assert not seen["served_inside"].any() and picked["community_id"].is_unique
+        if standard == "walk":
+            assert not seen["served_within_radius"].any()
+            newly = picked["served_communities"].fillna("").str.len() > 0
+            assert newly.all(), "a set that brings no community within walking distance"
+            assert (picked["population_newly_served"] > 0).all()
+        # What was left out would add nothing, or the money is spent.
+        left = outcome.left_out()
+        if summary["stop_reason"] == "nothing_more_to_gain":
+            assert set(left["left_out_reason"]) == {"no_gain"}
+
+
+def test_plan_json_reports_the_standard_unspent_money_and_why(capsys):
+    assert main(["plan", "--json", "--lang", "en"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    for program in document["programs"]:
+        assert program["standard"] == "inside"
+        assert program["unspent_cny"] == program["budget_cny"] - program["spent_cny"]
+        assert program["stop_reason"] == "budget_spent"
+        assert program["communities_newly_equipped"] == program["sets"]
+        assert program["communities_newly_within_radius"] > 0
