@@ -189,3 +189,22 @@ def test_plan_json_reports_the_standard_unspent_money_and_why(capsys):
         assert program["stop_reason"] == "budget_spent"
         assert program["communities_newly_equipped"] == program["sets"]
         assert program["communities_newly_within_radius"] > 0
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_the_map_counts_what_the_page_counts(standard):
+    from geo.analysis.eligibility import eligibility_counts
+    from geo.plan import score_communities
+    from geo.render.maps import _community_status
+
+    # C000 has a set inside, C001 only within 500 m of it, C002 is far from any.
+    communities, paths = city([(0, 0), (300, 0), (3000, 0)], [1000, 800, 600], paths_xy=[(50, 50)])
+    scored = score_communities(communities, paths, config(standard, 100_000))
+    status = _community_status(scored).tolist()
+    counts = eligibility_counts(scored)
+    if standard == "inside":
+        assert status == ["served_inside", "unserved_eligible", "unserved_eligible"]
+    else:
+        assert status == ["served_inside", "served_within_radius", "unserved_eligible"]
+    assert status.count("unserved_eligible") == counts["unserved_eligible"] == counts["eligible"]
+    assert sum(s.startswith("served") for s in status) == counts["served"]

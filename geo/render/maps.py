@@ -483,9 +483,21 @@ def count_within(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> int:
 def _statuses(communities: pd.DataFrame, selected_ids) -> tuple[str, ...]:
     """The statuses (= layers and legend rows) drawn, bottom to top."""
     base = ELIGIBILITY_STATUSES if "eligible" in communities.columns else STATUSES
+    if "served" in communities.columns and not _served_within_only(communities).any():
+        base = tuple(status for status in base if status != "served_within_radius")  # the inside standard
     if "eligible" in communities.columns and _to_survey(communities).any():  # a city without open-space data
         base = (*base, TO_SURVEY_STATUS)
     return base + ((SELECTED_STATUS,) if selected_ids is not None else ())
+
+
+def _served_within_only(communities: pd.DataFrame) -> np.ndarray:
+    """Served under the standard in force (``served``) by a set within the walk radius, none inside.
+
+    Under the ``inside`` standard no community is: one with a set only within the radius is unserved.
+    """
+    served = communities["served"].astype("boolean").fillna(False).to_numpy(bool)
+    inside = communities["served_inside"].astype("boolean").fillna(False).to_numpy(bool)
+    return served & ~inside
 
 
 def _to_survey(communities: pd.DataFrame) -> np.ndarray:
@@ -501,12 +513,15 @@ def _community_status(communities: pd.DataFrame, selected_ids=None) -> pd.Series
 
     ``"selected"`` where ``community_id`` is in ``selected_ids`` (when given), else
     ``"served_inside"`` where ``served_inside`` is true, else ``"served_within_radius"`` where
-    ``served_within_radius`` is true, else ``"unserved_eligible"`` / ``"unserved_ineligible"``
+    ``served_within_radius`` is true (and, given a ``served`` column, the standard in force counts
+    it as served: not under ``inside``), else ``"unserved_eligible"`` / ``"unserved_ineligible"``
     by the ``eligible`` column if there is one, else ``"unserved"``. A missing flag counts as
     false.
     """
     inside = communities["served_inside"].astype("boolean").fillna(False).to_numpy(bool)
     within = communities["served_within_radius"].astype("boolean").fillna(False).to_numpy(bool)
+    if "served" in communities.columns:  # served under the standard in force: within counts only under walk
+        within = _served_within_only(communities)
     if "eligible" in communities.columns:
         eligible = communities["eligible"].astype("boolean").fillna(False).to_numpy(bool)
         unserved = np.where(eligible, "unserved_eligible", "unserved_ineligible")
