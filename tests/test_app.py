@@ -50,8 +50,9 @@ def test_coverage_page_shows_the_pipeline_numbers(expected, scored):
     shown = metrics(app)
     assert shown["小区总数"] == f"{expected.total['communities']:,}"
     assert shown["小区内已有健身路径"] == f"{expected.total['served_inside']:,}"
-    assert shown["步行范围内已覆盖"] == f"{expected.total['served_within_radius']:,}"
-    unserved_eligible = int((~scored["served_within_radius"] & scored["eligible"]).sum())
+    # The standard in force (inside) first; the walk-radius figure is labelled secondary.
+    assert shown["次要：步行范围内已覆盖"] == f"{expected.total['served_within_radius']:,}"
+    unserved_eligible = int((~scored["served_inside"] & scored["eligible"]).sum())
     assert number(shown["未覆盖且可建设"]) == unserved_eligible
     table = app.dataframe[0].value
     assert list(table["区县"])[:5] == ["城中区", "鱼峰区", "柳南区", "柳北区", "柳江区"]
@@ -94,8 +95,25 @@ def test_walk_radius_changes_coverage(expected):
     app = open_page()
     app.sidebar.number_input(key="widget_walk_radius_m").set_value(1000).run()
     assert not app.exception
-    assert number(metrics(app)["步行范围内已覆盖"]) > expected.total["served_within_radius"]
+    assert number(metrics(app)["次要：步行范围内已覆盖"]) > expected.total["served_within_radius"]
     assert metrics(app)["小区内已有健身路径"] == f"{expected.total['served_inside']:,}"
+
+
+@pytest.mark.parametrize("district", ["450204", "450226"])
+def test_the_district_drives_the_headline_and_the_table(district, scored):
+    app = open_page()
+    app.selectbox[0].set_value(district).run()
+    assert not app.exception
+    shown = metrics(app)
+    table = app.dataframe[0].value
+    rows = table[table["区县"] != "合计"] if "合计" in set(table["区县"]) else table
+    assert len(rows) == 1  # the chosen district's row only
+    assert number(shown["小区总数"]) == int(rows["小区数"].sum())
+    mine = scored[scored["district_code"] == district]
+    assert number(shown["小区总数"]) == len(mine)
+    assert number(shown["小区内已有健身路径"]) == int(mine["served_inside"].sum())
+    assert number(shown["次要：步行范围内已覆盖"]) == int(mine["served_within_radius"].sum())
+    assert number(shown["未覆盖且可建设"]) == int(mine["eligible"].sum())
 
 
 def test_district_choice_limits_the_community_search(city):

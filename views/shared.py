@@ -36,7 +36,7 @@ from geo.analysis.priority import COMPONENTS
 from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config, with_overrides
 from geo.data.identity import CityIdentity, config_for_city, identity_of
 from geo.errors import DataError, data_error, said
-from geo.i18n import text
+from geo.i18n import label, text
 from geo.intake.uploads import UploadFolder
 from geo.intake.worker import run_bounded
 from geo.pipeline import CityData, load_city
@@ -102,6 +102,11 @@ def t(key: str, **values) -> str:
 def place_names(language: str | None = None) -> dict[str, str]:
     """The city's and the bureau's names in ``language`` (default: the page's), from config.toml."""
     return i18n.place_names(base_config(), language or lang())
+
+
+def standard_words(standard: str) -> str:
+    """The service standard (``inside`` / ``walk``) in the page's language."""
+    return label("export", f"standard_{standard}", lang())
 
 
 def program_choices() -> tuple[str, ...]:
