@@ -465,7 +465,7 @@ def test_focus_fits_that_community_and_outlines_it(districts, communities, fitne
 def test_without_focus_the_map_fits_the_communities_not_the_districts(page):
     fit = re.search(r"fitBounds\(\s*(\[\[.*?\]\]),\s*(\{.*?\})\s*\)", page, re.DOTALL)
     assert json.loads(fit.group(1)) == [[24.301, 109.401], [24.318, 109.439]]  # districts: 24.30–24.32, 109.40–109.44
-    assert json.loads(fit.group(2)) == {}
+    assert json.loads(fit.group(2)) == {"maxZoom": maps.FOCUS_MAX_ZOOM}
 
 
 def test_unknown_focus_is_refused(districts, communities, fitness_paths):

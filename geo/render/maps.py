@@ -110,6 +110,8 @@ _SELECTED_PANE = "fp-selected"
 _SELECTED_PANE_Z = 640  # Leaflet's markerPane (cluster icons) is 600, tooltipPane 650
 
 FOCUS_MAX_ZOOM = 17
+"""Deepest zoom the map opens at: fitted to ``focus_id``, or to the few communities a filter leaves
+(~1.1 m per pixel at Liuzhou)."""
 
 EXTENT_FENCE_IQR = 2.0
 """Fence of :func:`community_extent`: centroids beyond 2 interquartile ranges out from the quartiles are outliers.
@@ -128,7 +130,6 @@ BASE_NOTE_AFTER_MS = 8000
 The note shows at the first tile that fails (``tileerror``) or when no tile has loaded by then (a
 host that hangs instead of failing fires no error), and goes at the first tile that loads.
 """
-"""Deepest zoom when fitting the map to ``focus_id`` (~1.1 m per pixel at Liuzhou)."""
 
 BASE_LAYERS = ("osm", "amap", "tianditu")
 """Names accepted by ``coverage_map(base_layer=...)``; ``None`` means no tiles (offline)."""
@@ -393,7 +394,7 @@ def coverage_map(
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds(
         [[min_lat, min_lon], [max_lat, max_lon]],
-        max_zoom=None if focus_display is None else FOCUS_MAX_ZOOM,
+        max_zoom=FOCUS_MAX_ZOOM,  # one community left by a filter does not fill the map at zoom 19
     )
 
     _check_assets(m, asset_base)
