@@ -596,6 +596,7 @@ def run_eligibility(args, config) -> int:
     from geo.pipeline import load_city
     from geo.plan import score_communities
     from geo.render.export import export
+    from geo.render.provenance import file_sha256
 
     _check_out(args.out, args.out_crs, args.encoding)
     city = load_city(input_file(args.data, "--data", missing_ok=True))
@@ -617,7 +618,13 @@ def run_eligibility(args, config) -> int:
                 lang=args.lang,
                 crs=OUT_CRS[args.out_crs],
                 encoding=args.encoding,
-                parameters={"district": args.district or "all", "data_file": str(args.data)},
+                parameters={  # the data file by name and SHA-256: never a server path
+                    "district": district_names(city.districts, args.lang)[args.district] if args.district else "all",
+                    "walk_radius_m": config.walk_radius_m,
+                    "service_standard": config.standard,
+                    "data_file": args.data.name,
+                    "data_sha256": file_sha256(args.data),
+                },
             )
         echo(
             say(

@@ -112,9 +112,9 @@ def test_csv_neutralises_formulas_but_not_numbers(tmp_path):
     assert table["name"].tolist()[:6] == ["'" + name for name in RISKY_NAMES]
     assert table["name"].iloc[6] == "柳东社区"
     assert pd.isna(table["name"].iloc[7])
-    money = table["money_left_cny"]
-    assert pd.api.types.is_float_dtype(money.dtype)
-    assert money.iloc[0] == -1500.5
+    money = table["money_left_cny"]  # whole yuan (issue 13), a number not text
+    assert pd.api.types.is_integer_dtype(money.dtype)
+    assert money.iloc[0] == -1500
 
 
 def test_csv_values_booleans_lists_and_missing(tmp_path):
@@ -207,7 +207,7 @@ def test_xlsx_cells_numbers_booleans_and_formulas(tmp_path):
     headers = list(priority_list().columns)
     column = {h: [row[i] for row in rows] for i, h in enumerate(headers)}
     assert column["rank"] == [1, 2, 3, 4, 5, 6]
-    assert column["money_left_cny"][0] == -1500.5
+    assert column["money_left_cny"][0] == -1500  # whole yuan (issue 13)
     assert column["eligible"][:2] == ["是", "否"]
     assert column["reasons"][:4] == ["no_space", None, None, "parking; no_space"]
     # .xlsx is XML, whose readers turn CR into LF: the cell still starts with "'"
@@ -226,13 +226,14 @@ def test_xlsx_parameters_sheet(tmp_path):
     assert [cell.value for cell in sheet[1]] == ["参数", "值"]
     assert sheet.freeze_panes == "A2"
     values = dict(sheet.iter_rows(min_row=2, values_only=True))
-    assert values["budget_cny"] == 2_000_000 and values["walk_radius_m"] == 500.0
+    # Known keys by their labels (issue 13); a key of the caller's own stays as it is.
+    assert values["预算（元）"] == 2_000_000 and values["步行服务半径（米）"] == 500
     assert values["weights.population"] == 0.5 and values["weights.share_60plus"] == 0.3
-    assert values["programs"] == "新建; 更新"
+    assert values["programs"] == "新建、更新"
     assert values["exclude_parking"] == "是"
-    assert re.fullmatch(r"[0-9a-f]{64}", values["data_sha256"])
-    assert values["data_sha256"] == hashlib.sha256(b"some data").hexdigest()
-    assert values["software_version"] == geo.__version__
+    assert re.fullmatch(r"[0-9a-f]{64}", values["数据文件 SHA-256"])
+    assert values["数据文件 SHA-256"] == hashlib.sha256(b"some data").hexdigest()
+    assert values["软件版本"] == geo.__version__
 
 
 def test_xlsx_in_english(tmp_path):
@@ -248,7 +249,8 @@ def test_xlsx_sheet_names_follow_excel_rules(tmp_path):
     path = export.to_xlsx(dict.fromkeys(names, frame), tmp_path / "n.xlsx", {})
     sheet_names = openpyxl.load_workbook(path).sheetnames
     assert sheet_names[0] == "a_b"
-    assert sheet_names[1] == "x" * 31 and sheet_names[2] == "X" * 27 + " (2)"
+    # Shortened visibly, never cut mid-name without a sign (issue 13)
+    assert sheet_names[1] == "x" * 30 + "…" and sheet_names[2] == "X" * 26 + "… (2)"
     assert sheet_names[3] == "参数 (2)" and sheet_names[-1] == "参数"
     assert sheet_names[4] == "history (2)" and sheet_names[5] == "quoted" and sheet_names[6] == "__"
     assert len({name.casefold() for name in sheet_names}) == len(sheet_names)
@@ -487,10 +489,10 @@ def test_english_plan_export_has_no_chinese_of_ours(tmp_path, suffix, sample_dis
         assert set(chinese_cells(rows)) == {"Name"}
         assert column_values(rows, "Program name") <= {p.name_en for p in config.programs}
         assert column_values(rows, "District") <= english_districts
-    if parameters is not None:  # the configuration's record names both names of each programme, as keyed
+    if parameters is not None:  # the configuration's record names both names of each programme, labelled
         rows = [["Parameter", "Value"], *parameters[1:]]
         assert {row[0] for row in rows[1:] if isinstance(row[1], str) and CJK.search(row[1])} == {
-            f"program.{p.key}.name_zh" for p in config.programs
+            f"{p.name_en} · Chinese name" for p in config.programs
         }
 
 

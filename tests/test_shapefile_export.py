@@ -251,14 +251,18 @@ def test_wgs84_is_the_default_and_recorded(tmp_path):
     assert export.read_shapefile_zip(target).crs.to_epsg() == 4326
     assert "GCS_WGS_1984" in zipfile.ZipFile(target).read("x.prj").decode()
     gbk = export.export(communities(), tmp_path / "y.zip", crs="EPSG:4490", encoding="gbk", lang="en")
-    for path, crs, encoding, header in ((target, "EPSG:4326", "UTF-8", "参数"), (gbk, "EPSG:4490", "GBK", "Parameter")):
+    # Labelled in the language (issue 13): 坐标系 / Coordinate system, 文字编码 / Text encoding.
+    for path, crs, encoding, words in (
+        (target, "EPSG:4326", "UTF-8", ("参数", "坐标系", "文字编码")),
+        (gbk, "EPSG:4490", "GBK", ("Parameter", "Coordinate system", "Text encoding")),
+    ):
         with zipfile.ZipFile(path) as archive:
             data = archive.read(f"{path.stem}_parameters.csv")
         table = pd.read_csv(pd.io.common.BytesIO(data), encoding="utf-8-sig", dtype=str)
         recorded = dict(zip(table.iloc[:, 0], table.iloc[:, 1]))
-        assert table.columns[0] == header
-        assert recorded["output_crs"] == crs and recorded["encoding"] == encoding
-    assert dict(zip(table.iloc[:, 0], table.iloc[:, 1])).keys() == {"output_crs", "encoding"}
+        assert table.columns[0] == words[0]
+        assert crs in recorded[words[1]] and recorded[words[2]] == encoding
+    assert dict(zip(table.iloc[:, 0], table.iloc[:, 1])).keys() == {"Coordinate system", "Text encoding"}
     with zipfile.ZipFile(target) as archive:
         assert b'"budget.city",1' in archive.read("x_parameters.csv")
 
@@ -373,4 +377,4 @@ def test_headers_the_shapefile_cut_are_recognised_on_import(tmp_path, encoding):
     frame = communities().assign(community_id=["A1", "A2", "A3"], open_space_m2=[10.5, 0.0, 300.0])
     raw = read_raw_layer(export.export(frame, tmp_path / "x.zip", encoding=encoding), "communities")
     assert raw.frame["community_id"].tolist() == ["A1", "A2", "A3"]
-    assert raw.frame["open_space_m2"].tolist() == [10.5, 0.0, 300.0]
+    assert raw.frame["open_space_m2"].tolist() == [10, 0, 300]  # whole square metres (issue 13)

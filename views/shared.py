@@ -22,7 +22,7 @@ import os
 import re
 import secrets
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -595,13 +595,19 @@ GIS_ENCODINGS = {"utf-8": "gis_encoding_utf8", "gbk": "gis_encoding_gbk"}
 
 
 def download_buttons(
-    tables, stem: str, parameters: dict | None = None, suffixes=(".xlsx", ".csv", ".geojson", ".gpkg"), gis=None
+    tables,
+    stem: str | DownloadName,
+    parameters: dict | None = None,
+    suffixes=(".xlsx", ".csv", ".geojson", ".gpkg"),
+    gis=None,
 ):
     """One download button per format; each file is built only when its button is pressed.
 
     Everything the file depends on (the tables, the parameters, the language) is read now and
-    captured: the callable runs later, outside this session's script run.
+    captured: the callable runs later, outside this session's script run. ``stem`` names the files
+    (:func:`download_stem`: programmes, mode, district); its widgets are keyed by ``stem.key``.
     """
+    stem, key = (stem.stem, stem.key) if isinstance(stem, DownloadName) else (stem, stem)
     labels = {
         ".xlsx": "download_excel",
         ".csv": "download_csv",
@@ -616,27 +622,29 @@ def download_buttons(
             data=functools.partial(export_bytes, tables, suffix, parameters, language),
             file_name=f"{stem}{suffix}",
             mime=MIME[suffix],
-            key=f"download-{stem}-{suffix}",
+            key=f"download-{key}-{suffix}",
             on_click="ignore",
         )
     if gis or (gis is None and ".gpkg" in suffixes):  # the GIS formats, with their options
-        gis_downloads(tables, stem, parameters, language)
+        gis_downloads(tables, stem, parameters, language, key)
 
 
-def gis_downloads(tables, stem: str, parameters: dict | None, language: str) -> None:
+def gis_downloads(tables, stem: str, parameters: dict | None, language: str, key: str | None = None) -> None:
     """For GIS offices (ArcGIS, SuperMap, QGIS): a zipped Shapefile and a GeoPackage, in WGS84 or
-    CGCS2000 (EPSG:4490), the Shapefile in UTF-8 or GBK for older software."""
+    CGCS2000 (EPSG:4490), the Shapefile in UTF-8 or GBK for older software; widgets keyed by ``key``
+    (default: ``stem``)."""
+    key = stem if key is None else key
     with st.expander(t("gis_export")):
         choices = st.columns(2)
         crs = choices[0].radio(
-            t("gis_crs"), list(GIS_CRS), format_func=lambda c: t(GIS_CRS[c]), horizontal=True, key=f"gis-crs-{stem}"
+            t("gis_crs"), list(GIS_CRS), format_func=lambda c: t(GIS_CRS[c]), horizontal=True, key=f"gis-crs-{key}"
         )
         encoding = choices[1].radio(
             t("gis_encoding"),
             list(GIS_ENCODINGS),
             format_func=lambda e: t(GIS_ENCODINGS[e]),
             horizontal=True,
-            key=f"gis-encoding-{stem}",
+            key=f"gis-encoding-{key}",
         )
         try:  # a character GBK lacks, or a text too long for a .dbf: said now, not when the button is pressed
             check_shapefile_text(tables, language, encoding)
@@ -658,7 +666,7 @@ def gis_downloads(tables, stem: str, parameters: dict | None, language: str) -> 
                 file_name=f"{stem}{'_cgcs2000' if crs == 'EPSG:4490' else ''}"
                 f"{'_gbk' if suffix == '.zip' and encoding == 'gbk' else ''}{suffix}",
                 mime=MIME[suffix],
-                key=f"download-gis-{stem}-{suffix}",
+                key=f"download-gis-{key}-{suffix}",
                 on_click="ignore",
             )
         st.caption(t("gis_export_note"))
@@ -670,17 +678,28 @@ def plan_export(plan: Plan):
     return plan_sheets(plan, lang(), city().districts), parameters
 
 
-def download_stem(kind: str, plan: Plan | None = None, district: str | None = None) -> str:
+@dataclass(frozen=True)
+class DownloadName:
+    """A download's file name stem in the page's language, and the key of its widgets (the same in
+    every language, so a choice made in the GIS options survives a change of language)."""
+
+    stem: str
+    key: str
+
+
+def download_stem(kind: str, plan: Plan | None = None, district: str | None = None) -> DownloadName:
     """The name of a download (:func:`geo.render.export.download_stem`) in the page's language:
     ``plan``'s programmes and mode, and ``district`` (a district code; None: the whole city) by name."""
     names = district_names()
-    return export_stem(
+    stem = export_stem(
         kind,
         lang(),
         programs=[o.program.name(lang()) for o in plan.outcomes] if plan is not None else (),
         mode=plan.mode if plan is not None else None,
         district=None if district is None else names.get(district, district),
     )
+    key = "_".join([kind, *([plan.mode] if plan is not None else []), *([district] if district is not None else [])])
+    return DownloadName(stem, key)
 
 
 def bounded(function, args: tuple, kwargs: dict | None = None, what: str = "the work"):

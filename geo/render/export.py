@@ -24,7 +24,8 @@ from geo.data.crs import require_storage_crs
 from geo.data.files import atomic_write
 from geo.data.schema import STORAGE_CRS
 from geo.errors import data_error
-from geo.i18n import check_lang, column_label, label
+from geo.i18n import check_lang, column_label, label, reason_label
+from geo.i18n import labels as catalogue_labels
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".zip")
 
@@ -294,8 +295,10 @@ def to_xlsx(sheets: dict, path, parameters: dict, lang: str = "zh") -> Path:
     workbook = Workbook()
     workbook.remove(workbook.active)
     for name, frame in zip(names, sheets.values()):
-        _write_sheet(workbook.create_sheet(name), _human_table(frame, lang), autofilter=True)
-    _write_sheet(workbook.create_sheet(parameters_sheet), _parameter_table(parameters, lang), autofilter=False)
+        table, formats = _human_cells(frame, lang)
+        _write_sheet(workbook.create_sheet(name), table, autofilter=True, formats=dict(enumerate(formats)))
+    table, value_formats = _parameter_cells(parameters, lang)
+    _write_sheet(workbook.create_sheet(parameters_sheet), table, autofilter=False, formats={1: value_formats})
     with atomic_write(path) as staged:
         workbook.save(staged)
     return Path(path)
@@ -413,6 +416,76 @@ def read_gpkg(path, layer: str = "plan") -> gpd.GeoDataFrame:
     return _read_typed(path, layer=layer)
 
 
+# --------------------------------------------------------------------------- download names
+
+STEM_KINDS = ("plan", "eligibility")
+_STEM_MODES = ("rank", "optimal")
+_FILE_NAME_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')  # path separators, Windows-reserved characters, spaces
+_DASHES = re.compile(r"-{2,}")
+_FILE_PART_EDGES = ".-_+ "
+_FILE_PART_MAX = 40  # characters of one user text (a programme's or a district's name)
+_FILE_STEM_BYTES = 150  # UTF-8 bytes of a stem: a suffix such as "_cgcs2000_gbk.gpkg" still fits 255
+
+
+def download_stem(
+    kind: str, lang: str = "zh", programs=(), mode: str | None = None, district: str | None = None
+) -> str:
+    """The name (without suffix) of a downloaded file: what it is, its programmes, mode and district.
+
+    Parameters
+    ----------
+    kind : {"plan", "eligibility"}
+        健身路径规划 / ``plan``, or 资格核查 / ``eligibility``.
+    lang : {"zh", "en"}
+        Language of the words; English names are written in lower case with ``-`` for spaces.
+    programs : iterable of str
+        The programmes' names in ``lang``, in the order run; joined with ``+``.
+    mode : {"rank", "optimal"}, optional
+        The allocation mode: 排序/最优 (``rank``/``optimal``).
+    district : str, optional
+        The district's name in ``lang``; None for the whole city (全市 / ``whole-city``).
+
+    Returns
+    -------
+    str
+        ``健身路径规划_市本级+自治区补助_排序_柳南区`` or
+        ``plan_city-budget+regional-grant_rank_whole-city``. Safe as a file name on Windows, macOS
+        and Linux whatever the names hold: control and invisible characters removed; path
+        separators, ``:*?"<>|`` and white space become ``-``; no part starts or ends with a dot;
+        each name at most 40 characters, the stem at most 150 UTF-8 bytes (whole characters); it
+        always starts with the kind's word, so it is never a Windows device name (``CON`` …). A name
+        left empty by this is dropped.
+
+    Raises
+    ------
+    ValueError
+        If ``kind``, ``lang`` or ``mode`` is unknown.
+    """
+    check_lang(lang)
+    if kind not in STEM_KINDS:
+        raise ValueError(f"unknown kind of download {kind!r}; choose one of {', '.join(STEM_KINDS)}")
+    if mode is not None and mode not in _STEM_MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(_STEM_MODES)}")
+    names = [part for part in (_file_part(name, lang) for name in programs) if part]
+    parts = [
+        _word(f"stem_{kind}", lang),
+        "+".join(names),
+        _word(f"stem_mode_{mode}", lang) if mode else "",
+        _file_part(_word("all_districts", lang) if district is None else district, lang),
+    ]
+    stem = "_".join(part for part in parts if part)
+    stem = _cut_to_bytes(stem, _FILE_STEM_BYTES, "utf-8").rstrip(_FILE_PART_EDGES)
+    return f"_{stem}" if _WINDOWS_DEVICES.fullmatch(stem.split(".")[0]) else stem
+
+
+def _file_part(text, lang: str) -> str:
+    """One user text made safe inside a file name (see :func:`download_stem`)."""
+    part = _FILE_NAME_UNSAFE.sub("-", normalised_text(str(text)))
+    part = _DASHES.sub("-", part).strip(_FILE_PART_EDGES)
+    part = part.lower() if lang == "en" else part
+    return part[:_FILE_PART_MAX].rstrip(_FILE_PART_EDGES)
+
+
 # --------------------------------------------------------------------------- human tables
 
 
@@ -425,16 +498,26 @@ def _human_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Cells for people: geometry as lon/lat, yes/no words, lists joined, formulas defused, NA as None.
 
     Every column is of object dtype holding str, int, float or None, under translated headers.
+    Numbers are rounded as people read them (:func:`number_style`).
     """
+    return _human_cells(frame, lang)[0]
+
+
+def _human_cells(frame: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, list[str | None]]:
+    """:func:`_human_table` and the Excel number format of each of its columns (None: General)."""
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"expected a DataFrame to export, got a {type(frame).__name__}")
     table = _with_value_labels(_with_lonlat(frame), lang)
     yes, no = _word("yes", lang), _word("no", lang)
-    columns = []
+    columns, formats = [], []
     for position in range(table.shape[1]):
         values = table.iloc[:, position].reset_index(drop=True)
+        style = number_style(str(table.columns[position]))
+        number_format = None
         if pd.api.types.is_bool_dtype(values.dtype):
             cells = values.astype("boolean").astype(object).map({True: yes, False: no}, na_action="ignore")
+        elif pd.api.types.is_numeric_dtype(values.dtype) and style:
+            cells, number_format = _rounded(values, style[0]), style[1]
         elif pd.api.types.is_numeric_dtype(values.dtype):
             cells = values.astype(object).map(_plain_number, na_action="ignore")
         elif pd.api.types.is_datetime64_any_dtype(values.dtype):
@@ -442,27 +525,113 @@ def _human_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         else:
             cells = spreadsheet_cells(values.astype(object).map(lambda v: _cell(v, yes, no), na_action="ignore"))
         columns.append(cells.astype(object).where(values.notna(), None))
+        formats.append(number_format)
     labels = [
         spreadsheet_text(_word(c, lang) if c in ("longitude", "latitude") else column_label(str(c), lang))
         for c in table.columns
     ]
-    return pd.concat(columns, axis=1, ignore_index=True).set_axis(labels, axis=1) if columns else pd.DataFrame()
+    if not columns:
+        return pd.DataFrame(), []
+    return pd.concat(columns, axis=1, ignore_index=True).set_axis(labels, axis=1), formats
+
+
+# How people read numbers: (decimals, Excel number format). Distances and areas to the metre and
+# square metre, money in whole yuan, counts whole, all with a thousands separator; shares (0 to 1)
+# to 3 decimals, which Excel shows as a percentage to 0.1 %; score components 0 to 1 to 3 decimals;
+# the priority score to 1 decimal; years and ranks without a separator; degrees to 6 decimals (≈ 0.1 m).
+_WHOLE = (0, "#,##0")
+_PLAIN_WHOLE = (0, "0")
+_NUMBER_STYLES = {
+    "longitude": (_LONLAT_DECIMALS, "0.000000"),
+    "latitude": (_LONLAT_DECIMALS, "0.000000"),
+    "priority_score": (1, "#,##0.0"),
+    **dict.fromkeys(("built_year", "install_year", "old_before_year", "rank", "priority_rank"), _PLAIN_WHOLE),
+    **dict.fromkeys(
+        (
+            "households",
+            "communities",
+            "sets",
+            "n_sets_inside",
+            "n_pieces",
+            "communities_newly_equipped",
+            "communities_newly_within_radius",
+            "candidates_left_out",
+            "left_out_to_survey",
+        ),
+        _WHOLE,
+    ),
+}
+_SHARE = (3, "0.0%")
+_COMPONENT = (3, "0.000")
+
+
+def number_style(column: str) -> tuple[int, str] | None:
+    """How a number column of internal name ``column`` is written: (decimals, Excel number format).
+
+    Parameters
+    ----------
+    column : str
+        An internal column name (``nearest_set_m``, ``share_60plus`` …).
+
+    Returns
+    -------
+    tuple of (int, str) or None
+        Decimals the value is rounded to (0: written as a whole number) and the number format of
+        its ``.xlsx`` cells: ``*_m``, ``*_m2`` (metres, square metres), ``*_cny`` (whole yuan),
+        populations and counts → 0 and ``#,##0``; ``share_*`` → 3 decimals shown as ``0.0%``
+        (25.6 %); ``c_*`` (score components, 0 to 1) → 3 and ``0.000``; ``priority_score`` → 1 and
+        ``#,##0.0``; years and ranks → 0 and ``0``; longitude and latitude → 6. None for any other
+        column: written as it is, in Excel's General format.
+    """
+    if column in _NUMBER_STYLES:
+        return _NUMBER_STYLES[column]
+    if column.startswith("share_"):
+        return _SHARE
+    if column.startswith("c_"):
+        return _COMPONENT
+    if column.endswith(("_m", "_m2", "_cny", "_population")) or column.startswith("population"):
+        return _WHOLE
+    return None
+
+
+def _rounded(values: pd.Series, decimals: int) -> pd.Series:
+    """Numbers rounded to ``decimals`` (half to even), as Python ints when ``decimals`` is 0; missing stays missing."""
+    present = values.notna()
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64").round(decimals)
+    finite = present & np.isfinite(numbers)
+    cells = numbers.astype(object).where(finite, None)
+    if decimals == 0:
+        cells = cells.map(int, na_action="ignore")
+    return cells.where(present, None)
 
 
 # Columns of codes that people read as words: column -> codes, each said by the [export] key "<column>_<code>".
-_VALUE_LABELS = {"population_source": ("surveyed", "households", "area"), "mode": ("rank", "optimal")}
+_VALUE_LABELS = {
+    "population_source": ("surveyed", "households", "area"),
+    "mode": ("rank", "optimal"),
+    "standard": ("inside", "walk"),
+    "stop_reason": ("budget_spent", "no_candidates_left", "nothing_more_to_gain", "district_limits"),
+}
 
 
 def _with_value_labels(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """``table`` with the codes of :data:`_VALUE_LABELS` columns as words (调查, 由户数估算 …); others kept."""
+    """``table`` with the codes of :data:`_VALUE_LABELS` columns as words (调查, 由户数估算 …), and
+    ``missing_fields`` (``;``-joined field names) as the fields' headers; other cells kept."""
     present = [column for column in _VALUE_LABELS if column in table.columns]
-    if not present:
+    if not present and "missing_fields" not in table.columns:
         return table
     table = table.copy()
     for column in present:
         words = {code: _word(f"{column}_{code}", lang) for code in _VALUE_LABELS[column]}
         values = table[column].astype(object)
         table[column] = values.map(words).where(values.isin(list(words)), values)
+    if "missing_fields" in table.columns:
+        separator = _word("list_separator", lang)
+
+        def fields_said(fields) -> str | None:
+            return separator.join(column_label(field, lang) for field in _items(fields)) or None
+
+        table["missing_fields"] = table["missing_fields"].astype(object).map(fields_said, na_action="ignore")
     return table
 
 
@@ -512,19 +681,182 @@ def _is_na(value) -> bool:
     return bool(missing) if np.ndim(missing) == 0 else False
 
 
+def _items(value) -> list[str]:
+    """The items of a ``;``-joined text or of a list, without empty ones."""
+    items = value if _is_listlike(value) else str(value).split(";")
+    return [str(item).strip() for item in items if not _is_na(item) and str(item).strip()]
+
+
 def _parameter_table(parameters: dict, lang: str) -> pd.DataFrame:
-    """Key/value rows of ``parameters`` with nested dicts flattened to dotted keys."""
-    if not isinstance(parameters, dict):
-        raise ValueError(f"parameters must be a dict of name to value, got a {type(parameters).__name__}")
-    rows = [(key, None if isinstance(value, dict) else value) for key, value in flattened(parameters)]
+    """Labelled rows of ``parameters`` (:func:`parameter_rows`) under the headers 参数/值 (Parameter/Value)."""
+    return _parameter_cells(parameters, lang)[0]
+
+
+def _parameter_cells(parameters: dict, lang: str) -> tuple[pd.DataFrame, list[str | None]]:
+    """:func:`_parameter_table` and the Excel number format of each row's value (None: General)."""
+    rows = parameter_rows(parameters, lang)
     frame = pd.DataFrame(
         {
-            "parameter": pd.Series([key for key, _ in rows], dtype=object),
-            "value": pd.Series([value for _, value in rows], dtype=object),
+            "parameter": pd.Series([label for label, _, _ in rows], dtype=object),
+            "value": pd.Series([value for _, value, _ in rows], dtype=object),
         }
     )
     table = _human_table(frame, lang)
-    return table.set_axis([_word("parameter", lang), _word("value", lang)], axis=1)
+    return table.set_axis([_word("parameter", lang), _word("value", lang)], axis=1), [f for _, _, f in rows]
+
+
+def parameter_rows(parameters: dict, lang: str = "zh") -> list[tuple[str, object, str | None]]:
+    """The parameters of a plan or a list as a clerk reads them: (label, value, Excel number format).
+
+    Parameters
+    ----------
+    parameters : dict
+        Nested dict of internal keys (:func:`geo.render.provenance.plan_parameters`, a page's filters),
+        flattened to dotted keys (:func:`flattened`).
+    lang : {"zh", "en"}
+        Language of the labels and of the values said in words.
+
+    Returns
+    -------
+    list of (str, object, str or None)
+        One row per key, in order. The label is :func:`parameter_label` (the key itself when it has
+        none: a key of the caller's own). The value: codes in words (the mode, the service standard,
+        a stop reason, a status, an eligibility filter, reasons, the open-space rule), programme keys
+        as names, lists joined with 、 (", "), booleans 是/否 (Yes/No), the data file by its name only
+        (never a folder), nothing as "—", numbers as numbers rounded (money to the yuan, seconds to
+        the millisecond). The number format shows money as ``5,000,000 元`` (``CNY 5,000,000``),
+        lengths, areas and counts with a thousands separator, years plain, gaps as percentages.
+    """
+    if not isinstance(parameters, dict):
+        raise ValueError(f"parameters must be a dict of name to value, got a {type(parameters).__name__}")
+    check_lang(lang)
+    pairs = [(key, value) for key, value in flattened(parameters)]
+    names = _program_names(pairs, lang)
+    rows = []
+    for key, value in pairs:
+        label = parameter_label(key, lang, names)
+        if label is None:  # a key of the caller's own: its value as given
+            rows.append((key, _parameter_value("", value, lang, names)[0], None))
+            continue
+        shown, number_format = _parameter_value(key, value, lang, names)
+        rows.append((label, shown, number_format))
+    return rows
+
+
+def parameter_label(key: str, lang: str = "zh", program_names: dict | None = None) -> str | None:
+    """The label of a dotted parameter key in ``lang``, or None when the catalogues have none.
+
+    ``walk_radius_m`` → 步行服务半径（米）; ``priority_weights.population`` → 优先得分权重 · 人口分项;
+    ``program.city.budget_cny`` → 市本级 · 预算（元） (``program_names``: key → name, else the key);
+    ``program.city.district_min_sets.450226`` → 市本级 · 各区县最少套数 · 450226. Labels come from
+    the ``[parameter]`` table of ``geo/i18n/*.toml``, then from ``[column]``.
+    """
+    head, _, rest = key.partition(".")
+    if not rest:
+        return _field_label(key, lang)
+    if head == "priority_weights":
+        component = column_label(f"c_{rest}", lang)
+        return None if component == f"c_{rest}" else f"{_field_label(head, lang)} · {component}"
+    if head == "program":
+        program, _, field = rest.partition(".")
+        field, _, district = field.partition(".")
+        label = _field_label(field, lang) if field else None
+        if label is None:
+            return None
+        name = (program_names or {}).get(program, program)
+        return " · ".join(part for part in (name, label, district) if part)
+    return None
+
+
+def _field_label(key: str, lang: str) -> str | None:
+    labels = catalogue_labels("parameter", lang)
+    if key in labels:
+        return labels[key]
+    column = column_label(key, lang)
+    return None if column == key else column
+
+
+def _program_names(pairs: list[tuple[str, object]], lang: str) -> dict[str, str]:
+    """Programme key -> name in ``lang``, from the ``program.<key>.name_zh``/``name_en`` parameters."""
+    names = {}
+    for key, value in pairs:
+        head, _, rest = key.partition(".")
+        program, _, field = rest.partition(".")
+        if head == "program" and field == f"name_{lang}" and isinstance(value, str) and value:
+            names[program] = value
+    return names
+
+
+_NOTHING = "—"
+# Parameters whose codes are said in words: key -> (catalogue section, key prefix).
+_PARAMETER_WORDS = {
+    "mode": ("export", "mode_"),
+    "service_standard": ("export", "standard_"),
+    "stop_reason": ("export", "stop_reason_"),
+    "unknown_open_space": ("text", "open_space_rule_"),
+    "filter": ("text", "filter_"),
+}
+_GIS_CRS_WORDS = {"EPSG:4326": "gis_crs_wgs84", "EPSG:4490": "gis_crs_cgcs2000"}
+_PERCENT_KEYS = ("optimality_gap", "optimal_mip_rel_gap")
+_SECONDS_KEYS = ("solve_seconds",)
+
+
+def _parameter_value(key: str, value, lang: str, program_names: dict) -> tuple[object, str | None]:
+    """``value`` of parameter ``key`` as a clerk reads it, and its Excel number format."""
+    last = key.rpartition(".")[2]
+    separator = _word("list_separator", lang)
+    if value is None or (isinstance(value, (str, dict, list, tuple)) and not value) or _is_na(value):
+        return _NOTHING, None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value), None
+    if last in _PARAMETER_WORDS and isinstance(value, str):
+        section, prefix = _PARAMETER_WORDS[last]
+        return catalogue_labels(section, lang).get(f"{prefix}{value}", value), None
+    if last == "status" and isinstance(value, str):
+        status_key = "status_" + "_".join("".join(c if c.isalnum() else " " for c in value).split())
+        return catalogue_labels("notice", lang).get(status_key, value), None
+    if key == "programs_run" and isinstance(value, str):
+        return separator.join(program_names.get(k, k) for k in _items(value.replace(",", ";"))) or _NOTHING, None
+    if key == "reasons" and isinstance(value, str):
+        return separator.join(reason_label(code, lang) for code in _items(value.replace(",", ";"))) or _NOTHING, None
+    if key == "district" and value == "all":
+        return _word("all_districts", lang), None
+    if key == "data_file":
+        return _file_name(str(value)), None
+    if key == "output_crs" and value in _GIS_CRS_WORDS:
+        return catalogue_labels("text", lang)[_GIS_CRS_WORDS[value]], None
+    if _is_listlike(value):
+        return separator.join(str(_plain_number(item)) for item in value if not _is_na(item)) or _NOTHING, None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if key.startswith("priority_weights."):  # a weight is a plain number, not a population
+            return _plain_number(value), None
+        return _parameter_number(last, _plain_number(value), lang)
+    return str(value), None
+
+
+def _parameter_number(last: str, number, lang: str) -> tuple[object, str | None]:
+    """A numeric parameter rounded as people read it, with its number format."""
+    if isinstance(number, float) and not np.isfinite(number):
+        return _NOTHING, None
+    if last in _PERCENT_KEYS:
+        return number, "0.0000%"
+    if last in _SECONDS_KEYS:
+        return round(float(number), 3), "0.000"
+    if last.endswith("_cny"):
+        return int(round(number)), _word("money_format", lang)
+    style = number_style(last)
+    whole = isinstance(number, int) or float(number).is_integer()
+    if style is None and last.endswith(("_s", "_sets")):
+        style = _WHOLE if whole else None
+    if style is None:
+        return (int(number) if whole else number), None
+    decimals, number_format = style
+    return (int(round(number)) if decimals == 0 else round(float(number), decimals)), number_format
+
+
+def _file_name(path: str) -> str:
+    """The last part of a path, whether written with / or \\: a file's name, never its folder."""
+    return re.split(r"[\\/]", path.rstrip("\\/"))[-1]
 
 
 def flattened(mapping: dict, prefix: str = "") -> list[tuple[str, object]]:
@@ -540,24 +872,51 @@ def flattened(mapping: dict, prefix: str = "") -> list[tuple[str, object]]:
 
 
 def _sheet_names(names: list[str], reserved: list[str]) -> list[str]:
-    """Excel-valid, case-insensitively unique sheet names, none equal to a ``reserved`` one."""
+    """Excel-valid, case-insensitively unique sheet names, none equal to a ``reserved`` one.
+
+    A name longer than Excel's 31 characters is shortened to whole words (CJK characters are words)
+    and ends with "…"; a clash gets " (2)", " (3)" …, the name shortened the same way to make room.
+    """
     taken = {name.casefold() for name in reserved}
     result = []
     for raw in names:
         text = _SHEET_NAME_BREAKS.sub(" ", normalised_text(raw))
-        base = _SHEET_NAME_FORBIDDEN.sub("_", text).strip("'")[:_SHEET_NAME_MAX].strip("'") or "Sheet"
-        name, n = base, 1
+        text = _SHEET_NAME_FORBIDDEN.sub("_", text).strip().strip("'").strip() or "Sheet"
+        name, n = _shortened(text, _SHEET_NAME_MAX), 1
         while name.casefold() in taken or name.casefold() in _RESERVED_SHEET_NAMES:
             n += 1
             suffix = f" ({n})"
-            name = base[: _SHEET_NAME_MAX - len(suffix)] + suffix
+            name = _shortened(text, _SHEET_NAME_MAX - len(suffix)) + suffix
         taken.add(name.casefold())
         result.append(name)
     return result
 
 
-def _write_sheet(sheet, table: pd.DataFrame, autofilter: bool) -> None:
-    """Fill ``sheet`` with a bold, frozen header row, the cells, column widths and an autofilter."""
+_ELLIPSIS = "…"
+_WORD_END = re.compile(r"[\s_\-·,;，、（(【\[]")  # a break, or an opening bracket a name is cut before
+
+
+def _shortened(text: str, limit: int) -> str:
+    """``text`` itself if it has at most ``limit`` characters, else its first whole words and "…".
+
+    A text without word breaks within the second half of the limit (one long word, or CJK text,
+    whose characters are words) is cut at the limit instead.
+    """
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    breaks = [m.start() for m in _WORD_END.finditer(text[:limit])]
+    if breaks and breaks[-1] >= limit // 2:
+        head = text[: breaks[-1]]
+    return head.rstrip(" '_-·,;，、") + _ELLIPSIS
+
+
+def _write_sheet(sheet, table: pd.DataFrame, autofilter: bool, formats: dict | None = None) -> None:
+    """Fill ``sheet`` with a bold, frozen header row, the cells, column widths and an autofilter.
+
+    ``formats``: column position -> the Excel number format of its numeric cells, one for the whole
+    column (str) or one per row (list); None or missing keeps Excel's General format.
+    """
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -567,6 +926,12 @@ def _write_sheet(sheet, table: pd.DataFrame, autofilter: bool) -> None:
     bold = Font(bold=True)
     for cell in sheet[1]:
         cell.font = bold
+    for position, number_format in (formats or {}).items():
+        per_row = number_format if isinstance(number_format, list) else [number_format] * len(table)
+        for row, cell_format in enumerate(per_row, start=2):
+            cell = sheet.cell(row=row, column=position + 1)
+            if cell_format and cell.data_type == "n" and cell.value is not None:
+                cell.number_format = cell_format
     sheet.freeze_panes = "A2"
     last_column = get_column_letter(max(len(table.columns), 1))
     if autofilter:
@@ -581,7 +946,8 @@ def _column_widths(table: pd.DataFrame) -> list[float]:
     for position, header in enumerate(table.columns):
         values = table.iloc[:, position]
         is_number = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).astype(bool)
-        cell_widths = _display_widths(values.map(str, na_action="ignore").fillna(""))
+        shown = values.map(lambda v: f"{v:,}" if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v))
+        cell_widths = _display_widths(shown.where(values.notna(), ""))
         cell_widths = cell_widths.where(~is_number, cell_widths.clip(upper=_NUMBER_WIDTH_MAX))
         longest = max([int(_display_widths(pd.Series([str(header)])).iloc[0])] + cell_widths.tolist())
         widths.append(float(min(max(longest + 2, _COLUMN_WIDTH_MIN), _COLUMN_WIDTH_MAX)))

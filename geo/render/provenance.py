@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 
 from geo.config import Config
 from geo.plan import Plan
@@ -30,11 +31,42 @@ def software_version() -> str:
     return __version__
 
 
-def plan_parameters(plan: Plan, config: Config | None = None, data_path=None) -> dict:
+# Each programme's outcome recorded with its settings (those a plan's summary gives).
+OUTCOME_KEYS = (
+    "spent_cny",
+    "unspent_cny",
+    "stop_reason",
+    "sets",
+    "communities_newly_equipped",
+    "population_newly_served",
+    "communities_newly_within_radius",
+    "optimality_gap",
+    "solve_seconds",
+    "status",
+)
+
+
+def plan_parameters(plan: Plan, config: Config | None = None, data_path=None, data_name: str | None = None) -> dict:
     """Every parameter needed to reproduce ``plan``: settings, programmes, data hash, version.
 
-    ``config`` defaults to the one the plan was run with; passing another one is an error, so a
-    file can never pair a plan with settings that did not make it.
+    Parameters
+    ----------
+    plan : geo.plan.Plan
+        The plan.
+    config : geo.config.Config, optional
+        Defaults to the one the plan was run with; passing another one is an error, so a file can
+        never pair a plan with settings that did not make it.
+    data_path : str or os.PathLike, optional
+        The data file, read for its SHA-256 (``data_sha256``).
+    data_name : str, optional
+        The name to record as ``data_file`` (the app: the name the user knows it by); by default
+        the last part of ``data_path``. Never a folder: a published file names no server path.
+
+    Returns
+    -------
+    dict
+        Internal keys (labels: :func:`geo.render.export.parameter_rows`); programmes under
+        ``program.<key>`` with their settings and :data:`OUTCOME_KEYS` of their summary.
     """
     if config is None:
         config = plan.config
@@ -46,7 +78,7 @@ def plan_parameters(plan: Plan, config: Config | None = None, data_path=None) ->
     parameters = {
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         "software_version": software_version(),
-        "data_file": str(data_path) if data_path else "",
+        "data_file": data_name if data_name is not None else (Path(data_path).name if data_path else ""),
         "data_sha256": file_sha256(data_path) if data_path else "",
         "mode": plan.mode,
         "walk_radius_m": config.walk_radius_m,
@@ -55,6 +87,7 @@ def plan_parameters(plan: Plan, config: Config | None = None, data_path=None) ->
         "min_open_space_m2": config.min_open_space_m2,
         "old_before_year": config.old_before_year,
         "service_standard": config.standard,
+        "unknown_open_space": config.unknown_open_space,
         "distance_cap_m": config.distance_cap_m,
         "priority_weights": dict(config.priority_weights),
         "optimal_time_limit_s": config.optimal_time_limit_s,
@@ -65,9 +98,6 @@ def plan_parameters(plan: Plan, config: Config | None = None, data_path=None) ->
         summary = outcome.summary()
         parameters[f"program.{outcome.program.key}"] = {
             **program,
-            **{
-                k: summary[k]
-                for k in ("spent_cny", "sets", "population_newly_served", "optimality_gap", "solve_seconds", "status")
-            },
+            **{key: summary[key] for key in OUTCOME_KEYS if key in summary},
         }
     return parameters
