@@ -60,7 +60,8 @@ class ProgramOutcome:
     def left_out(self) -> pd.DataFrame:
         """The eligible candidates not in the plan, in priority order, and why each was left out.
 
-        Columns: ``community_id``, ``name``, ``district_code``, ``priority_rank``, ``priority_score``,
+        Columns: ``community_id``, ``name``, ``district_code``, ``district_name`` (when the frame has it),
+        ``priority_rank``, ``priority_score``,
         ``population`` and ``left_out_reason`` (a code of
         :data:`geo.optimize.allocate.LEFT_OUT_REASONS`).
         """
@@ -68,7 +69,15 @@ class ProgramOutcome:
         rows = self.scored.iloc[self.candidates[a.left_out]] if a.left_out.size else self.scored.iloc[0:0]
         columns = [
             c
-            for c in ("community_id", "name", "district_code", "priority_rank", "priority_score", "population")
+            for c in (
+                "community_id",
+                "name",
+                "district_code",
+                "district_name",
+                "priority_rank",
+                "priority_score",
+                "population",
+            )
             if c in rows.columns
         ]
         return pd.DataFrame(rows[columns]).assign(left_out_reason=list(a.left_out_reason)).reset_index(drop=True)
@@ -329,3 +338,27 @@ def plan_sheets(plan: Plan, lang: str = "zh", districts: pd.DataFrame | None = N
         columns = listed_columns(rows, PLAN_COLUMNS) + ["geometry"]
         sheets[outcome.program.name(lang)] = gpd.GeoDataFrame(rows[columns], geometry="geometry", crs="EPSG:4326")
     return sheets
+
+
+def gain_curve(plan: Plan) -> pd.DataFrame:
+    """What the plan gains as its money is spent: one row per set bought, in plan order, programmes in sequence.
+
+    Columns: ``program`` (key), ``sets`` (1 … over the whole plan), ``spent_cny`` (cumulative CNY),
+    ``population_newly_served`` (cumulative residents newly within the walk radius) and
+    ``communities_newly_equipped`` (cumulative). Starts with a row of zeros, so a plan that buys
+    nothing is a single point at the origin. Within a programme the rows follow the plan order
+    (rank: priority order; optimal: each set adding the most residents first), so the slope is the
+    marginal gain of each set.
+    """
+    rows = [("", 0, 0.0, 0, 0)]
+    sets, spent, residents = 0, 0.0, 0
+    for outcome in plan.outcomes:
+        picked = outcome.selected
+        for cost, gain in zip(picked.get("cost_cny", []), picked.get("population_newly_served", [])):
+            sets += 1
+            spent += float(cost)
+            residents += int(gain)
+            rows.append((outcome.program.key, sets, spent, residents, sets))
+    return pd.DataFrame(
+        rows, columns=["program", "sets", "spent_cny", "population_newly_served", "communities_newly_equipped"]
+    )

@@ -53,10 +53,11 @@ def test_coverage_page_shows_the_pipeline_numbers(expected, scored):
     # The standard in force (inside) first; the walk-radius figure is labelled secondary.
     assert shown["次要：步行范围内已覆盖"] == f"{expected.total['served_within_radius']:,}"
     unserved_eligible = int((~scored["served_inside"] & scored["eligible"]).sum())
-    assert number(shown["未覆盖且可建设"]) == unserved_eligible
+    assert number(shown["无健身路径且可建设"]) == unserved_eligible
     table = app.dataframe[0].value
     assert list(table["区县"])[:5] == ["城中区", "鱼峰区", "柳南区", "柳北区", "柳江区"]
-    assert table["小区数"].sum() == 2500
+    districts = table[table["区县"] != "合计"]
+    assert districts["小区数"].sum() == 2500 and list(table["小区数"])[-1] == 2500  # the 合计 row: their sum
 
 
 def test_language_switch_to_english():
@@ -113,7 +114,7 @@ def test_the_district_drives_the_headline_and_the_table(district, scored):
     assert number(shown["小区总数"]) == len(mine)
     assert number(shown["小区内已有健身路径"]) == int(mine["served_inside"].sum())
     assert number(shown["次要：步行范围内已覆盖"]) == int(mine["served_within_radius"].sum())
-    assert number(shown["未覆盖且可建设"]) == int(mine["eligible"].sum())
+    assert number(shown["无健身路径且可建设"]) == int(mine["eligible"].sum())
 
 
 def test_district_choice_limits_the_community_search(city):
@@ -156,9 +157,27 @@ def test_priority_page_custom_budget_and_optimal_mode():
     app.radio(key="widget_mode").set_value("optimal").run()
     assert not app.exception
     assert app.metric[0].value == "5 套"
-    assert app.metric[3].value == "已证明最优"
-    comparison = app.dataframe[1].value
+    assert app.metric[4].value == "已证明最优"
+    comparison = next(frame.value for frame in app.dataframe if "差值" in frame.value.columns)
     assert (comparison["差值"] >= 0).all()  # optimal never serves fewer than rank
+    # Why they differ, in sentences; the weights panel says they do not change the choice.
+    text = " ".join(m.value for m in app.markdown)
+    assert "两种方式为何不同" in text and "合计：最优覆盖使步行范围内新增" in text
+    assert any("权重不改变选中哪些组合" in i.value for i in app.info)
+    assert "名单按每套健身路径新增步行范围内居民的多少排列" in " ".join(c.value for c in app.caption)
+
+
+def test_priority_page_says_the_standard_the_money_left_and_the_candidates_left_out():
+    app = open_page("views/priority_budget.py")
+    assert not app.exception
+    captions = " ".join(c.value for c in app.caption)
+    assert "服务标准：每个小区配建一套" in captions
+    labels = [m.label for m in app.metric]
+    assert "步行范围内新增居民" in labels and "步行范围内新增小区" in labels
+    left = next(frame.value for frame in app.dataframe if "未入选原因" in frame.value.columns)
+    assert set(left["未入选原因"]) == {"预算已用完"}  # the inside standard: only money stops the plan
+    # Each programme's candidates: 1,092 eligible at first, 1,080 left after the city's 12, 980 after the region's 100.
+    assert len(left) == 1080 + 980
 
 
 def test_changing_a_weight_changes_the_list():

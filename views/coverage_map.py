@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from geo.analysis.eligibility import eligibility_counts
@@ -31,10 +34,11 @@ def headline(communities) -> None:
     columns[0].metric(t("metric_communities"), f"{counts['communities']:,}")
     for column, (label, count) in zip(columns[1:3], shown):
         column.metric(label, f"{count:,}", f"{count / total:.1%}", delta_color="off", delta_arrow="off")
-    columns[3].metric(t("metric_unserved_eligible"), f"{counts['unserved_eligible']:,}")
-    columns[4].metric(t("metric_unserved_ineligible"), f"{counts['unserved_ineligible']:,}")
+    said = "_inside" if standard == "inside" else ""  # under the seed's standard "unserved" is "no set inside"
+    columns[3].metric(t(f"metric_unserved_eligible{said}"), f"{counts['unserved_eligible']:,}")
+    columns[4].metric(t(f"metric_unserved_ineligible{said}"), f"{counts['unserved_ineligible']:,}")
     if counts.get("unserved_to_survey"):  # a city without open-space data: the district offices' work list
-        st.metric(t("metric_unserved_to_survey"), f"{counts['unserved_to_survey']:,}")
+        st.metric(t(f"metric_unserved_to_survey{said}"), f"{counts['unserved_to_survey']:,}")
 
 
 def render() -> None:
@@ -72,20 +76,55 @@ def render() -> None:
         )
 
     st.subheader(t("chart_by_district"))
-    chart = (
-        by_district.assign(district=[names[c] for c in by_district["district_code"]]).set_index("district")[
-            ["share_served_inside", "share_served_within_radius"]
-        ]
-        * 100
+    named = by_district.assign(district_name=[names[c] for c in by_district["district_code"]])
+    st.altair_chart(district_chart(named, shared.lang()), width="stretch")
+    table = named[shared.TABLE_COLUMNS].assign(
+        share_served_within_radius=(named["share_served_within_radius"] * 100).round(1)
     )
-    st.bar_chart(
-        chart.rename(columns=lambda c: column_label(c, shared.lang())), horizontal=True, stack=False, height=360
+    # A 合计 / Total row: the counts summed, the share recomputed from the sums (never summed).
+    table = shared.with_total_row(
+        table,
+        t("total_row"),
+        "district_name",
+        ["communities", "served_inside", "served_within_radius", "population", "population_served_within_radius"],
+        {"share_served_within_radius": ("served_within_radius", "communities")},
+        scale=100,
     )
-    table = by_district[shared.TABLE_COLUMNS].assign(
-        district_name=[names[c] for c in by_district["district_code"]],
-        share_served_within_radius=(by_district["share_served_within_radius"] * 100).round(1),
+    shared.show_table(table)
+
+
+SHARES = ("share_served_inside", "share_served_within_radius")
+
+
+def district_chart(by_district: pd.DataFrame, lang: str) -> alt.Chart:
+    """Both shares of each district (per cent) as bars, in the table's order, every name in full."""
+    measures = [column_label(c, lang) for c in SHARES]
+    long = pd.DataFrame(
+        {
+            "district": np.repeat(by_district["district_name"].to_numpy(object), len(SHARES)),
+            "measure": measures * len(by_district),
+            "value": (by_district[list(SHARES)].to_numpy(float) * 100).round(1).ravel(),
+        }
     )
-    st.dataframe(shared.humanised(table), hide_index=True, width="stretch", placeholder="")
+    district = column_label("district_name", lang)
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("district:N", sort=list(by_district["district_name"]), title=None, axis=alt.Axis(labelLimit=0)),
+            yOffset=alt.YOffset("measure:N", sort=measures),
+            x=alt.X("value:Q", title="%", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color(
+                "measure:N", sort=measures, title=None, legend=alt.Legend(orient="bottom", labelLimit=0, columns=1)
+            ),
+            tooltip=[
+                alt.Tooltip("district:N", title=district),
+                alt.Tooltip("measure:N", title=" "),
+                alt.Tooltip("value:Q", title="%", format=".1f"),
+            ],
+        )
+        .properties(height=36 * len(by_district) + 20)
+    )
 
 
 shared.guarded(render)

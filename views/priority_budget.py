@@ -8,6 +8,7 @@ import streamlit as st
 from geo.analysis.eligibility import built_year_shown, listed_columns, population_shown, population_source_labels
 from geo.analysis.priority import COMPONENTS
 from geo.config import UNKNOWN_OPEN_SPACE
+from geo.plan import gain_curve
 from views import shared
 from views.shared import message_text, plain, t
 
@@ -29,6 +30,69 @@ LIST_COLUMNS = [
     "money_left_cny",
     "population_newly_served",
 ]
+
+
+def left_out_list(plan) -> None:
+    """The eligible candidates each programme did not pick, and why (money spent, no gain, district limit)."""
+    frames = []
+    for outcome in plan.outcomes:
+        left = outcome.left_out()
+        if len(left):
+            frames.append(left.assign(program_name=outcome.program.name(shared.lang())))
+    count = sum(len(frame) for frame in frames)
+    if not count:
+        return
+    # A candidate the first programme left out may be the second's pick: list each programme's own.
+    with st.expander(t("left_out_title", count=f"{count:,}"), expanded=False):
+        table = pd.concat(frames, ignore_index=True)
+        table["left_out_reason"] = table["left_out_reason"].map(lambda code: t(f"left_out_{code}"))
+        table = shared.with_district_names(table)
+        columns = ["program_name", "priority_rank", "community_id", "name", "district_name", "priority_score"]
+        columns += ["population", "left_out_reason"]
+        shown = table[[c for c in columns if c in table.columns]].round({"priority_score": 1})
+        st.dataframe(shared.humanised(shown), hide_index=True, width="stretch", height=320, placeholder="")
+
+
+def comparison(plans: dict) -> None:
+    """Rank against optimal: a table with totals, the marginal-gain curve of each, and why they differ."""
+    names = [o.program.name(shared.lang()) for o in plans["rank"].outcomes]
+    gains = {mode: [s["population_newly_served"] for s in plans[mode].summaries()] for mode in ("rank", "optimal")}
+    table = pd.DataFrame({t("mode_rank"): gains["rank"], t("mode_optimal"): gains["optimal"]}, index=names)
+    table[t("difference")] = table[t("mode_optimal")] - table[t("mode_rank")]
+    if len(table) > 1:
+        table.loc[t("total_row")] = table.sum()
+    numbers = {column: st.column_config.NumberColumn(format="localized") for column in table.columns}
+    st.dataframe(table, width="stretch", placeholder="", column_config=numbers)
+    config = plans["rank"].config
+    radius = f"{config.walk_radius_m:,.0f}"
+    sentences = [t("compare_why", radius=radius)]
+    total_rank, total_optimal = sum(gains["rank"]), sum(gains["optimal"])
+    sentences.append(
+        t(
+            "compare_total",
+            optimal=f"{total_optimal:,}",
+            rank=f"{total_rank:,}",
+            difference=f"{total_optimal - total_rank:,}",
+        )
+    )
+    for name, rank_gain, optimal_gain in zip(names[1:], gains["rank"][1:], gains["optimal"][1:]):
+        if optimal_gain < rank_gain:
+            sentences.append(t("compare_sequence", program=name))
+    sets = [sum(s["sets"] for s in plans[mode].summaries()) for mode in ("rank", "optimal")]
+    if config.standard == "inside" and sets[0] == sets[1]:
+        sentences.append(t("compare_inside_same", sets=f"{sets[0]:,}"))
+    for sentence in sentences:
+        st.markdown(plain(sentence))
+
+    st.markdown(f"**{plain(t('chart_gain_title'))}**")
+    curves = pd.concat(
+        [gain_curve(plans[mode]).assign(mode=t(f"mode_{mode}")) for mode in ("rank", "optimal")], ignore_index=True
+    )
+    curves = curves.rename(
+        columns={"spent_cny": t("chart_gain_x"), "population_newly_served": t("chart_gain_y"), "mode": t("mode_choice")}
+    )
+    st.line_chart(curves, x=t("chart_gain_x"), y=t("chart_gain_y"), color=t("mode_choice"), height=320)
+    st.caption(t("chart_gain_caption"))
 
 
 def reset_weights() -> None:
@@ -62,6 +126,8 @@ def render() -> None:
     )
     with settings[2].expander(t("weights"), expanded=False):
         st.caption(t("weights_help"))
+        if shared.kept("mode", "rank") == "optimal":
+            st.info(t("weights_optimal_note"))
         for name in COMPONENTS:
             shared.keep_widget(
                 st.slider,
@@ -89,9 +155,16 @@ def render() -> None:
         )
 
     plan = shared.current_plan()
+    st.caption(
+        t(
+            "standard_plan_caption",
+            standard=shared.standard_words(plan.config.standard),
+            radius=f"{plan.walk_radius_m:,.0f}",
+        )
+    )
     for summary in plan.summaries(shared.lang()):
         name = next(o.program.name(shared.lang()) for o in plan.outcomes if o.program.key == summary["program"])
-        columns = st.columns(4)
+        columns = st.columns(5)
         columns[0].metric(plain(name), f"{summary['sets']} {t('sets_unit')}")
         columns[1].metric(
             t("spent"),
@@ -101,9 +174,10 @@ def render() -> None:
             delta_arrow="off",
         )
         columns[2].metric(t("newly_served"), f"{summary['population_newly_served']:,}")
+        columns[3].metric(t("newly_within_communities"), f"{summary['communities_newly_within_radius']:,}")
         if summary["optimality_gap"] is not None:
             gap = summary["optimality_gap"]
-            columns[3].metric(
+            columns[4].metric(
                 t("mode_optimal"),
                 t("gap_proven") if gap <= 1e-6 else t("gap_value", gap=f"{gap:.2%}"),
                 f"{summary['solve_seconds']:.2f} s",
@@ -127,23 +201,17 @@ def render() -> None:
         table["built_year"] = built_year_shown(selected, shared.lang())
         if "population_source" in table.columns:
             table["population_source"] = population_source_labels(selected["population_source"], shared.lang())
+        st.caption(t(f"list_order_{plan.mode}"))
         st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420, placeholder="")
         sheets, parameters = shared.plan_export(plan)
-        shared.download_buttons(sheets, f"plan_{plan.mode}", parameters)
+        shared.download_buttons(sheets, shared.download_stem("plan", plan), parameters)
+
+    left_out_list(plan)
 
     # The other mode is computed after the list is on screen, so a changed weight shows at once.
     st.subheader(t("rank_vs_optimal"))
     other = shared.current_plan("optimal" if plan.mode == "rank" else "rank")
-    plans = {plan.mode: plan, other.mode: other}
-    comparison = pd.DataFrame(
-        {
-            t("mode_rank"): [s["population_newly_served"] for s in plans["rank"].summaries()],
-            t("mode_optimal"): [s["population_newly_served"] for s in plans["optimal"].summaries()],
-        },
-        index=[o.program.name(shared.lang()) for o in plan.outcomes],
-    )
-    comparison[t("difference")] = comparison[t("mode_optimal")] - comparison[t("mode_rank")]
-    st.dataframe(comparison, width="stretch", placeholder="")
+    comparison({plan.mode: plan, other.mode: other})
 
     if len(selected):
         st.subheader(t("map"))

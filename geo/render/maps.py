@@ -291,7 +291,7 @@ def coverage_map(
             "selected_ids must be an iterable of community ids, not one string; "
             f"pass [{selected_ids!r}] for a single community"
         )
-    labels = LABELS[lang]
+    labels = _status_labels(communities, LABELS[lang])
     asset_base = asset_base.rstrip("/")
 
     if base_layer == "amap":
@@ -489,6 +489,24 @@ def _statuses(communities: pd.DataFrame, selected_ids) -> tuple[str, ...]:
     if "eligible" in communities.columns and _to_survey(communities).any():  # a city without open-space data
         base = (*base, TO_SURVEY_STATUS)
     return base + ((SELECTED_STATUS,) if selected_ids is not None else ())
+
+
+def _status_labels(communities: pd.DataFrame, labels: dict) -> dict:
+    """``labels``, with the unserved statuses named "no set inside" when the inside standard is in force.
+
+    The standard shows in the frame: a ``served`` column that leaves unserved a community with a set
+    within the walk radius. Where no community has a set only within the radius, both standards
+    agree and the general names stay.
+    """
+    if "served" not in communities.columns:
+        return labels
+    served = communities["served"].astype("boolean").fillna(False).to_numpy(bool)
+    inside = communities["served_inside"].astype("boolean").fillna(False).to_numpy(bool)
+    within = communities["served_within_radius"].astype("boolean").fillna(False).to_numpy(bool)
+    if not (within & ~inside & ~served).any():
+        return labels
+    unserved = ("unserved_eligible", "unserved_ineligible", TO_SURVEY_STATUS)
+    return {**labels, **{status: labels[f"{status}_inside"] for status in unserved}}
 
 
 def _served_within_only(communities: pd.DataFrame) -> np.ndarray:

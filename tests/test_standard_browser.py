@@ -1,0 +1,93 @@
+"""The service standard as a user meets it in the browser (issue 13): the district filter changes the
+headline figures, and a plan under the walk standard that cannot gain more says so and keeps the money."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+
+from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH
+from geo.data.gpkg import write_layers
+from geo.pipeline import load_city
+from tests.browser import map_frame, open_page, running_app
+from tests.test_service_standard import CLUSTER, city
+
+DISTRICT = "450205"  # 柳北区
+
+
+def small_city(folder):
+    """Three communities 200 m apart in one district of the sample, no set yet: one set reaches all three."""
+    sample = load_city(DEFAULT_DATA_PATH)
+    communities, paths = city(CLUSTER, [1000, 800, 600])
+    district = sample.districts[sample.districts["district_code"] == DISTRICT]
+    # Move the cluster to the district's inside point, keeping its shape (metres in UTM 49N).
+    target = district.to_crs("EPSG:32649").geometry.representative_point().iloc[0]
+    metric = communities.to_crs("EPSG:32649")
+    first = metric.geometry.iloc[0].centroid
+    metric["geometry"] = metric.geometry.translate(target.x - first.x, target.y - first.y)
+    communities = metric.to_crs("EPSG:4326").assign(district_code=DISTRICT)
+    communities["district_name"] = district["district_name"].iloc[0]
+    path = folder / "small.gpkg"
+    write_layers(
+        path,
+        {
+            "districts": sample.districts,
+            "communities": gpd.GeoDataFrame(communities, crs="EPSG:4326"),
+            "fitness_paths": paths.iloc[0:0].assign(funding_source="city"),
+        },
+    )
+    config = folder / "config.toml"
+    config.write_text(
+        DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace('standard = "inside"', 'standard = "walk"'),
+        encoding="utf-8",
+    )
+    return path, config
+
+
+def headline(page) -> dict[str, str]:
+    page.wait_for_selector('[data-testid="stMetric"]')
+    values = {}
+    for metric in page.locator('[data-testid="stMetric"]').all():
+        label = metric.locator('[data-testid="stMetricLabel"]').inner_text().strip()
+        values[label] = metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    return values
+
+
+def test_the_district_filter_changes_the_headline_figures(browser):
+    sample = load_city(DEFAULT_DATA_PATH)
+    mine = sample.communities[sample.communities["district_code"] == DISTRICT]
+    name = sample.districts.set_index("district_code").loc[DISTRICT, "district_name"]
+    with running_app("standard_district.log") as (url, _):
+        page, outside = open_page(browser, url)
+        page.goto(url)
+        map_frame(page)
+        assert headline(page)["小区总数"] == f"{len(sample.communities):,}"
+        page.locator('[data-testid="stSelectbox"]').nth(0).click()
+        page.get_by_role("option", name=name, exact=True).click()
+        page.wait_for_function(
+            "(n) => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText.trim() === n)",
+            arg=f"{len(mine):,}",
+            timeout=30_000,
+        )
+        shown = headline(page)
+        assert shown["小区总数"] == f"{len(mine):,}"
+
+        page.screenshot(path="test-output/e2e/standard_district.png", full_page=True)
+        assert outside == []
+        page.close()
+
+
+def test_a_walk_plan_that_cannot_gain_more_says_so(browser, tmp_path):
+    data, config = small_city(tmp_path)
+    with running_app("standard_walk.log", env={"PLANNER_DATA": str(data), "PLANNER_CONFIG": str(config)}) as (url, _):
+        page, outside = open_page(browser, url)
+        page.goto(f"{url}/priority")
+        page.wait_for_selector("text=服务标准：步行半径内有健身路径", timeout=60_000)
+        # 600,000 buys 12 sets; one reaches all three communities, and the plan keeps the rest.
+        page.wait_for_selector("text=余下 550,000 元未使用", timeout=60_000)
+        page.wait_for_selector("text=余下 5,000,000 元未使用", timeout=60_000)
+        page.screenshot(path="test-output/e2e/standard_walk_stop.png", full_page=True)
+        body = page.locator("body").inner_text()
+        assert "1 套" in body and "其余 2 个候选小区再建也不能增加覆盖" in body
+        page.screenshot(path="test-output/e2e/standard_walk_stop.png", full_page=True)
+        assert outside == []
+        page.close()
