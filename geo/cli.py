@@ -405,6 +405,7 @@ def run_coverage(args, config) -> int:
             {
                 "data": str(args.data),
                 "walk_radius_m": radius,
+                "standard": config.standard,
                 "districts": [
                     {k: (str(v) if k in ("district_code", "district_name") else v) for k, v in row.items()}
                     for row in rows.to_dict(orient="records")
@@ -421,6 +422,7 @@ def run_coverage(args, config) -> int:
         table["served_within_radius"] / table["communities"].where(table["communities"] > 0)
     ).map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
     echo(f"{text('walk_radius', args.lang)}: {radius:g} m")
+    echo(say("standard_line", args.lang, standard=label("export", f"standard_{config.standard}", args.lang)))
     echo_table(labelled(table, args.lang))
     return 0
 
@@ -544,11 +546,13 @@ def run_plan_command(args, config) -> int:
             {
                 "data": str(args.data),
                 "walk_radius_m": config.walk_radius_m,
+                "standard": config.standard,
                 "programs": plan.summaries(args.lang),
                 "out": str(args.out) if args.out else None,
             }
         )
         return 0
+    echo(say("standard_line", args.lang, standard=label("export", f"standard_{config.standard}", args.lang)))
     for outcome in plan.outcomes:
         summary = outcome.summary(args.lang)
         gap = (
@@ -566,7 +570,9 @@ def run_plan_command(args, config) -> int:
                 sets=summary["sets"],
                 spent=f"{summary['spent_cny']:,.0f}",
                 budget=f"{summary['budget_cny']:,}",
+                unspent=f"{summary['unspent_cny']:,.0f}",
                 residents=f"{summary['population_newly_served']:,}",
+                communities=f"{summary['communities_newly_within_radius']:,}",
             )
         )
         for message in summary["messages"]:
@@ -607,7 +613,7 @@ def run_eligibility(args, config) -> int:
             raise refused("district_unknown", code=shown(args.district), known=", ".join(sorted(known)))
         scored = scored[scored["district_code"] == args.district]
     scored = with_district_names(scored, district_names(city.districts, args.lang)).assign(
-        reason_text=reason_labels(scored["reasons"], args.lang)
+        reason_text=reason_labels(scored["reasons"], args.lang, scored["missing_fields"])
     )
     table = scored[eligibility_columns(scored) + ["geometry"]].reset_index(drop=True)
     if args.out:

@@ -884,12 +884,20 @@ def test_what_a_command_did_is_said_in_its_language(tmp_path, capsys, monkeypatc
     )
 
     assert main(["plan", "--data", str(out), "--lang", "en"]) == 0
-    first = capsys.readouterr().out.splitlines()[0]
-    assert re.fullmatch(r"City budget \[rank\]: \d+ sets, CNY [\d,]+ of 600,000, [\d,]+ residents newly served", first)
-    assert main(["plan", "--data", str(out), "--lang", "zh"]) == 0
-    first = capsys.readouterr().out.splitlines()[0]
+    standard, first = capsys.readouterr().out.splitlines()[:2]
+    assert standard == "Service standard: A set in every community"
     assert re.fullmatch(
-        r"\S+［按优先级排序］：\d+ 套，花费 [\d,]+ 元（预算 600,000 元），新增服务居民 [\d,]+ 人", first
+        r"City budget \[rank\]: (\d+) sets \(\1 communities newly equipped\), CNY [\d,]+ of 600,000 \([\d,]+ unspent\), "
+        r"[\d,]+ residents and [\d,]+ communities newly within walking distance",
+        first,
+    )
+    assert main(["plan", "--data", str(out), "--lang", "zh"]) == 0
+    standard, first = capsys.readouterr().out.splitlines()[:2]
+    assert standard == "服务标准：每个小区配建一套"
+    assert re.fullmatch(
+        r"\S+［按优先级排序］：(\d+) 套（新增配建小区 \1 个），花费 [\d,]+ 元（预算 600,000 元，未使用 [\d,]+ 元），"
+        r"步行范围内新增居民 [\d,]+ 人、小区 [\d,]+ 个",
+        first,
     )
 
     xlsx = tmp_path / "plan.xlsx"

@@ -253,7 +253,7 @@ def test_downloads_follow_this_sessions_radius(server, browser, tmp_path):
     workbook = openpyxl.load_workbook(user.download("Download Excel", tmp_path / "plan.xlsx"))
     assert "Parameters" in workbook.sheetnames
     parameters = {row[0].value: row[1].value for row in workbook["Parameters"].iter_rows(min_row=2)}
-    assert parameters["walk_radius_m"] == 1000
+    assert parameters["Walk radius (m)"] == 1000  # labelled in the language, a number kept a number
     headers = [cell.value for cell in next(workbook[workbook.sheetnames[0]].iter_rows(max_row=1))]
     assert not any(re.search(r"[\u4e00-\u9fff]", str(h)) for h in headers), headers  # the session's language
     user.assert_clean()

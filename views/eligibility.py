@@ -45,6 +45,13 @@ def render() -> None:
         options=list(names),
         format_func=names.get,
     )
+    st.caption(
+        t(
+            "standard_caption",
+            standard=shared.standard_words(shared.current_config().standard),
+            radius=f"{shared.walk_radius_m():,.0f}",
+        )
+    )
     communities = shared.with_reason_text(shared.scored())
     mine = communities[communities["district_code"] == district]
 
@@ -91,7 +98,8 @@ def render() -> None:
         shown[listed + ["geometry"]],
         shared.download_stem("eligibility", district=district),
         parameters={
-            "district": district,
+            "district": names[district],
+            "service_standard": shared.current_config().standard,
             "filter": status,
             "reasons": ",".join(reasons),
             "applicants_only": applied_only,

@@ -21,10 +21,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+from geo.i18n import LANGS, column_label, label
+
 REPO = Path(__file__).resolve().parents[2]
 RECORD = Path(__file__).resolve().parent / "sample.json"
 VOLATILE_KEYS = {"data", "out", "data_file", "created_utc", "solve_seconds"}
 VOLATILE_SUFFIXES = (".solve_seconds",)
+# Exports label their parameter rows in the reader's language (生成时间（UTC）, 市本级 · 求解用时（秒）…).
+VOLATILE_KEYS |= {label("parameter", "created_utc", lang) for lang in LANGS}
+VOLATILE_SUFFIXES += tuple(f" · {column_label('solve_seconds', lang)}" for lang in LANGS)
 
 
 def cli(*args: str) -> str:
