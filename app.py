@@ -41,6 +41,8 @@ choice = st.sidebar.radio(
     key="language_choice",
 )
 st.session_state["lang"] = "en" if choice == text("language_name", "en") else "zh"
+# Streamlit's own English (the file uploader's button and limit, "Select all" …) in the page's language.
+st.html(f"<style>{shared.ui_stylesheet(shared.lang(), shared.base_config().max_upload_mb)}</style>")
 
 pages = [
     st.Page(

@@ -464,6 +464,95 @@ def humanised(frame: pd.DataFrame) -> pd.DataFrame:
     return i18n.humanised(frame, lang())
 
 
+# Numeric columns shown as they are, without a thousands separator: years and numbers that name a row.
+PLAIN_NUMBER_COLUMNS = ("built_year", "row", "sheet_row", "rank")
+
+
+def number_formats(frame: pd.DataFrame, language: str | None = None) -> dict:
+    """``column_config`` for ``st.dataframe(humanised(frame))``: numbers with thousands separators.
+
+    Every numeric column (not yes/no) is ``"localized"`` (the reader's locale: 1,234,567.5), except
+    years and row numbers (:data:`PLAIN_NUMBER_COLUMNS`, ``*_year``), shown plain. Keys are the
+    headers in ``language`` (default: the page's).
+    """
+    language = language or lang()
+    formats = {}
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            continue
+        plain_number = column in PLAIN_NUMBER_COLUMNS or str(column).endswith("_year")
+        formats[i18n.column_label(column, language)] = st.column_config.NumberColumn(
+            format="plain" if plain_number else "localized"
+        )
+    return formats
+
+
+def show_table(frame: pd.DataFrame, **kwargs) -> None:
+    """``frame`` as a table: headers and yes/no in the page's language (:func:`humanised`), dates as
+    dates, numbers with thousands separators (:func:`number_formats`), empty cells empty (not "None")."""
+    options = {"hide_index": True, "width": "stretch", **kwargs}
+    st.dataframe(humanised(frame), column_config=number_formats(frame), placeholder="", **options)
+
+
+def with_total_row(
+    table: pd.DataFrame, label: str, label_column: str, sums: list[str], shares: dict | None = None, scale: float = 1.0
+) -> pd.DataFrame:
+    """``table`` with a last row of totals: ``label`` in ``label_column``, the sum of each ``sums`` column.
+
+    ``shares`` maps a share column to its (numerator, denominator) columns: its total is recomputed
+    from the summed columns (``scale`` × numerator / denominator, 1 decimal when ``scale`` is 100;
+    empty when the denominator is 0), never summed. Other columns are left empty.
+    """
+    total = {column: table[column].sum() for column in sums}
+    for column, (numerator, denominator) in (shares or {}).items():
+        whole = table[denominator].sum()
+        total[column] = round(scale * table[numerator].sum() / whole, 1) if whole else None
+    row = pd.DataFrame([{label_column: label, **total}], columns=table.columns)
+    row = row.astype({column: table[column].dtype for column in sums})
+    return pd.concat([table, row], ignore_index=True)
+
+
+def css_string(value) -> str:
+    """``value`` as a CSS string literal: every character but ASCII letters and digits as a six-digit
+    hex escape, so that no quote, backslash, ``<``, ``}`` or line break of a text can end the string
+    (or the ``<style>`` element holding it). Spaces too: CSS takes a space after an escape as its end."""
+    return '"' + "".join(c if c.isascii() and c.isalnum() else f"\\{ord(c):06x}" for c in str(value)) + '"'
+
+
+# Streamlit's own English in its widgets, and where it sits (Streamlit 1.67 has no API for these): the
+# text is hidden and the catalogue's said instead, as CSS generated content.
+_REPLACED_TEXT = (
+    # the file uploader's button and its "200MB per file" line
+    ('[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]', "> p", "uploader_button"),
+    ('[data-testid="stFileUploaderDropzoneInstructions"] > div', "> span", "uploader_limit"),
+    # a multiselect's "Select all" and "No results"
+    ('[role="option"][data-key="__select_all__"] > div', "", "select_all"),
+    ('div[role="option"][style*="contents"]', "> span", "no_results"),
+    # the link a keyboard user meets first
+    ('a[data-testid="stSkipToContent"]', "", "skip_to_content"),
+)
+
+
+def ui_stylesheet(language: str, max_upload_mb: float) -> str:
+    """The app's stylesheet: Streamlit's English fragments said in ``language`` (text from the catalogue,
+    the upload limit ``max_upload_mb`` MB of config.toml [intake]); English placeholders left
+    anywhere are not shown."""
+    rules = []
+    for where, inner, key in _REPLACED_TEXT:
+        said_text = css_string(text(key, language, limit=f"{max_upload_mb:g}"))
+        if inner:
+            rules.append(f"{where} {inner} {{ display: none; }}")
+        else:
+            rules.append(f"{where} {{ font-size: 0 !important; }}")
+        rules.append(f"{where}::after {{ content: {said_text}; font-size: 0.875rem; }}")
+    rules.append(
+        'input[placeholder="Choose an option"]::placeholder, input[placeholder="Choose options"]::placeholder '
+        "{ color: transparent; }"
+    )
+    return "\n".join(rules)
+
+
 def district_names() -> dict[str, str]:
     """District code -> name in the page's language (a district without an English name keeps its Chinese one)."""
     return i18n.district_names(city().districts, lang())

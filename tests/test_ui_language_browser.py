@@ -1,0 +1,140 @@
+"""Every page in both languages, as Chromium shows it: no English on the Chinese pages, no Chinese on the English ones.
+
+Streamlit writes some text of its own (the file uploader's button and "200MB per file", a
+multiselect's "Select all" and "No results", the skip link); the app's stylesheet says it in the
+page's language (views.shared.ui_stylesheet). This scan reads what a reader sees: visible text,
+CSS generated text, shown placeholders and tooltips (``title``), not the map's frame or the
+canvas of tables and charts. Allowed: words the page's own catalogue uses (Excel, EPSG, m² …),
+the language switch's names, and the data file's name.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from geo.config import load_config
+from geo.i18n import catalogue, text
+from tests.browser import OUTPUT, open_page, running_app
+
+PAGES = ("coverage", "eligibility", "priority", "publish", "intake", "new-city")
+TITLES = {
+    "coverage": "page_coverage",
+    "eligibility": "page_eligibility",
+    "priority": "page_priority",
+    "publish": "page_publish",
+    "intake": "page_intake",
+    "new-city": "page_new_city",
+}
+ENGLISH = re.compile(r"[A-Za-z]{3,}")
+CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
+DATA_WORDS = {"liuzhou", "sample", "gpkg"}  # the sample's file name, shown as the data's name
+
+# What a reader sees: text nodes that are drawn (not hidden, not of size 0), generated ::after text,
+# placeholders shown in empty inputs, and tooltips. Icons are ligatures of a font (their names are not
+# seen), the live region is for screen readers, and the status widget is Streamlit's developer notice.
+SEEN_TEXT_JS = """() => {
+  const ignored = '[data-testid="stIconMaterial"], [role="log"], [data-testid="stStatusWidget"], script, style';
+  const drawn = el => el.checkVisibility({visibilityProperty: true}) && parseFloat(getComputedStyle(el).fontSize) > 0;
+  const seen = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, el = node.parentElement;
+    if (el && node.textContent.trim() && !el.closest(ignored) && drawn(el)) seen.push(node.textContent.trim());
+  }
+  for (const el of document.querySelectorAll('body *')) {
+    const box = getComputedStyle(el).display === 'contents' ? el.parentElement : el;  // drawn by its parent
+    if (el.closest(ignored) || !box.checkVisibility({visibilityProperty: true})) continue;
+    const after = getComputedStyle(el, '::after').content;
+    if (after && after.startsWith('"')) seen.push(after.slice(1, -1));
+    if (el.title && el.tagName !== 'IFRAME') seen.push(el.title);  // a frame's title is for screen readers
+    if (el.placeholder && !el.value && getComputedStyle(el, '::placeholder').color !== 'rgba(0, 0, 0, 0)') {
+      seen.push(el.placeholder);
+    }
+  }
+  return seen;
+}"""
+
+
+def allowed_words(lang: str) -> set[str]:
+    """Runs of the foreign script the page's own catalogue uses (Excel, GeoJSON, 中文 …), and the language names."""
+    pattern = ENGLISH if lang == "zh" else CHINESE
+    found: set[str] = set()
+
+    def walk(value) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, str):
+            found.update(pattern.findall(value))
+
+    walk(catalogue(lang))
+    for name in (text("language_name", "zh"), text("language_name", "en")):
+        found.update(pattern.findall(name))
+    return found | (DATA_WORDS if lang == "zh" else set())
+
+
+def foreign(seen: list[str], lang: str) -> set[str]:
+    pattern = ENGLISH if lang == "zh" else CHINESE
+    allowed = allowed_words(lang)
+    return {run for piece in seen for run in pattern.findall(piece) if run not in allowed}
+
+
+def settle(page, title: str) -> None:
+    """Wait for the page's heading and for its script run to end."""
+    page.locator("h1", has_text=title).first.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-test-script-state]')?.dataset.testScriptState !== 'running'",
+        timeout=120_000,
+    )
+    time.sleep(1.0)
+
+
+def go_to(page, name: str, lang: str) -> None:
+    links = page.locator('[data-testid="stSidebarNavLink"]')
+    (links.first if name == "coverage" else page.locator(f'[data-testid="stSidebarNavLink"][href$="/{name}"]')).click()
+    settle(page, text(TITLES[name], lang))
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with running_app("ui_language.log") as (url, _):
+        yield url
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_speaks_one_language(app_url, browser, lang):
+    page, outside = open_page(browser, app_url)
+    page.goto(app_url)
+    settle(page, text("page_coverage", "zh"))
+    if lang == "en":
+        page.get_by_text("English", exact=True).click()
+        settle(page, text("page_coverage", "en"))
+    found = {}
+    for name in PAGES:
+        go_to(page, name, lang)
+        seen = page.evaluate(SEEN_TEXT_JS)
+        page.screenshot(path=str(OUTPUT / f"ui_language_{name}_{lang}.png"))
+        if name == "intake":  # the uploader's button and limit in the page's language, the limit config.toml's
+            limit = f"{load_config().max_upload_mb:g}"
+            assert text("uploader_button", lang) in seen
+            assert text("uploader_limit", lang, limit=limit) in seen
+        if name == "eligibility":  # a multiselect's own options: "Select all", then "No results"
+            page.get_by_placeholder(text("filter_reasons_placeholder", lang)).click()
+            page.locator('[role="option"]').first.wait_for(timeout=10_000)
+            opened = page.evaluate(SEEN_TEXT_JS)
+            assert text("select_all", lang) in opened
+            page.keyboard.type("qqqq")
+            time.sleep(0.5)
+            emptied = page.evaluate(SEEN_TEXT_JS)
+            page.screenshot(path=str(OUTPUT / f"ui_language_no_results_{lang}.png"))
+            assert text("no_results", lang) in emptied
+            seen += opened + emptied
+            page.keyboard.press("Escape")
+        found[name] = foreign(seen, lang)
+    assert found == {name: set() for name in PAGES}
+    assert outside == []
+    page.close()
