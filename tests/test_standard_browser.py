@@ -3,6 +3,8 @@ headline figures, and a plan under the walk standard that cannot gain more says 
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 
 from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH
@@ -91,3 +93,39 @@ def test_a_walk_plan_that_cannot_gain_more_says_so(browser, tmp_path):
         page.screenshot(path="test-output/e2e/standard_walk_stop.png", full_page=True)
         assert outside == []
         page.close()
+
+
+def test_the_notice_carries_the_period_the_feedback_channel_and_the_stop_and_opens_offline(browser, tmp_path):
+    data, config = small_city(tmp_path)
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "contact_zh = []", 'contact_zh = ["意见反馈：柳州体育网“局长信箱”", "群众反馈电话：8250159"]'
+        ),
+        encoding="utf-8",
+    )
+    with running_app("standard_notice.log", env={"PLANNER_DATA": str(data), "PLANNER_CONFIG": str(config)}) as (
+        url,
+        _,
+    ):
+        page, outside = open_page(browser, url)
+        page.goto(f"{url}/publish")
+        button = page.get_by_role("button", name="下载公示页面（HTML）")
+        button.wait_for(timeout=60_000)
+        assert page.get_by_text("公示页还没有意见反馈渠道").count() == 0
+        with page.expect_download(timeout=60_000) as download:
+            button.click()
+        target = tmp_path / "notice.html"
+        download.value.save_as(str(target))
+        assert outside == []
+        page.close()
+    notice, notice_outside = open_page(browser, "file://")
+    notice.goto(target.as_uri())
+    map_frame(notice)
+    body = notice.locator("body").inner_text()
+    assert re.search(r"公示期：\d{4}年\d{1,2}月\d{1,2}日至\d{4}年\d{1,2}月\d{1,2}日。", body)
+    assert "群众反馈电话：8250159" in body and "意见反馈：柳州体育网“局长信箱”" in body
+    assert "服务标准：每个小区步行 500 米范围内有一套健身路径" in body
+    assert "市本级：按现行服务标准，其余候选小区再建也不能增加覆盖，方案到此为止，余下 550,000 元未使用。" in body
+    notice.screenshot(path="test-output/e2e/standard_notice.png", full_page=True)
+    assert [u for u in notice_outside if not u.startswith("file://")] == []
+    notice.close()

@@ -59,6 +59,8 @@ def render() -> None:
     )
 
     plan = shared.current_plan()
+    if not plan.config.contact_zh:  # the rectification plan promises a feedback channel (整改公开)
+        st.warning(t("publish_no_feedback"))
     # 公示期: from the publishing date to [notice] period_days later, unless the user picks other dates.
     issued = date.today()
     default_start, default_end = notice_period(issued, plan.config.notice_period_days)
