@@ -160,7 +160,13 @@ def render() -> None:
         st.error(t("assembly_empty"))
         return
 
-    if st.button(t("intake_use"), type="primary"):
+    # Applications whose community the upload leaves out are kept apart, not lost; said before, and confirmed.
+    set_aside = assembled.summary().get("applications_set_aside") or 0
+    confirmed = True
+    if set_aside:
+        st.warning(t("intake_replace_sets_aside", count=f"{set_aside:,}"))
+        confirmed = st.checkbox(t("intake_replace_confirm", count=f"{set_aside:,}"), key="intake-set-aside-confirm")
+    if st.button(t("intake_use"), type="primary", disabled=not confirmed):
         folder = shared.upload_folder()
         number = int(st.session_state.get("uploaded_cities", 0)) + 1
         target = folder.file(f"uploaded_city_{number}", "city.gpkg")
@@ -176,21 +182,16 @@ def render() -> None:
         st.rerun()
 
 
-ASSEMBLY_FIGURES = (
-    "communities_before",
-    "communities_after",
-    "communities_added",
-    "rows_placed",
-    "rows_located",
-    "rows_unplaced",
-    "conflicts",
-    "fitness_paths_before",
-    "fitness_paths_after",
-    "applications_before",
-    "applications_from_return",
-    "applications_after",
-    "applications_unmatched",
-)
+# Figures the per-layer table (changes_table) does not show.
+ASSEMBLY_DETAILS = ("rows_located", "conflicts", "applications_from_return", "applications_unmatched")
+
+
+def changes_table(changes: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """:meth:`geo.intake.assemble.AssembledCity.changes` for reading: one row per layer or table, labelled in
+    ``lang``; a count that does not apply is empty."""
+    shown = changes.reset_index(names="layer")
+    shown["layer"] = [i18n.text(f"changes_layer_{layer}", lang) for layer in shown["layer"]]
+    return shown.rename(columns={column: i18n.text(f"changes_{column}", lang) for column in shown.columns})
 
 
 # Columns of the merge's tables holding codes, and the catalogue keys ([message]) that say them.
@@ -219,10 +220,13 @@ def _assembly_report(assembled) -> None:
     st.markdown(f"**{t('intake_merge_title')}**")
     if summary.get("fitness_paths_after") == 0:
         st.warning(t("assembly_no_fitness_paths"))
-    figures = [(t(f"assembly_{key}"), summary[key]) for key in ASSEMBLY_FIGURES if summary.get(key) is not None]
-    st.dataframe(
-        pd.DataFrame(figures, columns=[t("assembly_figure"), t("assembly_count")]), hide_index=True, placeholder=""
-    )
+    st.dataframe(changes_table(assembled.changes(), shared.lang()), hide_index=True, placeholder="")
+    st.caption(t("changes_note"))
+    figures = [(t(f"assembly_{key}"), summary[key]) for key in ASSEMBLY_DETAILS if summary.get(key) is not None]
+    if figures:
+        st.dataframe(
+            pd.DataFrame(figures, columns=[t("assembly_figure"), t("assembly_count")]), hide_index=True, placeholder=""
+        )
     if len(assembled.located):
         st.caption(t("assembly_located_note"))
         st.dataframe(shared.humanised(said_codes(assembled.located)), hide_index=True, width="stretch", placeholder="")

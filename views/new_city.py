@@ -167,6 +167,16 @@ def renamed(message, stored: str, shown: str):
     return shown if message == stored else message
 
 
+def applications_left_behind(current, new) -> int:
+    """Applications of the ``current`` city (both tables) that the ``new`` one (a CityData) does not carry:
+    all of them when the new city has no applications table, else none (it is the bureau's own list)."""
+    if new.applications is not None and len(new.applications):
+        return 0
+    held = 0 if current.applications is None else len(current.applications)
+    unmatched = current.other_layers.get("applications_unmatched")
+    return held + (0 if unmatched is None else len(unmatched))
+
+
 # --------------------------------------------------------------------------- bounded work
 
 
@@ -472,7 +482,19 @@ def render() -> None:
     _map(signature, new_city)
 
     st.subheader(t("newcity_save_title"))
-    if st.button(t("newcity_save"), type="primary", disabled=stale):
+    # The new city replaces the session's upload, whose file is then deleted: applications it does not
+    # carry are said before, and confirmed. (The server's own data stays; "back to the sample" returns to it.)
+    left = 0
+    if shared.using_upload():
+        try:
+            left = applications_left_behind(shared.city(), new_city.city)
+        except (DataError, OSError):  # the data in use cannot be read: nothing of it to keep
+            left = 0
+    confirmed = True
+    if left:
+        st.warning(t("newcity_sets_aside", count=f"{left:,}"))
+        confirmed = st.checkbox(t("newcity_sets_aside_confirm", count=f"{left:,}"), key="newcity-set-aside-confirm")
+    if st.button(t("newcity_save"), type="primary", disabled=stale or not confirmed):
         _save(new_city)
     if FLASH in st.session_state:  # beside the button pressed (the page keeps its scroll position)
         st.success(st.session_state.pop(FLASH))

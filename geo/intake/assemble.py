@@ -58,6 +58,7 @@ from geo.intake.merge import (
 MODES = ("replace", "merge")
 APPLICATIONS, UNMATCHED_APPLICATIONS = "applications", "applications_unmatched"
 LOCATED_COLUMNS = ("row", "community_id", "name", "located_by")
+CHANGE_COLUMNS = ("before", "added", "updated", "unchanged", "removed", "rejected", "after")
 UNPLACED_COLUMNS = ("source", "row", "community_id", "name", "district_code", "reason_code", "reason_zh", "reason_en")
 
 # Why a row (or community) was not written: code → (Chinese, English).
@@ -156,8 +157,66 @@ class AssembledCity:
         ``applications_unmatched`` (rows naming no written community, in
         ``applications_unmatched``); ``layers`` (names, in write order). The application counts
         are None when the city has no applications table and the return gave none.
+
+        For :meth:`changes`: ``communities_updated`` (written communities the city had, with a
+        value changed by the merge, or replaced by a row of the file), ``rows_rejected`` and
+        ``fitness_paths_rejected`` (rows the import's checks refused), ``fitness_paths_updated``
+        (current paths superseded by one of the same ``path_id``), ``applications_in_use_before``/
+        ``_after`` (rows of the ``applications`` table, the ones the plan reads),
+        ``applications_set_aside`` (rows of it naming no written community: moved to
+        ``applications_unmatched``) and ``applications_restored`` (rows of
+        ``applications_unmatched`` whose community is written again).
         """
         return dict(self.counts)
+
+    def changes(self) -> pd.DataFrame:
+        """What the upload does to each layer and table, as counts of rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``communities``, ``fitness_paths`` (and ``applications`` when the city has any);
+            columns ``before``, ``added``, ``updated``, ``unchanged``, ``removed`` (communities and
+            paths not carried; applications set aside), ``rejected`` (the file's rows not used:
+            refused by the checks or not placed; missing for applications), ``after``; nullable
+            integers. For each row ``after = unchanged + updated + added``.
+        """
+        c = self.counts
+        rows = {}
+        before, after = c["communities_before"], c["communities_after"]
+        if self.mode == "replace":
+            updated, added = c["communities_updated"], after - c["communities_updated"]
+            removed, unchanged = before - c["communities_updated"], 0
+        else:
+            updated, added, removed = c["communities_updated"], c["communities_added"], c["communities_dropped"]
+            unchanged = after - updated - added
+        rows["communities"] = (
+            before,
+            added,
+            updated,
+            unchanged,
+            removed,
+            c["rows_rejected"] + c["rows_unplaced"],
+            after,
+        )
+        before, after = c["fitness_paths_before"], c["fitness_paths_after"]
+        removed, updated = c["fitness_paths_replaced"], c["fitness_paths_updated"]
+        unchanged = before - removed - updated
+        rows["fitness_paths"] = (
+            before,
+            after - unchanged - updated,
+            updated,
+            unchanged,
+            removed,
+            c["fitness_paths_rejected"],
+            after,
+        )
+        if c.get("applications_in_use_after") is not None:
+            before, after = c["applications_in_use_before"] or 0, c["applications_in_use_after"]
+            removed = c["applications_set_aside"]
+            added = c["applications_from_return"] + c["applications_restored"]
+            rows["applications"] = (before, added, 0, before - removed, removed, None, after)
+        return pd.DataFrame.from_dict(rows, orient="index", columns=list(CHANGE_COLUMNS)).astype("Int64")
 
 
 def assemble_city(
@@ -220,7 +279,11 @@ def assemble_city(
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-    layers = _current_layers(current)
+    layers = original = _current_layers(current)
+    rejected = {
+        name: frame.rejected if isinstance(frame, IntakeResult) else 0
+        for name, frame in (("communities", communities), ("fitness_paths", fitness_paths))
+    }
     accepted, row_numbers = _accepted(communities, "communities")
     imported_paths = _accepted(fitness_paths, "fitness_paths")[0] if fitness_paths is not None else None
     city = layers["communities"]
@@ -240,6 +303,7 @@ def assemble_city(
 
     survey = survey_fitness_paths(written[written["community_id"].isin(set(touched))].reset_index(drop=True))
     paths, superseded = _combined_paths([base_paths, survey, imported_paths])
+    paths_updated = len(base_paths) - _kept_rows(base_paths, [survey, imported_paths])
     out = {"districts": layers["districts"], "communities": written, "fitness_paths": paths}
     n_applications = [len(layers[n]) for n in (APPLICATIONS, UNMATCHED_APPLICATIONS) if n in layers]
     returned = 0
@@ -250,6 +314,14 @@ def assemble_city(
     out.update({name: frame for name, frame in layers.items() if name not in out})
 
     dropped = int((unplaced["row"].isna()).sum())
+    set_aside, restored = _application_moves(original, written)
+    if mode == "replace":
+        city_ids = set(city["community_id"].map(normalised_id).dropna())
+        updated = int(written["community_id"].map(normalised_id).isin(city_ids).sum())
+    else:
+        city_ids = set(city["community_id"].dropna())
+        changed = set(merged.updates["community_id"].dropna()) & city_ids
+        updated = int(written["community_id"].isin(changed).sum())
     counts = {
         "mode": mode,
         "rows_imported": len(accepted),
@@ -262,6 +334,8 @@ def assemble_city(
         if merged is None
         else int(merged.added["community_id"].isin(written["community_id"]).sum()),
         "communities_dropped": dropped,
+        "communities_updated": updated,
+        "rows_rejected": int(rejected["communities"]),
         "conflicts": len(conflicts),
         "fitness_paths_before": len(layers["fitness_paths"]),
         "fitness_paths_after": len(paths),
@@ -269,10 +343,16 @@ def assemble_city(
         "fitness_paths_from_survey": len(survey),
         "fitness_paths_superseded": superseded,
         "fitness_paths_replaced": len(layers["fitness_paths"]) if mode == "replace" else 0,
+        "fitness_paths_updated": paths_updated,
+        "fitness_paths_rejected": int(rejected["fitness_paths"]),
         "applications_before": sum(n_applications) if n_applications else None,
         "applications_from_return": returned if applications else None,
         "applications_after": sum(len(frame) for frame in applications.values()) if applications else None,
         "applications_unmatched": len(applications.get(UNMATCHED_APPLICATIONS, ())) if applications else None,
+        "applications_in_use_before": len(original[APPLICATIONS]) if APPLICATIONS in original else None,
+        "applications_in_use_after": len(applications[APPLICATIONS]) if applications else None,
+        "applications_set_aside": set_aside if applications else None,
+        "applications_restored": restored if applications else None,
         "layers": list(out),
     }
     return AssembledCity(out, mode, conflicts, located, unplaced, merged, counts)
@@ -524,6 +604,34 @@ def _combined_paths(parts) -> tuple[gpd.GeoDataFrame, int]:
     filled = [part for part in kept if len(part)] or kept[:1]
     frame = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0].reset_index(drop=True)
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=STORAGE_CRS), superseded
+
+
+def _kept_rows(part: pd.DataFrame, later_parts) -> int:
+    """Rows of ``part`` that no row of ``later_parts`` supersedes (the same ``path_id``; see _combined_paths)."""
+    if "path_id" not in part.columns:
+        return len(part)
+    later = set()
+    for other in later_parts:
+        if other is not None and "path_id" in other.columns:
+            later |= set(other["path_id"].map(normalised_id).dropna())
+    return int((~part["path_id"].map(normalised_id).isin(later)).sum())
+
+
+def _application_moves(layers: dict, communities: pd.DataFrame) -> tuple[int, int]:
+    """Rows of ``applications`` naming none of ``communities`` (set aside), and rows of
+    ``applications_unmatched`` naming one of them (restored); IDs matched as text, as
+    :func:`_split_applications` matches them."""
+    known = set(communities["community_id"].astype(str))
+
+    def naming(name: str) -> np.ndarray:
+        table = layers.get(name)
+        if table is None:
+            return np.zeros(0, dtype=bool)
+        if "community_id" not in table.columns:
+            return np.zeros(len(table), dtype=bool)
+        return table["community_id"].astype(str).isin(known).to_numpy()
+
+    return int((~naming(APPLICATIONS)).sum()), int(naming(UNMATCHED_APPLICATIONS).sum())
 
 
 def _split_applications(layers: dict, communities: pd.DataFrame) -> dict:
