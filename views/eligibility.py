@@ -91,9 +91,7 @@ def render() -> None:
 
     st.caption(t("rows_shown", shown=len(shown), total=len(mine)))
     # A missing cell (no application date …) shows empty, not Streamlit's English "None".
-    st.dataframe(
-        shared.humanised(on_screen(shown, listed)), hide_index=True, width="stretch", height=420, placeholder=""
-    )
+    shared.show_table(on_screen(shown, listed), height=420)
     shared.download_buttons(
         shown[listed + ["geometry"]],
         shared.download_stem("eligibility", district=district),
@@ -113,13 +111,8 @@ def render() -> None:
 
     land = mine[mine["needs_land_solution"]]
     with st.expander(f"{t('land_solution_title')}: {len(land)}", expanded=bool(len(land))):
-        st.dataframe(
-            shared.humanised(
-                pd.DataFrame(land[["community_id", "name", "application_date", "reason_text", "open_space_m2"]])
-            ),
-            hide_index=True,
-            width="stretch",
-            placeholder="",
+        shared.show_table(
+            pd.DataFrame(land[["community_id", "name", "application_date", "reason_text", "open_space_m2"]])
         )
 
     st.subheader(t("map"))

@@ -196,6 +196,8 @@ def changes_table(changes: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 # Columns of the merge's tables holding codes, and the catalogue keys ([message]) that say them.
 CODE_PHRASES = {"kind": "conflict_", "located_by": "located_by_"}
+# Columns of the conflicts holding values of any type, or lists of them.
+MIXED_COLUMNS = ("city_value", "values", "sources", "rows")
 
 
 def said_codes(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
@@ -211,6 +213,12 @@ def said_codes(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
         # A table's cells are plain text (pandas keeps no Message): the English phrase names its key.
         keys = {text: key for key, text in i18n.labels("message", "en").items() if key.startswith("resolution_")}
         shown["resolution"] = [phrases[keys[value]] if value in keys else value for value in shown["resolution"]]
+    # The file's and the city's values as people read them (missing empty; a year or a row number plain).
+    years = shown["column"].astype(str).str.endswith("_year") if "column" in shown.columns else [False] * len(shown)
+    for column in MIXED_COLUMNS:
+        if column in shown.columns:
+            plain_numbers = [True] * len(shown) if column == "rows" else years
+            shown[column] = [shared.cell_text(v, p, lang) for v, p in zip(shown[column], plain_numbers)]
     return shown
 
 

@@ -50,7 +50,7 @@ def left_out_list(plan) -> None:
         columns = ["program_name", "priority_rank", "community_id", "name", "district_name", "priority_score"]
         columns += ["population", "left_out_reason"]
         shown = table[[c for c in columns if c in table.columns]].round({"priority_score": 1})
-        st.dataframe(shared.humanised(shown), hide_index=True, width="stretch", height=320, placeholder="")
+        shared.show_table(shown, height=320)
 
 
 def comparison(plans: dict) -> None:
@@ -202,7 +202,7 @@ def render() -> None:
         if "population_source" in table.columns:
             table["population_source"] = population_source_labels(selected["population_source"], shared.lang())
         st.caption(t(f"list_order_{plan.mode}"))
-        st.dataframe(shared.humanised(table), hide_index=True, width="stretch", height=420, placeholder="")
+        shared.show_table(table, height=420)
         sheets, parameters = shared.plan_export(plan)
         shared.download_buttons(sheets, shared.download_stem("plan", plan), parameters)
 

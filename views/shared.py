@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -493,6 +494,27 @@ def show_table(frame: pd.DataFrame, **kwargs) -> None:
     dates, numbers with thousands separators (:func:`number_formats`), empty cells empty (not "None")."""
     options = {"hide_index": True, "width": "stretch", **kwargs}
     st.dataframe(humanised(frame), column_config=number_formats(frame), placeholder="", **options)
+
+
+def cell_text(value, plain_numbers: bool = False, language: str | None = None) -> str:
+    """One value of a mixed column (a merge's conflicting values) as people read it: missing empty,
+    a date without its midnight, yes/no in ``language`` (default: the page's), numbers with
+    thousands separators (none when ``plain_numbers``: years, row numbers), a list one value after another."""
+    if isinstance(value, (list, tuple)):
+        return "; ".join(cell_text(item, plain_numbers, language) for item in value)
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, bool | np.bool_):
+        return i18n.yes_no(language or lang())[0 if value else 1]
+    if isinstance(value, int | np.integer):
+        return str(value) if plain_numbers else f"{value:,}"
+    if isinstance(value, float | np.floating):
+        if float(value).is_integer():
+            return f"{value:.0f}" if plain_numbers else f"{value:,.0f}"
+        return f"{value:,.2f}".rstrip("0")
+    return str(value)
 
 
 def with_total_row(
