@@ -267,11 +267,14 @@ def test_a_plan_on_a_city_without_open_space_says_why_in_the_commands_language(f
     write_city(build_city(files["communities"], fitness_paths=files["fitness_paths"], name="合肥市"), out)
     status, printed, err = run(capsys, "plan", "--data", str(out), "--lang", "en", "--program", "city")
     assert status == 0, err
-    head, note = printed.splitlines()[:2]
-    assert head.startswith("City budget [rank]: 0 sets") and "11 communities were not considered" in note
-    assert not any("\u4e00" <= ch <= "\u9fff" for ch in head + note)
+    standard, head, *notes = printed.splitlines()
+    assert standard == "Service standard: A set in every community"
+    assert head.startswith("City budget [rank]: 0 sets")
+    note = next(line for line in notes if "not considered" in line)
+    assert "11 communities were not considered" in note
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in standard + head + note)
     status, printed, err = run(capsys, "plan", "--data", str(out), "--lang", "zh", "--program", "city")
-    assert "11 个小区未纳入考虑" in printed.splitlines()[1]
+    assert any("11 个小区未纳入考虑" in line for line in printed.splitlines())
 
 
 def test_the_map_and_counts_show_the_communities_to_be_surveyed(files):
@@ -288,11 +291,12 @@ def test_the_map_and_counts_show_the_communities_to_be_surveyed(files):
     city = build_city(files["communities"], fitness_paths=files["fitness_paths"], name="合肥市").city
     scored = score_communities(city.communities, city.fitness_paths, load_config())
     counts = eligibility_counts(scored)
-    assert (counts["unserved_to_survey"], counts["unserved_ineligible"], counts["unserved_eligible"]) == (10, 0, 0)
+    # Under the standard in force (inside), the 11 without a set of their own: the plan's 11 left out.
+    assert (counts["unserved_to_survey"], counts["unserved_ineligible"], counts["unserved_eligible"]) == (11, 0, 0)
     page = maps.coverage_map(city.districts, scored, city.fitness_paths, lang="en").get_root().render()
     data = json_module.loads(re.search(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S).group(1))
     legend = {row["status"]: (row["count"], row["label"]) for row in data["legend"]["rows"]}
-    assert legend["unserved_to_survey"] == (10, "Not served, open space to be surveyed on site")
+    assert legend["unserved_to_survey"] == (11, "No set inside, open space to be surveyed on site")
     assert legend["unserved_ineligible"][0] == 0
 
 
