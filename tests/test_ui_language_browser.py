@@ -15,8 +15,9 @@ import time
 
 import pytest
 
-from geo.config import load_config
+from geo.config import DEFAULT_DATA_PATH, load_config
 from geo.i18n import catalogue, text
+from geo.pipeline import load_city
 from tests.browser import OUTPUT, open_page, running_app
 
 PAGES = ("coverage", "eligibility", "priority", "publish", "intake", "new-city")
@@ -30,14 +31,18 @@ TITLES = {
 }
 ENGLISH = re.compile(r"[A-Za-z]{3,}")
 CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
-DATA_WORDS = {"liuzhou", "sample", "gpkg"}  # the sample's file name, shown as the data's name
+DATA_WORDS = {"liuzhou", "sample", "gpkg", "sanjiang", "geojson"}  # file names, shown as the data's name
 
 # What a reader sees: text nodes that are drawn (not hidden, not of size 0), generated ::after text,
 # placeholders shown in empty inputs, and tooltips. Icons are ligatures of a font (their names are not
 # seen), the live region is for screen readers, and the status widget is Streamlit's developer notice.
 SEEN_TEXT_JS = """() => {
   const ignored = '[data-testid="stIconMaterial"], [role="log"], [data-testid="stStatusWidget"], script, style';
-  const drawn = el => el.checkVisibility({visibilityProperty: true}) && parseFloat(getComputedStyle(el).fontSize) > 0;
+  const drawn = el => {  // shown, of a readable size, and not a screen reader's 1-pixel label
+    const box = el.getBoundingClientRect();
+    return el.checkVisibility({visibilityProperty: true}) && parseFloat(getComputedStyle(el).fontSize) > 0
+      && box.width > 1 && box.height > 1;
+  };
   const seen = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
@@ -56,6 +61,13 @@ SEEN_TEXT_JS = """() => {
   }
   return seen;
 }"""
+
+
+# The cells of every table (st.dataframe draws on a canvas, and keeps its visible cells in an
+# accessible grid of the page): what a missing value must not read as.
+GRID_CELLS_JS = """() => [...document.querySelectorAll('[role="gridcell"], [role="columnheader"]')]
+  .map(cell => cell.textContent.trim())"""
+EMPTY_WORDS = {"None", "none", "nan", "NaN", "<NA>", "NaT", "null", "undefined"}
 
 
 def allowed_words(lang: str) -> set[str]:
@@ -104,16 +116,25 @@ def app_url():
         yield url
 
 
+@pytest.fixture(scope="module")
+def district_file(tmp_path_factory):
+    """One district's communities of the sample as a GeoJSON file (a file name of ASCII letters: data)."""
+    city = load_city(DEFAULT_DATA_PATH)
+    target = tmp_path_factory.mktemp("upload") / "sanjiang.geojson"
+    city.communities[city.communities["district_code"] == "450226"].to_file(target, driver="GeoJSON")
+    return target
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_page_speaks_one_language(app_url, browser, lang):
+def test_every_page_speaks_one_language(app_url, browser, lang, district_file):
     page, outside = open_page(browser, app_url)
     page.goto(app_url)
     settle(page, text("page_coverage", "zh"))
     if lang == "en":
         page.get_by_text("English", exact=True).click()
         settle(page, text("page_coverage", "en"))
-    found = {}
+    found, cells = {}, {}
     for name in PAGES:
         go_to(page, name, lang)
         seen = page.evaluate(SEEN_TEXT_JS)
@@ -122,6 +143,14 @@ def test_every_page_speaks_one_language(app_url, browser, lang):
             limit = f"{load_config().max_upload_mb:g}"
             assert text("uploader_button", lang) in seen
             assert text("uploader_limit", lang, limit=limit) in seen
+            # then a file checked: its chip, the reports and the table of what the upload would change
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(district_file)
+            page.locator('[data-testid="stFileChip"]').first.wait_for(timeout=30_000)
+            page.get_by_role("button", name=text("intake_run", lang)).click()
+            page.get_by_text(text("intake_merge_title", lang), exact=True).wait_for(timeout=120_000)
+            settle(page, text(TITLES[name], lang))
+            page.screenshot(path=str(OUTPUT / f"ui_language_intake_checked_{lang}.png"))
+            seen += page.evaluate(SEEN_TEXT_JS)
         if name == "eligibility":  # a multiselect's own options: "Select all", then "No results"
             page.get_by_placeholder(text("filter_reasons_placeholder", lang)).click()
             page.locator('[role="option"]').first.wait_for(timeout=10_000)
@@ -135,6 +164,11 @@ def test_every_page_speaks_one_language(app_url, browser, lang):
             seen += opened + emptied
             page.keyboard.press("Escape")
         found[name] = foreign(seen, lang)
+        grid = page.evaluate(GRID_CELLS_JS)
+        if name == "coverage":  # the table by district shows every row, its 合计 / Total last
+            assert text("total_row", lang) in grid
+        cells[name] = {cell for cell in grid if cell in EMPTY_WORDS}
     assert found == {name: set() for name in PAGES}
+    assert cells == {name: set() for name in PAGES}  # an empty cell is empty, not a word
     assert outside == []
     page.close()

@@ -90,7 +90,7 @@ def render() -> None:
         {"share_served_within_radius": ("served_within_radius", "communities")},
         scale=100,
     )
-    shared.show_table(table)
+    shared.show_table(table, height="content")  # every district and the total, no scrolling
 
 
 SHARES = ("share_served_inside", "share_served_within_radius")
@@ -114,9 +114,7 @@ def district_chart(by_district: pd.DataFrame, lang: str) -> alt.Chart:
             y=alt.Y("district:N", sort=list(by_district["district_name"]), title=None, axis=alt.Axis(labelLimit=0)),
             yOffset=alt.YOffset("measure:N", sort=measures),
             x=alt.X("value:Q", title="%", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color(
-                "measure:N", sort=measures, title=None, legend=alt.Legend(orient="bottom", labelLimit=0, columns=1)
-            ),
+            color=alt.Color("measure:N", sort=measures, title=None, legend=alt.Legend(orient="top", labelLimit=0)),
             tooltip=[
                 alt.Tooltip("district:N", title=district),
                 alt.Tooltip("measure:N", title=" "),

@@ -228,7 +228,9 @@ def _assembly_report(assembled) -> None:
     st.markdown(f"**{t('intake_merge_title')}**")
     if summary.get("fitness_paths_after") == 0:
         st.warning(t("assembly_no_fitness_paths"))
-    st.dataframe(changes_table(assembled.changes(), shared.lang()), hide_index=True, placeholder="")
+    changes = changes_table(assembled.changes(), shared.lang())
+    counts = {label: st.column_config.NumberColumn(format="localized") for label in changes.columns[1:]}
+    st.dataframe(changes, hide_index=True, placeholder="", column_config=counts)
     st.caption(t("changes_note"))
     figures = [(t(f"assembly_{key}"), summary[key]) for key in ASSEMBLY_DETAILS if summary.get(key) is not None]
     if figures:
