@@ -10,6 +10,7 @@ import pytest
 
 from geo.i18n import column_label, text
 from views.intake import said_codes
+from views.shared import _TOOLBAR_TOOLTIPS as TOOLBAR_TOOLTIPS
 from views.shared import cell_text, css_string, number_formats, ui_stylesheet, with_total_row
 
 
@@ -38,6 +39,7 @@ def test_the_stylesheet_says_the_uploader_and_select_texts_in_the_language_with_
         text("select_all", lang),
         text("no_results", lang),
         text("skip_to_content", lang),
+        *(text(key, lang) for key in TOOLBAR_TOOLTIPS.values()),
     }
     assert "每个文件不超过 150 MB" in said if lang == "zh" else "Up to 150 MB per file" in said
     assert sheet.isascii() and "</" not in sheet

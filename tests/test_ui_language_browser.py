@@ -151,6 +151,20 @@ def test_every_page_speaks_one_language(app_url, browser, lang, district_file):
             settle(page, text(TITLES[name], lang))
             page.screenshot(path=str(OUTPUT / f"ui_language_intake_checked_{lang}.png"))
             seen += page.evaluate(SEEN_TEXT_JS)
+        if name == "eligibility":  # the tooltips of a table's toolbar
+            table = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+            page.mouse.move(table["x"] + table["width"] / 2, table["y"] + table["height"] / 2)
+            buttons = page.locator('[data-testid="stElementToolbar"]').first.locator("button[aria-label]")
+            buttons.first.wait_for(timeout=10_000)
+            tips = []
+            for number in range(buttons.count()):
+                box = buttons.nth(number).bounding_box()
+                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+                time.sleep(1.5)  # the tooltip shows after a delay
+                tips += page.evaluate(SEEN_TEXT_JS)
+            assert text("tooltip_download_csv", lang) in tips and text("tooltip_search", lang) in tips
+            seen += tips
+            page.mouse.move(5, 5)
         if name == "eligibility":  # a multiselect's own options: "Select all", then "No results"
             page.get_by_placeholder(text("filter_reasons_placeholder", lang)).click()
             page.locator('[role="option"]').first.wait_for(timeout=10_000)

@@ -556,6 +556,19 @@ _REPLACED_TEXT = (
 )
 
 
+# The English tooltips of Streamlit's table and chart toolbars (by their buttons' labels) → catalogue keys.
+_TOOLBAR_TOOLTIPS = {
+    "Show/hide columns": "tooltip_show_hide_columns",
+    "Download as CSV": "tooltip_download_csv",
+    "Search": "tooltip_search",
+    "Fullscreen": "tooltip_fullscreen",
+    "Close fullscreen": "tooltip_close_fullscreen",
+    "Show data": "tooltip_show_data",
+    "Download as PNG": "tooltip_download_png",
+    "Copy Vega-Lite spec": "tooltip_copy_spec",
+}
+
+
 def ui_stylesheet(language: str, max_upload_mb: float) -> str:
     """The app's stylesheet: Streamlit's English fragments said in ``language`` (text from the catalogue,
     the upload limit ``max_upload_mb`` MB of config.toml [intake]); English placeholders left
@@ -572,6 +585,12 @@ def ui_stylesheet(language: str, max_upload_mb: float) -> str:
         'input[placeholder="Choose an option"]::placeholder, input[placeholder="Choose options"]::placeholder '
         "{ color: transparent; }"
     )
+    # The tooltip of a table's or a chart's toolbar button, while the pointer is on that button.
+    tip = '[data-testid="stTooltipContent"] [data-testid="stMarkdownContainer"]'
+    for button, key in _TOOLBAR_TOOLTIPS.items():
+        hovered = f'body:has(button[aria-label="{button}"]:hover)'
+        rules.append(f"{hovered} {tip} > p {{ display: none; }}")
+        rules.append(f"{hovered} {tip}::after {{ content: {css_string(text(key, language))}; }}")
     return "\n".join(rules)
 
 
