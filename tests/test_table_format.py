@@ -75,6 +75,7 @@ def test_numbers_get_thousands_separators_but_years_and_row_numbers_do_not():
             "built_year": [1995],
             "rank": [1],
             "eligible": [True],
+            "share_served_within_radius": [92.0],
         }
     )
     formats = number_formats(frame, "zh")
@@ -84,6 +85,7 @@ def test_numbers_get_thousands_separators_but_years_and_row_numbers_do_not():
         text_column("cost_cny"): "localized",
         text_column("built_year"): "plain",
         text_column("rank"): "plain",
+        text_column("share_served_within_radius"): "%.1f",  # 92.0, not 92
     }
 
 

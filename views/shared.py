@@ -473,8 +473,9 @@ def number_formats(frame: pd.DataFrame, language: str | None = None) -> dict:
     """``column_config`` for ``st.dataframe(humanised(frame))``: numbers with thousands separators.
 
     Every numeric column (not yes/no) is ``"localized"`` (the reader's locale: 1,234,567.5), except
-    years and row numbers (:data:`PLAIN_NUMBER_COLUMNS`, ``*_year``), shown plain. Keys are the
-    headers in ``language`` (default: the page's).
+    years and row numbers (:data:`PLAIN_NUMBER_COLUMNS`, ``*_year``), shown plain, and shares
+    (``share_*``, per cent on the pages) with one decimal. Keys are the headers in ``language``
+    (default: the page's).
     """
     language = language or lang()
     formats = {}
@@ -483,8 +484,9 @@ def number_formats(frame: pd.DataFrame, language: str | None = None) -> dict:
         if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
             continue
         plain_number = column in PLAIN_NUMBER_COLUMNS or str(column).endswith("_year")
+        share = str(column).startswith("share_")  # per cent on the pages, one decimal: 92.0, not 92
         formats[i18n.column_label(column, language)] = st.column_config.NumberColumn(
-            format="plain" if plain_number else "localized"
+            format="%.1f" if share else "plain" if plain_number else "localized"
         )
     return formats
 
