@@ -40,6 +40,7 @@ def test_the_stylesheet_says_the_uploader_and_select_texts_in_the_language_with_
         text("no_results", lang),
         text("skip_to_content", lang),
         *(text(key, lang) for key in TOOLBAR_TOOLTIPS.values()),
+        *(text(f"menu_{key}", lang) for key in ("theme_system", "theme_light", "theme_dark", "print", "record")),
     }
     assert "每个文件不超过 150 MB" in said if lang == "zh" else "Up to 150 MB per file" in said
     assert sheet.isascii() and "</" not in sheet

@@ -177,6 +177,14 @@ def test_every_page_speaks_one_language(app_url, browser, lang, district_file):
             assert text("no_results", lang) in emptied
             seen += opened + emptied
             page.keyboard.press("Escape")
+        if name == "publish":  # the main menu (⋮)
+            page.locator('[data-testid="stMainMenu"] button').first.click()
+            page.locator('[data-testid="stMainMenuList"]').wait_for(timeout=10_000)
+            menu = page.evaluate(SEEN_TEXT_JS)
+            assert text("menu_print", lang) in menu
+            seen += menu
+            page.screenshot(path=str(OUTPUT / f"ui_language_menu_{lang}.png"))
+            page.keyboard.press("Escape")
         found[name] = foreign(seen, lang)
         grid = page.evaluate(GRID_CELLS_JS)
         if name == "coverage":  # the table by district shows every row, its 合计 / Total last

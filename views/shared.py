@@ -555,6 +555,12 @@ _REPLACED_TEXT = (
     ('div[role="option"][style*="contents"]', "> span", "no_results"),
     # the link a keyboard user meets first
     ('a[data-testid="stSkipToContent"]', "", "skip_to_content"),
+    # the main menu (⋮): its theme choices, print and record
+    ('button[data-testid="stMainMenuItem-theme-System"]', "", "menu_theme_system"),
+    ('button[data-testid="stMainMenuItem-theme-Light"]', "", "menu_theme_light"),
+    ('button[data-testid="stMainMenuItem-theme-Dark"]', "", "menu_theme_dark"),
+    ('[data-testid="stMainMenuItem-print"] > span', "> span", "menu_print"),
+    ('[data-testid="stMainMenuItem-recordScreencast"] > span', "> span", "menu_record"),
 )
 
 
@@ -582,11 +588,12 @@ def ui_stylesheet(language: str, max_upload_mb: float) -> str:
             rules.append(f"{where} {inner} {{ display: none; }}")
         else:
             rules.append(f"{where} {{ font-size: 0 !important; }}")
-        rules.append(f"{where}::after {{ content: {said_text}; font-size: 0.875rem; }}")
+        rules.append(f"{where}::after {{ content: {said_text}; font-size: 0.875rem; white-space: nowrap; }}")
     rules.append(
         'input[placeholder="Choose an option"]::placeholder, input[placeholder="Choose options"]::placeholder '
         "{ color: transparent; }"
     )
+    rules.append('[data-testid="stMainMenuList"] + div { display: none; }')  # "Made with Streamlit v…"
     # The tooltip of a table's or a chart's toolbar button, while the pointer is on that button.
     tip = '[data-testid="stTooltipContent"] [data-testid="stMarkdownContainer"]'
     for button, key in _TOOLBAR_TOOLTIPS.items():
