@@ -200,3 +200,46 @@ def brute_force_best(problem, budget, district_min=None, district_max=None):
             reached = dense[subset].any(axis=0) if subset else np.zeros(dense.shape[1], bool)
             best = max(best, int(problem.weight[reached].sum()))
     return best
+
+
+# Three communities 200 m apart: one set in any of them brings all three within a 500 m walk.
+CLUSTER = [(0, 0), (200, 0), (400, 0)]
+
+
+def square_city(xy, population, paths_xy=(), side=100.0):
+    """Square communities (``side`` m) at metre offsets ``xy`` from a point in Liuzhou (UTM 49N), with
+    ``population`` residents each and open space for a set; existing sets at ``paths_xy`` (offsets too).
+
+    Returns (communities, fitness_paths) in EPSG:4326, as :mod:`geo.data.io` reads them.
+    """
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import Point, box
+
+    utm, x0, y0 = "EPSG:32649", 338_000.0, 2_690_000.0
+    n = len(xy)
+    communities = gpd.GeoDataFrame(
+        {
+            "community_id": [f"C{k:03d}" for k in range(n)],
+            "name": [f"小区{k}" for k in range(n)],
+            "district_code": ["450202"] * n,
+            "population": pd.array(population, dtype="Int64"),
+            "households": pd.array([None] * n, dtype="Int64"),
+            "built_year": pd.array([1995] * n, dtype="Int64"),
+            "open_space_m2": [500.0] * n,
+            "public_space_used_for_parking": [False] * n,
+            "share_60plus": [0.2] * n,
+            "share_under14": [0.1] * n,
+        },
+        geometry=[box(x0 + x, y0 + y, x0 + x + side, y0 + y + side) for x, y in xy],
+        crs=utm,
+    ).to_crs("EPSG:4326")
+    paths = gpd.GeoDataFrame(
+        {
+            "path_id": [f"P{k}" for k in range(len(paths_xy))],
+            "name": [f"点{k}" for k in range(len(paths_xy))],
+        },
+        geometry=[Point(x0 + x, y0 + y) for x, y in paths_xy],
+        crs=utm,
+    ).to_crs("EPSG:4326")
+    return communities, paths

@@ -887,7 +887,8 @@ def test_what_a_command_did_is_said_in_its_language(tmp_path, capsys, monkeypatc
     standard, first = capsys.readouterr().out.splitlines()[:2]
     assert standard == "Service standard: A set in every community"
     assert re.fullmatch(
-        r"City budget \[rank\]: (\d+) sets \(\1 communities newly equipped\), CNY [\d,]+ of 600,000 \([\d,]+ unspent\), "
+        r"City budget \[rank\]: (\d+) sets \(\1 communities newly equipped\), "
+        r"CNY [\d,]+ of 600,000 \([\d,]+ unspent\), "
         r"[\d,]+ residents and [\d,]+ communities newly within walking distance",
         first,
     )

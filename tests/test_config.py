@@ -544,7 +544,8 @@ def test_weights_at_the_upper_bound_give_the_shipped_scores():
     )
     np.testing.assert_allclose(b["priority_score"], a["priority_score"], rtol=1e-12)
     assert b["priority_rank"].equals(a["priority_rank"])
-    assert np.isfinite(b["priority_score"]).all()
+    eligible = b["eligible"].to_numpy(bool)
+    assert np.isfinite(b["priority_score"][eligible]).all() and b["priority_score"][~eligible].isna().all()
 
 
 def test_the_largest_memory_limit_still_runs_an_import_child(tmp_path):

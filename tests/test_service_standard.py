@@ -11,51 +11,18 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
-from shapely.geometry import Point, box
 
 from geo.cli import main
 from geo.config import DEFAULT_DATA_PATH, Program, load_config
 from geo.pipeline import load_city
 from geo.plan import run_plan
+from tests.helpers import CLUSTER
+from tests.helpers import square_city as city
 
-UTM = "EPSG:32649"
-X0, Y0 = 338_000.0, 2_690_000.0
 MODES = ("rank", "optimal")
 STANDARDS = ("inside", "walk")
-
-
-def city(xy, population, paths_xy=(), side=100.0):
-    """Square communities (``side`` m) at metre offsets ``xy`` from (X0, Y0); sets at ``paths_xy``."""
-    n = len(xy)
-    communities = gpd.GeoDataFrame(
-        {
-            "community_id": [f"C{k:03d}" for k in range(n)],
-            "name": [f"小区{k}" for k in range(n)],
-            "district_code": ["450202"] * n,
-            "population": pd.array(population, dtype="Int64"),
-            "households": pd.array([None] * n, dtype="Int64"),
-            "built_year": pd.array([1995] * n, dtype="Int64"),
-            "open_space_m2": [500.0] * n,
-            "public_space_used_for_parking": [False] * n,
-            "share_60plus": [0.2] * n,
-            "share_under14": [0.1] * n,
-        },
-        geometry=[box(X0 + x, Y0 + y, X0 + x + side, Y0 + y + side) for x, y in xy],
-        crs=UTM,
-    ).to_crs("EPSG:4326")
-    paths = gpd.GeoDataFrame(
-        {
-            "path_id": [f"P{k}" for k in range(len(paths_xy))],
-            "name": [f"点{k}" for k in range(len(paths_xy))],
-        },
-        geometry=[Point(X0 + x, Y0 + y) for x, y in paths_xy],
-        crs=UTM,
-    ).to_crs("EPSG:4326")
-    return communities, paths
 
 
 def config(standard: str, budget: int, second: int | None = None):
@@ -69,10 +36,6 @@ def config(standard: str, budget: int, second: int | None = None):
 def plan(communities, paths, standard, mode, budget, second=None):
     cfg = config(standard, budget, second)
     return run_plan(communities, paths, cfg, [p.key for p in cfg.programs], mode)
-
-
-# Three communities 200 m apart: one set in any of them brings all three within 500 m.
-CLUSTER = [(0, 0), (200, 0), (400, 0)]
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -74,8 +74,8 @@ def test_chinese_headers_and_names_round_trip(tmp_path, encoding):
     assert list(read.columns) == list(by_geopandas.columns)
     # A Chinese character takes 3 bytes in UTF-8 (3 fit in 10), 2 in GBK (5 fit).
     expected_names = {
-        "utf-8": ["小区编", "名称", "区县", "符合建", "造价_元", "新增覆"],
-        "gbk": ["小区编号", "名称", "区县", "符合建设条", "造价_元", "新增覆盖人"],
+        "utf-8": ["小区编", "名称", "区县", "符合建", "造价_元", "步行范"],
+        "gbk": ["小区编号", "名称", "区县", "符合建设条", "造价_元", "步行范围内"],
     }[encoding]
     assert list(read.columns) == expected_names + ["geometry"]
     assert list(fields_table(target).iloc[:, 1]) == [
@@ -84,14 +84,14 @@ def test_chinese_headers_and_names_round_trip(tmp_path, encoding):
         "区县",
         "符合建设条件",
         "造价（元）",
-        "新增覆盖人口",
+        "步行范围内新增居民",
     ]
     assert read.iloc[:, 0].tolist() == ["C001", "045203", "C003"]  # a code stays text, leading zero kept
     assert read["名称"].tolist()[:2] == ["柳东社区", "'=1+2"] and pd.isna(read["名称"][2])
     assert read["区县"].tolist() == ["城中区", "鱼峰区", "柳南区"]
     assert read.iloc[:, 3].tolist()[:2] == ["是", "否"] and pd.isna(read.iloc[:, 3][2])
-    assert read.iloc[:, 4][0] == 1234567890.5 and np.isnan(read.iloc[:, 4][1])
-    assert read.iloc[:, 4][2] == pytest.approx(0.3, rel=1e-13)
+    # Money is exported in whole yuan (issue 13: figures a clerk can hand on), a missing cost stays missing.
+    assert read.iloc[:, 4][0] == 1234567890 and np.isnan(read.iloc[:, 4][1]) and read.iloc[:, 4][2] == 0
     assert read.iloc[:, 5].tolist()[0::2] == [3500, 2]
     assert shapely.equals(read.geometry[0], communities().geometry[0]) and read.geometry[2] is None
     assert shapely.equals(read.geometry[1], communities().geometry[1])

@@ -11,7 +11,8 @@ from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH
 from geo.data.gpkg import write_layers
 from geo.pipeline import load_city
 from tests.browser import map_frame, open_page, running_app
-from tests.test_service_standard import CLUSTER, city
+from tests.helpers import CLUSTER
+from tests.helpers import square_city as city
 
 DISTRICT = "450205"  # 柳北区
 
