@@ -361,6 +361,14 @@ def _text(value, dotted: str, info: ValidationInfo) -> str:
     return value
 
 
+def _one_of(value, choices: tuple[str, ...], dotted: str, info: ValidationInfo) -> str:
+    """``value`` when it is one of ``choices``; else one line naming the key and every choice."""
+    if value not in choices:
+        said = " or ".join(f'"{choice}"' for choice in choices)
+        _fail(info, f"'{dotted}' must be {said}, got {shown(value)}")
+    return value
+
+
 class CityTable(_Table):
     """``[city]``: the names shown in titles, exports and the notice."""
 
@@ -389,10 +397,7 @@ class CoverageTable(_Table):
     @field_validator("standard", mode="before")
     @classmethod
     def _a_standard(cls, value, info: ValidationInfo):
-        if value not in STANDARDS:
-            choices = " or ".join(f'"{choice}"' for choice in STANDARDS)
-            _fail(info, f"'coverage.standard' must be {choices}, got {shown(value)}")
-        return value
+        return _one_of(value, STANDARDS, "coverage.standard", info)
 
 
 class CostTable(_Table):
@@ -427,10 +432,7 @@ class EligibilityTable(_Table):
     @field_validator("unknown_open_space", mode="before")
     @classmethod
     def _one_of_the_choices(cls, value, info: ValidationInfo):
-        if value not in UNKNOWN_OPEN_SPACE:
-            choices = " or ".join(f'"{choice}"' for choice in UNKNOWN_OPEN_SPACE)
-            _fail(info, f"'eligibility.unknown_open_space' must be {choices}, got {shown(value)}")
-        return value
+        return _one_of(value, UNKNOWN_OPEN_SPACE, "eligibility.unknown_open_space", info)
 
 
 class PriorityTable(_Table):
