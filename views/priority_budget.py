@@ -33,21 +33,18 @@ LIST_COLUMNS = [
 
 
 def left_out_list(plan) -> None:
-    """The eligible candidates each programme did not pick, and why (money spent, no gain, district limit)."""
-    frames = []
-    for outcome in plan.outcomes:
-        left = outcome.left_out()
-        if len(left):
-            frames.append(left.assign(program_name=outcome.program.name(shared.lang())))
-    count = sum(len(frame) for frame in frames)
-    if not count:
+    """The eligible candidates no programme picked, and why (money spent, no gain, district limit).
+
+    The last programme's candidates are the communities still eligible after every earlier pick, so
+    its left-out list is the plan's, each community once with the reason that held at the end.
+    """
+    table = plan.outcomes[-1].left_out()
+    if not len(table):
         return
-    # A candidate the first programme left out may be the second's pick: list each programme's own.
-    with st.expander(t("left_out_title", count=f"{count:,}"), expanded=False):
-        table = pd.concat(frames, ignore_index=True)
+    with st.expander(t("left_out_title", count=f"{len(table):,}"), expanded=False):
         table["left_out_reason"] = table["left_out_reason"].map(lambda code: t(f"left_out_{code}"))
         table = shared.with_district_names(table)
-        columns = ["program_name", "priority_rank", "community_id", "name", "district_name", "priority_score"]
+        columns = ["priority_rank", "community_id", "name", "district_name", "priority_score"]
         columns += ["population", "left_out_reason"]
         shown = table[[c for c in columns if c in table.columns]].round({"priority_score": 1})
         shared.show_table(shown, height=320)
@@ -57,12 +54,14 @@ def comparison(plans: dict) -> None:
     """Rank against optimal: a table with totals, the marginal-gain curve of each, and why they differ."""
     names = [o.program.name(shared.lang()) for o in plans["rank"].outcomes]
     gains = {mode: [s["population_newly_served"] for s in plans[mode].summaries()] for mode in ("rank", "optimal")}
-    table = pd.DataFrame({t("mode_rank"): gains["rank"], t("mode_optimal"): gains["optimal"]}, index=names)
+    table = pd.DataFrame({t("mode_rank"): gains["rank"], t("mode_optimal"): gains["optimal"]})
     table[t("difference")] = table[t("mode_optimal")] - table[t("mode_rank")]
     if len(table) > 1:
-        table.loc[t("total_row")] = table.sum()
-    numbers = {column: st.column_config.NumberColumn(format="localized") for column in table.columns}
-    st.dataframe(table, width="stretch", placeholder="", column_config=numbers)
+        table.loc[len(table)] = table.sum()
+        names.append(t("total_row"))
+    table.insert(0, t("program_column"), names)
+    numbers = {column: st.column_config.NumberColumn(format="localized") for column in table.columns[1:]}
+    st.dataframe(table, hide_index=True, width="stretch", placeholder="", column_config=numbers)
     config = plans["rank"].config
     radius = f"{config.walk_radius_m:,.0f}"
     sentences = [t("compare_why", radius=radius)]
@@ -164,7 +163,7 @@ def render() -> None:
     )
     for summary in plan.summaries(shared.lang()):
         name = next(o.program.name(shared.lang()) for o in plan.outcomes if o.program.key == summary["program"])
-        columns = st.columns(5)
+        columns = st.columns([1, 1.2, 1.6, 1.2])  # the labels whole in both languages
         columns[0].metric(plain(name), f"{summary['sets']} {t('sets_unit')}")
         columns[1].metric(
             t("spent"),
@@ -173,11 +172,16 @@ def render() -> None:
             delta_color="off",
             delta_arrow="off",
         )
-        columns[2].metric(t("newly_served"), f"{summary['population_newly_served']:,}")
-        columns[3].metric(t("newly_within_communities"), f"{summary['communities_newly_within_radius']:,}")
+        columns[2].metric(
+            t("newly_within_reach"),
+            t("residents_value", count=f"{summary['population_newly_served']:,}"),
+            t("communities_value", count=f"{summary['communities_newly_within_radius']:,}"),
+            delta_color="off",
+            delta_arrow="off",
+        )
         if summary["optimality_gap"] is not None:
             gap = summary["optimality_gap"]
-            columns[4].metric(
+            columns[3].metric(
                 t("mode_optimal"),
                 t("gap_proven") if gap <= 1e-6 else t("gap_value", gap=f"{gap:.2%}"),
                 f"{summary['solve_seconds']:.2f} s",
