@@ -166,6 +166,8 @@ def test_hostile_survey_stays_text_through_every_door_and_other_sessions_see_not
     assert values[:3] == [str(len(hostile.ALL)), str(len(hostile.ALL)), "0"]
     # Read and deleted: the raw upload is not kept on the server.
     assert not [p for p in server["uploads"].rglob("*") if p.is_file()]
+    # Replacing the sample sets its applications aside: said first, and confirmed before the button works.
+    page.get_by_text("条申请将被搁置，仍要替换").click()
     page.get_by_role("button", name="3. 在所有页面中分析这些数据").click()
     page.get_by_text(f"已采用：{len(hostile.ALL)} 个小区").wait_for(timeout=60_000)
     sidebar = page.get_by_test_id("stSidebarUserContent").inner_text().replace("\u2060", "")
