@@ -43,6 +43,15 @@ class ProgramOutcome:
         return self.config.walk_radius_m if self.config is not None else float("nan")
 
     @property
+    def stop_reason(self) -> str:
+        """Why the programme stopped (:data:`geo.optimize.allocate.STOP_REASONS`), or ``awaiting_survey``
+        when nothing was left to pick but communities wait for their open space to be surveyed."""
+        reason = self.allocation.stop_reason
+        if reason == "no_candidates_left" and self.left_out_to_survey:
+            return "awaiting_survey"
+        return reason
+
+    @property
     def communities_newly_within_radius(self) -> int:
         """Communities the picks bring within the walk radius of a set (none was within it before)."""
         if "served_communities" not in self.selected.columns or not len(self.selected):
@@ -105,10 +114,10 @@ class ProgramOutcome:
         a = self.allocation
         messages = list(a.messages)
         left_out, to_check = self.left_out_to_survey, self.picks_needing_site_check
-        if a.unspent_cny > 0 and a.stop_reason != "budget_spent":
-            messages.append(
-                Message(f"stop_{a.stop_reason}", unspent=f"{a.unspent_cny:,.0f}", count=int(a.left_out.size))
-            )
+        stop_reason = self.stop_reason
+        if a.unspent_cny > 0 and stop_reason != "budget_spent":
+            count = left_out if stop_reason == "awaiting_survey" else int(a.left_out.size)
+            messages.append(Message(f"stop_{stop_reason}", unspent=f"{a.unspent_cny:,.0f}", count=count))
         no_new_residents = self.picks_without_new_residents
         if no_new_residents:
             messages.append(Message("picks_inside_only", count=no_new_residents, radius=f"{self.walk_radius_m:,.0f}"))
@@ -124,7 +133,7 @@ class ProgramOutcome:
             "budget_cny": int(self.program.budget_cny),
             "spent_cny": float(self.selected["cost_cny"].sum()) if len(self.selected) else 0.0,
             "unspent_cny": float(a.unspent_cny),
-            "stop_reason": a.stop_reason,
+            "stop_reason": stop_reason,
             "sets": int(len(self.selected)),
             "communities_newly_equipped": int(len(self.selected)),
             "population_newly_served": int(a.population_newly_served),

@@ -223,6 +223,7 @@ def square_city(xy, population, paths_xy=(), side=100.0):
             "community_id": [f"C{k:03d}" for k in range(n)],
             "name": [f"小区{k}" for k in range(n)],
             "district_code": ["450202"] * n,
+            "district_name": ["城中区"] * n,
             "population": pd.array(population, dtype="Int64"),
             "households": pd.array([None] * n, dtype="Int64"),
             "built_year": pd.array([1995] * n, dtype="Int64"),

@@ -88,6 +88,16 @@ def test_counts_follow_the_standard_and_the_unserved_split_adds_up():
         assert parts == counts["unserved"]
 
 
+def test_a_land_solution_is_asked_only_for_a_community_the_standard_counts_unserved():
+    # Both applied and have too little open space; the first has a set within the walk radius.
+    communities = frame(served_within_radius=[True, False], open_space_m2=[10.0, 10.0])
+    communities["application_date"] = pd.to_datetime(["2018-03-01", "2018-03-02"])
+    inside = assess_eligibility(communities, load_config())
+    assert inside["needs_land_solution"].tolist() == [True, True]  # no set of their own
+    walk = assess_eligibility(communities, replace(load_config(), standard="walk"))
+    assert walk["needs_land_solution"].tolist() == [False, True]  # the first is served within walking distance
+
+
 def test_threshold_comes_from_config():
     communities = frame(open_space_m2=[200.0])
     assert assess_eligibility(communities, load_config())["eligible"].iloc[0]

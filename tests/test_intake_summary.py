@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.i18n import text
 from geo.intake.assemble import CHANGE_COLUMNS, assemble_city
-from tests.test_assemble import community, current_city, imported, square
+from tests.handmade_city import community, current_city, imported, square
 from views.intake import changes_table
 from views.new_city import applications_left_behind
 

@@ -171,3 +171,26 @@ def test_the_map_counts_what_the_page_counts(standard):
         assert status == ["served_inside", "served_within_radius", "unserved_eligible"]
     assert status.count("unserved_eligible") == counts["unserved_eligible"] == counts["eligible"]
     assert sum(s.startswith("served") for s in status) == counts["served"]
+
+
+def test_communities_waiting_for_a_survey_are_the_stop_reason_not_a_served_city():
+    communities, paths = city(CLUSTER, [1000, 800, 600])
+    communities["open_space_m2"] = np.nan  # a city without open-space data: survey first (the default)
+    summary = plan(communities, paths, "inside", "rank", 150_000).outcomes[0].summary("zh")
+    assert summary["sets"] == 0 and summary["unspent_cny"] == 150_000
+    assert summary["stop_reason"] == "awaiting_survey"
+    assert any("其余 3 个没有健身路径的小区可用空地待现场核查" in m for m in summary["messages"])
+
+
+def test_the_notice_says_why_a_set_brings_no_new_residents_and_why_money_is_left():
+    from geo.render.notice import publish_html
+
+    sample = load_city(DEFAULT_DATA_PATH)
+    communities, paths = city(CLUSTER, [1000, 800, 600])
+    inside = plan(communities, paths, "inside", "rank", 150_000)
+    page = publish_html(inside, sample.districts, paths, synthetic_notice=False)
+    assert "其中 2 套建在步行 500 米内已有健身路径的小区" in page
+    walk = plan(communities, paths, "walk", "rank", 150_000)
+    page = publish_html(walk, sample.districts, paths, lang="en", synthetic_notice=False)
+    assert "City budget: under the service standard in force, no other candidate would add coverage" in page
+    assert "CNY 100,000 is left unspent." in page

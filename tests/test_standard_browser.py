@@ -88,6 +88,8 @@ def test_a_walk_plan_that_cannot_gain_more_says_so(browser, tmp_path):
         # 600,000 buys 12 sets; one reaches all three communities, and the plan keeps the rest.
         page.wait_for_selector("text=余下 550,000 元未使用", timeout=60_000)
         page.wait_for_selector("text=余下 5,000,000 元未使用", timeout=60_000)
+        page.wait_for_selector("text=两种方式为何不同", timeout=60_000)  # the end of the page: all drawn
+        page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')", timeout=60_000)
         page.screenshot(path="test-output/e2e/standard_walk_stop.png", full_page=True)
         body = page.locator("body").inner_text()
         assert "1 套" in body and "其余 2 个候选小区再建也不能增加覆盖" in body

@@ -33,7 +33,7 @@ have room, is eligible, and its pick says that the site must be checked before b
 ``open_space_m2``), whichever reason it led to.
 
 Applications received through a district office (``application_date`` column, or an applications
-table merged by ``community_id``) are marked ``applied``; an applicant that is not eligible for a
+table merged by ``community_id``) are marked ``applied``; an unserved applicant that is not eligible for a
 land reason is flagged ``needs_land_solution`` for district follow-up.
 
 Columns a city's own file may lack (``open_space_m2``, ``public_space_used_for_parking``,
@@ -145,8 +145,8 @@ def assess_eligibility(covered: pd.DataFrame, config: Config) -> pd.DataFrame:
         served under ``config.standard``), ``eligible``
         (bool), ``reasons`` (reason codes joined by ``;``, empty when eligible),
         ``missing_fields`` (``;``-joined names), ``applied`` (bool), ``needs_land_solution``
-        (bool: applied, not eligible, and a land reason applies) and ``needs_site_check`` (bool:
-        open space unknown and no other reason applies).
+        (bool: applied, unserved under the standard, not eligible, and a land reason applies) and
+        ``needs_site_check`` (bool: open space unknown and no other reason applies).
     """
     result = covered if "applied" in covered.columns else mark_applications(covered)
     result = with_optional_columns(result).copy()
@@ -179,7 +179,10 @@ def assess_eligibility(covered: pd.DataFrame, config: Config) -> pd.DataFrame:
     result["missing_fields"] = _join_flags({f: missing[:, k] for k, f in enumerate(NEEDED_FIELDS)}, NEEDED_FIELDS)
     result["eligible"] = ~np.logical_or.reduce([flags[r] for r in REASONS])
     land = flags["no_open_space"] | flags["parking_no_space"]
-    result["needs_land_solution"] = result["applied"].to_numpy(dtype=bool) & ~result["eligible"].to_numpy() & land
+    # Only a community the standard counts as unserved needs land: one already served has its set.
+    result["needs_land_solution"] = (
+        result["applied"].to_numpy(dtype=bool) & ~result["eligible"].to_numpy() & land & ~result["served"].to_numpy()
+    )
     result["needs_site_check"] = site_check
     return result
 

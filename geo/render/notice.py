@@ -222,6 +222,13 @@ def publish_html(
             parts.append(f"<p>{_e(word('none_selected'))}</p>")
         else:
             parts.append(_selected_table(rows, names_of_districts, lang))
+            if outcome.picks_without_new_residents:  # the inside standard: a set that equips, reaching no one new
+                note = word(
+                    "picks_inside_only",
+                    count=_number(outcome.picks_without_new_residents),
+                    radius=_number(config.walk_radius_m),
+                )
+                parts.append(f'<p class="note">{_e(note)}</p>')
     parts += [
         "</section>",
         f'<section class="results"><h2>{_e(word("section_results"))}</h2>',
@@ -309,6 +316,7 @@ def _stop_sentences(plan: Plan, lang: str, word) -> list[str]:
                 f"stop_{summary['stop_reason']}",
                 program=outcome.program.name(lang),
                 unspent=_number(round(summary["unspent_cny"])),
+                count=_number(outcome.left_out_to_survey),
             )
             sentences.append(f'<p class="stop" data-program="{_e(outcome.program.key)}">{_e(phrase)}</p>')
     return sentences
