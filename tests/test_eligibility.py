@@ -98,6 +98,16 @@ def test_a_land_solution_is_asked_only_for_a_community_the_standard_counts_unser
     assert walk["needs_land_solution"].tolist() == [False, True]  # the first is served within walking distance
 
 
+def test_communities_to_survey_are_not_counted_as_unable_to_host_a_set():
+    from geo.analysis.eligibility import eligibility_counts
+
+    # Open space: unknown, unknown, too little, enough.
+    communities = frame(open_space_m2=[np.nan, np.nan, 10.0, 500.0])
+    counts = eligibility_counts(assess_eligibility(communities, load_config()))
+    assert (counts["eligible"], counts["ineligible"], counts["unserved_to_survey"]) == (1, 1, 2)
+    assert counts["eligible"] + counts["ineligible"] + counts["unserved_to_survey"] == counts["communities"]
+
+
 def test_threshold_comes_from_config():
     communities = frame(open_space_m2=[200.0])
     assert assess_eligibility(communities, load_config())["eligible"].iloc[0]

@@ -79,7 +79,8 @@ def render() -> None:
     named = by_district.assign(district_name=[names[c] for c in by_district["district_code"]])
     st.altair_chart(district_chart(named, shared.lang()), width="stretch")
     table = named[shared.TABLE_COLUMNS].assign(
-        share_served_within_radius=(named["share_served_within_radius"] * 100).round(1)
+        share_served_inside=(named["share_served_inside"] * 100).round(1),
+        share_served_within_radius=(named["share_served_within_radius"] * 100).round(1),
     )
     # A 合计 / Total row: the counts summed, the share recomputed from the sums (never summed).
     table = shared.with_total_row(
@@ -87,7 +88,10 @@ def render() -> None:
         t("total_row"),
         "district_name",
         ["communities", "served_inside", "served_within_radius", "population", "population_served_within_radius"],
-        {"share_served_within_radius": ("served_within_radius", "communities")},
+        {
+            "share_served_inside": ("served_inside", "communities"),
+            "share_served_within_radius": ("served_within_radius", "communities"),
+        },
         scale=100,
     )
     shared.show_table(table, height="content")  # every district and the total, no scrolling
@@ -121,7 +125,7 @@ def district_chart(by_district: pd.DataFrame, lang: str) -> alt.Chart:
                 alt.Tooltip("value:Q", title="%", format=".1f"),
             ],
         )
-        .properties(height=36 * len(by_district) + 20)
+        .properties(height=max(140, 40 * len(by_district) + 40))  # one district still shows its bars
     )
 
 

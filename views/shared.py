@@ -53,6 +53,7 @@ TABLE_COLUMNS = [
     "district_name",
     "communities",
     "served_inside",
+    "share_served_inside",
     "served_within_radius",
     "share_served_within_radius",
     "population",

@@ -323,6 +323,10 @@ def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
 def eligibility_counts(assessed: pd.DataFrame) -> dict[str, int]:
     """Communities, eligible, not eligible, applied and needing a land solution among ``assessed``.
 
+    ``ineligible`` leaves out the communities that are not eligible only until their open space is
+    surveyed on site (``needs_site_check``): ``eligible + ineligible + unserved_to_survey`` (when
+    counted) is every community.
+
     ``assessed`` has the columns of :func:`assess_eligibility`. Its ``served`` column (served under
     the service standard in force; without it, ``served_within_radius``) adds ``served`` and
     ``unserved``, and splits the unserved into ``unserved_eligible``, ``unserved_ineligible`` and
@@ -330,10 +334,12 @@ def eligibility_counts(assessed: pd.DataFrame) -> dict[str, int]:
     site), which sum to ``unserved``; ``needs_site_check`` adds its count.
     """
     eligible = assessed["eligible"].to_numpy(dtype=bool)
+    # Not eligible only until their open space is surveyed: counted apart, not as "cannot host a set".
+    awaiting = _flag(assessed, "needs_site_check") & ~eligible
     counts = {
         "communities": int(len(assessed)),
         "eligible": int(eligible.sum()),
-        "ineligible": int((~eligible).sum()),
+        "ineligible": int((~eligible & ~awaiting).sum()),
         "applied": int(assessed["applied"].to_numpy(dtype=bool).sum()) if "applied" in assessed else 0,
         "needs_land_solution": (
             int(assessed["needs_land_solution"].to_numpy(dtype=bool).sum()) if "needs_land_solution" in assessed else 0
