@@ -86,7 +86,7 @@ def test_english_priority_page_names_programmes_in_english():
         "City budget, then Regional grant",
     ]
     assert choice.value == "city,region"
-    names = set(app.dataframe[0].value["Program name"])
+    names = set(app.dataframe[0].value["Programme name"])
     assert names == {"City budget", "Regional grant"}
     assert "Chengzhong District" in set(app.dataframe[0].value["District"])
     assert app.metric[0].label == "City budget"

@@ -487,7 +487,7 @@ def test_english_plan_export_has_no_chinese_of_ours(tmp_path, suffix, sample_dis
     english_districts = set(sample_districts["district_name_en"])
     for rows in tables.values():
         assert set(chinese_cells(rows)) == {"Name"}
-        assert column_values(rows, "Program name") <= {p.name_en for p in config.programs}
+        assert column_values(rows, "Programme name") <= {p.name_en for p in config.programs}
         assert column_values(rows, "District") <= english_districts
     if parameters is not None:  # the configuration's record names both names of each programme, labelled
         rows = [["Parameter", "Value"], *parameters[1:]]

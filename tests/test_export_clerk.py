@@ -62,8 +62,10 @@ def test_download_stem_names_programmes_mode_and_district():
     assert download_stem("eligibility", "en", district="Liunan District") == "eligibility_liunan-district"
     with pytest.raises(ValueError, match="unknown mode"):
         download_stem("plan", "zh", mode="best")
+    notice = download_stem("notice", "zh", programs=["市本级", "自治区补助"], mode="rank")
+    assert notice == "健身路径建设计划公示_市本级+自治区补助_排序_全市"  # the publish page's download
     with pytest.raises(ValueError, match="unknown kind"):
-        download_stem("notice", "zh")
+        download_stem("report", "zh")
 
 
 HOSTILE_NAMES = [

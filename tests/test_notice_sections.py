@@ -198,6 +198,7 @@ def test_appendix_values_are_human_readable(chinese, english):
     assert rows["program.region.budget_cny"] == "5,000,000" and rows["set_cost_cny"] == "50,000"
     assert rows["old_before_year"] == "2000"  # a year, not 2,000
     assert rows["program.city.status"] == "完成" and rows["service_standard"] == "每个小区配建一套"
+    assert rows["program.city.stop_reason"] == "资金已用完" and rows["unknown_open_space"] != "survey_first"
     english_rows = dict(re.findall(r"<td><code>([\w.]+)</code></td><td>(.*?)</td>", english))
     assert english_rows["mode"] == "by priority rank"
     assert english_rows["programs_run"] == "City budget, Regional grant"

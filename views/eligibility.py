@@ -16,6 +16,7 @@ from geo.analysis.eligibility import (
     population_source_labels,
 )
 from geo.i18n import reason_label
+from geo.render.provenance import file_sha256
 from views import shared
 from views.shared import t
 
@@ -104,6 +105,7 @@ def render() -> None:
             "site_check_only": site_check_only,
             "walk_radius_m": shared.walk_radius_m(),
             "data_file": shared.data_name(),
+            "data_sha256": file_sha256(shared.data_path()),
         },
         suffixes=(".xlsx", ".csv"),
         gis=True,

@@ -78,11 +78,13 @@ def comparison(plans: dict) -> None:
         if optimal_gain < rank_gain:
             sentences.append(t("compare_sequence", program=name))
     sets = [sum(s["sets"] for s in plans[mode].summaries()) for mode in ("rank", "optimal")]
-    if config.standard == "inside" and sets[0] == sets[1]:
+    if config.standard == "inside" and sets[0] == sets[1] > 0:
         sentences.append(t("compare_inside_same", sets=f"{sets[0]:,}"))
     for sentence in sentences:
         st.markdown(plain(sentence))
 
+    if max(sets) == 0:
+        return  # nothing bought in either mode: no curve to draw
     st.markdown(f"**{plain(t('chart_gain_title'))}**")
     curves = pd.concat(
         [gain_curve(plans[mode]).assign(mode=t(f"mode_{mode}")) for mode in ("rank", "optimal")], ignore_index=True
@@ -184,7 +186,7 @@ def render() -> None:
             columns[3].metric(
                 t("mode_optimal"),
                 t("gap_proven") if gap <= 1e-6 else t("gap_value", gap=f"{gap:.2%}"),
-                f"{summary['solve_seconds']:.2f} s",
+                t("seconds_value", seconds=f"{summary['solve_seconds']:.2f}"),
                 delta_color="off",
                 delta_arrow="off",
             )

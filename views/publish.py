@@ -9,6 +9,7 @@ import streamlit as st
 
 from geo.errors import data_error
 from geo.i18n import text
+from geo.render.export import download_stem
 from geo.render.notice import notice_period, publish_html
 from geo.render.provenance import file_sha256, plan_parameters
 from views import shared
@@ -95,7 +96,11 @@ def render() -> None:
     st.download_button(
         t("publish_download"),
         data=build,
-        file_name="fitness_path_plan_notice.html",
+        # What it is, its programmes and mode, in the notice's language (健身路径建设计划公示_市本级+…_排序_全市)
+        file_name=download_stem(
+            "notice", notice_lang, programs=[o.program.name(notice_lang) for o in plan.outcomes], mode=plan.mode
+        )
+        + ".html",
         mime="text/html",
         type="primary",
         on_click="ignore",

@@ -418,7 +418,7 @@ def read_gpkg(path, layer: str = "plan") -> gpd.GeoDataFrame:
 
 # --------------------------------------------------------------------------- download names
 
-STEM_KINDS = ("plan", "eligibility")
+STEM_KINDS = ("plan", "eligibility", "notice")
 _STEM_MODES = ("rank", "optimal")
 _FILE_NAME_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')  # path separators, Windows-reserved characters, spaces
 _DASHES = re.compile(r"-{2,}")
@@ -434,8 +434,8 @@ def download_stem(
 
     Parameters
     ----------
-    kind : {"plan", "eligibility"}
-        健身路径规划 / ``plan``, or 资格核查 / ``eligibility``.
+    kind : {"plan", "eligibility", "notice"}
+        健身路径规划 / ``plan``, 资格核查 / ``eligibility``, or 健身路径建设计划公示 / ``notice``.
     lang : {"zh", "en"}
         Language of the words; English names are written in lower case with ``-`` for spaces.
     programs : iterable of str
@@ -736,9 +736,9 @@ def parameter_rows(parameters: dict, lang: str = "zh") -> list[tuple[str, object
     for key, value in pairs:
         label = parameter_label(key, lang, names)
         if label is None:  # a key of the caller's own: its value as given
-            rows.append((key, _parameter_value("", value, lang, names)[0], None))
+            rows.append((key, parameter_value("", value, lang, names)[0], None))
             continue
-        shown, number_format = _parameter_value(key, value, lang, names)
+        shown, number_format = parameter_value(key, value, lang, names)
         rows.append((label, shown, number_format))
     return rows
 
@@ -801,8 +801,12 @@ _PERCENT_KEYS = ("optimality_gap", "optimal_mip_rel_gap")
 _SECONDS_KEYS = ("solve_seconds",)
 
 
-def _parameter_value(key: str, value, lang: str, program_names: dict) -> tuple[object, str | None]:
-    """``value`` of parameter ``key`` as a clerk reads it, and its Excel number format."""
+def parameter_value(key: str, value, lang: str, program_names: dict) -> tuple[object, str | None]:
+    """``value`` of parameter ``key`` as a clerk reads it, and its Excel number format.
+
+    Codes are said in words (:data:`_PARAMETER_WORDS`, statuses, programme keys, reasons); the
+    public notice's appendix takes its words from here too (:mod:`geo.render.notice`).
+    """
     last = key.rpartition(".")[2]
     separator = _word("list_separator", lang)
     if value is None or (isinstance(value, (str, dict, list, tuple)) and not value) or _is_na(value):

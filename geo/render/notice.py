@@ -26,7 +26,7 @@ from geo.config import STANDARDS
 from geo.errors import data_error
 from geo.i18n import check_lang, column_label, district_names
 from geo.plan import Plan
-from geo.render.export import flattened
+from geo.render.export import flattened, parameter_value
 from geo.render.maps import coverage_map, standalone_html
 from geo.render.provenance import plan_parameters
 
@@ -408,6 +408,11 @@ _GROUPED_ENDINGS = ("_cny", "_m", "_m2", "sets", "population_newly_served")
 def _parameter_value(key: str, value, program_names: dict, lang: str, word) -> str:
     """``value`` of parameter ``key`` in words: programme names, the mode's name, a status in words."""
     last = key.rpartition(".")[2]
+    if isinstance(value, str) and value and key not in ("programs_run", "data_file"):
+        # Codes in words as the exports say them (the standard, a stop reason, the open-space rule …).
+        return str(parameter_value(key, value, lang, program_names)[0])
+    if last in ("optimal_mip_rel_gap", "optimality_gap") and isinstance(value, (int, float)) and value is not None:
+        return f"{float(value):.4%}"
     if key == "mode" and value in ("rank", "optimal"):
         return i18n.label("export", f"mode_{value}", lang)
     if key == "service_standard" and value in STANDARDS:
