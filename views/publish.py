@@ -73,10 +73,14 @@ def render() -> None:
 
     for outcome in plan.outcomes:
         summary = outcome.summary()
-        st.write(
-            f"**{plain(outcome.program.name(shared.lang()))}** — {summary['sets']} {t('sets_unit')}, "
-            f"¥{summary['spent_cny']:,.0f}, {t('newly_served')} {summary['population_newly_served']:,}"
+        line = t(
+            "publish_program_line",
+            sets=f"{summary['sets']:,}",
+            spent=f"{summary['spent_cny']:,.0f}",
+            unspent=f"{summary['unspent_cny']:,.0f}",
+            residents=f"{summary['population_newly_served']:,}",
         )
+        st.write(f"**{plain(outcome.program.name(shared.lang()))}** — {plain(line)}")
 
     city = shared.city()
     path = shared.data_path()
