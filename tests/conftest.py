@@ -11,6 +11,9 @@ Markers (registered in pyproject.toml; `make test` runs everything):
 
 from __future__ import annotations
 
+import os
+import secrets
+
 import pytest
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, need_browser
@@ -26,6 +29,48 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """The SQLAlchemy URL of a fresh, empty database, once on each backend the store supports.
+
+    ``sqlite``: a file in the test's tmp_path. ``postgresql``: a database made for this test alone
+    (``planner_t_<random>``, PostGIS in it) on the server PLANNER_TEST_DB_URL names, dropped afterwards,
+    so no test sees another's rows. Without PLANNER_TEST_DB_URL the PostgreSQL case skips on a developer
+    machine and fails in CI (``CI=true``), where .ci/run starts the server (scripts/test_postgres.sh).
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/store.sqlite"
+    else:
+        yield from _fresh_postgres_database()
+
+
+def _fresh_postgres_database():
+    server = os.environ.get("PLANNER_TEST_DB_URL")
+    if not server:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PLANNER_TEST_DB_URL is unset in CI: .ci/run must start PostgreSQL (scripts/test_postgres.sh)")
+        pytest.skip('PostgreSQL not configured: run eval "$(sudo scripts/test_postgres.sh)" to test the store on it')
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
+    server_url = sa.make_url(server)
+    name = f"planner_t_{secrets.token_hex(6)}"  # [0-9a-f] only: safe to quote as an identifier
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = server_url.set(database=name)
+        fresh = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with fresh.connect() as conn:
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+        fresh.dispose()
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def pytest_collection_modifyitems(config, items):
