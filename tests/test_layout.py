@@ -24,7 +24,9 @@ ALLOWED = {
     "pipeline": BASE | {"config", "data", "analysis", "pipeline"},
     "plan": BASE | {"config", "data", "analysis", "optimize", "pipeline", "plan"},
     "render": BASE | {"config", "data", "analysis", "optimize", "pipeline", "plan", "render"},
-    "cli": BASE | {"config", "data", "analysis", "intake", "optimize", "pipeline", "plan", "render", "cli"},
+    # The system of record: its own tables; reads a city's communities given to it, never a layer.
+    "store": BASE | {"store"},
+    "cli": BASE | {"config", "data", "analysis", "intake", "optimize", "pipeline", "plan", "render", "store", "cli"},
     "__main__": BASE | {"cli"},
 }
 

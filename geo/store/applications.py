@@ -1,0 +1,207 @@
+"""Applications and their status: 已申请 → 区县审核 → 市局审核 → 列入计划 → 已安装 → 已验收, or 不予受理.
+
+Every change is one transaction holding the application, its status event (who, when, from, to,
+why) and the audit row. A status may only move one step along :data:`NEXT`, or to ``rejected``
+(with a reason) before it is in a plan; a district office may act only on its own districts and
+only up to district review; an analyst changes nothing. A community may hold one open
+application (not rejected, not yet accepted) at a time: a second is refused as a duplicate,
+naming the first.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pandas as pd
+from sqlalchemy import select
+
+from geo.errors import data_error
+from geo.store.actors import Actor
+from geo.store.audit import record
+from geo.store.schema import Application, ApplicationEvent
+
+STATUSES = ("applied", "district_review", "city_review", "in_plan", "installed", "accepted", "rejected")
+NEXT = {
+    "applied": "district_review",
+    "district_review": "city_review",
+    "city_review": "in_plan",
+    "in_plan": "installed",
+    "installed": "accepted",
+}
+REJECTABLE = ("applied", "district_review", "city_review")
+CLOSED = ("accepted", "rejected")
+# What a district office may do: review and forward to the city, or reject before the city reviews.
+DISTRICT_STEPS = {("applied", "district_review"), ("district_review", "city_review")}
+DISTRICT_REJECTS = ("applied", "district_review")
+APPLICATION_COLUMNS = (
+    "id",
+    "community_id",
+    "district_code",
+    "application_date",
+    "applicant",
+    "contact",
+    "request",
+    "notes",
+    "status",
+    "status_reason",
+    "created_by",
+    "created_at",
+    "updated_at",
+)
+
+
+def _row(application: Application) -> dict:
+    return {column: getattr(application, column) for column in APPLICATION_COLUMNS}
+
+
+def add_application(
+    store,
+    actor: Actor,
+    communities: pd.DataFrame,
+    community_id: str,
+    application_date: date,
+    applicant: str = "",
+    contact: str = "",
+    request: str = "",
+    notes: str = "",
+    today: date | None = None,
+) -> dict:
+    """Record an application of ``community_id`` (one of ``communities``: ``community_id``, ``district_code``).
+
+    Refused (DataError, nothing stored): an analyst; an unknown community; a date after ``today``;
+    a community of another district than a district office's own; an open application of the same
+    community already stored.
+    """
+    actor.check_role("admin", "planner", "district")
+    known = communities.assign(community_id=communities["community_id"].astype(str)).set_index("community_id")
+    community_id = str(community_id).strip()
+    if community_id not in known.index:
+        raise data_error("application_unknown_community", community=community_id)
+    today = today or datetime.now(UTC).date()
+    if application_date > today:
+        raise data_error("application_date_future", date=application_date.isoformat(), today=today.isoformat())
+    district = str(known.at[community_id, "district_code"])
+    actor.check_district(district)
+    with store.session() as session, session.begin():
+        existing = session.scalar(
+            select(Application).where(Application.community_id == community_id, Application.status.not_in(CLOSED))
+        )
+        if existing is not None:
+            raise data_error("application_duplicate", community=community_id, id=existing.id, status=existing.status)
+        application = Application(
+            community_id=community_id,
+            district_code=district,
+            application_date=application_date,
+            applicant=applicant,
+            contact=contact,
+            request=request,
+            notes=notes,
+            status="applied",
+            created_by=actor.username,
+        )
+        session.add(application)
+        session.flush()
+        session.add(ApplicationEvent(application_id=application.id, actor=actor.username, to_status="applied"))
+        record(session, actor.username, "application_add", "application", application.id, None, _row(application))
+        return _row(application)
+
+
+def set_status(store, actor: Actor, application_id: int, status: str, reason: str = "") -> dict:
+    """Move an application to ``status``: one step along :data:`NEXT`, or ``rejected`` with a reason.
+
+    Refused (DataError, nothing changed): an unknown application or status; a step that skips or
+    goes back; a rejection without a reason or after the application is in a plan; a role that may
+    not take the step (:func:`_may_take`); another district's application.
+    """
+    if status not in STATUSES:
+        raise data_error("status_unknown", status=repr(status), statuses=", ".join(STATUSES))
+    actor.check_role("admin", "planner", "district")
+    with store.session() as session, session.begin():
+        application = session.get(Application, int(application_id))
+        if application is None:
+            raise data_error("application_unknown", id=application_id)
+        actor.check_district(application.district_code)
+        current = application.status
+        if status == "rejected":
+            if current not in REJECTABLE:
+                raise data_error("status_no_reject", id=application.id, status=current)
+            if not reason.strip():
+                raise data_error("status_reject_needs_reason")
+        elif NEXT.get(current) != status:
+            raise data_error(
+                "status_step", id=application.id, current=current, status=status, next=NEXT.get(current, "—")
+            )
+        if not _may_take(actor.role, current, status):
+            raise data_error("role_not_allowed", user=actor.username, role=actor.role, roles="admin, planner")
+        before = _row(application)
+        application.status, application.status_reason = status, reason
+        application.updated_at = datetime.now(UTC)
+        session.add(
+            ApplicationEvent(
+                application_id=application.id,
+                actor=actor.username,
+                from_status=current,
+                to_status=status,
+                reason=reason,
+            )
+        )
+        record(session, actor.username, "application_status", "application", application.id, before, _row(application))
+        return _row(application)
+
+
+def _may_take(role: str, current: str, status: str) -> bool:
+    """Whether ``role`` may move an application from ``current`` to ``status`` (a legal step)."""
+    if role in ("admin", "planner"):
+        return True
+    if role == "district":
+        return (current, status) in DISTRICT_STEPS or (status == "rejected" and current in DISTRICT_REJECTS)
+    return False
+
+
+def list_applications(store, actor: Actor, district: str | None = None) -> pd.DataFrame:
+    """The applications ``actor`` may see (a district office: its own districts), optionally one district's."""
+    query = select(Application).order_by(Application.id)
+    if district is not None:
+        actor.check_district(district)
+        query = query.where(Application.district_code == str(district))
+    elif not actor.all_districts:
+        query = query.where(Application.district_code.in_(actor.districts))
+    with store.session() as session:
+        rows = [_row(a) for a in session.scalars(query)]
+    return pd.DataFrame(rows, columns=list(APPLICATION_COLUMNS))
+
+
+def history(store, actor: Actor, application_id: int) -> pd.DataFrame:
+    """An application's status events, oldest first (who, when, from, to, why)."""
+    with store.session() as session:
+        application = session.get(Application, int(application_id))
+        if application is None:
+            raise data_error("application_unknown", id=application_id)
+        actor.check_district(application.district_code)
+        events = session.scalars(
+            select(ApplicationEvent)
+            .where(ApplicationEvent.application_id == application.id)
+            .order_by(ApplicationEvent.id)
+        ).all()
+        return pd.DataFrame(
+            [
+                {
+                    "at": e.at,
+                    "actor": e.actor,
+                    "from_status": e.from_status,
+                    "to_status": e.to_status,
+                    "reason": e.reason,
+                }
+                for e in events
+            ]
+        )
+
+
+def applications_for_priority(store) -> pd.DataFrame:
+    """``community_id`` and ``application_date`` of every application not rejected: what priority reads."""
+    with store.session() as session:
+        rows = session.execute(
+            select(Application.community_id, Application.application_date).where(Application.status != "rejected")
+        ).all()
+    frame = pd.DataFrame(rows, columns=["community_id", "application_date"])
+    return frame.assign(application_date=pd.to_datetime(frame["application_date"]))
