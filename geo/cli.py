@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import getpass
 import json
 import math
 import os
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import unicodedata
 import warnings
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -44,6 +46,8 @@ from geo.config import (
 )
 from geo.errors import DataError, Message, said
 from geo.i18n import LANGS, district_names, humanised, label, labelled, text, with_district_names
+from geo.store.actors import ROLES
+from geo.store.applications import STATUSES as APPLICATION_STATUSES
 
 EXIT_ERROR = 2
 EXIT_NOTHING_ACCEPTED = 3  # a file was read, but no row of it was accepted
@@ -389,7 +393,146 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     init.add_argument("--name-en", default=None, help=h("help_city_name_en"))
     init.add_argument("--contact", action="append", default=[], metavar="LINE", help=h("help_city_contact"))
     init.add_argument("--json", action="store_true", help=h("help_city_json"))
+    _store_parsers(commands, h)
     return parser
+
+
+def _store_parsers(commands, h) -> None:
+    """``users``, ``applications`` and ``audit``: the system of record (:mod:`geo.store`).
+
+    Each takes ``--db URL`` (default ``PLANNER_DB_URL``, else the SQLite file beside ``--data``) and,
+    once accounts exist, ``--user NAME`` (password from ``PLANNER_PASSWORD`` or asked for).
+    """
+
+    def store_options(parser) -> None:
+        parser.add_argument("--db", default=None, help=h("help_db"))
+        parser.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH, help=h("help_data"))
+        parser.add_argument("--user", default=None, help=h("help_user"))
+        parser.add_argument("--lang", choices=LANGS, default=None)
+
+    users = commands.add_parser("users", help=h("command_users"))
+    users_commands = users.add_subparsers(dest="users_command", required=True, parser_class=type(users))
+    add = users_commands.add_parser("add", help=h("command_users_add"))
+    add.add_argument("--username", required=True, help=h("help_username"))
+    add.add_argument("--role", required=True, choices=ROLES, help=h("help_role"))
+    add.add_argument("--district", action="append", default=[], metavar="CODE", help=h("help_user_district"))
+    add.add_argument("--password-stdin", action="store_true", help=h("help_password_stdin"))
+    listed = users_commands.add_parser("list", help=h("command_users_list"))
+    listed.add_argument("--json", action="store_true", help=h("help_store_json"))
+    disable = users_commands.add_parser("disable", help=h("command_users_disable"))
+    disable.add_argument("username", help=h("help_username"))
+    for parser in (add, listed, disable):
+        store_options(parser)
+
+    applications = commands.add_parser("applications", help=h("command_applications"))
+    application_commands = applications.add_subparsers(
+        dest="applications_command", required=True, parser_class=type(applications)
+    )
+    new = application_commands.add_parser("add", help=h("command_applications_add"))
+    new.add_argument("--community", required=True, help=h("help_application_community"))
+    new.add_argument("--date", required=True, type=date.fromisoformat, help=h("help_application_date"))
+    for field in ("applicant", "contact", "request", "notes"):
+        new.add_argument(f"--{field}", default="", help=h(f"help_application_{field}"))
+    shown = application_commands.add_parser("list", help=h("command_applications_list"))
+    shown.add_argument("--district", default=None, help=h("help_district"))
+    shown.add_argument("--json", action="store_true", help=h("help_store_json"))
+    status = application_commands.add_parser("set-status", help=h("command_applications_status"))
+    status.add_argument("id", type=int, help=h("help_application_id"))
+    status.add_argument("status", choices=APPLICATION_STATUSES, help=h("help_application_status"))
+    status.add_argument("--reason", default="", help=h("help_application_reason"))
+    for parser in (new, shown, status):
+        store_options(parser)
+
+    audit = commands.add_parser("audit", help=h("command_audit"))
+    audit.add_argument("--since", type=date.fromisoformat, default=None, help=h("help_audit_since"))
+    audit.add_argument("--csv", type=Path, default=None, help=h("help_audit_csv"))
+    audit.add_argument("--json", action="store_true", help=h("help_store_json"))
+    store_options(audit)
+
+
+def _store_and_actor(args):
+    """The store ``args`` name and who acts: the local user while no account exists, else ``--user``."""
+    from geo.store.accounts import has_accounts, log_in
+    from geo.store.actors import Actor
+    from geo.store.db import open_store
+
+    store = open_store(args.db, data_path=args.data)
+    if not has_accounts(store):
+        return store, Actor.local()
+    if not args.user:
+        raise refused("store_needs_user")
+    password = os.environ.get("PLANNER_PASSWORD")
+    if password is None:
+        password = getpass.getpass(say("password_prompt", args.lang, user=args.user))
+    return store, log_in(store, args.user, password)
+
+
+def run_users(args, config) -> int:
+    from geo.store.accounts import add_user, disable_user, list_users
+
+    store, actor = _store_and_actor(args)
+    if args.users_command == "add":
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = getpass.getpass(say("new_password_prompt", args.lang, user=args.username))
+            if getpass.getpass(say("new_password_again", args.lang)) != password:
+                raise refused("passwords_differ")
+        user = add_user(store, actor, args.username, password, args.role, args.district)
+        echo(say("user_added", args.lang, user=user["username"], role=user["role"]))
+    elif args.users_command == "disable":
+        disable_user(store, actor, args.username)
+        echo(say("user_disabled", args.lang, user=args.username))
+    else:
+        actor.check_role("admin")
+        users = list_users(store)
+        if args.json:
+            print_json(users)
+        else:
+            echo_table(humanised(pd.DataFrame(users, columns=["username", "role", "districts", "disabled"]), args.lang))
+    return 0
+
+
+def run_applications(args, config) -> int:
+    from geo.pipeline import load_city
+    from geo.store.applications import add_application, list_applications, set_status
+
+    store, actor = _store_and_actor(args)
+    if args.applications_command == "add":
+        communities = load_city(input_file(args.data, "--data", missing_ok=True)).communities
+        row = add_application(
+            store, actor, communities, args.community, args.date, args.applicant, args.contact, args.request, args.notes
+        )
+        echo(say("application_added", args.lang, id=row["id"], community=row["community_id"]))
+    elif args.applications_command == "set-status":
+        row = set_status(store, actor, args.id, args.status, args.reason)
+        echo(say("application_status_set", args.lang, id=row["id"], status=row["status"]))
+    else:
+        table = list_applications(store, actor, args.district)
+        if args.json:
+            print_json(json.loads(table.to_json(orient="records", date_format="iso", force_ascii=False)))
+        else:
+            columns = ["id", "community_id", "district_code", "application_date", "status"]
+            echo_table(humanised(table[columns], args.lang))
+    return 0
+
+
+def run_audit(args, config) -> int:
+    from geo.render.export import to_csv
+    from geo.store.audit import audit_entries
+
+    store, actor = _store_and_actor(args)
+    actor.check_role("admin")
+    log = audit_entries(store, args.since)
+    if args.csv:
+        with writing(args.csv):
+            to_csv(log, args.csv, lang=args.lang)
+        echo(say("wrote", args.lang, path=args.csv))
+    elif args.json:
+        print_json(json.loads(log.to_json(orient="records", date_format="iso", force_ascii=False)))
+    else:
+        echo_table(humanised(log[["id", "at", "actor", "action", "entity", "entity_id"]], args.lang))
+    return 0
 
 
 def run_coverage(args, config) -> int:
@@ -981,8 +1124,11 @@ def main(argv: list[str] | None = None) -> int:
         "import": run_import,
         "template": run_template,
         "city": run_city,
+        "users": run_users,
+        "applications": run_applications,
+        "audit": run_audit,
     }
-    if not hasattr(args, "lang"):  # commands without --lang speak the CLI's language
+    if getattr(args, "lang", None) is None:  # commands without --lang (or not given) speak the CLI's language
         args.lang = lang
     try:
         with warnings.catch_warnings():
