@@ -443,6 +443,15 @@ def _store_parsers(commands, h) -> None:
     for parser in (new, shown, status):
         store_options(parser)
 
+    store = commands.add_parser("store", help=h("command_store"))
+    store_commands = store.add_subparsers(dest="store_command", required=True, parser_class=type(store))
+    backup = store_commands.add_parser("backup", help=h("command_store_backup"))
+    backup.add_argument("--out", type=Path, required=True, help=h("help_backup_out"))
+    restore = store_commands.add_parser("restore", help=h("command_store_restore"))
+    restore.add_argument("file", type=Path, help=h("help_backup_file"))
+    for parser in (backup, restore):
+        store_options(parser)
+
     audit = commands.add_parser("audit", help=h("command_audit"))
     audit.add_argument("--since", type=date.fromisoformat, default=None, help=h("help_audit_since"))
     audit.add_argument("--csv", type=Path, default=None, help=h("help_audit_csv"))
@@ -514,6 +523,21 @@ def run_applications(args, config) -> int:
         else:
             columns = ["id", "community_id", "district_code", "application_date", "status"]
             echo_table(humanised(table[columns], args.lang))
+    return 0
+
+
+def run_store(args, config) -> int:
+    from geo.store.backup import backup, restore
+
+    store, actor = _store_and_actor(args)
+    actor.check_role("admin")
+    if args.store_command == "backup":
+        writable(args.out)
+        manifest = backup(store, args.out)
+        echo(say("store_backed_up", args.lang, path=args.out, rows=sum(manifest["tables"].values())))
+    else:
+        manifest = restore(store, input_file(args.file, "FILE"))
+        echo(say("store_restored", args.lang, path=args.file, rows=sum(manifest["tables"].values())))
     return 0
 
 
@@ -1127,6 +1151,7 @@ def main(argv: list[str] | None = None) -> int:
         "users": run_users,
         "applications": run_applications,
         "audit": run_audit,
+        "store": run_store,
     }
     if getattr(args, "lang", None) is None:  # commands without --lang (or not given) speak the CLI's language
         args.lang = lang

@@ -79,3 +79,19 @@ def test_the_audit_trail_is_for_administrators_and_exports_for_excel(accounts, c
     text = data.decode("utf-8-sig")
     assert text.splitlines()[0].startswith('"编号","时间（UTC）","操作人","操作"')
     assert text.count("user_add") == 2 and "password" not in text and "$argon2" not in text
+
+
+def test_an_administrator_backs_up_and_restores_into_an_empty_store(accounts, capsys, monkeypatch, tmp_path):
+    target = tmp_path / "backup.zip"
+    status, _, err = run(capsys, monkeypatch, "store", "backup", "--db", accounts, "--user", "liunan",
+                         "--out", str(target), password="liunan-password")  # fmt: skip
+    assert status == 2 and not target.exists()  # administrators only
+    status, out, _ = run(capsys, monkeypatch, "store", "backup", "--db", accounts, "--user", "chief",
+                         "--out", str(target), "--lang", "en", password="a-long-password")  # fmt: skip
+    assert status == 0 and out.strip() == f"backed up to {target}: 4 rows"  # 2 users, 2 audit rows
+    empty = f"sqlite:///{tmp_path}/restored.sqlite"
+    status, out, _ = run(capsys, monkeypatch, "store", "restore", str(target), "--db", empty, "--lang", "en")
+    assert status == 0 and out.strip() == f"restored from {target}: 4 rows"
+    status, _, err = run(capsys, monkeypatch, "store", "restore", str(target), "--db", empty, "--user", "chief",
+                         "--lang", "en", password="a-long-password")  # fmt: skip
+    assert status == 2 and "not empty" in err
