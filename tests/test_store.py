@@ -220,7 +220,7 @@ def test_a_backup_restores_every_row_into_an_empty_store_on_either_database(db_u
 
     store = open_store(db_url)
     add_user(store, Actor.local(), "chief", "a-long-password", "admin")
-    first = apply(store, actor=ADMIN, applicant="王阿姨", notes="=HYPERLINK(\"http://x\")")
+    first = apply(store, actor=ADMIN, applicant="王阿姨", notes='=HYPERLINK("http://x")')
     set_status(store, ADMIN, first["id"], "district_review")
     manifest = backup(store, tmp_path / "store.zip")
     assert manifest["tables"] == {"users": 1, "applications": 1, "application_events": 2, "audit_log": 3}
