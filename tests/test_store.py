@@ -55,11 +55,57 @@ def apply(store, actor=LIUNAN, community="450204-0001", **kwargs):
 
 def test_the_store_is_made_by_its_migrations_and_opening_it_again_changes_nothing(db_url):
     store = open_store(db_url)
-    assert schema_revision(store.engine) == "0001"
+    assert schema_revision(store.engine) == "0002"
     tables = set(sa.inspect(store.engine).get_table_names())
     assert {"users", "applications", "application_events", "audit_log", "alembic_version"} <= tables
+    assert {"plans", "plan_picks", "installations", "inspections", "attachments"} <= tables
     again = open_store(db_url)
-    assert schema_revision(again.engine) == "0001"
+    assert schema_revision(again.engine) == "0002"
+
+
+def test_a_store_of_the_first_migration_is_upgraded_on_opening_and_keeps_its_rows(db_url):
+    from geo.store.db import make_engine, upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0001")
+    assert schema_revision(engine) == "0001"
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (username, role, districts, password_hash, disabled, failed_logins, created_at) "
+                "VALUES ('chief', 'admin', '', 'x', false, 0, CURRENT_TIMESTAMP)"
+            )
+        )
+    store = open_store(db_url)
+    assert schema_revision(store.engine) == "0002"
+    assert [u["username"] for u in list_users(store)] == ["chief"]
+
+
+def test_an_approved_plan_is_frozen_by_the_database_itself(store):
+    with store.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO plans (id, name, status, mode, data_sha256, parameters, metrics, created_by, created_at) "
+                "VALUES (1, 'p', 'approved', 'rank', 'x', '{}', '{}', 'chief', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO plan_picks (plan_id, program, rank, community_id, lon, lat, cost_cny) "
+                "VALUES (1, 'city', 1, 'c1', 109.4, 24.3, 50000)"
+            )
+        )
+    for statement in (
+        "UPDATE plans SET name = 'other' WHERE id = 1",
+        "DELETE FROM plans WHERE id = 1",
+        "UPDATE plan_picks SET cost_cny = 1 WHERE plan_id = 1",
+        "DELETE FROM plan_picks WHERE plan_id = 1",
+    ):
+        with pytest.raises(sa.exc.DBAPIError, match="frozen"), store.engine.begin() as connection:
+            connection.execute(sa.text(statement))
+    with store.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT name FROM plans")).scalar() == "p"
+        assert connection.execute(sa.text("SELECT cost_cny FROM plan_picks")).scalar() == 50000
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):

@@ -46,6 +46,9 @@ from geo.render.export import check_shapefile_text, export
 from geo.render.export import download_stem as export_stem
 from geo.render.maps import coverage_map
 from geo.render.provenance import plan_parameters
+from geo.store.accounts import has_accounts
+from geo.store.actors import Actor
+from geo.store.db import Store, open_store, store_url
 
 log = logging.getLogger("fitness-path-planner")
 
@@ -292,6 +295,41 @@ def config_version() -> tuple:
         return str(config_path), config_path.stat().st_mtime
     except OSError:
         return str(config_path), None
+
+
+# --------------------------------------------------------------------------- the store and who acts
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _open_store(url: str) -> Store:
+    """The store at ``url`` (an engine and its connection pool: the same for every session, no user data)."""
+    return open_store(url)
+
+
+def server_data_path() -> Path:
+    """The server's city data (``$PLANNER_DATA``, else the sample): the city the store belongs to."""
+    return Path(os.environ.get(DATA_ENV) or DEFAULT_DATA_PATH)
+
+
+def store() -> Store:
+    """The bureau's store: ``PLANNER_DB_URL``, else the SQLite file beside the server's data.
+
+    Never beside a session's upload: an upload is that user's what-if, not the bureau's record.
+    """
+    return _open_store(store_url(server_data_path()))
+
+
+def actor() -> Actor:
+    """Who acts in this session: the logged-in user, or the local single user of a store without accounts.
+
+    A store with accounts and nobody logged in in this session is refused (DataError ``login_required``).
+    """
+    user = st.session_state.get("actor")
+    if user is not None:
+        return user
+    if not has_accounts(store()):
+        return Actor.local()
+    raise data_error("login_required")
 
 
 def _is_private(path: str, *args) -> bool:
