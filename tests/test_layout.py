@@ -25,7 +25,7 @@ ALLOWED = {
     "plan": BASE | {"config", "data", "analysis", "optimize", "pipeline", "plan"},
     "render": BASE | {"config", "data", "analysis", "optimize", "pipeline", "plan", "render"},
     # The system of record: its own tables; reads a city's communities given to it, never a layer.
-    "store": BASE | {"store"},
+    "store": BASE | {"config", "data", "analysis", "optimize", "pipeline", "plan", "store"},
     "cli": BASE | {"config", "data", "analysis", "intake", "optimize", "pipeline", "plan", "render", "store", "cli"},
     "__main__": BASE | {"cli"},
 }
