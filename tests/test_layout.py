@@ -24,7 +24,7 @@ ALLOWED = {
     "pipeline": BASE | {"config", "data", "analysis", "pipeline"},
     "plan": BASE | {"config", "data", "analysis", "optimize", "pipeline", "plan"},
     "render": BASE | {"config", "data", "analysis", "optimize", "pipeline", "plan", "render"},
-    # The system of record: its own tables; reads a city's communities given to it, never a layer.
+    # The system of record: its tables; saved plans and installed sets read CityData and Plan (never render).
     "store": BASE | {"config", "data", "analysis", "optimize", "pipeline", "plan", "store"},
     "cli": BASE | {"config", "data", "analysis", "intake", "optimize", "pipeline", "plan", "render", "store", "cli"},
     "__main__": BASE | {"cli"},
