@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -70,12 +71,15 @@ MAX_WEIGHT = 1_000_000
 MAX_SETS = 1_000_000
 MAX_YEAR = 9999
 MAX_NOTICE_DAYS = 366  # a notice period of up to a year
+MAX_IDLE_MINUTES = 10_080  # an idle app session logged out after at most a week
 # [eligibility] unknown_open_space: a community whose open space is unknown is surveyed first (not a
 # candidate) or assumed to have room (a candidate flagged for a site check); see geo.analysis.eligibility.
 UNKNOWN_OPEN_SPACE = ("survey_first", "assume_room")
 # [coverage] standard: the service standard a plan pursues and every count follows. "inside" (the
 # seed's: every community its own set) or "walk" (every community within the walk radius of a set).
 STANDARDS = ("inside", "walk")
+# [accounts] sso_email_domain: an e-mail address's domain single sign-on trusts (letters, digits, '-', dots).
+SSO_DOMAIN = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 class ConfigError(DataError):
@@ -137,6 +141,8 @@ class Config:
     contact_zh: tuple[str, ...] = ()
     contact_en: tuple[str, ...] = ()
     notice_period_days: int = 7
+    session_idle_minutes: int = 30
+    sso_email_domain: str = ""
 
     def city_name(self, lang: str = "zh") -> str:
         """The city's name in ``lang`` (``[city] name_zh`` / ``name_en``)."""
@@ -232,6 +238,7 @@ NUMERIC_KEYS: dict[str, tuple[str, Rule]] = {
     "sample.seed": ("sample_seed", Rule(f"a whole number from 0 to {MAX_SEED:,}", low=0, high=MAX_SEED, whole=True)),
     "sample.communities": ("sample_communities", _whole("communities", 1, MAX_SAMPLE_COMMUNITIES)),
     "notice.period_days": ("notice_period_days", _whole("days", 1, MAX_NOTICE_DAYS)),
+    "accounts.session_idle_minutes": ("session_idle_minutes", _whole("minutes", 1, MAX_IDLE_MINUTES)),
 }
 BUDGET_RULE = _whole("yuan", 0, MAX_CNY)
 WEIGHT_RULE = Rule(f"a number from 0 to {MAX_WEIGHT:,}", low=0, high=MAX_WEIGHT)
@@ -483,6 +490,22 @@ class NoticeTable(_Table):
     period_days: int = 7
 
 
+class AccountsTable(_Table):
+    """``[accounts]``: an idle app session's lifetime; which e-mail domain single sign-on trusts."""
+
+    _where: ClassVar[str] = "accounts"
+    session_idle_minutes: int = 30
+    sso_email_domain: str = ""
+
+    @field_validator("sso_email_domain", mode="before")
+    @classmethod
+    def _a_domain(cls, value, info: ValidationInfo):
+        if not isinstance(value, str) or (value.strip() and not SSO_DOMAIN.match(value.strip())):
+            domain = 'a domain like "city.gov.cn"'
+            _fail(info, f"'accounts.sso_email_domain' must be \"\" or {domain}, got {shown(value)}")
+        return value.strip().lower()
+
+
 class ConfigFile(_Table):
     """The whole of ``config.toml``, typed; :func:`parse_config` turns it into a :class:`Config`."""
 
@@ -499,6 +522,7 @@ class ConfigFile(_Table):
     sample: SampleTable
     # Added after the first release: a config.toml without [notice] keeps working.
     notice: NoticeTable = NoticeTable()
+    accounts: AccountsTable = AccountsTable()
 
     @field_validator("programs", mode="before")
     @classmethod
@@ -696,6 +720,8 @@ def parse_config(raw: dict, source: str = "config.toml") -> Config:
         contact_zh=tuple(model.city.contact_zh),
         contact_en=tuple(model.city.contact_en),
         notice_period_days=model.notice.period_days,
+        session_idle_minutes=model.accounts.session_idle_minutes,
+        sso_email_domain=model.accounts.sso_email_domain,
     )
 
 

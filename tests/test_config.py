@@ -90,7 +90,7 @@ def test_every_numeric_setting_has_a_rule():
     # A new number in Config without a rule would load nan or -1 unchecked.
     handled = (
         {name for name, _ in NUMERIC_KEYS.values()}
-        | {"programs", "priority_weights", "standard", "unknown_open_space"}
+        | {"programs", "priority_weights", "standard", "unknown_open_space", "sso_email_domain"}
         | CITY_FIELDS
     )
     assert {f.name for f in dataclasses.fields(Config)} == handled
@@ -132,6 +132,7 @@ POSITIVE_KEYS = [
     "sample.communities",
     "eligibility.old_before_year",
     "notice.period_days",
+    "accounts.session_idle_minutes",
 ]
 
 
@@ -399,6 +400,7 @@ UPPER_BOUNDS = [
     ("sample.seed", 2**32 - 1, 2**32, "from 0 to 4,294,967,295"),
     ("sample.communities", 1_000_000, 1_000_001, "from 1 to 1,000,000"),
     ("notice.period_days", 366, 367, "a whole number of days from 1 to 366"),
+    ("accounts.session_idle_minutes", 10_080, 10_081, "a whole number of minutes from 1 to 10,080"),
 ]
 
 
@@ -780,3 +782,16 @@ def test_the_notice_period_is_read_and_a_file_without_notice_table_keeps_seven_d
     assert parse_config(data).notice_period_days == 10
     del data["notice"]
     assert parse_config(data).notice_period_days == 7
+
+
+def test_accounts_idle_minutes_and_sso_domain_default_and_are_checked():
+    assert load_config().session_idle_minutes == 30 and load_config().sso_email_domain == ""
+    data = tomllib.loads(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+    del data["accounts"]  # a config.toml written before [accounts]: 30 minutes, no e-mail mapping
+    assert parse_config(data).session_idle_minutes == 30
+    data["accounts"] = {"sso_email_domain": " City.Gov.CN "}
+    assert parse_config(data).sso_email_domain == "city.gov.cn"
+    for bad in ("@city.gov.cn", "city", "a b.cn", 3):
+        data["accounts"] = {"sso_email_domain": bad}
+        with pytest.raises(ConfigError, match=r"'accounts\.sso_email_domain' must be"):
+            parse_config(data)
