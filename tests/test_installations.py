@@ -282,3 +282,35 @@ def test_planned_against_installed_per_district_counts_sets_and_money(store):
     }
     progress = plan_progress(store, ADMIN, plan_id)
     assert list(progress["installed"]) == [False, True, False]
+
+
+def test_a_backup_carries_plans_installations_inspections_and_the_photos_bytes(db_url, tmp_path):
+    import sqlalchemy as sa
+
+    from geo.store.backup import backup, restore
+
+    store = open_store(db_url)
+    city = small_city()
+    plan_id = seed_plan(store, city)
+    installation = install(store, plan_id, site="东门", cost_cny=48_000)
+    photo = JPEG + bytes(range(256)) * 4  # every byte value
+    add_inspection(store, PLANNER, installation["id"], TODAY, "good", "完好", [("东门.jpg", photo)], today=TODAY)
+    manifest = backup(store, tmp_path / "store.zip")
+    assert {
+        k: manifest["tables"][k] for k in ("plans", "plan_picks", "installations", "inspections", "attachments")
+    } == {
+        "plans": 1,
+        "plan_picks": 2,
+        "installations": 1,
+        "inspections": 1,
+        "attachments": 1,
+    }
+    copy = open_store(f"sqlite:///{tmp_path}/copy.sqlite")
+    restore(copy, tmp_path / "store.zip")
+    attachment_id = list_inspections(copy, ADMIN)["attachment_ids"].iloc[0][0]
+    assert attachment(copy, ADMIN, attachment_id) == ("东门.jpg", "image/jpeg", photo)
+    assert list(list_installations(copy, ADMIN)["cost_cny"]) == [48_000]
+    assert len(installed_fitness_paths(copy)) == 1
+    with copy.engine.connect() as connection:  # the approved plan is still frozen after a restore
+        status = connection.execute(sa.text("SELECT status FROM plans")).scalar()
+    assert status == "approved"

@@ -9,6 +9,7 @@ manifest. On PostgreSQL the id sequences are moved past the restored ids.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import tempfile
@@ -16,19 +17,32 @@ import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import Boolean, Date, DateTime, func, insert, select, text
+from sqlalchemy import Boolean, Date, DateTime, LargeBinary, func, insert, select, text
 
 from geo.errors import data_error
 from geo.store.db import schema_revision
 from geo.store.schema import Base
 
 FORMAT = "fitness-path-planner store backup"
-TABLES = ("users", "applications", "application_events", "audit_log")  # parents first
+# Parents first (foreign keys). A photo's bytes go as base64 text (:func:`_cell`).
+TABLES = (
+    "users",
+    "applications",
+    "application_events",
+    "audit_log",
+    "plans",
+    "plan_picks",
+    "installations",
+    "inspections",
+    "attachments",
+)
 
 
 def _cell(value):
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
     return value
 
 
@@ -69,6 +83,8 @@ def _typed(table, row: dict) -> dict:
             value = date.fromisoformat(value)
         elif value is not None and isinstance(kind, Boolean):
             value = bool(value)
+        elif value is not None and isinstance(kind, LargeBinary):
+            value = base64.b64decode(value, validate=True)
         typed[name] = value
     return typed
 
@@ -96,7 +112,10 @@ def restore(store, source) -> dict:
                 raise data_error("restore_not_empty", table=name)
         for name in TABLES:
             table = Base.metadata.tables[name]
-            rows = [_typed(table, json.loads(line)) for line in contents[name].splitlines() if line.strip()]
+            try:
+                rows = [_typed(table, json.loads(line)) for line in contents[name].splitlines() if line.strip()]
+            except ValueError:  # a damaged line, date or base64 (binascii.Error is one)
+                raise data_error("backup_unreadable", path=str(source)) from None
             if len(rows) != manifest["tables"].get(name):
                 raise data_error("backup_counts", table=name, rows=len(rows), expected=manifest["tables"].get(name))
             if rows:
