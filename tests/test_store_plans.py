@@ -1,0 +1,239 @@
+"""Saved plans (issue 14): save, list, open, compare, approve (then frozen) and re-run exactly, on both databases."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+import sqlalchemy as sa
+
+from geo.config import DEFAULT_DATA_PATH, Program, load_config
+from geo.data.city import CityData
+from geo.errors import DataError
+from geo.pipeline import load_city
+from geo.plan import run_plan
+from geo.store.actors import Actor
+from geo.store.audit import audit_entries
+from geo.store.db import open_store
+from geo.store.plans import (
+    approve_plan,
+    compare_plans,
+    data_sha256,
+    get_plan,
+    list_plans,
+    plan_metrics,
+    plan_picks,
+    rename_plan,
+    rerun_saved,
+    save_plan,
+)
+from tests.helpers import square_city
+
+ADMIN = Actor("chief", "admin")
+PLANNER = Actor("wang", "planner")
+ANALYST = Actor("li", "analyst")
+OFFICE_A = Actor("east", "district", ("450202",))
+OFFICE_B = Actor("west", "district", ("450203",))
+SET_CNY = 50_000
+HASH = "a" * 64
+
+
+def handmade_city() -> CityData:
+    """Four lone square communities 2 km apart (a 500 m walk reaches none from another), two in each
+    of two districts, one applied for; an existing set in none of them."""
+    communities, paths = square_city([(0, 0), (2000, 0), (4000, 0), (6000, 0)], [1000, 2000, 3000, 400])
+    communities["district_code"] = ["450202", "450202", "450203", "450203"]
+    districts = gpd.GeoDataFrame(
+        {"district_code": ["450202", "450203"], "district_name": ["城中区", "鱼峰区"]},
+        geometry=[communities.union_all().envelope] * 2,
+        crs="EPSG:4326",
+    )
+    applications = pd.DataFrame({"community_id": ["C003"], "application_date": pd.to_datetime(["2020-01-02"])})
+    return CityData(districts, communities, paths, "hand-made", applications)
+
+
+def config_with(budget: int, standard: str = "walk"):
+    return replace(load_config(), standard=standard, programs=(Program("city", "市本级", "City budget", budget),))
+
+
+def handmade_plan(budget: int = 2 * SET_CNY, mode: str = "rank"):
+    city = handmade_city()
+    return run_plan(city.communities, city.fitness_paths, config_with(budget), ["city"], mode, city.applications)
+
+
+@pytest.fixture
+def store(db_url):
+    return open_store(db_url)
+
+
+def test_a_saved_plan_keeps_its_parameters_metrics_picks_and_audit_row(store):
+    plan = handmade_plan()
+    saved = save_plan(store, PLANNER, plan, " 二〇二七年方案 ", HASH, "city.gpkg", notes="第一稿")
+    assert saved["name"] == "二〇二七年方案" and saved["status"] == "proposed" and saved["picks"] == 2
+    listed = list_plans(store, ANALYST)
+    assert listed[["name", "status", "created_by", "sets", "spent_cny"]].to_dict("records") == [
+        {"name": "二〇二七年方案", "status": "proposed", "created_by": "wang", "sets": 2, "spent_cny": 100_000}
+    ]
+    record, picks = get_plan(store, ANALYST, saved["id"])
+    assert record["data_sha256"] == HASH and record["data_name"] == "city.gpkg" and record["notes"] == "第一稿"
+    parameters = record["parameters"]
+    assert parameters["mode"] == "rank" and parameters["program_keys"] == ["city"]
+    assert parameters["walk_radius_m"] == 500 and parameters["standard"] == "walk"
+    assert parameters["programs"][0]["budget_cny"] == 100_000 and parameters["set_cost_cny"] == SET_CNY
+    assert parameters["applications"] == [["C003", "2020-01-02T00:00:00"]]
+    city_figures = record["metrics"]["programs"][0]
+    assert city_figures["sets"] == 2 and city_figures["spent_cny"] == 100_000 and city_figures["unspent_cny"] == 0
+    assert city_figures["stop_reason"] == "budget_spent"
+    # the most populous community, then the one that applied (its application outweighs 1,600 residents)
+    assert list(picks["community_id"]) == ["C002", "C003"] and list(picks["rank"]) == [1, 2]
+    assert list(picks["district_code"]) == ["450203", "450203"] and list(picks["cost_cny"]) == [SET_CNY] * 2
+    assert [d["population_newly_served"] for d in picks["details"]] == [3000, 400]
+    assert record["metrics"]["total"]["population_newly_served"] == 3400
+    communities = handmade_city().communities.set_index("community_id")
+    for row in picks.itertuples():  # each site (WGS84) stands inside its community
+        assert communities.geometry[row.community_id].contains(shapely.Point(row.lon, row.lat))
+    audit = audit_entries(store)
+    assert list(audit["action"]) == ["plan_save"] and audit["entity_id"].iloc[0] == str(saved["id"])
+    assert json.loads(audit["after"].iloc[0])["picks"] == 2
+
+
+def test_who_may_save_and_what_name_is_refused_changing_nothing(store):
+    plan = handmade_plan()
+    for actor in (ANALYST, OFFICE_A):
+        with pytest.raises(DataError, match="may not do this"):
+            save_plan(store, actor, plan, "方案", HASH)
+    for name in ("", "   "):
+        with pytest.raises(DataError, match="give the plan a name"):
+            save_plan(store, PLANNER, plan, name, HASH)
+    with pytest.raises(DataError, match="at most 200"):
+        save_plan(store, PLANNER, plan, "长" * 201, HASH)
+    first = save_plan(store, ADMIN, plan, "方案", HASH)
+    with pytest.raises(DataError, match=f'a plan named "方案" already exists \\(number {first["id"]}\\)'):
+        save_plan(store, PLANNER, handmade_plan(SET_CNY), "方案", HASH)
+    assert len(list_plans(store, ADMIN)) == 1 and len(audit_entries(store)) == 1
+    with store.engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM plan_picks")) == 2
+
+
+def test_an_administrator_approves_once_and_the_approved_plan_is_frozen(store):
+    saved = save_plan(store, PLANNER, handmade_plan(), "方案", HASH)
+    for actor in (PLANNER, ANALYST, OFFICE_A):
+        with pytest.raises(DataError, match="may not do this"):
+            approve_plan(store, actor, saved["id"])
+    with pytest.raises(DataError, match="no saved plan number 99"):
+        approve_plan(store, ADMIN, 99)
+    renamed = rename_plan(store, PLANNER, saved["id"], "方案（修改）")  # a proposed plan may still change
+    assert renamed["name"] == "方案（修改）"
+    approved = approve_plan(store, ADMIN, saved["id"])
+    assert approved["status"] == "approved" and approved["approved_by"] == "chief" and approved["approved_at"]
+    with pytest.raises(DataError, match="approved by chief already"):
+        approve_plan(store, ADMIN, saved["id"])
+    with pytest.raises(DataError, match=f"plan {saved['id']} is approved; an approved plan cannot be changed"):
+        rename_plan(store, ADMIN, saved["id"], "别的名字")
+    with pytest.raises(sa.exc.DBAPIError, match="frozen"), store.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM plan_picks WHERE plan_id = :id"), {"id": saved["id"]})
+    audit = audit_entries(store)
+    assert list(audit["action"]) == ["plan_save", "plan_rename", "plan_approve"]
+    before, after = json.loads(audit["before"].iloc[2]), json.loads(audit["after"].iloc[2])
+    assert before["status"] == "proposed" and before["approved_by"] is None
+    assert after["status"] == "approved" and after["approved_by"] == "chief"
+    record, picks = get_plan(store, ADMIN, saved["id"])
+    assert record["name"] == "方案（修改）" and len(picks) == 2
+
+
+def test_a_district_office_sees_only_the_picks_of_its_districts(store):
+    saved = save_plan(store, PLANNER, handmade_plan(3 * SET_CNY), "方案", HASH)  # C002, C003 | C001
+    record, picks = get_plan(store, OFFICE_A, saved["id"])
+    assert list(picks["community_id"]) == ["C001"] and record["scope"] == "districts"
+    assert record["metrics"]["total"] == {"sets": 1, "spent_cny": SET_CNY, "population_newly_served": 2000}
+    assert list_plans(store, OFFICE_B)[["sets", "spent_cny"]].to_dict("records") == [
+        {"sets": 2, "spent_cny": 2 * SET_CNY}
+    ]
+    other = save_plan(store, PLANNER, handmade_plan(4 * SET_CNY), "多一些", HASH)  # + C000 (450202)
+    compared = compare_plans(store, OFFICE_A, saved["id"], other["id"])
+    assert compared["picks"][["change", "community_id", "district_code"]].to_dict("records") == [
+        {"change": "added", "community_id": "C000", "district_code": "450202"},
+        {"change": "kept", "community_id": "C001", "district_code": "450202"},
+    ]
+    sets = compared["metrics"].set_index(["program", "metric"]).loc[("", "sets")]
+    assert sets.tolist() == [1, 2, 1]  # the office's own picks, not the city's 3 and 4
+
+
+def test_compare_names_picks_added_removed_kept_and_the_money_both_ways(store):
+    one = save_plan(store, PLANNER, handmade_plan(SET_CNY), "一套", HASH)
+    three = save_plan(store, PLANNER, handmade_plan(3 * SET_CNY + 20_000), "三套", "b" * 64)
+    compared = compare_plans(store, ANALYST, one["id"], three["id"])
+    assert compared["same_data"] is False
+    picks = compared["picks"]
+    assert picks[["change", "community_id", "rank_a", "rank_b"]].astype(object).to_dict("records") == [
+        {"change": "added", "community_id": "C003", "rank_a": None, "rank_b": 2},
+        {"change": "added", "community_id": "C001", "rank_a": None, "rank_b": 3},
+        {"change": "kept", "community_id": "C002", "rank_a": 1, "rank_b": 1},
+    ]
+    backwards = compare_plans(store, ANALYST, three["id"], one["id"])["picks"]
+    assert list(backwards["change"]) == ["removed", "removed", "kept"]
+    metrics = compared["metrics"].set_index(["program", "metric"])
+    assert metrics.loc[("city", "sets")].tolist() == [1, 3, 2]
+    assert metrics.loc[("", "population_newly_served")].tolist() == [3000, 5400, 2400]
+    assert pd.isna(metrics.loc[("city", "stop_reason"), "difference"])  # a reason, not a number
+    money = compared["money"].set_index("program")
+    assert money.loc["city", ["spent_cny_a", "spent_cny_b", "spent_cny_difference"]].tolist() == [
+        50_000,
+        150_000,
+        100_000,
+    ]
+    assert money.loc["city", ["unspent_cny_a", "unspent_cny_b", "unspent_cny_difference"]].tolist() == [
+        0,
+        20_000,
+        20_000,
+    ]
+
+
+def test_a_saved_plan_is_not_rerun_on_other_data(store, tmp_path):
+    saved = save_plan(store, PLANNER, handmade_plan(), "方案", HASH)
+    with pytest.raises(DataError, match=f"SHA-256 was {HASH} when it was saved, it is {'c' * 64} now"):
+        rerun_saved(store, saved["id"], handmade_city(), "c" * 64)
+    target = tmp_path / "file.bin"
+    target.write_bytes(b"x" * (3 << 20))
+    assert data_sha256(target) == hashlib.sha256(b"x" * (3 << 20)).hexdigest()
+
+
+def _reproduced(store, plan, city, digest):
+    saved = save_plan(store, PLANNER, plan, f"方案-{plan.mode}", digest)
+    approve_plan(store, ADMIN, saved["id"])
+    record, stored = get_plan(store, ADMIN, saved["id"])
+    again = rerun_saved(store, saved["id"], city, digest)
+    rerun_picks = plan_picks(again)
+    assert len(stored) == len(plan.selected) > 0
+    pd.testing.assert_frame_equal(stored, rerun_picks, check_dtype=False)  # ids, order, sites, costs, details
+    assert plan_metrics(again) == record["metrics"]
+
+
+@pytest.mark.parametrize("mode", ["rank", "optimal"])
+def test_an_approved_plan_rerun_on_its_own_data_is_the_same_plan_handmade(store, mode):
+    city = handmade_city()
+    plan = run_plan(city.communities, city.fitness_paths, config_with(3 * SET_CNY), ["city"], mode, city.applications)
+    _reproduced(store, plan, city, HASH)
+
+
+@pytest.mark.parametrize("mode", ["rank", "optimal"])
+def test_an_approved_plan_rerun_on_its_own_data_is_the_same_plan_sample(store, mode):
+    city, config = load_city(DEFAULT_DATA_PATH), load_config()
+    keys = [p.key for p in config.programs]
+    plan = run_plan(city.communities, city.fitness_paths, config, keys, mode, city.applications)
+    _reproduced(store, plan, city, data_sha256(DEFAULT_DATA_PATH))
+
+
+def test_the_saved_applications_not_todays_make_the_rerun(store):
+    """An application arriving after the save changes nothing in the re-run (its priority is the saved one)."""
+    city = handmade_city()
+    plan = run_plan(city.communities, city.fitness_paths, config_with(SET_CNY), ["city"], "rank", city.applications)
+    saved = save_plan(store, PLANNER, plan, "方案", HASH)
+    later = replace(city, applications=pd.DataFrame({"community_id": ["C000"], "application_date": ["2021-01-01"]}))
+    again = rerun_saved(store, saved["id"], later, HASH)
+    pd.testing.assert_frame_equal(get_plan(store, ADMIN, saved["id"])[1], plan_picks(again), check_dtype=False)
