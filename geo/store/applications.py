@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from geo.analysis.eligibility import LAND_REASONS, has_reason
 from geo.errors import data_error
 from geo.store.actors import Actor
 from geo.store.audit import record
@@ -72,38 +74,66 @@ def add_application(
     a community of another district than a district office's own; an open application of the same
     community already stored.
     """
+    entry = {
+        "community_id": community_id,
+        "application_date": application_date,
+        "applicant": applicant,
+        "contact": contact,
+        "request": request,
+        "notes": notes,
+    }
+    return add_applications(store, actor, communities, [entry], today)[0]
+
+
+def add_applications(store, actor: Actor, communities: pd.DataFrame, entries, today: date | None = None) -> list[dict]:
+    """Record several applications in ONE transaction: all of them, or (on any refusal) none.
+
+    ``entries``: dicts (or a DataFrame's rows) with ``community_id`` and ``application_date`` (a
+    date), optionally ``applicant``, ``contact``, ``request``, ``notes``. Each is checked by the
+    rules of :func:`add_application`, and two entries of one community are a duplicate too. Each
+    stored application has its status event and audit row, as if added alone.
+    """
     actor.check_role("admin", "planner", "district")
+    if isinstance(entries, pd.DataFrame):
+        entries = entries.to_dict("records")
     known = communities.assign(community_id=communities["community_id"].astype(str)).set_index("community_id")
-    community_id = str(community_id).strip()
-    if community_id not in known.index:
-        raise data_error("application_unknown_community", community=community_id)
     today = today or datetime.now(UTC).date()
-    if application_date > today:
-        raise data_error("application_date_future", date=application_date.isoformat(), today=today.isoformat())
-    district = str(known.at[community_id, "district_code"])
-    actor.check_district(district)
+    checked = []
+    for entry in entries:
+        community_id = str(entry["community_id"]).strip()
+        if community_id not in known.index:
+            raise data_error("application_unknown_community", community=community_id)
+        application_date = entry["application_date"]
+        if application_date > today:
+            raise data_error("application_date_future", date=application_date.isoformat(), today=today.isoformat())
+        district = str(known.at[community_id, "district_code"])
+        actor.check_district(district)
+        fields = {name: str(entry.get(name) or "") for name in ("applicant", "contact", "request", "notes")}
+        checked.append((community_id, district, application_date, fields))
+    stored = []
     with store.session() as session, session.begin():
-        existing = session.scalar(
-            select(Application).where(Application.community_id == community_id, Application.status.not_in(CLOSED))
-        )
-        if existing is not None:
-            raise data_error("application_duplicate", community=community_id, id=existing.id, status=existing.status)
-        application = Application(
-            community_id=community_id,
-            district_code=district,
-            application_date=application_date,
-            applicant=applicant,
-            contact=contact,
-            request=request,
-            notes=notes,
-            status="applied",
-            created_by=actor.username,
-        )
-        session.add(application)
-        session.flush()
-        session.add(ApplicationEvent(application_id=application.id, actor=actor.username, to_status="applied"))
-        record(session, actor.username, "application_add", "application", application.id, None, _row(application))
-        return _row(application)
+        for community_id, district, application_date, fields in checked:
+            existing = session.scalar(
+                select(Application).where(Application.community_id == community_id, Application.status.not_in(CLOSED))
+            )
+            if existing is not None:
+                raise data_error(
+                    "application_duplicate", community=community_id, id=existing.id, status=existing.status
+                )
+            application = Application(
+                community_id=community_id,
+                district_code=district,
+                application_date=application_date,
+                **fields,
+                status="applied",
+                created_by=actor.username,
+            )
+            session.add(application)
+            session.flush()  # the next entry's duplicate check sees this one
+            session.add(ApplicationEvent(application_id=application.id, actor=actor.username, to_status="applied"))
+            record(session, actor.username, "application_add", "application", application.id, None, _row(application))
+            stored.append(_row(application))
+    return stored
 
 
 def set_status(store, actor: Actor, application_id: int, status: str, reason: str = "") -> dict:
@@ -158,6 +188,17 @@ def _may_take(role: str, current: str, status: str) -> bool:
     return False
 
 
+def allowed_steps(role: str, current: str) -> tuple[str, ...]:
+    """The statuses ``role`` may move an application from ``current`` to: the next step, ``rejected``.
+
+    What a page offers; :func:`set_status` refuses any other anyway.
+    """
+    steps = [NEXT[current]] if current in NEXT else []
+    if current in REJECTABLE:
+        steps.append("rejected")
+    return tuple(step for step in steps if _may_take(role, current, step))
+
+
 def list_applications(store, actor: Actor, district: str | None = None) -> pd.DataFrame:
     """The applications ``actor`` may see (a district office: its own districts), optionally one district's."""
     query = select(Application).order_by(Application.id)
@@ -205,3 +246,22 @@ def applications_for_priority(store) -> pd.DataFrame:
         ).all()
     frame = pd.DataFrame(rows, columns=["community_id", "application_date"])
     return frame.assign(application_date=pd.to_datetime(frame["application_date"]))
+
+
+def land_solution_applications(applications: pd.DataFrame, assessed: pd.DataFrame) -> pd.DataFrame:
+    """The open applications (not rejected) whose community is not eligible for lack of land: 需解决用地.
+
+    ``applications``: rows of :func:`list_applications`; ``assessed``: communities with the columns
+    of :func:`geo.analysis.eligibility.assess_eligibility` (``eligible``, ``reasons``, ``served``).
+    A community lacks land when a reason of :data:`~geo.analysis.eligibility.LAND_REASONS` applies
+    and the standard counts it unserved (one already served has its set). Returns the applications'
+    rows, in their order, with the community's ``reasons``.
+    """
+    flags = np.logical_or.reduce([has_reason(assessed, code) for code in LAND_REASONS])
+    lacking = flags & ~assessed["eligible"].to_numpy(dtype=bool) & ~assessed["served"].to_numpy(dtype=bool)
+    reasons = pd.Series(
+        assessed["reasons"].to_numpy()[lacking], index=assessed["community_id"].astype(str).to_numpy()[lacking]
+    )
+    open_ = applications[applications["status"] != "rejected"]
+    chosen = open_[open_["community_id"].astype(str).isin(reasons.index)]
+    return chosen.assign(reasons=chosen["community_id"].astype(str).map(reasons)).reset_index(drop=True)
