@@ -237,3 +237,26 @@ def test_the_saved_applications_not_todays_make_the_rerun(store):
     later = replace(city, applications=pd.DataFrame({"community_id": ["C000"], "application_date": ["2021-01-01"]}))
     again = rerun_saved(store, saved["id"], later, HASH)
     pd.testing.assert_frame_equal(get_plan(store, ADMIN, saved["id"])[1], plan_picks(again), check_dtype=False)
+
+
+def test_sets_installed_when_the_plan_was_saved_count_in_its_rerun_and_later_ones_do_not(store):
+    """A plan run on the city with the store's installed sets (a fitness path with an installation_id,
+    as geo.store.installations.city_with_records gives) is re-run on the file's city with those sets."""
+    city = handmade_city()
+    site = city.communities.geometry.iloc[2].representative_point()  # a set installed in C002
+    installed = gpd.GeoDataFrame(
+        {"path_id": ["I7"], "installation_id": pd.array([7], dtype="Int64")}, geometry=[site], crs="EPSG:4326"
+    )
+    with_records = replace(
+        city, fitness_paths=gpd.GeoDataFrame(pd.concat([city.fitness_paths, installed]), crs="EPSG:4326")
+    )
+    plan = run_plan(
+        with_records.communities, with_records.fitness_paths, config_with(SET_CNY), ["city"], "rank", city.applications
+    )
+    assert list(plan.selected["community_id"]) == ["C003"]  # C002 has its set: the applicant comes first
+    saved = save_plan(store, PLANNER, plan, "方案", HASH, city=with_records)
+    record, picks = get_plan(store, ADMIN, saved["id"])
+    assert record["parameters"]["installed_sets"] == [[7, site.x, site.y]]
+    again = rerun_saved(store, saved["id"], city, HASH)  # the file's city, without the installed set
+    pd.testing.assert_frame_equal(picks, plan_picks(again), check_dtype=False)
+    assert plan_metrics(again) == record["metrics"]

@@ -22,6 +22,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
+import geopandas as gpd
 import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -226,6 +227,7 @@ def save_plan(
     data_name: str = "",
     program_keys: list[str] | None = None,
     notes: str = "",
+    city: CityData | None = None,
 ) -> dict:
     """Save ``plan`` as ``name`` (status ``proposed``): its parameters, metrics and picks, in one transaction.
 
@@ -241,6 +243,11 @@ def save_plan(
         The data file's name as people know it (never a server path).
     program_keys : list of str, optional
         The programmes run, in order; by default the plan's own. Other keys are refused.
+    city : geo.data.city.CityData, optional
+        The city the plan was run on, when it holds sets recorded as installed in the store
+        (``fitness_paths`` rows with an ``installation_id``,
+        :func:`geo.store.installations.city_with_records`): their sites are saved with the
+        parameters (``installed_sets``), so a re-run counts them as the plan did.
 
     Returns
     -------
@@ -256,6 +263,7 @@ def save_plan(
     if program_keys is not None and list(program_keys) != keys:
         raise ValueError(f"program_keys {list(program_keys)} are not the plan's programmes {keys}")
     parameters, metrics, picks = plan_parameters(plan), plan_metrics(plan), plan_picks(plan)
+    parameters["installed_sets"] = installed_sets(city)
     try:
         with store.session() as session, session.begin():
             taken = session.scalar(select(SavedPlan.id).where(SavedPlan.name == name))
@@ -493,9 +501,10 @@ def _money_side_by_side(plan_a: dict, plan_b: dict) -> pd.DataFrame:
 def rerun_saved(store, plan_id: int, city: CityData, data_sha256: str) -> Plan:
     """Run saved plan ``plan_id``'s parameters again on ``city`` (whose file's SHA-256 is ``data_sha256``).
 
-    The saved applications are used (not the store's or the file's today), so the plan is the same
-    as when it was saved. Refused (DataError ``plan_data_changed``, naming both hashes) when
-    ``data_sha256`` is not the one the plan was saved with.
+    ``city`` is the file's city as read (:func:`geo.pipeline.load_city`): the saved applications
+    and installed sets are used (not the store's today), so the plan is the same as when it was
+    saved. Refused (DataError ``plan_data_changed``, naming both hashes) when ``data_sha256`` is not
+    the one the plan was saved with.
     """
     with store.session() as session:
         plan = _plan(session, plan_id)
@@ -506,9 +515,38 @@ def rerun_saved(store, plan_id: int, city: CityData, data_sha256: str) -> Plan:
     applications["application_date"] = pd.to_datetime(applications["application_date"])
     return run_plan(
         city.communities,
-        city.fitness_paths,
+        with_installed_sets(city.fitness_paths, parameters.get("installed_sets", [])),
         config_from_parameters(parameters),
         list(parameters["program_keys"]),
         parameters["mode"],
         applications if len(applications) else None,
     )
+
+
+def installed_sets(city: CityData | None) -> list[list]:
+    """``[installation_id, lon, lat]`` (WGS84 degrees) of each fitness path of ``city`` recorded as installed
+    in the store (a non-missing ``installation_id``), in the city's order; none without ``city``."""
+    if city is None or "installation_id" not in city.fitness_paths.columns:
+        return []
+    paths = city.fitness_paths[city.fitness_paths["installation_id"].notna()]
+    points = paths.geometry.to_crs("EPSG:4326")
+    return [[int(i), float(x), float(y)] for i, x, y in zip(paths["installation_id"], points.x, points.y)]
+
+
+def with_installed_sets(fitness_paths: gpd.GeoDataFrame, sets: list[list]) -> gpd.GeoDataFrame:
+    """``fitness_paths`` (the file's; rows already carrying an ``installation_id`` are dropped) and the saved
+    installed ``sets`` (:func:`installed_sets`) as points in EPSG:4326."""
+    if "installation_id" in fitness_paths.columns:
+        fitness_paths = fitness_paths[fitness_paths["installation_id"].isna()]
+    if not sets:
+        return fitness_paths
+    added = gpd.GeoDataFrame(
+        {
+            "path_id": pd.array([f"I{i}" for i, _, _ in sets], dtype="string"),
+            "installation_id": pd.array([i for i, _, _ in sets], dtype="Int64"),
+        },
+        geometry=gpd.points_from_xy([x for _, x, _ in sets], [y for _, _, y in sets]),
+        crs="EPSG:4326",
+    )
+    combined = pd.concat([fitness_paths.to_crs("EPSG:4326"), added], ignore_index=True)
+    return gpd.GeoDataFrame(combined, geometry="geometry", crs="EPSG:4326")
