@@ -45,7 +45,7 @@ from geo.config import (
     shown,
 )
 from geo.errors import DataError, Message, said
-from geo.i18n import LANGS, district_names, humanised, label, labelled, text, with_district_names
+from geo.i18n import LANGS, column_label, district_names, humanised, label, labelled, text, with_district_names
 from geo.store.actors import ROLES
 from geo.store.applications import STATUSES as APPLICATION_STATUSES
 
@@ -460,6 +460,7 @@ def _store_parsers(commands, h) -> None:
     audit.add_argument("--csv", type=Path, default=None, help=h("help_audit_csv"))
     audit.add_argument("--json", action="store_true", help=h("help_store_json"))
     store_options(audit)
+    _plan_parsers(commands, h, store_options)
     _installation_parsers(commands, h, store_options)
 
 
@@ -651,6 +652,153 @@ def run_inspections(args, config) -> int:
             columns = ["id", "installation_id", "community_id", "inspected_on", "condition", "findings", "photos"]
             echo_table(humanised(table[columns], args.lang))
     return 0
+
+
+def _plan_parsers(commands, h, store_options) -> None:
+    """``plans save|list|show|compare|approve``: saved plans (:mod:`geo.store.plans`)."""
+    plans = commands.add_parser("plans", help=h("command_plans"))
+    lang = plans.lang
+    plan_commands = plans.add_subparsers(dest="plans_command", required=True, parser_class=type(plans))
+    save = plan_commands.add_parser("save", help=h("command_plans_save"))
+    save.add_argument("--name", required=True, help=h("help_plan_name"))
+    save.add_argument("--notes", default="", help=h("help_plan_notes"))
+    save.add_argument("--program", default=None, help=h("help_program"))
+    save.add_argument("--mode", choices=("rank", "optimal"), default="rank")
+    save.add_argument(
+        "--radius",
+        type=ruled(WALK_RADIUS_RULE, lang),
+        default=None,
+        help=h("help_radius", limit=f"{MAX_WALK_RADIUS_M:,}"),
+    )
+    save.add_argument("--budget", action="append", default=[], metavar="KEY=CNY", help=h("help_budget"))
+    save.add_argument(
+        "--time-limit",
+        type=ruled(NUMERIC_KEYS["optimal.time_limit_s"][1], lang),
+        default=None,
+        help=h("help_time_limit"),
+    )
+    save.add_argument("--json", action="store_true", help=h("help_store_json"))
+    listed = plan_commands.add_parser("list", help=h("command_plans_list"))
+    listed.add_argument("--json", action="store_true", help=h("help_store_json"))
+    show = plan_commands.add_parser("show", help=h("command_plans_show"))
+    show.add_argument("id", type=int, help=h("help_plan_id"))
+    show.add_argument("--json", action="store_true", help=h("help_store_json"))
+    compare = plan_commands.add_parser("compare", help=h("command_plans_compare"))
+    compare.add_argument("a", type=int, help=h("help_plan_a"))
+    compare.add_argument("b", type=int, help=h("help_plan_b"))
+    compare.add_argument("--json", action="store_true", help=h("help_store_json"))
+    approve = plan_commands.add_parser("approve", help=h("command_plans_approve"))
+    approve.add_argument("id", type=int, help=h("help_plan_id"))
+    for parser in (save, listed, show, compare, approve):
+        store_options(parser)
+
+
+PLAN_LIST_COLUMNS = ["id", "name", "status", "mode", "data_name", "sets", "spent_cny", "created_by", "created_at"]
+PICK_SHOWN_COLUMNS = ["program", "rank", "community_id", "district_code", "cost_cny", "lon", "lat"]
+
+
+def _frame_json(frame: pd.DataFrame) -> list:
+    return json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False, double_precision=15))
+
+
+def _plan_json(record: dict) -> dict:
+    return json.loads(pd.Series(record, dtype=object).to_json(date_format="iso", force_ascii=False))
+
+
+def run_plans(args, config) -> int:
+    from geo.store.plans import approve_plan, compare_plans, data_sha256, get_plan, list_plans, save_plan
+
+    store, actor = _store_and_actor(args)
+    if args.plans_command == "save":
+        actor.check_role("admin", "planner")  # before the plan is run
+        plan, path, city = _plan_of(args, config, store)
+        saved = save_plan(store, actor, plan, args.name, data_sha256(path), path.name, notes=args.notes, city=city)
+        if args.json:
+            print_json(_plan_json(saved))
+        else:
+            total = saved["metrics"]["total"]
+            spent = f"{total['spent_cny']:,.0f}"
+            echo(say("plan_saved", args.lang, id=saved["id"], name=saved["name"], sets=total["sets"], spent=spent))
+    elif args.plans_command == "approve":
+        row = approve_plan(store, actor, args.id)
+        echo(say("plan_approved", args.lang, id=row["id"], name=row["name"]))
+    elif args.plans_command == "list":
+        table = list_plans(store, actor)
+        if args.json:
+            print_json(_frame_json(table))
+        else:
+            echo_table(humanised(table[PLAN_LIST_COLUMNS], args.lang))
+    elif args.plans_command == "show":
+        record, picks = get_plan(store, actor, args.id)
+        if args.json:
+            print_json({**_plan_json(record), "picks": _frame_json(picks)})
+            return 0
+        _echo_plan(record, args.lang)
+        echo_table(humanised(picks[PICK_SHOWN_COLUMNS], args.lang))
+    else:
+        compared = compare_plans(store, actor, args.a, args.b)
+        if args.json:
+            print_json(
+                {
+                    "a": _plan_json(compared["a"]),
+                    "b": _plan_json(compared["b"]),
+                    "same_data": compared["same_data"],
+                    **{part: _frame_json(compared[part]) for part in ("picks", "metrics", "money")},
+                }
+            )
+            return 0
+        _echo_comparison(compared, args.lang)
+    return 0
+
+
+def _plan_of(args, config, store):
+    """The plan ``plans save`` runs (``geo plan``'s options on ``--data`` with the store's installed sets and
+    applications, as the app plans), the data file's path and the city it was run on."""
+    from dataclasses import replace
+
+    from geo.config import with_overrides
+    from geo.pipeline import load_city
+    from geo.plan import run_plan
+    from geo.store.installations import city_with_records
+
+    config = with_overrides(config, walk_radius_m=args.radius, budgets=budgets_from_args(args.budget, config))
+    if args.time_limit is not None:
+        config = replace(config, optimal_time_limit_s=args.time_limit)
+    keys = program_keys(args.program) if args.program is not None else [p.key for p in config.programs]
+    path = input_file(args.data, "--data", missing_ok=True)
+    city = city_with_records(load_city(path), store)
+    plan = run_plan(city.communities, city.fitness_paths, config, keys, args.mode, city.applications)
+    return plan, Path(path), city
+
+
+def _echo_plan(record: dict, lang: str) -> None:
+    status, mode = say(f"plan_status_{record['status']}", lang), say(f"mode_{record['mode']}", lang)
+    data, sha, by = record["data_name"], record["data_sha256"][:12], record["created_by"]
+    echo(say("plan_header", lang, id=record["id"], name=record["name"], status=status, mode=mode, by=by))
+    echo(say("plan_data", lang, data=data, sha=sha))
+    if record["scope"] == "districts":
+        echo(say("plan_districts_only", lang))
+    for figures in record["metrics"]["programs"]:
+        spent, residents = f"{figures['spent_cny']:,.0f}", f"{figures['population_newly_served']:,}"
+        program, sets = figures["program"], figures["sets"]
+        echo(say("plan_figures", lang, program=program, sets=sets, spent=spent, residents=residents))
+
+
+def _echo_comparison(compared: dict, lang: str) -> None:
+    a, b = compared["a"], compared["b"]
+    echo(say("plan_compare_header", lang, a=a["id"], name_a=a["name"], b=b["id"], name_b=b["name"]))
+    if not compared["same_data"]:
+        echo(f"  ! {say('plan_compare_other_data', lang, a=a['data_sha256'][:12], b=b['data_sha256'][:12])}")
+    names = {"a": f"{a['id']} {a['name']}", "b": f"{b['id']} {b['name']}"}
+    metrics = compared["metrics"].assign(metric=lambda f: f["metric"].map(lambda m: column_label(m, lang)))
+    echo_table(humanised(metrics.rename(columns=names), lang))
+    counts = compared["picks"]["change"].value_counts()
+    added, removed, kept = (int(counts.get(change, 0)) for change in ("added", "removed", "kept"))
+    echo(say("plan_compare_picks", lang, added=added, removed=removed, kept=kept))
+    changed = compared["picks"][compared["picks"]["change"] != "kept"]
+    if len(changed):
+        words = changed["change"].map(lambda change: say(f"plan_change_{change}", lang))
+        echo_table(humanised(changed.assign(change=words), lang))
 
 
 def run_audit(args, config) -> int:
@@ -1264,6 +1412,7 @@ def main(argv: list[str] | None = None) -> int:
         "applications": run_applications,
         "audit": run_audit,
         "store": run_store,
+        "plans": run_plans,
         "installations": run_installations,
         "inspections": run_inspections,
     }
