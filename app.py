@@ -63,6 +63,9 @@ pages = [
     st.Page(
         "views/new_city.py", title=shared.t("page_new_city"), icon=":material/add_location_alt:", url_path="new-city"
     ),
+    st.Page(
+        "views/applications.py", title=shared.t("page_applications"), icon=":material/inbox:", url_path="applications"
+    ),
 ]
 navigation = st.navigation(pages)
 
