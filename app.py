@@ -44,6 +44,23 @@ st.session_state["lang"] = "en" if choice == text("language_name", "en") else "z
 # Streamlit's own English (the file uploader's button and limit, "Select all" …) in the page's language.
 st.html(f"<style>{shared.ui_stylesheet(shared.lang(), shared.base_config().max_upload_mb)}</style>")
 
+# Who acts. A store with accounts: a session that has not logged in (or whose login just ended: idle too
+# long, account disabled) gets the login page and nothing else. Without any account: the local single user.
+try:
+    ended = not shared.session_still_valid()
+    if ended and shared.sso_configured() and st.user.is_logged_in:
+        st.logout()  # else the identity provider's cookie would log the session straight back in
+    if shared.login_needed():
+        st.navigation(
+            [st.Page("views/login.py", title=shared.t("page_login"), icon=":material/login:", url_path="login")]
+        ).run()
+        st.stop()
+    actor = shared.actor()
+    shared.records_key(fresh=True)  # the store's installations and applications, read once this run
+except Exception as error:  # a store that cannot be opened: a plain message, nothing of the pages
+    shared.fail_gently(error)
+    st.stop()
+
 pages = [
     st.Page(
         "views/coverage_map.py",
@@ -66,11 +83,34 @@ pages = [
     st.Page(
         "views/applications.py", title=shared.t("page_applications"), icon=":material/inbox:", url_path="applications"
     ),
+    st.Page("views/plans.py", title=shared.t("page_plans"), icon=":material/bookmarks:", url_path="plans"),
+    st.Page("views/audit.py", title=shared.t("page_audit"), icon=":material/history:", url_path="audit"),
 ]
-navigation = st.navigation(pages)
+# Only the pages of the actor's role (shared.PAGE_ROLES): another page opened by its URL is not found
+# and the default page runs instead; each page checks again on its own.
+navigation = st.navigation(shared.pages_for(actor, pages))
 
 with st.sidebar:
     keep_upload_alive()
+    if shared.ACTOR_KEY in st.session_state:  # 用户 · 角色 · 区县, and the way out
+        names = shared.district_names()
+        separator = shared.t("newcity_list_separator")
+        districts = separator.join(names.get(d, d) for d in actor.districts) if not actor.all_districts else None
+        st.caption(
+            shared.t(
+                "sidebar_user",
+                user=shared.plain(actor.username),
+                role=shared.t(f"role_{actor.role}"),
+                districts=shared.plain(districts) if districts else shared.t("all_districts"),
+            )
+        )
+        if st.button(shared.t("logout"), key="logout"):
+            shared.log_out("logged_out")
+            if shared.sso_configured() and st.user.is_logged_in:
+                st.logout()
+            st.rerun()
+    else:
+        st.caption(shared.t("local_session"))
 shared.keep_widget(
     st.sidebar.number_input,
     shared.t("walk_radius_input"),

@@ -45,15 +45,16 @@ def render() -> None:
     st.title(t("page_coverage"))
     st.caption(t("app_caption"))
 
-    by_district, _ = shared.cached_summary(
-        str(shared.data_path()), shared.data_version(shared.data_path()), shared.walk_radius_m()
-    )
+    # A district office's districts only (coverage computed on the whole city, then filtered).
+    by_district = shared.coverage_by_district()
     scored = shared.scored()
     names = shared.district_names()
 
     # The district chosen drives everything below: the headline, the map and its legend, the table.
-    district = st.selectbox(t("districts_filter"), [None, *names], format_func=lambda c: names.get(c, t("whole_city")))
+    everything = t("whole_city") if shared.actor_districts() is None else t("my_districts")
+    district = st.selectbox(t("districts_filter"), [None, *names], format_func=lambda c: names.get(c, everything))
     if district is not None:
+        shared.check_district(district)
         by_district = by_district[by_district["district_code"] == district]
     in_district = scored if district is None else scored[scored["district_code"] == district]
     headline(in_district)

@@ -37,7 +37,8 @@ def on_screen(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def render() -> None:
     st.title(t("page_eligibility"))
     st.caption(t("eligibility_intro"))
-    names = shared.district_names()
+    names = shared.district_names()  # a district office: its own districts only
+    shared.kept_district("eligibility_district", names)
     district = shared.keep_widget(
         st.selectbox,
         t("districts_filter"),
@@ -46,6 +47,7 @@ def render() -> None:
         options=list(names),
         format_func=names.get,
     )
+    shared.check_district(district)
     st.caption(
         t(
             "standard_caption",

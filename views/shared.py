@@ -22,12 +22,14 @@ import os
 import re
 import secrets
 import tempfile
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import streamlit as st
 
 from geo import i18n
@@ -45,10 +47,13 @@ from geo.plan import Plan, plan_sheets, run_plan, score_covered
 from geo.render.export import check_shapefile_text, export
 from geo.render.export import download_stem as export_stem
 from geo.render.maps import coverage_map
-from geo.render.provenance import plan_parameters
+from geo.render.provenance import file_sha256, plan_parameters
 from geo.store.accounts import has_accounts
 from geo.store.actors import Actor
+from geo.store.audit import record_upload
 from geo.store.db import Store, open_store, store_url
+from geo.store.installations import city_with_records, records_version
+from geo.store.sso import enabled_actor
 
 log = logging.getLogger("fitness-path-planner")
 
@@ -254,10 +259,25 @@ def upload_folder() -> UploadFolder:
 
 
 def use_data(path: Path, name: str) -> None:
-    """Analyse ``path`` on every page from now on (this session only); ``name`` is the user's file name."""
+    """Analyse ``path`` on every page from now on (this session only); ``name`` is the user's file name.
+
+    The store's audit log records it first (:func:`audit_upload`): if that fails, the data is not used.
+    """
+    audit_upload(Path(path), name)
     st.session_state["uploaded_data"] = str(path)
     st.session_state["uploaded_name"] = str(name)
     st.session_state.pop(_SESSION_MEMO, None)
+
+
+def layer_rows(path: Path) -> dict[str, int]:
+    """Layer (and attribute table) name → number of rows of the GeoPackage at ``path``."""
+    return {str(layer): int(pyogrio.read_info(path, layer=layer)["features"]) for layer, _ in pyogrio.list_layers(path)}
+
+
+def audit_upload(path: Path, name: str) -> None:
+    """Append a ``data_upload`` row to the store's audit log: who loaded the file the user called
+    ``name`` (kept as data), its SHA-256 and its layers' row counts."""
+    record_upload(store(), actor().username, str(name), file_sha256(path), layer_rows(path))
 
 
 def use_sample() -> None:
@@ -274,10 +294,13 @@ def data_name() -> str:
 
 
 def data_version(path: Path) -> tuple:
-    """Changes when the data file or the server's ``config.toml`` does, so edited files are read again.
+    """Changes when the data file, the server's ``config.toml`` or the store's records do, so edited
+    files are read again and a recorded installation or application counts at once.
 
     Every cached result is keyed on it: a result computed under the old configuration (its
-    priority rules, limits, budgets) is never served after the administrator edits it.
+    priority rules, limits, budgets) is never served after the administrator edits it. The server's
+    data adds the store's :func:`geo.store.installations.records_version` (read once a script run,
+    :func:`records_key`); an upload is the user's what-if and never meets the store.
     """
     if not path.exists():
         if using_upload():
@@ -285,7 +308,19 @@ def data_version(path: Path) -> tuple:
         raise data_error("data_file_not_found", file=path.name)
     if using_upload() and "upload_folder" in st.session_state:
         st.session_state["upload_folder"].touch()
-    return path.stat().st_mtime, config_version()
+        return path.stat().st_mtime, config_version()
+    return path.stat().st_mtime, config_version(), records_key()
+
+
+RECORDS_KEY = "_records_version"
+
+
+def records_key(fresh: bool = False) -> tuple:
+    """The store's records version for this script run: read by app.py once a run (``fresh``), then
+    reused by every cached call of the run (four aggregate queries, not four per ``t()``)."""
+    if fresh or RECORDS_KEY not in st.session_state:
+        st.session_state[RECORDS_KEY] = records_version(store())
+    return st.session_state[RECORDS_KEY]
 
 
 def config_version() -> tuple:
@@ -324,12 +359,188 @@ def actor() -> Actor:
 
     A store with accounts and nobody logged in in this session is refused (DataError ``login_required``).
     """
-    user = st.session_state.get("actor")
+    user = st.session_state.get(ACTOR_KEY)
     if user is not None:
         return user
     if not has_accounts(store()):
         return Actor.local()
     raise data_error("login_required")
+
+
+ACTOR_KEY = "actor"
+LAST_ACTIVE_KEY = "_last_active"
+FLASH_KEY = "_account_flash"
+# What survives a logout in the browser's session: the language, nothing of the user's.
+KEPT_AT_LOGOUT = ("lang", "language_choice")
+
+
+def log_in_as(user: Actor, now: float | None = None) -> None:
+    """``user`` acts in this session from now on (after a right password or a single sign-on)."""
+    st.session_state[ACTOR_KEY] = user
+    st.session_state[LAST_ACTIVE_KEY] = time.time() if now is None else now
+
+
+def log_out(flash: str | None = None) -> None:
+    """End this session's login and forget everything its user chose or uploaded (the next user of
+    this browser starts afresh); ``flash``: a catalogue key said on the login page."""
+    for key in list(st.session_state):
+        if key not in KEPT_AT_LOGOUT:
+            del st.session_state[key]
+    if flash:
+        st.session_state[FLASH_KEY] = flash
+
+
+def session_still_valid(now: float | None = None) -> bool:
+    """Keep this session's login up to date at the start of a run; False when it just ended.
+
+    Ended when idle longer than ``[accounts] session_idle_minutes`` (message ``login_expired``) or
+    when the account has been disabled or removed since; a changed role or district list applies at
+    once. A logged-in run counts as activity. True when nobody is logged in (nothing to end).
+    """
+    user = st.session_state.get(ACTOR_KEY)
+    if user is None:
+        return True
+    now = time.time() if now is None else now
+    last = st.session_state.get(LAST_ACTIVE_KEY, now)
+    if now - last > base_config().session_idle_minutes * 60:
+        log_out("login_expired")
+        return False
+    current = enabled_actor(store(), user.username)
+    if current is None:
+        log_out("logged_out")
+        return False
+    log_in_as(current, now)
+    return True
+
+
+def sso_configured() -> bool:
+    """Whether Streamlit's OIDC single sign-on is configured (``[auth]`` in ``.streamlit/secrets.toml``)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file, or one that cannot be read: no single sign-on
+        return False
+
+
+def login_needed() -> bool:
+    """Whether this session must log in first: the store has accounts and nobody is logged in."""
+    return st.session_state.get(ACTOR_KEY) is None and has_accounts(store())
+
+
+# --------------------------------------------------------------------------- who may open which page
+
+EVERY_ROLE = ("admin", "planner", "analyst", "district")
+READERS = ("admin", "planner", "analyst")
+# A page's url_path -> the roles that may open it (issue 14). app.py builds the navigation from it, so
+# a page a role may not open is not a page of that session at all: opened by its URL, the default page
+# runs instead. A page not listed here is the administrator's alone until it is listed.
+PAGE_ROLES: dict[str, tuple[str, ...]] = {
+    "coverage": EVERY_ROLE,
+    "eligibility": EVERY_ROLE,
+    "applications": EVERY_ROLE,
+    "priority": READERS,
+    "publish": READERS,
+    "plans": READERS,
+    "installations": READERS,
+    "intake": READERS,
+    "new-city": READERS,
+    "audit": ("admin",),
+}
+
+
+def may_open(user: Actor, url_path: str) -> bool:
+    """Whether ``user`` may open the page at ``url_path`` (:data:`PAGE_ROLES`; unlisted: admin only)."""
+    return user.role in PAGE_ROLES.get(url_path, ("admin",))
+
+
+def declared_path(page) -> str:
+    """The ``url_path`` a ``st.Page`` was declared with (Streamlit says ``""`` for the default page)."""
+    return getattr(page, "_url_path", None) or page.url_path
+
+
+def pages_for(user: Actor, pages: list) -> list:
+    """The ``st.Page`` entries of ``pages`` that ``user`` may open, in their order."""
+    return [page for page in pages if may_open(user, declared_path(page))]
+
+
+def require_role(*roles: str) -> None:
+    """A page's own check (besides the navigation): refused (DataError) unless the actor has one of ``roles``."""
+    actor().check_role(*roles)
+
+
+# --------------------------------------------------------------------------- a district office's view
+
+
+def visible(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` (with a ``district_code`` column) that the actor may see.
+
+    A district office sees its own districts' rows only; every other role sees every row (the same
+    frame, not a copy). Every page reads communities, summaries and totals through this, on the
+    server: nothing of another district reaches a district office's page, map or download.
+    """
+    user = actor()
+    if user.all_districts:
+        return frame
+    return frame[frame["district_code"].astype(str).isin(user.districts)]
+
+
+def actor_districts() -> tuple[str, ...] | None:
+    """The district codes the actor is confined to; None for a role that sees every district."""
+    user = actor()
+    return None if user.all_districts else tuple(sorted(user.districts))
+
+
+def check_district(district_code) -> None:
+    """Refuse (DataError ``not_your_district``) a district code the actor may not see, wherever it came
+    from (a widget's kept state, a link's query parameter)."""
+    actor().check_district(str(district_code))
+
+
+def kept_district(name: str, names: dict[str, str]) -> None:
+    """Check the district a page keeps under ``name`` (:func:`kept`) before its selectbox is drawn.
+
+    ``names``: the districts the actor may see. A link's ``?district=`` is taken when the actor may
+    see it and refused (``not_your_district``) when not; a kept code that is not one of ``names``
+    (kept before a logout, or typed into the state) is replaced by the first of them, and refused when
+    it is another district's. A district office none of whose districts is in this city is told so.
+    """
+    if not names:
+        user = actor()
+        raise data_error("no_districts_visible", user=user.username, districts=", ".join(user.districts))
+    key = f"keep_{name}"
+    asked = st.query_params.get("district")
+    if asked is not None:
+        check_district(asked)
+        if asked in names:
+            st.session_state[key] = asked
+    held = st.session_state.get(key)
+    if held is not None and held not in names:
+        st.session_state[key] = next(iter(names))
+        check_district(held)
+
+
+def confined_city(city: CityData, districts: tuple[str, ...] | None) -> CityData:
+    """``city`` as a district office of ``districts`` sees it (None: the whole city, unchanged).
+
+    Its districts, their communities, the applications of those communities, and the fitness paths
+    that lie in those districts. Coverage is never computed on this (a set across the border serves
+    too): it is for listing and drawing only.
+    """
+    if districts is None:
+        return city
+    keep = set(districts)
+    own = city.districts[city.districts["district_code"].astype(str).isin(keep)]
+    communities = city.communities[city.communities["district_code"].astype(str).isin(keep)]
+    paths = city.fitness_paths
+    if len(paths) and len(own):
+        inside = paths.geometry.intersects(own.to_crs(paths.crs).union_all()) if paths.crs else paths.index >= 0
+        paths = paths[inside]
+    else:
+        paths = paths.iloc[0:0]
+    applications = city.applications
+    if applications is not None:
+        ids = set(communities["community_id"].astype(str))
+        applications = applications[applications["community_id"].astype(str).isin(ids)]
+    return replace(city, districts=own, communities=communities, fitness_paths=paths, applications=applications)
 
 
 def _is_private(path: str, *args) -> bool:
@@ -370,8 +581,18 @@ def per_data(shared_cache):
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=4))
-def cached_city(path: str, version: tuple) -> CityData:
+def _file_city(path: str, file_version: tuple) -> CityData:
+    """The city file at ``path`` as read (``file_version``: its modification time and config.toml's)."""
     return load_city(path)
+
+
+@per_data(st.cache_resource(show_spinner=False, max_entries=4))
+def cached_city(path: str, version: tuple) -> CityData:
+    """The city at ``path``: for the server's data, with the store's installed sets (as fitness paths)
+    and applications (:func:`geo.store.installations.city_with_records`), so every session's coverage
+    and priority count them; an upload as its file has it."""
+    city = _file_city(path, version[:2])
+    return city if _is_private(path) else city_with_records(city, store())
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=8))
@@ -475,14 +696,28 @@ def current_config() -> Config:
 
 
 def city() -> CityData:
+    """The city in use as the actor may see it (a district office: its districts, :func:`confined_city`)."""
     path = data_path()
-    return cached_city(str(path), data_version(path))
+    return cached_confined_city(str(path), data_version(path), actor_districts())
+
+
+@per_data(st.cache_resource(show_spinner=False, max_entries=16))
+def cached_confined_city(path: str, version: tuple, districts: tuple[str, ...] | None) -> CityData:
+    return confined_city(cached_city(path, version), districts)
 
 
 def scored() -> gpd.GeoDataFrame:
+    """Coverage, eligibility and priority of the communities the actor may see (computed on the whole city)."""
     path = data_path()
     weights_items = tuple(sorted(weights().items()))
-    return cached_scored(str(path), data_version(path), walk_radius_m(), weights_items, open_space_rule())
+    return visible(cached_scored(str(path), data_version(path), walk_radius_m(), weights_items, open_space_rule()))
+
+
+def coverage_by_district() -> pd.DataFrame:
+    """The coverage summary, one row per district the actor may see (computed on the whole city)."""
+    path = data_path()
+    by_district, _ = cached_summary(str(path), data_version(path), walk_radius_m())
+    return visible(by_district)
 
 
 def with_reason_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -660,11 +895,15 @@ def _map_html(
     tianditu_key: str | None,
     plan_key: tuple | None,
     ids: tuple | None = None,
+    confined_to: tuple | None = None,
 ) -> str:
     """The rendered map for these choices; ``plan_key`` = (programmes, custom budget, mode) to show picks;
-    ``ids`` = the ``community_id`` of the only communities drawn (and counted in the legend)."""
-    city = cached_city(path, version)
+    ``ids`` = the ``community_id`` of the only communities drawn (and counted in the legend);
+    ``confined_to`` = a district office's districts (:func:`confined_city`): nothing else is drawn."""
+    city = cached_confined_city(path, version, confined_to)
     communities = cached_scored(path, version, walk_radius_m, weights_items, open_space)
+    if confined_to is not None:
+        communities = communities[communities["district_code"].astype(str).isin(confined_to)]
     districts = city.districts
     if district is not None:
         communities = communities[communities["district_code"] == district]
@@ -674,8 +913,9 @@ def _map_html(
     selected = programs = None
     if plan_key is not None:
         plan = cached_plan(path, version, walk_radius_m, weights_items, *plan_key, open_space)
-        selected = plan.selected["community_id"].tolist()
-        programs = dict(zip(plan.selected["community_id"], in_language(plan.selected, plan, lang)["program_name"]))
+        picked = plan.selected[plan.selected["community_id"].isin(communities["community_id"])]
+        selected = picked["community_id"].tolist()
+        programs = dict(zip(picked["community_id"], in_language(picked, plan, lang)["program_name"]))
     m = coverage_map(
         districts,
         communities,
@@ -739,6 +979,7 @@ def show_map(
         tianditu_key,
         plan_key,
         ids,
+        actor_districts(),
     )
     html = _map_html(*arguments) if tianditu_key else cached_map_html(*arguments)
     st.iframe(html, height=height)

@@ -62,3 +62,11 @@ def audit_entries(store, since: date | None = None) -> pd.DataFrame:
     with store.session() as session:
         rows = session.scalars(query).all()
     return pd.DataFrame([{c: getattr(r, c) for c in AUDIT_COLUMNS} for r in rows], columns=list(AUDIT_COLUMNS))
+
+
+def record_upload(store, actor: str, file_name: str, sha256: str, layers: dict[str, int]) -> None:
+    """Append a ``data_upload`` row: ``actor`` loaded the file ``file_name`` (as the user named it; data,
+    never a path) whose SHA-256 is ``sha256``, with ``layers`` (layer name → rows), in its own transaction."""
+    after = {"file": str(file_name), "sha256": sha256, "layers": {str(k): int(v) for k, v in layers.items()}}
+    with store.session() as session, session.begin():
+        record(session, actor, "data_upload", "data", sha256, None, after)
