@@ -12,6 +12,7 @@ from geo.i18n import text
 from geo.render.export import download_stem
 from geo.render.notice import notice_period, publish_html
 from geo.render.provenance import file_sha256, plan_parameters
+from geo.store.installations import inspection_record, planned_vs_installed
 from views import shared
 from views.shared import plain, t
 
@@ -27,6 +28,8 @@ def notice_bytes(
     parameters: dict | None = None,
     period: tuple[date, date] | None = None,
     issued: date | None = None,
+    installed=None,
+    inspections=None,
 ) -> bytes:
     """The notice of ``plan``; every argument was read in the user's script run (see shared.download_buttons)."""
     return publish_html(
@@ -40,7 +43,26 @@ def notice_bytes(
         parameters=parameters,
         period=period,
         issued=issued,
+        installed=installed,
+        inspections=inspections,
     ).encode("utf-8")
+
+
+def results_frames(city):
+    """整改成效 from the bureau's store, as the actor may see it: installed against planned per district
+    and the inspection record (community names from ``city``). None, None (the section waits) when the
+    page shows a session's upload: the store records the server's city, not a what-if."""
+    if shared.using_upload():
+        return None, None
+    store, actor = shared.store(), shared.actor()
+    installed = planned_vs_installed(store, actor)
+    inspections = inspection_record(store, actor)
+    names = city.communities.assign(community_id=city.communities["community_id"].astype(str))
+    names = names.drop_duplicates("community_id").set_index("community_id")["name"]
+    inspections = inspections.assign(
+        name=inspections["community_id"].astype(str).map(names).fillna(inspections["community_id"])
+    )
+    return installed, inspections
 
 
 def render() -> None:
@@ -84,6 +106,7 @@ def render() -> None:
 
     city = shared.city()
     path = shared.data_path()
+    installed, inspections = results_frames(city)
     build = functools.partial(
         notice_bytes,
         plan,
@@ -96,6 +119,8 @@ def render() -> None:
         {**plan_parameters(plan), "data_file": shared.data_name()},  # the user's name for it, never a server path
         (start, end),
         issued,
+        installed=installed,
+        inspections=inspections,
     )
     st.download_button(
         t("publish_download"),

@@ -95,6 +95,8 @@ def publish_html(
     parameters: dict | None = None,
     period: tuple[date, date] | None = None,
     issued: date | None = None,
+    installed: pd.DataFrame | None = None,
+    inspections: pd.DataFrame | None = None,
 ) -> str:
     """Return the public notice of ``plan`` as one self-contained HTML document.
 
@@ -137,6 +139,15 @@ def publish_html(
         ``config.notice_period_days`` days (``config.toml`` ``[notice] period_days``).
     issued : datetime.date, optional
         The issue date of the signature (落款); default today (the server's local date).
+    installed : pandas.DataFrame, optional
+        The results (整改成效): per district, ``district_code``, ``planned_sets``, ``planned_cny``,
+        ``installed_sets``, ``installed_cny`` (money in CNY) of the approved plans and the sets
+        installed against them (:func:`geo.store.installations.planned_vs_installed`). With
+        neither this nor ``inspections`` the section says the results are to come.
+    inspections : pandas.DataFrame, optional
+        The inspection record: ``inspected_on``, ``community_id`` (``name`` if given),
+        ``district_code``, ``condition`` (good / needs_repair / damaged / removed), ``findings``
+        and ``photos`` (how many; the photos themselves are never published).
 
     Returns
     -------
@@ -232,7 +243,8 @@ def publish_html(
     parts += [
         "</section>",
         f'<section class="results"><h2>{_e(word("section_results"))}</h2>',
-        f"<p>{_e(word('results_pending'))}</p></section>",
+        *_results(installed, inspections, names_of_districts, lang, word),
+        "</section>",
     ]
     contact = config.contact_zh if lang == "zh" else (config.contact_en or config.contact_zh)
     heading = word("section_period_feedback" if contact else "section_period")
@@ -320,6 +332,99 @@ def _stop_sentences(plan: Plan, lang: str, word) -> list[str]:
             )
             sentences.append(f'<p class="stop" data-program="{_e(outcome.program.key)}">{_e(phrase)}</p>')
     return sentences
+
+
+def _results(installed, inspections, names_of_districts: dict, lang: str, word) -> list[str]:
+    """整改成效: installed against planned per district, then the inspection record (no photos, a count)."""
+    if installed is None and inspections is None:
+        return [f"<p>{_e(word('results_pending'))}</p>"]
+    installed = installed if installed is not None else pd.DataFrame()
+    inspections = inspections if inspections is not None else pd.DataFrame()
+    parts = []
+    if len(installed) == 0 or int(installed["installed_sets"].sum()) == 0:
+        parts.append(f'<p class="no-installations">{_e(word("no_installations"))}</p>')
+    if len(installed):
+        parts += [f"<h3>{_e(word('results_progress'))}</h3>", _progress_table(installed, names_of_districts, word)]
+    if len(inspections):
+        parts += [
+            f"<h3>{_e(word('results_inspections'))}</h3>",
+            _inspection_table(inspections, names_of_districts, lang, word),
+        ]
+    return parts
+
+
+def _progress_table(installed: pd.DataFrame, names_of_districts: dict, word) -> str:
+    """Per district: sets installed of those planned (``1/2``), the money planned and spent (CNY)."""
+    head = (
+        f'<th>{_e(word("results_district"))}</th><th class="num">{_e(word("results_installed_of_planned"))}</th>'
+        f'<th class="num">{_e(word("results_planned_cny"))}</th>'
+        f'<th class="num">{_e(word("results_installed_cny"))}</th>'
+    )
+
+    def row(label: str, done: int, planned: int, planned_cny, installed_cny, css: str = "") -> str:
+        return (
+            f"<tr{css}><td>{_e(label)}</td>"
+            f'<td class="num" data-installed="{done}" data-planned="{planned}">{done:,}/{planned:,}</td>'
+            f"{_number_cell('planned_cny', planned_cny)}{_number_cell('installed_cny', installed_cny)}</tr>"
+        )
+
+    body = [
+        row(
+            names_of_districts.get(str(code), str(code)),
+            int(done),
+            int(planned),
+            planned_cny,
+            installed_cny,
+            f' data-district="{_e(code)}"',
+        )
+        for code, done, planned, planned_cny, installed_cny in zip(
+            installed["district_code"].astype(str),
+            installed["installed_sets"],
+            installed["planned_sets"],
+            installed["planned_cny"],
+            installed["installed_cny"],
+            strict=True,
+        )
+    ]
+    if len(installed) > 1:
+        body.append(
+            row(
+                word("total"),
+                int(installed["installed_sets"].sum()),
+                int(installed["planned_sets"].sum()),
+                installed["planned_cny"].sum(),
+                installed["installed_cny"].sum(),
+                ' class="total"',
+            )
+        )
+    return f'<table class="progress"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _inspection_table(inspections: pd.DataFrame, names_of_districts: dict, lang: str, word) -> str:
+    """The inspection record: date, community, district, condition (in words), findings, how many photos."""
+    keys = ("inspected_on", "community", "district", "condition", "findings", "photos")
+    head = "".join(
+        f"<th{_num_class('photos' if k == 'photos' else 'name')}>{_e(word('results_' + k))}</th>" for k in keys
+    )
+    names = inspections["name"] if "name" in inspections.columns else inspections["community_id"]
+    body = []
+    for on, community, district, condition, findings, photos in zip(
+        inspections["inspected_on"],
+        names,
+        inspections["district_code"].astype(str),
+        inspections["condition"],
+        inspections["findings"],
+        inspections["photos"],
+        strict=True,
+    ):
+        day = pd.Timestamp(on).date()
+        body.append(
+            f'<tr data-condition="{_e(condition)}"><td>{_e(date_text(day, lang))}</td><td>{_e(_plain(community))}</td>'
+            f"<td>{_e(names_of_districts.get(district, district))}</td>"
+            f"<td>{_e(i18n.text('condition_' + str(condition), lang))}</td><td>{_e(_plain(findings))}</td>"
+            f"{_number_cell('photos', photos)}</tr>"
+        )
+    return f'<table class="inspections"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def _summary_table(plan: Plan, lang: str, word) -> str:
