@@ -231,3 +231,11 @@ def test_the_page_is_in_the_apps_navigation_for_a_district_office(store):
     app.run()
     assert not app.exception, app.exception
     assert app.title[0].value == "建设申请" and not app.error
+
+
+def test_entering_asks_for_a_community_rather_than_taking_the_first(store):
+    app = open_page(LIUNAN)
+    assert app.selectbox(key="applications-add-community").value is None
+    press(app, "登记申请")
+    assert [w.value for w in app.warning] == ["请选择小区"]
+    assert list_applications(store, PLANNER).empty

@@ -192,7 +192,7 @@ def list_tab(applications: pd.DataFrame, actor: Actor, names: dict[str, str]) ->
         return
     shown = shown_table(filtered(applications, search, statuses, districts), names)
     st.caption(t("applications_shown", shown=len(shown), total=len(applications)))
-    shared.show_table(shown, height=420)
+    shared.show_table(shown)
     shared.download_buttons(shown, t("applications_file_stem"), parameters={}, suffixes=(".csv", ".xlsx"), gis=False)
 
 
@@ -210,7 +210,12 @@ def add_tab(actor: Actor, names: dict[str, str]) -> None:
     }
     with st.form("applications-add", clear_on_submit=True):
         community = st.selectbox(
-            t("applications_community"), list(labels), format_func=labels.get, key="applications-add-community"
+            t("applications_community"),
+            list(labels),
+            index=None,  # chosen on purpose, never the first of the list by default
+            format_func=labels.get,
+            placeholder=t("applications_pick_community"),
+            key="applications-add-community",
         )
         columns = st.columns(2)
         day = columns[0].date_input(
@@ -224,6 +229,9 @@ def add_tab(actor: Actor, names: dict[str, str]) -> None:
         notes = st.text_area(t("applications_notes"), key="applications-add-notes")
         submitted = st.form_submit_button(t("applications_submit"), type="primary")
     if not submitted:
+        return
+    if community is None:
+        st.warning(t("applications_pick_community"))
         return
     try:
         stored = add_application(

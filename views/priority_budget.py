@@ -8,7 +8,9 @@ import streamlit as st
 from geo.analysis.eligibility import built_year_shown, listed_columns, population_shown, population_source_labels
 from geo.analysis.priority import COMPONENTS
 from geo.config import UNKNOWN_OPEN_SPACE
+from geo.errors import DataError
 from geo.plan import gain_curve
+from geo.store.plans import data_sha256, save_plan
 from views import shared
 from views.shared import message_text, plain, t
 
@@ -94,6 +96,43 @@ def comparison(plans: dict) -> None:
     )
     st.line_chart(curves, x=t("chart_gain_x"), y=t("chart_gain_y"), color=t("mode_choice"), height=320)
     st.caption(t("chart_gain_caption"))
+
+
+SAVE_FLASH = "plans_save_flash"
+
+
+def save_form(plan) -> None:
+    """保存方案 / Save this plan: planners and administrators keep the current plan in the store, with the
+    server data's SHA-256. A session's upload is refused: plans belong to the server's data."""
+    try:
+        actor = shared.actor()
+    except DataError:  # nobody logged in to a store with accounts: nothing to save as
+        return
+    if actor.role not in ("admin", "planner"):
+        return
+    flash = st.session_state.pop(SAVE_FLASH, None)
+    with st.expander(t("plans_save_title"), expanded=bool(flash)):
+        if flash:
+            st.success(flash)
+        if shared.using_upload():
+            st.info(t("plans_save_upload"))
+            return
+        with st.form("plans_save_form"):
+            name = st.text_input(t("plans_save_name"), max_chars=200, key="plans_save_name")
+            notes = st.text_area(t("plans_save_notes"), key="plans_save_notes")
+            if not st.form_submit_button(t("plans_save_button")):
+                return
+        path = shared.data_path()
+        city = shared.cached_city(str(path), shared.data_version(path))  # with the store's installed sets
+        try:
+            saved = save_plan(
+                shared.store(), actor, plan, name, data_sha256(path), shared.data_name(), notes=notes, city=city
+            )
+        except DataError as error:
+            st.error(plain(message_text(error)))
+            return
+        st.session_state[SAVE_FLASH] = t("plans_saved_flash", id=saved["id"], name=plain(saved["name"]))
+        st.rerun()
 
 
 def reset_weights() -> None:
@@ -213,6 +252,7 @@ def render() -> None:
         shared.download_buttons(sheets, shared.download_stem("plan", plan), parameters)
 
     left_out_list(plan)
+    save_form(plan)
 
     # The other mode is computed after the list is on screen, so a changed weight shows at once.
     st.subheader(t("rank_vs_optimal"))

@@ -5,7 +5,8 @@ why) and the audit row. A status may only move one step along :data:`NEXT`, or t
 (with a reason) before it is in a plan; a district office may act only on its own districts and
 only up to district review; an analyst changes nothing. A community may hold one open
 application (not rejected, not yet accepted) at a time: a second is refused as a duplicate,
-naming the first.
+naming the first. :func:`add_applications` stores a batch (an uploaded table's good rows) in one
+transaction by the same rules: all of it or none.
 """
 
 from __future__ import annotations

@@ -1,0 +1,217 @@
+"""已保存的方案 · Saved plans — list the plans saved from the priority page, open one, compare two, approve.
+
+Rows are read through :mod:`geo.store.plans` with :func:`views.shared.actor`: a district office gets
+only the picks of its districts and figures summed from them (the store filters, not this page);
+approving is the store's decision too (administrators only), the button merely is not offered to others.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo.data.cells import csv_bytes
+from geo.i18n import column_label, label
+from geo.store.plans import approve_plan, compare_plans, get_plan, list_plans
+from views import shared
+from views.shared import plain, t
+
+FLASH = "plans_flash"
+LIST_COLUMNS = ["id", "name", "status", "created_by", "created_at", "approved_by", "data_name", "sets", "spent_cny"]
+PICK_COLUMNS = [
+    "program_name",
+    "rank",
+    "community_id",
+    "name",
+    "district_name",
+    "cost_cny",
+    "population_newly_served",
+    "lon",
+    "lat",
+]
+FIGURE_COLUMNS = [
+    "program_name",
+    "budget_cny",
+    "sets",
+    "spent_cny",
+    "unspent_cny",
+    "population_newly_served",
+    "communities_newly_within_radius",
+    "stop_reason",
+]
+
+
+def program_names(plan: dict) -> dict[str, str]:
+    """Programme key → its name in the page's language, as saved with the plan."""
+    key = "name_en" if shared.lang() == "en" else "name_zh"
+    return {p["key"]: p[key] or p["key"] for p in plan["parameters"]["programs"]} | {"": t("total_row")}
+
+
+def status_word(status: str) -> str:
+    return t(f"plans_status_{status}")
+
+
+def plans_table(plans: pd.DataFrame) -> pd.DataFrame:
+    table = plans[LIST_COLUMNS].copy()
+    table["status"] = table["status"].map(status_word)
+    for column in ("created_at",):
+        table[column] = pd.to_datetime(table[column], utc=True).dt.strftime("%Y-%m-%d %H:%M")
+    return table
+
+
+def figures_table(plan: dict) -> pd.DataFrame:
+    """One row per programme and the total: the saved figures (money in CNY)."""
+    names = program_names(plan)
+    rows = [*plan["metrics"]["programs"], {"program": "", **plan["metrics"]["total"]}]
+    table = pd.DataFrame(rows)
+    table.insert(0, "program_name", table.pop("program").map(names))
+    if "stop_reason" in table.columns:
+        words = table["stop_reason"].map(
+            lambda r: label("export", f"stop_reason_{r}", shared.lang()) if isinstance(r, str) else ""
+        )
+        table["stop_reason"] = words
+    return table[[c for c in FIGURE_COLUMNS if c in table.columns]]
+
+
+def picks_table(plan: dict, picks: pd.DataFrame) -> pd.DataFrame:
+    """The picks with programme, community and district names in the page's language."""
+    details = pd.DataFrame(list(picks["details"]), index=picks.index)
+    table = picks.drop(columns=["details"]).assign(
+        program_name=picks["program"].map(program_names(plan)),
+        name=details.get("name"),
+        population_newly_served=details.get("population_newly_served"),
+        district_name=picks["district_code"],
+    )
+    table = shared.with_district_names(table)
+    return table[PICK_COLUMNS]
+
+
+def show_plan(plans: pd.DataFrame, actor) -> None:
+    st.subheader(t("plans_open"))
+    ids = list(plans["id"])
+    names = dict(zip(plans["id"], plans["name"]))
+    chosen = st.selectbox(t("plans_open"), ids, format_func=lambda i: f"{i} · {names[i]}", key="plans_open_id")
+    plan, picks = get_plan(shared.store(), actor, chosen)
+    parameters = plan["parameters"]
+    st.caption(
+        plain(
+            t(
+                "plans_parameters",
+                status=status_word(plan["status"]),
+                mode=t(f"mode_{plan['mode']}"),
+                standard=shared.standard_words(parameters["standard"]),
+                radius=f"{parameters['walk_radius_m']:,.0f}",
+                data=plan["data_name"],
+                sha=plan["data_sha256"][:12],
+            )
+        )
+    )
+    if plan["notes"]:
+        st.caption(plain(plan["notes"]))
+    if plan["scope"] == "districts":
+        st.info(t("plans_scope_districts"))
+    shared.show_table(figures_table(plan))
+    table = picks_table(plan, picks)
+    shared.show_table(table, height=360)
+    st.download_button(
+        t("plans_download"),
+        csv_bytes(shared.humanised(table)),
+        file_name=f"plan-{plan['id']}.csv",
+        mime="text/csv",
+        key="plans_download",
+    )
+    if actor.role == "admin" and plan["status"] == "proposed":
+        st.caption(t("plans_approve_note"))
+        if st.button(t("plans_approve"), key="plans_approve"):
+            approved = approve_plan(shared.store(), actor, plan["id"])
+            st.session_state[FLASH] = t("plans_approved_flash", id=approved["id"], name=plain(approved["name"]))
+            st.rerun()
+
+
+def compare(plans: pd.DataFrame, actor) -> None:
+    st.subheader(t("plans_compare"))
+    if len(plans) < 2:
+        st.info(t("plans_need_two"))
+        return
+    ids = list(plans["id"])
+    names = dict(zip(plans["id"], plans["name"]))
+    columns = st.columns(2)
+    a = columns[0].selectbox(
+        t("plans_compare_a"), ids, index=1, format_func=lambda i: f"{i} · {names[i]}", key="plans_a"
+    )
+    b = columns[1].selectbox(
+        t("plans_compare_b"), ids, index=0, format_func=lambda i: f"{i} · {names[i]}", key="plans_b"
+    )
+    compared = compare_plans(shared.store(), actor, a, b)
+    if not compared["same_data"]:
+        st.warning(
+            t("plans_compare_other_data", a=compared["a"]["data_sha256"][:12], b=compared["b"]["data_sha256"][:12])
+        )
+    program_name = program_names(compared["a"]) | program_names(compared["b"])
+    heads = {"a": t("plans_compare_a"), "b": t("plans_compare_b")}
+
+    st.markdown(f"**{plain(t('plans_compare_money'))}**")
+    money = compared["money"].assign(program=lambda f: f["program"].map(program_name))
+    shown_money = money.rename(
+        columns={"program": column_label("program_name", shared.lang())}
+        | {
+            f"{figure}_{side}": f"{column_label(figure, shared.lang())} · {heads.get(side, t('difference'))}"
+            for figure in ("budget_cny", "spent_cny", "unspent_cny")
+            for side in ("a", "b", "difference")
+        }
+    )
+    st.dataframe(shown_money, hide_index=True, width="stretch", placeholder="", column_config=_numbers(shown_money))
+
+    st.markdown(f"**{plain(t('plans_compare_metrics'))}**")
+    metrics = compared["metrics"]
+    metrics = metrics[metrics["metric"].isin(["sets", "population_newly_served", "communities_newly_within_radius"])]
+    shown_metrics = pd.DataFrame(
+        {
+            column_label("program_name", shared.lang()): metrics["program"].map(program_name),
+            t("plans_figure"): metrics["metric"].map(lambda m: column_label(m, shared.lang())),
+            heads["a"]: metrics["a"].astype("Int64"),
+            heads["b"]: metrics["b"].astype("Int64"),
+            t("difference"): metrics["difference"].astype("Int64"),
+        }
+    )
+    st.dataframe(shown_metrics, hide_index=True, width="stretch", placeholder="", column_config=_numbers(shown_metrics))
+
+    picks = compared["picks"]
+    counts = picks["change"].value_counts()
+    added, removed, kept = (int(counts.get(change, 0)) for change in ("added", "removed", "kept"))
+    st.markdown(f"**{plain(t('plans_compare_picks', added=added, removed=removed, kept=kept))}**")
+    changed = picks[picks["change"] != "kept"].assign(
+        change=lambda f: f["change"].map(lambda c: t(f"plans_change_{c}")),
+        program=lambda f: f["program"].map(program_name),
+        district_name=lambda f: f["district_code"],
+    )
+    if len(changed):
+        changed = shared.with_district_names(changed).rename(columns={"program": "program_name"})
+        shared.show_table(changed[["change", "program_name", "community_id", "district_name", "rank_a", "rank_b"]])
+
+
+def _numbers(frame: pd.DataFrame) -> dict:
+    return {
+        column: st.column_config.NumberColumn(format="localized")
+        for column in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[column])
+    }
+
+
+def render() -> None:
+    st.title(t("page_plans"))
+    st.caption(t("plans_intro"))
+    actor = shared.actor()
+    flash = st.session_state.pop(FLASH, None)
+    if flash:
+        st.success(flash)
+    plans = list_plans(shared.store(), actor)
+    if not len(plans):
+        st.info(t("plans_none"))
+        return
+    shared.show_table(plans_table(plans))
+    show_plan(plans, actor)
+    compare(plans, actor)
+
+
+shared.guarded(render)
