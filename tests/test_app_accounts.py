@@ -155,14 +155,18 @@ def test_an_idle_session_is_logged_out_with_a_message(store):
     assert [i.value for i in app.info] == [message("login_expired", minutes=30)]
 
 
-def test_logout_ends_the_session_and_forgets_its_choices(store):
+def test_logout_ends_the_session_and_forgets_its_choices_and_upload(store):
+    from geo.intake.uploads import UploadFolder
+
     app = open_app("ana")
     app.sidebar.number_input(key="widget_walk_radius_m").set_value(800)
+    folder = app.session_state["upload_folder"] = UploadFolder()
     run(app)
+    assert folder.path.exists()
     app.sidebar.button(key="logout").click()
     run(app)
     assert titles(app) == ["登录"] and "actor" not in app.session_state
-    assert "keep_walk_radius_m" not in app.session_state
+    assert "keep_walk_radius_m" not in app.session_state and not folder.path.exists()
     assert [i.value for i in app.info] == [message("logged_out")]
 
 
@@ -370,3 +374,54 @@ def test_record_upload_appends_one_row_on_either_database(db_url):
     row = audit_entries(audit_store).iloc[-1]
     assert (row["actor"], row["action"], row["entity"], row["entity_id"]) == ("local", "data_upload", "data", "ab" * 32)
     assert row["before"] is None and '"communities": 3' in row["after"] and "城市.gpkg" in row["after"]
+
+
+def everything_shown(app) -> str:
+    """All a page shows: tables, maps, choices, texts (one string to search)."""
+    parts = [frame.value.to_csv() for frame in app.dataframe]
+    parts += [element.proto.srcdoc for element in app.get("iframe")]
+    for kind in ("selectbox", "multiselect", "radio"):
+        parts += [str(list(widget.options)) for widget in getattr(app, kind)]
+    for kind in ("markdown", "caption", "text", "info", "warning", "error", "metric"):
+        parts += [str(getattr(element, "value", "")) for element in getattr(app, kind)]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("page", ["views/coverage_map.py", "views/eligibility.py", "views/applications.py"])
+def test_no_door_of_a_district_office_shows_or_downloads_another_districts_community(store, city, page, monkeypatch):
+    today = datetime.now(UTC).date()
+    for district in (MINE, *OTHERS):  # stored applications in every district, the office's own among them
+        first = next(i for i in city.communities["community_id"].astype(str) if i.startswith(district))
+        add_application(store, ACTORS["boss"], city.communities, first, today, applicant="居委会")
+    downloads = []
+    original = shared.download_buttons
+
+    def spy(tables, *args, **kwargs):
+        downloads.append(tables)
+        return original(tables, *args, **kwargs)
+
+    monkeypatch.setattr(shared, "download_buttons", spy)
+    app = open_app("yufeng")
+    if page != "views/coverage_map.py":
+        app.switch_page(page)
+        run(app)
+    assert titles(app) and not app.error
+    shown = everything_shown(app)
+    for tables in downloads:
+        for table in tables.values() if isinstance(tables, dict) else [tables]:
+            shown += shared.export_bytes(table, ".csv", {}, "zh").decode("utf-8-sig")
+    assert f"{MINE}-0" in shown
+    assert not [other for other in OTHERS if f"{other}-0" in shown]
+
+
+def test_the_login_page_speaks_english_too_and_offers_no_sign_on_without_a_provider(store):
+    app = open_app()
+    app.sidebar.radio(key="language_choice").set_value("English")
+    run(app)
+    assert titles(app) == ["Log in"]
+    assert [b.label for b in app.button] == ["Log in"]  # no 单点登录 without [auth] in secrets.toml
+    log_in(app, "boss", "not the password")
+    assert [e.value for e in app.error] == [shared.plain(label("message", "login_failed", "en"))]
+    log_in(app, "yufeng", PASSWORD)
+    assert titles(app) == ["Coverage map"]
+    assert "yufeng · District office · Yufeng District" in [c.value for c in app.sidebar.caption]

@@ -382,7 +382,11 @@ def log_in_as(user: Actor, now: float | None = None) -> None:
 
 def log_out(flash: str | None = None) -> None:
     """End this session's login and forget everything its user chose or uploaded (the next user of
-    this browser starts afresh); ``flash``: a catalogue key said on the login page."""
+    this browser starts afresh, and the upload's folder is deleted now, not when swept); ``flash``: a
+    catalogue key said on the login page."""
+    folder = st.session_state.get("upload_folder")
+    if folder is not None:
+        folder.remove()
     for key in list(st.session_state):
         if key not in KEPT_AT_LOGOUT:
             del st.session_state[key]
