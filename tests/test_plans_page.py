@@ -125,13 +125,14 @@ def test_an_administrator_approves_and_the_plan_shows_approved(store, two_plans)
     assert get_plan(store, ADMIN, two_plans[1]["id"])[0]["approved_by"] == "chief"
 
 
-def test_a_district_office_sees_only_its_picks(store, two_plans):
-    app = open_page(CHENGZHONG)
-    picks = table_with(app, "经度")
-    assert list(picks["区县"]) == ["城中区", "城中区"]  # 2 of the 16 picks: the others are not read at all
-    assert "只列出您所管区县的选点" in app.info[0].value
-    assert list(table_with(app, "记录人")["套数"]) == [2, 1]  # 800,000 and 600,000: its picks of each
-    assert list(app.dataframe[1].value["套数"]) == [2, 2]  # the figures: 市本级 and the total, its picks only
+def test_a_district_office_is_refused_the_page(store, two_plans):
+    """Not a district office's page (the navigation does not offer it either); the store, asked by another
+    door, gives it only its own picks (tests/test_store_plans.py, tests/test_cli_plans.py)."""
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.session_state["actor"] = CHENGZHONG
+    app.session_state["lang"] = "zh"
+    app.run()
+    assert not app.exception and "district" in app.error[0].value and not app.dataframe
 
 
 def test_the_priority_page_saves_the_current_plan_for_a_planner(store):

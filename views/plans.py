@@ -1,8 +1,10 @@
 """已保存的方案 · Saved plans — list the plans saved from the priority page, open one, compare two, approve.
 
-Rows are read through :mod:`geo.store.plans` with :func:`views.shared.actor`: a district office gets
-only the picks of its districts and figures summed from them (the store filters, not this page);
-approving is the store's decision too (administrators only), the button merely is not offered to others.
+Administrators, planners and analysts open it (:data:`views.shared.PAGE_ROLES`; a district office is
+refused here as in the navigation). Rows are read through :mod:`geo.store.plans` with
+:func:`views.shared.actor`, which would give a district office only the picks of its districts and
+figures summed from them (the store filters, not this page); approving is the store's decision too
+(administrators only), the button merely is not offered to others.
 """
 
 from __future__ import annotations
@@ -200,6 +202,7 @@ def _numbers(frame: pd.DataFrame) -> dict:
 
 def render() -> None:
     st.title(t("page_plans"))
+    shared.require_role(*shared.READERS)  # as the navigation (shared.PAGE_ROLES): not a district office's page
     st.caption(t("plans_intro"))
     actor = shared.actor()
     flash = st.session_state.pop(FLASH, None)
