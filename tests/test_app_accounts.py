@@ -23,6 +23,7 @@ from geo.store.actors import Actor
 from geo.store.applications import add_application
 from geo.store.audit import audit_entries
 from geo.store.db import open_store
+from geo.store.installations import add_installation
 from views import shared
 
 APP = "../app.py"
@@ -425,3 +426,20 @@ def test_the_login_page_speaks_english_too_and_offers_no_sign_on_without_a_provi
     log_in(app, "yufeng", PASSWORD)
     assert titles(app) == ["Coverage map"]
     assert "yufeng · District office · Yufeng District" in [c.value for c in app.sidebar.caption]
+
+
+def test_a_set_installed_counts_as_served_on_the_next_rerun_of_every_session(store, city, scored):
+    from tests.test_installations import seed_plan
+
+    app = open_app("boss")
+    other = open_app("ana")  # another session, open before the installation
+    served = {m.label: m.value for m in app.metric}["小区内已有健身路径"]
+    communities = city.communities.set_index("community_id")
+    unserved = scored[~scored["served_inside"]]["community_id"].astype(str)
+    community = next(i for i in unserved if communities.geometry[i].contains(communities.geometry[i].centroid))
+    plan_id = seed_plan(store, city, picks=(community,))
+    add_installation(store, ACTORS["boss"], plan_id, community, datetime.now(UTC).date())
+    for session in (app, other):
+        run(session)
+        now = {m.label: m.value for m in session.metric}["小区内已有健身路径"]
+        assert int(now.replace(",", "")) == int(served.replace(",", "")) + 1
