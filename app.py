@@ -84,6 +84,12 @@ pages = [
         "views/applications.py", title=shared.t("page_applications"), icon=":material/inbox:", url_path="applications"
     ),
     st.Page("views/plans.py", title=shared.t("page_plans"), icon=":material/bookmarks:", url_path="plans"),
+    st.Page(
+        "views/installations.py",
+        title=shared.t("page_installations"),
+        icon=":material/construction:",
+        url_path="installations",
+    ),
     st.Page("views/audit.py", title=shared.t("page_audit"), icon=":material/history:", url_path="audit"),
 ]
 # Only the pages of the actor's role (shared.PAGE_ROLES): another page opened by its URL is not found

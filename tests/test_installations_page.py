@@ -1,0 +1,115 @@
+"""The 安装与检查 / Installations page (views/installations.py) with AppTest on the sample city and a store
+of the test's own (PLANNER_DB_URL → a SQLite file in tmp_path)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo.config import DEFAULT_DATA_PATH
+from geo.pipeline import load_city
+from geo.store.actors import Actor
+from geo.store.db import open_store
+from geo.store.installations import add_inspection, add_installation, list_installations
+from tests.test_installations import JPEG, seed_plan
+
+PAGE = "../views/installations.py"
+PLANNER = Actor("wang", "planner")
+ANALYST = Actor("li", "analyst")
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_city(DEFAULT_DATA_PATH)
+
+
+@pytest.fixture
+def planned(tmp_path, monkeypatch, sample):
+    """An approved plan of the sample with a set in each of two districts' first communities."""
+    url = f"sqlite:///{tmp_path}/store.sqlite"
+    monkeypatch.setenv("PLANNER_DB_URL", url)
+    store = open_store(url)
+    communities = sample.communities.astype({"community_id": str, "district_code": str})
+    firsts = communities.drop_duplicates("district_code").iloc[:2]
+    plan_id = seed_plan(store, sample, picks=tuple(firsts["community_id"]))
+    return store, plan_id, list(firsts["community_id"]), list(firsts["district_code"])
+
+
+def picture(kind: str) -> bytes:
+    """A real 4 × 3 image in ``kind`` (JPEG, PNG, WEBP), as a phone would send."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 30, 60)).save(buffer, format=kind)
+    return buffer.getvalue()
+
+
+def open_page(actor: Actor, lang: str = "zh") -> AppTest:
+    app = AppTest.from_file(PAGE, default_timeout=120)
+    app.session_state["actor"] = actor
+    app.session_state["lang"] = lang
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def table_with(app: AppTest, column: str):
+    (table,) = [d.value for d in app.dataframe if column in d.value.columns]
+    return table
+
+
+def test_without_an_approved_plan_the_page_says_how_to_get_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANNER_DB_URL", f"sqlite:///{tmp_path}/store.sqlite")
+    app = open_page(PLANNER)
+    assert app.title[0].value == "安装与检查"
+    assert "还没有已批准的方案" in app.info[0].value
+
+
+def test_a_planner_records_an_installation_with_the_form(planned, sample):
+    store, _, communities, _ = planned
+    app = open_page(PLANNER)
+    assert not app.error, [e.value for e in app.error]
+    progress = table_with(app, "安装情况")
+    assert list(progress["小区编号"]) == communities and list(progress["安装情况"]) == ["尚未安装"] * 2
+    assert any("已安装 0 处，方案共 2 处" in m.value for m in app.markdown)
+
+    app.selectbox[2].set_value(communities[1])  # plan, district, then the form's community
+    app.text_input[0].input("北门")
+    [cost] = [n for n in app.number_input if n.label == "实际费用（元）"]
+    cost.set_value(48_000)
+    [submit] = [b for b in app.button if b.label == "登记安装"]
+    submit.click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert any("已登记安装 1" in s.value for s in app.success)
+    stored = list_installations(store, PLANNER)
+    assert list(stored["community_id"]) == [communities[1]] and list(stored["cost_cny"]) == [48_000]
+    assert list(stored["site"]) == ["北门"]
+    assert list(table_with(app, "安装情况")["安装情况"]) == ["尚未安装", "已安装"]
+
+
+def test_the_inspection_record_shows_the_photos_and_an_analyst_gets_no_form(planned):
+    store, plan_id, communities, _ = planned
+    row = add_installation(store, PLANNER, plan_id, communities[0], date(2026, 11, 20))
+    add_inspection(store, PLANNER, row["id"], date(2026, 11, 25), "needs_repair", "单杠松动 **粗体**",
+                   [("东门.jpg", picture("JPEG")), ("侧面.webp", picture("WEBP")), ("坏.jpg", JPEG)],
+                   today=date(2026, 11, 30))  # fmt: skip
+    app = open_page(ANALYST)
+    assert not app.error, [e.value for e in app.error]
+    assert not [b for b in app.button if b.label in ("登记安装", "登记检查")]  # an analyst reads
+    assert any("2026-11-25" in m.value and "需维修" in m.value and "照片 3 张" in m.value for m in app.markdown)
+    assert any(c.value == "单杠松动 \\*\\*粗体\\*\\*" for c in app.caption)  # findings shown as typed
+    assert [i.caption for image in app.image for i in image.proto.imgs] == ["东门.jpg", "侧面.webp"]
+    assert any("坏" in c.value and "无法显示" in c.value for c in app.caption)  # named, the rest shown
+
+
+def test_the_district_filter_narrows_the_picks_and_a_district_office_cannot_open_the_page(planned):
+    _, _, communities, districts = planned
+    app = open_page(PLANNER, lang="en")
+    app.selectbox(key="installations_district").set_value(districts[1]).run()
+    assert list(table_with(app, "Installed")["Community ID"]) == [communities[1]]
+    office = open_page(Actor("office", "district", (districts[0],)))
+    assert office.error and not office.dataframe
