@@ -314,3 +314,31 @@ def test_a_backup_carries_plans_installations_inspections_and_the_photos_bytes(d
     with copy.engine.connect() as connection:  # the approved plan is still frozen after a restore
         status = connection.execute(sa.text("SELECT status FROM plans")).scalar()
     assert status == "approved"
+
+
+def test_eight_sessions_installing_one_pick_at_once_store_it_once(db_url):
+    import threading
+
+    store = open_store(db_url)
+    plan_id = seed_plan(store, small_city())
+    results, start = [], threading.Barrier(8)
+
+    def attempt() -> None:
+        own = open_store(db_url)  # each session its own engine, as app servers are
+        start.wait(timeout=60)
+        try:
+            results.append(install(own, plan_id)["id"])
+        except DataError as error:
+            results.append(error.args[0].key)
+        except Exception as error:  # collected and asserted below
+            results.append(repr(error))
+        finally:
+            own.engine.dispose()
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(map(str, results)) == sorted(["1"] + ["installation_duplicate"] * 7), results
+    assert len(list_installations(store, ADMIN)) == 1

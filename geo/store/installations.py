@@ -175,7 +175,7 @@ def add_installation(
         raise data_error("installation_negative", field="pieces", value=int(pieces))
     community_id = str(community_id).strip()
     with store.session() as session, session.begin():
-        plan = session.get(SavedPlan, int(plan_id))
+        plan = _plan_locked(session, int(plan_id))
         if plan is None:
             raise data_error("installation_plan_unknown", id=plan_id)
         if plan.status != "approved":
@@ -217,6 +217,19 @@ def add_installation(
         record(session, actor.username, "installation_add", "installation", installation.id, None, after)
         _mark_installed(session, actor, community_id, installation.id)
         return after
+
+
+def _plan_locked(session, plan_id: int) -> SavedPlan | None:
+    """The plan, with this transaction holding the lock that keeps two sessions from installing one pick twice.
+
+    SQLite: the transaction starts as the writer (``BEGIN IMMEDIATE``), so a second waits (busy
+    timeout) and then sees the first's installation. PostgreSQL: the plan's row is locked
+    (``FOR UPDATE``; a lock changes no row, so the frozen plan's triggers do not fire).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        return session.get(SavedPlan, plan_id)
+    return session.scalar(select(SavedPlan).where(SavedPlan.id == plan_id).with_for_update())
 
 
 def _mark_installed(session, actor: Actor, community_id: str, installation_id: int) -> None:
