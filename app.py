@@ -51,8 +51,13 @@ try:
     if ended and shared.sso_configured() and st.user.is_logged_in:
         st.logout()  # else the identity provider's cookie would log the session straight back in
     if shared.login_needed():
+        # The login page answers at every page's address too: a link to a page opens the login, then that page.
         st.navigation(
-            [st.Page("views/login.py", title=shared.t("page_login"), icon=":material/login:", url_path="login")]
+            [
+                st.Page("views/login.py", title=shared.t("page_login"), url_path=path, default=path == "login")
+                for path in ("login", *shared.PAGE_ROLES)
+            ],
+            position="hidden",
         ).run()
         st.stop()
     actor = shared.actor()
