@@ -106,9 +106,11 @@ def test_two_plans_compared_side_by_side(store, two_plans):
     app = open_page(PLANNER, lang="en")
     said = [m.value.replace("\\", "") for m in app.markdown]  # Markdown punctuation escaped on the page
     assert "**Plan B against plan A: 4 picks added, 0 removed, 12 kept**" in said
-    money = table_with(app, "Spent (CNY) · Difference")
-    city = money.iloc[0]  # 市本级, then the total
-    assert [city[f"Spent (CNY) · {side}"] for side in ("Plan A", "Plan B", "Difference")] == [600_000, 800_000, 200_000]
+    money = next(d.value for d in app.dataframe if "Figure" in d.value.columns)  # money, then the results
+    money = money.set_index(["Programme name", "Figure"])
+    spent = money.loc[("City budget", "Spent (CNY)")]
+    assert [spent["Plan A"], spent["Plan B"], spent["Difference"]] == [600_000, 800_000, 200_000]
+    assert list(money.loc[("Total", "Budget (CNY)")]) == [600_000, 800_000, 200_000]
     changed = table_with(app, "Change")
     assert list(changed["Change"]) == ["Added"] * 4 and list(changed["Order (plan B)"]) == [13, 14, 15, 16]
 

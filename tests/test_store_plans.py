@@ -260,3 +260,25 @@ def test_sets_installed_when_the_plan_was_saved_count_in_its_rerun_and_later_one
     again = rerun_saved(store, saved["id"], city, HASH)  # the file's city, without the installed set
     pd.testing.assert_frame_equal(picks, plan_picks(again), check_dtype=False)
     assert plan_metrics(again) == record["metrics"]
+
+
+def test_a_programme_only_one_plan_ran_counts_as_nothing_bought_in_the_other(store):
+    city = handmade_city()
+    two = replace(
+        config_with(SET_CNY),
+        programs=(Program("city", "市本级", "City", SET_CNY), Program("region", "区", "Region", SET_CNY)),
+    )
+    both = run_plan(city.communities, city.fitness_paths, two, ["city", "region"], "rank", city.applications)
+    one = save_plan(store, PLANNER, handmade_plan(SET_CNY), "一项", HASH)
+    other = save_plan(store, PLANNER, both, "两项", HASH)
+    compared = compare_plans(store, ANALYST, one["id"], other["id"])
+    metrics = compared["metrics"].set_index(["program", "metric"])
+    assert metrics.loc[("region", "sets"), ["a", "b", "difference"]].tolist() == [None, 1, 1]
+    money = compared["money"].set_index("program")
+    region = money.loc["region"]
+    assert pd.isna(region["spent_cny_a"]) and region["spent_cny_b"] == region["spent_cny_difference"] == SET_CNY
+    assert money.loc["", ["budget_cny_a", "budget_cny_b", "budget_cny_difference"]].tolist() == [
+        SET_CNY,
+        2 * SET_CNY,
+        SET_CNY,
+    ]

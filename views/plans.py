@@ -114,7 +114,11 @@ def show_plan(plans: pd.DataFrame, actor) -> None:
         st.info(t("plans_scope_districts"))
     shared.show_table(figures_table(plan))
     table = picks_table(plan, picks)
-    shared.show_table(table, height=360)
+    sites = {column_label(c, shared.lang()): st.column_config.NumberColumn(format="%.6f") for c in ("lon", "lat")}
+    formats = shared.number_formats(table) | sites  # a site to 0.1 m, not 100 m
+    st.dataframe(
+        shared.humanised(table), hide_index=True, width="stretch", placeholder="", height=360, column_config=formats
+    )
     st.download_button(
         t("plans_download"),
         csv_bytes(shared.humanised(table)),
@@ -153,15 +157,22 @@ def compare(plans: pd.DataFrame, actor) -> None:
     heads = {"a": t("plans_compare_a"), "b": t("plans_compare_b")}
 
     st.markdown(f"**{plain(t('plans_compare_money'))}**")
-    money = compared["money"].assign(program=lambda f: f["program"].map(program_name))
-    shown_money = money.rename(
-        columns={"program": column_label("program_name", shared.lang())}
-        | {
-            f"{figure}_{side}": f"{column_label(figure, shared.lang())} · {heads.get(side, t('difference'))}"
+    money = compared["money"]
+    shown_money = pd.DataFrame(
+        [
+            {
+                column_label("program_name", shared.lang()): program_name[row["program"]],
+                t("plans_figure"): column_label(figure, shared.lang()),
+                heads["a"]: row[f"{figure}_a"],
+                heads["b"]: row[f"{figure}_b"],
+                t("difference"): row[f"{figure}_difference"],
+            }
+            for row in money.to_dict(orient="records")
             for figure in ("budget_cny", "spent_cny", "unspent_cny")
-            for side in ("a", "b", "difference")
-        }
+        ]
     )
+    for column in (heads["a"], heads["b"], t("difference")):
+        shown_money[column] = pd.to_numeric(shown_money[column]).round().astype("Int64")
     st.dataframe(shown_money, hide_index=True, width="stretch", placeholder="", column_config=_numbers(shown_money))
 
     st.markdown(f"**{plain(t('plans_compare_metrics'))}**")

@@ -423,7 +423,8 @@ def compare_plans(store, actor: Actor, a: int, b: int) -> dict:
         run on the same data file (SHA-256); ``picks``: one row per (programme, community) in either,
         ``change`` ``added`` (only in b), ``removed`` (only in a) or ``kept``, with ``district_code``
         and ``rank_a``/``rank_b``, ``cost_cny_a``/``cost_cny_b``; ``metrics``: one row per
-        programme (``""`` for the total) and figure, ``a``, ``b`` and ``difference`` (b − a);
+        programme (``""`` for the total) and figure, ``a``, ``b`` and ``difference`` (b − a; a programme
+        only one plan ran counts as 0 in the other);
         ``money``: per programme and in total, budget, spent and unspent (CNY) of each and the differences.
         A district office's comparison counts only the picks of its districts.
     """
@@ -476,7 +477,10 @@ def _metrics_side_by_side(plan_a: dict, plan_b: dict) -> pd.DataFrame:
             if figure in [r["metric"] for r in rows if r["program"] == program]:
                 continue
             va, vb = left.get(figure), right.get(figure)
-            difference = vb - va if _numeric(va) and _numeric(vb) else None
+            # a programme one plan did not run bought nothing there: its figures count as 0 in the difference
+            da = 0 if program not in a and _numeric(vb) else va
+            db = 0 if program not in b and _numeric(va) else vb
+            difference = db - da if _numeric(da) and _numeric(db) else None
             rows.append({"program": program, "metric": figure, "a": va, "b": vb, "difference": difference})
     return pd.DataFrame(rows, columns=["program", "metric", "a", "b", "difference"])
 
