@@ -443,3 +443,22 @@ def test_a_set_installed_counts_as_served_on_the_next_rerun_of_every_session(sto
         run(session)
         now = {m.label: m.value for m in session.metric}["小区内已有健身路径"]
         assert int(now.replace(",", "")) == int(served.replace(",", "")) + 1
+
+
+def test_the_audit_page_filters_since_a_date_and_no_one_else_opens_it(store):
+    from geo.store.schema import AuditEntry
+
+    with store.session() as session, session.begin():  # an entry of an earlier year, as if written then
+        session.add(
+            AuditEntry(
+                at=datetime(2020, 5, 1, tzinfo=UTC), actor="boss", action="user_add", entity="user", entity_id="old"
+            )
+        )
+    app = open_app("boss", "views/audit.py")
+    assert "old" in set(app.dataframe[0].value["对象编号"])
+    app.date_input(key="audit-since").set_value(datetime.now(UTC).date())
+    run(app)
+    assert "old" not in set(app.dataframe[0].value["对象编号"]) and len(app.dataframe[0].value) == len(USERS)
+    app.session_state["actor"] = ACTORS["plan"]
+    run(app)
+    assert titles(app) == ["覆盖地图"]  # a planner asking for the audit page gets the default page
