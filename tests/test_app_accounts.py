@@ -462,3 +462,41 @@ def test_the_audit_page_filters_since_a_date_and_no_one_else_opens_it(store):
     app.session_state["actor"] = ACTORS["plan"]
     run(app)
     assert titles(app) == ["覆盖地图"]  # a planner asking for the audit page gets the default page
+
+
+class SignedOn:
+    """Stands in for ``st.user`` after the identity provider has sent the user back (no provider here)."""
+
+    def __init__(self, **claims):
+        self.claims = {"is_logged_in": True, **claims}
+        self.is_logged_in = True
+
+    def to_dict(self):
+        return dict(self.claims)
+
+
+@pytest.mark.parametrize(
+    "claims, title, error",
+    [
+        ({"preferred_username": "yufeng"}, "覆盖地图", None),
+        ({"preferred_username": "stranger", "email": "boss@gmail.com"}, "登录", "sso_unknown_account"),
+    ],
+)
+def test_single_sign_on_in_the_app_logs_in_only_an_existing_account(store, monkeypatch, claims, title, error):
+    import streamlit
+
+    monkeypatch.setattr(shared, "sso_configured", lambda: True)
+    monkeypatch.setattr(streamlit, "user", SignedOn(**claims))
+    app = open_app()
+    assert titles(app) == [title]
+    if error is None:
+        assert app.session_state["actor"] == ACTORS["yufeng"]
+    else:
+        assert [e.value for e in app.error] == [refusal(error, identity="stranger")]
+        assert "actor" not in app.session_state and has_accounts_count(store) == len(USERS)
+
+
+def has_accounts_count(store) -> int:
+    from geo.store.accounts import list_users
+
+    return len(list_users(store))
