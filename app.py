@@ -20,6 +20,9 @@ try:
 except ConfigError as error:  # a broken config.toml: the same one line as the CLI prints, then nothing else
     st.error(shared.plain(config_error_text(error, shared.lang())))
     st.stop()
+except Exception as error:  # the store (whose records are part of the data's version) cannot be reached
+    shared.fail_gently(error)
+    st.stop()
 
 # Uploaded data of closed pages is deleted by a sweeper thread; an open page keeps its own alive.
 start_sweeper(shared.base_config().upload_max_age_hours)

@@ -500,3 +500,11 @@ def has_accounts_count(store) -> int:
     from geo.store.accounts import list_users
 
     return len(list_users(store))
+
+
+def test_a_store_that_cannot_be_reached_is_a_plain_message_not_a_traceback(monkeypatch):
+    monkeypatch.setenv("PLANNER_DB_URL", "postgresql+psycopg://nobody:secret@127.0.0.1:1/nothing")
+    app = AppTest.from_file(APP, default_timeout=120)
+    run(app)
+    assert [e.value for e in app.error] == [text("error_store", "zh")]
+    assert not app.title and "secret" not in str(app)

@@ -30,6 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import sqlalchemy.exc
 import streamlit as st
 
 from geo import i18n
@@ -1180,7 +1181,8 @@ def fail_gently(error: BaseException) -> None:
 
     A :class:`geo.errors.DataError` is the data's or the settings' fault and says what to do:
     shown as it is, as text. An ``OSError`` names server paths and errno text, which are the
-    administrator's business: logged, and the user gets a fixed message. Anything else, a plain
+    administrator's business: logged, and the user gets a fixed message; so does a store that cannot
+    be reached (SQLAlchemy's ``OperationalError``: its text names the server). Anything else, a plain
     ``ValueError`` included, is a bug: logged with its traceback under a short random reference,
     which the page shows so that the administrator can find that entry in the log.
     """
@@ -1191,6 +1193,9 @@ def fail_gently(error: BaseException) -> None:
     elif isinstance(error, OSError):
         log.warning("file error in the app: %s", error)
         st.error(text("error_file", lang()))
+    elif isinstance(error, sqlalchemy.exc.OperationalError):  # the store's server is down or unreachable
+        log.warning("the store cannot be reached: %s", error)
+        st.error(text("error_store", lang()))
     else:
         reference = secrets.token_hex(4)
         log.error("internal error, reference %s", reference, exc_info=error)
