@@ -324,6 +324,7 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     coverage.add_argument("--radius", type=walk_radius, default=None, help=radius_help)
     coverage.add_argument("--json", action="store_true", help=h("help_coverage_json"))
     coverage.add_argument("--lang", choices=("zh", "en"), default="zh")
+    coverage.add_argument("--db", default=None, help=h("help_db_records"))
 
     plan = commands.add_parser("plan", help=h("command_plan"))
     plan.add_argument("--program", default=None, help=h("help_program"))
@@ -342,6 +343,7 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     plan.add_argument("--encoding", choices=ENCODINGS, default="utf-8", help=h("help_encoding"))
     plan.add_argument("--json", action="store_true", help=h("help_plan_json"))
     plan.add_argument("--lang", choices=("zh", "en"), default="zh")
+    plan.add_argument("--db", default=None, help=h("help_db_records"))
 
     eligibility = commands.add_parser("eligibility", help=h("command_eligibility"))
     eligibility.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH)
@@ -350,6 +352,7 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     eligibility.add_argument("--out-crs", choices=tuple(OUT_CRS), default="wgs84", help=h("help_out_crs"))
     eligibility.add_argument("--encoding", choices=ENCODINGS, default="utf-8", help=h("help_encoding"))
     eligibility.add_argument("--lang", choices=("zh", "en"), default="zh")
+    eligibility.add_argument("--db", default=None, help=h("help_db_records"))
 
     sample = commands.add_parser("sample", help=h("command_sample", city=_boundaries_city(lang)))
     sample.add_argument(
@@ -819,11 +822,29 @@ def run_audit(args, config) -> int:
     return 0
 
 
+def city_with_store_records(city, args):
+    """``city`` with its store's installed sets and applications (``--db``, ``PLANNER_DB_URL`` or the
+    SQLite file beside ``--data``), as the app analyses it; as it is when it has no store. Says on
+    stderr what the store added, so a figure that differs from the file alone is explained."""
+    from geo.store.db import existing_store
+    from geo.store.installations import city_with_records
+
+    store = existing_store(args.db, args.data)
+    if store is None:
+        return city
+    with_records = city_with_records(city, store)
+    added_sets = len(with_records.fitness_paths) - len(city.fitness_paths)
+    applications = 0 if with_records.applications is None else len(with_records.applications)
+    if with_records is not city:
+        print(say("store_records_used", args.lang, sets=added_sets, applications=applications), file=sys.stderr)
+    return with_records
+
+
 def run_coverage(args, config) -> int:
     from geo.pipeline import coverage_report, load_city
 
     radius = config.walk_radius_m if args.radius is None else args.radius
-    report_city = load_city(input_file(args.data, "--data", missing_ok=True))
+    report_city = city_with_store_records(load_city(input_file(args.data, "--data", missing_ok=True)), args)
     report = coverage_report(report_city, radius)
     rows = report.by_district[list(SUMMARY_COLUMNS)]
     if args.json:  # district names in --lang, as in the table
@@ -956,7 +977,7 @@ def run_plan_command(args, config) -> int:
         config = replace(config, optimal_time_limit_s=args.time_limit)
     keys = program_keys(args.program) if args.program is not None else [p.key for p in config.programs]
     _check_out(args.out, args.out_crs, args.encoding)
-    city = load_city(input_file(args.data, "--data", missing_ok=True))
+    city = city_with_store_records(load_city(input_file(args.data, "--data", missing_ok=True)), args)
     plan = run_plan(city.communities, city.fitness_paths, config, keys, args.mode, city.applications)
     if args.out:
         with writing(args.out):
@@ -1032,7 +1053,7 @@ def run_eligibility(args, config) -> int:
     from geo.render.provenance import file_sha256
 
     _check_out(args.out, args.out_crs, args.encoding)
-    city = load_city(input_file(args.data, "--data", missing_ok=True))
+    city = city_with_store_records(load_city(input_file(args.data, "--data", missing_ok=True)), args)
     scored = score_communities(city.communities, city.fitness_paths, config, city.applications)
     if args.district:
         known = set(city.districts["district_code"])

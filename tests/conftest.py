@@ -21,6 +21,15 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, need_browser
 _E2E_MODULES = ("test_e2e", "test_map_browser")
 
 
+@pytest.fixture(autouse=True)
+def _own_store(monkeypatch, tmp_path_factory):
+    """Every test its own empty store (``PLANNER_DB_URL``), so no test writes beside the repository's
+    sample (``data/<city>.store.sqlite``) or sees another test's accounts; a test that sets the
+    variable itself, or deletes it to test the default location, overrides this."""
+    folder = tmp_path_factory.mktemp("store")
+    monkeypatch.setenv("PLANNER_DB_URL", f"sqlite:///{folder}/store.sqlite")
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium, headless, driven by Playwright (skips without it, fails in CI)."""

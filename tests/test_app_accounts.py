@@ -429,7 +429,7 @@ def test_the_login_page_speaks_english_too_and_offers_no_sign_on_without_a_provi
 
 
 def test_a_set_installed_counts_as_served_on_the_next_rerun_of_every_session(store, city, scored):
-    from tests.test_installations import seed_plan
+    from tests.store_helpers import seed_plan
 
     app = open_app("boss")
     other = open_app("ana")  # another session, open before the installation

@@ -12,8 +12,7 @@ from geo.store.actors import Actor
 from geo.store.db import open_store
 from geo.store.export import STORE_TABLES
 from geo.store.installations import attachment, list_inspections
-from tests.test_cli_store import run
-from tests.test_installations import JPEG, PNG, seed_plan, small_city
+from tests.store_helpers import JPEG, PNG, run, seed_plan, small_city
 
 ADMIN = Actor("chief", "admin")
 

@@ -6,13 +6,12 @@ import json
 
 import pytest
 
-from geo.cli import main
 from geo.config import DEFAULT_DATA_PATH
 from geo.store.accounts import add_user
 from geo.store.actors import Actor
 from geo.store.db import open_store
 from geo.store.plans import data_sha256
-from tests.test_cli_store import run
+from tests.store_helpers import run
 
 
 def plans(capsys, monkeypatch, db_url, *args, user=None, password=None):

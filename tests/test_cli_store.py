@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
 
-from geo.cli import main
-
-
-def run(capsys, monkeypatch, *args, password=None, stdin=None):
-    if password is not None:
-        monkeypatch.setenv("PLANNER_PASSWORD", password)
-    else:
-        monkeypatch.delenv("PLANNER_PASSWORD", raising=False)
-    if stdin is not None:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    status = main(list(args))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+from tests.store_helpers import run
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import geopandas as gpd
 import pandas as pd
 import pytest
 
@@ -27,8 +26,7 @@ from geo.store.installations import (
     planned_vs_installed,
     records_version,
 )
-from geo.store.schema import PlanPick, SavedPlan
-from tests.helpers import square_city
+from tests.store_helpers import JPEG, PNG, WEBP, centre, seed_plan, small_city
 
 ADMIN = Actor("chief", "admin")
 PLANNER = Actor("planner1", "planner")
@@ -36,61 +34,6 @@ ANALYST = Actor("analyst1", "analyst")
 CHENGZHONG = Actor("chengzhong", "district", ("450202",))
 YUFENG = Actor("yufeng", "district", ("450203",))
 TODAY = date(2026, 11, 30)
-# Smallest files of each kind whose first bytes say what they are.
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 60
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 60
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 60
-
-
-def small_city() -> CityData:
-    """Three 100 m squares: C000 (a set inside), C001 2 km east and C002 4 km east (none); district
-    450202 holds C000 and C001, 450203 holds C002."""
-    communities, paths = square_city([(0, 0), (2000, 0), (4000, 0)], [1000, 2000, 3000], paths_xy=[(50, 50)])
-    communities.loc[2, ["district_code", "district_name"]] = ["450203", "鱼峰区"]
-    districts = gpd.GeoDataFrame(
-        {"district_code": ["450202", "450203"], "district_name": ["城中区", "鱼峰区"]},
-        geometry=[communities.geometry.iloc[:2].union_all().envelope, communities.geometry.iloc[2].envelope],
-        crs="EPSG:4326",
-    )
-    return CityData(districts, communities, paths, source="test")
-
-
-def centre(city: CityData, community_id: str) -> tuple[float, float]:
-    point = city.communities.set_index("community_id").geometry[community_id].centroid
-    return point.x, point.y
-
-
-def seed_plan(store, city: CityData, picks=("C001", "C002"), name="2026年第一批", status="approved", cost=50_000):
-    """An approved plan (as A1's save and approve would leave it) buying one set in each of ``picks``."""
-    communities = city.communities.set_index("community_id")
-    with store.session() as session, session.begin():
-        plan = SavedPlan(
-            name=name,
-            status=status,
-            mode="rank",
-            data_sha256="0" * 64,
-            parameters="{}",
-            metrics="{}",
-            created_by="chief",
-            approved_by="chief" if status == "approved" else None,
-        )
-        session.add(plan)
-        session.flush()
-        for rank, community_id in enumerate(picks, start=1):
-            lon, lat = centre(city, community_id)
-            session.add(
-                PlanPick(
-                    plan_id=plan.id,
-                    program="city",
-                    rank=rank,
-                    community_id=community_id,
-                    district_code=str(communities.at[community_id, "district_code"]),
-                    lon=lon,
-                    lat=lat,
-                    cost_cny=cost,
-                )
-            )
-        return plan.id
 
 
 @pytest.fixture

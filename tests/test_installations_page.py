@@ -13,7 +13,7 @@ from geo.pipeline import load_city
 from geo.store.actors import Actor
 from geo.store.db import open_store
 from geo.store.installations import add_inspection, add_installation, list_installations
-from tests.test_installations import JPEG, seed_plan
+from tests.store_helpers import JPEG, seed_plan
 
 PAGE = "../views/installations.py"
 PLANNER = Actor("wang", "planner")

@@ -93,7 +93,7 @@ def test_the_publish_page_reads_the_results_from_the_store(tmp_path, monkeypatch
     from geo.store import installations
     from geo.store.actors import Actor
     from geo.store.db import open_store
-    from tests.test_installations import seed_plan
+    from tests.store_helpers import seed_plan
 
     url = f"sqlite:///{tmp_path}/store.sqlite"
     monkeypatch.setenv("PLANNER_DB_URL", url)

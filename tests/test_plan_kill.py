@@ -15,24 +15,20 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from geo.config import Program, load_config
-from geo.plan import run_plan
 from geo.store.actors import Actor
 from geo.store.audit import audit_entries
 from geo.store.db import open_store
 from geo.store.plans import PICKS_PER_INSERT, get_plan, list_plans, save_plan
-from tests.helpers import square_city
+from tests.store_helpers import PICKS, big_plan
 
 REPO = Path(__file__).resolve().parent.parent
 PLANNER = Actor("wang", "planner")
-PICKS = 3_000
-SET_CNY = 50_000
+
 
 # The child: save a big plan, pausing for ever inside the transaction at the statement named.
 CHILD = """
@@ -42,7 +38,7 @@ from sqlalchemy import event
 from geo.store.actors import Actor
 from geo.store.db import open_store
 from geo.store.plans import save_plan
-from tests.test_plan_kill import big_plan
+from tests.store_helpers import big_plan
 
 url, marker, table, nth = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 store = open_store(url)
@@ -61,17 +57,6 @@ def pause(connection, cursor, statement, parameters, context, executemany):
 save_plan(store, Actor("wang", "planner"), plan, "killed", "b" * 64)
 print("saved: the kill came too late")
 """
-
-
-def big_plan(count: int = PICKS):
-    """``count`` lone square communities 1.2 km apart (each reached only by its own set), every one bought."""
-    side = int(count**0.5) + 1
-    xy = [((k % side) * 1200, (k // side) * 1200) for k in range(count)]
-    communities, paths = square_city(xy, [100 + k % 997 for k in range(count)])
-    config = replace(
-        load_config(), standard="walk", programs=(Program("city", "市本级", "City budget", count * SET_CNY),)
-    )
-    return run_plan(communities, paths, config, ["city"], "rank")
 
 
 @pytest.mark.slow

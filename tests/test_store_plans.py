@@ -13,7 +13,6 @@ import shapely
 import sqlalchemy as sa
 
 from geo.config import DEFAULT_DATA_PATH, Program, load_config
-from geo.data.city import CityData
 from geo.errors import DataError
 from geo.pipeline import load_city
 from geo.plan import run_plan
@@ -32,38 +31,14 @@ from geo.store.plans import (
     rerun_saved,
     save_plan,
 )
-from tests.helpers import square_city
+from tests.store_helpers import SET_CNY, config_with, handmade_city, handmade_plan
 
 ADMIN = Actor("chief", "admin")
 PLANNER = Actor("wang", "planner")
 ANALYST = Actor("li", "analyst")
 OFFICE_A = Actor("east", "district", ("450202",))
 OFFICE_B = Actor("west", "district", ("450203",))
-SET_CNY = 50_000
 HASH = "a" * 64
-
-
-def handmade_city() -> CityData:
-    """Four lone square communities 2 km apart (a 500 m walk reaches none from another), two in each
-    of two districts, one applied for; an existing set in none of them."""
-    communities, paths = square_city([(0, 0), (2000, 0), (4000, 0), (6000, 0)], [1000, 2000, 3000, 400])
-    communities["district_code"] = ["450202", "450202", "450203", "450203"]
-    districts = gpd.GeoDataFrame(
-        {"district_code": ["450202", "450203"], "district_name": ["城中区", "鱼峰区"]},
-        geometry=[communities.union_all().envelope] * 2,
-        crs="EPSG:4326",
-    )
-    applications = pd.DataFrame({"community_id": ["C003"], "application_date": pd.to_datetime(["2020-01-02"])})
-    return CityData(districts, communities, paths, "hand-made", applications)
-
-
-def config_with(budget: int, standard: str = "walk"):
-    return replace(load_config(), standard=standard, programs=(Program("city", "市本级", "City budget", budget),))
-
-
-def handmade_plan(budget: int = 2 * SET_CNY, mode: str = "rank"):
-    city = handmade_city()
-    return run_plan(city.communities, city.fitness_paths, config_with(budget), ["city"], mode, city.applications)
 
 
 @pytest.fixture

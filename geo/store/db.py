@@ -74,6 +74,22 @@ def open_store(url: str | None = None, data_path: Path | None = None) -> Store:
     return Store(url, engine, sessionmaker(engine, expire_on_commit=False))
 
 
+def existing_store(url: str | None = None, data_path: Path | None = None) -> Store | None:
+    """The store of ``data_path`` if there is one, else None (nothing is created).
+
+    ``url`` (``--db``) or ``PLANNER_DB_URL`` names one; otherwise it is the SQLite file beside the
+    city data, when that file exists. The analysis commands read a city's records through this:
+    a city file without a store is analysed as it is.
+    """
+    url = url or os.environ.get(DB_ENV, "").strip()
+    if url:
+        return open_store(url)
+    if data_path is None:
+        return None
+    beside = store_url(data_path).removeprefix("sqlite:///")
+    return open_store(f"sqlite:///{beside}") if Path(beside).exists() else None
+
+
 @functools.cache
 def head_revision() -> str:
     """The newest migration of this version of the software (read once a process: 5 ms a read)."""
