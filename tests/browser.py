@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from geo.i18n import catalogue, text
 
 REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "test-output" / "e2e"
@@ -117,3 +120,73 @@ def map_frame(page, timeout_s: float = 60.0):
                 continue
         time.sleep(0.2)
     raise AssertionError("no map with community polygons appeared")
+
+
+# What a reader sees of a page, and the words of the other language in it (tests of the UI language).
+ENGLISH = re.compile(r"[A-Za-z]{3,}")
+
+
+CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
+
+
+DATA_WORDS = {"liuzhou", "sample", "gpkg", "sanjiang", "geojson"}  # file names, shown as the data's name
+
+
+# What a reader sees: text nodes that are drawn (not hidden, not of size 0), generated ::after text,
+# placeholders shown in empty inputs, and tooltips. Icons are ligatures of a font (their names are not
+# seen), the live region is for screen readers, and the status widget is Streamlit's developer notice.
+SEEN_TEXT_JS = """() => {
+  const ignored = '[data-testid="stIconMaterial"], [role="log"], [data-testid="stStatusWidget"], script, style';
+  const drawn = el => {  // shown, of a readable size, and not a screen reader's 1-pixel label
+    const box = el.getBoundingClientRect();
+    return el.checkVisibility({visibilityProperty: true}) && parseFloat(getComputedStyle(el).fontSize) > 0
+      && box.width > 1 && box.height > 1;
+  };
+  const seen = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, el = node.parentElement;
+    if (el && node.textContent.trim() && !el.closest(ignored) && drawn(el)) seen.push(node.textContent.trim());
+  }
+  for (const el of document.querySelectorAll('body *')) {
+    const box = getComputedStyle(el).display === 'contents' ? el.parentElement : el;  // drawn by its parent
+    if (el.closest(ignored) || !box.checkVisibility({visibilityProperty: true})) continue;
+    const after = getComputedStyle(el, '::after').content;
+    if (after && after.startsWith('"')) seen.push(after.slice(1, -1));
+    if (el.title && el.tagName !== 'IFRAME') seen.push(el.title);  // a frame's title is for screen readers
+    if (el.placeholder && !el.value && getComputedStyle(el, '::placeholder').color !== 'rgba(0, 0, 0, 0)') {
+      seen.push(el.placeholder);
+    }
+  }
+  return seen;
+}"""
+
+
+# The cells of every table (st.dataframe draws on a canvas, and keeps its visible cells in an
+# accessible grid of the page): what a missing value must not read as.
+GRID_CELLS_JS = """() => [...document.querySelectorAll('[role="gridcell"], [role="columnheader"]')]
+  .map(cell => cell.textContent.trim())"""
+
+
+def allowed_words(lang: str) -> set[str]:
+    """Runs of the foreign script the page's own catalogue uses (Excel, GeoJSON, 中文 …), and the language names."""
+    pattern = ENGLISH if lang == "zh" else CHINESE
+    found: set[str] = set()
+
+    def walk(value) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, str):
+            found.update(pattern.findall(value))
+
+    walk(catalogue(lang))
+    for name in (text("language_name", "zh"), text("language_name", "en")):
+        found.update(pattern.findall(name))
+    return found | (DATA_WORDS if lang == "zh" else set())
+
+
+def foreign(seen: list[str], lang: str) -> set[str]:
+    pattern = ENGLISH if lang == "zh" else CHINESE
+    allowed = allowed_words(lang)
+    return {run for piece in seen for run in pattern.findall(piece) if run not in allowed}

@@ -39,8 +39,7 @@ from geo.store.actors import Actor
 from geo.store.db import open_store
 from geo.store.installations import MAX_PHOTO_BYTES, add_installation
 from geo.store.plans import approve_plan, data_sha256, save_plan
-from tests.browser import OUTPUT, map_frame, open_page, running_app
-from tests.test_ui_language_browser import GRID_CELLS_JS, SEEN_TEXT_JS, foreign
+from tests.browser import GRID_CELLS_JS, OUTPUT, SEEN_TEXT_JS, foreign, map_frame, open_page, running_app
 
 pytestmark = pytest.mark.slow
 
