@@ -1032,3 +1032,94 @@ def test_cli_a_photo_that_is_html_too_large_or_a_device_is_refused_naming_it(
     status, _, err = cli(capsys, monkeypatch, db_url, "chief", *add, "/dev/zero", password=PASSWORD)
     assert status == 2 and "unexpected" not in err
     assert counts(store) == before
+
+
+# --------------------------------------------------------------------------- the same write from many sessions at once
+
+
+def at_once(db_url, call, table: str, sessions: int = 8) -> list[str]:
+    """``call(store)`` from ``sessions`` sessions released together (each its own engine, as app servers are):
+    ``ok``, ``refused:<key>`` for a DataError, else the exception's type name.
+
+    Each session pauses 0.3 s after it reads ``table``, so every session reads before any writes: the
+    interleaving a busy server makes now and then, made every time.
+    """
+    import threading
+    import time
+
+    outcomes, start = [], threading.Barrier(sessions)
+
+    def one() -> None:
+        own = open_store(db_url)
+
+        @sa.event.listens_for(own.engine, "after_cursor_execute")
+        def _pause(_connection, _cursor, statement, _parameters, _context, _many):
+            if statement.lstrip().upper().startswith("SELECT") and f"FROM {table}" in statement:
+                time.sleep(0.3)
+
+        start.wait(timeout=60)
+        try:
+            call(own)
+            outcomes.append("ok")
+        except DataError as error:
+            outcomes.append(f"refused:{error.args[0].key}")
+        except Exception as error:  # collected and asserted by the caller
+            outcomes.append(type(error).__name__)
+        finally:
+            own.engine.dispose()
+
+    threads = [threading.Thread(target=one) for _ in range(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="set_status reads the application unlocked and writes it later (geo/store/applications.py set_status: "
+    "session.get(Application, …) with no FOR UPDATE / BEGIN IMMEDIATE, as installations._plan_locked has): "
+    "8 sessions all take applied → district_review, 8 events and 8 audit rows",
+)
+def test_sessions_taking_the_same_step_at_once_take_it_once(store, city, db_url):
+    application = add_application(store, PLANNER, city.communities, "C001", date(2026, 11, 1), today=TODAY)
+    outcomes = at_once(db_url, lambda own: set_status(own, ADMIN, application["id"], "district_review"), "applications")
+    assert outcomes == ["ok"] + ["refused:status_step"] * 7
+    assert list(history(store, ADMIN, application["id"])["to_status"]) == ["applied", "district_review"]
+    assert list(audit_entries(store)["action"]) == ["application_add", "application_status"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the duplicate check reads before it writes, unlocked, and no unique index holds one open application "
+    "a community (geo/store/applications.py add_applications: session.scalar(select(Application)…not_in(CLOSED))): "
+    "8 sessions applying for one community store 8 open applications",
+)
+def test_sessions_applying_for_one_community_at_once_store_one_application(store, city, db_url):
+    outcomes = at_once(
+        db_url,
+        lambda own: add_application(own, CHENGZHONG, city.communities, "C001", date(2026, 11, 1), today=TODAY),
+        "applications",
+    )
+    assert outcomes == ["ok"] + ["refused:application_duplicate"] * 7
+    assert len(list_applications(store, ADMIN)) == 1
+
+
+def test_sessions_approving_one_plan_at_once_approve_it_once(store, db_url, city):
+    proposed = seed_plan(store, city, status="proposed")
+    outcomes = at_once(db_url, lambda own: approve_plan(own, ADMIN, proposed), "plans")
+    assert outcomes.count("ok") == 1  # the frozen plan's triggers refuse every later change
+    assert list(audit_entries(store)["action"]) == ["plan_approve"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="approve_plan reads the plan unlocked (geo/store/plans.py approve_plan/_plan): the sessions that lose "
+    "are stopped by the frozen-plan trigger, an IntegrityError (SQLite) or ProgrammingError (PostgreSQL), "
+    "not told plan_already_approved",
+)
+def test_sessions_approving_one_plan_at_once_are_told_it_is_approved(store, db_url, city):
+    proposed = seed_plan(store, city, status="proposed")
+    outcomes = at_once(db_url, lambda own: approve_plan(own, ADMIN, proposed), "plans")
+    assert outcomes == ["ok"] + ["refused:plan_already_approved"] * 7
