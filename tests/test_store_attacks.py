@@ -1123,3 +1123,24 @@ def test_sessions_approving_one_plan_at_once_are_told_it_is_approved(store, db_u
     proposed = seed_plan(store, city, status="proposed")
     outcomes = at_once(db_url, lambda own: approve_plan(own, ADMIN, proposed), "plans")
     assert outcomes == ["ok"] + ["refused:plan_already_approved"] * 7
+
+
+def test_the_stores_geopackage_keeps_hostile_text_as_cells_and_writes_no_other_file(store, city, plan_id, tmp_path):
+    from geo.data.gpkg import gpkg_layers, read_table
+    from geo.store.export import export_city
+
+    text = '=HYPERLINK("http://x","y") <script>alert(1)</script> \'; DROP TABLE plans; --'
+    installed = install(store, plan_id, supplier=text, notes=text)
+    add_inspection(store, PLANNER, installed["id"], TODAY, "good", text, [("../../x.jpg", PNG)], today=TODAY)
+    folder = tmp_path / "out" / "deep"
+    folder.mkdir(parents=True)
+    export_city(city, store, folder / "city.gpkg")
+    written = [p.name for p in tmp_path.rglob("*") if p.is_file() and not p.name.startswith("store.sqlite")]
+    assert written == ["city.gpkg"]  # the SQLite store's own files aside
+    assert not (tmp_path / "x.jpg").exists() and not (tmp_path / "out" / "x.jpg").exists()
+    target = folder / "city.gpkg"
+    assert "store_attachments" in gpkg_layers(target)
+    assert list(read_table(target, "store_attachments")["file_name"]) == ["../../x.jpg"]
+    assert list(read_table(target, "store_installations")["supplier"]) == [text]
+    assert list(read_table(target, "store_inspections")["findings"]) == [text]
+    assert "content" not in read_table(target, "store_attachments").columns
