@@ -128,3 +128,14 @@ def big_plan(count: int = PICKS):
         load_config(), standard="walk", programs=(Program("city", "市本级", "City budget", count * SET_CNY),)
     )
     return run_plan(communities, paths, config, ["city"], "rank")
+
+
+def picture(kind: str) -> bytes:
+    """A real 4 × 3 image in ``kind`` (JPEG, PNG, WEBP), as a phone would send."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 30, 60)).save(buffer, format=kind)
+    return buffer.getvalue()

@@ -13,7 +13,7 @@ from geo.pipeline import load_city
 from geo.store.actors import Actor
 from geo.store.db import open_store
 from geo.store.installations import add_inspection, add_installation, list_installations
-from tests.store_helpers import JPEG, seed_plan
+from tests.store_helpers import JPEG, picture, seed_plan
 
 PAGE = "../views/installations.py"
 PLANNER = Actor("wang", "planner")
@@ -35,17 +35,6 @@ def planned(tmp_path, monkeypatch, sample):
     firsts = communities.drop_duplicates("district_code").iloc[:2]
     plan_id = seed_plan(store, sample, picks=tuple(firsts["community_id"]))
     return store, plan_id, list(firsts["community_id"]), list(firsts["district_code"])
-
-
-def picture(kind: str) -> bytes:
-    """A real 4 × 3 image in ``kind`` (JPEG, PNG, WEBP), as a phone would send."""
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 3), (200, 30, 60)).save(buffer, format=kind)
-    return buffer.getvalue()
 
 
 def open_page(actor: Actor, lang: str = "zh") -> AppTest:

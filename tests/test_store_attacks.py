@@ -13,6 +13,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
@@ -45,9 +46,7 @@ from geo.store.installations import (
 )
 from geo.store.plans import approve_plan, compare_plans, get_plan, list_plans, rename_plan, save_plan
 from geo.store.schema import Application, Attachment, Inspection, Installation, SavedPlan
-from tests.test_cli_store import run
-from tests.test_installations import JPEG, PNG, seed_plan, small_city
-from tests.test_store_plans import handmade_plan
+from tests.store_helpers import JPEG, PNG, handmade_plan, picture, run, seed_plan, small_city
 
 ADMIN = Actor("chief", "admin")
 PLANNER = Actor("planner1", "planner")
@@ -898,7 +897,6 @@ def inspected(tmp_path, monkeypatch, sample_communities):
     """A store (PLANNER_DB_URL) with an installation in the sample city and an inspection whose findings and
     photo names are hostile: real PNG photos named as Markdown and HTML, and a PNG-headed HTML file."""
     from geo.pipeline import load_city
-    from tests.test_installations_page import picture
 
     url = f"sqlite:///{tmp_path}/store.sqlite"
     monkeypatch.setenv("PLANNER_DB_URL", url)
@@ -953,7 +951,8 @@ def test_the_notices_results_of_a_district_office_hold_its_rows_only_and_hostile
     from geo.plan import run_plan
     from geo.render.notice import publish_html
     from geo.store.installations import inspection_record, planned_vs_installed
-    from tests.test_notice_results import ISSUED, RESULTS
+
+    issued, results_section = date(2026, 11, 30), re.compile(r'<section class="results">.*?</section>', re.DOTALL)
 
     sample = load_city(DEFAULT_DATA_PATH)
     ids = sample.communities["community_id"].astype(str)
@@ -967,9 +966,9 @@ def test_the_notices_results_of_a_district_office_hold_its_rows_only_and_hostile
     assert list(record["community_id"]) == [mine] and list(installed["district_code"]) == [MINE]
     plan = run_plan(sample.communities, sample.fitness_paths, load_config(), ["city"])
     html = publish_html(
-        plan, sample.districts, sample.fitness_paths, lang="zh", issued=ISSUED, installed=installed, inspections=record
+        plan, sample.districts, sample.fitness_paths, lang="zh", issued=issued, installed=installed, inspections=record
     )
-    section = RESULTS.search(html).group(0)
+    section = results_section.search(html).group(0)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section and "{{7*7}}" in section
     assert "<script>" not in section and "<img" not in section and 'href="http' not in section
     assert other not in section and "城中区的检查" not in section
