@@ -796,31 +796,16 @@ def test_app_a_district_office_asking_for_a_page_it_may_not_open_gets_the_defaul
     assert [t.value for t in app.title] == ["覆盖地图"]
 
 
-PAGE_CHECKS_ITSELF = {"views/plans.py", "views/installations.py", "views/audit.py"}
-
-
 @pytest.mark.parametrize(
     "page",
     [
-        pytest.param(
-            page,
-            marks=()
-            if page in PAGE_CHECKS_ITSELF
-            else pytest.mark.xfail(
-                strict=True,
-                reason=f"{page} render() has no shared.require_role (app.py says 'each page checks again on its "
-                "own'): run on its own it serves a district office; only app.py's navigation keeps it out",
-            ),
-        )
-        for page in [
-            "views/priority_budget.py",
-            "views/publish.py",
-            "views/intake.py",
-            "views/new_city.py",
-            "views/plans.py",
-            "views/installations.py",
-            "views/audit.py",
-        ]
+        "views/priority_budget.py",
+        "views/publish.py",
+        "views/intake.py",
+        "views/new_city.py",
+        "views/plans.py",
+        "views/installations.py",
+        "views/audit.py",
     ],
 )
 def test_app_a_page_a_district_office_may_not_open_refuses_it_on_its_own_too(app_store, page):
@@ -931,12 +916,6 @@ def test_app_hostile_findings_and_an_undecodable_photos_name_are_shown_as_typed(
     assert not [m.value for m in app.markdown if m.proto.allow_html]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="st.image renders its caption as GitHub-flavoured Markdown (Streamlit 1.67) and the page passes the "
-    "photo's file name raw (views/installations.py show_photo: column.image(content, caption=file_name)): a "
-    "photo named ![t](http://…) makes the browser fetch it, [x](http://…) a link",
-)
 def test_app_a_photos_name_is_shown_as_typed_under_the_photo(inspected):
     from views import shared
 

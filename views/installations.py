@@ -176,7 +176,7 @@ def inspection_record(inspections: pd.DataFrame, names: dict[str, str], actor) -
 def show_photo(column, file_name: str, content: bytes) -> None:
     """A stored photo; one whose bytes begin like an image but do not decode is named, not shown."""
     try:
-        column.image(content, caption=file_name, width="stretch")
+        column.image(content, caption=plain(file_name), width="stretch")  # a caption is Markdown
     except Exception:  # PIL cannot read it: the rest of the record still shows
         column.caption(t("inspections_photo_unreadable", file=plain(file_name)))
 

@@ -91,6 +91,7 @@ def _report(result, label: str) -> None:
 
 
 def render() -> None:
+    shared.require_page("intake")  # besides the navigation (shared.PAGE_ROLES)
     st.title(t("page_intake"))
     if "intake_flash" in st.session_state:
         st.success(st.session_state.pop("intake_flash"))

@@ -430,6 +430,7 @@ def _save(new_city) -> None:
 
 
 def render() -> None:
+    shared.require_page("new-city")  # besides the navigation (shared.PAGE_ROLES)
     st.title(t("page_new_city"))
     st.write(t("newcity_intro"))
 

@@ -141,6 +141,7 @@ def reset_weights() -> None:
 
 
 def render() -> None:
+    shared.require_page("priority")  # besides the navigation (shared.PAGE_ROLES)
     st.title(t("page_priority"))
     settings = st.columns([2, 1, 1])
     choices = shared.program_choices()

@@ -66,6 +66,7 @@ def results_frames(city):
 
 
 def render() -> None:
+    shared.require_page("publish")  # besides the navigation (shared.PAGE_ROLES)
     st.title(t("page_publish"))
     st.write(t("publish_intro"))
     st.caption(t("publish_uses_plan"))

@@ -472,6 +472,13 @@ def require_role(*roles: str) -> None:
     actor().check_role(*roles)
 
 
+def require_page(url_path: str) -> None:
+    """A page's own check of :data:`PAGE_ROLES` (besides the navigation, which may be bypassed by running
+    the page's file alone): refused (DataError ``role_not_allowed``) unless the actor's role may open
+    the page at ``url_path`` (unlisted: administrators only)."""
+    require_role(*PAGE_ROLES.get(url_path, ("admin",)))
+
+
 # --------------------------------------------------------------------------- a district office's view
 
 
