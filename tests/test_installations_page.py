@@ -91,7 +91,8 @@ def test_the_inspection_record_shows_the_photos_and_an_analyst_gets_no_form(plan
     assert not [b for b in app.button if b.label in ("登记安装", "登记检查")]  # an analyst reads
     assert any("2026-11-25" in m.value and "需维修" in m.value and "照片 3 张" in m.value for m in app.markdown)
     assert any(c.value == "单杠松动 \\*\\*粗体\\*\\*" for c in app.caption)  # findings shown as typed
-    assert [i.caption for image in app.image for i in image.proto.imgs] == ["东门.jpg", "侧面.webp"]
+    shown = [i.caption for image in app.image for i in image.proto.imgs]
+    assert shown == ["东门\\.jpg", "侧面\\.webp"]  # as typed: a caption is Markdown, its "." escaped
     assert any("坏" in c.value and "无法显示" in c.value for c in app.caption)  # named, the rest shown
 
 

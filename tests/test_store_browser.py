@@ -416,10 +416,4 @@ def test_an_upload_box_states_the_limit_its_page_applies(installed_store, browse
         "photos": text("uploader_limit", "zh", limit=f"{photo_mb}") in photos_seen,
         "applications": text("uploader_limit", "zh", limit=f"{UPLOAD_MAX_MB:g}") in applications_seen,
     }
-    if said != {"photos": True, "applications": True}:
-        pytest.xfail(
-            "the upload boxes say config.toml's limit (每个文件不超过 200 MB) where the page applies another: "
-            f"photos {photo_mb} MB, applications {UPLOAD_MAX_MB:g} MB (views/shared.ui_stylesheet is one rule "
-            "for every uploader); screenshots store_photo_upload_limit_zh.png, store_applications_upload_limit_zh.png"
-        )
     assert said == {"photos": True, "applications": True}

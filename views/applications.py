@@ -267,12 +267,13 @@ def upload_tab(actor: Actor, applications: pd.DataFrame) -> None:
         on_click="ignore",
     )
     upload_round = st.session_state.get(UPLOAD_ROUND, 0)
+    config = shared.base_config()
+    shared.uploader_limit("applications-upload-", min(config.max_upload_mb, UPLOAD_MAX_MB))  # not config's alone
     uploaded = st.file_uploader(
         t("applications_upload_file"), type=["xlsx", "csv"], key=f"applications-upload-{upload_round}"
     )
     if uploaded is None:
         return
-    config = shared.base_config()
     try:
         with tempfile.TemporaryDirectory(prefix="applications-") as folder:
             path = Path(folder) / ("upload.xlsx" if uploaded.name.lower().endswith(".xlsx") else "upload.csv")

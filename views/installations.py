@@ -30,6 +30,7 @@ from views.shared import plain, t
 FLASH = "installations_flash"
 WRITERS = ("admin", "planner")
 ALL = ""
+PHOTOS_KEY = "inspections_photos"
 
 
 def condition_word(condition) -> str:
@@ -130,10 +131,13 @@ def inspection_form(installations: pd.DataFrame, names: dict[str, str], actor) -
         inspected_on = st.date_input(t("inspections_date"), value=date.today(), format="YYYY-MM-DD")
         condition = st.selectbox(t("inspections_condition"), list(CONDITIONS), format_func=condition_word)
         findings = st.text_area(t("inspections_findings"))
+        photo_mb = MAX_PHOTO_BYTES // (1024 * 1024)
+        shared.uploader_limit(PHOTOS_KEY, photo_mb)  # the store's limit a photo, not config.toml's for data
         photos = st.file_uploader(
-            t("inspections_photos", max_mb=MAX_PHOTO_BYTES // (1024 * 1024)),
+            t("inspections_photos", max_mb=photo_mb),
             type=["jpg", "jpeg", "png", "webp"],
             accept_multiple_files=True,
+            key=PHOTOS_KEY,
         )
         if st.form_submit_button(t("inspections_submit"), type="primary"):
             row = add_inspection(

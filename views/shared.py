@@ -889,6 +889,25 @@ def ui_stylesheet(language: str, max_upload_mb: float) -> str:
     return "\n".join(rules)
 
 
+_UPLOADER_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def uploader_limit_css(key_prefix: str, language: str, max_mb: float) -> str:
+    """A rule saying ``max_mb`` MB a file under the file uploaders whose key begins with ``key_prefix``
+    (Streamlit gives a keyed widget's container the class ``st-key-<key>``), instead of config.toml's
+    limit that :func:`ui_stylesheet` says under every uploader (the more specific rule wins)."""
+    if not _UPLOADER_KEY.fullmatch(key_prefix):
+        raise ValueError(f"an uploader's key for CSS must be letters, digits, _ and -: {key_prefix!r}")
+    where = f'[class*="st-key-{key_prefix}"] [data-testid="stFileUploaderDropzoneInstructions"] > div::after'
+    return f"{where} {{ content: {css_string(text('uploader_limit', language, limit=f'{max_mb:g}'))}; }}"
+
+
+def uploader_limit(key_prefix: str, max_mb: float) -> None:
+    """Say ``max_mb`` MB (the limit the page applies) under the uploaders keyed ``key_prefix…``
+    (:func:`uploader_limit_css`); a style element only, it takes no room on the page."""
+    st.html(f"<style>{uploader_limit_css(key_prefix, lang(), max_mb)}</style>")
+
+
 def district_names() -> dict[str, str]:
     """District code -> name in the page's language (a district without an English name keeps its Chinese one)."""
     return i18n.district_names(city().districts, lang())
