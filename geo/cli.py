@@ -93,9 +93,12 @@ def echo(line="", file=None) -> None:
     print(one_line(line), file=file)
 
 
-def echo_table(frame: pd.DataFrame) -> None:
+def echo_table(frame: pd.DataFrame, lang: str | None = None) -> None:
     """Print ``frame`` without its index, every text cell through :func:`one_line` first (so columns
-    keep their width), then each line through :func:`echo`."""
+    keep their width), then each line through :func:`echo`; a table without rows says so in ``lang``."""
+    if frame.empty:
+        echo(say("no_records", lang or cli_lang()))
+        return
     cells = frame.map(lambda value: one_line(value) if isinstance(value, str) else value)
     for line in cells.to_string(index=False).split("\n"):
         echo(line)
@@ -521,8 +524,17 @@ def _store_and_actor(args):
         raise refused("store_needs_user")
     password = os.environ.get("PLANNER_PASSWORD")
     if password is None:
-        password = getpass.getpass(say("password_prompt", args.lang, user=args.user))
+        password = ask_password(say("password_prompt", args.lang, user=args.user))
     return store, log_in(store, args.user, password)
+
+
+def ask_password(prompt: str) -> str:
+    """The password typed after ``prompt``; refused (``password_not_given``) when input ends first
+    (a script without ``PLANNER_PASSWORD``, a closed terminal)."""
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        raise refused("password_not_given") from None
 
 
 def run_users(args, config) -> int:
@@ -533,8 +545,8 @@ def run_users(args, config) -> int:
         if args.password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
         else:
-            password = getpass.getpass(say("new_password_prompt", args.lang, user=args.username))
-            if getpass.getpass(say("new_password_again", args.lang)) != password:
+            password = ask_password(say("new_password_prompt", args.lang, user=args.username))
+            if ask_password(say("new_password_again", args.lang)) != password:
                 raise refused("passwords_differ")
         user = add_user(store, actor, args.username, password, args.role, args.district)
         echo(say("user_added", args.lang, user=user["username"], role=user["role"]))
@@ -547,7 +559,9 @@ def run_users(args, config) -> int:
         if args.json:
             print_json(users)
         else:
-            echo_table(humanised(pd.DataFrame(users, columns=["username", "role", "districts", "disabled"]), args.lang))
+            listed = pd.DataFrame(users, columns=["username", "role", "districts", "disabled"])
+            listed["role"] = [text(f"role_{role}", args.lang) for role in listed["role"]]
+            echo_table(humanised(listed, args.lang), args.lang)
     return 0
 
 
@@ -571,7 +585,7 @@ def run_applications(args, config) -> int:
             print_json(json.loads(table.to_json(orient="records", date_format="iso", force_ascii=False)))
         else:
             columns = ["id", "community_id", "district_code", "application_date", "status"]
-            echo_table(humanised(table[columns], args.lang))
+            echo_table(humanised(in_words(table[columns], args.lang), args.lang), args.lang)
     return 0
 
 
@@ -601,6 +615,24 @@ def _records_json(table: pd.DataFrame) -> None:
     print_json(json.loads(table.to_json(orient="records", date_format="iso", force_ascii=False)))
 
 
+WORDED_CODES = {
+    "status": "application_status_",
+    "condition": "condition_",
+    "last_condition": "condition_",
+    "mode": "mode_",
+}
+"""Columns of store listings whose codes are shown as words (the catalogue's ``[text]`` key prefix)."""
+
+
+def in_words(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` with application status, condition and mode codes as words in ``lang`` (an empty cell stays empty)."""
+    shown = frame.copy()
+    for column, prefix in WORDED_CODES.items():
+        if column in shown.columns:
+            shown[column] = [text(prefix + code, lang) if isinstance(code, str) else "" for code in shown[column]]
+    return shown
+
+
 def run_installations(args, config) -> int:
     from geo.store.installations import add_installation, list_installations
 
@@ -627,7 +659,7 @@ def run_installations(args, config) -> int:
             _records_json(table)
         else:
             columns = ["id", "plan_id", "community_id", "district_code", "installed_on", "cost_cny", "last_condition"]
-            echo_table(humanised(table[columns], args.lang))
+            echo_table(humanised(in_words(table[columns], args.lang), args.lang), args.lang)
     return 0
 
 
@@ -653,7 +685,7 @@ def run_inspections(args, config) -> int:
             _records_json(table)
         else:
             columns = ["id", "installation_id", "community_id", "inspected_on", "condition", "findings", "photos"]
-            echo_table(humanised(table[columns], args.lang))
+            echo_table(humanised(in_words(table[columns], args.lang), args.lang), args.lang)
     return 0
 
 
@@ -730,14 +762,16 @@ def run_plans(args, config) -> int:
         if args.json:
             print_json(_frame_json(table))
         else:
-            echo_table(humanised(table[PLAN_LIST_COLUMNS], args.lang))
+            shown = in_words(table[PLAN_LIST_COLUMNS].drop(columns="status"), args.lang)
+            shown.insert(2, "status", [text(f"plans_status_{status}", args.lang) for status in table["status"]])
+            echo_table(humanised(shown, args.lang), args.lang)
     elif args.plans_command == "show":
         record, picks = get_plan(store, actor, args.id)
         if args.json:
             print_json({**_plan_json(record), "picks": _frame_json(picks)})
             return 0
         _echo_plan(record, args.lang)
-        echo_table(humanised(picks[PICK_SHOWN_COLUMNS], args.lang))
+        echo_table(humanised(picks[PICK_SHOWN_COLUMNS], args.lang), args.lang)
     else:
         compared = compare_plans(store, actor, args.a, args.b)
         if args.json:
@@ -818,7 +852,7 @@ def run_audit(args, config) -> int:
     elif args.json:
         print_json(json.loads(log.to_json(orient="records", date_format="iso", force_ascii=False)))
     else:
-        echo_table(humanised(log[["id", "at", "actor", "action", "entity", "entity_id"]], args.lang))
+        echo_table(humanised(log[["id", "at", "actor", "action", "entity", "entity_id"]], args.lang), args.lang)
     return 0
 
 
