@@ -66,9 +66,11 @@ def test_a_planner_records_an_installation_with_the_form(planned, sample):
     assert list(progress["小区编号"]) == communities and list(progress["安装情况"]) == ["尚未安装"] * 2
     assert any("已安装 0 处，方案共 2 处" in m.value for m in app.markdown)
 
-    app.selectbox[2].set_value(communities[1])  # plan, district, then the form's community
-    app.text_input[0].input("北门")
+    app.selectbox[2].set_value(communities[1]).run()  # plan, district, then the community (its cost offered)
     [cost] = [n for n in app.number_input if n.label == "实际费用（元）"]
+    [pieces] = [n for n in app.number_input if n.label == "器材件数"]
+    assert cost.value == 50_000 and pieces.value is None  # the pick's planned cost; pieces not known until told
+    app.text_input[0].input("北门")
     cost.set_value(48_000)
     [submit] = [b for b in app.button if b.label == "登记安装"]
     submit.click().run()

@@ -91,8 +91,11 @@ def test_the_list_an_opened_plan_and_its_download_in_chinese(store, two_plans):
     picks = table_with(app, "经度")  # the newest plan is opened first
     assert len(picks) == 16 and set(picks["资金项目名称"]) == {"市本级"}
     assert "鱼峰区" in set(picks["区县"]) and not any(name.isdigit() for name in picks["区县"])  # names, not codes
-    figures = table_with(app, "停止原因")
-    assert list(figures["资金项目名称"]) == ["市本级", "合计"] and list(figures["套数"]) == [16, 16]
+    (figures,) = [d.value for d in app.dataframe if {"指标", "市本级"} <= set(d.value.columns)]
+    figures = figures.set_index("指标")  # one row per figure, one column per programme: none cut off
+    assert list(figures.columns) == ["市本级", "合计"] and list(figures.loc["套数"]) == ["16", "16"]
+    assert figures.loc["停止原因", "市本级"] in {"资金已用完", "已无可建设的小区", "再建也不能增加覆盖"}
+    assert figures.loc["已用资金（元）", "合计"] == "800,000" and figures.loc["停止原因", "合计"] == ""
     download = next(e for e in app.get("download_button") if "plans_download" in e.proto.id)
     assert download.proto.label == "下载选点（CSV）"
     assert csv_bytes(picks).startswith(b"\xef\xbb\xbf")  # the button's bytes: UTF-8 with BOM, for Excel
@@ -106,7 +109,7 @@ def test_two_plans_compared_side_by_side(store, two_plans):
     app = open_page(PLANNER, lang="en")
     said = [m.value.replace("\\", "") for m in app.markdown]  # Markdown punctuation escaped on the page
     assert "**Plan B against plan A: 4 picks added, 0 removed, 12 kept**" in said
-    money = next(d.value for d in app.dataframe if "Figure" in d.value.columns)  # money, then the results
+    money = next(d.value for d in app.dataframe if {"Figure", "Programme name"} <= set(d.value.columns))  # money
     money = money.set_index(["Programme name", "Figure"])
     spent = money.loc[("City budget", "Spent (CNY)")]
     assert [spent["Plan A"], spent["Plan B"], spent["Difference"]] == [600_000, 800_000, 200_000]
@@ -148,6 +151,7 @@ def test_the_priority_page_saves_the_current_plan_for_a_planner(store):
     assert list(saved["name"]) == ["页面保存"] and list(saved["created_by"]) == ["wang"]
     assert saved["data_sha256"].iloc[0] == data_sha256(DEFAULT_DATA_PATH)
     assert any("已保存为方案 1“页面保存”" in s.value for s in app.success)
+    assert app.text_input(key="plans_save_name").value == "" and app.text_area(key="plans_save_notes").value == ""
     # the same name again: refused on the page, nothing more stored
     app.text_input(key="plans_save_name").set_value("页面保存")
     next(b for b in app.button if b.label == "保存当前方案").click()

@@ -76,26 +76,44 @@ def district_choice(codes: list[str]) -> str:
     return choice
 
 
+def planned_cost_cny(picks: pd.DataFrame, community: str) -> int:
+    """The planned cost (CNY) of ``community``'s pick among ``picks`` (the first, should it be picked twice)."""
+    costs = picks.loc[picks["community_id"].astype(str) == str(community), "cost_cny"]
+    return int(costs.iloc[0]) if len(costs) and pd.notna(costs.iloc[0]) else 0
+
+
 def installation_form(plan_id: int, progress: pd.DataFrame, names: dict[str, str], actor) -> None:
     st.subheader(t("installations_add"))
     waiting = progress[~progress["installed"]]
     if not len(waiting):
         st.info(t("installations_none_left"))
         return
+    # The community is chosen outside the form, so that the cost offered is its pick's planned cost.
+    community = st.selectbox(
+        t("installations_community"),
+        list(dict.fromkeys(waiting["community_id"])),
+        format_func=lambda c: f"{c} · {names.get(c, '')}",
+        key="installations_community",
+    )
+    planned_cost = planned_cost_cny(waiting, community)
     with st.form("installations_add_form", clear_on_submit=True):
-        community = st.selectbox(
-            t("installations_community"),
-            list(dict.fromkeys(waiting["community_id"])),
-            format_func=lambda c: f"{c} · {names.get(c, '')}",
-        )
         installed_on = st.date_input(t("installations_date"), value=date.today(), format="YYYY-MM-DD")
         site = st.text_input(t("installations_site"))
         left, right = st.columns(2)
         lon = left.number_input(t("installations_lon"), value=None, format="%.6f", help=t("installations_site_help"))
         lat = right.number_input(t("installations_lat"), value=None, format="%.6f")
         left, right = st.columns(2)
-        pieces = left.number_input(t("installations_pieces"), min_value=0, value=0, step=1)
-        cost = right.number_input(t("installations_cost"), min_value=0, value=0, step=1_000)
+        pieces = left.number_input(  # blank: not known (stored as 0, shown as unknown), never a made-up count
+            t("installations_pieces"), min_value=0, value=None, step=1, help=t("installations_pieces_help")
+        )
+        cost = right.number_input(  # keyed per community: its own default, the pick's planned cost
+            t("installations_cost"),
+            min_value=0,
+            value=planned_cost,
+            step=1_000,
+            help=t("installations_cost_help", planned=f"{planned_cost:,}"),
+            key=f"installations_cost_{community}",
+        )
         supplier = st.text_input(t("installations_supplier"))
         notes = st.text_area(t("installations_notes"))
         if st.form_submit_button(t("installations_submit"), type="primary"):
@@ -108,9 +126,9 @@ def installation_form(plan_id: int, progress: pd.DataFrame, names: dict[str, str
                 site=site,
                 lon=lon,
                 lat=lat,
-                pieces=int(pieces),
+                pieces=int(pieces or 0),
                 supplier=supplier,
-                cost_cny=int(cost),
+                cost_cny=int(cost or 0),
                 notes=notes,
             )
             st.session_state[FLASH] = t("installations_added", id=row["id"], community=plain(row["community_id"]))

@@ -62,17 +62,23 @@ def plans_table(plans: pd.DataFrame) -> pd.DataFrame:
 
 
 def figures_table(plan: dict) -> pd.DataFrame:
-    """One row per programme and the total: the saved figures (money in CNY)."""
+    """The saved figures, one row per figure (its name in the page's language) and one column per programme
+    and the total (money in CNY, numbers with thousands separators, why a programme stopped in words): a
+    figure's long name or a long reason is a row, never a column cut off at the page's edge."""
     names = program_names(plan)
+    language = shared.lang()
     rows = [*plan["metrics"]["programs"], {"program": "", **plan["metrics"]["total"]}]
-    table = pd.DataFrame(rows)
-    table.insert(0, "program_name", table.pop("program").map(names))
-    if "stop_reason" in table.columns:
-        words = table["stop_reason"].map(
-            lambda r: label("export", f"stop_reason_{r}", shared.lang()) if isinstance(r, str) else ""
-        )
-        table["stop_reason"] = words
-    return table[[c for c in FIGURE_COLUMNS if c in table.columns]]
+    figures = [c for c in FIGURE_COLUMNS[1:] if any(c in row for row in rows)]
+
+    def shown(figure: str, value) -> str:
+        if figure == "stop_reason":
+            return label("export", f"stop_reason_{value}", language) if isinstance(value, str) else ""
+        return shared.cell_text(value, language=language)
+
+    table = pd.DataFrame({t("plans_figure"): [column_label(figure, language) for figure in figures]})
+    for row in rows:
+        table[names.get(row["program"], row["program"])] = [shown(figure, row.get(figure)) for figure in figures]
+    return table
 
 
 def picks_table(plan: dict, picks: pd.DataFrame) -> pd.DataFrame:
@@ -112,7 +118,8 @@ def show_plan(plans: pd.DataFrame, actor) -> None:
         st.caption(plain(plan["notes"]))
     if plan["scope"] == "districts":
         st.info(t("plans_scope_districts"))
-    shared.show_table(figures_table(plan))
+    figures = figures_table(plan)
+    st.dataframe(figures, hide_index=True, width="stretch", placeholder="")  # headers already in the page's language
     table = picks_table(plan, picks)
     sites = {column_label(c, shared.lang()): st.column_config.NumberColumn(format="%.6f") for c in ("lon", "lat")}
     formats = shared.number_formats(table) | sites  # a site to 0.1 m, not 100 m

@@ -132,6 +132,8 @@ def save_form(plan) -> None:
             st.error(plain(message_text(error)))
             return
         st.session_state[SAVE_FLASH] = t("plans_saved_flash", id=saved["id"], name=plain(saved["name"]))
+        for key in ("plans_save_name", "plans_save_notes"):  # saved: an empty form for the next plan (kept on refusal)
+            st.session_state.pop(key, None)
         st.rerun()
 
 
