@@ -97,6 +97,7 @@ def publish_html(
     issued: date | None = None,
     installed: pd.DataFrame | None = None,
     inspections: pd.DataFrame | None = None,
+    approved: dict | None = None,
 ) -> str:
     """Return the public notice of ``plan`` as one self-contained HTML document.
 
@@ -148,6 +149,10 @@ def publish_html(
         The inspection record: ``inspected_on``, ``community_id`` (``name`` if given),
         ``district_code``, ``condition`` (good / needs_repair / damaged / removed), ``findings``
         and ``photos`` (how many; the photos themselves are never published).
+    approved : dict, optional
+        When ``plan`` is a saved plan as approved (re-run with the same picks): its ``id``, ``name``,
+        ``by`` (who approved it) and ``date`` (a :class:`datetime.date`, the approval's). 整改方案
+        then opens saying so; without it (today's settings) nothing is said.
 
     Returns
     -------
@@ -215,8 +220,17 @@ def publish_html(
     ]
     if synthetic_notice:
         parts.append(f'<p class="notice">{_e(i18n.text("synthetic_notice", lang, **names))}</p>')
+    parts.append(f'<section class="plan"><h2>{_e(word("section_plan"))}</h2>')
+    if approved is not None:  # the plan as approved, the one 整改成效 reports on
+        said_approved = word(
+            "approved_plan",
+            id=approved["id"],
+            name=approved["name"],
+            by=approved["by"],
+            date=date_text(approved["date"], lang),
+        )
+        parts.append(f'<p class="approved" data-plan-id="{int(approved["id"])}">{_e(said_approved)}</p>')
     parts += [
-        f'<section class="plan"><h2>{_e(word("section_plan"))}</h2>',
         f"<h3>{_e(word('rules'))}</h3>",
         _rules(plan, lang, word),
         f"<h3>{_e(word('map'))}</h3>",
