@@ -205,10 +205,10 @@ def render() -> None:
         t("publish_title"), value=text("publish_default_title", notice_lang, **shared.place_names(notice_lang))
     )
 
+    city = shared.city()  # first: a missing or unreadable data file is said as such (data_file_not_found …)
     path = shared.data_path()
     digest = file_sha256(path)
     chosen = approved_plan(choice, path, digest) if choice != CURRENT else None
-    city = shared.city()
     if chosen is None:  # today's settings on today's data (with the store's installed sets)
         plan, fitness_paths, approval, results_of = shared.current_plan(), city.fitness_paths, None, None
     else:
