@@ -55,12 +55,12 @@ def apply(store, actor=LIUNAN, community="450204-0001", **kwargs):
 
 def test_the_store_is_made_by_its_migrations_and_opening_it_again_changes_nothing(db_url):
     store = open_store(db_url)
-    assert schema_revision(store.engine) == "0002"
+    assert schema_revision(store.engine) == "0003"
     tables = set(sa.inspect(store.engine).get_table_names())
     assert {"users", "applications", "application_events", "audit_log", "alembic_version"} <= tables
     assert {"plans", "plan_picks", "installations", "inspections", "attachments"} <= tables
     again = open_store(db_url)
-    assert schema_revision(again.engine) == "0002"
+    assert schema_revision(again.engine) == "0003"
 
 
 def test_a_store_of_the_first_migration_is_upgraded_on_opening_and_keeps_its_rows(db_url):
@@ -77,7 +77,7 @@ def test_a_store_of_the_first_migration_is_upgraded_on_opening_and_keeps_its_row
             )
         )
     store = open_store(db_url)
-    assert schema_revision(store.engine) == "0002"
+    assert schema_revision(store.engine) == "0003"
     assert [u["username"] for u in list_users(store)] == ["chief"]
 
 

@@ -3,7 +3,9 @@
 No account exists until an administrator is made (``geo users add --role admin``): there is no
 default password. A store without accounts is a local single-user store (:func:`has_accounts`).
 After :data:`MAX_FAILED_LOGINS` wrong passwords in a row an account is locked for
-:data:`LOCK_MINUTES` minutes; a right password resets the count.
+:data:`LOCK_MINUTES` minutes; a right password resets the count. A disabled account is said to be
+disabled only to whoever gives its password (anyone else hears "wrong user name or password"), and
+the last enabled administrator cannot be disabled (no one could manage the accounts again).
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from sqlalchemy import func, select
 from geo.errors import data_error
 from geo.store.actors import ROLES, Actor
 from geo.store.audit import record
+from geo.store.locking import begin_writer
 from geo.store.schema import User
 
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
-USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+USERNAME = re.compile(r"\A[A-Za-z0-9_.\-]{2,64}\Z")  # \Z: "$" would let a final newline through
+DISTRICT_CODE = re.compile(r"\A[A-Za-z0-9_\-]+\Z")  # districts are stored ";"-joined
 _HASHER = PasswordHasher()  # Argon2id with the library's maintained parameters
 
 
@@ -47,14 +51,17 @@ def add_user(store, actor: Actor, username: str, password: str, role: str, distr
     """Create an account. The first account must be an administrator; later ones need an administrator.
 
     Refused (DataError) for a name that is not 2–64 letters, digits, ``_ . -``; a name in use; an
-    unknown role; a district office without districts; a password shorter than
-    :data:`MIN_PASSWORD_LENGTH` characters.
+    unknown role; a district office without districts; a district code that is not letters, digits,
+    ``_ -`` (:data:`DISTRICT_CODE`); a password shorter than :data:`MIN_PASSWORD_LENGTH` characters.
     """
-    if not USERNAME.match(username or ""):
+    if not isinstance(username, str) or not USERNAME.fullmatch(username):
         raise data_error("username_invalid", username=repr(username))
     if role not in ROLES:
         raise data_error("role_unknown", role=repr(role), roles=", ".join(ROLES))
     districts = tuple(sorted({str(d).strip() for d in districts if str(d).strip()}))
+    for code in districts:
+        if not DISTRICT_CODE.fullmatch(code):
+            raise data_error("district_code_invalid", code=repr(code))
     if role == "district" and not districts:
         raise data_error("district_role_needs_districts")
     if len(password or "") < MIN_PASSWORD_LENGTH:
@@ -80,12 +87,23 @@ def list_users(store) -> list[dict]:
 
 
 def disable_user(store, actor: Actor, username: str) -> dict:
-    """Disable an account (it can no longer log in); administrators only. Kept, never deleted."""
+    """Disable an account (it can no longer log in); administrators only. Kept, never deleted.
+
+    Refused (DataError): an unknown name; the last enabled administrator (``last_admin``).
+    """
     actor.check_role("admin")
+    if not isinstance(username, str) or not USERNAME.fullmatch(username):
+        raise data_error("username_unknown", username=repr(username))
     with store.session() as session, session.begin():
+        begin_writer(session)  # SQLite: two administrators disabling each other take turns
+        admins = session.scalars(
+            select(User).where(User.role == "admin", User.disabled.is_(False)).with_for_update()
+        ).all()  # PostgreSQL: the enabled administrators' rows held until the commit
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             raise data_error("username_unknown", username=username)
+        if user.role == "admin" and not user.disabled and len(admins) <= 1:
+            raise data_error("last_admin", username=username)
         before = _public(user)
         user.disabled = True
         record(session, actor.username, "user_disable", "user", username, before, _public(user))
@@ -94,15 +112,23 @@ def disable_user(store, actor: Actor, username: str) -> dict:
 
 def log_in(store, username: str, password: str, now: datetime | None = None) -> Actor:
     """The :class:`Actor` of a right name and password; else DataError ``login_failed`` (the same
-    message whether the name or the password was wrong), ``login_locked`` or ``login_disabled``."""
+    message whether the name or the password was wrong, and for a disabled account's name with a
+    wrong password), ``login_locked`` or ``login_disabled`` (the right password of a disabled account)."""
     now = now or datetime.now(UTC)
     refusal = None
+    if not isinstance(username, str) or not USERNAME.fullmatch(username):
+        _HASHER.hash(password or "")  # no account can have this name: the same work, the same answer
+        raise data_error("login_failed")
     with store.session() as session, session.begin():
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             _HASHER.hash(password or "")  # the same work as for a real account: no timing tell
             raise data_error("login_failed")
         if user.disabled:
+            try:
+                _HASHER.verify(user.password_hash, password or "")
+            except (VerificationError, InvalidHashError):
+                raise data_error("login_failed") from None
             raise data_error("login_disabled", username=username)
         locked = user.locked_until
         if locked is not None and _aware(locked) > now:

@@ -42,12 +42,11 @@ from geo.data.tables import _csv_rows, _xlsx_rows
 from geo.errors import Message, data_error
 from geo.i18n import LANGS, column_label, label, text
 from geo.store.actors import Actor
+from geo.store.applications import TEXT_FIELDS
+from geo.store.checks import MAX_TEXT_CHARS, NUL  # one limit for a typed-in application and an uploaded row
 
 UPLOAD_FIELDS = ("community_id", "application_date", "applicant", "contact", "request", "notes")
 REQUIRED_FIELDS = ("community_id", "application_date")
-TEXT_FIELDS = ("applicant", "contact", "request", "notes")
-MAX_TEXT_CHARS = 1000
-"""Characters a text cell may hold (a survey's notes rarely pass a few hundred)."""
 # The catalogue's [column] label of each field (its header in downloads and templates, both languages).
 FIELD_LABEL_KEYS = {
     "community_id": "community_id",
@@ -243,7 +242,9 @@ def check_rows(
             )
         for field in TEXT_FIELDS:
             value = table.at[i, field]
-            if value is not None and len(str(value)) > MAX_TEXT_CHARS:
+            if value is not None and NUL in str(value):
+                reasons[i].append(("text_nul", "text_nul", {"field": field}))
+            elif value is not None and len(str(value)) > MAX_TEXT_CHARS:
                 reasons[i].append(
                     (
                         "text_too_long",

@@ -7,6 +7,11 @@ only up to district review; an analyst changes nothing. A community may hold one
 application (not rejected, not yet accepted) at a time: a second is refused as a duplicate,
 naming the first. :func:`add_applications` stores a batch (an uploaded table's good rows) in one
 transaction by the same rules: all of it or none.
+
+Sessions writing at once take turns (:mod:`geo.store.locking`): a status step holds its
+application's row, an application its community's lock, and a unique index of the database
+(migration 0003) keeps one open application a community even so. Texts hold no NUL character and
+at most :data:`~geo.store.checks.MAX_TEXT_CHARS` characters, as in an uploaded table.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from geo.analysis.eligibility import LAND_REASONS, has_reason
 from geo.errors import data_error
 from geo.store.actors import Actor
 from geo.store.audit import record
+from geo.store.checks import MAX_TEXT_CHARS, checked_text, row_id
+from geo.store.locking import APPLICATION_COMMUNITY_LOCK, begin_writer, lock_key, locked_row
 from geo.store.schema import Application, ApplicationEvent
 
 STATUSES = ("applied", "district_review", "city_review", "in_plan", "installed", "accepted", "rejected")
@@ -36,6 +44,8 @@ CLOSED = ("accepted", "rejected")
 # What a district office may do: review and forward to the city, or reject before the city reviews.
 DISTRICT_STEPS = {("applied", "district_review"), ("district_review", "city_review")}
 DISTRICT_REJECTS = ("applied", "district_review")
+TEXT_FIELDS = ("applicant", "contact", "request", "notes")
+OPEN_INDEX = "applications_one_open"  # the unique index of migration 0003: one open application a community
 APPLICATION_COLUMNS = (
     "id",
     "community_id",
@@ -73,7 +83,8 @@ def add_application(
 
     Refused (DataError, nothing stored): an analyst; an unknown community; a date after ``today``;
     a community of another district than a district office's own; an open application of the same
-    community already stored.
+    community already stored (also when another session stores one at the same moment); a text
+    with a NUL character or more than :data:`~geo.store.checks.MAX_TEXT_CHARS` characters.
     """
     entry = {
         "community_id": community_id,
@@ -109,14 +120,43 @@ def add_applications(store, actor: Actor, communities: pd.DataFrame, entries, to
             raise data_error("application_date_future", date=application_date.isoformat(), today=today.isoformat())
         district = str(known.at[community_id, "district_code"])
         actor.check_district(district)
-        fields = {name: str(entry.get(name) or "") for name in ("applicant", "contact", "request", "notes")}
+        fields = {name: checked_text(name, entry.get(name) or "", MAX_TEXT_CHARS) for name in TEXT_FIELDS}
         checked.append((community_id, district, application_date, fields))
+    try:
+        return _store_applications(store, actor, checked)
+    except IntegrityError as error:  # another session stored one between our check and our commit
+        if OPEN_INDEX not in str(error) and "applications.community_id" not in str(error):
+            raise
+        raise _duplicate(store, [community_id for community_id, *_ in checked]) from None
+
+
+def _open_application(session, community_id: str) -> Application | None:
+    return session.scalar(
+        select(Application).where(Application.community_id == community_id, Application.status.not_in(CLOSED))
+    )
+
+
+def _duplicate(store, community_ids: list[str]):
+    """The refusal of a second open application: the first of ``community_ids`` that has one now (read afresh)."""
+    with store.session() as session:
+        for community_id in community_ids:
+            existing = _open_application(session, community_id)
+            if existing is not None:
+                return data_error(
+                    "application_duplicate", community=community_id, id=existing.id, status=existing.status
+                )
+    return data_error("application_duplicate", community=", ".join(community_ids), id="?", status="?")
+
+
+def _store_applications(store, actor: Actor, checked: list) -> list[dict]:
+    """Store the checked entries in one transaction, each community's lock held from its check to the commit."""
     stored = []
     with store.session() as session, session.begin():
+        begin_writer(session)  # SQLite: this transaction is the writer from the start
+        for community_id in sorted({c for c, *_ in checked}):  # in one order: two batches cannot deadlock
+            lock_key(session, APPLICATION_COMMUNITY_LOCK, community_id)
         for community_id, district, application_date, fields in checked:
-            existing = session.scalar(
-                select(Application).where(Application.community_id == community_id, Application.status.not_in(CLOSED))
-            )
+            existing = _open_application(session, community_id)
             if existing is not None:
                 raise data_error(
                     "application_duplicate", community=community_id, id=existing.id, status=existing.status
@@ -147,8 +187,9 @@ def set_status(store, actor: Actor, application_id: int, status: str, reason: st
     if status not in STATUSES:
         raise data_error("status_unknown", status=repr(status), statuses=", ".join(STATUSES))
     actor.check_role("admin", "planner", "district")
+    reason = checked_text("reason", reason)
     with store.session() as session, session.begin():
-        application = session.get(Application, int(application_id))
+        application = locked_row(session, Application, row_id(application_id))  # one step at a time
         if application is None:
             raise data_error("application_unknown", id=application_id)
         actor.check_district(application.district_code)
@@ -205,7 +246,7 @@ def list_applications(store, actor: Actor, district: str | None = None) -> pd.Da
     query = select(Application).order_by(Application.id)
     if district is not None:
         actor.check_district(district)
-        query = query.where(Application.district_code == str(district))
+        query = query.where(Application.district_code == checked_text("district_code", district))
     elif not actor.all_districts:
         query = query.where(Application.district_code.in_(actor.districts))
     with store.session() as session:
@@ -216,7 +257,8 @@ def list_applications(store, actor: Actor, district: str | None = None) -> pd.Da
 def history(store, actor: Actor, application_id: int) -> pd.DataFrame:
     """An application's status events, oldest first (who, when, from, to, why)."""
     with store.session() as session:
-        application = session.get(Application, int(application_id))
+        number = row_id(application_id)
+        application = session.get(Application, number) if number is not None else None
         if application is None:
             raise data_error("application_unknown", id=application_id)
         actor.check_district(application.district_code)

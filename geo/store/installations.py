@@ -32,6 +32,8 @@ from geo.errors import data_error
 from geo.store.actors import Actor
 from geo.store.applications import applications_for_priority
 from geo.store.audit import record
+from geo.store.checks import MAX_COST_CNY, MAX_PIECES, checked_amount, checked_text, row_id
+from geo.store.locking import locked_row
 from geo.store.schema import (
     Application,
     ApplicationEvent,
@@ -104,7 +106,7 @@ def _checked_photos(photos) -> list[tuple[str, str, bytes]]:
     """``photos`` ((file name, bytes) pairs) as (name, media type, bytes); refuses a non-image or one too large."""
     checked = []
     for file_name, content in photos or ():
-        name, content = str(file_name), bytes(content)
+        name, content = checked_text("photo_name", file_name), bytes(content)
         if len(content) > MAX_PHOTO_BYTES:
             raise data_error("photo_too_large", file=name, mb=round(len(content) / 1024 / 1024, 1), max_mb=10)
         kind = media_type(content)
@@ -163,19 +165,19 @@ def add_installation(
     Refused (DataError, nothing stored): not a planner or administrator; an unknown or unapproved
     plan; a community the plan did not pick, or whose picks are all installed; a site that is not
     degrees or lies more than :data:`MAX_SITE_SHIFT_M` from the pick; a date after ``today``; a
-    negative cost or piece count.
+    cost outside 0 … :data:`~geo.store.checks.MAX_COST_CNY` CNY or pieces outside 0 …
+    :data:`~geo.store.checks.MAX_PIECES`; a text with a NUL character.
     """
     actor.check_role(*WRITERS)
     today = _today(today)
     if installed_on > today:
         raise data_error("installation_date_future", date=installed_on.isoformat(), today=today.isoformat())
-    if int(cost_cny) < 0:
-        raise data_error("installation_negative", field="cost_cny", value=int(cost_cny))
-    if int(pieces) < 0:
-        raise data_error("installation_negative", field="pieces", value=int(pieces))
-    community_id = str(community_id).strip()
+    cost_cny = checked_amount("cost_cny", cost_cny, MAX_COST_CNY)
+    pieces = checked_amount("pieces", pieces, MAX_PIECES)
+    community_id = checked_text("community_id", community_id).strip()
+    site, supplier, notes = (checked_text(f, v) for f, v in (("site", site), ("supplier", supplier), ("notes", notes)))
     with store.session() as session, session.begin():
-        plan = _plan_locked(session, int(plan_id))
+        plan = _plan_locked(session, row_id(plan_id))
         if plan is None:
             raise data_error("installation_plan_unknown", id=plan_id)
         if plan.status != "approved":
@@ -202,13 +204,13 @@ def add_installation(
             community_id=community_id,
             district_code=pick.district_code,
             installed_on=installed_on,
-            site=str(site),
+            site=site,
             lon=lon,
             lat=lat,
-            pieces=int(pieces),
-            supplier=str(supplier),
-            cost_cny=int(cost_cny),
-            notes=str(notes),
+            pieces=pieces,
+            supplier=supplier,
+            cost_cny=cost_cny,
+            notes=notes,
             created_by=actor.username,
         )
         session.add(installation)
@@ -219,17 +221,15 @@ def add_installation(
         return after
 
 
-def _plan_locked(session, plan_id: int) -> SavedPlan | None:
+def _plan_locked(session, plan_id: int | None) -> SavedPlan | None:
     """The plan, with this transaction holding the lock that keeps two sessions from installing one pick twice.
 
     SQLite: the transaction starts as the writer (``BEGIN IMMEDIATE``), so a second waits (busy
     timeout) and then sees the first's installation. PostgreSQL: the plan's row is locked
     (``FOR UPDATE``; a lock changes no row, so the frozen plan's triggers do not fire).
+    (:func:`geo.store.locking.locked_row`.)
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-        return session.get(SavedPlan, plan_id)
-    return session.scalar(select(SavedPlan).where(SavedPlan.id == plan_id).with_for_update())
+    return locked_row(session, SavedPlan, plan_id)
 
 
 def _mark_installed(session, actor: Actor, community_id: str, installation_id: int) -> None:
@@ -282,7 +282,8 @@ def add_inspection(
 
     Refused (DataError, nothing stored): not a planner or administrator; an unknown installation;
     an unknown condition; a date after ``today`` or before the installation; a photo that is not
-    JPEG, PNG or WebP (by its bytes) or larger than 10 MB, naming the file.
+    JPEG, PNG or WebP (by its bytes) or larger than 10 MB, naming the file; findings or a photo's
+    name with a NUL character.
     """
     actor.check_role(*WRITERS)
     if condition not in CONDITIONS:
@@ -290,9 +291,10 @@ def add_inspection(
     today = _today(today)
     if inspected_on > today:
         raise data_error("inspection_date_future", date=inspected_on.isoformat(), today=today.isoformat())
+    findings = checked_text("findings", findings)
     checked = _checked_photos(photos)
     with store.session() as session, session.begin():
-        installation = session.get(Installation, int(installation_id))
+        installation = _installation(session, installation_id)
         if installation is None:
             raise data_error("installation_unknown", id=installation_id)
         actor.check_district(installation.district_code)
@@ -306,7 +308,7 @@ def add_inspection(
             installation_id=installation.id,
             inspected_on=inspected_on,
             condition=condition,
-            findings=str(findings),
+            findings=findings,
             created_by=actor.username,
         )
         session.add(inspection)
@@ -328,6 +330,11 @@ def add_inspection(
         after = _row(inspection, INSPECTION_COLUMNS) | {"photos": [_row(a, ATTACHMENT_COLUMNS) for a in attachments]}
         record(session, actor.username, "inspection_add", "inspection", inspection.id, None, after)
         return after
+
+
+def _installation(session, installation_id) -> Installation | None:
+    number = row_id(installation_id)
+    return session.get(Installation, number) if number is not None else None
 
 
 # --------------------------------------------------------------------------- reads
@@ -379,7 +386,7 @@ def list_inspections(store, actor: Actor, installation_id: int | None = None) ->
     )
     if installation_id is not None:
         with store.session() as session:
-            installation = session.get(Installation, int(installation_id))
+            installation = _installation(session, installation_id)
         if installation is None:
             raise data_error("installation_unknown", id=installation_id)
         actor.check_district(installation.district_code)
@@ -414,12 +421,13 @@ def list_inspections(store, actor: Actor, installation_id: int | None = None) ->
 
 def attachment(store, actor: Actor, attachment_id: int) -> tuple[str, str, bytes]:
     """A stored photo as (file name, media type, bytes); a district office only its own districts'."""
+    number = row_id(attachment_id)
     with store.session() as session:
         found = session.execute(
             select(Attachment, Installation.district_code)
             .join(Inspection, Inspection.id == Attachment.inspection_id)
             .join(Installation, Installation.id == Inspection.installation_id)
-            .where(Attachment.id == int(attachment_id))
+            .where(Attachment.id == (number or 0))  # no row has id 0
         ).first()
     if found is None:
         raise data_error("attachment_unknown", id=attachment_id)
@@ -452,7 +460,7 @@ def plan_progress(store, actor: Actor, plan_id: int) -> pd.DataFrame:
     query = _visible(
         select(PlanPick, Installation.id, Installation.installed_on, Installation.cost_cny)
         .outerjoin(Installation, Installation.pick_id == PlanPick.id)
-        .where(PlanPick.plan_id == int(plan_id)),
+        .where(PlanPick.plan_id == (row_id(plan_id) or 0)),  # no row has id 0
         actor,
         PlanPick.district_code,
     ).order_by(PlanPick.program, PlanPick.rank, PlanPick.id)

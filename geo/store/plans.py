@@ -12,7 +12,8 @@ A planner or an administrator saves (status ``proposed``); an administrator appr
 plan is frozen (database triggers refuse any change to it or its picks; :func:`rename_plan` says
 so as a :class:`~geo.errors.DataError`). Everyone with an account may read saved plans; a district
 office sees only the picks in its own districts, and figures summed from those picks alone
-(never the city's totals): the filter is applied here, where the rows are read.
+(never the city's totals), and the parameters without the lists naming communities and sites
+all over the city (:data:`CITY_WIDE_PARAMETERS`): the filter is applied here, where the rows are read.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from geo.errors import data_error
 from geo.plan import PLAN_COLUMNS, Plan, planned_sets, run_plan
 from geo.store.actors import Actor
 from geo.store.audit import record
+from geo.store.checks import checked_text, row_id
+from geo.store.locking import locked_row
 from geo.store.schema import PlanPick, SavedPlan
 
 NAME_MAX_CHARS = 200  # plans.name is String(200)
@@ -79,6 +82,9 @@ TOTAL_KEYS = (
 )
 # What a district office sees of a plan's figures: sums over the picks in its districts.
 PICK_METRIC_KEYS = ("sets", "spent_cny", "population_newly_served")
+# The saved parameters that name communities and sites of the whole city (the applications the
+# priority counted, the installed sets' ids and sites): a district office is not shown them.
+CITY_WIDE_PARAMETERS = ("applications", "installed_sets")
 _PICK_OWN = {"program", "program_name", "mode", "rank", "community_id", "district_code", "cost_cny"}
 
 
@@ -210,7 +216,7 @@ def _row(plan: SavedPlan) -> dict:
 
 
 def _checked_name(name) -> str:
-    name = str(name or "").strip()
+    name = checked_text("plan_name", name or "").strip()
     if not name:
         raise data_error("plan_name_empty")
     if len(name) > NAME_MAX_CHARS:
@@ -259,6 +265,7 @@ def save_plan(
     """
     actor.check_role("admin", "planner")
     name = _checked_name(name)
+    data_name, notes = checked_text("data_name", data_name), checked_text("plan_notes", notes)
     keys = [o.program.key for o in plan.outcomes]
     if program_keys is not None and list(program_keys) != keys:
         raise ValueError(f"program_keys {list(program_keys)} are not the plan's programmes {keys}")
@@ -273,11 +280,11 @@ def save_plan(
                 name=name,
                 status="proposed",
                 mode=plan.mode,
-                data_name=str(data_name),
+                data_name=data_name,
                 data_sha256=str(data_sha256),
                 parameters=json.dumps(parameters, ensure_ascii=False),
                 metrics=json.dumps(metrics, ensure_ascii=False),
-                notes=str(notes),
+                notes=notes,
                 created_by=actor.username,
             )
             session.add(saved)
@@ -300,11 +307,14 @@ def save_plan(
 def approve_plan(store, actor: Actor, plan_id: int) -> dict:
     """Approve a proposed plan (administrators): ``approved_by``/``approved_at`` set; from now on it is frozen.
 
-    Refused (DataError, nothing changed): another role; an unknown plan; a plan already approved.
+    Refused (DataError, nothing changed): another role; an unknown plan; a plan already approved
+    (also by another session at the same moment: the plan's row is held from the check to the commit).
     """
     actor.check_role("admin")
     with store.session() as session, session.begin():
-        plan = _plan(session, plan_id)
+        plan = locked_row(session, SavedPlan, row_id(plan_id))
+        if plan is None:
+            raise data_error("plan_unknown", id=plan_id)
         if plan.status == "approved":
             raise data_error("plan_already_approved", id=plan.id, name=plan.name, by=plan.approved_by or "")
         before = _row(plan)
@@ -340,10 +350,8 @@ def _name_clash(error: DBAPIError) -> bool:
 
 
 def _plan(session, plan_id) -> SavedPlan:
-    try:
-        plan = session.get(SavedPlan, int(plan_id))
-    except (TypeError, ValueError):
-        plan = None
+    number = row_id(plan_id)
+    plan = session.get(SavedPlan, number) if number is not None else None
     if plan is None:
         raise data_error("plan_unknown", id=plan_id)
     return plan
@@ -379,7 +387,8 @@ def get_plan(store, actor: Actor, plan_id: int) -> tuple[dict, pd.DataFrame]:
 
     The plan's dict holds :data:`PLAN_FIELDS`, ``parameters`` and ``metrics`` (dicts) and ``scope``:
     ``city`` or, for a district office, ``districts`` (picks of its districts only; ``metrics``
-    then sums :data:`PICK_METRIC_KEYS` over those picks).
+    then sums :data:`PICK_METRIC_KEYS` over those picks; ``parameters`` lacks
+    :data:`CITY_WIDE_PARAMETERS`, which name other districts' communities and sites).
     """
     with store.session() as session:
         plan = _plan(session, plan_id)
@@ -392,6 +401,7 @@ def get_plan(store, actor: Actor, plan_id: int) -> tuple[dict, pd.DataFrame]:
         metrics, scope = json.loads(plan.metrics), "city"
     else:
         metrics, scope = pick_metrics(frame, parameters["program_keys"]), "districts"
+        parameters = {key: value for key, value in parameters.items() if key not in CITY_WIDE_PARAMETERS}
     return {**_row(plan), "parameters": parameters, "metrics": metrics, "scope": scope}, frame
 
 
