@@ -106,3 +106,33 @@ def test_each_test_gets_its_own_empty_database(db_url, turn):
             server.dispose()
         assert not {sa.make_url(url).database for url in earlier} & names
     _seen.append(db_url)
+
+
+def test_many_sessions_and_processes_opening_a_new_store_at_once_upgrade_it_once(db_url):
+    """The first opening of a store makes its schema; sessions (threads) and servers (processes) opening
+    it at the same moment wait for that one upgrade and then find the schema made."""
+    import subprocess
+    import sys
+    import threading
+
+    from geo.store.db import head_revision, open_store, schema_revision
+
+    child = "import sys; from geo.store.db import open_store; open_store(sys.argv[1])"
+    processes = [subprocess.Popen([sys.executable, "-c", child, db_url], stderr=subprocess.PIPE) for _ in range(3)]
+    failures = []
+
+    def session():
+        try:
+            open_store(db_url)
+        except Exception as error:
+            failures.append(repr(error))
+
+    threads = [threading.Thread(target=session, daemon=True) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a session never got the store"
+    errors = [p.communicate(timeout=120)[1].decode() for p in processes]
+    assert failures == [] and [p.returncode for p in processes] == [0, 0, 0], (failures, errors)
+    assert schema_revision(open_store(db_url).engine) == head_revision()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 DB_ENV = "PLANNER_DB_URL"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+MIGRATION_LOCK = 1_404
+"""PostgreSQL advisory lock key held while a store's schema is upgraded (one server at a time)."""
+_UPGRADING = threading.Lock()  # Alembic's context is global to a process: one upgrade at a time in it
 
 
 def store_url(data_path: Path | None = None) -> str:
@@ -70,7 +74,8 @@ def open_store(url: str | None = None, data_path: Path | None = None) -> Store:
     url = url or store_url(data_path)
     engine = make_engine(url)
     if schema_revision(engine) != head_revision():  # only the first opening writes (many sessions open at once)
-        upgrade(engine)
+        with _UPGRADING:
+            upgrade(engine)
     return Store(url, engine, sessionmaker(engine, expire_on_commit=False))
 
 
@@ -115,6 +120,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
     config = alembic_config_for(engine)
     with engine.begin() as connection:
+        # Hold the database's write lock first, so a second process (or server) that opens the store at
+        # the same time waits, then finds the schema already upgraded and leaves it (Alembic re-reads it).
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
