@@ -29,6 +29,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -143,6 +144,7 @@ class Config:
     notice_period_days: int = 7
     session_idle_minutes: int = 30
     sso_email_domain: str = ""
+    timezone: str = "Asia/Shanghai"
 
     def city_name(self, lang: str = "zh") -> str:
         """The city's name in ``lang`` (``[city] name_zh`` / ``name_en``)."""
@@ -387,11 +389,23 @@ class CityTable(_Table):
     # The public notice's feedback lines (phone, e-mail, address …); optional, added later.
     contact_zh: list[str] = []
     contact_en: list[str] = []
+    # The zone times are shown in to people (an IANA name); the store keeps UTC. Optional, added later.
+    timezone: str = "Asia/Shanghai"
 
     @field_validator("name_zh", "name_en", "bureau_zh", "bureau_en", mode="before")
     @classmethod
     def _non_empty(cls, value, info: ValidationInfo):
         return _text(value, f"city.{info.field_name}", info)
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _zone(cls, value, info: ValidationInfo):
+        value = _text(value, "city.timezone", info)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            _fail(info, f"'city.timezone' must be a time zone name like \"Asia/Shanghai\", got {shown(value)}")
+        return value
 
 
 class CoverageTable(_Table):
@@ -722,6 +736,7 @@ def parse_config(raw: dict, source: str = "config.toml") -> Config:
         notice_period_days=model.notice.period_days,
         session_idle_minutes=model.accounts.session_idle_minutes,
         sso_email_domain=model.accounts.sso_email_domain,
+        timezone=model.city.timezone,
     )
 
 

@@ -129,7 +129,7 @@ def test_a_wrong_password_is_refused_and_the_right_one_opens_the_pages(store):
 def test_a_district_office_is_named_with_its_districts_in_the_sidebar(store):
     app = open_app()
     log_in(app, "yufeng", PASSWORD)
-    assert "yufeng · 区县 · 鱼峰区" in [c.value for c in app.sidebar.caption]
+    assert "yufeng · 区县文体部门 · 鱼峰区" in [c.value for c in app.sidebar.caption]
 
 
 def test_a_disabled_or_locked_account_cannot_log_in(store):
@@ -301,11 +301,15 @@ def test_a_stored_application_counts_on_the_next_rerun(store, city):
 def test_the_audit_page_lists_newest_first_and_downloads_a_csv_with_a_bom(store):
     app = open_app("boss", "views/audit.py")
     table = app.dataframe[0].value
-    assert list(table["操作"][:1]) == ["user_add"] and list(table["对象编号"]) == ["yufeng", "ana", "plan", "boss"]
+    assert list(table["操作"][:1]) == ["添加账号"] and list(table["对象编号"]) == ["yufeng", "ana", "plan", "boss"]
+    assert list(table["对象"][:1]) == ["账号"] and "时间（北京时间）" in table.columns
+    assert list(table["变更内容"][:1]) == ["用户名：yufeng；角色：区县文体部门；所管区县：450203；已停用：否"]
     from views.audit import csv_bytes, newest_first
 
     data = csv_bytes(newest_first(audit_entries(store)), "zh")
-    assert data.startswith(b"\xef\xbb\xbf") and "yufeng" in data.decode("utf-8-sig").splitlines()[1]
+    lines = data.decode("utf-8-sig").splitlines()
+    assert data.startswith(b"\xef\xbb\xbf") and "yufeng" in lines[1] and "添加账号" in lines[1]
+    assert lines[0].endswith('"修改前（原始 JSON）","修改后（原始 JSON）"')
     assert not app.text_area and not app.get("data_editor")  # nothing to edit
 
 

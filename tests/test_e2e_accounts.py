@@ -44,7 +44,7 @@ def test_a_district_office_logs_in_and_sees_only_its_district(app_url, browser):
     page.screenshot(path=str(OUTPUT / "login_zh.png"), full_page=True)
     log_in(page, "yufeng")
     page.locator("h1", has_text="覆盖地图").wait_for(timeout=60_000)
-    assert page.get_by_text("yufeng · 区县 · 鱼峰区").is_visible()
+    assert page.get_by_text("yufeng · 区县文体部门 · 鱼峰区").is_visible()
     frame = map_frame(page)
     time.sleep(1.0)  # let the last layers settle before counting
     assert frame.evaluate(COUNT_COMMUNITIES_JS) == YUFENG_COMMUNITIES

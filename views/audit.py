@@ -10,7 +10,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from geo.render.audit import audit_in_words
 from geo.render.export import to_csv
+from geo.render.times import local_times
 from geo.store.audit import audit_entries
 from views import shared
 from views.shared import t
@@ -21,27 +23,47 @@ def newest_first(log: pd.DataFrame) -> pd.DataFrame:
     return log.iloc[::-1].reset_index(drop=True)
 
 
-def csv_bytes(log: pd.DataFrame, language: str) -> bytes:
-    """``log`` as the CLI's ``geo audit --csv`` writes it: UTF-8 with a BOM, headers in ``language``."""
+def zone() -> str:
+    """The city's time zone (``config.toml``'s ``[city] timezone``): times are shown in it, the store keeps UTC."""
+    return shared.base_config().timezone
+
+
+def since_local(log: pd.DataFrame, since, time_zone: str) -> pd.DataFrame:
+    """The rows of ``log`` written on or after the calendar day ``since`` in ``time_zone`` (all for None)."""
+    if since is None or log.empty:
+        return log
+    return log[(local_times(log["at"], time_zone).dt.date >= since).to_numpy()].reset_index(drop=True)
+
+
+def csv_bytes(log: pd.DataFrame, language: str, time_zone: str | None = None) -> bytes:
+    """``log`` (as :func:`geo.store.audit.audit_entries` gives it) in words, as a CSV in UTF-8 with a BOM:
+    times in ``time_zone`` (default: the city's), headers in ``language``, the raw before/after JSON last."""
+    shown = audit_in_words(log, language, time_zone or zone(), raw=True)
     with tempfile.TemporaryDirectory() as folder:
-        return to_csv(log, Path(folder) / "audit.csv", lang=language).read_bytes()
+        return to_csv(shown, Path(folder) / "audit.csv", lang=language).read_bytes()
 
 
 def render() -> None:
     shared.require_role("admin")  # besides the navigation, which offers this page to administrators only
     st.title(t("page_audit"))
     st.caption(t("audit_intro"))
-    today = datetime.now(UTC).date()
-    since = st.date_input(t("audit_since"), value=None, max_value=today, format="YYYY-MM-DD", key="audit-since")
-    log = newest_first(audit_entries(shared.store(), since))
+    time_zone = zone()
+    today = local_times([datetime.now(UTC)], time_zone).iloc[0].date()
+    log = audit_entries(shared.store())
+    # a real first day, not an empty box whose placeholder the browser writes in English
+    first_day = min(local_times(log["at"], time_zone).min().date(), today) if not log.empty else today
+    since = st.date_input(
+        t("audit_since"), value=first_day, min_value=first_day, max_value=today, format="YYYY-MM-DD", key="audit-since"
+    )
+    log = newest_first(since_local(log, since, time_zone))
     if log.empty:
         st.info(t("audit_empty"))
         return
     st.caption(t("audit_rows", count=f"{len(log):,}"))
-    shared.show_table(log, height=520)
+    shared.show_table(audit_in_words(log, shared.lang(), time_zone), height=520)
     st.download_button(
         t("audit_download"),
-        data=functools.partial(csv_bytes, log, shared.lang()),
+        data=functools.partial(csv_bytes, log, shared.lang(), time_zone),
         file_name=f"{t('audit_file')}{'_' + since.isoformat() if since else ''}.csv",
         mime="text/csv",
         key="audit-download",
