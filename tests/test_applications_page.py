@@ -12,11 +12,13 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.store.actors import Actor
 from geo.store.applications import add_application, list_applications, set_status
+from geo.store.applications import history as history_of
 from geo.store.db import open_store
 from views import shared
 
@@ -73,7 +75,7 @@ def test_a_district_office_lists_only_its_own_district_in_chinese(store, communi
     table = listed(app)
     assert list(table.columns) == [
         "申请编号", "小区编号", "小区名称", "区县", "申请日期", "申请人", "联系方式", "居民诉求", "备注",
-        "办理状态", "不予受理理由", "登记人", "最后更新（UTC）",
+        "办理状态", "不予受理理由", "登记人", "最后更新（北京时间）",
     ]  # fmt: skip
     assert list(table["小区编号"]) == ["450204-0001"]  # 城中区's application is not read at all
     name = communities.set_index("community_id").at["450204-0001", "name"]
@@ -169,6 +171,19 @@ def test_an_upload_reports_bad_rows_and_stores_the_good_ones_together(store, com
     assert list(listed(app)["备注"])[-2] == "../../etc/passwd"
 
 
+def test_one_uploaded_application_is_said_as_one_with_its_number(store, communities):
+    add_application(store, PLANNER, communities, "450204-0005", TODAY)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([["小区编号", "申请日期"], ["450204-0001", TODAY.isoformat()]])
+    app = open_page(LIUNAN)
+    app.file_uploader(key="applications-upload-0").set_value(
+        ("申请.csv", buffer.getvalue().encode("utf-8"), "text/csv")
+    )
+    app.run()
+    press(app, "保存 1 份合格的申请")
+    assert [s.value for s in app.success] == ["已保存 1 份申请（编号 2）。"]  # not "编号 2–2"
+
+
 def test_status_offers_only_the_roles_steps_and_records_who_when_why(store, communities):
     first = add_application(store, LIUNAN, communities, "450204-0001", TODAY)
     app = open_page(LIUNAN)
@@ -192,9 +207,14 @@ def test_status_offers_only_the_roles_steps_and_records_who_when_why(store, comm
     assert list(history["新状态"]) == ["已申请", "区县审核", "市局审核", "不予受理"]
     assert list(history["操作人"]) == ["liunan", "liunan", "liunan", "planner1"]
     assert list(history["理由"])[-1] == "小区无空地，公共空间用于停车"
+    assert history.columns[0] == "时间（北京时间）"  # the city's clock, not UTC
+    stored_at = pd.Timestamp(history_of(store, PLANNER, first["id"])["at"].iloc[0])
+    utc = stored_at.tz_convert("UTC").tz_localize(None) if stored_at.tzinfo else stored_at
+    shown = pd.Timestamp(history["时间（北京时间）"].iloc[0])
+    assert shown - utc.floor("s") == pd.Timedelta(hours=8)
 
 
-def test_land_solution_lists_stored_applications_of_communities_without_land(store, communities):
+def test_land_solution_lists_what_the_eligibility_page_counts_with_the_stored_applications(store, communities):
     scored = shared.cached_scored(
         str(shared.DEFAULT_DATA_PATH),
         shared.data_version(shared.DEFAULT_DATA_PATH),
@@ -202,21 +222,32 @@ def test_land_solution_lists_stored_applications_of_communities_without_land(sto
         tuple(sorted(shared.base_config().priority_weights.items())),
         shared.base_config().unknown_open_space,
     )
+    mine = scored["district_code"] == "450204"
     lacking = scored[
         ~scored["eligible"]
         & ~scored["served"]
+        & ~scored["applied"]  # no application in the data file: listed only through the store's
         & scored["reasons"].str.contains("no_open_space|parking_no_space")
-        & (scored["district_code"] == "450204")
+        & mine
     ]["community_id"].tolist()
-    eligible = scored[scored["eligible"] & (scored["district_code"] == "450204")]["community_id"].tolist()
-    assert len(lacking) >= 2 and eligible
+    eligible = scored[scored["eligible"] & mine]["community_id"].tolist()
+    from_file = scored[scored["needs_land_solution"] & mine]["community_id"].tolist()
+    assert len(lacking) >= 2 and eligible and from_file
     for community in (lacking[0], lacking[1], eligible[0]):
         add_application(store, LIUNAN, communities, community, TODAY)
     set_status(store, LIUNAN, 2, "rejected", "撤回")
     app = open_page(LIUNAN)
     land = table_with(app, "不符合原因")
-    assert list(land["小区编号"]) == [lacking[0]]  # the rejected one and the eligible one are not listed
-    assert land["不符合原因"].iloc[0]
+    # the data file's applications and the stored open one; the rejected one and the eligible one are not listed
+    assert sorted(land["小区编号"]) == sorted(from_file + [lacking[0]])
+    row = land.set_index("小区编号").loc[lacking[0]]
+    assert (row["申请编号"], row["办理状态"]) == (1, "已申请") and row["不符合原因"]
+    assert set(land.set_index("小区编号").loc[from_file, "办理状态"]) == {"数据文件中的申请"}
+    eligibility = AppTest.from_file("../views/eligibility.py", default_timeout=120)
+    eligibility.session_state["actor"] = LIUNAN
+    eligibility.run()
+    counted = next(m.value for m in eligibility.metric if m.label == "需解决用地")
+    assert int(counted.replace(",", "")) == len(land)  # the two pages agree
 
 
 def test_the_page_is_in_the_apps_navigation_for_a_district_office(store):

@@ -20,6 +20,7 @@ import streamlit as st
 from geo.analysis.eligibility import reason_labels
 from geo.errors import DataError, Message
 from geo.i18n import column_label, text
+from geo.render.times import with_local_times
 from geo.store.actors import Actor
 from geo.store.application_upload import check_rows, read_upload, rejects_csv_bytes, template_csv_bytes
 from geo.store.applications import (
@@ -29,7 +30,6 @@ from geo.store.applications import (
     add_applications,
     allowed_steps,
     history,
-    land_solution_applications,
     list_applications,
     set_status,
 )
@@ -103,11 +103,10 @@ def visible_communities(actor: Actor) -> pd.DataFrame:
 
 def shown_table(applications: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     """The applications as the list shows and downloads them: community and district names from the
-    city, the status in the page's language, dates as dates, times in UTC."""
+    city, the status in the page's language, dates as dates, times in the city's zone (the header says it)."""
     communities = shared.city().communities
     community_names = dict(zip(communities["community_id"].astype(str), communities["name"]))
-    updated = pd.to_datetime(applications["updated_at"], utc=True)
-    return pd.DataFrame(
+    shown = pd.DataFrame(
         {
             "application_id": applications["id"].astype(int),
             "community_id": applications["community_id"].astype(str),
@@ -121,10 +120,11 @@ def shown_table(applications: pd.DataFrame, names: dict[str, str]) -> pd.DataFra
             "application_status": applications["status"].map(status_words),
             "application_status_reason": applications["status_reason"],
             "application_created_by": applications["created_by"],
-            "application_updated_at": updated.dt.tz_localize(None).dt.floor("s"),
+            "application_updated_at": applications["updated_at"],
         },
         columns=LIST_COLUMNS,
     )
+    return with_local_times(shown, ["application_updated_at"], shared.base_config().timezone, shared.lang())
 
 
 def filtered(applications: pd.DataFrame, search: str, statuses: list[str], districts: list[str]) -> pd.DataFrame:
@@ -331,6 +331,8 @@ def upload_tab(actor: Actor, applications: pd.DataFrame) -> None:
             refused(error)
             return
         st.session_state[UPLOAD_ROUND] = upload_round + 1  # a fresh uploader: the file is done with
+        if len(stored) == 1:
+            done(t("applications_upload_stored_one", id=stored[0]["id"]))
         done(t("applications_upload_stored", count=len(stored), first=stored[0]["id"], last=stored[-1]["id"]))
 
 
@@ -357,17 +359,16 @@ def status_tab(applications: pd.DataFrame, actor: Actor) -> None:
     chosen = st.selectbox(t("applications_choose"), list(labels), format_func=labels.get, key="applications-choose")
     events = history(shared.store(), actor, int(chosen))
     st.subheader(t("applications_history"))
-    shared.show_table(
-        pd.DataFrame(
-            {
-                "at": pd.to_datetime(events["at"], utc=True).dt.tz_localize(None).dt.floor("s"),
-                "actor": events["actor"],
-                "event_from": events["from_status"].map(status_words),
-                "event_to": events["to_status"].map(status_words),
-                "event_reason": events["reason"],
-            }
-        )
+    events_shown = pd.DataFrame(
+        {
+            "at": events["at"],
+            "actor": events["actor"],
+            "event_from": events["from_status"].map(status_words),
+            "event_to": events["to_status"].map(status_words),
+            "event_reason": events["reason"],
+        }
     )
+    shared.show_table(with_local_times(events_shown, ["at"], shared.base_config().timezone, shared.lang()))
     current = str(by_id.at[chosen, "status"])
     steps = allowed_steps(actor.role, current)
     if not steps:
@@ -389,15 +390,53 @@ def status_tab(applications: pd.DataFrame, actor: Actor) -> None:
 # --------------------------------------------------------------------------- needs a land solution
 
 
+def land_rows(scored: pd.DataFrame, applications: pd.DataFrame) -> pd.DataFrame:
+    """The communities that applied and are not eligible for lack of land (``needs_land_solution`` of the
+    scored communities: the eligibility page's 已申请但需解决用地, one row each, in the same order), each
+    with its stored application when there is one not rejected (the newest): ``application_id`` (Int64,
+    missing for an application of the data file), ``community_id``, ``name``, ``district_code``,
+    ``application_date``, ``request``, ``status`` (code, missing for the data file's) and ``reasons``."""
+    land = scored[scored["needs_land_solution"].to_numpy(dtype=bool)]
+    open_ = applications[applications["status"] != "rejected"].sort_values("id")
+    stored = open_.assign(community_id=open_["community_id"].astype(str)).drop_duplicates("community_id", keep="last")
+    stored = stored.set_index("community_id")
+    ids = land["community_id"].astype(str)
+    stored_date = pd.to_datetime(ids.map(stored["application_date"]), errors="coerce")
+    return pd.DataFrame(
+        {
+            "application_id": ids.map(stored["id"]).astype("Int64"),
+            "community_id": ids,
+            "name": land["name"].astype(str),
+            "district_code": land["district_code"].astype(str),
+            "application_date": stored_date.fillna(pd.to_datetime(land["application_date"], errors="coerce")),
+            "request": ids.map(stored["request"]).astype(object).fillna(""),
+            "status": ids.map(stored["status"]),
+            "reasons": land["reasons"],
+        }
+    ).reset_index(drop=True)
+
+
 def land_tab(applications: pd.DataFrame, names: dict[str, str]) -> None:
     st.caption(t("applications_land_intro"))
-    land = land_solution_applications(applications, shared.scored())
+    land = land_rows(shared.scored(), applications)
     if land.empty:
         st.info(t("applications_land_none"))
         return
-    shown = shown_table(land, names).assign(reason_text=reason_labels(land["reasons"], shared.lang()).to_numpy())
-    shown = shown[["application_id", "community_id", "application_community_name", "district_name",
-                   "application_date", "reason_text", "request", "application_status"]]  # fmt: skip
+    shown = pd.DataFrame(
+        {
+            "application_id": land["application_id"],
+            "community_id": land["community_id"],
+            "application_community_name": land["name"],
+            "district_name": land["district_code"].map(lambda code: names.get(code, code)),
+            "application_date": land["application_date"],
+            "reason_text": reason_labels(land["reasons"], shared.lang()).to_numpy(),
+            "request": land["request"],
+            "application_status": [
+                status_words(code) if isinstance(code, str) else t("applications_land_from_file")
+                for code in land["status"]
+            ],
+        }
+    )
     shared.show_table(shown)
     shared.download_buttons(shown, t("applications_land_stem"), parameters={}, suffixes=(".csv", ".xlsx"), gis=False)
 
