@@ -3,6 +3,7 @@ on the sample city and a store of the test's own (PLANNER_DB_URL → a SQLite fi
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -173,3 +174,33 @@ def test_the_page_in_english_says_statuses_in_english(store, two_plans):
     assert app.title[0].value == "Saved plans"
     listed = humanised(table_with(app, "Recorded by"), "en")
     assert list(listed["Status"]) == ["Proposed", "Proposed"]
+
+
+def test_the_list_says_its_times_in_the_citys_zone_and_the_picks_csv_has_6_decimals(store, two_plans):
+    app = open_page(ANALYST)
+    listed = table_with(app, "记录人")
+    assert "记录时间（北京时间）" in listed.columns and "记录时间（UTC）" not in listed.columns
+    from views import plans as page
+
+    picks = pd.DataFrame({"community_id": ["a"], "lon": [109.123456789], "lat": [24.3]})
+    text = page.picks_csv(picks).decode("utf-8-sig")
+    assert "109.123457" in text and "109.1234567" not in text
+
+
+def test_a_figure_missing_in_one_plan_is_a_dash_not_zero(store):
+    from views import plans as page  # (importing runs the page once, bare, on the empty store)
+
+    money = pd.DataFrame(
+        [
+            {"program": "city", **{f"{f}_{s}": 100 for f in ("budget_cny", "spent_cny", "unspent_cny") for s in "ab"}},
+            {
+                "program": "region",  # only in plan B
+                **{f"{f}_a": None for f in ("budget_cny", "spent_cny", "unspent_cny")},
+                **{f"{f}_b": 50 for f in ("budget_cny", "spent_cny", "unspent_cny")},
+            },
+        ]
+    )
+    shown = page.money_table(money, {"city": "市本级", "region": "自治区"}, {"a": "甲", "b": "乙"}, "zh")
+    region = shown[shown["资金项目名称"] == "自治区"]
+    assert region["甲"].isna().all() and region["差值"].isna().all() and list(region["乙"]) == [50, 50, 50]
+    assert list(shown[shown["资金项目名称"] == "市本级"]["差值"]) == [0, 0, 0]

@@ -14,6 +14,7 @@ import streamlit as st
 
 from geo.data.cells import csv_bytes
 from geo.i18n import column_label, label
+from geo.render.times import with_local_times
 from geo.store.plans import approve_plan, compare_plans, get_plan, list_plans
 from views import shared
 from views.shared import plain, t
@@ -54,11 +55,39 @@ def status_word(status: str) -> str:
 
 
 def plans_table(plans: pd.DataFrame) -> pd.DataFrame:
+    """The saved plans as listed: statuses in words, times in the city's zone (the header says it)."""
     table = plans[LIST_COLUMNS].copy()
     table["status"] = table["status"].map(status_word)
-    for column in ("created_at",):
-        table[column] = pd.to_datetime(table[column], utc=True).dt.strftime("%Y-%m-%d %H:%M")
-    return table
+    return with_local_times(table, ["created_at"], shared.base_config().timezone, shared.lang())
+
+
+def picks_csv(table: pd.DataFrame) -> bytes:
+    """The picks as their CSV download (UTF-8 with BOM, headers in the page's language), coordinates in degrees
+    to 6 decimals (0.1 m), as the table shows them."""
+    return csv_bytes(shared.humanised(table.round({"lon": 6, "lat": 6})))
+
+
+def money_table(money: pd.DataFrame, program_name: dict, heads: dict, language: str) -> pd.DataFrame:
+    """The compared money (:func:`geo.store.plans.compare_plans`' ``money``) one row per programme and figure;
+    a figure one plan lacks (its programme is not in it) is missing, and so is the difference: shown as —,
+    never 0."""
+    rows = []
+    for row in money.to_dict(orient="records"):
+        for figure in ("budget_cny", "spent_cny", "unspent_cny"):
+            a, b = pd.to_numeric(row[f"{figure}_a"]), pd.to_numeric(row[f"{figure}_b"])
+            rows.append(
+                {
+                    column_label("program_name", language): program_name[row["program"]],
+                    t("plans_figure"): column_label(figure, language),
+                    heads["a"]: a,
+                    heads["b"]: b,
+                    t("difference"): b - a if pd.notna(a) and pd.notna(b) else None,
+                }
+            )
+    shown = pd.DataFrame(rows)
+    for column in (heads["a"], heads["b"], t("difference")):
+        shown[column] = pd.to_numeric(shown[column]).round().astype("Int64")
+    return shown
 
 
 def figures_table(plan: dict) -> pd.DataFrame:
@@ -128,7 +157,7 @@ def show_plan(plans: pd.DataFrame, actor) -> None:
     )
     st.download_button(
         t("plans_download"),
-        csv_bytes(shared.humanised(table)),
+        picks_csv(table),
         file_name=f"plan-{plan['id']}.csv",
         mime="text/csv",
         key="plans_download",
@@ -164,23 +193,8 @@ def compare(plans: pd.DataFrame, actor) -> None:
     heads = {"a": t("plans_compare_a"), "b": t("plans_compare_b")}
 
     st.markdown(f"**{plain(t('plans_compare_money'))}**")
-    money = compared["money"]
-    shown_money = pd.DataFrame(
-        [
-            {
-                column_label("program_name", shared.lang()): program_name[row["program"]],
-                t("plans_figure"): column_label(figure, shared.lang()),
-                heads["a"]: row[f"{figure}_a"],
-                heads["b"]: row[f"{figure}_b"],
-                t("difference"): row[f"{figure}_difference"],
-            }
-            for row in money.to_dict(orient="records")
-            for figure in ("budget_cny", "spent_cny", "unspent_cny")
-        ]
-    )
-    for column in (heads["a"], heads["b"], t("difference")):
-        shown_money[column] = pd.to_numeric(shown_money[column]).round().astype("Int64")
-    st.dataframe(shown_money, hide_index=True, width="stretch", placeholder="", column_config=_numbers(shown_money))
+    shown_money = money_table(compared["money"], program_name, heads, shared.lang())
+    st.dataframe(shown_money, hide_index=True, width="stretch", placeholder="—", column_config=_numbers(shown_money))
 
     st.markdown(f"**{plain(t('plans_compare_metrics'))}**")
     metrics = compared["metrics"]
