@@ -549,7 +549,7 @@ def run_users(args, config) -> int:
             if ask_password(say("new_password_again", args.lang)) != password:
                 raise refused("passwords_differ")
         user = add_user(store, actor, args.username, password, args.role, args.district)
-        echo(say("user_added", args.lang, user=user["username"], role=user["role"]))
+        echo(say("user_added", args.lang, user=user["username"], role=text(f"role_{user['role']}", args.lang)))
     elif args.users_command == "disable":
         disable_user(store, actor, args.username)
         echo(say("user_disabled", args.lang, user=args.username))
@@ -678,7 +678,8 @@ def run_inspections(args, config) -> int:
     if args.inspections_command == "add":
         photos = [_photo(path) for path in args.photo]
         row = add_inspection(store, actor, args.installation, args.date, args.condition, args.findings, photos)
-        echo(say("inspection_added", args.lang, id=row["id"], installation=args.installation, photos=len(photos)))
+        count = say("photo_count_one" if len(photos) == 1 else "photo_count_many", args.lang, count=len(photos))
+        echo(say("inspection_added", args.lang, id=row["id"], installation=args.installation, photos=count))
     else:
         table = list_inspections(store, actor, args.installation)
         if args.json:

@@ -48,7 +48,7 @@ def test_an_installation_and_its_inspection_with_photos_from_the_command_line(pl
                            "--date", "2026-11-25", "--condition", "needs_repair", "--findings", "单杠松动",
                            "--photo", str(tmp_path / "东门.jpg"), "--photo", str(tmp_path / "side.png"),
                            "--lang", "en")  # fmt: skip
-    assert (status, err) == (0, "") and out.strip() == "recorded inspection 1 (installation 1, 2 photo(s))"
+    assert (status, err) == (0, "") and out.strip() == "recorded inspection 1 (installation 1, 2 photos)"
     ids = list_inspections(open_store(db), ADMIN)["attachment_ids"].iloc[0]
     assert attachment(open_store(db), ADMIN, ids[0]) == ("东门.jpg", "image/jpeg", JPEG)  # the name, not the path
 

@@ -40,3 +40,13 @@ def test_a_password_that_never_comes_is_refused_with_a_message(db_url, capsys, m
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     status, out, err = run(capsys, monkeypatch, "applications", "list", "--db", db_url, "--user", "chief")
     assert status == 2 and "PLANNER_PASSWORD" in err and "bug" not in err and out == ""
+
+
+def test_users_add_says_the_role_in_words_in_the_clis_language(db_url, capsys, monkeypatch):
+    status, out, _ = run(capsys, monkeypatch, "users", "add", "--db", db_url, "--username", "chief", "--role", "admin",
+                         "--password-stdin", "--lang", "zh", stdin="a-long-password\n")  # fmt: skip
+    assert status == 0 and out.strip() == "已添加账号 chief（管理员）"
+    status, out, _ = run(capsys, monkeypatch, "users", "add", "--db", db_url, "--user", "chief", "--username", "liunan",
+                         "--role", "district", "--district", "450204", "--password-stdin", "--lang", "en",
+                         password="a-long-password", stdin="liunan-password\n")  # fmt: skip
+    assert status == 0 and out.strip() == "added account liunan (District office)"

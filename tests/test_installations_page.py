@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -105,3 +106,27 @@ def test_the_district_filter_narrows_the_picks_and_a_district_office_cannot_open
     assert list(table_with(app, "Installed")["Community ID"]) == [communities[1]]
     office = open_page(Actor("office", "district", (districts[0],)))
     assert office.error and not office.dataframe
+
+
+def test_the_progress_shows_what_was_recorded_next_to_the_planned_cost(planned):
+    store, plan_id, communities, _ = planned
+    add_installation(store, PLANNER, plan_id, communities[0], date(2026, 11, 20), site="北门", pieces=8,
+                     supplier="柳州体育器材厂", cost_cny=48_000)  # fmt: skip
+    app = open_page(ANALYST)
+    progress = table_with(app, "安装情况").set_index("小区编号")
+    done, waiting = progress.loc[communities[0]], progress.loc[communities[1]]
+    assert (done["计划造价（元）"], done["实际造价（元）"], done["器材件数"]) == (50_000, 48_000, 8)
+    assert (done["供货或施工单位"], done["安装地点说明"]) == ("柳州体育器材厂", "北门")
+    assert waiting["计划造价（元）"] == 50_000 and pd.isna(waiting["实际造价（元）"]) and pd.isna(waiting["器材件数"])
+    assert waiting["供货或施工单位"] == "" and "造价（元）" not in progress.columns
+
+
+def test_one_photo_is_said_as_one_in_english(planned):
+    store, plan_id, communities, _ = planned
+    row = add_installation(store, PLANNER, plan_id, communities[0], date(2026, 11, 20))  # pieces not told: blank
+    add_inspection(store, PLANNER, row["id"], date(2026, 11, 25), "good", "", [("a.jpg", picture("JPEG"))],
+                   today=date(2026, 11, 30))  # fmt: skip
+    app = open_page(ANALYST, "en")
+    assert any(m.value.endswith("· 1 photo") for m in app.markdown), [m.value for m in app.markdown]
+    assert not any("photo(s)" in m.value for m in app.markdown)
+    assert pd.isna(table_with(app, "Actual cost (CNY)").set_index("Community ID").loc[communities[0], "Pieces of equipment"])

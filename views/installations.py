@@ -37,24 +37,42 @@ def condition_word(condition) -> str:
     return t(f"condition_{condition}") if isinstance(condition, str) and condition else ""
 
 
+def photo_count(count: int) -> str:
+    """How many photos, in words: 照片 2 张 / "1 photo", "2 photos"."""
+    return t("photo_count_one" if count == 1 else "photo_count_many", count=int(count))
+
+
 def community_names() -> dict[str, str]:
     communities = shared.city().communities
     return dict(zip(communities["community_id"].astype(str), communities["name"].astype(str), strict=True))
 
 
-def progress_table(progress: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    """The plan's picks as the page shows them: community, district, planned cost, installed or not yet."""
+def progress_table(progress: pd.DataFrame, names: dict[str, str], installations: pd.DataFrame) -> pd.DataFrame:
+    """The plan's picks as the page shows them: community, district, planned cost, installed or not yet, and
+    what was recorded of an installation (date, actual cost, pieces, supplier, site; blank before; pieces
+    not told, stored as 0, blank too). ``installations``: rows of :func:`geo.store.installations.list_installations`."""
+    recorded = installations.set_index("id")
+    done = progress["installation_id"]
+
+    def told(column: str) -> pd.Series:
+        return done.map(recorded[column]) if len(recorded) else pd.Series(None, index=progress.index, dtype=object)
+
+    pieces = pd.to_numeric(told("pieces"), errors="coerce")
     table = pd.DataFrame(
         {
             "rank": progress["rank"],
             "community_id": progress["community_id"],
             "name": progress["community_id"].map(names),
             "district_name": progress["district_code"].astype(str),
-            "cost_cny": progress["cost_cny"],
+            "planned_cost_cny": progress["cost_cny"],
             t("installations_state"): progress["installed"].map(
                 {True: t("installations_done"), False: t("installations_not_yet")}
             ),
             t("installations_date"): progress["installed_on"],
+            "installed_cost_cny": pd.to_numeric(progress["installed_cost_cny"], errors="coerce").astype("Int64"),
+            "installed_pieces": pieces.where(pieces > 0).astype("Int64"),
+            "installed_supplier": told("supplier").fillna(""),
+            "installed_site": told("site").fillna(""),
         }
     )
     return shared.with_district_names(table.assign(district_code=table["district_name"])).drop(
@@ -167,7 +185,7 @@ def inspection_form(installations: pd.DataFrame, names: dict[str, str], actor) -
                 findings,
                 [(photo.name, photo.getvalue()) for photo in photos or []],
             )
-            st.session_state[FLASH] = t("inspections_added", id=row["id"], photos=len(row["photos"]))
+            st.session_state[FLASH] = t("inspections_added", id=row["id"], photos=photo_count(len(row["photos"])))
             st.rerun()
 
 
@@ -182,7 +200,7 @@ def inspection_record(inspections: pd.DataFrame, names: dict[str, str], actor) -
             date=pd.Timestamp(row.inspected_on).strftime("%Y-%m-%d"),
             community=plain(f"{row.community_id} {names.get(row.community_id, '')}".strip()),
             condition=condition_word(row.condition),
-            photos=row.photos,
+            photos=photo_count(row.photos),
         )
         with st.container(border=True):
             st.markdown(line)
@@ -230,10 +248,10 @@ def render() -> None:
         progress = progress[progress["district_code"].astype(str) == district]
     done = int(progress["installed"].sum())
     st.markdown(f"**{plain(t('installations_progress', done=done, planned=len(progress)))}**")
-    shared.show_table(progress_table(progress, names))
-
     installations = list_installations(store, actor)
     installations = installations[installations["plan_id"] == plan_id]
+    shared.show_table(progress_table(progress, names, installations))
+
     if district != ALL:
         installations = installations[installations["district_code"].astype(str) == district]
     if actor.role in WRITERS:
