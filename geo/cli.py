@@ -24,7 +24,7 @@ import sys
 import tempfile
 import unicodedata
 import warnings
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -840,20 +840,26 @@ def _echo_comparison(compared: dict, lang: str) -> None:
 
 
 def run_audit(args, config) -> int:
+    from geo.render.audit import audit_in_words
     from geo.render.export import to_csv
+    from geo.render.times import local_times
     from geo.store.audit import audit_entries
 
     store, actor = _store_and_actor(args)
     actor.check_role("admin")
-    log = audit_entries(store, args.since)
+    zone = config.timezone  # --since is a day of the city's calendar; the store keeps UTC
+    log = audit_entries(store, args.since - timedelta(days=1) if args.since else None)
+    if args.since and not log.empty:
+        log = log[(local_times(log["at"], zone).dt.date >= args.since).to_numpy()].reset_index(drop=True)
     if args.csv:
         with writing(args.csv):
-            to_csv(log, args.csv, lang=args.lang)
+            to_csv(audit_in_words(log, args.lang, zone, raw=True), args.csv, lang=args.lang)
         echo(say("wrote", args.lang, path=args.csv))
-    elif args.json:
+    elif args.json:  # for programs: codes, UTC and the raw before/after, as stored
         print_json(json.loads(log.to_json(orient="records", date_format="iso", force_ascii=False)))
     else:
-        echo_table(humanised(log[["id", "at", "actor", "action", "entity", "entity_id"]], args.lang), args.lang)
+        shown = audit_in_words(log, args.lang, zone).drop(columns=["changes"])
+        echo_table(humanised(shown, args.lang), args.lang)
     return 0
 
 

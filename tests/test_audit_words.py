@@ -98,14 +98,14 @@ def test_the_log_in_words_has_local_times_and_the_raw_json_last():
         }
     )
     shown = audit_in_words(log, "zh", "Asia/Shanghai", raw=True)
-    assert list(shown.columns) == ["时间（北京时间）", "actor", "action", "entity", "entity_id", "changes"] + [
+    assert list(shown.columns) == ["id", "时间（北京时间）", "actor", "action", "entity", "entity_id", "changes"] + [
         "before_json",
         "after_json",
     ]
     row = shown.iloc[0]
     assert (row["时间（北京时间）"], row["action"], row["entity"]) == ("2026-12-01 04:30:00", "批准方案", "方案")
     assert row["changes"] == "状态：待批准 → 已批准" and json.loads(row["after_json"]) == {"status": "approved"}
-    assert audit_in_words(log, "en", "Asia/Shanghai").columns[0] == "Time (Beijing time)"
+    assert audit_in_words(log, "en", "Asia/Shanghai").columns[1] == "Time (Beijing time)"
 
 
 def test_times_are_shown_in_the_citys_zone_and_said_so():
@@ -119,3 +119,21 @@ def test_the_city_time_zone_is_configured_and_checked():
     for bad in ("Mars/Olympus", "../etc/passwd", "Asia", ""):
         with pytest.raises(ConfigError, match=r"'city\.timezone' must be"):
             parse_config(with_value("city.timezone", bad))
+
+
+def test_geo_audit_since_is_a_day_of_the_citys_calendar(db_url, capsys, monkeypatch):
+    from datetime import UTC
+
+    from geo.store.db import open_store
+    from geo.store.schema import AuditEntry
+    from tests.store_helpers import run
+
+    store = open_store(db_url)  # no account: the local single user acts
+    with store.session() as session, session.begin():
+        for entity_id, at in (("late", datetime(2026, 1, 1, 15, 59)), ("next", datetime(2026, 1, 1, 16, 0))):
+            session.add(
+                AuditEntry(at=at.replace(tzinfo=UTC), actor="x", action="user_add", entity="user", entity_id=entity_id)
+            )
+    status, out, _ = run(capsys, monkeypatch, "audit", "--db", db_url, "--since", "2026-01-02", "--json")
+    # 16:00 UTC is midnight in Beijing: the second entry is of 2 January there, the first of 1 January
+    assert status == 0 and [row["entity_id"] for row in json.loads(out)] == ["next"]

@@ -64,8 +64,14 @@ def test_the_audit_trail_is_for_administrators_and_exports_for_excel(accounts, c
     data = target.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM
     text = data.decode("utf-8-sig")
-    assert text.splitlines()[0].startswith('"编号","时间（UTC）","操作人","操作"')
-    assert text.count("user_add") == 2 and "password" not in text and "$argon2" not in text
+    header = '"编号","时间（北京时间）","操作人","操作","对象","对象编号","变更内容",'
+    header += '"修改前（原始 JSON）","修改后（原始 JSON）"'
+    assert text.splitlines()[0] == header  # times in the city's zone, words, the raw JSON last for auditors
+    assert text.count("添加账号") == 2 and "user_add" not in text and "区县文体部门" in text
+    assert "password" not in text and "$argon2" not in text
+    status, out, _ = run(capsys, monkeypatch, "audit", "--db", accounts, "--user", "chief", "--lang", "en",
+                         password="a-long-password")  # fmt: skip
+    assert status == 0 and out.count("Account added") == 2 and "user_add" not in out and "Beijing time" in out
 
 
 def test_an_administrator_backs_up_and_restores_into_an_empty_store(accounts, capsys, monkeypatch, tmp_path):

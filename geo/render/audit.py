@@ -71,7 +71,7 @@ CODED_FIELDS = {"condition": "condition_", "role": "role_", "mode": "mode_"}
 
 STATUS_PREFIX = {"application": "application_status_", "plan": "plans_status_"}
 
-AUDIT_SHOWN = ("at", "actor", "action", "entity", "entity_id", "changes")
+AUDIT_SHOWN = ("id", "at", "actor", "action", "entity", "entity_id", "changes")
 """The columns a person reads, in order; the CSV adds ``before_json`` and ``after_json``."""
 
 MISSING = "—"
@@ -164,6 +164,7 @@ def audit_in_words(log: pd.DataFrame, lang: str = "zh", zone: str = "UTC", raw: 
     """
     shown = pd.DataFrame(
         {
+            "id": log["id"].to_numpy(),  # the log's own numbers: a gap would show
             local_header("at", zone, lang): local_time_text(log["at"], zone).to_numpy(),
             "actor": log["actor"].astype(str).to_numpy(),
             "action": [action_in_words(a, lang) for a in log["action"]],
