@@ -257,3 +257,21 @@ def test_a_programme_only_one_plan_ran_counts_as_nothing_bought_in_the_other(sto
         2 * SET_CNY,
         SET_CNY,
     ]
+
+
+def test_a_community_bought_from_another_programme_is_kept_not_added_and_removed(store):
+    """The reviewer's case: plan B buys with a custom budget the same sets plan A bought with the city's
+    budget; the comparison keeps them (naming both programmes) instead of adding and removing them."""
+    city = handmade_city()
+    custom = replace(
+        config_with(2 * SET_CNY), programs=(Program("custom", "自定义预算", "Custom budget", 2 * SET_CNY),)
+    )
+    by_custom = run_plan(city.communities, city.fitness_paths, custom, ["custom"], "rank", city.applications)
+    a = save_plan(store, PLANNER, handmade_plan(3 * SET_CNY), "市本级三套", HASH)
+    b = save_plan(store, PLANNER, by_custom, "自定义两套", HASH)
+    picks = compare_plans(store, ANALYST, a["id"], b["id"])["picks"]
+    assert picks[["change", "community_id", "program_a", "program_b"]].to_dict("records") == [
+        {"change": "removed", "community_id": "C001", "program_a": "city", "program_b": None},
+        {"change": "kept", "community_id": "C002", "program_a": "city", "program_b": "custom"},
+        {"change": "kept", "community_id": "C003", "program_a": "city", "program_b": "custom"},
+    ]

@@ -430,9 +430,11 @@ def compare_plans(store, actor: Actor, a: int, b: int) -> dict:
     -------
     dict
         ``a``, ``b``: the plans (as :func:`get_plan`, without picks); ``same_data``: whether both were
-        run on the same data file (SHA-256); ``picks``: one row per (programme, community) in either,
-        ``change`` ``added`` (only in b), ``removed`` (only in a) or ``kept``, with ``district_code``
-        and ``rank_a``/``rank_b``, ``cost_cny_a``/``cost_cny_b``; ``metrics``: one row per
+        run on the same data file (SHA-256); ``picks``: one row per set of a community in either,
+        matched by community whichever programme pays for it (a community's second set in one plan
+        matches its second in the other), ``change`` ``added`` (only in b), ``removed`` (only in a)
+        or ``kept``, with ``district_code``, ``program`` (b's, else a's), ``program_a``/``program_b``,
+        ``rank_a``/``rank_b``, ``cost_cny_a``/``cost_cny_b``; ``metrics``: one row per
         programme (``""`` for the total) and figure, ``a``, ``b`` and ``difference`` (b − a; a programme
         only one plan ran counts as 0 in the other);
         ``money``: per programme and in total, budget, spent and unspent (CNY) of each and the differences.
@@ -440,22 +442,19 @@ def compare_plans(store, actor: Actor, a: int, b: int) -> dict:
     """
     plan_a, picks_a = get_plan(store, actor, a)
     plan_b, picks_b = get_plan(store, actor, b)
-    key = ["program", "community_id"]
-    merged = pd.merge(
-        picks_a[[*key, "district_code", "rank", "cost_cny"]],
-        picks_b[[*key, "district_code", "rank", "cost_cny"]],
-        on=key,
-        how="outer",
-        suffixes=("_a", "_b"),
-        indicator=True,
-    )
+    merged = pd.merge(_by_community(picks_a), _by_community(picks_b), on=["community_id", "nth"], how="outer",
+                      suffixes=("_a", "_b"), indicator=True)  # fmt: skip
     merged["change"] = merged.pop("_merge").map({"left_only": "removed", "right_only": "added", "both": "kept"})
     merged["district_code"] = merged.pop("district_code_b").fillna(merged.pop("district_code_a"))
+    merged["program"] = merged["program_b"].fillna(merged["program_a"])
+    for column in ("program_a", "program_b"):  # None where the plan has no such set (JSON null, not NaN)
+        merged[column] = merged[column].astype(object).where(merged[column].notna(), None)
     for column in ("rank_a", "rank_b", "cost_cny_a", "cost_cny_b"):
         merged[column] = merged[column].astype("Int64")
     merged["order"] = merged["change"].map({"added": 0, "removed": 1, "kept": 2})
     merged = merged.sort_values(["order", "program", "rank_b", "rank_a"]).reset_index(drop=True)
-    columns = ["change", "program", "community_id", "district_code", "rank_a", "rank_b", "cost_cny_a", "cost_cny_b"]
+    columns = ["change", "program", "community_id", "district_code", "rank_a", "rank_b", "cost_cny_a", "cost_cny_b",
+               "program_a", "program_b"]  # fmt: skip
     merged = merged[columns]
     return {
         "a": plan_a,
@@ -465,6 +464,13 @@ def compare_plans(store, actor: Actor, a: int, b: int) -> dict:
         "metrics": _metrics_side_by_side(plan_a, plan_b),
         "money": _money_side_by_side(plan_a, plan_b),
     }
+
+
+def _by_community(picks: pd.DataFrame) -> pd.DataFrame:
+    """A plan's picks keyed by community and ``nth`` (0 for its first set in the plan, 1 for a second …)."""
+    keyed = picks[["community_id", "program", "district_code", "rank", "cost_cny"]].copy()
+    keyed["nth"] = keyed.groupby("community_id").cumcount()
+    return keyed
 
 
 def _by_program(plan: dict) -> dict[str, dict]:
