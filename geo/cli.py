@@ -742,6 +742,7 @@ def _plan_json(record: dict) -> dict:
 
 
 def run_plans(args, config) -> int:
+    from geo.render.times import with_local_times
     from geo.store.plans import approve_plan, compare_plans, data_sha256, get_plan, list_plans, save_plan
 
     store, actor = _store_and_actor(args)
@@ -765,6 +766,7 @@ def run_plans(args, config) -> int:
         else:
             shown = in_words(table[PLAN_LIST_COLUMNS].drop(columns="status"), args.lang)
             shown.insert(2, "status", [text(f"plans_status_{status}", args.lang) for status in table["status"]])
+            shown = with_local_times(shown, ["created_at"], config.timezone, args.lang)  # the store keeps UTC
             echo_table(humanised(shown, args.lang), args.lang)
     elif args.plans_command == "show":
         record, picks = get_plan(store, actor, args.id)

@@ -31,6 +31,7 @@ def test_listings_show_words_in_the_chosen_language_and_say_when_empty(db_url, c
     assert status == 0 and "最近检查状况" in out and "需维修" in out and "installed_on" not in out
     status, out, _ = run(capsys, monkeypatch, "plans", "list", "--db", db_url, "--lang", "zh")
     assert status == 0 and "已批准" in out and "按优先级排序" in out and "approved" not in out
+    assert "记录时间（北京时间）" in out and "（UTC）" not in out
 
 
 def test_a_password_that_never_comes_is_refused_with_a_message(db_url, capsys, monkeypatch):
