@@ -139,6 +139,7 @@ def test_a_disabled_or_locked_account_cannot_log_in(store):
     assert [e.value for e in app.error] == [refusal("login_disabled", username="plan")]
     for _ in range(5):
         log_in(app, "ana", "wrong password!")
+    assert [e.value for e in app.error] == [refusal("login_failed_locked", tries=5, minutes=15)]  # said at once
     log_in(app, "ana", PASSWORD)  # locked: even the right password waits
     assert [e.value for e in app.error] == [refusal("login_locked", minutes=15)]
     assert titles(app) == ["登录"]

@@ -136,8 +136,10 @@ def test_no_default_account_the_first_is_an_administrator_and_passwords_are_hash
 def test_wrong_passwords_lock_the_account_and_a_disabled_account_cannot_log_in(store):
     add_user(store, Actor.local(), "chief", "a-long-password", "admin")
     now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-    for _ in range(MAX_FAILED_LOGINS):
+    for _ in range(MAX_FAILED_LOGINS - 1):
         refused("login_failed", log_in, store, "chief", "wrong-password", now)
+    locking = refused("login_failed_locked", log_in, store, "chief", "wrong-password", now)  # said when it happens
+    assert "locked for 15 minutes" in said(locking, "en") and "锁定 15 分钟" in said(locking, "zh")
     refused("login_locked", log_in, store, "chief", "a-long-password", now + timedelta(minutes=1))
     assert log_in(store, "chief", "a-long-password", now + timedelta(minutes=16)).role == "admin"
     refused("login_failed", log_in, store, "nobody", "a-long-password", now)  # the same words for an unknown name

@@ -303,8 +303,11 @@ def test_six_wrong_passwords_lock_the_account_and_the_right_one_waits_for_the_lo
     add_user(store, Actor.local(), "chief", PASSWORD, "admin")
     add_user(store, ADMIN, "liunan", "liunan-password", "district", ["450204"])
     now = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
-    for _ in range(5):
+    for _ in range(4):
         refused("login_failed", log_in, store, "liunan", "guess-guess-guess", now=now)
+    refused(
+        "login_failed_locked", log_in, store, "liunan", "guess-guess-guess", now=now
+    )  # the fifth locks, and says so
     refused("login_locked", log_in, store, "liunan", "guess-guess-guess", now=now)  # the sixth
     refused("login_locked", log_in, store, "liunan", "liunan-password", now=now + timedelta(minutes=14))
     assert log_in(store, "liunan", "liunan-password", now=now + timedelta(minutes=16)).districts == ("450204",)

@@ -113,7 +113,8 @@ def disable_user(store, actor: Actor, username: str) -> dict:
 def log_in(store, username: str, password: str, now: datetime | None = None) -> Actor:
     """The :class:`Actor` of a right name and password; else DataError ``login_failed`` (the same
     message whether the name or the password was wrong, and for a disabled account's name with a
-    wrong password), ``login_locked`` or ``login_disabled`` (the right password of a disabled account)."""
+    wrong password; ``login_failed_locked`` when this failure locks the account), ``login_locked`` or
+    ``login_disabled`` (the right password of a disabled account)."""
     now = now or datetime.now(UTC)
     refusal = None
     if not isinstance(username, str) or not USERNAME.fullmatch(username):
@@ -141,7 +142,9 @@ def log_in(store, username: str, password: str, now: datetime | None = None) -> 
                 user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
                 user.failed_logins = 0
                 record(session, username, "user_locked", "user", username, None, {"minutes": LOCK_MINUTES})
-            refusal = data_error("login_failed")
+                refusal = data_error("login_failed_locked", tries=MAX_FAILED_LOGINS, minutes=LOCK_MINUTES)
+            else:
+                refusal = data_error("login_failed")
         else:
             user.failed_logins, user.locked_until = 0, None
             if _HASHER.check_needs_rehash(user.password_hash):
