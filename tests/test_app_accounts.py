@@ -304,7 +304,7 @@ def test_the_audit_page_lists_newest_first_and_downloads_a_csv_with_a_bom(store)
     table = app.dataframe[0].value
     assert list(table["操作"][:1]) == ["添加账号"] and list(table["对象编号"]) == ["yufeng", "ana", "plan", "boss"]
     assert list(table["对象"][:1]) == ["账号"] and "时间（北京时间）" in table.columns
-    assert list(table["变更内容"][:1]) == ["用户名：yufeng；角色：区县文体部门；所管区县：450203；已停用：否"]
+    assert list(table["变更内容"][:1]) == ["用户名：yufeng；角色：区县文体部门；所管区县：鱼峰区；已停用：否"]
     from views.audit import csv_bytes, newest_first
 
     data = csv_bytes(newest_first(audit_entries(store)), "zh")

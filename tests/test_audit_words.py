@@ -79,6 +79,8 @@ def test_a_new_record_lists_its_given_fields_and_an_account_its_role_in_words():
         changes_in_words(None, json.dumps(after), "user", "zh")
         == "用户名：yufeng；角色：区县文体部门；所管区县：A、B；已停用：否"
     )
+    named = changes_in_words(None, after, "user", "en", districts={"A": "Yufeng"})
+    assert named == "User name: yufeng; Role: District office; Districts: Yufeng, B; Disabled: No"
     plan = {"id": 3, "status": "proposed", "mode": "optimal", "created_by": "p", "created_at": "2026-11-30T00:00:00"}
     assert changes_in_words(plan, {**plan, "status": "approved"}, "plan", "zh") == "状态：待批准 → 已批准"
     assert changes_in_words(None, plan, "plan", "en") == "Status: Proposed; Mode: Optimal coverage"

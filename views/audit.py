@@ -35,10 +35,11 @@ def since_local(log: pd.DataFrame, since, time_zone: str) -> pd.DataFrame:
     return log[(local_times(log["at"], time_zone).dt.date >= since).to_numpy()].reset_index(drop=True)
 
 
-def csv_bytes(log: pd.DataFrame, language: str, time_zone: str | None = None) -> bytes:
+def csv_bytes(log: pd.DataFrame, language: str, time_zone: str | None = None, districts: dict | None = None) -> bytes:
     """``log`` (as :func:`geo.store.audit.audit_entries` gives it) in words, as a CSV in UTF-8 with a BOM:
-    times in ``time_zone`` (default: the city's), headers in ``language``, the raw before/after JSON last."""
-    shown = audit_in_words(log, language, time_zone or zone(), raw=True)
+    times in ``time_zone`` (default: the city's), headers in ``language``, district codes as their names in
+    ``districts``, the raw before/after JSON last."""
+    shown = audit_in_words(log, language, time_zone or zone(), raw=True, districts=districts)
     with tempfile.TemporaryDirectory() as folder:
         return to_csv(shown, Path(folder) / "audit.csv", lang=language).read_bytes()
 
@@ -60,10 +61,11 @@ def render() -> None:
         st.info(t("audit_empty"))
         return
     st.caption(t("audit_rows", count=f"{len(log):,}"))
-    shared.show_table(audit_in_words(log, shared.lang(), time_zone), height=520)
+    districts = shared.district_names()
+    shared.show_table(audit_in_words(log, shared.lang(), time_zone, districts=districts), height=520)
     st.download_button(
         t("audit_download"),
-        data=functools.partial(csv_bytes, log, shared.lang(), time_zone),
+        data=functools.partial(csv_bytes, log, shared.lang(), time_zone, districts),
         file_name=f"{t('audit_file')}{'_' + since.isoformat() if since else ''}.csv",
         mime="text/csv",
         key="audit-download",

@@ -97,10 +97,15 @@ def field_label(field: str, lang: str = "zh") -> str:
     return column_label(FIELD_LABELS.get(field, field), lang)
 
 
-def value_in_words(field: str, value, entity: str, lang: str = "zh", zone: str = "UTC") -> str:
-    """One recorded value as a person reads it: codes as words, times in ``zone``, lists joined, nothing as —."""
+def value_in_words(field: str, value, entity: str, lang: str = "zh", zone: str = "UTC", districts=None) -> str:
+    """One recorded value as a person reads it: codes as words, times in ``zone``, lists joined, nothing as —;
+    district codes as their names in ``districts`` (code → name; a code it lacks stays as it is)."""
     if value is None or value == "" or value == [] or value == {}:
         return MISSING
+    if field in ("district_code", "districts") and districts:
+        value = (
+            [districts.get(str(v), v) for v in value] if isinstance(value, list) else districts.get(str(value), value)
+        )
     if isinstance(value, bool):
         yes, no = yes_no(lang)
         return yes if value else no
@@ -130,7 +135,7 @@ def _parsed(raw) -> dict:
     return record if isinstance(record, dict) else {"value": record}
 
 
-def changes_in_words(before, after, entity: str, lang: str = "zh", zone: str = "UTC") -> str:
+def changes_in_words(before, after, entity: str, lang: str = "zh", zone: str = "UTC", districts=None) -> str:
     """The fields that changed between ``before`` and ``after`` (JSON texts or dicts; None for none), joined by ``；``:
     ``字段：旧 → 新`` (``字段：新`` for a new record, ``字段：旧 → —`` for one removed)."""
     old, new = _parsed(before), _parsed(after)
@@ -145,21 +150,23 @@ def changes_in_words(before, after, entity: str, lang: str = "zh", zone: str = "
             continue
         if old and field in UNCHANGED_NOISE:
             continue
-        shown_now = value_in_words(field, now, entity, lang, zone)
+        shown_now = value_in_words(field, now, entity, lang, zone, districts)
         if not old:
             lines.append(f"{field_label(field, lang)}{colon}{shown_now}")
         else:
-            lines.append(
-                f"{field_label(field, lang)}{colon}{value_in_words(field, was, entity, lang, zone)} → {shown_now}"
-            )
+            shown_was = value_in_words(field, was, entity, lang, zone, districts)
+            lines.append(f"{field_label(field, lang)}{colon}{shown_was} → {shown_now}")
     return ("；" if lang == "zh" else "; ").join(lines)
 
 
-def audit_in_words(log: pd.DataFrame, lang: str = "zh", zone: str = "UTC", raw: bool = False) -> pd.DataFrame:
+def audit_in_words(
+    log: pd.DataFrame, lang: str = "zh", zone: str = "UTC", raw: bool = False, districts: dict | None = None
+) -> pd.DataFrame:
     """The audit log ``log`` (columns of :data:`geo.store.audit.AUDIT_COLUMNS`) as people read it.
 
     Columns :data:`AUDIT_SHOWN` with internal names, except the time, whose header already says ``zone``
-    (e.g. 时间（北京时间）); with ``raw`` the before/after JSON follow as ``before_json``, ``after_json``.
+    (e.g. 时间（北京时间）); district codes in the changes as their names in ``districts`` (code → name);
+    with ``raw`` the before/after JSON follow as ``before_json``, ``after_json``.
     Label the rest with :func:`geo.i18n.labelled` (or :func:`geo.render.export.to_csv`).
     """
     shown = pd.DataFrame(
@@ -171,7 +178,7 @@ def audit_in_words(log: pd.DataFrame, lang: str = "zh", zone: str = "UTC", raw: 
             "entity": [entity_in_words(e, lang) for e in log["entity"]],
             "entity_id": log["entity_id"].astype(str).to_numpy(),
             "changes": [
-                changes_in_words(b, a, e, lang, zone)
+                changes_in_words(b, a, e, lang, zone, districts)
                 for b, a, e in zip(log["before"], log["after"], log["entity"], strict=True)
             ],
         }
