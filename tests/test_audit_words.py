@@ -139,3 +139,10 @@ def test_geo_audit_since_is_a_day_of_the_citys_calendar(db_url, capsys, monkeypa
     status, out, _ = run(capsys, monkeypatch, "audit", "--db", db_url, "--since", "2026-01-02", "--json")
     # 16:00 UTC is midnight in Beijing: the second entry is of 2 January there, the first of 1 January
     assert status == 0 and [row["entity_id"] for row in json.loads(out)] == ["next"]
+
+
+def test_a_data_upload_names_its_layers_in_words():
+    after = {"file": "城市.gpkg", "sha256": "ab" * 32, "layers": {"communities": 1200, "fitness_paths": 3}}
+    said = changes_in_words(None, after, "data", "zh")
+    assert said == f"文件名：城市.gpkg；SHA-256：{'ab' * 32}；图层（行数）：小区 1,200，健身路径（套） 3"
+    assert "Communities 1,200, Fitness paths (sets) 3" in changes_in_words(None, after, "data", "en")

@@ -119,11 +119,12 @@ def value_in_words(field: str, value, entity: str, lang: str = "zh", zone: str =
         return str(len(value))
     if isinstance(value, list):
         return "、".join(str(v) for v in value) if lang == "zh" else ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
+    if isinstance(value, dict):  # a data upload's layers: layer → rows, the layer named in words
+        said = {_word(f"changes_layer_{k}", k, lang): f"{v:,}" if isinstance(v, int) else v for k, v in value.items()}
         return (
-            "；".join(f"{k}：{v}" for k, v in value.items())
+            "，".join(f"{k} {v}" for k, v in said.items())
             if lang == "zh"
-            else "; ".join(f"{k}: {v}" for k, v in value.items())
+            else ", ".join(f"{k} {v}" for k, v in said.items())
         )
     return str(value)
 
