@@ -146,3 +146,10 @@ def test_a_data_upload_names_its_layers_in_words():
     said = changes_in_words(None, after, "data", "zh")
     assert said == f"文件名：城市.gpkg；SHA-256：{'ab' * 32}；图层（行数）：小区 1,200，健身路径（套） 3"
     assert "Communities 1,200, Fitness paths (sets) 3" in changes_in_words(None, after, "data", "en")
+
+
+def test_a_district_code_given_its_name_is_said_as_the_district():
+    after = {"community_id": "C1", "district_code": "450203", "status": "applied"}
+    said = changes_in_words(None, after, "application", "zh", districts={"450203": "鱼峰区"})
+    assert said == "小区编号：C1；区县：鱼峰区；状态：已申请"
+    assert changes_in_words(None, after, "application", "zh").startswith("小区编号：C1；区县代码：450203")

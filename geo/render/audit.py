@@ -152,11 +152,12 @@ def changes_in_words(before, after, entity: str, lang: str = "zh", zone: str = "
         if old and field in UNCHANGED_NOISE:
             continue
         shown_now = value_in_words(field, now, entity, lang, zone, districts)
+        named = field_label("district_name" if field == "district_code" and districts else field, lang)
         if not old:
-            lines.append(f"{field_label(field, lang)}{colon}{shown_now}")
+            lines.append(f"{named}{colon}{shown_now}")
         else:
             shown_was = value_in_words(field, was, entity, lang, zone, districts)
-            lines.append(f"{field_label(field, lang)}{colon}{shown_was} → {shown_now}")
+            lines.append(f"{named}{colon}{shown_was} → {shown_now}")
     return ("；" if lang == "zh" else "; ").join(lines)
 
 
