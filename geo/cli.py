@@ -759,6 +759,8 @@ def run_plans(args, config) -> int:
     elif args.plans_command == "approve":
         row = approve_plan(store, actor, args.id)
         echo(say("plan_approved", args.lang, id=row["id"], name=row["name"]))
+        if row["applications_in_plan"]:
+            echo(say("plan_approved_moved", args.lang, moved=row["applications_in_plan"]))
     elif args.plans_command == "list":
         table = list_plans(store, actor)
         if args.json:

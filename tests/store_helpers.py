@@ -139,3 +139,16 @@ def picture(kind: str) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (4, 3), (200, 30, 60)).save(buffer, format=kind)
     return buffer.getvalue()
+
+
+def approved_plan_of(store, *community_ids: str, district_code: str = "", name: str = "已批准") -> int:
+    """An approved plan buying one set in each of ``community_ids`` (sites at 0°, 0°: only the ids matter)."""
+    with store.session() as session, session.begin():
+        plan = SavedPlan(name=name, status="approved", mode="rank", data_sha256="0" * 64, parameters="{}",
+                         metrics="{}", created_by="chief", approved_by="chief")  # fmt: skip
+        session.add(plan)
+        session.flush()
+        for rank, community_id in enumerate(community_ids, start=1):
+            session.add(PlanPick(plan_id=plan.id, program="city", rank=rank, community_id=community_id,
+                                 district_code=district_code, lon=0.0, lat=0.0, cost_cny=50_000))  # fmt: skip
+        return plan.id

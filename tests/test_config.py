@@ -83,7 +83,15 @@ def with_value(dotted: str, value) -> dict:
     return data
 
 
-CITY_FIELDS = {"city_name_zh", "city_name_en", "bureau_name_zh", "bureau_name_en", "contact_zh", "contact_en", "timezone"}
+CITY_FIELDS = {
+    "city_name_zh",
+    "city_name_en",
+    "bureau_name_zh",
+    "bureau_name_en",
+    "contact_zh",
+    "contact_en",
+    "timezone",
+}
 
 
 def test_every_numeric_setting_has_a_rule():

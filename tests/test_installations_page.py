@@ -129,4 +129,6 @@ def test_one_photo_is_said_as_one_in_english(planned):
     app = open_page(ANALYST, "en")
     assert any(m.value.endswith("· 1 photo") for m in app.markdown), [m.value for m in app.markdown]
     assert not any("photo(s)" in m.value for m in app.markdown)
-    assert pd.isna(table_with(app, "Actual cost (CNY)").set_index("Community ID").loc[communities[0], "Pieces of equipment"])
+    assert pd.isna(
+        table_with(app, "Actual cost (CNY)").set_index("Community ID").loc[communities[0], "Pieces of equipment"]
+    )

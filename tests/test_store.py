@@ -23,6 +23,7 @@ from geo.store.applications import (
 )
 from geo.store.audit import audit_entries
 from geo.store.db import open_store, schema_revision
+from tests.store_helpers import approved_plan_of
 
 ADMIN = Actor("chief", "admin")
 PLANNER = Actor("planner1", "planner")
@@ -152,8 +153,13 @@ def test_the_status_machine_one_step_at_a_time_or_rejected_with_a_reason(store):
     application = apply(store, applicant="王阿姨", request="适合老人和儿童的器材")
     assert application["status"] == "applied"
     refused("status_step", set_status, store, PLANNER, application["id"], "in_plan")  # skips two steps
-    status = "applied"
-    for actor in (LIUNAN, LIUNAN, PLANNER, PLANNER, ADMIN):
+    set_status(store, LIUNAN, application["id"], "district_review")
+    set_status(store, LIUNAN, application["id"], "city_review")
+    # 列入计划 means an approved plan buys the community a set
+    refused("application_not_in_plan", set_status, store, PLANNER, application["id"], "in_plan")
+    approved_plan_of(store, "450204-0001", district_code="450204")
+    status = "city_review"
+    for actor in (PLANNER, PLANNER, ADMIN):
         status = NEXT[status]
         assert set_status(store, actor, application["id"], status)["status"] == status
     assert status == "accepted"

@@ -243,6 +243,7 @@ def test_the_status_machine_refuses_skips_going_back_and_silent_rejections(store
         refused("status_reject_needs_reason", set_status, store, ADMIN, aid, "rejected", reason=reason)
     for unknown in ("APPLIED", "done", "'; DROP TABLE applications; --", "", "<script>"):
         refused("status_unknown", set_status, store, ADMIN, aid, unknown)
+    seed_plan(store, city)  # an approved plan buys C001 a set: 列入计划 is possible
     for step in ("district_review", "city_review", "in_plan"):
         set_status(store, ADMIN, aid, step)
     refused("status_no_reject", set_status, store, ADMIN, aid, "rejected", reason="太晚了")

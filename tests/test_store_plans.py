@@ -17,6 +17,7 @@ from geo.errors import DataError
 from geo.pipeline import load_city
 from geo.plan import run_plan
 from geo.store.actors import Actor
+from geo.store.applications import add_application, history, list_applications, set_status
 from geo.store.audit import audit_entries
 from geo.store.db import open_store
 from geo.store.plans import (
@@ -275,3 +276,32 @@ def test_a_community_bought_from_another_programme_is_kept_not_added_and_removed
         {"change": "kept", "community_id": "C002", "program_a": "city", "program_b": "custom"},
         {"change": "kept", "community_id": "C003", "program_a": "city", "program_b": "custom"},
     ]
+
+
+def test_approving_a_plan_puts_its_communities_applications_at_city_review_in_the_plan(store):
+    """列入计划 follows the approval: C002 and C003 (picked) at city review move, with who and which plan;
+    C001 (picked too) waits at 区县审核 for the district; C000 (not picked) cannot be put in the plan."""
+    city = handmade_city()
+    communities = city.communities[["community_id", "district_code"]]
+    today = pd.Timestamp("2026-11-30").date()
+    ids = {}
+    for community in ("C000", "C001", "C002", "C003"):
+        ids[community] = add_application(store, ADMIN, communities, community, today, today=today)["id"]
+    for community in ("C000", "C002", "C003"):
+        set_status(store, ADMIN, ids[community], "district_review")
+        set_status(store, ADMIN, ids[community], "city_review")
+    set_status(store, ADMIN, ids["C001"], "district_review")
+    saved = save_plan(store, PLANNER, handmade_plan(3 * SET_CNY), "三套", HASH)  # C002, C003 | C001
+    assert list_applications(store, ADMIN).set_index("community_id")["status"].to_dict() == {
+        "C000": "city_review", "C001": "district_review", "C002": "city_review", "C003": "city_review"}  # fmt: skip
+    assert approve_plan(store, ADMIN, saved["id"])["applications_in_plan"] == 2
+    statuses = list_applications(store, ADMIN).set_index("community_id")["status"].to_dict()
+    assert statuses == {"C000": "city_review", "C001": "district_review", "C002": "in_plan", "C003": "in_plan"}
+    last = history(store, ADMIN, ids["C002"]).iloc[-1]
+    assert (last["actor"], last["from_status"], last["to_status"], last["reason"]) == (
+        "chief", "city_review", "in_plan", f"plan {saved['id']}")  # fmt: skip
+    with pytest.raises(DataError) as refusal:
+        set_status(store, ADMIN, ids["C000"], "in_plan")
+    assert refusal.value.args[0].key == "application_not_in_plan"
+    moves = audit_entries(store).query("action == 'application_status'")
+    assert moves["after"].str.contains('"status": "in_plan"').sum() == 2  # each move its audit row

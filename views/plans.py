@@ -166,7 +166,10 @@ def show_plan(plans: pd.DataFrame, actor) -> None:
         st.caption(t("plans_approve_note"))
         if st.button(t("plans_approve"), key="plans_approve"):
             approved = approve_plan(shared.store(), actor, plan["id"])
-            st.session_state[FLASH] = t("plans_approved_flash", id=approved["id"], name=plain(approved["name"]))
+            moved = approved["applications_in_plan"]
+            st.session_state[FLASH] = t("plans_approved_flash", id=approved["id"], name=plain(approved["name"])) + (
+                t("plans_approved_moved_flash", moved=moved) if moved else ""
+            )
             st.rerun()
 
 

@@ -182,7 +182,9 @@ def set_status(store, actor: Actor, application_id: int, status: str, reason: st
 
     Refused (DataError, nothing changed): an unknown application or status; a step that skips or
     goes back; a rejection without a reason or after the application is in a plan; a role that may
-    not take the step (:func:`_may_take`); another district's application.
+    not take the step (:func:`_may_take`); another district's application; 列入计划 (``in_plan``) for
+    a community that no approved plan buys a set for (approving a plan moves its communities'
+    applications at city review there itself: :func:`enter_plan`).
     """
     if status not in STATUSES:
         raise data_error("status_unknown", status=repr(status), statuses=", ".join(STATUSES))
@@ -205,20 +207,50 @@ def set_status(store, actor: Actor, application_id: int, status: str, reason: st
             )
         if not _may_take(actor.role, current, status):
             raise data_error("role_not_allowed", user=actor.username, role=actor.role, roles="admin, planner")
-        before = _row(application)
-        application.status, application.status_reason = status, reason
-        application.updated_at = datetime.now(UTC)
-        session.add(
-            ApplicationEvent(
-                application_id=application.id,
-                actor=actor.username,
-                from_status=current,
-                to_status=status,
-                reason=reason,
-            )
-        )
-        record(session, actor.username, "application_status", "application", application.id, before, _row(application))
+        if status == "in_plan" and not _in_an_approved_plan(session, application.community_id):
+            raise data_error("application_not_in_plan", id=application.id, community=application.community_id)
+        move(session, actor.username, application, status, reason)
         return _row(application)
+
+
+def move(session, actor_name: str, application: Application, status: str, reason: str) -> None:
+    """Set ``application``'s status in ``session``'s transaction, with its event and audit row (no checks)."""
+    before = _row(application)
+    current = application.status
+    application.status, application.status_reason = status, reason
+    application.updated_at = datetime.now(UTC)
+    session.add(
+        ApplicationEvent(
+            application_id=application.id, actor=actor_name, from_status=current, to_status=status, reason=reason
+        )
+    )
+    record(session, actor_name, "application_status", "application", application.id, before, _row(application))
+
+
+def _in_an_approved_plan(session, community_id: str) -> bool:
+    """Whether an approved plan buys a set for ``community_id`` (what 列入计划 means)."""
+    from geo.store.schema import PlanPick, SavedPlan
+
+    query = (
+        select(PlanPick.id)
+        .join(SavedPlan, SavedPlan.id == PlanPick.plan_id)
+        .where(PlanPick.community_id == community_id, SavedPlan.status == "approved")
+        .limit(1)
+    )
+    return session.scalar(query) is not None
+
+
+def enter_plan(session, actor_name: str, plan_id: int, community_ids) -> int:
+    """Move the applications at city review (市局审核) of ``community_ids`` to in_plan (列入计划) when their
+    plan ``plan_id`` is approved, in the approval's transaction; returns how many moved."""
+    waiting = session.scalars(
+        select(Application)
+        .where(Application.community_id.in_(list(community_ids)), Application.status == "city_review")
+        .order_by(Application.id)
+    ).all()
+    for application in waiting:
+        move(session, actor_name, application, "in_plan", f"plan {plan_id}")
+    return len(waiting)
 
 
 def _may_take(role: str, current: str, status: str) -> bool:

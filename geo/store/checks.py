@@ -2,8 +2,9 @@
 
 Both databases answer alike because nothing they would treat differently reaches them: an id
 outside 1 … 2³¹ − 1, the range of the tables' integer ids (beyond it SQLite overflows at 2⁶³ and
-PostgreSQL, whose ids are 32-bit, says out of range), is simply not a row (:func:`row_id`); a text holding a NUL character (PostgreSQL's text cannot hold it, SQLite would
-keep it) is refused naming its field (:func:`checked_text`); an amount outside its column's range
+PostgreSQL, whose ids are 32-bit, says out of range), is simply not a row (:func:`row_id`); a
+text holding a NUL character (PostgreSQL's text cannot hold it, SQLite would keep it) is refused
+naming its field (:func:`checked_text`); an amount outside its column's range
 is refused saying the range (:func:`checked_amount`).
 """
 

@@ -35,6 +35,7 @@ from geo.data.crs import metric_crs_for
 from geo.errors import data_error
 from geo.plan import PLAN_COLUMNS, Plan, planned_sets, run_plan
 from geo.store.actors import Actor
+from geo.store.applications import enter_plan
 from geo.store.audit import record
 from geo.store.checks import checked_text, row_id
 from geo.store.locking import locked_row
@@ -309,6 +310,8 @@ def approve_plan(store, actor: Actor, plan_id: int) -> dict:
 
     Refused (DataError, nothing changed): another role; an unknown plan; a plan already approved
     (also by another session at the same moment: the plan's row is held from the check to the commit).
+    In the same transaction the applications at city review of the plan's communities move to 列入计划
+    (``applications_in_plan`` says how many).
     """
     actor.check_role("admin")
     with store.session() as session, session.begin():
@@ -321,7 +324,9 @@ def approve_plan(store, actor: Actor, plan_id: int) -> dict:
         plan.status, plan.approved_by, plan.approved_at = "approved", actor.username, datetime.now(UTC)
         session.flush()
         record(session, actor.username, "plan_approve", "plan", plan.id, before, _row(plan))
-        return _row(plan)
+        picked = session.scalars(select(PlanPick.community_id).where(PlanPick.plan_id == plan.id)).all()
+        moved = enter_plan(session, actor.username, plan.id, set(picked))
+        return {**_row(plan), "applications_in_plan": moved}
 
 
 def rename_plan(store, actor: Actor, plan_id: int, name: str) -> dict:
