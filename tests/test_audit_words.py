@@ -3,13 +3,14 @@ times in the city's zone; no code shown raw in either language."""
 
 import ast
 import json
+import tomllib
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from geo.config import ConfigError, parse_config
+from geo.config import DEFAULT_CONFIG_PATH, ConfigError, parse_config
 from geo.i18n import catalogue
 from geo.render.audit import (
     FIELD_LABELS,
@@ -17,12 +18,12 @@ from geo.render.audit import (
     audit_in_words,
     changes_in_words,
     entity_in_words,
+    reason_in_words,
 )
 from geo.render.times import local_header, local_time_text, zone_name
 from geo.store.applications import APPLICATION_COLUMNS
 from geo.store.installations import ATTACHMENT_COLUMNS, INSPECTION_COLUMNS, INSTALLATION_COLUMNS
 from geo.store.plans import PLAN_FIELDS
-from tests.test_config import with_value
 
 STORE = Path(__file__).resolve().parent.parent / "geo" / "store"
 
@@ -116,6 +117,17 @@ def test_times_are_shown_in_the_citys_zone_and_said_so():
     assert zone_name("Asia/Kolkata", "en") == "UTC+5:30" and zone_name("UTC", "zh") == "UTC+0"
 
 
+def with_value(dotted: str, value) -> dict:
+    """The shipped configuration with the key ``a.b.c`` set to ``value``."""
+    data = tomllib.loads(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+    *path, last = dotted.split(".")
+    node = data
+    for part in path:
+        node = node[part]
+    node[last] = value
+    return data
+
+
 def test_the_city_time_zone_is_configured_and_checked():
     assert parse_config(with_value("city.timezone", "Europe/Berlin")).timezone == "Europe/Berlin"
     for bad in ("Mars/Olympus", "../etc/passwd", "Asia", ""):
@@ -153,3 +165,12 @@ def test_a_district_code_given_its_name_is_said_as_the_district():
     said = changes_in_words(None, after, "application", "zh", districts={"450203": "鱼峰区"})
     assert said == "小区编号：C1；区县：鱼峰区；状态：已申请"
     assert changes_in_words(None, after, "application", "zh").startswith("小区编号：C1；区县代码：450203")
+
+
+def test_the_stores_own_reasons_are_said_in_words_and_a_persons_as_written():
+    assert reason_in_words("plan 3", "zh") == "方案 3 批准时列入计划"
+    assert reason_in_words("installation 5", "en") == "installation record 5"
+    assert reason_in_words("plan 3 was late", "zh") == "plan 3 was late"  # a person's words stay theirs
+    after = {"id": 1, "status": "in_plan", "status_reason": "plan 2"}
+    said = changes_in_words({**after, "status": "city_review", "status_reason": ""}, after, "application", "zh")
+    assert "方案 2 批准时列入计划" in said and "plan 2" not in said

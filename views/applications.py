@@ -20,6 +20,7 @@ import streamlit as st
 from geo.analysis.eligibility import reason_labels
 from geo.errors import DataError, Message
 from geo.i18n import column_label, text
+from geo.render.audit import reason_in_words
 from geo.render.times import with_local_times
 from geo.store.actors import Actor
 from geo.store.application_upload import check_rows, read_upload, rejects_csv_bytes, template_csv_bytes
@@ -118,7 +119,7 @@ def shown_table(applications: pd.DataFrame, names: dict[str, str]) -> pd.DataFra
             "request": applications["request"],
             "application_notes": applications["notes"],
             "application_status": applications["status"].map(status_words),
-            "application_status_reason": applications["status_reason"],
+            "application_status_reason": applications["status_reason"].map(lambda r: reason_in_words(r, shared.lang())),
             "application_created_by": applications["created_by"],
             "application_updated_at": applications["updated_at"],
         },
@@ -365,7 +366,7 @@ def status_tab(applications: pd.DataFrame, actor: Actor) -> None:
             "actor": events["actor"],
             "event_from": events["from_status"].map(status_words),
             "event_to": events["to_status"].map(status_words),
-            "event_reason": events["reason"],
+            "event_reason": events["reason"].map(lambda reason: reason_in_words(reason, shared.lang())),
         }
     )
     shared.show_table(with_local_times(events_shown, ["at"], shared.base_config().timezone, shared.lang()))

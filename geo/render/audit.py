@@ -8,10 +8,11 @@ columns for auditors.
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 
-from geo.i18n import catalogue, column_label, yes_no
+from geo.i18n import catalogue, column_label, text, yes_no
 from geo.render.times import local_header, local_time_text
 
 FIELD_LABELS = {
@@ -97,6 +98,19 @@ def field_label(field: str, lang: str = "zh") -> str:
     return column_label(FIELD_LABELS.get(field, field), lang)
 
 
+AUTOMATIC_REASON = re.compile(r"(plan|installation) ([0-9]+)")
+"""Reasons the store writes itself when one record moves another (geo.store: ``plan 3`` when plan 3's
+approval puts an application in the plan, ``installation 5`` when an installation marks it installed)."""
+
+
+def reason_in_words(reason, lang: str = "zh") -> str:
+    """A status change's reason for people: the store's own reasons in words, a person's as they wrote it."""
+    if not isinstance(reason, str):
+        return ""
+    automatic = AUTOMATIC_REASON.fullmatch(reason)
+    return text(f"status_reason_{automatic[1]}", lang, id=automatic[2]) if automatic else reason
+
+
 def value_in_words(field: str, value, entity: str, lang: str = "zh", zone: str = "UTC", districts=None) -> str:
     """One recorded value as a person reads it: codes as words, times in ``zone``, lists joined, nothing as —;
     district codes as their names in ``districts`` (code → name; a code it lacks stays as it is)."""
@@ -115,6 +129,8 @@ def value_in_words(field: str, value, entity: str, lang: str = "zh", zone: str =
         return _word(CODED_FIELDS[field] + str(value), value, lang)
     if field.endswith("_at"):
         return local_time_text([value], zone).iloc[0] or str(value)
+    if field in ("status_reason", "reason"):
+        return reason_in_words(value, lang)
     if field == "photos" and isinstance(value, list):
         return str(len(value))
     if isinstance(value, list):
