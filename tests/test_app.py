@@ -415,7 +415,8 @@ def test_eligibility_page_shows_no_english_none_and_a_placeholder_in_the_languag
 
 
 def test_every_table_on_a_page_shows_missing_values_as_empty_cells():
-    """Streamlit draws a missing cell as the English word "None" unless ``placeholder`` says otherwise."""
+    """Streamlit draws a missing cell as the English word "None" unless ``placeholder`` says otherwise
+    ("" or "—", the plans comparison's mark of a figure one plan lacks)."""
     import ast
     from pathlib import Path
 
@@ -425,7 +426,8 @@ def test_every_table_on_a_page_shows_missing_values_as_empty_cells():
         for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "dataframe":
                 given = {k.arg: k.value for k in node.keywords}
-                if not (isinstance(given.get("placeholder"), ast.Constant) and given["placeholder"].value == ""):
+                placeholder = given.get("placeholder")  # empty, or a dash where a figure is missing
+                if not (isinstance(placeholder, ast.Constant) and placeholder.value in ("", "—")):
                     bare.append(f"{script.name}:{node.lineno}")
     assert not bare, f'st.dataframe without placeholder="": {bare}'
 
