@@ -105,6 +105,9 @@ SQL
 if [ -z "$(as_postgres psql -X -tA -p "$port" -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'")" ]; then
   psql_su -d postgres -c "CREATE DATABASE $DATABASE OWNER $ROLE"
 fi
+# Dropping a test's database WITH (FORCE) ends the connections to it, an autovacuum worker's too: that
+# needs pg_signal_backend (still no superuser).
+psql_su -d postgres -c "GRANT pg_signal_backend TO $ROLE"
 psql_su -d template1 -c "CREATE EXTENSION IF NOT EXISTS postgis"
 psql_su -d "$DATABASE" -c "CREATE EXTENSION IF NOT EXISTS postgis"
 

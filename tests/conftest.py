@@ -77,9 +77,26 @@ def _fresh_postgres_database():
         fresh.dispose()
         yield url.render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(admin, name)
         admin.dispose()
+
+
+def _drop_database(admin, name: str, attempts: int = 10) -> None:
+    """Drop a test's database, ending its connections; a connection the role may not end (a server
+    process that just opened it) is waited for and the drop tried again."""
+    import time
+
+    import sqlalchemy as sa
+
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except sa.exc.DBAPIError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 def pytest_collection_modifyitems(config, items):
