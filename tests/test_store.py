@@ -307,3 +307,14 @@ def test_a_backup_restores_every_row_into_an_empty_store_on_either_database(db_u
     refused("restore_not_empty", restore, copy, tmp_path / "store.zip")  # nothing merged or overwritten
     (tmp_path / "not.zip").write_bytes(b"PK\x03\x04 not a zip")
     refused("backup_unreadable", restore, open_store(f"sqlite:///{tmp_path}/empty.sqlite"), tmp_path / "not.zip")
+
+
+def test_a_role_refusal_names_the_roles_in_words_in_each_language(store):
+    error = refused("role_not_allowed", set_status, store, ANALYST, apply(store)["id"], "district_review")
+    assert said(error, "zh").endswith(
+        "（角色 分析人员）不能进行此操作；需要以下角色之一：管理员、市局规划人员、区县文体部门"
+    )
+    assert "(role analyst) may not do this; it needs one of: administrator, planner (city bureau), district office" in (
+        said(error, "en")
+    )
+    assert "admin" not in said(error, "zh") and "district," not in said(error, "en")

@@ -11,10 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from geo.errors import data_error
+from geo.errors import Message, data_error
 
 ROLES = ("admin", "planner", "analyst", "district")
 LOCAL_USER = "local"
+
+
+def role_words(role: str) -> Message:
+    """A role said in words in any language (管理员 / administrator …); an unknown code as it is."""
+    return Message(f"role_word_{role}") if role in ROLES else Message("as_given", text=str(role))
+
+
+def roles_words(roles) -> Message:
+    """Several roles said as one list in any language (管理员、市局规划人员 / administrator, planner …)."""
+    words = [role_words(role) for role in roles]
+    if len(words) == 1:
+        return words[0]
+    return Message(f"role_list_{len(words)}", **{f"r{i}": word for i, word in enumerate(words)})
 
 
 @dataclass(frozen=True)
@@ -45,4 +58,6 @@ class Actor:
     def check_role(self, *roles: str) -> None:
         """Refuse (DataError ``role_not_allowed``) unless this actor has one of ``roles``."""
         if self.role not in roles:
-            raise data_error("role_not_allowed", user=self.username, role=self.role, roles=", ".join(roles))
+            raise data_error(
+                "role_not_allowed", user=self.username, role=role_words(self.role), roles=roles_words(roles)
+            )

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from geo.analysis.eligibility import LAND_REASONS, has_reason
 from geo.errors import data_error
-from geo.store.actors import Actor
+from geo.store.actors import Actor, role_words, roles_words
 from geo.store.audit import record
 from geo.store.checks import MAX_TEXT_CHARS, checked_text, row_id
 from geo.store.locking import APPLICATION_COMMUNITY_LOCK, begin_writer, lock_key, locked_row
@@ -206,7 +206,12 @@ def set_status(store, actor: Actor, application_id: int, status: str, reason: st
                 "status_step", id=application.id, current=current, status=status, next=NEXT.get(current, "—")
             )
         if not _may_take(actor.role, current, status):
-            raise data_error("role_not_allowed", user=actor.username, role=actor.role, roles="admin, planner")
+            raise data_error(
+                "role_not_allowed",
+                user=actor.username,
+                role=role_words(actor.role),
+                roles=roles_words(("admin", "planner")),
+            )
         if status == "in_plan" and not _in_an_approved_plan(session, application.community_id):
             raise data_error("application_not_in_plan", id=application.id, community=application.community_id)
         move(session, actor.username, application, status, reason)
