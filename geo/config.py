@@ -40,7 +40,7 @@ from pydantic import (
     model_validator,
 )
 
-from geo.data.schema import PRIORITY_COMPONENTS
+from geo.data.schema import PRIORITY_COMPONENTS, SITE_KINDS
 from geo.errors import DataError, data_error
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -145,6 +145,9 @@ class Config:
     session_idle_minutes: int = 30
     sso_email_domain: str = ""
     timezone: str = "Asia/Shanghai"
+    # [sites]: a public site's minimum usable area (m²) and the extra cost (yuan) per kind over a set's.
+    site_min_usable_area_m2: float = 150.0
+    site_extra_cost_cny: dict[str, int] = field(default_factory=dict)
 
     def city_name(self, lang: str = "zh") -> str:
         """The city's name in ``lang`` (``[city] name_zh`` / ``name_en``)."""
@@ -214,6 +217,10 @@ NUMERIC_KEYS: dict[str, tuple[str, Rule]] = {
     ),
     "eligibility.min_open_space_m2": (
         "min_open_space_m2",
+        Rule(f"a number of square metres from 0 to {MAX_AREA_M2:,}", low=0, high=MAX_AREA_M2),
+    ),
+    "sites.min_usable_area_m2": (
+        "site_min_usable_area_m2",
         Rule(f"a number of square metres from 0 to {MAX_AREA_M2:,}", low=0, high=MAX_AREA_M2),
     ),
     "eligibility.old_before_year": (
@@ -520,6 +527,39 @@ class AccountsTable(_Table):
         return value.strip().lower()
 
 
+class SitesTable(_Table):
+    """``[sites]``: the rules of public sites as candidate locations (optional, added later)."""
+
+    _where: ClassVar[str] = "sites"
+    min_usable_area_m2: float = 150.0
+    extra_cost_cny: dict[str, int] = {}
+
+    @field_validator("extra_cost_cny", mode="before")
+    @classmethod
+    def _costs_per_kind(cls, value, info: ValidationInfo):
+        return _site_extra_costs(value, _source(info))
+
+
+def _site_extra_costs(table, source: str) -> dict[str, int]:
+    """``[sites.extra_cost_cny]``: kind → whole yuan ≥ 0; a kind not listed costs nothing extra."""
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"{source}: 'sites.extra_cost_cny' has the wrong type ({type(table).__name__}: {shown(table)}); "
+            "write it as a [sites.extra_cost_cny] table"
+        )
+    for kind in table:
+        if kind not in SITE_KINDS:
+            nearest = difflib.get_close_matches(str(kind), SITE_KINDS, n=1, cutoff=0.6)
+            hint = f" (did you mean '{nearest[0]}'?)" if nearest else ""
+            raise ConfigError(
+                f"{source}: unknown site kind {shown(kind, 40)} in [sites.extra_cost_cny]{hint}; "
+                f"the kinds are: {', '.join(SITE_KINDS)}"
+            )
+    return {
+        kind: int(checked_number(table[kind], f"sites.extra_cost_cny.{kind}", BUDGET_RULE, source)) for kind in table
+    }
+
+
 class ConfigFile(_Table):
     """The whole of ``config.toml``, typed; :func:`parse_config` turns it into a :class:`Config`."""
 
@@ -537,6 +577,7 @@ class ConfigFile(_Table):
     # Added after the first release: a config.toml without [notice] keeps working.
     notice: NoticeTable = NoticeTable()
     accounts: AccountsTable = AccountsTable()
+    sites: SitesTable = SitesTable()
 
     @field_validator("programs", mode="before")
     @classmethod
@@ -737,6 +778,8 @@ def parse_config(raw: dict, source: str = "config.toml") -> Config:
         session_idle_minutes=model.accounts.session_idle_minutes,
         sso_email_domain=model.accounts.sso_email_domain,
         timezone=model.city.timezone,
+        site_min_usable_area_m2=model.sites.min_usable_area_m2,
+        site_extra_cost_cny={kind: model.sites.extra_cost_cny.get(kind, 0) for kind in SITE_KINDS},
     )
 
 

@@ -10,10 +10,18 @@ import pandas as pd
 
 from geo.analysis.coverage import city_total, community_coverage, coverage_summary
 from geo.data.city import CityData
-from geo.data.io import gpkg_layers, read_applications, read_communities, read_districts, read_fitness_paths, read_table
+from geo.data.io import (
+    gpkg_layers,
+    read_applications,
+    read_communities,
+    read_districts,
+    read_fitness_paths,
+    read_public_sites,
+    read_table,
+)
 from geo.errors import DataError
 
-CITY_LAYERS = ("districts", "communities", "fitness_paths", "applications")
+CITY_LAYERS = ("districts", "communities", "fitness_paths", "applications", "public_sites")
 """The layers the analysis reads; any other layer or table of a city file is carried as it is."""
 
 
@@ -28,7 +36,7 @@ class CoverageReport:
 
 
 def load_city(path: str | Path) -> CityData:
-    """Read the ``districts``, ``communities``, ``fitness_paths`` (and ``applications``, if any) layers.
+    """Read the layers ``districts``, ``communities``, ``fitness_paths`` (and ``applications``, ``public_sites``).
 
     Every other layer or table of the file goes, unread by the analysis, into ``other_layers``.
     """
@@ -44,6 +52,7 @@ def load_city(path: str | Path) -> CityData:
         source=str(path),
         applications=read_applications(path) if "applications" in layers else None,
         other_layers={name: read_table(path, name) for name in sorted(layers) if name not in CITY_LAYERS},
+        public_sites=read_public_sites(path) if "public_sites" in layers else None,
     )
 
 

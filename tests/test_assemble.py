@@ -287,16 +287,16 @@ def test_a_city_files_extra_layers_survive_load_assemble_write_load(tmp_path):
             "fitness_paths": city.fitness_paths,
             "applications": city.applications,
             "inspections": notes,
-            "public_sites": sites,
+            "parks_survey": sites,
         },
     )
     loaded = load_city(source)
-    assert sorted(loaded.other_layers) == ["inspections", "public_sites"]
+    assert sorted(loaded.other_layers) == ["inspections", "parks_survey"]
     result = assemble_city(loaded, imported([community(None, "新苑", square(0.1), population=300)]), "merge")
     target = tmp_path / "after.gpkg"
     write_layers(target, result.layers)
     again = load_city(target)
     assert again.other_layers["inspections"]["note"].tolist() == ["巡查记录 {{ 6*7 }}", "=1+2"]
-    assert again.other_layers["public_sites"]["site"].tolist() == ["广场"]
+    assert again.other_layers["parks_survey"]["site"].tolist() == ["广场"]
     assert len(again.applications) == len(city.applications)
     assert len(again.communities) == len(city.communities) + 1

@@ -98,7 +98,7 @@ def test_every_numeric_setting_has_a_rule():
     # A new number in Config without a rule would load nan or -1 unchecked.
     handled = (
         {name for name, _ in NUMERIC_KEYS.values()}
-        | {"programs", "priority_weights", "standard", "unknown_open_space", "sso_email_domain"}
+        | {"programs", "priority_weights", "site_extra_cost_cny", "standard", "unknown_open_space", "sso_email_domain"}
         | CITY_FIELDS
     )
     assert {f.name for f in dataclasses.fields(Config)} == handled
@@ -409,6 +409,7 @@ UPPER_BOUNDS = [
     ("sample.communities", 1_000_000, 1_000_001, "from 1 to 1,000,000"),
     ("notice.period_days", 366, 367, "a whole number of days from 1 to 366"),
     ("accounts.session_idle_minutes", 10_080, 10_081, "a whole number of minutes from 1 to 10,080"),
+    ("sites.min_usable_area_m2", 1_000_000, 1_000_000.5, "from 0 to 1,000,000"),
 ]
 
 

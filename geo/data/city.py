@@ -12,6 +12,8 @@ import pandas as pd
 class CityData:
     """The three layers of a city, in EPSG:4326, its applications, and every other layer of its file.
 
+    ``public_sites`` (EPSG:4326, ``geo.data.schema.PUBLIC_SITE_COLUMNS``) are the places outside
+    communities where a set could go, when the file has that layer; else None.
     ``other_layers`` (name → frame, as stored) are not analysed; they are kept so that writing
     the city again (after an upload, :func:`geo.intake.assemble.assemble_city`) loses none of them.
     """
@@ -22,3 +24,4 @@ class CityData:
     source: str
     applications: pd.DataFrame | None = None
     other_layers: dict = field(default_factory=dict)
+    public_sites: gpd.GeoDataFrame | None = None

@@ -20,6 +20,7 @@ _REQUIRED_COLUMNS = {
     "districts": tuple(getattr(schema, "REQUIRED_DISTRICT_COLUMNS", ())),
     "communities": tuple(schema.REQUIRED_COMMUNITY_COLUMNS),
     "fitness_paths": tuple(schema.REQUIRED_FITNESS_PATH_COLUMNS),
+    "public_sites": tuple(schema.REQUIRED_PUBLIC_SITE_COLUMNS),
 }
 
 _BOOL_WORDS = {

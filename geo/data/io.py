@@ -74,6 +74,7 @@ from geo.data.tables import (
     _xlsx_rows,
 )
 from geo.errors import DataError, Message, data_error
+from geo.i18n import label as label_of
 
 __all__ = [
     "IMPORT_FORMATS",
@@ -93,6 +94,7 @@ __all__ = [
     "read_districts",
     "read_fitness_paths",
     "read_layer",
+    "read_public_sites",
     "read_raw_layer",
     "read_table",
     "shown_as",
@@ -103,6 +105,7 @@ _GEOMETRY_TYPES = {
     "districts": ("Polygon", "MultiPolygon"),
     "communities": ("Polygon", "MultiPolygon"),
     "fitness_paths": ("Point",),
+    "public_sites": ("Point", "Polygon", "MultiPolygon"),
 }
 
 # Fields GDAL's KML drivers add to every placemark; they describe the map display, not the data.
@@ -243,6 +246,56 @@ def read_fitness_paths(path, **kw) -> gpd.GeoDataFrame:
     geometry; see :func:`read_layer` for the arguments and errors.
     """
     return read_layer(path, "fitness_paths", **kw)
+
+
+def read_public_sites(path, layer: str = "public_sites", **kw) -> gpd.GeoDataFrame:
+    """Read public sites (parks, squares, greenways …) where a set could go; ``read_layer(path, "public_sites")``.
+
+    Returns a GeoDataFrame in EPSG:4326 with ``geo.data.schema.PUBLIC_SITE_COLUMNS`` and Point,
+    Polygon or MultiPolygon geometry. ``kind`` and ``consent`` hold codes (``schema.SITE_KINDS``,
+    ``schema.SITE_CONSENTS``) whatever words the file uses (口袋公园, 广场, 是/否/未知 …, see
+    ``schema.SITE_VALUE_SYNONYMS``); a missing kind is ``"other"``, a missing consent ``"unknown"``.
+    ``usable_area_m2`` is in square metres (missing = unknown).
+
+    Raises
+    ------
+    geo.errors.DataError
+        As :func:`read_layer`, and for the first row whose kind or consent is not a known word
+        (naming the row, 1-based, the column, the value and the words allowed).
+    """
+    frame = read_layer(path, "public_sites", layer=layer, **kw)
+    kind, shown = Message("kind_public_sites"), _shown(Path(path))
+    if _sniff_format(Path(path)) == "gpkg":
+        label = Message("label_gpkg_layer", kind=kind, layer=repr(layer), file=shown)
+    else:
+        label = Message("label_file", kind=kind, file=shown)
+    for column, default in (("kind", "other"), ("consent", "unknown")):
+        frame[column] = _site_codes(frame[column], column, default, label)
+    return frame
+
+
+def _site_key(word: str) -> str:
+    """A word as compared to ``schema.SITE_VALUE_SYNONYMS``: casefolded, no spaces or ``_``, half-width brackets."""
+    return word.casefold().replace("（", "(").replace("）", ")").replace(" ", "").replace("_", "").replace("\u3000", "")
+
+
+def _site_codes(values: pd.Series, column: str, default: str, label) -> pd.Series:
+    """The codes of the words ``values`` of a site's ``column``; missing or blank → ``default``; unknown → raise."""
+    codes = schema.SITE_VALUE_SYNONYMS[column]
+    lookup = {_site_key(word): code for code, words in codes.items() for word in words}
+    out = []
+    for row, value in enumerate(values, start=1):
+        if pd.isna(value) or not str(value).strip():
+            out.append(default)
+            continue
+        code = lookup.get(_site_key(str(value).strip()))
+        if code is None:
+            words = "、".join(label_of("message", f"site_{column}_{code}", "zh") for code in codes)
+            choices = f"{'/'.join(codes)} ({words})"
+            shown = _one_line(str(value))[:60]
+            raise data_error("invalid_site_value", label=label, row=row, column=column, value=shown, choices=choices)
+        out.append(code)
+    return pd.Series(out, index=values.index, dtype="string")
 
 
 def read_districts(path, **kw) -> gpd.GeoDataFrame:
@@ -623,7 +676,7 @@ def _check_geometry(frame: gpd.GeoDataFrame, kind: str, label: str) -> None:
     """Raise ValueError if no row has geometry, or for the first row with missing/wrong geometry."""
     absent, wrong_type = _geometry_problems(frame.geometry, kind)
     types = _GEOMETRY_TYPES[kind]
-    allowed = Message("either", first=types[0], second=types[1]) if len(types) > 1 else types[0]
+    allowed = Message("either", first=types[0], second=types[1]) if len(types) == 2 else ", ".join(types)
     kind_name = Message(f"kind_{kind}")
     if absent.all():
         raise data_error("no_geometries", label=label, kind=kind_name, allowed=allowed)

@@ -44,10 +44,26 @@ FITNESS_PATH_COLUMNS = {
 }
 REQUIRED_FITNESS_PATH_COLUMNS = ("path_id",)
 
+# Public sites (issue 15): places outside communities where a set could go — a pocket park, a square,
+# a greenway, a school ground open to the public … Points or polygons.
+SITE_KINDS = ("pocket_park", "park", "square", "greenway", "school_ground", "street_corner", "other")
+SITE_CONSENTS = ("yes", "no", "unknown")  # the owner's (or manager's) consent to host a set
+PUBLIC_SITE_COLUMNS = {
+    "site_id": "str",
+    "name": "str",
+    "kind": "str",  # one of SITE_KINDS; a missing cell reads as "other"
+    "usable_area_m2": "float",  # usable area in square metres; missing = unknown
+    "owner": "str",  # owner or manager
+    "consent": "str",  # one of SITE_CONSENTS; a missing cell reads as "unknown"
+    "notes": "str",
+}
+REQUIRED_PUBLIC_SITE_COLUMNS = ("site_id",)
+
 LAYERS = {
     "districts": DISTRICT_COLUMNS,
     "communities": COMMUNITY_COLUMNS,
     "fitness_paths": FITNESS_PATH_COLUMNS,
+    "public_sites": PUBLIC_SITE_COLUMNS,
 }
 
 
@@ -82,6 +98,7 @@ INTAKE_COLUMNS = {
         "latitude": "float",
         "crs": "str",
     },
+    "public_sites": {},
 }
 
 # Headers recognised for each column besides its own name and its labels in
@@ -189,6 +206,34 @@ VALUE_SYNONYMS = {
         "region": ("region", "自治区", "自治区补助", "区级补助"),
         "lottery": ("lottery", "体彩公益金", "体育彩票公益金", "彩票公益金", "公益金"),
         "developer": ("developer", "开发商", "开发商配建"),
+    },
+}
+
+# Words recognised for a public site's kind and consent (compared casefolded, spaces and ``_`` removed,
+# full-width brackets as half-width), by code; separate from VALUE_SYNONYMS because ``kind`` is also a
+# district column (district/county).
+SITE_VALUE_SYNONYMS = {
+    "kind": {
+        "pocket_park": ("pocket_park", "pocket park", "口袋公园", "小游园", "街头游园"),
+        "park": ("park", "公园", "城市公园", "综合公园"),
+        "square": ("square", "plaza", "广场", "市民广场"),
+        "greenway": ("greenway", "绿道", "滨河绿道", "绿地"),
+        "school_ground": (
+            "school_ground",
+            "school ground",
+            "学校操场（对外开放）",
+            "学校操场",
+            "学校运动场",
+            "校园操场",
+            "学校体育场地",
+        ),
+        "street_corner": ("street_corner", "street corner", "街角空地", "街角", "街头空地", "边角地"),
+        "other": ("other", "其他", "其它"),
+    },
+    "consent": {
+        "yes": ("yes", "y", "true", "1", "是", "同意", "已同意"),
+        "no": ("no", "n", "false", "0", "否", "不同意"),
+        "unknown": ("unknown", "未知", "待定", "待确认", "不详", "未征求"),
     },
 }
 

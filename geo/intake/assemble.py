@@ -370,6 +370,8 @@ def _current_layers(current) -> dict:
         }
         if current.applications is not None:
             layers["applications"] = current.applications
+        if current.public_sites is not None:
+            layers["public_sites"] = current.public_sites
         layers.update(current.other_layers)
     elif isinstance(current, Mapping):
         layers = dict(current)

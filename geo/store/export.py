@@ -76,6 +76,8 @@ def city_layers(city: CityData, store) -> dict[str, pd.DataFrame]:
     layers = {"districts": city.districts, "communities": city.communities, "fitness_paths": city.fitness_paths}
     if city.applications is not None:
         layers["applications"] = city.applications
+    if city.public_sites is not None:
+        layers["public_sites"] = city.public_sites
     layers.update(city.other_layers)
     return layers
 
