@@ -138,7 +138,7 @@ def test_a_district_office_is_refused_the_page(store, two_plans):
     app.session_state["actor"] = CHENGZHONG
     app.session_state["lang"] = "zh"
     app.run()
-    assert not app.exception and "district" in app.error[0].value and not app.dataframe
+    assert not app.exception and "（角色 区县文体部门）不能进行此操作" in app.error[0].value and not app.dataframe
 
 
 def test_the_priority_page_saves_the_current_plan_for_a_planner(store):
