@@ -40,7 +40,7 @@ from pydantic import (
     model_validator,
 )
 
-from geo.data.schema import PRIORITY_COMPONENTS, SITE_KINDS
+from geo.data.schema import OPTIONAL_PRIORITY_COMPONENTS, PRIORITY_COMPONENTS, SITE_KINDS
 from geo.errors import DataError, data_error
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -669,6 +669,8 @@ def _weights(table, source: str) -> dict[str, float]:
     A weight name that is not a component (``populaton = 25``) would weigh nothing, and a
     component left out would silently weigh 0; both are refused, naming the components (and the
     nearest one to a misspelt name). A component is left out of the score by writing its weight as 0.
+    A component of :data:`OPTIONAL_PRIORITY_COMPONENTS` (added after configs were written) may be left
+    out: its weight is then 0.
     """
     if not isinstance(table, dict):
         raise ConfigError(
@@ -684,14 +686,14 @@ def _weights(table, source: str) -> dict[str, float]:
         raise ConfigError(
             f"{source}: unknown priority weight {names} in [priority.weights]{hint}; the weights are: {known}"
         )
-    missing = [name for name in PRIORITY_COMPONENTS if name not in table]
+    missing = [name for name in PRIORITY_COMPONENTS if name not in table and name not in OPTIONAL_PRIORITY_COMPONENTS]
     if missing:
         raise ConfigError(
             f"{source}: [priority.weights] lacks {', '.join(missing)}; give each of {known} "
             "a weight (0 leaves a component out of the score)"
         )
     weights = {
-        name: float(checked_number(table[name], f"priority.weights.{name}", WEIGHT_RULE, source))
+        name: float(checked_number(table.get(name, 0), f"priority.weights.{name}", WEIGHT_RULE, source))
         for name in PRIORITY_COMPONENTS
     }
     if sum(weights.values()) <= 0:

@@ -15,11 +15,20 @@ import pandas as pd
 from geo.analysis.coverage import CityGeometry, CoverageRelation, add_fitness_paths, candidate_sites, community_coverage
 from geo.analysis.eligibility import assess_eligibility, has_reason, listed_columns, mark_applications
 from geo.analysis.priority import priority_scores
+from geo.analysis.sites import assess_sites, score_sites, site_points
 from geo.config import Config, Program
 from geo.data.crs import metric_crs_for
 from geo.errors import Message, data_error, said
 from geo.i18n import district_names, with_district_names
-from geo.optimize.allocate import MODES, Allocation, CoverageProblem, allocate_optimal, allocate_rank, plan_rows
+from geo.optimize.allocate import (
+    MODES,
+    Allocation,
+    CoverageProblem,
+    allocate_optimal,
+    allocate_rank,
+    candidate_rows,
+    plan_rows,
+)
 
 
 @dataclass(frozen=True)
@@ -30,8 +39,10 @@ class ProgramOutcome:
     allocation: Allocation
     selected: gpd.GeoDataFrame
     scored: gpd.GeoDataFrame  # the communities as this programme saw them
-    candidates: np.ndarray | None = None  # row positions in ``scored`` of the candidates, priority order
+    candidates: np.ndarray | None = None  # row positions in ``scored`` (or ``sites``) of the candidates, priority order
     config: Config | None = None
+    sites: gpd.GeoDataFrame | None = None  # the public sites as this programme saw them (score_sites), if any
+    is_site: np.ndarray | None = None  # which candidates are public sites
 
     @property
     def standard(self) -> str:
@@ -60,6 +71,22 @@ class ProgramOutcome:
         return int(sum(len([c for c in cell.split(";") if c]) for cell in served))
 
     @property
+    def site_picks(self) -> int:
+        """Sets the programme puts on public sites."""
+        if "candidate_kind" not in self.selected.columns:
+            return 0
+        return int((self.selected["candidate_kind"] == "site").sum())
+
+    @property
+    def landless_newly_served(self) -> tuple[int, int]:
+        """``(communities, residents)`` of land-less communities the picks bring within the walk radius."""
+        if "landless_served" not in self.selected.columns or not len(self.selected):
+            return 0, 0
+        ids = self.selected["landless_served"].fillna("").astype(str)
+        count = int(sum(len([c for c in cell.split(";") if c]) for cell in ids))
+        return count, int(self.selected["landless_population_newly_served"].sum())
+
+    @property
     def picks_without_new_residents(self) -> int:
         """Picks that bring no new resident within the walk radius (possible only under ``inside``)."""
         if "population_newly_served" not in self.selected.columns:
@@ -69,17 +96,23 @@ class ProgramOutcome:
     def left_out(self) -> pd.DataFrame:
         """The eligible candidates not in the plan, in priority order, and why each was left out.
 
-        Columns: ``community_id``, ``name``, ``district_code``, ``district_name`` (when the frame has it),
+        Columns: ``community_id`` (a public site's ``site_id``), ``candidate_kind`` (``community`` or
+        ``site``), ``name``, ``district_code``, ``district_name`` (when the frame has it),
         ``priority_rank``, ``priority_score``,
         ``population`` and ``left_out_reason`` (a code of
         :data:`geo.optimize.allocate.LEFT_OUT_REASONS`).
         """
         a = self.allocation
-        rows = self.scored.iloc[self.candidates[a.left_out]] if a.left_out.size else self.scored.iloc[0:0]
+        if a.left_out.size:
+            is_site = self.is_site if self.is_site is not None else np.zeros(self.candidates.size, dtype=bool)
+            rows = candidate_rows(self.scored, self.candidates, is_site, a.left_out, self.sites)
+        else:
+            rows = self.scored.iloc[0:0].assign(candidate_kind=pd.Series(dtype="string"))
         columns = [
             c
             for c in (
                 "community_id",
+                "candidate_kind",
                 "name",
                 "district_code",
                 "district_name",
@@ -125,6 +158,17 @@ class ProgramOutcome:
             messages.append(Message("left_out_to_survey", count=left_out))
         if to_check:
             messages.append(Message("picks_need_site_check", count=to_check))
+        on_sites = self.site_picks
+        landless_count, landless_residents = self.landless_newly_served
+        if on_sites:
+            messages.append(
+                Message(
+                    "picks_on_public_sites",
+                    count=on_sites,
+                    communities=landless_count,
+                    residents=f"{landless_residents:,}",
+                )
+            )
         summary = {
             "program": self.program.key,
             "program_name": self.program.name(lang),
@@ -135,7 +179,10 @@ class ProgramOutcome:
             "unspent_cny": float(a.unspent_cny),
             "stop_reason": stop_reason,
             "sets": int(len(self.selected)),
-            "communities_newly_equipped": int(len(self.selected)),
+            "communities_newly_equipped": int(len(self.selected)) - self.site_picks,
+            "sets_on_public_sites": self.site_picks,
+            "landless_communities_newly_served": landless_count,
+            "landless_population_newly_served": landless_residents,
             "population_newly_served": int(a.population_newly_served),
             "communities_newly_within_radius": self.communities_newly_within_radius,
             "candidates_left_out": int(a.left_out.size),
@@ -199,6 +246,7 @@ def run_plan(
     mode: str = "rank",
     applications: pd.DataFrame | None = None,
     covered: gpd.GeoDataFrame | None = None,
+    public_sites: gpd.GeoDataFrame | None = None,
 ) -> Plan:
     """Run the named programmes in order with ``mode`` ("rank" or "optimal").
 
@@ -217,6 +265,11 @@ def run_plan(
         :func:`geo.analysis.coverage.community_coverage` of ``communities`` with ``fitness_paths`` at
         ``config.walk_radius_m``, when the caller has it already (the app caches it, so changing
         a weight or a budget does not recompute coverage).
+    public_sites : GeoDataFrame, optional
+        The city's public sites (:func:`geo.data.io.read_public_sites`, EPSG:4326): each programme
+        assesses them against the sets that exist and those planned before it
+        (:func:`geo.analysis.sites.assess_sites`), scores them (:func:`geo.analysis.sites.score_sites`)
+        and takes the eligible ones as candidates beside the communities. None: communities only.
     """
     if mode not in MODES:
         raise data_error("unknown_mode", mode=repr(mode), modes=", ".join(MODES))
@@ -234,9 +287,14 @@ def run_plan(
     unserved = np.flatnonzero(~covered["served_within_radius"].to_numpy(dtype=bool))
     relation = CoverageRelation.build(geometry, unserved, config.walk_radius_m, max_pairs=config.max_pairs)
     outcomes = []
+    paths_so_far = fitness_paths
     for key in program_keys:
         program = config.program(key)
         scored = score_covered(covered, config, applications, metric_crs, relation)
+        sites = None
+        if public_sites is not None and len(public_sites):
+            assessed_sites = assess_sites(public_sites, paths_so_far, config, metric_crs)
+            sites = score_sites(assessed_sites, scored, config, paths_so_far, metric_crs, geometry.polygons_m)
         problem = CoverageProblem.from_scored(
             scored,
             config.walk_radius_m,
@@ -245,6 +303,7 @@ def run_plan(
             max_pairs=config.max_pairs,
             relation=relation,
             standard=config.standard,
+            sites=sites,
         )
         if mode == "rank":
             allocation = allocate_rank(
@@ -259,18 +318,30 @@ def run_plan(
                 time_limit_s=config.optimal_time_limit_s,
                 mip_rel_gap=config.optimal_mip_rel_gap,
             )
-        selected = plan_rows(scored, problem, allocation, program)
-        outcomes.append(ProgramOutcome(program, allocation, selected, scored, problem.candidates, config))
-        if len(selected):
-            sites_m = geometry.sites_m[problem.candidates[allocation.chosen]]
-            covered = add_fitness_paths(
-                covered,
-                planned_sets(selected, program, metric_crs, sites_m),
-                config.walk_radius_m,
-                metric_crs,
-                geometry=geometry,
+        selected = plan_rows(scored, problem, allocation, program, sites)
+        outcomes.append(
+            ProgramOutcome(
+                program, allocation, selected, scored, problem.candidates, config, sites, problem.site_mask.copy()
             )
+        )
+        if len(selected):
+            planned = planned_sets(selected, program, metric_crs, _pick_points_m(problem, allocation, geometry, sites))
+            covered = add_fitness_paths(covered, planned, config.walk_radius_m, metric_crs, geometry=geometry)
+            paths_so_far = pd.concat([paths_so_far, planned], ignore_index=True)
     return Plan(tuple(outcomes), config.walk_radius_m, mode, config)
+
+
+def _pick_points_m(problem: CoverageProblem, allocation: Allocation, geometry: CityGeometry, sites) -> np.ndarray:
+    """Where each pick's set stands, in plan order, in the run's metric CRS: a community's site, or a public
+    site's point (:func:`geo.analysis.sites.site_points`)."""
+    chosen = allocation.chosen
+    rows = problem.candidates[chosen]
+    is_site = problem.site_mask[chosen]
+    points = np.empty(chosen.size, dtype=object)
+    points[~is_site] = geometry.sites_m[rows[~is_site]]
+    if is_site.any():
+        points[is_site] = site_points(np.asarray(sites.geometry.iloc[rows[is_site]].to_crs(geometry.metric_crs).values))
+    return points
 
 
 def planned_sets(selected: gpd.GeoDataFrame, program: Program, metric_crs, sites_m=None) -> gpd.GeoDataFrame:
@@ -322,7 +393,9 @@ PLAN_COLUMNS = (
     "c_old_community",
     "c_application_received",
     "c_neighbours_unserved",
+    "c_landless_reached",
     "neighbours_unserved_population",
+    "landless_reached_population",
     "cost_cny",
     "cumulative_cost_cny",
     "money_left_cny",

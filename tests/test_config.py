@@ -514,7 +514,8 @@ def test_a_mistyped_weight_name_is_refused_listing_the_names(tmp_path):
     assert str(caught.value) == (
         "config.toml: unknown priority weight 'populaton' in [priority.weights] (did you mean 'population'?); "
         "the weights are: population, "
-        "elderly_and_children, distance_to_nearest_set, old_community, application_received, neighbours_unserved"
+        "elderly_and_children, distance_to_nearest_set, old_community, application_received, neighbours_unserved, "
+        "landless_reached"
     )
 
 
@@ -529,6 +530,15 @@ def test_a_missing_weight_is_refused_and_zero_is_how_to_leave_one_out():
     assert str(caught.value).endswith("a weight (0 leaves a component out of the score)")
     data["priority"]["weights"].update(old_community=0, neighbours_unserved=0)
     assert parse_config(data).priority_weights["old_community"] == 0.0
+
+
+def test_a_config_written_before_the_landless_component_weighs_it_zero():
+    """``landless_reached`` came later: a city's older config.toml without it still loads, and weighs it 0
+    (its scores stay as they were); the shipped config gives it a weight."""
+    data = raw()
+    assert parse_config(data).priority_weights["landless_reached"] > 0
+    del data["priority"]["weights"]["landless_reached"]
+    assert parse_config(data).priority_weights["landless_reached"] == 0.0
 
 
 def test_weights_at_the_upper_bound_give_the_shipped_scores():

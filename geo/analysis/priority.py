@@ -18,9 +18,16 @@ component                      value (0–1)
 ``neighbours_unserved``        residents of *other* communities not served within the walk
                                radius that a set here would bring within it, ÷ the city's
                                largest such number
+``landless_reached``           residents of *other* land-less communities (not served within
+                               the walk radius, and unable to host a set: no open space, or
+                               it is used for parking) that a set here would bring within
+                               it, ÷ the city's largest such number. The component that lets
+                               a public site (:mod:`geo.analysis.sites`) compete: a site has
+                               no residents of its own, and is there for these.
 =============================  ==========================================================
 
-``priority_score = 100 × Σ wₖ·cₖ / Σ wₖ`` with the weights of ``config.toml``. Missing inputs
+``priority_score = 100 × Σ wₖ·cₖ / Σ wₖ`` with the weights of ``config.toml`` (a config without a
+``landless_reached`` weight weighs it 0). Missing inputs
 count as 0 for their component (and are reported by eligibility), except the built year: a
 community whose built year is unknown (an empty cell, or no ``built_year`` column at all) is
 neither counted as old nor as new, and scores the neutral 0.5 halfway between them; tables and
@@ -37,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from geo.analysis.coverage import CoverageRelation, candidate_sites, coverage_pair_batches
+from geo.analysis.eligibility import LAND_REASONS, has_reason
 from geo.config import Config
 from geo.data.crs import metric_crs_for
 from geo.data.schema import PRIORITY_COMPONENTS
@@ -48,7 +56,7 @@ OLD_UNKNOWN = 0.5
 
 
 def check_weights(weights: dict[str, float]) -> dict[str, float]:
-    """All six weights (absent ones 0); unknown names or no positive weight raise ValueError."""
+    """Every component's weight (absent ones 0); unknown names or no positive weight raise ValueError."""
     unknown = sorted(set(weights) - set(COMPONENTS))
     if unknown:
         raise DataError(f"unknown priority weight(s) {', '.join(unknown)}; known: {', '.join(COMPONENTS)}")
@@ -76,13 +84,45 @@ def neighbours_unserved_population(
     run's shared :class:`geo.analysis.coverage.CoverageRelation` of ``assessed`` at this walk
     radius, read instead of projecting and querying again (the same result).
     """
+    return reached_residents(assessed, walk_radius_m, metric_crs, max_pairs=max_pairs, relation=relation)[0]
+
+
+def landless(assessed: pd.DataFrame) -> np.ndarray:
+    """Communities that cannot host a set for want of land and are not served within the walk radius (bool).
+
+    "Land-less": not eligible for a land reason (:data:`geo.analysis.eligibility.LAND_REASONS`: no open
+    space, or the public space is used for parking) — the seed's old communities that only a set
+    nearby, in a community or a public site, can serve.
+    """
+    if not len(assessed) or "reasons" not in assessed.columns:
+        return np.zeros(len(assessed), dtype=bool)  # eligibility not assessed: no land reason known
+    land = np.logical_or.reduce([has_reason(assessed, code) for code in LAND_REASONS])
+    return land & ~assessed["served_within_radius"].to_numpy(dtype=bool)
+
+
+def reached_residents(
+    assessed: gpd.GeoDataFrame,
+    walk_radius_m: float,
+    metric_crs=None,
+    *,
+    max_pairs: int | None = None,
+    relation: CoverageRelation | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per community: residents of *other* unserved communities, and of other land-less ones, a set there would reach.
+
+    Returns ``(neighbours_unserved, landless_reached)``, integers per row of ``assessed``; see
+    :func:`neighbours_unserved_population` for the site, the distances and ``max_pairs`` /
+    ``relation``, and :func:`landless` for which communities are land-less (a subset of the unserved).
+    """
     n = len(assessed)
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     # Only unserved communities count, so only they go into the relation (few in a served city).
     unserved = np.flatnonzero(~assessed["served_within_radius"].to_numpy(dtype=bool))
     population = assessed["population"].fillna(0).to_numpy(dtype=np.int64)
+    landless_population = np.where(landless(assessed), population, 0)
     reached = np.zeros(n, dtype=np.int64)
+    reached_landless = np.zeros(n, dtype=np.int64)
     if relation is not None:
         relation.check(assessed, walk_radius_m, "assessed communities", metric_crs)
         batches = relation.pair_batches(np.arange(n), unserved, max_pairs=max_pairs)
@@ -94,8 +134,10 @@ def neighbours_unserved_population(
     for site_idx, local in batches:
         demand_idx = unserved[local]
         keep = site_idx != demand_idx
-        reached += np.bincount(site_idx[keep], weights=population[demand_idx[keep]], minlength=n).astype(np.int64)
-    return reached
+        site_idx, demand_idx = site_idx[keep], demand_idx[keep]
+        reached += np.bincount(site_idx, weights=population[demand_idx], minlength=n).astype(np.int64)
+        reached_landless += np.bincount(site_idx, weights=landless_population[demand_idx], minlength=n).astype(np.int64)
+    return reached, reached_landless
 
 
 def priority_scores(
@@ -127,7 +169,7 @@ def priority_scores(
     share = _numbers(result, "share_60plus", 0.0) + _numbers(result, "share_under14", 0.0)
     distance = result["nearest_set_m"].to_numpy(dtype=float)
     built = _numbers(result, "built_year", np.nan)
-    neighbours = neighbours_unserved_population(
+    neighbours, landless_reached = reached_residents(
         result, config.walk_radius_m, metric_crs, max_pairs=config.max_pairs, relation=relation
     )
 
@@ -140,6 +182,7 @@ def priority_scores(
         "old_community": old_community(built, config.old_before_year),
         "application_received": result["applied"].to_numpy(dtype=bool).astype(float),
         "neighbours_unserved": _share_of_max(neighbours.astype(float)),
+        "landless_reached": _share_of_max(landless_reached.astype(float)),
     }
     total_weight = sum(weights.values())
     score = np.zeros(len(result))
@@ -147,6 +190,7 @@ def priority_scores(
         result[f"c_{name}"] = components[name]
         score += weights[name] * components[name]
     result["neighbours_unserved_population"] = neighbours
+    result["landless_reached_population"] = landless_reached
     # Only a community that can be picked has a score: for the others a number would read as a ranking.
     eligible = result["eligible"].to_numpy(dtype=bool)
     result["priority_score"] = np.where(eligible, 100.0 * score / total_weight, np.nan)

@@ -24,8 +24,11 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
+from geo.analysis.coverage import coverage_pairs
 from geo.analysis.eligibility import REASON_SEPARATOR
+from geo.analysis.priority import COMPONENTS, check_weights, landless, old_community
 from geo.config import Config
 from geo.data.crs import metric_crs_for
 
@@ -108,3 +111,166 @@ def assess_sites(
     extra = kind.map(lambda k: config.site_extra_cost_cny.get(k, 0)).astype("int64")
     result["cost_cny"] = (config.set_cost_cny + extra).to_numpy(dtype="int64")
     return result
+
+
+# --------------------------------------------------------------------------- sites as candidates of a plan
+
+SITE_PREFIX_COLUMNS = ("site_id", "name", "kind", "usable_area_m2", "owner", "consent", "notes")
+
+
+def site_points(sites_m: np.ndarray) -> np.ndarray:
+    """Where a set on each site would stand: the point itself, or a point inside a polygon (same CRS)."""
+    return shapely.point_on_surface(np.asarray(sites_m))
+
+
+def site_districts(points_m: np.ndarray, polygons_m: np.ndarray, district_code: np.ndarray) -> np.ndarray:
+    """The district of each site: that of the nearest community (the one containing it, or the closest edge).
+
+    A public-sites layer carries no district (a survey may not know it, a greenway may cross a boundary);
+    the district whose residents a site is nearest to is the one that plans and reports it. Metric CRS.
+    """
+    if len(points_m) == 0 or len(polygons_m) == 0:
+        return np.full(len(points_m), "", dtype=object)
+    tree = shapely.STRtree(polygons_m)
+    site_idx, polygon_idx = tree.query_nearest(points_m, all_matches=False)
+    result = np.full(len(points_m), "", dtype=object)
+    result[site_idx] = np.asarray(district_code, dtype=object)[polygon_idx]
+    return result
+
+
+def nearest_set_m(points_m: np.ndarray, fitness_paths: gpd.GeoDataFrame | None, metric_crs) -> np.ndarray:
+    """Distance (m) from each site to the nearest fitness path; NaN when there is none."""
+    distance = np.full(len(points_m), np.nan)
+    if fitness_paths is None or len(fitness_paths) == 0 or len(points_m) == 0:
+        return distance
+    paths_m = np.asarray(fitness_paths.geometry.to_crs(metric_crs).values)
+    paths_m = paths_m[~shapely.is_missing(paths_m) & ~shapely.is_empty(paths_m)]
+    if paths_m.size == 0:
+        return distance
+    (site_idx, _), found = shapely.STRtree(paths_m).query_nearest(points_m, return_distance=True, all_matches=False)
+    distance[site_idx] = found
+    return distance
+
+
+def score_sites(
+    sites: gpd.GeoDataFrame,
+    scored: gpd.GeoDataFrame,
+    config: Config,
+    fitness_paths: gpd.GeoDataFrame | None,
+    metric_crs=None,
+    polygons_m: np.ndarray | None = None,
+) -> gpd.GeoDataFrame:
+    """Priority components and score of each assessed public site, beside the communities' (``scored``).
+
+    A site has no residents of its own: it is there for the unserved communities around it, above all
+    the land-less ones (:func:`geo.analysis.priority.landless`). Its components (0–1) are read from
+    them, on the communities' own scales so that adding sites never changes a community's score:
+
+    ============================  ===============================================================
+    ``population``                residents of the land-less communities within the walk radius
+                                  ÷ the city's largest community, capped at 1
+    ``elderly_and_children``      their residents-weighted share aged 60+ or under 14
+    ``distance_to_nearest_set``   the site's own distance to the nearest set ÷ ``distance_cap_m``
+    ``old_community``             their residents-weighted old-community component
+    ``application_received``      1 when one of them applied through its district office
+    ``neighbours_unserved``       residents of every unserved community within the radius ÷ the
+                                  communities' largest such number (capped at 1)
+    ``landless_reached``          residents of the land-less ones ÷ the communities' largest such
+                                  number (capped at 1; 1 when no community reaches any)
+    ============================  ===============================================================
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        :func:`assess_sites` output (EPSG:4326).
+    scored : GeoDataFrame
+        :func:`geo.analysis.priority.priority_scores` output for the same moment (EPSG:4326).
+    config : Config
+        Weights, ``walk_radius_m`` (m), ``distance_cap_m`` (m), ``max_pairs``.
+    fitness_paths : GeoDataFrame or None
+        The sets that exist (and those planned by earlier programmes).
+    metric_crs : CRS, optional
+        The CRS distances are measured in (default: the communities' UTM zone).
+    polygons_m : ndarray, optional
+        ``scored``'s polygons already in ``metric_crs`` (a run's :class:`CityGeometry`).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``sites`` plus ``district_code`` (and ``district_name`` when ``scored`` has it: the nearest
+        community's, :func:`site_districts`), ``nearest_set_m``, ``neighbours_unserved_population``,
+        ``landless_reached_population``, ``landless_reached_count``, the components ``c_*`` and
+        ``priority_score`` (0–100; missing for a site that is not eligible).
+    """
+    result = sites.copy()
+    n = len(result)
+    metric_crs = metric_crs or metric_crs_for(scored)
+    if polygons_m is None:
+        polygons_m = np.asarray(scored.geometry.to_crs(metric_crs).values)
+    points = site_points(np.asarray(result.geometry.to_crs(metric_crs).values)) if n else np.array([], dtype=object)
+    codes = site_districts(points, polygons_m, scored["district_code"].astype(str).to_numpy())
+    result["district_code"] = pd.array(codes, dtype="string")
+    if "district_name" in scored.columns:
+        names = dict(zip(scored["district_code"].astype(str), scored["district_name"].astype("string")))
+        result["district_name"] = pd.array([names.get(code) for code in codes], dtype="string")
+    result["nearest_set_m"] = nearest_set_m(points, fitness_paths, metric_crs)
+
+    unserved = np.flatnonzero(~scored["served_within_radius"].to_numpy(dtype=bool))
+    population = scored["population"].fillna(0).to_numpy(dtype=float)
+    is_landless = landless(scored)
+    site_idx, local = coverage_pairs(points, polygons_m[unserved], config.walk_radius_m, max_pairs=config.max_pairs)
+    reached = unserved[local]
+    share = np.clip(_column(scored, "share_60plus") + _column(scored, "share_under14"), 0.0, 1.0)
+    old = old_community(_column(scored, "built_year", np.nan), config.old_before_year)
+    applied = scored["applied"].to_numpy(dtype=bool) if "applied" in scored.columns else np.zeros(len(scored), bool)
+
+    def per_site(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+        keep = among[reached]
+        return np.bincount(site_idx[keep], weights=values[reached[keep]], minlength=n)
+
+    everyone = np.ones(len(scored), dtype=bool)
+    unserved_residents = per_site(population, everyone)
+    landless_residents = per_site(population, is_landless)
+    result["neighbours_unserved_population"] = unserved_residents.astype(np.int64)
+    result["landless_reached_population"] = landless_residents.astype(np.int64)
+    result["landless_reached_count"] = per_site(np.ones(len(scored)), is_landless).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weighted = np.where(landless_residents > 0, 1.0 / landless_residents, 0.0)
+        components = {
+            "population": _capped(landless_residents, population.max(initial=0.0)),
+            "elderly_and_children": per_site(population * share, is_landless) * weighted,
+            "distance_to_nearest_set": np.where(
+                np.isnan(result["nearest_set_m"].to_numpy(dtype=float)),
+                1.0,
+                np.clip(result["nearest_set_m"].to_numpy(dtype=float) / config.distance_cap_m, 0.0, 1.0),
+            ),
+            "old_community": per_site(population * old, is_landless) * weighted,
+            "application_received": (per_site(applied.astype(float), is_landless) > 0).astype(float),
+            "neighbours_unserved": _capped(unserved_residents, _column_max(scored, "neighbours_unserved_population")),
+            "landless_reached": _capped(landless_residents, _column_max(scored, "landless_reached_population")),
+        }
+    weights = check_weights(config.priority_weights)
+    score = np.zeros(n)
+    for name in COMPONENTS:
+        result[f"c_{name}"] = components[name]
+        score += weights[name] * components[name]
+    eligible = result["eligible"].to_numpy(dtype=bool) if n else np.zeros(0, bool)
+    result["priority_score"] = np.where(eligible, 100.0 * score / sum(weights.values()), np.nan)
+    return result
+
+
+def _column(frame: pd.DataFrame, column: str, missing: float = 0.0) -> np.ndarray:
+    if column not in frame.columns:
+        return np.full(len(frame), missing)
+    return pd.to_numeric(frame[column], errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=missing)
+
+
+def _column_max(frame: pd.DataFrame, column: str) -> float:
+    return float(_column(frame, column).max(initial=0.0))
+
+
+def _capped(values: np.ndarray, top: float) -> np.ndarray:
+    """values ÷ top, capped at 1; when ``top`` is 0 any positive value counts as the most (1)."""
+    if top > 0:
+        return np.clip(values / top, 0.0, 1.0)
+    return (values > 0).astype(float)

@@ -249,4 +249,7 @@ PRIORITY_COMPONENTS = (
     "old_community",
     "application_received",
     "neighbours_unserved",
+    "landless_reached",
 )
+# Components a config written before them may leave out (their weight is then 0, so its scores stay as they were).
+OPTIONAL_PRIORITY_COMPONENTS = ("landless_reached",)

@@ -52,7 +52,8 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from geo.analysis.coverage import CoverageRelation, candidate_sites, coverage_pairs
-from geo.analysis.priority import priority_order
+from geo.analysis.priority import landless, priority_order
+from geo.analysis.sites import site_points
 from geo.data.crs import metric_crs_for
 from geo.errors import Message, data_error
 from geo.optimize.bound import lp_bound, solve_restricted
@@ -88,6 +89,9 @@ class CoverageProblem:
         ``cover[j, i]`` when a set in candidate ``j`` serves demand ``i``.
     standard : {"inside", "walk"}
         The service standard: what a pick must add (see the module doc).
+    is_site : ndarray of bool, optional
+        Which candidates are public sites (:func:`geo.analysis.sites.score_sites`): for those,
+        ``candidates`` holds a row position in the sites frame, not in the communities. None: none is.
     """
 
     candidates: np.ndarray
@@ -97,6 +101,14 @@ class CoverageProblem:
     weight: np.ndarray
     cover: sp.csr_array
     standard: str = "inside"
+    is_site: np.ndarray | None = None
+
+    @property
+    def site_mask(self) -> np.ndarray:
+        """Which candidates are public sites (``candidates`` then holds a row of the sites frame), bool."""
+        if self.is_site is None:
+            return np.zeros(self.candidates.size, dtype=bool)
+        return np.asarray(self.is_site, dtype=bool)
 
     @classmethod
     def from_scored(
@@ -109,6 +121,7 @@ class CoverageProblem:
         max_pairs: int | None = None,
         relation: CoverageRelation | None = None,
         standard: str = "inside",
+        sites: gpd.GeoDataFrame | None = None,
     ) -> CoverageProblem:
         """Build the problem from :func:`geo.analysis.priority.priority_scores` output (EPSG:4326).
 
@@ -132,24 +145,45 @@ class CoverageProblem:
             cost = np.where(np.isnan(own), cost, own)
         demand = np.flatnonzero(~scored["served_within_radius"].to_numpy(dtype=bool))
         weight = scored["population"].fillna(0).to_numpy(dtype=np.int64)[demand]
+        metric_crs = relation.geometry.metric_crs if relation is not None else metric_crs or metric_crs_for(scored)
         if relation is not None:
             relation.check(scored, walk_radius_m, "scored communities", metric_crs)
             cover = relation.matrix(candidates, demand, max_pairs=max_pairs)
+            polygons_m = relation.geometry.polygons_m
         else:
-            polygons_m = scored.geometry.to_crs(metric_crs or metric_crs_for(scored)).values
-            sites = candidate_sites(polygons_m[candidates])
-            site_idx, demand_idx = coverage_pairs(sites, polygons_m[demand], walk_radius_m, max_pairs=max_pairs)
-            cover = sp.csr_array(
-                (np.ones(site_idx.size, dtype=bool), (site_idx, demand_idx)), shape=(candidates.size, demand.size)
-            )
+            polygons_m = scored.geometry.to_crs(metric_crs).values
+            points = candidate_sites(polygons_m[candidates])
+            cover = _cover(points, polygons_m[demand], walk_radius_m, max_pairs)
+        district = scored["district_code"].astype(str).to_numpy()[candidates]
+        cost = cost[candidates]
+        if sites is None or not len(sites) or not sites["eligible"].to_numpy(dtype=bool).any():
+            return cls(candidates, cost, district, demand, weight, cover, standard)
+        # Public sites join the candidates, merged into the priority order by score (ties: id).
+        rows = np.flatnonzero(sites["eligible"].to_numpy(dtype=bool))
+        points = site_points(np.asarray(sites.geometry.iloc[rows].to_crs(metric_crs).values))
+        site_cover = _cover(points, polygons_m[demand], walk_radius_m, max_pairs)
+        score = np.concatenate(
+            [
+                scored["priority_score"].to_numpy(dtype=float)[candidates],
+                sites["priority_score"].to_numpy(dtype=float)[rows],
+            ]
+        )
+        ids = np.concatenate(
+            [
+                scored["community_id"].astype(str).to_numpy()[candidates],
+                sites["site_id"].astype(str).to_numpy()[rows],
+            ]
+        )
+        order = np.lexsort((ids, -score))
         return cls(
-            candidates=candidates,
-            cost_cny=cost[candidates],
-            district=scored["district_code"].astype(str).to_numpy()[candidates],
+            candidates=np.concatenate([candidates, rows])[order],
+            cost_cny=np.concatenate([cost, sites["cost_cny"].to_numpy(dtype=float)[rows]])[order],
+            district=np.concatenate([district, sites["district_code"].astype(str).to_numpy()[rows]])[order],
             demand=demand,
             weight=weight,
-            cover=cover,
+            cover=sp.csr_array(sp.vstack([cover, site_cover], format="csr")[order]),
             standard=standard,
+            is_site=np.concatenate([np.zeros(candidates.size, bool), np.ones(rows.size, bool)])[order],
         )
 
     def served_by(self, j: int) -> np.ndarray:
@@ -171,10 +205,13 @@ class CoverageProblem:
     def adds_something(self, j: int, reached: np.ndarray) -> bool:
         """Whether a set in candidate ``j`` adds anything under the standard, given the demand ``reached``.
 
-        Under ``inside`` it always does (the candidate has no set of its own); under ``walk`` it must
-        bring at least one community not yet ``reached`` within the walk radius.
+        Under ``inside`` a community always does (it has no set of its own); under ``walk``, and on a
+        public site under either standard (a site has no residents of its own), it must bring at
+        least one community not yet ``reached`` within the walk radius.
         """
-        return self.standard != "walk" or _new_demand(self, j, reached).size > 0
+        if self.standard != "walk" and not (self.is_site is not None and self.is_site[j]):
+            return True
+        return _new_demand(self, j, reached).size > 0
 
 
 @dataclass
@@ -194,6 +231,14 @@ class Allocation:
     # Local positions of the candidates not chosen, and the reason each was left out (LEFT_OUT_REASONS).
     left_out: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
     left_out_reason: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+
+
+def _cover(points_m, polygons_m, walk_radius_m: float, max_pairs: int | None) -> sp.csr_array:
+    """(points × polygons) bool relation: a set at each point serves the polygons within the walk radius."""
+    site_idx, demand_idx = coverage_pairs(points_m, polygons_m, walk_radius_m, max_pairs=max_pairs)
+    return sp.csr_array(
+        (np.ones(site_idx.size, dtype=bool), (site_idx, demand_idx)), shape=(len(points_m), len(polygons_m))
+    )
 
 
 def _limits_check(problem: CoverageProblem, district_min: dict, district_max: dict) -> list[str]:
@@ -629,24 +674,38 @@ def _new_demand(problem: CoverageProblem, j: int, reached: np.ndarray) -> np.nda
     return served[~reached[served]]
 
 
-def plan_rows(scored: gpd.GeoDataFrame, problem: CoverageProblem, allocation: Allocation, program) -> gpd.GeoDataFrame:
-    """One row per chosen community, in plan order, with the programme's money and coverage columns.
+def plan_rows(
+    scored: gpd.GeoDataFrame,
+    problem: CoverageProblem,
+    allocation: Allocation,
+    program,
+    sites: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """One row per pick, in plan order, with the programme's money and coverage columns.
 
     Columns: ``program``, ``program_name``, ``mode``, ``rank`` (1…), the community's own columns and
-    priority components, ``cost_cny``, ``cumulative_cost_cny``, ``money_left_cny``,
-    ``population_newly_served`` (residents this pick adds after the ones above it) and
-    ``served_communities`` (``;``-joined ids of the communities it newly serves).
+    priority components (a public site's: ``community_id`` holds its ``site_id``, and its own
+    columns come with it — see :func:`candidate_rows`), ``candidate_kind`` (``community`` or
+    ``site``), ``cost_cny``, ``cumulative_cost_cny``, ``money_left_cny``,
+    ``population_newly_served`` (residents this pick adds after the ones above it),
+    ``served_communities`` (``;``-joined ids of the communities it newly serves) and, of those, the
+    land-less ones (:func:`geo.analysis.priority.landless`): ``landless_served`` (ids) and
+    ``landless_population_newly_served`` (residents).
     """
     chosen = allocation.chosen
     reached = np.zeros(problem.demand.size, dtype=bool)
-    gains, served_ids = [], []
+    is_landless = landless(scored)[problem.demand]
+    gains, served_ids, landless_ids, landless_gains = [], [], [], []
     ids = scored["community_id"].astype(str).to_numpy()
     for j in chosen:
-        new = _new_demand(problem, j, reached)
+        new = np.sort(_new_demand(problem, j, reached))
         reached[new] = True
         gains.append(int(problem.weight[new].sum()))
-        served_ids.append(";".join(ids[problem.demand[np.sort(new)]]))
-    rows = scored.iloc[problem.candidates[chosen]].copy()
+        served_ids.append(";".join(ids[problem.demand[new]]))
+        own_land = new[is_landless[new]]
+        landless_ids.append(";".join(ids[problem.demand[own_land]]))
+        landless_gains.append(int(problem.weight[own_land].sum()))
+    rows = candidate_rows(scored, problem.candidates, problem.site_mask, chosen, sites)
     cost = problem.cost_cny[chosen]
     rows.insert(0, "program", program.key)
     rows.insert(1, "program_name", program.name_zh)
@@ -657,4 +716,46 @@ def plan_rows(scored: gpd.GeoDataFrame, problem: CoverageProblem, allocation: Al
     rows["money_left_cny"] = float(allocation.budget_cny) - np.cumsum(cost)
     rows["population_newly_served"] = np.array(gains, dtype=np.int64)
     rows["served_communities"] = pd.array(served_ids, dtype="string")
-    return rows.reset_index(drop=True)
+    rows["landless_served"] = pd.array(landless_ids, dtype="string")
+    rows["landless_population_newly_served"] = np.array(landless_gains, dtype=np.int64)
+    return rows
+
+
+# The columns of a public site that a pick or a left-out candidate carries, under the communities' names.
+SITE_ROW_COLUMNS = {"site_id": "community_id", "kind": "site_kind", "consent_unknown": "site_consent_unknown"}
+
+
+def candidate_rows(
+    scored: gpd.GeoDataFrame,
+    candidates: np.ndarray,
+    is_site: np.ndarray,
+    positions: np.ndarray,
+    sites: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """The rows of the candidates at local ``positions`` (in that order), communities and sites alike.
+
+    ``candidates`` and ``is_site`` are a :class:`CoverageProblem`'s (row positions; which are sites).
+
+    A community's row is its row of ``scored``; a public site's is its row of ``sites`` with
+    ``site_id`` as ``community_id``, ``kind`` as ``site_kind`` and ``consent_unknown`` as
+    ``site_consent_unknown`` (the columns a community lacks stay missing). ``candidate_kind`` says
+    which. Geometry: the community's polygon, or the site's point or polygon (EPSG:4326).
+    """
+    positions = np.asarray(positions, dtype=int)
+    is_site = np.asarray(is_site, dtype=bool)[positions]
+    if not is_site.any():
+        rows = scored.iloc[candidates[positions]].copy()
+        rows["candidate_kind"] = pd.array(["community"] * len(rows), dtype="string")
+        return rows.reset_index(drop=True)
+    if sites is None:
+        raise ValueError("the problem has public sites among its candidates: give their frame")
+    communities = scored.iloc[candidates[positions[~is_site]]].assign(
+        candidate_kind="community", _order=np.flatnonzero(~is_site)
+    )
+    chosen_sites = sites.iloc[candidates[positions[is_site]]].rename(columns=SITE_ROW_COLUMNS)
+    chosen_sites = chosen_sites.drop(columns=[c for c in ("eligible", "reasons") if c in chosen_sites.columns])
+    chosen_sites = chosen_sites.assign(candidate_kind="site", _order=np.flatnonzero(is_site))
+    rows = pd.concat([communities, chosen_sites], ignore_index=True).sort_values("_order", kind="stable")
+    rows = rows.drop(columns="_order").reset_index(drop=True)
+    rows["candidate_kind"] = rows["candidate_kind"].astype("string")
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
