@@ -261,7 +261,8 @@ def generate_sample(
         ``districts``, ``communities`` and ``fitness_paths``, all in EPSG:4326, columns as in
         :mod:`geo.data.schema`, and ``applications`` (a plain table: ``community_id``,
         ``application_date`` as ISO text) — about 5 % of the communities without a set, old
-        ones three times as likely, dated August 2018 to December 2019.
+        ones three times as likely, dated August 2018 to December 2019; and ``public_sites``
+        (EPSG:4326, ``geo.data.schema.PUBLIC_SITE_COLUMNS``, points and polygons: see :func:`_public_sites`).
     """
     if n_communities < 1:
         raise ValueError("n_communities must be at least 1")
@@ -334,6 +335,8 @@ def generate_sample(
         "communities": _typed(communities),
         "fitness_paths": paths,
         "applications": applications,
+        # Drawn last, from a stream of their own, so that adding them changed none of the layers above.
+        "public_sites": _public_sites(seed, districts, communities, metric_crs, n),
         # The file says it is synthetic, so that the pages and the notice say so (geo.data.identity).
         IDENTITY_LAYER: CityIdentity(synthetic=True).table(),
     }
@@ -427,6 +430,244 @@ def _fitness_paths(
     return _typed(frame), served
 
 
+# --------------------------------------------------------------------------- public sites (issue 15)
+
+SITES_STREAM = 15
+"""The public sites draw from their own stream, ``default_rng([seed, SITES_STREAM])``, after everything else."""
+# How many sites of each kind the 2,500-community sample gets (scaled with the number of communities).
+SITE_COUNTS = {
+    "park": 22,
+    "greenway": 12,
+    "square": 20,
+    "pocket_park": 50,
+    "school_ground": 26,
+    "street_corner": 20,
+    "other": 6,
+}
+SITE_CONSENT_SHARES = {"yes": 0.77, "no": 0.08, "unknown": 0.15}
+SITE_AREA_UNKNOWN_SHARE = 0.04
+SITE_CLEARANCE_M = 5.0  # a site keeps at least this far from every community polygon
+SITE_SPACING_M = 80.0  # and from every other site
+SITE_TRIES = 4000  # candidates drawn per kind; the first that fit are kept
+RIVER_REACH_M = 4500.0  # riverside sites lie this close to the old centre
+SITE_STEMS = (
+    "文惠",
+    "滨江",
+    "龙城",
+    "鹅山",
+    "箭盘",
+    "马鞍",
+    "窑埠",
+    "蟠龙",
+    "柳堤",
+    "雀儿山",
+    "灯台",
+    "桂中",
+    "潭中",
+    "河东",
+    "东堤",
+    "江滨",
+    "百花",
+    "驾鹤",
+    "立鱼",
+    "三门",
+    "白沙",
+    "沙塘",
+    "东环",
+    "西堤",
+    "南站",
+    "柳东",
+)
+STREETS_OFFICES = ("城中", "公园", "中南", "荣军", "天马", "雀儿山", "河东", "柳石", "鹅山", "白露", "胜利", "解放")
+SCHOOL_KINDS = ("小学", "小学", "中学", "实验学校")
+
+
+def _public_sites(seed, districts, communities, metric_crs, n_communities):
+    """A credible synthetic ``public_sites`` layer around the sample's communities (EPSG:4326, schema columns).
+
+    Drawn from its own stream (``default_rng([seed, SITES_STREAM])``) after everything else, so the
+    other layers stay as they were. Metres in ``metric_crs``. Parks (polygons) and greenway corners
+    (points) lie 40–130 m inside 城中区's borders with its neighbours (the Liu River) within
+    ``RIVER_REACH_M`` of the old centre; squares, pocket parks and street corners 60–450 m from old
+    communities without open space (under 150 m²); school grounds near any community of the urban
+    districts; a park at some county seats; a few other plots anywhere. No site comes within
+    ``SITE_CLEARANCE_M`` of a community nor ``SITE_SPACING_M`` of another site.
+    """
+    rng = np.random.default_rng([seed, SITES_STREAM])
+    scale = n_communities / DEFAULT_COMMUNITIES
+    counts = {kind: max(1, int(round(count * scale))) for kind, count in SITE_COUNTS.items()}
+    communities_m = communities.geometry.to_crs(metric_crs).to_numpy()
+    tree = shapely.STRtree(communities_m)
+    districts_m = districts.to_crs(metric_crs).reset_index(drop=True)
+    codes = districts["district_code"].to_numpy()
+    urban = shapely.union_all(districts_m.geometry[(districts["kind"] == "district").to_numpy()].to_numpy())
+    city = shapely.union_all(districts_m.geometry.to_numpy())
+    shapely.prepare(city)
+    centre = shapely.points(_project_points([OLD_CENTRE], metric_crs)[0])
+    old = communities["built_year"].to_numpy() < 2000
+    landless = old & (communities["open_space_m2"].to_numpy(dtype=float) < 150)
+    anchor_xy = shapely.get_coordinates(shapely.centroid(communities_m))
+    in_urban = shapely.contains_xy(urban, anchor_xy[:, 0], anchor_xy[:, 1])
+    placed_kinds: list[str] = []
+    placed: list = []
+
+    def place(kind, shapes, limit):
+        """Keep the first of ``shapes`` clear of communities and of placed sites, up to ``limit``."""
+        clearance = np.full(len(shapes), np.inf)
+        (rows, _), distance = tree.query_nearest(shapes, return_distance=True)
+        np.minimum.at(clearance, rows, distance)
+        fits = (clearance >= SITE_CLEARANCE_M) & shapely.within(shapes, city)
+        kept = 0
+        for k in np.flatnonzero(fits):
+            if kept == limit:
+                break
+            if placed and shapely.distance(shapes[k], np.asarray(placed)).min() < SITE_SPACING_M:
+                continue
+            placed.append(shapes[k])
+            placed_kinds.append(kind)
+            kept += 1
+
+    def near(mask, low, high):
+        """Candidate centres ``low``–``high`` metres from communities drawn from ``mask``."""
+        anchors = rng.choice(np.flatnonzero(mask), SITE_TRIES)
+        r, t = rng.uniform(low, high, SITE_TRIES), rng.uniform(0, 2 * np.pi, SITE_TRIES)
+        return anchor_xy[anchors, 0] + r * np.cos(t), anchor_xy[anchors, 1] + r * np.sin(t)
+
+    def rectangles(x, y, low, high, aspect_low, aspect_high):
+        half = rng.uniform(low, high, x.size) / 2
+        aspect = rng.uniform(aspect_low, aspect_high, x.size)
+        return _rotated_rectangles(x, y, half, half * aspect, rng.uniform(0, np.pi, x.size))
+
+    # Along the river: 城中区's borders with its neighbours near the old centre (another city: the urban edge).
+    by_code = dict(zip(codes, districts_m.geometry))
+    if "450202" in by_code:
+        borders = [shapely.intersection(by_code["450202"].boundary, g.boundary) for c, g in by_code.items()]
+        riverbank = shapely.union_all([b for c, b in zip(by_code, borders) if c != "450202"])
+    else:
+        riverbank = urban.boundary
+    riverbank = shapely.line_merge(shapely.intersection(riverbank, shapely.buffer(centre, RIVER_REACH_M)))
+    along = rng.uniform(0, riverbank.length, SITE_TRIES)
+    foot = shapely.get_coordinates(shapely.line_interpolate_point(riverbank, along))
+    ahead = shapely.get_coordinates(
+        shapely.line_interpolate_point(riverbank, np.minimum(along + 20.0, riverbank.length))
+    )
+    direction = (ahead - foot) / np.maximum(np.hypot(*(ahead - foot).T), 1e-9)[:, None]
+    normal = np.stack([-direction[:, 1], direction[:, 0]], -1) * rng.choice([-1.0, 1.0], (SITE_TRIES, 1))
+    xy = foot + normal * rng.uniform(70.0, 130.0, (SITE_TRIES, 1))
+    angle = np.arctan2(direction[:, 1], direction[:, 0])
+    half_long, half_short = rng.uniform(60.0, 130.0, SITE_TRIES), rng.uniform(18.0, 30.0, SITE_TRIES)
+    seats = [k for k in COUNTY_SEATS if k.county_code in set(codes)][: counts["park"] // 4]
+    place("park", _rotated_rectangles(xy[:, 0], xy[:, 1], half_long, half_short, angle), counts["park"] - len(seats))
+    xy = foot + normal * rng.uniform(40.0, 90.0, (SITE_TRIES, 1))
+    place("greenway", shapely.points(xy), counts["greenway"])
+
+    # Between old communities without open space: squares, pocket parks (polygons and points), street corners.
+    x, y = near(landless & in_urban, 60.0, 450.0)
+    place("square", rectangles(x, y, 35.0, 70.0, 0.6, 1.0), counts["square"])
+    x, y = near(landless & in_urban, 60.0, 400.0)
+    shapes = np.where(rng.random(SITE_TRIES) < 0.6, rectangles(x, y, 18.0, 45.0, 0.5, 1.0), shapely.points(x, y))
+    place("pocket_park", shapes, counts["pocket_park"])
+    x, y = near(landless & in_urban, 60.0, 300.0)
+    place("street_corner", shapely.points(x, y), counts["street_corner"])
+    x, y = near(in_urban, 80.0, 400.0)
+    place("school_ground", rectangles(x, y, 60.0, 100.0, 0.55, 0.8), counts["school_ground"])
+    for seat in seats:  # a park by each of the first county seats
+        sx, sy = _project_points([(seat.lon, seat.lat)], metric_crs)[0]
+        r, t = rng.uniform(200.0, 1500.0, 200), rng.uniform(0, 2 * np.pi, 200)
+        place("park", rectangles(sx + r * np.cos(t), sy + r * np.sin(t), 80.0, 160.0, 0.5, 0.7), 1)
+    x, y = near(np.ones(len(communities), bool), 60.0, 400.0)
+    place("other", shapely.points(x, y), counts["other"])
+    return _site_attributes(rng, np.asarray(placed_kinds), np.asarray(placed), metric_crs)
+
+
+def _rotated_rectangles(x, y, half_long, half_short, angle):
+    """Rectangles centred on (x, y) with half-sides in metres, the long side at ``angle`` (radians)."""
+    unit = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+    lx = unit[None, :, 0] * np.asarray(half_long)[:, None]
+    ly = unit[None, :, 1] * np.asarray(half_short)[:, None]
+    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    return shapely.polygons(np.stack([x[:, None] + lx * cos - ly * sin, y[:, None] + lx * sin + ly * cos], -1))
+
+
+# Usable share of a polygon site's area, and usable m² of a point site, by kind (low, high).
+_USABLE_SHARE = {"park": (0.05, 0.2), "square": (0.3, 0.6), "pocket_park": (0.5, 0.9), "school_ground": (0.3, 0.5)}
+_POINT_AREA_M2 = {"greenway": (150, 800), "pocket_park": (150, 1200), "street_corner": (60, 400), "other": (100, 600)}
+
+
+def _site_attributes(rng, kinds, shapes_m, metric_crs):
+    """Names, usable areas, owners, consent and notes for the placed sites (invented but plausible)."""
+    n = kinds.size
+    is_polygon = shapely.get_type_id(shapes_m) == 3
+    usable = np.zeros(n)
+    for kind, (low, high) in _USABLE_SHARE.items():
+        rows = (kinds == kind) & is_polygon
+        usable[rows] = shapely.area(shapes_m[rows]) * rng.uniform(low, high, rows.sum())
+    for kind, (low, high) in _POINT_AREA_M2.items():
+        rows = (kinds == kind) & ~is_polygon
+        usable[rows] = rng.uniform(low, high, rows.sum())
+    usable = np.round(usable, -1)
+    usable[rng.random(n) < SITE_AREA_UNKNOWN_SHARE] = np.nan
+    # The consent shares are kept exactly (to the nearest site), their order drawn.
+    n_of = {answer: int(round(share * n)) for answer, share in SITE_CONSENT_SHARES.items() if answer != "yes"}
+    consent = rng.permutation(
+        np.repeat(["no", "unknown", "yes"], [n_of["no"], n_of["unknown"], n - sum(n_of.values())])
+    )
+    stem = rng.choice(SITE_STEMS, n)
+    first = rng.integers(0, len(STREET_NAMES), n)
+    second = (first + rng.integers(1, len(STREET_NAMES), n)) % len(STREET_NAMES)  # two different streets
+    street = np.asarray(STREET_NAMES)[np.stack([first, second], -1)]
+    office = np.char.add(rng.choice(STREETS_OFFICES, n), "街道办事处")
+    number = np.arange(1, n + 1)
+    names = np.select(
+        [kinds == k for k in ("park", "greenway", "square", "pocket_park", "school_ground", "street_corner")],
+        [
+            np.char.add(stem, "公园"),
+            [f"滨江绿道{s}段{i}号节点" for s, i in zip(stem, number)],
+            np.char.add(stem, "广场"),
+            np.char.add(stem, "口袋公园"),
+            [f"柳州市{s}{k}操场" for s, k in zip(stem, rng.choice(SCHOOL_KINDS, n))],
+            [f"{a}路与{b}路街角" for a, b in zip(street[:, 0], street[:, 1])],
+        ],
+        [f"{s}路{i}号空地" for s, i in zip(street[:, 0], number)],
+    )
+    repeat = pd.Series(names).groupby(names).cumcount().to_numpy()  # a second 滨江公园 is 滨江公园二号 …
+    names = [
+        name if k == 0 else f"{name}{'二三四五六七八九'[k - 1]}号" if k < 9 else f"{name}{k + 1}号"
+        for name, k in zip(names, repeat)
+    ]
+    owners = np.select(
+        [np.isin(kinds, ("park", "greenway")), kinds == "school_ground", kinds == "other"],
+        [
+            np.where(kinds == "park", "柳州市园林局", rng.choice(["柳州市园林局", "柳州市水利局"], n)),
+            [name.replace("操场", "") for name in names],
+            rng.choice(["柳州市城市管理行政执法局", "社区居民委员会", "柳州市供销合作社"], n),
+        ],
+        office,
+    )
+    notes = np.where(
+        kinds == "school_ground",
+        "课余时间和节假日对外开放",
+        np.where(
+            consent == "unknown", "尚未征求产权或管理单位意见", np.where(consent == "no", "产权或管理单位不同意", "")
+        ),
+    )
+    geometry = _to_wgs84(shapes_m, metric_crs)
+    frame = gpd.GeoDataFrame(
+        {
+            "site_id": [f"PS-{i:04d}" for i in number],
+            "name": names,
+            "kind": kinds,
+            "usable_area_m2": usable,
+            "owner": owners,
+            "consent": consent,
+            "notes": pd.Series(notes).replace("", pd.NA),
+        },
+        geometry=geometry,
+        crs="EPSG:4326",
+    )
+    return _typed(frame)
+
+
 def _kernels_for(districts):
     """Kernels for Liuzhou, or for another city one kernel per urban district centroid."""
     codes = set(districts["district_code"])
@@ -446,11 +687,14 @@ def _project_points(lonlat, metric_crs):
     return list(zip(projected.x, projected.y))
 
 
+_ID_COLUMNS = {"communities": "community_id", "public_sites": "site_id"}
+
+
 def _typed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Give every schema column its declared dtype (string, Int64, float64, boolean)."""
     from geo.data.schema import layer_dtypes
 
-    kind = "communities" if "community_id" in frame.columns else "fitness_paths"
+    kind = next((k for k, key in _ID_COLUMNS.items() if key in frame.columns), "fitness_paths")
     for column, dtype in layer_dtypes(kind).items():
         frame[column] = frame[column].astype(dtype)
     return frame.reset_index(drop=True)
