@@ -332,6 +332,7 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help=h("command_plan"))
     plan.add_argument("--program", default=None, help=h("help_program"))
     plan.add_argument("--mode", choices=("rank", "optimal"), default="rank")
+    plan.add_argument("--no-sites", action="store_true", help=h("help_no_sites"))
     plan.add_argument("--data", type=Path, default=DEFAULT_DATA_PATH)
     plan.add_argument("--radius", type=walk_radius, default=None, help=radius_help)
     plan.add_argument("--budget", action="append", default=[], metavar="KEY=CNY", help=h("help_budget"))
@@ -375,7 +376,7 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
 
     intake = commands.add_parser("import", help=h("command_import"))
     intake.add_argument("file", type=Path, help=h("help_import_file"))
-    intake.add_argument("--layer", choices=("communities", "fitness_paths"), required=True)
+    intake.add_argument("--layer", choices=("communities", "fitness_paths", "public_sites"), required=True)
     intake.add_argument("--crs", default=None, help=h("help_crs"))
     intake.add_argument("--out", type=Path, required=True, help=h("help_import_out"))
     intake.add_argument("--rejects", type=Path, required=True, help=h("help_rejects"))
@@ -700,6 +701,7 @@ def _plan_parsers(commands, h, store_options) -> None:
     save.add_argument("--notes", default="", help=h("help_plan_notes"))
     save.add_argument("--program", default=None, help=h("help_program"))
     save.add_argument("--mode", choices=("rank", "optimal"), default="rank")
+    save.add_argument("--no-sites", action="store_true", help=h("help_no_sites"))
     save.add_argument(
         "--radius",
         type=ruled(WALK_RADIUS_RULE, lang),
@@ -809,7 +811,10 @@ def _plan_of(args, config, store):
     keys = program_keys(args.program) if args.program is not None else [p.key for p in config.programs]
     path = input_file(args.data, "--data", missing_ok=True)
     city = city_with_records(load_city(path), store)
-    plan = run_plan(city.communities, city.fitness_paths, config, keys, args.mode, city.applications)
+    sites = None if args.no_sites else city.public_sites
+    plan = run_plan(
+        city.communities, city.fitness_paths, config, keys, args.mode, city.applications, public_sites=sites
+    )
     return plan, Path(path), city
 
 
@@ -1023,7 +1028,10 @@ def run_plan_command(args, config) -> int:
     keys = program_keys(args.program) if args.program is not None else [p.key for p in config.programs]
     _check_out(args.out, args.out_crs, args.encoding)
     city = city_with_store_records(load_city(input_file(args.data, "--data", missing_ok=True)), args)
-    plan = run_plan(city.communities, city.fitness_paths, config, keys, args.mode, city.applications)
+    sites = None if args.no_sites else city.public_sites
+    plan = run_plan(
+        city.communities, city.fitness_paths, config, keys, args.mode, city.applications, public_sites=sites
+    )
     if args.out:
         with writing(args.out):
             export(

@@ -15,7 +15,7 @@ import pandas as pd
 from geo.analysis.coverage import CityGeometry, CoverageRelation, add_fitness_paths, candidate_sites, community_coverage
 from geo.analysis.eligibility import assess_eligibility, has_reason, listed_columns, mark_applications
 from geo.analysis.priority import priority_scores
-from geo.analysis.sites import assess_sites, score_sites, site_points
+from geo.analysis.sites import assess_sites, landless_access, score_sites, site_points
 from geo.config import Config, Program
 from geo.data.crs import metric_crs_for
 from geo.errors import Message, data_error, said
@@ -370,8 +370,11 @@ PLAN_COLUMNS = (
     "program_name",
     "mode",
     "rank",
+    "candidate_kind",
     "community_id",
     "name",
+    "site_kind",
+    "site_consent_unknown",
     "district_code",
     "district_name",
     "population",
@@ -401,6 +404,8 @@ PLAN_COLUMNS = (
     "money_left_cny",
     "population_newly_served",
     "served_communities",
+    "landless_population_newly_served",
+    "landless_served",
 )
 
 
@@ -420,6 +425,50 @@ def plan_sheets(plan: Plan, lang: str = "zh", districts: pd.DataFrame | None = N
         columns = listed_columns(rows, PLAN_COLUMNS) + ["geometry"]
         sheets[outcome.program.name(lang)] = gpd.GeoDataFrame(rows[columns], geometry="geometry", crs="EPSG:4326")
     return sheets
+
+
+def served_by_picks(plan: Plan) -> pd.DataFrame:
+    """Which pick of ``plan`` newly brings each community within the walk radius (the first that does).
+
+    Columns: ``community_id`` (the served community), ``program`` (key), ``rank``, ``pick_id`` (the
+    pick's community or site id), ``pick_name`` and ``candidate_kind``.
+    """
+    rows = []
+    for outcome in plan.outcomes:
+        picked = outcome.selected
+        if not len(picked) or "served_communities" not in picked.columns:
+            continue
+        kinds = picked["candidate_kind"] if "candidate_kind" in picked.columns else pd.Series("community", picked.index)
+        for rank, pick_id, name, kind, served in zip(
+            picked["rank"], picked["community_id"], picked["name"], kinds, picked["served_communities"].fillna("")
+        ):
+            for community in str(served).split(";"):
+                if community:
+                    rows.append((community, outcome.program.key, int(rank), pick_id, name, kind))
+    columns = ["community_id", "program", "rank", "pick_id", "pick_name", "candidate_kind"]
+    return pd.DataFrame(rows, columns=columns).drop_duplicates("community_id").reset_index(drop=True)
+
+
+def landless_table(plan: Plan | None, scored: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """Each land-less community, its nearest eligible public sites and the pick of ``plan`` that now serves it.
+
+    :func:`geo.analysis.sites.landless_access` (distances in metres) plus, from :func:`served_by_picks`,
+    ``served_by_program`` (key), ``served_by_rank``, ``served_by_id``, ``served_by_name`` and
+    ``served_by_kind`` (missing when no pick of the plan reaches it, or without a plan).
+    """
+    table = landless_access(scored, sites)
+    served = served_by_picks(plan if plan is not None else Plan((), 0.0, "rank"))
+    served = served.rename(
+        columns={
+            "program": "served_by_program",
+            "rank": "served_by_rank",
+            "pick_id": "served_by_id",
+            "pick_name": "served_by_name",
+            "candidate_kind": "served_by_kind",
+        }
+    )
+    table = table.assign(community_id=table["community_id"].astype(str))
+    return table.merge(served, on="community_id", how="left")
 
 
 def gain_curve(plan: Plan) -> pd.DataFrame:

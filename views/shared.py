@@ -191,6 +191,7 @@ def plan_settings() -> dict:
         "program_choice": kept("program_choice", ",".join(p.key for p in base_config().programs)),
         "custom_budget_cny": int(kept("custom_budget_cny", 1_000_000)),
         "mode": kept("mode", "rank"),
+        "use_sites": bool(kept("use_sites", True)),
     }
 
 
@@ -669,8 +670,10 @@ def cached_plan(
     program_choice: str,
     custom_budget_cny: int,
     mode: str,
+    use_sites: bool = True,
     open_space: str = "",
 ) -> Plan:
+    """The plan for these choices; ``use_sites``: the city's public sites are candidates too (when it has any)."""
     city = cached_city(path, version)
     config = config_for(walk_radius_m, weights_items, custom_budget_cny, open_space)
     return run_plan(
@@ -681,6 +684,7 @@ def cached_plan(
         mode,
         city.applications,
         covered=cached_coverage(path, version, walk_radius_m),
+        public_sites=city.public_sites if use_sites else None,
     )
 
 
@@ -696,6 +700,7 @@ def current_plan(mode: str | None = None) -> Plan:
         settings["program_choice"],
         settings["custom_budget_cny"],
         mode or settings["mode"],
+        settings["use_sites"],
         open_space_rule(),
     )
 
@@ -996,7 +1001,11 @@ def show_map(
         return
     path = data_path()
     settings = plan_settings()
-    plan_key = (settings["program_choice"], settings["custom_budget_cny"], settings["mode"]) if with_plan else None
+    plan_key = (
+        (settings["program_choice"], settings["custom_budget_cny"], settings["mode"], settings["use_sites"])
+        if with_plan
+        else None
+    )
     arguments = (
         str(path),
         data_version(path),

@@ -63,6 +63,8 @@ REASONS = (
 )
 LAND_REASONS = ("no_open_space", "parking_no_space")
 REASON_SEPARATOR = ";"
+# Columns a plan's row has only for a public site (geo.optimize.allocate.candidate_rows).
+SITE_PICK_COLUMNS = ("candidate_kind", "site_kind", "site_consent_unknown")
 # Fields the rules read (named in ``missing_fields`` when missing): a missing population makes the
 # decision impossible (missing_data); a missing open space is surveyed on site (to_survey).
 NEEDED_FIELDS = ("population", "open_space_m2")
@@ -390,13 +392,18 @@ def listed_columns(frame: pd.DataFrame, columns) -> list[str]:
     """``columns`` that ``frame`` has, without the :data:`OPTIONAL_COLUMNS` that say nothing.
 
     ``population_source`` is listed when ``frame`` has it; ``needs_site_check`` when some row is
-    flagged (every open space known: no column of "no").
+    flagged (every open space known: no column of "no"); a public site's columns (``candidate_kind``,
+    ``site_kind``, ``site_consent_unknown``) when some row is a site (a plan of communities only reads
+    as it always did).
     """
     listed = []
+    has_sites = "candidate_kind" in frame.columns and bool((frame["candidate_kind"] == "site").any())
     for column in columns:
         if column not in frame.columns:
             continue
         if column == "needs_site_check" and not frame[column].astype("boolean").fillna(False).any():
+            continue
+        if column in SITE_PICK_COLUMNS and not has_sites:
             continue
         listed.append(column)
     return listed

@@ -274,3 +274,87 @@ def _capped(values: np.ndarray, top: float) -> np.ndarray:
     if top > 0:
         return np.clip(values / top, 0.0, 1.0)
     return (values > 0).astype(float)
+
+
+NEAREST_SITES = 3
+"""How many candidate sites :func:`landless_access` lists for each land-less community."""
+
+
+def landless_access(
+    scored: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame | None,
+    metric_crs=None,
+    nearest: int = NEAREST_SITES,
+) -> pd.DataFrame:
+    """Each land-less community (:func:`geo.analysis.priority.landless`) and its nearest eligible public sites.
+
+    Parameters
+    ----------
+    scored : GeoDataFrame
+        Scored communities (EPSG:4326; :func:`geo.analysis.priority.priority_scores`).
+    sites : GeoDataFrame or None
+        :func:`assess_sites` output (EPSG:4326); only eligible sites are listed. None: no sites.
+    metric_crs : CRS, optional
+        Where distances are measured (metres; default the communities' UTM zone).
+    nearest : int
+        How many sites to list per community.
+
+    Returns
+    -------
+    DataFrame
+        One row per land-less community, in ``scored`` order: ``community_id``, ``name``,
+        ``district_code`` (and ``district_name`` when present), ``population``, ``reasons``, and for the
+        ``k``-th nearest eligible site (k = 1 … ``nearest``) ``site_{k}_id``, ``site_{k}_name`` and
+        ``site_{k}_m`` (distance in metres from the site's set to the community's edge; missing when there
+        are fewer sites). Distances are straight lines, like the walk radius.
+    """
+    chosen = landless(scored)
+    columns = ("community_id", "name", "district_code", "district_name", "population", "reasons")
+    table = pd.DataFrame(scored.loc[chosen, [c for c in columns if c in scored.columns]]).reset_index(drop=True)
+    eligible = sites[sites["eligible"].to_numpy(dtype=bool)] if sites is not None and len(sites) else None
+    for k in range(1, nearest + 1):
+        table[f"site_{k}_id"] = pd.array([None] * len(table), dtype="string")
+        table[f"site_{k}_name"] = pd.array([None] * len(table), dtype="string")
+        table[f"site_{k}_m"] = np.nan
+    if eligible is None or not len(eligible) or not len(table):
+        return table
+    metric_crs = metric_crs or metric_crs_for(scored)
+    polygons_m = np.asarray(scored.geometry[chosen].to_crs(metric_crs).values)
+    points_m = site_points(np.asarray(eligible.geometry.to_crs(metric_crs).values))
+    community, site, distance = _nearest_pairs(polygons_m, points_m, nearest)
+    ids = eligible["site_id"].astype("string").to_numpy()
+    names = eligible["name"].astype("string").to_numpy() if "name" in eligible.columns else ids
+    # Pairs come sorted by community then distance: the k-th of each community is its k-th nearest.
+    starts = np.searchsorted(community, np.arange(len(table)))
+    nth = np.arange(community.size) - starts[community] + 1
+    for k in range(1, nearest + 1):
+        take = nth == k
+        table.loc[community[take], f"site_{k}_id"] = ids[site[take]]
+        table.loc[community[take], f"site_{k}_name"] = names[site[take]]
+        table.loc[community[take], f"site_{k}_m"] = np.round(distance[take], 1)
+    return table
+
+
+def _nearest_pairs(polygons_m: np.ndarray, points_m: np.ndarray, nearest: int, start_m: float = 2_000.0):
+    """The ``nearest`` closest points to each polygon: ``(polygon, point, distance_m)`` sorted by polygon,
+    then distance (ties: point order). Searched within ``start_m``, then four times as far for the polygons
+    that found fewer, until each has ``nearest`` or every point."""
+    tree = shapely.STRtree(points_m)
+    want = min(nearest, len(points_m))
+    polygons, points, distances = [], [], []
+    todo, radius = np.arange(len(polygons_m)), start_m
+    while todo.size:
+        rows, hits = tree.query(polygons_m[todo], predicate="dwithin", distance=radius)
+        counts = np.bincount(rows, minlength=todo.size)
+        done = counts >= want
+        keep = done[rows]
+        polygons.append(todo[rows[keep]])
+        points.append(hits[keep])
+        distances.append(shapely.distance(polygons_m[todo[rows[keep]]], points_m[hits[keep]]))
+        todo, radius = todo[~done], radius * 4
+    polygon, point, distance = (np.concatenate(parts) for parts in (polygons, points, distances))
+    order = np.lexsort((point, distance, polygon))
+    polygon, point, distance = polygon[order], point[order], distance[order]
+    first = np.searchsorted(polygon, polygon)  # position of each polygon's first pair
+    keep = np.arange(polygon.size) - first < nearest
+    return polygon[keep], point[keep], distance[keep]

@@ -107,7 +107,8 @@ def plan_parameters(plan: Plan) -> dict:
     Keys: ``mode``, ``program_keys`` (in run order), the settings a reader looks for
     (``walk_radius_m`` m, ``standard``, ``unknown_open_space``, ``set_cost_cny`` CNY,
     ``priority_weights``, ``programs`` with budgets in CNY), ``applications`` (``[community_id,
-    ISO date]`` of every community the priority counted as having applied), ``software_version``
+    ISO date]`` of every community the priority counted as having applied), ``public_sites``
+    (whether the city's public sites were candidates), ``software_version``
     and ``config`` (the whole :class:`geo.config.Config`, read back by :func:`config_from_parameters`).
     """
     config = plan.config
@@ -124,6 +125,7 @@ def plan_parameters(plan: Plan) -> dict:
         "priority_weights": dict(config.priority_weights),
         "programs": [dataclasses.asdict(o.program) for o in plan.outcomes],
         "applications": applications_seen(plan),
+        "public_sites": any(o.sites is not None for o in plan.outcomes),
         "software_version": __version__,
         "config": dataclasses.asdict(config),
     }
@@ -545,6 +547,7 @@ def rerun_saved(store, plan_id: int, city: CityData, data_sha256: str) -> Plan:
         list(parameters["program_keys"]),
         parameters["mode"],
         applications if len(applications) else None,
+        public_sites=city.public_sites if parameters.get("public_sites") else None,
     )
 
 
