@@ -136,7 +136,8 @@ def _header_key(text) -> str:
 def _header_lookup(kind: str) -> dict[str, str]:
     """Loose header → column name, for the schema and intake columns of ``kind``.
 
-    The column's own name wins over a label, a label over a synonym (``geo.data.schema.COLUMN_SYNONYMS``).
+    The column's own name wins over a label, a label over a synonym of the layer's own
+    (``geo.data.schema.LAYER_COLUMN_SYNONYMS``), that over a synonym of any layer (``COLUMN_SYNONYMS``).
     """
     columns = [*schema.LAYERS[kind], *schema.INTAKE_COLUMNS[kind]]
     lookup: dict[str, str] = {}
@@ -145,6 +146,9 @@ def _header_lookup(kind: str) -> dict[str, str]:
     for name in columns:
         for label in COLUMN_LABELS.get(name, ()):
             lookup.setdefault(_header_key(label), name)
+    for name, synonyms in schema.LAYER_COLUMN_SYNONYMS.get(kind, {}).items():
+        for synonym in synonyms:
+            lookup.setdefault(_header_key(synonym), name)
     for name in columns:
         for synonym in schema.COLUMN_SYNONYMS.get(name, ()):
             lookup.setdefault(_header_key(synonym), name)

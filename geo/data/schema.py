@@ -98,7 +98,11 @@ INTAKE_COLUMNS = {
         "latitude": "float",
         "crs": "str",
     },
-    "public_sites": {},
+    "public_sites": {
+        "longitude": "float",  # a site given as a point: degrees in the row's (or the declared) coordinate system
+        "latitude": "float",
+        "crs": "str",
+    },
 }
 
 # Headers recognised for each column besides its own name and its labels in
@@ -192,6 +196,39 @@ COLUMN_SYNONYMS = {
     "n_pieces": ("器材件数", "器材数量", "器材数", "pieces"),
     "condition": ("状况", "器材状况", "设施状况"),
     "funding_source": ("资金来源", "经费来源"),
+}
+
+# Headers recognised for one layer's columns only, before COLUMN_SYNONYMS: a public site's 类型 or 面积 is not
+# a district's kind nor a community's land area. The survey template's 公共场地 sheet writes the first of each.
+LAYER_COLUMN_SYNONYMS = {
+    "public_sites": {
+        "site_id": ("场地编号", "编号", "场地代码", "场地ID", "id", "site id", "site code"),
+        "name": ("场地名称", "名称", "场地", "地点名称", "site", "site name", "name"),
+        "kind": ("场地类型", "类型", "场地类别", "类别", "种类", "site type", "site kind", "type", "kind"),
+        "usable_area_m2": (
+            "可用面积（平方米）",
+            "可用面积",
+            "面积（平方米）",
+            "面积",
+            "场地面积",
+            "可用场地面积",
+            "usable area",
+            "usable area (m²)",
+            "area",
+        ),
+        "owner": ("权属单位", "管理单位", "产权单位", "产权或管理单位", "权属", "产权方", "owner", "manager"),
+        "consent": (
+            "是否同意",
+            "产权方意见",
+            "产权方是否同意",
+            "权属单位意见",
+            "管理单位意见",
+            "是否同意建设",
+            "consent",
+            "owner consent",
+        ),
+        "notes": ("备注", "说明", "notes", "remarks"),
+    },
 }
 
 # Words recognised for the coded text columns (compared casefolded, spaces removed), by code.

@@ -23,7 +23,7 @@ from geo.errors import DataError, Message, data_error
 from geo.intake.estimate import estimate_population
 from geo.intake.validate import validate_layer
 
-IMPORT_LAYERS = ("communities", "fitness_paths")
+IMPORT_LAYERS = ("communities", "fitness_paths", "public_sites")
 APPROXIMATE_COLUMN = "geometry_approximate"
 
 # Intake columns that only say where a row is; the accepted layer has its geometry instead.
@@ -122,8 +122,8 @@ def import_file(
     ----------
     path : str or os.PathLike
         GeoPackage, GeoJSON, zipped Shapefile, KML, CSV or XLSX; see :func:`geo.data.io.read_raw_layer`.
-    layer : {"communities", "fitness_paths"}
-        What the file holds.
+    layer : {"communities", "fitness_paths", "public_sites"}
+        What the file holds (public sites: points or polygons, ``kind`` and ``consent`` words as codes).
     crs : str, optional
         Declared coordinate system of coordinates that carry none: ``"wgs84"`` (default),
         ``"gcj02"`` (Amap, Tencent), ``"bd09"`` (Baidu) or ``"EPSG:n"``, any spelling

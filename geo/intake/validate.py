@@ -37,8 +37,14 @@ ALLOWED_GEOMETRY = {
     "communities": ("Polygon", "MultiPolygon", "Point"),
     "fitness_paths": ("Point",),
     "districts": ("Polygon", "MultiPolygon"),
+    "public_sites": ("Point", "Polygon", "MultiPolygon"),
 }
-ID_COLUMNS = {"communities": "community_id", "fitness_paths": "path_id", "districts": "district_code"}
+ID_COLUMNS = {
+    "communities": "community_id",
+    "fitness_paths": "path_id",
+    "districts": "district_code",
+    "public_sites": "site_id",
+}
 # Values every imported row must give, as the survey template (geo/intake/template.py) asks district
 # offices: a community needs its name and district (区县 or its code), and a location — a
 # geometry (经度/纬度 or a polygon) or, for a community the city already lists, its ID (the
@@ -49,6 +55,8 @@ REQUIRED = {
     "communities": ("name", "district_code"),
     "fitness_paths": schema.REQUIRED_FITNESS_PATH_COLUMNS,
     "districts": schema.REQUIRED_DISTRICT_COLUMNS,
+    # A site proposed by a district office needs its ID and name (its kind, area and consent may be unknown).
+    "public_sites": ("site_id", "name"),
 }
 
 # A row whose coordinates are outside the city's bounding box (widened by this margin, which
@@ -71,6 +79,7 @@ UPPER_LIMITS = {
     "land_area_m2": 100_000_000,
     "open_space_m2": 100_000_000,
     "existing_sets": 1_000,
+    "usable_area_m2": 100_000_000,
 }
 # An invalid polygon whose edges cross each other more often than this is rejected, not
 # repaired: shapely.make_valid takes time and memory that grow faster than the crossings, and a
@@ -169,7 +178,7 @@ def validate_layer(
     # The other rules neither quote nor check a cell already rejected as too long.
     frame, too_long = _without_long_text(frame)
 
-    frame, found = coded_values(frame, raw.headers)
+    frame, found = coded_values(frame, raw.headers, schema.SITE_VALUE_SYNONYMS if kind == "public_sites" else None)
     issues.append(found)
 
     geometry = np.asarray(frame.geometry.to_numpy(), dtype=object).copy()
@@ -346,15 +355,18 @@ def _quoted(text: pd.Series, limit: int = _QUOTED_CHARS):
     return _Both(*said)
 
 
-def coded_values(frame: gpd.GeoDataFrame, headers: dict) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def coded_values(
+    frame: gpd.GeoDataFrame, headers: dict, synonyms: dict | None = None
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Replace the words of coded columns (状况, 资金来源 …) by their codes; issue ``invalid_value`` for others.
 
-    The words are those of ``geo.data.schema.VALUE_SYNONYMS`` (好/良好 → good, 体彩公益金 → lottery …),
-    compared casefolded without spaces.
+    The words are those of ``synonyms`` (column → code → words), by default
+    ``geo.data.schema.VALUE_SYNONYMS`` (好/良好 → good, 体彩公益金 → lottery …); a public site's are
+    ``schema.SITE_VALUE_SYNONYMS`` (口袋公园 → pocket_park, 同意 → yes …). Compared casefolded without spaces.
     """
     frame = frame.copy()
     found = []
-    for column, codes in schema.VALUE_SYNONYMS.items():
+    for column, codes in (schema.VALUE_SYNONYMS if synonyms is None else synonyms).items():
         if column not in frame.columns:
             continue
         lookup = {_value_key(word): code for code, words in codes.items() for word in words}
@@ -811,7 +823,7 @@ def implausible_values(frame: pd.DataFrame, headers: dict, today: datetime.date)
         shown = values.astype("string").fillna("")
         found.append(_issues(bad, "implausible_value", key, field=field, value=shown, **placeholders))
 
-    for column in ("population", "households", "open_space_m2", "n_pieces", "existing_sets"):
+    for column in ("population", "households", "open_space_m2", "n_pieces", "existing_sets", "usable_area_m2"):
         check(column, lambda v: v < 0, "negative")
     check("land_area_m2", lambda v: v <= 0, "not_positive")
     for column, limit in UPPER_LIMITS.items():
