@@ -1,0 +1,390 @@
+"""Public sites as candidate locations (issue 15): hand-made cities with known answers, brute force, invariants.
+
+Geometry (tests/helpers.py ``square_city``): 100 m squares at metre offsets in UTM 49N; a set at a point serves a
+community whose square lies within the 500 m walk radius of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from geo.analysis.sites import assess_sites, landless_access, score_sites
+from geo.config import load_config
+from geo.optimize.allocate import CoverageProblem, allocate_optimal, allocate_rank
+from geo.plan import landless_table, run_plan, score_communities
+from tests.helpers import square_city
+
+UTM, X0, Y0 = "EPSG:32649", 338_000.0, 2_690_000.0
+SET_CNY = 50_000
+
+
+def sites_at(*rows) -> gpd.GeoDataFrame:
+    """Public sites from ``(site_id, x, y, kind, area_m2, consent)`` at metre offsets (points), EPSG:4326."""
+    frame = pd.DataFrame(rows, columns=["site_id", "x", "y", "kind", "usable_area_m2", "consent"])
+    return gpd.GeoDataFrame(
+        {
+            "site_id": pd.array(frame["site_id"], dtype="string"),
+            "name": pd.array([f"场地{i}" for i in frame["site_id"]], dtype="string"),
+            "kind": pd.array(frame["kind"], dtype="string"),
+            "usable_area_m2": frame["usable_area_m2"].astype(float),
+            "owner": pd.array(["园林局"] * len(frame), dtype="string"),
+            "consent": pd.array(frame["consent"], dtype="string"),
+            "notes": pd.array([None] * len(frame), dtype="string"),
+        },
+        geometry=[Point(X0 + x, Y0 + y) for x, y in zip(frame["x"], frame["y"])],
+        crs=UTM,
+    ).to_crs("EPSG:4326")
+
+
+def config(budget: int = SET_CNY, standard: str = "inside", **weights):
+    base = load_config()
+    programs = tuple(dataclasses.replace(p, budget_cny=budget) for p in base.programs)
+    return dataclasses.replace(
+        base,
+        programs=programs,
+        standard=standard,
+        priority_weights={**base.priority_weights, **weights},
+        optimal_time_limit_s=30.0,
+    )
+
+
+def city(xy, population, landless_rows=(), paths_xy=()):
+    """``square_city`` with the communities at ``landless_rows`` lacking open space (land-less)."""
+    communities, paths = square_city(xy, population, paths_xy)
+    communities.loc[list(landless_rows), "open_space_m2"] = 0.0
+    return communities, paths
+
+
+def plan_of(communities, paths, sites, mode, budget=SET_CNY, standard="inside", programs=("city",), **weights):
+    return run_plan(communities, paths, config(budget, standard, **weights), list(programs), mode, public_sites=sites)
+
+
+# --------------------------------------------------------------------------- hand-made answers
+
+# C000 and C001 have no land, 800 m apart (edges 700 m apart): no set in either is possible, and one set
+# between them (the site at x = 450) serves both. C002, 3 km away, can host a set and has more residents
+# than either, but fewer than both together.
+TWO_LANDLESS = dict(xy=[(0, 0), (800, 0), (3000, 0)], population=[400, 300, 600], landless_rows=(0, 1))
+
+
+@pytest.mark.parametrize("mode", ["rank", "optimal"])
+@pytest.mark.parametrize("standard", ["inside", "walk"])
+def test_a_site_between_two_landless_communities_serves_both(mode, standard):
+    communities, paths = city(**TWO_LANDLESS)
+    plan = plan_of(communities, paths, sites_at(("S1", 450, 50, "pocket_park", 400, "yes")), mode, standard=standard)
+    picked = plan.selected
+    assert picked["community_id"].tolist() == ["S1"]
+    assert picked["candidate_kind"].tolist() == ["site"]
+    assert picked["landless_served"].tolist() == ["C000;C001"]
+    assert picked["served_communities"].tolist() == ["C000;C001"]
+    assert picked["population_newly_served"].tolist() == [700]
+    summary = plan.summaries("en")[0]
+    assert summary["sets_on_public_sites"] == 1
+    assert summary["communities_newly_equipped"] == 0
+    assert summary["landless_communities_newly_served"] == 2
+    assert summary["landless_population_newly_served"] == 700
+    assert summary["population_newly_served"] == 700
+    assert any("2 communities without land of their own (700 residents)" in m for m in summary["messages"])
+
+
+def test_without_sites_the_landless_communities_are_not_reached():
+    communities, paths = city(**TWO_LANDLESS)
+    plan = plan_of(communities, paths, None, "optimal")
+    assert plan.selected["community_id"].tolist() == ["C002"]
+    assert plan.summaries("en")[0]["landless_population_newly_served"] == 0
+    assert "site_kind" not in plan.selected.columns or plan.selected["site_kind"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("kind", "area", "consent", "reason"),
+    [
+        ("pocket_park", 400, "no", "no_consent"),
+        ("pocket_park", 100, "yes", "too_small"),
+        ("pocket_park", None, "yes", "area_unknown"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["rank", "optimal"])
+def test_a_site_without_consent_too_small_or_unmeasured_is_never_picked(kind, area, consent, reason, mode):
+    communities, paths = city(**TWO_LANDLESS)
+    sites = sites_at(("S1", 450, 50, kind, area, consent))
+    plan = plan_of(communities, paths, sites, mode, budget=3 * SET_CNY)
+    assert "S1" not in plan.selected["community_id"].tolist()
+    assert plan.selected["community_id"].tolist() == ["C002"]
+    assert plan.outcomes[0].sites["reasons"].tolist() == [reason]
+    assert "S1" not in plan.outcomes[0].left_out()["community_id"].tolist()
+
+
+def test_a_site_whose_owner_has_not_answered_is_picked_and_flagged():
+    communities, paths = city(**TWO_LANDLESS)
+    plan = plan_of(communities, paths, sites_at(("S1", 450, 50, "square", 400, "unknown")), "optimal")
+    assert plan.selected["community_id"].tolist() == ["S1"]
+    assert plan.selected["site_consent_unknown"].tolist() == [True]
+
+
+def test_a_site_that_already_hosts_a_set_is_not_a_candidate():
+    # A set stands 5 m from the site (and serves both land-less communities already).
+    communities, paths = city(**TWO_LANDLESS, paths_xy=[(455, 50)])
+    plan = plan_of(communities, paths, sites_at(("S1", 450, 50, "square", 400, "yes")), "optimal", budget=3 * SET_CNY)
+    assert plan.outcomes[0].sites["reasons"].tolist() == ["hosts_a_set"]
+    assert plan.selected["community_id"].tolist() == ["C002"]
+
+
+# E (eligible) stands 200 m from land-less A; the site, at x = 250, stands 450 m from A and from B (land-less) and
+# 750 m from E. A set in E serves E and A; the site serves A and B. Optimal takes whichever serves more residents
+# for the money.
+COMPETING = [(-600, 0), (-300, 0), (700, 0)]  # E, A, B
+
+
+@pytest.mark.parametrize(
+    ("population", "site_kind", "picked"),
+    [
+        ([500, 300, 300], "pocket_park", "C000"),  # E + A = 800 > A + B = 600
+        ([200, 300, 300], "pocket_park", "S1"),  # E + A = 500 < A + B = 600
+        ([200, 300, 300], "greenway", "C000"),  # the site costs 65,000: more than the budget
+    ],
+)
+def test_a_community_that_can_host_a_set_competes_fairly_with_a_site(population, site_kind, picked):
+    communities, paths = city(COMPETING, population, landless_rows=(1, 2))
+    sites = sites_at(("S1", 250, 50, site_kind, 400, "yes"))
+    plan = plan_of(communities, paths, sites, "optimal")
+    assert plan.selected["community_id"].tolist() == [picked]
+    served = {"C000": "C000;C001", "S1": "C001;C002"}[picked]
+    assert plan.selected["served_communities"].tolist() == [served]
+    assert plan.selected["landless_served"].tolist() == [served.replace("C000;", "")]
+
+
+def test_a_site_costs_a_set_plus_its_kinds_extra():
+    communities, paths = city(COMPETING, [200, 300, 300], landless_rows=(1, 2))
+    plan = plan_of(communities, paths, sites_at(("S1", 250, 50, "greenway", 400, "yes")), "optimal", budget=70_000)
+    assert plan.selected["community_id"].tolist() == ["S1"]
+    assert plan.selected["cost_cny"].tolist() == [SET_CNY + load_config().site_extra_cost_cny["greenway"]]
+
+
+def test_a_site_picked_by_the_first_programme_is_no_candidate_of_the_second():
+    communities, paths = city(
+        [(0, 0), (800, 0), (3000, 0), (3800, 0)], [400, 300, 500, 500], landless_rows=(0, 1, 2, 3)
+    )
+    sites = sites_at(("S1", 450, 50, "square", 400, "yes"), ("S2", 3450, 50, "square", 400, "yes"))
+    plan = plan_of(communities, paths, sites, "rank", programs=("city", "region"))
+    first, second = (o.selected["community_id"].tolist() for o in plan.outcomes)
+    assert sorted(first + second) == ["S1", "S2"] and len(first) == len(second) == 1
+    assert plan.outcomes[1].sites.set_index("site_id").loc[first[0], "reasons"] == "hosts_a_set"
+
+
+def test_under_inside_a_site_reaching_nobody_new_is_not_bought():
+    # The site only reaches C001, which a set at its corner already serves within the radius: it is no demand,
+    # so the site would add nobody and is left out for no gain (a community without a set is bought instead).
+    communities, paths = city([(0, 0), (3000, 0)], [400, 600], paths_xy=[(3050, 50)])
+    sites = sites_at(("S1", 3300, 50, "square", 400, "yes"))
+    plan = plan_of(communities, paths, sites, "rank", budget=3 * SET_CNY)
+    assert plan.selected["community_id"].tolist() == ["C000"]
+    left = plan.outcomes[0].left_out().set_index("community_id")
+    assert left.loc["S1", "left_out_reason"] == "no_gain"
+    assert left.loc["S1", "candidate_kind"] == "site"
+
+
+# --------------------------------------------------------------------------- the site's score, explained
+
+
+def test_a_sites_components_are_read_from_the_landless_communities_it_reaches():
+    communities, paths = city(**TWO_LANDLESS)
+    cfg = config()
+    scored = score_communities(communities, paths, cfg)
+    assessed = assess_sites(sites_at(("S1", 450, 50, "pocket_park", 400, "yes")), paths, cfg)
+    site = score_sites(assessed, scored, cfg, paths).iloc[0]
+    assert site["landless_reached_population"] == 700 and site["landless_reached_count"] == 2
+    assert site["neighbours_unserved_population"] == 700
+    assert site["c_population"] == 1.0  # 700 land-less residents ÷ 600 (the largest community), capped at 1
+    assert site["c_elderly_and_children"] == pytest.approx(0.3)  # every community: 0.2 + 0.1
+    assert site["c_old_community"] == 1.0  # built 1995
+    assert site["c_distance_to_nearest_set"] == 1.0  # no set at all
+    assert site["c_application_received"] == 0.0
+    # No community can reach a land-less neighbour: the site's 700 is the most, and counts fully.
+    assert scored["landless_reached_population"].max() == 0
+    assert site["c_landless_reached"] == 1.0
+    assert site["district_code"] == "450202"
+    weights = cfg.priority_weights
+    expected = (
+        100
+        * (
+            weights["population"]
+            + 0.3 * weights["elderly_and_children"]
+            + weights["distance_to_nearest_set"]
+            + weights["old_community"]
+            + weights["neighbours_unserved"] * site["c_neighbours_unserved"]
+            + weights["landless_reached"]
+        )
+        / sum(weights.values())
+    )
+    assert site["priority_score"] == pytest.approx(expected)
+
+
+def test_a_community_reaching_landless_neighbours_scores_the_new_component():
+    # C000 (eligible) is 300 m from land-less C001 (250 residents) and far from the rest.
+    communities, paths = city([(0, 0), (300, 0), (5000, 0)], [100, 250, 100], landless_rows=(1,))
+    scored = score_communities(communities, paths, config()).set_index("community_id")
+    assert scored.loc["C000", "landless_reached_population"] == 250
+    assert scored.loc["C002", "landless_reached_population"] == 0
+    assert scored.loc["C000", "c_landless_reached"] == 1.0 and scored.loc["C002", "c_landless_reached"] == 0.0
+
+
+def test_a_config_without_the_landless_weight_scores_as_before():
+    communities, paths = city([(0, 0), (300, 0), (5000, 0)], [100, 250, 100], landless_rows=(1,))
+    with_weight = score_communities(communities, paths, config(landless_reached=0.0))
+    base = load_config()
+    old = dataclasses.replace(
+        base, priority_weights={k: v for k, v in base.priority_weights.items() if k != "landless_reached"}
+    )
+    without = score_communities(communities, paths, old)
+    np.testing.assert_allclose(with_weight["priority_score"].to_numpy(float), without["priority_score"].to_numpy(float))
+
+
+# --------------------------------------------------------------------------- the district's list
+
+
+def test_each_landless_community_lists_its_nearest_sites_and_the_pick_that_serves_it():
+    # C003 is land-less, 3 km away: its nearest site is S1 at 3000 - 450 - 100 … measured to its edge.
+    communities, paths = city([(0, 0), (800, 0), (5000, 0), (3000, 0)], [400, 300, 600, 200], landless_rows=(0, 1, 3))
+    sites = sites_at(("S1", 450, 50, "pocket_park", 400, "yes"), ("S2", 1500, 50, "square", 400, "no"))
+    plan = plan_of(communities, paths, sites, "optimal")
+    table = landless_table(plan, plan.outcomes[0].scored, plan.outcomes[0].sites).set_index("community_id")
+    assert table.index.tolist() == ["C000", "C001", "C003"]
+    assert table.loc["C000", "site_1_id"] == "S1" and table.loc["C000", "site_1_m"] == pytest.approx(350.0)
+    assert table.loc["C001", "site_1_m"] == pytest.approx(350.0)
+    assert table.loc["C003", "site_1_id"] == "S1" and table.loc["C003", "site_1_m"] == pytest.approx(2550.0)
+    assert pd.isna(table.loc["C000", "site_2_id"])  # S2 has no consent: not listed
+    assert table.loc["C000", "served_by_id"] == "S1" and table.loc["C000", "served_by_kind"] == "site"
+    assert table.loc["C001", "served_by_rank"] == 1
+    assert pd.isna(table.loc["C003", "served_by_id"])
+
+
+def test_the_list_without_any_site_still_names_the_landless_communities():
+    communities, paths = city(**TWO_LANDLESS)
+    scored = score_communities(communities, paths, config())
+    table = landless_access(scored, None)
+    assert table["community_id"].tolist() == ["C000", "C001"]
+    assert table["site_1_id"].isna().all()
+
+
+# --------------------------------------------------------------------------- brute force and invariants
+
+
+def _random_problem_with_sites(rng, n_communities, n_sites, n_demand=25):
+    n = n_communities + n_sites
+    cover = (rng.random((n, n_demand)) < 0.2).astype(bool)
+    is_site = np.zeros(n, bool)
+    is_site[rng.choice(n, n_sites, replace=False)] = True
+    cost = np.where(is_site, rng.choice([50_000.0, 55_000.0, 65_000.0, 70_000.0], n), 50_000.0)
+    import scipy.sparse as sp
+
+    return CoverageProblem(
+        candidates=np.arange(n),
+        cost_cny=cost,
+        district=rng.choice(["A", "B"], n),
+        demand=np.arange(n_demand),
+        weight=rng.integers(50, 3000, n_demand),
+        cover=sp.csr_array(cover),
+        is_site=is_site,
+    )
+
+
+def _best_by_brute_force(problem, budget, district_max):
+    dense = problem.cover.toarray()
+    best = 0
+    n = problem.candidates.size
+    for size in range(1, n + 1):
+        for subset in itertools.combinations(range(n), size):
+            subset = list(subset)
+            if problem.cost_cny[subset].sum() > budget:
+                continue
+            counts = pd.Series(problem.district[subset]).value_counts()
+            if any(counts.get(d, 0) > k for d, k in district_max.items()):
+                continue
+            best = max(best, int(problem.weight[dense[subset].any(axis=0)].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_optimal_with_sites_equals_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    problem = _random_problem_with_sites(rng, n_communities=6, n_sites=5)
+    budget = float(rng.choice([100_000, 150_000, 200_000]))
+    district_max = {"A": 1} if seed % 3 == 0 else {}
+    allocation = allocate_optimal(problem, budget, district_max=district_max)
+    assert allocation.population_newly_served == _best_by_brute_force(problem, budget, district_max)
+    assert allocation.status == "optimal"
+    for result in (allocation, allocate_rank(problem, budget, district_max=district_max)):
+        assert problem.cost_cny[result.chosen].sum() <= budget
+        if district_max:
+            assert (problem.district[result.chosen] == "A").sum() <= 1
+        # A site must add someone: never a zero-gain site pick, in the plan's order.
+        reached = np.zeros(problem.demand.size, bool)
+        for j in result.chosen:
+            if problem.is_site[j]:
+                assert (problem.cover[[j]].toarray()[0] & ~reached).any()
+            reached |= problem.cover[[j]].toarray()[0]
+
+
+def random_city_with_sites(seed: int, n: int = 60, n_sites: int = 25):
+    """A random city in a 4 km square: communities (a third without land) and public sites of every status."""
+    rng = np.random.default_rng(seed)
+    xy = [tuple(p) for p in rng.uniform(0, 4000, (n, 2)).round()]
+    communities, paths = square_city(
+        xy, rng.integers(100, 3000, n).tolist(), [tuple(p) for p in rng.uniform(0, 4000, (3, 2))]
+    )
+    communities["district_code"] = rng.choice(["450202", "450203"], n)
+    communities.loc[rng.random(n) < 0.35, "open_space_m2"] = 0.0
+    kinds = rng.choice(["pocket_park", "park", "square", "greenway", "school_ground", "street_corner"], n_sites)
+    consent = rng.choice(["yes", "yes", "yes", "unknown", "no"], n_sites)
+    area = np.where(rng.random(n_sites) < 0.15, 80.0, rng.uniform(150, 3000, n_sites))
+    rows = [(f"S{k:02d}", *rng.uniform(0, 4000, 2).round(), kinds[k], area[k], consent[k]) for k in range(n_sites)]
+    return communities, paths, sites_at(*rows)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("standard", ["inside", "walk"])
+def test_plan_invariants_hold_with_sites(seed, standard):
+    communities, paths, sites = random_city_with_sites(seed)
+    budget = 6 * SET_CNY
+    cfg = config(budget, standard)
+    cfg = dataclasses.replace(
+        cfg, programs=tuple(dataclasses.replace(p, district_max_sets={"450203": 2}) for p in cfg.programs)
+    )
+    values = {}
+    for mode in ("rank", "optimal"):
+        for with_sites in (True, False):
+            plan = run_plan(communities, paths, cfg, ["city"], mode, public_sites=sites if with_sites else None)
+            outcome = plan.outcomes[0]
+            picked = outcome.selected
+            assert picked["cost_cny"].sum() <= budget
+            assert (picked["district_code"].astype(str) == "450203").sum() <= 2
+            kinds = picked.get("candidate_kind", pd.Series("community", index=picked.index))
+            eligible_sites = set(outcome.sites.loc[outcome.sites["eligible"], "site_id"]) if with_sites else set()
+            eligible_communities = set(outcome.scored.loc[outcome.scored["eligible"], "community_id"])
+            for pick_id, kind, gain in zip(picked["community_id"], kinds, picked["population_newly_served"]):
+                assert pick_id in (eligible_sites if kind == "site" else eligible_communities)
+                if kind == "site" or standard == "walk":
+                    assert gain > 0
+            if not with_sites:
+                assert (kinds == "community").all()
+            values[mode, with_sites] = outcome.summary("en")["population_newly_served"]
+            assert values[mode, with_sites] == int(picked["population_newly_served"].sum())
+    # More candidates cannot make the optimum worse, and the optimum is at least the ranked plan.
+    assert values["optimal", True] >= values["optimal", False]
+    assert values["optimal", True] >= values["rank", True]
+
+
+def test_sites_in_polygons_stand_inside_them_and_the_plan_map_point_is_there():
+    communities, paths = city(**TWO_LANDLESS)
+    square = gpd.GeoSeries([box(X0 + 400, Y0, X0 + 500, Y0 + 100)], crs=UTM).to_crs("EPSG:4326")
+    sites = sites_at(("S1", 450, 50, "park", 10_000, "yes")).set_geometry(square.values)
+    plan = plan_of(communities, paths, sites, "optimal")
+    assert plan.selected["community_id"].tolist() == ["S1"]
+    assert plan.selected.geometry.iloc[0].equals(square.iloc[0])
