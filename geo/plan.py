@@ -15,7 +15,7 @@ import pandas as pd
 from geo.analysis.coverage import CityGeometry, CoverageRelation, add_fitness_paths, candidate_sites, community_coverage
 from geo.analysis.eligibility import assess_eligibility, has_reason, listed_columns, mark_applications
 from geo.analysis.priority import priority_scores
-from geo.analysis.sites import assess_sites, landless_access, score_sites, site_points
+from geo.analysis.sites import assess_sites, check_site_ids, landless_access, score_sites, site_points
 from geo.config import Config, Program
 from geo.data.crs import metric_crs_for
 from geo.errors import Message, data_error, said
@@ -286,6 +286,8 @@ def run_plan(
         geometry = CityGeometry.of(covered, metric_crs)  # the rows every later step reads
     unserved = np.flatnonzero(~covered["served_within_radius"].to_numpy(dtype=bool))
     relation = CoverageRelation.build(geometry, unserved, config.walk_radius_m, max_pairs=config.max_pairs)
+    if public_sites is not None and len(public_sites):
+        check_site_ids(public_sites, communities)
     outcomes = []
     paths_so_far = fitness_paths
     for key in program_keys:

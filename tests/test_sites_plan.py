@@ -388,3 +388,18 @@ def test_sites_in_polygons_stand_inside_them_and_the_plan_map_point_is_there():
     plan = plan_of(communities, paths, sites, "optimal")
     assert plan.selected["community_id"].tolist() == ["S1"]
     assert plan.selected.geometry.iloc[0].equals(square.iloc[0])
+
+
+@pytest.mark.parametrize(
+    ("ids", "named"),
+    [(["C001", "S2"], "'C001'"), (["S1", "S1"], "'S1'"), ([None, "S2"], '""')],
+)
+def test_site_ids_must_be_unique_and_not_a_communitys(ids, named):
+    from geo.errors import DataError
+
+    communities, paths = city(**TWO_LANDLESS)
+    sites = sites_at(("X", 450, 50, "square", 400, "yes"), ("Y", 460, 50, "square", 400, "yes"))
+    sites["site_id"] = pd.array(ids, dtype="string")
+    with pytest.raises(DataError) as caught:
+        plan_of(communities, paths, sites, "rank")
+    assert named in str(caught.value) and "unique and different from every community" in str(caught.value)

@@ -31,6 +31,7 @@ from geo.analysis.eligibility import REASON_SEPARATOR
 from geo.analysis.priority import COMPONENTS, check_weights, landless, old_community
 from geo.config import Config
 from geo.data.crs import metric_crs_for
+from geo.errors import data_error
 
 SITE_REASONS = ("too_small", "no_consent", "hosts_a_set", "area_unknown")
 HOSTS_DISTANCE_M = 10.0
@@ -114,6 +115,17 @@ def assess_sites(
 
 
 # --------------------------------------------------------------------------- sites as candidates of a plan
+
+
+def check_site_ids(sites: pd.DataFrame, communities: pd.DataFrame) -> None:
+    """Raise a DataError (``site_ids_clash``, naming up to five) unless every site id is present, unique and no
+    community's id: a plan, its saved picks and their installations name a set's place by this id."""
+    ids = sites["site_id"].astype("string")
+    clash = ids[ids.isna() | ids.duplicated(keep=False) | ids.isin(communities["community_id"].astype("string"))]
+    if len(clash):
+        shown = sorted({'""' if pd.isna(value) else repr(str(value)) for value in clash})
+        raise data_error("site_ids_clash", ids=", ".join(shown[:5]) + (" …" if len(shown) > 5 else ""))
+
 
 SITE_PREFIX_COLUMNS = ("site_id", "name", "kind", "usable_area_m2", "owner", "consent", "notes")
 
