@@ -78,6 +78,8 @@ TWO_LANDLESS = dict(xy=[(0, 0), (800, 0), (3000, 0)], population=[400, 300, 600]
 @pytest.mark.parametrize("standard", ["inside", "walk"])
 def test_a_site_between_two_landless_communities_serves_both(mode, standard):
     communities, paths = city(**TWO_LANDLESS)
+    # C002 is new (built 2010): ranked, it scores below the site, which reaches two old communities' residents.
+    communities.loc[2, "built_year"] = 2010
     plan = plan_of(communities, paths, sites_at(("S1", 450, 50, "pocket_park", 400, "yes")), mode, standard=standard)
     picked = plan.selected
     assert picked["community_id"].tolist() == ["S1"]
@@ -201,7 +203,7 @@ def test_a_sites_components_are_read_from_the_landless_communities_it_reaches():
     site = score_sites(assessed, scored, cfg, paths).iloc[0]
     assert site["landless_reached_population"] == 700 and site["landless_reached_count"] == 2
     assert site["neighbours_unserved_population"] == 700
-    assert site["c_population"] == 1.0  # 700 land-less residents ÷ 600 (the largest community), capped at 1
+    assert site["c_population"] == 0.0  # no residents of its own
     assert site["c_elderly_and_children"] == pytest.approx(0.3)  # every community: 0.2 + 0.1
     assert site["c_old_community"] == 1.0  # built 1995
     assert site["c_distance_to_nearest_set"] == 1.0  # no set at all
@@ -214,8 +216,7 @@ def test_a_sites_components_are_read_from_the_landless_communities_it_reaches():
     expected = (
         100
         * (
-            weights["population"]
-            + 0.3 * weights["elderly_and_children"]
+            0.3 * weights["elderly_and_children"]
             + weights["distance_to_nearest_set"]
             + weights["old_community"]
             + weights["neighbours_unserved"] * site["c_neighbours_unserved"]

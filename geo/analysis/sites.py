@@ -176,11 +176,15 @@ def score_sites(
 
     A site has no residents of its own: it is there for the unserved communities around it, above all
     the land-less ones (:func:`geo.analysis.priority.landless`). Its components (0–1) are read from
-    them, on the communities' own scales so that adding sites never changes a community's score:
+    them, on the communities' own scales so that adding sites never changes a community's score, and so
+    that a site competes with a community as a community's set would if it had no residents of its own
+    (a first version read the population component from the land-less residents reached: on a 50,000-
+    community city with no sets, ranked plans then bought sites nearly only, and reached fewer land-less
+    residents than communities alone):
 
     ============================  ===============================================================
-    ``population``                residents of the land-less communities within the walk radius
-                                  ÷ the city's largest community, capped at 1
+    ``population``                0: a site has no residents of its own (those it reaches count
+                                  below, as a community's neighbours do)
     ``elderly_and_children``      their residents-weighted share aged 60+ or under 14
     ``distance_to_nearest_set``   the site's own distance to the nearest set ÷ ``distance_cap_m``
     ``old_community``             their residents-weighted old-community component
@@ -249,7 +253,7 @@ def score_sites(
     with np.errstate(invalid="ignore", divide="ignore"):
         weighted = np.where(landless_residents > 0, 1.0 / landless_residents, 0.0)
         components = {
-            "population": _capped(landless_residents, population.max(initial=0.0)),
+            "population": np.zeros(n),
             "elderly_and_children": per_site(population * share, is_landless) * weighted,
             "distance_to_nearest_set": np.where(
                 np.isnan(result["nearest_set_m"].to_numpy(dtype=float)),
