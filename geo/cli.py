@@ -394,6 +394,7 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     init.add_argument("--districts", type=Path, default=None, help=h("help_city_districts"))
     init.add_argument("--fitness-paths", type=Path, default=None, help=h("help_city_fitness_paths"))
     init.add_argument("--applications", type=Path, default=None, help=h("help_city_applications"))
+    init.add_argument("--sites", dest="public_sites", type=Path, default=None, help=h("help_city_sites"))
     init.add_argument("--crs", action="append", default=[], metavar="[LAYER=]CRS", help=h("help_city_crs"))
     init.add_argument("--map", action="append", default=[], metavar="LAYER.FIELD=COLUMN", help=h("help_city_map"))
     init.add_argument("--name", default=None, help=h("help_city_name"))
@@ -1252,13 +1253,15 @@ def run_import(args, config) -> int:
     return status
 
 
-CITY_FILE_LAYERS = ("districts", "communities", "fitness_paths")
+CITY_FILE_LAYERS = ("districts", "communities", "fitness_paths", "public_sites")
+CITY_ROW_LAYERS = ("communities", "fitness_paths", "public_sites")  # checked row by row: a rejects file each
 # city init's input options: the layer of --map and --crs they feed -> the option
 CITY_INPUTS = {
     "communities": "--communities",
     "districts": "--districts",
     "fitness_paths": "--fitness-paths",
     "applications": "--applications",
+    "public_sites": "--sites",
 }
 CITY_NAME_LIMIT = 60  # characters of --name and --name-en
 
@@ -1368,9 +1371,7 @@ def run_city(args, config) -> int:
             raise refused("map_no_file", layer=layer, option=CITY_INPUTS[layer])
     name, name_en = city_name(args.name, "--name"), city_name(args.name_en, "--name-en")
     inputs = {CITY_INPUTS[layer]: path for layer, path in files.items()}
-    rejects = {
-        layer: city_rejects_path(args.out, layer) for layer in ("communities", "fitness_paths") if layer in files
-    }
+    rejects = {layer: city_rejects_path(args.out, layer) for layer in CITY_ROW_LAYERS if layer in files}
     for path in (args.out, *rejects.values()):
         not_an_input(path, inputs)
     writable(args.out)
@@ -1384,6 +1385,7 @@ def run_city(args, config) -> int:
             districts=args.districts,
             fitness_paths=args.fitness_paths,
             applications=args.applications,
+            public_sites=args.public_sites,
             crs=crs,
             column_map=column_map,
             name=name,
@@ -1399,7 +1401,7 @@ def run_city(args, config) -> int:
     if args.json:
         print_json({**summary, "out": str(args.out), "rejects": {k: str(v) for k, v in written.items() if k != "city"}})
         return 0
-    for layer in ("communities", "fitness_paths"):
+    for layer in CITY_ROW_LAYERS:
         counts = summary[layer]
         if counts:
             rows = {"rows": counts["input_rows"], **{k: counts[k] for k in ("accepted", "rejected", "repaired")}}
@@ -1421,7 +1423,7 @@ def city_nothing_accepted(args, nothing, rejects: dict[str, Path]) -> int:
         path = rejects.get(layer) or city_rejects_path(args.out, layer)
         with writing(path):
             written[layer] = write_rejects(result, path)
-    counts = {layer: _city_counts(nothing.results.get(layer), layer) for layer in ("communities", "fitness_paths")}
+    counts = {layer: _city_counts(nothing.results.get(layer), layer) for layer in CITY_ROW_LAYERS}
     notes = [said(w, args.lang) for result in nothing.results.values() for w in result.warnings]
     if args.json:
         print_json(

@@ -874,7 +874,7 @@ def test_what_a_command_did_is_said_in_its_language(tmp_path, capsys, monkeypatc
     assert main(["sample", "--communities", "60", "--seed", "3", "--out", str(out)]) == 0
     assert capsys.readouterr().out.strip() == (
         f"wrote {out}: districts 10, communities 60, fitness_paths {len(load_city(out).fitness_paths)}, applications "
-        f"{len(load_city(out).applications)}"
+        f"{len(load_city(out).applications)}, public_sites {len(load_city(out).public_sites)}"
     )
     monkeypatch.setenv("PLANNER_LANG", "zh")
     assert main(["sample", "--communities", "60", "--seed", "3", "--out", str(out)]) == 0

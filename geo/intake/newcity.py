@@ -1,4 +1,4 @@
-"""A new city from a bureau's own files: communities, and optionally districts, fitness paths, applications.
+"""A new city from a bureau's own files: communities, and optionally districts, fitness paths, applications, sites.
 
 The steps, each reported so that the user can check and correct it:
 
@@ -8,7 +8,8 @@ The steps, each reported so that the user can check and correct it:
 2. communities validated row by row (:func:`geo.intake.importer.import_file`): "outside the city"
    is judged against the districts of step 1; a community naming no district is placed in the
    one it lies in; a missing population is estimated (:mod:`geo.intake.estimate`);
-3. fitness paths (optional: a city may have none yet) and applications (optional);
+3. fitness paths (optional: a city may have none yet), applications and public sites (optional;
+   a site's missing kind is ``other``, its missing consent ``unknown``);
 4. the city's identity (its name) stored with it (:mod:`geo.data.identity`).
 
 Nothing of Liuzhou is assumed: the city is what the files say.
@@ -40,7 +41,7 @@ from geo.intake.estimate import POPULATION_SOURCES, SOURCE_COLUMN, file_source_a
 from geo.intake.importer import IntakeResult, import_file, write_rejects
 from geo.intake.validate import validate_layer
 
-MAP_LAYERS = ("districts", "communities", "fitness_paths", "applications")
+MAP_LAYERS = ("districts", "communities", "fitness_paths", "applications", "public_sites")
 APPLICATION_FIELDS = ("community_id", "application_date")
 # Buffer (m) around a district's communities for its drawn outline.
 OUTLINE_BUFFER_M = 300.0
@@ -79,7 +80,7 @@ class NewCity:
     identity : CityIdentity
         Its name (and bureau's), stored in the city file.
     results : dict of str to IntakeResult
-        The import of each layer read from a file (``communities``, ``fitness_paths``).
+        The import of each layer read from a file (``communities``, ``fitness_paths``, ``public_sites``).
     districts_source : {"file", "column", "whole"}
         Where the districts came from (see the module docstring).
     mapping : dict of str to dict of str to str
@@ -118,6 +119,7 @@ class NewCity:
             "districts": {"source": self.districts_source, "count": len(self.city.districts)},
             "communities": layer("communities"),
             "fitness_paths": layer("fitness_paths"),
+            "public_sites": layer("public_sites"),
             "applications": None if self.city.applications is None else len(self.city.applications),
             "mapping": self.mapping,
             "warnings": [said(w, lang) for w in self.warnings],
@@ -151,6 +153,7 @@ def build_city(
     districts=None,
     fitness_paths=None,
     applications=None,
+    public_sites=None,
     crs: str | dict | None = None,
     column_map: dict | None = None,
     name: str | None = None,
@@ -168,6 +171,9 @@ def build_city(
     districts, fitness_paths, applications : path, optional
         District polygons; fitness-path points; applications (a table with ``community_id`` and
         ``application_date``).
+    public_sites : path, optional
+        Public sites where a set could go (points or polygons, any import format), imported as
+        ``public_sites`` (:mod:`geo.data.schema`); rows outside the city or otherwise wrong are rejected.
     crs : str or dict, optional
         The coordinate system of files that declare none (any spelling
         :func:`geo.data.crs.normalise_crs_name` takes, or ``EPSG:n``); a dict gives it per layer
@@ -186,7 +192,11 @@ def build_city(
     """
     config = config or load_config()
     column_map = column_map or {}
-    crs_of = crs if isinstance(crs, dict) else dict.fromkeys(("districts", "communities", "fitness_paths"), crs)
+    crs_of = (
+        crs
+        if isinstance(crs, dict)
+        else dict.fromkeys(("districts", "communities", "fitness_paths", "public_sites"), crs)
+    )
     display_names = display_names or {}
     warnings: list = []
     results: dict[str, IntakeResult] = {}
@@ -234,6 +244,18 @@ def build_city(
     else:
         path_layer = empty_fitness_paths()
         warnings.append(Message("no_fitness_paths"))
+    site_layer = None
+    if public_sites is not None:
+        results["public_sites"] = import_file(
+            public_sites,
+            "public_sites",
+            crs_of.get("public_sites"),
+            config,
+            district_layer,
+            display_name=display_names.get("public_sites"),
+            column_map=column_map.get("public_sites"),
+        )
+        site_layer = site_defaults(results["public_sites"].accepted)
     application_table = None
     if applications is not None:
         application_table = read_application_table(applications, column_map.get("applications"))
@@ -252,6 +274,7 @@ def build_city(
         source="",
         applications=application_table,
         other_layers={IDENTITY_LAYER: identity.table()},
+        public_sites=site_layer,
     )
     # The merge's note on missing IDs does not hold here: this city gives them now (with_ids).
     file_warnings = [
@@ -272,6 +295,8 @@ def write_city(new_city: NewCity, out) -> dict[str, Path]:
     layers = {"districts": city.districts, "communities": city.communities, "fitness_paths": city.fitness_paths}
     if city.applications is not None:
         layers["applications"] = city.applications
+    if city.public_sites is not None:
+        layers["public_sites"] = city.public_sites
     layers.update(city.other_layers)
     write_layers(out, layers)
     written = {"city": out}
@@ -440,6 +465,16 @@ def empty_fitness_paths() -> gpd.GeoDataFrame:
     """The fitness-path layer of a city that has none yet."""
     columns = {name: pd.Series(dtype=schema.DTYPES[kind]) for name, kind in schema.LAYERS["fitness_paths"].items()}
     return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=STORAGE_CRS), crs=STORAGE_CRS)
+
+
+def site_defaults(accepted: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Imported public sites as the city file keeps them: the schema's columns and geometry, EPSG:4326; a
+    missing ``kind`` is ``"other"`` and a missing ``consent`` ``"unknown"`` (as :func:`geo.data.io.read_public_sites`
+    reads them)."""
+    sites = accepted[[*schema.LAYERS["public_sites"], "geometry"]].copy()
+    sites["kind"] = sites["kind"].fillna("other")
+    sites["consent"] = sites["consent"].fillna("unknown")
+    return sites.reset_index(drop=True)
 
 
 def read_application_table(path, column_map: dict | None) -> pd.DataFrame:

@@ -1,0 +1,119 @@
+"""``geo city init --sites FILE``: a bureau's public sites, in CGCS2000 Gauss–Krüger, checked row by row.
+
+The city is tests/othercity.py's (Hefei, two 2 km districts, communities of 150 m in a row 250 m inside);
+the sites are placed in the gaps between its communities, in UTM 50N metres from its south-west corner.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+from shapely.geometry import Point, box
+
+from geo.cli import main
+from geo.data.io import read_public_sites
+from geo.intake.newcity import build_city
+from geo.pipeline import load_city
+from tests import othercity
+
+HEADERS = ["场地编号", "场地名称", "场地类型", "可用面积（平方米）", "权属单位", "是否同意", "备注"]
+# (id, name, kind, area, owner, consent, notes, geometry as metres east/north of the corner)
+ROWS = [
+    ("S-01", "蜀山口袋公园", "口袋公园", "400", "三里庵街道办事处", "同意", "", Point(475, 325)),
+    ("S-02", "望江广场", "广场", "800", "稻香村街道办事处", "待定", "需征求意见", box(600, 600, 660, 660)),
+    ("S-03", "包河小学操场", "学校操场", "2000", "合肥市包河小学", "不同意", "", Point(2200, 800)),
+    ("S-04", "停车场旁空地", "停车场", "300", "街道办事处", "是", "", Point(900, 700)),  # unknown kind
+    ("S-01", "重复编号", "广场", "300", "街道办事处", "是", "", Point(1000, 900)),  # repeats row 2's ID
+    ("S-06", "远处空地", "其他", "300", "街道办事处", "是", "", Point(200_000, 900)),  # 200 km away
+    ("S-07", "", "绿道", "300", "园林局", "是", "", Point(1100, 900)),  # no name
+]
+
+
+def _corner():
+    to_utm = pyproj.Transformer.from_crs(4326, 32650, always_xy=True)
+    return to_utm.transform(othercity.WEST, othercity.SOUTH)
+
+
+def site_frame() -> gpd.GeoDataFrame:
+    """The rows above in UTM 50N."""
+    x0, y0 = _corner()
+    geometry = [shapely.affinity.translate(row[-1], x0, y0) for row in ROWS]
+    return gpd.GeoDataFrame([dict(zip(HEADERS, row[:-1])) for row in ROWS], geometry=geometry, crs=32650)
+
+
+def write_sites_csv(path, crs=othercity.GK_WITH_ZONE):
+    """The sites as WKT in ``crs`` in a CSV that declares no coordinate system (as a surveyor's export)."""
+    frame = site_frame().to_crs(crs)
+    with open(path, "w", newline="", encoding="utf-8-sig") as file:
+        writer = csv.writer(file)
+        writer.writerow([*HEADERS, "WKT"])
+        for cells, geometry in zip(frame[HEADERS].itertuples(index=False), frame.geometry):
+            writer.writerow([*cells, shapely.to_wkt(geometry, rounding_precision=3)])
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hefei")
+    paths = othercity.write_files(folder)
+    paths["sites"] = write_sites_csv(folder / "公共场地.csv")
+    return paths
+
+
+def test_city_init_with_sites_in_gauss_kruger_keeps_the_good_rows_and_explains_the_others(files, tmp_path, capsys):
+    out = tmp_path / "hefei.gpkg"
+    argv = ["city", "init", "--out", str(out), "--communities", str(files["communities"])]
+    argv += ["--districts", str(files["districts"]), "--sites", str(files["sites"]), "--json"]
+    status = main(argv)
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    report = json.loads(captured.out)
+    assert report["public_sites"] | {"crs": None} == {
+        "input_rows": 7,
+        "accepted": 3,
+        "rejected": 4,
+        "repaired": 0,
+        "crs": None,
+    }
+    assert report["public_sites"]["crs"] == {"used": othercity.GK_WITH_ZONE, "assumed": True}
+    assert report["mapping"]["public_sites"]["kind"] == "场地类型"
+    rejects = pd.read_csv(report["rejects"]["rejects_public_sites"], encoding="utf-8-sig")
+    assert rejects["sheet_row"].tolist() == [5, 6, 7, 8]
+    assert rejects["reason_code"].tolist() == ["invalid_value", "duplicate_id", "outside_city", "missing_required"]
+    assert rejects["场地编号"].tolist() == ["S-04", "S-01", "S-06", "S-07"]
+
+    sites = read_public_sites(out)
+    assert sites["site_id"].tolist() == ["S-01", "S-02", "S-03"]
+    assert sites["kind"].tolist() == ["pocket_park", "square", "school_ground"]
+    assert sites["consent"].tolist() == ["yes", "unknown", "no"]
+    assert sites["usable_area_m2"].tolist() == [400.0, 800.0, 2000.0]
+    assert sites.crs.to_epsg() == 4326
+    expected = site_frame().to_crs(4326).geometry.iloc[:3].reset_index(drop=True)
+    # To the millimetre: the CSV's WKT has 3 decimals of a metre.
+    assert (sites.to_crs(32650).distance(expected.to_crs(32650)) < 0.01).all()
+    assert sites.geom_type.tolist() == ["Point", "Polygon", "Point"]
+    assert load_city(out).public_sites["site_id"].tolist() == ["S-01", "S-02", "S-03"]
+
+
+def test_a_sites_geopackage_with_its_own_crs_and_a_missing_kind_and_consent(files, tmp_path):
+    frame = site_frame().iloc[:3].to_crs(othercity.GK_WITHOUT_ZONE)
+    frame.loc[0, ["场地类型", "是否同意"]] = [None, None]
+    path = tmp_path / "场地.gpkg"
+    frame.to_file(path, layer="公共场地", driver="GPKG")
+    new_city = build_city(files["communities"], districts=files["districts"], public_sites=path)
+    sites = new_city.city.public_sites
+    assert new_city.results["public_sites"].crs == othercity.GK_WITHOUT_ZONE
+    assert sites["kind"].tolist() == ["other", "square", "school_ground"]
+    assert sites["consent"].tolist() == ["unknown", "unknown", "no"]
+    assert new_city.summary()["public_sites"]["accepted"] == 3
+
+
+def test_without_sites_the_city_has_no_sites_layer(files):
+    new_city = build_city(files["communities"], districts=files["districts"])
+    assert new_city.city.public_sites is None and new_city.summary()["public_sites"] is None
