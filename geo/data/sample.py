@@ -336,7 +336,7 @@ def generate_sample(
         "fitness_paths": paths,
         "applications": applications,
         # Drawn last, from a stream of their own, so that adding them changed none of the layers above.
-        "public_sites": _public_sites(seed, districts, communities, metric_crs, n),
+        "public_sites": _public_sites(seed, districts, communities, metric_crs, n, paths),
         # The file says it is synthetic, so that the pages and the notice say so (geo.data.identity).
         IDENTITY_LAYER: CityIdentity(synthetic=True).table(),
     }
@@ -448,6 +448,7 @@ SITE_CONSENT_SHARES = {"yes": 0.77, "no": 0.08, "unknown": 0.15}
 SITE_AREA_UNKNOWN_SHARE = 0.04
 SITE_CLEARANCE_M = 5.0  # a site keeps at least this far from every community polygon
 SITE_SPACING_M = 80.0  # and from every other site
+GAP_M = 500.0  # a land-less community with no set this near (m) is where sites are most often proposed
 SITE_TRIES = 4000  # candidates drawn per kind; the first that fit are kept
 RIVER_REACH_M = 4500.0  # riverside sites lie this close to the old centre
 SITE_STEMS = (
@@ -482,14 +483,16 @@ STREETS_OFFICES = ("城中", "公园", "中南", "荣军", "天马", "雀儿山"
 SCHOOL_KINDS = ("小学", "小学", "中学", "实验学校")
 
 
-def _public_sites(seed, districts, communities, metric_crs, n_communities):
+def _public_sites(seed, districts, communities, metric_crs, n_communities, paths=None):
     """A credible synthetic ``public_sites`` layer around the sample's communities (EPSG:4326, schema columns).
 
     Drawn from its own stream (``default_rng([seed, SITES_STREAM])``) after everything else, so the
     other layers stay as they were. Metres in ``metric_crs``. Parks (polygons) and greenway corners
     (points) lie 40–130 m inside 城中区's borders with its neighbours (the Liu River) within
     ``RIVER_REACH_M`` of the old centre; squares, pocket parks and street corners 60–450 m from old
-    communities without open space (under 150 m²); school grounds near any community of the urban
+    communities without open space (under 150 m²), four times as often near those with no set within
+    ``GAP_M`` (a district office proposes a site where residents have nothing in reach, not where a
+    set already stands around the corner); school grounds near any community of the urban
     districts; a park at some county seats; a few other plots anywhere. No site comes within
     ``SITE_CLEARANCE_M`` of a community nor ``SITE_SPACING_M`` of another site.
     """
@@ -506,8 +509,16 @@ def _public_sites(seed, districts, communities, metric_crs, n_communities):
     centre = shapely.points(_project_points([OLD_CENTRE], metric_crs)[0])
     old = communities["built_year"].to_numpy() < 2000
     landless = old & (communities["open_space_m2"].to_numpy(dtype=float) < 150)
+    nearest_set = np.full(len(communities), np.inf)
+    if paths is not None and len(paths):
+        paths_m = paths.geometry.to_crs(metric_crs).to_numpy()
+        (rows, _), distance = shapely.STRtree(paths_m).query_nearest(communities_m, return_distance=True)
+        np.minimum.at(nearest_set, rows, distance)
+    landless_weight = np.where(nearest_set > GAP_M, 4.0, 1.0)
     anchor_xy = shapely.get_coordinates(shapely.centroid(communities_m))
     in_urban = shapely.contains_xy(urban, anchor_xy[:, 0], anchor_xy[:, 1])
+    if not in_urban.any():  # a city drawn without urban districts: every community counts
+        in_urban[:] = True
     placed_kinds: list[str] = []
     placed: list = []
 
@@ -527,9 +538,12 @@ def _public_sites(seed, districts, communities, metric_crs, n_communities):
             placed_kinds.append(kind)
             kept += 1
 
-    def near(mask, low, high):
-        """Candidate centres ``low``–``high`` metres from communities drawn from ``mask``."""
-        anchors = rng.choice(np.flatnonzero(mask), SITE_TRIES)
+    def near(mask, low, high, weight=None):
+        """Candidate centres ``low``–``high`` metres from communities drawn from ``mask`` (all when it holds none),
+        each in proportion to ``weight`` (default: alike)."""
+        rows = np.flatnonzero(mask) if mask.any() else np.arange(mask.size)
+        p = None if weight is None else weight[rows] / weight[rows].sum()
+        anchors = rng.choice(rows, SITE_TRIES, p=p)
         r, t = rng.uniform(low, high, SITE_TRIES), rng.uniform(0, 2 * np.pi, SITE_TRIES)
         return anchor_xy[anchors, 0] + r * np.cos(t), anchor_xy[anchors, 1] + r * np.sin(t)
 
@@ -546,6 +560,9 @@ def _public_sites(seed, districts, communities, metric_crs, n_communities):
     else:
         riverbank = urban.boundary
     riverbank = shapely.line_merge(shapely.intersection(riverbank, shapely.buffer(centre, RIVER_REACH_M)))
+    if riverbank.is_empty or riverbank.length == 0:  # no border near the centre: the parks go by communities
+        around = shapely.union_all(shapely.buffer(shapely.points(anchor_xy[in_urban]), 150.0))
+        riverbank = shapely.line_merge(around.boundary)
     along = rng.uniform(0, riverbank.length, SITE_TRIES)
     foot = shapely.get_coordinates(shapely.line_interpolate_point(riverbank, along))
     ahead = shapely.get_coordinates(
@@ -562,12 +579,12 @@ def _public_sites(seed, districts, communities, metric_crs, n_communities):
     place("greenway", shapely.points(xy), counts["greenway"])
 
     # Between old communities without open space: squares, pocket parks (polygons and points), street corners.
-    x, y = near(landless & in_urban, 60.0, 450.0)
+    x, y = near(landless & in_urban, 60.0, 450.0, landless_weight)
     place("square", rectangles(x, y, 35.0, 70.0, 0.6, 1.0), counts["square"])
-    x, y = near(landless & in_urban, 60.0, 400.0)
+    x, y = near(landless & in_urban, 60.0, 400.0, landless_weight)
     shapes = np.where(rng.random(SITE_TRIES) < 0.6, rectangles(x, y, 18.0, 45.0, 0.5, 1.0), shapely.points(x, y))
     place("pocket_park", shapes, counts["pocket_park"])
-    x, y = near(landless & in_urban, 60.0, 300.0)
+    x, y = near(landless & in_urban, 60.0, 300.0, landless_weight)
     place("street_corner", shapely.points(x, y), counts["street_corner"])
     x, y = near(in_urban, 80.0, 400.0)
     place("school_ground", rectangles(x, y, 60.0, 100.0, 0.55, 0.8), counts["school_ground"])
