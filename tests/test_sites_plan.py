@@ -404,3 +404,13 @@ def test_site_ids_must_be_unique_and_not_a_communitys(ids, named):
     with pytest.raises(DataError) as caught:
         plan_of(communities, paths, sites, "rank")
     assert named in str(caught.value) and "unique and different from every community" in str(caught.value)
+
+
+def test_a_sites_application_component_is_the_share_of_residents_whose_community_applied():
+    communities, paths = city(**TWO_LANDLESS)
+    cfg = config()
+    applications = pd.DataFrame({"community_id": ["C000"], "application_date": pd.to_datetime(["2019-05-01"])})
+    scored = score_communities(communities, paths, cfg, applications)
+    assessed = assess_sites(sites_at(("S1", 450, 50, "pocket_park", 400, "yes")), paths, cfg)
+    site = score_sites(assessed, scored, cfg, paths).iloc[0]
+    assert site["c_application_received"] == pytest.approx(400 / 700)  # C000 (400) applied, C001 (300) not

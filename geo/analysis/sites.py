@@ -188,7 +188,9 @@ def score_sites(
     ``elderly_and_children``      their residents-weighted share aged 60+ or under 14
     ``distance_to_nearest_set``   the site's own distance to the nearest set ÷ ``distance_cap_m``
     ``old_community``             their residents-weighted old-community component
-    ``application_received``      1 when one of them applied through its district office
+    ``application_received``      the residents-weighted share of them that applied through their
+                                  district office (1 for "any of them applied" put nearly every site
+                                  that reaches many above every community that had not applied)
     ``neighbours_unserved``       residents of every unserved community within the radius ÷ the
                                   communities' largest such number (capped at 1)
     ``landless_reached``          residents of the land-less ones ÷ the communities' largest such
@@ -261,7 +263,7 @@ def score_sites(
                 np.clip(result["nearest_set_m"].to_numpy(dtype=float) / config.distance_cap_m, 0.0, 1.0),
             ),
             "old_community": per_site(population * old, is_landless) * weighted,
-            "application_received": (per_site(applied.astype(float), is_landless) > 0).astype(float),
+            "application_received": per_site(population * applied, is_landless) * weighted,
             "neighbours_unserved": _capped(unserved_residents, _column_max(scored, "neighbours_unserved_population")),
             "landless_reached": _capped(landless_residents, _column_max(scored, "landless_reached_population")),
         }
