@@ -82,8 +82,8 @@ def letter(column: str) -> str:
 
 
 def test_sheets_and_header(workbook):
-    assert workbook.sheetnames == ["小区调查", "填写说明", "_lists"]
-    assert [s.sheet_state for s in workbook.worksheets] == ["visible", "visible", "hidden"]
+    assert workbook.sheetnames == ["小区调查", "填写说明", "公共场地", "_lists"]
+    assert [s.sheet_state for s in workbook.worksheets] == ["visible", "visible", "visible", "hidden"]
     survey = workbook["小区调查"]
     assert [c.value for c in survey[1]] == ZH_HEADERS == survey_headers("zh")
     assert all(cell.font.bold for cell in survey[1])
@@ -177,7 +177,7 @@ def test_instructions(workbook, districts):
 
 def test_english(districts):
     workbook = openpyxl.load_workbook(io.BytesIO(survey_template_bytes(districts, lang="en")))
-    assert workbook.sheetnames == ["Community survey", "Instructions", "_lists"]
+    assert workbook.sheetnames == ["Community survey", "Instructions", "Public sites", "_lists"]
     survey = workbook["Community survey"]
     headers = [c.value for c in survey[1]]
     assert headers == survey_headers("en")

@@ -263,8 +263,17 @@ SITE_VALUE_SYNONYMS = {
             "学校运动场",
             "校园操场",
             "学校体育场地",
+            "school ground open to the public",  # the survey template's English word
         ),
-        "street_corner": ("street_corner", "street corner", "街角空地", "街角", "街头空地", "边角地"),
+        "street_corner": (
+            "street_corner",
+            "street corner",
+            "street-corner plot",
+            "街角空地",
+            "街角",
+            "街头空地",
+            "边角地",
+        ),
         "other": ("other", "其他", "其它"),
     },
     "consent": {

@@ -45,6 +45,7 @@ _TEMPLATE_SHEETS = {
     "communities": ("小区调查", "Community survey"),
     "fitness_paths": ("健身路径调查", "Fitness path survey", "健身路径"),
     "districts": (),
+    "public_sites": ("公共场地", "Public sites"),
 }
 _HEADER_SCAN_ROWS = 10
 # Headers a message suggests (the survey template's): the user's words in a file, in any page language.

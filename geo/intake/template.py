@@ -1,4 +1,4 @@
-"""The community survey template (Excel) that district offices fill in and return to the city."""
+"""The survey template (Excel) that district offices fill in and return to the city: communities, public sites."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from geo import i18n
 from geo.data.cells import append_xlsx_row
 from geo.data.crs import is_storage_crs
 from geo.data.files import atomic_write
+from geo.data.schema import SITE_CONSENTS, SITE_KINDS
 from geo.errors import DataError
 from geo.i18n import COLUMN_LABELS, LANGS, check_lang, column_label
 
 # Every word of the workbook is in the [template] table of geo/i18n/*.toml.
 SURVEY_SHEET = {lang: i18n.label("template", "survey_sheet", lang) for lang in LANGS}
 INSTRUCTIONS_SHEET = {lang: i18n.label("template", "instructions_sheet", lang) for lang in LANGS}
+SITES_SHEET = {lang: i18n.label("template", "sites_sheet", lang) for lang in LANGS}
 LISTS_SHEET = "_lists"
 
 # Rows 2..LAST_ROW carry the drop-down lists and checks: room for the largest district's returns.
@@ -83,6 +85,45 @@ SURVEY_COLUMNS: tuple[_Column, ...] = (
 )
 
 
+# The public-sites sheet (issue 15): places outside communities where a set could go. Columns named as the
+# public_sites layer's where they are its own; their words are meaning_/unit_/allowed_ + SITE_WORD_KEYS[name].
+SITE_COLUMNS: tuple[_Column, ...] = (
+    _Column("site_id", "", "req_required", width=14, number_format="@"),
+    _Column("site_name", "", "req_required", width=24, number_format="@"),
+    _Column("site_kind", "site_kind", "req_recommended", width=20),
+    _Column("longitude", "longitude", "req_site_location", width=12, number_format="0.000000"),
+    _Column("latitude", "latitude", "req_site_location", width=12, number_format="0.000000"),
+    _Column("crs", "crs", "req_with_coordinates", width=12),
+    _Column("usable_area_m2", "area", "req_recommended", width=14, number_format="0"),
+    _Column("owner", "", "req_recommended", width=22, number_format="@"),
+    _Column("consent", "consent", "req_recommended", width=14),
+    _Column("site_notes", "", "req_optional", width=30, number_format="@"),
+)
+SITE_WORD_KEYS = {
+    "site_id": "site_id",
+    "site_name": "site_name",
+    "site_kind": "site_kind",
+    "longitude": "site_longitude",
+    "latitude": "site_latitude",
+    "crs": "site_crs",
+    "usable_area_m2": "site_area",
+    "owner": "site_owner",
+    "consent": "site_consent",
+    "site_notes": "site_notes",
+}
+_SITE_HEADERS = ("site_name", "site_kind", "site_notes")  # the sheet's own headers ([template] header_<name>)
+
+
+def site_kind_words(lang: str = "zh") -> list[str]:
+    """The words the sites sheet offers for a site's kind, in ``geo.data.schema.SITE_KINDS`` order."""
+    return [i18n.label("message", f"site_kind_{kind}", lang) for kind in SITE_KINDS]
+
+
+def site_consent_words(lang: str = "zh") -> list[str]:
+    """The words the sites sheet offers for the owner's consent (yes, no, unknown)."""
+    return [i18n.label("message", f"site_consent_{consent}", lang) for consent in SITE_CONSENTS]
+
+
 def _words(lang: str, districts: pd.DataFrame, config=None) -> dict:
     """Every ``[template]`` phrase in ``lang`` with its placeholders filled.
 
@@ -107,6 +148,8 @@ def _words(lang: str, districts: pd.DataFrame, config=None) -> dict:
         "latitude_max": LATITUDE_RANGE[1],
         "longitude": longitude,
         "latitude": latitude,
+        "site_kinds": ("、" if lang == "zh" else ", ").join(site_kind_words(lang)),
+        "site_consents": ("、" if lang == "zh" else ", ").join(site_consent_words(lang)),
     }
     return {
         key: [line.format(**values) for line in phrase] if isinstance(phrase, list) else phrase.format(**values)
@@ -130,6 +173,16 @@ def survey_header(column: str, lang: str = "zh") -> str:
 def survey_headers(lang: str = "zh") -> list[str]:
     """The survey sheet's header row in ``lang``, in column order."""
     return [survey_header(column.name, lang) for column in SURVEY_COLUMNS]
+
+
+def site_headers(lang: str = "zh") -> list[str]:
+    """The public-sites sheet's header row in ``lang``, in column order (each recognised by the intake's
+    ``public_sites`` layer: 场地编号, 场地名称, 场地类型 …)."""
+    check_lang(lang)
+    return [
+        i18n.label("template", f"header_{c.name}", lang) if c.name in _SITE_HEADERS else survey_header(c.name, lang)
+        for c in SITE_COLUMNS
+    ]
 
 
 def write_survey_template(path, districts: pd.DataFrame, lang: str = "zh", config=None) -> Path:
@@ -166,9 +219,13 @@ def write_survey_template(path, districts: pd.DataFrame, lang: str = "zh", confi
     Sheets: ``小区调查`` (``Community survey``) with only the header row (bold, frozen with the
     ID and name columns, required columns in orange) and, over rows 2–2000, drop-down lists
     (区县 from the hidden sheet ``_lists``; 是/否; WGS84/GCJ-02/BD-09) and range checks with an
-    error message; ``填写说明`` (``Instructions``) with the purpose, one line per column, the
-    coordinate-system advice, how to submit, and an example row kept off the survey sheet so it
-    is never returned by mistake; and the hidden ``_lists``. See :func:`survey_headers`.
+    error message; ``公共场地`` (``Public sites``) laid out alike, where the office proposes sites
+    outside communities (drop-downs of the site kinds and of 是/否/未知; read back by
+    ``geo import --layer public_sites`` or ``geo city init --sites``); ``填写说明`` (``Instructions``)
+    with the purpose, one line per column, the coordinate-system advice, how to submit, an example
+    row, then the public sites' purpose, columns and example row, the examples kept off the data
+    sheets so they are never returned by mistake; and the hidden ``_lists``. See
+    :func:`survey_headers` and :func:`site_headers`.
 
     Every cell is written by :func:`geo.data.cells.append_xlsx_row`: a district name from the city's
     file is stored as text, never as a formula (control and invisible characters removed, a
@@ -202,10 +259,13 @@ def _survey_workbook(districts: pd.DataFrame, lang: str, config=None):
     survey = workbook.active
     survey.title = SURVEY_SHEET[lang]
     instructions = workbook.create_sheet(INSTRUCTIONS_SHEET[lang])
+    sites = workbook.create_sheet(SITES_SHEET[lang])  # after the instructions, which an office reads first
     lists = workbook.create_sheet(LISTS_SHEET)
     district_range = _fill_lists(lists, names, lang, words)
     _fill_survey(survey, district_range, lang, words)
+    _fill_survey(sites, district_range, lang, words, SITE_COLUMNS, site_headers(lang), SITE_WORD_KEYS)
     _fill_instructions(instructions, names[0], _example_point(districts), lang, words)
+    _fill_site_instructions(instructions, names[0], _example_point(districts), lang, words)
     workbook.active = 0
     return workbook
 
@@ -259,23 +319,32 @@ def _fill_lists(sheet, names: list[str], lang: str, words: dict) -> str:
     return f"'{LISTS_SHEET}'!$A$2:$A${len(names) + 1}"
 
 
-def _fill_survey(sheet, district_range: str, lang: str, words: dict) -> None:
+def _fill_survey(
+    sheet, district_range: str, lang: str, words: dict, columns=SURVEY_COLUMNS, headers=None, word_keys=None
+) -> None:
+    """A data sheet: ``columns``' header row (``headers``, default the survey's), formats and checks.
+
+    ``word_keys`` names each column's words (``allowed_<key>``) when they are not its own name.
+    """
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    headers = survey_headers(lang)
+    headers = headers or survey_headers(lang)
+    word_keys = word_keys or {}
     append_xlsx_row(sheet, headers)
     bold = Font(bold=True)
-    for column, cell in zip(SURVEY_COLUMNS, sheet[1]):
+    for column, cell in zip(columns, sheet[1]):
         cell.font = bold
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        colour = _REQUIRED_FILL if column.required in ("req_required", "req_location") else _HEADER_FILL
+        colour = (
+            _REQUIRED_FILL if column.required in ("req_required", "req_location", "req_site_location") else _HEADER_FILL
+        )
         cell.fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
     sheet.row_dimensions[1].height = 32
     sheet.freeze_panes = "C2"  # header row and the ID and name columns stay in view
 
     checks = _checks(district_range, lang)
-    for position, (column, header) in enumerate(zip(SURVEY_COLUMNS, headers), start=1):
+    for position, (column, header) in enumerate(zip(columns, headers), start=1):
         letter = get_column_letter(position)
         dimension = sheet.column_dimensions[letter]
         dimension.width = max(column.width, _display_width(header) + 2, _COLUMN_WIDTH_MIN)
@@ -285,7 +354,7 @@ def _fill_survey(sheet, district_range: str, lang: str, words: dict) -> None:
             validation = checks[column.check]()
             validation.error = words[f"check_{column.check}"]
             validation.errorTitle = words["check_title"]
-            validation.prompt = words.get(f"allowed_{column.name}", "")
+            validation.prompt = words.get(f"allowed_{word_keys.get(column.name, column.name)}", "")[:255]
             validation.promptTitle = header[:32]  # Excel's limit for a prompt title
             validation.showErrorMessage = True
             validation.showInputMessage = True
@@ -319,6 +388,8 @@ def _checks(district_range: str, lang: str) -> dict:
             type="decimal", operator="between", formula1=f"{LATITUDE_RANGE[0]:g}", formula2=f"{LATITUDE_RANGE[1]:g}"
         ),
         "date": make(type="date", operator="greaterThanOrEqual", formula1=first_date),
+        "site_kind": make(type="list", formula1='"' + ",".join(site_kind_words(lang)) + '"'),
+        "consent": make(type="list", formula1='"' + ",".join(site_consent_words(lang)) + '"'),
     }
 
 
@@ -404,6 +475,55 @@ def _fill_instructions(
     widths = {"A": 22, "B": 44, "C": 16, "D": 22, "E": 44}
     for letter, width in widths.items():
         sheet.column_dimensions[letter].width = width
+
+
+def _fill_site_instructions(
+    sheet, example_district: str, example_point: tuple[float, float], lang: str, words: dict
+) -> None:
+    """The public sites' part of the instructions: why, one line per column, and a worked example row."""
+    from openpyxl.styles import Alignment, Font
+
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    append_xlsx_row(sheet, [])
+    append_xlsx_row(sheet, [words["sites_heading"]])
+    sheet.cell(sheet.max_row, 1).font = Font(bold=True, size=12)
+    for line in words["sites"]:
+        append_xlsx_row(sheet, [line])
+    append_xlsx_row(sheet, [])
+    append_xlsx_row(sheet, [words["sites_columns_heading"]])
+    sheet.cell(sheet.max_row, 1).font = bold
+    append_xlsx_row(sheet, words["columns_header"])
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    for column, header in zip(SITE_COLUMNS, site_headers(lang)):
+        key = SITE_WORD_KEYS[column.name]
+        row = [header, words[f"meaning_{key}"], words.get(f"unit_{key}", ""), words[column.required]]
+        append_xlsx_row(sheet, [*row, words.get(f"allowed_{key}", "")])
+        for cell in sheet[sheet.max_row]:
+            cell.alignment = wrap
+    append_xlsx_row(sheet, [])
+    append_xlsx_row(sheet, [words["sites_example_heading"]])
+    sheet.cell(sheet.max_row, 1).font = bold
+    append_xlsx_row(sheet, site_headers(lang))
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    example = {
+        "site_id": f"{example_district}-01",
+        "site_name": words["example_site_name"],
+        "site_kind": site_kind_words(lang)[SITE_KINDS.index("pocket_park")],
+        "longitude": example_point[0],
+        "latitude": example_point[1],
+        "crs": "WGS84",
+        "usable_area_m2": 600,
+        "owner": words["example_site_owner"],
+        "consent": site_consent_words(lang)[SITE_CONSENTS.index("yes")],
+        "site_notes": words["example_site_notes"],
+    }
+    append_xlsx_row(sheet, [example[column.name] for column in SITE_COLUMNS])
+    for column, cell in zip(SITE_COLUMNS, sheet[sheet.max_row]):
+        if column.number_format and column.number_format != "@":
+            cell.number_format = column.number_format
 
 
 def _display_width(text: str) -> int:
