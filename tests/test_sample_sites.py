@@ -83,3 +83,17 @@ def test_many_landless_old_communities_have_an_eligible_site_within_500_m(city):
     assert beyond.sum() == 94
     assert np.unique(rows[beyond[rows]]).size == 36
     assert sites["eligible"].sum() >= 120
+
+
+@pytest.mark.parametrize("liuzhou", [True, False])
+def test_a_small_city_or_another_city_still_gets_sites_clear_of_its_communities(liuzhou):
+    """60 communities (the CLI tests' sample) get one site of each kind; a city without Liuzhou's codes
+    (no 城中区, no river border) gets its parks along the edge of its communities instead."""
+    districts = read_districts(BOUNDARIES_PATH)
+    if not liuzhou:
+        districts = districts.iloc[[5, 6]].assign(district_code=["990001", "990002"], kind="district")
+    sample = generate_sample(districts, n_communities=60, seed=3)
+    sites = sample["public_sites"]
+    assert set(sites["kind"]) == set(SITE_KINDS)
+    communities = shapely.STRtree(sample["communities"].to_crs(UTM).geometry.to_numpy())
+    assert communities.query(sites.to_crs(UTM).geometry.to_numpy(), predicate="intersects")[0].size == 0
