@@ -15,7 +15,7 @@ import pandas as pd
 from geo.analysis.coverage import CityGeometry, CoverageRelation, add_fitness_paths, candidate_sites, community_coverage
 from geo.analysis.eligibility import assess_eligibility, has_reason, listed_columns, mark_applications
 from geo.analysis.priority import priority_scores
-from geo.analysis.sites import assess_sites, check_site_ids, landless_access, score_sites, site_points
+from geo.analysis.sites import SiteReach, assess_sites, check_site_ids, landless_access, score_sites, site_points
 from geo.config import Config, Program
 from geo.data.crs import metric_crs_for
 from geo.errors import Message, data_error, said
@@ -293,10 +293,11 @@ def run_plan(
     for key in program_keys:
         program = config.program(key)
         scored = score_covered(covered, config, applications, metric_crs, relation)
-        sites = None
+        sites = reach = None
         if public_sites is not None and len(public_sites):
             assessed_sites = assess_sites(public_sites, paths_so_far, config, metric_crs)
-            sites = score_sites(assessed_sites, scored, config, paths_so_far, metric_crs, geometry.polygons_m)
+            reach = SiteReach.build(assessed_sites, scored, config, metric_crs, geometry.polygons_m)
+            sites = score_sites(assessed_sites, scored, config, paths_so_far, metric_crs, geometry.polygons_m, reach)
         problem = CoverageProblem.from_scored(
             scored,
             config.walk_radius_m,
@@ -306,6 +307,7 @@ def run_plan(
             relation=relation,
             standard=config.standard,
             sites=sites,
+            site_reach=reach,
         )
         if mode == "rank":
             allocation = allocate_rank(

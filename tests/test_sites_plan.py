@@ -414,3 +414,22 @@ def test_a_sites_application_component_is_the_share_of_residents_whose_community
     assessed = assess_sites(sites_at(("S1", 450, 50, "pocket_park", 400, "yes")), paths, cfg)
     site = score_sites(assessed, scored, cfg, paths).iloc[0]
     assert site["c_application_received"] == pytest.approx(400 / 700)  # C000 (400) applied, C001 (300) not
+
+
+def test_the_problem_reads_the_sites_reach_as_it_would_query_it():
+    from geo.analysis.sites import SiteReach
+
+    communities, paths, sites = random_city_with_sites(7)
+    cfg = config()
+    scored = score_communities(communities, paths, cfg)
+    assessed = assess_sites(sites, paths, cfg)
+    reach = SiteReach.build(assessed, scored, cfg)
+    scored_sites = score_sites(assessed, scored, cfg, paths, reach=reach)
+    assert scored_sites.equals(score_sites(assessed, scored, cfg, paths))
+    args = (scored, cfg.walk_radius_m, cfg.set_cost_cny)
+    read = CoverageProblem.from_scored(*args, sites=scored_sites, site_reach=reach)
+    queried = CoverageProblem.from_scored(*args, sites=scored_sites)
+    assert read.is_site.sum() == assessed["eligible"].sum() > 0
+    np.testing.assert_array_equal(read.candidates, queried.candidates)
+    np.testing.assert_array_equal(read.is_site, queried.is_site)
+    assert (read.cover != queried.cover).nnz == 0 and read.cover.nnz > 0

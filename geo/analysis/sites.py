@@ -21,6 +21,8 @@ surfacing, paving or fencing).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -164,6 +166,38 @@ def nearest_set_m(points_m: np.ndarray, fitness_paths: gpd.GeoDataFrame | None, 
     return distance
 
 
+@dataclass(frozen=True)
+class SiteReach:
+    """Which unserved community each public site would serve: built once per programme, read twice.
+
+    Attributes
+    ----------
+    points_m : ndarray of shapely Points
+        Where a set on each site would stand (:func:`site_points`), in the run's metric CRS.
+    site, community : ndarray of int
+        One entry per (site, community) pair within the walk radius: the site's row in the sites frame
+        and the community's row in the scored communities, only communities not served within the radius.
+    """
+
+    points_m: np.ndarray
+    site: np.ndarray
+    community: np.ndarray
+
+    @classmethod
+    def build(cls, sites, scored, config: Config, metric_crs=None, polygons_m=None) -> SiteReach:
+        """The pairs of ``sites`` (EPSG:4326) and ``scored``'s unserved communities within ``config.walk_radius_m``
+        (metres in ``metric_crs``; ``polygons_m``: ``scored`` already projected); bounded by ``config.max_pairs``."""
+        metric_crs = metric_crs or metric_crs_for(scored)
+        if polygons_m is None:
+            polygons_m = np.asarray(scored.geometry.to_crs(metric_crs).values)
+        if not len(sites):
+            return cls(np.array([], dtype=object), np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
+        points = site_points(np.asarray(sites.geometry.to_crs(metric_crs).values))
+        unserved = np.flatnonzero(~scored["served_within_radius"].to_numpy(dtype=bool))
+        site, local = coverage_pairs(points, polygons_m[unserved], config.walk_radius_m, max_pairs=config.max_pairs)
+        return cls(points, site, unserved[local])
+
+
 def score_sites(
     sites: gpd.GeoDataFrame,
     scored: gpd.GeoDataFrame,
@@ -171,6 +205,7 @@ def score_sites(
     fitness_paths: gpd.GeoDataFrame | None,
     metric_crs=None,
     polygons_m: np.ndarray | None = None,
+    reach: SiteReach | None = None,
 ) -> gpd.GeoDataFrame:
     """Priority components and score of each assessed public site, beside the communities' (``scored``).
 
@@ -211,6 +246,9 @@ def score_sites(
         The CRS distances are measured in (default: the communities' UTM zone).
     polygons_m : ndarray, optional
         ``scored``'s polygons already in ``metric_crs`` (a run's :class:`CityGeometry`).
+    reach : SiteReach, optional
+        :meth:`SiteReach.build` of these sites and ``scored``, when the caller has it (a plan run builds it
+        once and gives it to the coverage problem too).
 
     Returns
     -------
@@ -225,7 +263,9 @@ def score_sites(
     metric_crs = metric_crs or metric_crs_for(scored)
     if polygons_m is None:
         polygons_m = np.asarray(scored.geometry.to_crs(metric_crs).values)
-    points = site_points(np.asarray(result.geometry.to_crs(metric_crs).values)) if n else np.array([], dtype=object)
+    if reach is None:
+        reach = SiteReach.build(result, scored, config, metric_crs, polygons_m)
+    points = reach.points_m
     codes = site_districts(points, polygons_m, scored["district_code"].astype(str).to_numpy())
     result["district_code"] = pd.array(codes, dtype="string")
     if "district_name" in scored.columns:
@@ -233,11 +273,9 @@ def score_sites(
         result["district_name"] = pd.array([names.get(code) for code in codes], dtype="string")
     result["nearest_set_m"] = nearest_set_m(points, fitness_paths, metric_crs)
 
-    unserved = np.flatnonzero(~scored["served_within_radius"].to_numpy(dtype=bool))
     population = scored["population"].fillna(0).to_numpy(dtype=float)
     is_landless = landless(scored)
-    site_idx, local = coverage_pairs(points, polygons_m[unserved], config.walk_radius_m, max_pairs=config.max_pairs)
-    reached = unserved[local]
+    site_idx, reached = reach.site, reach.community
     share = np.clip(_column(scored, "share_60plus") + _column(scored, "share_under14"), 0.0, 1.0)
     old = old_community(_column(scored, "built_year", np.nan), config.old_before_year)
     applied = scored["applied"].to_numpy(dtype=bool) if "applied" in scored.columns else np.zeros(len(scored), bool)

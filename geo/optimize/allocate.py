@@ -53,7 +53,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from geo.analysis.coverage import CoverageRelation, candidate_sites, coverage_pairs
 from geo.analysis.priority import landless, priority_order
-from geo.analysis.sites import site_points
+from geo.analysis.sites import SiteReach, site_points
 from geo.data.crs import metric_crs_for
 from geo.errors import Message, data_error
 from geo.optimize.bound import lp_bound, solve_restricted
@@ -122,6 +122,7 @@ class CoverageProblem:
         relation: CoverageRelation | None = None,
         standard: str = "inside",
         sites: gpd.GeoDataFrame | None = None,
+        site_reach: SiteReach | None = None,
     ) -> CoverageProblem:
         """Build the problem from :func:`geo.analysis.priority.priority_scores` output (EPSG:4326).
 
@@ -160,8 +161,19 @@ class CoverageProblem:
             return cls(candidates, cost, district, demand, weight, cover, standard)
         # Public sites join the candidates, merged into the priority order by score (ties: id).
         rows = np.flatnonzero(sites["eligible"].to_numpy(dtype=bool))
-        points = site_points(np.asarray(sites.geometry.iloc[rows].to_crs(metric_crs).values))
-        site_cover = _cover(points, polygons_m[demand], walk_radius_m, max_pairs)
+        if site_reach is not None:
+            # Its communities are the unserved ones, which are the demand: map rows to positions.
+            keep = np.isin(site_reach.site, rows)
+            site_cover = sp.csr_array(
+                (
+                    np.ones(int(keep.sum()), dtype=bool),
+                    (np.searchsorted(rows, site_reach.site[keep]), np.searchsorted(demand, site_reach.community[keep])),
+                ),
+                shape=(rows.size, demand.size),
+            )
+        else:
+            points = site_points(np.asarray(sites.geometry.iloc[rows].to_crs(metric_crs).values))
+            site_cover = _cover(points, polygons_m[demand], walk_radius_m, max_pairs)
         score = np.concatenate(
             [
                 scored["priority_score"].to_numpy(dtype=float)[candidates],
