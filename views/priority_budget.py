@@ -10,6 +10,7 @@ from geo.analysis.priority import COMPONENTS
 from geo.config import UNKNOWN_OPEN_SPACE
 from geo.errors import DataError
 from geo.plan import gain_curve
+from geo.render.export import location_words, pick_explanations
 from geo.store.plans import data_sha256, save_plan
 from views import shared
 from views.shared import message_text, plain, t
@@ -18,8 +19,10 @@ from views.shared import message_text, plain, t
 LIST_COLUMNS = [
     "program_name",
     "rank",
+    "candidate_kind",
     "community_id",
     "name",
+    "pick_explanation",
     "district_name",
     "priority_score",
     *[f"c_{c}" for c in COMPONENTS],
@@ -31,6 +34,7 @@ LIST_COLUMNS = [
     "cumulative_cost_cny",
     "money_left_cny",
     "population_newly_served",
+    "landless_population_newly_served",
 ]
 
 
@@ -84,6 +88,7 @@ def comparison(plans: dict) -> None:
         sentences.append(t("compare_inside_same", sets=f"{sets[0]:,}"))
     for sentence in sentences:
         st.markdown(plain(sentence))
+    sites_comparison(plans)
 
     if max(sets) == 0:
         return  # nothing bought in either mode: no curve to draw
@@ -96,6 +101,62 @@ def comparison(plans: dict) -> None:
     )
     st.line_chart(curves, x=t("chart_gain_x"), y=t("chart_gain_y"), color=t("mode_choice"), height=320)
     st.caption(t("chart_gain_caption"))
+
+
+def uses_sites(plan) -> bool:
+    """Whether public sites were candidates of ``plan`` (the city has sites and the user kept them on)."""
+    return any(o.sites is not None for o in plan.outcomes)
+
+
+def sites_comparison(plans: dict) -> None:
+    """Rank against optimal on public sites: sets put on sites, land-less communities and residents newly served."""
+    if not any(uses_sites(plan) for plan in plans.values()):
+        if shared.city_has_public_sites():
+            st.caption(t("compare_sites_off"))
+        return
+    figures = {}
+    for mode in ("rank", "optimal"):
+        summaries = plans[mode].summaries()
+        figures[mode] = [
+            sum(s["sets_on_public_sites"] for s in summaries),
+            sum(s["landless_communities_newly_served"] for s in summaries),
+            sum(s["landless_population_newly_served"] for s in summaries),
+        ]
+    rows = [t("compare_sites_sets"), t("compare_landless_communities"), t("compare_landless_residents")]
+    table = pd.DataFrame({"": rows, t("mode_rank"): figures["rank"], t("mode_optimal"): figures["optimal"]})
+    table[t("difference")] = table[t("mode_optimal")] - table[t("mode_rank")]
+    st.markdown(f"**{plain(t('compare_sites_title'))}**")
+    numbers = {column: st.column_config.NumberColumn(format="localized") for column in table.columns[1:]}
+    st.dataframe(table, hide_index=True, width="stretch", placeholder="", column_config=numbers)
+    st.markdown(
+        plain(
+            t(
+                "compare_sites_sentence",
+                rank_sets=f"{figures['rank'][0]:,}",
+                rank=f"{figures['rank'][2]:,}",
+                optimal_sets=f"{figures['optimal'][0]:,}",
+                optimal=f"{figures['optimal'][2]:,}",
+            )
+        )
+    )
+
+
+def pick_table(plan) -> pd.DataFrame:
+    """The plan's picks as the page lists them: location type and what each serves in words."""
+    selected = plan.selected
+    language = shared.lang()
+    shown = shared.with_district_names(shared.in_language(selected, plan, language))
+    shown = shown.assign(
+        candidate_kind=location_words(selected, language).to_numpy(),
+        pick_explanation=pick_explanations(selected, shared.community_names(plan), language).to_numpy(),
+    )
+    listed = set(listed_columns(selected, LIST_COLUMNS)) | {"pick_explanation"}
+    if uses_sites(plan):  # every row's location type, even when no pick is a site
+        listed.add("candidate_kind")
+    else:
+        listed.discard("landless_population_newly_served")
+    table = pd.DataFrame(shown[[c for c in LIST_COLUMNS if c in listed and c in shown.columns]])
+    return table.round({"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}})
 
 
 SAVE_FLASH = "plans_save_flash"
@@ -183,6 +244,9 @@ def render() -> None:
             )
         st.button(t("weights_reset"), on_click=reset_weights)
 
+    if shared.city_has_public_sites():  # hidden for a city without a public-sites layer
+        shared.keep_widget(settings[1].checkbox, t("use_sites"), "use_sites", True, help=t("use_sites_help"))
+
     if sum(shared.weights().values()) <= 0:
         st.warning(t("weights_help"))
         st.stop()
@@ -232,18 +296,24 @@ def render() -> None:
                 delta_color="off",
                 delta_arrow="off",
             )
+        if uses_sites(plan):
+            st.metric(
+                t("on_public_sites"),
+                f"{summary['sets_on_public_sites']} {t('sets_unit')}",
+                t("landless_residents_value", count=f"{summary['landless_population_newly_served']:,}"),
+                delta_color="off",
+                delta_arrow="off",
+            )
         for message in summary["messages"]:
             st.warning(plain(message_text(message)))
 
-    st.subheader(t("selected_list"))
+    st.subheader(t("selected_list_sites" if uses_sites(plan) else "selected_list"))
     selected = plan.selected
     if len(selected) == 0:
         left_out = max((o.left_out_to_survey for o in plan.outcomes), default=0)
         st.info(t("no_selection_to_survey", count=f"{left_out:,}") if left_out else t("no_selection"))
     else:
-        table = pd.DataFrame(
-            shared.with_district_names(shared.in_language(selected, plan))[listed_columns(selected, LIST_COLUMNS)]
-        ).round({"priority_score": 1, **{f"c_{c}": 2 for c in COMPONENTS}})
+        table = pick_table(plan)
         # An estimated population reads "1,200（估算）", an unknown built year 未知 (its component is 0.5).
         table["population"] = population_shown(selected, shared.lang())
         table["built_year"] = built_year_shown(selected, shared.lang())

@@ -36,8 +36,10 @@ import streamlit as st
 from geo import i18n
 from geo.analysis.coverage import PairLimitError, city_total, community_coverage, coverage_summary
 from geo.analysis.eligibility import reason_labels
-from geo.analysis.priority import COMPONENTS
+from geo.analysis.priority import COMPONENTS, landless
+from geo.analysis.sites import assess_sites, site_districts, site_points
 from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config, with_overrides
+from geo.data.crs import metric_crs_for
 from geo.data.identity import CityIdentity, config_for_city, identity_of
 from geo.errors import DataError, data_error, said
 from geo.i18n import label, text
@@ -45,7 +47,7 @@ from geo.intake.uploads import UploadFolder
 from geo.intake.worker import run_bounded
 from geo.pipeline import CityData, load_city
 from geo.plan import Plan, plan_sheets, run_plan, score_covered
-from geo.render.export import check_shapefile_text, export
+from geo.render.export import check_shapefile_text, export, with_pick_explanations
 from geo.render.export import download_stem as export_stem
 from geo.render.maps import coverage_map
 from geo.render.provenance import file_sha256, plan_parameters
@@ -646,6 +648,12 @@ def city_has_unknown_open_space() -> bool:
     return "open_space_m2" not in communities.columns or bool(communities["open_space_m2"].isna().any())
 
 
+def city_has_public_sites() -> bool:
+    """Whether the city in use has a public-sites layer with at least one site (candidates of a plan)."""
+    sites = city().public_sites
+    return sites is not None and len(sites) > 0
+
+
 def open_space_rule() -> str:
     """How this session treats communities whose open space is unknown (survey_first / assume_room)."""
     return kept("unknown_open_space", base_config().unknown_open_space)
@@ -946,12 +954,17 @@ def _map_html(
         districts = districts[districts["district_code"] == district]
     if ids is not None:
         communities = communities[communities["community_id"].astype(str).isin(ids)]
-    selected = programs = None
+    selected = programs = picks = None
+    sites = _map_sites(path, version, communities) if ids is None else None
     if plan_key is not None:
         plan = cached_plan(path, version, walk_radius_m, weights_items, *plan_key, open_space)
-        picked = plan.selected[plan.selected["community_id"].isin(communities["community_id"])]
-        selected = picked["community_id"].tolist()
-        programs = dict(zip(picked["community_id"], in_language(picked, plan, lang)["program_name"]))
+        in_view = plan.selected["community_id"].isin(communities["community_id"])
+        if sites is not None and "candidate_kind" in plan.selected.columns:  # its picks on the sites drawn
+            on_site = (plan.selected["candidate_kind"] == "site").fillna(False)
+            in_view |= on_site & plan.selected["community_id"].isin(sites["site_id"])
+        picks = plan.selected[in_view.to_numpy(bool)]
+        selected = picks["community_id"].tolist()
+        programs = dict(zip(picks["community_id"], in_language(picks, plan, lang)["program_name"]))
     m = coverage_map(
         districts,
         communities,
@@ -962,8 +975,39 @@ def _map_html(
         base_layer=base_layer,
         tianditu_key=tianditu_key,
         focus_id=focus_id,
+        public_sites=sites,
+        landless_ids=communities.loc[landless(communities), "community_id"].astype(str).tolist(),
+        picks=picks,
     )
     return m.get_root().render()
+
+
+def _map_sites(path: str, version: tuple, communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The public sites the map draws beside ``communities`` (the rows it draws): each site belongs to the
+    district of its nearest community (:func:`geo.analysis.sites.site_districts`), so a district's map (or a
+    district office's) shows the sites of that district only. None when the city has no sites layer."""
+    sites = cached_map_sites(path, version)
+    if sites is None:
+        return None
+    codes = set(communities["district_code"].astype(str))
+    return sites[sites["district_code"].astype(str).isin(codes)]
+
+
+@per_data(st.cache_resource(show_spinner=False, max_entries=4))
+def cached_map_sites(path: str, version: tuple) -> gpd.GeoDataFrame | None:
+    """The city's public sites assessed (:func:`geo.analysis.sites.assess_sites`: eligible, reasons) with the
+    ``district_code`` of the nearest community; None when the city has no sites layer."""
+    city = cached_city(path, version)
+    if city.public_sites is None:
+        return None
+    sites = assess_sites(city.public_sites, city.fitness_paths, base_config())
+    if not len(sites) or not len(city.communities):
+        return sites.assign(district_code=pd.array([None] * len(sites), dtype="string"))
+    metric = metric_crs_for(city.communities)
+    points = site_points(np.asarray(sites.geometry.to_crs(metric).values))
+    polygons = np.asarray(city.communities.geometry.to_crs(metric).values)
+    codes = site_districts(points, polygons, city.communities["district_code"].astype(str).to_numpy())
+    return sites.assign(district_code=pd.array(codes, dtype="string"))
 
 
 cached_map_html = per_data(st.cache_data(show_spinner=False, max_entries=24))(_map_html)
@@ -1134,7 +1178,18 @@ def gis_downloads(tables, stem: str, parameters: dict | None, language: str, key
 def plan_export(plan: Plan):
     """Sheets and parameters for exporting ``plan`` (the plan's own settings, this session's data)."""
     parameters = plan_parameters(plan, data_path=data_path(), data_name=data_name())
-    return plan_sheets(plan, lang(), city().districts), parameters
+    names = community_names(plan)
+    sheets = plan_sheets(plan, lang(), city().districts)
+    sheets = {name: with_pick_explanations(sheet, names, lang()) for name, sheet in sheets.items()}
+    return sheets, parameters
+
+
+def community_names(plan: Plan) -> dict[str, str]:
+    """``community_id`` → name of every community the plan saw (to say what each pick serves)."""
+    if not plan.outcomes:
+        return {}
+    scored = plan.outcomes[0].scored
+    return dict(zip(scored["community_id"].astype(str), scored["name"]))
 
 
 @dataclass(frozen=True)
@@ -1235,3 +1290,83 @@ def fail_gently(error: BaseException) -> None:
         reference = secrets.token_hex(4)
         log.error("internal error, reference %s", reference, exc_info=error)
         st.error(text("error_internal", lang(), reference=reference))
+
+
+# --------------------------------------------------------------------------- the plan of the land-less list (issue 15)
+
+
+@dataclass(frozen=True)
+class PlanInUse:
+    """A plan a page reports on, and which one it is: ``said`` is the catalogue key of the sentence that
+    says so (``landless_plan_approved`` / ``_current`` / ``_changed`` / ``_upload``), ``approval`` the
+    approved plan's ``id``, ``name``, ``by`` and ``date`` (text, the city's calendar) when it is one."""
+
+    plan: Plan
+    said: str
+    approval: dict | None = None
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def cached_approved_plan(path: str, version: tuple, digest: str, plan_id: int) -> Plan:
+    """Approved plan ``plan_id`` run again on the server's data file at ``path`` (SHA-256 ``digest``) as it
+    was approved (:func:`geo.store.plans.rerun_saved`). Shared: the server's data only, and an approved
+    plan is frozen. DataError ``plan_data_changed`` when the file is not the plan's."""
+    from geo.store.plans import rerun_saved
+
+    return rerun_saved(store(), plan_id, _file_city(path, version[:2]), digest)
+
+
+def plan_in_use() -> PlanInUse:
+    """The plan whose picks the eligibility page says serve each land-less community.
+
+    The newest approved plan of the store, run again as approved, when there is one: it is the plan the
+    bureau will build and the one the notice publishes, so a district office is told what will be
+    built, not what one user's settings would buy. Otherwise the plan of the current settings
+    (:func:`current_plan`): no approved plan yet, a session's upload (plans belong to the server's
+    data), or a data file changed since the approval (the plan cannot be reproduced on it).
+    """
+    from geo.store.installations import approved_plans
+
+    if using_upload():
+        return PlanInUse(current_plan(), "landless_plan_upload")
+    plans = approved_plans(store())
+    if not len(plans):
+        return PlanInUse(current_plan(), "landless_plan_current")
+    order = pd.to_datetime(plans["approved_at"], utc=True)
+    newest = plans.assign(_order=order).sort_values(["_order", "id"], ascending=False).iloc[0]
+    path = data_path()
+    try:
+        plan = cached_approved_plan(str(path), data_version(path), file_sha256(path), int(newest["id"]))
+    except DataError as error:
+        said_error = error.args[0] if error.args else None
+        if getattr(said_error, "key", None) != "plan_data_changed":
+            raise
+        return PlanInUse(current_plan(), "landless_plan_changed", {"id": int(newest["id"])})
+    zone = base_config().timezone
+    day = pd.Timestamp(newest["approved_at"])
+    day = (day.tz_localize("UTC") if day.tzinfo is None else day).tz_convert(zone).date()
+    approval = {"id": int(newest["id"]), "name": str(newest["name"]), "by": str(newest["approved_by"] or "")}
+    return PlanInUse(plan, "landless_plan_approved", {**approval, "date": day.isoformat()})
+
+
+@per_data(st.cache_resource(show_spinner=False, max_entries=4))
+def cached_assessed_sites(path: str, version: tuple) -> gpd.GeoDataFrame | None:
+    """The city's public sites as :func:`geo.analysis.sites.assess_sites` judges them (None: no layer)."""
+    from geo.analysis.sites import assess_sites
+
+    city = cached_city(path, version)
+    if city.public_sites is None:
+        return None
+    return assess_sites(city.public_sites, city.fitness_paths, base_config())
+
+
+def landless_of(communities: gpd.GeoDataFrame, in_use: PlanInUse) -> pd.DataFrame:
+    """:func:`geo.plan.landless_table` of ``communities`` (scored rows the actor may see) with ``in_use``'s
+    picks, and the public sites as its first programme saw them (else as assessed on the city)."""
+    from geo.plan import landless_table
+
+    sites = in_use.plan.outcomes[0].sites if in_use.plan.outcomes else None
+    if sites is None:
+        path = data_path()
+        sites = cached_assessed_sites(str(path), data_version(path))
+    return landless_table(in_use.plan, communities, sites)

@@ -489,9 +489,9 @@ def _file_part(text, lang: str) -> str:
 # --------------------------------------------------------------------------- human tables
 
 
-def _word(key: str, lang: str) -> str:
+def _word(key: str, lang: str, **values) -> str:
     """A word export itself introduces (the ``[export]`` table of ``geo/i18n/*.toml``)."""
-    return label("export", key, lang)
+    return label("export", key, lang, **values)
 
 
 def _human_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -611,6 +611,8 @@ _VALUE_LABELS = {
     "mode": ("rank", "optimal"),
     "standard": ("inside", "walk"),
     "stop_reason": ("budget_spent", "no_candidates_left", "nothing_more_to_gain", "district_limits"),
+    "candidate_kind": ("community", "site"),
+    "site_kind": ("pocket_park", "park", "square", "greenway", "school_ground", "street_corner", "other"),
 }
 
 
@@ -633,6 +635,102 @@ def _with_value_labels(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 
         table["missing_fields"] = table["missing_fields"].astype(object).map(fields_said, na_action="ignore")
     return table
+
+
+# --------------------------------------------------------------------------- what a pick is and serves
+
+
+def location_words(picks: pd.DataFrame, lang: str = "zh") -> pd.Series:
+    """Each pick's location type in words: 小区 / community, or 公共场地·口袋公园 / public site · pocket park.
+
+    ``picks``: plan rows with ``candidate_kind`` (``community`` or ``site``; a missing column or cell
+    reads as a community) and, for sites, ``site_kind`` (a code of the public-sites layer; missing: the
+    kind is not said). Returns text indexed like ``picks``.
+    """
+    kinds = _codes(picks, "candidate_kind", "community")
+    site_kinds = _codes(picks, "site_kind", "")
+    community, site = _word("candidate_kind_community", lang), _word("candidate_kind_site", lang)
+    joiner = _word("location_kind_joiner", lang)
+
+    def said(kind: str, site_kind: str) -> str:
+        if kind != "site":
+            return community
+        if site_kind in _VALUE_LABELS["site_kind"]:
+            return f"{site}{joiner}{_word(f'site_kind_{site_kind}', lang)}"
+        return site
+
+    return pd.Series([said(k, sk) for k, sk in zip(kinds, site_kinds)], index=picks.index, dtype=object)
+
+
+def pick_explanations(picks: pd.DataFrame, community_names: dict, lang: str = "zh") -> pd.Series:
+    """One sentence per pick saying what it serves: 场地 X 服务小区 A、B（无建设用地），以及小区 C.
+
+    Parameters
+    ----------
+    picks : DataFrame
+        Plan rows (:func:`geo.optimize.allocate.plan_rows`): ``community_id`` (a site's ``site_id``),
+        ``name``, ``candidate_kind``, ``served_communities`` and ``landless_served`` (``;``-joined ids
+        of the communities the pick newly brings within the walk radius, and the land-less ones among
+        them; missing columns read as empty).
+    community_names : dict
+        ``community_id`` → name, the data's own; an id without a name is said as the id.
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    Series of str, indexed like ``picks``. The land-less communities come first, marked as having no land
+    of their own; the pick's own community is marked as itself. Names are text, never markup.
+    """
+    names = {str(k): (str(v) if not _is_na(v) else str(k)) for k, v in dict(community_names).items()}
+    separator = _word("list_separator", lang)
+    kinds = _codes(picks, "candidate_kind", "community")
+    own_names = picks["name"] if "name" in picks.columns else picks["community_id"]
+    served_cells = _codes(picks, "served_communities", "")
+    landless_cells = _codes(picks, "landless_served", "")
+    sentences = []
+    for pick_id, own_name, kind, served, landless in zip(
+        picks["community_id"].astype(str), own_names, kinds, served_cells, landless_cells
+    ):
+        landless_ids = [i for i in landless.split(";") if i]
+        other_ids = [i for i in served.split(";") if i and i not in set(landless_ids)]
+
+        subject = _word("explain_site" if kind == "site" else "explain_community", lang)
+        name = pick_id if _is_na(own_name) else str(own_name)
+        itself = pick_id if kind != "site" else None
+        landless_said, others_said = (
+            _names_said(ids, names, itself, separator, lang) for ids in (landless_ids, other_ids)
+        )
+        if landless_ids and other_ids:
+            key, values = "explain_serves_both", {"landless": landless_said, "others": others_said}
+        elif landless_ids:
+            key, values = "explain_serves_landless", {"landless": landless_said}
+        elif other_ids:
+            key, values = "explain_serves", {"others": others_said}
+        else:  # nothing new within the walk radius: a community still gets a set of its own (the inside standard)
+            key, values = ("explain_serves_none" if kind == "site" else "explain_community_only"), {}
+        sentences.append(_word(key, lang, subject=subject, name=name, **values))
+    return pd.Series(sentences, index=picks.index, dtype=object)
+
+
+def _names_said(ids: list[str], names: dict, itself: str | None, separator: str, lang: str) -> str:
+    """The communities ``ids`` by name, joined; the pick's own community (``itself``) marked as such."""
+    said = [names.get(i, i) for i in ids]
+    return separator.join(_word("explain_itself", lang, name=n) if i == itself else n for i, n in zip(ids, said))
+
+
+def with_pick_explanations(sheet: pd.DataFrame, community_names: dict, lang: str = "zh") -> pd.DataFrame:
+    """``sheet`` (a plan export table) with ``pick_explanation`` (:func:`pick_explanations`) before its geometry."""
+    table = sheet.copy()
+    position = list(table.columns).index("geometry") if "geometry" in table.columns else len(table.columns)
+    table.insert(position, "pick_explanation", pick_explanations(sheet, community_names, lang))
+    return table
+
+
+def _codes(frame: pd.DataFrame, column: str, default: str) -> list[str]:
+    """The cells of ``column`` as text, a missing cell (or column) as ``default``."""
+    if column not in frame.columns:
+        return [default] * len(frame)
+    return [default if _is_na(v) else str(v) for v in frame[column]]
 
 
 def _with_lonlat(frame: pd.DataFrame) -> pd.DataFrame:

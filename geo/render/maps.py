@@ -103,6 +103,23 @@ SELECTED_OUTLINE_COLOR = "#6A1B4D"
 FOCUS_OUTLINE_COLOR = "#000000"
 FITNESS_PATH_COLOR = "#222222"  # near-black dots: apart from every status colour
 
+SITE_STATUSES = ("sites_ineligible", "sites_eligible", "sites_selected")
+"""Layers of the public sites (bottom to top): those that cannot host a set, those that can, the plan's picks."""
+
+SITE_COLORS = {
+    "sites_eligible": "#56B4E9",  # sky blue, dark blue outline
+    "sites_ineligible": "#FFFFFF",  # hollow, grey outline
+    "sites_selected": "#CC79A7",  # the picks' reddish purple
+}
+SITE_OUTLINES = {"sites_eligible": "#1F4E79", "sites_ineligible": "#6E6E6E", "sites_selected": "#6A1B4D"}
+SITE_DOT_RADIUS_PX = {"sites_eligible": 4, "sites_ineligible": 3, "sites_selected": 7}
+"""Sites are drawn as dots (a polygon at its representative point): a pocket park is a pixel at city zoom."""
+
+LANDLESS_STATUS = "landless"
+LANDLESS_OUTLINE_COLOR = "#B2182B"  # dark red outline, no fill: the status colour underneath still shows
+SERVICE_LINES = "service_lines"
+SERVICE_LINE_COLOR = "#6A1B4D"
+
 SELECTED_DOT_RADIUS_PX = 5
 """Radius of the dot drawn at each selected community (pixels), visible at any zoom."""
 
@@ -208,6 +225,9 @@ def coverage_map(
     base_layer: str | None = None,
     tianditu_key: str | None = None,
     focus_id: str | None = None,
+    public_sites: gpd.GeoDataFrame | None = None,
+    landless_ids=None,
+    picks: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw districts, communities coloured by coverage status, and fitness paths.
 
@@ -259,6 +279,20 @@ def coverage_map(
     focus_id : str, optional
         A ``community_id``: the map opens fitted to that community (at most zoom
         :data:`FOCUS_MAX_ZOOM`) and outlines it thickly in black above everything else.
+    public_sites : geopandas.GeoDataFrame, optional
+        EPSG:4326 points or polygons with ``site_id``, ``name`` and, as
+        :func:`geo.analysis.sites.assess_sites` adds them, ``eligible`` (bool), ``reasons`` (codes),
+        ``kind``, ``usable_area_m2`` (m²) and ``consent`` codes. Drawn as dots (a polygon at a point
+        inside it) in two layers, sites that can host a set and sites that cannot; the tooltip says
+        name, kind, area, consent and the reasons in words.
+    landless_ids : iterable of str, optional
+        ``community_id`` of the communities without land of their own
+        (:func:`geo.analysis.priority.landless`): outlined thickly in dark red in a layer of their own.
+    picks : geopandas.GeoDataFrame, optional
+        The plan's rows (:func:`geo.optimize.allocate.plan_rows`, EPSG:4326): ``community_id`` (a site's
+        ``site_id``), ``candidate_kind``, ``name``, ``site_kind`` and ``served_communities``. A pick on a
+        public site is drawn in the "selected sites" layer (its programme from ``selected_program``);
+        from every pick a line runs to each other community of ``communities`` it newly serves.
 
     Returns
     -------
@@ -294,8 +328,12 @@ def coverage_map(
     labels = _status_labels(communities, LABELS[lang])
     asset_base = asset_base.rstrip("/")
 
+    if public_sites is not None:
+        _validate_sites(public_sites)
     if base_layer == "amap":
         districts, communities, fitness_paths = (_to_gcj02(frame) for frame in (districts, communities, fitness_paths))
+        public_sites = _to_gcj02(public_sites) if public_sites is not None else None
+        picks = _to_gcj02(picks) if picks is not None and len(picks) else picks
     district_display = _display_geometry(districts)
     if district_display.empty:
         raise DataError("districts has no non-empty geometry: the map needs it for its extent")
@@ -346,7 +384,7 @@ def coverage_map(
     groups.update({key: folium.FeatureGroup(name=labels[key]) for key in statuses})
     if focus_display is not None:
         groups["focus"] = folium.FeatureGroup(name=labels["focus"])
-    if SELECTED_STATUS in statuses:
+    if SELECTED_STATUS in statuses or public_sites is not None or (picks is not None and len(picks)):
         folium.map.CustomPane(_SELECTED_PANE, z_index=_SELECTED_PANE_Z, pointer_events=True).add_to(m)
     layers = [_districts_layer(district_display, lang)]
     tooltip_columns = _community_tooltip_values(communities, districts, labels, lang)
@@ -364,6 +402,29 @@ def coverage_map(
             labels,
             programs[in_status] if key == SELECTED_STATUS and programs is not None else None,
         )
+    extra_rows = []
+    landless_ids = None if landless_ids is None else {str(i) for i in landless_ids}
+    if landless_ids:
+        in_view = communities[communities["community_id"].astype(str).isin(landless_ids)]
+        groups[LANDLESS_STATUS] = folium.FeatureGroup(name=labels[LANDLESS_STATUS])
+        layers.append(_landless_layer(in_view))
+        extra_rows.append(_legend_row(LANDLESS_STATUS, "transparent", LANDLESS_OUTLINE_COLOR, labels, len(in_view)))
+    if picks is not None and len(picks):
+        lines = _service_lines(picks, communities)
+        groups[SERVICE_LINES] = folium.FeatureGroup(name=labels[SERVICE_LINES])
+        layers.append(_service_line_layer(lines, labels))
+        extra_rows.append(_legend_row(SERVICE_LINES, SERVICE_LINE_COLOR, None, labels, len(lines)))
+    site_picks = _site_picks(picks)
+    if public_sites is not None or len(site_picks):
+        sites = public_sites if public_sites is not None else site_picks.iloc[0:0]
+        site_layers, site_counts = _site_layers(sites, site_picks, labels, lang, selected_program)
+        for key in SITE_STATUSES:
+            if site_counts.get(key) or (key != "sites_selected" and public_sites is not None):
+                groups[key] = folium.FeatureGroup(name=labels[key])
+                extra_rows.append(
+                    _legend_row(key, SITE_COLORS[key], SITE_OUTLINES[key], labels, site_counts[key], True)
+                )
+        layers += [layer for layer in site_layers if layer["key"] in groups]
     if focus_display is not None:
         layers.append(_focus_layer(focus_display))
     for key, group in groups.items():
@@ -385,7 +446,7 @@ def coverage_map(
             "fillColor": FITNESS_PATH_COLOR,
             "fillOpacity": 0.85,
         },
-        "legend": _legend(statuses, counts, count_within(fitness_paths, districts), labels),
+        "legend": _legend(statuses, counts, count_within(fitness_paths, districts), labels, extra_rows),
         # Said on the map when the base-map tiles cannot load; nothing to say without tiles.
         "base_note": labels["base_unavailable"] if tile_layers else None,
         "base_note_after_ms": BASE_NOTE_AFTER_MS,
@@ -767,6 +828,161 @@ def _community_layers(
     return layers
 
 
+def _legend_row(key: str, color: str, outline: str | None, labels: dict, count: int, dot: bool = False) -> dict:
+    return {"status": key, "color": color, "outline": outline, "dot": dot, "label": labels[key], "count": int(count)}
+
+
+def _validate_sites(sites: gpd.GeoDataFrame) -> None:
+    if not isinstance(sites, gpd.GeoDataFrame):
+        raise ValueError(f"public_sites must be a GeoDataFrame, got {type(sites).__name__}")
+    missing = [c for c in ("site_id", "name") if c not in sites.columns]
+    if missing:
+        raise ValueError(f"public_sites lacks column(s) {missing}; it has {list(sites.columns)}")
+    require_storage_crs(sites, "public_sites")
+
+
+def _dots(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Drawable rows of ``frame`` as points (a polygon at a point inside it), rounded for the browser."""
+    drawable = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    points = shapely.transform(
+        shapely.point_on_surface(np.asarray(drawable.geometry.to_numpy(), dtype=object)),
+        lambda coords: np.round(coords, COORDINATE_DECIMALS),
+    )
+    return drawable.set_geometry(gpd.GeoSeries(points, index=drawable.index, crs=frame.crs))
+
+
+def _site_picks(picks: pd.DataFrame | None) -> gpd.GeoDataFrame:
+    """The picks on public sites (``candidate_kind`` "site"), or an empty frame."""
+    if picks is None or not len(picks) or "candidate_kind" not in picks.columns:
+        return gpd.GeoDataFrame({"community_id": []}, geometry=[], crs="EPSG:4326")
+    return picks[(picks["candidate_kind"].astype("string") == "site").fillna(False).to_numpy(bool)]
+
+
+def _site_tooltip_values(sites: pd.DataFrame, labels: dict, lang: str) -> pd.DataFrame:
+    """Tooltip text of each public site (plain text): name, kind, area, consent, can host a set, reasons."""
+
+    def words(column: str, prefix: str, section: str) -> pd.Series:
+        codes = sites[column].astype("string") if column in sites.columns else pd.Series(pd.NA, index=sites.index)
+        table = i18n.labels(section, lang)
+        return _text(codes.map(lambda c: table.get(f"{prefix}{c}", c), na_action="ignore"))
+
+    ids = sites["site_id" if "site_id" in sites.columns else "community_id"].astype("string")
+    values = {
+        "site_name": _text(sites.get("name", pd.Series(pd.NA, index=sites.index)).astype("string").fillna(ids)),
+        "site_kind": words("kind" if "kind" in sites.columns else "site_kind", "site_kind_", "export"),
+        "usable_area_m2": _whole_number(sites.get("usable_area_m2", pd.Series(np.nan, index=sites.index))),
+        "consent": words("consent", "consent_", "map"),
+    }
+    if "eligible" in sites.columns:
+        eligible = sites["eligible"].astype("boolean")
+        values["site_eligible"] = pd.Series(
+            np.where(eligible.fillna(False), labels["yes"], labels["no"]), index=sites.index
+        ).where(eligible.notna(), _MISSING)
+        reasons = reason_labels(sites.get("reasons", pd.Series("", index=sites.index)).astype("string"), lang)
+        values["site_reasons"] = _text(reasons.where(reasons != "", None))
+    frame = pd.DataFrame(values, index=sites.index)
+    frame.insert(0, "community_id", ids.astype(str))
+    return frame
+
+
+def _site_layers(
+    sites: gpd.GeoDataFrame, site_picks: gpd.GeoDataFrame, labels: dict, lang: str, selected_program: dict | None
+) -> tuple[list[dict], dict]:
+    """The layers of the public sites (:data:`SITE_STATUSES`) and how many each holds.
+
+    A site the plan picked is drawn once, in ``sites_selected``, from its plan row (with its programme).
+    """
+    picked_ids = set(site_picks["community_id"].astype(str))
+    sites = _dots(sites[~sites["site_id"].astype(str).isin(picked_ids)])
+    eligible = (
+        sites["eligible"].astype("boolean").fillna(False).to_numpy(bool)
+        if "eligible" in sites.columns
+        else np.ones(len(sites), dtype=bool)
+    )
+    picked = _dots(site_picks)
+    parts = {"sites_ineligible": sites[~eligible], "sites_eligible": sites[eligible], "sites_selected": picked}
+    layers, counts = [], {}
+    for key in SITE_STATUSES:
+        part = parts[key]
+        counts[key] = len(part)
+        values = _site_tooltip_values(part, labels, lang)
+        if key == "sites_selected":
+            values = values.drop(columns=[c for c in ("site_eligible", "site_reasons") if c in values.columns])
+            program = part["community_id"].astype(str).map({str(k): v for k, v in dict(selected_program or {}).items()})
+            values.insert(2, "selected_program", _text(program))
+        fields = [c for c in values.columns if c != "community_id"]
+        props = gpd.GeoDataFrame(values, geometry=part.geometry)
+        style = {"color": SITE_OUTLINES[key], "weight": 3 if key == "sites_selected" else 2}
+        style.update({"fillColor": SITE_COLORS[key], "fillOpacity": 0.9 if key == "sites_selected" else 0.75})
+        layers.append(
+            {
+                "key": key,
+                "features": _feature_collection(props, ["community_id", *fields]),
+                "style": style,
+                "highlight": {"weight": 4},
+                "point_radius": SITE_DOT_RADIUS_PX[key],
+                # The picks above the communities and the sets' cluster icons; the other sites among the communities.
+                "pane": _SELECTED_PANE if key == "sites_selected" else "overlayPane",
+                "tooltip_fields": fields,
+                "tooltip_aliases": [labels[f] for f in fields],
+            }
+        )
+    return layers, counts
+
+
+def _landless_layer(communities: gpd.GeoDataFrame) -> dict:
+    """A thick dark-red outline around each community without land of its own; hovers pass through."""
+    display = _display_geometry(communities)
+    return {
+        "key": LANDLESS_STATUS,
+        "features": _feature_collection(
+            display.assign(community_id=display["community_id"].astype(str)), ["community_id"]
+        ),
+        "style": {"color": LANDLESS_OUTLINE_COLOR, "weight": 3, "opacity": 0.9, "fill": False, "dashArray": "6 3"},
+        "interactive": False,
+    }
+
+
+def _service_lines(picks: pd.DataFrame, communities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A line from each pick to each other community of ``communities`` it newly serves (EPSG:4326).
+
+    Columns ``community_id`` (the served community), ``pick_name`` and ``served_name`` (text). A community
+    pick's own community is not joined to itself; served ids not among ``communities`` are skipped.
+    """
+    columns = {"community_id": [], "pick_name": [], "served_name": []}
+    if "served_communities" not in picks.columns or not len(communities):
+        return gpd.GeoDataFrame(columns, geometry=[], crs="EPSG:4326")
+    ends = _dots(communities)
+    where = dict(zip(ends["community_id"].astype(str), ends.geometry))
+    names = dict(zip(ends["community_id"].astype(str), _text(ends["name"])))
+    starts = _dots(picks)
+    pick_names = _text(starts["name"] if "name" in starts.columns else starts["community_id"])
+    geometry = []
+    for pick_id, pick_name, start, served in zip(
+        starts["community_id"].astype(str), pick_names, starts.geometry, starts["served_communities"].astype("string")
+    ):
+        for served_id in ("" if pd.isna(served) else str(served)).split(";"):
+            if served_id and served_id != pick_id and served_id in where:
+                columns["community_id"].append(served_id)
+                columns["pick_name"].append(pick_name)
+                columns["served_name"].append(names[served_id])
+                geometry.append(shapely.LineString([start, where[served_id]]))
+    return gpd.GeoDataFrame(columns, geometry=geometry, crs="EPSG:4326")
+
+
+def _service_line_layer(lines: gpd.GeoDataFrame, labels: dict) -> dict:
+    """The lines of :func:`_service_lines`; the tooltip names the pick and the community it serves."""
+    props = lines.assign(line=_text(lines["pick_name"] + " → " + lines["served_name"]))
+    return {
+        "key": SERVICE_LINES,
+        "features": _feature_collection(props, ["community_id", "line"]),
+        "style": {"color": SERVICE_LINE_COLOR, "weight": 2, "opacity": 0.85},
+        "highlight": {"weight": 4},
+        "tooltip_fields": ["line"],
+        "tooltip_aliases": [labels["service_line"]],
+    }
+
+
 def _focus_layer(display: gpd.GeoDataFrame) -> dict:
     """A thick outline around the focused community, above everything, letting hovers through."""
     return {
@@ -824,8 +1040,9 @@ def _whole_number(values: pd.Series, thousands: bool = True) -> pd.Series:
     return numbers.map(lambda x: _MISSING if pd.isna(x) else pattern.format(x))
 
 
-def _legend(statuses, counts: dict, n_fitness_paths: int, labels: dict) -> dict:
-    """The legend's title and rows (status, colour, outline, label, count), drawn by the page."""
+def _legend(statuses, counts: dict, n_fitness_paths: int, labels: dict, extra_rows=()) -> dict:
+    """The legend's title and rows (status, colour, outline, label, count), drawn by the page;
+    ``extra_rows`` (land-less communities, lines, public sites) after the communities' statuses."""
     rows = [
         {
             "status": key,
@@ -836,6 +1053,7 @@ def _legend(statuses, counts: dict, n_fitness_paths: int, labels: dict) -> dict:
         }
         for key in statuses
     ]
+    rows += list(extra_rows)
     rows.append(
         {
             "status": "fitness_paths",
