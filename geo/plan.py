@@ -480,20 +480,22 @@ def gain_curve(plan: Plan) -> pd.DataFrame:
 
     Columns: ``program`` (key), ``sets`` (1 … over the whole plan), ``spent_cny`` (cumulative CNY),
     ``population_newly_served`` (cumulative residents newly within the walk radius) and
-    ``communities_newly_equipped`` (cumulative). Starts with a row of zeros, so a plan that buys
-    nothing is a single point at the origin. Within a programme the rows follow the plan order
-    (rank: priority order; optimal: each set adding the most residents first), so the slope is the
+    ``communities_newly_equipped`` (cumulative; a set on a public site equips none). Starts with a row of
+    zeros, so a plan that buys nothing is a single point at the origin. Within a programme the rows follow
+    the plan order (rank: priority order; optimal: each set adding the most residents first), so the slope is the
     marginal gain of each set.
     """
     rows = [("", 0, 0.0, 0, 0)]
-    sets, spent, residents = 0, 0.0, 0
+    sets, spent, residents, equipped = 0, 0.0, 0, 0
     for outcome in plan.outcomes:
         picked = outcome.selected
-        for cost, gain in zip(picked.get("cost_cny", []), picked.get("population_newly_served", [])):
+        kinds = picked["candidate_kind"] if "candidate_kind" in picked.columns else ["community"] * len(picked)
+        for cost, gain, kind in zip(picked.get("cost_cny", []), picked.get("population_newly_served", []), kinds):
             sets += 1
             spent += float(cost)
             residents += int(gain)
-            rows.append((outcome.program.key, sets, spent, residents, sets))
+            equipped += int(kind != "site")  # a set on a public site equips no community
+            rows.append((outcome.program.key, sets, spent, residents, equipped))
     return pd.DataFrame(
         rows, columns=["program", "sets", "spent_cny", "population_newly_served", "communities_newly_equipped"]
     )

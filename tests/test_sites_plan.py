@@ -433,3 +433,14 @@ def test_the_problem_reads_the_sites_reach_as_it_would_query_it():
     np.testing.assert_array_equal(read.candidates, queried.candidates)
     np.testing.assert_array_equal(read.is_site, queried.is_site)
     assert (read.cover != queried.cover).nnz == 0 and read.cover.nnz > 0
+
+
+def test_the_gain_curve_counts_a_set_on_a_site_as_no_community_equipped():
+    from geo.plan import gain_curve
+
+    communities, paths = city(**TWO_LANDLESS)
+    sites = sites_at(("S1", 450, 50, "pocket_park", 400, "yes"))
+    curve = gain_curve(plan_of(communities, paths, sites, "optimal", budget=2 * SET_CNY))
+    assert curve["sets"].tolist() == [0, 1, 2]
+    assert curve["population_newly_served"].tolist() == [0, 700, 1300]
+    assert curve["communities_newly_equipped"].tolist() == [0, 0, 1]
