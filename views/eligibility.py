@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -15,7 +17,9 @@ from geo.analysis.eligibility import (
     population_shown,
     population_source_labels,
 )
-from geo.i18n import reason_label
+from geo.i18n import label, reason_label, text
+from geo.render.export import download_stem as export_stem
+from geo.render.landless import landless_counts, landless_list
 from geo.render.provenance import file_sha256
 from views import shared
 from views.shared import t
@@ -119,8 +123,77 @@ def render() -> None:
             pd.DataFrame(land[["community_id", "name", "application_date", "reason_text", "open_space_m2"]])
         )
 
+    landless_section(mine, district, names)
+
     st.subheader(t("map"))
     shared.show_map(560, district=district, ids=shown["community_id"])  # the rows the filters show
+
+
+def plan_sentence(in_use: shared.PlanInUse, markdown: bool = True) -> str:
+    """Which plan the section's "served by" columns follow, in the page's language; names shown as typed
+    (:func:`shared.plain`) when ``markdown`` (for the page), as they are for a file."""
+    language = shared.lang()
+    shown = shared.plain if markdown else str
+    values = dict(in_use.approval or {})
+    if in_use.said != "landless_plan_approved":
+        plan = in_use.plan
+        programs = label("export", "list_separator", language).join(o.program.name(language) for o in plan.outcomes)
+        values |= {"programs": programs, "mode": label("export", f"mode_{plan.mode}", language)}
+    phrase = t if markdown else functools.partial(text, lang=language, **shared.place_names())
+    return phrase(in_use.said, **{key: shown(value) for key, value in values.items()})
+
+
+def landless_section(mine: pd.DataFrame, district: str, names: dict[str, str]) -> None:
+    """无建设用地的小区: each land-less community of ``district``, its nearest public sites and the pick serving it."""
+    st.subheader(t("landless_title"))
+    radius = f"{shared.walk_radius_m():,.0f}"
+    st.caption(t("landless_intro", radius=radius))
+    in_use = shared.plan_in_use()
+    table = shared.landless_of(mine, in_use)
+    counts = landless_counts(mine, table)
+    st.markdown(
+        t(
+            "landless_count",
+            district=shared.plain(names[district]),
+            count=f"{counts['landless']:,}",
+            residents=f"{counts['residents']:,}",
+            served=f"{counts['served']:,}",
+            left=f"{counts['landless'] - counts['served']:,}",
+        )
+    )
+    st.caption(
+        t(
+            "landless_reconcile",
+            land=f"{counts['land']:,}",
+            within=f"{counts['within']:,}",
+            count=f"{counts['landless']:,}",
+            radius=radius,
+        )
+    )
+    st.caption(plan_sentence(in_use))
+    if shared.city().public_sites is None:
+        st.info(t("landless_no_sites_layer"))
+    elif in_use.plan.outcomes and in_use.plan.outcomes[0].sites is None:
+        st.caption(t("landless_plan_no_sites"))
+    if not len(table):
+        st.caption(t("landless_none"))
+        return
+    listed = landless_list(table, in_use.plan, shared.lang(), names, shared.actor_districts())
+    shared.show_table(listed, height=min(420, 38 + 35 * len(listed)))
+    stem = export_stem("eligibility", shared.lang(), programs=[t("landless_stem")], district=names[district])
+    shared.download_buttons(
+        listed,
+        shared.DownloadName(stem, f"landless_{district}"),
+        parameters={
+            "district": names[district],
+            "plan": plan_sentence(in_use, markdown=False),
+            "walk_radius_m": shared.walk_radius_m(),
+            "data_file": shared.data_name(),
+            "data_sha256": file_sha256(shared.data_path()),
+        },
+        suffixes=(".xlsx", ".csv"),
+        gis=False,
+    )
 
 
 shared.guarded(render)

@@ -203,6 +203,7 @@ def publish_html(
     )
     map_document = standalone_html(m).replace("</head>", _MAP_PRINT_STYLE + "</head>", 1)
     names_of_districts = district_names(districts, lang)
+    community_names = dict(zip(scored_communities["community_id"].astype(str), scored_communities["name"]))
 
     parts = [
         "<!DOCTYPE html>",
@@ -247,6 +248,7 @@ def publish_html(
             parts.append(f"<p>{_e(word('none_selected'))}</p>")
         else:
             parts.append(_selected_table(rows, names_of_districts, lang))
+            parts += _site_picks(rows, community_names, lang, word)
             if outcome.picks_without_new_residents:  # the inside standard: a set that equips, reaching no one new
                 note = word(
                     "picks_inside_only",
@@ -482,6 +484,46 @@ def _selected_table(rows: pd.DataFrame, names_of_districts: dict, lang: str) -> 
             f"{_number_cell('population_newly_served', gain)}{_number_cell('cost_cny', cost)}</tr>"
         )
     return f'<table class="selected"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _site_picks(rows: pd.DataFrame, community_names: dict, lang: str, word) -> list[str]:
+    """The picks on public sites, one sentence each naming the site and the communities it serves, the
+    land-less ones first and said so: 在X公园（公园）新建 1 套，服务A、B（无建设用地），以及C。"""
+    if "candidate_kind" not in rows.columns:
+        return []
+    sites = rows[rows["candidate_kind"].astype("string").fillna("community") == "site"]
+    if not len(sites):
+        return []
+    separator = word("list_separator")
+    kinds = sites["site_kind"] if "site_kind" in sites.columns else pd.Series(None, index=sites.index, dtype=object)
+    landless = sites["landless_served"] if "landless_served" in sites.columns else pd.Series("", index=sites.index)
+    items = []
+    for site_id, name, kind, served, without_land in zip(
+        sites["community_id"].astype(str), sites["name"], kinds, sites["served_communities"], landless
+    ):
+        served_ids = [c for c in str("" if pd.isna(served) else served).split(";") if c]
+        landless_ids = {c for c in str("" if pd.isna(without_land) else without_land).split(";") if c}
+        first = [_plain(community_names.get(c, c)) for c in served_ids if c in landless_ids]
+        others = [_plain(community_names.get(c, c)) for c in served_ids if c not in landless_ids]
+        said_landless = word("site_pick_landless", names=separator.join(first)) if first else ""
+        said_others = separator.join(others)
+        communities = (
+            word("site_pick_and", landless=said_landless, others=said_others)
+            if first and others
+            else said_landless or said_others
+        )
+        kinds_said = i18n.labels("message", lang)
+        kind_word = (
+            kinds_said.get(f"site_kind_{kind}", _plain(kind))
+            if isinstance(kind, str)
+            else kinds_said["site_kind_other"]
+        )
+        sentence = word("site_pick", site=_plain(name), kind=kind_word, communities=communities)
+        items.append(f'<li data-site-id="{_e(site_id)}">{_e(sentence)}</li>')
+    return [
+        f'<p class="site-picks">{_e(word("site_picks", count=_number(len(sites))))}</p>',
+        f'<ul class="site-picks">{"".join(items)}</ul>',
+    ]
 
 
 def _parameters_table(parameters: dict, plan: Plan, lang: str, word) -> str:
