@@ -17,7 +17,7 @@ from shapely.geometry import box
 from geo.analysis.priority import landless
 from geo.analysis.sites import assess_sites
 from geo.config import DEFAULT_DATA_PATH, load_config
-from geo.i18n import reason_label, text
+from geo.i18n import label, reason_label, text
 from geo.pipeline import load_city
 from geo.render import maps
 from geo.render.export import export, location_words, pick_explanations, with_pick_explanations
@@ -293,17 +293,19 @@ def sums_agree(app, lang: str) -> None:
     table = app.dataframe[0].value
     landless_column = column_label("landless_population_newly_served", lang)
     program_column = column_label("program_name", lang)
-    deltas = [m.delta for m in app.metric if m.label == text("on_public_sites", lang)]
-    names = [
-        m.label
-        for m in app.metric
-        if m.value.endswith(text("sets_unit", lang)) and m.label != text("on_public_sites", lang)
-    ]
-    assert deltas and len(deltas) == len(names), "the headline says how many sets each programme puts on public sites"
-    for name, delta in zip(names, deltas):
-        figure = int(re.search(r"[\d,]+", delta).group().replace(",", ""))
+    headline = [m for m in app.metric if m.label == text("compare_landless_residents", lang)]
+    unit = text("sets_unit", lang)
+    names = [m.label for m in app.metric if m.value.endswith(f" {unit}")]
+    assert headline and len(headline) == len(names), "each programme says the land-less residents it newly serves"
+    for name, metric in zip(names, headline):
         rows = table[table[program_column] == name]
-        assert int(pd.to_numeric(rows[landless_column]).sum()) == figure
+        assert int(pd.to_numeric(rows[landless_column]).sum()) == int(re.sub(r"\D", "", metric.value))
+        sites = int(re.sub(r"\D", "", metric.delta))
+        assert sites == int((rows[column_label("candidate_kind", lang)] != text_kind(lang)).sum())
+
+
+def text_kind(lang: str) -> str:
+    return label("export", "candidate_kind_community", lang)
 
 
 @pytest.mark.slow
@@ -328,7 +330,7 @@ def test_the_priority_page_puts_sets_on_sites_and_says_what_each_serves():
     assert not app.exception
     table = app.dataframe[0].value
     assert "点位类型" not in table.columns and not table["小区编号"].str.startswith("PS-").any()
-    assert not [m for m in app.metric if m.label == "公共场地作为候选点位" or m.label == "建在公共场地"]
+    assert not [m for m in app.metric if m.label == "新覆盖的无建设用地小区居民"]
 
 
 @pytest.mark.slow
@@ -350,3 +352,48 @@ def test_the_english_priority_page_says_sites_in_english_apart_from_the_data():
     for metric in app.metric:
         assert not CJK.search(metric.label) or metric.label in names
     sums_agree(app, "en")
+
+
+HOSTILE_SITE = "{{ 6*7 }}<script>alert(1)</script>[点我](" + hostile.OUTSIDE_URL + ")**粗体**=1+2"
+
+
+def small_city_file(folder, with_sites: bool = True):
+    """The hand-made city as a city GeoPackage: its site S1 named :data:`HOSTILE_SITE` (or no sites layer)."""
+    from geo.data.gpkg import write_layers
+
+    communities, paths, sites, _ = two_landless(site_name=HOSTILE_SITE)
+    if not len(paths):  # one set far away: a city file holds a fitness-paths layer
+        _, paths = city(xy=[(0, 0)], population=[1], paths_xy=[(20_000, 20_000)])
+    layers = {"districts": districts_around(communities), "communities": communities, "fitness_paths": paths}
+    if with_sites:
+        layers["public_sites"] = sites
+    target = folder / ("small.gpkg" if with_sites else "small_no_sites.gpkg")
+    write_layers(target, layers)
+    return target
+
+
+@pytest.mark.slow
+def test_a_hostile_site_name_stays_text_on_the_priority_page(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PLANNER_DATA", str(small_city_file(tmp_path)))
+    app = open_priority()
+    table = app.dataframe[0].value
+    row = table[table["小区编号"] == "S1"].iloc[0]
+    assert row["名称"] == HOSTILE_SITE
+    assert row["服务说明"] == f"场地 {HOSTILE_SITE} 服务小区 小区0、小区1（无建设用地）"
+    assert row["点位类型"] == "公共场地·口袋公园"
+    shown = [
+        str(e.value) for kind in ("title", "header", "subheader", "markdown", "caption") for e in getattr(app, kind)
+    ]
+    assert not [value for value in shown if "6*7" in value or "点我" in value]  # the name is in the table only
+    assert not (tmp_path / hostile.MARKER_NAME).exists()
+
+
+@pytest.mark.slow
+def test_a_city_without_public_sites_has_no_sites_checkbox(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANNER_DATA", str(small_city_file(tmp_path, with_sites=False)))
+    app = open_priority()
+    assert not [c for c in app.checkbox if c.label == "公共场地作为候选点位"]
+    table = app.dataframe[0].value
+    assert "点位类型" not in table.columns and "新增覆盖的无建设用地小区居民" not in table.columns
+    assert not [m for m in app.metric if m.label == "新覆盖的无建设用地小区居民"]

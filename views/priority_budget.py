@@ -245,7 +245,7 @@ def render() -> None:
         st.button(t("weights_reset"), on_click=reset_weights)
 
     if shared.city_has_public_sites():  # hidden for a city without a public-sites layer
-        shared.keep_widget(settings[1].checkbox, t("use_sites"), "use_sites", True, help=t("use_sites_help"))
+        shared.keep_widget(settings[0].checkbox, t("use_sites"), "use_sites", True, help=t("use_sites_help"))
 
     if sum(shared.weights().values()) <= 0:
         st.warning(t("weights_help"))
@@ -297,10 +297,12 @@ def render() -> None:
                 delta_arrow="off",
             )
         if uses_sites(plan):
+            # Every pick may reach land-less communities (a community's set too): the residents are the
+            # programme's, of which the sets on sites are a part.
             st.metric(
-                t("on_public_sites"),
-                f"{summary['sets_on_public_sites']} {t('sets_unit')}",
-                t("landless_residents_value", count=f"{summary['landless_population_newly_served']:,}"),
+                t("compare_landless_residents"),
+                t("residents_value", count=f"{summary['landless_population_newly_served']:,}"),
+                t("sites_sets_value", count=f"{summary['sets_on_public_sites']:,}"),
                 delta_color="off",
                 delta_arrow="off",
             )

@@ -679,7 +679,9 @@ def pick_explanations(picks: pd.DataFrame, community_names: dict, lang: str = "z
     Returns
     -------
     Series of str, indexed like ``picks``. The land-less communities come first, marked as having no land
-    of their own; the pick's own community is marked as itself. Names are text, never markup.
+    of their own; the pick's own community is marked as itself. A community pick that brings no other
+    community within reach says it gets a set of its own (the ``inside`` standard); a site, that it
+    serves no one new. Names are text, never markup.
     """
     names = {str(k): (str(v) if not _is_na(v) else str(k)) for k, v in dict(community_names).items()}
     separator = _word("list_separator", lang)
