@@ -326,6 +326,10 @@ def test_the_priority_page_puts_sets_on_sites_and_says_what_each_serves():
     rank_sets = int(comparison.iloc[0]["按优先级排序"])
     assert rank_sets == len(sites)  # the comparison's rank column is this page's rank plan
 
+    left = next(frame.value for frame in app.dataframe if "未入选原因" in frame.value.columns)
+    assert set(left["点位类型"]) == {"小区", "公共场地"}  # the sites left out are said to be sites
+    assert left.loc[left["点位类型"] == "公共场地", "小区编号"].str.startswith("PS-").all()
+
     box_.uncheck().run()  # communities only: no site, no site figures
     assert not app.exception
     table = app.dataframe[0].value

@@ -51,6 +51,9 @@ def left_out_list(plan) -> None:
         table["left_out_reason"] = table["left_out_reason"].map(lambda code: t(f"left_out_{code}"))
         table = shared.with_district_names(table)
         columns = ["priority_rank", "community_id", "name", "district_name", "priority_score"]
+        if uses_sites(plan):  # communities and public sites compete: say which each is
+            table["candidate_kind"] = location_words(table, shared.lang()).to_numpy()
+            columns.insert(1, "candidate_kind")
         columns += ["population", "left_out_reason"]
         shown = table[[c for c in columns if c in table.columns]].round({"priority_score": 1})
         shared.show_table(shown, height=320)
