@@ -357,6 +357,7 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     eligibility.add_argument("--encoding", choices=ENCODINGS, default="utf-8", help=h("help_encoding"))
     eligibility.add_argument("--lang", choices=("zh", "en"), default="zh")
     eligibility.add_argument("--db", default=None, help=h("help_db_records"))
+    eligibility.add_argument("--landless", action="store_true", help=h("help_landless"))
 
     sample = commands.add_parser("sample", help=h("command_sample", city=_boundaries_city(lang)))
     sample.add_argument(
@@ -563,7 +564,8 @@ def run_users(args, config) -> int:
         else:
             listed = pd.DataFrame(users, columns=["username", "role", "districts", "disabled"])
             listed["role"] = [text(f"role_{role}", args.lang) for role in listed["role"]]
-            echo_table(humanised(listed, args.lang), args.lang)
+            shown_table = humanised(listed, args.lang).astype(object)
+        echo_table(shown_table.where(shown_table.notna(), ""), args.lang)  # a missing figure empty, not <NA>
     return 0
 
 
@@ -1117,6 +1119,8 @@ def run_eligibility(args, config) -> int:
     scored = with_district_names(scored, district_names(city.districts, args.lang)).assign(
         reason_text=reason_labels(scored["reasons"], args.lang, scored["missing_fields"])
     )
+    if args.landless:
+        return run_landless(args, config, city, scored)
     table = scored[eligibility_columns(scored) + ["geometry"]].reset_index(drop=True)
     if args.out:
         with writing(args.out):
@@ -1146,6 +1150,88 @@ def run_eligibility(args, config) -> int:
         return 0
     listed = table[["community_id", "name", "district_name", "eligible", "reason_text", "applied"]]
     echo_table(humanised(pd.DataFrame(listed), args.lang))
+    return 0
+
+
+def landless_plan(args, config, city):
+    """The plan the land-less list follows, and the sentence saying which (the page's rule,
+    ``views.shared.plan_in_use``): the store's newest approved plan, run again as approved on ``--data``;
+    else the plan of config.toml's programmes, rank mode, with the city's public sites."""
+    from geo.pipeline import load_city
+    from geo.plan import run_plan
+    from geo.render.provenance import file_sha256
+    from geo.store.db import existing_store
+    from geo.store.installations import approved_plans
+    from geo.store.plans import rerun_saved
+
+    store = existing_store(args.db, args.data)
+    plans = approved_plans(store) if store is not None else pd.DataFrame()
+    said, values = "landless_plan_current", {}
+    if len(plans):
+        newest = plans.assign(_at=pd.to_datetime(plans["approved_at"], utc=True))
+        newest = newest.sort_values(["_at", "id"], ascending=False).iloc[0]
+        try:
+            plan = rerun_saved(store, int(newest["id"]), load_city(args.data), file_sha256(args.data))
+        except DataError as error:
+            if getattr(error.args[0] if error.args else None, "key", None) != "plan_data_changed":
+                raise
+            said, values = "landless_plan_changed", {"id": int(newest["id"])}
+        else:
+            day = pd.Timestamp(newest["approved_at"])
+            day = (day.tz_localize("UTC") if day.tzinfo is None else day).tz_convert(config.timezone).date()
+            approval = {"id": int(newest["id"]), "name": newest["name"], "by": newest["approved_by"] or ""}
+            return plan, text("landless_plan_approved", args.lang, **approval, date=day.isoformat())
+    keys = [p.key for p in config.programs]
+    plan = run_plan(
+        city.communities, city.fitness_paths, config, keys, "rank", city.applications, public_sites=city.public_sites
+    )
+    programs = label("export", "list_separator", args.lang).join(p.name(args.lang) for p in config.programs)
+    mode = label("export", "mode_rank", args.lang)
+    if said == "landless_plan_current":  # the command line has config.toml, not a page's settings
+        return plan, say("landless_plan_config", args.lang, programs=programs, mode=mode)
+    return plan, text(said, args.lang, programs=programs, mode=mode, **values)
+
+
+def run_landless(args, config, city, scored) -> int:
+    """``geo eligibility --landless``: the land-less communities (of ``--district``), their nearest public
+    sites and the pick that serves each (:mod:`geo.render.landless`); printed, or written to ``--out``
+    (.csv or .xlsx); which plan it follows is said on stderr."""
+    from geo.analysis.sites import assess_sites
+    from geo.plan import landless_table
+    from geo.render.export import export
+    from geo.render.landless import landless_list
+    from geo.render.provenance import file_sha256
+
+    if args.out and args.out.suffix.lower() not in (".csv", ".xlsx"):
+        raise refused("landless_out_suffix", name=shown(args.out.name))
+    plan, said = landless_plan(args, config, city)
+    echo(said, file=sys.stderr)
+    sites = plan.outcomes[0].sites if plan.outcomes else None
+    if sites is None and city.public_sites is not None:
+        sites = assess_sites(city.public_sites, city.fitness_paths, config)
+    if city.public_sites is None:
+        echo(text("landless_no_sites_layer", args.lang), file=sys.stderr)
+    listed = landless_list(
+        landless_table(plan, scored, sites), plan, args.lang, district_names(city.districts, args.lang)
+    )
+    if not args.out:
+        shown_table = humanised(listed, args.lang).astype(object)
+        echo_table(shown_table.where(shown_table.notna(), ""), args.lang)  # a missing figure empty, not <NA>
+        return 0
+    with writing(args.out):
+        export(
+            listed,
+            args.out,
+            lang=args.lang,
+            parameters={
+                "district": district_names(city.districts, args.lang)[args.district] if args.district else "all",
+                "plan": said,
+                "walk_radius_m": config.walk_radius_m,
+                "data_file": args.data.name,
+                "data_sha256": file_sha256(args.data),
+            },
+        )
+    echo(say("wrote_landless", args.lang, path=args.out, communities=len(listed)))
     return 0
 
 

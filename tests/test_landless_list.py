@@ -318,3 +318,26 @@ def test_an_approved_plan_is_the_one_the_list_follows_and_the_page_says_so(monke
     assert shown["覆盖它的资金项目"].tolist() == ["尚无方案覆盖"] * 3
     captions = " ".join(c.value for c in app.caption)
     assert f"按已批准的方案 {saved['id']}“\\*\\*二〇二七\\*\\*\\<b\\>”（boss 于" in captions
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_geo_eligibility_landless_prints_and_writes_the_list(tmp_path, city_file, capsys, monkeypatch):
+    from geo.cli import main
+
+    monkeypatch.delenv("PLANNER_DB_URL", raising=False)
+    assert main(["eligibility", "--landless", "--data", str(city_file), "--district", "450202"]) == 0
+    out, err = capsys.readouterr()
+    assert "尚无已批准的方案" in err
+    lines = out.splitlines()
+    assert "小区编号" in lines[0] and "覆盖它的点位" in lines[0]
+    assert [line.split()[0] for line in lines[1:]] == ["C000", "C001", "C002"]
+    assert "场地S1" in lines[1] and "尚无方案覆盖" in lines[3] and "<NA>" not in out
+    target = tmp_path / "landless.csv"
+    assert main(["eligibility", "--landless", "--data", str(city_file), "--out", str(target), "--lang", "en"]) == 0
+    rows = csv_rows(target.read_bytes())
+    assert rows[0][:4] == ["Community ID", "Name", "District", "Population"]
+    assert [row[0] for row in rows[1:4]] == ["C000", "C001", "C002"]
+    assert "wrote" in capsys.readouterr().out
+    assert main(["eligibility", "--landless", "--data", str(city_file), "--out", str(tmp_path / "x.geojson")]) == 2

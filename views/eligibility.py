@@ -179,7 +179,8 @@ def landless_section(mine: pd.DataFrame, district: str, names: dict[str, str]) -
         st.caption(t("landless_none"))
         return
     listed = landless_list(table, in_use.plan, shared.lang(), names, shared.actor_districts())
-    shared.show_table(listed, height=min(420, 38 + 35 * len(listed)))
+    # One district at a time: its name is the page's choice, not a column (the files keep it).
+    shared.show_table(listed.drop(columns="district_name"), height=min(420, 38 + 35 * len(listed)))
     stem = export_stem("eligibility", shared.lang(), programs=[t("landless_stem")], district=names[district])
     shared.download_buttons(
         listed,

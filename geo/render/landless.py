@@ -3,7 +3,7 @@
 Render only: every figure comes from :func:`geo.plan.landless_table` (which communities are land-less,
 their nearest eligible public sites, the pick that serves each); this module says it in a language.
 
-Columns of :func:`landless_list` (:data:`LIST_COLUMNS`):
+Columns of :func:`landless_list` (:data:`LIST_COLUMNS`, in this order but ``reason_text`` last):
 
 ==========================  ==========================================================================
 ``community_id``, ``name``  the community as the data names it (text, never markup)
@@ -36,13 +36,15 @@ LIST_COLUMNS = (
     "name",
     "district_name",
     "population",
-    "reason_text",
-    *SITE_COLUMNS,
     "served_by_program_name",
     "served_by_rank",
     "served_by_name",
     "served_by_kind",
+    *SITE_COLUMNS,
+    "reason_text",
 )
+"""The list's columns: the answer a district office looks for first (which pick serves the community), then
+the sites that could, then why it has no land (the longest text) last."""
 
 
 def pick_districts(plan: Plan | None) -> dict[str, str]:
