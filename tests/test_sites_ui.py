@@ -20,7 +20,13 @@ from geo.config import DEFAULT_DATA_PATH, load_config
 from geo.i18n import label, reason_label, text
 from geo.pipeline import load_city
 from geo.render import maps
-from geo.render.export import export, location_words, pick_explanations, with_pick_explanations
+from geo.render.export import (
+    explained_plan_sheets,
+    export,
+    location_words,
+    pick_explanations,
+    with_pick_explanations,
+)
 from geo.render.maps import coverage_map
 from tests import hostile
 from tests.helpers import csv_rows, workbook_cells
@@ -220,9 +226,8 @@ def test_the_plan_export_says_the_kinds_in_words_and_what_each_pick_serves(
     from geo.i18n import column_label
     from geo.plan import plan_sheets
 
-    communities, _, _, plan = two_landless()
-    names = dict(zip(communities["community_id"], communities["name"]))
-    sheets = {n: with_pick_explanations(s, names, lang) for n, s in plan_sheets(plan, lang).items()}
+    _, _, _, plan = two_landless()
+    sheets = explained_plan_sheets(plan_sheets(plan, lang), plan, lang)  # as the priority page exports them
     (sheet,) = sheets.values()
     assert list(sheet.columns)[-2:] == ["pick_explanation", "geometry"]
     export(sheet, tmp_path / "plan.csv", lang=lang, parameters={})

@@ -10,7 +10,7 @@ from geo.analysis.priority import COMPONENTS
 from geo.config import UNKNOWN_OPEN_SPACE
 from geo.errors import DataError
 from geo.plan import gain_curve
-from geo.render.export import location_words, pick_explanations
+from geo.render.export import location_words, pick_explanations, plan_community_names
 from geo.store.plans import data_sha256, save_plan
 from views import shared
 from views.shared import message_text, plain, t
@@ -151,7 +151,7 @@ def pick_table(plan) -> pd.DataFrame:
     shown = shared.with_district_names(shared.in_language(selected, plan, language))
     shown = shown.assign(
         candidate_kind=location_words(selected, language).to_numpy(),
-        pick_explanation=pick_explanations(selected, shared.community_names(plan), language).to_numpy(),
+        pick_explanation=pick_explanations(selected, plan_community_names(plan), language).to_numpy(),
     )
     listed = set(listed_columns(selected, LIST_COLUMNS)) | {"pick_explanation"}
     if uses_sites(plan):  # every row's location type, even when no pick is a site

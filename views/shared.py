@@ -47,7 +47,7 @@ from geo.intake.uploads import UploadFolder
 from geo.intake.worker import run_bounded
 from geo.pipeline import CityData, load_city
 from geo.plan import Plan, plan_sheets, run_plan, score_covered
-from geo.render.export import check_shapefile_text, export, with_pick_explanations
+from geo.render.export import check_shapefile_text, explained_plan_sheets, export
 from geo.render.export import download_stem as export_stem
 from geo.render.maps import coverage_map
 from geo.render.provenance import file_sha256, plan_parameters
@@ -1178,18 +1178,7 @@ def gis_downloads(tables, stem: str, parameters: dict | None, language: str, key
 def plan_export(plan: Plan):
     """Sheets and parameters for exporting ``plan`` (the plan's own settings, this session's data)."""
     parameters = plan_parameters(plan, data_path=data_path(), data_name=data_name())
-    names = community_names(plan)
-    sheets = plan_sheets(plan, lang(), city().districts)
-    sheets = {name: with_pick_explanations(sheet, names, lang()) for name, sheet in sheets.items()}
-    return sheets, parameters
-
-
-def community_names(plan: Plan) -> dict[str, str]:
-    """``community_id`` → name of every community the plan saw (to say what each pick serves)."""
-    if not plan.outcomes:
-        return {}
-    scored = plan.outcomes[0].scored
-    return dict(zip(scored["community_id"].astype(str), scored["name"]))
+    return explained_plan_sheets(plan_sheets(plan, lang(), city().districts), plan, lang()), parameters
 
 
 @dataclass(frozen=True)

@@ -714,6 +714,21 @@ def pick_explanations(picks: pd.DataFrame, community_names: dict, lang: str = "z
     return pd.Series(sentences, index=picks.index, dtype=object)
 
 
+def plan_community_names(plan) -> dict[str, str]:
+    """``community_id`` → name of every community a :class:`geo.plan.Plan` saw (its first programme's
+    ``scored``), for :func:`pick_explanations`; empty for a plan without programmes."""
+    if not plan.outcomes:
+        return {}
+    scored = plan.outcomes[0].scored
+    return dict(zip(scored["community_id"].astype(str), scored["name"]))
+
+
+def explained_plan_sheets(sheets: dict, plan, lang: str = "zh") -> dict:
+    """:func:`geo.plan.plan_sheets` output with each sheet's ``pick_explanation`` (:func:`with_pick_explanations`)."""
+    names = plan_community_names(plan)
+    return {name: with_pick_explanations(sheet, names, lang) for name, sheet in sheets.items()}
+
+
 def _names_said(ids: list[str], names: dict, itself: str | None, separator: str, lang: str) -> str:
     """The communities ``ids`` by name, joined; the pick's own community (``itself``) marked as such."""
     said = [names.get(i, i) for i in ids]
