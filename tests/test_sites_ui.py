@@ -406,3 +406,25 @@ def test_a_city_without_public_sites_has_no_sites_checkbox(tmp_path, monkeypatch
     table = app.dataframe[0].value
     assert "点位类型" not in table.columns and "新增覆盖的无建设用地小区居民" not in table.columns
     assert not [m for m in app.metric if m.label == "新覆盖的无建设用地小区居民"]
+
+
+def test_on_amap_tiles_the_sites_and_lines_shift_to_gcj02_with_the_communities():
+    communities, paths, sites, plan = two_landless()
+    scored, picks = plan.outcomes[0].scored, plan.selected
+    pages = {
+        base: coverage_map(
+            districts_around(communities),
+            scored,
+            paths,
+            base_layer=base,
+            public_sites=assess_sites(sites, paths, load_config()),
+            picks=picks,
+        )
+        .get_root()
+        .render()
+        for base in (None, "amap")
+    }
+    plain, shifted = (layer(pages[base], "sites_selected")[0]["geometry"]["coordinates"] for base in (None, "amap"))
+    assert 0.001 < abs(shifted[0] - plain[0]) < 0.01 and 0.001 < abs(shifted[1] - plain[1]) < 0.01  # GCJ-02: ~500 m
+    lines = layer(pages["amap"], "service_lines")
+    assert {tuple(line["geometry"]["coordinates"][0]) for line in lines} == {tuple(shifted)}
