@@ -80,11 +80,14 @@ class ProgramOutcome:
     @property
     def landless_newly_served(self) -> tuple[int, int]:
         """``(communities, residents)`` of land-less communities the picks bring within the walk radius."""
-        if "landless_served" not in self.selected.columns or not len(self.selected):
+        return _landless_served(self.selected)
+
+    @property
+    def landless_newly_served_by_sites(self) -> tuple[int, int]:
+        """``(communities, residents)`` of land-less communities the picks on public sites bring within reach."""
+        if "candidate_kind" not in self.selected.columns:
             return 0, 0
-        ids = self.selected["landless_served"].fillna("").astype(str)
-        count = int(sum(len([c for c in cell.split(";") if c]) for cell in ids))
-        return count, int(self.selected["landless_population_newly_served"].sum())
+        return _landless_served(self.selected[self.selected["candidate_kind"] == "site"])
 
     @property
     def picks_without_new_residents(self) -> int:
@@ -161,12 +164,13 @@ class ProgramOutcome:
         on_sites = self.site_picks
         landless_count, landless_residents = self.landless_newly_served
         if on_sites:
+            by_sites, by_sites_residents = self.landless_newly_served_by_sites
             messages.append(
                 Message(
                     "picks_on_public_sites",
                     count=on_sites,
-                    communities=landless_count,
-                    residents=f"{landless_residents:,}",
+                    communities=by_sites,
+                    residents=f"{by_sites_residents:,}",
                 )
             )
         summary = {
@@ -194,6 +198,15 @@ class ProgramOutcome:
         if left_out:
             summary["left_out_to_survey"] = left_out
         return summary
+
+
+def _landless_served(picks: pd.DataFrame) -> tuple[int, int]:
+    """``(communities, residents)`` of the land-less communities ``picks`` (plan rows) newly serve."""
+    if "landless_served" not in picks.columns or not len(picks):
+        return 0, 0
+    ids = picks["landless_served"].fillna("").astype(str)
+    count = int(sum(len([c for c in cell.split(";") if c]) for cell in ids))
+    return count, int(picks["landless_population_newly_served"].sum())
 
 
 @dataclass(frozen=True)

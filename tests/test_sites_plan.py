@@ -444,3 +444,20 @@ def test_the_gain_curve_counts_a_set_on_a_site_as_no_community_equipped():
     assert curve["sets"].tolist() == [0, 1, 2]
     assert curve["population_newly_served"].tolist() == [0, 700, 1300]
     assert curve["communities_newly_equipped"].tolist() == [0, 0, 1]
+
+
+def test_the_message_on_sites_counts_what_the_sites_serve_not_every_pick():
+    # Two land-less pairs: one reached by the site, the other by an eligible community's set (C004 beside C003).
+    communities, paths = city(
+        [(0, 0), (800, 0), (3000, 0), (3300, 0), (3000, 400)], [400, 300, 900, 250, 100], landless_rows=(0, 1, 3)
+    )
+    sites = sites_at(("S1", 450, 50, "square", 400, "yes"))
+    plan = plan_of(communities, paths, sites, "optimal", budget=2 * SET_CNY)
+    picked = sorted(plan.selected["community_id"])
+    assert picked in (["C002", "S1"], ["C004", "S1"])  # either set reaches C002, C003 and C004: 1,250 residents
+    summary = plan.summaries("en")[0]
+    assert summary["landless_communities_newly_served"] == 3 and summary["landless_population_newly_served"] == 950
+    assert any(
+        "1 sets go on public sites" in m and "serve 2 communities" in m and "(700 residents)" in m
+        for m in summary["messages"]
+    )
