@@ -20,6 +20,12 @@ earliest date its rows gave, unless the city's tables already hold an applicatio
 community dated that day or earlier (the plan counts a community's earliest application). The
 city's own rows are never changed or dropped.
 
+Public sites (``public_sites``) that come with an upload (a sites file, or the 公共场地 sheet of a filled survey
+template) are written by ``site_id``: in ``merge`` mode a site of the same ID replaces the city's row (in its
+place; what changed is listed in ``site_updates``), a new ID is added and every other site of the city is kept;
+in ``replace`` mode the upload's sites are the city's sites. An upload without sites keeps the city's sites in
+either mode. A site whose ID is a written community's is not written (a plan names a place by its ID).
+
 Columns of the report tables
 ----------------------------
 located
@@ -29,6 +35,13 @@ unplaced
     ``source``, ``row`` (the file's row number; missing for a community of the current city),
     ``community_id``, ``name``, ``district_code``, ``reason_code``, ``reason_zh``,
     ``reason_en``: rows (and communities) not written, and why.
+site_updates
+    ``source``, ``row``, ``site_id``, ``name``, ``column`` (a field of ``public_sites``, or ``geometry``),
+    ``city_value``, ``new_value`` (a location as ``"lon, lat"`` of a point on it, 6 decimals): one row per
+    value of a city site that a site of the same ID changed.
+sites_unplaced
+    ``source``, ``row``, ``site_id``, ``name``, ``reason_code``, ``reason_zh``, ``reason_en``: accepted
+    sites not written, and why.
 """
 
 from __future__ import annotations
@@ -45,6 +58,7 @@ from geo.data.city import CityData
 from geo.data.crs import require_storage_crs
 from geo.data.schema import STORAGE_CRS
 from geo.errors import data_error
+from geo.i18n import label
 from geo.intake.importer import APPROXIMATE_COLUMN, IntakeResult, survey_fitness_paths
 from geo.intake.merge import (
     CONFLICT_COLUMNS,
@@ -60,6 +74,10 @@ APPLICATIONS, UNMATCHED_APPLICATIONS = "applications", "applications_unmatched"
 LOCATED_COLUMNS = ("row", "community_id", "name", "located_by")
 CHANGE_COLUMNS = ("before", "added", "updated", "unchanged", "removed", "rejected", "after")
 UNPLACED_COLUMNS = ("source", "row", "community_id", "name", "district_code", "reason_code", "reason_zh", "reason_en")
+SITE_UPDATE_COLUMNS = ("source", "row", "site_id", "name", "column", "city_value", "new_value")
+SITE_UNPLACED_COLUMNS = ("source", "row", "site_id", "name", "reason_code", "reason_zh", "reason_en")
+# Why an accepted site was not written: code → the [message] phrase that says it.
+SITE_REASONS = {"site_id_is_community": "site_unplaced_community_id", "site_id_repeated": "site_unplaced_repeated"}
 
 # Why a row (or community) was not written: code → (Chinese, English).
 REASONS = {
@@ -123,6 +141,8 @@ class AssembledCity:
         The merge itself, in ``merge`` mode.
     counts : dict
         See :meth:`summary`.
+    site_updates, sites_unplaced : pandas.DataFrame
+        Values of city sites changed by the upload's sites, and sites not written (module docstring).
     """
 
     layers: dict
@@ -132,6 +152,8 @@ class AssembledCity:
     unplaced: pd.DataFrame
     merge: MergeResult | None = None
     counts: dict = field(default_factory=dict)
+    site_updates: pd.DataFrame = field(default_factory=lambda: _empty(SITE_UPDATE_COLUMNS))
+    sites_unplaced: pd.DataFrame = field(default_factory=lambda: _empty(SITE_UNPLACED_COLUMNS))
 
     @property
     def communities(self) -> gpd.GeoDataFrame:
@@ -166,6 +188,12 @@ class AssembledCity:
         ``applications_set_aside`` (rows of it naming no written community: moved to
         ``applications_unmatched``) and ``applications_restored`` (rows of
         ``applications_unmatched`` whose community is written again).
+
+        Public sites (None when the city has none and the upload gave none): ``public_sites_before``,
+        ``public_sites_imported`` (accepted by the checks), ``public_sites_added``, ``public_sites_updated``
+        (city sites replaced by one of the same ID with a value changed), ``public_sites_unchanged``,
+        ``public_sites_removed`` (city sites a ``replace`` does not carry), ``public_sites_rejected`` (rows
+        refused by the checks or not written), ``public_sites_after``.
         """
         return dict(self.counts)
 
@@ -175,7 +203,8 @@ class AssembledCity:
         Returns
         -------
         pandas.DataFrame
-            Index ``communities``, ``fitness_paths`` (and ``applications`` when the city has any);
+            Index ``communities``, ``fitness_paths`` (then ``applications`` when the city has any, and
+            ``public_sites`` when the city or the upload has any);
             columns ``before``, ``added``, ``updated``, ``unchanged``, ``removed`` (communities and
             paths not carried; applications set aside), ``rejected`` (the file's rows not used:
             refused by the checks or not placed; missing for applications), ``after``; nullable
@@ -216,6 +245,11 @@ class AssembledCity:
             removed = c["applications_set_aside"]
             added = c["applications_from_return"] + c["applications_restored"]
             rows["applications"] = (before, added, 0, before - removed, removed, None, after)
+        if c.get("public_sites_after") is not None:
+            rows["public_sites"] = tuple(
+                c[f"public_sites_{name}"]
+                for name in ("before", "added", "updated", "unchanged", "removed", "rejected", "after")
+            )
         return pd.DataFrame.from_dict(rows, orient="index", columns=list(CHANGE_COLUMNS)).astype("Int64")
 
 
@@ -225,6 +259,7 @@ def assemble_city(
     mode: str,
     *,
     fitness_paths: IntakeResult | gpd.GeoDataFrame | None = None,
+    public_sites: IntakeResult | gpd.GeoDataFrame | Mapping | None = None,
     source: str = "upload",
     same_place_m: float = SAME_PLACE_M,
 ) -> AssembledCity:
@@ -248,6 +283,11 @@ def assemble_city(
         :func:`geo.intake.merge.merge_returns`, the paths added to the current ones.
     fitness_paths : geo.intake.importer.IntakeResult or geopandas.GeoDataFrame, optional
         Accepted fitness paths of the import (points, EPSG:4326).
+    public_sites : IntakeResult, GeoDataFrame or mapping of str to either, optional
+        Accepted public sites of the import (``import_file(..., "public_sites")``, EPSG:4326); a mapping
+        names each import's source (a sites file, the survey workbook's sites sheet), later ones winning
+        over earlier ones for one ``site_id``. Written by ``site_id`` (module docstring); without them the
+        city's sites are kept as they are.
     source : str, optional
         Name of the import in the reports (e.g. the uploaded file's name); data, never markup.
     same_place_m : float, optional
@@ -311,6 +351,11 @@ def assemble_city(
         layers, returned = _with_returned_applications(layers, accepted, merged, written)
     applications = _split_applications(layers, written)
     out.update(applications)
+    sites, site_updates, sites_unplaced, site_counts = _assembled_sites(
+        layers.get("public_sites"), _site_imports(public_sites, source), mode, written["community_id"]
+    )
+    if sites is not None:
+        out["public_sites"] = sites
     out.update({name: frame for name, frame in layers.items() if name not in out})
 
     dropped = int((unplaced["row"].isna()).sum())
@@ -353,9 +398,10 @@ def assemble_city(
         "applications_in_use_after": len(applications[APPLICATIONS]) if applications else None,
         "applications_set_aside": set_aside if applications else None,
         "applications_restored": restored if applications else None,
+        **site_counts,
         "layers": list(out),
     }
-    return AssembledCity(out, mode, conflicts, located, unplaced, merged, counts)
+    return AssembledCity(out, mode, conflicts, located, unplaced, merged, counts, site_updates, sites_unplaced)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -702,3 +748,147 @@ def _with_returned_applications(layers: dict, accepted: pd.DataFrame, merged: Me
     else:
         table = added
     return {**layers, APPLICATIONS: table}, len(added)
+
+
+# --------------------------------------------------------------------------- public sites
+
+
+def _empty(columns) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
+
+
+def _site_imports(public_sites, source: str) -> list[tuple[str, gpd.GeoDataFrame, np.ndarray, int]]:
+    """Each import of sites as ``(source, accepted sites as the city file keeps them, file rows, rows rejected)``."""
+    from geo.intake.newcity import site_defaults
+
+    if public_sites is None:
+        return []
+    given = public_sites.items() if isinstance(public_sites, Mapping) else [(source, public_sites)]
+    imports = []
+    for name, imported in given:
+        frame, rows = _accepted(imported, "public_sites")
+        rejected = imported.rejected if isinstance(imported, IntakeResult) else 0
+        imports.append((str(name), site_defaults(frame), rows, int(rejected)))
+    return imports
+
+
+def _assembled_sites(city_sites, imports: list, mode: str, community_ids: pd.Series):
+    """The public sites to write, the values the upload changed, the sites not written, and the counts.
+
+    ``city_sites`` (EPSG:4326 or None) and the imports of :func:`_site_imports`: see the module docstring.
+    """
+    before = None if city_sites is None else len(city_sites)
+    if not imports:
+        counts = {} if city_sites is None else _site_counts(before, 0, 0, 0, before, 0, 0, before)
+        return city_sites, _empty(SITE_UPDATE_COLUMNS), _empty(SITE_UNPLACED_COLUMNS), counts
+    new = pd.concat(
+        [frame.assign(_source=name, _row=rows) for name, frame, rows, _ in imports], ignore_index=True
+    ).set_crs(STORAGE_CRS, allow_override=True)
+    ids = new["site_id"].map(normalised_id)
+    reasons = np.full(len(new), None, dtype=object)
+    reasons[ids.duplicated(keep="last").to_numpy()] = "site_id_repeated"  # a later import's row wins
+    reasons[ids.isin(set(community_ids.map(normalised_id).dropna())).to_numpy()] = "site_id_is_community"
+    listed = pd.notna(reasons)
+    unplaced = pd.DataFrame(
+        {
+            "source": new["_source"][listed].to_numpy(object),
+            "row": pd.array(new["_row"][listed].to_numpy(), dtype="Int64"),
+            "site_id": _column(new, "site_id")[listed],
+            "name": _column(new, "name")[listed],
+            "reason_code": reasons[listed],
+            "reason_zh": [label("message", SITE_REASONS[r], "zh") for r in reasons[listed]],
+            "reason_en": [label("message", SITE_REASONS[r], "en") for r in reasons[listed]],
+        },
+        columns=list(SITE_UNPLACED_COLUMNS),
+    )
+    new, ids = new[~listed].reset_index(drop=True), ids[~listed].reset_index(drop=True)
+
+    base = city_sites if city_sites is not None else new.iloc[0:0].drop(columns=["_source", "_row"])
+    base_ids = base["site_id"].map(normalised_id).reset_index(drop=True)
+    position = pd.Series(np.arange(len(base)), index=base_ids.to_numpy())
+    position = position[position.index.notna() & ~position.index.duplicated()]
+    replaces = ids.map(position)  # the city row each new site replaces (NaN: a new ID)
+    updates = _site_updates(base.reset_index(drop=True), new, replaces)
+    replaced = base_ids.isin(set(ids)).to_numpy()
+    # Each new site takes the place of the city row it replaces; new IDs follow the city's sites.
+    order_new = replaces.fillna(pd.Series(len(base) + np.arange(len(new)), dtype=float)).to_numpy(float)
+    kept = base.reset_index(drop=True)[~replaced] if mode == "merge" else base.iloc[0:0]
+    order_kept = np.flatnonzero(~replaced).astype(float) if mode == "merge" else np.zeros(0)
+    frames = [part for part in (kept, new.drop(columns=["_source", "_row"])) if len(part)] or [kept]
+    sites = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+    sites = sites.iloc[np.argsort(np.r_[order_kept, order_new][: len(sites)], kind="stable")]
+    sites = gpd.GeoDataFrame(sites.reset_index(drop=True), geometry="geometry", crs=STORAGE_CRS)
+
+    n_replaced = int(replaces.notna().sum())
+    n_updated = int(updates["site_id"].nunique())
+    unchanged = n_replaced - n_updated + (len(kept) if mode == "merge" else 0)
+    counts = _site_counts(
+        before or 0,
+        sum(len(frame) for _, frame, _, _ in imports),
+        len(new) - n_replaced,
+        n_updated,
+        unchanged,
+        0 if mode == "merge" else (before or 0) - n_replaced,
+        sum(rejected for *_, rejected in imports) + len(unplaced),
+        len(sites),
+    )
+    return sites, updates, unplaced, counts
+
+
+def _site_counts(before, imported, added, updated, unchanged, removed, rejected, after) -> dict:
+    values = (before, imported, added, updated, unchanged, removed, rejected, after)
+    names = ("before", "imported", "added", "updated", "unchanged", "removed", "rejected", "after")
+    return {f"public_sites_{name}": int(value) for name, value in zip(names, values)}
+
+
+def _site_updates(base: gpd.GeoDataFrame, new: gpd.GeoDataFrame, replaces: pd.Series) -> pd.DataFrame:
+    """One row per value of a city site (``base``) that the new site of the same ID changes (module docstring)."""
+    from geo.data import schema
+
+    rows = []
+    for j in np.flatnonzero(replaces.notna().to_numpy()):
+        i = int(replaces.iloc[j])
+        for column in [*schema.LAYERS["public_sites"], "geometry"]:
+            old = base[column].iloc[i] if column in base.columns else None
+            value = new[column].iloc[j] if column in new.columns else None
+            if _same_value(old, value):
+                continue
+            if column == "geometry":
+                old, value = _where(old), _where(value)
+            rows.append(
+                (
+                    new["_source"].iloc[j],
+                    int(new["_row"].iloc[j]),
+                    new["site_id"].iloc[j],
+                    new["name"].iloc[j],
+                    column,
+                    None if _missing(old) else old,
+                    None if _missing(value) else value,
+                )
+            )
+    table = pd.DataFrame(rows, columns=list(SITE_UPDATE_COLUMNS), dtype=object)
+    table["row"] = table["row"].astype("Int64")
+    return table
+
+
+def _missing(value) -> bool:
+    return value is None or (not isinstance(value, shapely.Geometry) and bool(pd.isna(value)))
+
+
+def _same_value(old, new) -> bool:
+    if _missing(old) or _missing(new):
+        return _missing(old) and _missing(new)
+    if isinstance(old, shapely.Geometry) or isinstance(new, shapely.Geometry):
+        # 1e-7° is about a centimetre: a site written and read back is the same place.
+        return isinstance(old, shapely.Geometry) and isinstance(new, shapely.Geometry) and old.equals_exact(new, 1e-7)
+    if isinstance(old, (int, float, np.number)) and isinstance(new, (int, float, np.number)):
+        return bool(np.isclose(float(old), float(new)))
+    return str(old).strip() == str(new).strip()
+
+
+def _where(geometry) -> str | None:
+    """A point on ``geometry`` as ``"lon, lat"`` (degrees, 6 decimals), or None."""
+    if _missing(geometry) or geometry.is_empty:
+        return None
+    point = geometry.representative_point()
+    return f"{point.x:.6f}, {point.y:.6f}"
