@@ -284,6 +284,8 @@ def test_the_english_page_says_the_section_in_english(monkeypatch, tmp_path, cit
     section = [m.value for m in app.markdown if "without land of their own" in m.value]
     assert section and not CJK.search(section[0].replace("城中区", ""))
     assert text("landless_title", "en") in [s.value for s in app.subheader]
+    said = [c.value for c in app.caption if any(w in c.value for w in ("want of land", "Served by", "land reason"))]
+    assert len(said) == 3 and not any(CJK.search(c) for c in said), said
 
 
 def test_a_city_without_sites_still_lists_its_landless_communities(monkeypatch, tmp_path):
@@ -341,3 +343,19 @@ def test_geo_eligibility_landless_prints_and_writes_the_list(tmp_path, city_file
     assert [row[0] for row in rows[1:4]] == ["C000", "C001", "C002"]
     assert "wrote" in capsys.readouterr().out
     assert main(["eligibility", "--landless", "--data", str(city_file), "--out", str(tmp_path / "x.geojson")]) == 2
+
+
+def test_an_approved_plan_of_another_data_file_gives_way_to_the_current_settings(monkeypatch, tmp_path, city_file):
+    from geo.pipeline import load_city
+    from geo.store.plans import approve_plan, save_plan
+
+    store = open_store(f"sqlite:///{tmp_path}/store.sqlite")
+    boss = Actor("boss", "admin", ())
+    city = load_city(city_file)
+    small = run_plan(city.communities, city.fitness_paths, config(budget=10_000), [config().programs[0].key], "rank")
+    saved = save_plan(store, boss, small, "旧数据的方案", "0" * 64, "old.gpkg")
+    approve_plan(store, boss, saved["id"])
+    app = page(monkeypatch, tmp_path, city_file)
+    assert landless_frame(app)["覆盖它的点位"].tolist()[:2] == ["场地S1", "场地S1"]  # today's settings buy S1
+    captions = " ".join(c.value for c in app.caption)
+    assert f"已批准的方案 {saved['id']} 所用的数据文件此后已改变" in captions

@@ -495,6 +495,7 @@ def _site_picks(rows: pd.DataFrame, community_names: dict, lang: str, word) -> l
     if not len(sites):
         return []
     separator = word("list_separator")
+    kinds_said = i18n.labels("message", lang)  # the kinds' words (site_kind_park …) as the import reads them
     kinds = sites["site_kind"] if "site_kind" in sites.columns else pd.Series(None, index=sites.index, dtype=object)
     landless = sites["landless_served"] if "landless_served" in sites.columns else pd.Series("", index=sites.index)
     items = []
@@ -512,7 +513,6 @@ def _site_picks(rows: pd.DataFrame, community_names: dict, lang: str, word) -> l
             if first and others
             else said_landless or said_others
         )
-        kinds_said = i18n.labels("message", lang)
         kind_word = (
             kinds_said.get(f"site_kind_{kind}", _plain(kind))
             if isinstance(kind, str)
