@@ -565,7 +565,7 @@ def run_users(args, config) -> int:
             listed = pd.DataFrame(users, columns=["username", "role", "districts", "disabled"])
             listed["role"] = [text(f"role_{role}", args.lang) for role in listed["role"]]
             shown_table = humanised(listed, args.lang).astype(object)
-        echo_table(shown_table.where(shown_table.notna(), ""), args.lang)  # a missing figure empty, not <NA>
+            echo_table(shown_table.where(shown_table.notna(), ""), args.lang)  # a missing figure empty, not <NA>
     return 0
 
 
