@@ -134,7 +134,9 @@ def test_plan_json_city_region_rank(capsys):
         "solve_seconds",
     }
     assert (city["program"], city["sets"], city["spent_cny"]) == ("city", 12, 600_000)
-    assert (region["program"], region["sets"], region["spent_cny"]) == ("region", 100, 5_000_000)
+    # A set on a public site costs more: the regional grant buys 99 sets and keeps 30,000, less than any set.
+    assert (region["program"], region["sets"], region["spent_cny"]) == ("region", 99, 4_970_000)
+    assert (region["unspent_cny"], region["stop_reason"]) == (30_000, "budget_spent")
     assert city["optimality_gap"] is None  # rank mode proves nothing
 
 
@@ -144,7 +146,15 @@ def test_plan_optimal_reports_gap_and_matches_library(capsys):
     assert main(["plan", "--program", "city", "--mode", "optimal", "--json"]) == 0
     out = strict_json(capsys.readouterr().out)["programs"][0]
     city = load_city(DEFAULT_DATA_PATH)
-    expected = run_plan(city.communities, city.fitness_paths, load_config(), ["city"], "optimal", city.applications)
+    expected = run_plan(
+        city.communities,
+        city.fitness_paths,
+        load_config(),
+        ["city"],
+        "optimal",
+        city.applications,
+        public_sites=city.public_sites,
+    )
     assert out["population_newly_served"] == expected.summaries()[0]["population_newly_served"]
     assert out["optimality_gap"] <= 1e-6 and out["status"] == "optimal"
 
@@ -698,7 +708,8 @@ def test_plan_runs_the_configured_programmes_by_default(tmp_path, capsys):
     )
     assert main(["--config", str(config), "plan", "--mode", "rank", "--json"]) == 0
     out = strict_json(capsys.readouterr().out)
-    assert [(p["program"], p["sets"]) for p in out["programs"]] == [("municipal", 12), ("grant", 100)]
+    # 99 for the grant: a set on a public site costs more than a set in a community (README, public sites).
+    assert [(p["program"], p["sets"]) for p in out["programs"]] == [("municipal", 12), ("grant", 99)]
 
 
 # The CLI's own words (issue 11): help and error lines from the catalogue's [cli] table, in the
