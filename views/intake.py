@@ -4,6 +4,10 @@ An upload is stored under a fixed name in the session's own folder (:mod:`geo.in
 validated in a child process within the time and memory limits of ``config.toml`` [intake]
 (:func:`geo.intake.worker.run_bounded`), and deleted as soon as it is read; the process is killed if
 the session ends first. The file's name is only ever shown, as text.
+
+Public sites come with a return as a file of their own, or as the 公共场地 / Public sites sheet of the filled
+survey template uploaded as the communities file (:func:`geo.intake.assemble.workbook_sites`); both are
+checked row by row and written into the city by site ID (:func:`geo.intake.assemble.assemble_city`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import pandas as pd
 import streamlit as st
 
 from geo import i18n
+from geo.analysis.sites import assess_sites
 from geo.data.io import write_layers
-from geo.intake.assemble import assemble_city
+from geo.intake.assemble import assemble_city, workbook_sites
 from geo.intake.importer import import_file
 from geo.intake.template import survey_template_bytes
 from geo.intake.worker import WorkLimitError
@@ -37,24 +42,39 @@ def _saved_upload(upload, stem: str) -> Path:
     return target
 
 
-def _checked(upload, stem: str, layer: str, crs: str | None, districts):
-    """Import one upload in a bounded child process; the saved file is deleted whatever happens."""
+def _checked(upload, stem: str, layer: str, crs: str | None, districts, sheet_sites: bool = False):
+    """Import one upload in a bounded child process; the saved file is deleted whatever happens.
+
+    With ``sheet_sites``, returns the import and the public sites of the workbook's sites sheet (None when it
+    has none; :func:`geo.intake.assemble.workbook_sites`), read in a second bounded child once the first
+    import has found the file safe to open.
+    """
     path = _saved_upload(upload, stem)
     try:
-        return shared.bounded(
-            import_file,
-            (path, layer, crs, shared.base_config(), districts),
-            {"display_name": upload.name},
-            what=f"{layer} file",
+        arguments = (path, layer, crs, shared.base_config(), districts)
+        result = shared.bounded(import_file, arguments, {"display_name": upload.name}, what=f"{layer} file")
+        if not sheet_sites:
+            return result
+        sites = shared.bounded(
+            workbook_sites, arguments[:1] + arguments[2:], {"display_name": upload.name}, what="public sites sheet"
         )
+        return result, sites
     finally:
         path.unlink(missing_ok=True)
 
 
 def _crs_widget(label: str, key: str) -> str:
-    # A kept widget: its labels change with the language, and Streamlit would lose the choice.
+    # A kept widget: its labels change with the language, and Streamlit would lose the choice. The labels are
+    # bound to this run's language (a format called later, outside the run, would otherwise say Chinese).
+    lang = shared.lang()
     choice = shared.keep_widget(
-        st.radio, label, key, CRS_CHOICES[0], options=CRS_CHOICES, horizontal=True, format_func=lambda c: t(f"crs_{c}")
+        st.radio,
+        label,
+        key,
+        CRS_CHOICES[0],
+        options=CRS_CHOICES,
+        horizontal=True,
+        format_func=lambda c: i18n.text(f"crs_{c}", lang),
     )
     if choice == "epsg":
         code = st.text_input(t("crs_epsg_code"), value="4490", key=f"{key}-code")
@@ -62,7 +82,7 @@ def _crs_widget(label: str, key: str) -> str:
     return choice
 
 
-def _report(result, label: str) -> None:
+def _report(result, label: str, key: str | None = None) -> None:
     summary = result.summary()
     st.markdown(f"**{plain(label)}**")
     columns = st.columns(4)
@@ -85,7 +105,7 @@ def _report(result, label: str) -> None:
             data=csv,
             file_name=f"rejects_{result.layer}.csv",
             mime="text/csv",
-            key=f"rejects-{result.layer}",
+            key=f"rejects-{key or result.layer}",
             on_click="ignore",
         )
 
@@ -120,22 +140,40 @@ def render() -> None:
         t("intake_paths_file"), key="upload-paths", help=t("intake_formats", limit=f"{limit:g}")
     )
     paths_crs = _crs_widget(t("intake_crs"), "crs-paths") if paths_file else None
-    mode = st.radio(t("intake_mode"), MODES, horizontal=True, format_func=lambda m: t(f"intake_mode_{m}"))
+    sites_file = st.file_uploader(
+        t("intake_sites_file"), key="upload-sites", help=t("intake_sites_help", limit=f"{limit:g}")
+    )
+    sites_crs = _crs_widget(t("intake_crs"), "crs-sites") if sites_file else None
+    lang = shared.lang()
+    mode = st.radio(t("intake_mode"), MODES, horizontal=True, format_func=lambda m: i18n.text(f"intake_mode_{m}", lang))
 
     if st.button(t("intake_run"), type="primary", disabled=communities_file is None):
         st.session_state.pop("intake_results", None)
         try:
             with st.spinner(t("intake_running")):
-                result = _checked(communities_file, "communities", "communities", communities_crs, districts)
+                result, sheet_sites = _checked(
+                    communities_file, "communities", "communities", communities_crs, districts, sheet_sites=True
+                )
                 paths_result = (
                     _checked(paths_file, "fitness_paths", "fitness_paths", paths_crs, districts) if paths_file else None
                 )
+                site_results = {}  # source → import; a later one wins for one site ID
+                if sheet_sites is not None:
+                    site_results[t("intake_sites_sheet_source", file=communities_file.name)] = sheet_sites
+                if sites_file is not None:
+                    site_results[sites_file.name] = _checked(
+                        sites_file, "public_sites", "public_sites", sites_crs, districts
+                    )
                 # Merging is work on the user's rows too (tens of seconds for 50,000): bounded, and done once.
                 assembled = (
                     shared.bounded(
                         assemble_city,
                         (shared.city(), result, mode),
-                        {"fitness_paths": paths_result, "source": communities_file.name},
+                        {
+                            "fitness_paths": paths_result,
+                            "public_sites": site_results or None,
+                            "source": communities_file.name,
+                        },
                         what="merging the upload",
                     )
                     if len(result.accepted)
@@ -144,14 +182,17 @@ def render() -> None:
         except WorkLimitError as error:
             st.error(t(f"intake_limit_{error.limit}", limit=f"{error.value:g}"))
             return
-        st.session_state["intake_results"] = (result, paths_result, assembled, communities_file.name)
+        st.session_state["intake_results"] = (result, paths_result, assembled, communities_file.name, site_results)
 
     if "intake_results" not in st.session_state:
         return
-    result, paths_result, assembled, name = st.session_state["intake_results"]
+    result, paths_result, assembled, name, *more = st.session_state["intake_results"]
+    site_results = more[0] if more else {}
     _report(result, f"{t('intake_communities_file')}: {name}")
     if paths_result is not None:
         _report(paths_result, t("intake_paths_file"))
+    for number, (source, site_result) in enumerate(site_results.items()):
+        _report(site_result, f"{t('intake_sites_report')}: {source}", key=f"public_sites-{number}")
     if len(result.accepted) == 0:
         st.error(t("intake_nothing_accepted"))
         return
@@ -254,6 +295,85 @@ def _assembly_report(assembled) -> None:
         st.dataframe(
             shared.humanised(said_codes(assembled.conflicts)), hide_index=True, width="stretch", placeholder=""
         )
+    _sites_report(assembled)
+
+
+def _sites_report(assembled) -> None:
+    """The public sites after the upload: how many can host a set, how the upload's were written, what changed."""
+    sites = assembled.layers.get("public_sites")
+    if sites is None:
+        return
+    summary, lang = assembled.summary(), shared.lang()
+    st.markdown(f"**{t('intake_sites_title')}**")
+    eligible = (
+        int(assess_sites(sites, assembled.fitness_paths, shared.base_config())["eligible"].sum()) if len(sites) else 0
+    )
+    st.caption(t("intake_sites_after", count=f"{len(sites):,}", eligible=f"{eligible:,}"))
+    if not summary.get("public_sites_imported") and not summary.get("public_sites_rejected"):
+        return
+    st.caption(t(f"intake_sites_written_{assembled.mode}"))
+    if len(assembled.site_updates):
+        st.caption(t("intake_sites_updated_note"))
+        st.dataframe(site_updates_table(assembled.site_updates, lang), hide_index=True, width="stretch", placeholder="")
+    if len(assembled.sites_unplaced):
+        st.warning(t("intake_sites_unplaced_note"))
+        st.dataframe(
+            sites_unplaced_table(assembled.sites_unplaced, lang), hide_index=True, width="stretch", placeholder=""
+        )
+
+
+# Catalogue words of the site fields whose column label is not the one to show, and coded values said in words.
+SITE_FIELD_LABELS = {"kind": "site_kind"}
+SITE_VALUE_WORDS = {"kind": "site_kind_", "consent": "site_consent_"}
+
+
+def site_field_text(column: str, lang: str) -> str:
+    """A field of the public sites (or ``geometry``) as a person reads it in ``lang``."""
+    if column == "geometry":
+        return i18n.text("intake_sites_location", lang)
+    return i18n.column_label(SITE_FIELD_LABELS.get(column, column), lang)
+
+
+def site_value_text(column: str, value, lang: str) -> str:
+    """A value of a site's ``column`` as text in ``lang``: codes in words, numbers plain, missing empty."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if column in SITE_VALUE_WORDS:
+        words = i18n.labels("message", lang)
+        return words.get(f"{SITE_VALUE_WORDS[column]}{value}", str(value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def site_updates_table(updates: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """:attr:`geo.intake.assemble.AssembledCity.site_updates` for reading in ``lang``: every cell text."""
+    shown = pd.DataFrame(
+        {
+            "source": updates["source"].astype(str),
+            "row": updates["row"].astype("Int64"),
+            "site_id": updates["site_id"].astype(str),
+            "name": [site_value_text("name", v, lang) for v in updates["name"]],
+            "column": [site_field_text(c, lang) for c in updates["column"]],
+            "city_value": [site_value_text(c, v, lang) for c, v in zip(updates["column"], updates["city_value"])],
+            "new_value": [site_value_text(c, v, lang) for c, v in zip(updates["column"], updates["new_value"])],
+        }
+    )
+    return shown.rename(columns={c: i18n.text(f"intake_sites_{c}", lang) for c in shown.columns})
+
+
+def sites_unplaced_table(unplaced: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """:attr:`geo.intake.assemble.AssembledCity.sites_unplaced` for reading in ``lang``."""
+    shown = pd.DataFrame(
+        {
+            "source": unplaced["source"].astype(str),
+            "row": unplaced["row"].astype("Int64"),
+            "site_id": unplaced["site_id"].astype(str),
+            "name": [site_value_text("name", v, lang) for v in unplaced["name"]],
+            "reason": unplaced[f"reason_{lang}"].astype(str),
+        }
+    )
+    return shown.rename(columns={c: i18n.text(f"intake_sites_{c}", lang) for c in shown.columns})
 
 
 shared.guarded(render)

@@ -59,7 +59,7 @@ from geo.data.crs import require_storage_crs
 from geo.data.schema import STORAGE_CRS
 from geo.errors import data_error
 from geo.i18n import label
-from geo.intake.importer import APPROXIMATE_COLUMN, IntakeResult, survey_fitness_paths
+from geo.intake.importer import APPROXIMATE_COLUMN, IntakeResult, import_file, survey_fitness_paths
 from geo.intake.merge import (
     CONFLICT_COLUMNS,
     SAME_PLACE_M,
@@ -751,6 +751,36 @@ def _with_returned_applications(layers: dict, accepted: pd.DataFrame, merged: Me
 
 
 # --------------------------------------------------------------------------- public sites
+
+
+def workbook_sites(path, crs=None, config=None, districts=None, *, display_name=None) -> IntakeResult | None:
+    """The public sites of a filled survey template: its 公共场地 / Public sites sheet, imported row by row.
+
+    None when ``path`` is no Excel workbook, has no such sheet (another sheet is never read as sites:
+    its communities would pass for sites) or the sheet has no data row (the template as downloaded).
+    The arguments are :func:`geo.intake.importer.import_file`'s. Meant for a workbook whose
+    communities were imported first, within the [intake] limits (the archive is then known to be safe).
+    """
+    import zipfile
+
+    import openpyxl
+
+    from geo.intake.template import SITES_SHEET
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "xl/workbook.xml" not in archive.namelist():
+                return None
+    except (zipfile.BadZipFile, OSError):
+        return None
+    with open(path, "rb") as handle:  # a file object: openpyxl would refuse a name not ending in .xlsx
+        book = openpyxl.load_workbook(handle, read_only=True, keep_links=False)
+        names = list(book.sheetnames)
+        book.close()
+    if not set(SITES_SHEET.values()) & set(names):
+        return None
+    result = import_file(path, "public_sites", crs, config, districts, display_name=display_name)
+    return result if result.input_rows else None
 
 
 def _empty(columns) -> pd.DataFrame:
