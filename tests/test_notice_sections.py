@@ -170,7 +170,7 @@ def test_the_main_text_says_the_rules_in_words(chinese, english):
     assert "小区可用空地不少于 150 平方米" in text
     weights = re.findall(r"<li>(.*?)</li>", main)
     assert weights == ["小区人口（25）", "老人和儿童人数（20）", "距最近健身路径的距离（20）", "老旧小区（10）",
-                       "已提出建设申请（15）", "周边未覆盖人口（10）"]  # fmt: skip
+                       "已提出建设申请（15）", "周边未覆盖人口（10）", "可服务的无建设用地小区居民（15）"]  # fmt: skip
     english_text = visible_text(split_at_appendix(english)[0])
     assert "One fitness-path set costs CNY 50,000." in english_text
     assert "Budgets: City budget CNY 600,000, Regional grant CNY 5,000,000." in english_text

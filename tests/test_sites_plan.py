@@ -188,7 +188,7 @@ def test_under_inside_a_site_reaching_nobody_new_is_not_bought():
     plan = plan_of(communities, paths, sites, "rank", budget=3 * SET_CNY)
     assert plan.selected["community_id"].tolist() == ["C000"]
     left = plan.outcomes[0].left_out().set_index("community_id")
-    assert left.loc["S1", "left_out_reason"] == "no_gain"
+    assert left.loc["S1", "left_out_reason"] == "reaches_no_one"
     assert left.loc["S1", "candidate_kind"] == "site"
 
 

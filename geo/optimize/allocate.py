@@ -64,7 +64,8 @@ STOP_REASONS = ("budget_spent", "no_candidates_left", "nothing_more_to_gain", "d
 # Why an eligible candidate is not in the plan (``Allocation.left_out``): the money left could not
 # pay for it, a set there would add nothing under the standard after the picks, or its district
 # reached its maximum.
-LEFT_OUT_REASONS = ("budget", "no_gain", "district_limit")
+# ``reaches_no_one``: a public site with no unserved community within the walk radius at all.
+LEFT_OUT_REASONS = ("budget", "no_gain", "district_limit", "reaches_no_one")
 PRESOLVE_MAX_NONZEROS = 1_000_000
 DECOMPOSE_MIN_NONZEROS = 20_000
 
@@ -333,7 +334,8 @@ def allocate_rank(
 def _with_stop(problem: CoverageProblem, allocation: Allocation, district_max: dict) -> Allocation:
     """``allocation`` with the money left, why it stopped, and why each candidate not chosen was left out.
 
-    Left-out reasons are judged against the final plan: ``no_gain`` when a set there would add
+    Left-out reasons are judged against the final plan: ``reaches_no_one`` for a public site with no
+    unserved community within the walk radius at all, ``no_gain`` when a set there would add
     nothing under the standard, else ``district_limit`` when its district is at its maximum, else
     ``budget`` (the money left cannot pay for it). The stop reason: ``budget_spent`` when some
     candidate could still add something but the money left does not pay for it (or nothing is left),
@@ -352,9 +354,12 @@ def _with_stop(problem: CoverageProblem, allocation: Allocation, district_max: d
     reached = problem.reached_by(chosen)
     count = pd.Series(problem.district[chosen], dtype=object).value_counts().to_dict()
     reasons = np.empty(left.size, dtype=object)
+    is_site = problem.site_mask
     for k, j in enumerate(left):
         code = problem.district[j]
-        if not problem.adds_something(int(j), reached):
+        if is_site[j] and problem.served_by(int(j)).size == 0:
+            reasons[k] = "reaches_no_one"
+        elif not problem.adds_something(int(j), reached):
             reasons[k] = "no_gain"
         elif count.get(code, 0) >= district_max.get(code, np.inf):
             reasons[k] = "district_limit"
