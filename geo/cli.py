@@ -1022,7 +1022,7 @@ def run_plan_command(args, config) -> int:
     from geo.config import with_overrides
     from geo.pipeline import load_city
     from geo.plan import plan_sheets, run_plan
-    from geo.render.export import export
+    from geo.render.export import explained_plan_sheets, export
     from geo.render.provenance import plan_parameters
 
     config = with_overrides(config, walk_radius_m=args.radius, budgets=budgets_from_args(args.budget, config))
@@ -1038,7 +1038,7 @@ def run_plan_command(args, config) -> int:
     if args.out:
         with writing(args.out):
             export(
-                plan_sheets(plan, args.lang, city.districts),
+                explained_plan_sheets(plan_sheets(plan, args.lang, city.districts), plan, args.lang),
                 args.out,
                 lang=args.lang,
                 crs=OUT_CRS[args.out_crs],

@@ -939,3 +939,18 @@ def test_json_names_follow_lang_and_the_figures_do_not(capsys):
         assert [{k: v for k, v in row.items() if k not in strip} for row in zh] == [
             {k: v for k, v in row.items() if k not in strip} for row in en
         ]
+
+
+def test_plan_out_says_what_each_pick_serves_and_names_the_public_sites(tmp_path, capsys):
+    import openpyxl
+
+    target = tmp_path / "plan.xlsx"
+    assert main(["plan", "--program", "city,region", "--out", str(target)]) == 0
+    sheet = openpyxl.load_workbook(target)["自治区补助"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    kind, said = header.index("点位类型"), header.index("服务说明")
+    on_sites = [row for row in body if str(row[kind]).startswith("公共场地")]
+    assert len(body) == 99 and len(on_sites) == 3  # the regional grant's three sets on public sites
+    assert all(str(row[said]).startswith("场地 ") and "（无建设用地）" in str(row[said]) for row in on_sites)
+    assert all(str(row[said]).startswith("小区 ") for row in body if row not in on_sites)
