@@ -9,6 +9,10 @@ The user corrects the mapping and the CRS, names the city, and builds a preview
 GeoPackage into the session's folder (:func:`geo.intake.newcity.write_city`) and makes it the data
 every page analyses. File names and cells are data: shown as text or in tables, never in markup,
 and never part of a path.
+
+A file of public sites (parks, squares, school grounds … where a set could go) is optional: its columns are
+mapped and its CRS found or guessed like the others', its rows checked (``import_file(..., "public_sites")``),
+and the preview says how many sites can host a set (:func:`geo.analysis.sites.assess_sites`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import streamlit as st
 
 from geo import i18n
 from geo.analysis.coverage import community_coverage
+from geo.analysis.sites import SITE_REASONS, assess_sites
 from geo.data.crs_guess import OFFICIAL_CODES, CrsGuess, describe, first_coordinates, guess_crs
 from geo.data.formats import display_file_name
 from geo.data.headers import mappable_fields
@@ -37,7 +42,7 @@ from geo.render.maps import coverage_map
 from views import shared
 from views.shared import plain, t
 
-LAYERS = ("communities", "districts", "fitness_paths")
+LAYERS = ("communities", "districts", "fitness_paths", "public_sites")
 NAMED_CRS = ("wgs84", "gcj02", "bd09")
 AUTO, TYPED = "auto", "epsg"
 SAMPLES = 3
@@ -45,6 +50,8 @@ SAMPLE_CHARS = 32  # a WKT polygon would fill the table: cut, the rest is in the
 REJECTS_SHOWN = 1000  # rows of a rejects table drawn on the page; the download has every row
 # Fields whose column label the catalogue's [column] table does not give (they are not exported).
 OWN_LABELS = ("longitude", "latitude", "land_area_m2", "crs", "existing_sets", "kind")
+# A layer's fields whose label is another column's ([column] table): a site's kind is no district's kind.
+LAYER_LABELS = {"public_sites": {"kind": "site_kind"}}
 FIELD_COLUMNS = 3
 
 FILES, RESULT, MAP, FLASH, SEEN = "newcity_files", "newcity_result", "newcity_map", "newcity_flash", "newcity_seen"
@@ -88,9 +95,9 @@ def sample_values(original: pd.DataFrame, count: int = SAMPLES, chars: int = SAM
     return samples
 
 
-def sample_table(samples: dict, headers: dict, lang: str) -> pd.DataFrame:
+def sample_table(samples: dict, headers: dict, lang: str, layer: str | None = None) -> pd.DataFrame:
     """The file's columns, their sample values and the field each was recognised as, labelled in ``lang``."""
-    read_as = {str(column): field_label(name, lang) for name, column in headers.items()}
+    read_as = {str(column): field_label(name, lang, layer) for name, column in headers.items()}
     rows = [
         [column, *(values + [""] * SAMPLES)[:SAMPLES], read_as.get(column, "—")] for column, values in samples.items()
     ]
@@ -102,8 +109,10 @@ def sample_table(samples: dict, headers: dict, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=heads, dtype="string")
 
 
-def field_label(name: str, lang: str) -> str:
-    """Our field ``name`` as a person reads it in ``lang``."""
+def field_label(name: str, lang: str, layer: str | None = None) -> str:
+    """Our field ``name`` (of ``layer``, when its label depends on it) as a person reads it in ``lang``."""
+    if name in LAYER_LABELS.get(layer, {}):
+        return i18n.column_label(LAYER_LABELS[layer][name], lang)
     if name in OWN_LABELS:
         return i18n.text(f"newcity_field_{name}", lang)
     return i18n.column_label(name, lang)
@@ -264,7 +273,9 @@ def _file_checks(layer: str, entry: Upload, near_lon: float | None = None) -> tu
             shared.fail_gently(entry.error)
         return {}, None, False
     lang = shared.lang()
-    st.dataframe(sample_table(entry.samples, entry.headers, lang), hide_index=True, width="stretch", placeholder="")
+    st.dataframe(
+        sample_table(entry.samples, entry.headers, lang, layer), hide_index=True, width="stretch", placeholder=""
+    )
     options = [None, *entry.columns]
     choices = {}
     with st.expander(t("newcity_fields", found=len(entry.headers)), expanded=True):
@@ -274,7 +285,7 @@ def _file_checks(layer: str, entry: Upload, near_lon: float | None = None) -> tu
             with columns[number % FIELD_COLUMNS]:
                 choices[name] = shared.keep_widget(
                     st.selectbox,
-                    field_label(name, lang),
+                    field_label(name, lang, layer),
                     f"newcity_{entry.token}_field_{name}",
                     detected if detected in options else None,
                     options=options,
@@ -283,7 +294,7 @@ def _file_checks(layer: str, entry: Upload, near_lon: float | None = None) -> tu
                 )
     twice = chosen_twice(choices)
     for column, names in twice.items():
-        listed = t("newcity_list_separator").join(field_label(name, lang) for name in names)
+        listed = t("newcity_list_separator").join(field_label(name, lang, layer) for name in names)
         st.error(t("newcity_column_twice", column=plain(column), fields=plain(listed)))
     if entry.file_crs is not None:
         st.caption(t("newcity_crs_file", crs=plain(entry.file_crs)))
@@ -312,6 +323,7 @@ def _preview(entries: dict, column_map: dict, crs: dict, name: str, name_en: str
     kwargs = {
         "districts": entries["districts"].path if "districts" in entries else None,
         "fitness_paths": entries["fitness_paths"].path if "fitness_paths" in entries else None,
+        "public_sites": entries["public_sites"].path if "public_sites" in entries else None,
         "crs": crs,
         "column_map": column_map,
         "name": name or None,
@@ -342,9 +354,34 @@ def _signature(entries: dict, column_map: dict, crs: dict, name: str, name_en: s
     return json.dumps([files, column_map, crs, name, name_en], sort_keys=True, ensure_ascii=False)
 
 
+def assessed_sites(new_city):
+    """The new city's public sites assessed (:func:`geo.analysis.sites.assess_sites`: eligible, reasons), or None."""
+    city = new_city.city
+    if city.public_sites is None:
+        return None
+    return assess_sites(city.public_sites, city.fitness_paths, shared.base_config())
+
+
+def sites_sentence(assessed, lang: str) -> str:
+    """How many sites, how many can host a set, how many are held back by each reason, how many await consent."""
+    reasons = assessed["reasons"].fillna("").str.split(";")
+    counted = [(code, int(reasons.map(lambda codes, code=code: code in codes).sum())) for code in SITE_REASONS]
+    listed = i18n.text("newcity_list_separator", lang).join(
+        f"{i18n.reason_label(code, lang)} {count:,}" for code, count in counted if count
+    )
+    return i18n.text(
+        "newcity_sites_summary",
+        lang,
+        count=f"{len(assessed):,}",
+        eligible=f"{int(assessed['eligible'].sum()):,}",
+        reasons=listed or i18n.text("newcity_sites_none_ineligible", lang),
+        unknown=f"{int(assessed['consent_unknown'].sum()):,}",
+    )
+
+
 def _counts(new_city) -> None:
     summary = new_city.summary(shared.lang())
-    for layer in ("communities", "fitness_paths"):
+    for layer in ("communities", "fitness_paths", "public_sites"):
         counts = summary[layer]
         if counts is None:
             continue
@@ -355,6 +392,10 @@ def _counts(new_city) -> None:
         columns[2].metric(t("intake_rejected"), f"{counts['rejected']:,}")
         if layer == "communities":
             columns[3].metric(t("newcity_population_estimated"), f"{counts['population_estimated']:,}")
+        if layer == "public_sites":
+            assessed = assessed_sites(new_city)
+            columns[3].metric(t("newcity_sites_eligible"), f"{int(assessed['eligible'].sum()):,}")
+            st.caption(plain(sites_sentence(assessed, shared.lang())))
     districts = summary["districts"]
     listed = t("newcity_list_separator").join(i18n.district_names(new_city.city.districts, shared.lang()).values())
     st.markdown(
@@ -401,7 +442,9 @@ def _map(signature: str, new_city) -> None:
         # Scored as the coverage page scores the city, so the preview's colours are the map's to come.
         config = shared.config_for(shared.walk_radius_m(), tuple(sorted(shared.weights().items())), 0)
         scored = score_covered(covered, config, city.applications)
-        drawn = coverage_map(city.districts, scored, city.fitness_paths, lang=shared.lang())
+        drawn = coverage_map(
+            city.districts, scored, city.fitness_paths, lang=shared.lang(), public_sites=assessed_sites(new_city)
+        )
         kept = st.session_state[MAP] = (key, drawn.get_root().render())
     st.iframe(kept[1], height=480)
 
@@ -426,6 +469,8 @@ def _save(new_city) -> None:
         communities=len(city.communities),
         paths=len(city.fitness_paths),
     )
+    if city.public_sites is not None:
+        st.session_state[FLASH] += " " + t("newcity_saved_sites", sites=f"{len(city.public_sites):,}")
     st.rerun()
 
 
@@ -451,7 +496,9 @@ def render() -> None:
     st.caption(t("newcity_columns_help"))
     column_map, crs, broken = {}, {}, []
     # Where the city lies (a file in degrees) ranks the central meridians of bare Gauss–Krüger eastings.
-    longitudes = [centre_longitude(entries[layer]) for layer in ("districts", "fitness_paths") if layer in entries]
+    longitudes = [
+        centre_longitude(entries[layer]) for layer in ("districts", "fitness_paths", "public_sites") if layer in entries
+    ]
     near_lon = next((lon for lon in longitudes if lon is not None), None)
     for layer, entry in entries.items():
         column_map[layer], crs[layer], usable = _file_checks(layer, entry, near_lon)
