@@ -111,6 +111,8 @@ def test_the_sites_are_merged_by_id_and_the_change_is_listed(merged):
     area = updates[updates["字段"] == "可用面积（平方米）"]
     assert area["场地编号"].tolist() == ["PS-0001"] and area["新值"].tolist() == ["1234"]
     assert "导入后共有公共场地 157 处" in said(app.caption)
+    place = updates[updates["字段"] == "位置（经度, 纬度）"]  # the sample's polygon, sent again as a point in it
+    assert place["原值"].iloc[0].startswith("面（约 ") and place["新值"].iloc[0].startswith("点 109.")
 
 
 def test_using_the_merge_writes_the_sites_and_keeps_every_other_layer(merged):

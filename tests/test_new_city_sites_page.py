@@ -92,8 +92,9 @@ def test_sites_in_cgcs2000_gauss_kruger_are_checked_counted_and_saved_in_wgs84(f
     assert not app.exception and not app.error, said(app.error)
     metrics = [(m.label, m.value) for m in app.metric]
     assert metrics[-4:] == [("数据行", "7"), ("通过", "3"), ("未通过", "4"), ("可建设的场地", "2")]
-    assert "公共场地 3 处，其中 2 处可建设健身路径；不可建设的原因：产权或管理单位不同意 1；1 处尚待征得" in said(
-        app.caption
+    assert (
+        "公共场地 3 处，其中 2 处可建设健身路径；不可建设的原因：产权或管理单位不同意 1 处；"
+        "尚待征得权属单位同意的：1 处。" in said(app.caption)
     )
     assert "公共场地：未通过的行" in said(app.markdown)
     rejects = app.dataframe[-1].value
@@ -170,5 +171,8 @@ def test_hostile_site_names_stay_text_and_the_english_page_has_no_chinese_but_da
     assert left == [], left
     headers = [str(h) for table in app.dataframe for h in table.value.columns]
     assert not [h for h in headers if CHINESE.search(ours(h))]
-    assert "3 public sites, 2 of which can host a set" in said(app.caption)
+    assert (
+        "3 public sites, 2 of which can host a set. Why the others cannot: The owner or manager does not consent (1). "
+        "Still needing the owner's consent: 1." in said(app.caption)
+    )
     assert "**粗体**" in app.dataframe[-1].value["场地名称"].tolist()

@@ -16,6 +16,8 @@ import functools
 from pathlib import Path
 
 import pandas as pd
+import pyproj
+import shapely
 import streamlit as st
 
 from geo import i18n
@@ -336,6 +338,8 @@ def site_field_text(column: str, lang: str) -> str:
 
 def site_value_text(column: str, value, lang: str) -> str:
     """A value of a site's ``column`` as text in ``lang``: codes in words, numbers plain, missing empty."""
+    if column == "geometry":
+        return place_text(value, lang)
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if column in SITE_VALUE_WORDS:
@@ -344,6 +348,19 @@ def site_value_text(column: str, value, lang: str) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def place_text(geometry, lang: str) -> str:
+    """Where a site is, in ``lang``: a point's longitude, latitude (degrees, EPSG:4326, 6 decimals); a polygon's
+    area (m², on the WGS84 ellipsoid) and a point inside it; empty when there is none."""
+    if not isinstance(geometry, shapely.Geometry) or geometry.is_empty:
+        return ""
+    point = geometry.representative_point()
+    where = {"lon": f"{point.x:.6f}", "lat": f"{point.y:.6f}"}
+    if geometry.geom_type == "Point":
+        return i18n.text("intake_sites_point", lang, **where)
+    area = abs(pyproj.Geod(ellps="WGS84").geometry_area_perimeter(geometry)[0])
+    return i18n.text("intake_sites_polygon", lang, area=f"{area:,.0f}", **where)
 
 
 def site_updates_table(updates: pd.DataFrame, lang: str) -> pd.DataFrame:

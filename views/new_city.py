@@ -49,7 +49,7 @@ SAMPLES = 3
 SAMPLE_CHARS = 32  # a WKT polygon would fill the table: cut, the rest is in the file
 REJECTS_SHOWN = 1000  # rows of a rejects table drawn on the page; the download has every row
 # Fields whose column label the catalogue's [column] table does not give (they are not exported).
-OWN_LABELS = ("longitude", "latitude", "land_area_m2", "crs", "existing_sets", "kind")
+OWN_LABELS = ("longitude", "latitude", "land_area_m2", "crs", "existing_sets", "kind", "geometry_approximate")
 # A layer's fields whose label is another column's ([column] table): a site's kind is no district's kind.
 LAYER_LABELS = {"public_sites": {"kind": "site_kind"}}
 FIELD_COLUMNS = 3
@@ -367,7 +367,9 @@ def sites_sentence(assessed, lang: str) -> str:
     reasons = assessed["reasons"].fillna("").str.split(";")
     counted = [(code, int(reasons.map(lambda codes, code=code: code in codes).sum())) for code in SITE_REASONS]
     listed = i18n.text("newcity_list_separator", lang).join(
-        f"{i18n.reason_label(code, lang)} {count:,}" for code, count in counted if count
+        i18n.text("newcity_sites_reason_count", lang, reason=i18n.reason_label(code, lang), count=f"{count:,}")
+        for code, count in counted
+        if count
     )
     return i18n.text(
         "newcity_sites_summary",

@@ -37,8 +37,8 @@ unplaced
     ``reason_en``: rows (and communities) not written, and why.
 site_updates
     ``source``, ``row``, ``site_id``, ``name``, ``column`` (a field of ``public_sites``, or ``geometry``),
-    ``city_value``, ``new_value`` (a location as ``"lon, lat"`` of a point on it, 6 decimals): one row per
-    value of a city site that a site of the same ID changed.
+    ``city_value``, ``new_value`` (a location as its shapely geometry, EPSG:4326): one row per value of a city
+    site that a site of the same ID changed.
 sites_unplaced
     ``source``, ``row``, ``site_id``, ``name``, ``reason_code``, ``reason_zh``, ``reason_en``: accepted
     sites not written, and why.
@@ -883,8 +883,6 @@ def _site_updates(base: gpd.GeoDataFrame, new: gpd.GeoDataFrame, replaces: pd.Se
             value = new[column].iloc[j] if column in new.columns else None
             if _same_value(old, value):
                 continue
-            if column == "geometry":
-                old, value = _where(old), _where(value)
             rows.append(
                 (
                     new["_source"].iloc[j],
@@ -914,11 +912,3 @@ def _same_value(old, new) -> bool:
     if isinstance(old, (int, float, np.number)) and isinstance(new, (int, float, np.number)):
         return bool(np.isclose(float(old), float(new)))
     return str(old).strip() == str(new).strip()
-
-
-def _where(geometry) -> str | None:
-    """A point on ``geometry`` as ``"lon, lat"`` (degrees, 6 decimals), or None."""
-    if _missing(geometry) or geometry.is_empty:
-        return None
-    point = geometry.representative_point()
-    return f"{point.x:.6f}, {point.y:.6f}"
