@@ -120,6 +120,7 @@ def test_using_the_merge_writes_the_sites_and_keeps_every_other_layer(merged):
     next(b for b in app.button if b.label == text("intake_use", "zh")).click()
     app.run()
     assert not app.exception, app.exception
+    assert "另有公共场地 157 处。" in app.success[0].value
     city = load_city(app.session_state["uploaded_data"])
     sample = load_city(DEFAULT_DATA_PATH)
     assert len(city.public_sites) == 157 and "S-NEW-1" in set(city.public_sites["site_id"])

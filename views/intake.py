@@ -223,6 +223,9 @@ def render() -> None:
         st.session_state["intake_flash"] = t(
             "intake_in_use", communities=len(assembled.communities), paths=len(assembled.fitness_paths)
         )
+        if "public_sites" in assembled.layers:
+            sites = f"{len(assembled.layers['public_sites']):,}"
+            st.session_state["intake_flash"] += " " + t("newcity_saved_sites", sites=sites)
         st.rerun()
 
 
