@@ -198,3 +198,34 @@ def test_hostile_site_names_and_notes_stay_text_and_the_english_page_has_no_chin
     assert left == [], left
     headers = [str(h) for table in app.dataframe for h in table.value.columns]
     assert not [h for h in headers if CHINESE.search(ours(h))]
+
+
+def test_a_district_may_send_sites_alone_as_a_return(tmp_path):
+    sites = pd.DataFrame(
+        {
+            "场地编号": ["S-ALONE"],
+            "场地名称": ["单独报送的广场"],
+            "场地类型": ["广场"],
+            "经度": [109.4185],
+            "纬度": [24.3185],
+        }
+    )
+    path = tmp_path / "场地.csv"
+    sites.to_csv(path, index=False, encoding="utf-8-sig")
+    app = AppTest.from_file(APP, default_timeout=240)
+    app.run()
+    app.switch_page(PAGE)
+    app.run()
+    app.file_uploader(key="upload-sites").set_value((path.name, path.read_bytes(), "text/csv"))
+    app.run()
+    run = next(b for b in app.button if b.label == text("intake_run", "zh"))
+    assert run.disabled and text("intake_sites_only_merge", "zh") in said(app.caption)  # not as the whole city
+    next(r for r in app.radio if r.label == text("intake_mode", "zh")).set_value("merge").run()
+    next(b for b in app.button if b.label == text("intake_run", "zh")).click()
+    app.run()
+    assert not app.exception and not app.error, (app.exception, said(app.error))
+    assembled = app.session_state["intake_results"][2]
+    assert assembled.layers["public_sites"]["site_id"].tolist()[-1] == "S-ALONE"
+    assert len(assembled.layers["public_sites"]) == 157
+    assert len(assembled.communities) == len(load_city(DEFAULT_DATA_PATH).communities)
+    assert [(m.label, m.value) for m in app.metric][:3] == [("数据行", "1"), ("通过", "1"), ("未通过", "0")]

@@ -149,12 +149,22 @@ def render() -> None:
     lang = shared.lang()
     mode = st.radio(t("intake_mode"), MODES, horizontal=True, format_func=lambda m: i18n.text(f"intake_mode_{m}", lang))
 
-    if st.button(t("intake_run"), type="primary", disabled=communities_file is None):
+    # A district may send sites alone: merged into the city as they are (its communities untouched).
+    sites_only = communities_file is None and sites_file is not None
+    if sites_only and mode != "merge":
+        st.caption(t("intake_sites_only_merge"))
+    if st.button(
+        t("intake_run"), type="primary", disabled=communities_file is None and not (sites_only and mode == "merge")
+    ):
         st.session_state.pop("intake_results", None)
         try:
             with st.spinner(t("intake_running")):
-                result, sheet_sites = _checked(
-                    communities_file, "communities", "communities", communities_crs, districts, sheet_sites=True
+                result, sheet_sites = (
+                    _checked(
+                        communities_file, "communities", "communities", communities_crs, districts, sheet_sites=True
+                    )
+                    if communities_file is not None
+                    else (None, None)
                 )
                 paths_result = (
                     _checked(paths_file, "fitness_paths", "fitness_paths", paths_crs, districts) if paths_file else None
@@ -166,36 +176,37 @@ def render() -> None:
                     site_results[sites_file.name] = _checked(
                         sites_file, "public_sites", "public_sites", sites_crs, districts
                     )
+                name = (communities_file or sites_file).name
+                accepted = (
+                    len(result.accepted) if result is not None else sum(len(r.accepted) for r in site_results.values())
+                )
                 # Merging is work on the user's rows too (tens of seconds for 50,000): bounded, and done once.
                 assembled = (
                     shared.bounded(
                         assemble_city,
                         (shared.city(), result, mode),
-                        {
-                            "fitness_paths": paths_result,
-                            "public_sites": site_results or None,
-                            "source": communities_file.name,
-                        },
+                        {"fitness_paths": paths_result, "public_sites": site_results or None, "source": name},
                         what="merging the upload",
                     )
-                    if len(result.accepted)
+                    if accepted
                     else None
                 )
         except WorkLimitError as error:
             st.error(t(f"intake_limit_{error.limit}", limit=f"{error.value:g}"))
             return
-        st.session_state["intake_results"] = (result, paths_result, assembled, communities_file.name, site_results)
+        st.session_state["intake_results"] = (result, paths_result, assembled, name, site_results)
 
     if "intake_results" not in st.session_state:
         return
     result, paths_result, assembled, name, *more = st.session_state["intake_results"]
     site_results = more[0] if more else {}
-    _report(result, f"{t('intake_communities_file')}: {name}")
+    if result is not None:
+        _report(result, f"{t('intake_communities_file')}: {name}")
     if paths_result is not None:
         _report(paths_result, t("intake_paths_file"))
     for number, (source, site_result) in enumerate(site_results.items()):
         _report(site_result, f"{t('intake_sites_report')}: {source}", key=f"public_sites-{number}")
-    if len(result.accepted) == 0:
+    if assembled is None:  # no community (or, sent alone, no site) passed the checks
         st.error(t("intake_nothing_accepted"))
         return
 

@@ -255,7 +255,7 @@ class AssembledCity:
 
 def assemble_city(
     current: CityData | Mapping,
-    communities: IntakeResult | gpd.GeoDataFrame,
+    communities: IntakeResult | gpd.GeoDataFrame | None,
     mode: str,
     *,
     fitness_paths: IntakeResult | gpd.GeoDataFrame | None = None,
@@ -271,7 +271,8 @@ def assemble_city(
         The city now in use: its ``districts``, ``communities`` and ``fitness_paths`` (EPSG:4326)
         and, if it has one, its ``applications`` table. A mapping (layer name → frame) may hold
         any other layers or tables too (``applications_unmatched`` among them); all are carried.
-    communities : geo.intake.importer.IntakeResult or geopandas.GeoDataFrame
+    communities : geo.intake.importer.IntakeResult, geopandas.GeoDataFrame or None
+        None when the upload has no communities (public sites sent alone: merged, the communities kept).
         The accepted communities of the import (``IntakeResult.accepted``: EPSG:4326, geometry
         None for a row that names a city community by ID without coordinates). Given an
         ``IntakeResult``, reports use the file's row numbers (``accepted_rows``); given a frame,
@@ -320,6 +321,8 @@ def assemble_city(
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     layers = original = _current_layers(current)
+    if communities is None:
+        communities = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=STORAGE_CRS))
     rejected = {
         name: frame.rejected if isinstance(frame, IntakeResult) else 0
         for name, frame in (("communities", communities), ("fitness_paths", fitness_paths))
