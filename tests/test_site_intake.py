@@ -81,6 +81,8 @@ def test_a_chinese_csv_of_sites_imports_with_codes_and_every_bad_row_explained(t
     rejects = result.rejects.set_index("sheet_row")["reason_code"].to_dict()
     assert rejects == {5: "invalid_value", 6: "missing_required", 7: "implausible_value"}
     assert "停车场" in result.rejects["reason_zh"].iloc[0]
+    # The Chinese reason offers the Chinese words only (the site's synonyms hold English ones too).
+    assert "口袋公园" in result.rejects["reason_zh"].iloc[0] and "pocket" not in result.rejects["reason_zh"].iloc[0]
     # Written and read back as the city file's layer.
     out = write_accepted(result, tmp_path / "sites.gpkg")
     back = read_public_sites(out)

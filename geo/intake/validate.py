@@ -355,6 +355,9 @@ def _quoted(text: pd.Series, limit: int = _QUOTED_CHARS):
     return _Both(*said)
 
 
+_CJK = re.compile("[\u3400-\u9fff]")
+
+
 def coded_values(
     frame: gpd.GeoDataFrame, headers: dict, synonyms: dict | None = None
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -376,7 +379,8 @@ def coded_values(
         unknown = (present & mapped.isna()).to_numpy()
         frame[column] = mapped.astype("string")
         field = _field(column, headers)
-        choices_zh = "、".join(word for words in codes.values() for word in words[1:])
+        # The Chinese reason lists the Chinese words (a site's synonyms hold English ones too).
+        choices_zh = "、".join(word for words in codes.values() for word in words[1:] if _CJK.search(word))
         choices = _Both(choices_zh, f"{'/'.join(codes)} ({choices_zh})")
         found.append(
             _issues(unknown, "invalid_value", "invalid_value", field=field, value=text.fillna(""), choices=choices)
