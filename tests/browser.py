@@ -190,3 +190,43 @@ def foreign(seen: list[str], lang: str) -> set[str]:
     pattern = ENGLISH if lang == "zh" else CHINESE
     allowed = allowed_words(lang)
     return {run for piece in seen for run in pattern.findall(piece) if run not in allowed}
+
+
+# --------------------------------------------------------------------------- waiting for a page
+
+# The page titles' catalogue keys, by the path a sidebar link ends with.
+TITLES = {
+    "coverage": "page_coverage",
+    "eligibility": "page_eligibility",
+    "priority": "page_priority",
+    "publish": "page_publish",
+    "intake": "page_intake",
+    "new-city": "page_new_city",
+}
+
+
+def settle_run(page) -> None:
+    """Wait until the app has finished the run the last action started (its "running" sign is gone)."""
+    time.sleep(0.5)
+    page.wait_for_function(
+        '() => !document.querySelector(\'[data-testid="stStatusWidgetRunningIcon"], '
+        '[data-testid="stStatusWidgetRunningManIcon"]\')',
+        timeout=60_000,
+    )
+
+
+def settle_on(page, title: str) -> None:
+    """Wait for the page's heading and for its script run to end."""
+    page.locator("h1", has_text=title).first.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-test-script-state]')?.dataset.testScriptState !== 'running'",
+        timeout=120_000,
+    )
+    time.sleep(1.0)
+
+
+def go_to(page, name: str, lang: str) -> None:
+    """Follow the sidebar link to page ``name`` (a key of :data:`TITLES`) and wait for it in ``lang``."""
+    links = page.locator('[data-testid="stSidebarNavLink"]')
+    (links.first if name == "coverage" else page.locator(f'[data-testid="stSidebarNavLink"][href$="/{name}"]')).click()
+    settle_on(page, text(TITLES[name], lang))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 import os
 import re
 import signal
@@ -244,3 +245,13 @@ def square_city(xy, population, paths_xy=(), side=100.0):
         crs=utm,
     ).to_crs("EPSG:4326")
     return communities, paths
+
+
+# --------------------------------------------------------------------------- map pages
+
+
+def map_data(page):
+    """The layers, sets and legend the page draws: its one ``application/json`` element, parsed."""
+    found = re.findall(r'<script type="application/json" id="fp-map-data-[0-9a-f]+">(.*?)</script>', page, re.S)
+    assert len(found) == 1, "the page must carry its map data in exactly one JSON element"
+    return json.loads(found[0])

@@ -6,56 +6,17 @@ the sites are placed in the gaps between its communities, in UTM 50N metres from
 
 from __future__ import annotations
 
-import csv
 import json
 
-import geopandas as gpd
 import pandas as pd
-import pyproj
 import pytest
-import shapely
-from shapely.geometry import Point, box
 
 from geo.cli import main
 from geo.data.io import read_public_sites
 from geo.intake.newcity import build_city
 from geo.pipeline import load_city
 from tests import othercity
-
-HEADERS = ["场地编号", "场地名称", "场地类型", "可用面积（平方米）", "权属单位", "是否同意", "备注"]
-# (id, name, kind, area, owner, consent, notes, geometry as metres east/north of the corner)
-ROWS = [
-    ("S-01", "蜀山口袋公园", "口袋公园", "400", "三里庵街道办事处", "同意", "", Point(475, 325)),
-    ("S-02", "望江广场", "广场", "800", "稻香村街道办事处", "待定", "需征求意见", box(600, 600, 660, 660)),
-    ("S-03", "包河小学操场", "学校操场", "2000", "合肥市包河小学", "不同意", "", Point(2200, 800)),
-    ("S-04", "停车场旁空地", "停车场", "300", "街道办事处", "是", "", Point(900, 700)),  # unknown kind
-    ("S-01", "重复编号", "广场", "300", "街道办事处", "是", "", Point(1000, 900)),  # repeats row 2's ID
-    ("S-06", "远处空地", "其他", "300", "街道办事处", "是", "", Point(200_000, 900)),  # 200 km away
-    ("S-07", "", "绿道", "300", "园林局", "是", "", Point(1100, 900)),  # no name
-]
-
-
-def _corner():
-    to_utm = pyproj.Transformer.from_crs(4326, 32650, always_xy=True)
-    return to_utm.transform(othercity.WEST, othercity.SOUTH)
-
-
-def site_frame() -> gpd.GeoDataFrame:
-    """The rows above in UTM 50N."""
-    x0, y0 = _corner()
-    geometry = [shapely.affinity.translate(row[-1], x0, y0) for row in ROWS]
-    return gpd.GeoDataFrame([dict(zip(HEADERS, row[:-1])) for row in ROWS], geometry=geometry, crs=32650)
-
-
-def write_sites_csv(path, crs=othercity.GK_WITH_ZONE):
-    """The sites as WKT in ``crs`` in a CSV that declares no coordinate system (as a surveyor's export)."""
-    frame = site_frame().to_crs(crs)
-    with open(path, "w", newline="", encoding="utf-8-sig") as file:
-        writer = csv.writer(file)
-        writer.writerow([*HEADERS, "WKT"])
-        for cells, geometry in zip(frame[HEADERS].itertuples(index=False), frame.geometry):
-            writer.writerow([*cells, shapely.to_wkt(geometry, rounding_precision=3)])
-    return path
+from tests.site_helpers import site_frame, write_sites_csv
 
 
 @pytest.fixture(scope="module")

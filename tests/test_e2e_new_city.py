@@ -14,6 +14,7 @@ import pytest
 
 from tests import othercity
 from tests.browser import COUNT_COMMUNITIES_JS, OUTPUT, map_frame, open_page, running_app
+from tests.browser import settle_run as settle
 
 WORDS = {
     "zh": {
@@ -55,16 +56,6 @@ WORDS = {
 def app_url():
     with running_app("streamlit_new_city.log") as (url, _):
         yield url
-
-
-def settle(page) -> None:
-    """Wait until the app has finished the run the last action started (its "running" sign is gone)."""
-    time.sleep(0.5)
-    page.wait_for_function(
-        '() => !document.querySelector(\'[data-testid="stStatusWidgetRunningIcon"], '
-        '[data-testid="stStatusWidgetRunningManIcon"]\')',
-        timeout=60_000,
-    )
 
 
 def type_into(page, label: str, value: str) -> None:

@@ -15,9 +15,8 @@ import pytest
 
 from tests import othercity
 from tests.browser import OUTPUT, foreign, map_frame, open_page, running_app
-from tests.test_city_init_sites import write_sites_csv
-from tests.test_e2e_new_city import settle
-from tests.test_intake_sites_page import filled_template
+from tests.browser import settle_run as settle
+from tests.site_helpers import filled_template, write_sites_csv
 
 # Names of Material icons Streamlit writes as text (drawn as icons), and the data the pages show as it is.
 ICON_WORDS = {"arrow", "check", "down", "icon", "keyboard", "alt", "location", "add"}

@@ -486,7 +486,10 @@ def test_english_plan_export_has_no_chinese_of_ours(tmp_path, suffix, sample_dis
     assert suffix == ".csv" or parameters is not None
     english_districts = set(sample_districts["district_name_en"])
     for rows in tables.values():
-        assert set(chinese_cells(rows)) == {"Name"}
+        # Names are data; "What it serves" names communities in an English sentence ("Community X serves …").
+        assert set(chinese_cells(rows)) == {"Name", "What it serves"}
+        served = column_values(rows, "What it serves")
+        assert served and all(cell.startswith(("Community ", "Site ")) for cell in served)
         assert column_values(rows, "Programme name") <= {p.name_en for p in config.programs}
         assert column_values(rows, "District") <= english_districts
     if parameters is not None:  # the configuration's record names both names of each programme, labelled

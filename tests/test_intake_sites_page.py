@@ -14,40 +14,18 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.config import BOUNDARIES_PATH, DEFAULT_DATA_PATH
-from geo.data.io import read_districts, read_public_sites
+from geo.config import DEFAULT_DATA_PATH
+from geo.data.io import read_public_sites
 from geo.i18n import text
-from geo.intake.template import SITES_SHEET, SURVEY_SHEET, survey_template_bytes
+from geo.intake.template import SITES_SHEET
 from geo.pipeline import load_city
 from tests import hostile
+from tests.site_helpers import filled_template
 
 APP = "../app.py"
 PAGE = "views/intake.py"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-
-
-def filled_template(path, lang="zh", site_names=("新口袋公园", "重报场地"), notes=None):
-    """A district's return: one community on the survey sheet; 3 site rows (sheet rows 2–4), the last one bad."""
-    import io
-
-    book = openpyxl.load_workbook(io.BytesIO(survey_template_bytes(read_districts(BOUNDARIES_PATH), lang=lang)))
-    survey = book[SURVEY_SHEET[lang]]
-    headers = [cell.value for cell in survey[1]]
-    row = dict.fromkeys(headers)
-    district = "城中区"
-    row.update({headers[1]: "示例新村", headers[2]: district, headers[3]: 109.4172, headers[4]: 24.3195})
-    row[headers[5]] = "WGS84"
-    survey.append([row[h] for h in headers])
-    sites = book[SITES_SHEET[lang]]
-    kind, consent = ("口袋公园", "是") if lang == "zh" else ("Pocket park", "Yes")
-    sites.append(["S-NEW-1", site_names[0], kind, 109.4180, 24.3190, "WGS84", 400, "街道办事处", consent, notes])
-    pocket = read_public_sites(DEFAULT_DATA_PATH).set_index("site_id").loc["PS-0001"]
-    point = pocket.geometry.representative_point()
-    sites.append(["PS-0001", site_names[1], kind, point.x, point.y, "WGS84", 1234, "街道办事处", consent, None])
-    sites.append(["S-BAD", "停车场旁", "停车场", 109.4190, 24.3180, "WGS84", 300, "街道办事处", consent, None])
-    book.save(path)
-    return path
 
 
 def run_intake(path, lang="zh", mode="merge"):

@@ -15,6 +15,7 @@ from shapely.geometry import Point, box
 from geo.errors import DataError, said
 from geo.render import maps
 from tests import hostile
+from tests.helpers import map_data
 
 ASSET_BASE = "/app/static/vendor"
 VENDOR_DIR = Path(__file__).resolve().parent.parent / "static" / "vendor"
@@ -25,13 +26,6 @@ URL = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s\"'<>)\\]*")
 def js_string(text):
     """How a string appears inside the page's JSON data (non-ASCII escaped)."""
     return json.dumps(text)[1:-1]
-
-
-def map_data(page):
-    """The layers, sets and legend the page draws: its one ``application/json`` element, parsed."""
-    found = re.findall(r'<script type="application/json" id="fp-map-data-[0-9a-f]+">(.*?)</script>', page, re.S)
-    assert len(found) == 1, "the page must carry its map data in exactly one JSON element"
-    return json.loads(found[0])
 
 
 def layers_of(page, key=None):

@@ -285,6 +285,12 @@ def test_the_pages_say_what_is_to_be_surveyed_and_why_nothing_is_bought(city_wit
 
     app.switch_page("views/priority_budget.py")
     app.run()
+    # No community can be picked before its survey: only the public sites are bought, each on a site.
+    assert not app.exception and app.metric[0].value != "0 套"
+    assert set(app.dataframe[0].value["点位类型"]) <= {
+        "公共场地·" + word for word in ("口袋公园", "公园", "广场", "绿道", "学校操场（对外开放）", "街角空地", "其他")
+    }
+    app.checkbox(key="widget_use_sites").uncheck().run()
     assert not app.exception and app.metric[0].value == "0 套"
     left_out = int(scored["reasons"].str.contains("to_survey").sum())  # every district, as the plan sees them
     assert any(f"{left_out} 个小区未纳入考虑" in warning.value for warning in app.warning)

@@ -18,7 +18,7 @@ from geo.data.crs import wgs84_to_gcj02
 from geo.data.io import read_public_sites
 from geo.i18n import text
 from tests import hostile, othercity
-from tests.test_city_init_sites import HEADERS, site_frame, write_sites_csv
+from tests.site_helpers import HEADERS, site_frame, write_sites_csv
 
 APP = "../app.py"
 PAGE = "views/new_city.py"

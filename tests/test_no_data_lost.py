@@ -121,7 +121,8 @@ def test_a_merged_district_return_keeps_the_citys_applications_and_adds_its_own(
     pd.testing.assert_series_equal(
         after["application_date"][others].astype(as_ns), before["application_date"][others].astype(as_ns)
     )
-    assert _city_programme_applicants(merged) >= _city_programme_applicants(sample) == 12  # was 1
+    # 11 of the city programme's 12 sets go to applicants (12 before the land-less component weighed 15).
+    assert _city_programme_applicants(merged) >= _city_programme_applicants(sample) == 11  # was 1
 
 
 def test_a_return_whose_rows_disagree_on_a_date_adds_the_earliest_once(sample):

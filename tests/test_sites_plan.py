@@ -13,65 +13,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import box
 
 from geo.analysis.sites import assess_sites, landless_access, score_sites
 from geo.config import load_config
 from geo.optimize.allocate import CoverageProblem, allocate_optimal, allocate_rank
 from geo.plan import landless_table, run_plan, score_communities
 from tests.helpers import square_city
-
-UTM, X0, Y0 = "EPSG:32649", 338_000.0, 2_690_000.0
-SET_CNY = 50_000
-
-
-def sites_at(*rows) -> gpd.GeoDataFrame:
-    """Public sites from ``(site_id, x, y, kind, area_m2, consent)`` at metre offsets (points), EPSG:4326."""
-    frame = pd.DataFrame(rows, columns=["site_id", "x", "y", "kind", "usable_area_m2", "consent"])
-    return gpd.GeoDataFrame(
-        {
-            "site_id": pd.array(frame["site_id"], dtype="string"),
-            "name": pd.array([f"场地{i}" for i in frame["site_id"]], dtype="string"),
-            "kind": pd.array(frame["kind"], dtype="string"),
-            "usable_area_m2": frame["usable_area_m2"].astype(float),
-            "owner": pd.array(["园林局"] * len(frame), dtype="string"),
-            "consent": pd.array(frame["consent"], dtype="string"),
-            "notes": pd.array([None] * len(frame), dtype="string"),
-        },
-        geometry=[Point(X0 + x, Y0 + y) for x, y in zip(frame["x"], frame["y"])],
-        crs=UTM,
-    ).to_crs("EPSG:4326")
-
-
-def config(budget: int = SET_CNY, standard: str = "inside", **weights):
-    base = load_config()
-    programs = tuple(dataclasses.replace(p, budget_cny=budget) for p in base.programs)
-    return dataclasses.replace(
-        base,
-        programs=programs,
-        standard=standard,
-        priority_weights={**base.priority_weights, **weights},
-        optimal_time_limit_s=30.0,
-    )
-
-
-def city(xy, population, landless_rows=(), paths_xy=()):
-    """``square_city`` with the communities at ``landless_rows`` lacking open space (land-less)."""
-    communities, paths = square_city(xy, population, paths_xy)
-    communities.loc[list(landless_rows), "open_space_m2"] = 0.0
-    return communities, paths
-
-
-def plan_of(communities, paths, sites, mode, budget=SET_CNY, standard="inside", programs=("city",), **weights):
-    return run_plan(communities, paths, config(budget, standard, **weights), list(programs), mode, public_sites=sites)
-
+from tests.site_helpers import SET_CNY, TWO_LANDLESS, UTM, X0, Y0, city, config, plan_of, sites_at
 
 # --------------------------------------------------------------------------- hand-made answers
-
-# C000 and C001 have no land, 800 m apart (edges 700 m apart): no set in either is possible, and one set
-# between them (the site at x = 450) serves both. C002, 3 km away, can host a set and has more residents
-# than either, but fewer than both together.
-TWO_LANDLESS = dict(xy=[(0, 0), (800, 0), (3000, 0)], population=[400, 300, 600], landless_rows=(0, 1))
 
 
 @pytest.mark.parametrize("mode", ["rank", "optimal"])

@@ -29,9 +29,8 @@ from geo.render.export import (
 )
 from geo.render.maps import coverage_map
 from tests import hostile
-from tests.helpers import csv_rows, workbook_cells
-from tests.test_maps import map_data
-from tests.test_sites_plan import TWO_LANDLESS, city, plan_of, sites_at
+from tests.helpers import csv_rows, map_data, workbook_cells
+from tests.site_helpers import TWO_LANDLESS, city, plan_of, sites_at
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 

@@ -11,8 +11,8 @@ import time
 import pytest
 
 from geo.i18n import label, text
-from tests.browser import OUTPUT, map_frame, open_page, running_app
-from tests.test_ui_language_browser import go_to, settle
+from tests.browser import OUTPUT, go_to, map_frame, open_page, running_app
+from tests.browser import settle_on as settle
 
 # What the map holds: legend rows, and Leaflet layers by kind (lines are polylines that are not polygons).
 MAP_STATE_JS = """() => {

@@ -17,36 +17,13 @@ import pytest
 from geo.config import DEFAULT_DATA_PATH, load_config
 from geo.i18n import text
 from geo.pipeline import load_city
-from tests.browser import GRID_CELLS_JS, OUTPUT, SEEN_TEXT_JS, foreign, open_page, running_app
+from tests.browser import GRID_CELLS_JS, OUTPUT, SEEN_TEXT_JS, TITLES, foreign, go_to, open_page, running_app
+from tests.browser import settle_on as settle
 
 PAGES = ("coverage", "eligibility", "priority", "publish", "intake", "new-city")
-TITLES = {
-    "coverage": "page_coverage",
-    "eligibility": "page_eligibility",
-    "priority": "page_priority",
-    "publish": "page_publish",
-    "intake": "page_intake",
-    "new-city": "page_new_city",
-}
 
 
 EMPTY_WORDS = {"None", "none", "nan", "NaN", "<NA>", "NaT", "null", "undefined"}
-
-
-def settle(page, title: str) -> None:
-    """Wait for the page's heading and for its script run to end."""
-    page.locator("h1", has_text=title).first.wait_for(timeout=60_000)
-    page.wait_for_function(
-        "() => document.querySelector('[data-test-script-state]')?.dataset.testScriptState !== 'running'",
-        timeout=120_000,
-    )
-    time.sleep(1.0)
-
-
-def go_to(page, name: str, lang: str) -> None:
-    links = page.locator('[data-testid="stSidebarNavLink"]')
-    (links.first if name == "coverage" else page.locator(f'[data-testid="stSidebarNavLink"][href$="/{name}"]')).click()
-    settle(page, text(TITLES[name], lang))
 
 
 @pytest.fixture(scope="module")
