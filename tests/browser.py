@@ -230,3 +230,16 @@ def go_to(page, name: str, lang: str) -> None:
     links = page.locator('[data-testid="stSidebarNavLink"]')
     (links.first if name == "coverage" else page.locator(f'[data-testid="stSidebarNavLink"][href$="/{name}"]')).click()
     settle_on(page, text(TITLES[name], lang))
+
+
+def whole_page_shot(page, file_name: str) -> None:
+    """A screenshot of the whole page into ``OUTPUT/file_name``: Streamlit scrolls inside its main block, so the
+    window is made as tall as it for the shot (at most 6,000 px), then set back to 1400 × 1000."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('section, div')].map(e => e.scrollHeight), 1000)"
+    )
+    page.set_viewport_size({"width": 1400, "height": min(int(height), 6000)})
+    time.sleep(1.0)
+    page.screenshot(path=str(OUTPUT / file_name), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})

@@ -100,6 +100,13 @@ def site_frame() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame([dict(zip(HEADERS, row[:-1])) for row in ROWS], geometry=geometry, crs=32650)
 
 
+def hefei_files_with_sites(folder) -> dict:
+    """The other city's survey files (:func:`tests.othercity.write_files`) and its sites CSV (``sites``)."""
+    paths = othercity.write_files(folder)
+    paths["sites"] = write_sites_csv(folder / "公共场地.csv")
+    return paths
+
+
 def write_sites_csv(path, crs=othercity.GK_WITH_ZONE):
     """The sites as WKT in ``crs`` in a CSV that declares no coordinate system (as a surveyor's export)."""
     frame = site_frame().to_crs(crs)

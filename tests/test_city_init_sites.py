@@ -16,15 +16,12 @@ from geo.data.io import read_public_sites
 from geo.intake.newcity import build_city
 from geo.pipeline import load_city
 from tests import othercity
-from tests.site_helpers import site_frame, write_sites_csv
+from tests.site_helpers import hefei_files_with_sites, site_frame
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hefei")
-    paths = othercity.write_files(folder)
-    paths["sites"] = write_sites_csv(folder / "公共场地.csv")
-    return paths
+    return hefei_files_with_sites(tmp_path_factory.mktemp("hefei"))
 
 
 def test_city_init_with_sites_in_gauss_kruger_keeps_the_good_rows_and_explains_the_others(files, tmp_path, capsys):

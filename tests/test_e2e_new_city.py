@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests import othercity
-from tests.browser import COUNT_COMMUNITIES_JS, OUTPUT, map_frame, open_page, running_app
+from tests.browser import COUNT_COMMUNITIES_JS, map_frame, open_page, running_app, whole_page_shot
 from tests.browser import settle_run as settle
 
 WORDS = {
@@ -68,15 +68,7 @@ def type_into(page, label: str, value: str) -> None:
 
 
 def shot(page, lang: str, step: str) -> None:
-    """The whole page: Streamlit scrolls inside its main block, so the window is made as tall as it for the shot."""
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('section, div')].map(e => e.scrollHeight), 1000)"
-    )
-    page.set_viewport_size({"width": 1400, "height": min(int(height), 6000)})
-    time.sleep(1.0)
-    page.screenshot(path=str(OUTPUT / f"new_city_{lang}_{step}.png"), full_page=True)
-    page.set_viewport_size({"width": 1400, "height": 1000})
+    whole_page_shot(page, f"new_city_{lang}_{step}.png")
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from tests import othercity
-from tests.browser import OUTPUT, foreign, map_frame, open_page, running_app
+from tests.browser import foreign, map_frame, open_page, running_app, whole_page_shot
 from tests.browser import settle_run as settle
 from tests.site_helpers import filled_template, write_sites_csv
 
@@ -55,14 +55,7 @@ def app_url():
 
 
 def shot(page, name: str) -> None:
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('section, div')].map(e => e.scrollHeight), 1000)"
-    )
-    page.set_viewport_size({"width": 1400, "height": min(int(height), 6000)})
-    time.sleep(1.0)
-    page.screenshot(path=str(OUTPUT / f"sites_upload_{name}.png"), full_page=True)
-    page.set_viewport_size({"width": 1400, "height": 1000})
+    whole_page_shot(page, f"sites_upload_{name}.png")
 
 
 def start(browser, app_url, lang, title):

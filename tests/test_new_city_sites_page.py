@@ -18,7 +18,7 @@ from geo.data.crs import wgs84_to_gcj02
 from geo.data.io import read_public_sites
 from geo.i18n import text
 from tests import hostile, othercity
-from tests.site_helpers import HEADERS, site_frame, write_sites_csv
+from tests.site_helpers import HEADERS, hefei_files_with_sites, site_frame
 
 APP = "../app.py"
 PAGE = "views/new_city.py"
@@ -28,10 +28,7 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hefei")
-    paths = othercity.write_files(folder)
-    paths["sites"] = write_sites_csv(folder / "公共场地.csv")
-    return paths
+    return hefei_files_with_sites(tmp_path_factory.mktemp("hefei"))
 
 
 def open_page(lang="zh"):
