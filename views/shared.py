@@ -986,7 +986,7 @@ def _map_sites(path: str, version: tuple, communities: gpd.GeoDataFrame) -> gpd.
     """The public sites the map draws beside ``communities`` (the rows it draws): each site belongs to the
     district of its nearest community (:func:`geo.analysis.sites.site_districts`), so a district's map (or a
     district office's) shows the sites of that district only. None when the city has no sites layer."""
-    sites = cached_map_sites(path, version)
+    sites = cached_sites(path, version)
     if sites is None:
         return None
     codes = set(communities["district_code"].astype(str))
@@ -994,9 +994,10 @@ def _map_sites(path: str, version: tuple, communities: gpd.GeoDataFrame) -> gpd.
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=4))
-def cached_map_sites(path: str, version: tuple) -> gpd.GeoDataFrame | None:
+def cached_sites(path: str, version: tuple) -> gpd.GeoDataFrame | None:
     """The city's public sites assessed (:func:`geo.analysis.sites.assess_sites`: eligible, reasons) with the
-    ``district_code`` of the nearest community; None when the city has no sites layer."""
+    ``district_code`` of the nearest community; None when the city has no sites layer. For the maps, and for
+    the land-less list when no plan has judged the sites."""
     city = cached_city(path, version)
     if city.public_sites is None:
         return None
@@ -1338,17 +1339,6 @@ def plan_in_use() -> PlanInUse:
     return PlanInUse(plan, "landless_plan_approved", {**approval, "date": day.isoformat()})
 
 
-@per_data(st.cache_resource(show_spinner=False, max_entries=4))
-def cached_assessed_sites(path: str, version: tuple) -> gpd.GeoDataFrame | None:
-    """The city's public sites as :func:`geo.analysis.sites.assess_sites` judges them (None: no layer)."""
-    from geo.analysis.sites import assess_sites
-
-    city = cached_city(path, version)
-    if city.public_sites is None:
-        return None
-    return assess_sites(city.public_sites, city.fitness_paths, base_config())
-
-
 def landless_of(communities: gpd.GeoDataFrame, in_use: PlanInUse) -> pd.DataFrame:
     """:func:`geo.plan.landless_table` of ``communities`` (scored rows the actor may see) with ``in_use``'s
     picks, and the public sites as its first programme saw them (else as assessed on the city)."""
@@ -1357,5 +1347,5 @@ def landless_of(communities: gpd.GeoDataFrame, in_use: PlanInUse) -> pd.DataFram
     sites = in_use.plan.outcomes[0].sites if in_use.plan.outcomes else None
     if sites is None:
         path = data_path()
-        sites = cached_assessed_sites(str(path), data_version(path))
+        sites = cached_sites(str(path), data_version(path))
     return landless_table(in_use.plan, communities, sites)
