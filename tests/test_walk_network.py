@@ -1,0 +1,173 @@
+"""Walking distance on the street network (issue 16): hand-made networks with known answers.
+
+Geometry in metres east/north of a point in Liuzhou (UTM 49N), stored in WGS84 as the data is. Distances
+come back through two projections, so they are compared to within a few centimetres.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+from scipy.sparse.csgraph import dijkstra
+from shapely.geometry import LineString, Point, box
+
+from geo.analysis.network import WalkNetwork, walking_distance_to_nearest_set
+
+UTM, X0, Y0 = "EPSG:32649", 338_000.0, 2_690_000.0
+CM = 0.05
+
+
+def roads(*lines, walkable=None) -> gpd.GeoDataFrame:
+    """Road lines from lists of (x, y) metre offsets, EPSG:4326."""
+    n = len(lines)
+    return gpd.GeoDataFrame(
+        {
+            "road_id": [f"R{k}" for k in range(n)],
+            "walkable": [True] * n if walkable is None else walkable,
+        },
+        geometry=[LineString([(X0 + x, Y0 + y) for x, y in line]) for line in lines],
+        crs=UTM,
+    ).to_crs("EPSG:4326")
+
+
+def places(*geometries) -> gpd.GeoDataFrame:
+    """Polygons or points given in metre offsets (shapely geometries), EPSG:4326."""
+    moved = [shapely.affinity.translate(g, X0, Y0) for g in geometries]
+    return gpd.GeoDataFrame({"id": range(len(moved))}, geometry=moved, crs=UTM).to_crs("EPSG:4326")
+
+
+def straight_m(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> float:
+    return float(a.to_crs(UTM).geometry.iloc[0].distance(b.to_crs(UTM).geometry.iloc[0]))
+
+
+# The Liu River runs between y = 0 and y = 300; a street on each bank, one bridge at x = 800. Streets are cut
+# into 20 m pieces (geo.analysis.network.SEGMENT_M): places on the 20 m grid stand on a node.
+BANKS = [[(-1000, 0), (1000, 0)], [(-1000, 300), (1000, 300)], [(800, 0), (800, 300)]]
+
+
+def test_across_the_river_a_set_300_m_away_is_1900_m_on_foot():
+    network = WalkNetwork.from_roads(roads(*BANKS), UTM)
+    community = places(box(-40, 300, 40, 350))  # on the north bank, its edge on the street
+    fitness_path = places(Point(-40, 0))  # on the south bank's street, straight across from its corner
+    assert straight_m(community, fitness_path) == pytest.approx(300, abs=CM)
+    distance = walking_distance_to_nearest_set(community, fitness_path, network)
+    # 840 m east to the bridge, 300 m across, 760 m back west to the community's nearest corner.
+    assert distance[0] == pytest.approx(840 + 300 + 760, abs=CM)
+    # Within 500 m in a straight line, not on foot; within 2 km on foot.
+    assert walking_distance_to_nearest_set(community, fitness_path, network, limit_m=500)[0] == np.inf
+
+
+def test_a_second_bridge_shortens_the_walk():
+    network = WalkNetwork.from_roads(roads(*BANKS, [(0, 0), (0, 300)]), UTM)
+    distance = walking_distance_to_nearest_set(places(box(-50, 300, 50, 350)), places(Point(0, 0)), network)
+    assert distance[0] == pytest.approx(300, abs=CM)
+
+
+def test_a_community_with_two_gates_is_reached_by_the_nearer_one():
+    # Streets pass the community on its south (y = -5) and north (y = 105) sides; they meet only at x = 600.
+    streets = roads([(-500, -5), (600, -5)], [(-500, 105), (600, 105)], [(600, -5), (600, 105)])
+    network = WalkNetwork.from_roads(streets, UTM)
+    community = places(box(0, 0, 100, 100))
+    north, south = places(Point(0, 110)), places(Point(0, -10))
+    # Each set is 5 m from its street, whose node at x = 0 is 5 m from the community's edge.
+    assert walking_distance_to_nearest_set(community, north, network)[0] == pytest.approx(10, abs=CM)
+    assert walking_distance_to_nearest_set(community, south, network)[0] == pytest.approx(10, abs=CM)
+    access = network.access(np.asarray(community.to_crs(UTM).geometry.values))
+    assert access.without_street.size == 0
+    assert set(np.round(network.nodes_m[access.node][:, 1] - Y0)) == {-5.0, 105.0}  # both streets are gates
+
+
+def test_a_set_on_an_island_of_the_network_serves_nobody_on_the_mainland():
+    # The island's paths (around x = 0, y = 200) meet no mainland street.
+    network = WalkNetwork.from_roads(roads([(-500, 0), (500, 0)], [(-100, 200), (100, 200)]), UTM)
+    assert network.pieces == 2
+    community = places(box(-50, -60, 50, -10))
+    island_set = places(Point(0, 205))
+    assert straight_m(community, island_set) == pytest.approx(215, abs=CM)
+    assert walking_distance_to_nearest_set(community, island_set, network)[0] == np.inf
+    nodes, _ = network.nearest_nodes(np.asarray(island_set.to_crs(UTM).geometry.values))
+    assert network.piece[nodes[0]] == 1  # the smaller piece
+
+
+def test_a_community_far_from_any_street_reaches_the_nearest_node_and_is_listed():
+    network = WalkNetwork.from_roads(roads([(0, 0), (400, 0)]), UTM)
+    far = box(0, 300, 100, 400)  # 300 m from the street
+    access = network.access(np.asarray(places(far).to_crs(UTM).geometry.values), access_m=50)
+    assert access.without_street.tolist() == [0]
+    assert access.leg[0] == pytest.approx(300, abs=CM)
+    assert walking_distance_to_nearest_set(places(far), places(Point(0, 0)), network)[0] == pytest.approx(300, abs=CM)
+
+
+def test_a_set_inside_its_community_is_at_zero():
+    network = WalkNetwork.from_roads(roads([(0, -100), (0, 100)]), UTM)
+    distance = walking_distance_to_nearest_set(places(box(100, 0, 200, 100)), places(Point(150, 50)), network)
+    assert distance[0] == 0.0
+
+
+def test_lines_a_little_apart_at_a_junction_are_snapped_and_what_was_wrong_is_counted():
+    # The side street ends 0.4 m short of the main street's vertex; one edge is drawn twice; one has no length.
+    streets = roads(
+        [(0, 0), (200, 0), (400, 0)],
+        [(200, 0.4), (200, 300)],
+        [(0, 0), (200, 0)],
+        [(400, 0), (400, 0.000001)],
+    )
+    network = WalkNetwork.from_roads(streets, UTM, snap_m=1.0)
+    assert network.pieces == 1
+    assert network.found["snapped_vertices"] >= 1
+    assert network.found["duplicate_edges"] >= 1
+    assert network.found["zero_length_edges"] >= 1
+    distance = walking_distance_to_nearest_set(places(box(150, 280, 250, 380)), places(Point(0, 0)), network)
+    assert distance[0] == pytest.approx(200 + 280, abs=0.5)  # the 0.4 m snap is within half a metre
+    # Without snapping the side street is an island.
+    assert WalkNetwork.from_roads(streets, UTM, snap_m=0.1).pieces == 2
+
+
+def test_a_road_that_is_not_walkable_is_no_way():
+    streets = roads(*BANKS, [(0, 0), (0, 300)], walkable=[True, True, True, False])  # the motorway bridge
+    network = WalkNetwork.from_roads(streets, UTM)
+    distance = walking_distance_to_nearest_set(places(box(-40, 300, 40, 350)), places(Point(-40, 0)), network)
+    assert distance[0] == pytest.approx(1900, abs=CM)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_shortest_paths_equal_networkx_on_random_graphs(seed):
+    rng = np.random.default_rng(seed)
+    points = rng.uniform(0, 2000, (40, 2)).round(1)
+    pairs = {tuple(sorted(p)) for p in rng.integers(0, 40, (90, 2)) if p[0] != p[1]}
+    network = WalkNetwork.from_roads(roads(*[[tuple(points[a]), tuple(points[b])] for a, b in pairs]), UTM, snap_m=0.01)
+    reference = nx.Graph()
+    for a, b in pairs:
+        reference.add_edge(a, b, weight=float(np.hypot(*(points[a] - points[b]))))
+    ours_of = {
+        k: int(network.nearest_nodes(np.asarray([Point(X0 + x, Y0 + y)]))[0][0]) for k, (x, y) in enumerate(points)
+    }
+    source = next(iter(reference.nodes))
+    expected = nx.single_source_dijkstra_path_length(reference, source)
+    found = dijkstra(network.graph, indices=ours_of[source])
+    for node, metres in expected.items():
+        assert found[ours_of[node]] == pytest.approx(metres, abs=0.05)
+    unreachable = set(range(40)) - set(expected) - {k for k in range(40) if k not in reference.nodes}
+    assert all(found[ours_of[k]] == np.inf for k in unreachable)
+    # Many sources at once: the least distance from any of them, legs included.
+    sets = rng.choice(sorted(reference.nodes), 3, replace=False)
+    legs = rng.uniform(0, 30, 3)
+    many = network.distances_from(np.array([ours_of[k] for k in sets]), legs)
+    for node in reference.nodes:
+        best = min(
+            nx.shortest_path_length(reference, int(s), node, weight="weight") + leg
+            if nx.has_path(reference, int(s), node)
+            else np.inf
+            for s, leg in zip(sets, legs)
+        )
+        assert many[ours_of[node]] == pytest.approx(best, abs=0.05)
+
+
+def test_empty_inputs_give_no_distance():
+    network = WalkNetwork.from_roads(roads([(0, 0), (100, 0)]), UTM)
+    community = places(box(0, 10, 50, 60))
+    empty = places(Point(0, 0)).iloc[0:0]
+    assert walking_distance_to_nearest_set(community, empty, network).tolist() == [np.inf]
