@@ -171,3 +171,58 @@ def test_empty_inputs_give_no_distance():
     community = places(box(0, 10, 50, 60))
     empty = places(Point(0, 0)).iloc[0:0]
     assert walking_distance_to_nearest_set(community, empty, network).tolist() == [np.inf]
+
+
+def fine_mesh(side_m: float = 400.0, step_m: float = 20.0) -> gpd.GeoDataFrame:
+    """A complete fine mesh: nodes every ``step_m``, each joined to its neighbours in 16 directions (up to two
+    steps away), so that a path bends at most 13.3° from the straight line: no more than 2.8 % longer."""
+    ticks = np.arange(0.0, side_m + step_m / 2, step_m)
+    offsets = [(1, 0), (0, 1), (1, 1), (1, -1), (2, 1), (1, 2), (2, -1), (1, -2)]
+    lines = []
+    for i, x in enumerate(ticks):
+        for j, y in enumerate(ticks):
+            for dx, dy in offsets:
+                if 0 <= i + dx < ticks.size and 0 <= j + dy < ticks.size:
+                    lines.append([(x, y), (ticks[i + dx], ticks[j + dy])])
+    return roads(*lines)
+
+
+def test_on_a_complete_fine_mesh_on_foot_is_straight_to_the_mesh_tolerance():
+    from geo.analysis.coverage import coverage_pairs
+    from geo.analysis.network import coverage_pairs_on_foot
+
+    network = WalkNetwork.from_roads(fine_mesh(), UTM, snap_m=0.5)
+    assert network.pieces == 1
+    rng = np.random.default_rng(3)
+    corners = rng.uniform(20, 340, (30, 2))
+    communities = places(*[box(x, y, x + 30, y + 30) for x, y in corners])
+    sets = places(*[Point(x, y) for x, y in rng.uniform(0, 400, (12, 2))])
+    polygons = np.asarray(communities.to_crs(UTM).geometry.values)
+    points = np.asarray(sets.to_crs(UTM).geometry.values)
+    straight = np.array([[p.distance(q) for q in polygons] for p in points])
+    radius = 150.0
+    on_foot = set(zip(*coverage_pairs_on_foot(network, points, polygons, radius, access_m=15)))
+    in_line = set(zip(*coverage_pairs(points, polygons, radius)))
+    # Every pair within the radius on foot is within it in a straight line; every pair comfortably within it
+    # in a straight line (the mesh's 2.8 % and a node's 14 m on each side) is within it on foot.
+    assert on_foot <= in_line
+    sure = {(p, c) for p, c in zip(*np.nonzero(straight * 1.028 + 2 * 14.2 <= radius))}
+    assert sure <= on_foot and len(sure) > 20
+    # And the distance to the nearest set agrees within the same tolerance.
+    nearest_on_foot = walking_distance_to_nearest_set(communities, sets, network, access_m=15)
+    nearest = straight.min(axis=0)
+    assert (nearest_on_foot >= nearest - 1e-6).all()
+    assert (nearest_on_foot <= nearest * 1.028 + 2 * 14.2).all()
+
+
+def test_coverage_on_foot_pairs_the_river_case_as_walking_does():
+    from geo.analysis.network import coverage_pairs_on_foot
+
+    network = WalkNetwork.from_roads(roads(*BANKS), UTM)
+    communities = places(box(-40, 300, 40, 350), box(-40, -60, 40, -10), box(760, 300, 840, 350))
+    polygons = np.asarray(communities.to_crs(UTM).geometry.values)
+    point = np.asarray(places(Point(-40, 0)).to_crs(UTM).geometry.values)
+    # Across the river (1,900 m): no; the same bank (10 m): yes; by the bridge (840 + 300 = 1,140 m): only at 1,200 m.
+    assert coverage_pairs_on_foot(network, point, polygons, 500)[1].tolist() == [1]
+    assert coverage_pairs_on_foot(network, point, polygons, 1200)[1].tolist() == [1, 2]
+    assert coverage_pairs_on_foot(network, point, polygons, 2000)[1].tolist() == [0, 1, 2]

@@ -269,3 +269,60 @@ def _symmetric_graph(a: np.ndarray, b: np.ndarray, length: np.ndarray, n: int) -
     rows, cols = np.concatenate([low, high]), np.concatenate([high, low])
     graph = sp.csr_array((np.concatenate([length, length]), (rows, cols)), shape=(n, n))
     return graph, int((~first).sum())
+
+
+# Memory one batch of searches may take (bytes): dense rows of distances, one per candidate node.
+SEARCH_BATCH_BYTES = 256 * 1024 * 1024
+
+
+def coverage_pairs_on_foot(
+    network: WalkNetwork,
+    points_m: np.ndarray,
+    polygons_m: np.ndarray,
+    walk_radius_m: float,
+    *,
+    access_m: float = ACCESS_M,
+    batch_bytes: int = SEARCH_BATCH_BYTES,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which point (a set's place) lies within ``walk_radius_m`` on foot of which polygon: the network's
+    :func:`geo.analysis.coverage.coverage_pairs`.
+
+    A point inside (or on) a polygon serves it at 0. Otherwise its distance on foot is its leg to its nearest
+    node + the path + the polygon's access leg, the least over the polygon's access nodes. The searches
+    run from the points' distinct nodes in batches whose dense rows take at most ``batch_bytes``, each
+    stopped at the radius (``scipy.sparse.csgraph.dijkstra(limit=…)``). Inputs in ``network.metric_crs``.
+
+    Returns ``(point_index, polygon_index)``, sorted by point then polygon.
+    """
+    points_m, polygons_m = np.asarray(points_m), np.asarray(polygons_m)
+    found_points, found_polygons = [], []
+    if len(points_m) and len(polygons_m):
+        point, polygon = shapely.STRtree(polygons_m).query(points_m, predicate="covered_by")
+        found_points.append(point)
+        found_polygons.append(polygon)
+    if len(points_m) and len(polygons_m) and len(network.nodes_m):
+        nodes, legs = network.nearest_nodes(points_m)
+        access = network.access(polygons_m, access_m)
+        starts = np.flatnonzero(np.r_[True, access.polygon[1:] != access.polygon[:-1]])
+        group_polygon = access.polygon[starts]
+        distinct, point_of = np.unique(nodes, return_inverse=True)
+        # The points standing at each distinct node.
+        members = np.split(np.argsort(point_of, kind="stable"), np.cumsum(np.bincount(point_of))[:-1])
+        width = max(len(network.nodes_m), access.node.size)
+        batch = max(1, int(batch_bytes // (16 * width)))
+        limit = walk_radius_m + 1e-3
+        for first in range(0, distinct.size, batch):
+            searched = distinct[first : first + batch]
+            reached = dijkstra(network.graph, directed=False, indices=searched, limit=limit)
+            # Per polygon: the least over its access nodes of path + leg (rows: the searched nodes).
+            via = np.minimum.reduceat(reached[:, access.node] + access.leg, starts, axis=1)
+            for row in range(searched.size):
+                for point in members[first + row]:
+                    served = group_polygon[via[row] + legs[point] <= limit]
+                    found_points.append(np.full(served.size, point, dtype=np.intp))
+                    found_polygons.append(served)
+    if not found_points:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    point, polygon = np.concatenate(found_points).astype(np.intp), np.concatenate(found_polygons).astype(np.intp)
+    pairs = np.unique(np.stack([point, polygon], axis=1), axis=0)
+    return pairs[:, 0], pairs[:, 1]
