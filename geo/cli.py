@@ -377,7 +377,7 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
 
     intake = commands.add_parser("import", help=h("command_import"))
     intake.add_argument("file", type=Path, help=h("help_import_file"))
-    intake.add_argument("--layer", choices=("communities", "fitness_paths", "public_sites"), required=True)
+    intake.add_argument("--layer", choices=("communities", "fitness_paths", "public_sites", "roads"), required=True)
     intake.add_argument("--crs", default=None, help=h("help_crs"))
     intake.add_argument("--out", type=Path, required=True, help=h("help_import_out"))
     intake.add_argument("--rejects", type=Path, required=True, help=h("help_rejects"))
@@ -396,6 +396,7 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     init.add_argument("--fitness-paths", type=Path, default=None, help=h("help_city_fitness_paths"))
     init.add_argument("--applications", type=Path, default=None, help=h("help_city_applications"))
     init.add_argument("--sites", dest="public_sites", type=Path, default=None, help=h("help_city_sites"))
+    init.add_argument("--roads", type=Path, default=None, help=h("help_city_roads"))
     init.add_argument("--crs", action="append", default=[], metavar="[LAYER=]CRS", help=h("help_city_crs"))
     init.add_argument("--map", action="append", default=[], metavar="LAYER.FIELD=COLUMN", help=h("help_city_map"))
     init.add_argument("--name", default=None, help=h("help_city_name"))
@@ -1339,8 +1340,8 @@ def run_import(args, config) -> int:
     return status
 
 
-CITY_FILE_LAYERS = ("districts", "communities", "fitness_paths", "public_sites")
-CITY_ROW_LAYERS = ("communities", "fitness_paths", "public_sites")  # checked row by row: a rejects file each
+CITY_FILE_LAYERS = ("districts", "communities", "fitness_paths", "public_sites", "roads")
+CITY_ROW_LAYERS = ("communities", "fitness_paths", "public_sites", "roads")  # checked row by row: a rejects file each
 # city init's input options: the layer of --map and --crs they feed -> the option
 CITY_INPUTS = {
     "communities": "--communities",
@@ -1348,6 +1349,7 @@ CITY_INPUTS = {
     "fitness_paths": "--fitness-paths",
     "applications": "--applications",
     "public_sites": "--sites",
+    "roads": "--roads",
 }
 CITY_NAME_LIMIT = 60  # characters of --name and --name-en
 
@@ -1472,6 +1474,7 @@ def run_city(args, config) -> int:
             fitness_paths=args.fitness_paths,
             applications=args.applications,
             public_sites=args.public_sites,
+            roads=args.roads,
             crs=crs,
             column_map=column_map,
             name=name,

@@ -17,11 +17,12 @@ from geo.data.io import (
     read_districts,
     read_fitness_paths,
     read_public_sites,
+    read_roads,
     read_table,
 )
 from geo.errors import DataError
 
-CITY_LAYERS = ("districts", "communities", "fitness_paths", "applications", "public_sites")
+CITY_LAYERS = ("districts", "communities", "fitness_paths", "applications", "public_sites", "roads")
 """The layers the analysis reads; any other layer or table of a city file is carried as it is."""
 
 
@@ -36,7 +37,7 @@ class CoverageReport:
 
 
 def load_city(path: str | Path) -> CityData:
-    """Read the layers ``districts``, ``communities``, ``fitness_paths`` (and ``applications``, ``public_sites``).
+    """Read ``districts``, ``communities``, ``fitness_paths`` (and ``applications``, ``public_sites``, ``roads``).
 
     Every other layer or table of the file goes, unread by the analysis, into ``other_layers``.
     """
@@ -53,6 +54,7 @@ def load_city(path: str | Path) -> CityData:
         applications=read_applications(path) if "applications" in layers else None,
         other_layers={name: read_table(path, name) for name in sorted(layers) if name not in CITY_LAYERS},
         public_sites=read_public_sites(path) if "public_sites" in layers else None,
+        roads=read_roads(path, layer="roads") if "roads" in layers else None,
     )
 
 

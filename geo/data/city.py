@@ -14,6 +14,8 @@ class CityData:
 
     ``public_sites`` (EPSG:4326, ``geo.data.schema.PUBLIC_SITE_COLUMNS``) are the places outside
     communities where a set could go, when the file has that layer; else None.
+    ``roads`` (EPSG:4326, ``geo.data.schema.ROAD_COLUMNS``, LineString/MultiLineString) are the lines a
+    resident can walk along (``walkable``), when the file has that layer; else None.
     ``other_layers`` (name → frame, as stored) are not analysed; they are kept so that writing
     the city again (after an upload, :func:`geo.intake.assemble.assemble_city`) loses none of them.
     """
@@ -25,3 +27,4 @@ class CityData:
     applications: pd.DataFrame | None = None
     other_layers: dict = field(default_factory=dict)
     public_sites: gpd.GeoDataFrame | None = None
+    roads: gpd.GeoDataFrame | None = None

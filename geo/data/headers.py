@@ -21,6 +21,7 @@ _REQUIRED_COLUMNS = {
     "communities": tuple(schema.REQUIRED_COMMUNITY_COLUMNS),
     "fitness_paths": tuple(schema.REQUIRED_FITNESS_PATH_COLUMNS),
     "public_sites": tuple(schema.REQUIRED_PUBLIC_SITE_COLUMNS),
+    "roads": tuple(schema.REQUIRED_ROAD_COLUMNS),
 }
 
 _BOOL_WORDS = {

@@ -60,6 +60,7 @@ from geo.data.headers import (
     _renamed_aside,
 )
 from geo.data.network import _check_json_crs
+from geo.data.osm import is_osm_file, read_osm_roads, road_layer
 from geo.data.schema import STORAGE_CRS
 from geo.data.tables import (
     _WKT_COLUMNS,
@@ -96,6 +97,7 @@ __all__ = [
     "read_layer",
     "read_public_sites",
     "read_raw_layer",
+    "read_roads",
     "read_table",
     "shown_as",
     "write_layers",
@@ -106,6 +108,7 @@ _GEOMETRY_TYPES = {
     "communities": ("Polygon", "MultiPolygon"),
     "fitness_paths": ("Point",),
     "public_sites": ("Point", "Polygon", "MultiPolygon"),
+    "roads": ("LineString", "MultiLineString"),
 }
 
 # Fields GDAL's KML drivers add to every placemark; they describe the map display, not the data.
@@ -296,6 +299,39 @@ def _site_codes(values: pd.Series, column: str, default: str, label) -> pd.Serie
             raise data_error("invalid_site_value", label=label, row=row, column=column, value=shown, choices=choices)
         out.append(code)
     return pd.Series(out, index=values.index, dtype="string")
+
+
+def read_roads(path, layer: str = "roads", **kw) -> gpd.GeoDataFrame:
+    """Read the roads a resident can walk along (streets, paths, bridges …), from a file or an OSM extract.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A GeoPackage, GeoJSON or zipped Shapefile of lines (checked as :func:`read_layer`), or an
+        OpenStreetMap extract (``.osm.pbf`` or OSM XML, recognised by its content; read by
+        :func:`geo.data.osm.read_osm_roads`, where ``layer`` and ``source_crs`` do not apply).
+    layer : str
+        GeoPackage layer (default ``"roads"``, else the only layer).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:4326, ``geo.data.schema.ROAD_COLUMNS`` and LineString/MultiLineString geometry, as
+        :func:`geo.data.osm.road_layer` completes them: ``kind`` a code (快速路 → trunk, 人行道 →
+        footway …, ``schema.ROAD_KIND_WORDS``; other words kept), ``walkable`` as the file says, else by
+        the kind (and ``foot``/``access`` columns when the file has them), ``bridge`` as the file says,
+        else True for a kind ``bridge``; a missing ``road_id`` is the row number.
+
+    Raises
+    ------
+    geo.errors.DataError
+        As :func:`read_layer` (a row that is not a line is named with its row number and type).
+    """
+    if is_osm_file(_checked_path(path, "roads")):
+        return read_osm_roads(path)
+    frame = read_layer(path, "roads", layer=layer, **kw)
+    extra = [column for column in ("foot", "access") if column in frame.columns]
+    return road_layer(frame[[*schema.ROAD_COLUMNS, *extra, "geometry"]])
 
 
 def read_districts(path, **kw) -> gpd.GeoDataFrame:

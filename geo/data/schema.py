@@ -59,11 +59,71 @@ PUBLIC_SITE_COLUMNS = {
 }
 REQUIRED_PUBLIC_SITE_COLUMNS = ("site_id",)
 
+# Roads (issue 16): the lines a resident can walk along — streets, paths, steps, bridges, underpasses.
+# LineString or MultiLineString. ``kind`` is an OSM ``highway`` value (residential, footway …) or the code
+# of a surveyor's word (ROAD_KIND_WORDS); ``walkable`` comes from the file's own column when it has
+# one, else from the kind (NOT_WALKABLE_KINDS), see geo.data.osm.walkable_by_tags.
+ROAD_COLUMNS = {
+    "road_id": "str",
+    "name": "str",
+    "kind": "str",
+    "walkable": "bool",
+    "bridge": "bool",
+}
+REQUIRED_ROAD_COLUMNS = ()
+
+# OSM ``highway`` values no one walks along: motorways and trunk roads (China's 高速公路 and 城市快速路,
+# fenced, no pavement) and their ramps, roads being built or only planned, race tracks, bus guideways,
+# emergency escape lanes. A trunk road with a pavement is tagged ``foot=yes`` (or has a sidewalk
+# mapped as its own footway), which walkable_by_tags honours.
+NOT_WALKABLE_KINDS = (
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "construction",
+    "proposed",
+    "raceway",
+    "bus_guideway",
+    "escape",
+)
+# ``foot``/``access`` values that close a way to people on foot.
+NOT_WALKABLE_ACCESS = ("no", "private")
+
+# Words a surveyor writes for a road's kind (compared casefolded without spaces, ``_`` or ``-``), by the
+# code stored: the OSM highway value of the same class, so one walkability rule serves both sources.
+# China's road classes (CJJ 37 城市道路工程设计规范): 快速路 expressway → trunk; 主干路 arterial → primary;
+# 次干路 → secondary; 支路 → tertiary. A word not in this table is kept as written and walkable.
+ROAD_KIND_WORDS = {
+    "motorway": ("高速公路", "高速", "motorway", "expressway"),
+    "motorway_link": ("高速匝道", "匝道", "motorway link", "ramp"),
+    "trunk": ("快速路", "城市快速路", "快速干道", "高架路", "高架", "trunk"),
+    "trunk_link": ("快速路匝道", "高架匝道", "trunk link"),
+    "primary": ("主干路", "主干道", "主要道路", "primary", "arterial"),
+    "secondary": ("次干路", "次干道", "secondary"),
+    "tertiary": ("支路", "城市支路", "tertiary"),
+    "residential": ("小区道路", "街巷", "巷道", "胡同", "居住区道路", "residential"),
+    "service": ("内部道路", "辅路", "service"),
+    "footway": ("人行道", "步道", "人行步道", "footway", "sidewalk"),
+    "pedestrian": ("步行街", "步行广场", "pedestrian"),
+    "path": ("小路", "小径", "游步道", "绿道", "path"),
+    "steps": ("台阶", "阶梯", "踏步", "steps"),
+    "cycleway": ("自行车道", "非机动车道", "cycleway"),
+    "living_street": ("生活街道", "living street"),
+    "bridge": ("桥", "桥梁", "人行桥", "天桥", "人行天桥", "步行桥", "bridge", "footbridge"),
+    "underpass": ("地下通道", "人行地道", "地道", "underpass", "subway"),
+    "construction": ("在建", "在建道路", "施工道路", "construction"),
+    "proposed": ("规划道路", "规划", "proposed"),
+}
+# Codes that are bridges whatever the file's ``bridge`` column says nothing of.
+BRIDGE_KINDS = ("bridge",)
+
 LAYERS = {
     "districts": DISTRICT_COLUMNS,
     "communities": COMMUNITY_COLUMNS,
     "fitness_paths": FITNESS_PATH_COLUMNS,
     "public_sites": PUBLIC_SITE_COLUMNS,
+    "roads": ROAD_COLUMNS,
 }
 
 
@@ -102,6 +162,10 @@ INTAKE_COLUMNS = {
         "longitude": "float",  # a site given as a point: degrees in the row's (or the declared) coordinate system
         "latitude": "float",
         "crs": "str",
+    },
+    "roads": {
+        "foot": "str",  # OSM foot=… (no closes the way to walkers)
+        "access": "str",  # OSM access=… (no/private close it)
     },
 }
 
@@ -228,6 +292,15 @@ LAYER_COLUMN_SYNONYMS = {
             "owner consent",
         ),
         "notes": ("备注", "说明", "notes", "remarks"),
+    },
+    "roads": {
+        "road_id": ("道路编号", "编号", "道路代码", "道路ID", "id", "osm_id", "road id"),
+        "name": ("道路名称", "路名", "名称", "name"),
+        "kind": ("道路类型", "道路等级", "类型", "等级", "类别", "highway", "type", "kind", "class"),
+        "walkable": ("可步行", "是否可步行", "步行", "walkable", "foot access"),
+        "bridge": ("桥梁", "是否桥梁", "是否为桥", "bridge"),
+        "foot": ("foot",),
+        "access": ("access",),
     },
 }
 

@@ -421,6 +421,8 @@ def _current_layers(current) -> dict:
             layers["applications"] = current.applications
         if current.public_sites is not None:
             layers["public_sites"] = current.public_sites
+        if getattr(current, "roads", None) is not None:
+            layers["roads"] = current.roads
         layers.update(current.other_layers)
     elif isinstance(current, Mapping):
         layers = dict(current)

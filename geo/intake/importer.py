@@ -18,12 +18,13 @@ from geo.data.crs import CRS_NAMES, is_storage_crs, metric_crs_for, normalise_cr
 from geo.data.crs_guess import describe, first_coordinates, guess_crs
 from geo.data.files import atomic_write
 from geo.data.io import RawLayer, read_districts, read_raw_layer, shown_as
+from geo.data.osm import is_osm_file, read_osm_roads, road_layer
 from geo.data.schema import STORAGE_CRS
 from geo.errors import DataError, Message, data_error
 from geo.intake.estimate import estimate_population
 from geo.intake.validate import validate_layer
 
-IMPORT_LAYERS = ("communities", "fitness_paths", "public_sites")
+IMPORT_LAYERS = ("communities", "fitness_paths", "public_sites", "roads")
 APPROXIMATE_COLUMN = "geometry_approximate"
 
 # Intake columns that only say where a row is; the accepted layer has its geometry instead.
@@ -180,6 +181,8 @@ def import_file(
         districts = None
     elif districts is None:
         districts = read_districts(BOUNDARIES_PATH)
+    if layer == "roads" and is_osm_file(path):
+        return _osm_roads_result(path)
     with shown_as(path, display_name):
         raw = read_raw_layer(
             path,
@@ -214,6 +217,9 @@ def import_file(
         if accepted["population"].isna().any():  # estimated, and flagged (geo.intake.estimate)
             accepted = estimate_population(accepted, config.persons_per_household, config.residents_per_hectare)
     accepted = accepted.set_geometry(shapely.force_2d(accepted.geometry.to_numpy()), crs=STORAGE_CRS)
+    if layer == "roads":  # kinds as codes, walkability and bridges decided where the file is silent; ID: row number
+        accepted["road_id"] = accepted["road_id"].fillna(pd.Series(accepted_rows.astype(str), index=accepted.index))
+        accepted = road_layer(accepted)
     return IntakeResult(
         layer=layer,
         accepted=_ordered(accepted, layer),
@@ -226,6 +232,29 @@ def import_file(
         crs=crs_used,
         crs_assumed=crs_assumed,
         headers=dict(raw.headers),
+    )
+
+
+def _osm_roads_result(path) -> IntakeResult:
+    """An OpenStreetMap extract's roads (:func:`geo.data.osm.read_osm_roads`) as an import: every way kept.
+
+    OSM's tags are already codes and its coordinates WGS84, so no row is rejected; the ways of the
+    extract outside the city stay (the network is cut to the city by its user, the extract's area).
+    """
+    roads = read_osm_roads(path)
+    rejects = pd.DataFrame(columns=["feature", "reason_code", "reason_zh", "reason_en"])
+    return IntakeResult(
+        layer="roads",
+        accepted=roads,
+        rejects=rejects,
+        input_rows=len(roads),
+        repaired=0,
+        warnings=(),
+        row_kind="feature",
+        accepted_rows=np.arange(1, len(roads) + 1),
+        crs="wgs84",
+        crs_assumed=False,
+        headers={"road_id": "osm_id", "name": "name", "kind": "highway"},
     )
 
 

@@ -41,7 +41,7 @@ from geo.intake.estimate import POPULATION_SOURCES, SOURCE_COLUMN, file_source_a
 from geo.intake.importer import IntakeResult, import_file, write_rejects
 from geo.intake.validate import validate_layer
 
-MAP_LAYERS = ("districts", "communities", "fitness_paths", "applications", "public_sites")
+MAP_LAYERS = ("districts", "communities", "fitness_paths", "applications", "public_sites", "roads")
 APPLICATION_FIELDS = ("community_id", "application_date")
 # Buffer (m) around a district's communities for its drawn outline.
 OUTLINE_BUFFER_M = 300.0
@@ -120,6 +120,7 @@ class NewCity:
             "communities": layer("communities"),
             "fitness_paths": layer("fitness_paths"),
             "public_sites": layer("public_sites"),
+            "roads": layer("roads"),
             "applications": None if self.city.applications is None else len(self.city.applications),
             "mapping": self.mapping,
             "warnings": [said(w, lang) for w in self.warnings],
@@ -154,6 +155,7 @@ def build_city(
     fitness_paths=None,
     applications=None,
     public_sites=None,
+    roads=None,
     crs: str | dict | None = None,
     column_map: dict | None = None,
     name: str | None = None,
@@ -174,6 +176,10 @@ def build_city(
     public_sites : path, optional
         Public sites where a set could go (points or polygons, any import format), imported as
         ``public_sites`` (:mod:`geo.data.schema`); rows outside the city or otherwise wrong are rejected.
+    roads : path, optional
+        The lines a resident can walk along (any import format, or an OpenStreetMap ``.osm.pbf``/``.osm``
+        extract), imported as ``roads`` (:func:`geo.intake.importer.import_file`): kinds as codes,
+        ``walkable`` from the file or by the kind; a row that is not a line, or lies outside the city, is rejected.
     crs : str or dict, optional
         The coordinate system of files that declare none (any spelling
         :func:`geo.data.crs.normalise_crs_name` takes, or ``EPSG:n``); a dict gives it per layer
@@ -195,7 +201,7 @@ def build_city(
     crs_of = (
         crs
         if isinstance(crs, dict)
-        else dict.fromkeys(("districts", "communities", "fitness_paths", "public_sites"), crs)
+        else dict.fromkeys(("districts", "communities", "fitness_paths", "public_sites", "roads"), crs)
     )
     display_names = display_names or {}
     warnings: list = []
@@ -256,6 +262,18 @@ def build_city(
             column_map=column_map.get("public_sites"),
         )
         site_layer = site_defaults(results["public_sites"].accepted)
+    road_layer = None
+    if roads is not None:
+        results["roads"] = import_file(
+            roads,
+            "roads",
+            crs_of.get("roads"),
+            config,
+            district_layer,
+            display_name=display_names.get("roads"),
+            column_map=column_map.get("roads"),
+        )
+        road_layer = results["roads"].accepted[[*schema.LAYERS["roads"], "geometry"]]
     application_table = None
     if applications is not None:
         application_table = read_application_table(applications, column_map.get("applications"))
@@ -275,6 +293,7 @@ def build_city(
         applications=application_table,
         other_layers={IDENTITY_LAYER: identity.table()},
         public_sites=site_layer,
+        roads=road_layer,
     )
     # The merge's note on missing IDs does not hold here: this city gives them now (with_ids).
     file_warnings = [
@@ -297,6 +316,8 @@ def write_city(new_city: NewCity, out) -> dict[str, Path]:
         layers["applications"] = city.applications
     if city.public_sites is not None:
         layers["public_sites"] = city.public_sites
+    if city.roads is not None:
+        layers["roads"] = city.roads
     layers.update(city.other_layers)
     write_layers(out, layers)
     written = {"city": out}

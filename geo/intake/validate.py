@@ -38,12 +38,14 @@ ALLOWED_GEOMETRY = {
     "fitness_paths": ("Point",),
     "districts": ("Polygon", "MultiPolygon"),
     "public_sites": ("Point", "Polygon", "MultiPolygon"),
+    "roads": ("LineString", "MultiLineString"),
 }
 ID_COLUMNS = {
     "communities": "community_id",
     "fitness_paths": "path_id",
     "districts": "district_code",
     "public_sites": "site_id",
+    "roads": "road_id",
 }
 # Values every imported row must give, as the survey template (geo/intake/template.py) asks district
 # offices: a community needs its name and district (区县 or its code), and a location — a
@@ -57,6 +59,8 @@ REQUIRED = {
     "districts": schema.REQUIRED_DISTRICT_COLUMNS,
     # A site proposed by a district office needs its ID and name (its kind, area and consent may be unknown).
     "public_sites": ("site_id", "name"),
+    # A road needs only its line: an OSM-like export may have no ID (its row number is taken) and no name.
+    "roads": (),
 }
 
 # A row whose coordinates are outside the city's bounding box (widened by this margin, which
