@@ -237,6 +237,7 @@ def generate_sample(
     seed: int = DEFAULT_SEED,
     served_share: float = 0.38,
     border_margin_m: float = 100.0,
+    roads: bool = False,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Generate a synthetic city inside real ``districts``.
 
@@ -254,6 +255,9 @@ def generate_sample(
         Share of communities that receive a fitness path inside them (0–1).
     border_margin_m : float
         Minimum distance in metres between a community and its district's border.
+    roads : bool
+        Also return ``roads``: a synthetic street network (see :func:`_roads`), drawn last from a stream of
+        its own so that every other layer is the same with or without it.
 
     Returns
     -------
@@ -262,7 +266,8 @@ def generate_sample(
         :mod:`geo.data.schema`, and ``applications`` (a plain table: ``community_id``,
         ``application_date`` as ISO text) — about 5 % of the communities without a set, old
         ones three times as likely, dated August 2018 to December 2019; and ``public_sites``
-        (EPSG:4326, ``geo.data.schema.PUBLIC_SITE_COLUMNS``, points and polygons: see :func:`_public_sites`).
+        (EPSG:4326, ``geo.data.schema.PUBLIC_SITE_COLUMNS``, points and polygons: see :func:`_public_sites`);
+        with ``roads=True`` also ``roads`` (EPSG:4326 LineStrings, ``geo.data.schema.ROAD_COLUMNS``).
     """
     if n_communities < 1:
         raise ValueError("n_communities must be at least 1")
@@ -330,6 +335,14 @@ def generate_sample(
     )
     applications = _applications(rng, communities, old, served)
     out_districts = districts[["district_code", "district_name", "district_name_en", "kind", "geometry"]].copy()
+    # Drawn last, from a stream of their own, so that asking for them changes none of the layers below.
+    names = communities["name"].to_numpy()
+    geometry = (ccx, ccy, corners, cell_m)
+    extra = (
+        {"roads": _roads(seed, districts, districts_m, metric_crs, geometry, names, kernels, kernel_xy)}
+        if roads
+        else {}
+    )
     return {
         "districts": out_districts,
         "communities": _typed(communities),
@@ -339,6 +352,7 @@ def generate_sample(
         "public_sites": _public_sites(seed, districts, communities, metric_crs, n, paths),
         # The file says it is synthetic, so that the pages and the notice say so (geo.data.identity).
         IDENTITY_LAYER: CityIdentity(synthetic=True).table(),
+        **extra,
     }
 
 
@@ -704,7 +718,7 @@ def _project_points(lonlat, metric_crs):
     return list(zip(projected.x, projected.y))
 
 
-_ID_COLUMNS = {"communities": "community_id", "public_sites": "site_id"}
+_ID_COLUMNS = {"communities": "community_id", "public_sites": "site_id", "roads": "road_id"}
 
 
 def _typed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -715,3 +729,380 @@ def _typed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     for column, dtype in layer_dtypes(kind).items():
         frame[column] = frame[column].astype(dtype)
     return frame.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- roads (issue 16)
+
+ROADS_STREAM = 16
+"""The roads draw from their own stream, ``default_rng([seed, ROADS_STREAM])``, after everything else."""
+DENSE_RADIUS_M = 3000.0  # around the old centre every lattice line is a street; farther out every second one
+STREET_REACH_CELLS = {"urban": 2, "county": 1}  # streets run this many cells beyond the communities
+ACCESS_M = 50.0  # a community farther than this from a street gets a footway to its cell's nearest street
+BRIDGE_COUNT = 10
+BRIDGE_SPACING_M = 2000.0  # bridges at least this far apart (relaxed until at least 6 fit)
+MOTORWAY_BEND_M = 800.0  # a county's motorway bows this far off its walkable road so the two never coincide
+# OSM highway value of a lattice line by its index: every 8th a secondary road, every 4th a tertiary one.
+LINE_KINDS = ((8, "secondary"), (4, "tertiary"), (1, "residential"))
+ROAD_SUFFIX = {"primary": "大道", "secondary": "路", "tertiary": "街", "residential": "巷"}
+LANE_NUMBERS = "一二三四五六七"
+
+
+def _river_course(districts, districts_m):
+    """The approximated Liu River (metres): 城中区's borders with its neighbours; empty for another city."""
+    by_code = dict(zip(districts["district_code"], districts_m.geometry))
+    if "450202" not in by_code:
+        return shapely.LineString()
+    inner = by_code["450202"].boundary
+    borders = [shapely.intersection(inner, g.boundary) for c, g in by_code.items() if c != "450202"]
+    return shapely.line_merge(shapely.union_all([b for b in borders if not b.is_empty]))
+
+
+def _lattice(cells_ij, reach):
+    """Every edge of the cell lattice around ``cells_ij`` (global cell indices (i, j), shape (n, 2)).
+
+    Returns ``a``, ``b`` (global node indices of the two ends, shape (m, 2); node (i, j) is the south-west
+    corner of cell (i, j)) and ``street``: the edge bounds a cell within ``reach`` cells of a community.
+    """
+    pad = reach + 2
+    origin = cells_ij.min(0) - pad
+    nx, ny = cells_ij.max(0) - origin + pad + 1
+    chosen = np.zeros((nx, ny), bool)
+    chosen[tuple((cells_ij - origin).T)] = True
+    near = chosen.copy()
+    for di in range(-reach, reach + 1):
+        for dj in range(-reach, reach + 1):
+            near |= np.roll(np.roll(chosen, di, 0), dj, 1)  # the padding keeps rolls from wrapping onto cells
+    padded = np.zeros((nx + 2, ny + 2), bool)
+    padded[1:-1, 1:-1] = near
+    # A horizontal edge (i, j)→(i+1, j) bounds cells (i, j) and (i, j-1); a vertical (i, j)→(i, j+1) (i, j), (i-1, j).
+    hi, hj = (g.ravel() for g in np.meshgrid(np.arange(nx), np.arange(ny + 1), indexing="ij"))
+    vi, vj = (g.ravel() for g in np.meshgrid(np.arange(nx + 1), np.arange(ny), indexing="ij"))
+    street = np.concatenate([padded[hi + 1, hj + 1] | padded[hi + 1, hj], padded[vi + 1, vj + 1] | padded[vi, vj + 1]])
+    a = np.concatenate([np.stack([hi, hj], 1), np.stack([vi, vj], 1)]) + origin
+    b = a + np.concatenate([np.tile([1, 0], (hi.size, 1)), np.tile([0, 1], (vi.size, 1))])
+    return a, b, street
+
+
+def _graph(u, v, weight, n):
+    """Undirected sparse graph (CSR) of ``n`` nodes from edges (u, v) with ``weight``."""
+    from scipy.sparse import coo_matrix
+
+    rows, cols = np.concatenate([u, v]), np.concatenate([v, u])
+    return coo_matrix((np.concatenate([weight, weight]), (rows, cols)), shape=(n, n)).tocsr()
+
+
+def _trace(predecessors, node):
+    """Nodes from ``node`` back to its Dijkstra source along ``predecessors``."""
+    path = [int(node)]
+    while predecessors[path[-1]] >= 0:
+        path.append(int(predecessors[path[-1]]))
+    return path
+
+
+def _path_edges(path, edge_of):
+    """Rows of the edges along a path of nodes; ``edge_of`` maps (smaller node, larger node) to the row."""
+    path = np.asarray(path)
+    if path.size < 2:
+        return np.array([], dtype=int)
+    pairs = list(zip(np.minimum(path[:-1], path[1:]).tolist(), np.maximum(path[:-1], path[1:]).tolist()))
+    return edge_of.loc[pairs].to_numpy()
+
+
+def _spread(points, centre_xy, k):
+    """Rows of up to ``k`` ``points`` nearest ``centre_xy`` and BRIDGE_SPACING_M apart (spacing relaxed for 6)."""
+    order = np.argsort(np.hypot(*(points - centre_xy).T))
+    spacing = BRIDGE_SPACING_M
+    while True:
+        taken: list[int] = []
+        for i in order:
+            if all(np.hypot(*(points[i] - points[j])) >= spacing for j in taken):
+                taken.append(int(i))
+            if len(taken) == k:
+                break
+        if len(taken) >= min(6, k, order.size) or spacing < 200.0:
+            return np.asarray(taken, dtype=int)
+        spacing /= 1.5
+
+
+def _region_streets(cells_ij, reach, dense, grid, river, centre_xy, targets_xy, n_bridges):
+    """Street edges of one region (the urban area or a county seat), joined into one piece.
+
+    Keeps the lattice edges that bound cells near communities — every lattice line within DENSE_RADIUS_M
+    of ``centre_xy`` (or everywhere when ``dense``), every second one farther out — never across ``river``
+    except at up to ``n_bridges`` bridges, then joins every other piece to the one at ``centre_xy`` by the
+    shortest run of further dry lattice edges (multi-source Dijkstra). The shortest streets from the centre
+    to ``targets_xy`` (other district centres) become primary roads. ``grid`` is (x0, y0, cell_m), metres.
+
+    Returns a dict of arrays over the kept edges: ``a``, ``b`` (global node indices), ``xy`` (metres,
+    shape (m, 2, 2)), ``line`` (lattice line index), ``bridge``, ``primary``.
+    """
+    from scipy.sparse.csgraph import connected_components, dijkstra
+
+    x0, y0, cell_m = grid
+    a, b, street = _lattice(cells_ij, reach)
+    xy = np.stack(
+        [
+            np.stack([x0 + a[:, 0] * cell_m, y0 + a[:, 1] * cell_m], -1),
+            np.stack([x0 + b[:, 0] * cell_m, y0 + b[:, 1] * cell_m], -1),
+        ],
+        1,
+    )
+    mid = xy.mean(1)
+    line = np.where(a[:, 1] == b[:, 1], a[:, 1], a[:, 0])
+    near_centre = np.hypot(*(mid - centre_xy).T) <= DENSE_RADIUS_M
+    wet = np.zeros(a.shape[0], bool)
+    if not river.is_empty:
+        shapely.prepare(river)
+        wet = shapely.intersects(shapely.linestrings(xy), river)
+    keep = street & (dense | near_centre | (line % 2 == 0)) & ~wet
+    low = np.minimum(a.min(0), b.min(0))
+    height = int(max(a[:, 1].max(), b[:, 1].max()) - low[1] + 1)
+    ua, ub = (a[:, 0] - low[0]) * height + a[:, 1] - low[1], (b[:, 0] - low[0]) * height + b[:, 1] - low[1]
+    n_nodes = int(max(ua.max(), ub.max())) + 1
+    node_xy = np.zeros((n_nodes, 2))
+    node_xy[ua], node_xy[ub] = xy[:, 0], xy[:, 1]
+    touched = np.zeros(n_nodes, bool)
+    touched[ua[keep]] = touched[ub[keep]] = True
+    bridge = np.zeros(a.shape[0], bool)
+    candidates = np.flatnonzero(wet & touched[ua] & touched[ub])
+    if candidates.size and n_bridges:
+        bridge[candidates[_spread(mid[candidates], centre_xy, n_bridges)]] = True
+    keep |= bridge
+    touched[ua[keep]] = touched[ub[keep]] = True
+    # Join the pieces: kept edges cost almost nothing, further dry lattice edges their length.
+    usable = ~wet | bridge
+    graph = _graph(ua[usable], ub[usable], np.where(keep, 1e-3, cell_m)[usable], n_nodes)
+    _, piece = connected_components(_graph(ua[keep], ub[keep], np.ones(keep.sum()), n_nodes), directed=False)
+    touched_rows = np.flatnonzero(touched)
+    centre_node = touched_rows[np.argmin(np.hypot(*(node_xy[touched_rows] - centre_xy).T))]
+    main = np.flatnonzero(touched & (piece == piece[centre_node]))
+    distance, predecessors, _ = dijkstra(graph, indices=main, min_only=True, return_predecessors=True)
+    edge_of = pd.Series(np.arange(ua.size), index=pd.MultiIndex.from_arrays([np.minimum(ua, ub), np.maximum(ua, ub)]))
+    others = np.flatnonzero(touched & (piece != piece[centre_node]) & np.isfinite(distance))
+    if others.size:
+        nearest = pd.Series(distance[others], index=others).groupby(piece[others]).idxmin().to_numpy()
+        for node in nearest[np.argsort(distance[nearest])]:
+            keep[_path_edges(_trace(predecessors, node), edge_of)] = True
+    # Primary roads: the shortest streets from the centre to the other district centres.
+    primary = np.zeros(a.shape[0], bool)
+    if len(targets_xy):
+        street_graph = _graph(ua[keep], ub[keep], np.full(keep.sum(), cell_m), n_nodes)
+        _, predecessors = dijkstra(street_graph, indices=centre_node, return_predecessors=True)
+        kept_nodes = np.flatnonzero(touched)
+        for target in targets_xy:
+            nearest = kept_nodes[np.argmin(np.hypot(*(node_xy[kept_nodes] - target).T))]
+            primary[_path_edges(_trace(predecessors, nearest), edge_of)] = True
+    rows = np.flatnonzero(keep)
+    return {
+        "a": a[rows],
+        "b": b[rows],
+        "xy": xy[rows],
+        "line": line[rows],
+        "bridge": bridge[rows],
+        "primary": primary[rows],
+    }
+
+
+def _access_lanes(corners, cells_ij, keys, grid):
+    """Footways from communities farther than ACCESS_M from a street to the nearest street on their cell's sides.
+
+    ``corners`` (n, 4, 2) metres; ``cells_ij`` global cell indices; ``keys`` the sorted keys (see
+    :func:`_edge_keys`) of the street edges. Returns the community rows, the lane ends (corner, foot on the
+    side; metres, shape (k, 2, 2)), the key of the edge each foot lies on, and each community's distance (m)
+    to its nearest street before the lanes.
+    """
+    x0, y0, cell_m = grid
+    i, j = cells_ij.T
+    # Sides: west (i, j)→(i, j+1), east (i+1, j)→…, south (i, j)→(i+1, j), north (i, j+1)→…
+    side_a = np.stack(
+        [np.stack([i, j], -1), np.stack([i + 1, j], -1), np.stack([i, j], -1), np.stack([i, j + 1], -1)], 1
+    )
+    vertical = np.array([True, True, False, False])
+    present = np.isin(_edge_keys(side_a.reshape(-1, 2), np.tile(vertical, i.size)), keys).reshape(-1, 4)
+    xs, ys = corners[..., 0], corners[..., 1]
+    left, right = x0 + i * cell_m, x0 + (i + 1) * cell_m
+    bottom, top = y0 + j * cell_m, y0 + (j + 1) * cell_m
+    gaps = np.stack([xs.min(1) - left, right - xs.max(1), ys.min(1) - bottom, top - ys.max(1)], 1)
+    gaps = np.where(present, gaps, np.inf)
+    side = np.argmin(gaps, 1)
+    distance = gaps[np.arange(i.size), side]
+    rows = np.flatnonzero(distance > ACCESS_M)
+    corner_of = np.stack([xs.argmin(1), xs.argmax(1), ys.argmin(1), ys.argmax(1)], 1)[rows, side[rows]]
+    start = corners[rows, corner_of]
+    s = side[rows]
+    foot = start.copy()
+    foot[:, 0] = np.select([s == 0, s == 1], [left[rows], right[rows]], start[:, 0])
+    foot[:, 1] = np.select([s == 2, s == 3], [bottom[rows], top[rows]], start[:, 1])
+    # A foot within a metre of a corner of the cell moves onto it, so that no street piece is shorter than that.
+    for axis, low, high in ((0, left[rows], right[rows]), (1, bottom[rows], top[rows])):
+        foot[:, axis] = np.where(
+            foot[:, axis] - low < 1.0, low, np.where(high - foot[:, axis] < 1.0, high, foot[:, axis])
+        )
+    keys_of = _edge_keys(side_a[rows, s], vertical[s])
+    return rows, np.stack([start, foot], 1), keys_of, distance
+
+
+def _edge_keys(a, vertical):
+    """One int64 per lattice edge: its south-west node (i, j) and whether it runs north."""
+    a = np.asarray(a, dtype=np.int64)
+    return ((a[:, 0] + 2**20) * 2**21 + a[:, 1] + 2**20) * 2 + np.asarray(vertical, dtype=np.int64)
+
+
+def _split_at(xy, feet, on):
+    """Split the 2-point segments ``xy`` (m, 2, 2) at ``feet`` (k, 2) lying on rows ``on`` of ``xy``.
+
+    Feet less than a metre apart, or from an end, are merged onto the first of them. Returns the segments,
+    the row of ``xy`` each came from, and the feet as merged (metres).
+    """
+    feet = feet.copy()
+    parts, source = [xy], [np.arange(xy.shape[0])]
+    cut = np.zeros(xy.shape[0], bool)
+    for row, group in pd.Series(np.arange(on.size)).groupby(on):
+        members = group.to_numpy()
+        along = np.hypot(*(feet[members] - xy[row, 0]).T)
+        members, along = members[np.argsort(along, kind="stable")], np.sort(along, kind="stable")
+        length = np.hypot(*(xy[row, 1] - xy[row, 0]))
+        stops = [(0.0, xy[row, 0])]
+        for member, t in zip(members, along):
+            if t - stops[-1][0] < 1.0:
+                feet[member] = stops[-1][1]
+            elif length - t < 1.0:
+                feet[member] = xy[row, 1]
+            else:
+                stops.append((t, feet[member]))
+        points = np.array([p for _, p in stops] + [xy[row, 1]])
+        parts.append(np.stack([points[:-1], points[1:]], 1))
+        source.append(np.full(len(points) - 1, row))
+        cut[row] = True
+    keep = np.concatenate([~cut, np.ones(sum(len(p) for p in parts[1:]), bool)])
+    return np.concatenate(parts)[keep], np.concatenate(source)[keep], feet
+
+
+def _link(here, there, here_centre, there_centre, river):
+    """Ends (metres) of a road from nodes ``here`` to nodes ``there``, and the bend of its motorway.
+
+    The ends are the nodes of each side nearest the other side's centre; on ``there``'s side the next
+    nearest is taken while the road or its motorway would cross ``river``.
+    """
+    start = here[np.argmin(np.hypot(*(here - there_centre).T))]
+    candidates = there[np.argsort(np.hypot(*(there - here_centre).T))]
+    along = candidates - start
+    normal = np.stack([-along[:, 1], along[:, 0]], 1) / np.maximum(np.hypot(*along.T), 1.0)[:, None]
+    bend = (start + candidates) / 2 + normal * MOTORWAY_BEND_M
+    dry = np.ones(len(candidates), bool)
+    if not river.is_empty:
+        roads = shapely.linestrings(np.stack([np.broadcast_to(start, candidates.shape), candidates], 1))
+        motorways = shapely.linestrings(np.stack([np.broadcast_to(start, candidates.shape), bend, candidates], 1))
+        dry = ~shapely.intersects(roads, river) & ~shapely.intersects(motorways, river)
+    k = int(np.argmax(dry))
+    return start, candidates[k], bend[k]
+
+
+def _roads(seed, districts, districts_m, metric_crs, cells, names, kernels, kernel_xy):
+    """A credible synthetic street network for the sample (EPSG:4326, ``geo.data.schema.ROAD_COLUMNS``).
+
+    Drawn from its own stream (``default_rng([seed, ROADS_STREAM])``) after everything else. Metres in
+    ``metric_crs``. ``cells`` is ``(ccx, ccy, corners, cell_m)``: the communities' cell centres, their
+    rectangles' corners (n, 4, 2) and the cell size. Streets run along the lattice of the cells, so they lie
+    in the gaps between communities and never cross one; a community whose edge is farther than ACCESS_M
+    from them gets a footway (its gate) to the nearest side of its cell; the Liu River
+    (:func:`_river_course`) is crossed only at bridges; each county seat is linked to the nearest region
+    already linked by a walkable road and a motorway. Lines meet at shared end points. The stems of street
+    and bridge names are drawn from the stream. See data/README.md.
+    """
+    rng = np.random.default_rng([seed, ROADS_STREAM])
+    ccx, ccy, corners, cell_m = cells
+    x0, y0 = districts_m.total_bounds[:2]
+    grid = (x0, y0, cell_m)
+    cells_ij = np.stack([np.round((ccx - x0) / cell_m - 0.5), np.round((ccy - y0) / cell_m - 0.5)], 1).astype(int)
+    point_in = [shapely.contains_xy(g, ccx, ccy) for g in districts_m.geometry]
+    row_of = np.argmax(np.stack(point_in), 0)
+    region = np.where(
+        districts["kind"].to_numpy()[row_of] == "county", districts["district_code"].to_numpy()[row_of], ""
+    )
+    river = _river_course(districts, districts_m)
+    urban_kernels = [xy for k, xy in zip(kernels, kernel_xy) if k.county_code is None]
+    seats = {k.county_code: xy for k, xy in zip(kernels, kernel_xy) if k.county_code is not None}
+    regions = {}
+    for code in pd.unique(region):
+        rows = region == code
+        centre = np.asarray(urban_kernels[0] if code == "" else seats.get(code, (ccx[rows].mean(), ccy[rows].mean())))
+        targets = np.asarray(urban_kernels[1:]) if code == "" else np.empty((0, 2))
+        regions[code] = _region_streets(
+            cells_ij[rows],
+            STREET_REACH_CELLS["county" if code else "urban"],
+            bool(code),
+            grid,
+            river if code == "" else shapely.LineString(),
+            centre,
+            targets,
+            BRIDGE_COUNT if code == "" else 0,
+        )
+        regions[code]["centre"] = centre
+    streets = {
+        k: np.concatenate([r[k] for r in regions.values()]) for k in ("a", "b", "xy", "line", "bridge", "primary")
+    }
+    vertical = streets["a"][:, 0] == streets["b"][:, 0]
+    keys = _edge_keys(streets["a"], vertical)
+    order = np.argsort(keys)
+    lane_rows, lane_xy, lane_keys, _ = _access_lanes(corners, cells_ij, keys[order], grid)
+    on = order[np.searchsorted(keys[order], lane_keys)]
+    xy, source, lane_xy[:, 1] = _split_at(streets["xy"], lane_xy[:, 1], on)
+    line = streets["line"][source]
+    kind = np.select(
+        [streets["primary"][source]] + [line % k == 0 for k, _ in LINE_KINDS[:-1]],
+        ["primary"] + [v for _, v in LINE_KINDS[:-1]],
+        LINE_KINDS[-1][1],
+    )
+    stems = np.asarray(list(dict.fromkeys(STREET_NAMES + SITE_STEMS)))
+    stems = stems[rng.permutation(stems.size)]
+    is_vertical = vertical[source]
+    stem = np.where(
+        is_vertical,
+        stems[(line // 4) % (stems.size // 2)],
+        stems[stems.size // 2 + (line // 4) % (stems.size - stems.size // 2)],
+    )
+    suffix = np.vectorize(ROAD_SUFFIX.get)(kind)
+    lane_number = np.asarray(list(LANE_NUMBERS))[(line % 4 - 1) % len(LANE_NUMBERS)]
+    name = np.char.add(np.char.add(stem, np.where(kind == "residential", lane_number, "")), suffix)
+    bridge = streets["bridge"][source]
+    bridge_stems = rng.choice(np.asarray(SITE_STEMS), bridge.sum(), replace=bridge.sum() > len(SITE_STEMS))
+    name[bridge] = np.char.add(bridge_stems, "大桥")
+    lines = list(shapely.linestrings(xy))
+    kinds, names_out, walkable, bridges = list(kind), list(name), [True] * len(lines), list(bridge)
+    # Gates: a footway from each far community to its street.
+    lines += list(shapely.linestrings(lane_xy))
+    kinds += ["footway"] * len(lane_rows)
+    names_out += [f"{names[r]}步行道" for r in lane_rows]
+    walkable += [True] * len(lane_rows)
+    bridges += [False] * len(lane_rows)
+    # County seats: a walkable road and a motorway to the nearest region already linked, nearest seat first.
+    node_sets = {code: np.unique(r["xy"].reshape(-1, 2), axis=0) for code, r in regions.items()}
+    linked = [""] if "" in regions else list(regions)[:1]
+    waiting = [c for c in regions if c not in linked]
+    by_code = dict(zip(districts["district_code"], districts["district_name"]))
+    while waiting:
+        gaps = [[np.hypot(*(regions[c]["centre"] - regions[d]["centre"])) for d in linked] for c in waiting]
+        c_i, d_i = np.unravel_index(np.argmin(gaps), (len(waiting), len(linked)))
+        code, other = waiting.pop(c_i), linked[d_i]
+        here, there = node_sets[code], node_sets[other]
+        start, end, bend = _link(here, there, regions[code]["centre"], regions[other]["centre"], river)
+        short = by_code[code][:2]
+        lines += [shapely.LineString([start, end]), shapely.LineString([start, bend, end])]
+        kinds += ["secondary", "motorway"]
+        names_out += [f"{short}公路", f"{short}高速"]
+        walkable += [True, False]
+        bridges += [False, False]
+        linked.append(code)
+    frame = gpd.GeoDataFrame(
+        {
+            "road_id": [f"R{i + 1:06d}" for i in range(len(lines))],
+            "name": names_out,
+            "kind": kinds,
+            "walkable": walkable,
+            "bridge": bridges,
+        },
+        geometry=_to_wgs84(np.asarray(lines, dtype=object), metric_crs),
+        crs="EPSG:4326",
+    )
+    return _typed(frame)
