@@ -899,7 +899,7 @@ def run_coverage(args, config) -> int:
 
     radius = config.walk_radius_m if args.radius is None else args.radius
     report_city = city_with_store_records(load_city(input_file(args.data, "--data", missing_ok=True)), args)
-    report = coverage_report(report_city, radius)
+    report = coverage_report(report_city, radius, config.distance)
     rows = report.by_district[list(SUMMARY_COLUMNS)]
     if args.json:  # district names in --lang, as in the table
         rows = with_district_names(rows, district_names(report_city.districts, args.lang))
@@ -908,6 +908,7 @@ def run_coverage(args, config) -> int:
                 "data": str(args.data),
                 "walk_radius_m": radius,
                 "standard": config.standard,
+                "distance": config.distance,
                 "districts": [
                     {k: (str(v) if k in ("district_code", "district_name") else v) for k, v in row.items()}
                     for row in rows.to_dict(orient="records")
@@ -925,6 +926,7 @@ def run_coverage(args, config) -> int:
     ).map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
     echo(f"{text('walk_radius', args.lang)}: {radius:g} m")
     echo(say("standard_line", args.lang, standard=label("export", f"standard_{config.standard}", args.lang)))
+    echo(say(f"distance_{config.distance}", args.lang))
     echo_table(labelled(table, args.lang))
     return 0
 

@@ -79,6 +79,9 @@ UNKNOWN_OPEN_SPACE = ("survey_first", "assume_room")
 # [coverage] standard: the service standard a plan pursues and every count follows. "inside" (the
 # seed's: every community its own set) or "walk" (every community within the walk radius of a set).
 STANDARDS = ("inside", "walk")
+# [coverage] distance: how "within the walk radius" is measured. "straight" (a straight line from the set to the
+# community's edge) or "network" (on foot along the city's roads layer: geo.analysis.network).
+DISTANCES = ("straight", "network")
 # [accounts] sso_email_domain: an e-mail address's domain single sign-on trusts (letters, digits, '-', dots).
 SSO_DOMAIN = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -115,6 +118,8 @@ class Config:
     old_before_year: int
     distance_cap_m: float
     standard: str = STANDARDS[0]
+    # [coverage] distance: "straight" or "network" (on foot along the city's roads); see DISTANCES.
+    distance: str = DISTANCES[0]
     unknown_open_space: str = UNKNOWN_OPEN_SPACE[0]
     priority_weights: dict[str, float] = field(default_factory=dict)
     optimal_time_limit_s: float = 60.0
@@ -421,11 +426,18 @@ class CoverageTable(_Table):
     max_pairs: int
     # Optional: a configuration written before the key existed keeps the seed's standard.
     standard: str = STANDARDS[0]
+    # Optional: a configuration written before the key existed measures straight lines.
+    distance: str = DISTANCES[0]
 
     @field_validator("standard", mode="before")
     @classmethod
     def _a_standard(cls, value, info: ValidationInfo):
         return _one_of(value, STANDARDS, "coverage.standard", info)
+
+    @field_validator("distance", mode="before")
+    @classmethod
+    def _a_distance(cls, value, info: ValidationInfo):
+        return _one_of(value, DISTANCES, "coverage.distance", info)
 
 
 class CostTable(_Table):
@@ -752,6 +764,7 @@ def parse_config(raw: dict, source: str = "config.toml") -> Config:
         min_open_space_m2=model.eligibility.min_open_space_m2,
         old_before_year=model.eligibility.old_before_year,
         standard=model.coverage.standard,
+        distance=model.coverage.distance,
         unknown_open_space=model.eligibility.unknown_open_space,
         distance_cap_m=model.priority.distance_cap_m,
         priority_weights=dict(model.priority.weights),

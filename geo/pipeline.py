@@ -9,7 +9,9 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.analysis.coverage import city_total, community_coverage, coverage_summary
+from geo.analysis.network import WalkNetwork
 from geo.data.city import CityData
+from geo.data.crs import metric_crs_for
 from geo.data.io import (
     gpkg_layers,
     read_applications,
@@ -20,7 +22,7 @@ from geo.data.io import (
     read_roads,
     read_table,
 )
-from geo.errors import DataError
+from geo.errors import DataError, data_error
 
 CITY_LAYERS = ("districts", "communities", "fitness_paths", "applications", "public_sites", "roads")
 """The layers the analysis reads; any other layer or table of a city file is carried as it is."""
@@ -58,8 +60,21 @@ def load_city(path: str | Path) -> CityData:
     )
 
 
-def coverage_report(city: CityData, walk_radius_m: float) -> CoverageReport:
-    """Coverage of every community and its totals per district and for the city."""
-    covered = community_coverage(city.communities, city.fitness_paths, walk_radius_m)
+def walk_network(city: CityData):
+    """The walk graph of ``city``'s roads layer (:class:`geo.analysis.network.WalkNetwork`, in the communities'
+    UTM zone); a DataError ``network_needs_roads`` when the city has none."""
+    if city.roads is None or not len(city.roads):
+        raise data_error("network_needs_roads")
+    return WalkNetwork.from_roads(city.roads, metric_crs_for(city.communities))
+
+
+def coverage_report(city: CityData, walk_radius_m: float, distance: str = "straight") -> CoverageReport:
+    """Coverage of every community and its totals per district and for the city.
+
+    ``distance``: ``straight`` lines, or on foot along the city's roads (``network``; a DataError
+    ``network_needs_roads`` when the city has no roads layer).
+    """
+    network = walk_network(city) if distance == "network" else None
+    covered = community_coverage(city.communities, city.fitness_paths, walk_radius_m, network=network)
     by_district = coverage_summary(covered, city.districts)
     return CoverageReport(covered, by_district, city_total(by_district), walk_radius_m)

@@ -98,7 +98,8 @@ def test_every_numeric_setting_has_a_rule():
     # A new number in Config without a rule would load nan or -1 unchecked.
     handled = (
         {name for name, _ in NUMERIC_KEYS.values()}
-        | {"programs", "priority_weights", "site_extra_cost_cny", "standard", "unknown_open_space", "sso_email_domain"}
+        | {"programs", "priority_weights", "site_extra_cost_cny", "standard", "distance", "unknown_open_space"}
+        | {"sso_email_domain"}
         | CITY_FIELDS
     )
     assert {f.name for f in dataclasses.fields(Config)} == handled
@@ -630,7 +631,7 @@ def test_any_value_anywhere_loads_or_is_one_config_error(path):
             "walk_radius_m = 500",
             "walk_radius = 500",
             "unknown key 'coverage.walk_radius'; did you mean 'walk_radius_m'? "
-            "(the keys of [coverage] are: walk_radius_m, max_pairs, standard)",
+            "(the keys of [coverage] are: walk_radius_m, max_pairs, standard, distance)",
         ),
         (
             "set_cost_cny = 50000",
@@ -814,3 +815,16 @@ def test_accounts_idle_minutes_and_sso_domain_default_and_are_checked():
         data["accounts"] = {"sso_email_domain": bad}
         with pytest.raises(ConfigError, match=r"'accounts\.sso_email_domain' must be"):
             parse_config(data)
+
+
+def test_distance_is_straight_or_network_and_straight_when_left_out():
+    data = raw()
+    assert parse_config(data).distance == "straight"
+    data["coverage"]["distance"] = "network"
+    assert parse_config(data).distance == "network"
+    del data["coverage"]["distance"]
+    assert parse_config(data).distance == "straight"
+    data["coverage"]["distance"] = "walking"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data)
+    assert "coverage.distance" in str(caught.value) and "straight" in str(caught.value)

@@ -226,3 +226,61 @@ def test_coverage_on_foot_pairs_the_river_case_as_walking_does():
     assert coverage_pairs_on_foot(network, point, polygons, 500)[1].tolist() == [1]
     assert coverage_pairs_on_foot(network, point, polygons, 1200)[1].tolist() == [1, 2]
     assert coverage_pairs_on_foot(network, point, polygons, 2000)[1].tolist() == [0, 1, 2]
+
+
+def river_city(path):
+    """A city file: a community on each bank (N across the river, S beside the set), a set on the south bank's
+    street, the banks' streets and one bridge; one district around it all."""
+    from geo.data.gpkg import write_layers
+    from tests.helpers import square_city
+
+    communities, paths = square_city([(-50, 300), (-50, -110)], [800, 600], paths_xy=[(-40, 0)])
+    paths["path_id"] = ["P0"]
+    outline = gpd.GeoSeries([box(X0 - 2000, Y0 - 2000, X0 + 2000, Y0 + 2000)], crs=UTM).to_crs("EPSG:4326")
+    districts = gpd.GeoDataFrame(
+        {
+            "district_code": ["450202"],
+            "district_name": ["城中区"],
+            "district_name_en": ["Chengzhong"],
+            "kind": ["district"],
+        },
+        geometry=outline.values,
+        crs="EPSG:4326",
+    )
+    streets = roads(*BANKS).assign(name=["南岸路", "北岸路", "柳江桥"], kind="residential", bridge=[False, False, True])
+    write_layers(path, {"districts": districts, "communities": communities, "fitness_paths": paths, "roads": streets})
+    return path
+
+
+@pytest.mark.parametrize(("distance", "served"), [("straight", 2), ("network", 1)])
+def test_geo_coverage_measures_on_foot_when_the_config_says_network(tmp_path, capsys, distance, served):
+    import json
+
+    from geo.cli import main
+    from geo.config import DEFAULT_CONFIG_PATH
+
+    city = river_city(tmp_path / "river.gpkg")
+    config = tmp_path / "config.toml"
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    config.write_text(text.replace('distance = "straight"', f'distance = "{distance}"'), encoding="utf-8")
+    assert main(["--config", str(config), "coverage", "--data", str(city), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["distance"] == distance
+    assert report["total"]["served_within_radius"] == served
+    assert main(["--config", str(config), "coverage", "--data", str(city), "--lang", "zh"]) == 0
+    said = capsys.readouterr().out
+    assert ("距离：沿道路步行的距离" if distance == "network" else "距离：直线距离") in said
+
+
+def test_network_distance_without_a_roads_layer_is_a_clear_error(tmp_path, capsys):
+    from geo.cli import main
+    from geo.config import DEFAULT_CONFIG_PATH
+    from geo.pipeline import load_city
+
+    config = tmp_path / "config.toml"
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    config.write_text(text.replace('distance = "straight"', 'distance = "network"'), encoding="utf-8")
+    assert load_city(river_city(tmp_path / "river.gpkg")).roads is not None
+    assert main(["--config", str(config), "coverage", "--lang", "en"]) == 2  # the sample has no roads layer
+    err = capsys.readouterr().err
+    assert "has no roads layer" in err and err.count("\n") == 1

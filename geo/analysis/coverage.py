@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.analysis.network import walking_distance_to_nearest_set
 from geo.config import check_walk_radius
 from geo.data.crs import metric_crs_for, require_storage_crs
 from geo.errors import DataError
@@ -40,6 +41,7 @@ def community_coverage(
     metric_crs=None,
     *,
     geometry: CityGeometry | None = None,
+    network=None,
 ) -> gpd.GeoDataFrame:
     """Add the coverage columns to a copy of ``communities``.
 
@@ -56,6 +58,10 @@ def community_coverage(
     geometry : CityGeometry, optional
         ``communities`` already projected (:meth:`CityGeometry.of`): its CRS and polygons are
         used instead of projecting again.
+    network : geo.analysis.network.WalkNetwork, optional
+        Measure on foot along this network (``[coverage] distance = "network"``): ``nearest_set_m`` is the
+        walk to the nearest set (missing when none can be reached on foot), and "within the walk radius"
+        means that walk. None: straight lines.
 
     Returns
     -------
@@ -66,7 +72,7 @@ def community_coverage(
     check_walk_radius(walk_radius_m)
     for name, frame in (("communities", communities), ("fitness_paths", fitness_paths)):
         _check_wgs84(frame, name)
-    inside_counts, nearest = _sets_inside_and_nearest(communities, fitness_paths, metric_crs, geometry)
+    inside_counts, nearest = _sets_inside_and_nearest(communities, fitness_paths, metric_crs, geometry, network)
     return _with_coverage_columns(communities.copy(), inside_counts, nearest, walk_radius_m)
 
 
@@ -77,17 +83,18 @@ def add_fitness_paths(
     metric_crs=None,
     *,
     geometry: CityGeometry | None = None,
+    network=None,
 ) -> gpd.GeoDataFrame:
     """Update :func:`community_coverage` output for newly added sets, without recomputing the rest.
 
     Gives exactly what :func:`community_coverage` would give on all sets together: counts add
-    up and the nearest distance is the smaller of the old and the new one. Units, CRS and
-    ``geometry`` as there.
+    up and the nearest distance is the smaller of the old and the new one. Units, CRS,
+    ``geometry`` and ``network`` as there.
     """
     if len(new_paths) == 0:
         return covered.copy()
     _check_wgs84(new_paths, "new fitness paths")
-    inside_counts, nearest = _sets_inside_and_nearest(covered, new_paths, metric_crs, geometry)
+    inside_counts, nearest = _sets_inside_and_nearest(covered, new_paths, metric_crs, geometry, network)
     inside_counts = inside_counts + covered["n_sets_inside"].to_numpy(dtype=np.int64)
     nearest = np.fmin(nearest, covered["nearest_set_m"].to_numpy(dtype=float))
     return _with_coverage_columns(covered.copy(), inside_counts, nearest, walk_radius_m)
@@ -97,8 +104,9 @@ def _check_wgs84(frame, name: str) -> None:
     require_storage_crs(frame, name)
 
 
-def _sets_inside_and_nearest(communities, fitness_paths, metric_crs, geometry=None):
-    """Sets covered by each polygon (tested in WGS84) and the distance in metres to the nearest one."""
+def _sets_inside_and_nearest(communities, fitness_paths, metric_crs, geometry=None, network=None):
+    """Sets covered by each polygon (tested in WGS84) and the distance in metres to the nearest one (on foot
+    along ``network`` when given: NaN where none can be reached)."""
     if geometry is not None:
         geometry.check(communities, "communities")
         metric_crs = geometry.metric_crs
@@ -117,6 +125,9 @@ def _sets_inside_and_nearest(communities, fitness_paths, metric_crs, geometry=No
         tree_m = shapely.STRtree(points_m)
         (poly_idx, _), distance = tree_m.query_nearest(polygons_m, return_distance=True, all_matches=False)
         nearest[poly_idx] = distance
+        if network is not None:
+            walked = walking_distance_to_nearest_set(communities, fitness_paths, network)
+            nearest = np.where(np.isfinite(walked), walked, np.nan)
         nearest[inside_counts > 0] = 0.0
     return inside_counts, nearest
 
