@@ -152,7 +152,7 @@ def test_import_refuses_to_write_over_its_file(files, tmp_path, capsys):
 @pytest.mark.parametrize(
     "extra, fragment",
     [
-        (["--crs", "communities=EPSG:4527", "--crs", "roads=wgs84"], "LAYER one of districts, communities"),
+        (["--crs", "communities=EPSG:4527", "--crs", "rivers=wgs84"], "LAYER one of districts, communities"),
         (["--crs", "communities=nonsense"], "unknown coordinate system 'nonsense'"),
         (["--crs", "EPSG:99999999"], "99999999"),
         (

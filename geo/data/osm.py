@@ -55,8 +55,8 @@ def road_kind_codes(values: pd.Series) -> pd.Series:
     """
     text = values.astype("string").str.strip()
     text = text.where(text != "")
-    coded = [pd.NA if pd.isna(word) else _KIND_LOOKUP.get(_key(word), str(word).casefold()) for word in text]
-    return pd.Series(coded, index=values.index, dtype="string")
+    codes = {word: _KIND_LOOKUP.get(_key(word), str(word).casefold()) for word in text.dropna().unique()}
+    return text.map(codes).astype("string")
 
 
 def walkable_by_tags(kind, foot=None, access=None) -> np.ndarray:
