@@ -337,3 +337,20 @@ def test_a_city_file_without_roads_loads_with_none(tmp_path, capsys):
     assert main(["city", "init", "--out", str(out), "--communities", str(files["communities"])]) == 0
     capsys.readouterr()
     assert load_city(out).roads is None
+
+
+def test_an_osm_extract_above_the_import_limits_is_refused(tmp_path):
+    from dataclasses import replace
+
+    from geo.config import load_config
+
+    path = tmp_path / "big.osm"
+    path.write_text(osm_xml(FIVE_WAYS), encoding="utf-8")
+    config = load_config()
+    with pytest.raises(DataError, match="5 features"):
+        import_file(path, "roads", config=replace(config, max_rows=4), new_city=True)
+    with pytest.raises(DataError, match="10 vertices"):
+        import_file(path, "roads", config=replace(config, max_vertices=9), new_city=True)
+    with pytest.raises(DataError, match="bytes"):
+        import_file(path, "roads", config=replace(config, max_upload_mb=0.0001), new_city=True)
+    assert len(import_file(path, "roads", config=config, new_city=True).accepted) == 5

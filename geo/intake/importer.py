@@ -17,9 +17,11 @@ from geo.data import schema
 from geo.data.crs import CRS_NAMES, is_storage_crs, metric_crs_for, normalise_crs_name
 from geo.data.crs_guess import describe, first_coordinates, guess_crs
 from geo.data.files import atomic_write
-from geo.data.io import RawLayer, read_districts, read_raw_layer, shown_as
+from geo.data.formats import _check_upload_size, _shown
+from geo.data.io import RawLayer, _check_vertices, read_districts, read_raw_layer, shown_as
 from geo.data.osm import is_osm_file, read_osm_roads, road_layer
 from geo.data.schema import STORAGE_CRS
+from geo.data.tables import _too_many_rows
 from geo.errors import DataError, Message, data_error
 from geo.intake.estimate import estimate_population
 from geo.intake.validate import validate_layer
@@ -182,7 +184,7 @@ def import_file(
     elif districts is None:
         districts = read_districts(BOUNDARIES_PATH)
     if layer == "roads" and is_osm_file(path):
-        return _osm_roads_result(path)
+        return _osm_roads_result(path, config, display_name)
     with shown_as(path, display_name):
         raw = read_raw_layer(
             path,
@@ -235,13 +237,22 @@ def import_file(
     )
 
 
-def _osm_roads_result(path) -> IntakeResult:
+def _osm_roads_result(path, config: Config, display_name: str | None = None) -> IntakeResult:
     """An OpenStreetMap extract's roads (:func:`geo.data.osm.read_osm_roads`) as an import: every way kept.
 
     OSM's tags are already codes and its coordinates WGS84, so no row is rejected; the ways of the
     extract outside the city stay (the network is cut to the city by its user, the extract's area).
+    The import's limits hold as for any file: ``max_upload_mb`` before reading, ``max_rows`` (roads)
+    and ``max_vertices`` once read.
     """
-    roads = read_osm_roads(path)
+    with shown_as(path, display_name):
+        _check_upload_size(Path(path), config.max_upload_mb)
+        roads = read_osm_roads(path)
+        label = Message("label_file", kind=Message("kind_roads"), file=_shown(Path(path)))
+    if config.max_rows is not None and len(roads) > config.max_rows:
+        found = Message("found_features", count=len(roads))
+        raise DataError(_too_many_rows(label, found, config.max_rows, "before_validation"))
+    _check_vertices(roads.geometry.to_numpy(), label, config.max_vertices)
     rejects = pd.DataFrame(columns=["feature", "reason_code", "reason_zh", "reason_en"])
     return IntakeResult(
         layer="roads",
