@@ -284,3 +284,16 @@ def test_network_distance_without_a_roads_layer_is_a_clear_error(tmp_path, capsy
     assert main(["--config", str(config), "coverage", "--lang", "en"]) == 2  # the sample has no roads layer
     err = capsys.readouterr().err
     assert "has no roads layer" in err and err.count("\n") == 1
+
+
+def test_the_store_export_keeps_the_roads(tmp_path):
+    from geo.pipeline import load_city
+    from geo.store.db import open_store
+    from geo.store.export import export_city
+
+    city = load_city(river_city(tmp_path / "river.gpkg"))
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    export_city(city, store, tmp_path / "export.gpkg")
+    exported = load_city(tmp_path / "export.gpkg")
+    assert exported.roads["road_id"].tolist() == ["R0", "R1", "R2"]
+    assert exported.roads["bridge"].tolist() == [False, False, True]

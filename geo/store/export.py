@@ -78,6 +78,8 @@ def city_layers(city: CityData, store) -> dict[str, pd.DataFrame]:
         layers["applications"] = city.applications
     if city.public_sites is not None:
         layers["public_sites"] = city.public_sites
+    if city.roads is not None:
+        layers["roads"] = city.roads
     layers.update(city.other_layers)
     return layers
 
