@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -104,7 +105,6 @@ def child(reader: str, path: str) -> None:
     """Run one reader and print its time and peak memory as JSON."""
     import resource
 
-    sys.path.insert(0, str(ROOT))
     start = time.perf_counter()
     frame = READERS[reader](path)
     seconds = time.perf_counter() - start
@@ -129,9 +129,11 @@ def main() -> None:
             for reader in READERS:
                 runs = []
                 for _ in range(args.runs):
-                    done = subprocess.run(
-                        [sys.executable, __file__, "--child", reader, str(path)], capture_output=True, text=True
-                    )
+                    # The project's root on PYTHONPATH: a throwaway venv with the other readers need not install it.
+                    path_entries = [str(ROOT), os.environ.get("PYTHONPATH", "")]
+                    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path_entries if p)}
+                    command = [sys.executable, __file__, "--child", reader, str(path)]
+                    done = subprocess.run(command, capture_output=True, text=True, env=env)
                     if done.returncode:
                         runs = [{"error": done.stderr.strip().splitlines()[-1]}]
                         break
