@@ -236,44 +236,28 @@ def build_city(
         )
     community_layer = _own_population_source(with_ids(community_layer, results["communities"].accepted_rows))
 
-    if fitness_paths is not None:
-        results["fitness_paths"] = import_file(
-            fitness_paths,
-            "fitness_paths",
-            crs_of.get("fitness_paths"),
+    def imported(layer: str, source):
+        """The import of ``source`` as ``layer`` (kept in ``results``), with the layer's CRS, name and mapping."""
+        results[layer] = import_file(
+            source,
+            layer,
+            crs_of.get(layer),
             config,
             district_layer,
-            display_name=display_names.get("fitness_paths"),
-            column_map=column_map.get("fitness_paths"),
+            display_name=display_names.get(layer),
+            column_map=column_map.get(layer),
         )
-        path_layer = results["fitness_paths"].accepted[list(schema.LAYERS["fitness_paths"]) + ["geometry"]]
+        return results[layer]
+
+    if fitness_paths is not None:
+        path_layer = imported("fitness_paths", fitness_paths).accepted[
+            list(schema.LAYERS["fitness_paths"]) + ["geometry"]
+        ]
     else:
         path_layer = empty_fitness_paths()
         warnings.append(Message("no_fitness_paths"))
-    site_layer = None
-    if public_sites is not None:
-        results["public_sites"] = import_file(
-            public_sites,
-            "public_sites",
-            crs_of.get("public_sites"),
-            config,
-            district_layer,
-            display_name=display_names.get("public_sites"),
-            column_map=column_map.get("public_sites"),
-        )
-        site_layer = site_defaults(results["public_sites"].accepted)
-    road_layer = None
-    if roads is not None:
-        results["roads"] = import_file(
-            roads,
-            "roads",
-            crs_of.get("roads"),
-            config,
-            district_layer,
-            display_name=display_names.get("roads"),
-            column_map=column_map.get("roads"),
-        )
-        road_layer = results["roads"].accepted[[*schema.LAYERS["roads"], "geometry"]]
+    site_layer = site_defaults(imported("public_sites", public_sites).accepted) if public_sites is not None else None
+    road_layer = imported("roads", roads).accepted[[*schema.LAYERS["roads"], "geometry"]] if roads is not None else None
     application_table = None
     if applications is not None:
         application_table = read_application_table(applications, column_map.get("applications"))
