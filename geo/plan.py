@@ -234,21 +234,41 @@ class Plan:
 
 
 def score_communities(
-    communities, fitness_paths, config: Config, applications=None, metric_crs=None
+    communities, fitness_paths, config: Config, applications=None, metric_crs=None, network=None
 ) -> gpd.GeoDataFrame:
-    """Coverage, eligibility and priority of every community, given the sets that exist."""
-    covered = community_coverage(communities, fitness_paths, config.walk_radius_m, metric_crs)
-    return score_covered(covered, config, applications, metric_crs)
+    """Coverage, eligibility and priority of every community, given the sets that exist.
+
+    ``network``: the walk network, required when ``config.distance`` is "network" (see :func:`run_plan`).
+    """
+    network = network_in_force(config, network)
+    if network is not None:
+        metric_crs = network.metric_crs
+    covered = community_coverage(communities, fitness_paths, config.walk_radius_m, metric_crs, network=network)
+    return score_covered(covered, config, applications, metric_crs, network=network)
 
 
-def score_covered(covered, config: Config, applications=None, metric_crs=None, relation=None) -> gpd.GeoDataFrame:
+def score_covered(
+    covered, config: Config, applications=None, metric_crs=None, relation=None, network=None
+) -> gpd.GeoDataFrame:
     """Eligibility and priority of communities whose coverage is already computed.
 
     ``relation``: a :class:`geo.analysis.coverage.CoverageRelation` of ``covered`` shared by a
-    plan run (priority reads it instead of building its own).
+    plan run (priority reads it instead of building its own). ``network``: the walk network when
+    ``config.distance`` is "network" (``covered`` must then have been measured on foot along it).
     """
+    network = network_in_force(config, network)
     assessed = assess_eligibility(mark_applications(covered, applications), config)
-    return priority_scores(assessed, config, metric_crs, relation)
+    return priority_scores(assessed, config, metric_crs, relation, network)
+
+
+def network_in_force(config: Config, network):
+    """The walk network a run measures along: ``network`` when ``config.distance`` is "network" (a DataError
+    ``network_needs_roads`` when there is none), None for straight lines (a network given is not used)."""
+    if config.distance != "network":
+        return None
+    if network is None:
+        raise data_error("network_needs_roads")
+    return network
 
 
 def run_plan(
@@ -260,6 +280,7 @@ def run_plan(
     applications: pd.DataFrame | None = None,
     covered: gpd.GeoDataFrame | None = None,
     public_sites: gpd.GeoDataFrame | None = None,
+    network=None,
 ) -> Plan:
     """Run the named programmes in order with ``mode`` ("rank" or "optimal").
 
@@ -283,6 +304,12 @@ def run_plan(
         assesses them against the sets that exist and those planned before it
         (:func:`geo.analysis.sites.assess_sites`), scores them (:func:`geo.analysis.sites.score_sites`)
         and takes the eligible ones as candidates beside the communities. None: communities only.
+    network : geo.analysis.network.WalkNetwork, optional
+        The city's walk network (:func:`geo.pipeline.walk_network`, in the communities' UTM zone). Required
+        when ``config.distance`` is "network" (a DataError ``network_needs_roads`` otherwise): then coverage,
+        the coverage relation read by priority and by both modes, the public sites' reach and each
+        programme's coverage update are all walked along it. Not used for straight lines. ``covered``, when
+        given, must have been measured the same way.
     """
     if mode not in MODES:
         raise data_error("unknown_mode", mode=repr(mode), modes=", ".join(MODES))
@@ -291,26 +318,33 @@ def run_plan(
     # The city is projected once and the (site, community) relation built once, over the
     # communities unserved at the start: every programme's demand is a subset of them, so
     # priority, allocation and the coverage update of every programme slice the same relation.
-    metric_crs = metric_crs_for(communities)
+    network = network_in_force(config, network)
+    metric_crs = network.metric_crs if network is not None else metric_crs_for(communities)
     if covered is None:
         geometry = CityGeometry.of(communities, metric_crs)
-        covered = community_coverage(communities, fitness_paths, config.walk_radius_m, metric_crs, geometry=geometry)
+        covered = community_coverage(
+            communities, fitness_paths, config.walk_radius_m, metric_crs, geometry=geometry, network=network
+        )
     else:
         geometry = CityGeometry.of(covered, metric_crs)  # the rows every later step reads
     unserved = np.flatnonzero(~covered["served_within_radius"].to_numpy(dtype=bool))
-    relation = CoverageRelation.build(geometry, unserved, config.walk_radius_m, max_pairs=config.max_pairs)
+    relation = CoverageRelation.build(
+        geometry, unserved, config.walk_radius_m, max_pairs=config.max_pairs, network=network
+    )
     if public_sites is not None and len(public_sites):
         check_site_ids(public_sites, communities)
     outcomes = []
     paths_so_far = fitness_paths
     for key in program_keys:
         program = config.program(key)
-        scored = score_covered(covered, config, applications, metric_crs, relation)
+        scored = score_covered(covered, config, applications, metric_crs, relation, network)
         sites = reach = None
         if public_sites is not None and len(public_sites):
             assessed_sites = assess_sites(public_sites, paths_so_far, config, metric_crs)
-            reach = SiteReach.build(assessed_sites, scored, config, metric_crs, geometry.polygons_m)
-            sites = score_sites(assessed_sites, scored, config, paths_so_far, metric_crs, geometry.polygons_m, reach)
+            reach = SiteReach.build(assessed_sites, scored, config, metric_crs, geometry.polygons_m, network)
+            sites = score_sites(
+                assessed_sites, scored, config, paths_so_far, metric_crs, geometry.polygons_m, reach, network
+            )
         problem = CoverageProblem.from_scored(
             scored,
             config.walk_radius_m,
@@ -321,6 +355,7 @@ def run_plan(
             standard=config.standard,
             sites=sites,
             site_reach=reach,
+            network=network,
         )
         if mode == "rank":
             allocation = allocate_rank(
@@ -343,7 +378,9 @@ def run_plan(
         )
         if len(selected):
             planned = planned_sets(selected, program, metric_crs, _pick_points_m(problem, allocation, geometry, sites))
-            covered = add_fitness_paths(covered, planned, config.walk_radius_m, metric_crs, geometry=geometry)
+            covered = add_fitness_paths(
+                covered, planned, config.walk_radius_m, metric_crs, geometry=geometry, network=network
+            )
             paths_so_far = pd.concat([paths_so_far, planned], ignore_index=True)
     return Plan(tuple(outcomes), config.walk_radius_m, mode, config)
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.analysis.network import walking_distance_to_nearest_set
+from geo.analysis.network import coverage_pairs_on_foot, walking_distance_to_nearest_set
 from geo.config import check_walk_radius
 from geo.data.crs import metric_crs_for, require_storage_crs
 from geo.errors import DataError
@@ -242,7 +242,7 @@ class PairLimitError(DataError):
 
 
 def coverage_pairs(
-    sites_m, polygons_m, walk_radius_m: float, *, max_pairs: int | None = None
+    sites_m, polygons_m, walk_radius_m: float, *, max_pairs: int | None = None, network=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sparse coverage relation: which site lies within the walk radius of which polygon.
 
@@ -269,7 +269,13 @@ def coverage_pairs(
     ------
     PairLimitError
         A ValueError: there are more than ``max_pairs`` pairs.
+
+    With ``network`` (a :class:`geo.analysis.network.WalkNetwork` in the same CRS) the radius is walked along
+    the streets (:func:`geo.analysis.network.coverage_pairs_on_foot`); ``max_pairs`` is then checked on the
+    pairs found (a walk is never shorter than the straight line, so there are never more than straight).
     """
+    if network is not None:
+        return _pairs_on_foot(network, sites_m, polygons_m, walk_radius_m, max_pairs)
     # Batches are kept in 32 bits until the end: the peak is 24 bytes a pair instead of 32.
     stored = np.int32 if max(len(sites_m), len(polygons_m)) < 2**31 else np.intp
     site_parts, polygon_parts = [], []
@@ -279,6 +285,15 @@ def coverage_pairs(
     if not site_parts:
         return np.array([], dtype=np.intp), np.array([], dtype=np.intp)
     return np.concatenate(site_parts, dtype=np.intp), np.concatenate(polygon_parts, dtype=np.intp)
+
+
+def _pairs_on_foot(network, sites_m, polygons_m, walk_radius_m: float, max_pairs: int | None):
+    """:func:`coverage_pairs` on foot along ``network``: the same (site, polygon) pairs and order, walked."""
+    check_walk_radius(walk_radius_m)
+    site_idx, polygon_idx = coverage_pairs_on_foot(network, np.asarray(sites_m), np.asarray(polygons_m), walk_radius_m)
+    if max_pairs is not None and site_idx.size > max_pairs:
+        raise PairLimitError(walk_radius_m, max_pairs)
+    return site_idx.astype(np.intp), polygon_idx.astype(np.intp)
 
 
 def coverage_pair_batches(sites_m, polygons_m, walk_radius_m: float, *, max_pairs: int | None = None):
@@ -440,38 +455,63 @@ class CoverageRelation:
     demand: np.ndarray
     indptr: np.ndarray
     indices: np.ndarray
+    # How the radius is measured: "straight" lines or on foot along a walk "network" (Config.distance).
+    distance: str = "straight"
 
     @classmethod
     def build(
-        cls, geometry: CityGeometry, demand: np.ndarray, walk_radius_m: float, *, max_pairs: int | None = None
+        cls,
+        geometry: CityGeometry,
+        demand: np.ndarray,
+        walk_radius_m: float,
+        *,
+        max_pairs: int | None = None,
+        network=None,
     ) -> CoverageRelation:
         """Every site of ``geometry`` against the communities at row positions ``demand``.
 
         Built batch by batch with :func:`coverage_pair_batches`; raises :class:`PairLimitError`
         when there are more than ``max_pairs`` pairs (None: no limit), before holding them.
+        ``network``: a :class:`geo.analysis.network.WalkNetwork` in ``geometry.metric_crs``: the radius is
+        walked along it (:func:`coverage_pairs` on foot) and :attr:`distance` is "network".
         """
         demand = np.unique(np.asarray(demand, dtype=np.intp))
         n = len(geometry.sites_m)
         counts = np.zeros(n, dtype=np.int64)
         parts = []
-        for site_idx, local in coverage_pair_batches(
-            geometry.sites_m, geometry.polygons_m[demand], walk_radius_m, max_pairs=max_pairs
-        ):
+        if network is not None:
+            _check_same_crs(network, geometry.metric_crs)
+            batches = [
+                coverage_pairs(
+                    geometry.sites_m, geometry.polygons_m[demand], walk_radius_m, max_pairs=max_pairs, network=network
+                )
+            ]
+        else:
+            batches = coverage_pair_batches(
+                geometry.sites_m, geometry.polygons_m[demand], walk_radius_m, max_pairs=max_pairs
+            )
+        for site_idx, local in batches:
             counts += np.bincount(site_idx, minlength=n)
             parts.append(local.astype(np.int32))
         indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         indices = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
-        return cls(geometry, float(walk_radius_m), demand, indptr, indices)
+        distance = "straight" if network is None else "network"
+        return cls(geometry, float(walk_radius_m), demand, indptr, indices, distance)
 
     @property
     def n_pairs(self) -> int:
         return int(self.indices.size)
 
-    def check(self, frame, walk_radius_m: float, name: str = "communities", metric_crs=None) -> None:
-        """Raise ValueError unless ``frame`` and ``walk_radius_m`` are the ones the relation was built for."""
+    def check(
+        self, frame, walk_radius_m: float, name: str = "communities", metric_crs=None, distance: str | None = None
+    ) -> None:
+        """Raise ValueError unless ``frame``, ``walk_radius_m`` (and ``distance``, when given) are the ones the
+        relation was built for."""
         self.geometry.check(frame, name, metric_crs)
         if float(walk_radius_m) != self.walk_radius_m:
             raise ValueError(f"the shared coverage relation is for {self.walk_radius_m:g} m, not {walk_radius_m:g} m")
+        if distance is not None and distance != self.distance:
+            raise ValueError(f"the shared coverage relation is measured {self.distance}, not {distance}")
 
     def pair_batches(self, sites: np.ndarray, demand: np.ndarray, *, max_pairs: int | None = None):
         """:func:`coverage_pair_batches` of ``geometry.sites_m[sites]`` against ``geometry.polygons_m[demand]``.
@@ -540,3 +580,9 @@ class CoverageRelation:
         if not site_parts:
             return np.array([], dtype=np.intp), np.array([], dtype=np.intp)
         return np.concatenate(site_parts, dtype=np.intp), np.concatenate(demand_parts, dtype=np.intp)
+
+
+def _check_same_crs(network, metric_crs) -> None:
+    """Raise ValueError unless ``network`` is in ``metric_crs`` (a walk is measured where the polygons are)."""
+    if network.metric_crs is not metric_crs and network.metric_crs != metric_crs:
+        raise ValueError(f"the walk network is in {network.metric_crs}, the communities in {metric_crs}")

@@ -43,7 +43,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.analysis.coverage import CoverageRelation, candidate_sites, coverage_pair_batches
+from geo.analysis.coverage import CoverageRelation, candidate_sites, coverage_pair_batches, coverage_pairs
 from geo.analysis.eligibility import LAND_REASONS, has_reason
 from geo.config import Config
 from geo.data.crs import metric_crs_for
@@ -73,6 +73,7 @@ def neighbours_unserved_population(
     *,
     max_pairs: int | None = None,
     relation: CoverageRelation | None = None,
+    network=None,
 ) -> np.ndarray:
     """Residents of other not-served-within-radius communities within the walk radius of each site.
 
@@ -82,9 +83,12 @@ def neighbours_unserved_population(
     community) pairs to consider (``Config.max_pairs``; None for no limit); above it
     :class:`geo.analysis.coverage.PairLimitError` (a ValueError) is raised. ``relation``: the
     run's shared :class:`geo.analysis.coverage.CoverageRelation` of ``assessed`` at this walk
-    radius, read instead of projecting and querying again (the same result).
+    radius, read instead of projecting and querying again (the same result). ``network``: the radius is
+    walked along this :class:`geo.analysis.network.WalkNetwork` (in ``metric_crs``) instead.
     """
-    return reached_residents(assessed, walk_radius_m, metric_crs, max_pairs=max_pairs, relation=relation)[0]
+    return reached_residents(
+        assessed, walk_radius_m, metric_crs, max_pairs=max_pairs, relation=relation, network=network
+    )[0]
 
 
 def landless(assessed: pd.DataFrame) -> np.ndarray:
@@ -107,6 +111,7 @@ def reached_residents(
     *,
     max_pairs: int | None = None,
     relation: CoverageRelation | None = None,
+    network=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per community: residents of *other* unserved communities, and of other land-less ones, a set there would reach.
 
@@ -124,12 +129,17 @@ def reached_residents(
     reached = np.zeros(n, dtype=np.int64)
     reached_landless = np.zeros(n, dtype=np.int64)
     if relation is not None:
-        relation.check(assessed, walk_radius_m, "assessed communities", metric_crs)
+        distance = "straight" if network is None else "network"
+        relation.check(assessed, walk_radius_m, "assessed communities", metric_crs, distance)
         batches = relation.pair_batches(np.arange(n), unserved, max_pairs=max_pairs)
     else:
-        polygons_m = assessed.geometry.to_crs(metric_crs or metric_crs_for(assessed)).values
+        metric_crs = network.metric_crs if network is not None else metric_crs or metric_crs_for(assessed)
+        polygons_m = assessed.geometry.to_crs(metric_crs).values
         sites = candidate_sites(polygons_m)
-        batches = coverage_pair_batches(sites, polygons_m[unserved], walk_radius_m, max_pairs=max_pairs)
+        if network is not None:
+            batches = [coverage_pairs(sites, polygons_m[unserved], walk_radius_m, max_pairs=max_pairs, network=network)]
+        else:
+            batches = coverage_pair_batches(sites, polygons_m[unserved], walk_radius_m, max_pairs=max_pairs)
     # Summed batch by batch: the whole relation is never held at once.
     for site_idx, local in batches:
         demand_idx = unserved[local]
@@ -141,7 +151,11 @@ def reached_residents(
 
 
 def priority_scores(
-    assessed: gpd.GeoDataFrame, config: Config, metric_crs=None, relation: CoverageRelation | None = None
+    assessed: gpd.GeoDataFrame,
+    config: Config,
+    metric_crs=None,
+    relation: CoverageRelation | None = None,
+    network=None,
 ) -> gpd.GeoDataFrame:
     """Add the components ``c_*``, ``neighbours_unserved_population``, ``priority_score`` and ``priority_rank``.
 
@@ -156,6 +170,9 @@ def priority_scores(
         Projected CRS for distances (default: the data's UTM zone).
     relation : CoverageRelation, optional
         The run's shared relation (see :func:`neighbours_unserved_population`).
+    network : geo.analysis.network.WalkNetwork, optional
+        The walk network when ``config.distance`` is "network" (unserved neighbours are counted on foot;
+        ``nearest_set_m`` is whatever coverage measured).
 
     Returns
     -------
@@ -170,7 +187,7 @@ def priority_scores(
     distance = result["nearest_set_m"].to_numpy(dtype=float)
     built = _numbers(result, "built_year", np.nan)
     neighbours, landless_reached = reached_residents(
-        result, config.walk_radius_m, metric_crs, max_pairs=config.max_pairs, relation=relation
+        result, config.walk_radius_m, metric_crs, max_pairs=config.max_pairs, relation=relation, network=network
     )
 
     components = {

@@ -152,8 +152,13 @@ def site_districts(points_m: np.ndarray, polygons_m: np.ndarray, district_code: 
     return result
 
 
-def nearest_set_m(points_m: np.ndarray, fitness_paths: gpd.GeoDataFrame | None, metric_crs) -> np.ndarray:
-    """Distance (m) from each site to the nearest fitness path; NaN when there is none."""
+def nearest_set_m(points_m: np.ndarray, fitness_paths: gpd.GeoDataFrame | None, metric_crs, network=None) -> np.ndarray:
+    """Distance (m) from each site to the nearest fitness path; NaN when there is none.
+
+    ``network``: a :class:`geo.analysis.network.WalkNetwork` in ``metric_crs``: the distance is walked (the
+    set's leg to its nearest node, the path, the site's leg from its nearest node); NaN when no set can be
+    reached on foot.
+    """
     distance = np.full(len(points_m), np.nan)
     if fitness_paths is None or len(fitness_paths) == 0 or len(points_m) == 0:
         return distance
@@ -161,6 +166,14 @@ def nearest_set_m(points_m: np.ndarray, fitness_paths: gpd.GeoDataFrame | None, 
     paths_m = paths_m[~shapely.is_missing(paths_m) & ~shapely.is_empty(paths_m)]
     if paths_m.size == 0:
         return distance
+    if network is not None:
+        if not len(network.nodes_m):
+            return distance
+        set_nodes, set_legs = network.nearest_nodes(paths_m)
+        reached = network.distances_from(set_nodes, set_legs)
+        site_nodes, site_legs = network.nearest_nodes(points_m)
+        walked = reached[site_nodes] + site_legs
+        return np.where(np.isfinite(walked), walked, np.nan)
     (site_idx, _), found = shapely.STRtree(paths_m).query_nearest(points_m, return_distance=True, all_matches=False)
     distance[site_idx] = found
     return distance
@@ -184,9 +197,11 @@ class SiteReach:
     community: np.ndarray
 
     @classmethod
-    def build(cls, sites, scored, config: Config, metric_crs=None, polygons_m=None) -> SiteReach:
+    def build(cls, sites, scored, config: Config, metric_crs=None, polygons_m=None, network=None) -> SiteReach:
         """The pairs of ``sites`` (EPSG:4326) and ``scored``'s unserved communities within ``config.walk_radius_m``
-        (metres in ``metric_crs``; ``polygons_m``: ``scored`` already projected); bounded by ``config.max_pairs``."""
+        (metres in ``metric_crs``; ``polygons_m``: ``scored`` already projected); bounded by ``config.max_pairs``.
+        ``network``: walked along this :class:`geo.analysis.network.WalkNetwork` (in ``metric_crs``) instead of
+        a straight line."""
         metric_crs = metric_crs or metric_crs_for(scored)
         if polygons_m is None:
             polygons_m = np.asarray(scored.geometry.to_crs(metric_crs).values)
@@ -194,7 +209,9 @@ class SiteReach:
             return cls(np.array([], dtype=object), np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
         points = site_points(np.asarray(sites.geometry.to_crs(metric_crs).values))
         unserved = np.flatnonzero(~scored["served_within_radius"].to_numpy(dtype=bool))
-        site, local = coverage_pairs(points, polygons_m[unserved], config.walk_radius_m, max_pairs=config.max_pairs)
+        site, local = coverage_pairs(
+            points, polygons_m[unserved], config.walk_radius_m, max_pairs=config.max_pairs, network=network
+        )
         return cls(points, site, unserved[local])
 
 
@@ -206,6 +223,7 @@ def score_sites(
     metric_crs=None,
     polygons_m: np.ndarray | None = None,
     reach: SiteReach | None = None,
+    network=None,
 ) -> gpd.GeoDataFrame:
     """Priority components and score of each assessed public site, beside the communities' (``scored``).
 
@@ -249,6 +267,9 @@ def score_sites(
     reach : SiteReach, optional
         :meth:`SiteReach.build` of these sites and ``scored``, when the caller has it (a plan run builds it
         once and gives it to the coverage problem too).
+    network : geo.analysis.network.WalkNetwork, optional
+        Distances on foot along it (``[coverage] distance = "network"``): the site's distance to the nearest
+        set, and (when ``reach`` is not given) which communities it reaches.
 
     Returns
     -------
@@ -264,14 +285,14 @@ def score_sites(
     if polygons_m is None:
         polygons_m = np.asarray(scored.geometry.to_crs(metric_crs).values)
     if reach is None:
-        reach = SiteReach.build(result, scored, config, metric_crs, polygons_m)
+        reach = SiteReach.build(result, scored, config, metric_crs, polygons_m, network)
     points = reach.points_m
     codes = site_districts(points, polygons_m, scored["district_code"].astype(str).to_numpy())
     result["district_code"] = pd.array(codes, dtype="string")
     if "district_name" in scored.columns:
         names = dict(zip(scored["district_code"].astype(str), scored["district_name"].astype("string")))
         result["district_name"] = pd.array([names.get(code) for code in codes], dtype="string")
-    result["nearest_set_m"] = nearest_set_m(points, fitness_paths, metric_crs)
+    result["nearest_set_m"] = nearest_set_m(points, fitness_paths, metric_crs, network)
 
     population = scored["population"].fillna(0).to_numpy(dtype=float)
     is_landless = landless(scored)

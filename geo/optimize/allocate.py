@@ -124,6 +124,7 @@ class CoverageProblem:
         standard: str = "inside",
         sites: gpd.GeoDataFrame | None = None,
         site_reach: SiteReach | None = None,
+        network=None,
     ) -> CoverageProblem:
         """Build the problem from :func:`geo.analysis.priority.priority_scores` output (EPSG:4326).
 
@@ -133,6 +134,8 @@ class CoverageProblem:
         ``relation``: the run's shared :class:`geo.analysis.coverage.CoverageRelation` of
         ``scored`` at this walk radius, sliced to the candidates and the demand instead of
         projecting and querying again (the same problem).
+        ``network``: a :class:`geo.analysis.network.WalkNetwork` in ``metric_crs``: the radius is walked along
+        it (``relation``, when given, must be measured the same way).
         """
         candidates = priority_order(scored)
         cost = np.full(len(scored), float(set_cost_cny))
@@ -149,13 +152,14 @@ class CoverageProblem:
         weight = scored["population"].fillna(0).to_numpy(dtype=np.int64)[demand]
         metric_crs = relation.geometry.metric_crs if relation is not None else metric_crs or metric_crs_for(scored)
         if relation is not None:
-            relation.check(scored, walk_radius_m, "scored communities", metric_crs)
+            distance = "straight" if network is None else "network"
+            relation.check(scored, walk_radius_m, "scored communities", metric_crs, distance)
             cover = relation.matrix(candidates, demand, max_pairs=max_pairs)
             polygons_m = relation.geometry.polygons_m
         else:
             polygons_m = scored.geometry.to_crs(metric_crs).values
             points = candidate_sites(polygons_m[candidates])
-            cover = _cover(points, polygons_m[demand], walk_radius_m, max_pairs)
+            cover = _cover(points, polygons_m[demand], walk_radius_m, max_pairs, network)
         district = scored["district_code"].astype(str).to_numpy()[candidates]
         cost = cost[candidates]
         if sites is None or not len(sites) or not sites["eligible"].to_numpy(dtype=bool).any():
@@ -174,7 +178,7 @@ class CoverageProblem:
             )
         else:
             points = site_points(np.asarray(sites.geometry.iloc[rows].to_crs(metric_crs).values))
-            site_cover = _cover(points, polygons_m[demand], walk_radius_m, max_pairs)
+            site_cover = _cover(points, polygons_m[demand], walk_radius_m, max_pairs, network)
         score = np.concatenate(
             [
                 scored["priority_score"].to_numpy(dtype=float)[candidates],
@@ -246,9 +250,10 @@ class Allocation:
     left_out_reason: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
 
 
-def _cover(points_m, polygons_m, walk_radius_m: float, max_pairs: int | None) -> sp.csr_array:
-    """(points × polygons) bool relation: a set at each point serves the polygons within the walk radius."""
-    site_idx, demand_idx = coverage_pairs(points_m, polygons_m, walk_radius_m, max_pairs=max_pairs)
+def _cover(points_m, polygons_m, walk_radius_m: float, max_pairs: int | None, network=None) -> sp.csr_array:
+    """(points × polygons) bool relation: a set at each point serves the polygons within the walk radius
+    (walked along ``network`` when given)."""
+    site_idx, demand_idx = coverage_pairs(points_m, polygons_m, walk_radius_m, max_pairs=max_pairs, network=network)
     return sp.csr_array(
         (np.ones(site_idx.size, dtype=bool), (site_idx, demand_idx)), shape=(len(points_m), len(polygons_m))
     )
