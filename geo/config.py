@@ -73,6 +73,10 @@ MAX_SETS = 1_000_000
 MAX_YEAR = 9999
 MAX_NOTICE_DAYS = 366  # a notice period of up to a year
 MAX_IDLE_MINUTES = 10_080  # an idle app session logged out after at most a week
+# [network]: the walk graph's tolerances (geo.analysis.network). A piece longer than 1 km makes a place reach a
+# street only at far-apart nodes; a snap wider than a street merges separate streets; an access leg is a walk.
+MAX_SEGMENT_M = 1_000
+MAX_SNAP_M = 10
 # [eligibility] unknown_open_space: a community whose open space is unknown is surveyed first (not a
 # candidate) or assumed to have room (a candidate flagged for a site check); see geo.analysis.eligibility.
 UNKNOWN_OPEN_SPACE = ("survey_first", "assume_room")
@@ -153,6 +157,10 @@ class Config:
     # [sites]: a public site's minimum usable area (m²) and the extra cost (yuan) per kind over a set's.
     site_min_usable_area_m2: float = 150.0
     site_extra_cost_cny: dict[str, int] = field(default_factory=dict)
+    # [network]: the walk graph's tolerances (m): pieces lines are cut into, vertices snapped, a community's reach.
+    network_segment_m: float = 20.0
+    network_snap_m: float = 1.0
+    network_access_m: float = 50.0
 
     def city_name(self, lang: str = "zh") -> str:
         """The city's name in ``lang`` (``[city] name_zh`` / ``name_en``)."""
@@ -253,6 +261,9 @@ NUMERIC_KEYS: dict[str, tuple[str, Rule]] = {
     "sample.communities": ("sample_communities", _whole("communities", 1, MAX_SAMPLE_COMMUNITIES)),
     "notice.period_days": ("notice_period_days", _whole("days", 1, MAX_NOTICE_DAYS)),
     "accounts.session_idle_minutes": ("session_idle_minutes", _whole("minutes", 1, MAX_IDLE_MINUTES)),
+    "network.segment_m": ("network_segment_m", _positive("metres", MAX_SEGMENT_M)),
+    "network.snap_m": ("network_snap_m", _positive("metres", MAX_SNAP_M)),
+    "network.access_m": ("network_access_m", _positive("metres", MAX_WALK_RADIUS_M)),
 }
 BUDGET_RULE = _whole("yuan", 0, MAX_CNY)
 WEIGHT_RULE = Rule(f"a number from 0 to {MAX_WEIGHT:,}", low=0, high=MAX_WEIGHT)
@@ -552,6 +563,26 @@ class SitesTable(_Table):
         return _site_extra_costs(value, _source(info))
 
 
+class NetworkTable(_Table):
+    """``[network]``: the walk graph's tolerances in metres (optional, added later; see geo.analysis.network)."""
+
+    _where: ClassVar[str] = "network"
+    segment_m: float = 20.0
+    snap_m: float = 1.0
+    access_m: float = 50.0
+
+    @model_validator(mode="after")
+    def _snap_below_half_a_piece(self, info: ValidationInfo):
+        # A line is cut into pieces longer than half of segment_m: a wider snap would merge its own nodes.
+        if self.snap_m * 2 > self.segment_m:
+            _fail(
+                info,
+                f"'network.snap_m' ({shown(self.snap_m)}) must be at most half of 'network.segment_m' "
+                f"({shown(self.segment_m)}), or a street's own nodes would be merged",
+            )
+        return self
+
+
 def _site_extra_costs(table, source: str) -> dict[str, int]:
     """``[sites.extra_cost_cny]``: kind → whole yuan ≥ 0; a kind not listed costs nothing extra."""
     if not isinstance(table, dict):
@@ -590,6 +621,7 @@ class ConfigFile(_Table):
     notice: NoticeTable = NoticeTable()
     accounts: AccountsTable = AccountsTable()
     sites: SitesTable = SitesTable()
+    network: NetworkTable = NetworkTable()
 
     @field_validator("programs", mode="before")
     @classmethod
@@ -795,6 +827,9 @@ def parse_config(raw: dict, source: str = "config.toml") -> Config:
         timezone=model.city.timezone,
         site_min_usable_area_m2=model.sites.min_usable_area_m2,
         site_extra_cost_cny={kind: model.sites.extra_cost_cny.get(kind, 0) for kind in SITE_KINDS},
+        network_segment_m=model.network.segment_m,
+        network_snap_m=model.network.snap_m,
+        network_access_m=model.network.access_m,
     )
 
 

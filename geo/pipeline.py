@@ -60,12 +60,22 @@ def load_city(path: str | Path) -> CityData:
     )
 
 
-def walk_network(city: CityData):
+def walk_network(city: CityData, config=None):
     """The walk graph of ``city``'s roads layer (:class:`geo.analysis.network.WalkNetwork`, in the communities'
-    UTM zone); a DataError ``network_needs_roads`` when the city has none."""
+    UTM zone) with ``config``'s ``[network]`` tolerances (segment_m, snap_m, access_m; without a config, the
+    defaults of :mod:`geo.analysis.network`); a DataError ``network_needs_roads`` when the city has none."""
     if city.roads is None or not len(city.roads):
         raise data_error("network_needs_roads")
-    return WalkNetwork.from_roads(city.roads, metric_crs_for(city.communities))
+    tolerances = (
+        {}
+        if config is None
+        else {
+            "segment_m": config.network_segment_m,
+            "snap_m": config.network_snap_m,
+            "access_m": config.network_access_m,
+        }
+    )
+    return WalkNetwork.from_roads(city.roads, metric_crs_for(city.communities), **tolerances)
 
 
 def coverage_report(city: CityData, walk_radius_m: float, distance: str = "straight") -> CoverageReport:
@@ -78,3 +88,9 @@ def coverage_report(city: CityData, walk_radius_m: float, distance: str = "strai
     covered = community_coverage(city.communities, city.fitness_paths, walk_radius_m, network=network)
     by_district = coverage_summary(covered, city.districts)
     return CoverageReport(covered, by_district, city_total(by_district), walk_radius_m)
+
+
+def network_for(city: CityData, config):
+    """The walk network a run on ``city`` measures along: :func:`walk_network` when ``config.distance`` is
+    "network" (a DataError ``network_needs_roads`` when the city has no roads layer), None for straight lines."""
+    return walk_network(city, config) if config.distance == "network" else None

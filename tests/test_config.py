@@ -411,6 +411,9 @@ UPPER_BOUNDS = [
     ("notice.period_days", 366, 367, "a whole number of days from 1 to 366"),
     ("accounts.session_idle_minutes", 10_080, 10_081, "a whole number of minutes from 1 to 10,080"),
     ("sites.min_usable_area_m2", 1_000_000, 1_000_000.5, "from 0 to 1,000,000"),
+    ("network.segment_m", 1_000, 1_000.5, "up to 1,000"),
+    ("network.snap_m", 10, 10.5, "up to 10"),
+    ("network.access_m", 5_000, 5_000.5, "up to 5,000"),
 ]
 
 

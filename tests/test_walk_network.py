@@ -297,3 +297,89 @@ def test_the_store_export_keeps_the_roads(tmp_path):
     exported = load_city(tmp_path / "export.gpkg")
     assert exported.roads["road_id"].tolist() == ["R0", "R1", "R2"]
     assert exported.roads["bridge"].tolist() == [False, False, True]
+
+
+# ---------------------------------------------------------------- [network] tolerances from config.toml
+
+
+def tolerances(segment_m: float = 20.0, snap_m: float = 1.0, access_m: float = 50.0):
+    """The default configuration with ``[network]`` tolerances replaced."""
+    from dataclasses import replace
+
+    from geo.config import load_config
+
+    return replace(load_config(), network_segment_m=segment_m, network_snap_m=snap_m, network_access_m=access_m)
+
+
+def city_of(streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, sets: gpd.GeoDataFrame):
+    from geo.data.city import CityData
+
+    return CityData(districts=None, communities=communities, fitness_paths=sets, source="hand-made", roads=streets)
+
+
+def test_the_snap_tolerance_from_the_config_joins_two_lines_drawn_1_m_apart():
+    from geo.pipeline import walk_network
+
+    # The second street starts 1 m north of the first one's end: drawn to meet, a metre apart.
+    streets = roads([(0, 0), (200, 0)], [(200, 1), (400, 1)])
+    community, fitness_path = places(box(380, 10, 420, 50)), places(Point(0, 0))
+    city = city_of(streets, community, fitness_path)
+    apart, joined = walk_network(city, tolerances(snap_m=0.5)), walk_network(city, tolerances(snap_m=2))
+    assert (apart.pieces, joined.pieces) == (2, 1)
+    assert walking_distance_to_nearest_set(community, fitness_path, apart)[0] == np.inf
+    # 200 m to the snapped junction (the pieces keep their drawn lengths), 140 m to x = 340, then the straight
+    # access leg to the community's corner (380, 10): the least over its nodes within 50 m.
+    assert walking_distance_to_nearest_set(community, fitness_path, joined)[0] == pytest.approx(
+        200 + 140 + np.hypot(40, 9), abs=CM
+    )
+
+
+def test_the_access_distance_from_the_config_decides_which_streets_are_a_community_s_gates():
+    from geo.analysis.network import coverage_pairs_on_foot
+    from geo.pipeline import walk_network
+
+    # A street 60 m south of the community (its near gate only at 80 m) and one 10 m north, which meet far east.
+    streets = roads([(-200, -60), (1000, -60)], [(-200, 110), (1000, 110)], [(1000, -60), (1000, 110)])
+    community, fitness_path = places(box(0, 0, 100, 100)), places(Point(0, -60))
+    city = city_of(streets, community, fitness_path)
+    near, far = walk_network(city, tolerances(access_m=30)), walk_network(city, tolerances(access_m=80))
+    assert (near.access_m, far.access_m) == (30.0, 80.0)
+    # Access 30 m: only the north street is a gate, so the walk goes round by x = 1,000: 1,000 + 170 + 880 m back
+    # west to the node at x = 120, and its straight leg to the community's corner (100, 100).
+    round_by_the_east = 1000 + 170 + 880 + np.hypot(20, 10)
+    assert walking_distance_to_nearest_set(community, fitness_path, near)[0] == pytest.approx(round_by_the_east, abs=CM)
+    # Access 80 m: the south street is a gate too, 60 m from the set's node.
+    assert walking_distance_to_nearest_set(community, fitness_path, far)[0] == pytest.approx(60, abs=CM)
+    polygons = np.asarray(community.to_crs(UTM).geometry.values)
+    point = np.asarray(fitness_path.to_crs(UTM).geometry.values)
+    assert coverage_pairs_on_foot(near, point, polygons, 500)[1].tolist() == []
+    assert coverage_pairs_on_foot(far, point, polygons, 500)[1].tolist() == [0]
+    # An explicit access distance still wins over the network's own.
+    assert coverage_pairs_on_foot(near, point, polygons, 500, access_m=80)[1].tolist() == [0]
+    assert walking_distance_to_nearest_set(community, fitness_path, far, access_m=30)[0] == pytest.approx(
+        round_by_the_east, abs=CM
+    )
+
+
+def test_the_segment_length_from_the_config_cuts_the_streets():
+    from geo.pipeline import walk_network
+
+    city = city_of(roads([(0, 0), (1000, 0)]), places(box(0, 10, 50, 60)), places(Point(0, 0)))
+    assert len(walk_network(city, tolerances(segment_m=20)).nodes_m) == 51
+    assert len(walk_network(city, tolerances(segment_m=100)).nodes_m) == 11
+    assert len(walk_network(city).nodes_m) == 51  # without a config: the module's defaults
+
+
+def test_a_config_without_a_network_section_loads_the_defaults_and_a_snap_wider_than_half_a_piece_is_refused():
+    import tomllib
+
+    from geo.config import DEFAULT_CONFIG_PATH, ConfigError, parse_config
+
+    raw = tomllib.loads(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
+    assert raw["network"] == {"segment_m": 20, "snap_m": 1, "access_m": 50}
+    del raw["network"]
+    config = parse_config(raw)
+    assert (config.network_segment_m, config.network_snap_m, config.network_access_m) == (20.0, 1.0, 50.0)
+    with pytest.raises(ConfigError, match=r"'network.snap_m' \(6.0\) must be at most half of 'network.segment_m'"):
+        parse_config({**raw, "network": {"segment_m": 10, "snap_m": 6}})
+    assert parse_config({**raw, "network": {"segment_m": 10, "snap_m": 5}}).network_snap_m == 5.0

@@ -64,6 +64,9 @@ class WalkNetwork:
         What building the graph found: ``lines`` (walkable lines read), ``zero_length_edges`` and
         ``duplicate_edges`` (dropped), ``snapped_vertices`` (vertices merged into another's node),
         ``t_junctions`` (line ends within ``snap_m`` of another line's middle: that line was cut there).
+    access_m : float
+        How far (m) from a community's edge its access nodes may lie: the default of :meth:`access`,
+        :func:`walking_distance_to_nearest_set` and :func:`coverage_pairs_on_foot` (``[network] access_m``).
     """
 
     metric_crs: object
@@ -71,6 +74,7 @@ class WalkNetwork:
     graph: sp.csr_array
     piece: np.ndarray
     found: dict = field(default_factory=dict)
+    access_m: float = ACCESS_M
 
     @property
     def pieces(self) -> int:
@@ -84,9 +88,11 @@ class WalkNetwork:
         *,
         segment_m: float = SEGMENT_M,
         snap_m: float = SNAP_M,
+        access_m: float = ACCESS_M,
     ) -> WalkNetwork:
         """Build the graph from road lines (LineString / MultiLineString; a ``walkable`` column, when present,
-        keeps only the rows where it is true). ``metric_crs``: default the roads' UTM zone."""
+        keeps only the rows where it is true). ``metric_crs``: default the roads' UTM zone. The tolerances
+        (m) are ``[network]``'s in config.toml: ``segment_m``, ``snap_m``, and ``access_m`` kept for the legs."""
         if "walkable" in roads.columns:
             roads = roads[roads["walkable"].astype("boolean").fillna(True).to_numpy(dtype=bool)]
         metric_crs = metric_crs or metric_crs_for(roads)
@@ -119,7 +125,7 @@ class WalkNetwork:
             "snapped_vertices": int(snapped),
             "t_junctions": int(t_junctions),
         }
-        return cls(metric_crs, nodes, graph, rank[label] if count else label, found)
+        return cls(metric_crs, nodes, graph, rank[label] if count else label, found, float(access_m))
 
     def nearest_nodes(self, points_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The nearest node of each point (shapely Points in ``metric_crs``) and the distance to it (m)."""
@@ -127,8 +133,10 @@ class WalkNetwork:
         distance, node = cKDTree(self.nodes_m).query(xy)
         return node.astype(np.intp), distance
 
-    def access(self, polygons_m: np.ndarray, access_m: float = ACCESS_M) -> Access:
-        """How each polygon (in ``metric_crs``) reaches the network: see :class:`Access`."""
+    def access(self, polygons_m: np.ndarray, access_m: float | None = None) -> Access:
+        """How each polygon (in ``metric_crs``) reaches the network: see :class:`Access`. ``access_m``: default the
+        network's own (:attr:`access_m`)."""
+        access_m = self.access_m if access_m is None else access_m
         polygons_m = np.asarray(polygons_m)
         points = shapely.points(self.nodes_m)
         polygon, node = shapely.STRtree(points).query(polygons_m, predicate="dwithin", distance=access_m)
@@ -195,11 +203,12 @@ def walking_distance_to_nearest_set(
     fitness_paths: gpd.GeoDataFrame,
     network: WalkNetwork,
     *,
-    access_m: float = ACCESS_M,
+    access_m: float | None = None,
     limit_m: float = np.inf,
 ) -> np.ndarray:
     """Distance on foot (m) from each community to its nearest set, along ``network``; inf where none is
     reachable (another piece of the network, or beyond ``limit_m``). A set inside a community is at 0.
+    ``access_m``: default the network's own.
 
     Inputs in EPSG:4326 (or any CRS set); measured in the network's ``metric_crs``.
     """
@@ -281,7 +290,7 @@ def coverage_pairs_on_foot(
     polygons_m: np.ndarray,
     walk_radius_m: float,
     *,
-    access_m: float = ACCESS_M,
+    access_m: float | None = None,
     batch_bytes: int = SEARCH_BATCH_BYTES,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which point (a set's place) lies within ``walk_radius_m`` on foot of which polygon: the network's
@@ -290,7 +299,8 @@ def coverage_pairs_on_foot(
     A point inside (or on) a polygon serves it at 0. Otherwise its distance on foot is its leg to its nearest
     node + the path + the polygon's access leg, the least over the polygon's access nodes. The searches
     run from the points' distinct nodes in batches whose dense rows take at most ``batch_bytes``, each
-    stopped at the radius (``scipy.sparse.csgraph.dijkstra(limit=…)``). Inputs in ``network.metric_crs``.
+    stopped at the radius (``scipy.sparse.csgraph.dijkstra(limit=…)``). Inputs in ``network.metric_crs``;
+    ``access_m``: default the network's own.
 
     Returns ``(point_index, polygon_index)``, sorted by point then polygon.
     """
