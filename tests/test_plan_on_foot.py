@@ -1,0 +1,222 @@
+"""Plans on foot (issue 16): with ``[coverage] distance = "network"`` the coverage relation that ranks, optimises
+and credits a plan is walked along the streets.
+
+Geometry (tests/helpers.py ``square_city``): 100 m squares at metre offsets from a point in Liuzhou (UTM 49N).
+The river city: the Liu River runs between y = 0 and y = 300, a street on each bank, one bridge far east.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString
+
+from geo.analysis.coverage import CoverageRelation, community_coverage
+from geo.analysis.network import WalkNetwork
+from geo.data.crs import metric_crs_for
+from geo.errors import DataError
+from geo.optimize.allocate import CoverageProblem
+from geo.plan import planned_sets, run_plan, score_communities
+from tests.helpers import square_city
+from tests.site_helpers import SET_CNY, UTM, X0, Y0, config, sites_at
+
+
+def streets(*lines) -> gpd.GeoDataFrame:
+    """Road lines from lists of (x, y) metre offsets, EPSG:4326."""
+    return gpd.GeoDataFrame(
+        {"road_id": [f"R{k}" for k in range(len(lines))], "walkable": [True] * len(lines)},
+        geometry=[LineString([(X0 + x, Y0 + y) for x, y in line]) for line in lines],
+        crs=UTM,
+    ).to_crs("EPSG:4326")
+
+
+def network_of(roads: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> WalkNetwork:
+    """The walk graph in the communities' UTM zone, as geo.pipeline.walk_network builds it."""
+    return WalkNetwork.from_roads(roads, metric_crs_for(communities))
+
+
+def on_foot(cfg):
+    return dataclasses.replace(cfg, distance="network")
+
+
+# The banks' streets run from x = -1000 to 3000; the only bridge is at x = 2000.
+RIVER = [[(-1000, 0), (3000, 0)], [(-1000, 300), (3000, 300)], [(2000, 0), (2000, 300)]]
+
+
+def river_city():
+    """N (2,000 residents, no land) on the north bank; S1 (500) straight across from it on the south bank, S2 (700)
+    1 km east of S1. No sets yet. A set in S1 is 350 m from N in a straight line and over 4 km on foot."""
+    communities, paths = square_city([(0, 300), (0, -100), (1000, -100)], [2000, 500, 700])
+    communities.loc[0, "open_space_m2"] = 0.0
+    return communities, paths, streets(*RIVER)
+
+
+@pytest.mark.parametrize("mode", ["rank", "optimal"])
+def test_across_the_river_a_set_serves_its_own_bank_only_on_foot(mode):
+    communities, paths, roads = river_city()
+    network = network_of(roads, communities)
+    straight = run_plan(communities, paths, config(SET_CNY), ["city"], mode).outcomes[0]
+    walked = run_plan(communities, paths, on_foot(config(SET_CNY)), ["city"], mode, network=network).outcomes[0]
+    # In a straight line the set in S1 also serves N across the water: 2,500 residents.
+    assert straight.selected["community_id"].tolist() == ["C001"]
+    assert straight.summary("en")["population_newly_served"] == 2500
+    # On foot S1 serves only itself (500): S2 (700) is the better pick, and N stays unserved.
+    assert walked.selected["community_id"].tolist() == ["C002"]
+    assert walked.summary("en")["population_newly_served"] == 700
+    assert walked.scored.set_index("community_id").loc["C001", "neighbours_unserved_population"] == 0
+    assert straight.scored.set_index("community_id").loc["C001", "neighbours_unserved_population"] == 2000
+
+
+@pytest.mark.parametrize("mode", ["rank", "optimal"])
+def test_a_public_site_on_the_north_bank_serves_the_landless_community_on_foot(mode):
+    communities, paths, roads = river_city()
+    network = network_of(roads, communities)
+    # 120 m north of N: a straight 520 m from S1's edge (not within 500 m), 220 m from N on foot by the street.
+    sites = sites_at(("S1", 50, 520, "pocket_park", 800.0, "yes"))
+    plan = run_plan(
+        communities, paths, on_foot(config(SET_CNY)), ["city"], mode, public_sites=sites, network=network
+    ).outcomes[0]
+    assert plan.selected["community_id"].tolist() == ["S1"]
+    assert plan.summary("en")["population_newly_served"] == 2000
+    assert plan.sites.set_index("site_id").loc["S1", "landless_reached_population"] == 2000
+    # The site's distance to the nearest set is walked too: no set yet, so none.
+    assert np.isnan(plan.sites.set_index("site_id").loc["S1", "nearest_set_m"])
+
+
+def test_the_relation_on_foot_holds_the_walked_pairs_and_says_so():
+    communities, paths, roads = river_city()
+    network = network_of(roads, communities)
+    from geo.analysis.coverage import CityGeometry
+
+    geometry = CityGeometry.of(communities, network.metric_crs)
+    everyone = np.arange(len(communities))
+    walked = CoverageRelation.build(geometry, everyone, 500.0, network=network)
+    straight = CoverageRelation.build(geometry, everyone, 500.0)
+    assert (walked.distance, straight.distance) == ("network", "straight")
+    # Pairs (site of row, community row): on foot each serves itself only; straight S1 and N serve each other.
+    assert set(zip(*walked.pairs(everyone, everyone))) == {(0, 0), (1, 1), (2, 2)}
+    assert set(zip(*straight.pairs(everyone, everyone))) == {(0, 0), (0, 1), (1, 0), (1, 1), (2, 2)}
+    # A relation measured one way is refused where the other is meant.
+    scored = score_communities(communities, paths, config(SET_CNY))
+    with pytest.raises(ValueError, match="straight"):
+        CoverageProblem.from_scored(scored, 500.0, SET_CNY, network.metric_crs, relation=straight, network=network)
+
+
+def test_on_foot_without_a_network_is_a_clear_error_and_straight_ignores_one():
+    communities, paths, roads = river_city()
+    with pytest.raises(DataError) as raised:
+        run_plan(communities, paths, on_foot(config(SET_CNY)), ["city"], "rank")
+    assert raised.value.args[0].key == "network_needs_roads"
+    with pytest.raises(DataError):
+        score_communities(communities, paths, on_foot(config(SET_CNY)))
+    # Straight lines: a network given changes nothing.
+    network = network_of(roads, communities)
+    with_network = run_plan(communities, paths, config(SET_CNY), ["city"], "optimal", network=network)
+    without = run_plan(communities, paths, config(SET_CNY), ["city"], "optimal")
+    assert (
+        with_network.outcomes[0].selected["community_id"].tolist()
+        == without.outcomes[0].selected["community_id"].tolist()
+    )
+
+
+# --------------------------------------------------------------------------- invariants on random cities
+
+
+def random_city_with_streets(seed: int, n: int = 45):
+    """A 3 km square: a street lattice every 250 m, the river between y = 1,400 and 1,600 crossed by two
+    bridges, an island street nobody can reach, communities at random (a quarter without land), three sets."""
+    rng = np.random.default_rng(seed)
+    xy = [tuple(p) for p in rng.uniform(0, 2900, (n, 2)).round()]
+    communities, paths = square_city(
+        xy, rng.integers(100, 3000, n).tolist(), [tuple(p) for p in rng.uniform(0, 3000, (3, 2))]
+    )
+    communities["district_code"] = rng.choice(["450202", "450203"], n)
+    communities.loc[rng.random(n) < 0.25, "open_space_m2"] = 0.0
+    ticks = np.arange(0, 3001, 250)
+    lines = []
+    for t in ticks:
+        lines.append([(0, t), (3000, t)]) if not 1400 < t < 1600 else None
+        lines.append([(t, 0), (t, 1400)])
+        lines.append([(t, 1600), (t, 3000)])
+    lines.extend([[(x, 1400), (x, 1600)] for x in rng.choice(ticks, 2, replace=False)])  # the bridges
+    lines.append([(3300, 3300), (3400, 3300)])  # an island
+    return communities, paths, streets(*lines)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("standard", ["inside", "walk"])
+def test_plan_invariants_hold_on_foot(seed, standard):
+    communities, paths, roads = random_city_with_streets(seed)
+    network = network_of(roads, communities)
+    budget = 5 * SET_CNY
+    cfg = on_foot(config(budget, standard))
+    cfg = dataclasses.replace(
+        cfg, programs=tuple(dataclasses.replace(p, district_max_sets={"450203": 2}) for p in cfg.programs)
+    )
+    radius = cfg.walk_radius_m
+    metric = network.metric_crs
+    before = community_coverage(communities, paths, radius, network=network)
+    straight_before = community_coverage(communities, paths, radius)
+    # A walk is never shorter than the straight line.
+    assert not (before["served_within_radius"] & ~straight_before["served_within_radius"]).any()
+    values = {}
+    for mode in ("rank", "optimal"):
+        plan = run_plan(communities, paths, cfg, ["city", "region"], mode, network=network)
+        first, second = plan.outcomes
+        picked = first.selected
+        assert picked["cost_cny"].sum() <= budget
+        assert (picked["district_code"].astype(str) == "450203").sum() <= 2
+        assert set(picked["community_id"]) <= set(first.scored.loc[first.scored["eligible"], "community_id"])
+        # What the plan claims is what walking measures once its sets stand: the second programme starts from
+        # the coverage on foot with the first programme's sets, and the residents newly served add up.
+        planned = planned_sets(picked, cfg.program("city"), metric)
+        after = community_coverage(communities, pd.concat([paths, planned], ignore_index=True), radius, network=network)
+        pd.testing.assert_series_equal(
+            second.scored["served_within_radius"].reset_index(drop=True),
+            after["served_within_radius"].reset_index(drop=True),
+        )
+        newly = after["served_within_radius"].to_numpy() & ~before["served_within_radius"].to_numpy()
+        population = communities["population"].to_numpy(dtype=int)
+        assert first.summary("en")["population_newly_served"] == int(population[newly].sum())
+        if standard == "walk":
+            assert (picked["population_newly_served"] > 0).all()
+        values[mode] = first.summary("en")["population_newly_served"]
+    assert values["optimal"] >= values["rank"]
+
+
+def fine_mesh(side_m: float, step_m: float = 20.0) -> gpd.GeoDataFrame:
+    """A complete fine mesh: nodes every ``step_m``, each joined to its neighbours in 16 directions, so that a
+    path is at most 2.8 % longer than the straight line (and a place is within 14.2 m of a node)."""
+    ticks = np.arange(0.0, side_m + step_m / 2, step_m)
+    lines = []
+    for i, x in enumerate(ticks):
+        for j, y in enumerate(ticks):
+            for dx, dy in [(1, 0), (0, 1), (1, 1), (1, -1), (2, 1), (1, 2), (2, -1), (1, -2)]:
+                if 0 <= i + dx < ticks.size and 0 <= j + dy < ticks.size:
+                    lines.append([(x, y), (ticks[i + dx], ticks[j + dy])])
+    return streets(*lines)
+
+
+@pytest.mark.parametrize("mode", ["rank", "optimal"])
+@pytest.mark.parametrize("seed", range(2))
+def test_on_a_complete_fine_mesh_plans_on_foot_and_in_a_straight_line_agree(mode, seed):
+    # Nine communities 400 m apart (their edges 300 m): a set in one is 350 m from the next one's edge (388 m on
+    # foot at most) and 495 m from a diagonal neighbour's corner (more than the 450 m radius either way), so
+    # no pair is near the radius and both measures must make the same plan.
+    rng = np.random.default_rng(seed)
+    xy = [(100 + 400 * i, 100 + 400 * j) for i in range(3) for j in range(3)]
+    communities, paths = square_city(xy, rng.integers(200, 3000, 9).tolist())
+    network = WalkNetwork.from_roads(fine_mesh(1200.0), metric_crs_for(communities), snap_m=0.5)
+    assert network.pieces == 1
+    cfg = dataclasses.replace(config(2 * SET_CNY, "walk"), walk_radius_m=450.0)
+    straight = run_plan(communities, paths, cfg, ["city"], mode).outcomes[0]
+    walked = run_plan(communities, paths, on_foot(cfg), ["city"], mode, network=network).outcomes[0]
+    assert walked.selected["community_id"].tolist() == straight.selected["community_id"].tolist()
+    assert walked.summary("en")["population_newly_served"] == straight.summary("en")["population_newly_served"]
+    pd.testing.assert_series_equal(
+        walked.scored["neighbours_unserved_population"], straight.scored["neighbours_unserved_population"]
+    )
