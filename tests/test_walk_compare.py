@@ -215,12 +215,13 @@ def test_the_island_has_no_route_and_a_set_inside_needs_none():
 
 def test_each_community_walks_to_its_own_nearest_set_in_one_search():
     # Sets at both ends of one street; communities 10 m from it go to the nearer end. Access within 15 m of the
-    # edge: the nodes straight below each community (the next node along is 22 m from its corner).
-    network = WalkNetwork.from_roads(roads([(0, 0), (1000, 0)]), UTM)
+    # edge (the network's own, used by default): the nodes straight below each community (the next node along is
+    # 22 m from its corner).
+    network = WalkNetwork.from_roads(roads([(0, 0), (1000, 0)]), UTM, access_m=15)
     frame = communities(
         ("W", "A", 1, box(100, 10, 140, 50)), ("E", "A", 1, box(800, 10, 840, 50)), ("M", "A", 1, box(440, 10, 480, 50))
     )
-    routes = walking_routes(frame, sets((0, -10), (1000, -20)), network, access_m=15).set_index("community_id")
+    routes = walking_routes(frame, sets((0, -10), (1000, -20)), network).set_index("community_id")
     assert routes["path_id"].to_dict() == {"W": "P0", "E": "P1", "M": "P0"}
     # W: 10 + 100 + 10; E: 20 + (1000 - 840) + 10; M: 10 + 440 + 10 (the west set is 460 m, the east 550 m).
     assert routes["length_m"].tolist() == pytest.approx([120, 190, 460], abs=CM)

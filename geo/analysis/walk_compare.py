@@ -29,7 +29,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from geo.analysis.coverage import RADIUS_TOLERANCE_M, community_coverage
-from geo.analysis.network import ACCESS_M, WalkNetwork, walking_distance_to_nearest_set
+from geo.analysis.network import WalkNetwork, walking_distance_to_nearest_set
 from geo.data.crs import require_storage_crs
 
 COMPARE_COLUMNS = ("straight_m", "on_foot_m", "served_straight", "served_on_foot", "lost_on_foot")
@@ -61,7 +61,7 @@ def straight_vs_foot(
     walk_radius_m: float,
     metric_crs=None,
     *,
-    access_m: float = ACCESS_M,
+    access_m: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Each community's distance to its nearest set in a straight line and on foot, and whether each serves it.
 
@@ -77,8 +77,9 @@ def straight_vs_foot(
         Walk radius (m).
     metric_crs : CRS or str, optional
         Projected CRS of the straight distances; by default the communities' UTM zone.
-    access_m : float
-        How far (m) from its edge a community reaches the streets (:meth:`WalkNetwork.access`).
+    access_m : float, optional
+        How far (m) from its edge a community reaches the streets (:meth:`WalkNetwork.access`); default the
+        network's own (``[network] access_m``).
 
     Returns
     -------
@@ -154,7 +155,7 @@ def walking_routes(
     fitness_paths: gpd.GeoDataFrame,
     network: WalkNetwork,
     *,
-    access_m: float = ACCESS_M,
+    access_m: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Each community's walk to its nearest set on foot, as a line: the set's leg, the streets, the community's leg.
 
@@ -172,8 +173,8 @@ def walking_routes(
         Points in EPSG:4326 with ``path_id``.
     network : WalkNetwork
         The walk graph.
-    access_m : float
-        How far (m) from its edge a community reaches the streets.
+    access_m : float, optional
+        How far (m) from its edge a community reaches the streets; default the network's own.
 
     Returns
     -------
