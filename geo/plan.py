@@ -503,14 +503,17 @@ def served_by_picks(plan: Plan) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).drop_duplicates("community_id").reset_index(drop=True)
 
 
-def landless_table(plan: Plan | None, scored: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None) -> pd.DataFrame:
+def landless_table(
+    plan: Plan | None, scored: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None, network=None
+) -> pd.DataFrame:
     """Each land-less community, its nearest eligible public sites and the pick of ``plan`` that now serves it.
 
-    :func:`geo.analysis.sites.landless_access` (distances in metres) plus, from :func:`served_by_picks`,
+    :func:`geo.analysis.sites.landless_access` (distances in metres; on foot along ``network`` when given,
+    as when ``[coverage] distance = "network"``) plus, from :func:`served_by_picks`,
     ``served_by_program`` (key), ``served_by_rank``, ``served_by_id``, ``served_by_name`` and
     ``served_by_kind`` (missing when no pick of the plan reaches it, or without a plan).
     """
-    table = landless_access(scored, sites)
+    table = landless_access(scored, sites, network=network)
     served = served_by_picks(plan if plan is not None else Plan((), 0.0, "rank"))
     served = served.rename(
         columns={

@@ -220,3 +220,33 @@ def test_on_a_complete_fine_mesh_plans_on_foot_and_in_a_straight_line_agree(mode
     pd.testing.assert_series_equal(
         walked.scored["neighbours_unserved_population"], straight.scored["neighbours_unserved_population"]
     )
+
+
+def test_the_landless_list_gives_the_nearest_sites_on_foot_when_the_radius_is_walked():
+    from geo.analysis.sites import assess_sites, landless_access
+
+    communities, paths, roads = river_city()
+    network = network_of(roads, communities)
+    # A: on the south bank, 386 m across the water from N (3,930 m on foot by the bridge); B: 600 m east of N on
+    # the north bank, 30 m off its street (630 m on foot).
+    sites = sites_at(("A", 300, -30, "square", 800.0, "yes"), ("B", 700, 330, "square", 800.0, "yes"))
+    cfg = config(SET_CNY)
+    assessed = assess_sites(sites, paths, cfg, network.metric_crs)
+    straight = landless_access(score_communities(communities, paths, cfg), assessed).iloc[0]
+    walked = landless_access(
+        score_communities(communities, paths, on_foot(cfg), network=network), assessed, network=network
+    ).iloc[0]
+    assert straight["community_id"] == walked["community_id"] == "C000"
+    assert (straight["site_1_id"], straight["site_2_id"]) == ("A", "B")
+    assert straight["site_1_m"] == pytest.approx(np.hypot(200, 330), abs=0.1)
+    assert (walked["site_1_id"], walked["site_2_id"]) == ("B", "A")
+    assert walked["site_1_m"] == pytest.approx(30 + 600, abs=0.1)
+    assert walked["site_2_m"] == pytest.approx(30 + 1700 + 300 + 1900, abs=0.1)
+    # Beyond the search's 5 km on foot a site is not listed.
+    far = sites_at(("F", 300, -2900, "square", 800.0, "yes"))
+    listed = landless_access(
+        score_communities(communities, paths, on_foot(cfg), network=network),
+        assess_sites(far, paths, cfg, network.metric_crs),
+        network=network,
+    ).iloc[0]
+    assert pd.isna(listed["site_1_id"])

@@ -362,6 +362,7 @@ def landless_access(
     sites: gpd.GeoDataFrame | None,
     metric_crs=None,
     nearest: int = NEAREST_SITES,
+    network=None,
 ) -> pd.DataFrame:
     """Each land-less community (:func:`geo.analysis.priority.landless`) and its nearest eligible public sites.
 
@@ -375,6 +376,10 @@ def landless_access(
         Where distances are measured (metres; default the communities' UTM zone).
     nearest : int
         How many sites to list per community.
+    network : geo.analysis.network.WalkNetwork, optional
+        When the walk radius is measured on foot (``[coverage] distance = "network"``): the sites nearest on
+        foot along it (in ``metric_crs``), at their walking distance; sites more than
+        :data:`ON_FOOT_SEARCH_M` away on foot, or on another piece of the network, are not listed.
 
     Returns
     -------
@@ -383,7 +388,7 @@ def landless_access(
         ``district_code`` (and ``district_name`` when present), ``population``, ``reasons``, and for the
         ``k``-th nearest eligible site (k = 1 … ``nearest``) ``site_{k}_id``, ``site_{k}_name`` and
         ``site_{k}_m`` (distance in metres from the site's set to the community's edge; missing when there
-        are fewer sites). Distances are straight lines, like the walk radius.
+        are fewer sites). Distances are measured as the walk radius is: straight lines, or on foot.
     """
     chosen = landless(scored)
     columns = ("community_id", "name", "district_code", "district_name", "population", "reasons")
@@ -395,10 +400,13 @@ def landless_access(
         table[f"site_{k}_m"] = np.nan
     if eligible is None or not len(eligible) or not len(table):
         return table
-    metric_crs = metric_crs or metric_crs_for(scored)
+    metric_crs = network.metric_crs if network is not None else metric_crs or metric_crs_for(scored)
     polygons_m = np.asarray(scored.geometry[chosen].to_crs(metric_crs).values)
     points_m = site_points(np.asarray(eligible.geometry.to_crs(metric_crs).values))
-    community, site, distance = _nearest_pairs(polygons_m, points_m, nearest)
+    if network is None:
+        community, site, distance = _nearest_pairs(polygons_m, points_m, nearest)
+    else:
+        community, site, distance = _nearest_pairs_on_foot(polygons_m, points_m, nearest, network)
     ids = eligible["site_id"].astype("string").to_numpy()
     names = eligible["name"].astype("string").to_numpy() if "name" in eligible.columns else ids
     # Pairs come sorted by community then distance: the k-th of each community is its k-th nearest.
@@ -435,3 +443,55 @@ def _nearest_pairs(polygons_m: np.ndarray, points_m: np.ndarray, nearest: int, s
     first = np.searchsorted(polygon, polygon)  # position of each polygon's first pair
     keep = np.arange(polygon.size) - first < nearest
     return polygon[keep], point[keep], distance[keep]
+
+
+ON_FOOT_SEARCH_M = 5_000.0
+"""How far (m, on foot) :func:`landless_access` looks for a land-less community's nearest sites along the network."""
+# Memory one batch of those searches may take (bytes): a dense row of distances per community.
+_SEARCH_BATCH_BYTES = 128 * 1024 * 1024
+
+
+def _nearest_pairs_on_foot(polygons_m: np.ndarray, points_m: np.ndarray, nearest: int, network, limit_m=None):
+    """:func:`_nearest_pairs` walked along ``network``: the ``nearest`` points nearest each polygon on foot
+    (the polygon's access legs, the path, the point's leg to its nearest node; 0 for a point inside or on the
+    polygon), within ``limit_m`` (default :data:`ON_FOOT_SEARCH_M`). One search per polygon, from a node of
+    its own joined to its access nodes by their legs, batched so that the dense rows stay bounded."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    limit_m = ON_FOOT_SEARCH_M if limit_m is None else limit_m
+    m, n, k = len(polygons_m), len(network.nodes_m), len(points_m)
+    want = min(nearest, k)
+    inside = sp.csr_array(
+        (np.ones(0, dtype=bool), (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))), shape=(m, k)
+    )
+    polygon_parts, point_parts, distance_parts = [], [], []
+    if m and k:
+        polygon, point = shapely.STRtree(points_m).query(polygons_m, predicate="covers")
+        inside = sp.csr_array((np.ones(polygon.size, dtype=bool), (polygon, point)), shape=(m, k))
+    if m and k and n:
+        access = network.access(polygons_m)
+        # Node n + j is polygon j's own: joined to each of its access nodes by that node's leg (a leg of 0
+        # counts a nanometre: a sparse matrix has no edge of length 0).
+        legs = sp.csr_array((np.maximum(access.leg, 1e-9), (access.polygon, access.node)), shape=(m, n + m))
+        graph = sp.vstack([sp.hstack([network.graph, sp.csr_array((n, m))]), legs], format="csr")
+        point_node, point_leg = network.nearest_nodes(points_m)
+        batch = max(1, int(_SEARCH_BATCH_BYTES // (8 * (n + m + k))))
+        for first in range(0, m, batch):
+            rows = np.arange(first, min(first + batch, m))
+            found = dijkstra(graph, directed=True, indices=n + rows, limit=limit_m)[:, point_node] + point_leg
+            found[inside[rows].toarray()] = 0.0
+            found[found > limit_m] = np.inf
+            # The `want` nearest of each row, ties by point order.
+            order = np.lexsort((np.broadcast_to(np.arange(k), found.shape), found), axis=1)[:, :want]
+            polygon_parts.append(np.repeat(rows, want))
+            point_parts.append(order.ravel())
+            distance_parts.append(np.take_along_axis(found, order, axis=1).ravel())
+    elif m and k:  # no street at all: only the sites inside a community are reached
+        polygon, point = inside.nonzero()
+        polygon_parts, point_parts, distance_parts = [polygon], [point], [np.zeros(polygon.size)]
+    if not polygon_parts:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0)
+    polygon, point, distance = (np.concatenate(parts) for parts in (polygon_parts, point_parts, distance_parts))
+    keep = np.isfinite(distance)
+    return polygon[keep].astype(np.intp), point[keep].astype(np.intp), distance[keep]
