@@ -134,6 +134,7 @@ shared.keep_widget(
     max_value=MAX_WALK_RADIUS_M,
     step=50,  # the bounds of geo.config.WALK_RADIUS_RULE
 )
+shared.distance_widget(st.sidebar)  # straight line / on foot along the roads (greyed out without roads)
 identity = shared.city_identity()
 shown_name = (identity.name_en if shared.lang() == "en" else "") or identity.name_zh or shared.data_name()
 st.sidebar.caption(f"{shared.t('data_source')}: {shared.plain(shown_name)}")

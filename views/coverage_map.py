@@ -25,6 +25,7 @@ def headline(communities) -> None:
     total = max(counts["communities"], 1)
     radius = f"{shared.walk_radius_m():,.0f}"
     st.caption(t("standard_caption", standard=shared.standard_words(standard), radius=radius))
+    shared.distance_caption()  # straight line or on foot: which one counted "within the walk radius"
     inside = int(communities["served_inside"].to_numpy(dtype=bool).sum())
     within = int(communities["served_within_radius"].to_numpy(dtype=bool).sum())
     served = {"inside": (t("metric_served_inside"), inside), "walk": (t("metric_served_within_radius"), within)}

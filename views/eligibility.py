@@ -59,6 +59,7 @@ def render() -> None:
             radius=f"{shared.walk_radius_m():,.0f}",
         )
     )
+    shared.distance_caption()
     communities = shared.with_reason_text(shared.scored())
     mine = communities[communities["district_code"] == district]
 

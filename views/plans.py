@@ -143,6 +143,8 @@ def show_plan(plans: pd.DataFrame, actor) -> None:
             )
         )
     )
+    # A plan saved before distance on foot existed was measured in straight lines.
+    shared.distance_caption(parameters.get("distance", "straight"), parameters["walk_radius_m"])
     if plan["notes"]:
         st.caption(plain(plan["notes"]))
     if plan["scope"] == "districts":

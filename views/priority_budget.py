@@ -272,6 +272,7 @@ def render() -> None:
             radius=f"{plan.walk_radius_m:,.0f}",
         )
     )
+    shared.distance_caption(plan.config.distance, plan.walk_radius_m)
     for summary in plan.summaries(shared.lang()):
         name = next(o.program.name(shared.lang()) for o in plan.outcomes if o.program.key == summary["program"])
         columns = st.columns([1, 1.2, 1.6, 1.2])  # the labels whole in both languages

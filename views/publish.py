@@ -213,6 +213,7 @@ def render() -> None:
         plan, fitness_paths, approval, results_of = shared.current_plan(), city.fitness_paths, None, None
     else:
         (plan, fitness_paths, approval), results_of = chosen, choice
+    shared.distance_caption(plan.config.distance, plan.walk_radius_m)  # the published plan's, not the sidebar's
     if not plan.config.contact_zh:  # the rectification plan promises a feedback channel (整改公开)
         st.warning(t("publish_no_feedback"))
     # 公示期: from the publishing date to [notice] period_days later, unless the user picks other dates.

@@ -38,14 +38,14 @@ from geo.analysis.coverage import PairLimitError, city_total, community_coverage
 from geo.analysis.eligibility import reason_labels
 from geo.analysis.priority import COMPONENTS, landless
 from geo.analysis.sites import assess_sites, site_districts, site_points
-from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, Config, Program, load_config, with_overrides
+from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, DISTANCES, Config, Program, load_config, with_overrides
 from geo.data.crs import metric_crs_for
 from geo.data.identity import CityIdentity, config_for_city, identity_of
 from geo.errors import DataError, data_error, said
 from geo.i18n import label, text
 from geo.intake.uploads import UploadFolder
 from geo.intake.worker import run_bounded
-from geo.pipeline import CityData, load_city
+from geo.pipeline import CityData, load_city, walk_network
 from geo.plan import Plan, plan_sheets, run_plan, score_covered
 from geo.render.export import check_shapefile_text, explained_plan_sheets, export
 from geo.render.export import download_stem as export_stem
@@ -180,6 +180,69 @@ def keep_widget(widget, label: str, name: str, default, **kwargs):
 
 def walk_radius_m() -> float:
     return float(kept("walk_radius_m", int(base_config().walk_radius_m)))
+
+
+def chosen_distance() -> str:
+    """The distance the user chose (``straight`` / ``network``, :data:`geo.config.DISTANCES`); default
+    config.toml's ``[coverage] distance``. See :func:`distance` for the one in force."""
+    chosen = kept("distance", base_config().distance)
+    return chosen if chosen in DISTANCES else DISTANCES[0]
+
+
+def distance() -> str:
+    """The distance in force: the user's choice, except straight lines when the city has no roads layer
+    (on foot cannot be measured; the sidebar says why, :func:`distance_widget`)."""
+    chosen = chosen_distance()
+    return chosen if chosen == "straight" or city_has_roads() else "straight"
+
+
+def distance_words(distance_in_force: str | None = None) -> str:
+    """``distance_in_force`` (default: :func:`distance`) in the page's language: 直线距离 / 步行距离（沿道路）."""
+    return t(f"distance_words_{distance_in_force or distance()}")
+
+
+def distance_caption(distance_in_force: str | None = None, radius_m: float | None = None) -> None:
+    """One caption saying which distance measures "within the walk radius" (default: the session's)."""
+    distance_in_force = distance_in_force or distance()
+    radius = f"{walk_radius_m() if radius_m is None else radius_m:,.0f}"
+    st.caption(t(f"distance_caption_{distance_in_force}", radius=radius))
+
+
+def city_has_roads() -> bool:
+    """Whether the city in use has a roads layer with at least one line (distance on foot can be measured);
+    False when the city cannot be read (the page that reads it says why)."""
+    try:
+        roads = city().roads
+    except (DataError, OSError):
+        return False
+    return roads is not None and len(roads) > 0
+
+
+def distance_widget(where=st.sidebar) -> str:
+    """The choice of distance (straight line / on foot along the roads), kept for the session like the walk
+    radius. A city without a roads layer gets the choice greyed out at straight lines and a caption saying
+    why; the user's choice is kept for a city that has roads. Returns the distance in force."""
+    language = lang()  # the options' words in the page's language, fixed now (not when Streamlit formats them)
+
+    def words(choice: str) -> str:
+        return text(f"distance_option_{choice}", language)
+
+    if city_has_roads():
+        keep_widget(
+            where.radio,
+            t("distance_input"),
+            "distance",
+            chosen_distance(),
+            options=list(DISTANCES),
+            format_func=words,
+            help=t("distance_help"),
+        )
+    else:
+        where.radio(
+            t("distance_input"), list(DISTANCES), index=0, format_func=words, disabled=True, key="distance_unavailable"
+        )
+        where.caption(t("distance_no_roads"))
+    return distance()
 
 
 def weights() -> dict[str, float]:
@@ -620,25 +683,51 @@ def _named_config(path: str, version: tuple) -> Config:
     return config_for_city(config, identity_of(cached_city(path, version).other_layers))
 
 
+@per_data(st.cache_resource(show_spinner=False, max_entries=4))
+def cached_network(path: str, file_version: tuple):
+    """The walk graph of the roads layer of the city file at ``path`` (:func:`geo.pipeline.walk_network`, a
+    :class:`geo.analysis.network.WalkNetwork` in the communities' UTM zone); ``file_version``: the file's and
+    config.toml's modification times, so a store record (an installed set) does not rebuild it. Shared for
+    the server's data; an upload's stays in its session (:func:`per_data`). DataError ``network_needs_roads``
+    when the file has no roads layer."""
+    return walk_network(_file_city(path, file_version), _config_at(*file_version[1]))
+
+
+def network_of(path: str, version: tuple, distance: str):
+    """The walk graph when ``distance`` is ``network``, else None (straight lines)."""
+    return cached_network(path, version[:2]) if distance == "network" else None
+
+
 @per_data(st.cache_resource(show_spinner=False, max_entries=8))
-def cached_coverage(path: str, version: tuple, walk_radius_m: float) -> gpd.GeoDataFrame:
+def cached_coverage(path: str, version: tuple, walk_radius_m: float, distance: str = "straight") -> gpd.GeoDataFrame:
+    """Coverage of every community: within ``walk_radius_m`` in a straight line, or on foot along the roads
+    (``distance`` = ``network``)."""
     city = cached_city(path, version)
-    return community_coverage(city.communities, city.fitness_paths, walk_radius_m)
+    network = network_of(path, version, distance)
+    return community_coverage(city.communities, city.fitness_paths, walk_radius_m, network=network)
 
 
 @per_data(st.cache_data(show_spinner=False, max_entries=8))
-def cached_summary(path: str, version: tuple, walk_radius_m: float) -> tuple[pd.DataFrame, dict]:
+def cached_summary(
+    path: str, version: tuple, walk_radius_m: float, distance: str = "straight"
+) -> tuple[pd.DataFrame, dict]:
     city = cached_city(path, version)
-    by_district = coverage_summary(cached_coverage(path, version, walk_radius_m), city.districts)
+    by_district = coverage_summary(cached_coverage(path, version, walk_radius_m, distance), city.districts)
     return by_district, city_total(by_district)
 
 
-def config_for(walk_radius_m: float, weights_items: tuple, custom_budget_cny: int, open_space_rule: str = "") -> Config:
+def config_for(
+    walk_radius_m: float,
+    weights_items: tuple,
+    custom_budget_cny: int,
+    open_space_rule: str = "",
+    distance: str = "straight",
+) -> Config:
     """The configuration of the user's choices; ``open_space_rule`` ("" = config.toml's) is
-    ``[eligibility] unknown_open_space`` as chosen on the priority page."""
+    ``[eligibility] unknown_open_space`` as chosen on the priority page; ``distance`` the distance in force."""
     config = with_overrides(base_config(), walk_radius_m=walk_radius_m, weights=dict(weights_items))
     custom = Program("custom", text("program_custom", "zh"), text("program_custom", "en"), int(custom_budget_cny))
-    config = replace(config, programs=config.programs + (custom,))
+    config = replace(config, programs=config.programs + (custom,), distance=distance)
     return replace(config, unknown_open_space=open_space_rule) if open_space_rule else config
 
 
@@ -661,12 +750,18 @@ def open_space_rule() -> str:
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=16))
 def cached_scored(
-    path: str, version: tuple, walk_radius_m: float, weights_items: tuple, open_space: str = ""
+    path: str,
+    version: tuple,
+    walk_radius_m: float,
+    weights_items: tuple,
+    open_space: str = "",
+    distance: str = "straight",
 ) -> gpd.GeoDataFrame:
     """Eligibility and priority on cached coverage: a weight change does not recompute coverage."""
     city = cached_city(path, version)
-    config = config_for(walk_radius_m, weights_items, 0, open_space)
-    return score_covered(cached_coverage(path, version, walk_radius_m), config, city.applications)
+    config = config_for(walk_radius_m, weights_items, 0, open_space, distance)
+    covered = cached_coverage(path, version, walk_radius_m, distance)
+    return score_covered(covered, config, city.applications, network=network_of(path, version, distance))
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=32))
@@ -680,10 +775,12 @@ def cached_plan(
     mode: str,
     use_sites: bool = True,
     open_space: str = "",
+    distance: str = "straight",
 ) -> Plan:
-    """The plan for these choices; ``use_sites``: the city's public sites are candidates too (when it has any)."""
+    """The plan for these choices; ``use_sites``: the city's public sites are candidates too (when it has any);
+    ``distance``: coverage measured in straight lines or on foot along the roads (``network``)."""
     city = cached_city(path, version)
-    config = config_for(walk_radius_m, weights_items, custom_budget_cny, open_space)
+    config = config_for(walk_radius_m, weights_items, custom_budget_cny, open_space, distance)
     return run_plan(
         city.communities,
         city.fitness_paths,
@@ -691,8 +788,9 @@ def cached_plan(
         program_choice.split(","),
         mode,
         city.applications,
-        covered=cached_coverage(path, version, walk_radius_m),
+        covered=cached_coverage(path, version, walk_radius_m, distance),
         public_sites=city.public_sites if use_sites else None,
+        network=network_of(path, version, distance),
     )
 
 
@@ -710,13 +808,15 @@ def current_plan(mode: str | None = None) -> Plan:
         mode or settings["mode"],
         settings["use_sites"],
         open_space_rule(),
+        distance(),
     )
 
 
 def current_config() -> Config:
+    """The configuration of the user's current choices (walk radius, weights, budget, open-space rule, distance)."""
     settings = plan_settings()
     return config_for(
-        walk_radius_m(), tuple(sorted(weights().items())), settings["custom_budget_cny"], open_space_rule()
+        walk_radius_m(), tuple(sorted(weights().items())), settings["custom_budget_cny"], open_space_rule(), distance()
     )
 
 
@@ -735,13 +835,15 @@ def scored() -> gpd.GeoDataFrame:
     """Coverage, eligibility and priority of the communities the actor may see (computed on the whole city)."""
     path = data_path()
     weights_items = tuple(sorted(weights().items()))
-    return visible(cached_scored(str(path), data_version(path), walk_radius_m(), weights_items, open_space_rule()))
+    return visible(
+        cached_scored(str(path), data_version(path), walk_radius_m(), weights_items, open_space_rule(), distance())
+    )
 
 
 def coverage_by_district() -> pd.DataFrame:
     """The coverage summary, one row per district the actor may see (computed on the whole city)."""
     path = data_path()
-    by_district, _ = cached_summary(str(path), data_version(path), walk_radius_m())
+    by_district, _ = cached_summary(str(path), data_version(path), walk_radius_m(), distance())
     return visible(by_district)
 
 
@@ -940,12 +1042,14 @@ def _map_html(
     plan_key: tuple | None,
     ids: tuple | None = None,
     confined_to: tuple | None = None,
+    distance: str = "straight",
 ) -> str:
     """The rendered map for these choices; ``plan_key`` = (programmes, custom budget, mode) to show picks;
     ``ids`` = the ``community_id`` of the only communities drawn (and counted in the legend);
-    ``confined_to`` = a district office's districts (:func:`confined_city`): nothing else is drawn."""
+    ``confined_to`` = a district office's districts (:func:`confined_city`): nothing else is drawn;
+    ``distance``: served within the walk radius in a straight line or on foot (``network``)."""
     city = cached_confined_city(path, version, confined_to)
-    communities = cached_scored(path, version, walk_radius_m, weights_items, open_space)
+    communities = cached_scored(path, version, walk_radius_m, weights_items, open_space, distance)
     if confined_to is not None:
         communities = communities[communities["district_code"].astype(str).isin(confined_to)]
     districts = city.districts
@@ -957,7 +1061,7 @@ def _map_html(
     selected = programs = picks = None
     sites = _map_sites(path, version, communities) if ids is None else None
     if plan_key is not None:
-        plan = cached_plan(path, version, walk_radius_m, weights_items, *plan_key, open_space)
+        plan = cached_plan(path, version, walk_radius_m, weights_items, *plan_key, open_space, distance)
         in_view = plan.selected["community_id"].isin(communities["community_id"])
         if sites is not None and "candidate_kind" in plan.selected.columns:  # its picks on the sites drawn
             on_site = (plan.selected["candidate_kind"] == "site").fillna(False)
@@ -1065,6 +1169,7 @@ def show_map(
         plan_key,
         ids,
         actor_districts(),
+        distance(),
     )
     html = _map_html(*arguments) if tianditu_key else cached_map_html(*arguments)
     st.iframe(html, height=height)

@@ -1,0 +1,175 @@
+"""The app's choice of distance (issue 16): straight lines or on foot along the roads, on a river city whose
+answer is worked on paper.
+
+The Liu River runs between y = 0 and y = 300 m (offsets from a point in Liuzhou, UTM 49N); a street on each
+bank, one bridge at x = 800, and a set on the south bank's street at (-40, 0). Six communities, 100 m squares:
+
+* N (-50, 300): across the river, its edge 300 m from the set in a straight line, 1,900 m on foot (bridge).
+* N2 (200, 300): across the river too, 384 m in a straight line, about 1,660 m on foot.
+* S1 (-50, -110) and S2 (300, -110): the set's own bank, 10 m and 340 m away, on foot barely more.
+* FAR (-50, -900): 800 m away, no street within 50 m of it (listed without a street).
+* ISLAND (1,550, 1,010): on a street of its own, not joined to the rest (a second piece of the network).
+
+Within 500 m: in a straight line N, N2, S1, S2 (4); on foot S1, S2 (2).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString, box
+from streamlit.testing.v1 import AppTest
+
+from geo.config import DEFAULT_CONFIG_PATH
+from geo.data.gpkg import write_layers
+from geo.i18n import text
+from tests.helpers import square_city
+
+APP = "../app.py"
+UTM, X0, Y0 = "EPSG:32649", 338_000.0, 2_690_000.0
+STREETS = {
+    "南岸路": [(-1000, 0), (1000, 0)],
+    "北岸路": [(-1000, 300), (1000, 300)],
+    "柳江桥": [(800, 0), (800, 300)],
+    "岛上路": [(1500, 1000), (1700, 1000)],
+}
+SERVED_STRAIGHT, SERVED_ON_FOOT = 4, 2
+WITHIN = {lang: text("metric_secondary", lang, what=text("metric_served_within_radius", lang)) for lang in ("zh", "en")}
+
+
+def river_city(path, roads: bool = True):
+    """The river city above as a city GeoPackage (with or without its roads layer)."""
+    communities, paths = square_city(
+        [(-50, 300), (200, 300), (-50, -110), (300, -110), (-50, -900), (1550, 1010)],
+        [800, 700, 600, 500, 400, 300],
+        [(-40, 0)],
+    )
+    outline = gpd.GeoSeries([box(X0 - 2000, Y0 - 2000, X0 + 2000, Y0 + 2000)], crs=UTM).to_crs("EPSG:4326")
+    districts = gpd.GeoDataFrame(
+        {"district_code": ["450202"], "district_name": ["城中区"], "district_name_en": ["Chengzhong"]},
+        geometry=outline.values,
+        crs="EPSG:4326",
+    )
+    layers = {"districts": districts, "communities": communities, "fitness_paths": paths}
+    if roads:
+        layers["roads"] = gpd.GeoDataFrame(
+            {
+                "road_id": [f"R{k}" for k in range(len(STREETS))],
+                "name": list(STREETS),
+                "kind": "residential",
+                "walkable": True,
+                "bridge": [name.endswith("桥") for name in STREETS],
+            },
+            geometry=[LineString([(X0 + x, Y0 + y) for x, y in line]) for line in STREETS.values()],
+            crs=UTM,
+        ).to_crs("EPSG:4326")
+    write_layers(path, layers)
+    return path
+
+
+@pytest.fixture
+def river(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANNER_DATA", str(river_city(tmp_path / "river.gpkg")))
+
+
+@pytest.fixture
+def dry_river(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANNER_DATA", str(river_city(tmp_path / "dry.gpkg", roads=False)))
+
+
+def config_saying(tmp_path, monkeypatch, distance: str) -> None:
+    """config.toml with ``[coverage] distance = distance``, as the server's configuration."""
+    config = tmp_path / "config.toml"
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    assert 'distance = "straight"' in text
+    config.write_text(text.replace('distance = "straight"', f'distance = "{distance}"'), encoding="utf-8")
+    monkeypatch.setenv("PLANNER_CONFIG", str(config))
+
+
+def open_app(lang: str = "zh") -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    if lang == "en":
+        app.sidebar.radio(key="language_choice").set_value("English").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def within(app: AppTest, lang: str = "zh") -> int:
+    return int({m.label: m.value for m in app.metric}[WITHIN[lang]].replace(",", ""))
+
+
+def captions(app: AppTest) -> list[str]:
+    return [c.value for c in app.caption]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_on_foot_the_community_across_the_river_is_no_longer_served(river, lang):
+    app = open_app(lang)
+    choice = app.sidebar.radio(key="widget_distance")
+    assert choice.value == "straight" and choice.options == (
+        ["直线距离", "步行距离（沿道路）"] if lang == "zh" else ["Straight line", "On foot (along roads)"]
+    )
+    assert within(app, lang) == SERVED_STRAIGHT
+    straight = "距离：直线距离" if lang == "zh" else "Distance: straight line"
+    assert any(c.startswith(straight) for c in captions(app))
+
+    choice.set_value("network").run()
+    assert not app.exception and not app.error
+    assert within(app, lang) == SERVED_ON_FOOT
+    on_foot = "距离：步行距离（沿道路）" if lang == "zh" else "Distance: on foot along roads"
+    assert any(c.startswith(on_foot) for c in captions(app))
+    table = app.dataframe[0].value
+    assert list(table.iloc[-1][["小区数" if lang == "zh" else "Communities"]]) == [6]
+
+    choice.set_value("straight").run()
+    assert within(app, lang) == SERVED_STRAIGHT
+
+
+def test_the_choice_is_kept_across_pages_and_every_page_says_it(river):
+    app = open_app()
+    app.sidebar.radio(key="widget_distance").set_value("network").run()
+    for page in ("views/eligibility.py", "views/priority_budget.py"):
+        app.switch_page(page)
+        app.run()
+        assert not app.exception and not app.error, page
+        assert app.sidebar.radio(key="widget_distance").value == "network"
+        assert any(c.startswith("距离：步行距离（沿道路）") for c in captions(app)), page
+
+
+def test_the_plan_follows_the_distance(river):
+    """On foot the set across the river does not serve N: a plan's relation is walked too (its figures change)."""
+    app = open_app()
+    app.switch_page("views/priority_budget.py")
+    app.run()
+    straight = [m.value for m in app.metric]
+    app.sidebar.radio(key="widget_distance").set_value("network").run()
+    assert not app.exception and not app.error
+    assert any(c.startswith("距离：步行距离（沿道路）") for c in captions(app))
+    assert [m.value for m in app.metric] != straight
+
+
+def test_a_city_without_roads_offers_straight_lines_only_and_says_why(dry_river):
+    app = open_app()
+    assert not app.exception and not app.error
+    choice = app.sidebar.radio(key="distance_unavailable")
+    assert choice.disabled and choice.value == "straight"
+    assert any("没有道路图层" in c.value for c in app.sidebar.caption)
+    assert within(app) == SERVED_STRAIGHT
+
+
+def test_a_network_config_on_a_city_without_roads_falls_back_to_straight_lines(dry_river, tmp_path, monkeypatch):
+    """config.toml says on foot, the city has no roads: straight lines, said, never a traceback."""
+    config_saying(tmp_path, monkeypatch, "network")
+    app = open_app("en")
+    assert not app.exception and not app.error
+    assert any("has no roads layer" in c.value for c in app.sidebar.caption)
+    assert within(app, "en") == SERVED_STRAIGHT
+    assert any(c.startswith("Distance: straight line") for c in captions(app))
+
+
+def test_the_default_is_config_tomls_distance(river, tmp_path, monkeypatch):
+    config_saying(tmp_path, monkeypatch, "network")
+    app = open_app()
+    assert app.sidebar.radio(key="widget_distance").value == "network"
+    assert within(app) == SERVED_ON_FOOT
