@@ -201,7 +201,7 @@ def test_run_plan_equals_the_unshared_run(city, config, monkeypatch):
 
     class Unshared:
         @staticmethod
-        def build(geometry, demand, walk_radius_m, *, max_pairs=None):
+        def build(geometry, demand, walk_radius_m, *, max_pairs=None, network=None):
             return None
 
     monkeypatch.setattr("geo.plan.CoverageRelation", Unshared)
