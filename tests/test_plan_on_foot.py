@@ -250,3 +250,28 @@ def test_the_landless_list_gives_the_nearest_sites_on_foot_when_the_radius_is_wa
         network=network,
     ).iloc[0]
     assert pd.isna(listed["site_1_id"])
+
+
+@pytest.mark.parametrize("mode", ["rank", "optimal"])
+def test_the_shared_relation_on_foot_gives_the_plan_each_step_would_walk_alone(mode, monkeypatch):
+    """Priority, the problem and the sites' reach each walk their own pairs when no shared relation is given: the
+    plan must be the same as with the run's one relation."""
+    communities, paths, roads = random_city_with_streets(7)
+    network = network_of(roads, communities)
+    sites = sites_at(*[(f"S{k}", 250 * k + 20, 1380, "square", 500.0, "yes") for k in range(1, 11)])
+    cfg = on_foot(config(4 * SET_CNY, "walk"))
+    shared = run_plan(communities, paths, cfg, ["city", "region"], mode, public_sites=sites, network=network)
+
+    class Unshared:
+        @staticmethod
+        def build(geometry, demand, walk_radius_m, *, max_pairs=None, network=None):
+            return None
+
+    monkeypatch.setattr("geo.plan.CoverageRelation", Unshared)
+    alone = run_plan(communities, paths, cfg, ["city", "region"], mode, public_sites=sites, network=network)
+    for a, b in zip(shared.outcomes, alone.outcomes):
+        assert a.selected["community_id"].tolist() == b.selected["community_id"].tolist()
+        assert a.summary("en")["population_newly_served"] == b.summary("en")["population_newly_served"]
+        pd.testing.assert_series_equal(
+            a.scored["neighbours_unserved_population"], b.scored["neighbours_unserved_population"]
+        )
