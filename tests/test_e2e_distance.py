@@ -1,0 +1,135 @@
+"""Distance on foot in a real browser (issue 16): switching the sidebar's distance to 步行距离（沿道路） changes the
+coverage map (its legend's counts) and the headline, in both languages, offline.
+
+The city is the sample with its synthetic street network (``generate_sample(..., roads=True)``: the Liu River
+crossed only at bridges), written to a temporary file; the expected counts are the pipeline's
+(:func:`geo.pipeline.coverage_report`) for each distance. The service standard is ``walk`` (a set within the
+walk radius serves: the 15-minute circle), under which the map colours communities by the distance chosen.
+Screenshots go to ``test-output/e2e/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pyogrio
+import pytest
+
+from geo.config import BOUNDARIES_PATH, DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, load_config
+from geo.data.io import read_districts
+from geo.data.sample import generate_sample
+from geo.i18n import text
+from geo.pipeline import coverage_report, load_city
+from tests.browser import OUTPUT, map_frame, open_page, running_app, settle_run, whole_page_shot
+
+# The legend's rows by status, with their counts, and its title (the map draws it with textContent).
+LEGEND_JS = """() => {
+  const legend = document.querySelector('.fp-legend');
+  if (!legend) return null;
+  const rows = {};
+  legend.querySelectorAll('.fp-legend-row').forEach(row => { rows[row.dataset.status] = Number(row.dataset.count); });
+  return {title: legend.querySelector('.fp-legend-title').textContent, rows: rows};
+}"""
+
+
+@pytest.fixture(scope="module")
+def city_with_roads(tmp_path_factory):
+    """The sample city file with a roads layer, and the pipeline's served-within-radius count per distance."""
+    config = load_config()
+    path = tmp_path_factory.mktemp("city") / "liuzhou_roads.gpkg"
+    shutil.copy(DEFAULT_DATA_PATH, path)
+    sample = generate_sample(read_districts(BOUNDARIES_PATH), config.sample_communities, config.sample_seed, roads=True)
+    pyogrio.write_dataframe(sample["roads"], path, layer="roads")
+    city = load_city(path)
+    expected = {
+        distance: coverage_report(city, config.walk_radius_m, distance).communities
+        for distance in ("straight", "network")
+    }
+    return path, expected
+
+
+@pytest.fixture(scope="module")
+def app_url(city_with_roads, tmp_path_factory):
+    """The app on the city with roads, under the walk standard (config.toml otherwise as it is)."""
+    path, _ = city_with_roads
+    config = tmp_path_factory.mktemp("config") / "config.toml"
+    said = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    assert said.count('standard = "inside"') == 1
+    config.write_text(said.replace('standard = "inside"', 'standard = "walk"'), encoding="utf-8")
+    env = {"PLANNER_DATA": str(path), "PLANNER_CONFIG": str(config)}
+    with running_app("streamlit_distance.log", env=env) as (url, _):
+        yield url
+
+
+def legend(page, before: dict | None = None, timeout_s: float = 60.0) -> dict:
+    """The coverage map's legend once drawn (and, given ``before``, once it differs from it)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            try:
+                found = frame.evaluate(LEGEND_JS)
+            except Exception:  # frames come and go while Streamlit renders
+                continue
+            if found and found != before:
+                return found
+        time.sleep(0.3)
+    raise AssertionError(f"the map's legend did not change from {before}")
+
+
+def headline(page, lang: str) -> int:
+    """The page's served-within-radius figure (the standard's own under the walk standard)."""
+    label = text("metric_served_within_radius", lang)
+    metric = page.locator('[data-testid="stMetric"]', has_text=label).first
+    return int(metric.locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))
+
+
+def within_not_inside(communities) -> int:
+    """The map's 'within the walk radius' status under the walk standard: served within it, no set inside."""
+    return int((communities["served_within_radius"] & ~communities["served_inside"]).sum())
+
+
+def choose(page, option: str) -> None:
+    page.locator('[data-testid="stSidebar"]').get_by_text(option, exact=True).click()
+    settle_run(page)
+
+
+def test_switching_to_on_foot_changes_the_map_and_the_counts(app_url, browser, city_with_roads):
+    _, expected = city_with_roads
+    straight, on_foot = (int(expected[d]["served_within_radius"].sum()) for d in ("straight", "network"))
+    assert on_foot < straight  # the river: sets across it no longer count
+    page, outside = open_page(browser, app_url)
+    page.goto(app_url)
+    map_frame(page)
+    drawn = legend(page)
+    assert headline(page, "zh") == straight
+    assert drawn["rows"]["served_within_radius"] == within_not_inside(expected["straight"])
+    assert page.get_by_text("距离：直线距离", exact=False).first.is_visible()
+    whole_page_shot(page, "distance_straight_zh.png")
+
+    choose(page, text("distance_option_network", "zh"))
+    walked = legend(page, drawn)
+    assert headline(page, "zh") == on_foot
+    assert walked["rows"]["served_within_radius"] == within_not_inside(expected["network"])
+    assert walked["rows"]["served_inside"] == drawn["rows"]["served_inside"]  # a set inside is inside either way
+    assert page.get_by_text("距离：步行距离（沿道路）", exact=False).first.is_visible()
+    whole_page_shot(page, "distance_on_foot_zh.png")
+
+    # English: the choice is kept; the headline, the caption and the map say on foot.
+    page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+    page.locator("h1", has_text=text("page_coverage", "en")).wait_for(timeout=60_000)
+    settle_run(page)
+    english = legend(page, walked)
+    assert headline(page, "en") == on_foot
+    assert english["rows"]["served_within_radius"] == within_not_inside(expected["network"])
+    assert page.get_by_text("Distance: on foot along roads", exact=False).first.is_visible()
+    whole_page_shot(page, "distance_on_foot_en.png")
+
+    choose(page, text("distance_option_straight", "en"))
+    back = legend(page, english)
+    assert headline(page, "en") == straight
+    assert back["rows"]["served_within_radius"] == within_not_inside(expected["straight"])
+    whole_page_shot(page, "distance_straight_en.png")
+    assert outside == [], f"requests left the machine: {outside[:5]}"
+    page.close()
+    assert (OUTPUT / "distance_on_foot_zh.png").exists()
