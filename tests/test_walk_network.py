@@ -383,3 +383,87 @@ def test_a_config_without_a_network_section_loads_the_defaults_and_a_snap_wider_
     with pytest.raises(ConfigError, match=r"'network.snap_m' \(6.0\) must be at most half of 'network.segment_m'"):
         parse_config({**raw, "network": {"segment_m": 10, "snap_m": 6}})
     assert parse_config({**raw, "network": {"segment_m": 10, "snap_m": 5}}).network_snap_m == 5.0
+
+
+# ---------------------------------------------------------------- plan pairs on foot: tiled searches
+
+
+def slow_pairs_on_foot(network, points_m, polygons_m, walk_radius_m, access_m=None):
+    """The first implementation of coverage_pairs_on_foot, kept as the reference: one search per point's node on
+    the whole network, a dense row as long as the network each."""
+    point, polygon = shapely.STRtree(polygons_m).query(points_m, predicate="covered_by")
+    found = set(zip(point.tolist(), polygon.tolist()))
+    nodes, legs = network.nearest_nodes(points_m)
+    access = network.access(polygons_m, access_m)
+    starts = np.flatnonzero(np.r_[True, access.polygon[1:] != access.polygon[:-1]])
+    group_polygon = access.polygon[starts]
+    limit = walk_radius_m + 1e-3
+    reached = dijkstra(network.graph, directed=False, indices=nodes, limit=limit)
+    via = np.minimum.reduceat(reached[:, access.node] + access.leg, starts, axis=1)
+    for p in range(len(points_m)):
+        found |= {(p, int(c)) for c in group_polygon[via[p] + legs[p] <= limit]}
+    return found
+
+
+def random_city(seed: int):
+    """A random street network of 60 nodes and ~110 straight lines over 2 km (islands come by chance; one is
+    drawn for sure), 40 small communities and 25 set places, some inside communities, some off the streets."""
+    rng = np.random.default_rng(seed)
+    ends = rng.uniform(0, 2000, (60, 2)).round(1)
+    pairs = {tuple(sorted(p)) for p in rng.integers(0, 60, (110, 2)) if p[0] != p[1]}
+    lines = [[tuple(ends[a]), tuple(ends[b])] for a, b in sorted(pairs)]
+    lines.append([(2600, 2600), (2700, 2650), (2650, 2800)])  # an island beyond the city
+    corners = rng.uniform(-100, 2700, (40, 2))
+    sides = rng.uniform(10, 120, (40, 2))
+    communities = places(*[box(x, y, x + w, y + h) for (x, y), (w, h) in zip(corners, sides)])
+    spots = np.concatenate([rng.uniform(-100, 2700, (20, 2)), corners[:5] + 5])  # the last 5 inside a community
+    sets = places(*[Point(x, y) for x, y in spots])
+    return roads(*lines), communities, sets
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_tiled_pairs_on_foot_equal_the_whole_network_searches_on_random_networks(seed):
+    from geo.analysis.network import coverage_pairs_on_foot
+
+    streets, communities, sets = random_city(seed)
+    network = WalkNetwork.from_roads(streets, UTM, segment_m=50, snap_m=0.5, access_m=80)
+    assert network.pieces >= 2
+    polygons = np.asarray(communities.to_crs(UTM).geometry.values)
+    points = np.asarray(sets.to_crs(UTM).geometry.values)
+    for radius in (150.0, 500.0, 1200.0):
+        expected = slow_pairs_on_foot(network, points, polygons, radius)
+        assert len(expected) > 0
+        # Tiles smaller and larger than the radius, and batches of one row each.
+        for tile_m, batch_bytes in ((None, 1 << 26), (37.0, 1), (3000.0, 1 << 26)):
+            found = coverage_pairs_on_foot(network, points, polygons, radius, tile_m=tile_m, batch_bytes=batch_bytes)
+            assert set(zip(*(a.tolist() for a in found))) == expected, (radius, tile_m)
+            assert list(zip(*found)) == sorted(expected)
+
+
+@pytest.mark.parametrize("tile_m", [None, 37.0, 101.0, 499.0, 500.0])
+def test_tiled_pairs_on_foot_reach_exactly_to_the_radius_along_straight_streets(tile_m):
+    # Along a straight street the walk is as long as the straight line, so the searches use nodes right at the
+    # radius from their start: a tile's neighbourhood one cell too small would lose pairs here.
+    from geo.analysis.network import coverage_pairs_on_foot
+
+    rng = np.random.default_rng(7)
+    network = WalkNetwork.from_roads(roads([(0, 0), (3000, 0)], [(0, 0), (0, 3000)]), UTM, segment_m=5, snap_m=0.5)
+    xs, ys = rng.uniform(0, 3000, 60), rng.uniform(0, 3000, 60)
+    communities = [box(x, 2, x + 4, 6) for x in xs] + [box(2, y, 6, y + 4) for y in ys]
+    polygons = np.asarray(places(*communities).to_crs(UTM).geometry.values)
+    spots = [Point(x, -1) for x in rng.uniform(0, 3000, 30)] + [Point(-1, y) for y in rng.uniform(0, 3000, 30)]
+    points = np.asarray(places(*spots).to_crs(UTM).geometry.values)
+    expected = slow_pairs_on_foot(network, points, polygons, 500.0, access_m=10)
+    found = coverage_pairs_on_foot(network, points, polygons, 500.0, access_m=10, tile_m=tile_m)
+    assert set(zip(*(a.tolist() for a in found))) == expected and len(expected) > 100
+
+
+def test_tiled_pairs_on_foot_with_points_sharing_a_node_keep_each_point_s_own_leg():
+    from geo.analysis.network import coverage_pairs_on_foot
+
+    network = WalkNetwork.from_roads(roads([(0, 0), (1000, 0)]), UTM)
+    community = np.asarray(places(box(480, 10, 520, 50)).to_crs(UTM).geometry.values)
+    # Three places at the node (0, 0): 0, 30 and 60 m south of it. The community is 480 + 10 m from that node.
+    points = np.asarray(places(Point(0, 0), Point(0, -30), Point(0, -60)).to_crs(UTM).geometry.values)
+    assert coverage_pairs_on_foot(network, points, community, 520)[0].tolist() == [0, 1]
+    assert coverage_pairs_on_foot(network, points, community, 550)[0].tolist() == [0, 1, 2]

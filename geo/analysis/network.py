@@ -25,6 +25,7 @@ Coordinates: inputs in EPSG:4326 (or any CRS set), measured in ``metric_crs`` (m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -127,10 +128,20 @@ class WalkNetwork:
         }
         return cls(metric_crs, nodes, graph, rank[label] if count else label, found, float(access_m))
 
+    # The nodes' search trees, built on first use and kept: a plan reaches the network many times.
+    @cached_property
+    def _node_kdtree(self) -> cKDTree:
+        return cKDTree(self.nodes_m)
+
+    @cached_property
+    def _node_points(self) -> tuple[np.ndarray, shapely.STRtree]:
+        points = shapely.points(self.nodes_m)
+        return points, shapely.STRtree(points)
+
     def nearest_nodes(self, points_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The nearest node of each point (shapely Points in ``metric_crs``) and the distance to it (m)."""
         xy = shapely.get_coordinates(np.asarray(points_m))
-        distance, node = cKDTree(self.nodes_m).query(xy)
+        distance, node = self._node_kdtree.query(xy)
         return node.astype(np.intp), distance
 
     def access(self, polygons_m: np.ndarray, access_m: float | None = None) -> Access:
@@ -138,14 +149,13 @@ class WalkNetwork:
         network's own (:attr:`access_m`)."""
         access_m = self.access_m if access_m is None else access_m
         polygons_m = np.asarray(polygons_m)
-        points = shapely.points(self.nodes_m)
-        polygon, node = shapely.STRtree(points).query(polygons_m, predicate="dwithin", distance=access_m)
+        points, tree = self._node_points
+        polygon, node = tree.query(polygons_m, predicate="dwithin", distance=access_m)
         leg = shapely.distance(polygons_m[polygon], points[node])
         without = np.setdiff1d(np.arange(len(polygons_m)), polygon)
         if without.size:
             # No street that near: the nodes within access_m of the nearest one's distance (listed; the
             # documented fallback), so that the whole street passing at that distance is a way in.
-            tree = shapely.STRtree(points)
             (_, _), nearest = tree.query_nearest(polygons_m[without], return_distance=True, all_matches=False)
             far_polygon, far_node = tree.query(polygons_m[without], predicate="dwithin", distance=nearest + access_m)
             polygon = np.concatenate([polygon, without[far_polygon]])
@@ -280,8 +290,9 @@ def _symmetric_graph(a: np.ndarray, b: np.ndarray, length: np.ndarray, n: int) -
     return graph, int((~first).sum())
 
 
-# Memory one batch of searches may take (bytes): dense rows of distances, one per candidate node.
-SEARCH_BATCH_BYTES = 256 * 1024 * 1024
+# Memory one batch of searches may take (bytes): dense rows of distances over a tile's nodes (with the rows of
+# path + leg over the tile's access nodes made from them, about three times this at most).
+SEARCH_BATCH_BYTES = 64 * 1024 * 1024
 
 
 def coverage_pairs_on_foot(
@@ -292,15 +303,21 @@ def coverage_pairs_on_foot(
     *,
     access_m: float | None = None,
     batch_bytes: int = SEARCH_BATCH_BYTES,
+    tile_m: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which point (a set's place) lies within ``walk_radius_m`` on foot of which polygon: the network's
     :func:`geo.analysis.coverage.coverage_pairs`.
 
     A point inside (or on) a polygon serves it at 0. Otherwise its distance on foot is its leg to its nearest
-    node + the path + the polygon's access leg, the least over the polygon's access nodes. The searches
-    run from the points' distinct nodes in batches whose dense rows take at most ``batch_bytes``, each
-    stopped at the radius (``scipy.sparse.csgraph.dijkstra(limit=…)``). Inputs in ``network.metric_crs``;
-    ``access_m``: default the network's own.
+    node + the path + the polygon's access leg, the least over the polygon's access nodes. The searches run
+    from the points' distinct nodes, each stopped at the radius (``scipy.sparse.csgraph.dijkstra(limit=…)``).
+
+    A path is never shorter than the straight line, so a search stopped at the radius never leaves the disc of
+    that radius around its node: the nodes are grouped in square tiles of ``tile_m`` (default the radius, at least
+    100 m), and each tile's searches run on the subgraph of the nodes within the radius of the tile,
+    their dense rows (at most ``batch_bytes`` at a time) as long as that subgraph, not the whole network. The
+    pairs are exactly those of searching the whole network. Inputs in ``network.metric_crs``; ``access_m``:
+    default the network's own.
 
     Returns ``(point_index, polygon_index)``, sorted by point then polygon.
     """
@@ -311,28 +328,112 @@ def coverage_pairs_on_foot(
         found_points.append(point)
         found_polygons.append(polygon)
     if len(points_m) and len(polygons_m) and len(network.nodes_m):
+        limit = walk_radius_m + 1e-3
         nodes, legs = network.nearest_nodes(points_m)
         access = network.access(polygons_m, access_m)
-        starts = np.flatnonzero(np.r_[True, access.polygon[1:] != access.polygon[:-1]])
-        group_polygon = access.polygon[starts]
-        distinct, point_of = np.unique(nodes, return_inverse=True)
-        # The points standing at each distinct node.
-        members = np.split(np.argsort(point_of, kind="stable"), np.cumsum(np.bincount(point_of))[:-1])
-        width = max(len(network.nodes_m), access.node.size)
-        batch = max(1, int(batch_bytes // (16 * width)))
-        limit = walk_radius_m + 1e-3
-        for first in range(0, distinct.size, batch):
-            searched = distinct[first : first + batch]
-            reached = dijkstra(network.graph, directed=False, indices=searched, limit=limit)
-            # Per polygon: the least over its access nodes of path + leg (rows: the searched nodes).
-            via = np.minimum.reduceat(reached[:, access.node] + access.leg, starts, axis=1)
-            for row in range(searched.size):
-                for point in members[first + row]:
-                    served = group_polygon[via[row] + legs[point] <= limit]
-                    found_points.append(np.full(served.size, point, dtype=np.intp))
-                    found_polygons.append(served)
+        for point, polygon in _tiled_pairs(
+            network, nodes, legs, access, limit, tile_m or max(walk_radius_m, 100.0), batch_bytes
+        ):
+            found_points.append(point)
+            found_polygons.append(polygon)
     if not found_points:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
     point, polygon = np.concatenate(found_points).astype(np.intp), np.concatenate(found_polygons).astype(np.intp)
     pairs = np.unique(np.stack([point, polygon], axis=1), axis=0)
     return pairs[:, 0], pairs[:, 1]
+
+
+def _tiled_pairs(
+    network: WalkNetwork,
+    nodes: np.ndarray,
+    legs: np.ndarray,
+    access: Access,
+    limit: float,
+    tile_m: float,
+    batch_bytes: int,
+):
+    """Yield ``(point, polygon)`` arrays: the points (at ``nodes``, ``legs`` m from them) within ``limit`` on foot
+    of the polygons reached through ``access``, searching tile by tile (see :func:`coverage_pairs_on_foot`)."""
+    n = len(network.nodes_m)
+    distinct, point_of = np.unique(nodes, return_inverse=True)
+    # The points standing at each distinct node, as ranges of ``by_node``.
+    by_node = np.argsort(point_of, kind="stable")
+    member_start = np.r_[0, np.cumsum(np.bincount(point_of, minlength=distinct.size))]
+    # Access entries by node (ranges of ``entry_of``), so a tile finds its own without scanning them all.
+    entry_of = np.argsort(access.node, kind="stable")
+    entry_start = np.r_[0, np.cumsum(np.bincount(access.node, minlength=n))]
+    # Nodes in square cells of tile_m, sorted by cell: a tile's neighbourhood is a few contiguous runs.
+    origin = network.nodes_m.min(axis=0)
+    cell = np.floor((network.nodes_m - origin) / tile_m).astype(np.int64)
+    rows = int(cell[:, 1].max()) + 1
+    key = cell[:, 0] * rows + cell[:, 1]
+    node_order = np.argsort(key, kind="stable")
+    sorted_key = key[node_order]
+    # Access entries before each place of that order: a tile with no access node near it is skipped at once.
+    entries_before = np.r_[0, np.cumsum(np.diff(entry_start)[node_order])]
+    margin = int(np.ceil(limit / tile_m))
+    source_key = key[distinct]
+    tile_order = np.argsort(source_key, kind="stable")
+    tile_bounds = np.flatnonzero(np.r_[True, source_key[tile_order][1:] != source_key[tile_order][:-1], True])
+    local = np.full(n, -1, dtype=np.intp)
+    for t in range(tile_bounds.size - 1):
+        sources = distinct[tile_order[tile_bounds[t] : tile_bounds[t + 1]]]  # indices into the network's nodes
+        source_rows = tile_order[tile_bounds[t] : tile_bounds[t + 1]]  # indices into ``distinct``
+        cx, cy = divmod(int(source_key[tile_order[tile_bounds[t]]]), rows)
+        columns = np.arange(cx - margin, cx + margin + 1, dtype=np.int64)
+        low = np.searchsorted(sorted_key, columns * rows + max(cy - margin, 0), side="left")
+        high = np.searchsorted(sorted_key, columns * rows + min(cy + margin, rows - 1), side="right")
+        if not (entries_before[high] - entries_before[low]).any():
+            continue
+        near = node_order[_ranges(low, high)]
+        # Of the cells' nodes, those within the limit of the sources' box: the only ones a search can reach.
+        box_low, box_high = network.nodes_m[sources].min(axis=0) - limit, network.nodes_m[sources].max(axis=0) + limit
+        xy = network.nodes_m[near]
+        near = near[((xy >= box_low) & (xy <= box_high)).all(axis=1)]
+        entries = np.sort(entry_of[_ranges(entry_start[near], entry_start[near + 1])])
+        if not entries.size:
+            continue
+        local[near] = np.arange(near.size)
+        subgraph = _subgraph(network.graph, near, local)
+        entry_node, entry_leg = local[access.node[entries]], access.leg[entries]
+        group_start = np.flatnonzero(np.r_[True, access.polygon[entries][1:] != access.polygon[entries][:-1]])
+        group_polygon = access.polygon[entries][group_start]
+        batch = max(1, int(batch_bytes // (8 * max(near.size, entries.size))))
+        for first in range(0, sources.size, batch):
+            # The graph holds both directions: a directed search spares scipy symmetrising it again.
+            reached = dijkstra(subgraph, directed=True, indices=local[sources[first : first + batch]], limit=limit)
+            # Per polygon: the least over its access nodes of path + leg (rows: the searched nodes).
+            via = np.minimum.reduceat(reached[:, entry_node] + entry_leg, group_start, axis=1)
+            del reached
+            row, group = np.nonzero(via <= limit)
+            # Each hit, for every point standing at the searched node, kept where the point's own leg fits.
+            at = source_rows[first + row]
+            count = member_start[at + 1] - member_start[at]
+            point = by_node[_ranges(member_start[at], member_start[at + 1])]
+            hit = np.repeat(np.arange(row.size), count)
+            keep = via[row[hit], group[hit]] + legs[point] <= limit
+            yield point[keep], group_polygon[group[hit[keep]]]
+        local[near] = -1
+
+
+def _subgraph(graph: sp.csr_array, near: np.ndarray, local: np.ndarray) -> sp.csr_array:
+    """The rows and columns ``near`` of ``graph`` (``local`` maps each of them to its place in ``near``, every
+    other node to -1): what ``graph[near][:, near]`` gives, without scipy's checks on every call."""
+    start, stop = graph.indptr[near], graph.indptr[near + 1]
+    entries = _ranges(start, stop)
+    row = np.repeat(np.arange(near.size), stop - start)
+    column = local[graph.indices[entries]]
+    inside = column >= 0
+    indptr = np.r_[0, np.cumsum(np.bincount(row[inside], minlength=near.size))]
+    return sp.csr_array((graph.data[entries][inside], column[inside], indptr), shape=(near.size, near.size))
+
+
+def _ranges(start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """The integers of every half-open range ``[start[k], stop[k])``, concatenated in order."""
+    length = np.maximum(np.asarray(stop) - np.asarray(start), 0)
+    total = int(length.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.intp)
+    ends = np.cumsum(length)
+    offset = np.repeat(np.asarray(start) - (ends - length), length)
+    return (np.arange(total) + offset).astype(np.intp)
