@@ -275,3 +275,47 @@ def test_the_shared_relation_on_foot_gives_the_plan_each_step_would_walk_alone(m
         pd.testing.assert_series_equal(
             a.scored["neighbours_unserved_population"], b.scored["neighbours_unserved_population"]
         )
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def river_city_file(tmp_path):
+    from tests.network_helpers import city_file
+
+    communities, paths, roads = river_city()
+    sites = sites_at(("A", 300, -30, "square", 800.0, "yes"), ("B", 700, 330, "square", 800.0, "yes"))
+    layers = {"communities": communities, "fitness_paths": paths, "roads": roads, "public_sites": sites}
+    return city_file(tmp_path / "river.gpkg", layers)
+
+
+@pytest.mark.parametrize(("distance", "pick", "served"), [("straight", "C001", 2500), ("network", "C002", 700)])
+def test_geo_plan_plans_on_foot_when_the_config_says_network(tmp_path, capsys, distance, pick, served):
+    import json
+
+    from geo.cli import main
+    from tests.network_helpers import config_file
+
+    city, config = river_city_file(tmp_path), config_file(tmp_path / "config.toml", distance=distance)
+    args = ["--config", str(config), "plan", "--data", str(city), "--program", "city", "--no-sites"]
+    assert main([*args, "--budget", "city=50000", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["distance"] == distance
+    assert report["programs"][0]["population_newly_served"] == served
+    out = tmp_path / "plan.csv"
+    assert main([*args, "--budget", "city=50000", "--out", str(out)]) == 0
+    assert pick in out.read_text(encoding="utf-8-sig")
+
+
+def test_geo_eligibility_lists_the_landless_communitys_sites_on_foot(tmp_path, capsys):
+    from geo.cli import main
+    from tests.helpers import csv_rows
+    from tests.network_helpers import config_file
+
+    city, config = river_city_file(tmp_path), config_file(tmp_path / "config.toml", distance="network")
+    out = tmp_path / "landless.csv"
+    assert main(["--config", str(config), "eligibility", "--data", str(city), "--landless", "--out", str(out)]) == 0
+    header, row = csv_rows(out.read_bytes())[:2]
+    cells = dict(zip(header, row))
+    distances = [cells[h] for h in header if h.startswith("距离")]
+    assert distances[:2] == [630.0, 3930.0], cells
