@@ -173,3 +173,25 @@ def test_the_default_is_config_tomls_distance(river, tmp_path, monkeypatch):
     app = open_app()
     assert app.sidebar.radio(key="widget_distance").value == "network"
     assert within(app) == SERVED_ON_FOOT
+
+
+def test_the_comparison_lists_the_communities_across_the_river(river):
+    """Served in a straight line, not on foot: N and N2 (800 + 700 residents), in the counts, the table, the list."""
+    app = open_app()
+    shown = {m.label: m.value for m in app.metric}
+    assert [shown[text(f"metric_{key}", "zh")] for key in ("served_straight", "served_on_foot", "lost_on_foot")] == [
+        "4",
+        "2",
+        "2",
+    ]
+    assert shown[text("metric_population_lost_on_foot", "zh")] == "1,500"
+    by_district = app.dataframe[1].value
+    assert by_district.iloc[-1]["区县"] == "合计" and by_district.iloc[-1]["直线距离内覆盖、步行未覆盖"] == 2
+    lost = app.dataframe[2].value
+    assert list(lost["小区编号"]) == ["C000", "C001"]  # N: 1,900 m on foot; N2 less
+    assert (lost["到最近健身路径步行距离（米）"] > 500).all() and (lost["到最近健身路径直线距离（米）"] <= 500).all()
+
+
+def test_no_comparison_without_roads(dry_river):
+    app = open_app()
+    assert text("compare_title", "zh") not in [s.value for s in app.subheader]

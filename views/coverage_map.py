@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.analysis.eligibility import eligibility_counts
+from geo.analysis.walk_compare import by_district as compared_by_district
 from geo.i18n import column_label, community_labels
 from views import shared
 from views.shared import t
@@ -97,6 +98,48 @@ def render() -> None:
         scale=100,
     )
     shared.show_table(table, height="content")  # every district and the total, no scrolling
+
+    if shared.city_has_roads():  # straight line against on foot: what the river, railways and walls change
+        comparison_section(district, None if base == "tianditu" else base)
+
+
+COMPARED = ["communities", "served_straight", "served_on_foot", "lost_on_foot", "population", "population_lost_on_foot"]
+LOST_COLUMNS = ["community_id", "name", "district_name", "straight_m", "on_foot_m"]
+
+
+def comparison_section(district: str | None, base: str | None) -> None:
+    """Communities served in a straight line but not on foot: counts, per district, a list and a map of their walks."""
+    st.subheader(t("compare_title"))
+    st.caption(t("compare_intro", radius=f"{shared.walk_radius_m():,.0f}"))
+    table, _ = shared.comparison(district)
+    names = shared.district_names()
+    districts = shared.city().districts
+    if district is not None:
+        districts = districts[districts["district_code"] == district]
+    summary = compared_by_district(table, districts).assign(
+        district_name=lambda frame: [names.get(code, code) for code in frame["district_code"]]
+    )
+    columns = st.columns(4)
+    for column, key in zip(columns, ("served_straight", "served_on_foot", "lost_on_foot", "population_lost_on_foot")):
+        column.metric(t(f"metric_{key}"), f"{int(summary[key].sum()):,}")
+    st.caption(t("compare_by_district"))
+    shared.show_table(
+        shared.with_total_row(summary[["district_name", *COMPARED]], t("total_row"), "district_name", COMPARED),
+        height="content",
+    )
+    lost = table[table["lost_on_foot"].to_numpy(dtype=bool)]
+    if not len(lost):
+        st.info(t("compare_none"))
+        return
+    with st.expander(t("compare_lost_list", count=f"{len(lost):,}")):
+        listed = lost.assign(
+            district_name=[names.get(code, code) for code in lost["district_code"]],
+            straight_m=lost["straight_m"].round(0),
+            on_foot_m=lost["on_foot_m"].round(1),  # beyond the radius: 500.4, not a rounded 500
+        )
+        farthest_first = listed[LOST_COLUMNS].sort_values("on_foot_m", ascending=False, na_position="first")
+        shared.show_table(farthest_first, height=360)  # unreachable on foot (another piece) first
+    shared.show_comparison_map(560, district=district, base_layer=base)
 
 
 SHARES = ("share_served_inside", "share_served_within_radius")

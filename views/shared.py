@@ -38,6 +38,7 @@ from geo.analysis.coverage import PairLimitError, city_total, community_coverage
 from geo.analysis.eligibility import reason_labels
 from geo.analysis.priority import COMPONENTS, landless
 from geo.analysis.sites import assess_sites, site_districts, site_points
+from geo.analysis.walk_compare import straight_vs_foot, walking_routes
 from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, DISTANCES, Config, Program, load_config, with_overrides
 from geo.data.crs import metric_crs_for
 from geo.data.identity import CityIdentity, config_for_city, identity_of
@@ -51,6 +52,7 @@ from geo.render.export import check_shapefile_text, explained_plan_sheets, expor
 from geo.render.export import download_stem as export_stem
 from geo.render.maps import coverage_map
 from geo.render.provenance import file_sha256, plan_parameters
+from geo.render.walk_map import walk_comparison_map
 from geo.store.accounts import has_accounts
 from geo.store.actors import Actor
 from geo.store.audit import record_upload
@@ -1118,6 +1120,71 @@ def cached_sites(path: str, version: tuple) -> gpd.GeoDataFrame | None:
 cached_map_html = per_data(st.cache_data(show_spinner=False, max_entries=24))(_map_html)
 
 
+# --------------------------------------------------------------------------- straight line against on foot (issue 16)
+
+
+@per_data(st.cache_resource(show_spinner=False, max_entries=4))
+def cached_comparison(path: str, version: tuple, walk_radius_m: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Every community in a straight line and on foot (:func:`geo.analysis.walk_compare.straight_vs_foot`) and the
+    walk of each one lost on foot to its nearest set (:func:`geo.analysis.walk_compare.walking_routes`, EPSG:4326),
+    computed on the whole city with the store's installed sets; DataError ``network_needs_roads`` without roads."""
+    city = cached_city(path, version)
+    network = cached_network(path, version[:2])
+    table = straight_vs_foot(city.communities, city.fitness_paths, network, walk_radius_m)
+    routes = walking_routes(table[table["lost_on_foot"].to_numpy(dtype=bool)], city.fitness_paths, network)
+    return table, routes
+
+
+def comparison(district: str | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """:func:`cached_comparison` of the communities the actor may see (of ``district`` when given) and their routes."""
+    path = data_path()
+    table, routes = cached_comparison(str(path), data_version(path), walk_radius_m())
+    table = visible(table)
+    if district is not None:
+        table = table[table["district_code"] == district]
+    return table, routes[routes["community_id"].astype(str).isin(table["community_id"].astype(str))]
+
+
+def _comparison_html(
+    path: str,
+    version: tuple,
+    walk_radius_m: float,
+    lang: str,
+    district: str | None,
+    confined_to: tuple | None,
+    base_layer: str | None = None,
+) -> str:
+    """The comparison map (:func:`geo.render.walk_map.walk_comparison_map`) of the communities a district office of
+    ``confined_to`` may see (None: all), of ``district`` when given, with their walks."""
+    city = cached_confined_city(path, version, confined_to)
+    table, routes = cached_comparison(path, version, walk_radius_m)
+    districts = city.districts
+    if confined_to is not None:
+        table = table[table["district_code"].astype(str).isin(confined_to)]
+    if district is not None:
+        table = table[table["district_code"] == district]
+        districts = districts[districts["district_code"] == district]
+    routes = routes[routes["community_id"].astype(str).isin(table["community_id"].astype(str))]
+    m = walk_comparison_map(districts, table, routes, city.fitness_paths, walk_radius_m, lang, base_layer=base_layer)
+    return m.get_root().render()
+
+
+cached_comparison_html = per_data(st.cache_data(show_spinner=False, max_entries=8))(_comparison_html)
+
+
+def show_comparison_map(height: int = 560, district: str | None = None, base_layer: str | None = None) -> None:
+    """The comparison map for the user's choices as a static iframe, as :func:`show_map` draws the coverage map
+    (above ``[map] max_communities`` communities the page asks for a district instead)."""
+    table, _ = comparison(district)
+    limit = base_config().map_max_communities
+    if len(table) > limit:
+        st.info(t("map_too_many", count=len(table), limit=limit))
+        return
+    path = data_path()
+    arguments = (str(path), data_version(path), walk_radius_m(), lang(), district, actor_districts(), base_layer)
+    st.iframe(cached_comparison_html(*arguments), height=height)
+
+
 def show_map(
     height: int = 600,
     district: str | None = None,
@@ -1446,11 +1513,14 @@ def plan_in_use() -> PlanInUse:
 
 def landless_of(communities: gpd.GeoDataFrame, in_use: PlanInUse) -> pd.DataFrame:
     """:func:`geo.plan.landless_table` of ``communities`` (scored rows the actor may see) with ``in_use``'s
-    picks, and the public sites as its first programme saw them (else as assessed on the city)."""
+    picks, and the public sites as its first programme saw them (else as assessed on the city); the sites'
+    distances measured as the plan measured (on foot along the roads when its distance is ``network``)."""
     from geo.plan import landless_table
 
+    path = data_path()
     sites = in_use.plan.outcomes[0].sites if in_use.plan.outcomes else None
     if sites is None:
-        path = data_path()
         sites = cached_sites(str(path), data_version(path))
-    return landless_table(in_use.plan, communities, sites)
+    distance_of_plan = getattr(in_use.plan.config, "distance", "straight")
+    network = network_of(str(path), data_version(path), distance_of_plan)
+    return landless_table(in_use.plan, communities, sites, network=network)
