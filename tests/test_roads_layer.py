@@ -301,7 +301,10 @@ def test_city_init_reads_an_osm_extract_as_roads(tmp_path, capsys):
     osm = tmp_path / "hefei.osm"
     ways = [(1, {"highway": "primary"}), (2, {"highway": "motorway_link"})]
     text = osm_xml(ways).replace(f'lon="{LON:.6f}"', f'lon="{othercity.WEST + 0.001:.6f}"')
-    osm.write_text(text.replace(f'lat="{LAT:.6f}"', f'lat="{othercity.SOUTH + 0.001:.6f}"'), encoding="utf-8")
+    text = text.replace(f'lon="{LON + 0.002:.6f}"', f'lon="{othercity.WEST + 0.003:.6f}"')
+    for i in range(len(ways)):  # each way at its own latitude, in Hefei (the second was left in Liuzhou)
+        text = text.replace(f'lat="{LAT + i * 0.001:.6f}"', f'lat="{othercity.SOUTH + 0.001 * (i + 1):.6f}"')
+    osm.write_text(text, encoding="utf-8")
     out = tmp_path / "hefei.gpkg"
     argv = ["city", "init", "--out", str(out), "--communities", str(files["communities"]), "--roads", str(osm)]
     assert main([*argv, "--json"]) == 0, capsys.readouterr().err
@@ -354,3 +357,33 @@ def test_an_osm_extract_above_the_import_limits_is_refused(tmp_path):
     with pytest.raises(DataError, match="bytes"):
         import_file(path, "roads", config=replace(config, max_upload_mb=0.0001), new_city=True)
     assert len(import_file(path, "roads", config=config, new_city=True).accepted) == 5
+
+
+def test_an_osm_extract_is_cut_to_the_city_and_says_how_many_ways_were_left_out(tmp_path):
+    """An extract is cut by area (a province): ways more than 2 km from every district are not imported, a way
+    that leaves the city is kept whole, and the warning counts them in both languages."""
+    from geo.errors import said
+
+    # Ways 0–2 at the city (latitudes LAT, +0.001, +0.002); way 3 moved 0.5° (~50 km) east: outside.
+    xml = osm_xml([(1, {"highway": "primary"}), (2, {"highway": "footway"}), (3, {"highway": "residential"})])
+    far = osm_xml([(9, {"highway": "primary"})]).replace(f'lon="{LON:.6f}"', f'lon="{LON + 0.5:.6f}"')
+    far = far.replace(f'lon="{LON + 0.002:.6f}"', f'lon="{LON + 0.502:.6f}"').replace('id="1"', 'id="101"')
+    far = far.replace('id="2"', 'id="102"').replace('ref="1"', 'ref="101"').replace('ref="2"', 'ref="102"')
+    far_body = far.split('generator="test">', 1)[1].rsplit("</osm>", 1)[0]
+    nodes, ways = far_body.split("<way", 1)
+    xml = xml.replace("<way", nodes + "<way", 1).replace("</osm>", "<way" + ways + "</osm>")
+    path = tmp_path / "guangxi.osm"
+    path.write_text(xml, encoding="utf-8")
+    assert len(read_osm_roads(path)) == 4
+    # The district: a box around the first way only, so the others 100–200 m north are within the 2 km.
+    district = _district_around(gpd.GeoDataFrame(geometry=[_line(0)], crs="EPSG:4326"))
+    result = import_file(path, "roads", districts=district)
+    assert result.accepted["road_id"].tolist() == ["1", "2", "3"]
+    assert result.rejected == 0
+    (warning,) = result.warnings
+    assert said(warning, "zh") == "OpenStreetMap 文件中有 1 条道路距本市各区县超过 2 公里，未导入（保留 3 条）"
+    assert said(warning, "en").startswith("1 ways of the OpenStreetMap file lie more than 2 km")
+    # An extract of somewhere else entirely is a clear error, not an empty network.
+    moved = gpd.GeoDataFrame(geometry=[_line(0)], crs="EPSG:4326").translate(xoff=2.0)
+    with pytest.raises(DataError, match="no road within 2 km"):
+        import_file(path, "roads", districts=_district_around(gpd.GeoDataFrame(geometry=moved, crs="EPSG:4326")))

@@ -24,7 +24,7 @@ from geo.data.schema import STORAGE_CRS
 from geo.data.tables import _too_many_rows
 from geo.errors import DataError, Message, data_error
 from geo.intake.estimate import estimate_population
-from geo.intake.validate import validate_layer
+from geo.intake.validate import CITY_TOLERANCE_M, validate_layer
 
 IMPORT_LAYERS = ("communities", "fitness_paths", "public_sites", "roads")
 APPROXIMATE_COLUMN = "geometry_approximate"
@@ -184,7 +184,7 @@ def import_file(
     elif districts is None:
         districts = read_districts(BOUNDARIES_PATH)
     if layer == "roads" and is_osm_file(path):
-        return _osm_roads_result(path, config, display_name)
+        return _osm_roads_result(path, config, display_name, districts)
     with shown_as(path, display_name):
         raw = read_raw_layer(
             path,
@@ -237,18 +237,36 @@ def import_file(
     )
 
 
-def _osm_roads_result(path, config: Config, display_name: str | None = None) -> IntakeResult:
-    """An OpenStreetMap extract's roads (:func:`geo.data.osm.read_osm_roads`) as an import: every way kept.
+def _osm_roads_result(
+    path, config: Config, display_name: str | None = None, districts: gpd.GeoDataFrame | None = None
+) -> IntakeResult:
+    """An OpenStreetMap extract's roads (:func:`geo.data.osm.read_osm_roads`) as an import.
 
-    OSM's tags are already codes and its coordinates WGS84, so no row is rejected; the ways of the
-    extract outside the city stay (the network is cut to the city by its user, the extract's area).
+    OSM's tags are already codes and its coordinates WGS84, so no row is rejected. An extract is cut by
+    area (a province, a country): only the ways within ``CITY_TOLERANCE_M`` of the ``districts`` are kept,
+    and a warning says how many were left out (they are the extract's, not the city's: no rejects file).
     The import's limits hold as for any file: ``max_upload_mb`` before reading, ``max_rows`` (roads)
-    and ``max_vertices`` once read.
+    and ``max_vertices`` on the ways kept.
     """
     with shown_as(path, display_name):
         _check_upload_size(Path(path), config.max_upload_mb)
         roads = read_osm_roads(path)
         label = Message("label_file", kind=Message("kind_roads"), file=_shown(Path(path)))
+    warnings = ()
+    if districts is not None and len(districts):
+        near = ways_near(roads, districts, CITY_TOLERANCE_M)
+        if not near.all():
+            warnings = (
+                Message(
+                    "osm_ways_outside",
+                    count=int((~near).sum()),
+                    km=f"{CITY_TOLERANCE_M / 1000:g}",
+                    kept=int(near.sum()),
+                ),
+            )
+            roads = roads[near].reset_index(drop=True)
+        if not len(roads):
+            raise data_error("osm_no_roads_in_city", file=_shown(Path(path)), km=f"{CITY_TOLERANCE_M / 1000:g}")
     if config.max_rows is not None and len(roads) > config.max_rows:
         found = Message("found_features", count=len(roads))
         raise DataError(_too_many_rows(label, found, config.max_rows, "before_validation"))
@@ -260,13 +278,29 @@ def _osm_roads_result(path, config: Config, display_name: str | None = None) -> 
         rejects=rejects,
         input_rows=len(roads),
         repaired=0,
-        warnings=(),
+        warnings=warnings,
         row_kind="feature",
         accepted_rows=np.arange(1, len(roads) + 1),
         crs="wgs84",
         crs_assumed=False,
         headers={"road_id": "osm_id", "name": "name", "kind": "highway"},
     )
+
+
+def ways_near(roads: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, distance_m: float) -> np.ndarray:
+    """Which road lines (EPSG:4326) come within ``distance_m`` of the union of ``districts`` (bool per row).
+
+    A line is kept whole when any part of it is that near (a road leaving the city is not cut). Measured in
+    the districts' UTM zone.
+    """
+    if not len(roads):
+        return np.zeros(0, dtype=bool)
+    metric = metric_crs_for(districts)
+    city = shapely.union_all(districts.to_crs(metric).geometry.to_numpy())
+    lines = roads.geometry.to_crs(metric).to_numpy()
+    near = np.zeros(len(lines), dtype=bool)
+    near[shapely.STRtree(lines).query(city, predicate="dwithin", distance=distance_m)] = True
+    return near
 
 
 def approximate_footprints(points: np.ndarray, sides_m: np.ndarray, metric_crs: str) -> np.ndarray:
