@@ -328,6 +328,13 @@ def _parser(lang: str = "en") -> argparse.ArgumentParser:
     coverage.add_argument("--json", action="store_true", help=h("help_coverage_json"))
     coverage.add_argument("--lang", choices=("zh", "en"), default="zh")
     coverage.add_argument("--db", default=None, help=h("help_db_records"))
+    coverage.add_argument("--compare", action="store_true", help=h("help_coverage_compare"))
+    coverage.add_argument("--out", type=Path, default=None, help=h("help_coverage_out"))
+
+    network = commands.add_parser("network", help=h("command_network"))
+    network.add_argument("city", type=Path, nargs="?", default=DEFAULT_DATA_PATH, help=h("help_network_city"))
+    network.add_argument("--json", action="store_true", help=h("help_network_json"))
+    network.add_argument("--lang", choices=("zh", "en"), default="zh")
 
     plan = commands.add_parser("plan", help=h("command_plan"))
     plan.add_argument("--program", default=None, help=h("help_program"))
@@ -774,6 +781,7 @@ def run_plans(args, config) -> int:
         else:
             shown = in_words(table[PLAN_LIST_COLUMNS].drop(columns="status"), args.lang)
             shown.insert(2, "status", [text(f"plans_status_{status}", args.lang) for status in table["status"]])
+            shown["distance"] = [label("export", f"distance_{distance}", args.lang) for distance in table["distance"]]
             shown = with_local_times(shown, ["created_at"], config.timezone, args.lang)  # the store keeps UTC
             echo_table(humanised(shown, args.lang), args.lang)
     elif args.plans_command == "show":
@@ -805,7 +813,7 @@ def _plan_of(args, config, store):
     from dataclasses import replace
 
     from geo.config import with_overrides
-    from geo.pipeline import load_city
+    from geo.pipeline import load_city, network_for
     from geo.plan import run_plan
     from geo.store.installations import city_with_records
 
@@ -817,7 +825,14 @@ def _plan_of(args, config, store):
     city = city_with_records(load_city(path), store)
     sites = None if args.no_sites else city.public_sites
     plan = run_plan(
-        city.communities, city.fitness_paths, config, keys, args.mode, city.applications, public_sites=sites
+        city.communities,
+        city.fitness_paths,
+        config,
+        keys,
+        args.mode,
+        city.applications,
+        public_sites=sites,
+        network=network_for(city, config),
     )
     return plan, Path(path), city
 
@@ -827,6 +842,7 @@ def _echo_plan(record: dict, lang: str) -> None:
     data, sha, by = record["data_name"], record["data_sha256"][:12], record["created_by"]
     echo(say("plan_header", lang, id=record["id"], name=record["name"], status=status, mode=mode, by=by))
     echo(say("plan_data", lang, data=data, sha=sha))
+    echo(say(f"distance_{record['distance']}", lang))
     if record["scope"] == "districts":
         echo(say("plan_districts_only", lang))
     for figures in record["metrics"]["programs"]:
@@ -840,6 +856,12 @@ def _echo_comparison(compared: dict, lang: str) -> None:
     echo(say("plan_compare_header", lang, a=a["id"], name_a=a["name"], b=b["id"], name_b=b["name"]))
     if not compared["same_data"]:
         echo(f"  ! {say('plan_compare_other_data', lang, a=a['data_sha256'][:12], b=b['data_sha256'][:12])}")
+    if a["distance"] != b["distance"]:
+        distance_a, distance_b = (label("export", f"distance_{plan['distance']}", lang) for plan in (a, b))
+        other = say(
+            "plan_compare_other_distance", lang, a=a["id"], b=b["id"], distance_a=distance_a, distance_b=distance_b
+        )
+        echo(f"  ! {other}")
     names = {"a": f"{a['id']} {a['name']}", "b": f"{b['id']} {b['name']}"}
     metrics = compared["metrics"].assign(metric=lambda f: f["metric"].map(lambda m: column_label(m, lang)))
     echo_table(humanised(metrics.rename(columns=names), lang))
@@ -897,6 +919,10 @@ def city_with_store_records(city, args):
 def run_coverage(args, config) -> int:
     from geo.pipeline import coverage_report, load_city
 
+    if args.compare:
+        return run_coverage_compare(args, config)
+    if args.out is not None:
+        raise refused("coverage_out_needs_compare")
     radius = config.walk_radius_m if args.radius is None else args.radius
     report_city = city_with_store_records(load_city(input_file(args.data, "--data", missing_ok=True)), args)
     report = coverage_report(report_city, radius, config.distance)
@@ -928,6 +954,103 @@ def run_coverage(args, config) -> int:
     echo(say("standard_line", args.lang, standard=label("export", f"standard_{config.standard}", args.lang)))
     echo(say(f"distance_{config.distance}", args.lang))
     echo_table(labelled(table, args.lang))
+    return 0
+
+
+def run_network(args, config) -> int:
+    """``geo network [CITY.gpkg]``: what is wrong with the city's walk network, built with ``[network]``'s
+    tolerances (:func:`geo.analysis.network.network_problems`), in words or as JSON; a city without a roads
+    layer is refused (``network_needs_roads``)."""
+    from geo.analysis.network import NAMED_IN_WORDS, network_problems
+    from geo.pipeline import load_city, walk_network
+
+    city = load_city(input_file(args.city, "CITY", missing_ok=True))
+    network = walk_network(city, config)
+    polygons = np.asarray(city.communities.geometry.to_crs(network.metric_crs).values)
+    problems = network_problems(network, polygons, city.communities["community_id"])
+    if args.json:
+        print_json({"data": str(args.city), **problems.to_dict()})
+        return 0
+    echo(text("network_report_title", args.lang, name=args.city.name))
+    echo_table(labelled(problems.table(args.lang), args.lang), args.lang)
+    if len(problems.pieces) > 1:
+        echo(text("network_pieces_title", args.lang))
+        echo_table(labelled(problems.pieces.head(NAMED_IN_WORDS), args.lang), args.lang)
+    return 0
+
+
+COMPARE_LOST_COLUMNS = ("community_id", "name", "district_name", "population", "straight_m", "on_foot_m")
+"""The list of communities lost on foot that ``geo coverage --compare`` gives (JSON, and the .xlsx's second sheet)."""
+
+
+def run_coverage_compare(args, config) -> int:
+    """``geo coverage --compare``: per district, the communities served in a straight line, on foot, and those
+    served in a straight line only (needs the city's roads: else ``network_needs_roads``); ``--out`` writes the
+    table (.csv, UTF-8 with BOM; .xlsx with the lost communities on a second sheet), headers in ``--lang``."""
+    from geo.analysis.walk_compare import by_district, compare_total, straight_vs_foot
+    from geo.pipeline import load_city, walk_network
+    from geo.render.export import export
+    from geo.render.provenance import file_sha256
+
+    radius = config.walk_radius_m if args.radius is None else args.radius
+    if args.out is not None:
+        if args.out.suffix.lower() not in (".csv", ".xlsx"):
+            raise refused("compare_out_suffix", name=args.out.name)
+        writable(args.out)
+    city = city_with_store_records(load_city(input_file(args.data, "--data", missing_ok=True)), args)
+    network = walk_network(city, config)
+    table = straight_vs_foot(city.communities, city.fitness_paths, network, radius)
+    names = district_names(city.districts, args.lang)
+    summary = with_district_names(by_district(table, city.districts), names)
+    total = compare_total(summary)
+    lost = with_district_names(table[table["lost_on_foot"].to_numpy(dtype=bool)], names)
+    lost = pd.DataFrame(lost[list(COMPARE_LOST_COLUMNS)]).reset_index(drop=True)
+    lost[["straight_m", "on_foot_m"]] = lost[["straight_m", "on_foot_m"]].round(1)
+    rows = pd.concat(
+        [summary, pd.DataFrame([{"district_code": "", "district_name": text("city_total", args.lang), **total}])],
+        ignore_index=True,
+    )
+    if args.out is not None:
+        with writing(args.out):
+            if args.out.suffix.lower() == ".csv":
+                export(rows, args.out, lang=args.lang)
+            else:
+                sheets = {say("compare_sheet_districts", args.lang): rows, say("compare_sheet_lost", args.lang): lost}
+                parameters = {  # the data file by name and SHA-256: never a server path
+                    "walk_radius_m": radius,
+                    "data_file": args.data.name,
+                    "data_sha256": file_sha256(args.data),
+                }
+                export(sheets, args.out, lang=args.lang, parameters=parameters)
+    if args.json:
+        print_json(
+            {
+                "data": str(args.data),
+                "walk_radius_m": radius,
+                "districts": [
+                    {k: (str(v) if k in ("district_code", "district_name") else v) for k, v in row.items()}
+                    for row in summary.to_dict(orient="records")
+                ],
+                "total": total,
+                "lost_on_foot": lost.astype(object).where(lost.notna(), None).to_dict(orient="records"),
+                "out": str(args.out) if args.out else None,
+            }
+        )
+        return 0
+    echo(
+        say(
+            "compare_line",
+            args.lang,
+            radius=f"{radius:g}",
+            straight=f"{total['served_straight']:,}",
+            on_foot=f"{total['served_on_foot']:,}",
+            lost=f"{total['lost_on_foot']:,}",
+            residents=f"{total['population_lost_on_foot']:,}",
+        )
+    )
+    echo_table(labelled(rows, args.lang))
+    if args.out is not None:
+        echo(say("wrote", args.lang, path=args.out))
     return 0
 
 
@@ -1023,7 +1146,7 @@ def run_plan_command(args, config) -> int:
     from dataclasses import replace
 
     from geo.config import with_overrides
-    from geo.pipeline import load_city
+    from geo.pipeline import load_city, network_for
     from geo.plan import plan_sheets, run_plan
     from geo.render.export import explained_plan_sheets, export
     from geo.render.provenance import plan_parameters
@@ -1036,7 +1159,14 @@ def run_plan_command(args, config) -> int:
     city = city_with_store_records(load_city(input_file(args.data, "--data", missing_ok=True)), args)
     sites = None if args.no_sites else city.public_sites
     plan = run_plan(
-        city.communities, city.fitness_paths, config, keys, args.mode, city.applications, public_sites=sites
+        city.communities,
+        city.fitness_paths,
+        config,
+        keys,
+        args.mode,
+        city.applications,
+        public_sites=sites,
+        network=network_for(city, config),
     )
     if args.out:
         with writing(args.out):
@@ -1054,12 +1184,14 @@ def run_plan_command(args, config) -> int:
                 "data": str(args.data),
                 "walk_radius_m": config.walk_radius_m,
                 "standard": config.standard,
+                "distance": config.distance,
                 "programs": plan.summaries(args.lang),
                 "out": str(args.out) if args.out else None,
             }
         )
         return 0
     echo(say("standard_line", args.lang, standard=label("export", f"standard_{config.standard}", args.lang)))
+    echo(say(f"distance_{config.distance}", args.lang))
     for outcome in plan.outcomes:
         summary = outcome.summary(args.lang)
         gap = (
@@ -1106,14 +1238,15 @@ def run_plan_command(args, config) -> int:
 
 def run_eligibility(args, config) -> int:
     from geo.analysis.eligibility import eligibility_columns, reason_labels
-    from geo.pipeline import load_city
+    from geo.pipeline import load_city, network_for
     from geo.plan import score_communities
     from geo.render.export import export
     from geo.render.provenance import file_sha256
 
     _check_out(args.out, args.out_crs, args.encoding)
     city = city_with_store_records(load_city(input_file(args.data, "--data", missing_ok=True)), args)
-    scored = score_communities(city.communities, city.fitness_paths, config, city.applications)
+    network = network_for(city, config)
+    scored = score_communities(city.communities, city.fitness_paths, config, city.applications, network=network)
     if args.district:
         known = set(city.districts["district_code"])
         if args.district not in known:
@@ -1123,7 +1256,7 @@ def run_eligibility(args, config) -> int:
         reason_text=reason_labels(scored["reasons"], args.lang, scored["missing_fields"])
     )
     if args.landless:
-        return run_landless(args, config, city, scored)
+        return run_landless(args, config, city, scored, network)
     table = scored[eligibility_columns(scored) + ["geometry"]].reset_index(drop=True)
     if args.out:
         with writing(args.out):
@@ -1160,7 +1293,7 @@ def landless_plan(args, config, city):
     """The plan the land-less list follows, and the sentence saying which (the page's rule,
     ``views.shared.plan_in_use``): the store's newest approved plan, run again as approved on ``--data``;
     else the plan of config.toml's programmes, rank mode, with the city's public sites."""
-    from geo.pipeline import load_city
+    from geo.pipeline import load_city, network_for
     from geo.plan import run_plan
     from geo.render.provenance import file_sha256
     from geo.store.db import existing_store
@@ -1186,7 +1319,14 @@ def landless_plan(args, config, city):
             return plan, text("landless_plan_approved", args.lang, **approval, date=day.isoformat())
     keys = [p.key for p in config.programs]
     plan = run_plan(
-        city.communities, city.fitness_paths, config, keys, "rank", city.applications, public_sites=city.public_sites
+        city.communities,
+        city.fitness_paths,
+        config,
+        keys,
+        "rank",
+        city.applications,
+        public_sites=city.public_sites,
+        network=network_for(city, config),
     )
     programs = label("export", "list_separator", args.lang).join(p.name(args.lang) for p in config.programs)
     mode = label("export", "mode_rank", args.lang)
@@ -1195,10 +1335,11 @@ def landless_plan(args, config, city):
     return plan, text(said, args.lang, programs=programs, mode=mode, **values)
 
 
-def run_landless(args, config, city, scored) -> int:
+def run_landless(args, config, city, scored, network=None) -> int:
     """``geo eligibility --landless``: the land-less communities (of ``--district``), their nearest public
-    sites and the pick that serves each (:mod:`geo.render.landless`); printed, or written to ``--out``
-    (.csv or .xlsx); which plan it follows is said on stderr."""
+    sites (on foot along ``network`` when the config measures so) and the pick that serves each
+    (:mod:`geo.render.landless`); printed, or written to ``--out`` (.csv or .xlsx); which plan it follows is
+    said on stderr."""
     from geo.analysis.sites import assess_sites
     from geo.plan import landless_table
     from geo.render.export import export
@@ -1215,7 +1356,7 @@ def run_landless(args, config, city, scored) -> int:
     if city.public_sites is None:
         echo(text("landless_no_sites_layer", args.lang), file=sys.stderr)
     listed = landless_list(
-        landless_table(plan, scored, sites), plan, args.lang, district_names(city.districts, args.lang)
+        landless_table(plan, scored, sites, network), plan, args.lang, district_names(city.districts, args.lang)
     )
     if not args.out:
         shown_table = humanised(listed, args.lang).astype(object)
@@ -1255,7 +1396,7 @@ def run_sample(args, config) -> int:
     n = config.sample_communities if args.communities is None else args.communities
     seed = config.sample_seed if args.seed is None else args.seed
     boundaries = input_file(args.boundaries, "--boundaries", missing_ok=True)
-    layers = generate_sample(read_districts(boundaries), n_communities=n, seed=seed)
+    layers = generate_sample(read_districts(boundaries), n_communities=n, seed=seed, roads=True)
     with writing(args.out):
         write_layers(args.out, layers)
     counts = say("list_separator", args.lang).join(
@@ -1569,6 +1710,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if stop.code is None else int(stop.code)
     commands = {
         "coverage": run_coverage,
+        "network": run_network,
         "plan": run_plan_command,
         "eligibility": run_eligibility,
         "sample": run_sample,

@@ -250,3 +250,119 @@ def test_no_sets_or_no_communities_give_no_routes():
     none = walking_routes(frame, paths.iloc[0:0], network)
     assert len(none) == len(frame) and none["length_m"].isna().all() and none.geometry.isna().all()
     assert len(walking_routes(frame.iloc[0:0], paths, network)) == 0
+
+
+# --------------------------------------------------------------------------- geo coverage --compare
+
+
+def river_city_file(path, with_roads: bool = True):
+    """A city file: North (C000) across the river from the set, South (C001) beside it on its bank, the banks'
+    streets and one bridge (when ``with_roads``); one district around it all."""
+    from geo.data.gpkg import write_layers
+    from tests.helpers import square_city
+
+    frame, paths = square_city([(-50, 300), (-50, -110)], [800, 600], paths_xy=[(-40, 0)])
+    outline = gpd.GeoSeries([box(X0 - 2000, Y0 - 2000, X0 + 2000, Y0 + 2000)], crs=UTM).to_crs("EPSG:4326")
+    districts = gpd.GeoDataFrame(
+        {
+            "district_code": ["450202"],
+            "district_name": ["城中区"],
+            "district_name_en": ["Chengzhong"],
+            "kind": ["district"],
+        },
+        geometry=outline.values,
+        crs="EPSG:4326",
+    )
+    layers = {"districts": districts, "communities": frame, "fitness_paths": paths}
+    if with_roads:
+        layers["roads"] = roads(*BANKS).assign(name=["南岸路", "北岸路", "柳江桥"], kind="residential", walkable=True)
+    write_layers(path, layers)
+    return path
+
+
+def test_geo_coverage_compare_prints_the_districts_in_words(tmp_path, capsys):
+    from geo.cli import main
+    from geo.i18n import column_label
+
+    city = river_city_file(tmp_path / "river.gpkg")
+    assert main(["coverage", "--data", str(city), "--compare", "--lang", "zh"]) == 0
+    said = capsys.readouterr().out
+    assert "直线距离 500 米内有健身路径的小区 2 个，步行 500 米内 1 个" in said
+    assert "步行未覆盖的小区 1 个，居民 800 人" in said
+    assert column_label("lost_on_foot", "zh") in said and "城中区" in said and "全市合计" in said
+    assert main(["coverage", "--data", str(city), "--compare", "--lang", "en"]) == 0
+    said = capsys.readouterr().out
+    assert "1 communities (800 residents) are served in a straight line but not on foot" in said
+    assert "Chengzhong" in said and "City total" in said
+
+
+def test_geo_coverage_compare_json_lists_the_lost_communities(tmp_path, capsys):
+    import json
+
+    from geo.cli import main
+
+    city = river_city_file(tmp_path / "river.gpkg")
+    assert main(["coverage", "--data", str(city), "--compare", "--json", "--radius", "500"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["total"] == {
+        "communities": 2,
+        "served_straight": 2,
+        "served_on_foot": 1,
+        "lost_on_foot": 1,
+        "population": 1400,
+        "population_lost_on_foot": 800,
+    }
+    (lost,) = report["lost_on_foot"]
+    # Its corner nearer the bridge is at x = 50: 840 + 300 + 750 m on foot.
+    assert (lost["community_id"], lost["straight_m"], lost["on_foot_m"]) == ("C000", 300.0, 1890.0)
+    assert main(["coverage", "--data", str(city), "--compare", "--json", "--radius", "2000"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"]["lost_on_foot"] == 0
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_geo_coverage_compare_writes_a_csv_and_a_workbook_in_the_language(tmp_path, capsys, lang):
+    from geo.cli import main, say
+    from geo.i18n import column_label
+    from tests.helpers import csv_rows, workbook_cells
+
+    city = river_city_file(tmp_path / "river.gpkg")
+    out = tmp_path / "compare.csv"
+    assert main(["coverage", "--data", str(city), "--compare", "--lang", lang, "--out", str(out)]) == 0
+    rows = csv_rows(out.read_bytes())  # UTF-8 with BOM, CRLF, no formula
+    assert rows[0] == [column_label(c, lang) for c in DISTRICT_COLUMNS]
+    assert rows[1] == ["450202", "城中区" if lang == "zh" else "Chengzhong", 2, 2, 1, 1, 1400, 800]
+    assert rows[2][2:] == [2, 2, 1, 1, 1400, 800]
+    book = tmp_path / "compare.xlsx"
+    assert main(["coverage", "--data", str(city), "--compare", "--lang", lang, "--out", str(book)]) == 0
+    sheets = workbook_cells(book.read_bytes())
+    lost = sheets[say("compare_sheet_lost", lang)]
+    assert lost[0][:2] == [column_label("community_id", lang), column_label("name", lang)]
+    assert lost[1][:2] == ["C000", "小区0"] and lost[1][-2:] == [300, 1890]
+    assert sheets[say("compare_sheet_districts", lang)][1][2:] == [2, 2, 1, 1, 1400, 800]
+    assert str(book) in capsys.readouterr().out
+
+
+def test_geo_coverage_compare_without_roads_is_the_network_needs_roads_error(tmp_path, capsys):
+    from geo.cli import main
+
+    city = river_city_file(tmp_path / "river.gpkg", with_roads=False)
+    assert main(["coverage", "--data", str(city), "--compare", "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "has no roads layer" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--out", "x.csv"], "--out goes with --compare"),
+        (["--compare", "--out", "x.geojson"], "the comparison is written as .csv or .xlsx only"),
+    ],
+)
+def test_geo_coverage_out_is_for_the_comparison_as_csv_or_xlsx(tmp_path, capsys, argv, said):
+    from geo.cli import main
+
+    city = river_city_file(tmp_path / "river.gpkg")
+    argv = [a if not a.startswith("x.") else str(tmp_path / a) for a in argv]
+    assert main(["coverage", "--data", str(city), "--lang", "en", *argv]) == 2
+    assert said in capsys.readouterr().err
+    assert not list(tmp_path.glob("x.*"))
