@@ -885,7 +885,8 @@ def test_what_a_command_did_is_said_in_its_language(tmp_path, capsys, monkeypatc
     assert main(["sample", "--communities", "60", "--seed", "3", "--out", str(out)]) == 0
     assert capsys.readouterr().out.strip() == (
         f"wrote {out}: districts 10, communities 60, fitness_paths {len(load_city(out).fitness_paths)}, applications "
-        f"{len(load_city(out).applications)}, public_sites {len(load_city(out).public_sites)}"
+        f"{len(load_city(out).applications)}, public_sites {len(load_city(out).public_sites)}, "
+        f"roads {len(load_city(out).roads)}"
     )
     monkeypatch.setenv("PLANNER_LANG", "zh")
     assert main(["sample", "--communities", "60", "--seed", "3", "--out", str(out)]) == 0
@@ -895,8 +896,9 @@ def test_what_a_command_did_is_said_in_its_language(tmp_path, capsys, monkeypatc
     )
 
     assert main(["plan", "--data", str(out), "--lang", "en"]) == 0
-    standard, first = capsys.readouterr().out.splitlines()[:2]
+    standard, distance, first = capsys.readouterr().out.splitlines()[:3]
     assert standard == "Service standard: A set in every community"
+    assert distance == "Distance: in a straight line"
     assert re.fullmatch(
         r"City budget \[rank\]: (\d+) sets \(\1 communities newly equipped\), "
         r"CNY [\d,]+ of 600,000 \([\d,]+ unspent\), "
@@ -904,8 +906,9 @@ def test_what_a_command_did_is_said_in_its_language(tmp_path, capsys, monkeypatc
         first,
     )
     assert main(["plan", "--data", str(out), "--lang", "zh"]) == 0
-    standard, first = capsys.readouterr().out.splitlines()[:2]
+    standard, distance, first = capsys.readouterr().out.splitlines()[:3]
     assert standard == "服务标准：每个小区配建一套"
+    assert distance == "距离：直线距离"
     assert re.fullmatch(
         r"\S+［按优先级排序］：(\d+) 套（新增配建小区 \1 个），花费 [\d,]+ 元（预算 600,000 元，未使用 [\d,]+ 元），"
         r"步行范围内新增居民 [\d,]+ 人、小区 [\d,]+ 个",

@@ -610,6 +610,7 @@ _VALUE_LABELS = {
     "population_source": ("surveyed", "households", "area"),
     "mode": ("rank", "optimal"),
     "standard": ("inside", "walk"),
+    "distance": ("straight", "network"),
     "stop_reason": ("budget_spent", "no_candidates_left", "nothing_more_to_gain", "district_limits"),
     "candidate_kind": ("community", "site"),
     "site_kind": ("pocket_park", "park", "square", "greenway", "school_ground", "street_corner", "other"),
@@ -724,9 +725,27 @@ def plan_community_names(plan) -> dict[str, str]:
 
 
 def explained_plan_sheets(sheets: dict, plan, lang: str = "zh") -> dict:
-    """:func:`geo.plan.plan_sheets` output with each sheet's ``pick_explanation`` (:func:`with_pick_explanations`)."""
+    """:func:`geo.plan.plan_sheets` output with each sheet's ``pick_explanation`` (:func:`with_pick_explanations`)
+    and, when the plan records its configuration, ``distance`` (:func:`with_distance`)."""
     names = plan_community_names(plan)
-    return {name: with_pick_explanations(sheet, names, lang) for name, sheet in sheets.items()}
+    explained = {name: with_pick_explanations(sheet, names, lang) for name, sheet in sheets.items()}
+    if plan.config is None:
+        return explained
+    return {name: with_distance(sheet, plan.config.distance) for name, sheet in explained.items()}
+
+
+def with_distance(sheet: pd.DataFrame, distance: str) -> pd.DataFrame:
+    """``sheet`` (a plan export table) with ``distance``, how its walk radius was measured, on every row.
+
+    ``distance`` is ``"straight"`` or ``"network"`` (:data:`geo.config.DISTANCES`); the column stands after
+    ``mode`` (first without one) and keeps the code: the CSV, Excel and Shapefile exports say it in words
+    (直线距离 / 步行距离（沿道路）), GeoJSON and GeoPackage keep the code. Every row of one plan has the
+    same value, so a file read alone, or a row pasted elsewhere, still says which distance made it.
+    """
+    table = sheet.copy()
+    position = list(table.columns).index("mode") + 1 if "mode" in table.columns else 0
+    table.insert(position, "distance", pd.Series(distance, index=table.index, dtype=object))
+    return table
 
 
 def _names_said(ids: list[str], names: dict, itself: str | None, separator: str, lang: str) -> str:
@@ -907,6 +926,7 @@ _NOTHING = "—"
 _PARAMETER_WORDS = {
     "mode": ("export", "mode_"),
     "service_standard": ("export", "standard_"),
+    "coverage_distance": ("export", "distance_"),
     "stop_reason": ("export", "stop_reason_"),
     "unknown_open_space": ("text", "open_space_rule_"),
     "filter": ("text", "filter_"),

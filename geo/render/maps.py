@@ -36,6 +36,7 @@ from folium.template import Template
 
 from geo import i18n
 from geo.analysis.eligibility import mark_estimates, reason_labels
+from geo.config import DISTANCES
 from geo.data.crs import convert_geometries, require_storage_crs
 from geo.errors import DataError, data_error
 
@@ -228,6 +229,8 @@ def coverage_map(
     public_sites: gpd.GeoDataFrame | None = None,
     landless_ids=None,
     picks: gpd.GeoDataFrame | None = None,
+    distance: str | None = None,
+    walk_radius_m: float | None = None,
 ) -> folium.Map:
     """Draw districts, communities coloured by coverage status, and fitness paths.
 
@@ -293,6 +296,12 @@ def coverage_map(
         ``site_id``), ``candidate_kind``, ``name``, ``site_kind`` and ``served_communities``. A pick on a
         public site is drawn in the "selected sites" layer (its programme from ``selected_program``);
         from every pick a line runs to each other community of ``communities`` it newly serves.
+    distance : {None, "straight", "network"}, optional
+        How ``served_within_radius`` was measured (:data:`geo.config.DISTANCES`); with ``walk_radius_m``
+        (metres) the legend's title says it: 健身路径覆盖情况 · 500 米内（步行，沿道路）. None: the title
+        names no distance.
+    walk_radius_m : float, optional
+        The walk radius in metres, said in the legend's title with ``distance``.
 
     Returns
     -------
@@ -446,7 +455,14 @@ def coverage_map(
             "fillColor": FITNESS_PATH_COLOR,
             "fillOpacity": 0.85,
         },
-        "legend": _legend(statuses, counts, count_within(fitness_paths, districts), labels, extra_rows),
+        "legend": _legend(
+            statuses,
+            counts,
+            count_within(fitness_paths, districts),
+            labels,
+            extra_rows,
+            legend_title(lang, distance, walk_radius_m),
+        ),
         # Said on the map when the base-map tiles cannot load; nothing to say without tiles.
         "base_note": labels["base_unavailable"] if tile_layers else None,
         "base_note_after_ms": BASE_NOTE_AFTER_MS,
@@ -1040,9 +1056,23 @@ def _whole_number(values: pd.Series, thousands: bool = True) -> pd.Series:
     return numbers.map(lambda x: _MISSING if pd.isna(x) else pattern.format(x))
 
 
-def _legend(statuses, counts: dict, n_fitness_paths: int, labels: dict, extra_rows=()) -> dict:
-    """The legend's title and rows (status, colour, outline, label, count), drawn by the page;
-    ``extra_rows`` (land-less communities, lines, public sites) after the communities' statuses."""
+def legend_title(lang: str = "zh", distance: str | None = None, walk_radius_m: float | None = None) -> str:
+    """The coverage legend's title in ``lang``: with a distance (``straight``/``network``) and a walk radius
+    (metres) it says both — 健身路径覆盖情况 · 500 米内（直线距离） / … · 500 米内（步行，沿道路）."""
+    labels = LABELS[lang]
+    if distance is None or walk_radius_m is None:
+        return labels["legend_title"]
+    if distance not in DISTANCES:
+        raise ValueError(f"distance must be one of {list(DISTANCES)}, got {distance!r}")
+    radius = float(walk_radius_m)
+    shown = f"{radius:,.0f}" if radius == round(radius) else f"{radius:,.1f}"
+    return i18n.label("map", f"legend_title_{distance}", lang, radius=shown)
+
+
+def _legend(statuses, counts: dict, n_fitness_paths: int, labels: dict, extra_rows=(), title=None) -> dict:
+    """The legend's title (``title``, else the plain one) and rows (status, colour, outline, label, count),
+    drawn by the page; ``extra_rows`` (land-less communities, lines, public sites) after the communities'
+    statuses."""
     rows = [
         {
             "status": key,
@@ -1064,7 +1094,7 @@ def _legend(statuses, counts: dict, n_fitness_paths: int, labels: dict, extra_ro
             "count": n_fitness_paths,
         }
     )
-    return {"title": labels["legend_title"], "rows": rows}
+    return {"title": labels["legend_title"] if title is None else title, "rows": rows}
 
 
 def map_data_json(data: dict) -> str:

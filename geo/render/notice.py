@@ -200,6 +200,8 @@ def publish_html(
         lang=lang,
         selected_ids=selected_ids,
         selected_program=selected_program,
+        distance=config.distance,
+        walk_radius_m=config.walk_radius_m,
     )
     map_document = standalone_html(m).replace("</head>", _MAP_PRINT_STYLE + "</head>", 1)
     names_of_districts = district_names(districts, lang)
@@ -300,7 +302,8 @@ def date_text(day: date, lang: str = "zh") -> str:
 
 
 def _rules(plan: Plan, lang: str, word) -> str:
-    """The plan's rules in sentences: radius, cost, budgets in full yuan, open space, how, weights."""
+    """The plan's rules in sentences: the standard, the distance (覆盖按直线距离 / 步行距离（沿道路）500 米计) and
+    the radius measured so, cost, budgets in full yuan, open space, how, weights."""
     config = plan.config
     separator = word("list_separator")
     budgets = separator.join(
@@ -310,9 +313,11 @@ def _rules(plan: Plan, lang: str, word) -> str:
         "how_optimal" if plan.mode == "optimal" else ("how_rank_walk" if config.standard == "walk" else "how_rank")
     )
     how = word(how_key).format(radius=_number(config.walk_radius_m))
+    radius = _number(config.walk_radius_m)
     sentences = [
-        word(f"rule_standard_{config.standard}", radius=_number(config.walk_radius_m)),
-        word("rule_radius", radius=_number(config.walk_radius_m)),
+        word(f"rule_standard_{config.standard}", radius=radius),
+        word(f"rule_distance_{config.distance}", radius=radius),
+        word("rule_radius_network" if config.distance == "network" else "rule_radius", radius=radius),
         word("rule_cost", cost=_number(config.set_cost_cny)),
         word("rule_budgets", budgets=budgets),
         word("rule_open_space", area=_number(config.min_open_space_m2)),

@@ -87,6 +87,7 @@ def plan_parameters(plan: Plan, config: Config | None = None, data_path=None, da
         "min_open_space_m2": config.min_open_space_m2,
         "old_before_year": config.old_before_year,
         "service_standard": config.standard,
+        "coverage_distance": config.distance,
         "unknown_open_space": config.unknown_open_space,
         "distance_cap_m": config.distance_cap_m,
         "priority_weights": dict(config.priority_weights),

@@ -29,10 +29,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from geo import __version__
-from geo.config import Config, Program
+from geo.config import DISTANCES, Config, Program
 from geo.data.city import CityData
 from geo.data.crs import metric_crs_for
 from geo.errors import data_error
+from geo.pipeline import network_for
 from geo.plan import PLAN_COLUMNS, Plan, planned_sets, run_plan
 from geo.store.actors import Actor
 from geo.store.applications import enter_plan
@@ -108,7 +109,8 @@ def plan_parameters(plan: Plan) -> dict:
     (``walk_radius_m`` m, ``standard``, ``unknown_open_space``, ``set_cost_cny`` CNY,
     ``priority_weights``, ``programs`` with budgets in CNY), ``applications`` (``[community_id,
     ISO date]`` of every community the priority counted as having applied), ``public_sites``
-    (whether the city's public sites were candidates), ``software_version``
+    (whether the city's public sites were candidates), ``distance`` (``straight`` or ``network``: how the
+    walk radius was measured, :data:`geo.config.DISTANCES`), ``software_version``
     and ``config`` (the whole :class:`geo.config.Config`, read back by :func:`config_from_parameters`).
     """
     config = plan.config
@@ -126,6 +128,7 @@ def plan_parameters(plan: Plan) -> dict:
         "programs": [dataclasses.asdict(o.program) for o in plan.outcomes],
         "applications": applications_seen(plan),
         "public_sites": any(o.sites is not None for o in plan.outcomes),
+        "distance": config.distance,
         "software_version": __version__,
         "config": dataclasses.asdict(config),
     }
@@ -147,6 +150,15 @@ def applications_seen(plan: Plan) -> list[list[str]]:
     return [
         [cid, pd.Timestamp(day).isoformat()] for cid, day in zip(applied["community_id"], applied["application_date"])
     ]
+
+
+def saved_distance(parameters: dict) -> str:
+    """How a saved plan measured its walk radius: ``straight`` or ``network`` (on foot along the roads).
+
+    A plan saved before distances on foot existed (issue 16) records none: it was measured in straight
+    lines, and its configuration, read back by :func:`config_from_parameters`, says so by default.
+    """
+    return str(parameters.get("distance") or parameters.get("config", {}).get("distance") or DISTANCES[0])
 
 
 def config_from_parameters(parameters: dict) -> Config:
@@ -372,7 +384,8 @@ def _visible(query, actor: Actor):
 
 
 def list_plans(store, actor: Actor) -> pd.DataFrame:
-    """Every saved plan, newest first: :data:`PLAN_FIELDS`, ``sets`` and ``spent_cny`` (CNY).
+    """Every saved plan, newest first: :data:`PLAN_FIELDS`, ``sets``, ``spent_cny`` (CNY) and ``distance``
+    (:func:`saved_distance`: ``straight`` or ``network``).
 
     For a district office ``sets`` and ``spent_cny`` count only the picks in its districts.
     """
@@ -385,14 +398,23 @@ def list_plans(store, actor: Actor) -> pd.DataFrame:
     with store.session() as session:
         plans = session.scalars(select(SavedPlan).order_by(SavedPlan.id.desc())).all()
         sums = {plan_id: (int(n), int(cny)) for plan_id, n, cny in session.execute(counts)}
-    rows = [{**_row(p), "sets": sums.get(p.id, (0, 0))[0], "spent_cny": sums.get(p.id, (0, 0))[1]} for p in plans]
-    return pd.DataFrame(rows, columns=[*PLAN_FIELDS, "sets", "spent_cny"])
+        rows = [
+            {
+                **_row(p),
+                "sets": sums.get(p.id, (0, 0))[0],
+                "spent_cny": sums.get(p.id, (0, 0))[1],
+                "distance": saved_distance(json.loads(p.parameters)),
+            }
+            for p in plans
+        ]
+    return pd.DataFrame(rows, columns=[*PLAN_FIELDS, "sets", "spent_cny", "distance"])
 
 
 def get_plan(store, actor: Actor, plan_id: int) -> tuple[dict, pd.DataFrame]:
     """A saved plan and its picks (:data:`PICK_COLUMNS`, ``details`` a dict; run order).
 
-    The plan's dict holds :data:`PLAN_FIELDS`, ``parameters`` and ``metrics`` (dicts) and ``scope``:
+    The plan's dict holds :data:`PLAN_FIELDS`, ``distance`` (:func:`saved_distance`), ``parameters`` and
+    ``metrics`` (dicts) and ``scope``:
     ``city`` or, for a district office, ``districts`` (picks of its districts only; ``metrics``
     then sums :data:`PICK_METRIC_KEYS` over those picks; ``parameters`` lacks
     :data:`CITY_WIDE_PARAMETERS`, which name other districts' communities and sites).
@@ -409,7 +431,8 @@ def get_plan(store, actor: Actor, plan_id: int) -> tuple[dict, pd.DataFrame]:
     else:
         metrics, scope = pick_metrics(frame, parameters["program_keys"]), "districts"
         parameters = {key: value for key, value in parameters.items() if key not in CITY_WIDE_PARAMETERS}
-    return {**_row(plan), "parameters": parameters, "metrics": metrics, "scope": scope}, frame
+    record = {**_row(plan), "distance": saved_distance(parameters), "parameters": parameters}
+    return {**record, "metrics": metrics, "scope": scope}, frame
 
 
 def pick_metrics(picks: pd.DataFrame, program_keys: list[str]) -> dict:
@@ -540,14 +563,16 @@ def rerun_saved(store, plan_id: int, city: CityData, data_sha256: str) -> Plan:
         raise data_error("plan_data_changed", id=plan_id, saved=saved_hash, current=str(data_sha256))
     applications = pd.DataFrame(parameters["applications"], columns=["community_id", "application_date"])
     applications["application_date"] = pd.to_datetime(applications["application_date"])
+    config = config_from_parameters(parameters)
     return run_plan(
         city.communities,
         with_installed_sets(city.fitness_paths, parameters.get("installed_sets", [])),
-        config_from_parameters(parameters),
+        config,
         list(parameters["program_keys"]),
         parameters["mode"],
         applications if len(applications) else None,
         public_sites=city.public_sites if parameters.get("public_sites") else None,
+        network=network_for(city, config),
     )
 
 
