@@ -9,6 +9,7 @@ from __future__ import annotations
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from scipy.sparse.csgraph import dijkstra
@@ -467,3 +468,118 @@ def test_tiled_pairs_on_foot_with_points_sharing_a_node_keep_each_point_s_own_le
     points = np.asarray(places(Point(0, 0), Point(0, -30), Point(0, -60)).to_crs(UTM).geometry.values)
     assert coverage_pairs_on_foot(network, points, community, 520)[0].tolist() == [0, 1]
     assert coverage_pairs_on_foot(network, points, community, 550)[0].tolist() == [0, 1, 2]
+
+
+# ---------------------------------------------------------------- the network problems report
+
+
+def problem_city():
+    """A main street (0–1,000 m) with its first 20 m piece drawn twice and a zero-length stub at its east end,
+    an island path (100 m, at y = 500), and three communities: A by the main street, B by the island path
+    only, C 200 m from any street."""
+    streets = roads(
+        [(0, 0), (1000, 0)],
+        [(0, 0), (20, 0)],  # the main street's first piece again: a duplicate edge (ending on its middle: a T)
+        [(1000, 0), (1000, 0.000001)],  # a micrometre long: one node, an edge of no length
+        [(0, 500), (100, 500)],  # the island
+    )
+    communities = places(box(0, 10, 50, 60), box(0, 510, 50, 560), box(400, 200, 450, 250))
+    return streets, communities.assign(community_id=["A", "B", "C"])
+
+
+def test_the_network_problems_report_finds_the_island_the_far_community_and_the_bad_edges():
+    from geo.analysis.network import network_problems
+
+    streets, communities = problem_city()
+    network = WalkNetwork.from_roads(streets, UTM)
+    polygons = np.asarray(communities.to_crs(UTM).geometry.values)
+    problems = network_problems(network, polygons, communities["community_id"])
+    assert problems.pieces.to_dict(orient="list") == {
+        "piece": [1, 2],
+        "nodes": [51, 6],
+        "length_km": [1.0, 0.1],
+        "communities": [2, 1],
+    }
+    assert problems.cut_off.to_dict(orient="records") == [{"community_id": "B", "piece": 2}]
+    assert problems.without_street["community_id"].tolist() == ["C"]
+    assert problems.without_street["nearest_street_m"].tolist() == pytest.approx([200.0], abs=0.1)
+    assert problems.counts() == {
+        "islands": 1,
+        "cut_off": 1,
+        "without_street": 1,
+        "duplicate_edges": 1,
+        "zero_length_edges": 1,
+        "snapped_vertices": 0,  # a micrometre is no gap to mend
+        "t_junctions": 1,
+    }
+    english = problems.table("en")
+    assert english.columns.tolist() == ["network_problem", "network_count", "network_detail"]
+    assert english["network_count"].tolist() == [1, 1, 1, 1, 1, 0, 1]
+    assert english["network_detail"].iloc[1] == "B (piece 2)"
+    assert english["network_detail"].iloc[2].endswith(": C (200 m)")
+    assert "the main network (piece 1) has 51 nodes and 1 km" in english["network_detail"].iloc[0]
+    assert english["network_problem"].iloc[2] == "Communities with no street within 50 m"
+    chinese = problems.table("zh")
+    assert chinese["network_detail"].iloc[1] == "B（第 2 部分）"
+    assert chinese["network_detail"].iloc[2].endswith("：C（200 米）")
+    assert problems.to_dict()["without_street"] == [{"community_id": "C", "nearest_street_m": 200.0}]
+
+
+def test_a_sound_network_reports_nothing_and_many_names_are_cut_short():
+    from geo.analysis.network import NAMED_IN_WORDS, network_problems
+
+    network = WalkNetwork.from_roads(roads([(0, 0), (2000, 0)]), UTM)
+    far = [box(x, 300, x + 50, 350) for x in range(0, 1800, 100)]  # 18 communities 300 m north of the street
+    communities = places(box(0, 10, 50, 60), *far)
+    polygons = np.asarray(communities.to_crs(UTM).geometry.values)
+    ids = [f"K{k}" for k in range(len(polygons))]
+    problems = network_problems(network, polygons, ids)
+    assert problems.counts()["islands"] == 0 and problems.counts()["cut_off"] == 0
+    assert problems.counts()["without_street"] == 18
+    detail = problems.table("en")["network_detail"].iloc[2]
+    assert detail.count(" m)") == NAMED_IN_WORDS and detail.endswith("and 8 more")
+    assert problems.table("en")["network_detail"].iloc[1] == "none"
+    sound = network_problems(network, polygons[:1], ids[:1])
+    assert sum(sound.counts().values()) == 0
+    assert sound.table("en")["network_detail"].tolist()[:3] == [
+        "one piece, all connected: 101 nodes, 2 km",
+        "none",
+        "none",
+    ]
+
+
+def test_geo_network_says_the_problems_of_a_city_file_in_words_and_json(tmp_path, capsys):
+    import json
+
+    from geo.cli import main
+    from geo.data.gpkg import write_layers
+    from geo.pipeline import load_city
+
+    city = load_city(river_city(tmp_path / "river.gpkg"))
+    streets, _ = problem_city()
+    # The river city's streets with the problem city's island path: a second piece and no community on it.
+    layers = {
+        "districts": city.districts,
+        "communities": city.communities,
+        "fitness_paths": city.fitness_paths,
+        "roads": pd.concat([city.roads, streets.iloc[[3]].assign(road_id="I", name="岛上小路", kind="path")]),
+    }
+    path = tmp_path / "island.gpkg"
+    write_layers(path, layers)
+    assert main(["network", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"]["islands"] == 1 and report["pieces"][1]["nodes"] == 6
+    assert report["access_m"] == 50.0 and report["cut_off"] == []
+    assert main(["network", str(path), "--lang", "zh"]) == 0
+    said = capsys.readouterr().out
+    assert "路网问题报告：island.gpkg" in said and "互不相连的部分（孤岛）" in said and "路网各部分" in said
+    assert main(["network", str(path), "--lang", "en"]) == 0
+    assert "Disconnected pieces (islands)" in capsys.readouterr().out
+
+
+def test_geo_network_without_a_roads_layer_is_a_clear_error(capsys):
+    from geo.cli import main
+
+    assert main(["network", "--lang", "en"]) == 2  # the sample has no roads layer
+    err = capsys.readouterr().err
+    assert "has no roads layer" in err and err.count("\n") == 1

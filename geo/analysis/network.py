@@ -29,6 +29,7 @@ from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
@@ -63,11 +64,13 @@ class WalkNetwork:
         Each node's connected piece (0 … ``pieces - 1``, the largest first).
     found : dict
         What building the graph found: ``lines`` (walkable lines read), ``zero_length_edges`` and
-        ``duplicate_edges`` (dropped), ``snapped_vertices`` (vertices merged into another's node),
+        ``duplicate_edges`` (dropped), ``snapped_vertices`` (vertices moved to another's node, within ``snap_m``),
         ``t_junctions`` (line ends within ``snap_m`` of another line's middle: that line was cut there).
     access_m : float
         How far (m) from a community's edge its access nodes may lie: the default of :meth:`access`,
         :func:`walking_distance_to_nearest_set` and :func:`coverage_pairs_on_foot` (``[network] access_m``).
+    segment_m, snap_m : float
+        The tolerances (m) the graph was built with (``[network]``), for the report of what was found.
     """
 
     metric_crs: object
@@ -76,6 +79,8 @@ class WalkNetwork:
     piece: np.ndarray
     found: dict = field(default_factory=dict)
     access_m: float = ACCESS_M
+    segment_m: float = SEGMENT_M
+    snap_m: float = SNAP_M
 
     @property
     def pieces(self) -> int:
@@ -126,7 +131,8 @@ class WalkNetwork:
             "snapped_vertices": int(snapped),
             "t_junctions": int(t_junctions),
         }
-        return cls(metric_crs, nodes, graph, rank[label] if count else label, found, float(access_m))
+        piece = rank[label] if count else label
+        return cls(metric_crs, nodes, graph, piece, found, float(access_m), float(segment_m), float(snap_m))
 
     # The nodes' search trees, built on first use and kept: a plan reaches the network many times.
     @cached_property
@@ -264,7 +270,8 @@ def _split_at_line_ends(lines: np.ndarray, snap_m: float) -> tuple[np.ndarray, i
 
 def _snap(coords: np.ndarray, snap_m: float) -> tuple[np.ndarray, np.ndarray, int]:
     """Merge coordinates closer than ``snap_m`` (chains included): each coordinate's node, the nodes' positions
-    (the first coordinate of each), and how many coordinates were merged into another's node."""
+    (the first coordinate of each), and how many coordinates were moved to another's node: more than a
+    millimetre (lines that share a vertex exactly are drawn right, not snapped)."""
     if len(coords) == 0:
         return np.zeros(0, dtype=np.intp), np.zeros((0, 2)), 0
     pairs = cKDTree(coords).query_pairs(snap_m, output_type="ndarray")
@@ -273,7 +280,8 @@ def _snap(coords: np.ndarray, snap_m: float) -> tuple[np.ndarray, np.ndarray, in
     count, label = connected_components(links, directed=False)
     first = np.full(count, n)
     np.minimum.at(first, label, np.arange(n))
-    return label.astype(np.intp), coords[first], n - count
+    moved = np.hypot(*(coords - coords[first][label]).T) > 1e-3
+    return label.astype(np.intp), coords[first], int(moved.sum())
 
 
 def _symmetric_graph(a: np.ndarray, b: np.ndarray, length: np.ndarray, n: int) -> tuple[sp.csr_array, int]:
@@ -437,3 +445,184 @@ def _ranges(start: np.ndarray, stop: np.ndarray) -> np.ndarray:
     ends = np.cumsum(length)
     offset = np.repeat(np.asarray(start) - (ends - length), length)
     return (np.arange(total) + offset).astype(np.intp)
+
+
+# ---------------------------------------------------------------- what is wrong with a network, in words
+
+# The most communities (or pieces) the report's sentences name; the frames hold them all.
+NAMED_IN_WORDS = 10
+
+
+@dataclass(frozen=True)
+class NetworkProblems:
+    """What is wrong with a walk network, so that nothing is silently wrong: see :func:`network_problems`.
+
+    Pieces are numbered from 1, the largest first (``WalkNetwork.piece + 1``): piece 1 is the city's network,
+    every other piece an island of it.
+
+    Attributes
+    ----------
+    pieces : DataFrame
+        One row per connected piece: ``piece``, ``nodes``, ``length_km`` (its edges' length, km) and
+        ``communities`` (those whose nearest access node is in it).
+    cut_off : DataFrame
+        The communities whose access nodes all lie outside piece 1, only reachable within their piece:
+        ``community_id``, ``piece`` (that of their nearest access node).
+    without_street : DataFrame
+        The communities with no street node within ``access_m`` of their edge: ``community_id`` and
+        ``nearest_street_m`` (the straight distance to the nearest node, m; missing on a network without nodes).
+        Each reaches the network at the nodes near its nearest one instead (the documented fallback).
+    found : dict
+        What building the graph found and mended (:attr:`WalkNetwork.found`): ``duplicate_edges`` and
+        ``zero_length_edges`` (dropped), ``snapped_vertices`` (merged within ``snap_m``), ``t_junctions``.
+    access_m, snap_m : float
+        The network's tolerances (m).
+    """
+
+    pieces: pd.DataFrame
+    cut_off: pd.DataFrame
+    without_street: pd.DataFrame
+    found: dict
+    access_m: float
+    snap_m: float
+
+    def counts(self) -> dict[str, int]:
+        """How many of each problem: ``islands`` (pieces beyond the first), ``cut_off``, ``without_street``,
+        ``duplicate_edges``, ``zero_length_edges``, ``snapped_vertices``, ``t_junctions``."""
+        return {
+            "islands": max(len(self.pieces) - 1, 0),
+            "cut_off": len(self.cut_off),
+            "without_street": len(self.without_street),
+            **{key: int(self.found.get(key, 0)) for key in FOUND_KEYS},
+        }
+
+    def table(self, lang: str = "zh") -> pd.DataFrame:
+        """The report in words: one row per kind of problem, columns ``network_problem``, ``network_count``,
+        ``network_detail`` (headers through :func:`geo.i18n.labelled`), every phrase from the catalogue."""
+        from geo.i18n import text
+
+        counts = self.counts()
+
+        def named(frame: pd.DataFrame, item: str, value: str) -> str:
+            words = [
+                text(item, lang, id=row.community_id, value=_number(getattr(row, value)))
+                for row in frame.head(NAMED_IN_WORDS).itertuples()
+            ]
+            if len(frame) > NAMED_IN_WORDS:
+                words.append(text("network_more", lang, count=len(frame) - NAMED_IN_WORDS))
+            return text("network_list_separator", lang).join(words) if words else text("network_none", lang)
+
+        main = self.pieces.iloc[0] if len(self.pieces) else {"nodes": 0, "length_km": 0.0}
+        islands = self.pieces.iloc[1:]
+        pieces = {"nodes": _number(main["nodes"]), "km": _number(main["length_km"], 1)}
+        rows = [
+            (
+                text("network_problem_islands", lang),
+                counts["islands"],
+                text(
+                    "network_detail_islands",
+                    lang,
+                    **pieces,
+                    island_nodes=_number(islands["nodes"].sum()),
+                    island_km=_number(islands["length_km"].sum(), 1),
+                )
+                if len(islands)
+                else text("network_detail_one_piece", lang, **pieces),
+            ),
+            (
+                text("network_problem_cut_off", lang),
+                counts["cut_off"],
+                named(self.cut_off, "network_item_piece", "piece"),
+            ),
+            (
+                text("network_problem_without_street", lang, access=_number(self.access_m)),
+                counts["without_street"],
+                text(
+                    "network_detail_without_street",
+                    lang,
+                    communities=named(self.without_street, "network_item_metres", "nearest_street_m"),
+                )
+                if len(self.without_street)
+                else text("network_none", lang),
+            ),
+        ]
+        rows += [
+            (
+                text(f"network_problem_{key}", lang, snap=_number(self.snap_m, 1)),
+                counts[key],
+                text(f"network_detail_{key}", lang),
+            )
+            for key in FOUND_KEYS
+        ]
+        return pd.DataFrame(rows, columns=["network_problem", "network_count", "network_detail"])
+
+    def to_dict(self) -> dict:
+        """The report as plain JSON values (pieces numbered from 1, distances in m, lengths in km)."""
+        return {
+            "counts": self.counts(),
+            "access_m": self.access_m,
+            "snap_m": self.snap_m,
+            "pieces": self.pieces.to_dict(orient="records"),
+            "cut_off": self.cut_off.to_dict(orient="records"),
+            "without_street": [
+                {
+                    "community_id": row.community_id,
+                    "nearest_street_m": None
+                    if pd.isna(row.nearest_street_m)
+                    else round(float(row.nearest_street_m), 1),
+                }
+                for row in self.without_street.itertuples()
+            ],
+        }
+
+
+FOUND_KEYS = ("duplicate_edges", "zero_length_edges", "snapped_vertices", "t_junctions")
+"""What building the graph counts (:attr:`WalkNetwork.found`) and the report shows, in this order."""
+
+
+def network_problems(network: WalkNetwork, polygons_m: np.ndarray, ids) -> NetworkProblems:
+    """The problems of ``network`` for the communities ``polygons_m`` (in ``network.metric_crs``) named ``ids``.
+
+    Disconnected pieces (nodes and length each), the communities only reachable within a piece other than the
+    largest (all their access nodes outside it), the communities with no street within the network's
+    ``access_m`` (with their distance to the nearest node), and what building the graph found (duplicate and
+    zero-length edges dropped, vertices snapped, T-junctions joined). A pure function of its inputs.
+    """
+    polygons_m, ids = np.asarray(polygons_m), np.asarray(ids, dtype=object)
+    count = network.pieces
+    upper = sp.triu(network.graph, format="coo")  # each edge once
+    length_km = np.bincount(network.piece[upper.row], weights=upper.data, minlength=count) / 1000
+    nearest_piece = np.full(len(polygons_m), -1)
+    nearest_m = np.full(len(polygons_m), np.nan)
+    on_main = np.zeros(len(polygons_m), dtype=bool)
+    without = np.arange(len(polygons_m))
+    if len(polygons_m) and len(network.nodes_m):
+        access = network.access(polygons_m)
+        first = np.flatnonzero(np.r_[True, access.polygon[1:] != access.polygon[:-1]])
+        nearest_piece[access.polygon[first]] = network.piece[access.node[first]]
+        nearest_m[access.polygon[first]] = access.leg[first]
+        on_main[access.polygon[network.piece[access.node] == 0]] = True
+        without = access.without_street
+    reached = nearest_piece >= 0
+    pieces = pd.DataFrame(
+        {
+            "piece": np.arange(1, count + 1),
+            "nodes": np.bincount(network.piece, minlength=count),
+            "length_km": length_km.round(3),
+            "communities": np.bincount(nearest_piece[reached], minlength=count)[:count],
+        }
+    )
+    cut = np.flatnonzero(reached & ~on_main)
+    cut_off = pd.DataFrame({"community_id": ids[cut].astype(str), "piece": nearest_piece[cut] + 1})
+    without_street = pd.DataFrame(
+        {"community_id": ids[without].astype(str), "nearest_street_m": nearest_m[without].round(1)}
+    )
+    return NetworkProblems(
+        pieces, cut_off, without_street, dict(network.found), float(network.access_m), float(network.snap_m)
+    )
+
+
+def _number(value, decimals: int = 0) -> str:
+    """``value`` with thousands separators and ``decimals`` places (a whole number without them)."""
+    value = float(value)
+    return f"{value:,.{decimals}f}" if decimals and not value.is_integer() else f"{value:,.0f}"
