@@ -99,6 +99,13 @@ def within(app: AppTest, lang: str = "zh") -> int:
     return int({m.label: m.value for m in app.metric}[WITHIN[lang]].replace(",", ""))
 
 
+def table_with(app: AppTest, header: str):
+    """The one table of the page with the column ``header``."""
+    found = [frame.value for frame in app.dataframe if header in frame.value.columns]
+    assert len(found) == 1, header
+    return found[0]
+
+
 def captions(app: AppTest) -> list[str]:
     return [c.value for c in app.caption]
 
@@ -185,9 +192,9 @@ def test_the_comparison_lists_the_communities_across_the_river(river):
         "2",
     ]
     assert shown[text("metric_population_lost_on_foot", "zh")] == "1,500"
-    by_district = app.dataframe[1].value
+    by_district = table_with(app, "直线距离内覆盖、步行未覆盖")
     assert by_district.iloc[-1]["区县"] == "合计" and by_district.iloc[-1]["直线距离内覆盖、步行未覆盖"] == 2
-    lost = app.dataframe[2].value
+    lost = table_with(app, "到最近健身路径步行距离（米）")
     assert list(lost["小区编号"]) == ["C000", "C001"]  # N: 1,900 m on foot; N2 less
     assert (lost["到最近健身路径步行距离（米）"] > 500).all() and (lost["到最近健身路径直线距离（米）"] <= 500).all()
 
@@ -195,3 +202,24 @@ def test_the_comparison_lists_the_communities_across_the_river(river):
 def test_no_comparison_without_roads(dry_river):
     app = open_app()
     assert text("compare_title", "zh") not in [s.value for s in app.subheader]
+
+
+def test_on_foot_the_coverage_page_reports_the_network_problems(river):
+    """The island's street is a second piece: ISLAND (C005) is only reachable within it; FAR (C004) has no street
+    within 50 m (its edge is 800 m from the south bank's street). Shown on foot only."""
+    app = open_app()
+    assert text("network_check_title", "zh") not in [s.value for s in app.subheader]
+    app.sidebar.radio(key="widget_distance").set_value("network").run()
+    assert not app.exception and not app.error
+    assert text("network_check_title", "zh") in [s.value for s in app.subheader]
+    report = table_with(app, "问题")
+    counts = dict(zip(report["问题"], report["数量"]))
+    assert counts[text("network_problem_islands", "zh")] == 1
+    assert counts[text("network_problem_cut_off", "zh")] == 1
+    assert counts[text("network_problem_without_street", "zh", access="50")] == 1
+    labels = [e.label for e in app.expander]
+    assert text("network_cut_off_list", "zh", count="1") in labels
+    assert text("network_without_street_list", "zh", access="50", count="1") in labels
+    cut_off, far = table_with(app, "部分"), table_with(app, "到最近道路（米）")
+    assert list(cut_off["小区编号"]) == ["C005"] and list(cut_off["区县"]) == ["城中区"]
+    assert list(far["小区编号"]) == ["C004"] and far["到最近道路（米）"].iloc[0] == pytest.approx(800, abs=1)

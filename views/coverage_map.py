@@ -99,8 +99,38 @@ def render() -> None:
     )
     shared.show_table(table, height="content")  # every district and the total, no scrolling
 
+    if shared.distance() == "network":  # on foot is only as good as the roads layer: what is wrong with it
+        network_section(district)
     if shared.city_has_roads():  # straight line against on foot: what the river, railways and walls change
         comparison_section(district, None if base == "tianditu" else base)
+
+
+def network_section(district: str | None) -> None:
+    """The street network's problems (:func:`geo.analysis.network.network_problems`), the communities named those
+    of ``district`` (else every one the actor may see): pieces, communities cut off or far from a street."""
+    problems = shared.network_problems_of(district)
+    counts = problems.counts()
+    st.subheader(t("network_check_title"))
+    st.caption(t("network_check_intro"))
+    if not (counts["islands"] or counts["cut_off"] or counts["without_street"]):
+        st.success(t("network_check_ok"))
+    shared.show_table(problems.table(shared.lang()), height="content")
+    names = shared.district_names()
+    scored = shared.scored()
+    communities = scored.set_index(scored["community_id"].astype(str))
+    for frame, said, values in (
+        (problems.cut_off, "network_cut_off_list", {}),
+        (problems.without_street, "network_without_street_list", {"access": f"{problems.access_m:,.0f}"}),
+    ):
+        if not len(frame):
+            continue
+        listed = frame.assign(
+            name=communities["name"].reindex(frame["community_id"]).to_numpy(),
+            district_name=[names.get(c, c) for c in communities["district_code"].reindex(frame["community_id"])],
+        )
+        with st.expander(t(said, count=f"{len(frame):,}", **values)):
+            columns = ["community_id", "name", "district_name", *frame.columns[1:]]
+            shared.show_table(listed[columns], height="content" if len(listed) <= 10 else 360)
 
 
 COMPARED = ["communities", "served_straight", "served_on_foot", "lost_on_foot", "population", "population_lost_on_foot"]

@@ -695,6 +695,27 @@ def cached_network(path: str, file_version: tuple):
     return walk_network(_file_city(path, file_version), _config_at(*file_version[1]))
 
 
+@per_data(st.cache_resource(show_spinner=False, max_entries=8))
+def cached_network_problems(path: str, version: tuple, districts: tuple[str, ...] | None):
+    """What is wrong with the city's walk network (:func:`geo.analysis.network.network_problems`) for the
+    communities of ``districts`` (None: every one): only those are named, so a district office sees its own."""
+    from geo.analysis.network import network_problems
+
+    network = cached_network(path, version[:2])
+    communities = cached_confined_city(path, version, districts).communities
+    polygons = np.asarray(communities.geometry.to_crs(network.metric_crs).values)
+    return network_problems(network, polygons, communities["community_id"])
+
+
+def network_problems_of(district: str | None = None):
+    """:func:`cached_network_problems` of the communities the actor may see, of ``district`` when given."""
+    path = data_path()
+    districts = (district,) if district is not None else actor_districts()
+    if district is not None:
+        check_district(district)
+    return cached_network_problems(str(path), data_version(path), districts)
+
+
 def network_of(path: str, version: tuple, distance: str):
     """The walk graph when ``distance`` is ``network``, else None (straight lines)."""
     return cached_network(path, version[:2]) if distance == "network" else None
