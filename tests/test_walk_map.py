@@ -158,8 +158,25 @@ def test_hostile_names_travel_as_data_and_nothing_is_evaluated(text, tmp_path, m
         assert names == {text}
         (route,) = features(page, "walk_routes")
         assert route["properties"]["name"] == text and route["properties"]["walk_nearest_set"] == text
-        assert {f["properties"]["label"] for f in features(page, "fitness_paths")} == {text}
+        assert [row[2] for row in data["fitness_paths"]] == [text, text]
         outside = re.sub(r'<script type="application/json".*?</script>', "", page, flags=re.S)
         assert text not in outside or text in ("..",)
         assert map_data(maps.standalone_html(m)) == data
     assert not (tmp_path / hostile.MARKER_NAME).exists()
+
+
+def test_the_walkable_streets_are_drawn_beneath_when_given():
+    from tests.test_walk_compare import BANKS, roads
+
+    table, routes, paths = compared()
+    streets = roads(*BANKS, [(0, 0), (0, 300)]).assign(walkable=[True, True, True, False])  # a motorway bridge
+    page = walk_comparison_map(districts(), table, routes, paths, 500, roads=streets).get_root().render()
+    drawn = features(page, "walk_streets")
+    assert len(drawn) == 3 and all(f["properties"] == {} for f in drawn)
+    layer = next(layer for layer in map_data(page)["layers"] if layer["key"] == "walk_streets")
+    assert layer["interactive"] is False and "tooltip_fields" not in layer
+    keys = [layer["key"] for layer in map_data(page)["layers"]]
+    assert keys.index("walk_streets") < keys.index("walk_not_served")  # beneath the communities
+    legend = {row["status"]: row["count"] for row in map_data(page)["legend"]["rows"]}
+    assert legend["walk_streets"] == 3
+    assert "walk_streets" not in {layer["key"] for layer in map_data(page_of())["layers"]}

@@ -30,8 +30,9 @@ from geo.render.maps import (
     _check_assets,
     _display_geometry,
     _districts_layer,
-    _dots,
     _feature_collection,
+    _fitness_path_cluster,
+    _fitness_path_points,
     _IconImagePath,
     _legend_row,
     _MapLayers,
@@ -54,7 +55,9 @@ WALK_COLORS = {
 LOST_OUTLINE_COLOR = "#7A2E00"
 ROUTE_COLOR = "#6A1B4D"  # reddish purple: apart from every community colour
 WALK_ROUTES = "walk_routes"
-WALK_SETS = "fitness_paths"
+WALK_STREETS = "walk_streets"
+STREET_COLOR = "#A0A0A0"
+WALK_SETS = "fitness_paths"  # the legend's row of the sets (drawn clustered, as on the coverage map)
 
 _TABLE_COLUMNS = ("community_id", "name", "straight_m", "on_foot_m", "served_on_foot", "lost_on_foot")
 _ROUTE_COLUMNS = ("community_id", "path_id", "length_m")
@@ -70,6 +73,7 @@ def walk_comparison_map(
     asset_base: str = DEFAULT_ASSET_BASE,
     base_layer: str | None = None,
     tianditu_key: str | None = None,
+    roads: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw the communities by straight line against on foot, the lost ones highlighted, and their walks.
 
@@ -96,6 +100,9 @@ def walk_comparison_map(
     base_layer, tianditu_key
         Tiles under the data, as for :func:`geo.render.maps.coverage_map` (``"amap"`` shifts every layer to
         GCJ-02); None draws none and the map asks nothing of any other host.
+    roads : GeoDataFrame, optional
+        The city's roads layer (EPSG:4326 lines; a ``walkable`` column keeps the walkable ones): drawn as thin
+        grey lines under everything, so that a route is seen to follow the streets and cross at a bridge.
 
     Returns
     -------
@@ -122,8 +129,13 @@ def walk_comparison_map(
     labels = i18n.labels("map", lang)
     tiles = _tile_layers(base_layer, tianditu_key)
     asset_base = asset_base.rstrip("/")
+    if roads is not None:
+        require_storage_crs(roads, "roads")
+        if "walkable" in roads.columns:
+            roads = roads[roads["walkable"].astype("boolean").fillna(True).to_numpy(dtype=bool)]
     if base_layer == "amap":
         districts, table, routes, fitness_paths = (_to_gcj02(f) for f in (districts, table, routes, fitness_paths))
+        roads = _to_gcj02(roads) if roads is not None else None
     district_display = _display_geometry(districts)
     if district_display.empty:
         raise DataError("districts has no non-empty geometry: the map needs it for its extent")
@@ -156,8 +168,13 @@ def walk_comparison_map(
 
     groups = {"districts": folium.FeatureGroup(name=labels["districts"])}
     layers = [_districts_layer(district_display, lang)]
-    values = _community_values(table, labels)
     rows = []
+    if roads is not None:
+        street_display = _display_geometry(roads)
+        groups[WALK_STREETS] = folium.FeatureGroup(name=labels[WALK_STREETS])
+        layers.append(_street_layer(street_display))
+        rows.append(_legend_row(WALK_STREETS, STREET_COLOR, None, labels, len(street_display)))
+    values = _community_values(table, labels)
     for key in WALK_STATUSES:
         in_status = (status == key).to_numpy()
         groups[key] = folium.FeatureGroup(name=labels[key])
@@ -167,19 +184,28 @@ def walk_comparison_map(
     groups[WALK_ROUTES] = folium.FeatureGroup(name=labels[WALK_ROUTES])
     layers.append(_route_layer(drawn_routes, table, fitness_paths, labels))
     rows.append(_legend_row(WALK_ROUTES, ROUTE_COLOR, None, labels, len(drawn_routes)))
-    groups[WALK_SETS] = folium.FeatureGroup(name=labels[WALK_SETS])
-    set_dots = _dots(fitness_paths)
-    layers.append(_set_layer(set_dots))
-    rows.append(_legend_row(WALK_SETS, FITNESS_PATH_COLOR, None, labels, len(set_dots), dot=True))
+    set_points = _fitness_path_points(fitness_paths)
+    rows.append(_legend_row(WALK_SETS, FITNESS_PATH_COLOR, None, labels, len(set_points), dot=True))
     for group in groups.values():
         group.add_to(m)
+    # The sets as the coverage map draws them: dots, clustered when zoomed out.
+    cluster = _fitness_path_cluster(labels, asset_base)
+    cluster.add_to(m)
     data = {
         "layers": layers,
+        "fitness_paths": set_points,
+        "fitness_path_style": {
+            "radius": 4,
+            "weight": 1,
+            "color": FITNESS_PATH_COLOR,
+            "fillColor": FITNESS_PATH_COLOR,
+            "fillOpacity": 0.85,
+        },
         "legend": {"title": labels["walk_legend_title"].format(radius=f"{walk_radius_m:,.0f}"), "rows": rows},
         "base_note": labels["base_unavailable"] if tile_layers else None,
         "base_note_after_ms": BASE_NOTE_AFTER_MS,
     }
-    _MapLayers(data, groups, None, tile_layers).add_to(m)
+    _MapLayers(data, groups, cluster, tile_layers).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds([[min_lat, min_lon], [max_lat, max_lon]], max_zoom=FOCUS_MAX_ZOOM)
     _check_assets(m, asset_base)
@@ -195,14 +221,14 @@ def _walk_status(table: pd.DataFrame) -> pd.Series:
 
 
 def _extent(lost, routes, table, district_display) -> tuple[float, float, float, float]:
-    """The lost communities and their routes; else the communities (:func:`community_extent`); else the districts."""
-    shown = pd.concat([lost.geometry, routes.geometry])
-    shown = shown[shown.notna() & ~shown.is_empty]
-    if len(shown):
-        bounds = gpd.GeoSeries(shown.to_numpy(), crs="EPSG:4326").total_bounds
-    else:
+    """Where the map opens: the lost communities and their routes, without the far outliers
+    (:func:`geo.render.maps.community_extent`: on the sample, the city rather than the whole prefecture); else
+    the communities; else the districts."""
+    shown = gpd.GeoDataFrame(geometry=pd.concat([lost.geometry, routes.geometry]).to_numpy(), crs="EPSG:4326")
+    extent = community_extent(shown)
+    if extent is None:
         extent = community_extent(table)
-        bounds = district_display.total_bounds if extent is None else extent
+    bounds = district_display.total_bounds if extent is None else extent
     return tuple(float(v) for v in np.round(bounds, COORDINATE_DECIMALS))
 
 
@@ -273,16 +299,12 @@ def _route_layer(routes: gpd.GeoDataFrame, table: pd.DataFrame, fitness_paths: p
     }
 
 
-def _set_layer(dots: gpd.GeoDataFrame) -> dict:
-    """The sets as dots; the tooltip is the set's name (else its id)."""
-    names = _text(dots["name"].astype("string").fillna(dots["path_id"].astype("string")))
-    props = gpd.GeoDataFrame({"label": names.to_numpy()}, geometry=dots.geometry.to_numpy(), crs="EPSG:4326")
+def _street_layer(streets: gpd.GeoDataFrame) -> dict:
+    """The walkable streets: thin grey lines carrying no text, letting hovers through to what lies above."""
+    props = gpd.GeoDataFrame({"street": np.ones(len(streets), dtype=bool)}, geometry=streets.geometry.to_numpy())
     return {
-        "key": WALK_SETS,
-        "features": _feature_collection(props, ["label"]),
-        "style": {"color": FITNESS_PATH_COLOR, "weight": 1, "fillColor": FITNESS_PATH_COLOR, "fillOpacity": 0.85},
-        "point_radius": 4,
-        "pane": "overlayPane",  # drawn last, so above the communities
-        "tooltip_fields": ["label"],
-        "tooltip_aliases": None,
+        "key": WALK_STREETS,
+        "features": _feature_collection(props.set_crs("EPSG:4326"), []),
+        "style": {"color": STREET_COLOR, "weight": 1, "opacity": 0.8},
+        "interactive": False,
     }
