@@ -180,3 +180,18 @@ def test_the_walkable_streets_are_drawn_beneath_when_given():
     legend = {row["status"]: row["count"] for row in map_data(page)["legend"]["rows"]}
     assert legend["walk_streets"] == 3
     assert "walk_streets" not in {layer["key"] for layer in map_data(page_of())["layers"]}
+
+
+def test_on_amap_tiles_the_routes_shift_to_gcj02_with_the_communities():
+    table, routes, paths = compared()
+    plain = walk_comparison_map(districts(), table, routes, paths, 500).get_root().render()
+    shifted = walk_comparison_map(districts(), table, routes, paths, 500, base_layer="amap").get_root().render()
+    (before,), (after,) = features(plain, "walk_routes"), features(shifted, "walk_routes")
+    north_before, north_after = by_id(plain, "walk_lost")["N"], by_id(shifted, "walk_lost")["N"]
+    route_shift = np.subtract(after["geometry"]["coordinates"][0], before["geometry"]["coordinates"][0])
+    community_shift = np.subtract(
+        north_after["geometry"]["coordinates"][0][0], north_before["geometry"]["coordinates"][0][0]
+    )
+    # GCJ-02 moves Liuzhou by some hundreds of metres; the route and its community move together.
+    assert np.abs(route_shift).max() > 1e-3
+    np.testing.assert_allclose(route_shift, community_shift, atol=2e-5)

@@ -187,6 +187,7 @@ def walking_routes(
     """
     require_storage_crs(communities_subset, "communities")
     require_storage_crs(fitness_paths, "fitness_paths")
+    fitness_paths = fitness_paths[fitness_paths.geometry.notna() & ~fitness_paths.geometry.is_empty]
     n = len(communities_subset)
     index = communities_subset.index
     carried = {
