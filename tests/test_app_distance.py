@@ -15,6 +15,8 @@ Within 500 m: in a straight line N, N2, S1, S2 (4); on foot S1, S2 (2).
 
 from __future__ import annotations
 
+import os
+
 import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, box
@@ -223,3 +225,38 @@ def test_on_foot_the_coverage_page_reports_the_network_problems(river):
     cut_off, far = table_with(app, "部分"), table_with(app, "到最近道路（米）")
     assert list(cut_off["小区编号"]) == ["C005"] and list(cut_off["区县"]) == ["城中区"]
     assert list(far["小区编号"]) == ["C004"] and far["到最近道路（米）"].iloc[0] == pytest.approx(800, abs=1)
+
+
+def test_saved_plans_say_how_they_measured_and_comparing_two_ways_warns(tmp_path, monkeypatch):
+    """A plan saved in straight lines and one on foot: the list and the plan say which; comparing them warns."""
+    from dataclasses import replace
+
+    from geo.config import load_config
+    from geo.pipeline import load_city, walk_network
+    from geo.plan import run_plan
+    from geo.store.actors import Actor
+    from geo.store.db import open_store
+    from geo.store.plans import data_sha256, save_plan
+
+    path = river_city(tmp_path / "river.gpkg")
+    monkeypatch.setenv("PLANNER_DATA", str(path))
+    city = load_city(path)
+    store = open_store(os.environ["PLANNER_DB_URL"])
+    for distance, name in (("straight", "直线方案"), ("network", "步行方案")):
+        config = replace(load_config(), distance=distance)
+        network = walk_network(city, config) if distance == "network" else None
+        plan = run_plan(city.communities, city.fitness_paths, config, ["city"], "rank", network=network)
+        save_plan(store, Actor("wang", "planner"), plan, name, data_sha256(path), path.name)
+    app = open_app()
+    app.switch_page("views/plans.py")
+    app.run()
+    assert not app.exception and not app.error
+    listed = table_with(app, "记录人")
+    assert dict(zip(listed["名称"], listed["距离计算方式"])) == {
+        "直线方案": "直线距离",
+        "步行方案": "步行距离（沿道路）",
+    }
+    assert any(c.startswith("距离：步行距离（沿道路）") for c in captions(app))  # the newest, opened first
+    assert [w.value for w in app.warning] == [
+        text("plans_compare_other_distance", "zh", a="直线距离", b="步行距离（沿道路）")
+    ]

@@ -106,6 +106,7 @@ def render() -> None:
         parameters={
             "district": names[district],
             "service_standard": shared.current_config().standard,
+            "coverage_distance": shared.distance(),
             "filter": status,
             "reasons": ",".join(reasons),
             "applicants_only": applied_only,
@@ -189,6 +190,7 @@ def landless_section(mine: pd.DataFrame, district: str, names: dict[str, str]) -
         parameters={
             "district": names[district],
             "plan": plan_sentence(in_use, markdown=False),
+            "coverage_distance": in_use.plan.config.distance,  # the sites' distances as the plan measured
             "walk_radius_m": shared.walk_radius_m(),
             "data_file": shared.data_name(),
             "data_sha256": file_sha256(shared.data_path()),

@@ -15,12 +15,23 @@ import streamlit as st
 from geo.data.cells import csv_bytes
 from geo.i18n import column_label, label
 from geo.render.times import with_local_times
-from geo.store.plans import approve_plan, compare_plans, get_plan, list_plans
+from geo.store.plans import approve_plan, compare_plans, get_plan, list_plans, saved_distance
 from views import shared
 from views.shared import plain, t
 
 FLASH = "plans_flash"
-LIST_COLUMNS = ["id", "name", "status", "created_by", "created_at", "approved_by", "data_name", "sets", "spent_cny"]
+LIST_COLUMNS = [
+    "id",
+    "name",
+    "status",
+    "distance",
+    "created_by",
+    "created_at",
+    "approved_by",
+    "data_name",
+    "sets",
+    "spent_cny",
+]
 PICK_COLUMNS = [
     "program_name",
     "rank",
@@ -58,6 +69,7 @@ def plans_table(plans: pd.DataFrame) -> pd.DataFrame:
     """The saved plans as listed: statuses in words, times in the city's zone (the header says it)."""
     table = plans[LIST_COLUMNS].copy()
     table["status"] = table["status"].map(status_word)
+    table["distance"] = table["distance"].map(lambda d: t(f"distance_option_{d}"))  # 直线距离 / 步行距离（沿道路）
     return with_local_times(table, ["created_at"], shared.base_config().timezone, shared.lang())
 
 
@@ -143,8 +155,7 @@ def show_plan(plans: pd.DataFrame, actor) -> None:
             )
         )
     )
-    # A plan saved before distance on foot existed was measured in straight lines.
-    shared.distance_caption(parameters.get("distance", "straight"), parameters["walk_radius_m"])
+    shared.distance_caption(saved_distance(parameters), parameters["walk_radius_m"])  # before issue 16: straight
     if plan["notes"]:
         st.caption(plain(plan["notes"]))
     if plan["scope"] == "districts":
@@ -193,6 +204,15 @@ def compare(plans: pd.DataFrame, actor) -> None:
     if not compared["same_data"]:
         st.warning(
             t("plans_compare_other_data", a=compared["a"]["data_sha256"][:12], b=compared["b"]["data_sha256"][:12])
+        )
+    distances = [saved_distance(compared[side]["parameters"]) for side in ("a", "b")]
+    if distances[0] != distances[1]:  # served within the radius measured two ways: the figures do not compare
+        st.warning(
+            t(
+                "plans_compare_other_distance",
+                a=shared.distance_words(distances[0]),
+                b=shared.distance_words(distances[1]),
+            )
         )
     program_name = program_names(compared["a"]) | program_names(compared["b"])
     heads = {"a": t("plans_compare_a"), "b": t("plans_compare_b")}

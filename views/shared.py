@@ -1105,6 +1105,8 @@ def _map_html(
         public_sites=sites,
         landless_ids=communities.loc[landless(communities), "community_id"].astype(str).tolist(),
         picks=picks,
+        distance=distance,  # the legend's title says the radius and how it was measured
+        walk_radius_m=walk_radius_m,
     )
     return m.get_root().render()
 
