@@ -196,6 +196,7 @@ def test_the_comparison_lists_the_communities_across_the_river(river):
     assert shown[text("metric_population_lost_on_foot", "zh")] == "1,500"
     by_district = table_with(app, "直线距离内覆盖、步行未覆盖")
     assert by_district.iloc[-1]["区县"] == "合计" and by_district.iloc[-1]["直线距离内覆盖、步行未覆盖"] == 2
+    assert by_district.iloc[-1]["其中居民"] == 1500
     lost = table_with(app, "到最近健身路径步行距离（米）")
     assert list(lost["小区编号"]) == ["C000", "C001"]  # N: 1,900 m on foot; N2 less
     assert (lost["到最近健身路径步行距离（米）"] > 500).all() and (lost["到最近健身路径直线距离（米）"] <= 500).all()

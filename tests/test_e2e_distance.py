@@ -19,14 +19,15 @@ import pytest
 from geo.config import BOUNDARIES_PATH, DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, load_config
 from geo.data.io import read_districts
 from geo.data.sample import generate_sample
-from geo.i18n import text
+from geo.i18n import label, text
 from geo.pipeline import coverage_report, load_city
 from tests.browser import OUTPUT, map_frame, open_page, running_app, settle_run, whole_page_shot
 
-# The legend's rows by status, with their counts, and its title (the map draws it with textContent).
-LEGEND_JS = """() => {
+# A map's legend rows by status, with their counts, and its title (the map draws it with textContent); the
+# coverage map's has a served_inside row, the comparison map's a walk_lost row.
+LEGEND_JS = """(status) => {
   const legend = document.querySelector('.fp-legend');
-  if (!legend) return null;
+  if (!legend || !legend.querySelector(`.fp-legend-row[data-status="${status}"]`)) return null;
   const rows = {};
   legend.querySelectorAll('.fp-legend-row').forEach(row => { rows[row.dataset.status] = Number(row.dataset.count); });
   return {title: legend.querySelector('.fp-legend-title').textContent, rows: rows};
@@ -62,13 +63,14 @@ def app_url(city_with_roads, tmp_path_factory):
         yield url
 
 
-def legend(page, before: dict | None = None, timeout_s: float = 60.0) -> dict:
-    """The coverage map's legend once drawn (and, given ``before``, once it differs from it)."""
+def legend(page, before: dict | None = None, timeout_s: float = 60.0, status: str = "served_inside") -> dict:
+    """The legend of the map with a ``status`` row (default: the coverage map) once drawn (and, given ``before``,
+    once it differs from it)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for frame in page.frames:
             try:
-                found = frame.evaluate(LEGEND_JS)
+                found = frame.evaluate(LEGEND_JS, status)
             except Exception:  # frames come and go while Streamlit renders
                 continue
             if found and found != before:
@@ -104,7 +106,11 @@ def test_switching_to_on_foot_changes_the_map_and_the_counts(app_url, browser, c
     drawn = legend(page)
     assert headline(page, "zh") == straight
     assert drawn["rows"]["served_within_radius"] == within_not_inside(expected["straight"])
+    assert drawn["title"] == label("map", "legend_title_straight", "zh", radius="500")
     assert page.get_by_text("距离：直线距离", exact=False).first.is_visible()
+    # The comparison below: the communities served in a straight line but not on foot, on their own map.
+    lost = int((expected["straight"]["served_within_radius"] & ~expected["network"]["served_within_radius"]).sum())
+    assert legend(page, status="walk_lost")["rows"]["walk_lost"] == lost
     whole_page_shot(page, "distance_straight_zh.png")
 
     choose(page, text("distance_option_network", "zh"))
@@ -112,6 +118,7 @@ def test_switching_to_on_foot_changes_the_map_and_the_counts(app_url, browser, c
     assert headline(page, "zh") == on_foot
     assert walked["rows"]["served_within_radius"] == within_not_inside(expected["network"])
     assert walked["rows"]["served_inside"] == drawn["rows"]["served_inside"]  # a set inside is inside either way
+    assert "步行，沿道路" in walked["title"]
     assert page.get_by_text("距离：步行距离（沿道路）", exact=False).first.is_visible()
     whole_page_shot(page, "distance_on_foot_zh.png")
 
@@ -122,6 +129,7 @@ def test_switching_to_on_foot_changes_the_map_and_the_counts(app_url, browser, c
     english = legend(page, walked)
     assert headline(page, "en") == on_foot
     assert english["rows"]["served_within_radius"] == within_not_inside(expected["network"])
+    assert "on foot" in english["title"]
     assert page.get_by_text("Distance: on foot along roads", exact=False).first.is_visible()
     whole_page_shot(page, "distance_on_foot_en.png")
 

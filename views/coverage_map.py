@@ -133,7 +133,8 @@ def network_section(district: str | None) -> None:
             shared.show_table(listed[columns], height="content" if len(listed) <= 10 else 360)
 
 
-COMPARED = ["communities", "served_straight", "served_on_foot", "lost_on_foot", "population", "population_lost_on_foot"]
+# The page's coverage table already counts each district's communities and residents: not repeated here.
+COMPARED = ["served_straight", "served_on_foot", "lost_on_foot", "population_lost_on_foot"]
 LOST_COLUMNS = ["community_id", "name", "district_name", "straight_m", "on_foot_m"]
 
 
@@ -153,9 +154,10 @@ def comparison_section(district: str | None, base: str | None) -> None:
     for column, key in zip(columns, ("served_straight", "served_on_foot", "lost_on_foot", "population_lost_on_foot")):
         column.metric(t(f"metric_{key}"), f"{int(summary[key].sum()):,}")
     st.caption(t("compare_by_district"))
+    compared = shared.with_total_row(summary[["district_name", *COMPARED]], t("total_row"), "district_name", COMPARED)
+    # A shorter header than the catalogue's column label, so the table fits the page in both languages.
     shared.show_table(
-        shared.with_total_row(summary[["district_name", *COMPARED]], t("total_row"), "district_name", COMPARED),
-        height="content",
+        compared.rename(columns={"population_lost_on_foot": t("compare_residents_lost")}), height="content"
     )
     lost = table[table["lost_on_foot"].to_numpy(dtype=bool)]
     if not len(lost):

@@ -445,7 +445,13 @@ def _map(signature: str, new_city) -> None:
         config = shared.config_for(shared.walk_radius_m(), tuple(sorted(shared.weights().items())), 0)
         scored = score_covered(covered, config, city.applications)
         drawn = coverage_map(
-            city.districts, scored, city.fitness_paths, lang=shared.lang(), public_sites=assessed_sites(new_city)
+            city.districts,
+            scored,
+            city.fitness_paths,
+            lang=shared.lang(),
+            public_sites=assessed_sites(new_city),
+            distance="straight",  # the page takes no roads: the preview measures in straight lines, and says so
+            walk_radius_m=shared.walk_radius_m(),
         )
         kept = st.session_state[MAP] = (key, drawn.get_root().render())
     st.iframe(kept[1], height=480)
