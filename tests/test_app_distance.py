@@ -138,7 +138,7 @@ def test_on_foot_the_community_across_the_river_is_no_longer_served(river, lang)
 def test_the_choice_is_kept_across_pages_and_every_page_says_it(river):
     app = open_app()
     app.sidebar.radio(key="widget_distance").set_value("network").run()
-    for page in ("views/eligibility.py", "views/priority_budget.py"):
+    for page in ("views/eligibility.py", "views/priority_budget.py", "views/publish.py"):
         app.switch_page(page)
         app.run()
         assert not app.exception and not app.error, page
@@ -261,3 +261,22 @@ def test_saved_plans_say_how_they_measured_and_comparing_two_ways_warns(tmp_path
     assert [w.value for w in app.warning] == [
         text("plans_compare_other_distance", "zh", a="直线距离", b="步行距离（沿道路）")
     ]
+
+
+def test_a_district_office_sees_its_own_communities_in_the_comparison_and_the_network_check():
+    """The sample (with its streets) as 城中区's office sees it: every row and list of the two sections is its own."""
+    from geo.store.actors import Actor
+
+    app = AppTest.from_file("../views/coverage_map.py", default_timeout=120)
+    app.session_state["actor"] = Actor("chengzhong", "district", ("450202",))
+    app.session_state["keep_distance"] = "network"
+    app.run()
+    assert not app.exception and not app.error
+    assert text("network_check_title", "zh") in [s.value for s in app.subheader]
+    by_district = table_with(app, "直线距离内覆盖、步行未覆盖")
+    assert list(by_district["区县"]) == ["城中区", "合计"]
+    lost = table_with(app, "到最近健身路径步行距离（米）")
+    assert len(lost) and lost["小区编号"].str.startswith("450202-").all()
+    for frame in app.dataframe:
+        if "小区编号" in frame.value.columns:
+            assert frame.value["小区编号"].str.startswith("450202-").all()
