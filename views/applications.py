@@ -419,6 +419,7 @@ def land_rows(scored: pd.DataFrame, applications: pd.DataFrame) -> pd.DataFrame:
 
 def land_tab(applications: pd.DataFrame, names: dict[str, str]) -> None:
     st.caption(t("applications_land_intro"))
+    shared.distance_caption()  # eligibility (served or not) measured as the other pages measure it
     land = land_rows(shared.scored(), applications)
     if land.empty:
         st.info(t("applications_land_none"))
