@@ -769,6 +769,7 @@ def run_plans(args, config) -> int:
             total = saved["metrics"]["total"]
             spent = f"{total['spent_cny']:,.0f}"
             echo(say("plan_saved", args.lang, id=saved["id"], name=saved["name"], sets=total["sets"], spent=spent))
+            echo(say(f"distance_{saved['distance']}", args.lang))
     elif args.plans_command == "approve":
         row = approve_plan(store, actor, args.id)
         echo(say("plan_approved", args.lang, id=row["id"], name=row["name"]))

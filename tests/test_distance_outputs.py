@@ -250,7 +250,9 @@ def store(db_url):
 
 
 def test_a_saved_plan_records_its_distance_and_the_list_shows_it(store, plans):
-    ids = {d: save_plan(store, PLANNER, plans[d], f"方案-{d}", HASH)["id"] for d in DISTANCES}
+    saved = {d: save_plan(store, PLANNER, plans[d], f"方案-{d}", HASH) for d in DISTANCES}
+    assert {d: saved[d]["distance"] for d in DISTANCES} == {d: d for d in DISTANCES}
+    ids = {d: saved[d]["id"] for d in DISTANCES}
     listed = list_plans(store, PLANNER).set_index("id")
     assert {d: listed.loc[ids[d], "distance"] for d in DISTANCES} == {d: d for d in DISTANCES}
     for distance in DISTANCES:
@@ -296,3 +298,15 @@ def test_geo_plans_lists_shows_and_compares_the_distance(store, plans, db_url, c
     assert main(["plans", "compare", str(ids["straight"]), str(ids["network"]), "--db", db_url, "--lang", lang]) == 0
     said = {"zh": "两个方案的距离计算方式不同", "en": "the two plans measured distance differently"}[lang]
     assert said in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("lang", "distance"), CASES)
+def test_geo_plans_save_says_the_distance_it_saved(city_file, tmp_path, capsys, lang, distance):
+    db = f"sqlite:///{tmp_path}/store.sqlite"
+    command = plan_cli(city_file, distance)
+    command[command.index("plan")] = "plans"
+    command.insert(command.index("plans") + 1, "save")
+    assert main([*command, "--name", "方案", "--db", db, "--lang", lang]) == 0
+    assert CLI_LINES[lang, distance] in capsys.readouterr().out.splitlines()
+    assert main([*command, "--name", "方案二", "--db", db, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["distance"] == distance

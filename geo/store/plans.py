@@ -273,7 +273,7 @@ def save_plan(
     Returns
     -------
     dict
-        The saved plan's :data:`PLAN_FIELDS`, ``picks`` (count) and ``metrics``.
+        The saved plan's :data:`PLAN_FIELDS`, ``distance``, ``picks`` (count) and ``metrics``.
 
     Refused (DataError, nothing stored): an analyst or a district office; an empty or too long
     name; a name already saved.
@@ -310,7 +310,7 @@ def save_plan(
             ]
             for start in range(0, len(rows), PICKS_PER_INSERT):
                 session.execute(insert(PlanPick), rows[start : start + PICKS_PER_INSERT])
-            result = {**_row(saved), "picks": len(rows), "metrics": metrics}
+            result = {**_row(saved), "distance": parameters["distance"], "picks": len(rows), "metrics": metrics}
             record(session, actor.username, "plan_save", "plan", saved.id, None, {**_row(saved), "picks": len(rows)})
     except IntegrityError as error:  # another session saved the same name between our check and our commit
         if _name_clash(error):
