@@ -34,6 +34,29 @@ LEGEND_JS = """(status) => {
 }"""
 
 
+# On the comparison map: the longest walk drawn (a route: a line with the set walked to), the map centred on its
+# middle vertex at zoom 16 (clear of the controls and of the clustered sets), where that lies in the map's frame
+# (CSS pixels) and what its tooltip will say.
+ROUTE_POINT_JS = """() => {
+  const map = Object.values(window).find(v => v && window.L && v instanceof window.L.Map);
+  if (!map) return null;
+  let best = null;
+  map.eachLayer(layer => {
+    const p = layer.feature && layer.feature.properties;
+    if (!p || p.walk_nearest_set === undefined || !(layer instanceof L.Polyline) || layer instanceof L.Polygon) return;
+    const length = Number(String(p.walk_on_foot_m).replace(/,/g, ''));
+    if (!best || length > best.length) best = {layer: layer, length: length, name: p.name, on_foot: p.walk_on_foot_m};
+  });
+  if (!best) return null;
+  const points = best.layer.getLatLngs();
+  const middle = points[Math.floor(points.length / 2)];
+  map.setView(middle, 16, {animate: false});
+  const at = map.latLngToContainerPoint(middle);
+  const box = map.getContainer().getBoundingClientRect();
+  return {x: box.left + at.x, y: box.top + at.y, length: best.length, name: best.name, on_foot: best.on_foot};
+}"""
+
+
 @pytest.fixture(scope="module")
 def city_with_roads(tmp_path_factory):
     """The sample city file with a roads layer, and the pipeline's served-within-radius count per distance."""
@@ -91,6 +114,20 @@ def within_not_inside(communities) -> int:
     return int((communities["served_within_radius"] & ~communities["served_inside"]).sum())
 
 
+def comparison_frame(page, timeout_s: float = 60.0):
+    """The frame of the comparison map (its legend has a 'lost on foot' row)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            try:
+                if frame.evaluate(LEGEND_JS, "walk_lost"):
+                    return frame
+            except Exception:  # frames come and go while Streamlit renders
+                continue
+        time.sleep(0.3)
+    raise AssertionError("no comparison map")
+
+
 def choose(page, option: str) -> None:
     page.locator('[data-testid="stSidebar"]').get_by_text(option, exact=True).click()
     settle_run(page)
@@ -111,6 +148,22 @@ def test_switching_to_on_foot_changes_the_map_and_the_counts(app_url, browser, c
     # The comparison below: the communities served in a straight line but not on foot, on their own map.
     lost = int((expected["straight"]["served_within_radius"] & ~expected["network"]["served_within_radius"]).sum())
     assert legend(page, status="walk_lost")["rows"]["walk_lost"] == lost
+    # Hovering a walk names the community and says both distances and the set walked to.
+    frame = comparison_frame(page)
+    frame.frame_element().scroll_into_view_if_needed()
+    time.sleep(1.0)
+    route = frame.evaluate(ROUTE_POINT_JS)
+    assert route is not None and route["length"] > 500
+    time.sleep(1.0)  # the canvas redrawn at the new view
+    offset = frame.frame_element().bounding_box()
+    page.mouse.move(offset["x"] + route["x"], offset["y"] + route["y"])
+    tooltip = frame.locator(".leaflet-tooltip").first
+    tooltip.wait_for(timeout=10_000)
+    said = tooltip.inner_text()
+    assert route["name"] in said and route["on_foot"] in said, said
+    assert label("map", "walk_on_foot_m", "zh") in said and label("map", "walk_nearest_set", "zh") in said, said
+    page.screenshot(path=str(OUTPUT / "distance_route_tooltip_zh.png"))
+    page.mouse.move(5, 5)
     whole_page_shot(page, "distance_straight_zh.png")
 
     choose(page, text("distance_option_network", "zh"))
