@@ -282,9 +282,23 @@ def test_network_distance_without_a_roads_layer_is_a_clear_error(tmp_path, capsy
     text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
     config.write_text(text.replace('distance = "straight"', 'distance = "network"'), encoding="utf-8")
     assert load_city(river_city(tmp_path / "river.gpkg")).roads is not None
-    assert main(["--config", str(config), "coverage", "--lang", "en"]) == 2  # the sample has no roads layer
+    city = roadless(tmp_path)
+    assert main(["--config", str(config), "coverage", "--data", str(city), "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert "has no roads layer" in err and err.count("\n") == 1
+
+
+def roadless(tmp_path):
+    """The river city's file without its roads layer."""
+    from geo.data.gpkg import write_layers
+    from geo.pipeline import load_city
+
+    city = load_city(river_city(tmp_path / "with_roads.gpkg"))
+    path = tmp_path / "roadless.gpkg"
+    write_layers(
+        path, {"districts": city.districts, "communities": city.communities, "fitness_paths": city.fitness_paths}
+    )
+    return path
 
 
 def test_the_store_export_keeps_the_roads(tmp_path):
@@ -577,9 +591,25 @@ def test_geo_network_says_the_problems_of_a_city_file_in_words_and_json(tmp_path
     assert "Disconnected pieces (islands)" in capsys.readouterr().out
 
 
-def test_geo_network_without_a_roads_layer_is_a_clear_error(capsys):
+def test_geo_network_without_a_roads_layer_is_a_clear_error(tmp_path, capsys):
     from geo.cli import main
 
-    assert main(["network", "--lang", "en"]) == 2  # the sample has no roads layer
+    assert main(["network", str(roadless(tmp_path)), "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert "has no roads layer" in err and err.count("\n") == 1
+
+
+def test_a_roads_layer_with_no_walkable_line_reports_every_community_without_a_street():
+    from geo.analysis.network import network_problems
+
+    network = WalkNetwork.from_roads(roads([(0, 0), (1000, 0)], walkable=[False]), UTM)
+    assert len(network.nodes_m) == 0 and network.pieces == 0
+    polygons = np.asarray(places(box(0, 10, 50, 60)).to_crs(UTM).geometry.values)
+    problems = network_problems(network, polygons, ["A"])
+    assert problems.counts()["without_street"] == 1 and problems.pieces.empty
+    assert problems.table("en")["network_detail"].tolist()[:3] == [
+        "the roads layer has no walkable line",
+        "none",
+        "they reach the nearest street instead (the fallback; see config.toml [network] access_m): A (— m)",
+    ]
+    assert problems.to_dict()["without_street"] == [{"community_id": "A", "nearest_street_m": None}]

@@ -346,9 +346,10 @@ def coverage_pairs_on_foot(
             found_polygons.append(polygon)
     if not found_points:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
-    point, polygon = np.concatenate(found_points).astype(np.intp), np.concatenate(found_polygons).astype(np.intp)
-    pairs = np.unique(np.stack([point, polygon], axis=1), axis=0)
-    return pairs[:, 0], pairs[:, 1]
+    # One integer per pair, sorted and deduplicated: many times faster than np.unique on rows (axis=0).
+    key = np.sort(np.concatenate(found_points).astype(np.int64) * len(polygons_m) + np.concatenate(found_polygons))
+    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
+    return (key // len(polygons_m)).astype(np.intp), (key % len(polygons_m)).astype(np.intp)
 
 
 def _tiled_pairs(
@@ -503,10 +504,12 @@ class NetworkProblems:
 
         counts = self.counts()
 
-        def named(frame: pd.DataFrame, item: str, value: str) -> str:
+        def named(frame: pd.DataFrame, item: str, value: str, decimals: int = 0) -> str:
+            # A distance to no street at all (a network without nodes) is a dash.
             words = [
-                text(item, lang, id=row.community_id, value=_number(getattr(row, value)))
+                text(item, lang, id=row.community_id, value="—" if pd.isna(v) else _number(v, decimals))
                 for row in frame.head(NAMED_IN_WORDS).itertuples()
+                for v in [getattr(row, value)]
             ]
             if len(frame) > NAMED_IN_WORDS:
                 words.append(text("network_more", lang, count=len(frame) - NAMED_IN_WORDS))
@@ -527,7 +530,9 @@ class NetworkProblems:
                     island_km=_number(islands["length_km"].sum(), 1),
                 )
                 if len(islands)
-                else text("network_detail_one_piece", lang, **pieces),
+                else text("network_detail_one_piece", lang, **pieces)
+                if len(self.pieces)
+                else text("network_detail_no_network", lang),
             ),
             (
                 text("network_problem_cut_off", lang),
@@ -540,7 +545,7 @@ class NetworkProblems:
                 text(
                     "network_detail_without_street",
                     lang,
-                    communities=named(self.without_street, "network_item_metres", "nearest_street_m"),
+                    communities=named(self.without_street, "network_item_metres", "nearest_street_m", 1),
                 )
                 if len(self.without_street)
                 else text("network_none", lang),
