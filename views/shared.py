@@ -1178,7 +1178,7 @@ def _comparison_html(
     base_layer: str | None = None,
 ) -> str:
     """The comparison map (:func:`geo.render.walk_map.walk_comparison_map`) of the communities a district office of
-    ``confined_to`` may see (None: all), of ``district`` when given, with their walks."""
+    ``confined_to`` may see (None: all), of ``district`` when given, with their walks over the streets."""
     city = cached_confined_city(path, version, confined_to)
     table, routes = cached_comparison(path, version, walk_radius_m)
     districts = city.districts
@@ -1188,7 +1188,13 @@ def _comparison_html(
         table = table[table["district_code"] == district]
         districts = districts[districts["district_code"] == district]
     routes = routes[routes["community_id"].astype(str).isin(table["community_id"].astype(str))]
-    m = walk_comparison_map(districts, table, routes, city.fitness_paths, walk_radius_m, lang, base_layer=base_layer)
+    roads = city.roads
+    if roads is not None and (district is not None or confined_to is not None) and len(districts):
+        min_x, min_y, max_x, max_y = districts.total_bounds  # the streets around the districts drawn, not the city's
+        roads = roads.cx[min_x:max_x, min_y:max_y]
+    m = walk_comparison_map(
+        districts, table, routes, city.fitness_paths, walk_radius_m, lang, base_layer=base_layer, roads=roads
+    )
     return m.get_root().render()
 
 
