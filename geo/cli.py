@@ -814,8 +814,7 @@ def _plan_of(args, config, store):
     from dataclasses import replace
 
     from geo.config import with_overrides
-    from geo.pipeline import load_city, network_for
-    from geo.plan import run_plan
+    from geo.pipeline import load_city
     from geo.store.installations import city_with_records
 
     config = with_overrides(config, walk_radius_m=args.radius, budgets=budgets_from_args(args.budget, config))
@@ -824,17 +823,7 @@ def _plan_of(args, config, store):
     keys = program_keys(args.program) if args.program is not None else [p.key for p in config.programs]
     path = input_file(args.data, "--data", missing_ok=True)
     city = city_with_records(load_city(path), store)
-    sites = None if args.no_sites else city.public_sites
-    plan = run_plan(
-        city.communities,
-        city.fitness_paths,
-        config,
-        keys,
-        args.mode,
-        city.applications,
-        public_sites=sites,
-        network=network_for(city, config),
-    )
+    plan = _city_plan(city, config, keys, args)
     return plan, Path(path), city
 
 
@@ -1143,23 +1132,14 @@ def program_keys(text_value: str) -> list[str]:
     return keys
 
 
-def run_plan_command(args, config) -> int:
-    from dataclasses import replace
+def _city_plan(city, config, keys: list[str], args):
+    """``geo plan``'s plan of ``city``: programmes ``keys`` in ``--mode``, the city's public sites unless
+    ``--no-sites``, measured as ``config`` says (on foot along the city's roads for ``distance = "network"``)."""
+    from geo.pipeline import network_for
+    from geo.plan import run_plan
 
-    from geo.config import with_overrides
-    from geo.pipeline import load_city, network_for
-    from geo.plan import plan_sheets, run_plan
-    from geo.render.export import explained_plan_sheets, export
-    from geo.render.provenance import plan_parameters
-
-    config = with_overrides(config, walk_radius_m=args.radius, budgets=budgets_from_args(args.budget, config))
-    if args.time_limit is not None:
-        config = replace(config, optimal_time_limit_s=args.time_limit)
-    keys = program_keys(args.program) if args.program is not None else [p.key for p in config.programs]
-    _check_out(args.out, args.out_crs, args.encoding)
-    city = city_with_store_records(load_city(input_file(args.data, "--data", missing_ok=True)), args)
     sites = None if args.no_sites else city.public_sites
-    plan = run_plan(
+    return run_plan(
         city.communities,
         city.fitness_paths,
         config,
@@ -1169,6 +1149,24 @@ def run_plan_command(args, config) -> int:
         public_sites=sites,
         network=network_for(city, config),
     )
+
+
+def run_plan_command(args, config) -> int:
+    from dataclasses import replace
+
+    from geo.config import with_overrides
+    from geo.pipeline import load_city
+    from geo.plan import plan_sheets
+    from geo.render.export import explained_plan_sheets, export
+    from geo.render.provenance import plan_parameters
+
+    config = with_overrides(config, walk_radius_m=args.radius, budgets=budgets_from_args(args.budget, config))
+    if args.time_limit is not None:
+        config = replace(config, optimal_time_limit_s=args.time_limit)
+    keys = program_keys(args.program) if args.program is not None else [p.key for p in config.programs]
+    _check_out(args.out, args.out_crs, args.encoding)
+    city = city_with_store_records(load_city(input_file(args.data, "--data", missing_ok=True)), args)
+    plan = _city_plan(city, config, keys, args)
     if args.out:
         with writing(args.out):
             export(

@@ -19,14 +19,37 @@ def streets(*lines) -> gpd.GeoDataFrame:
     ).to_crs("EPSG:4326")
 
 
-def one_district(code: str = "450202", name: str = "城中区", name_en: str = "Chengzhong") -> gpd.GeoDataFrame:
-    """One district, a 4 km square around the offsets' origin, EPSG:4326."""
-    outline = gpd.GeoSeries([box(X0 - 2000, Y0 - 2000, X0 + 4000, Y0 + 2000)], crs=UTM).to_crs("EPSG:4326")
+def one_district(
+    code: str = "450202", name: str = "城中区", name_en: str = "Chengzhong", bounds=(-2000, -2000, 4000, 2000)
+) -> gpd.GeoDataFrame:
+    """One district, the box ``bounds`` (metre offsets: west, south, east, north) around the offsets' origin,
+    EPSG:4326."""
+    west, south, east, north = bounds
+    outline = gpd.GeoSeries([box(X0 + west, Y0 + south, X0 + east, Y0 + north)], crs=UTM).to_crs("EPSG:4326")
     return gpd.GeoDataFrame(
         {"district_code": [code], "district_name": [name], "district_name_en": [name_en], "kind": ["district"]},
         geometry=outline.values,
         crs="EPSG:4326",
     )
+
+
+# The Liu River runs between y = 0 and y = 300: a street on each bank from x = -1000 to 3000, one bridge at x = 2000.
+RIVER = [[(-1000, 0), (3000, 0)], [(-1000, 300), (3000, 300)], [(2000, 0), (2000, 300)]]
+
+
+def river_city():
+    """N (C000: 2,000 residents, no land) on the north bank; S1 (C001: 500) straight across from it on the south
+    bank, S2 (C002: 700) 1 km east of S1; no sets yet; the streets of :data:`RIVER` (named, the bridge marked).
+    A set in S1 is 350 m from N in a straight line and over 4 km on foot.
+
+    Returns (communities, fitness_paths, roads), EPSG:4326.
+    """
+    from tests.helpers import square_city
+
+    communities, paths = square_city([(0, 300), (0, -100), (1000, -100)], [2000, 500, 700])
+    communities.loc[0, "open_space_m2"] = 0.0
+    roads = streets(*RIVER).assign(name=["南岸路", "北岸路", "柳江桥"], kind="residential", bridge=[False, False, True])
+    return communities, paths, roads
 
 
 def city_file(path: Path, layers: dict) -> Path:

@@ -19,7 +19,6 @@ import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
-from shapely.geometry import LineString, box
 
 from geo.analysis.network import WalkNetwork
 from geo.cli import main
@@ -36,8 +35,10 @@ from geo.render.provenance import plan_parameters
 from geo.store.actors import Actor
 from geo.store.db import open_store
 from geo.store.plans import compare_plans, get_plan, list_plans, plan_picks, rerun_saved, save_plan
-from tests.helpers import map_data, square_city
-from tests.site_helpers import SET_CNY, UTM, X0, Y0, config
+from tests.helpers import map_data
+from tests.network_helpers import one_district
+from tests.network_helpers import river_city as river_layers
+from tests.site_helpers import SET_CNY, config
 
 DISTANCES = ("straight", "network")
 PICK = {"straight": "C001", "network": "C002"}
@@ -68,38 +69,15 @@ CLI_LINES = {
     ("en", "network"): "Distance: on foot along the roads layer",
 }
 CASES = [(lang, distance) for lang in ("zh", "en") for distance in DISTANCES]
-STREETS = [[(-1000, 0), (3000, 0)], [(-1000, 300), (3000, 300)], [(2000, 0), (2000, 300)]]
 PLANNER = Actor("wang", "planner")
 ADMIN = Actor("chief", "admin")
 HASH = "b" * 64
 
 
 def river_city() -> CityData:
-    communities, paths = square_city([(0, 300), (0, -100), (1000, -100)], [2000, 500, 700])
-    communities.loc[0, "open_space_m2"] = 0.0
-    outline = gpd.GeoSeries([box(X0 - 3000, Y0 - 3000, X0 + 4000, Y0 + 3000)], crs=UTM).to_crs("EPSG:4326")
-    districts = gpd.GeoDataFrame(
-        {
-            "district_code": ["450202"],
-            "district_name": ["城中区"],
-            "district_name_en": ["Chengzhong District"],
-            "kind": ["district"],
-        },
-        geometry=outline.values,
-        crs="EPSG:4326",
-    )
-    roads = gpd.GeoDataFrame(
-        {
-            "road_id": [f"R{k}" for k in range(len(STREETS))],
-            "name": ["南岸路", "北岸路", "柳江桥"],
-            "kind": "residential",
-            "walkable": True,
-            "bridge": [False, False, True],
-        },
-        geometry=[LineString([(X0 + x, Y0 + y) for x, y in line]) for line in STREETS],
-        crs=UTM,
-    ).to_crs("EPSG:4326")
-    return CityData(districts, communities, paths, "river", roads=roads)
+    communities, paths, roads = river_layers()
+    districts = one_district(name_en="Chengzhong District", bounds=(-3000, -3000, 4000, 3000))
+    return CityData(districts, communities, paths, "river", roads=roads.assign(walkable=True))
 
 
 def run(city: CityData, distance: str, mode: str = "rank"):

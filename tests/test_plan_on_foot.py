@@ -13,7 +13,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import LineString
 
 from geo.analysis.coverage import CoverageRelation, community_coverage
 from geo.analysis.network import WalkNetwork
@@ -22,16 +21,8 @@ from geo.errors import DataError
 from geo.optimize.allocate import CoverageProblem
 from geo.plan import planned_sets, run_plan, score_communities
 from tests.helpers import square_city
-from tests.site_helpers import SET_CNY, UTM, X0, Y0, config, sites_at
-
-
-def streets(*lines) -> gpd.GeoDataFrame:
-    """Road lines from lists of (x, y) metre offsets, EPSG:4326."""
-    return gpd.GeoDataFrame(
-        {"road_id": [f"R{k}" for k in range(len(lines))], "walkable": [True] * len(lines)},
-        geometry=[LineString([(X0 + x, Y0 + y) for x, y in line]) for line in lines],
-        crs=UTM,
-    ).to_crs("EPSG:4326")
+from tests.network_helpers import river_city, streets
+from tests.site_helpers import SET_CNY, config, sites_at
 
 
 def network_of(roads: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> WalkNetwork:
@@ -41,18 +32,6 @@ def network_of(roads: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> WalkNe
 
 def on_foot(cfg):
     return dataclasses.replace(cfg, distance="network")
-
-
-# The banks' streets run from x = -1000 to 3000; the only bridge is at x = 2000.
-RIVER = [[(-1000, 0), (3000, 0)], [(-1000, 300), (3000, 300)], [(2000, 0), (2000, 300)]]
-
-
-def river_city():
-    """N (2,000 residents, no land) on the north bank; S1 (500) straight across from it on the south bank, S2 (700)
-    1 km east of S1. No sets yet. A set in S1 is 350 m from N in a straight line and over 4 km on foot."""
-    communities, paths = square_city([(0, 300), (0, -100), (1000, -100)], [2000, 500, 700])
-    communities.loc[0, "open_space_m2"] = 0.0
-    return communities, paths, streets(*RIVER)
 
 
 @pytest.mark.parametrize("mode", ["rank", "optimal"])

@@ -260,19 +260,10 @@ def river_city_file(path, with_roads: bool = True):
     streets and one bridge (when ``with_roads``); one district around it all."""
     from geo.data.gpkg import write_layers
     from tests.helpers import square_city
+    from tests.network_helpers import one_district
 
     frame, paths = square_city([(-50, 300), (-50, -110)], [800, 600], paths_xy=[(-40, 0)])
-    outline = gpd.GeoSeries([box(X0 - 2000, Y0 - 2000, X0 + 2000, Y0 + 2000)], crs=UTM).to_crs("EPSG:4326")
-    districts = gpd.GeoDataFrame(
-        {
-            "district_code": ["450202"],
-            "district_name": ["城中区"],
-            "district_name_en": ["Chengzhong"],
-            "kind": ["district"],
-        },
-        geometry=outline.values,
-        crs="EPSG:4326",
-    )
+    districts = one_district(bounds=(-2000, -2000, 2000, 2000))
     layers = {"districts": districts, "communities": frame, "fitness_paths": paths}
     if with_roads:
         layers["roads"] = roads(*BANKS).assign(name=["南岸路", "北岸路", "柳江桥"], kind="residential", walkable=True)
