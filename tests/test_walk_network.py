@@ -613,3 +613,26 @@ def test_a_roads_layer_with_no_walkable_line_reports_every_community_without_a_s
         "they reach the nearest street instead (the fallback; see config.toml [network] access_m): A (— m)",
     ]
     assert problems.to_dict()["without_street"] == [{"community_id": "A", "nearest_street_m": None}]
+
+
+def test_geo_network_builds_with_the_config_s_tolerances(tmp_path, capsys):
+    import json
+
+    from geo.cli import main
+    from geo.config import DEFAULT_CONFIG_PATH
+
+    city = river_city(tmp_path / "river.gpkg")
+    config = tmp_path / "config.toml"
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    # The north community touches its bank's street, the south one is 10 m from its own: within 50 m both reach a
+    # street, within 1 m only the north one does. Pieces of 100 m leave fewer nodes on the same streets.
+    assert main(["network", str(city), "--json"]) == 0
+    default = json.loads(capsys.readouterr().out)
+    config.write_text(text.replace("segment_m = 20", "segment_m = 100").replace("access_m = 50", "access_m = 1"))
+    assert main(["--config", str(config), "network", str(city), "--json"]) == 0
+    tuned = json.loads(capsys.readouterr().out)
+    assert (default["access_m"], tuned["access_m"]) == (50.0, 1.0)
+    assert default["without_street"] == []
+    assert tuned["without_street"] == [{"community_id": "C001", "nearest_street_m": 10.0}]
+    assert tuned["pieces"][0]["nodes"] < default["pieces"][0]["nodes"]
+    assert tuned["pieces"][0]["length_km"] == default["pieces"][0]["length_km"]
