@@ -342,8 +342,8 @@ def test_the_snap_tolerance_from_the_config_joins_two_lines_drawn_1_m_apart():
     apart, joined = walk_network(city, tolerances(snap_m=0.5)), walk_network(city, tolerances(snap_m=2))
     assert (apart.pieces, joined.pieces) == (2, 1)
     assert walking_distance_to_nearest_set(community, fitness_path, apart)[0] == np.inf
-    # 200 m to the snapped junction (the pieces keep their drawn lengths), 140 m to x = 340, then the straight
-    # access leg to the community's corner (380, 10): the least over its nodes within 50 m.
+    # 200 m to the snapped junction, 140 m to x = 340 (the first piece 2.5 cm longer, from the junction's node),
+    # then the straight access leg to the community's corner (380, 10): the least over its nodes within 50 m.
     assert walking_distance_to_nearest_set(community, fitness_path, joined)[0] == pytest.approx(
         200 + 140 + np.hypot(40, 9), abs=CM
     )
@@ -471,6 +471,26 @@ def test_tiled_pairs_on_foot_reach_exactly_to_the_radius_along_straight_streets(
     expected = slow_pairs_on_foot(network, points, polygons, 500.0, access_m=10)
     found = coverage_pairs_on_foot(network, points, polygons, 500.0, access_m=10, tile_m=tile_m)
     assert set(zip(*(a.tolist() for a in found))) == expected and len(expected) > 100
+
+
+def test_a_path_through_a_snapped_junction_is_never_shorter_than_the_straight_line():
+    # The second street starts 0.9 m past the first one's end and is snapped onto it: its pieces are measured from
+    # the junction's node, so the walk to x = 500.9 is 500.9 m (not the 500 m drawn), and a tile's neighbourhood
+    # (the radius around its box) holds every node a search reaches.
+    from geo.analysis.network import coverage_pairs_on_foot
+
+    network = WalkNetwork.from_roads(roads([(0, 0), (300, 0)], [(300.9, 0), (500.9, 0)]), UTM, snap_m=1)
+    assert network.pieces == 1
+    community = places(box(500.9, 0, 530, 30))
+    fitness_path = places(Point(0, 0))
+    distance = walking_distance_to_nearest_set(community, fitness_path, network, access_m=5)
+    assert distance[0] == pytest.approx(500.9, abs=CM)
+    polygons = np.asarray(community.to_crs(UTM).geometry.values)
+    point = np.asarray(fitness_path.to_crs(UTM).geometry.values)
+    for radius in (500.0, 501.0):
+        expected = slow_pairs_on_foot(network, point, polygons, radius, access_m=5)
+        found = coverage_pairs_on_foot(network, point, polygons, radius, access_m=5, tile_m=37)
+        assert set(zip(*(a.tolist() for a in found))) == expected == ({(0, 0)} if radius > 500.9 else set())
 
 
 def test_tiled_pairs_on_foot_with_points_sharing_a_node_keep_each_point_s_own_leg():

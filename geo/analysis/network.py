@@ -6,7 +6,8 @@ This module measures distance along the streets:
 * :class:`WalkNetwork` — the walkable road lines of a city as a graph, in metres in the data's UTM zone.
   Lines are cut into pieces of at most ``segment_m`` (so that a place can reach a street near where it
   stands, not only at its ends), line vertices closer than ``snap_m`` become one node (lines that meet at a
-  junction but were drawn a few centimetres apart), a line that ends on (or within ``snap_m`` of) another
+  junction but were drawn a few centimetres apart; each edge is measured between its nodes, so no path is
+  shorter than the straight line between its ends), a line that ends on (or within ``snap_m`` of) another
   line's middle is joined to it there (a T-junction), and every node knows its connected piece. Lines that
   cross without a shared vertex stay apart: a bridge over a street, an underpass. What was
   found wrong is counted, never silently mended: zero-length and duplicate edges, and the pieces.
@@ -115,7 +116,9 @@ class WalkNetwork:
         start, end = np.flatnonzero(same_line), np.flatnonzero(same_line) + 1
         node_of, nodes, snapped = _snap(coords, snap_m)
         a, b = node_of[start], node_of[end]
-        length = np.hypot(*(coords[end] - coords[start]).T)
+        # Each edge as long as the straight line between its nodes (where they were snapped to): no path is then
+        # shorter than the straight line between its ends, which coverage_pairs_on_foot's tiles rely on.
+        length = np.hypot(*(nodes[b] - nodes[a]).T)
         zero = a == b
         a, b, length = a[~zero], b[~zero], length[~zero]
         graph, duplicates = _symmetric_graph(a, b, length, len(nodes))
