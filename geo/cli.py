@@ -915,7 +915,7 @@ def run_coverage(args, config) -> int:
         raise refused("coverage_out_needs_compare")
     radius = config.walk_radius_m if args.radius is None else args.radius
     report_city = city_with_store_records(load_city(input_file(args.data, "--data", missing_ok=True)), args)
-    report = coverage_report(report_city, radius, config.distance)
+    report = coverage_report(report_city, radius, config.distance, config)
     rows = report.by_district[list(SUMMARY_COLUMNS)]
     if args.json:  # district names in --lang, as in the table
         rows = with_district_names(rows, district_names(report_city.districts, args.lang))

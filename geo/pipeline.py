@@ -78,13 +78,14 @@ def walk_network(city: CityData, config=None):
     return WalkNetwork.from_roads(city.roads, metric_crs_for(city.communities), **tolerances)
 
 
-def coverage_report(city: CityData, walk_radius_m: float, distance: str = "straight") -> CoverageReport:
+def coverage_report(city: CityData, walk_radius_m: float, distance: str = "straight", config=None) -> CoverageReport:
     """Coverage of every community and its totals per district and for the city.
 
     ``distance``: ``straight`` lines, or on foot along the city's roads (``network``; a DataError
-    ``network_needs_roads`` when the city has no roads layer).
+    ``network_needs_roads`` when the city has no roads layer), built with ``config``'s ``[network]``
+    tolerances (default: :mod:`geo.analysis.network`'s).
     """
-    network = walk_network(city) if distance == "network" else None
+    network = walk_network(city, config) if distance == "network" else None
     covered = community_coverage(city.communities, city.fitness_paths, walk_radius_m, network=network)
     by_district = coverage_summary(covered, city.districts)
     return CoverageReport(covered, by_district, city_total(by_district), walk_radius_m)

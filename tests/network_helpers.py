@@ -60,13 +60,14 @@ def city_file(path: Path, layers: dict) -> Path:
     return path
 
 
-def config_file(path: Path, **replaced: str) -> Path:
-    """config.toml with ``key = "value"`` lines replaced (e.g. ``distance="network"``)."""
+def config_file(path: Path, **replaced) -> Path:
+    """config.toml with ``key = value`` lines replaced (e.g. ``distance="network"``, ``snap_m=2``: a string is
+    written quoted, a number as it is)."""
     from geo.config import DEFAULT_CONFIG_PATH
 
     text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
     for key, value in replaced.items():
         old = next(line for line in text.splitlines() if line.startswith(f"{key} = "))
-        text = text.replace(old, f'{key} = "{value}"', 1)
+        text = text.replace(old, f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value}", 1)
     path.write_text(text, encoding="utf-8")
     return path

@@ -298,3 +298,25 @@ def test_geo_eligibility_lists_the_landless_communitys_sites_on_foot(tmp_path, c
     cells = dict(zip(header, row))
     distances = [cells[h] for h in header if h.startswith("距离")]
     assert distances[:2] == [630.0, 3930.0], cells
+
+
+@pytest.mark.parametrize(("snap_m", "served"), [(1, 1), (2, 2)])
+def test_geo_coverage_builds_the_network_with_the_configs_tolerances(tmp_path, capsys, snap_m, served):
+    """The bridge is drawn 1.5 m short of the north bank's street: with [network] snap_m = 1 the river cannot be
+    crossed and N stays unserved on foot even at 5 km; with 2 m the two are joined."""
+    import json
+
+    from geo.cli import main
+    from tests.network_helpers import RIVER, city_file, config_file
+
+    communities, _, _ = river_city()
+    paths = sites_at(("P0", 50, -10, "square", 100.0, "yes"))[["site_id", "geometry"]].rename(
+        columns={"site_id": "path_id"}
+    )
+    roads = streets(*RIVER[:2], [(2000, 0), (2000, 298.5)])
+    city = city_file(tmp_path / "river.gpkg", {"communities": communities, "fitness_paths": paths, "roads": roads})
+    config = config_file(tmp_path / "config.toml", distance="network", snap_m=snap_m, walk_radius_m=5000)
+    assert main(["--config", str(config), "coverage", "--data", str(city), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # S1 holds the set; S2 is 900 m along the south street; N is across the river.
+    assert report["total"]["served_within_radius"] == served + 1
