@@ -280,3 +280,18 @@ def test_a_district_office_sees_its_own_communities_in_the_comparison_and_the_ne
     for frame in app.dataframe:
         if "小区编号" in frame.value.columns:
             assert frame.value["小区编号"].str.startswith("450202-").all()
+
+
+def test_an_uploads_walk_network_stays_in_its_session(tmp_path):
+    """A user's uploaded city is measured on foot along its own roads, and its walk graph is kept in that session's
+    memo (views.shared.per_data), never in the cache every session shares."""
+    upload = river_city(tmp_path / "upload.gpkg")
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.session_state["uploaded_data"] = str(upload)
+    app.session_state["uploaded_name"] = "river.gpkg"
+    app.session_state["keep_distance"] = "network"
+    app.run()
+    assert not app.exception and not app.error
+    assert within(app) == SERVED_ON_FOOT
+    memo = app.session_state["_session_memo"]
+    assert any(key[0] == "cached_network" and key[1] == str(upload) for key in memo)
