@@ -1,8 +1,8 @@
 """Distance on foot in a real browser (issue 16): switching the sidebar's distance to 步行距离（沿道路） changes the
 coverage map (its legend's counts) and the headline, in both languages, offline.
 
-The city is the sample with its synthetic street network (``generate_sample(..., roads=True)``: the Liu River
-crossed only at bridges), written to a temporary file; the expected counts are the pipeline's
+The city is the bundled sample with its synthetic street network (the Liu River crossed only at bridges), copied
+to a temporary folder (the app's store is made beside it, not in the repository); the expected counts are the pipeline's
 (:func:`geo.pipeline.coverage_report`) for each distance. The service standard is ``walk`` (a set within the
 walk radius serves: the 15-minute circle), under which the map colours communities by the distance chosen.
 Screenshots go to ``test-output/e2e/``.
@@ -13,12 +13,9 @@ from __future__ import annotations
 import shutil
 import time
 
-import pyogrio
 import pytest
 
-from geo.config import BOUNDARIES_PATH, DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, load_config
-from geo.data.io import read_districts
-from geo.data.sample import generate_sample
+from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, load_config
 from geo.i18n import label, text
 from geo.pipeline import coverage_report, load_city
 from tests.browser import OUTPUT, map_frame, open_page, running_app, settle_run, whole_page_shot
@@ -59,13 +56,12 @@ ROUTE_POINT_JS = """() => {
 
 @pytest.fixture(scope="module")
 def city_with_roads(tmp_path_factory):
-    """The sample city file with a roads layer, and the pipeline's served-within-radius count per distance."""
+    """A copy of the sample city file (with its roads layer), and the pipeline's coverage per distance."""
     config = load_config()
-    path = tmp_path_factory.mktemp("city") / "liuzhou_roads.gpkg"
+    path = tmp_path_factory.mktemp("city") / DEFAULT_DATA_PATH.name
     shutil.copy(DEFAULT_DATA_PATH, path)
-    sample = generate_sample(read_districts(BOUNDARIES_PATH), config.sample_communities, config.sample_seed, roads=True)
-    pyogrio.write_dataframe(sample["roads"], path, layer="roads")
     city = load_city(path)
+    assert city.roads is not None and len(city.roads)
     expected = {
         distance: coverage_report(city, config.walk_radius_m, distance).communities
         for distance in ("straight", "network")
