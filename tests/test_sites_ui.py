@@ -427,3 +427,18 @@ def test_on_amap_tiles_the_sites_and_lines_shift_to_gcj02_with_the_communities()
     assert 0.001 < abs(shifted[0] - plain[0]) < 0.01 and 0.001 < abs(shifted[1] - plain[1]) < 0.01  # GCJ-02: ~500 m
     lines = layer(pages["amap"], "service_lines")
     assert {tuple(line["geometry"]["coordinates"][0]) for line in lines} == {tuple(shifted)}
+
+
+def test_picks_that_serve_only_themselves_draw_no_line_and_no_error():
+    """On foot a plan's picks often serve only their own community: the lines layer is then empty, not a crash
+    (the empty frame's columns are text)."""
+    picks = gpd.GeoDataFrame(
+        {"community_id": ["C002"], "name": ["小区2"], "candidate_kind": ["community"], "served_communities": ["C002"]},
+        geometry=[box(0, 0, 0.001, 0.001)],
+        crs="EPSG:4326",
+    )
+    communities, _ = city(**TWO_LANDLESS)
+    lines = maps._service_lines(picks, communities)
+    assert len(lines) == 0
+    layer = maps._service_line_layer(lines, {"service_line": "服务"})
+    assert layer["features"]["features"] == []

@@ -967,7 +967,7 @@ def _service_lines(picks: pd.DataFrame, communities: gpd.GeoDataFrame) -> gpd.Ge
     """
     columns = {"community_id": [], "pick_name": [], "served_name": []}
     if "served_communities" not in picks.columns or not len(communities):
-        return gpd.GeoDataFrame(columns, geometry=[], crs="EPSG:4326")
+        return gpd.GeoDataFrame({name: pd.Series([], dtype=object) for name in columns}, geometry=[], crs="EPSG:4326")
     ends = _dots(communities)
     where = dict(zip(ends["community_id"].astype(str), ends.geometry))
     names = dict(zip(ends["community_id"].astype(str), _text(ends["name"])))
@@ -983,7 +983,9 @@ def _service_lines(picks: pd.DataFrame, communities: gpd.GeoDataFrame) -> gpd.Ge
                 columns["pick_name"].append(pick_name)
                 columns["served_name"].append(names[served_id])
                 geometry.append(shapely.LineString([start, where[served_id]]))
-    return gpd.GeoDataFrame(columns, geometry=geometry, crs="EPSG:4326")
+    # Text columns even when no line is drawn (picks that serve only themselves): an empty list is float.
+    frame = {name: pd.Series(values, dtype=object) for name, values in columns.items()}
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
 
 def _service_line_layer(lines: gpd.GeoDataFrame, labels: dict) -> dict:
