@@ -107,6 +107,12 @@ class WalkNetwork:
         lines = lines[~shapely.is_missing(lines) & ~shapely.is_empty(lines)]
         lines = shapely.get_parts(lines)
         lines = lines[shapely.get_type_id(lines) == 1]  # LineStrings
+        # A line whose vertices are all one point (LINESTRING (x y, x y)) is a zero-length edge: counted and dropped
+        # here, as GEOS cannot cut it into pieces and its lone node would be an island that a set could snap to. So is
+        # a line with a coordinate that is no number (NaN, or infinite once projected): it has no usable length.
+        length = shapely.length(lines)
+        point_lines = ~(np.isfinite(length) & (length > 0))
+        lines = lines[~point_lines]
         lines, t_junctions = _split_at_line_ends(lines, snap_m)
         # A hair over segment_m: a line whose length is a multiple of it (2,000 m in 50 m pieces) is cut into
         # that many pieces, not one more because projection made it 2,000.000001 m long.
@@ -129,7 +135,7 @@ class WalkNetwork:
         rank[order] = np.arange(count)
         found = {
             "lines": int(len(lines)),
-            "zero_length_edges": int(zero.sum()),
+            "zero_length_edges": int(zero.sum() + point_lines.sum()),
             "duplicate_edges": int(duplicates),
             "snapped_vertices": int(snapped),
             "t_junctions": int(t_junctions),

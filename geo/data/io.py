@@ -60,7 +60,7 @@ from geo.data.headers import (
     _renamed_aside,
 )
 from geo.data.network import _check_json_crs
-from geo.data.osm import is_osm_file, read_osm_roads, road_layer
+from geo.data.osm import check_osm_name, is_osm_file, read_osm_roads, road_layer
 from geo.data.schema import STORAGE_CRS
 from geo.data.tables import (
     _WKT_COLUMNS,
@@ -329,6 +329,7 @@ def read_roads(path, layer: str = "roads", **kw) -> gpd.GeoDataFrame:
     """
     if is_osm_file(_checked_path(path, "roads")):
         return read_osm_roads(path)
+    check_osm_name(path)  # an .osm.pbf that is no extract would be read as a CSV and said to lack headers
     frame = read_layer(path, "roads", layer=layer, **kw)
     extra = [column for column in ("foot", "access") if column in frame.columns]
     return road_layer(frame[[*schema.ROAD_COLUMNS, *extra, "geometry"]])
@@ -551,9 +552,16 @@ def _read_features(
         count = sum(info["features"] for info in infos)
         if count > max_rows:
             raise DataError(_too_many_rows(label, Message("found_features", count=count), max_rows, "before_reading"))
+    # A geometry GEOS cannot hold (a line of one point) is read as missing, so that its row is rejected as empty
+    # (with its number) while the rest loads, instead of the whole file failing.
     frames = [
         gpd.read_file(
-            path, layer=name, engine="pyogrio", max_features=None if max_rows is None else max_rows + 1, **options
+            path,
+            layer=name,
+            engine="pyogrio",
+            max_features=None if max_rows is None else max_rows + 1,
+            on_invalid="ignore",
+            **options,
         )
         for name in layers
     ]

@@ -17,10 +17,24 @@ import pyogrio
 import shapely
 
 from geo.data import schema
+from geo.data.formats import _one_line, _shown
 from geo.data.schema import STORAGE_CRS
-from geo.errors import data_error
+from geo.errors import Message, data_error
 
-__all__ = ["is_osm_file", "read_osm_roads", "road_kind_codes", "road_layer", "walkable_by_tags"]
+__all__ = [
+    "check_osm_name",
+    "filled_road_ids",
+    "is_osm_file",
+    "read_osm_roads",
+    "road_kind_codes",
+    "road_layer",
+    "walkable_by_tags",
+]
+
+# The file name endings of an OpenStreetMap extract: a file so named must be one (else it would be read as a CSV).
+OSM_SUFFIXES = (".pbf", ".osm")
+# The most characters of GDAL's own words a message quotes (it may quote a 300-digit coordinate).
+_DETAIL_CHARS = 200
 
 # ``foot=`` values that open a way to walkers whatever its kind (a trunk road with a pavement).
 _FOOT_OPEN = ("yes", "designated", "permissive", "use_sidepath", "sidewalk")
@@ -36,6 +50,19 @@ def is_osm_file(path) -> bool:
         return True
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     return text.startswith(b"<") and b"<osm" in text
+
+
+def check_osm_name(path) -> None:
+    """Refuse a file named as an OSM extract (``.osm.pbf``, ``.osm``) whose content is neither PBF nor OSM XML.
+
+    Raises
+    ------
+    geo.errors.DataError
+        ``osm_not_osm``, naming the file and its ending.
+    """
+    path = Path(path)
+    if path.suffix.lower() in OSM_SUFFIXES and not is_osm_file(path):
+        raise data_error("osm_not_osm", file=_shown(path), suffix=path.suffix)
 
 
 def _key(word) -> str:
@@ -114,12 +141,33 @@ def road_layer(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out["bridge"] = out["bridge"].astype("boolean").fillna(pd.Series(kind.isin(schema.BRIDGE_KINDS), index=frame.index))
     out["bridge"] = out["bridge"].astype("boolean")
     out["kind"] = kind
-    ids = out["road_id"].astype("string")
-    out["road_id"] = ids.fillna(pd.Series((frame.index + 1).astype(str), index=frame.index)).astype("string")
+    out["road_id"] = filled_road_ids(out["road_id"], frame.index + 1)
     out["name"] = out["name"].astype("string")
     return out.set_geometry(gpd.GeoSeries(frame.geometry.to_numpy(), index=frame.index, crs=frame.crs)).to_crs(
         STORAGE_CRS
     )
+
+
+def filled_road_ids(ids: pd.Series, numbers) -> pd.Series:
+    """``ids`` as text, each missing one replaced by its road's number (``numbers``, one per road: the file's row).
+
+    A number another road already has as its ID becomes ``row-<number>`` instead (once more ``-2``, ``-3`` … until
+    free), so that two roads never share an ID. Returns a ``"string"`` Series on ``ids``' index.
+    """
+    ids = ids.astype("string")
+    missing = ids.isna().to_numpy()
+    if not missing.any():
+        return ids
+    taken = set(ids.dropna())
+    filled = ids.to_numpy(dtype=object).copy()
+    for position, number in zip(np.flatnonzero(missing), np.asarray(numbers)[missing]):
+        candidate, k = str(number), 1
+        while candidate in taken:
+            k += 1
+            candidate = f"row-{number}" if k == 2 else f"row-{number}-{k - 1}"
+        taken.add(candidate)
+        filled[position] = candidate
+    return pd.Series(filled, index=ids.index, dtype="string")
 
 
 def _tags(other_tags: pd.Series, key: str) -> pd.Series:
@@ -153,10 +201,16 @@ def read_osm_roads(path) -> gpd.GeoDataFrame:
         ``osm_no_roads`` when the extract has no way tagged ``highway``.
     """
     path = Path(path)
-    lines = pyogrio.read_dataframe(path, layer="lines", columns=["osm_id", "name", "highway", "other_tags"])
+    try:
+        lines = pyogrio.read_dataframe(path, layer="lines", columns=["osm_id", "name", "highway", "other_tags"])
+    except Exception as error:  # GDAL's words for a damaged extract (bad XML, a DTD, a coordinate of NaN …)
+        detail = _one_line(error)
+        detail = detail if len(detail) <= _DETAIL_CHARS else detail[:_DETAIL_CHARS] + "…"
+        label = Message("label_file", kind=Message("kind_roads"), file=_shown(path))
+        raise data_error("geodata_unreadable", label=label, format=Message("format_osm"), detail=detail) from None
     lines = lines[lines["highway"].notna()].reset_index(drop=True)
     if len(lines) == 0:
-        raise data_error("osm_no_roads", file=path.name)
+        raise data_error("osm_no_roads", file=_shown(path))
     other = lines["other_tags"] if "other_tags" in lines.columns else pd.Series(pd.NA, index=lines.index)
     bridge = _tags(other, "bridge")
     frame = gpd.GeoDataFrame(

@@ -19,7 +19,7 @@ from geo.data.crs_guess import describe, first_coordinates, guess_crs
 from geo.data.files import atomic_write
 from geo.data.formats import _check_upload_size, _shown
 from geo.data.io import RawLayer, _check_vertices, read_districts, read_raw_layer, shown_as
-from geo.data.osm import is_osm_file, read_osm_roads, road_layer
+from geo.data.osm import check_osm_name, filled_road_ids, is_osm_file, read_osm_roads, road_layer
 from geo.data.schema import STORAGE_CRS
 from geo.data.tables import _too_many_rows
 from geo.errors import DataError, Message, data_error
@@ -185,6 +185,9 @@ def import_file(
         districts = read_districts(BOUNDARIES_PATH)
     if layer == "roads" and is_osm_file(path):
         return _osm_roads_result(path, config, display_name, districts)
+    if layer == "roads":
+        with shown_as(path, display_name):
+            check_osm_name(path)  # an .osm.pbf that is no extract would be read as a CSV and said to lack headers
     with shown_as(path, display_name):
         raw = read_raw_layer(
             path,
@@ -220,7 +223,7 @@ def import_file(
             accepted = estimate_population(accepted, config.persons_per_household, config.residents_per_hectare)
     accepted = accepted.set_geometry(shapely.force_2d(accepted.geometry.to_numpy()), crs=STORAGE_CRS)
     if layer == "roads":  # kinds as codes, walkability and bridges decided where the file is silent; ID: row number
-        accepted["road_id"] = accepted["road_id"].fillna(pd.Series(accepted_rows.astype(str), index=accepted.index))
+        accepted["road_id"] = filled_road_ids(accepted["road_id"], accepted_rows)
         accepted = road_layer(accepted)
     return IntakeResult(
         layer=layer,
@@ -228,7 +231,7 @@ def import_file(
         rejects=rejects,
         input_rows=report["input_rows"],
         repaired=report["repaired"],
-        warnings=tuple(crs_warnings + list(report["warnings"])),
+        warnings=tuple(crs_warnings + list(report["warnings"]) + _roads_walkable_warning(layer, accepted)),
         row_kind=raw.row_kind,
         accepted_rows=accepted_rows,
         crs=crs_used,
@@ -278,13 +281,20 @@ def _osm_roads_result(
         rejects=rejects,
         input_rows=len(roads),
         repaired=0,
-        warnings=warnings,
+        warnings=warnings + tuple(_roads_walkable_warning("roads", roads)),
         row_kind="feature",
         accepted_rows=np.arange(1, len(roads) + 1),
         crs="wgs84",
         crs_assumed=False,
         headers={"road_id": "osm_id", "name": "name", "kind": "highway"},
     )
+
+
+def _roads_walkable_warning(layer: str, accepted: gpd.GeoDataFrame) -> list:
+    """A warning when roads were imported but none of them is walkable (all motorways …): no walk network."""
+    if layer != "roads" or not len(accepted) or accepted["walkable"].astype("boolean").fillna(True).any():
+        return []
+    return [Message("roads_none_walkable", count=len(accepted))]
 
 
 def ways_near(roads: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, distance_m: float) -> np.ndarray:

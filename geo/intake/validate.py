@@ -550,6 +550,11 @@ def to_wgs84(geometry: np.ndarray, row_crs: pd.Series, usable: np.ndarray, file_
     bounds = shapely.bounds(geometry)
     with np.errstate(invalid="ignore"):
         degrees = (np.abs(bounds[:, [0, 2]]) <= 180).all(axis=1) & (np.abs(bounds[:, [1, 3]]) <= 90).all(axis=1)
+    # A coordinate that is no number (a GeoJSON's NaN) is left out of the bounds by GEOS: such a row is no place.
+    coords, owner = shapely.get_coordinates(geometry, return_index=True)
+    not_finite = np.zeros(len(geometry), dtype=bool)
+    not_finite[owner[~np.isfinite(coords).all(axis=1)]] = True
+    degrees &= ~not_finite
     crs_values = row_crs.to_numpy(dtype=object)
     for name in pd.unique(crs_values[usable]):
         rows = usable & (crs_values == name)
@@ -562,7 +567,7 @@ def to_wgs84(geometry: np.ndarray, row_crs: pd.Series, usable: np.ndarray, file_
             source = file_crs if name == "file" else name
             moved = gpd.GeoSeries(geometry[rows], crs=source).to_crs(STORAGE_CRS).to_numpy()
             moved_bounds = shapely.bounds(moved)
-            finite = np.isfinite(moved_bounds).all(axis=1)
+            finite = np.isfinite(moved_bounds).all(axis=1) & ~not_finite[rows]
             positions = np.flatnonzero(rows)
             not_degrees[positions[~finite]] = True
             rows[positions[~finite]] = False
