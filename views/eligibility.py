@@ -149,8 +149,10 @@ def landless_section(mine: pd.DataFrame, district: str, names: dict[str, str]) -
     """无建设用地的小区: each land-less community of ``district``, its nearest public sites and the pick serving it."""
     st.subheader(t("landless_title"))
     radius = f"{shared.walk_radius_m():,.0f}"
-    st.caption(t("landless_intro", radius=radius))
     in_use = shared.plan_in_use()
+    # The sites' distances are measured as the plan measured (shared.landless_of): the intro says which.
+    on_foot = getattr(in_use.plan.config, "distance", "straight") == "network"
+    st.caption(t("landless_intro_network" if on_foot else "landless_intro", radius=radius))
     table = shared.landless_of(mine, in_use)
     counts = landless_counts(mine, table)
     st.markdown(
