@@ -466,6 +466,7 @@ def coverage_map(
         # Said on the map when the base-map tiles cannot load; nothing to say without tiles.
         "base_note": labels["base_unavailable"] if tile_layers else None,
         "base_note_after_ms": BASE_NOTE_AFTER_MS,
+        "controls": control_words(labels),
     }
     _MapLayers(data, groups, cluster, tile_layers).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
@@ -1133,6 +1134,11 @@ class _VerbatimHtml(Element):
         return self._markup
 
 
+def control_words(labels: dict) -> dict[str, str]:
+    """The tooltips of Leaflet's own controls (zoom in, zoom out, its credit) from a map's ``[map]`` labels."""
+    return {"zoom_in": labels["zoom_in"], "zoom_out": labels["zoom_out"], "leaflet": labels["leaflet_title"]}
+
+
 class _MapLayers(MacroElement):
     """Every community, district and set of the map, drawn in the browser from one JSON element.
 
@@ -1254,6 +1260,25 @@ class _MapLayers(MacroElement):
                     return div;
                 };
                 legend.addTo(map);
+
+                // Leaflet's own words (its zoom buttons' and its credit's tooltips) in the page's language:
+                // titles set as attributes, the credit's HTML rebuilt by the DOM (its text never parsed as markup).
+                if (data.controls) {
+                    var zoom = map.zoomControl;
+                    [[zoom && zoom._zoomInButton, data.controls.zoom_in],
+                     [zoom && zoom._zoomOutButton, data.controls.zoom_out]].forEach(function (pair) {
+                        if (pair[0]) { pair[0].title = pair[1]; pair[0].setAttribute("aria-label", pair[1]); }
+                    });
+                    var credit = map.attributionControl;
+                    if (credit && typeof credit.options.prefix === "string") {
+                        var holder = document.createElement("div");
+                        holder.innerHTML = credit.options.prefix;
+                        holder.querySelectorAll("a[title]").forEach(function (link) {
+                            link.title = data.controls.leaflet;
+                        });
+                        credit.setPrefix(holder.innerHTML);
+                    }
+                }
 
                 // A base map whose tiles cannot load says so instead of showing grey.
                 var tiles = {{ this.tiles_js }};

@@ -42,6 +42,7 @@ from geo.render.maps import (
     _to_gcj02,
     _whole_number,
     community_extent,
+    control_words,
 )
 
 WALK_STATUSES = ("walk_not_served", "walk_served_on_foot", "walk_lost")
@@ -204,6 +205,7 @@ def walk_comparison_map(
         "legend": {"title": labels["walk_legend_title"].format(radius=f"{walk_radius_m:,.0f}"), "rows": rows},
         "base_note": labels["base_unavailable"] if tile_layers else None,
         "base_note_after_ms": BASE_NOTE_AFTER_MS,
+        "controls": control_words(labels),
     }
     _MapLayers(data, groups, cluster, tile_layers).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
