@@ -1261,6 +1261,24 @@ class _MapLayers(MacroElement):
                 };
                 legend.addTo(map);
 
+                // The layer list (top right, added after this script) and the legend (bottom right) share the
+                // right edge: on a short map the list scrolls above the legend instead of running under it.
+                function fitLayerList() {
+                    var box = map.getContainer();
+                    var list = box.querySelector(".leaflet-control-layers-expanded");
+                    var key = box.querySelector(".fp-legend");
+                    if (!list || !key) { return; }
+                    list.style.maxHeight = "";
+                    list.style.overflowY = "";
+                    var room = key.getBoundingClientRect().top - list.getBoundingClientRect().top - 24;
+                    if (list.getBoundingClientRect().bottom > key.getBoundingClientRect().top - 4 && room > 60) {
+                        list.style.maxHeight = room + "px";
+                        list.style.overflowY = "auto";
+                    }
+                }
+                setTimeout(fitLayerList, 0);
+                map.on("resize", fitLayerList);
+
                 // Leaflet's own words (its zoom buttons' and its credit's tooltips) in the page's language:
                 // titles set as attributes, the credit's HTML rebuilt by the DOM (its text never parsed as markup).
                 if (data.controls) {
