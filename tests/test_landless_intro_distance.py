@@ -8,16 +8,21 @@ bridge); site B 600 m east of N on the north bank, 30 m off its street (630 m on
 
 from __future__ import annotations
 
+import csv
+import io
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.i18n import text
+from geo.i18n import label, text
 from tests.network_helpers import city_file, river_city
 from tests.site_helpers import sites_at
+from views import shared
 
 SITE_1 = {"zh": "距离 1（米）", "en": "Distance 1 (m)"}
 NEAREST = {"zh": "最近公共场地 1", "en": "Nearest public site 1"}
+NEAREST_SET = {"zh": "距最近健身路径（米）", "en": "Distance to nearest set (m)"}
 
 
 @pytest.fixture
@@ -65,3 +70,27 @@ def test_the_intro_on_foot_says_on_foot_in_both_languages():
     assert "直线距离" not in text("landless_intro_network", "zh", radius="500")
     assert "on foot" in text("landless_intro_network", "en", radius="500")
     assert "straight" not in text("landless_intro_network", "en", radius="500")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("distance", ["straight", "network"])
+def test_the_pages_csv_files_say_the_distance_beside_their_metres(river_with_sites, monkeypatch, lang, distance):
+    """Both downloads of the page (the district's communities, its land-less list) carry the distance on every row,
+    just before their first distance column: a CSV has no parameters sheet to say it."""
+    downloads = []
+    original = shared.download_buttons
+
+    def spy(tables, *args, **kwargs):
+        downloads.append(tables)
+        return original(tables, *args, **kwargs)
+
+    monkeypatch.setattr(shared, "download_buttons", spy)
+    eligibility_page(lang, distance)
+    assert len(downloads) == 2
+    words = label("export", f"distance_{distance}", lang)  # 直线距离 / 步行距离（沿道路）, In a straight line …
+    header = {"zh": "距离计算方式", "en": "Distance"}[lang]
+    for table, first_distance in zip(downloads, (NEAREST_SET, NEAREST)):
+        rows = list(csv.reader(io.StringIO(shared.export_bytes(table, ".csv", {}, lang).decode("utf-8-sig"))))
+        columns = rows[0]
+        assert columns[columns.index(first_distance[lang]) - 1] == header, columns
+        assert len(rows) > 1 and {row[columns.index(header)] for row in rows[1:]} == {words}

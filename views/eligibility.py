@@ -19,6 +19,7 @@ from geo.analysis.eligibility import (
 )
 from geo.i18n import label, reason_label, text
 from geo.render.export import download_stem as export_stem
+from geo.render.export import with_distance
 from geo.render.landless import landless_counts, landless_list
 from geo.render.provenance import file_sha256
 from views import shared
@@ -26,6 +27,18 @@ from views.shared import t
 
 # The page shows one district at a time: the list's columns without the district's.
 HIDDEN = ("district_code", "district_name", "missing_fields")
+
+
+def with_distance_said(table: pd.DataFrame, distance: str, before: str) -> pd.DataFrame:
+    """A download ``table`` with ``distance`` ("straight" / "network") on every row, just before its first distance
+    column ``before`` when it has one (:func:`geo.render.export.with_distance`): a CSV read alone says how its
+    metres were measured (the Excel file's parameters sheet says it too)."""
+    table = with_distance(table, distance)
+    if before not in table.columns:
+        return table
+    columns = [c for c in table.columns if c != "distance"]
+    columns.insert(columns.index(before), "distance")
+    return table[columns]
 
 
 def on_screen(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -101,7 +114,7 @@ def render() -> None:
     # A missing cell (no application date …) shows empty, not Streamlit's English "None".
     shared.show_table(on_screen(shown, listed), height=420)
     shared.download_buttons(
-        shown[listed + ["geometry"]],
+        with_distance_said(shown[listed + ["geometry"]], shared.distance(), "nearest_set_m"),
         shared.download_stem("eligibility", district=district),
         parameters={
             "district": names[district],
@@ -187,7 +200,7 @@ def landless_section(mine: pd.DataFrame, district: str, names: dict[str, str]) -
     shared.show_table(listed.drop(columns="district_name"), height=min(420, 38 + 35 * len(listed)))
     stem = export_stem("eligibility", shared.lang(), programs=[t("landless_stem")], district=names[district])
     shared.download_buttons(
-        listed,
+        with_distance_said(listed, in_use.plan.config.distance, "site_1_name"),
         shared.DownloadName(stem, f"landless_{district}"),
         parameters={
             "district": names[district],
