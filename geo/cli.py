@@ -1239,7 +1239,7 @@ def run_eligibility(args, config) -> int:
     from geo.analysis.eligibility import eligibility_columns, reason_labels
     from geo.pipeline import load_city, network_for
     from geo.plan import score_communities
-    from geo.render.export import export
+    from geo.render.export import export, with_distance
     from geo.render.provenance import file_sha256
 
     _check_out(args.out, args.out_crs, args.encoding)
@@ -1255,12 +1255,12 @@ def run_eligibility(args, config) -> int:
         reason_text=reason_labels(scored["reasons"], args.lang, scored["missing_fields"])
     )
     if args.landless:
-        return run_landless(args, config, city, scored, network)
+        return run_landless(args, config, city, scored)
     table = scored[eligibility_columns(scored) + ["geometry"]].reset_index(drop=True)
     if args.out:
         with writing(args.out):
             export(
-                table,
+                with_distance(table, config.distance, "nearest_set_m"),
                 args.out,
                 lang=args.lang,
                 crs=OUT_CRS[args.out_crs],
@@ -1269,6 +1269,7 @@ def run_eligibility(args, config) -> int:
                     "district": district_names(city.districts, args.lang)[args.district] if args.district else "all",
                     "walk_radius_m": config.walk_radius_m,
                     "service_standard": config.standard,
+                    "coverage_distance": config.distance,
                     "data_file": args.data.name,
                     "data_sha256": file_sha256(args.data),
                 },
@@ -1334,14 +1335,15 @@ def landless_plan(args, config, city):
     return plan, text(said, args.lang, programs=programs, mode=mode, **values)
 
 
-def run_landless(args, config, city, scored, network=None) -> int:
+def run_landless(args, config, city, scored) -> int:
     """``geo eligibility --landless``: the land-less communities (of ``--district``), their nearest public
-    sites (on foot along ``network`` when the config measures so) and the pick that serves each
-    (:mod:`geo.render.landless`); printed, or written to ``--out`` (.csv or .xlsx); which plan it follows is
-    said on stderr."""
+    sites (measured as the plan it follows measured: on foot along the city's roads for a plan on foot) and the
+    pick that serves each (:mod:`geo.render.landless`); printed, or written to ``--out`` (.csv or .xlsx, with the
+    distance on every row); which plan it follows is said on stderr."""
     from geo.analysis.sites import assess_sites
+    from geo.pipeline import network_for
     from geo.plan import landless_table
-    from geo.render.export import export
+    from geo.render.export import export, with_distance
     from geo.render.landless import landless_list
     from geo.render.provenance import file_sha256
 
@@ -1354,22 +1356,22 @@ def run_landless(args, config, city, scored, network=None) -> int:
         sites = assess_sites(city.public_sites, city.fitness_paths, config)
     if city.public_sites is None:
         echo(text("landless_no_sites_layer", args.lang), file=sys.stderr)
-    listed = landless_list(
-        landless_table(plan, scored, sites, network), plan, args.lang, district_names(city.districts, args.lang)
-    )
+    table = landless_table(plan, scored, sites, network_for(city, plan.config))
+    listed = landless_list(table, plan, args.lang, district_names(city.districts, args.lang))
     if not args.out:
         shown_table = humanised(listed, args.lang).astype(object)
         echo_table(shown_table.where(shown_table.notna(), ""), args.lang)  # a missing figure empty, not <NA>
         return 0
     with writing(args.out):
         export(
-            listed,
+            with_distance(listed, plan.config.distance, "site_1_name"),
             args.out,
             lang=args.lang,
             parameters={
                 "district": district_names(city.districts, args.lang)[args.district] if args.district else "all",
                 "plan": said,
                 "walk_radius_m": config.walk_radius_m,
+                "coverage_distance": plan.config.distance,
                 "data_file": args.data.name,
                 "data_sha256": file_sha256(args.data),
             },

@@ -296,8 +296,26 @@ def test_geo_eligibility_lists_the_landless_communitys_sites_on_foot(tmp_path, c
     assert main(["--config", str(config), "eligibility", "--data", str(city), "--landless", "--out", str(out)]) == 0
     header, row = csv_rows(out.read_bytes())[:2]
     cells = dict(zip(header, row))
-    distances = [cells[h] for h in header if h.startswith("距离")]
+    distances = [cells[h] for h in header if h.startswith("距离") and h != "距离计算方式"]
     assert distances[:2] == [630.0, 3930.0], cells
+    # The file says how its metres were measured, just before the first site.
+    assert cells["距离计算方式"] == "步行距离（沿道路）"
+    assert header[header.index("距离计算方式") + 1] == "最近公共场地 1"
+
+
+@pytest.mark.parametrize(("distance", "words"), [("straight", "直线距离"), ("network", "步行距离（沿道路）")])
+def test_geo_eligibility_says_its_distance_before_the_nearest_set(tmp_path, distance, words):
+    from geo.cli import main
+    from tests.helpers import csv_rows
+    from tests.network_helpers import config_file
+
+    city, config = river_city_file(tmp_path), config_file(tmp_path / "config.toml", distance=distance)
+    out = tmp_path / "eligibility.csv"
+    assert main(["--config", str(config), "eligibility", "--data", str(city), "--out", str(out)]) == 0
+    header, *rows = csv_rows(out.read_bytes())
+    at = header.index("距离计算方式")
+    assert header[at + 1] == "距最近健身路径（米）"
+    assert {row[at] for row in rows} == {words} and len(rows) == 3
 
 
 @pytest.mark.parametrize(("snap_m", "served"), [(1, 1), (2, 2)])

@@ -29,18 +29,6 @@ from views.shared import t
 HIDDEN = ("district_code", "district_name", "missing_fields")
 
 
-def with_distance_said(table: pd.DataFrame, distance: str, before: str) -> pd.DataFrame:
-    """A download ``table`` with ``distance`` ("straight" / "network") on every row, just before its first distance
-    column ``before`` when it has one (:func:`geo.render.export.with_distance`): a CSV read alone says how its
-    metres were measured (the Excel file's parameters sheet says it too)."""
-    table = with_distance(table, distance)
-    if before not in table.columns:
-        return table
-    columns = [c for c in table.columns if c != "distance"]
-    columns.insert(columns.index(before), "distance")
-    return table[columns]
-
-
 def on_screen(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``rows[columns]`` as the table shows them: estimated populations and unknown built years said so."""
     table = pd.DataFrame(rows[columns]).assign(nearest_set_m=rows["nearest_set_m"].round(0))
@@ -114,7 +102,7 @@ def render() -> None:
     # A missing cell (no application date …) shows empty, not Streamlit's English "None".
     shared.show_table(on_screen(shown, listed), height=420)
     shared.download_buttons(
-        with_distance_said(shown[listed + ["geometry"]], shared.distance(), "nearest_set_m"),
+        with_distance(shown[listed + ["geometry"]], shared.distance(), "nearest_set_m"),
         shared.download_stem("eligibility", district=district),
         parameters={
             "district": names[district],
@@ -200,7 +188,7 @@ def landless_section(mine: pd.DataFrame, district: str, names: dict[str, str]) -
     shared.show_table(listed.drop(columns="district_name"), height=min(420, 38 + 35 * len(listed)))
     stem = export_stem("eligibility", shared.lang(), programs=[t("landless_stem")], district=names[district])
     shared.download_buttons(
-        with_distance_said(listed, in_use.plan.config.distance, "site_1_name"),
+        with_distance(listed, in_use.plan.config.distance, "site_1_name"),
         shared.DownloadName(stem, f"landless_{district}"),
         parameters={
             "district": names[district],

@@ -734,16 +734,22 @@ def explained_plan_sheets(sheets: dict, plan, lang: str = "zh") -> dict:
     return {name: with_distance(sheet, plan.config.distance) for name, sheet in explained.items()}
 
 
-def with_distance(sheet: pd.DataFrame, distance: str) -> pd.DataFrame:
-    """``sheet`` (a plan export table) with ``distance``, how its walk radius was measured, on every row.
+def with_distance(sheet: pd.DataFrame, distance: str, before: str | None = None) -> pd.DataFrame:
+    """``sheet`` (a plan export table, or any list with distances) with ``distance``, how its walk radius was
+    measured, on every row.
 
-    ``distance`` is ``"straight"`` or ``"network"`` (:data:`geo.config.DISTANCES`); the column stands after
-    ``mode`` (first without one) and keeps the code: the CSV, Excel and Shapefile exports say it in words
-    (直线距离 / 步行距离（沿道路）), GeoJSON and GeoPackage keep the code. Every row of one plan has the
-    same value, so a file read alone, or a row pasted elsewhere, still says which distance made it.
+    ``distance`` is ``"straight"`` or ``"network"`` (:data:`geo.config.DISTANCES`); the column stands just before
+    the column ``before`` when given and present (a list's first distance in metres), else after ``mode`` (first
+    without one), and keeps the code: the CSV, Excel and Shapefile exports say it in words
+    (直线距离 / 步行距离（沿道路）), GeoJSON and GeoPackage keep the code. Every row has the same value, so a
+    file read alone, or a row pasted elsewhere, still says which distance made it.
     """
     table = sheet.copy()
-    position = list(table.columns).index("mode") + 1 if "mode" in table.columns else 0
+    columns = list(table.columns)
+    if before is not None and before in columns:
+        position = columns.index(before)
+    else:
+        position = columns.index("mode") + 1 if "mode" in columns else 0
     table.insert(position, "distance", pd.Series(distance, index=table.index, dtype=object))
     return table
 
