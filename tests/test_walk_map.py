@@ -195,3 +195,17 @@ def test_on_amap_tiles_the_routes_shift_to_gcj02_with_the_communities():
     # GCJ-02 moves Liuzhou by some hundreds of metres; the route and its community move together.
     assert np.abs(route_shift).max() > 1e-3
     np.testing.assert_allclose(route_shift, community_shift, atol=2e-5)
+
+
+def test_the_streets_swatch_is_not_mistaken_for_a_communitys():
+    """The legend's streets and the communities served neither way were two near greys (#A0A0A0, #8C8C8C)."""
+    from geo.render import walk_map
+
+    def rgb(color: str) -> tuple[int, int, int]:
+        return tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
+
+    street = rgb(walk_map.STREET_COLOR)
+    for color in walk_map.WALK_COLORS.values():
+        assert sum(abs(a - b) for a, b in zip(street, rgb(color))) > 60
+    r, g, b = street
+    assert max(r, g, b) - min(r, g, b) > 30  # a hue, not another grey

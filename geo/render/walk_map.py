@@ -57,7 +57,7 @@ LOST_OUTLINE_COLOR = "#7A2E00"
 ROUTE_COLOR = "#6A1B4D"  # reddish purple: apart from every community colour
 WALK_ROUTES = "walk_routes"
 WALK_STREETS = "walk_streets"
-STREET_COLOR = "#A0A0A0"
+STREET_COLOR = "#B8A17A"  # muted tan, as streets on a paper map: apart from the grey of communities served neither way
 WALK_SETS = "fitness_paths"  # the legend's row of the sets (drawn clustered, as on the coverage map)
 
 _TABLE_COLUMNS = ("community_id", "name", "straight_m", "on_foot_m", "served_on_foot", "lost_on_foot")
