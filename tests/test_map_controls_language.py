@@ -13,8 +13,7 @@ from geo.render import maps
 from geo.render.walk_map import walk_comparison_map
 from tests.browser import SEEN_TEXT_JS, foreign
 from tests.helpers import map_data
-from tests.test_walk_map import compared
-from tests.test_walk_map import districts as river_districts
+from tests.walk_helpers import compared, river_districts
 
 CONTROLS_JS = """() => {
   const q = s => document.querySelector(s);

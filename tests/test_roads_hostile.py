@@ -27,7 +27,7 @@ from geo.errors import DataError
 from geo.intake.importer import import_file
 from tests.helpers import square_city
 from tests.network_helpers import RIVER, UTM, X0, Y0, city_file, one_district, river_city, streets
-from tests.test_roads_layer import osm_xml
+from tests.walk_helpers import osm_xml
 
 _TO_LONLAT = pyproj.Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
 

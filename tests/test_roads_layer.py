@@ -25,6 +25,7 @@ from geo.errors import DataError
 from geo.intake.importer import import_file
 from geo.pipeline import load_city
 from tests import othercity
+from tests.walk_helpers import osm_xml
 
 LON, LAT = 109.40, 24.32  # Liuzhou
 
@@ -32,20 +33,6 @@ LON, LAT = 109.40, 24.32  # Liuzhou
 def _line(i: int) -> LineString:
     """A line ~200 m long going east, 100 m north of the previous one (WGS84)."""
     return LineString([(LON, LAT + i * 0.001), (LON + 0.002, LAT + i * 0.001)])
-
-
-def osm_xml(ways) -> str:
-    """An OSM XML document: each way ``(id, tags)`` a 2-node line at its own latitude."""
-    nodes, lines = [], []
-    for i, (way_id, tags) in enumerate(ways):
-        a, b = 2 * i + 1, 2 * i + 2
-        lat = LAT + i * 0.001
-        nodes.append(f'<node id="{a}" version="1" lat="{lat:.6f}" lon="{LON:.6f}"/>')
-        nodes.append(f'<node id="{b}" version="1" lat="{lat:.6f}" lon="{LON + 0.002:.6f}"/>')
-        tag_text = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
-        lines.append(f'<way id="{way_id}" version="1"><nd ref="{a}"/><nd ref="{b}"/>{tag_text}</way>')
-    body = "".join(nodes + lines)
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">{body}</osm>\n'
 
 
 # --------------------------------------------------------------------------- the rule

@@ -7,7 +7,6 @@ back through two projections, so they are compared to within a few centimetres.
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,59 +23,10 @@ from geo.analysis.walk_compare import (
     straight_vs_foot,
     walking_routes,
 )
+from tests.walk_helpers import BANKS, UTM, X0, Y0, communities, river_city, roads, sets
 
-UTM, X0, Y0 = "EPSG:32649", 338_000.0, 2_690_000.0
 CM = 0.05
-# The Liu River runs between y = 0 and y = 300; a street on each bank, one bridge at x = 800.
-BANKS = [[(-1000, 0), (1000, 0)], [(-1000, 300), (1000, 300)], [(800, 0), (800, 300)]]
 BRIDGE = LineString([(X0 + 800, Y0), (X0 + 800, Y0 + 300)])
-
-
-def roads(*lines) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {"road_id": [f"R{k}" for k in range(len(lines))]},
-        geometry=[LineString([(X0 + x, Y0 + y) for x, y in line]) for line in lines],
-        crs=UTM,
-    ).to_crs("EPSG:4326")
-
-
-def communities(*rows) -> gpd.GeoDataFrame:
-    """Rows of (id, district code, population, polygon in metre offsets), EPSG:4326."""
-    ids, codes, population, shapes = zip(*rows)
-    return gpd.GeoDataFrame(
-        {
-            "community_id": list(ids),
-            "name": [f"小区{i}" for i in ids],
-            "district_code": list(codes),
-            "district_name": [{"A": "城中区", "B": "鱼峰区"}[c] for c in codes],
-            "population": pd.array(population, dtype="Int64"),
-        },
-        geometry=[shapely.affinity.translate(s, X0, Y0) for s in shapes],
-        crs=UTM,
-    ).to_crs("EPSG:4326")
-
-
-def sets(*xy) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {"path_id": [f"P{k}" for k in range(len(xy))], "name": [f"点{k}" for k in range(len(xy))]},
-        geometry=[Point(X0 + x, Y0 + y) for x, y in xy],
-        crs=UTM,
-    ).to_crs("EPSG:4326")
-
-
-def river_city():
-    """North across the river from the set (300 m straight, 1,900 m on foot); South beside it on its bank (10 m);
-    Island on a path of its own north of the river, 435 m from the set in a straight line and no way on foot;
-    Inside holds a second set; Far, 3 km east, is served neither way."""
-    network = WalkNetwork.from_roads(roads(*BANKS, [(-300, 400), (-100, 400)]), UTM)
-    frame = communities(
-        ("N", "A", 1200, box(-40, 300, 40, 350)),
-        ("S", "A", 800, box(-40, -60, 40, -10)),
-        ("I", "B", 300, box(-300, 405, -200, 440)),  # its path at y = 400 meets no street
-        ("IN", "B", 50, box(500, -1200, 600, -1100)),  # far south: its set is nobody else's nearest
-        ("F", "B", 70, box(3000, -60, 3100, -10)),
-    )
-    return network, frame, sets((-40, 0), (550, -1150))
 
 
 def test_across_the_river_a_community_served_in_a_straight_line_is_lost_on_foot():

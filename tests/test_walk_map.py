@@ -12,7 +12,6 @@ import re
 import geopandas as gpd
 import numpy as np
 import pytest
-from shapely.geometry import box
 
 from geo.analysis.walk_compare import straight_vs_foot, walking_routes
 from geo.i18n import labels
@@ -20,30 +19,8 @@ from geo.render import maps
 from geo.render.walk_map import WALK_STATUSES, walk_comparison_map
 from tests import hostile
 from tests.helpers import map_data
-from tests.test_walk_compare import UTM, X0, Y0, river_city
-
-
-def districts() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "district_code": ["A", "B"],
-            "district_name": ["城中区", "鱼峰区"],
-            "district_name_en": ["Chengzhong", "Yufeng"],
-        },
-        geometry=[box(X0 - 2000, Y0 - 500, X0 + 4000, Y0 + 2000), box(X0 - 2000, Y0 - 2000, X0 + 4000, Y0 - 500)],
-        crs=UTM,
-    ).to_crs("EPSG:4326")
-
-
-def compared(name=None, set_name=None):
-    network, frame, paths = river_city()
-    if name is not None:
-        frame = frame.assign(name=name)
-    if set_name is not None:
-        paths = paths.assign(name=set_name)
-    table = straight_vs_foot(frame, paths, network, 500)
-    routes = walking_routes(table[table["lost_on_foot"]], paths, network)
-    return table, routes, paths
+from tests.walk_helpers import UTM, X0, Y0, compared, river_city
+from tests.walk_helpers import river_districts as districts
 
 
 def page_of(lang="zh", **kwargs) -> str:
@@ -166,7 +143,7 @@ def test_hostile_names_travel_as_data_and_nothing_is_evaluated(text, tmp_path, m
 
 
 def test_the_walkable_streets_are_drawn_beneath_when_given():
-    from tests.test_walk_compare import BANKS, roads
+    from tests.walk_helpers import BANKS, roads
 
     table, routes, paths = compared()
     streets = roads(*BANKS, [(0, 0), (0, 300)]).assign(walkable=[True, True, True, False])  # a motorway bridge
