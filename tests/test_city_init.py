@@ -267,12 +267,13 @@ def test_a_plan_on_a_city_without_open_space_says_why_in_the_commands_language(f
     write_city(build_city(files["communities"], fitness_paths=files["fitness_paths"], name="合肥市"), out)
     status, printed, err = run(capsys, "plan", "--data", str(out), "--lang", "en", "--program", "city")
     assert status == 0, err
-    standard, head, *notes = printed.splitlines()
+    standard, distance, head, *notes = printed.splitlines()
     assert standard == "Service standard: A set in every community"
+    assert distance == "Distance: in a straight line"
     assert head.startswith("City budget [rank]: 0 sets")
     note = next(line for line in notes if "not considered" in line)
     assert "11 communities were not considered" in note
-    assert not any("\u4e00" <= ch <= "\u9fff" for ch in standard + head + note)
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in standard + distance + head + note)
     status, printed, err = run(capsys, "plan", "--data", str(out), "--lang", "zh", "--program", "city")
     assert any("11 个小区未纳入考虑" in line for line in printed.splitlines())
 

@@ -273,5 +273,5 @@ def test_an_overflowing_coordinate_leaves_stderr_empty(files, tmp_path):
 def test_a_plan_that_selects_nothing_says_so(capsys, lang, line):
     status, printed, err = run(capsys, "plan", "--program", "city", "--budget", "city=1", "--lang", lang)
     assert status == 0, err
-    assert printed.splitlines()[2] == line  # after the standard and the programme's line
+    assert printed.splitlines()[3] == line  # after the standard, the distance and the programme's line
     assert "Empty DataFrame" not in printed

@@ -269,9 +269,9 @@ def test_run_plan_passes_the_configured_limit_to_the_optimal_problem(sample_city
     built, sliced = [], []
     build, matrix = coverage.CoverageRelation.build.__func__, coverage.CoverageRelation.matrix
 
-    def spy_build(cls, *args, max_pairs=None):
+    def spy_build(cls, *args, max_pairs=None, network=None):
         built.append(max_pairs)
-        return build(cls, *args, max_pairs=max_pairs)
+        return build(cls, *args, max_pairs=max_pairs, network=network)
 
     def spy_matrix(self, *args, max_pairs=None):
         sliced.append(max_pairs)
