@@ -361,30 +361,8 @@ def coverage_map(
         extent = district_display.total_bounds if extent is None else np.round(extent, COORDINATE_DECIMALS)
         min_lon, min_lat, max_lon, max_lat = (float(v) for v in extent)
 
-    m = folium.Map(
-        location=[(min_lat + max_lat) / 2, (min_lon + max_lon) / 2],
-        zoom_start=11 if focus_display is None else FOCUS_MAX_ZOOM,
-        tiles=None,
-        prefer_canvas=True,  # thousands of polygons draw faster on one canvas than as SVG
-        control_scale=True,
-    )
-    # Without tiles Leaflet knows no zoom limit, and Leaflet.markercluster then throws
-    # "Map has no maxZoom specified", halting every script after it (legend, layer control).
-    m.options["max_zoom"] = MAX_ZOOM
-    _set_assets(m, _MAP_JS, _MAP_CSS, asset_base)
-    _IconImagePath(f"{asset_base}/{_LEAFLET}/images/").add_to(m)
-    tile_layers = [
-        folium.TileLayer(
-            tiles=url,
-            attr=labels[attribution],
-            name=labels[f"base_{key}"],
-            subdomains=subdomains,
-            max_zoom=MAX_ZOOM,
-            max_native_zoom=native_zoom,
-            overlay=overlay,
-        ).add_to(m)
-        for key, url, subdomains, attribution, native_zoom, overlay in tiles
-    ]
+    zoom = 11 if focus_display is None else FOCUS_MAX_ZOOM
+    m, tile_layers = offline_map([(min_lat + max_lat) / 2, (min_lon + max_lon) / 2], zoom, tiles, labels, asset_base)
 
     # Layers are empty folium groups (for the layer control); what they hold travels as data.
     status = _community_status(communities, selected_ids)
@@ -477,6 +455,37 @@ def coverage_map(
 
     _check_assets(m, asset_base)
     return m
+
+
+def offline_map(location: list[float], zoom_start: int, tiles: list[tuple], labels: dict, asset_base: str):
+    """An empty Leaflet map whose scripts and styles the app serves itself (``asset_base``), centred on
+    ``location`` (latitude, longitude; WGS84, or GCJ-02 on Amap tiles), with the base layers ``tiles``
+    (:func:`_tile_layers`) named in the map's language (``labels``). Returns the map and its tile layers."""
+    m = folium.Map(
+        location=location,
+        zoom_start=zoom_start,
+        tiles=None,
+        prefer_canvas=True,  # thousands of polygons draw faster on one canvas than as SVG
+        control_scale=True,
+    )
+    # Without tiles Leaflet knows no zoom limit, and Leaflet.markercluster then throws
+    # "Map has no maxZoom specified", halting every script after it (legend, layer control).
+    m.options["max_zoom"] = MAX_ZOOM
+    _set_assets(m, _MAP_JS, _MAP_CSS, asset_base)
+    _IconImagePath(f"{asset_base}/{_LEAFLET}/images/").add_to(m)
+    tile_layers = [
+        folium.TileLayer(
+            tiles=url,
+            attr=labels[attribution],
+            name=labels[f"base_{key}"],
+            subdomains=subdomains,
+            max_zoom=MAX_ZOOM,
+            max_native_zoom=native_zoom,
+            overlay=overlay,
+        ).add_to(m)
+        for key, url, subdomains, attribution, native_zoom, overlay in tiles
+    ]
+    return m, tile_layers
 
 
 def _tile_layers(base_layer: str | None, tianditu_key: str | None) -> list[tuple]:

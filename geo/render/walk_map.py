@@ -19,30 +19,26 @@ from geo import i18n
 from geo.data.crs import require_storage_crs
 from geo.errors import DataError
 from geo.render.maps import (
-    _MAP_CSS,
-    _MAP_JS,
     BASE_NOTE_AFTER_MS,
     COORDINATE_DECIMALS,
     DEFAULT_ASSET_BASE,
     FITNESS_PATH_COLOR,
     FOCUS_MAX_ZOOM,
-    MAX_ZOOM,
     _check_assets,
     _display_geometry,
     _districts_layer,
     _feature_collection,
     _fitness_path_cluster,
     _fitness_path_points,
-    _IconImagePath,
     _legend_row,
     _MapLayers,
-    _set_assets,
     _text,
     _tile_layers,
     _to_gcj02,
     _whole_number,
     community_extent,
     control_words,
+    offline_map,
 )
 
 WALK_STATUSES = ("walk_not_served", "walk_served_on_foot", "walk_lost")
@@ -144,28 +140,7 @@ def walk_comparison_map(
     status = _walk_status(table)
     drawn_routes = routes[routes.geometry.notna() & ~routes.geometry.is_empty]
     min_lon, min_lat, max_lon, max_lat = _extent(table[status == "walk_lost"], drawn_routes, table, district_display)
-    m = folium.Map(
-        location=[(min_lat + max_lat) / 2, (min_lon + max_lon) / 2],
-        zoom_start=12,
-        tiles=None,
-        prefer_canvas=True,
-        control_scale=True,
-    )
-    m.options["max_zoom"] = MAX_ZOOM
-    _set_assets(m, _MAP_JS, _MAP_CSS, asset_base)
-    _IconImagePath(f"{asset_base}/leaflet-1.9.3/images/").add_to(m)
-    tile_layers = [
-        folium.TileLayer(
-            tiles=url,
-            attr=labels[attribution],
-            name=labels[f"base_{key}"],
-            subdomains=subdomains,
-            max_zoom=MAX_ZOOM,
-            max_native_zoom=native_zoom,
-            overlay=overlay,
-        ).add_to(m)
-        for key, url, subdomains, attribution, native_zoom, overlay in tiles
-    ]
+    m, tile_layers = offline_map([(min_lat + max_lat) / 2, (min_lon + max_lon) / 2], 12, tiles, labels, asset_base)
 
     groups = {"districts": folium.FeatureGroup(name=labels["districts"])}
     layers = [_districts_layer(district_display, lang)]
