@@ -233,7 +233,8 @@ def test_geo_coverage_compare_prints_the_districts_in_words(tmp_path, capsys):
     assert column_label("lost_on_foot", "zh") in said and "城中区" in said and "全市合计" in said
     assert main(["coverage", "--data", str(city), "--compare", "--lang", "en"]) == 0
     said = capsys.readouterr().out
-    assert "1 communities (800 residents) are served in a straight line but not on foot" in said
+    assert "served in a straight line but not on foot: 1 (residents: 800)" in said
+    assert "1 communities" not in said  # no plural for one
     assert "Chengzhong" in said and "City total" in said
 
 
