@@ -281,6 +281,7 @@ def run_plan(
     covered: gpd.GeoDataFrame | None = None,
     public_sites: gpd.GeoDataFrame | None = None,
     network=None,
+    relation: CoverageRelation | None = None,
 ) -> Plan:
     """Run the named programmes in order with ``mode`` ("rank" or "optimal").
 
@@ -310,6 +311,10 @@ def run_plan(
         the coverage relation read by priority and by both modes, the public sites' reach and each
         programme's coverage update are all walked along it. Not used for straight lines. ``covered``, when
         given, must have been measured the same way.
+    relation : CoverageRelation, optional
+        :func:`plan_relation` of ``covered`` (which must then be given) with this config and network, when the
+        caller keeps it (the app caches it: a weight or budget change does not build it again). Checked: the
+        same communities, radius, distance and demand, else ValueError.
     """
     if mode not in MODES:
         raise data_error("unknown_mode", mode=repr(mode), modes=", ".join(MODES))
@@ -320,17 +325,20 @@ def run_plan(
     # priority, allocation and the coverage update of every programme slice the same relation.
     network = network_in_force(config, network)
     metric_crs = network.metric_crs if network is not None else metric_crs_for(communities)
-    if covered is None:
+    if relation is not None:
+        if covered is None:
+            raise ValueError("a coverage relation is given with the coverage it was built on (covered=)")
+        _check_plan_relation(relation, covered, config, network)
+        geometry, metric_crs = relation.geometry, relation.geometry.metric_crs
+    elif covered is None:
         geometry = CityGeometry.of(communities, metric_crs)
         covered = community_coverage(
             communities, fitness_paths, config.walk_radius_m, metric_crs, geometry=geometry, network=network
         )
     else:
         geometry = CityGeometry.of(covered, metric_crs)  # the rows every later step reads
-    unserved = np.flatnonzero(~covered["served_within_radius"].to_numpy(dtype=bool))
-    relation = CoverageRelation.build(
-        geometry, unserved, config.walk_radius_m, max_pairs=config.max_pairs, network=network
-    )
+    if relation is None:
+        relation = plan_relation(covered, config, network, geometry)
     if public_sites is not None and len(public_sites):
         check_site_ids(public_sites, communities)
     outcomes = []
@@ -383,6 +391,30 @@ def run_plan(
             )
             paths_so_far = pd.concat([paths_so_far, planned], ignore_index=True)
     return Plan(tuple(outcomes), config.walk_radius_m, mode, config)
+
+
+def plan_relation(covered: gpd.GeoDataFrame, config: Config, network=None, geometry=None) -> CoverageRelation:
+    """The coverage relation a plan run on ``covered`` builds (:func:`run_plan`): every community's site against
+    the communities not served within ``config.walk_radius_m`` at the start, straight or walked along
+    ``network`` as ``config.distance`` says, bounded by ``config.max_pairs``. ``geometry``: ``covered`` already
+    projected (:class:`geo.analysis.coverage.CityGeometry`; default: projected here, in the network's CRS when
+    on foot, else the communities' UTM zone). It does not depend on weights, budgets or programmes."""
+    network = network_in_force(config, network)
+    if geometry is None:
+        metric_crs = network.metric_crs if network is not None else metric_crs_for(covered)
+        geometry = CityGeometry.of(covered, metric_crs)
+    unserved = np.flatnonzero(~covered["served_within_radius"].to_numpy(dtype=bool))
+    return CoverageRelation.build(geometry, unserved, config.walk_radius_m, max_pairs=config.max_pairs, network=network)
+
+
+def _check_plan_relation(relation: CoverageRelation, covered, config: Config, network) -> None:
+    """ValueError unless ``relation`` is :func:`plan_relation` of ``covered`` under ``config`` (and ``network``)."""
+    relation.check(covered, config.walk_radius_m, "covered communities", None, config.distance)
+    if network is not None and network.metric_crs != relation.geometry.metric_crs:
+        raise ValueError("the coverage relation is not in the walk network's CRS")
+    unserved = np.flatnonzero(~covered["served_within_radius"].to_numpy(dtype=bool))
+    if not np.array_equal(relation.demand, unserved):
+        raise ValueError("the coverage relation was built on another coverage (its demand differs)")
 
 
 def _pick_points_m(problem: CoverageProblem, allocation: Allocation, geometry: CityGeometry, sites) -> np.ndarray:

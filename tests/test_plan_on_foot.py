@@ -338,3 +338,57 @@ def test_geo_coverage_builds_the_network_with_the_configs_tolerances(tmp_path, c
     report = json.loads(capsys.readouterr().out)
     # S1 holds the set; S2 is 900 m along the south street; N is across the river.
     assert report["total"]["served_within_radius"] == served + 1
+
+
+# --------------------------------------------------------------------------- the relation kept across weight changes
+
+
+@pytest.mark.parametrize("distance", ["straight", "network"])
+def test_a_kept_relation_gives_the_plan_run_plan_builds_and_a_wrong_one_is_refused(distance):
+    from geo.plan import plan_relation
+
+    communities, paths, roads = random_city_with_streets(3)
+    network = network_of(roads, communities)
+    cfg = dataclasses.replace(config(4 * SET_CNY, "walk"), distance=distance)
+    covered = community_coverage(
+        communities, paths, cfg.walk_radius_m, network=network if distance == "network" else None
+    )
+    relation = plan_relation(covered, cfg, network)
+    assert relation.distance == distance
+    for mode in ("rank", "optimal"):
+        built = run_plan(communities, paths, cfg, ["city", "region"], mode, covered=covered, network=network)
+        kept = run_plan(
+            communities, paths, cfg, ["city", "region"], mode, covered=covered, network=network, relation=relation
+        )
+        for a, b in zip(built.outcomes, kept.outcomes):
+            assert a.selected["community_id"].tolist() == b.selected["community_id"].tolist()
+            assert a.summary("en")["population_newly_served"] == b.summary("en")["population_newly_served"]
+    # Another radius, another distance, another coverage, or no coverage at all: refused.
+    with pytest.raises(ValueError):
+        run_plan(
+            communities,
+            paths,
+            dataclasses.replace(cfg, walk_radius_m=600.0),
+            ["city"],
+            covered=covered,
+            network=network,
+            relation=relation,
+        )
+    other = "straight" if distance == "network" else "network"
+    with pytest.raises(ValueError):
+        run_plan(
+            communities,
+            paths,
+            dataclasses.replace(cfg, distance=other),
+            ["city"],
+            covered=covered,
+            network=network,
+            relation=relation,
+        )
+    more_sets = community_coverage(
+        communities, paths.iloc[:1], cfg.walk_radius_m, network=network if distance == "network" else None
+    )
+    with pytest.raises(ValueError, match="another coverage"):
+        run_plan(communities, paths, cfg, ["city"], covered=more_sets, network=network, relation=relation)
+    with pytest.raises(ValueError, match="covered="):
+        run_plan(communities, paths, cfg, ["city"], network=network, relation=relation)

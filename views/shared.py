@@ -47,7 +47,7 @@ from geo.i18n import label, text
 from geo.intake.uploads import UploadFolder
 from geo.intake.worker import run_bounded
 from geo.pipeline import CityData, load_city, walk_network
-from geo.plan import Plan, plan_sheets, run_plan, score_covered
+from geo.plan import Plan, plan_relation, plan_sheets, run_plan, score_covered
 from geo.render.export import check_shapefile_text, explained_plan_sheets, export
 from geo.render.export import download_stem as export_stem
 from geo.render.maps import coverage_map
@@ -730,6 +730,16 @@ def cached_coverage(path: str, version: tuple, walk_radius_m: float, distance: s
     return community_coverage(city.communities, city.fitness_paths, walk_radius_m, network=network)
 
 
+@per_data(st.cache_resource(show_spinner=False, max_entries=8))
+def cached_relation(path: str, version: tuple, walk_radius_m: float, distance: str = "straight"):
+    """The plan's coverage relation on cached coverage (:func:`geo.plan.plan_relation`): it depends on the
+    coverage, the radius and the distance only, so a weight, budget or programme change reuses it (on foot it
+    is most of a plan's time)."""
+    config = replace(with_overrides(base_config(), walk_radius_m=walk_radius_m), distance=distance)
+    covered = cached_coverage(path, version, walk_radius_m, distance)
+    return plan_relation(covered, config, network_of(path, version, distance))
+
+
 @per_data(st.cache_data(show_spinner=False, max_entries=8))
 def cached_summary(
     path: str, version: tuple, walk_radius_m: float, distance: str = "straight"
@@ -784,7 +794,10 @@ def cached_scored(
     city = cached_city(path, version)
     config = config_for(walk_radius_m, weights_items, 0, open_space, distance)
     covered = cached_coverage(path, version, walk_radius_m, distance)
-    return score_covered(covered, config, city.applications, network=network_of(path, version, distance))
+    relation = cached_relation(path, version, walk_radius_m, distance)
+    return score_covered(
+        covered, config, city.applications, relation=relation, network=network_of(path, version, distance)
+    )
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=32))
@@ -814,6 +827,7 @@ def cached_plan(
         covered=cached_coverage(path, version, walk_radius_m, distance),
         public_sites=city.public_sites if use_sites else None,
         network=network_of(path, version, distance),
+        relation=cached_relation(path, version, walk_radius_m, distance),
     )
 
 
