@@ -160,6 +160,19 @@ def test_the_priority_page_saves_the_current_plan_for_a_planner(store):
     assert any("已有名为“页面保存”的方案" in e.value for e in app.error) and len(list_plans(store, PLANNER)) == 1
 
 
+def test_the_saved_flash_survives_a_second_run_and_goes_when_the_plan_changes(store):
+    """A run cut short by another rerun (a slow page under load) must not swallow the 已保存 message."""
+    app = open_page(PLANNER, PRIORITY)
+    app.text_input(key="plans_save_name").set_value("留言")
+    next(b for b in app.button if b.label == "保存当前方案").click()
+    app.run()
+    app.run()  # the page run again without any change: still the plan saved
+    assert any("已保存为方案 1“留言”" in s.value for s in app.success)
+    app.slider(key="widget_weight_population").set_value(0.0)  # another plan now: the message goes
+    app.run()
+    assert not app.exception and not any("已保存为方案" in s.value for s in app.success)
+
+
 def test_the_save_form_is_for_planners_and_refuses_an_upload(store, tmp_path):
     assert "保存当前方案" not in buttons(open_page(ANALYST, PRIORITY))
     upload = tmp_path / "mine.gpkg"

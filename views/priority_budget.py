@@ -174,7 +174,12 @@ def save_form(plan) -> None:
         return
     if actor.role not in ("admin", "planner"):
         return
-    flash = st.session_state.pop(SAVE_FLASH, None)
+    # The flash stays while the plan shown is the one saved: a run cut short by a later rerun (a slow page
+    # under load) must not swallow it, as popping it on the first run after the save did.
+    flash, saved_key = st.session_state.get(SAVE_FLASH) or (None, None)
+    if flash is not None and saved_key != _plan_key():
+        st.session_state.pop(SAVE_FLASH, None)
+        flash = None
     with st.expander(t("plans_save_title"), expanded=bool(flash)):
         if flash:
             st.success(flash)
@@ -195,10 +200,19 @@ def save_form(plan) -> None:
         except DataError as error:
             st.error(plain(message_text(error)))
             return
-        st.session_state[SAVE_FLASH] = t("plans_saved_flash", id=saved["id"], name=plain(saved["name"]))
+        st.session_state[SAVE_FLASH] = (
+            t("plans_saved_flash", id=saved["id"], name=plain(saved["name"])),
+            _plan_key(),
+        )
         for key in ("plans_save_name", "plans_save_notes"):  # saved: an empty form for the next plan (kept on refusal)
             st.session_state.pop(key, None)
         st.rerun()
+
+
+def _plan_key() -> str:
+    """What the plan shown depends on (the user's choices), to tell whether it is still the one saved."""
+    settings = (shared.plan_settings(), shared.weights(), shared.walk_radius_m(), shared.distance(), shared.lang())
+    return repr(settings)
 
 
 def reset_weights() -> None:
