@@ -20,8 +20,8 @@ Prints a line per run and, last, one JSON line of medians.
   not seen before, so nothing comes from the cache. Each change starts when the previous run has ended.
 * ``server_peak_rss_mb`` — the server process's peak resident memory (``VmHWM``) after the run, MB.
 * ``weight_change_compute_s`` — the same change measured in-process: the ranked plan of both
-  programmes on cached coverage and coverage relation, public sites included (what the server does
-  for that rerun before the list).
+  programmes on cached coverage, coverage relation and weight-free basis, public sites included (what
+  the server does for that rerun before the list).
 """
 
 from __future__ import annotations
@@ -196,16 +196,20 @@ def one_run(browser, data: Path | None, communities: int, folder: Path, timeout_
 
 
 def compute_only(data: Path | None) -> float:
-    """In-process: a weight change with coverage and its relation cached, as the app's rerun does."""
+    """In-process: a weight change as the app's rerun computes it, coverage, its relation and the plan's
+    weight-free basis (:func:`geo.plan.plan_basis`) cached."""
     from geo.analysis.coverage import community_coverage
     from geo.config import DEFAULT_DATA_PATH, load_config, with_overrides
     from geo.pipeline import load_city
-    from geo.plan import plan_relation, run_plan
+    from geo.plan import plan_basis, plan_relation, run_plan
 
     city = load_city(data or DEFAULT_DATA_PATH)
     config = load_config()
     covered = community_coverage(city.communities, city.fitness_paths, config.walk_radius_m)
     relation = plan_relation(covered, config)
+    basis = plan_basis(
+        city.communities, city.fitness_paths, config, city.applications, covered, city.public_sites, relation=relation
+    )
     weights = dict(config.priority_weights, population=0.0)
     start = time.perf_counter()
     run_plan(
@@ -218,6 +222,7 @@ def compute_only(data: Path | None) -> float:
         covered=covered,
         public_sites=city.public_sites,
         relation=relation,
+        basis=basis,
     )
     return time.perf_counter() - start
 

@@ -6,7 +6,7 @@ priority are recomputed with them before it allocates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -14,7 +14,7 @@ import pandas as pd
 
 from geo.analysis.coverage import CityGeometry, CoverageRelation, add_fitness_paths, candidate_sites, community_coverage
 from geo.analysis.eligibility import assess_eligibility, has_reason, listed_columns, mark_applications
-from geo.analysis.priority import priority_scores
+from geo.analysis.priority import priority_components, priority_scores, weighted_priority, weighted_score
 from geo.analysis.sites import SiteReach, assess_sites, check_site_ids, landless_access, score_sites, site_points
 from geo.config import Config, Program
 from geo.data.crs import metric_crs_for
@@ -282,6 +282,7 @@ def run_plan(
     public_sites: gpd.GeoDataFrame | None = None,
     network=None,
     relation: CoverageRelation | None = None,
+    basis: PlanBasis | None = None,
 ) -> Plan:
     """Run the named programmes in order with ``mode`` ("rank" or "optimal").
 
@@ -315,7 +316,16 @@ def run_plan(
         :func:`plan_relation` of ``covered`` (which must then be given) with this config and network, when the
         caller keeps it (the app caches it: a weight or budget change does not build it again). Checked: the
         same communities, radius, distance and demand, else ValueError.
+    basis : PlanBasis, optional
+        :func:`plan_basis` of these same frames (``fitness_paths``, ``applications``, ``public_sites`` and
+        ``covered`` the very objects it was built from, ``covered`` may be left out) under this config but
+        for its weights and programmes: the first programme then only weighs what the basis holds (the app
+        keeps it across weight, budget and programme changes). The plan is the one run without it; a basis
+        of other frames or another config is refused (ValueError).
     """
+    if basis is not None:
+        covered = _check_basis(basis, fitness_paths, config, applications, covered, public_sites)
+        relation = basis.relation if relation is None else relation
     if mode not in MODES:
         raise data_error("unknown_mode", mode=repr(mode), modes=", ".join(MODES))
     if not program_keys:
@@ -339,15 +349,22 @@ def run_plan(
         geometry = CityGeometry.of(covered, metric_crs)  # the rows every later step reads
     if relation is None:
         relation = plan_relation(covered, config, network, geometry)
-    if public_sites is not None and len(public_sites):
+    if public_sites is not None and len(public_sites) and basis is None:  # a basis checked them once
         check_site_ids(public_sites, communities)
     outcomes = []
     paths_so_far = fitness_paths
-    for key in program_keys:
+    for index, key in enumerate(program_keys):
         program = config.program(key)
-        scored = score_covered(covered, config, applications, metric_crs, relation, network)
         sites = reach = None
-        if public_sites is not None and len(public_sites):
+        if index == 0 and basis is not None:  # the city as it is: only the weights are new
+            scored = weighted_priority(basis.components, config.priority_weights)
+            if basis.sites is not None:
+                sites = basis.sites.copy()
+                sites["priority_score"] = weighted_score(sites, config.priority_weights)
+                reach = basis.reach
+        else:
+            scored = score_covered(covered, config, applications, metric_crs, relation, network)
+        if sites is None and public_sites is not None and len(public_sites):
             assessed_sites = assess_sites(public_sites, paths_so_far, config, metric_crs)
             reach = SiteReach.build(assessed_sites, scored, config, metric_crs, geometry.polygons_m, network)
             sites = score_sites(
@@ -384,13 +401,122 @@ def run_plan(
                 program, allocation, selected, scored, problem.candidates, config, sites, problem.site_mask.copy()
             )
         )
-        if len(selected):
+        if len(selected) and index < len(program_keys) - 1:  # the next programme sees these sets as existing
             planned = planned_sets(selected, program, metric_crs, _pick_points_m(problem, allocation, geometry, sites))
             covered = add_fitness_paths(
                 covered, planned, config.walk_radius_m, metric_crs, geometry=geometry, network=network
             )
             paths_so_far = pd.concat([paths_so_far, planned], ignore_index=True)
     return Plan(tuple(outcomes), config.walk_radius_m, mode, config)
+
+
+@dataclass(frozen=True)
+class PlanBasis:
+    """What the first programme of a plan computes before its weights come in, kept across weight changes.
+
+    Built by :func:`plan_basis` from the city as it is (coverage, eligibility, the priority components and
+    the public sites' assessment, reach and components): none of it depends on the priority weights, the
+    budgets or the programmes, so a plan run for new ones (:func:`run_plan` ``basis=``) only weighs it.
+    Read-only: shared by every run (the app keeps one per data version, radius, distance and rules).
+
+    Attributes
+    ----------
+    config : Config
+        The configuration it was built under; a run's may differ in weights and programmes only.
+    fitness_paths, applications, public_sites : frames
+        The frames it was built from (the very objects a run must be given).
+    covered : GeoDataFrame
+        :func:`geo.analysis.coverage.community_coverage` of the communities (EPSG:4326).
+    relation : CoverageRelation
+        :func:`plan_relation` of ``covered``.
+    components : GeoDataFrame
+        ``covered`` with eligibility and :func:`geo.analysis.priority.priority_components` (no score).
+    sites : GeoDataFrame or None
+        The public sites assessed and scored (:func:`geo.analysis.sites.score_sites`; their
+        ``priority_score`` is reweighed per run); None without sites.
+    reach : SiteReach or None
+        The sites' reach among the unserved communities (:class:`geo.analysis.sites.SiteReach`).
+    """
+
+    config: Config
+    fitness_paths: gpd.GeoDataFrame
+    applications: pd.DataFrame | None
+    public_sites: gpd.GeoDataFrame | None
+    covered: gpd.GeoDataFrame
+    relation: CoverageRelation
+    components: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame | None = None
+    reach: SiteReach | None = None
+
+
+def plan_basis(
+    communities: gpd.GeoDataFrame,
+    fitness_paths: gpd.GeoDataFrame,
+    config: Config,
+    applications: pd.DataFrame | None = None,
+    covered: gpd.GeoDataFrame | None = None,
+    public_sites: gpd.GeoDataFrame | None = None,
+    network=None,
+    relation: CoverageRelation | None = None,
+) -> PlanBasis:
+    """The :class:`PlanBasis` of a plan on these frames under ``config`` (its weights and programmes aside).
+
+    Arguments as :func:`run_plan`'s; ``covered`` and ``relation`` are computed when not given. The public
+    sites' ids are checked here (DataError ``site_ids_clash``), once.
+    """
+    network = network_in_force(config, network)
+    metric_crs = network.metric_crs if network is not None else metric_crs_for(communities)
+    if covered is None:
+        covered = community_coverage(communities, fitness_paths, config.walk_radius_m, metric_crs, network=network)
+    if relation is None:
+        relation = plan_relation(covered, config, network)
+    else:
+        _check_plan_relation(relation, covered, config, network)
+    assessed = assess_eligibility(mark_applications(covered, applications), config)
+    components = priority_components(assessed, config, relation.geometry.metric_crs, relation, network)
+    basis = PlanBasis(config, fitness_paths, applications, None, covered, relation, components)
+    if public_sites is not None and len(public_sites):
+        check_site_ids(public_sites, communities)
+        return with_public_sites(basis, public_sites, network)
+    return basis
+
+
+def with_public_sites(basis: PlanBasis, public_sites: gpd.GeoDataFrame, network=None) -> PlanBasis:
+    """``basis`` (built without sites) with ``public_sites`` (EPSG:4326, ids checked by the caller:
+    :func:`geo.analysis.sites.check_site_ids`) assessed, reached and scored as a plan's first programme does;
+    the communities' part is shared, not copied. ``network``: the walk network when on foot."""
+    config, relation = basis.config, basis.relation
+    network = network_in_force(config, network)
+    metric_crs, polygons_m = relation.geometry.metric_crs, relation.geometry.polygons_m
+    assessed = assess_sites(public_sites, basis.fitness_paths, config, metric_crs)
+    reach = SiteReach.build(assessed, basis.components, config, metric_crs, polygons_m, network)
+    sites = score_sites(assessed, basis.components, config, basis.fitness_paths, metric_crs, polygons_m, reach, network)
+    return replace(basis, public_sites=public_sites, sites=sites, reach=reach)
+
+
+def _some(frame):
+    """``frame``, or None when it is None or has no rows (no public sites either way)."""
+    return frame if frame is not None and len(frame) else None
+
+
+def _weights_aside(config: Config) -> Config:
+    return replace(config, priority_weights={}, programs=())
+
+
+def _check_basis(basis: PlanBasis, fitness_paths, config: Config, applications, covered, public_sites):
+    """``basis.covered`` when ``basis`` was built from these frames and this config (weights and programmes
+    aside), else ValueError."""
+    same = (
+        basis.fitness_paths is fitness_paths
+        and basis.applications is applications
+        and _some(basis.public_sites) is _some(public_sites)
+        and (covered is None or covered is basis.covered)
+    )
+    if not same:
+        raise ValueError("the plan basis was built from other frames than the plan is given")
+    if _weights_aside(basis.config) != _weights_aside(config):
+        raise ValueError("the plan basis was built under another configuration (other than weights and programmes)")
+    return basis.covered
 
 
 def plan_relation(covered: gpd.GeoDataFrame, config: Config, network=None, geometry=None) -> CoverageRelation:

@@ -36,8 +36,8 @@ import streamlit as st
 from geo import i18n
 from geo.analysis.coverage import PairLimitError, city_total, community_coverage, coverage_summary
 from geo.analysis.eligibility import reason_labels
-from geo.analysis.priority import COMPONENTS, landless
-from geo.analysis.sites import assess_sites, site_districts, site_points
+from geo.analysis.priority import COMPONENTS, landless, weighted_priority
+from geo.analysis.sites import assess_sites, check_site_ids, site_districts, site_points
 from geo.analysis.walk_compare import straight_vs_foot, walking_routes
 from geo.config import DEFAULT_CONFIG_PATH, DEFAULT_DATA_PATH, DISTANCES, Config, Program, load_config, with_overrides
 from geo.data.crs import metric_crs_for
@@ -47,7 +47,7 @@ from geo.i18n import label, text
 from geo.intake.uploads import UploadFolder
 from geo.intake.worker import run_bounded
 from geo.pipeline import CityData, load_city, walk_network
-from geo.plan import Plan, plan_relation, plan_sheets, run_plan, score_covered
+from geo.plan import Plan, PlanBasis, plan_basis, plan_relation, plan_sheets, run_plan, with_public_sites
 from geo.render.export import check_shapefile_text, explained_plan_sheets, export
 from geo.render.export import download_stem as export_stem
 from geo.render.maps import coverage_map
@@ -781,6 +781,31 @@ def open_space_rule() -> str:
     return kept("unknown_open_space", base_config().unknown_open_space)
 
 
+@per_data(st.cache_resource(show_spinner=False, max_entries=8))
+def cached_basis(
+    path: str, version: tuple, walk_radius_m: float, open_space: str = "", distance: str = "straight", use_sites=True
+) -> PlanBasis:
+    """What a plan computes before its weights (:func:`geo.plan.plan_basis`: eligibility, priority components,
+    the public sites' assessment and reach) on cached coverage and relation. It depends on the data, the radius,
+    the open-space rule, the distance and whether sites are candidates, never on weights, budgets or
+    programmes: a weight change reuses it. Shared read-only (the pipeline copies before adding columns)."""
+    city = cached_city(path, version)
+    if use_sites and city.public_sites is not None and len(city.public_sites):  # the communities' part shared
+        check_site_ids(city.public_sites, city.communities)
+        basis = cached_basis(path, version, walk_radius_m, open_space, distance, False)
+        return with_public_sites(basis, city.public_sites, network_of(path, version, distance))
+    config = config_for(walk_radius_m, tuple(sorted(base_config().priority_weights.items())), 0, open_space, distance)
+    return plan_basis(
+        city.communities,
+        city.fitness_paths,
+        config,
+        city.applications,
+        covered=cached_coverage(path, version, walk_radius_m, distance),
+        network=network_of(path, version, distance),
+        relation=cached_relation(path, version, walk_radius_m, distance),
+    )
+
+
 @per_data(st.cache_resource(show_spinner=False, max_entries=16))
 def cached_scored(
     path: str,
@@ -790,14 +815,10 @@ def cached_scored(
     open_space: str = "",
     distance: str = "straight",
 ) -> gpd.GeoDataFrame:
-    """Eligibility and priority on cached coverage: a weight change does not recompute coverage."""
-    city = cached_city(path, version)
-    config = config_for(walk_radius_m, weights_items, 0, open_space, distance)
-    covered = cached_coverage(path, version, walk_radius_m, distance)
-    relation = cached_relation(path, version, walk_radius_m, distance)
-    return score_covered(
-        covered, config, city.applications, relation=relation, network=network_of(path, version, distance)
-    )
+    """Eligibility and priority on cached coverage: a weight change only weighs the cached components
+    (:func:`cached_basis`)."""
+    basis = cached_basis(path, version, walk_radius_m, open_space, distance, False)
+    return weighted_priority(basis.components, dict(weights_items))
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=32))
@@ -828,6 +849,7 @@ def cached_plan(
         public_sites=city.public_sites if use_sites else None,
         network=network_of(path, version, distance),
         relation=cached_relation(path, version, walk_radius_m, distance),
+        basis=cached_basis(path, version, walk_radius_m, open_space, distance, use_sites),
     )
 
 

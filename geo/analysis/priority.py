@@ -178,9 +178,28 @@ def priority_scores(
     -------
     GeoDataFrame
         A copy with the components (0–1), ``priority_score`` (0–100) and ``priority_rank``
-        (1 = first among eligible communities; missing for ineligible ones).
+        (1 = first among eligible communities; missing for ineligible ones). The same as
+        :func:`weighted_priority` of :func:`priority_components`.
     """
-    weights = check_weights(config.priority_weights)
+    check_weights(config.priority_weights)
+    return weighted_priority(
+        priority_components(assessed, config, metric_crs, relation, network), config.priority_weights, copy=False
+    )
+
+
+def priority_components(
+    assessed: gpd.GeoDataFrame,
+    config: Config,
+    metric_crs=None,
+    relation: CoverageRelation | None = None,
+    network=None,
+) -> gpd.GeoDataFrame:
+    """Everything of :func:`priority_scores` but the weights: a copy of ``assessed`` with the components ``c_*``
+    (0–1), ``neighbours_unserved_population`` and ``landless_reached_population`` (residents).
+
+    A weight change needs only :func:`weighted_priority` of this (the app keeps it across weight changes);
+    ``config``'s weights are not read. Arguments as :func:`priority_scores`'s.
+    """
     result = assessed.copy()
     population = _numbers(result, "population", 0.0)
     share = _numbers(result, "share_60plus", 0.0) + _numbers(result, "share_under14", 0.0)
@@ -201,16 +220,32 @@ def priority_scores(
         "neighbours_unserved": _share_of_max(neighbours.astype(float)),
         "landless_reached": _share_of_max(landless_reached.astype(float)),
     }
-    total_weight = sum(weights.values())
-    score = np.zeros(len(result))
     for name in COMPONENTS:
         result[f"c_{name}"] = components[name]
-        score += weights[name] * components[name]
     result["neighbours_unserved_population"] = neighbours
     result["landless_reached_population"] = landless_reached
-    # Only a community that can be picked has a score: for the others a number would read as a ranking.
-    eligible = result["eligible"].to_numpy(dtype=bool)
-    result["priority_score"] = np.where(eligible, 100.0 * score / total_weight, np.nan)
+    return result
+
+
+def weighted_score(frame: pd.DataFrame, weights: dict[str, float]) -> np.ndarray:
+    """The priority score (0–100) of each row of ``frame`` from its components ``c_*`` (0–1) and ``weights``
+    (checked by :func:`check_weights`): 100 × Σ weight × component ÷ Σ weights; NaN where ``eligible`` is
+    false (only a candidate that can be picked has a score). Communities and public sites alike."""
+    weights = check_weights(weights)
+    score = np.zeros(len(frame))
+    for name in COMPONENTS:
+        score += weights[name] * frame[f"c_{name}"].to_numpy(dtype=float)
+    eligible = frame["eligible"].to_numpy(dtype=bool) if len(frame) else np.zeros(0, dtype=bool)
+    return np.where(eligible, 100.0 * score / sum(weights.values()), np.nan)
+
+
+def weighted_priority(components: gpd.GeoDataFrame, weights: dict[str, float], copy: bool = True) -> gpd.GeoDataFrame:
+    """:func:`priority_components` output with ``priority_score`` (0–100, :func:`weighted_score`) and
+    ``priority_rank`` (1 = first among eligible communities; missing for ineligible ones) for ``weights``.
+
+    ``components`` is left as it is (a copy is scored) unless ``copy`` is false."""
+    result = components.copy() if copy else components
+    result["priority_score"] = weighted_score(result, weights)
     result["priority_rank"] = _rank_eligible(result)
     return result
 
