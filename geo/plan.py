@@ -352,7 +352,11 @@ def run_plan(
     if public_sites is not None and len(public_sites) and basis is None:  # a basis checked them once
         check_site_ids(public_sites, communities)
     outcomes = []
-    paths_so_far = fitness_paths
+    # The sites' tests read the sets in metres: projected once (the basis holds the city's), not per programme.
+    with_sites = public_sites is not None and len(public_sites) > 0
+    paths_so_far = None
+    if with_sites:
+        paths_so_far = basis.fitness_paths_m if basis is not None else _in_crs(fitness_paths, metric_crs)
     for index, key in enumerate(program_keys):
         program = config.program(key)
         sites = reach = None
@@ -406,7 +410,13 @@ def run_plan(
             covered = add_fitness_paths(
                 covered, planned, config.walk_radius_m, metric_crs, geometry=geometry, network=network
             )
-            paths_so_far = pd.concat([paths_so_far, planned], ignore_index=True)
+            if with_sites:
+                planned_m = _in_crs(planned, metric_crs)
+                paths_so_far = (
+                    pd.concat([paths_so_far, planned_m], ignore_index=True)
+                    if paths_so_far is not None and len(paths_so_far)
+                    else planned_m
+                )
     return Plan(tuple(outcomes), config.walk_radius_m, mode, config)
 
 
@@ -436,6 +446,8 @@ class PlanBasis:
         ``priority_score`` is reweighed per run); None without sites.
     reach : SiteReach or None
         The sites' reach among the unserved communities (:class:`geo.analysis.sites.SiteReach`).
+    fitness_paths_m : GeoDataFrame or None
+        ``fitness_paths`` in the relation's metric CRS (the sites' tests read them in metres); None without sites.
     """
 
     config: Config
@@ -447,6 +459,7 @@ class PlanBasis:
     components: gpd.GeoDataFrame
     sites: gpd.GeoDataFrame | None = None
     reach: SiteReach | None = None
+    fitness_paths_m: gpd.GeoDataFrame | None = None
 
 
 def plan_basis(
@@ -488,10 +501,18 @@ def with_public_sites(basis: PlanBasis, public_sites: gpd.GeoDataFrame, network=
     config, relation = basis.config, basis.relation
     network = network_in_force(config, network)
     metric_crs, polygons_m = relation.geometry.metric_crs, relation.geometry.polygons_m
-    assessed = assess_sites(public_sites, basis.fitness_paths, config, metric_crs)
+    paths_m = _in_crs(basis.fitness_paths, metric_crs)
+    assessed = assess_sites(public_sites, paths_m, config, metric_crs)
     reach = SiteReach.build(assessed, basis.components, config, metric_crs, polygons_m, network)
-    sites = score_sites(assessed, basis.components, config, basis.fitness_paths, metric_crs, polygons_m, reach, network)
-    return replace(basis, public_sites=public_sites, sites=sites, reach=reach)
+    sites = score_sites(assessed, basis.components, config, paths_m, metric_crs, polygons_m, reach, network)
+    return replace(basis, public_sites=public_sites, sites=sites, reach=reach, fitness_paths_m=paths_m)
+
+
+def _in_crs(frame: gpd.GeoDataFrame | None, crs) -> gpd.GeoDataFrame | None:
+    """``frame`` in ``crs`` (itself when it has no CRS: nothing to project)."""
+    if frame is None or frame.crs is None:
+        return frame
+    return frame.to_crs(crs)
 
 
 def _some(frame):
