@@ -23,6 +23,7 @@ import openpyxl
 import pytest
 
 from geo.data.cells import spreadsheet_text, xlsx_text
+from geo.render.compact import layer_features
 from tests import hostile
 from tests.browser import (
     CHROMIUM,
@@ -216,7 +217,7 @@ def test_hostile_survey_stays_text_through_every_door_and_other_sessions_see_not
     shown = {
         f["properties"]["name"]
         for layer in data["layers"]
-        for f in layer["features"]["features"]
+        for f in layer_features(layer)
         if "name" in f["properties"]
     }
     assert shown == set(hostile.ALL)

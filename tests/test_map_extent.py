@@ -17,6 +17,7 @@ from geo.config import DEFAULT_DATA_PATH, load_config
 from geo.pipeline import load_city
 from geo.plan import score_communities
 from geo.render import maps
+from geo.render.compact import layer_features
 from tests import hostile
 
 URBAN = ("450202", "450203", "450204", "450205", "450206")  # the sample's five urban districts
@@ -127,7 +128,7 @@ def test_the_map_opens_at_the_communities_not_at_the_district_outline():
     page = render(districts, communities, paths)
     assert fitted(page) == pytest.approx([24.30, 109.40, 24.351, 109.471])
     outline = next(layer for layer in map_data(page)["layers"] if layer["key"] == "districts")
-    assert len(outline["features"]["features"]) == 1  # the outline still draws
+    assert len(layer_features(outline)) == 1  # the outline still draws
     # With no community to show, the outline is all there is to open at.
     assert fitted(render(districts, communities.iloc[:0], paths)) == [24.0, 109.0, 25.0, 111.0]
 
@@ -243,7 +244,7 @@ def test_the_map_tooltip_names_the_missing_field():
     communities = communities.assign(eligible=False, reasons="", missing_fields="")
     communities.loc[3, ["reasons", "missing_fields"]] = ["missing_data", "population"]
     page = render(districts, communities, paths, lang="en")
-    features = [f for layer in map_data(page)["layers"] for f in layer["features"]["features"]]
+    features = [f for layer in map_data(page)["layers"] for f in layer_features(layer)]
     tip = next(f["properties"] for f in features if f["properties"].get("community_id") == "C03")
     assert tip["reasons"] == "Missing data (population)"
 
@@ -262,7 +263,7 @@ def drawn_ids(page: str) -> set[str]:
         f["properties"]["community_id"]
         for layer in map_data(page)["layers"]
         if layer["key"] not in ("districts", "focus")
-        for f in layer["features"]["features"]
+        for f in layer_features(layer)
     }
 
 

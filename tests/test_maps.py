@@ -9,11 +9,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from folium.elements import JSCSSMixin
 from shapely.geometry import Point, box
 
 from geo.errors import DataError, said
 from geo.render import maps
+from geo.render.compact import layer_features
 from tests import hostile
 from tests.helpers import map_data
 
@@ -146,7 +148,7 @@ def test_each_community_appears_once(page, communities):
         f["properties"]["community_id"]
         for layer in layers_of(page)
         if layer["key"] != "districts"
-        for f in layer["features"]["features"]
+        for f in layer_features(layer)
     ]
     assert sorted(ids) == sorted(communities["community_id"])
     for community_id in communities["community_id"]:
@@ -203,7 +205,7 @@ def test_english_labels(districts, communities, fitness_paths, page):
     assert "Fitness-path coverage" in english and "Not served" in english
     assert map_data(english)["legend"]["title"] == "Fitness-path coverage"
     assert "Population" in layers_of(english, "unserved")[0]["tooltip_aliases"]
-    assert [f["properties"]["label"] for f in layers_of(english, "districts")[0]["features"]["features"]] == [
+    assert [f["properties"]["label"] for f in layer_features(layers_of(english, "districts")[0])] == [
         "Chengzhong",
         "Yufeng",
     ]
@@ -215,12 +217,21 @@ def test_english_labels(districts, communities, fitness_paths, page):
     assert "人口" not in english and "人口" in page
 
 
+def community_shape(page, community_id):
+    feature = next(f for f in features_of(page) if f["properties"].get("community_id") == community_id)
+    return shapely.geometry.shape(feature["geometry"])
+
+
 def test_coordinates_are_rounded(districts, communities, fitness_paths):
+    # Sent as whole steps of 1e-6 degree (~0.1 m) from the layer's origin: each within half a step.
     communities = communities.copy()
     communities.loc[0, "geometry"] = box(109.40112345678, 24.301, 109.405, 24.30598765432)
     page = maps.coverage_map(districts, communities, fitness_paths).get_root().render()
-    assert "109.401123" in page and "109.4011234" not in page
-    assert "24.305988" in page
+    vertices = shapely.get_coordinates(community_shape(page, "CZ-0001"))
+    assert np.abs(vertices - [109.40112345678, 24.30598765432]).min(axis=0).max() <= 0.5e-6 + 1e-12
+    assert "109.4011234" not in page
+    layer = next(layer for layer in layers_of(page) if "ids" in layer and "CZ-0001" in layer["ids"])
+    assert all(isinstance(step, int) for step in layer["shapes"]["coords"])
 
 
 def test_simplification_drops_vertices_closer_than_tolerance(districts, communities, fitness_paths):
@@ -231,8 +242,11 @@ def test_simplification_drops_vertices_closer_than_tolerance(districts, communit
         box(109.403, 24.305 - 1e-9, 109.4031, 24.305 + bump)
     )
     page = maps.coverage_map(districts, communities, fitness_paths).get_root().render()
-    assert "24.305009" not in page
-    assert "[109.401,24.301]" in page
+    shape = community_shape(page, "CZ-0001")
+    assert shapely.get_num_coordinates(shape) == 5  # four corners and the closing one
+    assert shape.equals_exact(box(109.401, 24.301, 109.405, 24.305), tolerance=1e-6) or shape.normalize().equals_exact(
+        box(109.401, 24.301, 109.405, 24.305).normalize(), tolerance=1e-6
+    )
 
 
 def test_empty_status_layer_still_renders(districts, communities, fitness_paths):
@@ -240,7 +254,7 @@ def test_empty_status_layer_still_renders(districts, communities, fitness_paths)
     page = maps.coverage_map(districts, served, fitness_paths).get_root().render()
     counts = legend_counts(page)
     assert counts["served_inside"] == 4 and counts["unserved"] == 0
-    assert layers_of(page, "unserved")[0]["features"]["features"] == []
+    assert layer_features(layers_of(page, "unserved")[0]) == []
 
 
 @pytest.mark.parametrize(
@@ -331,7 +345,7 @@ def assessed(communities):
 
 def features_of(page):
     """Every feature of the page's GeoJSON layers, in the order the layers are drawn."""
-    return [feature for layer in layers_of(page) for feature in layer["features"]["features"]]
+    return [feature for layer in layers_of(page) for feature in layer_features(layer)]
 
 
 def legend_counts(page):
@@ -613,12 +627,12 @@ def test_hostile_names_travel_as_data_and_nothing_is_evaluated(
         data = map_data(page)
         names = {f["properties"]["name"] for f in features_of(page) if "name" in f["properties"]}
         assert names == {text}
-        assert {f["properties"]["label"] for f in layers_of(page, "districts")[0]["features"]["features"]} == {
+        assert {f["properties"]["label"] for f in layer_features(layers_of(page, "districts")[0])} == {
             text,
             "鱼峰区" if lang == "zh" else "Yufeng",
         }
         assert [row[2] for row in data["fitness_paths"]] == [text, "P-2", text]
-        dot = layers_of(page, "selected")[1]["features"]["features"][0]["properties"]
+        dot = layer_features(layers_of(page, "selected")[1])[0]["properties"]
         assert dot["selected_program"] == text
         # Outside the JSON element, the page is the same whatever the names are.
         outside = re.sub(r'<script type="application/json".*?</script>', "", page, flags=re.S)
@@ -662,7 +676,7 @@ def test_district_names_follow_the_code_and_a_city_without_english_names_still_m
     }
     chinese_only = districts.drop(columns="district_name_en")
     english = maps.coverage_map(chinese_only, communities, fitness_paths, lang="en").get_root().render()
-    assert [f["properties"]["label"] for f in layers_of(english, "districts")[0]["features"]["features"]] == [
+    assert [f["properties"]["label"] for f in layer_features(layers_of(english, "districts")[0])] == [
         "城中区",
         "鱼峰区",
     ]

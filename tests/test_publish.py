@@ -9,6 +9,7 @@ import pytest
 from geo.config import DEFAULT_DATA_PATH, load_config
 from geo.pipeline import load_city
 from geo.plan import run_plan
+from geo.render.compact import layer_features
 from geo.render.notice import publish_html
 
 HOSTILE_NAME = "<script>alert(1)</script>"
@@ -223,7 +224,7 @@ def test_hostile_names_in_the_notice_stay_text(sample, tmp_path, monkeypatch):
     shown = {
         f["properties"]["community_id"]: f["properties"]["name"]
         for layer in data["layers"]
-        for f in layer["features"]["features"]
+        for f in layer_features(layer)
         if "name" in f["properties"]
     }
     for community_id, name in names.items():

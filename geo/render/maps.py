@@ -39,6 +39,7 @@ from geo.analysis.eligibility import mark_estimates, reason_labels
 from geo.config import DISTANCES
 from geo.data.crs import convert_geometries, require_storage_crs
 from geo.errors import DataError, data_error
+from geo.render.compact import QUANTUM_DEG, encode_column, encode_shapes, grid_cells
 
 VENDOR_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor"
 """Folder of the vendored web assets; Streamlit serves it at ``/app/static/vendor``."""
@@ -115,6 +116,19 @@ SITE_COLORS = {
 SITE_OUTLINES = {"sites_eligible": "#1F4E79", "sites_ineligible": "#6E6E6E", "sites_selected": "#6A1B4D"}
 SITE_DOT_RADIUS_PX = {"sites_eligible": 4, "sites_ineligible": 3, "sites_selected": 7}
 """Sites are drawn as dots (a polygon at its representative point): a pocket park is a pixel at city zoom."""
+
+GRID_LAYER = "grid_cells"
+"""Layer of the grid cells that stand for the communities of a large city at low zoom (``shapes_at_once``)."""
+
+SHAPES_MIN_ZOOM = 15
+"""Zoom from which a large city's map draws its communities' shapes (~4.3 m per pixel at Liuzhou: a
+1,400 × 1,000 px view spans about 6 × 4.3 km)."""
+
+GRID_LEVELS = ((12, 2000.0), (99, 500.0))
+"""(deepest zoom, cell size in metres) of the grid levels: 2 km cells up to zoom 12, 500 m cells after."""
+
+SERVED_STATUSES = ("served_inside", "served_within_radius")
+"""The statuses a grid cell's "share served" counts."""
 
 LANDLESS_STATUS = "landless"
 LANDLESS_OUTLINE_COLOR = "#B2182B"  # dark red outline, no fill: the status colour underneath still shows
@@ -231,6 +245,8 @@ def coverage_map(
     picks: gpd.GeoDataFrame | None = None,
     distance: str | None = None,
     walk_radius_m: float | None = None,
+    shapes_at_once: int | None = None,
+    shapes_min_zoom: int = SHAPES_MIN_ZOOM,
 ) -> folium.Map:
     """Draw districts, communities coloured by coverage status, and fitness paths.
 
@@ -302,6 +318,14 @@ def coverage_map(
         names no distance.
     walk_radius_m : float, optional
         The walk radius in metres, said in the legend's title with ``distance``.
+    shapes_at_once : int, optional
+        Most communities drawn as shapes from the start (``[map] shapes_at_once``). With more, the map
+        opens on the district outlines and a grid of cells (:data:`GRID_LEVELS`; each cell coloured like
+        the legend's status most of its communities have, its tooltip counting them and the share served),
+        and draws the communities' shapes from zoom ``shapes_min_zoom`` on, only those in view. The legend
+        still counts every community. None: every shape at once, whatever the number.
+    shapes_min_zoom : int, default :data:`SHAPES_MIN_ZOOM`
+        The zoom from which a map with more than ``shapes_at_once`` communities draws their shapes.
 
     Returns
     -------
@@ -343,7 +367,7 @@ def coverage_map(
         districts, communities, fitness_paths = (_to_gcj02(frame) for frame in (districts, communities, fitness_paths))
         public_sites = _to_gcj02(public_sites) if public_sites is not None else None
         picks = _to_gcj02(picks) if picks is not None and len(picks) else picks
-    district_display = _display_geometry(districts)
+    district_display = _display_geometry(districts, rounded=False)
     if district_display.empty:
         raise DataError("districts has no non-empty geometry: the map needs it for its extent")
     focus_display = None
@@ -380,6 +404,7 @@ def coverage_map(
         programs = _text(
             communities["community_id"].astype(str).map({str(k): v for k, v in dict(selected_program).items()})
         )
+    origin = _grid_origin(communities)
     for key in statuses:
         in_status = (status == key).to_numpy()
         layers += _community_layers(
@@ -388,7 +413,12 @@ def coverage_map(
             key,
             labels,
             programs[in_status] if key == SELECTED_STATUS and programs is not None else None,
+            origin,
         )
+    detail = None
+    if shapes_at_once is not None and len(communities) > shapes_at_once:
+        groups[GRID_LAYER] = folium.FeatureGroup(name=labels[GRID_LAYER])
+        detail = _detail(communities, status, statuses, labels, origin, shapes_min_zoom)
     extra_rows = []
     landless_ids = None if landless_ids is None else {str(i) for i in landless_ids}
     if landless_ids:
@@ -445,6 +475,7 @@ def coverage_map(
         "base_note": labels["base_unavailable"] if tile_layers else None,
         "base_note_after_ms": BASE_NOTE_AFTER_MS,
         "controls": control_words(labels),
+        "detail": detail,
     }
     _MapLayers(data, groups, cluster, tile_layers).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
@@ -705,13 +736,15 @@ def _validate(layer_name: str, frame: gpd.GeoDataFrame) -> None:
             raise ValueError(f"fitness_paths must hold points only, found {sorted(kinds)}")
 
 
-def _display_geometry(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rows that can be drawn, their geometry simplified and rounded for the browser."""
+def _display_geometry(frame: gpd.GeoDataFrame, rounded: bool = True) -> gpd.GeoDataFrame:
+    """Rows that can be drawn, their geometry simplified and (``rounded``) rounded for the browser."""
     drawable = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
-    geometry = shapely.transform(
-        drawable.geometry.simplify(DISPLAY_TOLERANCE_DEG, preserve_topology=True).to_numpy(),
-        lambda coords: np.round(coords, COORDINATE_DECIMALS),
-    )
+    if not rounded:
+        geometry = drawable.geometry.simplify(DISPLAY_TOLERANCE_DEG, preserve_topology=True)
+        return drawable.set_geometry(gpd.GeoSeries(geometry, index=drawable.index, crs=frame.crs))
+    geometry = drawable.geometry.simplify(DISPLAY_TOLERANCE_DEG, preserve_topology=True).to_numpy()
+    if rounded:  # compact shapes are rounded by their quantum instead
+        geometry = shapely.transform(geometry, lambda coords: np.round(coords, COORDINATE_DECIMALS))
     return drawable.set_geometry(gpd.GeoSeries(geometry, index=drawable.index, crs=frame.crs))
 
 
@@ -726,7 +759,9 @@ def _districts_layer(display: gpd.GeoDataFrame, lang: str) -> dict:
     props = display.assign(district_code=display["district_code"].astype(str), label=_text(names))
     return {
         "key": "districts",
-        "features": _feature_collection(props, ["district_code", "label"]),
+        "shapes": encode_shapes(display.geometry.to_numpy()),  # compact: see geo.render.compact
+        "props": {"district_code": props["district_code"].tolist(), "label": props["label"].tolist()},
+        "always": True,  # drawn at every zoom, also on a large city's map
         "style": {"color": "#444444", "weight": 2, "fill": True, "fillColor": "#888888", "fillOpacity": 0.03},
         "tooltip_fields": ["label"],
         "tooltip_aliases": None,
@@ -795,14 +830,17 @@ def _community_layers(
     status: str,
     labels: dict,
     programs: pd.Series | None = None,
+    origin: tuple[float, float] | None = None,
 ) -> list[dict]:
     """The layer data of the communities of ``status`` (and, for picks, their dots); ``programs`` adds a row.
 
-    Each feature carries ``community_id``, its tooltip texts and ``approximate`` (true for a
-    footprint drawn from a point, which is dashed).
+    The communities travel compact (:mod:`geo.render.compact`, steps from ``origin``): ``shapes``, ``ids``
+    (``community_id``), ``props`` (each tooltip field's texts, a column per field) and ``approximate`` (the
+    positions of footprints drawn from a point, which are dashed); :func:`geo.render.compact.layer_features`
+    reads them back as features.
     """
     drawable = (communities.geometry.notna() & ~communities.geometry.is_empty).to_numpy()
-    display = _display_geometry(communities[drawable])
+    display = _display_geometry(communities[drawable], rounded=False)
     values = tooltip_values[drawable]
     if programs is not None:
         values.insert(2, "selected_program", programs[drawable].to_numpy())
@@ -812,7 +850,7 @@ def _community_layers(
         if "geometry_approximate" in communities.columns
         else np.zeros(int(drawable.sum()), dtype=bool)
     )
-    props = gpd.GeoDataFrame(values.set_axis(display.index).assign(approximate=approximate), geometry=display.geometry)
+    props = gpd.GeoDataFrame(values.set_axis(display.index), geometry=display.geometry)
     color = STATUS_COLORS[status]
     if status == SELECTED_STATUS:
         style = {"color": SELECTED_OUTLINE_COLOR, "weight": 3, "fillColor": color, "fillOpacity": 0.8}
@@ -824,7 +862,11 @@ def _community_layers(
     layers = [
         {
             "key": status,
-            "features": _feature_collection(props, ["community_id", *fields, "approximate"]),
+            # Compact (geo.render.compact): a fifth of GeoJSON's bytes, built without a loop over features.
+            "shapes": encode_shapes(display.geometry.to_numpy(), origin=origin),
+            "ids": values["community_id"].tolist(),
+            "props": {field: encode_column(values[field]) for field in fields},
+            "approximate": np.flatnonzero(approximate).tolist(),
             "style": style,
             "highlight": highlight,
             "dash": APPROXIMATE_DASH,
@@ -852,6 +894,45 @@ def _community_layers(
             }
         )
     return layers
+
+
+def _grid_origin(communities: gpd.GeoDataFrame) -> tuple[float, float]:
+    """The south-west corner of the communities (degrees, a whole number of quanta): where steps start."""
+    geometry = communities.geometry
+    drawable = geometry[geometry.notna() & ~geometry.is_empty]
+    if drawable.empty:
+        return (0.0, 0.0)
+    min_lon, min_lat = drawable.total_bounds[:2]
+    return (float(np.floor(min_lon / QUANTUM_DEG) * QUANTUM_DEG), float(np.floor(min_lat / QUANTUM_DEG) * QUANTUM_DEG))
+
+
+def _detail(
+    communities: gpd.GeoDataFrame, status: pd.Series, statuses, labels: dict, origin, shapes_min_zoom: int
+) -> dict:
+    """What a large city's map draws at low zoom: a grid of cells per level of :data:`GRID_LEVELS`.
+
+    ``statuses`` gives each status its code (its position) in the cells' counts; ``served`` the codes a cell's
+    share served counts. Communities are placed by a point on their surface.
+    """
+    drawable = (communities.geometry.notna() & ~communities.geometry.is_empty).to_numpy()
+    points = shapely.point_on_surface(np.asarray(communities.geometry.to_numpy()[drawable], dtype=object))
+    lon, lat = shapely.get_x(points), shapely.get_y(points)
+    codes = pd.Series(status.to_numpy()[drawable]).map({key: code for code, key in enumerate(statuses)}).to_numpy()
+    metres_per_degree_lon = 111_320 * np.cos(np.radians(float(np.median(lat)) if len(lat) else 0.0))
+    levels = []
+    for max_zoom, size_m in GRID_LEVELS:
+        size = (size_m / metres_per_degree_lon, size_m / 111_320)
+        levels.append({"max_zoom": max_zoom, **grid_cells(lon, lat, codes, len(statuses), size, origin)})
+    return {
+        "min_zoom": int(shapes_min_zoom),
+        "statuses": list(statuses),
+        "colors": [STATUS_COLORS[key] for key in statuses],
+        "labels": [labels[key] for key in statuses],
+        "served": [code for code, key in enumerate(statuses) if key in SERVED_STATUSES],
+        "levels": levels,
+        "words": {"communities": labels["cell_communities"], "served_share": labels["cell_served_share"]},
+        "key": GRID_LAYER,
+    }
 
 
 def _legend_row(key: str, color: str, outline: str | None, labels: dict, count: int, dot: bool = False) -> dict:
@@ -1216,7 +1297,88 @@ class _MapLayers(MacroElement):
                     });
                     return table;
                 }
+                performance.mark("fp-data-parsed");
+                var stats = window.__mapStats = {shapes: 0, cells: 0, communities: 0, mode: "all"};
+
+                function bindTooltip(shape, layer, props) {
+                    if (layer.tooltip_fields) {
+                        shape.bindTooltip(function () {
+                            return tooltip(layer.tooltip_fields, layer.tooltip_aliases, props());
+                        }, {sticky: true, className: "fp-tooltip"});
+                    }
+                }
+                // A compact layer (geo/render/compact.py): vertices are running sums of integer steps.
+                function compactLayer(layer) {
+                    var g = layer.shapes, q = g.quantum, n = g.coords.length / 2;
+                    var lats = new Float64Array(n), lons = new Float64Array(n), x = 0, y = 0, i, k;
+                    for (i = 0, k = 0; i < n; i++, k += 2) {
+                        x += g.coords[k]; y += g.coords[k + 1];
+                        lons[i] = g.origin[0] + x * q; lats[i] = g.origin[1] + y * q;
+                    }
+                    var columns = {};
+                    Object.keys(layer.props).forEach(function (name) {
+                        var column = layer.props[name];
+                        columns[name] = Array.isArray(column) ? column
+                            : column.codes.map(function (code) { return column.values[code]; });
+                    });
+                    var dashed = new Set(layer.approximate), features = [], ring = 0, poly = 0, vertex = 0;
+                    var count = layer.ids ? layer.ids.length : g.parts.length;
+                    for (var index = 0; index < count; index++) {
+                        var id = layer.ids ? layer.ids[index] : null;
+                        var first = vertex, rings = [], parts = [];
+                        for (var part = 0; part < g.parts[index]; part++) {
+                            var shape = [];
+                            for (var r = g.polys[poly++]; r > 0; r--) {
+                                shape.push([vertex, g.rings[ring]]);
+                                vertex += g.rings[ring++];
+                            }
+                            parts.push(shape);
+                        }
+                        var south = Infinity, west = Infinity, north = -Infinity, east = -Infinity;
+                        for (i = first; i < vertex; i++) {
+                            south = Math.min(south, lats[i]); north = Math.max(north, lats[i]);
+                            west = Math.min(west, lons[i]); east = Math.max(east, lons[i]);
+                        }
+                        features.push({id: id, index: index, parts: parts, box: [south, west, north, east],
+                                       lat: (south + north) / 2, lon: (west + east) / 2});
+                    }
+                    function props(feature) {
+                        var values = feature.id === null ? {} : {community_id: feature.id};
+                        Object.keys(columns).forEach(function (name) { values[name] = columns[name][feature.index]; });
+                        return values;
+                    }
+                    function latlngs(feature) {
+                        var polygons = feature.parts.map(function (shape) {
+                            return shape.map(function (span) {
+                                var points = new Array(span[1]);
+                                for (var v = 0; v < span[1]; v++) {
+                                    points[v] = [lats[span[0] + v], lons[span[0] + v]];
+                                }
+                                return points;
+                            });
+                        });
+                        return polygons.length === 1 ? polygons[0] : polygons;
+                    }
+                    function make(feature) {
+                        var style = dashed.has(feature.index)
+                            ? Object.assign({}, layer.style, {dashArray: layer.dash}) : layer.style;
+                        var options = Object.assign({interactive: layer.interactive !== false}, style);
+                        var shape = L.polygon(latlngs(feature), options);
+                        // What tests and tools read back (tests/browser.py counts drawn communities by it).
+                        shape.feature = {type: "Feature",
+                                         properties: feature.id === null ? props(feature) : {community_id: feature.id}};
+                        bindTooltip(shape, layer, function () { return props(feature); });
+                        if (layer.highlight) {
+                            shape.on("mouseover", function () { shape.setStyle(layer.highlight); });
+                            shape.on("mouseout", function () { shape.setStyle(style); });
+                        }
+                        return shape;
+                    }
+                    return {key: layer.key, features: features, make: make, made: {}, always: layer.always};
+                }
+                var compact = [];
                 data.layers.forEach(function (layer) {
+                    if (layer.shapes) { compact.push(compactLayer(layer)); return; }
                     var drawn = L.geoJSON(layer.features, {
                         interactive: layer.interactive !== false,
                         style: function (feature) {
@@ -1229,12 +1391,7 @@ class _MapLayers(MacroElement):
                                 {radius: layer.point_radius, pane: layer.pane}, layer.style));
                         },
                         onEachFeature: function (feature, shape) {
-                            if (layer.tooltip_fields) {
-                                shape.bindTooltip(function () {
-                                    return tooltip(layer.tooltip_fields, layer.tooltip_aliases,
-                                                   feature.properties);
-                                }, {sticky: true, className: "fp-tooltip"});
-                            }
+                            bindTooltip(shape, layer, function () { return feature.properties; });
                             if (layer.highlight) {
                                 shape.on("mouseover", function () { shape.setStyle(layer.highlight); });
                                 shape.on("mouseout", function () { drawn.resetStyle(shape); });
@@ -1243,6 +1400,114 @@ class _MapLayers(MacroElement):
                     });
                     drawn.addTo(groups[layer.key]);
                 });
+                compact.forEach(function (layer) { stats.communities += layer.always ? 0 : layer.features.length; });
+
+                // Shapes: all at once, or (a large city, data.detail) grid cells at low zoom and the shapes in view
+                // from detail.min_zoom on.
+                var detail = data.detail, shown = [];
+                function showShapes(wanted) {
+                    compact.forEach(function (layer, n) {
+                        var group = groups[layer.key], before = shown[n] || {}, now = {};
+                        wanted(layer).forEach(function (feature) {
+                            var shape = layer.made[feature.index] || (layer.made[feature.index] = layer.make(feature));
+                            now[feature.index] = shape;
+                            if (!before[feature.index]) { group.addLayer(shape); }
+                        });
+                        Object.keys(before).forEach(function (index) {
+                            if (!now[index]) { group.removeLayer(before[index]); }
+                        });
+                        shown[n] = now;
+                    });
+                    stats.shapes = shown.reduce(function (sum, now) { return sum + Object.keys(now).length; }, 0);
+                }
+                function all(layer) { return layer.features; }
+                if (!detail) {
+                    showShapes(all);
+                } else {
+                    stats.mode = "cells";
+                    var cellGroup = groups[detail.key], cellLevel = null;
+                    var buckets = {}, bucket = 0.01;  // features by 0.01° squares of their centre, for "in view"
+                    compact.forEach(function (layer, n) {
+                        if (layer.always) { return; }
+                        layer.features.forEach(function (feature) {
+                            var key = Math.floor(feature.lon / bucket) + ":" + Math.floor(feature.lat / bucket);
+                            (buckets[key] = buckets[key] || []).push([n, feature]);
+                        });
+                    });
+                    function inView() {
+                        var view = map.getBounds().pad(0.25), found = compact.map(function () { return []; });
+                        var east = Math.floor(view.getEast() / bucket);
+                        for (var bx = Math.floor(view.getWest() / bucket) - 1; bx <= east; bx++) {
+                            for (var by = Math.floor(view.getSouth() / bucket) - 1;
+                                 by <= Math.floor(view.getNorth() / bucket); by++) {
+                                (buckets[bx + ":" + by] || []).forEach(function (entry) {
+                                    var box = entry[1].box;
+                                    if (view.intersects([[box[0], box[1]], [box[2], box[3]]])) {
+                                        found[entry[0]].push(entry[1]);
+                                    }
+                                });
+                            }
+                        }
+                        return function (layer) {
+                            return layer.always ? layer.features : found[compact.indexOf(layer)];
+                        };
+                    }
+                    function cellTooltip(counts, total) {
+                        var table = document.createElement("table"), served = 0;
+                        var row = table.insertRow();
+                        row.appendChild(cell("th", detail.words.communities));
+                        row.insertCell().appendChild(value(total.toLocaleString("en-US")));
+                        detail.served.forEach(function (code) { served += counts[code]; });
+                        row = table.insertRow();
+                        row.appendChild(cell("th", detail.words.served_share));
+                        row.insertCell().appendChild(value((100 * served / total).toFixed(0) + "%"));
+                        counts.forEach(function (count, code) {
+                            if (!count) { return; }
+                            row = table.insertRow();
+                            row.appendChild(cell("th", detail.labels[code]));
+                            row.insertCell().appendChild(value(count.toLocaleString("en-US")));
+                        });
+                        return table;
+                    }
+                    function drawCells(level) {
+                        cellGroup.clearLayers();
+                        cellLevel = level;
+                        stats.cells = 0;
+                        if (!level) { return; }
+                        var w = level.size[0], h = level.size[1], x0 = level.origin[0], y0 = level.origin[1];
+                        level.cells.forEach(function (row) {
+                            var counts = row.slice(2), total = 0, most = 0;
+                            counts.forEach(function (count, code) {
+                                total += count;
+                                if (count > counts[most]) { most = code; }
+                            });
+                            var west = x0 + row[0] * w, south = y0 + row[1] * h, color = detail.colors[most];
+                            L.rectangle([[south, west], [south + h, west + w]], {
+                                color: color, weight: 0.5, fillColor: color, fillOpacity: 0.6
+                            }).bindTooltip(function () { return cellTooltip(counts, total); },
+                                           {sticky: true, className: "fp-tooltip"}).addTo(cellGroup);
+                            stats.cells += 1;
+                        });
+                    }
+                    function update() {
+                        var zoom = map.getZoom();
+                        if (zoom >= detail.min_zoom) {
+                            if (cellLevel) { drawCells(null); }
+                            stats.mode = "shapes";
+                            showShapes(inView());
+                        } else {
+                            showShapes(function (layer) { return layer.always ? layer.features : []; });
+                            stats.mode = "cells";
+                            var level = detail.levels.find(function (l) { return zoom <= l.max_zoom; });
+                            if (level !== cellLevel) { drawCells(level); }
+                        }
+                        stats.zoom = zoom;
+                    }
+                    map.on("moveend", update);
+                    update();
+                }
+                performance.mark("fp-layers-drawn");
+                stats.drawn_ms = performance.now();
                 if (cluster) {
                     var style = data.fitness_path_style;
                     cluster.addLayers(data.fitness_paths.map(function (row) {
