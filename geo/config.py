@@ -141,6 +141,8 @@ class Config:
     upload_max_age_hours: float = 24.0
     max_concurrent_imports: int = 2
     map_max_communities: int = 30_000
+    map_shapes_at_once: int = 20_000
+    map_shapes_min_zoom: int = 15
     max_pairs: int = 20_000_000
     sample_seed: int = 0
     sample_communities: int = 0
@@ -257,6 +259,8 @@ NUMERIC_KEYS: dict[str, tuple[str, Rule]] = {
     "intake.upload_max_age_hours": ("upload_max_age_hours", _positive("hours", MAX_HOURS, " (one year)")),
     "intake.max_concurrent_imports": ("max_concurrent_imports", _whole("imports", 1, MAX_CONCURRENT_IMPORTS)),
     "map.max_communities": ("map_max_communities", _whole("communities", 1, MAX_MAP_COMMUNITIES)),
+    "map.shapes_at_once": ("map_shapes_at_once", _whole("communities", 1, MAX_MAP_COMMUNITIES)),
+    "map.shapes_min_zoom": ("map_shapes_min_zoom", _whole("zoom levels", 10, 19)),
     "sample.seed": ("sample_seed", Rule(f"a whole number from 0 to {MAX_SEED:,}", low=0, high=MAX_SEED, whole=True)),
     "sample.communities": ("sample_communities", _whole("communities", 1, MAX_SAMPLE_COMMUNITIES)),
     "notice.period_days": ("notice_period_days", _whole("days", 1, MAX_NOTICE_DAYS)),
@@ -519,6 +523,9 @@ class IntakeTable(_Table):
 class MapTable(_Table):
     _where: ClassVar[str] = "map"
     max_communities: int
+    # Added with issue 17 (a large city's map): a config.toml written before them keeps working.
+    shapes_at_once: int = 20_000
+    shapes_min_zoom: int = 15
 
 
 class SampleTable(_Table):
@@ -813,6 +820,8 @@ def parse_config(raw: dict, source: str = "config.toml") -> Config:
         upload_max_age_hours=intake.upload_max_age_hours,
         max_concurrent_imports=intake.max_concurrent_imports,
         map_max_communities=model.map.max_communities,
+        map_shapes_at_once=model.map.shapes_at_once,
+        map_shapes_min_zoom=model.map.shapes_min_zoom,
         sample_seed=model.sample.seed,
         sample_communities=model.sample.communities,
         city_name_zh=model.city.name_zh,

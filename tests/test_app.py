@@ -251,7 +251,7 @@ def test_a_city_too_large_for_one_map_asks_for_a_district(tmp_path, monkeypatch)
 
     config = tmp_path / "config.toml"
     config.write_text(
-        DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("max_communities = 30000", "max_communities = 1000"),
+        DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("max_communities = 200000", "max_communities = 1000"),
         encoding="utf-8",
     )
     monkeypatch.setenv("PLANNER_CONFIG", str(config))

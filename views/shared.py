@@ -16,12 +16,15 @@ callable (:func:`download_buttons`), never looked up when the button is pressed.
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
+import gc
 import logging
 import os
 import re
 import secrets
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -660,13 +663,59 @@ def per_data(shared_cache):
     return decorate
 
 
+_COLLECTOR = threading.Lock()
+_BUILDING = {"count": 0, "paused": False}
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector paused while a long-lived result is built, then every object alive
+    frozen out of its scans (:func:`gc.freeze`) before it resumes.
+
+    A 100,000-community city is millions of objects (geometries, strings): each full collection during its
+    load, coverage or plan basis scanned them all again (0.1–0.3 s each, about 1.5 s of the 100k city's
+    first page). Everything the build made is still in the youngest generation: its cyclic garbage is
+    collected there (a scan of the new objects only) before the freeze. The city, its coverage, relation
+    and basis hold no reference cycles (reference counting frees them when evicted), so freezing them
+    loses nothing. Several builds at once (sessions in threads) pause it once; it resumes when the last
+    ends, and only if it ran before.
+    """
+    with _COLLECTOR:
+        if _BUILDING["count"] == 0:
+            _BUILDING["paused"] = gc.isenabled()
+            gc.disable()
+        _BUILDING["count"] += 1
+    try:
+        yield
+    finally:
+        with _COLLECTOR:
+            _BUILDING["count"] -= 1
+            if _BUILDING["count"] == 0 and _BUILDING["paused"]:
+                gc.collect(0)  # the build's own cyclic garbage (all in the youngest generation) is not frozen
+                gc.freeze()
+                gc.enable()
+
+
+def long_lived(function):
+    """Build ``function``'s (cached) result with the collector paused (:func:`_collector_paused`)."""
+
+    @functools.wraps(function)
+    def build(*args):
+        with _collector_paused():
+            return function(*args)
+
+    return build
+
+
 @per_data(st.cache_resource(show_spinner=False, max_entries=4))
+@long_lived
 def _file_city(path: str, file_version: tuple) -> CityData:
     """The city file at ``path`` as read (``file_version``: its modification time and config.toml's)."""
     return load_city(path)
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=4))
+@long_lived
 def cached_city(path: str, version: tuple) -> CityData:
     """The city at ``path``: for the server's data, with the store's installed sets (as fitness paths)
     and applications (:func:`geo.store.installations.city_with_records`), so every session's coverage
@@ -686,6 +735,7 @@ def _named_config(path: str, version: tuple) -> Config:
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=4))
+@long_lived
 def cached_network(path: str, file_version: tuple):
     """The walk graph of the roads layer of the city file at ``path`` (:func:`geo.pipeline.walk_network`, a
     :class:`geo.analysis.network.WalkNetwork` in the communities' UTM zone); ``file_version``: the file's and
@@ -722,6 +772,7 @@ def network_of(path: str, version: tuple, distance: str):
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=8))
+@long_lived
 def cached_coverage(path: str, version: tuple, walk_radius_m: float, distance: str = "straight") -> gpd.GeoDataFrame:
     """Coverage of every community: within ``walk_radius_m`` in a straight line, or on foot along the roads
     (``distance`` = ``network``)."""
@@ -731,6 +782,7 @@ def cached_coverage(path: str, version: tuple, walk_radius_m: float, distance: s
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=8))
+@long_lived
 def cached_relation(path: str, version: tuple, walk_radius_m: float, distance: str = "straight"):
     """The plan's coverage relation on cached coverage (:func:`geo.plan.plan_relation`): it depends on the
     coverage, the radius and the distance only, so a weight, budget or programme change reuses it (on foot it
@@ -782,6 +834,7 @@ def open_space_rule() -> str:
 
 
 @per_data(st.cache_resource(show_spinner=False, max_entries=8))
+@long_lived
 def cached_basis(
     path: str, version: tuple, walk_radius_m: float, open_space: str = "", distance: str = "straight", use_sites=True
 ) -> PlanBasis:
@@ -1102,11 +1155,13 @@ def _map_html(
     ids: tuple | None = None,
     confined_to: tuple | None = None,
     distance: str = "straight",
+    shapes: tuple[int, int] | None = None,
 ) -> str:
     """The rendered map for these choices; ``plan_key`` = (programmes, custom budget, mode) to show picks;
     ``ids`` = the ``community_id`` of the only communities drawn (and counted in the legend);
     ``confined_to`` = a district office's districts (:func:`confined_city`): nothing else is drawn;
-    ``distance``: served within the walk radius in a straight line or on foot (``network``)."""
+    ``distance``: served within the walk radius in a straight line or on foot (``network``); ``shapes`` =
+    ([map] shapes_at_once, shapes_min_zoom): a larger city opens on grid cells (None: every shape at once)."""
     city = cached_confined_city(path, version, confined_to)
     communities = cached_scored(path, version, walk_radius_m, weights_items, open_space, distance)
     if confined_to is not None:
@@ -1143,6 +1198,7 @@ def _map_html(
         picks=picks,
         distance=distance,  # the legend's title says the radius and how it was measured
         walk_radius_m=walk_radius_m,
+        **({} if shapes is None else {"shapes_at_once": shapes[0], "shapes_min_zoom": shapes[1]}),
     )
     return m.get_root().render()
 
@@ -1302,6 +1358,7 @@ def show_map(
         ids,
         actor_districts(),
         distance(),
+        (base_config().map_shapes_at_once, base_config().map_shapes_min_zoom),
     )
     html = _map_html(*arguments) if tianditu_key else cached_map_html(*arguments)
     st.iframe(html, height=height)
