@@ -406,6 +406,8 @@ UPPER_BOUNDS = [
     ("intake.upload_max_age_hours", 8_760, 8_761, "up to 8,760 (one year)"),
     ("intake.max_concurrent_imports", 100, 101, "from 1 to 100"),
     ("map.max_communities", 1_000_000, 1_000_001, "from 1 to 1,000,000"),
+    ("map.shapes_at_once", 1_000_000, 1_000_001, "from 1 to 1,000,000"),
+    ("map.shapes_min_zoom", 19, 20, "from 10 to 19"),
     ("sample.seed", 2**32 - 1, 2**32, "from 0 to 4,294,967,295"),
     ("sample.communities", 1_000_000, 1_000_001, "from 1 to 1,000,000"),
     ("notice.period_days", 366, 367, "a whole number of days from 1 to 366"),
@@ -647,9 +649,9 @@ def test_any_value_anywhere_loads_or_is_one_config_error(path):
             "unknown key 'optimall'; did you mean 'optimal'? (the keys of the file's top level are: city,",
         ),
         (
-            "max_communities = 30000",
-            "max_communities = 30000\nzoom = 12",
-            "unknown key 'map.zoom' (the keys of [map] are: max_communities)",
+            "max_communities = 200000",
+            "max_communities = 200000\nzoom = 12",
+            "unknown key 'map.zoom' (the keys of [map] are: max_communities, shapes_at_once, shapes_min_zoom)",
         ),
         (
             'name_en = "City budget"',

@@ -452,6 +452,8 @@ def _map(signature: str, new_city) -> None:
             public_sites=assessed_sites(new_city),
             distance="straight",  # the page takes no roads: the preview measures in straight lines, and says so
             walk_radius_m=shared.walk_radius_m(),
+            shapes_at_once=shared.base_config().map_shapes_at_once,  # a large city: grid cells until zoomed in
+            shapes_min_zoom=shared.base_config().map_shapes_min_zoom,
         )
         kept = st.session_state[MAP] = (key, drawn.get_root().render())
     st.iframe(kept[1], height=480)

@@ -1295,9 +1295,10 @@ cached_comparison_html = per_data(st.cache_data(show_spinner=False, max_entries=
 
 def show_comparison_map(height: int = 560, district: str | None = None, base_layer: str | None = None) -> None:
     """The comparison map for the user's choices as a static iframe, as :func:`show_map` draws the coverage map
-    (above ``[map] max_communities`` communities the page asks for a district instead)."""
+    (above ``[map] max_communities`` or ``shapes_at_once`` communities the page asks for a district instead: it
+    draws every shape at once)."""
     table, _ = comparison(district)
-    limit = base_config().map_max_communities
+    limit = min(base_config().map_max_communities, base_config().map_shapes_at_once)
     if len(table) > limit:
         st.info(t("map_too_many", count=len(table), limit=limit))
         return
