@@ -56,7 +56,8 @@ from geo.analysis.priority import landless, priority_order
 from geo.analysis.sites import SiteReach, site_points
 from geo.data.crs import metric_crs_for
 from geo.errors import Message, data_error
-from geo.optimize.bound import lp_bound, solve_restricted
+from geo.optimize.bound import lagrangian_bound, lp_bound, solve_restricted
+from geo.optimize.search import neighbourhood_search, round_fractional, served, swap_search
 
 MODES = ("rank", "optimal")
 # Why a programme stopped with the money it had left (``Allocation.stop_reason``).
@@ -68,6 +69,18 @@ STOP_REASONS = ("budget_spent", "no_candidates_left", "nothing_more_to_gain", "d
 LEFT_OUT_REASONS = ("budget", "no_gain", "district_limit", "reaches_no_one")
 PRESOLVE_MAX_NONZEROS = 1_000_000
 DECOMPOSE_MIN_NONZEROS = 20_000
+# Column generation's restricted LPs are degenerate: above this many pairs a round takes tens of
+# seconds (50k communities at 800 m, 9.5 M pairs), and the Lagrangian bound stands alone.
+COLUMN_GENERATION_MAX_NONZEROS = 2_000_000
+# Above this many pairs left after fixing, a MILP cannot prove anything in a minute: the time goes to
+# the neighbourhood search instead.
+FINAL_MILP_MAX_NONZEROS = 200_000
+# Candidates the Lagrangian's fractional plan uses at least this much are where good plans lie.
+FRACTION_SUPPORT = 0.05
+FRACTION_POOL = 0.01
+# The MILP over the LP's support proves its plan within this of its own bound (or the wanted gap of
+# the whole problem's, whichever is smaller): its own bound is not the whole problem's.
+RESTRICTED_MIP_REL_GAP = 1e-4
 
 
 @dataclass(frozen=True)
@@ -533,59 +546,108 @@ def _solve_direct(problem, grouped, group_weight, budget_cny, district_min, dist
 
 
 def _solve_decomposed(problem, grouped, group_weight, budget_cny, district_max, start, time_limit_s, mip_rel_gap):
-    """Column-generation bound, greedy start, reduced-cost fixing, restricted MILPs (see
-    :mod:`geo.optimize.bound`). Returns (chosen, status, bound, messages); the bound is valid for
-    the whole problem at every exit."""
+    """Lagrangian and column-generation bounds, a plan by local search, rounding and restricted
+    MILPs, reduced-cost fixing, then the MILP over what is left or a neighbourhood search (see
+    :mod:`geo.optimize.bound` and :mod:`geo.optimize.search`). Returns (chosen, status, bound,
+    messages); the bound is valid for the whole problem at every exit."""
     deadline = start + (time_limit_s if time_limit_s is not None else np.inf)
+    limited = np.isfinite(deadline)
+
+    def share(part: float) -> float | None:
+        """The clock time when ``part`` of what is left of the time limit has passed (None: no limit)."""
+        return time.perf_counter() + part * max(deadline - time.perf_counter(), 0.0) if limited else None
+
+    budget = float(budget_cny)
     cost = problem.cost_cny.astype(float)
     cover = sp.csr_array(grouped, dtype=float)
-    affordable = cost <= float(budget_cny)
+    weight = group_weight.astype(float)
+    affordable = np.flatnonzero(cost <= budget)
     best = greedy_cover(problem, budget_cny, district_max)
-    best_value = float(problem.newly_served(best))
+    if affordable.size == 0 or weight.size == 0:
+        return best, "optimal", float(problem.newly_served(best)), []
+    best = swap_search(cover, weight, cost, budget, best, problem.district, district_max, share(0.05))
+    best_value = served(cover, weight, best)
 
     def done(bound: float) -> bool:
         # Residents are whole numbers: a bound less than one above the plan proves it optimal.
         return bound - best_value < 1.0 - 1e-6 or bound - best_value <= mip_rel_gap * bound
 
-    sets_affordable = int(budget_cny // cost[affordable].min()) if affordable.any() else 0
-    first = np.flatnonzero(affordable)[
-        np.argsort(-(cover @ group_weight)[affordable] / cost[affordable], kind="stable")
-    ]
-    first = np.union1d(best, first[: 5 * max(sets_affordable, 1)])
-    lp_deadline = start + 0.4 * (deadline - start) if np.isfinite(deadline) else None
-    lp = lp_bound(cover, group_weight, cost, float(budget_cny), first, affordable, lp_deadline)
-    bound = lp.bound
+    def enough(bound: float) -> float:
+        """Residents a plan must serve for ``done(bound)``."""
+        return max(bound * (1 - mip_rel_gap), bound - 1 + 1e-6) if np.isfinite(bound) else np.inf
+
+    def better(plan: np.ndarray) -> None:
+        nonlocal best, best_value
+        value = served(cover, weight, plan)
+        if value > best_value:
+            best, best_value = np.asarray(plan, dtype=int), value
+
+    # 1. A bound from the Lagrangian dual: cheap iterations, every one valid (on affordable candidates).
+    lagrange = lagrangian_bound(
+        cover[affordable], weight, cost[affordable], budget, best_value, share(0.4), stop_gap=mip_rel_gap
+    )
+    bound = lagrange.bound
+    fraction = np.zeros(cost.size)
+    fraction[affordable] = lagrange.fraction
+    reduced = np.full(cost.size, -np.inf)
+    reduced[affordable] = lagrange.reduced
     if done(bound):
         return best, "optimal", bound, []
-    # A restricted MILP over the LP's columns improves the plan in hand; then fixing shrinks the rest.
-    columns = np.union1d(lp.support, best)
+    better(round_fractional(cover, weight, cost, budget, fraction, problem.district, district_max, 5, share(0.1)))
+    # 2. Column generation from the Lagrangian's columns, where its restricted LPs stay quick.
+    support = np.flatnonzero(fraction > FRACTION_SUPPORT)
+    lp = None
+    if cover.nnz <= COLUMN_GENERATION_MAX_NONZEROS:
+        sets_affordable = int(budget // cost[affordable].min())
+        first = np.union1d(
+            np.union1d(best, np.flatnonzero(fraction > 0)),
+            np.argsort(-reduced, kind="stable")[: 5 * max(sets_affordable, 1)],
+        )
+        allowed = np.zeros(cost.size, dtype=bool)
+        allowed[affordable] = True
+        lp = lp_bound(cover, weight, cost, budget, first, allowed, share(0.3))
+        bound = min(bound, lp.bound)
+        support = lp.support
+        if done(bound):
+            return best, "optimal", bound, []
+    # 3. The MILP over the LP's support improves the plan in hand; a local search polishes it.
+    columns = np.union1d(np.union1d(support, np.flatnonzero(fraction > FRACTION_POOL)), best)
     first_try = solve_restricted(
         cover,
-        group_weight,
+        weight,
         cost,
-        budget_cny,
+        budget,
         columns,
         problem.district,
         district_max,
         best,
-        max(0.0, (deadline - time.perf_counter()) / 3),
+        _seconds(share(1 / 3)),
         mip_rel_gap,
+        enough=enough(bound),
     )
-    if first_try.value > best_value:
-        best, best_value = first_try.chosen, first_try.value
+    better(first_try.chosen)
+    better(swap_search(cover, weight, cost, budget, best, problem.district, district_max, share(0.2)))
+    # 4. Reduced-cost fixing: a candidate that cannot be in a plan better than this one is left out.
     fixed_at = best_value
-    keep = np.union1d(np.flatnonzero(lp.kept(fixed_at) & affordable), best)
+    kept = np.zeros(cost.size, dtype=bool)
+    kept[affordable] = lagrange.kept(fixed_at)
+    if lp is not None:
+        kept &= lp.kept(fixed_at)
+    keep = np.union1d(np.flatnonzero(kept), best)
     proven = False
     if np.isin(keep, columns).all():
         # Every plan better than `fixed_at` lies within the columns just searched.
         bound = min(bound, max(first_try.bound, fixed_at))
         proven = first_try.optimal
-    if not (proven or done(bound)) and time.perf_counter() < deadline:
+    if proven or done(bound) or not time.perf_counter() < deadline:
+        pass
+    elif int(np.diff(cover.indptr)[keep].sum()) <= FINAL_MILP_MAX_NONZEROS:
+        # 5a. The MILP over every candidate left: its bound is the whole problem's.
         final = solve_restricted(
             cover,
-            group_weight,
+            weight,
             cost,
-            budget_cny,
+            budget,
             keep,
             problem.district,
             district_max,
@@ -593,12 +655,33 @@ def _solve_decomposed(problem, grouped, group_weight, budget_cny, district_max, 
             deadline - time.perf_counter(),
             mip_rel_gap,
         )
-        if final.value > best_value:
-            best, best_value = final.chosen, final.value
+        better(final.chosen)
         bound = min(bound, max(final.bound, fixed_at))
-        proven = final.optimal
+        proven = final.optimal and best_value >= final.value
+    elif limited:
+        # 5b. Too many left for a MILP to prove anything in time: spend it on the plan instead.
+        pool = np.union1d(np.flatnonzero(fraction > FRACTION_POOL), support)
+        better(
+            neighbourhood_search(
+                cover,
+                weight,
+                cost,
+                budget,
+                best,
+                problem.district,
+                district_max,
+                pool,
+                deadline - 0.5,
+                enough=enough(bound),
+            )
+        )
     status = "optimal" if proven or done(bound) else "time limit: best found"
     return best, status, bound, []
+
+
+def _seconds(moment: float | None) -> float | None:
+    """Seconds from now until ``moment`` (``time.perf_counter()``), None for no limit."""
+    return None if moment is None else max(moment - time.perf_counter(), 0.01)
 
 
 def greedy_cover(problem: CoverageProblem, budget_cny: float, district_max: dict | None = None) -> np.ndarray:

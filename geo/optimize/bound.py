@@ -35,6 +35,9 @@ import numpy as np
 import scipy.sparse as sp
 
 PRESOLVE_MAX_NONZEROS = 1_000_000
+# The volume algorithm stops when its bound fell by less than this share in this many iterations.
+STALL_ITERATIONS = 200
+STALL_GAIN = 2e-5
 
 
 @dataclass(frozen=True)
@@ -72,20 +75,163 @@ class LPBound:
         return self.bound + np.minimum(self.reduced, 0.0) > plan_value
 
 
+def _knapsack(value: np.ndarray, cost: np.ndarray, budget: float) -> tuple[np.ndarray, float]:
+    """The knapsack LP ``max Σ value_j x_j, Σ c_j x_j ≤ budget, 0 ≤ x ≤ 1``: candidates best ratio
+    first, the last one fractional. Returns ``x`` and ``μ`` (the ratio of the candidate that fills
+    the budget; 0 when everything with a positive ratio fits)."""
+    ratio = value / cost
+    fits = int(budget // cost.min()) + 1 if cost.size else 0  # no more candidates than this fit
+    if fits < ratio.size // 4:
+        # Only the best `fits` ratios matter: partition, then sort those (the sort dominated).
+        top = np.argpartition(-ratio, fits)[: fits + 1]
+        order = top[np.argsort(-ratio[top], kind="stable")]
+    else:
+        order = np.argsort(-ratio, kind="stable")
+    filled = np.cumsum(cost[order])
+    whole = int(np.searchsorted(filled, budget, side="right"))  # candidates that fit entirely
+    x = np.zeros(value.size)
+    x[order[:whole]] = 1.0
+    mu = 0.0
+    if whole < order.size:
+        mu = max(float(ratio[order[whole]]), 0.0)
+        if mu > 0:
+            x[order[whole]] = (budget - (filled[whole - 1] if whole else 0.0)) / cost[order[whole]]
+    x[ratio <= 0] = 0.0
+    return x, mu
+
+
 def dual_bound(
     cover: sp.csr_array, weight: np.ndarray, cost: np.ndarray, budget: float, lam: np.ndarray
 ) -> tuple[float, np.ndarray]:
     """``D(λ, μ*)`` and the reduced costs ``r_j`` for ``λ`` clipped to ``[0, w]``; see the module doc."""
     lam = np.clip(lam, 0.0, weight)
     value = cover @ lam
-    ratio = value / cost
-    order = np.argsort(-ratio, kind="stable")
-    filled = np.cumsum(cost[order])
-    whole = int(np.searchsorted(filled, budget, side="right"))  # candidates that fit entirely
-    mu = max(float(ratio[order[whole]]), 0.0) if whole < order.size else 0.0
+    _, mu = _knapsack(value, cost, budget)
     reduced = value - mu * cost
     bound = float(np.maximum(weight - lam, 0.0).sum() + mu * budget + np.maximum(reduced, 0.0).sum())
     return bound, reduced
+
+
+@dataclass(frozen=True)
+class LagrangianBound:
+    """The best ``D(λ)`` the volume algorithm found, and what it learnt on the way.
+
+    Attributes
+    ----------
+    bound : float
+        ``D(λ)`` at ``lam``: residents no plan within the budget can exceed (district limits ignored).
+    lam : ndarray of float
+        The multipliers (residents per group, ``0 ≤ λ ≤ w``) that gave ``bound``.
+    reduced : ndarray of float
+        ``r_j`` of every candidate at ``lam`` (for :meth:`kept`).
+    fraction : ndarray of float
+        The volume algorithm's primal estimate: a running average of the knapsack solutions
+        (``x_j`` in [0, 1]); its support is where the LP's optimum tends to lie.
+    iterations : int
+        ``D(λ)`` evaluations made (one sparse product each).
+    """
+
+    bound: float
+    lam: np.ndarray
+    reduced: np.ndarray
+    fraction: np.ndarray
+    iterations: int
+
+    def kept(self, plan_value: float) -> np.ndarray:
+        """Mask of candidates a plan serving more than ``plan_value`` residents may use."""
+        return self.bound + np.minimum(self.reduced, 0.0) > plan_value
+
+
+def lagrangian_bound(
+    cover: sp.csr_array,
+    weight: np.ndarray,
+    cost: np.ndarray,
+    budget: float,
+    target: float,
+    deadline: float | None = None,
+    max_iterations: int = 100_000,
+    stop_gap: float = 0.0,
+    step: float = 0.1,
+    average: float = 0.1,
+) -> LagrangianBound:
+    """Minimise ``D(λ)`` (module doc) by the volume algorithm (Barahona & Anbil 2000): a subgradient
+    method whose direction is a running average of the subgradients, with Polyak steps
+    ``step · (D_best − target) / |g|²`` toward ``target`` (residents a plan in hand serves), the
+    step factor raised after improving steps and cut after 20 steps without improvement.
+
+    Each iteration is one product ``cover @ λ`` and a sort, so on a relation of millions of pairs
+    it is far cheaper than a round of column generation's simplex; every ``D(λ)`` is a valid bound,
+    so it may stop at any time: at ``deadline`` (``time.perf_counter()`` seconds), after
+    ``max_iterations``, when ``D_best − target ≤ stop_gap · D_best``, when the step vanishes, or
+    when ``D_best`` fell by less than ``STALL_GAIN`` of itself over ``STALL_ITERATIONS`` iterations.
+    """
+    cover = sp.csr_array(cover, dtype=float)
+    w = np.asarray(weight, dtype=float)
+    cost = np.asarray(cost, dtype=float)
+
+    def evaluate(lam):
+        value = cover @ lam
+        x, mu = _knapsack(value, cost, budget)
+        bound = float(np.maximum(w - lam, 0.0).sum() + mu * budget + np.maximum(value - mu * cost, 0.0).sum())
+        used = np.flatnonzero(x)
+        return bound, cover[used].T @ x[used], (lam < w).astype(float), x
+
+    lam = 0.5 * w
+    best, reach, open_, fraction = evaluate(lam)
+    best_lam, iterations, misses, checkpoint = lam, 1, 0, best
+    while iterations < max_iterations and best - target > stop_gap * best:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        if iterations % STALL_ITERATIONS == 0:
+            if checkpoint - best <= STALL_GAIN * best:
+                break  # tailing off: column generation or the MILP does better from here
+            checkpoint = best
+        direction = reach - open_  # ∂D/∂λ, averaged
+        direction[(best_lam <= 0) & (direction > 0)] = 0.0
+        direction[(best_lam >= w) & (direction < 0)] = 0.0
+        norm = float(direction @ direction)
+        if norm <= 0 or step < 1e-7:
+            break
+        lam = np.clip(best_lam - step * max(best - target, 1e-9 * best) / norm * direction, 0.0, w)
+        value, new_reach, new_open, x = evaluate(lam)
+        iterations += 1
+        reach = average * new_reach + (1 - average) * reach
+        open_ = average * new_open + (1 - average) * open_
+        fraction = average * x + (1 - average) * fraction
+        if value < best:
+            if float((new_reach - new_open) @ direction) < 0:
+                step = min(1.1 * step, 2.0)
+            best, best_lam, misses = value, lam, 0
+        else:
+            misses += 1
+            if misses >= 20:
+                step, misses = 0.66 * step, 0
+    bound, reduced = dual_bound(cover, w, cost, budget, best_lam)
+    return LagrangianBound(bound, best_lam, reduced, fraction, iterations)
+
+
+def merge_identical(cover: sp.csr_array, weight: np.ndarray) -> tuple[sp.csr_array, np.ndarray]:
+    """Merge groups (columns of ``cover``) reached by the same candidates, summing their weights;
+    drop groups no candidate reaches or of weight 0. Returns the (candidates × merged) relation
+    (bool) and the merged weights. The covering optimum is unchanged: merged groups are always
+    served together."""
+    weight = np.asarray(weight)
+    by_group = sp.csr_array(cover.T)
+    by_group.sort_indices()
+    indptr, indices = by_group.indptr, by_group.indices
+    keys: dict[bytes, int] = {}
+    merged = np.full(by_group.shape[0], -1)
+    for g in np.flatnonzero((np.diff(indptr) > 0) & (weight != 0)):
+        merged[g] = keys.setdefault(indices[indptr[g] : indptr[g + 1]].tobytes(), len(keys))
+    live = merged >= 0
+    merged_weight = np.bincount(merged[live], weights=weight[live], minlength=len(keys))
+    rows, cols = cover.nonzero()
+    keep = live[cols]
+    relation = sp.csr_array(
+        (np.ones(int(keep.sum()), dtype=bool), (rows[keep], merged[cols[keep]])), shape=(cover.shape[0], len(keys))
+    )
+    relation.sum_duplicates()
+    return relation, merged_weight
 
 
 def _solver(time_limit_s: float | None = None, mip_rel_gap: float | None = None) -> highspy._Highs:
@@ -191,8 +337,9 @@ def lp_bound(
         rounds += 1
         if deadline is not None:
             # One round of simplex can take tens of seconds on a degenerate LP: cap it too. Its
-            # duals still give a valid bound when it stops early.
-            h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+            # duals still give a valid bound when it stops early. HiGHS's limit counts the time of
+            # every run of this object so far (getRunTime), not just the next one.
+            h.setOptionValue("time_limit", h.getRunTime() + max(deadline - time.perf_counter(), 0.01))
         h.run()
         stopped = h.getModelStatus() != highspy.HighsModelStatus.kOptimal
         lp_value = float(h.getInfo().objective_function_value)
@@ -239,23 +386,25 @@ def solve_restricted(
     start_plan: np.ndarray,
     time_limit_s: float,
     mip_rel_gap: float,
+    enough: float | None = None,
 ) -> RestrictedSolution:
     """Maximal covering over candidates ``columns`` only, started from ``start_plan`` (a feasible
-    plan within ``columns``), with the budget and district maximums. HiGHS MILP."""
-    cover = sp.csr_array(cover, dtype=float)
+    plan within ``columns``), with the budget and district maximums. HiGHS MILP; it stops early
+    once a plan serves ``enough`` residents (HiGHS's ``objective_target``), if given."""
     columns = np.asarray(columns, dtype=int)
-    sub = cover[columns]
-    groups = np.flatnonzero(np.asarray(sub.sum(axis=0)).ravel() > 0)
-    sub = sp.csr_array(sub[:, groups])
+    # Groups the restricted candidates reach the same way are one row (often a tenth as many).
+    sub, w = merge_identical(sp.csr_array(cover)[columns], weight)
     k, m = sub.shape
     limited = sorted(code for code in district_max if np.isfinite(district_max[code]))
     district_row = np.full(columns.size, -1)
     for r, code in enumerate(limited):
         district_row[np.asarray(district)[columns] == code] = m + 1 + r
     h = _solver(time_limit_s, mip_rel_gap)
+    if enough is not None:
+        h.setOptionValue("objective_target", float(enough))
     if sub.nnz > PRESOLVE_MAX_NONZEROS:
         h.setOptionValue("presolve", "off")  # HiGHS's presolve does not watch the clock
-    w = np.asarray(weight, dtype=float)[groups]
+    w = np.asarray(w, dtype=float)
     _add_demand_and_budget(h, w, budget, [float(district_max[code]) for code in limited])
     local = sp.csr_array((np.ones(sub.nnz), sub.indices, sub.indptr), shape=sub.shape)
     starts, index, value = _columns(
