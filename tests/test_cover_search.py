@@ -1,0 +1,217 @@
+"""The faster paths for cities with no sets yet, each against the exact one: the Lagrangian bound
+lies above the optimum at every iteration, the plans keep the budget and the district maximums
+and never lose residents, and the whole decomposition still proves the optimum when it may run
+to the end (and reports only real bounds when it may not)."""
+
+import itertools
+import time
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import geo.optimize.allocate as allocate
+from geo.optimize.allocate import allocate_optimal, demand_groups, greedy_cover
+from geo.optimize.bound import dual_bound, lagrangian_bound, merge_identical, solve_restricted
+from geo.optimize.search import neighbourhood_search, round_fractional, served, swap_search
+from tests.helpers import brute_force_best, random_problem
+from tests.test_cover_bound import lp_optimum, spatial_problem
+
+
+def grouped_of(problem):
+    grouped, weight = demand_groups(problem.cover, problem.weight)
+    return sp.csr_array(grouped, dtype=float), weight.astype(float)
+
+
+def feasible(problem, plan, budget, district_max=None):
+    plan = np.asarray(plan, dtype=int)
+    if plan.size != np.unique(plan).size or problem.cost_cny[plan].sum() > budget + 1e-6:
+        return False
+    return all((problem.district[plan] == code).sum() <= limit for code, limit in (district_max or {}).items())
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("iterations", [1, 2, 5, 30, 300])
+def test_lagrangian_bound_is_above_the_optimum_at_every_iteration(seed, iterations):
+    rng = np.random.default_rng(800 + seed)
+    problem = random_problem(rng, 11, n_demand=25, density=0.2, unit_cost=seed % 2 == 0)
+    budget = float(rng.choice([100_000, 160_000, 250_000]))
+    optimum = brute_force_best(problem, budget)
+    cover = sp.csr_array(problem.cover, dtype=float)
+    weight = problem.weight.astype(float)
+    # target: a plan in hand, below the optimum (greedy), as the decomposition passes it
+    target = float(problem.newly_served(greedy_cover(problem, budget)))
+    result = lagrangian_bound(cover, weight, problem.cost_cny, budget, target, max_iterations=iterations)
+    assert result.iterations <= iterations
+    assert result.bound >= optimum - 1e-6
+    assert np.all((result.lam >= 0) & (result.lam <= weight))
+    again, reduced = dual_bound(cover, weight, problem.cost_cny, budget, result.lam)
+    assert result.bound == pytest.approx(again) and np.allclose(result.reduced, reduced)
+    # the fractional plan is an average of knapsack solutions: within [0, 1] and within the budget
+    assert np.all((result.fraction >= -1e-12) & (result.fraction <= 1 + 1e-12))
+    assert problem.cost_cny @ result.fraction <= budget + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lagrangian_bound_closes_on_the_lp_optimum_from_above(seed):
+    rng = np.random.default_rng(900 + seed)
+    problem = spatial_problem(rng, 300, radius=900, unit_cost=seed % 2 == 0)
+    grouped, weight = grouped_of(problem)
+    budget = 15 * 50_000.0
+    lp = lp_optimum(grouped, weight, problem.cost_cny, budget)
+    target = served(grouped, weight, greedy_cover(problem, budget))
+    result = lagrangian_bound(grouped, weight, problem.cost_cny, budget, target)
+    assert lp - 1e-6 <= result.bound <= 1.01 * lp  # weak duality below, the volume algorithm's progress above
+
+
+def test_reduced_cost_fixing_with_the_lagrangian_keeps_every_better_plan():
+    rng = np.random.default_rng(5)
+    problem = random_problem(rng, 12, n_demand=25, density=0.18, unit_cost=False)
+    budget = 150_000.0
+    cover = sp.csr_array(problem.cover, dtype=float)
+    weight = problem.weight.astype(float)
+    in_hand = problem.newly_served(greedy_cover(problem, budget))
+    kept = lagrangian_bound(cover, weight, problem.cost_cny, budget, in_hand, max_iterations=50).kept(in_hand)
+    for size in range(1, 5):
+        for subset in itertools.combinations(range(12), size):
+            subset = list(subset)
+            if problem.cost_cny[subset].sum() <= budget and problem.newly_served(np.array(subset)) > in_hand:
+                assert kept[subset].all(), subset
+
+
+def test_dual_bound_by_partial_sort_equals_the_full_sort():
+    """Few candidates fit the budget: the knapsack sorts only the best ratios; same bound, same μ."""
+    rng = np.random.default_rng(2)
+    n, m = 400, 300
+    cover = sp.csr_array((rng.random((n, m)) < 0.05).astype(float))
+    weight = rng.integers(100, 3000, m).astype(float)
+    cost = rng.choice([40_000.0, 50_000.0, 70_000.0], n)
+    budget = 600_000.0  # at most 15 of 400 fit
+    for lam in (0.5 * weight, rng.random(m) * weight):
+        bound, reduced = dual_bound(cover, weight, cost, budget, lam)
+        value = cover @ lam
+        ratio = value / cost
+        order = np.argsort(-ratio, kind="stable")
+        whole = int(np.searchsorted(np.cumsum(cost[order]), budget, side="right"))
+        mu = ratio[order[whole]]
+        expected = (weight - lam).sum() + mu * budget + np.maximum(value - mu * cost, 0).sum()
+        assert bound == pytest.approx(expected)
+        assert np.allclose(reduced, value - mu * cost)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_merging_groups_reached_alike_keeps_the_optimum(seed):
+    rng = np.random.default_rng(1000 + seed)
+    problem = random_problem(rng, 10, n_demand=40, density=0.12, unit_cost=seed % 2 == 0)
+    weight = problem.weight.copy()
+    weight[::7] = 0  # groups of no weight go
+    merged, merged_weight = merge_identical(problem.cover, weight)
+    assert merged_weight.sum() == weight[np.asarray(problem.cover.sum(axis=0)).ravel() > 0].sum()
+    assert len(set(map(tuple, merged.T.toarray().astype(int)))) == merged.shape[1]  # no two alike
+    budget = 150_000.0
+    same = allocate.CoverageProblem(
+        problem.candidates, problem.cost_cny, problem.district, np.arange(merged.shape[1]), merged_weight, merged
+    )
+    original = allocate.CoverageProblem(
+        problem.candidates, problem.cost_cny, problem.district, problem.demand, weight, problem.cover
+    )
+    assert brute_force_best(same, budget) == brute_force_best(original, budget)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_swap_search_never_loses_residents_and_stays_feasible(seed):
+    rng = np.random.default_rng(1100 + seed)
+    problem = random_problem(rng, 12, n_demand=30, density=0.15, unit_cost=seed % 2 == 0)
+    cover, weight = sp.csr_array(problem.cover, dtype=float), problem.weight.astype(float)
+    budget = float(rng.choice([100_000, 160_000, 250_000]))
+    maximum = {"A": 1, "C": 2} if seed % 3 == 0 else {}
+    greedy = greedy_cover(problem, budget, maximum)
+    starts = [greedy, np.array([], dtype=int)]
+    order = rng.permutation(12)
+    random_start = [j for j in order if problem.cost_cny[j] <= budget / 3][:2]
+    if feasible(problem, random_start, budget, maximum):
+        starts.append(np.array(random_start, dtype=int))
+    for start in starts:
+        plan = swap_search(cover, weight, problem.cost_cny, budget, start, problem.district, maximum)
+        assert feasible(problem, plan, budget, maximum)
+        assert problem.newly_served(plan) >= problem.newly_served(start)
+        # a local optimum: no single add or swap serves more
+        value = problem.newly_served(plan)
+        outside = np.setdiff1d(np.arange(12), plan)
+        for j in outside:
+            if feasible(problem, np.append(plan, j), budget, maximum):
+                assert problem.newly_served(np.append(plan, j)) <= value
+            for i in plan:
+                swapped = np.append(plan[plan != i], j)
+                if feasible(problem, swapped, budget, maximum):
+                    assert problem.newly_served(swapped) <= value
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rounding_and_neighbourhood_search_give_feasible_plans_never_worse(seed):
+    rng = np.random.default_rng(1200 + seed)
+    problem = spatial_problem(rng, 250, radius=900, unit_cost=seed % 2 == 0)
+    cover, weight = grouped_of(problem)
+    budget = 12 * 50_000.0
+    maximum = {"A": 3} if seed % 2 else {}
+    lagrange = lagrangian_bound(cover, weight, problem.cost_cny, budget, 0.0, max_iterations=300)
+    rounded = round_fractional(
+        cover, weight, problem.cost_cny, budget, lagrange.fraction, problem.district, maximum, tries=4
+    )
+    assert feasible(problem, rounded, budget, maximum)
+    assert served(cover, weight, rounded) == problem.newly_served(rounded)
+    start = greedy_cover(problem, budget, maximum)
+    better = neighbourhood_search(
+        cover,
+        weight,
+        problem.cost_cny,
+        budget,
+        start,
+        problem.district,
+        maximum,
+        np.flatnonzero(lagrange.fraction > 0.01),
+        deadline=time.perf_counter() + 1.0,
+        picks_freed=4,
+    )
+    assert feasible(problem, better, budget, maximum)
+    assert problem.newly_served(better) >= problem.newly_served(start)
+
+
+def test_restricted_solve_stops_at_enough_residents():
+    rng = np.random.default_rng(11)
+    problem = spatial_problem(rng, 400, radius=800)
+    cover, weight = grouped_of(problem)
+    start = greedy_cover(problem, 30 * 50_000.0)
+    value = problem.newly_served(start)
+    result = solve_restricted(
+        cover, weight, problem.cost_cny, 30 * 50_000.0, np.arange(400), problem.district, {}, start, 60, 0.0, value
+    )
+    assert not result.optimal  # the start already serves enough: HiGHS stops at its target
+    assert result.value >= value and result.bound >= result.value
+
+
+@pytest.mark.parametrize(
+    "seed,radius,sets,unit_cost,maximum",
+    [(0, 900, 20, True, {}), (1, 1200, 40, False, {}), (2, 900, 25, True, {"A": 4, "B": 9})],
+)
+def test_decompose_without_column_generation_or_final_milp_reports_a_real_bound(
+    seed, radius, sets, unit_cost, maximum, monkeypatch
+):
+    """The large-city path (Lagrangian bound alone, neighbourhood search instead of the final MILP),
+    forced on a city small enough to solve exactly."""
+    rng = np.random.default_rng(1300 + seed)
+    problem = spatial_problem(rng, 400, radius, unit_cost)
+    budget = sets * 50_000.0
+    exact = allocate_optimal(problem, budget, district_max=maximum, mip_rel_gap=0.0, method="direct")
+    assert exact.status == "optimal"
+    monkeypatch.setattr(allocate, "COLUMN_GENERATION_MAX_NONZEROS", 0)
+    monkeypatch.setattr(allocate, "FINAL_MILP_MAX_NONZEROS", 0)
+    grouped, weight = demand_groups(problem.cover, problem.weight)
+    start = time.perf_counter()
+    chosen, status, bound, _ = allocate._solve_decomposed(problem, grouped, weight, budget, maximum, start, 3.0, 0.0)
+    assert time.perf_counter() - start < 3.0 + 1.0
+    assert feasible(problem, chosen, budget, maximum)
+    assert problem.newly_served(chosen) <= exact.population_newly_served <= bound + 1e-6
+    assert status in ("optimal", "time limit: best found")
+    if status == "optimal":
+        assert problem.newly_served(chosen) == exact.population_newly_served
