@@ -1366,10 +1366,10 @@ class _MapLayers(MacroElement):
                             ? Object.assign({}, layer.style, {dashArray: layer.dash}) : layer.style;
                         var options = Object.assign({interactive: layer.interactive !== false}, style);
                         var shape = L.polygon(latlngs(feature), options);
-                        // What tests and tools read back (tests/browser.py counts drawn communities by it).
-                        shape.feature = {type: "Feature",
-                                         properties: feature.id === null ? props(feature) : {community_id: feature.id}};
-                        bindTooltip(shape, layer, function () { return props(feature); });
+                        // As a GeoJSON layer's: what tests and tools read back (tests/browser.py counts drawn
+                        // communities by community_id).
+                        shape.feature = {type: "Feature", properties: props(feature)};
+                        bindTooltip(shape, layer, function () { return shape.feature.properties; });
                         if (layer.highlight) {
                             shape.on("mouseover", function () { shape.setStyle(layer.highlight); });
                             shape.on("mouseout", function () { shape.setStyle(style); });
@@ -1378,9 +1378,32 @@ class _MapLayers(MacroElement):
                     }
                     return {key: layer.key, features: features, make: make, made: {}, always: layer.always};
                 }
-                var compact = [];
+                var compact = [], shown = [], detail = data.detail;
+                function showLayer(n, features) {
+                    var layer = compact[n], group = groups[layer.key], before = shown[n] || {}, now = {};
+                    features.forEach(function (feature) {
+                        var shape = layer.made[feature.index] || (layer.made[feature.index] = layer.make(feature));
+                        now[feature.index] = shape;
+                        if (!before[feature.index]) { group.addLayer(shape); }
+                    });
+                    Object.keys(before).forEach(function (index) {
+                        if (!now[index]) { group.removeLayer(before[index]); }
+                    });
+                    shown[n] = now;
+                }
+                function showShapes(wanted) {
+                    compact.forEach(function (layer, n) { showLayer(n, wanted(layer)); });
+                    stats.shapes = shown.reduce(function (sum, now) { return sum + Object.keys(now).length; }, 0);
+                }
+                function all(layer) { return layer.features; }
+                // Layers are drawn in their order (a canvas answers the pointer for the shape drawn last).
                 data.layers.forEach(function (layer) {
-                    if (layer.shapes) { compact.push(compactLayer(layer)); return; }
+                    if (layer.shapes) {
+                        compact.push(compactLayer(layer));
+                        var added = compact[compact.length - 1];
+                        if (!detail || added.always) { showLayer(compact.length - 1, added.features); }
+                        return;
+                    }
                     var drawn = L.geoJSON(layer.features, {
                         interactive: layer.interactive !== false,
                         style: function (feature) {
@@ -1406,23 +1429,6 @@ class _MapLayers(MacroElement):
 
                 // Shapes: all at once, or (a large city, data.detail) grid cells at low zoom and the shapes in view
                 // from detail.min_zoom on.
-                var detail = data.detail, shown = [];
-                function showShapes(wanted) {
-                    compact.forEach(function (layer, n) {
-                        var group = groups[layer.key], before = shown[n] || {}, now = {};
-                        wanted(layer).forEach(function (feature) {
-                            var shape = layer.made[feature.index] || (layer.made[feature.index] = layer.make(feature));
-                            now[feature.index] = shape;
-                            if (!before[feature.index]) { group.addLayer(shape); }
-                        });
-                        Object.keys(before).forEach(function (index) {
-                            if (!now[index]) { group.removeLayer(before[index]); }
-                        });
-                        shown[n] = now;
-                    });
-                    stats.shapes = shown.reduce(function (sum, now) { return sum + Object.keys(now).length; }, 0);
-                }
-                function all(layer) { return layer.features; }
                 if (!detail) {
                     showShapes(all);
                 } else {
