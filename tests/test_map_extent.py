@@ -41,8 +41,9 @@ def map_data(page: str) -> dict:
 
 def fitted(page: str) -> list[float]:
     """``[south, west, north, east]`` the map opens at (its one fitBounds call)."""
-    assert page.count("fitBounds(") == 1
-    (south, west), (north, east) = json.loads(re.search(r"fitBounds\(\s*(\[\[.*?\]\])", page, re.S).group(1))
+    calls = re.findall(r"map_[0-9a-f]+\.fitBounds\(\s*(\[\[.*?\]\])", page, re.S)  # not Leaflet's own (inlined)
+    assert len(calls) == 1
+    (south, west), (north, east) = json.loads(calls[0])
     return [south, west, north, east]
 
 

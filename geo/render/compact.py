@@ -104,9 +104,12 @@ def decode_shapes(encoded: dict) -> list:
 
 def encode_column(values) -> list | dict:
     """Text values for the page: a list, or ``{"values": distinct, "codes": index of each}`` when that is shorter
-    (fewer distinct values than :data:`DICTIONARY_SHARE` of the rows). Values must be strings (or JSON scalars)."""
+    (fewer distinct values than :data:`DICTIONARY_SHARE` of the rows), or ``{"values": [value], "repeat": rows}``
+    when every row has the same. Values must be strings (or JSON scalars)."""
     series = pd.Series(values, dtype=object)
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    if len(series) > 1 and len(uniques) == 1:  # one value for every row
+        return {"values": list(uniques), "repeat": len(series)}
     if len(series) and len(uniques) < DICTIONARY_SHARE * len(series):
         return {"values": list(uniques), "codes": codes.tolist()}
     return series.tolist()
@@ -114,6 +117,8 @@ def encode_column(values) -> list | dict:
 
 def decode_column(column) -> list:
     """The values of :func:`encode_column`, one per row."""
+    if isinstance(column, dict) and "repeat" in column:
+        return column["values"] * column["repeat"]
     if isinstance(column, dict):
         values = column["values"]
         return [values[code] for code in column["codes"]]

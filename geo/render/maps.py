@@ -808,7 +808,7 @@ def _community_tooltip_values(
             index=communities.index,
         ).where(eligible.notna(), _MISSING)
         if "reasons" in communities.columns:
-            reasons = reason_labels(communities["reasons"].astype("string"), lang, communities.get("missing_fields"))
+            reasons = _distinct_reason_labels(communities, lang)
             values["reasons"] = _text(reasons.where(reasons != "", None))
     if "geometry_approximate" in communities.columns:
         approximate = communities["geometry_approximate"].astype("boolean").fillna(False).to_numpy(dtype=bool)
@@ -822,6 +822,17 @@ def _community_tooltip_values(
     frame = pd.DataFrame(values, index=communities.index)
     frame.insert(0, "community_id", communities["community_id"].astype(str))
     return frame
+
+
+def _distinct_reason_labels(communities: pd.DataFrame, lang: str) -> pd.Series:
+    """:func:`reason_labels` of each community, worded once per distinct (reasons, missing fields) pair."""
+    codes = communities["reasons"].astype("string")
+    fields = communities.get("missing_fields", pd.Series(pd.NA, index=communities.index)).astype("string")
+    pairs = pd.MultiIndex.from_arrays([codes.fillna("\0"), fields.fillna("\0")])
+    where, _ = pd.factorize(pairs)
+    first = np.unique(where, return_index=True)[1]  # the first row of each pair, in the order of the codes
+    words = reason_labels(codes.iloc[first], lang, fields.iloc[first] if "missing_fields" in communities else None)
+    return pd.Series(words.to_numpy(dtype=object)[where], index=communities.index, dtype=object)
 
 
 def _community_layers(
@@ -1321,6 +1332,7 @@ class _MapLayers(MacroElement):
                     Object.keys(layer.props).forEach(function (name) {
                         var column = layer.props[name];
                         columns[name] = Array.isArray(column) ? column
+                            : column.repeat ? new Array(column.repeat).fill(column.values[0])
                             : column.codes.map(function (code) { return column.values[code]; });
                     });
                     var dashed = new Set(layer.approximate), features = [], ring = 0, poly = 0, vertex = 0;
