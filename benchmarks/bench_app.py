@@ -10,9 +10,10 @@ Prints a line per run and, last, one JSON line of medians.
 
 * ``cold_start_headline_s`` — from ``page.goto`` on a freshly started server to the coverage page's
   headline (its first metric, the number of communities) shown.
-* ``cold_start_s`` — the same start to every community drawn by Leaflet in the map iframe
-  (``COUNT_COMMUNITIES_JS``, or ``MAP_DRAWN_JS`` of ``tests.browser`` when the map draws large cities
-  aggregated); null when the page draws no map (above ``[map] max_communities`` it asks for a district).
+* ``cold_start_s`` — the same start to the map drawn in its iframe with every community: the map's own
+  report (``window.__mapStats``: drawn, communities counted, as shapes or, for a large city at low zoom,
+  grid cells), else Leaflet's polygons counted (``COUNT_COMMUNITIES_JS``); null when the page draws no
+  map (above ``[map] max_communities`` it asks for a district).
 * ``first_weight_change_s`` — on the Priority & budget page, once its first run has finished, from
   setting a weight slider with the keyboard (population weight 25 → 0) to the new
   residents-newly-served figure shown: the first change after the page opened.
@@ -101,16 +102,30 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+# The map's own report once drawn (geo.render.maps: window.__mapStats, drawn_ms set when every layer is on the
+# map; at low zoom a large city is drawn as grid cells that count every community), else -1 for an older map.
+MAP_STATS_JS = """() => {
+  const stats = window.__mapStats;
+  if (!stats) return -1;
+  return stats.drawn_ms ? stats.communities : 0;
+}"""
+
+
 def map_drawn(page, expected: int) -> bool:
     """Whether a frame of ``page`` has the map drawn: ``MAP_DRAWN_JS`` when tests.browser has it (true once
-    drawn), else ``expected`` community polygons counted."""
+    drawn), else the map's own report (``window.__mapStats``) counting ``expected`` communities, else
+    ``expected`` community polygons counted."""
     hook = getattr(browser_helpers, "MAP_DRAWN_JS", None)
     for frame in page.frames:
         try:
             if hook is not None:
                 if frame.evaluate(hook):
                     return True
-            elif frame.evaluate(COUNT_COMMUNITIES_JS) >= expected:
+                continue
+            counted = frame.evaluate(MAP_STATS_JS)
+            if counted < 0:
+                counted = frame.evaluate(COUNT_COMMUNITIES_JS)
+            if counted >= expected:
                 return True
         except Exception:  # frames are replaced while the page renders
             continue
