@@ -366,6 +366,12 @@ def run_plan(
                 sites = basis.sites.copy()
                 sites["priority_score"] = weighted_score(sites, config.priority_weights)
                 reach = basis.reach
+        elif basis is not None:  # the applications are the city's: marked once, in the basis (same rows)
+            marked = covered.assign(
+                application_date=pd.Series(basis.components["application_date"].array, index=covered.index),
+                applied=basis.components["applied"].to_numpy(),
+            )
+            scored = priority_scores(assess_eligibility(marked, config), config, metric_crs, relation, network)
         else:
             scored = score_covered(covered, config, applications, metric_crs, relation, network)
         if sites is None and public_sites is not None and len(public_sites):
