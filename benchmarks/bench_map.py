@@ -9,14 +9,17 @@ Prints one line per figure and, last, one JSON line of medians.
 * ``html_bytes``, ``json_bytes`` — the map page and its one JSON data element (``[map] shapes_at_once`` in force).
 * ``browser_parsed_ms``, ``browser_drawn_ms`` — in a fresh headless Chromium page opening the map as one file
   (scripts inlined, :func:`~geo.render.maps.standalone_html`): the page's ``performance`` marks
-  ``fp-data-parsed`` (data read) and ``fp-layers-drawn`` (every layer drawn), from navigation start.
+  ``fp-data-parsed`` (data read), ``fp-layers-drawn`` (every layer drawn) and ``fp-sets-drawn`` (the fitness
+  paths added to their cluster, after the layers), from navigation start; ``browser_first_frame_ms``: the first
+  animation frame after them (the canvas painted: the first view a user sees).
   ``svg_drawn_ms``: the same page with Leaflet's SVG renderer instead of canvas (``preferCanvas`` false).
 * ``zoom_in_ms`` (a large city only) — from ``setView`` at zoom 16 on the densest cell to its shapes drawn;
   ``pan_ms`` — one pan of half a screen at that zoom (shapes in view replaced).
 * With ``--app``: ``app_cold_start_s`` — a freshly started server (``scripts/serve.py``), from ``page.goto`` to
   the map drawn (``window.__mapStats``), and where it went: ``app_iframe_at_s`` (the map's frame created:
   Streamlit's page load and the server's run up to the map) and ``app_iframe_drawn_s`` (in the frame: assets
-  loaded, data parsed, layers drawn).
+  loaded, data parsed, layers drawn); ``app_warm_s``: then a second page on that server (another session: the
+  map's HTML from the shared cache).
 """
 
 from __future__ import annotations
@@ -79,11 +82,16 @@ def browser_once(browser, url: str, big: bool) -> dict:
     """A fresh page opening the standalone map: its performance marks (and, for a big city, a zoom and a pan)."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(url)
-    page.wait_for_function("() => window.__mapStats && window.__mapStats.drawn_ms > 0", timeout=120_000)
+    page.wait_for_function("() => window.__mapStats && window.__mapStats.first_frame_ms > 0", timeout=120_000)
     marks = page.evaluate(
         "() => Object.fromEntries(performance.getEntriesByType('mark').map(m => [m.name, m.startTime]))"
     )
-    result = {"browser_parsed_ms": marks["fp-data-parsed"], "browser_drawn_ms": marks["fp-layers-drawn"]}
+    result = {
+        "browser_parsed_ms": marks["fp-data-parsed"],
+        "browser_drawn_ms": marks["fp-layers-drawn"],
+        "browser_sets_drawn_ms": marks["fp-sets-drawn"],
+        "browser_first_frame_ms": page.evaluate("() => window.__mapStats.first_frame_ms"),
+    }
     if big:
         result["zoom_in_ms"] = page.evaluate(
             f"""() => {{
@@ -135,35 +143,42 @@ def app_once(browser, data: Path | None) -> dict:
                         break
                 except OSError:
                     time.sleep(0.1)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            start = time.perf_counter()
-            page.goto(f"http://localhost:{port}/")
-            frame = None
-            deadline = time.monotonic() + 180
-            while frame is None and time.monotonic() < deadline:
-                for candidate in page.frames[1:]:
-                    try:
-                        stats = candidate.evaluate(STATS_JS)
-                    except Exception:  # frames come and go while Streamlit renders
-                        continue
-                    if stats and stats.get("drawn_ms") and stats.get("communities"):
-                        frame = candidate
-                        break
-                page.wait_for_timeout(10)  # lets Playwright take in the frames Streamlit adds
-            cold = time.perf_counter() - start
-            if frame is None:
-                raise SystemExit("the map was not drawn")
-            main_origin = page.evaluate("() => performance.timeOrigin")
-            frame_origin, drawn = frame.evaluate("() => [performance.timeOrigin, window.__mapStats.drawn_ms]")
-            page.close()
-            return {
-                "app_cold_start_s": cold,
-                "app_iframe_at_s": (frame_origin - main_origin) / 1000,
-                "app_iframe_drawn_s": drawn / 1000,
-            }
+            cold = open_map(browser, port)
+            warm = open_map(browser, port)  # another session: the map's HTML from the shared cache
+            return {**cold, "app_warm_s": warm["app_cold_start_s"]}
         finally:
             server.terminate()
             server.wait(timeout=20)
+
+
+def open_map(browser, port: int) -> dict:
+    """A new page on the app: from ``page.goto`` to the coverage map drawn, and where the time went."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    start = time.perf_counter()
+    page.goto(f"http://localhost:{port}/")
+    frame = None
+    deadline = time.monotonic() + 180
+    while frame is None and time.monotonic() < deadline:
+        for candidate in page.frames[1:]:
+            try:
+                stats = candidate.evaluate(STATS_JS)
+            except Exception:  # frames come and go while Streamlit renders
+                continue
+            if stats and stats.get("drawn_ms") and stats.get("communities"):
+                frame = candidate
+                break
+        page.wait_for_timeout(10)  # lets Playwright take in the frames Streamlit adds
+    elapsed = time.perf_counter() - start
+    if frame is None:
+        raise SystemExit("the map was not drawn")
+    main_origin = page.evaluate("() => performance.timeOrigin")
+    frame_origin, drawn = frame.evaluate("() => [performance.timeOrigin, window.__mapStats.drawn_ms]")
+    page.close()
+    return {
+        "app_cold_start_s": elapsed,
+        "app_iframe_at_s": (frame_origin - main_origin) / 1000,
+        "app_iframe_drawn_s": drawn / 1000,
+    }
 
 
 def median(rows: list[dict]) -> dict:

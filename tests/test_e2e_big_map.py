@@ -62,7 +62,7 @@ def test_a_100k_city_map_draws_cells_then_shapes_when_zoomed(browser, city_100k,
         if lang == "en":
             map_stats(page)
             page.get_by_text("English", exact=True).click()
-            page.locator("h1", has_text=text("page_coverage", "en")).wait_for(timeout=60_000)
+            page.locator("h1", has_text=text("page_coverage", "en")).wait_for(timeout=120_000)
             time.sleep(1.0)
         frame, stats = map_stats(page, lang=lang)
         # Opened on cells: every community in a cell, no community shape drawn (the districts are 10 shapes).
@@ -87,7 +87,7 @@ def test_a_100k_city_map_draws_cells_then_shapes_when_zoomed(browser, city_100k,
               map.setView([lat, lon], 16, {animate: false});
             }"""
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             stats = frame.evaluate(STATS_JS)
             if stats["mode"] == "shapes" and stats["shapes"] > 10:

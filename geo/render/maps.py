@@ -1136,7 +1136,11 @@ def _fitness_path_cluster(labels: dict, asset_base: str) -> MarkerCluster:
     """An empty Leaflet.markercluster group; the page's data script fills it with the sets."""
     cluster = MarkerCluster(
         name=labels["fitness_paths"],
-        options={"disableClusteringAtZoom": 15, "showCoverageOnHover": False, "maxClusterRadius": 50},
+        options={
+            "disableClusteringAtZoom": 15,
+            "showCoverageOnHover": False,
+            "maxClusterRadius": 50,
+        },
         icon_create_function=(
             "function (cluster) {"
             " return L.divIcon({"
@@ -1528,7 +1532,12 @@ class _MapLayers(MacroElement):
                 }
                 performance.mark("fp-layers-drawn");
                 stats.drawn_ms = performance.now();
-                if (cluster) {
+                requestAnimationFrame(function () { stats.first_frame_ms = performance.now(); });  // the first view
+                function setsDrawn() {
+                    performance.mark("fp-sets-drawn");
+                    stats.sets_drawn_ms = performance.now();
+                }
+                if (cluster && data.fitness_paths.length) {
                     var style = data.fitness_path_style;
                     cluster.addLayers(data.fitness_paths.map(function (row) {
                         return L.circleMarker([row[0], row[1]], style).bindTooltip(function () {
@@ -1536,6 +1545,7 @@ class _MapLayers(MacroElement):
                         }, {className: "fp-tooltip"});
                     }));
                 }
+                setsDrawn();
                 var legend = L.control({position: "bottomright"});
                 legend.onAdd = function () {
                     var div = L.DomUtil.create("div", "fp-legend");
