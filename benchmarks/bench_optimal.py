@@ -333,6 +333,9 @@ def main() -> None:
                             for k, v in done[-1].items()
                             if k not in ("seconds", "build_seconds", "solve_seconds", "allocate_seconds")
                         }
+                        for key in ("gap", "objective"):
+                            if key in done[0]:
+                                summary[f"{key}_runs"] = [r[key] for r in done]  # every run, not just the last
                         for key in ("seconds", "build_seconds", "solve_seconds", "allocate_seconds"):
                             if key in done[0]:
                                 summary[key] = round(statistics.median(r[key] for r in done), 3)

@@ -204,7 +204,7 @@ def test_decompose_without_column_generation_or_final_milp_reports_a_real_bound(
     budget = sets * 50_000.0
     exact = allocate_optimal(problem, budget, district_max=maximum, mip_rel_gap=0.0, method="direct")
     assert exact.status == "optimal"
-    monkeypatch.setattr(allocate, "COLUMN_GENERATION_MAX_NONZEROS", 0)
+    monkeypatch.setattr(allocate, "COLUMN_GENERATION_MAX_REACH", 0)
     monkeypatch.setattr(allocate, "FINAL_MILP_MAX_NONZEROS", 0)
     grouped, weight = demand_groups(problem.cover, problem.weight)
     start = time.perf_counter()

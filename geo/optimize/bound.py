@@ -1,5 +1,6 @@
-"""Large maximal-covering models: an LP bound by column generation, reduced-cost fixing, and a
-restricted MILP started from a plan in hand (HiGHS through ``highspy``).
+"""Large maximal-covering models: a Lagrangian bound by the volume algorithm, an LP bound by column
+generation, reduced-cost fixing, and a restricted MILP started from a plan in hand (HiGHS through
+``highspy``).
 
 Everything here works on the grouped relation of :func:`geo.optimize.allocate.demand_groups`:
 ``cover`` (candidates × demand groups, CSR), ``weight`` (residents per group), ``cost`` (CNY per
@@ -15,6 +16,12 @@ residents (weak duality of the LP relaxation). For a given ``λ`` the best ``μ`
 first (the knapsack LP). The same inequality gives reduced-cost fixing: a plan that uses
 candidate ``j`` with ``r_j = (Aλ)_j − μ·c_j < 0`` serves at most ``D + r_j``; when that is not
 more than a plan already in hand, ``j`` can be left out of the search.
+
+The volume algorithm (:func:`lagrangian_bound`) lowers ``D(λ)`` by averaged subgradient steps: one
+sparse product per step, so it reaches within a fraction of a percent of the LP optimum on
+relations of millions of pairs where a round of column generation's simplex takes tens of seconds.
+Its running average of knapsack solutions is a fractional plan whose support tells where good
+plans lie.
 
 Column generation finds a ``λ`` for which ``D`` equals the LP optimum: solve the LP over a few
 candidates (with every group's row), read ``λ`` from the row duals, price every candidate with
