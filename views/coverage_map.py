@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from geo import i18n
 from geo.analysis.eligibility import eligibility_counts
 from geo.analysis.walk_compare import by_district as compared_by_district
 from geo.i18n import column_label, community_labels
@@ -62,10 +63,7 @@ def render() -> None:
     headline(in_district)
 
     controls = st.columns([1.6, 1, 1.4])  # room for the toggle's label in both languages
-    options = community_labels(in_district, names, shared.lang())
-    focus_id = controls[0].selectbox(
-        t("search_community"), list(options), index=None, format_func=options.get, placeholder=t("search_placeholder")
-    )
+    focus_id = community_search(controls[0], community_labels(in_district, names, shared.lang()))
     base = controls[1].selectbox(t("base_map"), list(BASE_LAYERS), format_func=lambda b: t(BASE_LAYERS[b]))
     key = controls[1].text_input(t("tianditu_key"), type="password") if base == "tianditu" else None
     show_plan = controls[2].toggle(t("show_plan_on_map"), value=False)
@@ -103,6 +101,28 @@ def render() -> None:
         network_section(district)
     if shared.city_has_roads():  # straight line against on foot: what the river, railways and walls change
         comparison_section(district, None if base == "tianditu" else base)
+
+
+def community_search(column, options: dict[str, str]) -> str | None:
+    """The community to fly to: a list of every one, or above ``SEARCH_LIST_MAX`` a text box whose matches
+    are listed (the first ``SEARCH_MATCHES_SHOWN``), so a 100,000-community city sends no list of names."""
+    if len(options) <= i18n.SEARCH_LIST_MAX:
+        return column.selectbox(
+            t("search_community"),
+            list(options),
+            index=None,
+            format_func=options.get,
+            placeholder=t("search_placeholder"),
+        )
+    typed = column.text_input(t("search_by_text"), placeholder=t("search_by_text_placeholder"), max_chars=100)
+    matches, count = i18n.matching_labels(options, typed)
+    if not typed.strip():
+        return None
+    if not count:
+        column.caption(t("search_no_match"))
+        return None
+    label = t("search_matches", count=count, shown=len(matches))
+    return column.selectbox(label, list(matches), format_func=matches.get)
 
 
 def network_section(district: str | None) -> None:

@@ -186,6 +186,25 @@ def community_labels(communities: pd.DataFrame, district_names: dict, lang: str 
     }
 
 
+# Above this many communities a search box lists only what matches the typed text: a list of every one
+# (a 100,000-community city's names are megabytes) would be sent to the browser on every run.
+SEARCH_LIST_MAX = 5_000
+SEARCH_MATCHES_SHOWN = 50
+
+
+def matching_labels(
+    labels: dict[str, str], typed: str, limit: int = SEARCH_MATCHES_SHOWN
+) -> tuple[dict[str, str], int]:
+    """The first ``limit`` of ``labels`` (``community_id`` -> label, as :func:`community_labels`) whose label or
+    id contains ``typed`` (case and surrounding spaces ignored), in their order, and how many match in all.
+    Plain substring matching: the typed text is data, never a pattern."""
+    needle = typed.strip().casefold()
+    if not needle:
+        return {}, 0
+    found = [key for key, label in labels.items() if needle in label.casefold() or needle in str(key).casefold()]
+    return {key: labels[key] for key in found[:limit]}, len(found)
+
+
 def district_names(districts: pd.DataFrame, lang: str = "zh") -> dict[str, str]:
     """``district_code`` -> the district's name in ``lang``, from the districts layer.
 
