@@ -28,6 +28,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from scipy.optimize import linprog
 
 from geo.optimize.allocate import CoverageProblem
 
@@ -255,3 +256,39 @@ def map_data(page):
     found = re.findall(r'<script type="application/json" id="fp-map-data-[0-9a-f]+">(.*?)</script>', page, re.S)
     assert len(found) == 1, "the page must carry its map data in exactly one JSON element"
     return json.loads(found[0])
+
+
+def spatial_problem(rng, n, radius, unit_cost=True):
+    """Communities scattered on a 10 km square; each is demand and a candidate covering what
+    lies within ``radius`` metres (the no-sets-yet city in miniature)."""
+    xy = rng.random((n, 2)) * 10_000
+    distance = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    cost = np.full(n, 50_000.0) if unit_cost else rng.choice([40_000.0, 50_000.0, 70_000.0], n)
+    return CoverageProblem(
+        np.arange(n),
+        cost,
+        rng.choice(["A", "B", "C"], n),
+        np.arange(n),
+        rng.integers(200, 4000, n),
+        sp.csr_array(distance <= radius),
+    )
+
+
+def lp_optimum(cover, weight, cost, budget):
+    """The LP relaxation solved whole by scipy's HiGHS: the reference for column generation."""
+    n, m = cover.shape
+    a = sp.vstack(
+        [
+            sp.hstack([-sp.csr_array(cover.T, dtype=float), sp.eye_array(m)]),
+            sp.csr_array(np.concatenate([cost, np.zeros(m)])[None, :]),
+        ],
+        format="csr",
+    )
+    result = linprog(
+        np.concatenate([np.zeros(n), -weight.astype(float)]),
+        A_ub=a,
+        b_ub=np.concatenate([np.zeros(m), [budget]]),
+        bounds=(0, 1),
+        method="highs",
+    )
+    return -result.fun

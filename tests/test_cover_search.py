@@ -14,8 +14,7 @@ import geo.optimize.allocate as allocate
 from geo.optimize.allocate import allocate_optimal, demand_groups, greedy_cover
 from geo.optimize.bound import dual_bound, lagrangian_bound, merge_identical, solve_restricted
 from geo.optimize.search import neighbourhood_search, round_fractional, served, swap_search
-from tests.helpers import brute_force_best, random_problem
-from tests.test_cover_bound import lp_optimum, spatial_problem
+from tests.helpers import brute_force_best, lp_optimum, random_problem, spatial_problem
 
 
 def grouped_of(problem):

@@ -215,10 +215,7 @@ def test_hostile_survey_stays_text_through_every_door_and_other_sessions_see_not
         re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>', document).group(1)
     )
     shown = {
-        f["properties"]["name"]
-        for layer in data["layers"]
-        for f in layer_features(layer)
-        if "name" in f["properties"]
+        f["properties"]["name"] for layer in data["layers"] for f in layer_features(layer) if "name" in f["properties"]
     }
     assert shown == set(hostile.ALL)
     assert "<script>alert" not in notice and "<img src=x" not in notice
