@@ -669,16 +669,16 @@ _BUILDING = {"count": 0, "paused": False}
 
 @contextlib.contextmanager
 def _collector_paused():
-    """Python's cyclic garbage collector paused while a long-lived result is built, then every object alive
-    frozen out of its scans (:func:`gc.freeze`) before it resumes.
+    """Python's cyclic garbage collector paused while a long-lived result is built.
 
     A 100,000-community city is millions of objects (geometries, strings): each full collection during its
     load, coverage or plan basis scanned them all again (0.1–0.3 s each, about 1.5 s of the 100k city's
-    first page). Everything the build made is still in the youngest generation: its cyclic garbage is
-    collected there (a scan of the new objects only) before the freeze. The city, its coverage, relation
-    and basis hold no reference cycles (reference counting frees them when evicted), so freezing them
-    loses nothing. Several builds at once (sessions in threads) pause it once; it resumes when the last
-    ends, and only if it ran before.
+    first page). Everything the build made is still in the youngest generation when it ends: its cyclic
+    garbage is collected there (a scan of the new objects only) before the collector resumes. Not frozen
+    out of later scans (:func:`gc.freeze` was measured too): a freeze pins every object alive at that
+    moment, other sessions' included, and whatever of it later became cyclic garbage would never be
+    freed while the server runs. Several builds at once (sessions in threads) pause it once; it resumes
+    when the last ends, and only if it ran before.
     """
     with _COLLECTOR:
         if _BUILDING["count"] == 0:
@@ -691,8 +691,7 @@ def _collector_paused():
         with _COLLECTOR:
             _BUILDING["count"] -= 1
             if _BUILDING["count"] == 0 and _BUILDING["paused"]:
-                gc.collect(0)  # the build's own cyclic garbage (all in the youngest generation) is not frozen
-                gc.freeze()
+                gc.collect(0)  # the build's own cyclic garbage, all in the youngest generation
                 gc.enable()
 
 
