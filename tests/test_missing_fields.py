@@ -6,6 +6,7 @@ area. With no open-space column, C1–C3 are "to be surveyed on site" (C0 alread
 """
 
 import json
+import re
 from dataclasses import replace
 
 import geopandas as gpd
@@ -26,6 +27,7 @@ from geo.analysis.priority import OLD_UNKNOWN
 from geo.config import ConfigError, load_config, parse_config, with_overrides
 from geo.plan import plan_sheets, run_plan, score_communities
 from geo.render import maps
+from geo.render.compact import layer_features
 from geo.render.export import export
 
 UTM = "EPSG:32649"
@@ -207,7 +209,14 @@ def test_tooltips_say_unknown_built_year_and_mark_estimated_populations():
     assert zh["population"].tolist() == ["100", "200（估算）", "300（估算）", "400"]
     assert en["population"].tolist() == ["100", "200 (estimated)", "300 (estimated)", "400"]
     page = maps.coverage_map(districts, scored, paths.assign(name="甲"), lang="zh").get_root().render()
-    assert '"population":"200（估算）"' in page
+    data = json.loads(re.search(r'<script type="application/json" id="fp-map-data-\w+">(.*?)</script>', page).group(1))
+    shown = {
+        f["properties"]["community_id"]: f["properties"]["population"]
+        for layer in data["layers"]
+        for f in layer_features(layer)
+        if "population" in f["properties"]
+    }
+    assert sorted(shown.values()) == ["100", "200（估算）", "300（估算）", "400"]  # what each tooltip says
 
 
 # --------------------------------------------------------------------------- estimated population in exports

@@ -63,6 +63,8 @@ def test_the_district_filter_changes_the_headline_figures(browser):
         page, outside = open_page(browser, url)
         page.goto(url)
         map_frame(page)
+        # The headline's labels, not only its boxes: under load a metric can be in the page before its label.
+        page.locator('[data-testid="stMetricLabel"]', has_text="小区总数").first.wait_for(timeout=60_000)
         assert headline(page)["小区总数"] == f"{len(sample.communities):,}"
         page.locator('[data-testid="stSelectbox"]').nth(0).click()
         page.get_by_role("option", name=name, exact=True).click()
