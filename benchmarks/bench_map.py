@@ -118,31 +118,12 @@ def browser_once(browser, url: str, big: bool) -> dict:
 
 def app_once(browser, data: Path | None) -> dict:
     """A freshly started server: page.goto to the coverage map drawn, and where the time went."""
-    from tests.browser import free_port
+    from benchmarks.bench_app import free_port, start_server  # the server as bench_app starts it
 
-    port = free_port()
-    env = dict(os.environ)
     with tempfile.TemporaryDirectory() as store:
-        if data is not None:
-            env["PLANNER_DATA"] = str(data)
-            env.setdefault("PLANNER_DB_URL", f"sqlite:///{Path(store) / 'store.sqlite'}")
-        server = subprocess.Popen(
-            [sys.executable, "scripts/serve.py", "--server.port", str(port)],
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
+        port = free_port()
+        server = start_server(port, data, Path(store))
         try:
-            import urllib.request
-
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2).status == 200:
-                        break
-                except OSError:
-                    time.sleep(0.1)
             cold = open_map(browser, port)
             warm = open_map(browser, port)  # another session: the map's HTML from the shared cache
             return {**cold, "app_warm_s": warm["app_cold_start_s"]}
