@@ -35,6 +35,7 @@ import pandas as pd
 import pyogrio
 import sqlalchemy.exc
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from geo import i18n
 from geo.analysis.coverage import PairLimitError, city_total, community_coverage, coverage_summary
@@ -1530,6 +1531,33 @@ def bounded(function, args: tuple, kwargs: dict | None = None, what: str = "the 
         )
     finally:
         progress.empty()
+
+
+def fragment_rerun() -> bool:
+    """Whether this run reruns fragments only (a widget inside an ``st.fragment`` changed), not the page."""
+    context = get_script_run_ctx()
+    return bool(context is not None and context.fragment_ids_this_run)
+
+
+def page_fragment(body):
+    """``body`` (a part of a page) as a Streamlit fragment: a change of a widget inside it reruns only it.
+
+    The part of a page whose widgets change often (the priority page's weights) answers without the rest
+    of the page and the app's navigation and sidebar. What app.py does at the start of every run is done
+    here on a fragment's own rerun: a login that has ended (idle, account disabled) reruns the whole app
+    (the login page), and the store's records are read afresh. A failure shows a plain message.
+    """
+
+    @st.fragment
+    @functools.wraps(body)
+    def part() -> None:
+        if fragment_rerun():
+            if not session_still_valid() or login_needed():
+                st.rerun(scope="app")
+            records_key(fresh=True)
+        guarded(body)
+
+    return part
 
 
 def guarded(render) -> None:
