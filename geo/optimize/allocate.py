@@ -60,7 +60,8 @@ from geo.analysis.priority import landless, priority_order
 from geo.analysis.sites import SiteReach, site_points
 from geo.data.crs import metric_crs_for
 from geo.errors import Message, data_error
-from geo.optimize.bound import lagrangian_bound, lp_bound, solve_restricted
+from geo.optimize import scip
+from geo.optimize.bound import RestrictedSolution, lagrangian_bound, lp_bound, solve_restricted
 from geo.optimize.search import neighbourhood_search, round_fractional, served, swap_search
 
 MODES = ("rank", "optimal")
@@ -622,21 +623,27 @@ def _solve_decomposed(problem, grouped, group_weight, budget_cny, district_max, 
         support = lp.support
         if done(bound):
             return best, "optimal", bound, []
-    # 3. The MILP over the LP's support improves the plan in hand; a local search polishes it.
+    # 3. The MILP over the LP's support improves the plan in hand; a local search polishes it. Where
+    # SCIP will solve the MILP over every candidate next, its own heuristics do this better.
     columns = np.union1d(np.union1d(support, np.flatnonzero(fraction > FRACTION_POOL)), best)
-    first_try = solve_restricted(
-        cover,
-        weight,
-        cost,
-        budget,
-        columns,
-        problem.district,
-        district_max,
-        best,
-        _seconds(share(1 / 3)),
-        mip_rel_gap,
-        enough=enough(bound),
-    )
+    whole_milp = scip.AVAILABLE and int(np.diff(cover.indptr)[affordable].sum()) <= FINAL_MILP_MAX_NONZEROS
+    if whole_milp:
+        columns = best
+        first_try = RestrictedSolution(best, best_value, np.inf, False, "skipped")
+    else:
+        first_try = solve_restricted(
+            cover,
+            weight,
+            cost,
+            budget,
+            columns,
+            problem.district,
+            district_max,
+            best,
+            _seconds(share(1 / 3)),
+            mip_rel_gap,
+            enough=enough(bound),
+        )
     better(first_try.chosen)
     better(swap_search(cover, weight, cost, budget, best, problem.district, district_max, share(0.2)))
     # 4. Reduced-cost fixing: a candidate that cannot be in a plan better than this one is left out.
@@ -654,8 +661,8 @@ def _solve_decomposed(problem, grouped, group_weight, budget_cny, district_max, 
     if proven or done(bound) or not time.perf_counter() < deadline:
         pass
     elif int(np.diff(cover.indptr)[keep].sum()) <= FINAL_MILP_MAX_NONZEROS:
-        # 5a. The MILP over every candidate left: its bound is the whole problem's.
-        final = solve_restricted(
+        # 5a. The MILP over every candidate left: its bound is the whole problem's (SCIP where installed).
+        final = (scip.solve_restricted_scip if scip.AVAILABLE else solve_restricted)(
             cover,
             weight,
             cost,
