@@ -13,7 +13,13 @@ import scipy.sparse as sp
 import geo.optimize.allocate as allocate
 from geo.optimize.allocate import allocate_optimal, demand_groups, greedy_cover
 from geo.optimize.bound import dual_bound, lagrangian_bound, merge_identical, solve_restricted
-from geo.optimize.search import neighbourhood_search, round_fractional, served, swap_search
+from geo.optimize.search import (
+    iterated_swap_search,
+    neighbourhood_search,
+    round_fractional,
+    served,
+    swap_search,
+)
 from tests.helpers import brute_force_best, lp_optimum, random_problem, spatial_problem
 
 
@@ -214,3 +220,40 @@ def test_decompose_without_column_generation_or_final_milp_reports_a_real_bound(
     assert status in ("optimal", "time limit: best found")
     if status == "optimal":
         assert problem.newly_served(chosen) == exact.population_newly_served
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_iterated_swap_search_is_feasible_never_worse_and_finds_small_optima(seed):
+    """From the greedy plan: feasible (budget, unequal costs, district maximums), never below the
+    plain swap search's local optimum, and on relations small enough to enumerate it reaches the
+    optimum within a second (brute force)."""
+    rng = np.random.default_rng(1400 + seed)
+    problem = random_problem(rng, 12, n_demand=30, density=0.15, unit_cost=seed % 2 == 0)
+    cover, weight = sp.csr_array(problem.cover, dtype=float), problem.weight.astype(float)
+    budget = float(rng.choice([100_000, 160_000, 250_000]))
+    maximum = {"A": 1, "C": 2} if seed % 3 == 0 else {}
+    start = greedy_cover(problem, budget, maximum)
+    local = swap_search(cover, weight, problem.cost_cny, budget, start, problem.district, maximum)
+    plan = iterated_swap_search(
+        cover, weight, problem.cost_cny, budget, start, problem.district, maximum, time.perf_counter() + 1.0, 2, seed
+    )
+    assert feasible(problem, plan, budget, maximum)
+    assert problem.newly_served(plan) >= problem.newly_served(local)
+    assert problem.newly_served(plan) == brute_force_best(problem, budget, district_max=maximum)
+
+
+def test_iterated_swap_search_on_a_spatial_city_stops_at_enough_and_beats_the_swap_search():
+    rng = np.random.default_rng(1410)
+    problem = spatial_problem(rng, 600, radius=900)
+    cover, weight = grouped_of(problem)
+    budget = 40 * 50_000.0
+    maximum = {"B": 10}
+    start = greedy_cover(problem, budget, maximum)
+    local = problem.newly_served(swap_search(cover, weight, problem.cost_cny, budget, start, problem.district, maximum))
+    args = (cover, weight, problem.cost_cny, budget, start, problem.district, maximum)
+    plan = iterated_swap_search(*args, time.perf_counter() + 2.0)
+    assert feasible(problem, plan, budget, maximum)
+    assert problem.newly_served(plan) > local
+    begun = time.perf_counter()
+    iterated_swap_search(*args, time.perf_counter() + 30.0, enough=local)
+    assert time.perf_counter() - begun < 5.0  # the first local optimum is enough

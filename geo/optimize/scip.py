@@ -90,7 +90,7 @@ def solve_restricted_scip(
     for g in range(m):
         model.setSolVal(start, y[g], float(y0[g]))
     model.addSol(start, free=True)
-    model.optimize()
+    model.optimizeNogil()  # other threads (a search for a plan, the app) run meanwhile
     status = model.getStatus()
     chosen, found = columns[x0 > 0.5], start_value
     if model.getNSols() > 0:

@@ -47,6 +47,100 @@ def _room(district: np.ndarray, district_max: dict, chosen: np.ndarray) -> np.nd
     return room
 
 
+class _Swaps:
+    """A plan and what :func:`swap_search` keeps up to date for it: how many picks reach each group
+    (``count``), the residents each candidate would add (``gain``) and the money left."""
+
+    def __init__(self, cover, weight, cost, budget, plan, district, district_max):
+        self.cover = sp.csr_array(cover)
+        self.csc = sp.csc_array(self.cover)
+        self.n, self.m = self.cover.shape
+        self.w = np.asarray(weight, dtype=float)
+        self.cost = np.asarray(cost, dtype=float)
+        self.district = np.asarray(district)
+        self.district_max = {code: v for code, v in (district_max or {}).items() if np.isfinite(v)}
+        self.chosen = np.zeros(self.n, dtype=bool)
+        self.chosen[np.asarray(plan, dtype=int)] = True
+        chosen_rows = self.cover[np.flatnonzero(self.chosen)]
+        self.count = np.bincount(chosen_rows.indices, minlength=self.m) if self.chosen.any() else np.zeros(self.m, int)
+        self.gain = self.cover @ np.where(self.count == 0, self.w, 0.0)
+        self.money = float(budget) - float(self.cost[self.chosen].sum())
+        self.tolerance = 1e-9 * max(float(self.w.sum()), 1.0)
+
+    def reached_by(self, j: int) -> np.ndarray:
+        return self.cover.indices[self.cover.indptr[j] : self.cover.indptr[j + 1]]
+
+    def value(self) -> float:
+        return float(self.w[self.count > 0].sum())
+
+    def drop(self, i: int) -> None:
+        groups = self.reached_by(i)
+        self.chosen[i] = False
+        self.count[groups] -= 1
+        rows, freed = _candidates_of(self.csc, groups[self.count[groups] == 0])
+        np.add.at(self.gain, rows, self.w[freed])
+        self.money += self.cost[i]
+
+    def add(self, j: int) -> None:
+        groups = self.reached_by(j)
+        rows, taken = _candidates_of(self.csc, groups[self.count[groups] == 0])
+        np.subtract.at(self.gain, rows, self.w[taken])
+        self.chosen[j] = True
+        self.count[groups] += 1
+        self.money -= self.cost[j]
+
+    def improve(self, deadline: float | None = None, barred: np.ndarray | None = None) -> None:
+        """Adds, then swaps, until no single add or swap serves more (or ``deadline``). ``barred``
+        candidates are not added in the first round of adds."""
+        chosen, n, w = self.chosen, self.n, self.w
+
+        def late() -> bool:
+            return deadline is not None and time.perf_counter() > deadline
+
+        while not late():
+            improved = False
+            while True:  # adds first: money left that buys residents
+                allowed = ~chosen & (self.cost <= self.money + 1e-9) & (self.gain > self.tolerance)
+                if barred is not None:
+                    allowed[barred] = False
+                if self.district_max:
+                    allowed &= _room(self.district, self.district_max, chosen)
+                if not allowed.any():
+                    break
+                self.add(int(np.argmax(np.where(allowed, self.gain / self.cost, -np.inf))))
+                improved = True
+            barred = None
+            for i in np.flatnonzero(chosen):
+                if late():
+                    break
+                groups = self.reached_by(i)
+                alone = groups[self.count[groups] == 1]
+                rows, owner = _candidates_of(self.csc, alone)
+                delta = self.gain + np.bincount(rows, weights=w[owner], minlength=n) - w[alone].sum()
+                allowed = ~chosen & (self.cost <= self.money + self.cost[i] + 1e-9)
+                if self.district_max:
+                    chosen[i] = False
+                    allowed &= _room(self.district, self.district_max, chosen) | (self.district == self.district[i])
+                    chosen[i] = True
+                delta = np.where(allowed, delta, -np.inf)
+                j = int(np.argmax(delta))
+                if delta[j] > self.tolerance:
+                    self.drop(int(i))
+                    self.add(j)
+                    improved = True
+            if not improved:
+                break
+
+    def become(self, plan: np.ndarray) -> None:
+        """Move to ``plan`` (sorted positions) by drops and adds."""
+        target = np.zeros(self.n, dtype=bool)
+        target[plan] = True
+        for i in np.flatnonzero(self.chosen & ~target):
+            self.drop(int(i))
+        for j in np.flatnonzero(target & ~self.chosen):
+            self.add(int(j))
+
+
 def swap_search(
     cover: sp.csr_array,
     weight: np.ndarray,
@@ -66,75 +160,52 @@ def swap_search(
     ``extra_ij`` those only ``i`` reaches that ``j`` reaches too. ``gain`` is kept up to date
     through the relation's columns, so a pass costs a few sparse lookups per pick.
     """
-    cover = sp.csr_array(cover)
-    csc = sp.csc_array(cover)
-    n, m = cover.shape
-    w = np.asarray(weight, dtype=float)
-    cost = np.asarray(cost, dtype=float)
-    district = np.asarray(district)
-    district_max = {code: v for code, v in (district_max or {}).items() if np.isfinite(v)}
-    chosen = np.zeros(n, dtype=bool)
-    chosen[np.asarray(plan, dtype=int)] = True
-    count = np.bincount(cover[np.flatnonzero(chosen)].indices, minlength=m) if chosen.any() else np.zeros(m, int)
-    gain = cover @ np.where(count == 0, w, 0.0)
-    money = float(budget) - float(cost[chosen].sum())
-    tolerance = 1e-9 * max(float(w.sum()), 1.0)
+    state = _Swaps(cover, weight, cost, budget, plan, district, district_max)
+    state.improve(deadline)
+    return np.flatnonzero(state.chosen)
 
-    def reached_by(j: int) -> np.ndarray:
-        return cover.indices[cover.indptr[j] : cover.indptr[j + 1]]
 
-    def drop(i: int) -> None:
-        nonlocal money
-        groups = reached_by(i)
-        chosen[i] = False
-        count[groups] -= 1
-        rows, freed = _candidates_of(csc, groups[count[groups] == 0])
-        np.add.at(gain, rows, w[freed])
-        money += cost[i]
-
-    def add(j: int) -> None:
-        nonlocal money
-        groups = reached_by(j)
-        rows, taken = _candidates_of(csc, groups[count[groups] == 0])
-        np.subtract.at(gain, rows, w[taken])
-        chosen[j] = True
-        count[groups] += 1
-        money -= cost[j]
-
-    def late() -> bool:
-        return deadline is not None and time.perf_counter() > deadline
-
-    while not late():
-        improved = False
-        while True:  # adds first: money left that buys residents
-            allowed = ~chosen & (cost <= money + 1e-9) & (gain > tolerance)
-            if district_max:
-                allowed &= _room(district, district_max, chosen)
-            if not allowed.any():
-                break
-            add(int(np.argmax(np.where(allowed, gain / cost, -np.inf))))
-            improved = True
-        for i in np.flatnonzero(chosen):
-            if late():
-                break
-            groups = reached_by(i)
-            alone = groups[count[groups] == 1]
-            rows, owner = _candidates_of(csc, alone)
-            delta = gain + np.bincount(rows, weights=w[owner], minlength=n) - w[alone].sum()
-            allowed = ~chosen & (cost <= money + cost[i] + 1e-9)
-            if district_max:
-                chosen[i] = False
-                allowed &= _room(district, district_max, chosen) | (district == district[i])
-                chosen[i] = True
-            delta = np.where(allowed, delta, -np.inf)
-            j = int(np.argmax(delta))
-            if delta[j] > tolerance:
-                drop(int(i))
-                add(j)
-                improved = True
-        if not improved:
-            break
-    return np.flatnonzero(chosen)
+def iterated_swap_search(
+    cover: sp.csr_array,
+    weight: np.ndarray,
+    cost: np.ndarray,
+    budget: float,
+    plan: np.ndarray,
+    district: np.ndarray,
+    district_max: dict | None,
+    deadline: float,
+    picks_freed: int = 6,
+    seed: int = 0,
+    enough: float = np.inf,
+) -> np.ndarray:
+    """Iterated local search: from the :func:`swap_search` optimum of ``plan``, drop up to
+    ``picks_freed`` picks near a random pick (picks reaching a group that a candidate sharing a
+    group with it reaches), refill without them and search again; keep the result when it serves
+    at least as many residents, else go back. Until ``deadline`` (``time.perf_counter()``) or a plan
+    serving ``enough``. Returns sorted positions; deterministic for a ``seed`` apart from the clock.
+    """
+    state = _Swaps(cover, weight, cost, budget, plan, district, district_max)
+    state.improve(deadline)
+    best, best_value = np.flatnonzero(state.chosen), state.value()
+    rng = np.random.default_rng(seed)
+    near = np.zeros(state.m)
+    while best.size and best_value < enough and time.perf_counter() < deadline:
+        centre = int(rng.choice(best))
+        around, _ = _candidates_of(state.csc, state.reached_by(centre))
+        reached = np.unique(state.cover[np.unique(around)].indices)
+        near[reached] = 1.0
+        close = best[(state.cover[best] @ near) > 0]
+        near[reached] = 0.0
+        freed = close if close.size <= picks_freed else rng.choice(close, picks_freed, replace=False)
+        for i in freed:
+            state.drop(int(i))
+        state.improve(deadline, barred=freed)
+        value = state.value()
+        if value >= best_value:
+            best, best_value = np.flatnonzero(state.chosen), value
+        else:
+            state.become(best)
+    return best
 
 
 def round_fractional(
