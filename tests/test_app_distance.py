@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 from geo.config import DEFAULT_CONFIG_PATH
 from geo.data.gpkg import write_layers
 from geo.i18n import text
-from tests.helpers import square_city
+from tests.helpers import map_data, square_city
 
 APP = "../app.py"
 UTM, X0, Y0 = "EPSG:32649", 338_000.0, 2_690_000.0
@@ -200,6 +200,19 @@ def test_the_comparison_lists_the_communities_across_the_river(river):
     lost = table_with(app, "到最近健身路径步行距离（米）")
     assert list(lost["小区编号"]) == ["C000", "C001"]  # N: 1,900 m on foot; N2 less
     assert (lost["到最近健身路径步行距离（米）"] > 500).all() and (lost["到最近健身路径直线距离（米）"] <= 500).all()
+
+
+def test_the_walks_map_is_drawn_when_asked(river):
+    """The comparison's map (the streets and every walk) only once its switch is on: the coverage map alone before."""
+    app = open_app()
+    assert len(app.get("iframe")) == 1  # the coverage map
+    app.toggle(key="compare_map_shown").set_value(True).run()
+    assert not app.exception, app.exception
+    frames = app.get("iframe")
+    assert len(frames) == 2
+    walks = map_data(frames[1].proto.srcdoc)
+    assert {row["status"]: row["count"] for row in walks["legend"]["rows"]}["walk_lost"] == 2  # N and N2
+    assert "walk_lost" not in {row["status"] for row in map_data(frames[0].proto.srcdoc)["legend"]["rows"]}
 
 
 def test_no_comparison_without_roads(dry_river):

@@ -124,6 +124,17 @@ def comparison_frame(page, timeout_s: float = 60.0):
     raise AssertionError("no comparison map")
 
 
+def comparison_frames(page) -> int:
+    """How many frames of the page hold a comparison map (a legend with a 'lost on foot' row)."""
+    count = 0
+    for frame in page.frames:
+        try:
+            count += bool(frame.evaluate(LEGEND_JS, "walk_lost"))
+        except Exception:  # frames come and go while Streamlit renders
+            continue
+    return count
+
+
 def choose(page, option: str) -> None:
     page.locator('[data-testid="stSidebar"]').get_by_text(option, exact=True).click()
     settle_run(page)
@@ -141,7 +152,12 @@ def test_switching_to_on_foot_changes_the_map_and_the_counts(app_url, browser, c
     assert drawn["rows"]["served_within_radius"] == within_not_inside(expected["straight"])
     assert drawn["title"] == label("map", "legend_title_straight", "zh", radius="500")
     assert page.get_by_text("距离：直线距离", exact=False).first.is_visible()
-    # The comparison below: the communities served in a straight line but not on foot, on their own map.
+    # The comparison below: the communities served in a straight line but not on foot, on their own map (shown
+    # on demand: it carries the streets and every walk).
+    assert page.get_by_text("直线距离与步行距离对比").first.is_visible()
+    time.sleep(0.5)
+    assert comparison_frames(page) == 0
+    page.get_by_text(text("compare_map_toggle", "zh")).click()
     lost = int((expected["straight"]["served_within_radius"] & ~expected["network"]["served_within_radius"]).sum())
     assert legend(page, status="walk_lost")["rows"]["walk_lost"] == lost
     # Hovering a walk names the community and says both distances and the set walked to.

@@ -191,7 +191,10 @@ def comparison_section(district: str | None, base: str | None) -> None:
         )
         farthest_first = listed[LOST_COLUMNS].sort_values("on_foot_m", ascending=False, na_position="first")
         shared.show_table(farthest_first, height=360)  # unreachable on foot (another piece) first
-    shared.show_comparison_map(560, district=district, base_layer=base)
+    # On demand: the walks' map carries the streets and every route (2.7 MB for the sample), and drawn with the
+    # page it held the coverage map back at every opening (issue 17: the map that appears at once).
+    if st.toggle(t("compare_map_toggle"), value=False, key="compare_map_shown"):
+        shared.show_comparison_map(560, district=district, base_layer=base)
 
 
 SHARES = ("share_served_inside", "share_served_within_radius")
