@@ -4,6 +4,8 @@ coverage map and on the comparison map alike. Both maps drawn from disk in headl
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
@@ -20,7 +22,8 @@ CONTROLS_JS = """() => {
   return {zoom_in: [q('.leaflet-control-zoom-in').title, q('.leaflet-control-zoom-in').getAttribute('aria-label')],
           zoom_out: [q('.leaflet-control-zoom-out').title, q('.leaflet-control-zoom-out').getAttribute('aria-label')],
           credit: q('.leaflet-control-attribution a').title,
-          credit_text: q('.leaflet-control-attribution').textContent.trim()};
+          credit_text: q('.leaflet-control-attribution').textContent.trim(),
+          scale: [...document.querySelectorAll('.leaflet-control-scale-line')].map(line => line.textContent)};
 }"""
 
 
@@ -80,5 +83,6 @@ def test_zoom_buttons_and_credit_say_their_tooltips_in_the_pages_language(browse
     if expected[2] is not None:
         assert said["credit"] == expected[2]
     assert said["credit_text"] == "Leaflet"  # the credit itself is kept, only its tooltip is translated
+    assert len(said["scale"]) == 1 and re.fullmatch(r"\d+ k?m", said["scale"][0]), said["scale"]  # no feet or miles
     assert foreign(page.evaluate(SEEN_TEXT_JS), lang) == set()  # no word of the other language is seen
     page.close()

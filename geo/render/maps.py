@@ -497,8 +497,9 @@ def offline_map(location: list[float], zoom_start: int, tiles: list[tuple], labe
         zoom_start=zoom_start,
         tiles=None,
         prefer_canvas=True,  # thousands of polygons draw faster on one canvas than as SVG
-        control_scale=True,
+        control_scale=False,  # folium's scale bar shows feet and miles too: ours is metric (_MetricScale)
     )
+    _MetricScale().add_to(m)
     # Without tiles Leaflet knows no zoom limit, and Leaflet.markercluster then throws
     # "Map has no maxZoom specified", halting every script after it (legend, layer control).
     m.options["max_zoom"] = MAX_ZOOM
@@ -1646,6 +1647,22 @@ class _MapLayers(MacroElement):
         data = f'<script type="application/json" id="{self.data_id}">{self._data_json}</script>'
         self.get_root().html.add_child(_VerbatimHtml(data), name=self.data_id)
         super().render(**kwargs)
+
+
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (China's maps and the app's figures are metric)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MetricScale"
 
 
 class _IconImagePath(MacroElement):
