@@ -29,8 +29,10 @@ Two modes, both on a :class:`CoverageProblem` built once from the scored communi
   ``COLUMN_GENERATION_MAX_REACH`` groups on average) the LP bound by column generation from its
   columns; a plan from the greedy start by swap search, rounding of the volume's fractional plan
   and a MILP over the LP's support; reduced-cost fixing
-  of every candidate that cannot beat that plan, then the MILP over the candidates left, or, when
-  too many are left for a MILP to prove anything in time, a neighbourhood search for the plan.
+  of every candidate that cannot beat that plan, then the MILP over the candidates left (by SCIP
+  where ``pyscipopt`` is installed, :mod:`geo.optimize.scip`, and then without the MILP over the
+  support first), or, when too many are left for a MILP to prove anything in time, an iterated
+  swap search for the plan.
   Every reported gap is against a valid bound. Tests check both give the same optimum.
 
 Both modes buy a set only if it adds something under the service standard in force
@@ -83,7 +85,7 @@ COLUMN_GENERATION_MAX_REACH = 100
 # easy instances do not need).
 SEEDING_ITERATIONS = 500
 # Above this many pairs left after fixing, a MILP cannot prove anything in a minute: the time goes to
-# the neighbourhood search instead.
+# the iterated swap search instead.
 FINAL_MILP_MAX_NONZEROS = 200_000
 # Candidates the Lagrangian's fractional plan uses at least this much are where good plans lie.
 FRACTION_SUPPORT = 0.05
@@ -554,7 +556,7 @@ def _solve_direct(problem, grouped, group_weight, budget_cny, district_min, dist
 
 def _solve_decomposed(problem, grouped, group_weight, budget_cny, district_max, start, time_limit_s, mip_rel_gap):
     """Lagrangian and column-generation bounds, a plan by local search, rounding and restricted
-    MILPs, reduced-cost fixing, then the MILP over what is left or a neighbourhood search (see
+    MILPs, reduced-cost fixing, then the MILP over what is left or an iterated swap search (see
     :mod:`geo.optimize.bound` and :mod:`geo.optimize.search`). Returns (chosen, status, bound,
     messages); the bound is valid for the whole problem at every exit."""
     deadline = start + (time_limit_s if time_limit_s is not None else np.inf)

@@ -1,5 +1,6 @@
-"""Plans for large maximal-covering models without a proof: a swap local search, rounding of a
-fractional plan, and a neighbourhood search that re-solves a few picks at a time exactly.
+"""Plans for large maximal-covering models without a proof: a swap local search, the same iterated
+(a few nearby picks dropped and refilled, kept when not worse), rounding of a fractional plan, and
+a neighbourhood search that re-solves a few picks at a time exactly.
 
 Everything here works on the grouped relation of :func:`geo.optimize.allocate.demand_groups`:
 ``cover`` (candidates × demand groups, CSR), ``weight`` (residents per group), ``cost`` (CNY per
@@ -110,21 +111,31 @@ class _Swaps:
                 self.add(int(np.argmax(np.where(allowed, self.gain / self.cost, -np.inf))))
                 improved = True
             barred = None
+            # Equal costs and no district maximums: any candidate outside the plan may replace any
+            # pick, so fewer passes over every candidate per pick (the same choice).
+            uniform = not self.district_max and bool(np.all(self.cost == self.cost[0]))
             for i in np.flatnonzero(chosen):
                 if late():
                     break
                 groups = self.reached_by(i)
                 alone = groups[self.count[groups] == 1]
                 rows, owner = _candidates_of(self.csc, alone)
-                delta = self.gain + np.bincount(rows, weights=w[owner], minlength=n) - w[alone].sum()
-                allowed = ~chosen & (self.cost <= self.money + self.cost[i] + 1e-9)
-                if self.district_max:
-                    chosen[i] = False
-                    allowed &= _room(self.district, self.district_max, chosen) | (self.district == self.district[i])
-                    chosen[i] = True
-                delta = np.where(allowed, delta, -np.inf)
-                j = int(np.argmax(delta))
-                if delta[j] > self.tolerance:
+                if uniform:
+                    delta = self.gain + np.bincount(rows, weights=w[owner], minlength=n)
+                    delta[chosen] = -np.inf
+                    j = int(np.argmax(delta))
+                    change = delta[j] - w[alone].sum()
+                else:
+                    delta = self.gain + np.bincount(rows, weights=w[owner], minlength=n) - w[alone].sum()
+                    allowed = ~chosen & (self.cost <= self.money + self.cost[i] + 1e-9)
+                    if self.district_max:
+                        chosen[i] = False
+                        allowed &= _room(self.district, self.district_max, chosen) | (self.district == self.district[i])
+                        chosen[i] = True
+                    delta = np.where(allowed, delta, -np.inf)
+                    j = int(np.argmax(delta))
+                    change = delta[j]
+                if change > self.tolerance:
                     self.drop(int(i))
                     self.add(j)
                     improved = True
