@@ -262,6 +262,24 @@ def test_a_city_too_large_for_one_map_asks_for_a_district(tmp_path, monkeypatch)
     assert not any("max\\_communities" in info.value for info in app.info)
 
 
+def test_the_walks_map_too_large_names_the_setting_that_limits_it(tmp_path, monkeypatch):
+    """The comparison map draws every shape at once: [map] shapes_at_once limits it, and the message says so."""
+    from geo.config import DEFAULT_CONFIG_PATH
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("shapes_at_once = 20000", "shapes_at_once = 1000"),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PLANNER_CONFIG", str(config))
+    app = open_page()
+    assert len(app.get("iframe")) == 1  # the coverage map: 2,500 communities, as grid cells and shapes in view
+    app.toggle(key="compare_map_shown").set_value(True).run()
+    said = [info.value for info in app.info if "2,500 个小区" in info.value]
+    assert len(said) == 1 and "1,000" in said[0] and "[map] shapes_at_once" in said[0], said
+    assert len(app.get("iframe")) == 1  # no walks' map
+
+
 @pytest.mark.parametrize(
     "text",
     [

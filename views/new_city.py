@@ -435,7 +435,7 @@ def _map(signature: str, new_city) -> None:
     city = new_city.city
     limit = shared.base_config().map_max_communities
     if len(city.communities) > limit:
-        st.info(t("map_too_many", count=len(city.communities), limit=limit))
+        st.info(t("map_too_many", count=len(city.communities), limit=limit, setting="max_communities"))
         return
     key = (signature, shared.lang(), shared.walk_radius_m())
     kept = st.session_state.get(MAP)

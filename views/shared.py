@@ -1300,9 +1300,12 @@ def show_comparison_map(height: int = 560, district: str | None = None, base_lay
     (above ``[map] max_communities`` or ``shapes_at_once`` communities the page asks for a district instead: it
     draws every shape at once)."""
     table, _ = comparison(district)
-    limit = min(base_config().map_max_communities, base_config().map_shapes_at_once)
-    if len(table) > limit:
-        st.info(t("map_too_many", count=len(table), limit=limit))
+    config = base_config()
+    limits = {"max_communities": config.map_max_communities, "shapes_at_once": config.map_shapes_at_once}
+    setting = min(limits, key=limits.get)
+    limit = limits[setting]
+    if len(table) > limit:  # the setting named is the one that limits this map
+        st.info(t("map_too_many", count=len(table), limit=limit, setting=setting))
         return
     path = data_path()
     arguments = (str(path), data_version(path), walk_radius_m(), lang(), district, actor_districts(), base_layer)
@@ -1337,7 +1340,7 @@ def show_map(
     count = count if ids is None else min(count, len(ids))
     limit = base_config().map_max_communities
     if count > limit:  # the page would be tens of MB and take the browser minutes
-        st.info(t("map_too_many", count=count, limit=limit))
+        st.info(t("map_too_many", count=count, limit=limit, setting="max_communities"))
         return
     path = data_path()
     settings = plan_settings()
