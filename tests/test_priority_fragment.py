@@ -3,7 +3,8 @@
 A weight change reruns the choices, the plan and what follows them, not the app's navigation and sidebar
 (what makes the new list show in under 0.2 s, ``benchmarks/bench_app.py``); a change in the sidebar still
 reruns the whole page. What app.py checks at the start of a run is checked on the fragment's own rerun
-too: an account disabled while its page is open gets the login page at its next weight change, not a plan.
+too: an account disabled while its page is open gets the login page at its next weight change, not a plan, and
+an account whose role may no longer open the page gets the pages of its new role.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from sqlalchemy import select
 
 from geo.store.accounts import add_user, disable_user
 from geo.store.actors import Actor
 from geo.store.db import open_store
+from geo.store.schema import User
 from tests.browser import OUTPUT, open_page, running_app, settle_run
 
 PASSWORD = "correct horse battery"
@@ -29,6 +32,7 @@ def store_and_url(tmp_path_factory):
     add_user(store, Actor.local(), "boss", PASSWORD, "admin")
     add_user(store, Actor("boss", "admin"), "ana", PASSWORD, "analyst")
     add_user(store, Actor("boss", "admin"), "leaving", PASSWORD, "analyst")
+    add_user(store, Actor("boss", "admin"), "moved", PASSWORD, "analyst")
     with running_app("streamlit_priority_fragment.log", env={"PLANNER_DB_URL": url}) as (address, _):
         yield store, address
 
@@ -106,4 +110,20 @@ def test_an_account_disabled_while_open_gets_the_login_at_its_next_change(store_
     time.sleep(0.5)
     assert page.locator("h1", has_text="优先排序与预算").count() == 0
     assert page.locator(FIGURE).count() == 0  # nothing of the plan is left on the page
+    page.close()
+
+
+def test_an_account_moved_to_a_role_without_the_page_leaves_it_at_its_next_change(store_and_url, browser):
+    store, url = store_and_url
+    page, _ = open_page(browser, url)
+    log_in_to_priority(page, url, "moved")
+    with store.session() as session, session.begin():  # as single sign-on's roles would change it
+        user = session.scalar(select(User).where(User.username == "moved"))
+        user.role, user.districts = "district", "450203"
+
+    change_population_weight(page, "End")
+    page.locator("h1", has_text="覆盖地图").wait_for(timeout=60_000)  # a district office's first page
+    time.sleep(0.5)
+    assert page.locator("h1", has_text="优先排序与预算").count() == 0
+    assert page.get_by_text("moved · 区县文体部门 · 鱼峰区").is_visible()
     page.close()

@@ -225,7 +225,7 @@ def render() -> None:
     st.title(t("page_priority"))
     # A fragment: a weight, budget or mode changed reruns the choices and what follows them, not the app's
     # navigation and sidebar (issue 17: the new list in under 0.2 s).
-    shared.page_fragment(choices_and_plan)()
+    shared.page_fragment(choices_and_plan, "priority")()
 
 
 def choices_and_plan() -> None:

@@ -1542,20 +1542,22 @@ def fragment_rerun() -> bool:
     return bool(context is not None and context.fragment_ids_this_run)
 
 
-def page_fragment(body):
-    """``body`` (a part of a page) as a Streamlit fragment: a change of a widget inside it reruns only it.
+def page_fragment(body, url_path: str):
+    """``body`` (a part of the page at ``url_path``) as a Streamlit fragment: a change of a widget inside it
+    reruns only it.
 
     The part of a page whose widgets change often (the priority page's weights) answers without the rest
     of the page and the app's navigation and sidebar. What app.py does at the start of every run is done
-    here on a fragment's own rerun: a login that has ended (idle, account disabled) reruns the whole app
-    (the login page), and the store's records are read afresh. A failure shows a plain message.
+    here on a fragment's own rerun: a login that has ended (idle, account disabled), or a role that may no
+    longer open the page, reruns the whole app (the login page, or the pages of the new role), and the
+    store's records are read afresh. A failure shows a plain message.
     """
 
     @st.fragment
     @functools.wraps(body)
     def part() -> None:
         if fragment_rerun():
-            if not session_still_valid() or login_needed():
+            if not session_still_valid() or login_needed() or not may_open(actor(), url_path):
                 st.rerun(scope="app")
             records_key(fresh=True)
         guarded(body)
