@@ -99,10 +99,13 @@ def test_scip_stopped_early_keeps_the_start_and_a_bound_above_the_optimum():
     assert not enough.optimal and enough.value >= value and enough.bound >= enough.value
 
 
-@pytest.mark.parametrize("seed,radius,sets,maximum", [(0, 900, 20, {}), (1, 1200, 40, {"A": 9, "B": 12})])
-def test_decompose_handing_scip_the_whole_milp_proves_the_optimum(seed, radius, sets, maximum, monkeypatch):
+@pytest.mark.parametrize(
+    "seed,radius,sets,maximum,limit", [(0, 900, 20, {}, 60.0), (1, 1200, 40, {"A": 9, "B": 12}, None)]
+)
+def test_decompose_handing_scip_the_whole_milp_proves_the_optimum(seed, radius, sets, maximum, limit, monkeypatch):
     """A relation small enough for the whole MILP: SCIP gets it straight after the bounds (no MILP
-    over the LP's support first) and proves the direct MILP's optimum."""
+    over the LP's support first), in a thread beside the iterated swap search, with or without a
+    time limit, and proves the direct MILP's optimum."""
     rng = np.random.default_rng(1730 + seed)
     problem = spatial_problem(rng, 400, radius)
     budget = sets * 50_000.0
@@ -110,7 +113,27 @@ def test_decompose_handing_scip_the_whole_milp_proves_the_optimum(seed, radius, 
     assert exact.status == "optimal"
     called = []
     monkeypatch.setattr(allocate, "solve_restricted", lambda *a, **k: called.append(a) or None)
-    result = allocate_optimal(problem, budget, district_max=maximum, mip_rel_gap=0.0, method="decompose")
+    result = allocate_optimal(
+        problem, budget, district_max=maximum, time_limit_s=limit, mip_rel_gap=0.0, method="decompose"
+    )
     assert not called  # HiGHS's restricted MILPs were not used
     assert result.status == "optimal"
     assert result.population_newly_served == exact.population_newly_served
+
+
+def test_scip_beside_the_search_reports_a_real_bound_when_stopped_early():
+    """SCIP stopped by the clock while the search runs beside it: the plan is feasible and the bound
+    lies above the direct MILP's optimum."""
+    rng = np.random.default_rng(1740)
+    problem = spatial_problem(rng, 500, 1100)
+    budget = 30 * 50_000.0
+    exact = allocate_optimal(problem, budget, mip_rel_gap=0.0, method="direct")
+    assert exact.status == "optimal"
+    grouped, weight = demand_groups(problem.cover, problem.weight)
+    begun = time.perf_counter()
+    chosen, status, bound, _ = allocate._solve_decomposed(problem, grouped, weight, budget, {}, begun, 0.5, 0.0)
+    assert time.perf_counter() - begun < 0.5 + 2.0
+    assert feasible(problem, chosen, budget)
+    assert problem.newly_served(chosen) <= exact.population_newly_served <= bound + 1e-6
+    if status == "optimal":
+        assert problem.newly_served(chosen) == exact.population_newly_served

@@ -48,7 +48,7 @@ def solve_restricted_scip(
     """Maximal covering over candidates ``columns`` by SCIP, started from ``start_plan`` (a feasible
     plan within ``columns``), with the budget (CNY) and district maximums; see the module doc.
 
-    Stops at ``time_limit_s`` seconds (wall clock; None: no limit), at ``mip_rel_gap`` (SCIP's gap is
+    Stops at ``time_limit_s`` seconds (wall clock; None or infinite: no limit), at ``mip_rel_gap`` (SCIP's gap is
     relative to the smaller of plan and bound, so a little stricter than HiGHS's), or once a plan
     serves ``enough`` residents (``limits/primal``). ``chosen`` are global candidate positions.
     """
@@ -76,7 +76,7 @@ def solve_restricted_scip(
     model.setMaximize()
     model.setParam("timing/clocktype", 2)
     model.setParam("limits/gap", float(mip_rel_gap))
-    if time_limit_s is not None:
+    if time_limit_s is not None and np.isfinite(time_limit_s):
         model.setParam("limits/time", max(float(time_limit_s), 0.01))
     if enough is not None and np.isfinite(enough):
         model.setParam("limits/primal", float(enough))

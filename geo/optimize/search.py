@@ -188,34 +188,40 @@ def iterated_swap_search(
     picks_freed: int = 6,
     seed: int = 0,
     enough: float = np.inf,
+    slack: float = 0.0,
 ) -> np.ndarray:
     """Iterated local search: from the :func:`swap_search` optimum of ``plan``, drop up to
     ``picks_freed`` picks near a random pick (picks reaching a group that a candidate sharing a
     group with it reaches), refill without them and search again; keep the result when it serves
-    at least as many residents, else go back. Until ``deadline`` (``time.perf_counter()``) or a plan
-    serving ``enough``. Returns sorted positions; deterministic for a ``seed`` apart from the clock.
+    at least as many residents (less ``slack`` times the best plan's, to move on from a plan no
+    small change improves), else go back. Until ``deadline`` (``time.perf_counter()``) or a plan
+    serving ``enough``. Returns the best plan seen (sorted positions); deterministic for a ``seed``
+    apart from the clock.
     """
     state = _Swaps(cover, weight, cost, budget, plan, district, district_max)
     state.improve(deadline)
     best, best_value = np.flatnonzero(state.chosen), state.value()
+    current, current_value = best, best_value
     rng = np.random.default_rng(seed)
     near = np.zeros(state.m)
     while best.size and best_value < enough and time.perf_counter() < deadline:
-        centre = int(rng.choice(best))
+        centre = int(rng.choice(current))
         around, _ = _candidates_of(state.csc, state.reached_by(centre))
         reached = np.unique(state.cover[np.unique(around)].indices)
         near[reached] = 1.0
-        close = best[(state.cover[best] @ near) > 0]
+        close = current[(state.cover[current] @ near) > 0]
         near[reached] = 0.0
         freed = close if close.size <= picks_freed else rng.choice(close, picks_freed, replace=False)
         for i in freed:
             state.drop(int(i))
         state.improve(deadline, barred=freed)
         value = state.value()
-        if value >= best_value:
-            best, best_value = np.flatnonzero(state.chosen), value
+        if value >= current_value - slack * best_value:
+            current, current_value = np.flatnonzero(state.chosen), value
+            if value > best_value:
+                best, best_value = current, value
         else:
-            state.become(best)
+            state.become(current)
     return best
 
 
