@@ -246,15 +246,19 @@ def test_broken_config_shows_the_clis_one_line_message(tmp_path, monkeypatch):
     assert "\n" not in message
 
 
-def test_a_city_too_large_for_one_map_asks_for_a_district(tmp_path, monkeypatch):
+def config_saying(tmp_path, monkeypatch, line: str, instead: str) -> None:
+    """The app reads a copy of config.toml with ``line`` replaced by ``instead`` ($PLANNER_CONFIG)."""
     from geo.config import DEFAULT_CONFIG_PATH
 
     config = tmp_path / "config.toml"
-    config.write_text(
-        DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("max_communities = 200000", "max_communities = 1000"),
-        encoding="utf-8",
-    )
+    said = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    assert line in said, f"config.toml no longer says {line!r}"
+    config.write_text(said.replace(line, instead), encoding="utf-8")
     monkeypatch.setenv("PLANNER_CONFIG", str(config))
+
+
+def test_a_city_too_large_for_one_map_asks_for_a_district(tmp_path, monkeypatch):
+    config_saying(tmp_path, monkeypatch, "max_communities = 200000", "max_communities = 1000")
     app = open_page()
     assert any("2,500 个小区" in info.value and "1,000" in info.value for info in app.info)
     assert not app.get("iframe")
@@ -264,14 +268,7 @@ def test_a_city_too_large_for_one_map_asks_for_a_district(tmp_path, monkeypatch)
 
 def test_the_walks_map_too_large_names_the_setting_that_limits_it(tmp_path, monkeypatch):
     """The comparison map draws every shape at once: [map] shapes_at_once limits it, and the message says so."""
-    from geo.config import DEFAULT_CONFIG_PATH
-
-    config = tmp_path / "config.toml"
-    config.write_text(
-        DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("shapes_at_once = 20000", "shapes_at_once = 1000"),
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("PLANNER_CONFIG", str(config))
+    config_saying(tmp_path, monkeypatch, "shapes_at_once = 20000", "shapes_at_once = 1000")
     app = open_page()
     assert len(app.get("iframe")) == 1  # the coverage map: 2,500 communities, as grid cells and shapes in view
     app.toggle(key="compare_map_shown").set_value(True).run()
@@ -342,14 +339,7 @@ def test_only_allowed_host_names_reach_the_app(header, allowed, monkeypatch):
 )
 def test_too_many_pairs_is_a_plain_message_in_the_pages_language(tmp_path, monkeypatch, language, expected):
     """A coverage relation above [coverage] max_pairs is refused with a message, never a traceback."""
-    from geo.config import DEFAULT_CONFIG_PATH
-
-    config = tmp_path / "config.toml"
-    config.write_text(
-        DEFAULT_CONFIG_PATH.read_text(encoding="utf-8").replace("max_pairs = 20000000", "max_pairs = 1000"),
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("PLANNER_CONFIG", str(config))
+    config_saying(tmp_path, monkeypatch, "max_pairs = 20000000", "max_pairs = 1000")
     app = open_page("views/priority_budget.py")
     app.sidebar.radio(key="language_choice").set_value(language).run()
     assert not app.exception
