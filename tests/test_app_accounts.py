@@ -514,3 +514,28 @@ def test_a_store_that_cannot_be_reached_is_a_plain_message_not_a_traceback(monke
     run(app)
     assert [e.value for e in app.error] == [text("error_store", "zh")]
     assert not app.title and "secret" not in str(app)
+
+
+def test_the_login_page_builds_the_first_page_for_the_first_planner(store, monkeypatch):
+    """While the login form waits, the planner's first page is built into the shared caches, nothing of it shown:
+    after the login the coverage page finds its map built (one build in all), not a second one."""
+    import streamlit as st
+
+    built = []
+    original = shared.coverage_map
+
+    def counted(*args, **kwargs):
+        built.append(kwargs.get("lang"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(shared, "coverage_map", counted)
+    st.cache_data.clear()  # no map from an earlier test
+    app = open_app()
+    assert titles(app) == ["登录"]
+    assert not app.metric and not app.get("iframe")  # nothing of the data on the login page
+    assert built == ["zh"]  # the whole city's map, in the page's language, built for later
+
+    log_in(app, "plan", PASSWORD)
+    assert titles(app) == ["覆盖地图"]
+    assert len(app.get("iframe")) == 1
+    assert built == ["zh"]  # the page found it cached

@@ -45,6 +45,8 @@ def render() -> None:
             st.rerun()
     if shared.sso_configured():
         single_sign_on()
+    # While the user types: the first page's data, built once for everyone (nothing of it shown here).
+    shared.prebuild_first_page()
 
 
 shared.guarded(render)

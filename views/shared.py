@@ -1342,6 +1342,21 @@ def show_map(
     if count > limit:  # the page would be tens of MB and take the browser minutes
         st.info(t("map_too_many", count=count, limit=limit, setting="max_communities"))
         return
+    arguments = map_arguments(district, focus_id, base_layer, tianditu_key, with_plan, ids, actor_districts())
+    html = _map_html(*arguments) if tianditu_key else cached_map_html(*arguments)
+    st.iframe(html, height=height)
+
+
+def map_arguments(
+    district: str | None,
+    focus_id: str | None,
+    base_layer: str | None,
+    tianditu_key: str | None,
+    with_plan: bool,
+    ids: tuple | None,
+    confined_to: tuple | None,
+) -> tuple:
+    """The arguments of :func:`_map_html` for these and the user's current choices (data, radius, weights, …)."""
     path = data_path()
     settings = plan_settings()
     plan_key = (
@@ -1349,7 +1364,7 @@ def show_map(
         if with_plan
         else None
     )
-    arguments = (
+    return (
         str(path),
         data_version(path),
         walk_radius_m(),
@@ -1362,12 +1377,38 @@ def show_map(
         tianditu_key,
         plan_key,
         ids,
-        actor_districts(),
+        confined_to,
         distance(),
         (base_config().map_shapes_at_once, base_config().map_shapes_min_zoom),
     )
-    html = _map_html(*arguments) if tianditu_key else cached_map_html(*arguments)
-    st.iframe(html, height=height)
+
+
+def prebuild_first_page() -> None:
+    """Build what the first page after a login shows a planner, for nobody yet: the server's city, its
+    coverage and scores, the districts' summary and the whole city's map at the default choices in the
+    page's language, so that page finds them in the shared caches.
+
+    The login page calls it once its form is drawn: a store with accounts otherwise built nothing before
+    the first login (``make run``'s warm-up visit only reaches the login page), and the first planner
+    waited for every build (at 100,000 communities, seconds). Nothing is shown: a session that has not
+    logged in sees nothing of the data. An upload is never prebuilt (it belongs to its session).
+    """
+    if using_upload():
+        return
+    before = set(st.session_state.keys())
+    try:
+        path = data_path()
+        version = data_version(path)
+        cached_summary(str(path), version, walk_radius_m(), distance())
+        weights_items = tuple(sorted(weights().items()))
+        communities = cached_scored(str(path), version, walk_radius_m(), weights_items, open_space_rule(), distance())
+        if len(communities) <= base_config().map_max_communities:
+            cached_map_html(*map_arguments(None, None, None, None, False, None, None))
+    except Exception:  # the data's problems are said on the pages, to those who may see them: not on the login
+        logging.getLogger(__name__).exception("prebuilding the first page failed")
+    finally:  # the defaults read for it are not this session's choices: it starts with none after a logout
+        for key in set(st.session_state.keys()) - before:
+            del st.session_state[key]
 
 
 # --------------------------------------------------------------------------- downloads
