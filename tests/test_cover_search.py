@@ -222,11 +222,13 @@ def test_decompose_without_column_generation_or_final_milp_reports_a_real_bound(
         assert problem.newly_served(chosen) == exact.population_newly_served
 
 
+@pytest.mark.parametrize("slack", [0.0, 1e-3])
 @pytest.mark.parametrize("seed", range(6))
-def test_iterated_swap_search_is_feasible_never_worse_and_finds_small_optima(seed):
+def test_iterated_swap_search_is_feasible_never_worse_and_finds_small_optima(seed, slack):
     """From the greedy plan: feasible (budget, unequal costs, district maximums), never below the
-    plain swap search's local optimum, and on relations small enough to enumerate it reaches the
-    optimum within a second (brute force)."""
+    plain swap search's local optimum (it returns the best plan it saw, also when it may move on to
+    worse ones: ``slack``), and on relations small enough to enumerate it reaches the optimum within
+    a second (brute force)."""
     rng = np.random.default_rng(1400 + seed)
     problem = random_problem(rng, 12, n_demand=30, density=0.15, unit_cost=seed % 2 == 0)
     cover, weight = sp.csr_array(problem.cover, dtype=float), problem.weight.astype(float)
@@ -235,7 +237,17 @@ def test_iterated_swap_search_is_feasible_never_worse_and_finds_small_optima(see
     start = greedy_cover(problem, budget, maximum)
     local = swap_search(cover, weight, problem.cost_cny, budget, start, problem.district, maximum)
     plan = iterated_swap_search(
-        cover, weight, problem.cost_cny, budget, start, problem.district, maximum, time.perf_counter() + 1.0, 2, seed
+        cover,
+        weight,
+        problem.cost_cny,
+        budget,
+        start,
+        problem.district,
+        maximum,
+        time.perf_counter() + 1.0,
+        2,
+        seed,
+        slack=slack,
     )
     assert feasible(problem, plan, budget, maximum)
     assert problem.newly_served(plan) >= problem.newly_served(local)
