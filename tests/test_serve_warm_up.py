@@ -36,3 +36,36 @@ def test_no_warm_up_when_switched_off():
         assert serve.visit(url) == "FINISHED_SUCCESSFULLY"
         time.sleep(1.0)  # a warm-up would have reported by now: the server answered and a page ran
         assert "warm-up:" not in (OUTPUT / "serve_no_warm_up.log").read_text()
+
+
+FREEZE_IN_A_FRESH_PROCESS = """
+import gc, importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("serve", sys.argv[1])
+serve = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(serve)  # the server's imports: GeoPandas, SciPy, folium, Streamlit ...
+before = len(gc.get_objects())
+frozen = serve.freeze_imports()
+scanned = len(gc.get_objects())
+made_later = [[index] for index in range(1000)]  # a session's objects, after the start
+print(json.dumps({"before": before, "frozen": frozen, "scanned": scanned, "later": len(gc.get_objects())}))
+"""
+
+
+def test_the_servers_imports_are_frozen_out_of_the_collectors_scans_and_nothing_later():
+    """What the imports made lives as long as the server: a full collection no longer rescans it. Objects made
+    afterwards (sessions, cached data) stay collectable."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", FREEZE_IN_A_FRESH_PROCESS, str(REPO / "scripts" / "serve.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert counts["frozen"] > 100_000  # the libraries' functions, classes, constants
+    assert counts["scanned"] < 1_000 < counts["before"]  # a full collection scans next to nothing of them
+    assert counts["later"] >= counts["scanned"] + 1_000  # what is made after the start is scanned as before
