@@ -199,17 +199,18 @@ def test_restricted_solve_stops_at_enough_residents():
     "seed,radius,sets,unit_cost,maximum",
     [(0, 900, 20, True, {}), (1, 1200, 40, False, {}), (2, 900, 25, True, {"A": 4, "B": 9})],
 )
+@pytest.mark.parametrize("reach", [0, 10_000])
 def test_decompose_without_column_generation_or_final_milp_reports_a_real_bound(
-    seed, radius, sets, unit_cost, maximum, monkeypatch
+    seed, radius, sets, unit_cost, maximum, reach, monkeypatch
 ):
-    """The large-city path (Lagrangian bound alone, neighbourhood search instead of the final MILP),
-    forced on a city small enough to solve exactly."""
+    """The large-city path (no final MILP: the iterated swap search after the Lagrangian bound alone,
+    the neighbourhood search after column generation), forced on a city small enough to solve exactly."""
     rng = np.random.default_rng(1300 + seed)
     problem = spatial_problem(rng, 400, radius, unit_cost)
     budget = sets * 50_000.0
     exact = allocate_optimal(problem, budget, district_max=maximum, mip_rel_gap=0.0, method="direct")
     assert exact.status == "optimal"
-    monkeypatch.setattr(allocate, "COLUMN_GENERATION_MAX_REACH", 0)
+    monkeypatch.setattr(allocate, "COLUMN_GENERATION_MAX_REACH", reach)
     monkeypatch.setattr(allocate, "FINAL_MILP_MAX_NONZEROS", 0)
     grouped, weight = demand_groups(problem.cover, problem.weight)
     start = time.perf_counter()
