@@ -15,8 +15,6 @@ from geo.optimize.bound import solve_restricted
 from geo.optimize.scip import solve_restricted_scip
 from tests.helpers import brute_force_best, random_problem, spatial_problem
 
-pytest.importorskip("pyscipopt")
-
 
 def grouped_of(problem):
     grouped, weight = demand_groups(problem.cover, problem.weight)
