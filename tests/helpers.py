@@ -30,7 +30,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from geo.optimize.allocate import CoverageProblem
+from geo.optimize.allocate import CoverageProblem, demand_groups
 
 REPO = Path(__file__).resolve().parent.parent
 PEAK_MB = 600
@@ -292,3 +292,22 @@ def lp_optimum(cover, weight, cost, budget):
         method="highs",
     )
     return -result.fun
+
+
+# --------------------------------------------------------------------------- coverage problems (issue 17)
+
+
+def grouped_of(problem):
+    """A :class:`CoverageProblem`'s demand grouped (:func:`geo.optimize.allocate.demand_groups`): the
+    group × candidate relation as floats and each group's residents."""
+    grouped, weight = demand_groups(problem.cover, problem.weight)
+    return sp.csr_array(grouped, dtype=float), weight.astype(float)
+
+
+def feasible(problem, plan, budget, district_max=None):
+    """Whether ``plan`` (candidate positions) picks no candidate twice, keeps the budget (CNY) and the
+    district maximums."""
+    plan = np.asarray(plan, dtype=int)
+    if plan.size != np.unique(plan).size or problem.cost_cny[plan].sum() > budget + 1e-6:
+        return False
+    return all((problem.district[plan] == code).sum() <= limit for code, limit in (district_max or {}).items())

@@ -13,19 +13,7 @@ import geo.optimize.allocate as allocate
 from geo.optimize.allocate import allocate_optimal, demand_groups, greedy_cover
 from geo.optimize.bound import solve_restricted
 from geo.optimize.scip import solve_restricted_scip
-from tests.helpers import brute_force_best, random_problem, spatial_problem
-
-
-def grouped_of(problem):
-    grouped, weight = demand_groups(problem.cover, problem.weight)
-    return sp.csr_array(grouped, dtype=float), weight.astype(float)
-
-
-def feasible(problem, plan, budget, district_max=None):
-    plan = np.asarray(plan, dtype=int)
-    if plan.size != np.unique(plan).size or problem.cost_cny[plan].sum() > budget + 1e-6:
-        return False
-    return all((problem.district[plan] == code).sum() <= limit for code, limit in (district_max or {}).items())
+from tests.helpers import brute_force_best, feasible, grouped_of, random_problem, spatial_problem
 
 
 def restricted_to(problem, columns):

@@ -20,19 +20,7 @@ from geo.optimize.search import (
     served,
     swap_search,
 )
-from tests.helpers import brute_force_best, lp_optimum, random_problem, spatial_problem
-
-
-def grouped_of(problem):
-    grouped, weight = demand_groups(problem.cover, problem.weight)
-    return sp.csr_array(grouped, dtype=float), weight.astype(float)
-
-
-def feasible(problem, plan, budget, district_max=None):
-    plan = np.asarray(plan, dtype=int)
-    if plan.size != np.unique(plan).size or problem.cost_cny[plan].sum() > budget + 1e-6:
-        return False
-    return all((problem.district[plan] == code).sum() <= limit for code, limit in (district_max or {}).items())
+from tests.helpers import brute_force_best, feasible, grouped_of, lp_optimum, random_problem, spatial_problem
 
 
 @pytest.mark.parametrize("seed", range(6))
