@@ -1405,7 +1405,7 @@ def prebuild_first_page() -> None:
         if len(communities) <= base_config().map_max_communities:
             cached_map_html(*map_arguments(None, None, None, None, False, None, None))
     except Exception:  # the data's problems are said on the pages, to those who may see them: not on the login
-        logging.getLogger(__name__).exception("prebuilding the first page failed")
+        log.exception("prebuilding the first page failed")
     finally:  # the defaults read for it are not this session's choices: it starts with none after a logout
         for key in set(st.session_state.keys()) - before:
             del st.session_state[key]
