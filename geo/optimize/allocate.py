@@ -25,9 +25,9 @@ Two modes, both on a :class:`CoverageProblem` built once from the scored communi
   Small relations (a city's planning problem: only unserved demand) go to the MILP whole
   (``direct``). Large ones — a city with few sets yet, tens of thousands of communities — are
   decomposed (``decompose``, :mod:`geo.optimize.bound`, :mod:`geo.optimize.search`): a Lagrangian
-  bound by the volume algorithm, then (where candidates reach at most
+  bound by a smoothed dual (L-BFGS-B), then (where candidates reach at most
   ``COLUMN_GENERATION_MAX_REACH`` groups on average) the LP bound by column generation from its
-  columns; a plan from the greedy start by swap search, rounding of the volume's fractional plan
+  columns; a plan from the greedy start by swap search, rounding of the dual's fractional plan
   and a MILP over the LP's support; reduced-cost fixing
   of every candidate that cannot beat that plan, then the MILP over the candidates left (by SCIP
   where ``pyscipopt`` is installed, :mod:`geo.optimize.scip`, and then without the MILP over the
@@ -82,7 +82,7 @@ DECOMPOSE_MIN_NONZEROS = 20_000
 # alone (50k communities at 800 m reach 190 on average: a first round of 1,758 columns did not end in
 # 68 s; at 500 m they reach 79 and it converges in 6 rounds, 1.7 s).
 COLUMN_GENERATION_MAX_REACH = 100
-# Where column generation follows, the volume algorithm only seeds it (its iterations cost time the
+# Where column generation follows, the smoothed dual only seeds it (its iterations cost time the
 # easy instances do not need).
 SEEDING_ITERATIONS = 500
 # Above this many pairs left after fixing, a MILP cannot prove anything in a minute: the time goes to
