@@ -40,9 +40,11 @@ def test_lagrangian_bound_is_above_the_optimum_at_every_iteration(seed, iteratio
     assert np.all((result.lam >= 0) & (result.lam <= weight))
     again, reduced = dual_bound(cover, weight, problem.cost_cny, budget, result.lam)
     assert result.bound == pytest.approx(again) and np.allclose(result.reduced, reduced)
-    # the fractional plan is the smoothed knapsack's solution: within [0, 1] and within the budget
-    assert np.all((result.fraction >= -1e-12) & (result.fraction <= 1 + 1e-12))
-    assert problem.cost_cny @ result.fraction <= budget + 1e-6
+    # both fractional plans (the running average of the smoothed knapsack's solutions, and the solution
+    # at the best λ) lie within [0, 1] and within the budget
+    for fraction in (result.fraction, result.at_best):
+        assert np.all((fraction >= -1e-12) & (fraction <= 1 + 1e-12))
+        assert problem.cost_cny @ fraction <= budget + 1e-6
 
 
 @pytest.mark.parametrize("seed", range(4))

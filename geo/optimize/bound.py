@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize
+from scipy.optimize import Bounds, minimize
 
 PRESOLVE_MAX_NONZEROS = 1_000_000
 # The smoothed dual (lagrangian_bound): L-BFGS-B iterations per smoothing stage, the factor by which
@@ -49,6 +49,8 @@ PRESOLVE_MAX_NONZEROS = 1_000_000
 SMOOTHING_STAGE = 100
 SMOOTHING_SHRINK = 0.3
 SMOOTHING_FINEST = 1e-7
+# Weight of each evaluation's smoothed knapsack solution in the running average (the fractional plan).
+FRACTION_RATE = 0.1
 
 
 @dataclass(frozen=True)
@@ -136,8 +138,12 @@ class LagrangianBound:
     reduced : ndarray of float
         ``r_j`` of every candidate at ``lam`` (for :meth:`kept`).
     fraction : ndarray of float
-        The smoothed knapsack's solution at ``lam`` (``x_j`` in [0, 1], within the budget): a
-        primal estimate whose support is where the LP's optimum tends to lie.
+        A running average of the smoothed knapsack's solutions (``x_j`` in [0, 1], within the
+        budget; each evaluation weighs ``FRACTION_RATE``): a primal estimate whose support is where
+        the LP's optimum tends to lie.
+    at_best : ndarray of float
+        The smoothed knapsack's solution at ``lam`` (in [0, 1], within the budget): sharper, fewer
+        candidates; rounding it gives other plans than rounding ``fraction``.
     iterations : int
         ``D(λ)`` evaluations made (one sparse product each).
     """
@@ -146,6 +152,7 @@ class LagrangianBound:
     lam: np.ndarray
     reduced: np.ndarray
     fraction: np.ndarray
+    at_best: np.ndarray
     iterations: int
 
     def kept(self, plan_value: float) -> np.ndarray:
@@ -214,7 +221,8 @@ def lagrangian_bound(
     cover = sp.csr_array(cover, dtype=float)
     w = np.asarray(weight, dtype=float)
     cost = np.asarray(cost, dtype=float)
-    best = {"bound": np.inf, "lam": 0.5 * w, "fraction": np.zeros(cost.size)}
+    best = {"bound": np.inf, "lam": 0.5 * w, "at_best": np.zeros(cost.size)}
+    average = np.zeros(cost.size)
     count = 0
 
     def plain(lam: np.ndarray) -> tuple[np.ndarray, float]:
@@ -231,10 +239,12 @@ def lagrangian_bound(
         value, fill, bound = plain(lam)
         count += 1
         active, x, knapsack = _smoothed_knapsack(value, cost, budget, mu, fill)
+        average[:] *= 1 - FRACTION_RATE
+        average[active] += FRACTION_RATE * x
         if bound < best["bound"]:
-            fraction = np.zeros(cost.size)
-            fraction[active] = x
-            best.update(bound=bound, lam=lam, fraction=fraction)
+            at_best = np.zeros(cost.size)
+            at_best[active] = x
+            best.update(bound=bound, lam=lam, at_best=at_best)
             if bound - target <= stop_gap * bound:
                 raise _Stop
         return float((w - lam).sum() + knapsack), cover[active].T @ x - 1.0
@@ -243,7 +253,7 @@ def lagrangian_bound(
     _, fill, _ = plain(lam)
     ratio_scale = fill if fill > 0 else float(np.max(cover @ lam / cost, initial=0.0))
     mu = 0.1 * ratio_scale
-    box = np.column_stack([np.zeros_like(w), w])
+    box = Bounds(np.zeros_like(w), w)  # built once: minimize converts an array of pairs at every call
     try:
         while mu > SMOOTHING_FINEST * ratio_scale:
             result = minimize(
@@ -262,7 +272,7 @@ def lagrangian_bound(
     if not np.isfinite(best["bound"]):  # stopped before the first evaluation
         best["bound"] = plain(best["lam"])[2]
     bound, reduced = dual_bound(cover, w, cost, budget, best["lam"])
-    return LagrangianBound(bound, best["lam"], reduced, best["fraction"], count)
+    return LagrangianBound(bound, best["lam"], reduced, average, best["at_best"], count)
 
 
 def merge_identical(cover: sp.csr_array, weight: np.ndarray) -> tuple[sp.csr_array, np.ndarray]:
