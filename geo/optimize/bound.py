@@ -19,8 +19,8 @@ more than a plan already in hand, ``j`` can be left out of the search.
 
 :func:`lagrangian_bound` lowers ``D(λ)`` by L-BFGS-B on a smoothed ``D``: one sparse product per
 step, so it reaches the LP optimum (to ~0.01 %) on relations of millions of pairs where a round of
-column generation's simplex takes tens of seconds. Its smoothed knapsack solution is a fractional
-plan whose support tells where good plans lie.
+column generation's simplex takes tens of seconds. Its smoothed knapsack solutions give fractional
+plans whose support tells where good plans lie.
 
 Column generation finds a ``λ`` for which ``D`` equals the LP optimum: solve the LP over a few
 candidates (with every group's row), read ``λ`` from the row duals, price every candidate with
@@ -216,7 +216,8 @@ def lagrangian_bound(
 
     It stops at ``deadline`` (``time.perf_counter()`` seconds), after ``max_iterations``
     evaluations, when ``D_best − target ≤ stop_gap · D_best`` (``target``: residents a plan in hand
-    serves), or when a stage no longer moves ``λ``.
+    serves), or once ``μ`` is below ``SMOOTHING_FINEST`` of the fill ratio (a stage whose ``λ`` no
+    longer moves costs a few evaluations).
     """
     cover = sp.csr_array(cover, dtype=float)
     w = np.asarray(weight, dtype=float)
@@ -225,7 +226,8 @@ def lagrangian_bound(
     average = np.zeros(cost.size)
     count = 0
 
-    def plain(lam: np.ndarray) -> tuple[np.ndarray, float]:
+    def plain(lam: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """``cover @ λ``, the knapsack's fill ratio and ``D(λ)`` (``λ`` within the box)."""
         value = cover @ lam
         _, fill = _knapsack(value, cost, budget)
         bound = float((w - lam).sum() + fill * budget + np.maximum(value - fill * cost, 0.0).sum())
@@ -269,8 +271,6 @@ def lagrangian_bound(
             mu *= SMOOTHING_SHRINK
     except _Stop:
         pass
-    if not np.isfinite(best["bound"]):  # stopped before the first evaluation
-        best["bound"] = plain(best["lam"])[2]
     bound, reduced = dual_bound(cover, w, cost, budget, best["lam"])
     return LagrangianBound(bound, best["lam"], reduced, average, best["at_best"], count)
 
