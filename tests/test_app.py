@@ -69,6 +69,18 @@ def test_language_switch_to_english():
     assert "Chengzhong District" in list(app.dataframe[0].value["District"])
 
 
+def test_english_optimal_mode_says_its_gap_as_a_number_and_in_english():
+    """The gap's metric is a number (a sentence was cut short in its column: "Proven opti…"), its words below it."""
+    app = open_page("views/priority_budget.py")
+    app.radio(key="widget_mode").set_value("optimal").run()
+    # Then English (AppTest keeps a radio's choice by its label: one set after the switch is refused).
+    app.sidebar.radio(key="language_choice").set_value("English").run()
+    assert not app.exception
+    gap = next(m for m in app.metric if m.label == "Optimality gap")
+    assert gap.value == "0"
+    assert gap.delta.startswith("proven optimal, ") and gap.delta.endswith(" s")
+
+
 def test_english_priority_page_names_programmes_in_english():
     """Choices and names come from config.toml's [[programs]] in the page's language (no 市本级 on an English page)."""
     config = load_config()
@@ -158,7 +170,8 @@ def test_priority_page_custom_budget_and_optimal_mode():
     app.radio(key="widget_mode").set_value("optimal").run()
     assert not app.exception
     assert app.metric[0].value == "5 套"
-    assert app.metric[3].value == "已证明最优"
+    assert (app.metric[3].label, app.metric[3].value) == ("最优性差距", "0")
+    assert app.metric[3].delta.startswith("已证明最优，") and app.metric[3].delta.endswith(" 秒")
     comparison = next(frame.value for frame in app.dataframe if "差值" in frame.value.columns)
     assert (comparison["差值"] >= 0).all()  # optimal never serves fewer than rank
     # Why they differ, in sentences; the weights panel says they do not change the choice.
