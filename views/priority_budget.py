@@ -314,12 +314,13 @@ def choices_and_plan() -> None:
         )
         if summary["optimality_gap"] is not None:
             gap = summary["optimality_gap"]
+            proven = gap <= 1e-6
             # The value a number (a sentence there is cut short in the column, "Proven opti…"); words below it.
             seconds = f"{summary['solve_seconds']:.2f}"
             columns[3].metric(
                 t("gap_label"),
-                "0" if gap <= 1e-6 else f"{gap:.2%}",
-                t("gap_proven", seconds=seconds) if gap <= 1e-6 else t("seconds_value", seconds=seconds),
+                "0" if proven else f"{gap:.2%}",
+                t("gap_proven" if proven else "seconds_value", seconds=seconds),
                 delta_color="off",
                 delta_arrow="off",
             )
