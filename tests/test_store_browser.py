@@ -204,6 +204,30 @@ def statuses(page, before: dict | None = None) -> dict[str, str]:
             return now
 
 
+class SocketLog:
+    """The page's websocket traffic (time, direction, bytes; opened and closed), to tell after a lost click
+    whether the browser sent it, the server answered, or the socket dropped."""
+
+    def __init__(self, page) -> None:
+        self.events: list[tuple[float, str, int]] = []
+        page.on("websocket", self._watch)
+
+    def _watch(self, socket) -> None:
+        self.events.append((time.monotonic(), "open", 0))
+        socket.on("framesent", lambda payload: self.events.append((time.monotonic(), "sent", len(payload))))
+        socket.on("framereceived", lambda payload: self.events.append((time.monotonic(), "received", len(payload))))
+        socket.on("close", lambda _: self.events.append((time.monotonic(), "close", 0)))
+
+    def since(self, start: float) -> str:
+        """What happened from ``start`` (time.monotonic()): every frame sent and socket opened or closed, and
+        how many frames came back until when."""
+        later = [(at - start, kind, size) for at, kind, size in self.events if at >= start]
+        said = [f"{at:+.2f}s {kind} {size}" for at, kind, size in later if kind != "received"][:20]
+        received = [at for at, kind, _ in later if kind == "received"]
+        last = f", the last at {received[-1]:+.2f}s" if received else ""
+        return f"{said}; {len(received)} frames received{last}"
+
+
 def shot(page, name: str) -> None:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"store_{name}.png"), full_page=True)
@@ -348,6 +372,8 @@ def test_in_english_the_login_and_plans_pages_have_no_chinese(city_store, browse
     env, _ = city_store
     with running_app("store_english.log", env=env) as (url, _):
         page, outside = tall_page(browser, url)
+        socket, console = SocketLog(page), []
+        page.on("console", lambda message: console.append(f"{message.type}: {message.text}"[:300]))
         page.goto(url)
         settle(page, text("page_login", "zh"))
         page.get_by_text(text("language_name", "en"), exact=True).click()
@@ -359,13 +385,18 @@ def test_in_english_the_login_and_plans_pages_have_no_chinese(city_store, browse
         go_to(page, "priority", "page_priority", "en", end=text("rank_vs_optimal", "en"))
         page.get_by_text(text("plans_save_title", "en"), exact=True).click()
         page.get_by_label(text("plans_save_name", "en")).fill("First round")
+        clicked = time.monotonic()
         page.get_by_role("button", name=text("plans_save_button", "en")).click()
         try:
             page.get_by_text(text("plans_saved_flash", "en", id=1, name="First round")).wait_for(timeout=60_000)
-        except Exception:  # an intermittent miss in CI: keep what the page showed, and whether the plan was saved
+        except Exception:  # an intermittent miss in CI: keep what the page, the socket and the server showed
             shot(page, "save_flash_missing_en")
             saved = list(list_plans(open_store(env["PLANNER_DB_URL"]), Actor("boss", "admin"))["name"])
-            raise AssertionError(f"no flash after saving; plans in the store: {saved}") from None
+            server_log = (OUTPUT / "store_english.log").read_text(encoding="utf-8", errors="replace")[-3000:]
+            raise AssertionError(
+                f"no flash after saving; plans in the store: {saved}; socket since the click: "
+                f"{socket.since(clicked)}; browser console: {console[-10:]}; server log:\n{server_log}"
+            ) from None
 
         go_to(page, "plans", "page_plans", "en")
         shot(page, "plans_en")
