@@ -38,7 +38,7 @@ from geo.store.accounts import add_user
 from geo.store.actors import Actor
 from geo.store.db import open_store
 from geo.store.installations import MAX_PHOTO_BYTES, add_installation
-from geo.store.plans import approve_plan, data_sha256, list_plans, save_plan
+from geo.store.plans import approve_plan, data_sha256, get_plan, list_plans, save_plan
 from tests.browser import GRID_CELLS_JS, OUTPUT, SEEN_TEXT_JS, foreign, map_frame, open_page, running_app
 
 pytestmark = pytest.mark.slow
@@ -204,19 +204,29 @@ def statuses(page, before: dict | None = None) -> dict[str, str]:
             return now
 
 
-class SocketLog:
-    """The page's websocket traffic (time, direction, bytes; opened and closed), to tell after a lost click
-    whether the browser sent it, the server answered, or the socket dropped."""
+class PageLog:
+    """What a page did besides showing (its websocket frames: time, direction, bytes, opened and closed; its
+    console), and its server's log, to tell after a lost click whether the browser sent it, the server
+    answered, or the socket dropped."""
 
-    def __init__(self, page) -> None:
+    def __init__(self, page, server_log: str) -> None:
         self.events: list[tuple[float, str, int]] = []
+        self.console: list[str] = []
+        self.server_log_name = server_log
         page.on("websocket", self._watch)
+        page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"[:300]))
 
     def _watch(self, socket) -> None:
         self.events.append((time.monotonic(), "open", 0))
         socket.on("framesent", lambda payload: self.events.append((time.monotonic(), "sent", len(payload))))
         socket.on("framereceived", lambda payload: self.events.append((time.monotonic(), "received", len(payload))))
         socket.on("close", lambda _: self.events.append((time.monotonic(), "close", 0)))
+
+    def server_log(self) -> str:
+        return (OUTPUT / self.server_log_name).read_text(encoding="utf-8", errors="replace")[-3000:]
+
+    def sent_since(self, start: float) -> bool:
+        return any(kind == "sent" and at >= start for at, kind, _ in self.events)
 
     def since(self, start: float) -> str:
         """What happened from ``start`` (time.monotonic()): every frame sent and socket opened or closed, and
@@ -226,6 +236,35 @@ class SocketLog:
         received = [at for at, kind, _ in later if kind == "received"]
         last = f", the last at {received[-1]:+.2f}s" if received else ""
         return f"{said}; {len(received)} frames received{last}"
+
+
+def save_on_page(page, log: PageLog, db: str, name: str, lang: str) -> None:
+    """Save the plan shown under ``name`` with the priority page's form and wait for its message.
+
+    Now and then (a few runs in a hundred here, 2 of about 8 full CI runs) the page let a click of the form's
+    button go by without sending the server anything: no websocket frame after the click, no rerun at the
+    server, the store empty a minute later (seen with the form inside the page's fragment and outside it).
+    A user sees nothing happen and clicks again; so does this, only then, at most twice more. A click that
+    reached the server and saved nothing still fails, with what the socket, the browser and the server showed."""
+    page.get_by_text(text("plans_save_title", lang), exact=True).click()
+    page.get_by_label(text("plans_save_name", lang)).fill(name)
+    button = page.get_by_role("button", name=text("plans_save_button", lang))
+    for _ in range(3):
+        clicked = time.monotonic()
+        button.click()
+        while time.monotonic() < clicked + 5 and not log.sent_since(clicked):
+            page.wait_for_timeout(100)  # (Playwright's events arrive while it waits, not in time.sleep)
+        if log.sent_since(clicked):
+            break
+    try:
+        page.get_by_text(text("plans_saved_flash", lang, id=1, name=name)).wait_for(timeout=60_000)
+    except Exception:  # keep what the page, the socket and the server showed
+        shot(page, f"save_flash_missing_{lang}")
+        saved = list(list_plans(open_store(db), Actor("boss", "admin"))["name"])
+        raise AssertionError(
+            f"no message after saving; plans in the store: {saved}; socket since the last click: "
+            f"{log.since(clicked)}; browser console: {log.console[-10:]}; server log:\n{log.server_log()}"
+        ) from None
 
 
 def shot(page, name: str) -> None:
@@ -287,18 +326,16 @@ def test_an_application_survives_a_restart_and_is_counted(city_store, browser):
 
 
 def test_a_saved_plan_approved_and_installed_serves_its_community(city_store, browser, tmp_path):
-    env, _ = city_store
+    env, db = city_store
     served = text("metric_served_inside", "zh")
     with running_app("store_plan.log", env=env) as (url, _):
         # The planner saves the plan the priority page shows.
         planner, outside_planner = tall_page(browser, url)
+        log = PageLog(planner, "store_plan.log")
         planner.goto(url)
         log_in(planner, "planner")
         go_to(planner, "priority", "page_priority", end=text("rank_vs_optimal", "zh"))
-        planner.get_by_text(text("plans_save_title", "zh"), exact=True).click()
-        planner.get_by_label(text("plans_save_name", "zh")).fill("2026年第一批")
-        planner.get_by_role("button", name=text("plans_save_button", "zh")).click()
-        planner.get_by_text(text("plans_saved_flash", "zh", id=1, name="2026年第一批")).wait_for(timeout=60_000)
+        save_on_page(planner, log, db, "2026年第一批", "zh")
         shot(planner, "plan_saved_zh")
 
         # The administrator, in another browser context: the map before.
@@ -365,6 +402,47 @@ def test_a_saved_plan_approved_and_installed_serves_its_community(city_store, br
     notice.close()
 
 
+def test_the_plan_saved_is_the_one_shown_after_a_change_that_reran_only_the_list(city_store, browser):
+    """The budget changed on the priority page reruns the page's fragment alone; the save form then saves the
+    plan of the new budget, empties itself for the next plan, and its message goes when the plan changes again.
+
+    A custom budget of ¥50,000 buys one set: the plan takes 柳北区1号小区 (the most residents of the
+    five unserved communities, in the district with no set yet)."""
+    env, db = city_store
+    with running_app("store_save_after_change.log", env=env) as (url, _):
+        page, outside = tall_page(browser, url)
+        log = PageLog(page, "store_save_after_change.log")
+        page.goto(url)
+        log_in(page, "planner")
+        go_to(page, "priority", "page_priority", end=text("rank_vs_optimal", "zh"))
+        page.get_by_text(text("program_custom", "zh"), exact=True).click()
+        budget = page.get_by_label(text("custom_budget", "zh"))
+        budget.fill("50000")
+        budget.press("Enter")
+        page.get_by_text(f"1 {text('sets_unit', 'zh')}", exact=True).first.wait_for(timeout=60_000)
+        settle(page, text("page_priority", "zh"), text("rank_vs_optimal", "zh"))
+
+        save_on_page(page, log, db, "一套", "zh")
+        flash = page.get_by_text(text("plans_saved_flash", "zh", id=1, name="一套"))
+        settle(page, text("page_priority", "zh"))
+        assert page.get_by_label(text("plans_save_name", "zh")).input_value() == ""  # an empty form for the next plan
+        saved, picks = get_plan(open_store(db), Actor("boss", "admin"), 1)
+        assert [(p["program"], p["budget_cny"], p["sets"]) for p in saved["metrics"]["programs"]] == [
+            ("custom", 50_000, 1)
+        ]
+        assert list(picks["community_id"]) == [f"{LIUBEI}-0001"]
+        shot(page, "saved_after_change_zh")
+
+        budget = page.get_by_label(text("custom_budget", "zh"))
+        budget.fill("100000")
+        budget.press("Enter")
+        page.get_by_text(f"2 {text('sets_unit', 'zh')}", exact=True).first.wait_for(timeout=60_000)
+        settle(page, text("page_priority", "zh"))
+        assert flash.count() == 0  # another plan now: not the one saved
+        assert outside == []
+        page.close()
+
+
 # --------------------------------------------------------------------------- 3. in English
 
 
@@ -372,8 +450,7 @@ def test_in_english_the_login_and_plans_pages_have_no_chinese(city_store, browse
     env, _ = city_store
     with running_app("store_english.log", env=env) as (url, _):
         page, outside = tall_page(browser, url)
-        socket, console = SocketLog(page), []
-        page.on("console", lambda message: console.append(f"{message.type}: {message.text}"[:300]))
+        log = PageLog(page, "store_english.log")
         page.goto(url)
         settle(page, text("page_login", "zh"))
         page.get_by_text(text("language_name", "en"), exact=True).click()
@@ -383,20 +460,7 @@ def test_in_english_the_login_and_plans_pages_have_no_chinese(city_store, browse
 
         log_in(page, "planner", "en")
         go_to(page, "priority", "page_priority", "en", end=text("rank_vs_optimal", "en"))
-        page.get_by_text(text("plans_save_title", "en"), exact=True).click()
-        page.get_by_label(text("plans_save_name", "en")).fill("First round")
-        clicked = time.monotonic()
-        page.get_by_role("button", name=text("plans_save_button", "en")).click()
-        try:
-            page.get_by_text(text("plans_saved_flash", "en", id=1, name="First round")).wait_for(timeout=60_000)
-        except Exception:  # an intermittent miss in CI: keep what the page, the socket and the server showed
-            shot(page, "save_flash_missing_en")
-            saved = list(list_plans(open_store(env["PLANNER_DB_URL"]), Actor("boss", "admin"))["name"])
-            server_log = (OUTPUT / "store_english.log").read_text(encoding="utf-8", errors="replace")[-3000:]
-            raise AssertionError(
-                f"no flash after saving; plans in the store: {saved}; socket since the click: "
-                f"{socket.since(clicked)}; browser console: {console[-10:]}; server log:\n{server_log}"
-            ) from None
+        save_on_page(page, log, env["PLANNER_DB_URL"], "First round", "en")
 
         go_to(page, "plans", "page_plans", "en")
         shot(page, "plans_en")

@@ -163,6 +163,7 @@ def pick_table(plan) -> pd.DataFrame:
 
 
 SAVE_FLASH = "plans_save_flash"
+SAVE_CLEAR = "plans_save_clear"
 
 
 def save_form(plan) -> None:
@@ -180,6 +181,11 @@ def save_form(plan) -> None:
     if flash is not None and saved_key != _plan_key():
         st.session_state.pop(SAVE_FLASH, None)
         flash = None
+    if st.session_state.pop(SAVE_CLEAR, False):  # saved on the last run: an empty form for the next plan
+        # Set, not popped: a popped key gives the widget its default on the server, but the browser went on
+        # showing the name just saved; a value set before the widget is made reaches the browser.
+        st.session_state["plans_save_name"] = ""
+        st.session_state["plans_save_notes"] = ""
     with st.expander(t("plans_save_title"), expanded=bool(flash)):
         if flash:
             st.success(flash)
@@ -204,8 +210,7 @@ def save_form(plan) -> None:
             t("plans_saved_flash", id=saved["id"], name=plain(saved["name"])),
             _plan_key(),
         )
-        for key in ("plans_save_name", "plans_save_notes"):  # saved: an empty form for the next plan (kept on refusal)
-            st.session_state.pop(key, None)
+        st.session_state[SAVE_CLEAR] = True  # emptied on the next run (kept as typed on a refusal)
         st.rerun()
 
 
